@@ -1,0 +1,3 @@
+from groups_tui.cli import main
+
+main()

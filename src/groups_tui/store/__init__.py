@@ -1,0 +1,1 @@
+"""groups_tui.store."""

@@ -1,0 +1,35 @@
+"""Nothing below the UI imports Textual: headless entry points stay light and safe."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEADLESS_MODULES = [
+    "groups_tui.cli",
+    "groups_tui.service",
+    "groups_tui.store",
+    "groups_tui.cloud",
+    "groups_tui.domain",
+    "groups_tui.listener.commands",
+    "groups_tui.sandbox.commands",
+    "groups_tui.runtime",
+]
+
+
+@pytest.mark.parametrize("module", HEADLESS_MODULES)
+def test_headless_module_does_not_import_textual(module: str) -> None:
+    # GIVEN a fresh interpreter WHEN the module is imported
+    code = (
+        "import importlib, sys\n"
+        f"importlib.import_module({module!r})\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    # THEN neither Textual nor rich was loaded
+    assert out == ""
