@@ -1,1 +1,57 @@
-"""groups_tui.cloud."""
+"""Cloud API client, typed errors and response models."""
+
+from .client import (
+    DEFAULT_GROUP_FIELDS,
+    DEFAULT_TIMEOUT,
+    CloudClient,
+    HeaderParam,
+    MediaKind,
+    template_components,
+)
+from .errors import (
+    ApiError,
+    AuthError,
+    CloudConnectionError,
+    CloudError,
+    CloudTimeoutError,
+    CreateGroupOutcomeUnknown,
+    GroupSuspendedError,
+    InvalidRequestError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PartialFailure,
+    PermissionDeniedError,
+    RateLimitError,
+    SendOutcomeUnknown,
+    ServerError,
+    UnexpectedResponseError,
+    error_from_response,
+)
+from .retry import RetryPolicy
+
+__all__ = [
+    "DEFAULT_GROUP_FIELDS",
+    "DEFAULT_TIMEOUT",
+    "ApiError",
+    "AuthError",
+    "CloudClient",
+    "CloudConnectionError",
+    "CloudError",
+    "CloudTimeoutError",
+    "CreateGroupOutcomeUnknown",
+    "GroupSuspendedError",
+    "HeaderParam",
+    "InvalidRequestError",
+    "MediaKind",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "PartialFailure",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RetryPolicy",
+    "SendOutcomeUnknown",
+    "ServerError",
+    "UnexpectedResponseError",
+    "error_from_response",
+    "template_components",
+]
