@@ -54,6 +54,9 @@ DESCRIPTION_MAX: Final = 2048
 MAX_REMOVE_PER_CALL: Final = 8
 """Participants per remove call."""
 
+TEXT_MAX: Final = 4096
+"""Characters in a text message body (Cloud API text messages)."""
+
 PICTURE_MIME: Final = "image/jpeg"
 """The only format accepted for a group picture."""
 

@@ -30,7 +30,7 @@ import dataclasses
 import functools
 import io
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -59,6 +59,7 @@ __all__ = [
     "RateRow",
     "RuleSet",
     "actual_cost",
+    "ledger_functions",
     "charging_rule",
     "preview_cost",
     "rule_set_on",
@@ -1014,3 +1015,33 @@ def actual_cost(
     if name not in _WEBHOOK_CATEGORIES or not wa_id:
         return None
     return card.rate_for(_WEBHOOK_CATEGORIES[name], wa_id)
+
+
+def ledger_functions(
+    card: RateCard,
+) -> tuple[
+    Callable[[str | None, str | None, bool | None, str | None], Decimal | None],
+    Callable[[str | None], str | None],
+]:
+    """The store's pricing hooks for the cost ledger, bound to `card`.
+
+    Returns:
+        ``(cost_fn, market_fn)``: ``cost_fn(category, pricing_type, billable, wa_id)``
+        gives the amount of one ledger line (``None`` when unknown) and
+        ``market_fn(wa_id)`` the member's market name (``None`` when unknown).
+    """
+
+    def cost_fn(
+        category: str | None, pricing_type: str | None, billable: bool | None, wa_id: str | None
+    ) -> Decimal | None:
+        if not category:
+            return None
+        return actual_cost(category, pricing_type, billable, wa_id, card)
+
+    def market_fn(wa_id: str | None) -> str | None:
+        if not wa_id:
+            return None
+        match = card.match(wa_id)
+        return match.market if match.known else None
+
+    return cost_fn, market_fn
