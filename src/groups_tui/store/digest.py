@@ -1,0 +1,153 @@
+"""Resetting derived state and hashing it canonically.
+
+Replaying the raw log in id order after :func:`reset_derived_state` must produce the
+same :func:`feed_digest` as the original run; the digest therefore leaves out local
+surrogate ids, receipt and bookkeeping times, and the change feed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import aiosqlite
+
+from groups_tui.store.codec import dumps, loads
+
+__all__ = ["DIGEST_QUERIES", "feed_digest", "reset_derived_state", "seed_pending_group"]
+
+
+class _Hasher(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+
+DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
+    (
+        "groups",
+        "SELECT id, request_id, subject, subject_at, description, description_at, "
+        "join_approval, state, state_at, error_code, error_message, suspended, "
+        "suspended_reason, suspended_at, created_at, invite_link, last_inbound_at, "
+        "last_inbound_by, last_activity_at, picture_sha256, picture_at, unread FROM groups "
+        "ORDER BY id IS NULL, id, request_id",
+    ),
+    ("participants", "SELECT * FROM participants ORDER BY group_id, participant_key"),
+    (
+        "participant_history",
+        "SELECT group_id, participant_key, action, at, initiated_by, via, request_id, "
+        "error_code, error_message FROM participant_history "
+        "ORDER BY group_id, participant_key, action, at",
+    ),
+    ("join_requests", "SELECT * FROM join_requests ORDER BY id"),
+    (
+        "messages",
+        "SELECT id, group_id, direction, kind, sender_key, sender_name, sender_wa_id, at, "
+        "text, media, template_name, template_category, system_event, extras, reply_to, "
+        "error_code, error_title, origin, outbox_id FROM messages ORDER BY id",
+    ),
+    ("message_delivery", "SELECT * FROM message_delivery ORDER BY message_id"),
+    ("recipient_status", "SELECT * FROM recipient_status ORDER BY message_id, participant_key"),
+    (
+        "cost_ledger",
+        "SELECT message_id, participant_key, group_id, participant_wa_id, category, "
+        "pricing_type, pricing_model, billable, market, amount, at FROM cost_ledger "
+        "ORDER BY message_id, participant_key",
+    ),
+    (
+        "pending_operations",
+        "SELECT request_id, kind, group_id, payload, state, error, resolved_at, resolved_by "
+        "FROM pending_operations ORDER BY request_id",
+    ),
+    (
+        "raw_events",
+        "SELECT dedupe_key, parse_state, error, applied_at IS NOT NULL FROM raw_events "
+        "ORDER BY dedupe_key",
+    ),
+)
+
+
+async def feed_digest(conn: aiosqlite.Connection, hasher: _Hasher) -> None:
+    """Feed every derived table, canonically serialised, into ``hasher``.
+
+    Reads inside one transaction so the tables form a consistent snapshot.
+    """
+    await conn.execute("BEGIN")
+    try:
+        for name, sql in DIGEST_QUERIES:
+            hasher.update(f"#{name}\n".encode())
+            async with conn.execute(sql) as cur:
+                while rows := await cur.fetchmany(1000):
+                    for row in rows:
+                        hasher.update(dumps([_plain(v) for v in row]).encode())
+                        hasher.update(b"\n")
+    finally:
+        await conn.execute("COMMIT")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+async def seed_pending_group(
+    conn: aiosqlite.Connection,
+    request_id: str,
+    payload: Mapping[str, Any],
+    state: str = "pending",
+    error: str | None = None,
+) -> None:
+    """Insert the local row of a group whose creation is pending (no-op if present)."""
+    await conn.execute(
+        "INSERT INTO groups(request_id, subject, description, join_approval, state, "
+        "error_message) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO NOTHING",
+        (
+            request_id,
+            str(payload.get("subject") or ""),
+            str(payload.get("description") or ""),
+            str(payload.get("join_approval") or "auto_approve"),
+            state,
+            error,
+        ),
+    )
+
+
+async def reset_derived_state(conn: aiosqlite.Connection) -> None:
+    """Delete webhook-derived state inside the caller's transaction.
+
+    Outbound messages written through the outbox, operator annotations, decisions on
+    join requests, audit, contacts, blocklist and the change feed are kept. Operations
+    a webhook resolved go back to pending; pending-create rows are re-seeded from the
+    operations table. Every raw event is marked unapplied.
+    """
+    for table in (
+        "participant_history",
+        "participants",
+        "join_requests",
+        "message_delivery",
+        "recipient_status",
+        "cost_ledger",
+    ):
+        await conn.execute(f"DELETE FROM {table}")
+    await conn.execute("DELETE FROM messages WHERE origin = 'webhook'")
+    await conn.execute("DELETE FROM groups")
+    await conn.execute(
+        "UPDATE pending_operations SET state = 'pending', error = NULL, resolved_at = NULL, "
+        "resolved_by = NULL, group_id = CASE WHEN kind = 'create' THEN NULL ELSE group_id END "
+        "WHERE resolved_by = 'webhook'"
+    )
+    async with conn.execute(
+        "SELECT request_id, payload, state, error FROM pending_operations "
+        "WHERE kind = 'create' ORDER BY created_at, request_id"
+    ) as cur:
+        creates = list(await cur.fetchall())
+    for request_id, payload, state, error in creates:
+        await seed_pending_group(
+            conn,
+            request_id,
+            loads(payload, {}),
+            "failed" if state == "failed" else "pending",
+            error,
+        )
+    await conn.execute(
+        "UPDATE raw_events SET applied_at = NULL, parse_state = 'pending', error = NULL"
+    )

@@ -1,0 +1,277 @@
+"""Plain records the store accepts and returns besides the domain models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+__all__ = [
+    "AuditEntry",
+    "Change",
+    "Contact",
+    "CostFn",
+    "CostLine",
+    "GroupAnnotations",
+    "HistoryEntry",
+    "InboxRow",
+    "MarketFn",
+    "MessageCursor",
+    "MessagePage",
+    "OutboxItem",
+    "PendingOperation",
+    "RawEvent",
+    "RawEventIn",
+    "RawInsertResult",
+    "RawStats",
+    "SearchHit",
+    "SpendSummary",
+]
+
+CostFn = Callable[[str | None, str | None, bool | None, str | None], Decimal | None]
+"""``cost_fn(category, pricing_type, billable, participant_wa_id) -> amount or None``."""
+
+MarketFn = Callable[[str | None], str | None]
+"""``market_fn(participant_wa_id) -> market name or None``."""
+
+MessageCursor = tuple[int, str]
+"""Keyset position in a group's timeline: ``(at, message id)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawEventIn:
+    """A verified webhook body waiting to be logged.
+
+    Attributes:
+        body: The raw request bytes (exactly as signed).
+        dedupe_key: Stable key of the delivery; a retry of the same delivery repeats it.
+        received_at: Receipt time, epoch seconds.
+    """
+
+    body: bytes
+    dedupe_key: str
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RawInsertResult:
+    """Outcome of logging one raw event.
+
+    Attributes:
+        raw_id: Row id in the raw log (the existing one for a duplicate).
+        duplicate: True when the dedupe key had already been logged.
+    """
+
+    raw_id: int
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """A row of the raw log."""
+
+    id: int
+    dedupe_key: str
+    body: bytes
+    received_at: float
+    applied_at: float | None
+    parse_state: str
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RawStats:
+    """Counts over the raw log.
+
+    Attributes:
+        total: Rows logged.
+        applied: Rows applied to state (whatever their parse state).
+        unparsed: Rows kept for re-parsing (unknown shapes).
+        errors: Rows whose parsing or applying raised.
+        last_event_at: Receipt time of the newest row, if any.
+    """
+
+    total: int
+    applied: int
+    unparsed: int
+    errors: int
+    last_event_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change-feed row; followers poll ``id > last seen``."""
+
+    id: int
+    kind: str
+    group_id: str | None
+    entity: str | None
+    at: int | None
+    raw_id: int | None
+    payload: Mapping[str, Any]
+
+
+class InboxRow(NamedTuple):
+    """Compact summary of one group for the inbox list (kept in memory by the UI)."""
+
+    group_id: str | None
+    request_id: str | None
+    subject: str
+    participant_count: int
+    unread: int
+    pending_requests: int
+    last_sender: str | None
+    last_text: str | None
+    last_activity_at: int | None
+    last_inbound_at: int | None
+    suspended: bool
+    state: str
+    flagged: bool
+    tag: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    """A page of a group's timeline, newest first.
+
+    Attributes:
+        items: Messages, newest first.
+        next_before: Cursor for the next (older) page, or ``None`` at the beginning.
+    """
+
+    items: Sequence[Any]
+    next_before: MessageCursor | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One membership event of a participant."""
+
+    participant_key: str
+    action: str
+    at: int
+    initiated_by: str | None
+    via: str | None
+    request_id: str | None
+    error_code: int | None
+    error_message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A full-text search result."""
+
+    group_id: str
+    message_id: str
+    at: int
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class CostLine:
+    """One charge from the ledger; ``amount`` is ``None`` when unknown."""
+
+    message_id: str
+    participant_key: str
+    group_id: str | None
+    category: str | None
+    pricing_type: str | None
+    billable: bool | None
+    market: str | None
+    amount: Decimal | None
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpendSummary:
+    """Spend over a period.
+
+    Attributes:
+        total: Sum of the known amounts.
+        charges: Ledger rows in the period.
+        unknown: Rows whose amount is unknown (not included in ``total``).
+    """
+
+    total: Decimal
+    charges: int
+    unknown: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """An outbound message and the fate of its API call.
+
+    Attributes:
+        id: Local outbox id.
+        group_id: Target group.
+        kind: Message kind.
+        payload: The request body to send.
+        state: ``queued``, ``accepted``, ``failed`` or ``unknown``.
+        wamid: Message id returned by the API once accepted.
+        error_code: API error code when failed.
+        error_message: API error message when failed.
+        created_at: Enqueue time.
+        updated_at: Time of the last state change.
+        message_id: Id of the timeline row (the wamid once accepted, else a local id).
+    """
+
+    id: int
+    group_id: str
+    kind: str
+    payload: Mapping[str, Any]
+    state: str
+    wamid: str | None
+    error_code: int | None
+    error_message: str | None
+    created_at: float
+    updated_at: float
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOperation:
+    """An asynchronous group operation awaiting its webhook."""
+
+    request_id: str
+    kind: str
+    group_id: str | None
+    payload: Mapping[str, Any]
+    state: str
+    error: str | None
+    created_at: float
+    resolved_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audited operator action."""
+
+    id: int
+    at: float
+    os_user: str
+    action: str
+    group_id: str | None
+    targets: Sequence[Any]
+    api_result: Any
+    cost: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Local details about a member."""
+
+    participant_key: str
+    display_name: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupAnnotations:
+    """Operator annotations of a group."""
+
+    group_id: str
+    flagged: bool = False
+    tag: str | None = None
+    note: str | None = None
+    read_through: int | None = None

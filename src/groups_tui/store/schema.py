@@ -1,0 +1,313 @@
+"""Schema of the local database, as an ordered list of migration steps.
+
+``PRAGMA user_version`` records how many steps have been applied; step ``n`` (1-based)
+moves a database from version ``n - 1`` to ``n``. Steps are append-only: never edit a
+step that has shipped, add a new one.
+
+Tables fall into three families, which matters for :meth:`Store.reset_derived_state`:
+
+* the **raw log** (``raw_events``) — the source of truth for everything webhooks said;
+* **derived state**, rebuilt by replaying the raw log (groups, participants,
+  participant_history, join_requests, inbound messages, message_delivery,
+  recipient_status, cost_ledger, and the resolution columns of pending_operations);
+* **local state** written by the operator or the service and kept across a reset
+  (outbox and outbound messages, group_local, contacts, blocklist, join_request_decisions,
+  audit_log, templates, counters, meta, change_feed).
+
+Every timestamp named ``*_at`` holding event time is UTC epoch seconds from the webhook
+(INTEGER). Receipt and local bookkeeping times (``received_at``, ``applied_at``,
+``created_at`` of local rows, ``updated_at``) are epoch seconds as REAL from the
+injected clock. Money is Decimal rendered as TEXT; NULL means unknown, never zero.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LATEST_VERSION", "MIGRATIONS"]
+
+_V1 = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+-- Raw log. parse_state is 'pending' until the event has been applied.
+CREATE TABLE raw_events (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    dedupe_key  TEXT NOT NULL UNIQUE,
+    body        BLOB NOT NULL,
+    received_at REAL NOT NULL,
+    applied_at  REAL,
+    parse_state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (parse_state IN ('pending', 'ok', 'unparsed', 'error')),
+    error       TEXT
+);
+CREATE INDEX raw_events_unapplied ON raw_events(id) WHERE applied_at IS NULL;
+
+-- Groups. pk is local; id is Meta's group id and stays NULL while creation is pending.
+-- last_activity_at covers webhook events; queries combine it with the newest message
+-- (either direction), which is also where the last-message preview comes from.
+CREATE TABLE groups (
+    pk                  INTEGER PRIMARY KEY,
+    id                  TEXT UNIQUE,
+    request_id          TEXT UNIQUE,
+    subject             TEXT NOT NULL DEFAULT '',
+    subject_at          INTEGER,
+    description         TEXT NOT NULL DEFAULT '',
+    description_at      INTEGER,
+    join_approval       TEXT NOT NULL DEFAULT 'auto_approve'
+                        CHECK (join_approval IN ('auto_approve', 'approval_required')),
+    state               TEXT NOT NULL DEFAULT 'active'
+                        CHECK (state IN ('pending', 'active', 'failed', 'deleted')),
+    state_at            INTEGER,
+    error_code          INTEGER,
+    error_message       TEXT,
+    suspended           INTEGER NOT NULL DEFAULT 0,
+    suspended_reason    TEXT,
+    suspended_at        INTEGER,
+    created_at          INTEGER,
+    invite_link         TEXT,
+    last_inbound_at     INTEGER,
+    last_inbound_by     TEXT,
+    last_activity_at    INTEGER,
+    picture_sha256      TEXT,
+    picture_at          INTEGER,
+    unread              INTEGER NOT NULL DEFAULT 0
+);
+
+-- Operator annotations of a group, kept across a reset of derived state.
+CREATE TABLE group_local (
+    group_id     TEXT PRIMARY KEY,
+    flagged      INTEGER NOT NULL DEFAULT 0,
+    tag          TEXT,
+    note         TEXT,
+    read_through INTEGER,
+    updated_at   REAL
+) WITHOUT ROWID;
+
+-- participant_key is user_id when known, else wa_id. state_at is the event time that
+-- set state; an older event never overrides a newer one.
+CREATE TABLE participants (
+    group_id        TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    participant_key TEXT NOT NULL,
+    wa_id           TEXT,
+    user_id         TEXT,
+    username        TEXT,
+    profile_name    TEXT,
+    joined_at       INTEGER,
+    joined_via      TEXT NOT NULL DEFAULT 'unknown',
+    state           TEXT NOT NULL CHECK (state IN ('present', 'left', 'removed')),
+    state_at        INTEGER NOT NULL,
+    PRIMARY KEY (group_id, participant_key)
+) WITHOUT ROWID;
+CREATE INDEX participants_present ON participants(group_id) WHERE state = 'present';
+CREATE INDEX participants_wa_id ON participants(group_id, wa_id);
+
+CREATE TABLE participant_history (
+    id              INTEGER PRIMARY KEY,
+    group_id        TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    participant_key TEXT NOT NULL,
+    action          TEXT NOT NULL CHECK (action IN ('join', 'leave', 'remove', 'remove_failed')),
+    at              INTEGER NOT NULL,
+    initiated_by    TEXT,
+    via             TEXT,
+    request_id      TEXT,
+    error_code      INTEGER,
+    error_message   TEXT,
+    UNIQUE (group_id, participant_key, action, at)
+);
+
+CREATE TABLE join_requests (
+    id              TEXT PRIMARY KEY,
+    group_id        TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    participant_key TEXT NOT NULL,
+    wa_id           TEXT,
+    user_id         TEXT,
+    username        TEXT,
+    profile_name    TEXT,
+    created_at      INTEGER,
+    state           TEXT NOT NULL
+                    CHECK (state IN ('pending', 'approved', 'rejected', 'revoked')),
+    state_at        INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX join_requests_group ON join_requests(group_id, state, created_at);
+
+-- Approvals/rejections made through the API; no webhook reports a rejection.
+CREATE TABLE join_request_decisions (
+    id       TEXT PRIMARY KEY,
+    decision TEXT NOT NULL CHECK (decision IN ('approved', 'rejected')),
+    at       INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Inbound messages are derived; outbound ones (origin 'outbox') are local.
+CREATE TABLE messages (
+    pk                INTEGER PRIMARY KEY,
+    id                TEXT NOT NULL UNIQUE,
+    group_id          TEXT NOT NULL,
+    direction         TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+    kind              TEXT NOT NULL,
+    sender_key        TEXT,
+    sender_name       TEXT,
+    sender_wa_id      TEXT,
+    at                INTEGER NOT NULL,
+    text              TEXT,
+    media             TEXT,
+    template_name     TEXT,
+    template_category TEXT,
+    system_event      TEXT,
+    extras            TEXT,
+    reply_to          TEXT,
+    error_code        INTEGER,
+    error_title       TEXT,
+    origin            TEXT NOT NULL DEFAULT 'webhook' CHECK (origin IN ('webhook', 'outbox')),
+    outbox_id         INTEGER
+);
+CREATE INDEX messages_page ON messages(group_id, at, id);
+
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    text,
+    content = 'messages',
+    content_rowid = 'pk',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages WHEN new.text IS NOT NULL BEGIN
+    INSERT INTO messages_fts(rowid, text) VALUES (new.pk, new.text);
+END;
+CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages WHEN old.text IS NOT NULL BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.pk, old.text);
+END;
+CREATE TRIGGER messages_fts_au AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text)
+        SELECT 'delete', old.pk, old.text WHERE old.text IS NOT NULL;
+    INSERT INTO messages_fts(rowid, text)
+        SELECT new.pk, new.text WHERE new.text IS NOT NULL;
+END;
+
+-- Message-level delivery state from group-level statuses (sent, failed). Keyed by wamid
+-- without a foreign key: a status can arrive before the send call has returned.
+CREATE TABLE message_delivery (
+    message_id  TEXT PRIMARY KEY,
+    state       TEXT NOT NULL,
+    rank        INTEGER NOT NULL,
+    at          INTEGER NOT NULL,
+    error_code  INTEGER,
+    error_title TEXT
+) WITHOUT ROWID;
+
+-- rank mirrors DeliveryState.rank; updates only ever raise it.
+CREATE TABLE recipient_status (
+    message_id      TEXT NOT NULL,
+    participant_key TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    rank            INTEGER NOT NULL,
+    at              INTEGER NOT NULL,
+    error_code      INTEGER,
+    error_title     TEXT,
+    PRIMARY KEY (message_id, participant_key)
+) WITHOUT ROWID;
+
+-- One charge per (message, participant), whatever statuses carried pricing.
+CREATE TABLE cost_ledger (
+    id                INTEGER PRIMARY KEY,
+    message_id        TEXT NOT NULL,
+    participant_key   TEXT NOT NULL,
+    group_id          TEXT,
+    participant_wa_id TEXT,
+    category          TEXT,
+    pricing_type      TEXT,
+    pricing_model     TEXT,
+    billable          INTEGER,
+    market            TEXT,
+    amount            TEXT,
+    at                INTEGER NOT NULL,
+    UNIQUE (message_id, participant_key)
+);
+CREATE INDEX cost_ledger_at ON cost_ledger(at);
+CREATE INDEX cost_ledger_category_at ON cost_ledger(category, at);
+
+CREATE TABLE outbox (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id      TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    payload       TEXT NOT NULL,
+    state         TEXT NOT NULL DEFAULT 'queued'
+                  CHECK (state IN ('queued', 'accepted', 'failed', 'unknown')),
+    wamid         TEXT UNIQUE,
+    error_code    INTEGER,
+    error_message TEXT,
+    created_at    REAL NOT NULL,
+    updated_at    REAL NOT NULL
+);
+CREATE INDEX outbox_open ON outbox(state, id) WHERE state IN ('queued', 'unknown');
+
+CREATE TABLE change_feed (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind     TEXT NOT NULL,
+    group_id TEXT,
+    entity   TEXT,
+    at       INTEGER,
+    raw_id   INTEGER,
+    payload  TEXT NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE audit_log (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         REAL NOT NULL,
+    os_user    TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    group_id   TEXT,
+    targets    TEXT NOT NULL DEFAULT '[]',
+    api_result TEXT,
+    cost       TEXT
+);
+CREATE INDEX audit_log_group ON audit_log(group_id, id);
+
+-- Asynchronous operations. resolved_by is 'webhook' when a webhook settled it (such
+-- resolutions are derived state) or 'local' when the service did.
+CREATE TABLE pending_operations (
+    request_id  TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('create', 'remove', 'settings', 'delete')),
+    group_id    TEXT,
+    payload     TEXT NOT NULL DEFAULT '{}',
+    state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+    error       TEXT,
+    created_at  REAL NOT NULL,
+    resolved_at INTEGER,
+    resolved_by TEXT
+) WITHOUT ROWID;
+CREATE INDEX pending_operations_open ON pending_operations(state, created_at);
+
+CREATE TABLE templates (
+    name          TEXT NOT NULL,
+    language      TEXT NOT NULL,
+    category      TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    body_params   INTEGER NOT NULL DEFAULT 0,
+    header_format TEXT,
+    components    TEXT NOT NULL DEFAULT '[]',
+    fetched_at    REAL NOT NULL,
+    PRIMARY KEY (name, language)
+) WITHOUT ROWID;
+
+CREATE TABLE contacts (
+    participant_key TEXT PRIMARY KEY,
+    display_name    TEXT,
+    note            TEXT,
+    updated_at      REAL NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE blocklist (
+    participant_key TEXT PRIMARY KEY,
+    reason          TEXT,
+    created_at      REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+"""Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1``."""
+
+LATEST_VERSION: int = len(MIGRATIONS)

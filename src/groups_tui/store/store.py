@@ -1,0 +1,1318 @@
+"""The :class:`Store` façade over the SQLite database.
+
+Connections: one writer (all writes are serialised by an :class:`asyncio.Lock` and run as
+explicit ``BEGIN IMMEDIATE`` transactions) and one reader, so that UI queries never queue
+behind a write in the writer's thread; WAL lets both run at once. A follower process
+opens its own Store (or :meth:`Store.open_readonly`) on the same file.
+
+Durability: the writer runs with ``synchronous=NORMAL``; :meth:`Store.insert_raw_events`
+raises it to ``FULL`` for its own commit. In WAL mode a FULL commit fsyncs the log up to
+and including that commit, so an acknowledged raw event survives power loss, while
+derived-state commits skip the fsync (they can always be rebuilt from the raw log, and
+``applied_at`` is written in the same transaction as the state it produced).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from groups_tui.domain.events import DomainEvent
+from groups_tui.domain.models import (
+    DeliveryState,
+    DeliverySummary,
+    Group,
+    JoinApproval,
+    JoinRequest,
+    Media,
+    Message,
+    MessageKind,
+    Participant,
+    RecipientStatus,
+    Template,
+    TemplateCategory,
+)
+from groups_tui.store import apply as apply_mod
+from groups_tui.store import digest as digest_mod
+from groups_tui.store.codec import (
+    ACTIVITY,
+    GROUP_COLUMNS,
+    GROUP_FROM,
+    MESSAGE_COLUMNS,
+    PARTICIPANT_COLUMNS,
+    PREVIEW,
+    dec_or_none,
+    dumps,
+    enum_or,
+    group_from_row,
+    join_request_from_row,
+    loads,
+    media_to_json,
+    message_from_row,
+    participant_from_row,
+)
+from groups_tui.store.db import connect, migrate
+from groups_tui.store.fts import fts_query
+from groups_tui.store.records import (
+    AuditEntry,
+    Change,
+    Contact,
+    CostFn,
+    CostLine,
+    GroupAnnotations,
+    HistoryEntry,
+    InboxRow,
+    MarketFn,
+    MessageCursor,
+    MessagePage,
+    OutboxItem,
+    PendingOperation,
+    RawEvent,
+    RawEventIn,
+    RawInsertResult,
+    RawStats,
+    SearchHit,
+    SpendSummary,
+)
+
+__all__ = ["Store", "StoreClosedError"]
+
+T = TypeVar("T")
+
+_IN_CHUNK = 500  # bound on "IN (?, ?, ...)" lists; far below SQLite's variable limit
+
+_SERVICE_CATEGORIES = ("group_service", "service")
+
+
+class StoreClosedError(RuntimeError):
+    """The store was used after :meth:`Store.close`."""
+
+
+def _chunks(items: Sequence[T], size: int = _IN_CHUNK) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+class Store:
+    """Async access to the local database. Create with :meth:`open`.
+
+    Args:
+        writer: The writable connection (``None`` for a read-only store).
+        reader: The connection used for queries.
+        path: The database path.
+        cost_fn: Prices one ledger line; ``None`` leaves every amount unknown.
+        market_fn: Maps a participant's ``wa_id`` to a market name for the ledger.
+        clock: Returns the current epoch time (receipt and bookkeeping times only).
+    """
+
+    def __init__(
+        self,
+        writer: aiosqlite.Connection | None,
+        reader: aiosqlite.Connection,
+        path: str | Path,
+        *,
+        cost_fn: CostFn | None = None,
+        market_fn: MarketFn | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._path = path
+        self._lock = asyncio.Lock()
+        self._clock = clock
+        self._cost_fn = cost_fn
+        self._market_fn = market_fn
+        self._closed = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | Path,
+        *,
+        cost_fn: CostFn | None = None,
+        market_fn: MarketFn | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> Store:
+        """Open (creating if needed) and migrate the database at ``path``.
+
+        Args:
+            path: Database file; ``":memory:"`` gives a private single-connection store.
+            cost_fn: See :class:`Store`.
+            market_fn: See :class:`Store`.
+            clock: See :class:`Store`.
+
+        Returns:
+            The open store.
+        """
+        in_memory = str(path) == ":memory:"
+        if not in_memory:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        writer = await connect(path)
+        try:
+            await migrate(writer)
+            reader = writer if in_memory else await connect(path)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(writer, reader, path, cost_fn=cost_fn, market_fn=market_fn, clock=clock)
+
+    @classmethod
+    async def open_readonly(cls, path: str | Path) -> Store:
+        """Open an existing, migrated database for reading only (follower processes).
+
+        Args:
+            path: Database file written by another process.
+
+        Returns:
+            A store whose write methods raise :class:`StoreClosedError`.
+        """
+        reader = await connect(path, readonly=True)
+        return cls(None, reader, path)
+
+    async def close(self) -> None:
+        """Close the connections (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        async with self._lock:
+            if self._reader is not self._writer:
+                await self._reader.close()
+            if self._writer is not None:
+                await self._writer.close()
+
+    @property
+    def path(self) -> str | Path:
+        """The database path."""
+        return self._path
+
+    def set_cost_fn(self, cost_fn: CostFn | None, market_fn: MarketFn | None = None) -> None:
+        """Replace the pricing hooks used for new ledger lines."""
+        self._cost_fn = cost_fn
+        self._market_fn = market_fn
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+        if self._closed or self._writer is None:
+            raise StoreClosedError("store is closed or read-only")
+        conn = self._writer
+        async with self._lock:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+    @property
+    def _r(self) -> aiosqlite.Connection:
+        if self._closed:
+            raise StoreClosedError("store is closed")
+        return self._reader
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self._r.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        async with self._r.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    def _applier(self, conn: aiosqlite.Connection) -> apply_mod.Applier:
+        return apply_mod.Applier(
+            conn, cost_fn=self._cost_fn, market_fn=self._market_fn, now=self._clock()
+        )
+
+    # ------------------------------------------------------------------ raw log
+
+    async def insert_raw_events(self, items: Sequence[RawEventIn]) -> list[RawInsertResult]:
+        """Log webhook bodies in ONE durable transaction (group commit).
+
+        The commit runs with ``synchronous=FULL``; when this returns, every row is on
+        disk and the caller may answer 200. A dedupe key seen before (in an earlier call
+        or earlier in this batch) yields the existing row id with ``duplicate=True``.
+
+        Args:
+            items: Bodies in arrival order.
+
+        Returns:
+            One result per item, in the same order.
+        """
+        if not items:
+            return []
+        if self._closed or self._writer is None:
+            raise StoreClosedError("store is closed or read-only")
+        conn = self._writer
+        async with self._lock:
+            await conn.execute("PRAGMA synchronous = FULL")
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    results = await self._insert_raw_locked(conn, items)
+                except BaseException:
+                    await conn.execute("ROLLBACK")
+                    raise
+                await conn.execute("COMMIT")
+            finally:
+                await conn.execute("PRAGMA synchronous = NORMAL")
+        return results
+
+    @staticmethod
+    async def _insert_raw_locked(
+        conn: aiosqlite.Connection, items: Sequence[RawEventIn]
+    ) -> list[RawInsertResult]:
+        keys = list(dict.fromkeys(item.dedupe_key for item in items))
+        existing: dict[str, int] = {}
+        for chunk in _chunks(keys):
+            sql = (
+                f"SELECT dedupe_key, id FROM raw_events WHERE dedupe_key IN ({_marks(len(chunk))})"
+            )
+            async with conn.execute(sql, chunk) as cur:
+                existing.update({k: i for k, i in await cur.fetchall()})
+        fresh: dict[str, RawEventIn] = {}
+        for item in items:
+            if item.dedupe_key not in existing and item.dedupe_key not in fresh:
+                fresh[item.dedupe_key] = item
+        if fresh:
+            await conn.executemany(
+                "INSERT INTO raw_events(dedupe_key, body, received_at) VALUES (?, ?, ?)",
+                [(i.dedupe_key, i.body, i.received_at) for i in fresh.values()],
+            )
+            new_keys = list(fresh)
+            for chunk in _chunks(new_keys):
+                sql = (
+                    "SELECT dedupe_key, id FROM raw_events "
+                    f"WHERE dedupe_key IN ({_marks(len(chunk))})"
+                )
+                async with conn.execute(sql, chunk) as cur:
+                    existing.update({k: i for k, i in await cur.fetchall()})
+        results: list[RawInsertResult] = []
+        first_seen: set[str] = set()
+        for item in items:
+            key = item.dedupe_key
+            duplicate = key not in fresh or key in first_seen
+            first_seen.add(key)
+            results.append(RawInsertResult(raw_id=existing[key], duplicate=duplicate))
+        return results
+
+    async def unapplied_raw_events(self, limit: int = 500) -> list[RawEvent]:
+        """Raw events not yet applied, oldest first (crash recovery and replay)."""
+        rows = await self._all(
+            f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE applied_at IS NULL ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [_raw_from_row(r) for r in rows]
+
+    async def list_raw_events(self, after_id: int = 0, limit: int = 500) -> list[RawEvent]:
+        """Raw events with ``id > after_id`` in id order (keyset paging)."""
+        rows = await self._all(
+            f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE id > ? ORDER BY id LIMIT ?",
+            (after_id, limit),
+        )
+        return [_raw_from_row(r) for r in rows]
+
+    async def get_raw_event(self, raw_id: int) -> RawEvent | None:
+        """One raw event by id."""
+        row = await self._one(f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE id = ?", (raw_id,))
+        return _raw_from_row(row) if row else None
+
+    async def raw_stats(self) -> RawStats:
+        """Counts over the raw log."""
+        row = await self._one(
+            "SELECT count(*), count(applied_at), "
+            "coalesce(sum(parse_state = 'unparsed'), 0), coalesce(sum(parse_state = 'error'), 0), "
+            "max(received_at) FROM raw_events"
+        )
+        return RawStats(
+            total=row[0], applied=row[1], unparsed=row[2], errors=row[3], last_event_at=row[4]
+        )
+
+    async def mark_raw_error(self, raw_id: int, error: str) -> None:
+        """Record that a raw event could not be parsed or applied (kept for a retry)."""
+        async with self._tx() as conn:
+            await conn.execute(
+                "UPDATE raw_events SET parse_state = 'error', error = ?, applied_at = ? "
+                "WHERE id = ?",
+                (error, self._clock(), raw_id),
+            )
+
+    async def bump_counter(self, name: str, n: int = 1) -> int:
+        """Add ``n`` to a named counter and return the new value."""
+        async with self._tx() as conn:
+            async with conn.execute(
+                "INSERT INTO counters(name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value "
+                "RETURNING value",
+                (name, n),
+            ) as cur:
+                row = await cur.fetchone()
+        return int(row[0]) if row else n
+
+    async def counters(self) -> dict[str, int]:
+        """All counters."""
+        return {k: v for k, v in await self._all("SELECT name, value FROM counters ORDER BY name")}
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Store a metadata value."""
+        async with self._tx() as conn:
+            await conn.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    async def get_meta(self, key: str, default: str | None = None) -> str | None:
+        """Read a metadata value."""
+        row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return row[0] if row else default
+
+    # ------------------------------------------------------------------ apply
+
+    async def apply_events(self, raw_id: int | None, events: Sequence[DomainEvent]) -> int:
+        """Apply the domain events parsed from one raw event, idempotently.
+
+        Args:
+            raw_id: The raw event they came from (marked applied), or ``None``.
+            events: Domain events from ``groups_tui.cloud.webhooks.parse_payload``.
+
+        Returns:
+            The number of change-feed rows appended.
+        """
+        return await self.apply_batch([(raw_id, events)])
+
+    async def apply_batch(self, batch: Sequence[tuple[int | None, Sequence[DomainEvent]]]) -> int:
+        """Apply several raw events' domain events in ONE transaction.
+
+        Args:
+            batch: ``(raw_id, events)`` pairs, applied in order.
+
+        Returns:
+            The number of change-feed rows appended.
+        """
+        if not batch:
+            return 0
+        async with self._tx() as conn:
+            applier = self._applier(conn)
+            for raw_id, events in batch:
+                await applier.apply(raw_id, events)
+            return applier.changes
+
+    async def reset_derived_state(self) -> None:
+        """Forget everything webhooks produced so the raw log can be replayed.
+
+        Keeps the raw log (marked unapplied), outbox and outbound messages, audit log,
+        operator annotations and other local tables, and the change feed (a
+        ``store.reset`` row tells followers to reload).
+        """
+        async with self._tx() as conn:
+            await digest_mod.reset_derived_state(conn)
+            await conn.execute(
+                "INSERT INTO change_feed(kind, payload) VALUES ('store.reset', '{}')"
+            )
+
+    async def replay_raw_log(
+        self,
+        parse: Callable[[bytes], Sequence[DomainEvent]],
+        *,
+        batch_size: int = 500,
+    ) -> int:
+        """Apply every unapplied raw event in id order using ``parse``.
+
+        Args:
+            parse: Turns a raw body into domain events (may raise; the row is then
+                marked ``error``).
+            batch_size: Raw events per transaction.
+
+        Returns:
+            The number of raw events applied.
+        """
+        done = 0
+        while True:
+            pending = await self.unapplied_raw_events(batch_size)
+            if not pending:
+                return done
+            batch: list[tuple[int | None, Sequence[DomainEvent]]] = []
+            for raw in pending:
+                try:
+                    batch.append((raw.id, parse(raw.body)))
+                except Exception as exc:
+                    await self.mark_raw_error(raw.id, f"{type(exc).__name__}: {exc}")
+            await self.apply_batch(batch)
+            done += len(pending)
+
+    async def state_digest(self) -> str:
+        """Canonical SHA-256 of the derived state (ids and receipt times excluded)."""
+        hasher = hashlib.sha256()
+        if self._reader is self._writer:
+            async with self._lock:
+                await digest_mod.feed_digest(self._r, hasher)
+        else:
+            await digest_mod.feed_digest(self._r, hasher)
+        return hasher.hexdigest()
+
+    # ------------------------------------------------------------------ groups
+
+    async def create_pending_group(
+        self,
+        request_id: str,
+        subject: str,
+        *,
+        description: str = "",
+        join_approval: JoinApproval = JoinApproval.AUTO_APPROVE,
+    ) -> None:
+        """Record a create request the API accepted; the webhook completes it.
+
+        Also records the matching ``create`` pending operation, from which a reset
+        restores the pending row.
+        """
+        now = self._clock()
+        payload = {
+            "subject": subject,
+            "description": description,
+            "join_approval": str(join_approval),
+        }
+        async with self._tx() as conn:
+            await conn.execute(
+                "INSERT INTO pending_operations(request_id, kind, payload, created_at) "
+                "VALUES (?, 'create', ?, ?) ON CONFLICT(request_id) DO NOTHING",
+                (request_id, dumps(payload), now),
+            )
+            await digest_mod.seed_pending_group(conn, request_id, payload)
+            await conn.execute(
+                "INSERT INTO change_feed(kind, entity, payload) VALUES ('group.pending', ?, ?)",
+                (request_id, dumps(payload)),
+            )
+
+    async def list_groups(
+        self, after: tuple[int, int] | None = None, limit: int = 200
+    ) -> tuple[list[Group], tuple[int, int] | None]:
+        """A page of groups, most recent activity first.
+
+        Args:
+            after: Cursor returned with the previous page, or ``None`` for the first.
+            limit: Page size.
+
+        Returns:
+            The groups and the cursor of the next page (``None`` after the last).
+        """
+        where, params = "", []
+        if after is not None:
+            where = f"WHERE ({ACTIVITY}, g.pk) < (?, ?)"
+            params = [after[0], after[1]]
+        rows = await self._all(
+            f"SELECT {GROUP_COLUMNS}, {ACTIVITY}, g.pk FROM {GROUP_FROM} {where} "
+            f"ORDER BY {ACTIVITY} DESC, g.pk DESC LIMIT ?",
+            [*params, limit],
+        )
+        groups = [group_from_row(r) for r in rows]
+        cursor = (rows[-1][-2], rows[-1][-1]) if len(rows) == limit else None
+        return groups, cursor
+
+    async def inbox_rows(self, batch: int = 2000) -> AsyncIterator[InboxRow]:
+        """Stream compact rows of every group, most recent activity first.
+
+        One statement, read with ``fetchmany``; at most ``batch`` rows are buffered.
+        """
+        sql = f"""
+            SELECT g.id, g.request_id, g.subject,
+                   (SELECT count(*) FROM participants p
+                     WHERE p.group_id = g.id AND p.state = 'present'),
+                   g.unread,
+                   (SELECT count(*) FROM join_requests j
+                     WHERE j.group_id = g.id AND j.state = 'pending'),
+                   CASE WHEN lm.direction = 'outbound' THEN NULL ELSE lm.sender_name END,
+                   {PREVIEW}, nullif({ACTIVITY}, 0),
+                   g.last_inbound_at, g.suspended, g.state,
+                   coalesce(l.flagged, 0), l.tag
+              FROM {GROUP_FROM} LEFT JOIN group_local l ON l.group_id = g.id
+             ORDER BY {ACTIVITY} DESC, g.pk DESC
+        """
+        make = InboxRow._make
+        async with self._r.execute(sql) as cur:
+            while True:
+                rows = await cur.fetchmany(batch)
+                if not rows:
+                    return
+                for r in rows:
+                    yield make((*r[:10], bool(r[10]), r[11], bool(r[12]), r[13]))
+
+    async def get_group(self, group_id: str) -> Group | None:
+        """One group by Meta id."""
+        row = await self._one(
+            f"SELECT {GROUP_COLUMNS} FROM {GROUP_FROM} WHERE g.id = ?", (group_id,)
+        )
+        return group_from_row(row) if row else None
+
+    async def get_group_by_request(self, request_id: str) -> Group | None:
+        """One group by the request id of its create call."""
+        row = await self._one(
+            f"SELECT {GROUP_COLUMNS} FROM {GROUP_FROM} WHERE g.request_id = ?", (request_id,)
+        )
+        return group_from_row(row) if row else None
+
+    async def group_members(self, group_id: str) -> list[Participant]:
+        """Present members of a group, in join order."""
+        rows = await self._all(
+            f"SELECT {PARTICIPANT_COLUMNS} FROM participants "
+            "WHERE group_id = ? AND state = 'present' "
+            "ORDER BY coalesce(joined_at, 0), participant_key",
+            (group_id,),
+        )
+        return [participant_from_row(r) for r in rows]
+
+    async def member_history(
+        self, group_id: str, *, after_id: int = 0, limit: int = 500
+    ) -> list[HistoryEntry]:
+        """Membership events of a group in event-time order."""
+        rows = await self._all(
+            "SELECT participant_key, action, at, initiated_by, via, request_id, error_code, "
+            "error_message FROM participant_history WHERE group_id = ? AND id > ? "
+            "ORDER BY at, id LIMIT ?",
+            (group_id, after_id, limit),
+        )
+        return [HistoryEntry(*r) for r in rows]
+
+    async def join_requests(self, group_id: str, state: str = "pending") -> list[JoinRequest]:
+        """Join requests of a group in a given state, oldest first."""
+        rows = await self._all(
+            "SELECT id, group_id, wa_id, user_id, profile_name, created_at FROM join_requests "
+            "WHERE group_id = ? AND state = ? ORDER BY coalesce(created_at, 0), id",
+            (group_id, state),
+        )
+        return [join_request_from_row(r) for r in rows]
+
+    async def decide_join_requests(
+        self, request_ids: Sequence[str], decision: str, at: int
+    ) -> None:
+        """Record approvals or rejections made through the API.
+
+        A decision is local state (no webhook reports a rejection) and survives a reset;
+        applying the request's webhook again re-applies it.
+
+        Args:
+            request_ids: Join request ids.
+            decision: ``approved`` or ``rejected``.
+            at: Epoch seconds of the decision.
+        """
+        if decision not in ("approved", "rejected"):
+            raise ValueError(f"bad decision {decision!r}")
+        async with self._tx() as conn:
+            for rid in request_ids:
+                await conn.execute(
+                    "INSERT INTO join_request_decisions(id, decision, at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET decision = excluded.decision, at = excluded.at",
+                    (rid, decision, at),
+                )
+                async with conn.execute(
+                    "UPDATE join_requests SET state = ?, state_at = ? "
+                    "WHERE id = ? AND state = 'pending' RETURNING group_id",
+                    (decision, at, rid),
+                ) as cur:
+                    row = await cur.fetchone()
+                if row:
+                    await conn.execute(
+                        "INSERT INTO change_feed(kind, group_id, entity, at, payload) "
+                        "VALUES ('join_request.decided', ?, ?, ?, ?)",
+                        (row[0], rid, at, dumps({"decision": decision})),
+                    )
+
+    # ------------------------------------------------------------------ annotations
+
+    async def annotate_group(
+        self,
+        group_id: str,
+        *,
+        flagged: bool | None = None,
+        tag: str | None = None,
+        note: str | None = None,
+        clear_tag: bool = False,
+    ) -> GroupAnnotations:
+        """Set operator annotations (only the given fields change)."""
+        async with self._tx() as conn:
+            await conn.execute(
+                "INSERT INTO group_local(group_id, updated_at) VALUES (?, ?) "
+                "ON CONFLICT(group_id) DO UPDATE SET updated_at = excluded.updated_at",
+                (group_id, self._clock()),
+            )
+            if flagged is not None:
+                await conn.execute(
+                    "UPDATE group_local SET flagged = ? WHERE group_id = ?",
+                    (int(flagged), group_id),
+                )
+            if tag is not None or clear_tag:
+                await conn.execute(
+                    "UPDATE group_local SET tag = ? WHERE group_id = ?", (tag, group_id)
+                )
+            if note is not None:
+                await conn.execute(
+                    "UPDATE group_local SET note = ? WHERE group_id = ?", (note, group_id)
+                )
+            await conn.execute(
+                "INSERT INTO change_feed(kind, group_id) VALUES ('group.local', ?)", (group_id,)
+            )
+        return await self.group_annotations(group_id)
+
+    async def group_annotations(self, group_id: str) -> GroupAnnotations:
+        """Operator annotations of a group (defaults when none)."""
+        row = await self._one(
+            "SELECT flagged, tag, note, read_through FROM group_local WHERE group_id = ?",
+            (group_id,),
+        )
+        if not row:
+            return GroupAnnotations(group_id)
+        return GroupAnnotations(group_id, bool(row[0]), row[1], row[2], row[3])
+
+    async def mark_read(self, group_id: str, through_at: int | None = None) -> None:
+        """Clear the unread count of a group.
+
+        Args:
+            group_id: The group.
+            through_at: Messages at or before this time count as read; defaults to the
+                group's latest message. Replaying the raw log honours it.
+        """
+        async with self._tx() as conn:
+            if through_at is None:
+                async with conn.execute(
+                    "SELECT coalesce(max(at), 0) FROM messages WHERE group_id = ?", (group_id,)
+                ) as cur:
+                    row = await cur.fetchone()
+                through_at = int(row[0]) if row else 0
+            await conn.execute(
+                "INSERT INTO group_local(group_id, read_through, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(group_id) DO UPDATE SET "
+                "read_through = max(coalesce(read_through, 0), excluded.read_through), "
+                "updated_at = excluded.updated_at",
+                (group_id, through_at, self._clock()),
+            )
+            await conn.execute(
+                "UPDATE groups SET unread = (SELECT count(*) FROM messages m "
+                "WHERE m.group_id = groups.id AND m.direction = 'inbound' AND m.at > ?) "
+                "WHERE id = ?",
+                (through_at, group_id),
+            )
+            await conn.execute(
+                "INSERT INTO change_feed(kind, group_id, at) VALUES ('group.read', ?, ?)",
+                (group_id, through_at),
+            )
+
+    # ------------------------------------------------------------------ messages
+
+    async def get_message(self, message_id: str) -> Message | None:
+        """One message by wamid or local id."""
+        row = await self._one(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
+        return message_from_row(row) if row else None
+
+    async def messages_page(
+        self, group_id: str, before: MessageCursor | None = None, limit: int = 50
+    ) -> MessagePage:
+        """A page of a group's timeline, newest first (keyset on ``(at, id)``).
+
+        Args:
+            group_id: The group.
+            before: ``(at, id)`` of the oldest message already shown, or ``None``.
+            limit: Page size.
+
+        Returns:
+            The page; pass ``page.next_before`` to get the following (older) one.
+        """
+        if before is None:
+            sql = (
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE group_id = ? "
+                "ORDER BY at DESC, id DESC LIMIT ?"
+            )
+            params: list[Any] = [group_id, limit]
+        else:
+            sql = (
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND (at, id) < (?, ?) "
+                "ORDER BY at DESC, id DESC LIMIT ?"
+            )
+            params = [group_id, before[0], before[1], limit]
+        items = [message_from_row(r) for r in await self._all(sql, params)]
+        cursor = (items[-1].at, items[-1].id) if len(items) == limit else None
+        return MessagePage(items=items, next_before=cursor)
+
+    async def recipient_statuses(self, message_id: str) -> list[RecipientStatus]:
+        """Per-participant delivery states of one message."""
+        rows = await self._all(
+            "SELECT message_id, participant_key, state, at, error_code, error_title "
+            "FROM recipient_status WHERE message_id = ? ORDER BY participant_key",
+            (message_id,),
+        )
+        return [
+            RecipientStatus(
+                r[0], r[1], enum_or(DeliveryState, r[2], DeliveryState.SENT), r[3], r[4], r[5]
+            )
+            for r in rows
+        ]
+
+    async def message_state(self, message_id: str) -> DeliveryState | None:
+        """Overall delivery state of an outbound message (best of all reports)."""
+        row = await self._one(
+            "SELECT state FROM (SELECT state, rank FROM message_delivery WHERE message_id = ?1 "
+            "UNION ALL SELECT state, rank FROM recipient_status WHERE message_id = ?1) "
+            "ORDER BY rank DESC LIMIT 1",
+            (message_id,),
+        )
+        return enum_or(DeliveryState, row[0], DeliveryState.SENT) if row else None
+
+    async def message_statuses(
+        self, message_ids: Sequence[str], totals: Mapping[str, int] | None = None
+    ) -> dict[str, DeliverySummary]:
+        """Delivery tallies per message.
+
+        Args:
+            message_ids: Wamids to summarise.
+            totals: Known recipient counts per message (defaults to the states seen).
+
+        Returns:
+            A summary for every requested id (zero counts when nothing is known).
+        """
+        states: dict[str, list[DeliveryState]] = {m: [] for m in message_ids}
+        for chunk in _chunks(list(states)):
+            rows = await self._all(
+                "SELECT message_id, state FROM recipient_status "
+                f"WHERE message_id IN ({_marks(len(chunk))})",
+                chunk,
+            )
+            for mid, state in rows:
+                states[mid].append(enum_or(DeliveryState, state, DeliveryState.SENT))
+        totals = totals or {}
+        return {mid: DeliverySummary.from_states(s, totals.get(mid)) for mid, s in states.items()}
+
+    async def search_messages(
+        self, query: str, limit: int = 50, after: MessageCursor | None = None
+    ) -> list[SearchHit]:
+        """Full-text search over message text, newest first.
+
+        User input is tokenised and every token quoted, so no input can produce an FTS
+        syntax error; the last token also matches as a prefix.
+
+        Args:
+            query: Free text typed by the user.
+            limit: Maximum hits.
+            after: ``(hit.at, hit.message_id)`` of the last hit of the previous page, or
+                ``None`` for the first page.
+
+        Returns:
+            Hits with group id, message id, time and a snippet (``[``/``]`` mark matches).
+        """
+        match = fts_query(query)
+        if match is None:
+            return []
+        cond = ""
+        params: list[Any] = [match]
+        if after is not None:
+            cond = "AND (m.at, m.id) < (?, ?)"
+            params += [after[0], after[1]]
+        rows = await self._all(
+            "SELECT m.group_id, m.id, m.at, snippet(messages_fts, 0, '[', ']', '…', 12) "
+            "FROM messages_fts JOIN messages m ON m.pk = messages_fts.rowid "
+            f"WHERE messages_fts MATCH ? {cond} ORDER BY m.at DESC, m.id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [SearchHit(r[0], r[1], r[2], r[3]) for r in rows]
+
+    # ------------------------------------------------------------------ cost
+
+    async def cost_for_message(self, message_id: str) -> list[CostLine]:
+        """Ledger lines of one message (one per participant charged)."""
+        rows = await self._all(
+            f"SELECT {_COST_COLUMNS} FROM cost_ledger WHERE message_id = ? "
+            "ORDER BY participant_key",
+            (message_id,),
+        )
+        return [_cost_from_row(r) for r in rows]
+
+    async def spend_between(self, t0: int, t1: int) -> SpendSummary:
+        """Known spend with ``t0 <= at < t1``, summed as Decimal while streaming."""
+        total, charges, unknown = Decimal(0), 0, 0
+        async with self._r.execute(
+            "SELECT amount FROM cost_ledger WHERE at >= ? AND at < ?", (t0, t1)
+        ) as cur:
+            while rows := await cur.fetchmany(2000):
+                for (amount,) in rows:
+                    charges += 1
+                    value = dec_or_none(amount)
+                    if value is None:
+                        unknown += 1
+                    else:
+                        total += value
+        return SpendSummary(total=total, charges=charges, unknown=unknown)
+
+    async def service_messages_delivered_in_month(self, year: int, month: int) -> int:
+        """Service (free-form) deliveries in a UTC calendar month, per participant.
+
+        Counts ledger lines with a service category, which is what the monthly free
+        allowance of 1,000 consumes (one per delivered member).
+        """
+        start = int(datetime(year, month, 1, tzinfo=UTC).timestamp())
+        ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
+        end = int(datetime(ny, nm, 1, tzinfo=UTC).timestamp())
+        row = await self._one(
+            "SELECT count(*) FROM cost_ledger WHERE category IN (?, ?) AND at >= ? AND at < ?",
+            (*_SERVICE_CATEGORIES, start, end),
+        )
+        return int(row[0])
+
+    # ------------------------------------------------------------------ outbox
+
+    async def outbox_enqueue(
+        self,
+        group_id: str,
+        kind: MessageKind | str,
+        payload: Mapping[str, Any],
+        *,
+        text: str | None = None,
+        media: Media | None = None,
+        template_name: str | None = None,
+        template_category: str | None = None,
+        at: int | None = None,
+    ) -> OutboxItem:
+        """Write an outbound message before the API call.
+
+        Creates the outbox row and the outbound timeline row (local id ``local:<n>``
+        until :meth:`outbox_mark_accepted` gives it the wamid).
+
+        Args:
+            group_id: Target group.
+            kind: Message kind.
+            payload: Request body.
+            text: Text shown in the timeline (body or caption).
+            media: Attached media.
+            template_name: Template name, for template sends.
+            template_category: Template category at send time.
+            at: Timeline time; defaults to the clock.
+
+        Returns:
+            The queued item.
+        """
+        now = self._clock()
+        at = int(now) if at is None else at
+        async with self._tx() as conn:
+            async with conn.execute(
+                "INSERT INTO outbox(group_id, kind, payload, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (group_id, str(kind), dumps(payload), now, now),
+            ) as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            local_id = int(row[0])
+            await conn.execute(
+                "INSERT INTO messages(id, group_id, direction, kind, at, text, media, "
+                "template_name, template_category, origin, outbox_id) "
+                "VALUES (?, ?, 'outbound', ?, ?, ?, ?, ?, ?, 'outbox', ?)",
+                (
+                    f"local:{local_id}",
+                    group_id,
+                    str(kind),
+                    at,
+                    text,
+                    media_to_json(media),
+                    template_name,
+                    template_category,
+                    local_id,
+                ),
+            )
+            await self._outbox_change(conn, local_id, group_id, "queued")
+        item = await self.outbox_get(local_id)
+        assert item is not None
+        return item
+
+    async def _outbox_change(
+        self, conn: aiosqlite.Connection, local_id: int, group_id: str | None, state: str
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO change_feed(kind, group_id, entity, payload) "
+            "VALUES ('outbox.updated', ?, ?, ?)",
+            (group_id, str(local_id), dumps({"state": state})),
+        )
+
+    async def _outbox_update(
+        self, local_id: int, state: str, sets: str, params: Sequence[Any]
+    ) -> OutboxItem | None:
+        async with self._tx() as conn:
+            async with conn.execute(
+                f"UPDATE outbox SET state = ?, updated_at = ?{sets} WHERE id = ? "
+                "RETURNING group_id",
+                (state, self._clock(), *params, local_id),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            if state == "accepted":
+                await conn.execute(
+                    "UPDATE messages SET id = ? WHERE outbox_id = ?", (params[0], local_id)
+                )
+            await self._outbox_change(conn, local_id, row[0], state)
+        return await self.outbox_get(local_id)
+
+    async def outbox_mark_accepted(self, local_id: int, wamid: str) -> OutboxItem | None:
+        """The API accepted the send and returned ``wamid``."""
+        return await self._outbox_update(local_id, "accepted", ", wamid = ?", (wamid,))
+
+    async def outbox_mark_failed(
+        self, local_id: int, code: int | None, message: str | None
+    ) -> OutboxItem | None:
+        """The API refused the send."""
+        return await self._outbox_update(
+            local_id, "failed", ", error_code = ?, error_message = ?", (code, message)
+        )
+
+    async def outbox_mark_unknown(self, local_id: int) -> OutboxItem | None:
+        """The send's fate is unknown (crash or timeout after the call began)."""
+        return await self._outbox_update(local_id, "unknown", "", ())
+
+    async def outbox_get(self, local_id: int) -> OutboxItem | None:
+        """One outbox item."""
+        row = await self._one(f"SELECT {_OUTBOX_COLUMNS} FROM outbox o WHERE o.id = ?", (local_id,))
+        return _outbox_from_row(row) if row else None
+
+    async def outbox_pending(
+        self, states: Sequence[str] = ("queued", "unknown"), limit: int = 500
+    ) -> list[OutboxItem]:
+        """Items whose fate is open (queued, or unknown after a crash), oldest first."""
+        rows = await self._all(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox o WHERE o.state IN ({_marks(len(states))}) "
+            "ORDER BY o.id LIMIT ?",
+            [*states, limit],
+        )
+        return [_outbox_from_row(r) for r in rows]
+
+    async def outbox_for_group(
+        self, group_id: str, *, before_id: int | None = None, limit: int = 100
+    ) -> list[OutboxItem]:
+        """A group's outbox, newest first (keyset on id)."""
+        rows = await self._all(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox o WHERE o.group_id = ? AND o.id < ? "
+            "ORDER BY o.id DESC LIMIT ?",
+            (group_id, before_id if before_id is not None else 2**62, limit),
+        )
+        return [_outbox_from_row(r) for r in rows]
+
+    # ------------------------------------------------------------------ operations
+
+    async def add_pending_operation(
+        self,
+        request_id: str,
+        kind: str,
+        *,
+        group_id: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record an asynchronous operation (remove, settings, delete) awaiting its webhook.
+
+        Use :meth:`create_pending_group` for creates.
+        """
+        async with self._tx() as conn:
+            await conn.execute(
+                "INSERT INTO pending_operations(request_id, kind, group_id, payload, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(request_id) DO NOTHING",
+                (request_id, kind, group_id, dumps(payload or {}), self._clock()),
+            )
+            await conn.execute(
+                "INSERT INTO change_feed(kind, group_id, entity, payload) "
+                "VALUES ('operation.pending', ?, ?, ?)",
+                (group_id, request_id, dumps({"kind": kind})),
+            )
+
+    async def resolve_operation(
+        self, request_id: str, state: str, error: str | None = None, at: int | None = None
+    ) -> bool:
+        """Settle an operation locally (re-query, timeout or synchronous failure).
+
+        Returns:
+            True if a pending operation was settled.
+        """
+        if state not in ("done", "failed"):
+            raise ValueError(f"bad state {state!r}")
+        async with self._tx() as conn:
+            async with conn.execute(
+                "UPDATE pending_operations SET state = ?, error = ?, resolved_at = ?, "
+                "resolved_by = 'local' WHERE request_id = ? AND state = 'pending' "
+                "RETURNING group_id, kind",
+                (state, error, at if at is not None else int(self._clock()), request_id),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return False
+            if row[1] == "create" and state == "failed":
+                await conn.execute(
+                    "UPDATE groups SET state = 'failed', error_message = ? "
+                    "WHERE request_id = ? AND id IS NULL",
+                    (error, request_id),
+                )
+            await conn.execute(
+                "INSERT INTO change_feed(kind, group_id, entity, payload) "
+                "VALUES ('operation.resolved', ?, ?, ?)",
+                (row[0], request_id, dumps({"state": state, "error": error})),
+            )
+        return True
+
+    async def pending_operations(
+        self, state: str | None = "pending", limit: int = 500
+    ) -> list[PendingOperation]:
+        """Operations in a state (all when ``state`` is None), oldest first."""
+        cond, params = ("WHERE state = ?", [state]) if state else ("", [])
+        rows = await self._all(
+            "SELECT request_id, kind, group_id, payload, state, error, created_at, resolved_at "
+            f"FROM pending_operations {cond} ORDER BY created_at, request_id LIMIT ?",
+            [*params, limit],
+        )
+        return [_op_from_row(r) for r in rows]
+
+    async def get_operation(self, request_id: str) -> PendingOperation | None:
+        """One operation by request id."""
+        row = await self._one(
+            "SELECT request_id, kind, group_id, payload, state, error, created_at, resolved_at "
+            "FROM pending_operations WHERE request_id = ?",
+            (request_id,),
+        )
+        return _op_from_row(row) if row else None
+
+    # ------------------------------------------------------------------ audit
+
+    async def audit_append(
+        self,
+        os_user: str,
+        action: str,
+        *,
+        group_id: str | None = None,
+        targets: Sequence[Any] = (),
+        api_result: Any = None,
+        cost: Decimal | None = None,
+    ) -> int:
+        """Append an audit entry and return its id."""
+        async with self._tx() as conn:
+            async with conn.execute(
+                "INSERT INTO audit_log(at, os_user, action, group_id, targets, api_result, cost) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    self._clock(),
+                    os_user,
+                    action,
+                    group_id,
+                    dumps(list(targets)),
+                    None if api_result is None else dumps(api_result),
+                    None if cost is None else str(cost),
+                ),
+            ) as cur:
+                row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def audit_list(
+        self, *, group_id: str | None = None, before_id: int | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """Audit entries, newest first (keyset on id)."""
+        cond = ["id < ?"]
+        params: list[Any] = [before_id if before_id is not None else 2**62]
+        if group_id is not None:
+            cond.append("group_id = ?")
+            params.append(group_id)
+        rows = await self._all(
+            "SELECT id, at, os_user, action, group_id, targets, api_result, cost FROM audit_log "
+            f"WHERE {' AND '.join(cond)} ORDER BY id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [
+            AuditEntry(
+                r[0], r[1], r[2], r[3], r[4], loads(r[5], []), loads(r[6]), dec_or_none(r[7])
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ change feed
+
+    async def changes_since(self, after_id: int = 0, limit: int = 1000) -> list[Change]:
+        """Change-feed rows with ``id > after_id``, in id order."""
+        rows = await self._all(
+            "SELECT id, kind, group_id, entity, at, raw_id, payload FROM change_feed "
+            "WHERE id > ? ORDER BY id LIMIT ?",
+            (after_id, limit),
+        )
+        return [Change(r[0], r[1], r[2], r[3], r[4], r[5], loads(r[6], {})) for r in rows]
+
+    async def latest_change_id(self) -> int:
+        """Id of the newest change-feed row (0 when empty)."""
+        row = await self._one("SELECT coalesce(max(id), 0) FROM change_feed")
+        return int(row[0])
+
+    async def data_version(self) -> int:
+        """``PRAGMA data_version`` of the reader: changes when another connection commits."""
+        row = await self._one("PRAGMA data_version")
+        return int(row[0])
+
+    # ------------------------------------------------------------------ templates
+
+    async def save_templates(self, templates: Sequence[Template]) -> None:
+        """Replace the template cache."""
+        now = self._clock()
+        async with self._tx() as conn:
+            await conn.execute("DELETE FROM templates")
+            await conn.executemany(
+                "INSERT INTO templates(name, language, category, status, body_params, "
+                "header_format, components, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        t.name,
+                        t.language,
+                        str(t.category),
+                        t.status,
+                        t.body_params,
+                        t.header_format,
+                        dumps(list(t.components)),
+                        now,
+                    )
+                    for t in templates
+                ],
+            )
+
+    async def templates(self) -> list[Template]:
+        """Cached templates, by name and language."""
+        rows = await self._all(
+            "SELECT name, language, category, status, body_params, header_format, components "
+            "FROM templates ORDER BY name, language"
+        )
+        return [
+            Template(
+                name=r[0],
+                language=r[1],
+                category=enum_or(TemplateCategory, r[2], TemplateCategory.MARKETING),
+                status=r[3],
+                body_params=r[4],
+                header_format=r[5],
+                components=tuple(loads(r[6], [])),
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ contacts
+
+    async def set_contact(
+        self, participant_key: str, *, display_name: str | None = None, note: str | None = None
+    ) -> None:
+        """Save local details about a member."""
+        async with self._tx() as conn:
+            await conn.execute(
+                "INSERT INTO contacts(participant_key, display_name, note, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(participant_key) DO UPDATE SET "
+                "display_name = excluded.display_name, note = excluded.note, "
+                "updated_at = excluded.updated_at",
+                (participant_key, display_name, note, self._clock()),
+            )
+
+    async def get_contact(self, participant_key: str) -> Contact | None:
+        """Local details about a member."""
+        row = await self._one(
+            "SELECT participant_key, display_name, note FROM contacts WHERE participant_key = ?",
+            (participant_key,),
+        )
+        return Contact(*row) if row else None
+
+    async def block(self, participant_key: str, reason: str | None = None) -> None:
+        """Add a member to the blocklist."""
+        async with self._tx() as conn:
+            await conn.execute(
+                "INSERT INTO blocklist(participant_key, reason, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(participant_key) DO UPDATE SET reason = excluded.reason",
+                (participant_key, reason, self._clock()),
+            )
+
+    async def unblock(self, participant_key: str) -> None:
+        """Remove a member from the blocklist."""
+        async with self._tx() as conn:
+            await conn.execute(
+                "DELETE FROM blocklist WHERE participant_key = ?", (participant_key,)
+            )
+
+    async def is_blocked(self, participant_key: str) -> bool:
+        """Whether a member is on the blocklist."""
+        row = await self._one(
+            "SELECT 1 FROM blocklist WHERE participant_key = ?", (participant_key,)
+        )
+        return row is not None
+
+    async def blocklist(self) -> list[tuple[str, str | None]]:
+        """Blocked member keys with their reasons."""
+        return [
+            (r[0], r[1])
+            for r in await self._all(
+                "SELECT participant_key, reason FROM blocklist ORDER BY participant_key"
+            )
+        ]
+
+
+_RAW_COLUMNS = "id, dedupe_key, body, received_at, applied_at, parse_state, error"
+
+
+def _raw_from_row(row: Any) -> RawEvent:
+    return RawEvent(row[0], row[1], bytes(row[2]), row[3], row[4], row[5], row[6])
+
+
+_COST_COLUMNS = (
+    "message_id, participant_key, group_id, category, pricing_type, billable, market, amount, at"
+)
+
+
+def _cost_from_row(row: Any) -> CostLine:
+    return CostLine(
+        message_id=row[0],
+        participant_key=row[1],
+        group_id=row[2],
+        category=row[3],
+        pricing_type=row[4],
+        billable=None if row[5] is None else bool(row[5]),
+        market=row[6],
+        amount=dec_or_none(row[7]),
+        at=row[8],
+    )
+
+
+_OUTBOX_COLUMNS = (
+    "o.id, o.group_id, o.kind, o.payload, o.state, o.wamid, o.error_code, o.error_message, "
+    "o.created_at, o.updated_at, coalesce(o.wamid, 'local:' || o.id)"
+)
+
+
+def _outbox_from_row(row: Any) -> OutboxItem:
+    return OutboxItem(
+        id=row[0],
+        group_id=row[1],
+        kind=row[2],
+        payload=loads(row[3], {}),
+        state=row[4],
+        wamid=row[5],
+        error_code=row[6],
+        error_message=row[7],
+        created_at=row[8],
+        updated_at=row[9],
+        message_id=row[10],
+    )
+
+
+def _op_from_row(row: Any) -> PendingOperation:
+    return PendingOperation(
+        request_id=row[0],
+        kind=row[1],
+        group_id=row[2],
+        payload=loads(row[3], {}),
+        state=row[4],
+        error=row[5],
+        created_at=row[6],
+        resolved_at=row[7],
+    )
