@@ -150,20 +150,27 @@ class Applier:
         # A failure outranks success for the same request (a partial removal reports
         # both), so 'failed' may overwrite 'done' but never the reverse.
         allowed = "('pending', 'done')" if state == "failed" else "('pending')"
+        attempts: list[tuple[str, list[Any]]] = []
         if request_id is not None:
-            where, params = "request_id = ?", [request_id]
-        elif kind is not None and group_id is not None:
-            where, params = "kind = ? AND group_id = ?", [kind, group_id]
-        else:
-            return
-        async with self._conn.execute(
-            "UPDATE pending_operations SET state = ?, error = ?, resolved_at = ?, "
-            "resolved_by = 'webhook', group_id = coalesce(group_id, ?) "
-            f"WHERE {where} AND state IN {allowed} AND coalesce(resolved_by, 'webhook') = "
-            "'webhook' RETURNING request_id",
-            (state, error, at, group_id, *params),
-        ) as cur:
-            resolved = [r[0] for r in await cur.fetchall()]
+            attempts.append(("request_id = ?", [request_id]))
+        if kind is not None and group_id is not None:
+            # A group is deleted once, so any pending delete of it is settled. Removals and
+            # settings changes whose response carried no request id are recorded under a
+            # local id; the webhook that settles them is matched on the group and the kind.
+            local_only = "" if kind == "delete" else " AND request_id LIKE 'local:%'"
+            attempts.append((f"kind = ? AND group_id = ?{local_only}", [kind, group_id]))
+        resolved: list[str] = []
+        for where, params in attempts:
+            async with self._conn.execute(
+                "UPDATE pending_operations SET state = ?, error = ?, resolved_at = ?, "
+                "resolved_by = 'webhook', group_id = coalesce(group_id, ?) "
+                f"WHERE {where} AND state IN {allowed} AND coalesce(resolved_by, 'webhook') = "
+                "'webhook' RETURNING request_id",
+                (state, error, at, group_id, *params),
+            ) as cur:
+                resolved = [r[0] for r in await cur.fetchall()]
+            if resolved:
+                break
         for rid in resolved:
             await self._change(
                 "operation.resolved", group_id, at, rid, {"state": state, "error": error}
@@ -234,7 +241,9 @@ class Applier:
                     initiated_by=event.initiated_by,
                     request_id=event.request_id,
                 )
-                await self._resolve_op(event.request_id, "done", event.at, group_id=event.group_id)
+                await self._resolve_op(
+                    event.request_id, "done", event.at, group_id=event.group_id, kind="remove"
+                )
             case ParticipantsRemoveFailed():
                 await self._remove_failed(event)
             case JoinRequestCreated():
@@ -346,9 +355,7 @@ class Applier:
         )
         await self._touch(e.group_id, e.at)
         await self._change("group.deleted", e.group_id, e.at, e.request_id)
-        if e.request_id is not None:
-            await self._resolve_op(e.request_id, "done", e.at, group_id=e.group_id)
-        await self._resolve_op(None, "done", e.at, group_id=e.group_id, kind="delete")
+        await self._resolve_op(e.request_id, "done", e.at, group_id=e.group_id, kind="delete")
 
     # ------------------------------------------------------------------ members
 
@@ -517,7 +524,12 @@ class Applier:
                     "participant.remove_failed", e.group_id, e.at, key, {"code": error[0]}
                 )
         await self._resolve_op(
-            e.request_id, "failed", e.at, error=_error_text(e.errors), group_id=e.group_id
+            e.request_id,
+            "failed",
+            e.at,
+            error=_error_text(e.errors),
+            group_id=e.group_id,
+            kind="remove",
         )
 
     async def _join_request_created(self, e: JoinRequestCreated) -> None:
@@ -622,14 +634,16 @@ class Applier:
             if value is not None
         ]
         await self._change("group.updated", e.group_id, e.at, e.request_id, {"changed": changed})
-        await self._resolve_op(e.request_id, "done", e.at, group_id=e.group_id)
+        await self._resolve_op(e.request_id, "done", e.at, group_id=e.group_id, kind="settings")
 
     async def _settings_failed(self, e: SettingsChangeFailed) -> None:
         await self._ensure_group(e.group_id)
         parts = [f"{f.setting}: {_error_text(f.errors) or 'failed'}" for f in e.failures]
         text = "; ".join(parts) or _error_text(e.errors) or "settings update failed"
         await self._change("group.settings_failed", e.group_id, e.at, e.request_id, {"error": text})
-        await self._resolve_op(e.request_id, "failed", e.at, error=text, group_id=e.group_id)
+        await self._resolve_op(
+            e.request_id, "failed", e.at, error=text, group_id=e.group_id, kind="settings"
+        )
 
     async def _suspension(self, group_id: str, suspended: bool, at: int) -> None:
         await self._ensure_group(group_id)

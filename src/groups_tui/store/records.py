@@ -17,6 +17,7 @@ __all__ = [
     "HistoryEntry",
     "InboxRow",
     "MarketFn",
+    "MemberSignals",
     "MessageCursor",
     "MessagePage",
     "OutboxItem",
@@ -129,6 +130,21 @@ class InboxRow(NamedTuple):
     state: str
     flagged: bool
     tag: str | None
+    last_inbound_by: str | None = None
+    member_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSignals:
+    """Where a person shows up across the account's groups.
+
+    Attributes:
+        groups: Groups (other than the one asked about) where they are present.
+        removed_before: True if the business removed them from any group before.
+    """
+
+    groups: int
+    removed_before: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,7 @@ from groups_tui.store.records import (
     HistoryEntry,
     InboxRow,
     MarketFn,
+    MemberSignals,
     MessageCursor,
     MessagePage,
     OutboxItem,
@@ -523,12 +524,8 @@ class Store:
         cursor = (rows[-1][-2], rows[-1][-1]) if len(rows) == limit else None
         return groups, cursor
 
-    async def inbox_rows(self, batch: int = 2000) -> AsyncIterator[InboxRow]:
-        """Stream compact rows of every group, most recent activity first.
-
-        One statement, read with ``fetchmany``; at most ``batch`` rows are buffered.
-        """
-        sql = f"""
+    def _inbox_sql(self, where: str = "") -> str:
+        return f"""
             SELECT g.id, g.request_id, g.subject,
                    (SELECT count(*) FROM participants p
                      WHERE p.group_id = g.id AND p.state = 'present'),
@@ -538,18 +535,77 @@ class Store:
                    CASE WHEN lm.direction = 'outbound' THEN NULL ELSE lm.sender_name END,
                    {PREVIEW}, nullif({ACTIVITY}, 0),
                    g.last_inbound_at, g.suspended, g.state,
-                   coalesce(l.flagged, 0), l.tag
+                   coalesce(l.flagged, 0), l.tag, g.last_inbound_by,
+                   (SELECT group_concat(coalesce(p.profile_name, '') || ' ' ||
+                                        coalesce(p.wa_id, '') || ' ' ||
+                                        coalesce(p.username, ''), char(10))
+                      FROM participants p
+                     WHERE p.group_id = g.id AND p.state = 'present')
               FROM {GROUP_FROM} LEFT JOIN group_local l ON l.group_id = g.id
+              {where}
              ORDER BY {ACTIVITY} DESC, g.pk DESC
         """
-        make = InboxRow._make
-        async with self._r.execute(sql) as cur:
+
+    @staticmethod
+    def _inbox_row(r: Any) -> InboxRow:
+        return InboxRow._make((*r[:10], bool(r[10]), r[11], bool(r[12]), *r[13:16]))
+
+    async def inbox_rows(self, batch: int = 2000) -> AsyncIterator[InboxRow]:
+        """Stream compact rows of every group, most recent activity first.
+
+        One statement, read with ``fetchmany``; at most ``batch`` rows are buffered.
+        ``member_text`` carries the present members' names, numbers and usernames for
+        filter-as-you-type.
+        """
+        async with self._r.execute(self._inbox_sql()) as cur:
             while True:
                 rows = await cur.fetchmany(batch)
                 if not rows:
                     return
                 for r in rows:
-                    yield make((*r[:10], bool(r[10]), r[11], bool(r[12]), r[13]))
+                    yield self._inbox_row(r)
+
+    async def inbox_row(self, group_id: str) -> InboxRow | None:
+        """One group's inbox row by Meta id (or by request id while pending)."""
+        row = await self._one(
+            self._inbox_sql("WHERE g.id = ?1 OR (g.id IS NULL AND g.request_id = ?1)"),
+            (group_id,),
+        )
+        return self._inbox_row(row) if row else None
+
+    async def set_invite_link(self, group_id: str, link: str) -> None:
+        """Remember the group's current invite link (read or reset through the API)."""
+        async with self._tx() as conn:
+            await conn.execute("UPDATE groups SET invite_link = ? WHERE id = ?", (link, group_id))
+            await conn.execute(
+                "INSERT INTO change_feed(kind, group_id, entity, payload) "
+                "VALUES ('group.updated', ?, 'invite_link', '{}')",
+                (group_id,),
+            )
+
+    async def groups_of_member(self, key_or_wa_id: str) -> list[str]:
+        """Ids of the active groups where the member (key or wa_id) is present."""
+        rows = await self._all(
+            "SELECT DISTINCT p.group_id FROM participants p JOIN groups g ON g.id = p.group_id "
+            "WHERE p.state = 'present' AND g.state = 'active' "
+            "AND (p.participant_key = ?1 OR p.wa_id = ?1) ORDER BY p.group_id",
+            (key_or_wa_id,),
+        )
+        return [r[0] for r in rows]
+
+    async def member_signals(
+        self, key_or_wa_id: str, *, exclude_group: str | None = None
+    ) -> MemberSignals:
+        """How a person appears elsewhere on this account (for join-request decisions)."""
+        row = await self._one(
+            "SELECT "
+            "(SELECT count(DISTINCT group_id) FROM participants WHERE state = 'present' "
+            " AND (participant_key = ?1 OR wa_id = ?1) AND group_id IS NOT ?2), "
+            "(SELECT count(*) FROM participant_history WHERE action = 'remove' "
+            " AND participant_key = ?1)",
+            (key_or_wa_id, exclude_group),
+        )
+        return MemberSignals(groups=int(row[0]), removed_before=bool(row[1]))
 
     async def get_group(self, group_id: str) -> Group | None:
         """One group by Meta id."""

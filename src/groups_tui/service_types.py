@@ -1,0 +1,180 @@
+"""View records the service hands to the UI and the CLI.
+
+Plain frozen dataclasses: the UI keeps thousands of them in memory, so they stay small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from groups_tui.domain.models import (
+    DeliverySummary,
+    Group,
+    JoinRequest,
+    Message,
+    Participant,
+)
+from groups_tui.domain.window import WindowState
+from groups_tui.store.records import Change, PendingOperation
+
+__all__ = [
+    "AccountInfo",
+    "Change",
+    "DecisionResult",
+    "GroupDetail",
+    "InboxRow",
+    "JoinRequestView",
+    "ListenerStatus",
+    "MessagePage",
+    "MessageView",
+    "Mode",
+    "OutboxItem",
+    "PendingOperation",
+    "SearchHit",
+]
+
+
+class Mode(StrEnum):
+    """Which backend the account talks to."""
+
+    LIVE = "LIVE"
+    SANDBOX = "SANDBOX"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    """The business number shown in the header."""
+
+    display_phone_number: str
+    phone_number_id: str
+    mode: Mode
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerStatus:
+    """How webhooks reach this process.
+
+    Attributes:
+        mode: ``"in-process"`` (the listener runs inside this app), ``"following"`` (a
+            separate ``groups-tui listen`` writes the database and we follow its change
+            feed) or ``"none"``.
+        last_event_at: Epoch seconds of the newest stored webhook.
+        events_stored: Raw webhooks stored.
+        signatures_refused: Deliveries refused for a missing or wrong signature.
+        url: Where the listener accepts webhooks, when known.
+    """
+
+    mode: str
+    last_event_at: float | None = None
+    events_stored: int = 0
+    signatures_refused: int = 0
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    """One group in the inbox, compact enough for 10,000 in memory.
+
+    ``haystack`` is the lower-cased subject, member names and numbers that the
+    filter-as-you-type matches against.
+    """
+
+    group_id: str
+    subject: str
+    participant_count: int
+    unread: int
+    pending_requests: int
+    last_sender: str | None
+    last_text: str | None
+    last_activity_at: int | None
+    last_inbound_at: int | None
+    last_inbound_by: str | None
+    suspended: bool
+    state: str
+    flagged: bool
+    haystack: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDetail:
+    """A group with its members and window, for the conversation and admin screens."""
+
+    group: Group
+    members: tuple[Participant, ...]
+    window: WindowState
+    pending_operations: tuple[PendingOperation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """A message with what the operator needs beside it.
+
+    Attributes:
+        message: The stored message.
+        delivery: Per-recipient tally for outbound messages.
+        outbox_state: queued / accepted / failed / unknown for messages we sent.
+        error: The API's reason when a send failed.
+        cost: Actual cost so far from the status webhooks' pricing (outbound only);
+            ``None`` when nothing was charged or the rate is unknown.
+        cost_unknown: True when at least one charge had an unknown rate.
+    """
+
+    message: Message
+    delivery: DeliverySummary | None = None
+    outbox_state: str | None = None
+    error: str | None = None
+    cost: Decimal | None = None
+    cost_unknown: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    """A page of a conversation, oldest first; ``older`` is the keyset cursor for more."""
+
+    messages: tuple[MessageView, ...]
+    older: tuple[int, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """What became of a send: state is queued, accepted, failed or unknown."""
+
+    local_id: str
+    group_id: str
+    state: str
+    wamid: str | None = None
+    error_code: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A full-text search result."""
+
+    group_id: str
+    message_id: str
+    subject: str
+    snippet: str
+    at: int
+    sender_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequestView:
+    """A pending join request with the signals an operator decides on."""
+
+    request: JoinRequest
+    country: str | None
+    in_other_groups: int
+    removed_before: bool
+    blocklisted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionResult:
+    """Outcome of approving or rejecting join requests: ids done, and (id, reason) failed."""
+
+    done: tuple[str, ...]
+    failed: tuple[tuple[str, str], ...] = ()
