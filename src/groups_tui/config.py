@@ -114,8 +114,6 @@ class Settings(BaseSettings):
     """A rate card CSV replacing the packaged one."""
     bell: bool = Field(default=True, alias="GROUPS_TUI_BELL")
     """Ring the terminal bell on new messages in groups that are not open."""
-    moderation_link_flood: int = Field(default=3, alias="GROUPS_TUI_MOD_LINK_FLOOD")
-    """Links from one sender within ten minutes that flag a link flood."""
 
     @classmethod
     def settings_customise_sources(

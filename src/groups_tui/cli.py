@@ -1,0 +1,441 @@
+"""Command line: the TUI by default, plus scriptable subcommands with ``--json``.
+
+Exit codes: 0 on success, 1 on a Cloud API error (its message and code on stderr), 2 on a
+usage or configuration error. Nothing here imports Textual until the TUI is opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from functools import wraps
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from groups_tui.config import ConfigError, config_path, load_settings
+
+T = TypeVar("T")
+
+EXIT_API = 1
+EXIT_USAGE = 2
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"groups-tui: {message}", err=True)
+    sys.exit(code)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn dataclasses, enums, decimals and paths into JSON-friendly values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Path | date):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def emit(value: Any, as_json: bool, text: Callable[[Any], str]) -> None:
+    """Print `value` as JSON or as the human text `text(value)`."""
+    if as_json:
+        click.echo(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2))
+    else:
+        click.echo(text(value))
+
+
+def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
+    """Run an async command body, mapping errors to one line and an exit code."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        from groups_tui.cloud.errors import ApiError, CloudError
+        from groups_tui.domain.sending import Refusal
+        from groups_tui.service import ServiceError
+
+        try:
+            return asyncio.run(fn(*args, **kwargs))
+        except ConfigError as exc:
+            _fail(str(exc), EXIT_USAGE)
+        except ApiError as exc:
+            _fail(f"API error: {exc}", EXIT_API)
+        except CloudError as exc:
+            _fail(f"Cloud API unreachable: {exc}", EXIT_API)
+        except ServiceError as exc:
+            refusal = exc.args[1] if len(exc.args) > 1 else None
+            code = EXIT_USAGE if isinstance(refusal, Refusal) else EXIT_API
+            _fail(str(exc.args[0]), code)
+        except (OSError, ValueError) as exc:
+            if os.environ.get("GROUPS_TUI_DEBUG"):
+                raise
+            _fail(f"{type(exc).__name__}: {exc} (GROUPS_TUI_DEBUG=1 shows a traceback)", EXIT_API)
+
+    return wrapper
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="groups-tui")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """groups-tui: a terminal inbox for WhatsApp Cloud API groups.
+
+    Without a command, opens the TUI (on the embedded sandbox when no Meta credentials
+    are configured).
+    """
+    if ctx.invoked_subcommand is None:
+        from groups_tui.tui_runner import run_tui
+
+        try:
+            run_tui(load_settings())
+        except ConfigError as exc:
+            _fail(str(exc), EXIT_USAGE)
+
+
+# --- config ------------------------------------------------------------------------------
+@main.group()
+def config() -> None:
+    """Where settings live and whether they are complete."""
+
+
+@config.command("path")
+def config_path_cmd() -> None:
+    """Print the config file's path."""
+    click.echo(str(config_path()))
+
+
+@config.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def config_check(as_json: bool) -> None:
+    """Show each setting as set or missing (never its value)."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    rows = settings.status_lines()
+    mode = "live" if settings.is_live else "sandbox"
+    if as_json:
+        emit(
+            {"mode": mode, "config_file": str(config_path()),
+             "settings": {name: ("set" if present else "missing") for name, _, present in rows}},
+            True,
+            str,
+        )
+        return
+    click.echo(f"config file: {config_path()}")
+    for name, _desc, present in rows:
+        click.echo(f"  {name:<32} {'set' if present else 'missing'}")
+    if settings.is_live:
+        click.echo("mode: LIVE (talks to the Cloud API)")
+    else:
+        click.echo(
+            "mode: SANDBOX (no WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID; "
+            "the TUI runs on simulated users)"
+        )
+
+
+# --- groups ------------------------------------------------------------------------------
+def _with_service(
+    body: Callable[..., Awaitable[T]],
+) -> Callable[..., Coroutine[Any, Any, T]]:
+    """Open the live runtime (store + client + service) around a command body."""
+
+    async def runner(*args: Any, **kwargs: Any) -> T:
+        from groups_tui.runtime import open_cli_service
+
+        async with open_cli_service(load_settings()) as service:
+            return await body(service, *args, **kwargs)
+
+    return runner
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@main.group()
+def groups() -> None:
+    """List, show, create and delete groups."""
+
+
+@groups.command("list")
+@click.option("--sync/--no-sync", default=True, help="Refresh from the Cloud API first.")
+@json_option
+@run_async
+async def groups_list(sync: bool, as_json: bool) -> None:
+    """List every group."""
+
+    async def body(service: Any) -> None:
+        if sync:
+            await service.sync_groups()
+        rows = await service.inbox_rows()
+        emit(
+            rows,
+            as_json,
+            lambda rs: "\n".join(
+                f"{r.group_id}\t{r.participant_count}/8\t{r.unread} unread\t{r.subject}"
+                for r in rs
+            )
+            or "no groups",
+        )
+
+    await _with_service(body)()
+
+
+@groups.command("show")
+@click.argument("group_id")
+@json_option
+@run_async
+async def groups_show(group_id: str, as_json: bool) -> None:
+    """Show one group with its members and window."""
+
+    async def body(service: Any) -> None:
+        await service.sync_group(group_id)
+        detail = await service.group_detail(group_id)
+        from groups_tui.domain.window import format_countdown
+
+        def text(d: Any) -> str:
+            g = d.group
+            lines = [
+                f"{g.subject}  ({g.id})",
+                f"state: {g.state}{' SUSPENDED' if g.suspended else ''}",
+                f"members: {len(d.members)}/8   window: {format_countdown(d.window.remaining)}",
+            ]
+            lines += [f"  {m.key}\t{m.display_name}" for m in d.members]
+            return "\n".join(lines)
+
+        emit(detail, as_json, text)
+
+    await _with_service(body)()
+
+
+@groups.command("create")
+@click.option("--subject", required=True)
+@click.option("--description", default=None)
+@click.option("--join-approval", is_flag=True, help="Require approval of join requests.")
+@json_option
+@run_async
+async def groups_create(
+    subject: str, description: str | None, join_approval: bool, as_json: bool
+) -> None:
+    """Create a group (asynchronous: its id arrives by webhook)."""
+
+    async def body(service: Any) -> None:
+        op = await service.create_group(subject, description, join_approval)
+        emit(op, as_json, lambda o: f"pending: request {o.request_id} (id arrives by webhook)")
+
+    await _with_service(body)()
+
+
+@groups.command("delete")
+@click.argument("group_id")
+@click.option("--yes", is_flag=True, help="Confirm the deletion.")
+@json_option
+@run_async
+async def groups_delete(group_id: str, yes: bool, as_json: bool) -> None:
+    """Delete a group (removes every participant)."""
+    if not yes:
+        _fail("refusing to delete without --yes", EXIT_USAGE)
+
+    async def body(service: Any) -> None:
+        op = await service.delete_group(group_id)
+        emit(op, as_json, lambda o: f"delete requested for {group_id}: {o.state}")
+
+    await _with_service(body)()
+
+
+@main.command("invite-link")
+@click.argument("group_id")
+@click.option("--reset", is_flag=True, help="Revoke the current link and make a new one.")
+@json_option
+@run_async
+async def invite_link(group_id: str, reset: bool, as_json: bool) -> None:
+    """Print (or reset) a group's invite link."""
+
+    async def body(service: Any) -> None:
+        link = await service.invite_link(group_id, reset=reset)
+        emit({"group_id": group_id, "invite_link": link}, as_json, lambda d: d["invite_link"])
+
+    await _with_service(body)()
+
+
+# --- members and join requests -----------------------------------------------------------
+@main.group()
+def members() -> None:
+    """List and remove group members."""
+
+
+@members.command("list")
+@click.argument("group_id")
+@json_option
+@run_async
+async def members_list(group_id: str, as_json: bool) -> None:
+    """List a group's members."""
+
+    async def body(service: Any) -> None:
+        await service.sync_group(group_id)
+        rows = await service.members(group_id)
+        emit(
+            rows,
+            as_json,
+            lambda ms: "\n".join(f"{m.key}\t{m.display_name}" for m in ms) or "no members",
+        )
+
+    await _with_service(body)()
+
+
+@members.command("remove")
+@click.argument("group_id")
+@click.argument("users", nargs=-1, required=True)
+@json_option
+@run_async
+async def members_remove(group_id: str, users: tuple[str, ...], as_json: bool) -> None:
+    """Remove members (by number or user id); batches of 8 per call."""
+
+    async def body(service: Any) -> None:
+        op = await service.remove_participants(group_id, list(users))
+        emit(op, as_json, lambda o: f"removal of {len(users)} requested: {o.state}")
+
+    await _with_service(body)()
+
+
+@main.group()
+def requests() -> None:
+    """List, approve and reject join requests."""
+
+
+@requests.command("list")
+@click.argument("group_id")
+@json_option
+@run_async
+async def requests_list(group_id: str, as_json: bool) -> None:
+    """List pending join requests."""
+
+    async def body(service: Any) -> None:
+        await service.sync_join_requests(group_id)
+        rows = await service.join_requests(group_id)
+        emit(
+            rows,
+            as_json,
+            lambda rs: "\n".join(
+                f"{r.request.join_request_id}\t{r.request.key}\t{r.request.profile_name or ''}"
+                for r in rs
+            )
+            or "no pending requests",
+        )
+
+    await _with_service(body)()
+
+
+def _decide(approve: bool) -> Callable[..., None]:
+    @click.argument("group_id")
+    @click.argument("request_ids", nargs=-1, required=True)
+    @json_option
+    @run_async
+    async def decide(group_id: str, request_ids: tuple[str, ...], as_json: bool) -> None:
+        async def body(service: Any) -> None:
+            if approve:
+                result = await service.approve_join_requests(group_id, list(request_ids))
+            else:
+                result = await service.reject_join_requests(group_id, list(request_ids))
+            verb = "approved" if approve else "rejected"
+            emit(result, as_json, lambda r: f"{verb}: {', '.join(r.done) or 'none'}" + (
+                f"; failed: {', '.join(f'{i} ({why})' for i, why in r.failed)}"
+                if r.failed else ""
+            ))
+
+        await _with_service(body)()
+
+    return decide
+
+
+requests.command("approve", help="Approve join requests.")(_decide(True))
+requests.command("reject", help="Reject join requests.")(_decide(False))
+
+
+# --- sending and cost --------------------------------------------------------------------
+@main.group()
+def send() -> None:
+    """Send messages to a group."""
+
+
+@send.command("text")
+@click.argument("group_id")
+@click.argument("text")
+@json_option
+@run_async
+async def send_text(group_id: str, text: str, as_json: bool) -> None:
+    """Send free-form text (only while the group's window is open)."""
+
+    async def body(service: Any) -> None:
+        await service.sync_group(group_id)
+        item = await service.send_text(group_id, text)
+        emit(item, as_json, lambda i: f"{i.state}: {i.wamid or i.local_id}")
+
+    await _with_service(body)()
+
+
+@main.command("cost")
+@click.argument("group_id")
+@click.option("--template", "template_name", default=None, help="Template name (default: text).")
+@click.option("--language", default=None, help="Template language, e.g. en_US.")
+@json_option
+@run_async
+async def cost(group_id: str, template_name: str | None, language: str | None, as_json: bool) -> None:
+    """Preview what a send to the group would cost now."""
+
+    async def body(service: Any) -> None:
+        await service.sync_group(group_id)
+        template = None
+        if template_name:
+            from groups_tui.service import ServiceError
+
+            try:
+                template = await service.find_template(template_name, language)
+            except ServiceError as exc:
+                _fail(str(exc), EXIT_USAGE)
+        preview = await service.preview_cost(group_id, template)
+        if preview.refusal is not None and not as_json:
+            _fail(preview.refusal.reason, EXIT_USAGE)
+
+        def text(p: Any) -> str:
+            lines = [
+                f"{ln.name or ln.member_key}\t{ln.country or '?'}\t{ln.market or '?'}\t"
+                f"{'unknown' if ln.rate is None else ln.rate}\t{ln.rule}"
+                + (f"\t({ln.note})" if ln.note else "")
+                for ln in p.lines
+            ]
+            total = f"total: {p.total} USD" + (
+                f" (lower bound: {len(p.unknown)} rate(s) unknown)" if p.unknown else ""
+            )
+            return "\n".join([*lines, total])
+
+        emit(preview, as_json, text)
+
+    await _with_service(body)()
+
+
+def _register_subsystem_commands() -> None:
+    """Commands that live beside their subsystem (listener, sandbox)."""
+    from groups_tui.listener.commands import events_group, listen_command
+    from groups_tui.sandbox.commands import sandbox_command
+
+    main.add_command(listen_command, "listen")
+    main.add_command(events_group, "events")
+    main.add_command(sandbox_command, "sandbox")
+
+
+_register_subsystem_commands()
