@@ -25,11 +25,11 @@ def test_headless_module_does_not_import_textual(module: str) -> None:
     code = (
         "import importlib, sys\n"
         f"importlib.import_module({module!r})\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual')\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
-    # THEN neither Textual nor rich was loaded
+    # THEN Textual was not loaded (rich may be: httpx imports it for its own CLI)
     assert out == ""
