@@ -428,6 +428,38 @@ async def cost(group_id: str, template_name: str | None, language: str | None, a
     await _with_service(body)()
 
 
+@main.command("audit")
+@click.option("--group", "group_id", default=None, help="Only this group's actions.")
+@click.option("--limit", type=int, default=100, show_default=True)
+@json_option
+@run_async
+async def audit(group_id: str | None, limit: int, as_json: bool) -> None:
+    """Operator actions, newest first: who, what, which group and people, the API's answer."""
+    from groups_tui.store import Store
+
+    settings = load_settings()
+    path = settings.db_path if settings.is_live else settings.sandbox_db_path
+    if not path.exists():
+        _fail(f"no database at {path}", EXIT_USAGE)
+    store = await Store.open_readonly(path)
+    try:
+        rows = await store.audit_list(group_id=group_id, limit=limit)
+    finally:
+        await store.close()
+
+    def text(entries: Any) -> str:
+        import time as _time
+
+        return "\n".join(
+            f"{_time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(e.at))}\t{e.os_user}\t"
+            f"{e.action}\t{e.group_id or '-'}\t{json.dumps(to_jsonable(e.targets))}\t"
+            f"{json.dumps(to_jsonable(e.api_result))}" + (f"\t{e.cost} USD" if e.cost else "")
+            for e in entries
+        ) or "no audited actions"
+
+    emit(rows, as_json, text)
+
+
 def _register_subsystem_commands() -> None:
     """Commands that live beside their subsystem (listener, sandbox)."""
     from groups_tui.listener.commands import events_group, listen_command

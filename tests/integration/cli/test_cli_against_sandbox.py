@@ -171,3 +171,22 @@ def test_python_dash_m_works() -> None:
         env={**os.environ}, check=True,
     ).stdout
     assert "groups-tui" in out and "listen" in out and "sandbox" in out
+
+
+def test_audit_lists_operator_actions(cli_env: dict[str, str]) -> None:
+    # GIVEN an operator created a group and reset an invite link
+    run(cli_env, "groups", "create", "--subject", "Audited group")
+    run(cli_env, "groups", "list")
+    _, out, _ = run(cli_env, "groups", "list", "--no-sync", "--json")
+    group_id = json.loads(out)[0]["group_id"]
+    run(cli_env, "invite-link", group_id, "--reset")
+    # WHEN the audit log is read
+    code, out, err = run(cli_env, "audit", "--json")
+    # THEN both actions are there, newest first, with who did them and the API's answer
+    assert code == 0, err
+    entries = json.loads(out)
+    actions = [e["action"] for e in entries]
+    assert actions[:2] == ["invite_link.reset", "group.create"]
+    assert entries[0]["group_id"] == group_id
+    assert str(entries[0]["api_result"]).startswith("https://chat.whatsapp.com/")
+    assert all(e["os_user"] for e in entries)
