@@ -18,6 +18,7 @@ __all__ = [
     "InboxRow",
     "MarketFn",
     "MemberSignals",
+    "StoredFlag",
     "MessageCursor",
     "MessagePage",
     "OutboxItem",
@@ -132,6 +133,41 @@ class InboxRow(NamedTuple):
     tag: str | None
     last_inbound_by: str | None = None
     member_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFlag:
+    """A moderation flag as kept in the store.
+
+    Attributes:
+        id: Local id.
+        rule: The rule that fired (``link_flood``, ``burst``...).
+        action: What the rule is configured to do (``notify``, ``auto_remove``...).
+        group_id: The group, if any.
+        participant_key: The member or requester.
+        wa_id: Their number, if known.
+        message_id: The message that tipped the rule, if any.
+        join_request_id: The join request, for join rules.
+        at: Event time of the flag.
+        reason: Human sentence.
+        evidence: Message ids behind the flag.
+        state: open, acted, dismissed, auto_acted or auto_failed.
+        outcome: What was done, or why it failed.
+    """
+
+    id: int
+    rule: str
+    action: str
+    group_id: str | None
+    participant_key: str | None
+    wa_id: str | None
+    message_id: str | None
+    join_request_id: str | None
+    at: int
+    reason: str
+    evidence: tuple[str, ...]
+    state: str
+    outcome: str | None
 
 
 @dataclass(frozen=True, slots=True)

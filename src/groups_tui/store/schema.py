@@ -307,7 +307,30 @@ CREATE TABLE blocklist (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# Moderation: what the rules flagged and what became of it (local state, kept on reset).
+_V2 = """
+CREATE TABLE moderation_flags (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    rule            TEXT NOT NULL,
+    action          TEXT NOT NULL,
+    group_id        TEXT,
+    participant_key TEXT,
+    wa_id           TEXT,
+    message_id      TEXT,
+    join_request_id TEXT,
+    at              INTEGER NOT NULL,
+    reason          TEXT NOT NULL,
+    evidence        TEXT NOT NULL DEFAULT '[]',
+    state           TEXT NOT NULL DEFAULT 'open'
+                    CHECK (state IN ('open', 'acted', 'dismissed', 'auto_acted', 'auto_failed')),
+    outcome         TEXT,
+    updated_at      REAL,
+    UNIQUE (rule, group_id, participant_key, at)
+);
+CREATE INDEX moderation_flags_state ON moderation_flags(state, id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 """Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1``."""
 
 LATEST_VERSION: int = len(MIGRATIONS)
