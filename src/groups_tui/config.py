@@ -62,6 +62,9 @@ class _TomlFileSource(PydanticBaseSettingsSource):
             raise ConfigError(f"cannot read config file {self._path}: {exc}") from exc
         data = raw.get("whatsapp", {}) | {k: v for k, v in raw.items() if not isinstance(v, dict)}
         data = {k.lower(): v for k, v in data.items()}
+        for table in ("moderation", "automations"):
+            if isinstance(raw.get(table), dict):
+                data[table] = raw[table]
         check_file_permissions(self._path, data)
         self._data = data
         return data
@@ -114,6 +117,10 @@ class Settings(BaseSettings):
     """A rate card CSV replacing the packaged one."""
     bell: bool = Field(default=True, alias="GROUPS_TUI_BELL")
     """Ring the terminal bell on new messages in groups that are not open."""
+    moderation: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_MODERATION")
+    """The ``[moderation]`` table of the config file: rule thresholds and actions."""
+    automations: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_AUTOMATIONS")
+    """The ``[automations]`` table of the config file: invite flows, forwarding, pacing."""
 
     @classmethod
     def settings_customise_sources(
@@ -145,7 +152,7 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = value.get_secret_value()
-            present = value is not None and value != ""
+            present = value is not None and value != "" and value != {}
             rows.append((field.alias or name, (field.description or "").strip(), present))
         return rows
 

@@ -69,6 +69,7 @@ from groups_tui.service_types import (
 )
 from groups_tui.store import Store
 from groups_tui.store.records import OutboxItem as StoredOutboxItem
+from groups_tui.store.records import StoredFlag
 
 Clock = Callable[[], float]
 PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
@@ -237,10 +238,14 @@ class InboxService:
         summaries = {}
         outbox: dict[str, StoredOutboxItem] = {}
         if outbound:
-            total = len(await self.store.group_members(group_id))
-            summaries = await self.store.message_statuses(
-                outbound, totals=dict.fromkeys(outbound, total)
-            )
+            # Recipients are the members present when the message was sent, not now.
+            current = len(await self.store.group_members(group_id))
+            history = await self.store.member_history(group_id, limit=1_000_000)
+            totals = {
+                m.id: _members_at(history, m.at, current)
+                for m in items if m.direction is Direction.OUTBOUND
+            }
+            summaries = await self.store.message_statuses(outbound, totals=totals)
             for item in await self.store.outbox_for_group(group_id, limit=200):
                 outbox[item.message_id] = item
                 if item.wamid:
@@ -727,6 +732,52 @@ class InboxService:
             payload["picture"] = str(picture)
         return await self._pending("settings", group_id, rid, payload)
 
+    # --- moderation ----------------------------------------------------------------------
+    async def moderation_queue(
+        self, states: Sequence[str] = ("open",), limit: int = 200
+    ) -> list[StoredFlag]:
+        """Flags raised by the moderation rules, newest first."""
+        return await self.store.flags(states, limit=limit)
+
+    async def act_on_flag(self, flag_id: int) -> StoredFlag:
+        """Do what a flag calls for: reject its join request, or remove the member."""
+        flag = await self.store.get_flag(flag_id)
+        if flag is None:
+            raise ServiceError(f"no moderation flag {flag_id}")
+        if flag.state != "open":
+            raise ServiceError(f"flag {flag_id} is already {flag.state}")
+        if flag.group_id is None or flag.participant_key is None:
+            raise ServiceError("this flag names no group member to act on")
+        if flag.join_request_id:
+            await self.reject_join_requests(flag.group_id, [flag.join_request_id])
+            outcome = "join request rejected"
+        else:
+            await self.remove_participants(flag.group_id, [flag.participant_key])
+            outcome = "member removed"
+        await self.store.set_flag_state(flag_id, "acted", outcome)
+        updated = await self.store.get_flag(flag_id)
+        assert updated is not None
+        return updated
+
+    async def dismiss_flag(self, flag_id: int) -> None:
+        """Close a flag without acting."""
+        await self.store.set_flag_state(flag_id, "dismissed", f"dismissed by {self.os_user}")
+        await self._audit("moderation.dismiss", None, [flag_id])
+
+    async def remove_sender(self, message_id: str) -> PendingOperation:
+        """Remove the member who sent `message_id` from its group."""
+        message = await self.store.get_message(message_id)
+        if message is None or message.direction is not Direction.INBOUND:
+            raise ServiceError("choose a message sent by a member")
+        if not message.sender_key:
+            raise ServiceError("the sender of this message is unknown")
+        return await self.remove_participants(message.group_id, [message.sender_key])
+
+    async def block(self, key: str, reason: str | None = None) -> None:
+        """Put a number or member key on the local blocklist."""
+        await self.store.block(key.lstrip("+"), reason)
+        await self._audit("blocklist.add", None, [key], reason)
+
     # --- synchronising from the API (live mode, or a missed webhook) -----------------------
     async def sync_group(self, group_id: str) -> None:
         """Fetch one group's info and members from the API into the store."""
@@ -786,6 +837,19 @@ class InboxService:
         ]
         if events:
             await self.store.apply_events(None, events)
+
+
+def _members_at(history: Sequence[Any], at: int, fallback: int) -> int:
+    """Members present at `at` from the membership history (`fallback` without history)."""
+    present: dict[str, bool] = {}
+    for entry in history:
+        if entry.at > at:
+            break
+        if entry.action == "join":
+            present[entry.participant_key] = True
+        elif entry.action in ("leave", "remove"):
+            present[entry.participant_key] = False
+    return sum(present.values()) if present else fallback
 
 
 def _read_file(path: Path) -> bytes:

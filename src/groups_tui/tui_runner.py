@@ -3,27 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 
-from groups_tui.config import Settings
+from groups_tui.config import ConfigError, Settings
+from groups_tui.domain.moderation import ModerationConfig
 from groups_tui.runtime import open_live_service, open_sandbox_runtime
+from groups_tui.service import InboxService
 
 SANDBOX_NOTE = "SANDBOX — simulated users"
 
 
+def moderation_config(settings: Settings) -> ModerationConfig:
+    """The moderation rules from the ``[moderation]`` config table."""
+    try:
+        return ModerationConfig.from_mapping(settings.moderation)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 async def _run(settings: Settings) -> None:
+    from groups_tui.moderation_watcher import ModerationWatcher
     from groups_tui.ui.app import make_app
 
-    if settings.is_live:
-        async with open_live_service(settings) as service:
-            await make_app(service, clock=service.clock, bell=settings.bell).run_async()
-        return
-    async with open_sandbox_runtime(settings) as runtime:
-        app = make_app(
-            runtime.service,
-            clock=runtime.service.clock,
-            bell=settings.bell,
-            sandbox_note=SANDBOX_NOTE,
-        )
+    rules = moderation_config(settings)
+    async with AsyncExitStack() as stack:
+        note: str | None = None
+        service: InboxService
+        if settings.is_live:
+            service = await stack.enter_async_context(open_live_service(settings))
+        else:
+            runtime = await stack.enter_async_context(open_sandbox_runtime(settings))
+            service = runtime.service
+            note = SANDBOX_NOTE
+        watcher = ModerationWatcher(service, rules)
+        watcher.start()
+        stack.push_async_callback(watcher.stop)
+        app = make_app(service, clock=service.clock, bell=settings.bell, sandbox_note=note)
         await app.run_async()
 
 
