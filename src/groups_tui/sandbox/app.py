@@ -224,7 +224,11 @@ def build_app(
 
     async def templates_get(request: web.Request) -> web.Response:
         q = request.query
-        return ok(world.api_templates(request.match_info["node"], q.get("name"), q.get("limit")))
+        return ok(
+            world.api_templates(
+                request.match_info["node"], q.get("name"), q.get("limit"), q.get("status")
+            )
+        )
 
     async def invite_get(request: web.Request) -> web.Response:
         return ok(world.api_get_invite_link(request.match_info["node"]))

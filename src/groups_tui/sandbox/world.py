@@ -1603,15 +1603,22 @@ class World:
             )
         return {"success": True}
 
-    def api_templates(self, waba_id: str, name: str | None, limit: str | None) -> Json:
-        """``GET /{waba_id}/message_templates``."""
+    def api_templates(
+        self, waba_id: str, name: str | None, limit: str | None, status: str | None = None
+    ) -> Json:
+        """``GET /{waba_id}/message_templates`` (filtered by ``name`` and ``status``)."""
         if waba_id != self.business_account_id:
             raise GraphError(
                 100,
                 f"Unsupported get request. Object with ID '{waba_id}' does not exist.",
                 subcode=33,
             )
-        items = [t.as_json() for t in self.templates if name is None or t.name == name]
+        items = [
+            t.as_json()
+            for t in self.templates
+            if (name is None or t.name == name)
+            and (status is None or t.as_json().get("status") == status.upper())
+        ]
         try:
             size = 25 if limit is None else max(1, int(limit))
         except ValueError:

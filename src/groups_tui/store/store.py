@@ -1313,6 +1313,98 @@ class Store:
             )
         ]
 
+    # ------------------------------------------------------------------ moderation
+
+    async def add_flag(
+        self,
+        *,
+        rule: str,
+        action: str,
+        group_id: str | None,
+        participant_key: str | None,
+        wa_id: str | None,
+        message_id: str | None,
+        join_request_id: str | None,
+        at: int,
+        reason: str,
+        evidence: Sequence[str] = (),
+    ) -> int | None:
+        """Record a moderation flag once; returns its id, or ``None`` if already known."""
+        async with self._tx() as conn:
+            async with conn.execute(
+                "INSERT INTO moderation_flags(rule, action, group_id, participant_key, wa_id, "
+                "message_id, join_request_id, at, reason, evidence, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(rule, group_id, participant_key, at) DO NOTHING RETURNING id",
+                (
+                    rule,
+                    action,
+                    group_id,
+                    participant_key,
+                    wa_id,
+                    message_id,
+                    join_request_id,
+                    at,
+                    reason,
+                    dumps(list(evidence)),
+                    self._clock(),
+                ),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            await conn.execute(
+                "INSERT INTO change_feed(kind, group_id, entity, at, payload) "
+                "VALUES ('moderation.flagged', ?, ?, ?, ?)",
+                (group_id, str(row[0]), at, dumps({"rule": rule, "action": action})),
+            )
+            return int(row[0])
+
+    async def set_flag_state(self, flag_id: int, state: str, outcome: str | None = None) -> None:
+        """Settle a flag: acted, dismissed, auto_acted or auto_failed (with what happened)."""
+        async with self._tx() as conn:
+            async with conn.execute(
+                "UPDATE moderation_flags SET state = ?, outcome = ?, updated_at = ? "
+                "WHERE id = ? RETURNING group_id",
+                (state, outcome, self._clock(), flag_id),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None:
+                await conn.execute(
+                    "INSERT INTO change_feed(kind, group_id, entity, payload) "
+                    "VALUES ('moderation.updated', ?, ?, ?)",
+                    (row[0], str(flag_id), dumps({"state": state})),
+                )
+
+    async def flags(
+        self,
+        states: Sequence[str] = ("open",),
+        *,
+        before_id: int | None = None,
+        limit: int = 200,
+    ) -> list[StoredFlag]:
+        """Flags in the given states, newest first (keyset on id)."""
+        rows = await self._all(
+            "SELECT id, rule, action, group_id, participant_key, wa_id, message_id, "
+            "join_request_id, at, reason, evidence, state, outcome FROM moderation_flags "
+            f"WHERE state IN ({_marks(len(states))}) AND id < ? ORDER BY id DESC LIMIT ?",
+            [*states, before_id if before_id is not None else 2**62, limit],
+        )
+        return [
+            StoredFlag(*r[:10], tuple(loads(r[10], [])), r[11], r[12])  # type: ignore[arg-type]
+            for r in rows
+        ]
+
+    async def get_flag(self, flag_id: int) -> StoredFlag | None:
+        """One flag by id."""
+        for flag in await self.flags(
+            ("open", "acted", "dismissed", "auto_acted", "auto_failed"),
+            before_id=flag_id + 1,
+            limit=1,
+        ):
+            return flag if flag.id == flag_id else None
+        return None
+
 
 _RAW_COLUMNS = "id, dedupe_key, body, received_at, applied_at, parse_state, error"
 
@@ -1373,84 +1465,3 @@ def _op_from_row(row: Any) -> PendingOperation:
         created_at=row[6],
         resolved_at=row[7],
     )
-
-    # ------------------------------------------------------------------ moderation
-
-    async def add_flag(
-        self,
-        *,
-        rule: str,
-        action: str,
-        group_id: str | None,
-        participant_key: str | None,
-        wa_id: str | None,
-        message_id: str | None,
-        join_request_id: str | None,
-        at: int,
-        reason: str,
-        evidence: Sequence[str] = (),
-    ) -> int | None:
-        """Record a moderation flag once; returns its id, or ``None`` if already known."""
-        async with self._tx() as conn:
-            async with conn.execute(
-                "INSERT INTO moderation_flags(rule, action, group_id, participant_key, wa_id, "
-                "message_id, join_request_id, at, reason, evidence, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(rule, group_id, participant_key, at) DO NOTHING RETURNING id",
-                (rule, action, group_id, participant_key, wa_id, message_id, join_request_id,
-                 at, reason, dumps(list(evidence)), self._clock()),
-            ) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                return None
-            await conn.execute(
-                "INSERT INTO change_feed(kind, group_id, entity, at, payload) "
-                "VALUES ('moderation.flagged', ?, ?, ?, ?)",
-                (group_id, str(row[0]), at, dumps({"rule": rule, "action": action})),
-            )
-            return int(row[0])
-
-    async def set_flag_state(self, flag_id: int, state: str, outcome: str | None = None) -> None:
-        """Settle a flag: acted, dismissed, auto_acted or auto_failed (with what happened)."""
-        async with self._tx() as conn:
-            async with conn.execute(
-                "UPDATE moderation_flags SET state = ?, outcome = ?, updated_at = ? "
-                "WHERE id = ? RETURNING group_id",
-                (state, outcome, self._clock(), flag_id),
-            ) as cur:
-                row = await cur.fetchone()
-            if row is not None:
-                await conn.execute(
-                    "INSERT INTO change_feed(kind, group_id, entity, payload) "
-                    "VALUES ('moderation.updated', ?, ?, ?)",
-                    (row[0], str(flag_id), dumps({"state": state})),
-                )
-
-    async def flags(
-        self,
-        states: Sequence[str] = ("open",),
-        *,
-        before_id: int | None = None,
-        limit: int = 200,
-    ) -> list[StoredFlag]:
-        """Flags in the given states, newest first (keyset on id)."""
-        rows = await self._all(
-            "SELECT id, rule, action, group_id, participant_key, wa_id, message_id, "
-            "join_request_id, at, reason, evidence, state, outcome FROM moderation_flags "
-            f"WHERE state IN ({_marks(len(states))}) AND id < ? ORDER BY id DESC LIMIT ?",
-            [*states, before_id if before_id is not None else 2**62, limit],
-        )
-        return [
-            StoredFlag(*r[:10], tuple(loads(r[10], [])), r[11], r[12])  # type: ignore[arg-type]
-            for r in rows
-        ]
-
-    async def get_flag(self, flag_id: int) -> StoredFlag | None:
-        """One flag by id."""
-        for flag in await self.flags(
-            ("open", "acted", "dismissed", "auto_acted", "auto_failed"),
-            before_id=flag_id + 1, limit=1,
-        ):
-            return flag if flag.id == flag_id else None
-        return None
-

@@ -1,0 +1,192 @@
+"""Runs the client contract against the embedded sandbox over real loopback HTTP.
+
+The same ``contract_*`` functions and assertions as ``tests/unit/cloud/test_contract_respx.py``,
+with a :class:`SandboxBackend` that seeds state through the sandbox world's Python API (what
+the simulated people do) and learns created group ids from the signed webhooks the sandbox
+posts to a tiny receiver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from groups_tui.cloud import CloudClient, RetryPolicy
+from groups_tui.domain.models import TemplateCategory
+from groups_tui.sandbox import ManualClock, SandboxKnobs, SandboxServer, WebhookKnobs
+from groups_tui.sandbox.world import TemplateDef
+from tests.unit.cloud.contract import CONTRACTS, ContractFn
+
+TOKEN = "contract-sandbox-token"
+APP_SECRET = "contract-sandbox-secret"
+PHONE_NUMBER_ID = "106540352242922"
+WABA_ID = "102290129340398"
+START = datetime(2026, 9, 15, 12, 0, tzinfo=UTC).timestamp()
+
+
+class WebhookSink:
+    """A tiny webhook receiver on a loopback port that keeps every posted payload."""
+
+    def __init__(self) -> None:
+        self.payloads: list[dict[str, Any]] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/webhook", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/webhook"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.payloads.append(json.loads(await request.read()))
+        return web.Response(text="ok")
+
+    def group_items(self, field_name: str) -> list[dict[str, Any]]:
+        """Every ``value.groups[]`` item received for one webhook field."""
+        return [
+            item
+            for payload in self.payloads
+            for entry in payload.get("entry", [])
+            for change in entry.get("changes", [])
+            if change.get("field") == field_name
+            for item in change.get("value", {}).get("groups", [])
+        ]
+
+
+class SandboxBackend:
+    """:class:`Backend` over a real :class:`SandboxServer` (manual clock, no simulation)."""
+
+    def __init__(self, server: SandboxServer, sink: WebhookSink) -> None:
+        self.server = server
+        self.sink = sink
+
+    @property
+    def world(self) -> Any:
+        return self.server.world
+
+    async def seed_group(
+        self, subject: str, members: list[str], join_approval: bool = False
+    ) -> str:
+        mode = "approval_required" if join_approval else "auto_approve"
+        group = self.world.add_group(subject, mode=mode)
+        for wa_id in members:
+            if join_approval:
+                # In an approval group people ask and the business approves (reference 2.9).
+                request_id = self.world.person_request_join(group.id, wa_id)
+                result = self.world.api_approve_join_requests(
+                    group.id, {"messaging_product": "whatsapp", "join_requests": [request_id]}
+                )
+                assert result["approved_join_requests"] == [request_id]
+            else:
+                self.world.person_join(group.id, wa_id)
+        await self.settle()
+        return str(group.id)
+
+    async def add_join_request(self, group_id: str, wa_id: str) -> str:
+        request_id = str(self.world.person_request_join(group_id, wa_id))
+        await self.settle()
+        return request_id
+
+    async def set_window_open(self, group_id: str) -> None:
+        self.world.person_message(group_id, text="Is the driver on the way?")
+        await self.settle()
+
+    async def seed_template(self, name: str, language: str, category: str) -> None:
+        templates: list[TemplateDef] = self.world.templates
+        if any(t.name == name and t.language == language for t in templates):
+            return
+        templates.append(
+            TemplateDef(
+                id=str(880000 + len(templates)),
+                name=name,
+                language=language,
+                category=TemplateCategory(category.lower()),
+                status="APPROVED",
+                components=({"type": "BODY", "text": "Order {{1}} arrives at {{2}}"},),
+                body_params=2,
+            )
+        )
+
+    async def created_group_id(self, request_id: str) -> str | None:
+        await self.settle()
+        for item in self.sink.group_items("group_lifecycle_update"):
+            if item.get("type") == "group_create" and item.get("request_id") == request_id:
+                group_id = item.get("group_id")
+                return str(group_id) if group_id else None
+        return None
+
+    async def settle(self) -> None:
+        # Run whatever asynchronous operation is due, then wait for its webhooks.
+        self.world.advance(self.world.knobs.op_delay)
+        await self.server.drain_webhooks(within=10.0)
+
+    def client_with_token(self, access_token: str) -> CloudClient:
+        return CloudClient(
+            access_token=access_token,
+            phone_number_id=PHONE_NUMBER_ID,
+            business_account_id=WABA_ID,
+            base_url=self.server.base_url,
+            retry=RetryPolicy(jitter=False, max_attempts=2, base_delay=0.01, max_delay=0.05),
+        )
+
+
+@pytest.fixture
+async def backend() -> AsyncIterator[SandboxBackend]:
+    sink = WebhookSink()
+    await sink.start()
+    server = SandboxServer(
+        webhook_url=sink.url,
+        app_secret=APP_SECRET,
+        access_token=TOKEN,
+        phone_number_id=PHONE_NUMBER_ID,
+        business_account_id=WABA_ID,
+        clock=ManualClock(START),
+        simulate=False,
+        knobs=SandboxKnobs(
+            op_delay=0,
+            failure_rate=0.0,
+            messages_per_second=0,
+            group_ops_per_second=0,
+        ),
+        webhook_knobs=WebhookKnobs(backoff_initial=0.01, backoff_max=0.05),
+        population_size=300,
+    )
+    await server.start()
+    try:
+        yield SandboxBackend(server, sink)
+    finally:
+        await asyncio.wait_for(server.stop(), 10.0)
+        await sink.stop()
+
+
+@pytest.fixture
+async def contract_client(backend: SandboxBackend) -> AsyncIterator[CloudClient]:
+    async with backend.client_with_token(TOKEN) as client:
+        yield client
+
+
+def _case(contract: ContractFn) -> Any:
+    name = contract.__name__.removeprefix("contract_")
+    return pytest.param(contract, id=name)
+
+
+@pytest.mark.parametrize("contract", [_case(c) for c in CONTRACTS])
+async def test_contract(
+    contract: ContractFn, contract_client: CloudClient, backend: SandboxBackend
+) -> None:
+    await asyncio.wait_for(contract(contract_client, backend), 20.0)
