@@ -1,0 +1,392 @@
+"""Headless commands: ``groups-tui listen`` and ``groups-tui events list|show|replay|stats``.
+
+The top-level CLI registers :data:`listen_command` and :data:`events_group`;
+``python -m groups_tui.listener`` runs ``listen`` on its own. Secrets come from the
+settings (environment or config file), never from the command line, where other users
+could read them in the process list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from groups_tui.config import ConfigError, load_settings
+from groups_tui.listener.app import ListenerConfigError, make_empty_app
+from groups_tui.listener.ingest import REFUSED_COUNTER, events_from_body
+from groups_tui.listener.server import ListenerServer
+from groups_tui.store import RawEvent, Store
+
+__all__ = ["events_group", "listen_command"]
+
+T = TypeVar("T")
+
+EXIT_USAGE = 2
+
+_INSECURE_WARNING = (
+    "WARNING: webhook signature check is DISABLED (--insecure-no-signature).\n"
+    "WARNING: anyone who can reach {url} can inject events into {db}.\n"
+    "WARNING: use this only for local experiments; set WHATSAPP_APP_SECRET otherwise."
+)
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"groups-tui: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _db_path(override: Path | None) -> Path:
+    """The existing database the ``events`` commands read."""
+    if override is not None:
+        path = override
+    else:
+        try:
+            path = load_settings().db_path
+        except ConfigError as exc:
+            _fail(str(exc))
+    if not path.exists():
+        _fail(f"no database at {path} (pass --db or set GROUPS_TUI_DB)")
+    return path
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        kind = getattr(type(value), "event_kind", None)
+        return {"event": kind, **out} if kind else out
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _iso(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _summary(raw: RawEvent) -> str:
+    try:
+        events = events_from_body(raw.body)
+    except ValueError:
+        return "(not JSON)"
+    kinds: dict[str, int] = {}
+    for event in events:
+        kinds[event.event_kind] = kinds.get(event.event_kind, 0) + 1
+    return ", ".join(f"{k} x{n}" if n > 1 else k for k, n in kinds.items()) or "(empty)"
+
+
+# --------------------------------------------------------------------------- listen
+
+
+@click.command("listen")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", type=int, default=8080, show_default=True, help="0 picks a free port.")
+@click.option("--path", "path", default="/webhook", show_default=True, help="Callback path.")
+@click.option(
+    "--db",
+    "db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Database file (default: GROUPS_TUI_DB or the per-user data directory).",
+)
+@click.option(
+    "--insecure-no-signature",
+    is_flag=True,
+    help="Accept webhooks without checking X-Hub-Signature-256 (local experiments only).",
+)
+@click.option("--bench-empty-handler", is_flag=True, hidden=True)
+def listen_command(
+    host: str,
+    port: int,
+    path: str,
+    db: Path | None,
+    insecure_no_signature: bool,
+    bench_empty_handler: bool,
+) -> None:
+    """Receive Cloud API webhooks headless, storing each before acknowledging it.
+
+    Reads WHATSAPP_APP_SECRET (signature check) and WHATSAPP_VERIFY_TOKEN (handshake)
+    from the environment or the config file. Stops cleanly on Ctrl-C or SIGTERM.
+    """
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail(str(exc))
+    db_path = db if db is not None else settings.db_path
+    secret = settings.app_secret.get_secret_value() if settings.app_secret else None
+    token = settings.verify_token.get_secret_value() if settings.verify_token else None
+    if not secret and not insecure_no_signature and not bench_empty_handler:
+        _fail(
+            "no app secret: set WHATSAPP_APP_SECRET (App Dashboard > Settings > Basic), "
+            "or pass --insecure-no-signature to accept unsigned webhooks"
+        )
+    try:
+        _run(
+            _serve(
+                host=host,
+                port=port,
+                path=path,
+                db_path=db_path,
+                app_secret=secret,
+                verify_token=token,
+                insecure=insecure_no_signature,
+                empty=bench_empty_handler,
+            )
+        )
+    except ListenerConfigError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+async def _serve(
+    *,
+    host: str,
+    port: int,
+    path: str,
+    db_path: Path,
+    app_secret: str | None,
+    verify_token: str | None,
+    insecure: bool,
+    empty: bool,
+) -> None:
+    store = None if empty else await Store.open(db_path)
+    try:
+        server = ListenerServer(
+            store,
+            app_secret=app_secret,
+            verify_token=verify_token,
+            host=host,
+            port=port,
+            path=path,
+            insecure_no_signature=insecure,
+            app=make_empty_app(path) if empty else None,
+        )
+        await server.start()
+        try:
+            if insecure:
+                warning = _INSECURE_WARNING.format(url=server.url, db=db_path)
+                click.secho(warning, err=True, fg="red", bold=True)
+            if verify_token is None and not empty:
+                click.echo(
+                    "note: WHATSAPP_VERIFY_TOKEN is not set; the GET handshake will be refused",
+                    err=True,
+                )
+            click.echo(f"listening on {server.url} (db {db_path}); Ctrl-C to stop", err=True)
+            click.echo(f"url {server.url}")
+            sys.stdout.flush()
+            await _wait_for_signal()
+        finally:
+            await server.stop()
+    finally:
+        if store is not None:
+            await store.close()
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+# --------------------------------------------------------------------------- events
+
+_db_option = click.option(
+    "--db",
+    "db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Database file (default: GROUPS_TUI_DB or the per-user data directory).",
+)
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+async def _with_store(db: Path, body: Callable[[Store], Awaitable[T]]) -> T:
+    store = await Store.open(db)
+    try:
+        return await body(store)
+    finally:
+        await store.close()
+
+
+@click.group("events")
+def events_group() -> None:
+    """Inspect and replay the raw webhook log."""
+
+
+@events_group.command("list")
+@click.option("--after", type=int, default=0, show_default=True, help="Start after this id.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@_db_option
+@_json_option
+def events_list(after: int, limit: int, db: Path | None, as_json: bool) -> None:
+    """List logged webhook deliveries, oldest first."""
+
+    async def body(store: Store) -> list[RawEvent]:
+        return await store.list_raw_events(after, limit)
+
+    rows = _run(_with_store(_db_path(db), body))
+    if as_json:
+        items = [
+            {
+                "id": r.id,
+                "received_at": r.received_at,
+                "applied_at": r.applied_at,
+                "parse_state": r.parse_state,
+                "error": r.error,
+                "bytes": len(r.body),
+                "events": _summary(r),
+            }
+            for r in rows
+        ]
+        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no events")
+        return
+    for r in rows:
+        click.echo(
+            f"{r.id:>8}  {_iso(r.received_at)}  {r.parse_state:<8}  {len(r.body):>8} B  "
+            f"{_summary(r)}"
+        )
+
+
+@events_group.command("show")
+@click.argument("raw_id", type=int)
+@_db_option
+@_json_option
+def events_show(raw_id: int, db: Path | None, as_json: bool) -> None:
+    """Show one logged delivery: its body and the events parsed from it."""
+
+    async def body(store: Store) -> RawEvent | None:
+        return await store.get_raw_event(raw_id)
+
+    raw = _run(_with_store(_db_path(db), body))
+    if raw is None:
+        _fail(f"no event with id {raw_id}")
+    try:
+        payload: Any = json.loads(raw.body)
+        events: Any = _jsonable(events_from_body(raw.body))
+    except ValueError as exc:
+        payload = raw.body.decode("utf-8", "replace")
+        events = {"error": str(exc)}
+    record = {
+        "id": raw.id,
+        "dedupe_key": raw.dedupe_key,
+        "received_at": raw.received_at,
+        "applied_at": raw.applied_at,
+        "parse_state": raw.parse_state,
+        "error": raw.error,
+        "body": payload,
+        "events": events,
+    }
+    if as_json:
+        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"id {raw.id}  received {_iso(raw.received_at)}  state {raw.parse_state}")
+    if raw.error:
+        click.echo(f"error: {raw.error}")
+    click.echo("body:")
+    click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    click.echo("events:")
+    click.echo(json.dumps(events, indent=2, ensure_ascii=False))
+
+
+@events_group.command("replay")
+@_db_option
+@_json_option
+def events_replay(db: Path | None, as_json: bool) -> None:
+    """Rebuild derived state from the raw log and compare it with the state before."""
+
+    async def body(store: Store) -> dict[str, Any]:
+        before_stats = await store.raw_stats()
+        before = await store.state_digest()
+        await store.reset_derived_state()
+        applied = await store.replay_raw_log(events_from_body)
+        after = await store.state_digest()
+        stats = await store.raw_stats()
+        return {
+            "replayed": applied,
+            "digest_before": before,
+            "digest_after": after,
+            "identical": before == after,
+            "unapplied_before": before_stats.total - before_stats.applied,
+            "unparsed": stats.unparsed,
+            "errors": stats.errors,
+        }
+
+    result = _run(_with_store(_db_path(db), body))
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    if result["identical"]:
+        verdict = "identical to the state before"
+    elif result["unapplied_before"]:
+        verdict = f"rebuilt ({result['unapplied_before']} raw events had not been applied)"
+    else:
+        verdict = "DIFFERENT from the state before (parser or rules changed?)"
+    click.echo(
+        f"replayed {result['replayed']} raw events; state {verdict}; "
+        f"unparsed {result['unparsed']}, errors {result['errors']}"
+    )
+
+
+@events_group.command("stats")
+@_db_option
+@_json_option
+def events_stats(db: Path | None, as_json: bool) -> None:
+    """Counts over the raw log and the listener's counters."""
+
+    async def body(store: Store) -> dict[str, Any]:
+        stats = await store.raw_stats()
+        counters = await store.counters()
+        return {
+            "events_stored": stats.total,
+            "applied": stats.applied,
+            "unapplied": stats.total - stats.applied,
+            "unparsed": stats.unparsed,
+            "errors": stats.errors,
+            "last_event_at": stats.last_event_at,
+            "signatures_refused": counters.get(REFUSED_COUNTER, 0),
+            "latest_change_id": await store.latest_change_id(),
+            "counters": counters,
+        }
+
+    result = _run(_with_store(_db_path(db), body))
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(
+        f"events stored {result['events_stored']} (applied {result['applied']}, "
+        f"unparsed {result['unparsed']}, errors {result['errors']})\n"
+        f"last event received {_iso(result['last_event_at'])}\n"
+        f"signatures refused {result['signatures_refused']}"
+    )

@@ -1,0 +1,342 @@
+"""The single writer: durable group commit of raw webhooks, then applying them to state.
+
+Request handlers never touch the database. Each one hands its verified body to
+:meth:`IngestWriter.submit` and waits. The writer task takes whatever has arrived, logs it
+in ONE durable transaction (one fsync however many deliveries are waiting), resolves every
+waiting handler, and only then applies committed bodies to state, in steps bounded by
+:data:`APPLY_BUDGET` so that deliveries waiting meanwhile are acknowledged promptly. Under
+a burst, state lags the log for a moment; the acknowledgement never waits for it.
+
+Ordering rule: a body is acknowledged only after its commit returned, and applied only
+after it was acknowledged. A crash between the two leaves raw rows with ``applied_at``
+NULL; the writer applies them when it next starts (and a replay gives the same state,
+because applying is idempotent and order-safe).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from groups_tui.cloud.webhooks import MalformedPayloadError, parse_payload
+from groups_tui.domain.events import DomainEvent, UnknownEvent
+from groups_tui.store import RawEventIn, RawInsertResult, Store
+
+__all__ = [
+    "REFUSED_COUNTER",
+    "IngestClosedError",
+    "IngestWriter",
+    "dedupe_key_for",
+    "events_from_body",
+    "events_from_payload",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 2000
+"""Most deliveries committed in one transaction."""
+
+RECOVERY_CHUNK = 500
+"""Raw events applied per transaction while catching up after a restart."""
+
+APPLY_BUDGET = 0.01
+"""Seconds one apply step may take while deliveries wait (bounds the ack latency)."""
+
+MIN_APPLY_CHUNK = 8
+MAX_APPLY_CHUNK = 500
+
+MAX_PENDING_APPLY = 50_000
+"""Committed bodies kept in memory for applying; beyond this they are re-read from the log."""
+
+REFUSED_COUNTER = "listener.signatures_refused"
+"""Counter (in the store) of deliveries refused for a missing or wrong signature."""
+
+
+class IngestClosedError(RuntimeError):
+    """The writer is stopped; the delivery was not stored (answer 503 so Meta retries)."""
+
+
+def dedupe_key_for(body: bytes) -> str:
+    """The raw log's dedupe key of a delivery: SHA-256 hex of the exact body.
+
+    Meta retries a delivery with the same bytes, so a retry maps to the same row.
+    """
+    return hashlib.sha256(body).hexdigest()
+
+
+def events_from_payload(payload: Any) -> list[DomainEvent]:
+    """Parse a decoded body; a non-object top level becomes one :class:`UnknownEvent`.
+
+    The store marks a raw event holding an :class:`UnknownEvent` as ``unparsed``, which
+    keeps it for re-parsing by a later version instead of failing it.
+    """
+    try:
+        return parse_payload(payload)
+    except MalformedPayloadError as exc:
+        return [UnknownEvent(field="", raw={"value": payload}, reason=str(exc))]
+
+
+def events_from_body(body: bytes) -> list[DomainEvent]:
+    """Decode and parse a logged body (crash recovery and replay).
+
+    Raises:
+        ValueError: The body is not JSON (the listener never logs such a body).
+    """
+    return events_from_payload(json.loads(body))
+
+
+@dataclass(slots=True)
+class _Pending:
+    raw: RawEventIn
+    payload: Any
+    future: asyncio.Future[RawInsertResult] = field(repr=False)
+
+
+class IngestWriter:
+    """Owns every write the listener makes: raw inserts, applying, counters.
+
+    Args:
+        store: The open store.
+        clock: Returns epoch seconds (receipt times).
+        max_batch: Most deliveries per durable transaction.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._to_apply: deque[tuple[int, Callable[[], list[DomainEvent]]]] = deque()
+        self._db_backlog = True
+        self._busy = True
+        self._idle_event = asyncio.Event()
+        self._apply_cost = 0.001
+        self._closing = False
+        self._refused_unflushed = 0
+        self._flush_task: asyncio.Task[None] | None = None
+        self.stored = 0
+        """Deliveries logged by this process (duplicates excluded)."""
+        self.duplicates = 0
+        """Deliveries this process received again (already in the raw log)."""
+        self.applied = 0
+        """Raw events this process applied to state (including crash recovery)."""
+        self.apply_failures = 0
+        """Raw events this process could not apply (marked ``error`` in the log)."""
+
+    @property
+    def running(self) -> bool:
+        """True between :meth:`start` and :meth:`stop`."""
+        return self._task is not None and not self._closing
+
+    async def start(self) -> None:
+        """Start the writer task; it first applies anything logged but not yet applied."""
+        if self._task is not None:
+            return
+        self._closing = False
+        self._task = asyncio.create_task(self._run(), name="groups-tui-ingest-writer")
+        self._task.add_done_callback(lambda _: self._idle_event.set())
+
+    async def stop(self) -> None:
+        """Finish the queued deliveries, flush counters, and end the writer task."""
+        if self._task is None:
+            return
+        self._closing = True
+        await self._queue.put(None)
+        try:
+            await self._task
+        finally:
+            self._task = None
+        await self.flush_counters()
+
+    async def submit(self, body: bytes, payload: Any) -> RawInsertResult:
+        """Log one verified delivery durably; returns once it is committed.
+
+        Args:
+            body: The raw request bytes (as signed).
+            payload: ``body`` already decoded, so the writer need not decode it again.
+
+        Returns:
+            The raw log row (``duplicate`` when this body was logged before).
+
+        Raises:
+            IngestClosedError: The writer is stopping or stopped.
+            Exception: Whatever the store raised; nothing was acknowledged.
+        """
+        if self._task is None or self._closing:
+            raise IngestClosedError("listener is shutting down")
+        future: asyncio.Future[RawInsertResult] = asyncio.get_running_loop().create_future()
+        raw = RawEventIn(body=body, dedupe_key=dedupe_key_for(body), received_at=self._clock())
+        self._idle_event.clear()
+        self._queue.put_nowait(_Pending(raw, payload, future))
+        return await future
+
+    @property
+    def idle(self) -> bool:
+        """True when nothing waits to be committed or applied."""
+        return (
+            not self._busy and self._queue.empty() and not self._to_apply and not self._db_backlog
+        )
+
+    async def wait_idle(self) -> None:
+        """Return once everything received so far is committed and applied."""
+        while self._task is not None and not self._task.done() and not self.idle:
+            await self._idle_event.wait()
+        await self.flush_counters()
+
+    async def flush_counters(self) -> None:
+        """Persist the refused-signature count now (normally done soon after each refusal)."""
+        if self._flush_task is not None:
+            await asyncio.gather(self._flush_task, return_exceptions=True)
+        await self._flush_refused()
+
+    def note_refused_signature(self) -> None:
+        """Count a delivery refused for its signature; persisted soon, coalesced."""
+        self._refused_unflushed += 1
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.create_task(self._flush_refused())
+
+    @property
+    def refused_unflushed(self) -> int:
+        """Refusals counted in memory but not yet persisted."""
+        return self._refused_unflushed
+
+    async def _flush_refused(self) -> None:
+        n = self._refused_unflushed
+        if n == 0:
+            return
+        self._refused_unflushed = 0
+        try:
+            await self._store.bump_counter(REFUSED_COUNTER, n)
+        except Exception:
+            self._refused_unflushed += n
+            log.exception("could not persist the refused-signature counter")
+
+    # ------------------------------------------------------------------ the task
+
+    async def _run(self) -> None:
+        stopping = False
+        while True:
+            batch: list[_Pending] = []
+            if self._queue.empty():
+                if stopping:
+                    break
+                if self._to_apply:
+                    await self._apply_next()
+                    continue
+                if self._db_backlog:
+                    self._db_backlog = await self._load_backlog()
+                    continue
+                self._busy = False
+                self._idle_event.set()
+                first = await self._queue.get()
+                self._busy = True
+                self._idle_event.clear()
+                if first is None:
+                    stopping = True
+                else:
+                    batch.append(first)
+            while len(batch) < self._max_batch and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                else:
+                    batch.append(item)
+            if batch:
+                await self._commit(batch)
+            # One budgeted apply step between commits: deliveries keep being acknowledged
+            # quickly under load, and state still advances at every turn.
+            if self._to_apply:
+                await self._apply_next()
+        while self._to_apply:
+            await self._apply_next()
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            results = await self._store.insert_raw_events([p.raw for p in batch])
+        except BaseException as exc:
+            for p in batch:
+                if not p.future.done():
+                    p.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError())
+            if not isinstance(exc, Exception):
+                raise
+            log.exception("raw insert failed; %d deliveries not acknowledged", len(batch))
+            return
+        # Acknowledge first: the handlers answer 200 as soon as the commit is durable.
+        for p, result in zip(batch, results, strict=True):
+            if not p.future.done():
+                p.future.set_result(result)
+            if result.duplicate:
+                self.duplicates += 1
+                continue
+            self.stored += 1
+            if len(self._to_apply) < MAX_PENDING_APPLY:
+                self._to_apply.append((result.raw_id, partial(events_from_payload, p.payload)))
+            else:
+                # Too far behind to hold the payloads in memory: the row stays unapplied
+                # in the log and is read back once the in-memory queue has drained.
+                self._db_backlog = True
+
+    async def _load_backlog(self) -> bool:
+        """Queue one chunk of logged-but-unapplied raw events; False once none are left.
+
+        Only called with nothing queued in memory, so no row is queued twice.
+        """
+        try:
+            pending = await self._store.unapplied_raw_events(RECOVERY_CHUNK)
+        except Exception:
+            log.exception("could not read unapplied raw events")
+            return False
+        self._to_apply.extend((raw.id, partial(events_from_body, raw.body)) for raw in pending)
+        return len(pending) == RECOVERY_CHUNK
+
+    async def _apply_next(self) -> None:
+        """Apply as many queued raw events as fit the time budget, in one transaction."""
+        size = max(MIN_APPLY_CHUNK, min(MAX_APPLY_CHUNK, int(APPLY_BUDGET / self._apply_cost)))
+        chunk = [self._to_apply.popleft() for _ in range(min(size, len(self._to_apply)))]
+        started = time.perf_counter()
+        await self._apply(chunk)
+        per_event = (time.perf_counter() - started) / len(chunk)
+        self._apply_cost = 0.8 * self._apply_cost + 0.2 * max(per_event, 1e-6)
+        self.applied += len(chunk)
+
+    async def _apply(self, items: Sequence[tuple[int, Callable[[], list[DomainEvent]]]]) -> None:
+        batch: list[tuple[int | None, Sequence[DomainEvent]]] = []
+        for raw_id, parse in items:
+            try:
+                batch.append((raw_id, parse()))
+            except Exception as exc:
+                await self._mark_error(raw_id, f"parse: {type(exc).__name__}: {exc}")
+        try:
+            await self._store.apply_batch(batch)
+            return
+        except Exception:
+            log.warning("batch apply failed; applying %d raw events one by one", len(batch))
+        # One bad event must not block the others: apply singly and mark the failures.
+        for one_id, events in batch:
+            try:
+                await self._store.apply_batch([(one_id, events)])
+            except Exception as exc:
+                if one_id is not None:
+                    await self._mark_error(one_id, f"apply: {type(exc).__name__}: {exc}")
+
+    async def _mark_error(self, raw_id: int, error: str) -> None:
+        self.apply_failures += 1
+        log.error("raw event %d not applied: %s", raw_id, error)
+        with contextlib.suppress(Exception):
+            await self._store.mark_raw_error(raw_id, error[:500])
