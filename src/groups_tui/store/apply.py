@@ -5,6 +5,20 @@ Ordering rules (event time is the webhook's ``at``, never the receipt time):
 * Membership: a participant row keeps the state set by the newest event (``state_at``).
   An older join, leave or removal changes nothing but the history. At equal times the
   exit wins (present < left < removed), so any arrival order gives the same result.
+* Joining: ``joined_at``/``joined_via`` describe the newest join seen, even one that lost
+  to a later exit. How a join came about is derived from the stored facts of that person
+  (their joins and join requests), never from what happened to be applied first; it is
+  re-derived whenever one of those facts arrives (see :meth:`Applier._settle_joins`):
+
+  - A join request is settled by the person's earliest join at or after its creation,
+    which approves it (``state_at`` = that join), unless it was revoked before that join
+    (a join at the revoke's own second still approves it). A local decision
+    (``join_request_decisions``) always wins over both.
+  - A join whose webhook ``reason`` says ``approval`` is an approval. One whose reason is
+    ``invite_link`` (Meta reports approvals that way too) or absent is an approval when it
+    settled a join request (``participant_history.request_id`` then names the request),
+    otherwise ``invite_link``: a link is the only other way into a Cloud API group. Any
+    other reason is kept as ``unknown``.
 * Delivery: recipient and message states only rise in :attr:`DeliveryState.rank`; at an
   equal rank the earliest time is kept.
 * Subject and description: the newest event wins; equal times fall back to comparing
@@ -15,14 +29,18 @@ Ordering rules (event time is the webhook's ``at``, never the receipt time):
   pricing; later ones (``read`` after ``delivered``) are ignored.
 
 Every change appends one change-feed row in the same transaction.
+
+The applier is synchronous and runs on the writer connection's own thread (see
+``Store.apply_batch``), so a whole batch costs one hop to that thread. Change-feed rows
+and ``raw_events`` bookkeeping are buffered and written with ``executemany`` by
+:meth:`Applier.flush`; nothing in here reads those tables back.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
-
-import aiosqlite
 
 from groups_tui.domain.events import (
     DomainEvent,
@@ -54,7 +72,12 @@ from groups_tui.store.records import CostFn, MarketFn
 __all__ = ["Applier"]
 
 _MEMBER_RANK = {"present": 0, "left": 1, "removed": 2}
-_VIA_RANK = "(CASE {} WHEN 'approval' THEN 2 WHEN 'invite_link' THEN 1 ELSE 0 END)"
+
+_CHANGE_SQL = (
+    "INSERT INTO change_feed(kind, group_id, entity, at, raw_id, payload) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_APPLIED_SQL = "UPDATE raw_events SET applied_at = ?, parse_state = ?, error = NULL WHERE id = ?"
+_EMPTY_PAYLOAD = dumps({})
 
 
 def _error_text(errors: Sequence[EventError]) -> str | None:
@@ -74,10 +97,14 @@ def _first_error(errors: Sequence[EventError]) -> tuple[int | None, str | None]:
 
 
 class Applier:
-    """Applies events inside a transaction the caller owns.
+    """Applies events inside a transaction the caller owns, synchronously.
+
+    Call :meth:`flush` before committing: change-feed rows and the ``applied_at`` marks
+    are buffered until then.
 
     Args:
-        conn: Writer connection with an open transaction.
+        conn: Writer ``sqlite3`` connection with an open transaction (used only from the
+            thread that owns it).
         cost_fn: Prices ledger lines (``None`` → amounts unknown).
         market_fn: Maps ``wa_id`` to a market name.
         now: Bookkeeping time for ``raw_events.applied_at``.
@@ -85,30 +112,36 @@ class Applier:
 
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        conn: sqlite3.Connection,
         *,
         cost_fn: CostFn | None,
         market_fn: MarketFn | None,
         now: float,
     ) -> None:
         self._conn = conn
+        self._cur = conn.cursor()
         self._cost_fn = cost_fn
         self._market_fn = market_fn
         self._now = now
         self._raw_id: int | None = None
+        self._feed: list[tuple[str, str | None, str | None, int | None, int | None, str]] = []
+        self._applied: list[tuple[float, str, int]] = []
+        self._groups: set[str] = set()
+        self._keys: dict[tuple[str, str | None, str | None, str | None], str] = {}
         self.changes = 0
 
     # ------------------------------------------------------------------ helpers
 
-    async def _exec(self, sql: str, params: Sequence[Any] = ()) -> int:
-        async with self._conn.execute(sql, params) as cur:
-            return cur.rowcount
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._cur.execute(sql, params).rowcount
 
-    async def _row(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self._conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+    def _row(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cur.execute(sql, params).fetchone()
 
-    async def _change(
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self._cur.execute(sql, params).fetchall()
+
+    def _change(
         self,
         kind: str,
         group_id: str | None,
@@ -116,28 +149,43 @@ class Applier:
         entity: str | None = None,
         payload: dict[str, Any] | None = None,
     ) -> None:
-        await self._conn.execute(
-            "INSERT INTO change_feed(kind, group_id, entity, at, raw_id, payload) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (kind, group_id, entity, at, self._raw_id, dumps(payload or {})),
+        self._feed.append(
+            (
+                kind,
+                group_id,
+                entity,
+                at,
+                self._raw_id,
+                dumps(payload) if payload else _EMPTY_PAYLOAD,
+            )
         )
         self.changes += 1
 
-    async def _ensure_group(self, group_id: str) -> None:
+    def flush(self) -> None:
+        """Write the buffered change-feed rows and ``applied_at`` marks."""
+        if self._feed:
+            self._cur.executemany(_CHANGE_SQL, self._feed)
+            self._feed.clear()
+        if self._applied:
+            self._cur.executemany(_APPLIED_SQL, self._applied)
+            self._applied.clear()
+
+    def _ensure_group(self, group_id: str) -> None:
         # Events can reach a group before its create webhook; a placeholder keeps the
         # foreign keys satisfied and is filled in when the create arrives.
-        await self._conn.execute(
-            "INSERT INTO groups(id) VALUES (?) ON CONFLICT(id) DO NOTHING", (group_id,)
-        )
+        if group_id in self._groups:
+            return
+        self._exec("INSERT INTO groups(id) VALUES (?) ON CONFLICT(id) DO NOTHING", (group_id,))
+        self._groups.add(group_id)
 
-    async def _touch(self, group_id: str, at: int) -> None:
-        await self._conn.execute(
+    def _touch(self, group_id: str, at: int) -> None:
+        self._exec(
             "UPDATE groups SET last_activity_at = max(coalesce(last_activity_at, 0), ?) "
             "WHERE id = ?",
             (at, group_id),
         )
 
-    async def _resolve_op(
+    def _resolve_op(
         self,
         request_id: str | None,
         state: str,
@@ -161,66 +209,68 @@ class Applier:
             attempts.append((f"kind = ? AND group_id = ?{local_only}", [kind, group_id]))
         resolved: list[str] = []
         for where, params in attempts:
-            async with self._conn.execute(
+            rows = self._rows(
                 "UPDATE pending_operations SET state = ?, error = ?, resolved_at = ?, "
                 "resolved_by = 'webhook', group_id = coalesce(group_id, ?) "
                 f"WHERE {where} AND state IN {allowed} AND coalesce(resolved_by, 'webhook') = "
                 "'webhook' RETURNING request_id",
                 (state, error, at, group_id, *params),
-            ) as cur:
-                resolved = [r[0] for r in await cur.fetchall()]
+            )
+            resolved = [r[0] for r in rows]
             if resolved:
                 break
         for rid in resolved:
-            await self._change(
-                "operation.resolved", group_id, at, rid, {"state": state, "error": error}
-            )
+            self._change("operation.resolved", group_id, at, rid, {"state": state, "error": error})
 
-    async def _member_key(self, group_id: str | None, ref: ParticipantRef) -> str:
+    def _member_key(self, group_id: str | None, ref: ParticipantRef) -> str:
         """The key of an existing row for this person, else the reference's own key."""
         if group_id is None:
             return ref.key
+        memo = (group_id, ref.user_id, ref.wa_id, ref.input)
+        known = self._keys.get(memo)
+        if known is not None:
+            return known
         phones = [v for v in (ref.wa_id, normalize_input(ref.input) if ref.input else None) if v]
         keys = [v for v in (ref.user_id, *phones) if v]
         if not keys:
             return ref.key
         marks = ",".join("?" * len(keys))
         pmarks = ",".join("?" * len(phones)) or "NULL"
-        row = await self._row(
+        row = self._row(
             "SELECT participant_key FROM participants WHERE group_id = ? AND "
             f"(participant_key IN ({marks}) OR wa_id IN ({pmarks})) "
             "ORDER BY participant_key = ? DESC LIMIT 1",
             (group_id, *keys, *phones, ref.user_id or ""),
         )
-        return str(row[0]) if row else ref.key
+        key = str(row[0]) if row else ref.key
+        # Valid until a participant row is inserted (see _set_member).
+        self._keys[memo] = key
+        return key
 
     # ------------------------------------------------------------------ entry
 
-    async def apply(self, raw_id: int | None, events: Sequence[DomainEvent]) -> None:
-        """Apply one raw event's domain events and mark the raw row applied."""
+    def apply(self, raw_id: int | None, events: Sequence[DomainEvent]) -> None:
+        """Apply one raw event's domain events and mark the raw row applied (on flush)."""
         self._raw_id = raw_id
         unparsed = False
         for event in events:
             if isinstance(event, UnknownEvent):
                 unparsed = True
                 continue
-            await self._dispatch(event)
+            self._dispatch(event)
         if raw_id is not None:
-            await self._conn.execute(
-                "UPDATE raw_events SET applied_at = ?, parse_state = ?, error = NULL WHERE id = ?",
-                (self._now, "unparsed" if unparsed else "ok", raw_id),
-            )
+            self._applied.append((self._now, "unparsed" if unparsed else "ok", raw_id))
 
-    async def _dispatch(self, event: DomainEvent) -> None:
+    def _dispatch(self, event: DomainEvent) -> None:
         match event:
             case GroupCreated():
-                await self._group_created(event)
+                self._group_created(event)
             case GroupCreateFailed():
-                await self._group_create_failed(event)
+                self._group_create_failed(event)
             case GroupDeleted():
-                await self._group_deleted(event)
+                self._group_deleted(event)
             case GroupDeleteFailed():
-                await self._resolve_op(
+                self._resolve_op(
                     event.request_id,
                     "failed",
                     event.at,
@@ -229,11 +279,11 @@ class Applier:
                     kind="delete",
                 )
             case ParticipantsJoined():
-                await self._joined(event)
+                self._joined(event)
             case ParticipantsLeft():
-                await self._exited(event.group_id, event.participants, "left", event.at)
+                self._exited(event.group_id, event.participants, "left", event.at)
             case ParticipantsRemoved():
-                await self._exited(
+                self._exited(
                     event.group_id,
                     event.participants,
                     "removed",
@@ -241,42 +291,42 @@ class Applier:
                     initiated_by=event.initiated_by,
                     request_id=event.request_id,
                 )
-                await self._resolve_op(
+                self._resolve_op(
                     event.request_id, "done", event.at, group_id=event.group_id, kind="remove"
                 )
             case ParticipantsRemoveFailed():
-                await self._remove_failed(event)
+                self._remove_failed(event)
             case JoinRequestCreated():
-                await self._join_request_created(event)
+                self._join_request_created(event)
             case JoinRequestRevoked():
-                await self._join_request_revoked(event)
+                self._join_request_revoked(event)
             case SettingsChanged():
-                await self._settings_changed(event)
+                self._settings_changed(event)
             case SettingsChangeFailed():
-                await self._settings_failed(event)
+                self._settings_failed(event)
             case GroupSuspended():
-                await self._suspension(event.group_id, True, event.at)
+                self._suspension(event.group_id, True, event.at)
             case GroupSuspendCleared():
-                await self._suspension(event.group_id, False, event.at)
+                self._suspension(event.group_id, False, event.at)
             case InboundMessage():
-                await self._inbound(event)
+                self._inbound(event)
             case MessageStatus():
-                await self._status(event)
+                self._status(event)
             case _:
                 raise TypeError(f"not a domain event: {type(event).__name__}")
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def _group_created(self, e: GroupCreated) -> None:
+    def _group_created(self, e: GroupCreated) -> None:
         pending = None
         if e.request_id is not None:
-            pending = await self._row(
+            pending = self._row(
                 "SELECT pk FROM groups WHERE request_id = ? AND id IS NULL", (e.request_id,)
             )
-        existing = await self._row("SELECT pk FROM groups WHERE id = ?", (e.group_id,))
+        existing = self._row("SELECT pk FROM groups WHERE id = ?", (e.group_id,))
         if pending and existing:
             # Another event created a placeholder first: fold the pending row into it.
-            await self._exec(
+            self._exec(
                 "UPDATE groups SET subject = CASE WHEN subject_at IS NULL AND subject = '' "
                 "THEN (SELECT subject FROM groups WHERE pk = ?1) ELSE subject END, "
                 "description = CASE WHEN description_at IS NULL AND description = '' "
@@ -285,22 +335,20 @@ class Applier:
                 "WHERE pk = ?2",
                 (pending[0], existing[0]),
             )
-            await self._exec("DELETE FROM groups WHERE pk = ?", (pending[0],))
-            await self._exec(
-                "UPDATE groups SET request_id = ? WHERE pk = ?", (e.request_id, existing[0])
-            )
+            self._exec("DELETE FROM groups WHERE pk = ?", (pending[0],))
+            self._exec("UPDATE groups SET request_id = ? WHERE pk = ?", (e.request_id, existing[0]))
         elif pending:
-            await self._exec("UPDATE groups SET id = ? WHERE pk = ?", (e.group_id, pending[0]))
+            self._exec("UPDATE groups SET id = ? WHERE pk = ?", (e.group_id, pending[0]))
         else:
             # A create we did not ask for, or a placeholder made by an earlier-applied
             # event: either way the group exists and takes the request id if it is free.
-            await self._ensure_group(e.group_id)
-            await self._exec(
+            self._ensure_group(e.group_id)
+            self._exec(
                 "UPDATE groups SET request_id = ?2 WHERE id = ?1 AND request_id IS NULL "
                 "AND NOT EXISTS (SELECT 1 FROM groups WHERE request_id = ?2)",
                 (e.group_id, e.request_id),
             )
-        await self._exec(
+        self._exec(
             "UPDATE groups SET state = CASE WHEN state = 'deleted' THEN state ELSE 'active' END, "
             "state_at = CASE WHEN state = 'deleted' THEN state_at ELSE ?2 END, "
             "created_at = ?2, invite_link = coalesce(?3, invite_link), "
@@ -308,58 +356,56 @@ class Applier:
             "error_message = NULL WHERE id = ?1",
             (e.group_id, e.at, e.invite_link, e.join_approval_mode),
         )
-        await self._set_texts(e.group_id, e.subject, e.description, e.at)
-        await self._touch(e.group_id, e.at)
-        await self._change("group.created", e.group_id, e.at, e.request_id)
-        await self._resolve_op(e.request_id, "done", e.at, group_id=e.group_id)
+        self._set_texts(e.group_id, e.subject, e.description, e.at)
+        self._touch(e.group_id, e.at)
+        self._change("group.created", e.group_id, e.at, e.request_id)
+        self._resolve_op(e.request_id, "done", e.at, group_id=e.group_id)
 
-    async def _set_texts(
+    def _set_texts(
         self, group_id: str, subject: str | None, description: str | None, at: int
     ) -> None:
         for column, value in (("subject", subject), ("description", description)):
             if value is None:
                 continue
-            await self._exec(
+            self._exec(
                 f"UPDATE groups SET {column} = ?2, {column}_at = ?3 WHERE id = ?1 AND "
                 f"({column}_at IS NULL OR {column}_at < ?3 "
                 f"OR ({column}_at = ?3 AND {column} < ?2))",
                 (group_id, value, at),
             )
 
-    async def _group_create_failed(self, e: GroupCreateFailed) -> None:
+    def _group_create_failed(self, e: GroupCreateFailed) -> None:
         code, _ = _first_error(e.errors)
         text = _error_text(e.errors)
         if e.request_id is not None:
-            updated = await self._exec(
+            updated = self._exec(
                 "UPDATE groups SET state = 'failed', state_at = ?, error_code = ?, "
                 "error_message = ? WHERE request_id = ? AND id IS NULL",
                 (e.at, code, text, e.request_id),
             )
             if not updated:
-                await self._exec(
+                self._exec(
                     "INSERT INTO groups(request_id, subject, description, state, state_at, "
                     "error_code, error_message) VALUES (?, ?, ?, 'failed', ?, ?, ?) "
                     "ON CONFLICT(request_id) DO NOTHING",
                     (e.request_id, e.subject or "", e.description or "", e.at, code, text),
                 )
-        await self._change(
-            "group.create_failed", None, e.at, e.request_id, {"error": text, "code": code}
-        )
-        await self._resolve_op(e.request_id, "failed", e.at, error=text)
+        self._change("group.create_failed", None, e.at, e.request_id, {"error": text, "code": code})
+        self._resolve_op(e.request_id, "failed", e.at, error=text)
 
-    async def _group_deleted(self, e: GroupDeleted) -> None:
-        await self._ensure_group(e.group_id)
-        await self._exec(
+    def _group_deleted(self, e: GroupDeleted) -> None:
+        self._ensure_group(e.group_id)
+        self._exec(
             "UPDATE groups SET state = 'deleted', state_at = ? WHERE id = ? AND state <> 'deleted'",
             (e.at, e.group_id),
         )
-        await self._touch(e.group_id, e.at)
-        await self._change("group.deleted", e.group_id, e.at, e.request_id)
-        await self._resolve_op(e.request_id, "done", e.at, group_id=e.group_id, kind="delete")
+        self._touch(e.group_id, e.at)
+        self._change("group.deleted", e.group_id, e.at, e.request_id)
+        self._resolve_op(e.request_id, "done", e.at, group_id=e.group_id, kind="delete")
 
     # ------------------------------------------------------------------ members
 
-    async def _set_member(
+    def _set_member(
         self,
         group_id: str,
         ref: ParticipantRef,
@@ -370,23 +416,23 @@ class Applier:
     ) -> tuple[str, bool]:
         """Move one participant to ``state`` unless a newer event already decided it.
 
+        ``joined_via`` only seeds a new row; :meth:`_settle_joins` sets the final value.
+
         Returns:
             The member key and whether the state changed.
         """
-        key = await self._member_key(group_id, ref)
-        wa_id = ref.wa_id or (
-            normalize_input(ref.input)
-            if ref.input and normalize_input(ref.input).isdigit()
-            else None
-        )
-        current = await self._row(
+        key = self._member_key(group_id, ref)
+        wa_id = ref.wa_id
+        if wa_id is None and ref.input:
+            phone = normalize_input(ref.input)
+            wa_id = phone if phone.isdigit() else None
+        current = self._row(
             "SELECT state, state_at FROM participants WHERE group_id = ? AND participant_key = ?",
             (group_id, key),
         )
         joined_at = at if state == "present" else None
-        via = joined_via or "unknown"
         if current is None:
-            await self._exec(
+            self._exec(
                 "INSERT INTO participants(group_id, participant_key, wa_id, user_id, username, "
                 "profile_name, joined_at, joined_via, state, state_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -398,45 +444,50 @@ class Applier:
                     ref.username,
                     ref.profile_name,
                     joined_at,
-                    via,
+                    joined_via or str(JoinVia.UNKNOWN),
                     state,
                     at,
                 ),
             )
+            self._keys.clear()  # a new row can change which key a reference resolves to
             return key, True
         cur_state, cur_at = current
         newer = at > cur_at or (at == cur_at and _MEMBER_RANK[state] > _MEMBER_RANK[cur_state])
         if newer:
-            await self._exec(
+            self._exec(
                 "UPDATE participants SET state = ?3, state_at = ?4, "
                 "wa_id = coalesce(?5, wa_id), user_id = coalesce(?6, user_id), "
-                "username = coalesce(?7, username), profile_name = coalesce(?8, profile_name) "
+                "username = coalesce(?7, username), profile_name = coalesce(?8, profile_name), "
+                "joined_at = CASE WHEN ?9 IS NOT NULL AND coalesce(joined_at, ?9) <= ?9 "
+                "THEN ?9 ELSE joined_at END "
                 "WHERE group_id = ?1 AND participant_key = ?2",
-                (group_id, key, state, at, wa_id, ref.user_id, ref.username, ref.profile_name),
+                (
+                    group_id,
+                    key,
+                    state,
+                    at,
+                    wa_id,
+                    ref.user_id,
+                    ref.username,
+                    ref.profile_name,
+                    joined_at,
+                ),
             )
         else:
-            # Stale for the state, but it may still know identity fields we lack.
-            await self._exec(
+            # Stale for the state, but it may still know identity fields we lack, and
+            # joined_at describes the newest join seen, even one that lost to a later exit.
+            self._exec(
                 "UPDATE participants SET wa_id = coalesce(wa_id, ?3), "
                 "user_id = coalesce(user_id, ?4), username = coalesce(username, ?5), "
-                "profile_name = coalesce(profile_name, ?6) "
+                "profile_name = coalesce(profile_name, ?6), "
+                "joined_at = CASE WHEN ?7 IS NOT NULL AND coalesce(joined_at, ?7) <= ?7 "
+                "THEN ?7 ELSE joined_at END "
                 "WHERE group_id = ?1 AND participant_key = ?2",
-                (group_id, key, wa_id, ref.user_id, ref.username, ref.profile_name),
-            )
-        if state == "present":
-            # joined_at/joined_via describe the newest join seen, even one that lost to a
-            # later exit, so the result does not depend on arrival order. For the same
-            # join, the more specific 'approval' beats 'invite_link' beats 'unknown'.
-            await self._exec(
-                "UPDATE participants SET joined_at = ?3, joined_via = ?4 "
-                "WHERE group_id = ?1 AND participant_key = ?2 AND (joined_at IS NULL "
-                f"OR joined_at < ?3 OR (joined_at = ?3 AND {_VIA_RANK.format('joined_via')} "
-                f"< {_VIA_RANK.format('?4')}))",
-                (group_id, key, at, via),
+                (group_id, key, wa_id, ref.user_id, ref.username, ref.profile_name, joined_at),
             )
         return key, newer
 
-    async def _history(
+    def _history(
         self,
         group_id: str,
         key: str,
@@ -449,7 +500,7 @@ class Applier:
         error: tuple[int | None, str | None] = (None, None),
     ) -> bool:
         return bool(
-            await self._exec(
+            self._exec(
                 "INSERT OR IGNORE INTO participant_history(group_id, participant_key, action, at, "
                 "initiated_by, via, request_id, error_code, error_message) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -457,28 +508,103 @@ class Applier:
             )
         )
 
-    async def _joined(self, e: ParticipantsJoined) -> None:
-        await self._ensure_group(e.group_id)
+    def _joined(self, e: ParticipantsJoined) -> None:
+        self._ensure_group(e.group_id)
+        stated = _stated_via(e.via)
         for ref in e.participants:
-            key = await self._member_key(e.group_id, ref)
-            # Meta reports approvals with reason 'invite_link' too; an open request from
-            # the same person, made before the join, tells them apart.
-            approved = await self._row(
-                "UPDATE join_requests SET state = 'approved', state_at = ?3 "
-                "WHERE group_id = ?1 AND participant_key = ?2 AND state = 'pending' "
-                "AND coalesce(created_at, 0) <= ?3 RETURNING id",
-                (e.group_id, key, e.at),
+            key, changed = self._set_member(
+                e.group_id, ref, "present", e.at, joined_via=stated or str(JoinVia.INVITE_LINK)
             )
-            via = str(JoinVia.APPROVAL) if approved else _join_via(e.via)
-            key, changed = await self._set_member(e.group_id, ref, "present", e.at, joined_via=via)
-            logged = await self._history(e.group_id, key, "join", e.at, via=via)
-            if approved:
-                await self._change("join_request.approved", e.group_id, e.at, str(approved[0]))
+            # Logged with what the webhook itself says; _settle_joins then derives an
+            # approval from the person's join requests (Meta reports those as invite_link).
+            logged = self._history(
+                e.group_id, key, "join", e.at, via=stated or str(JoinVia.INVITE_LINK)
+            )
+            vias, touched = self._settle_joins(e.group_id, key)
+            via = vias.get(e.at, stated or str(JoinVia.INVITE_LINK))
             if changed or logged:
-                await self._change("participant.joined", e.group_id, e.at, key, {"via": via})
-        await self._touch(e.group_id, e.at)
+                self._change("participant.joined", e.group_id, e.at, key, {"via": via})
+            elif touched:
+                self._change("participant.updated", e.group_id, e.at, key, {"via": via})
+        self._touch(e.group_id, e.at)
 
-    async def _exited(
+    def _settle_joins(self, group_id: str, key: str) -> tuple[dict[int, str], bool]:
+        """Re-derive one person's join request outcomes and join methods from stored facts.
+
+        Called after any join, join request or revoke of the person, so that the result
+        depends on the set of events and not on their arrival order (module docstring,
+        "Joining"). Appends change-feed rows for what it changes.
+
+        Returns:
+            The derived ``via`` of each of the person's joins by time, and whether a
+            join's ``via`` (history or participant row) changed.
+        """
+        joins = self._rows(
+            "SELECT at, via, request_id FROM participant_history WHERE group_id = ? "
+            "AND participant_key = ? AND action = 'join' ORDER BY at",
+            (group_id, key),
+        )
+        requests = self._rows(
+            "SELECT r.id, r.created_at, r.state, r.state_at, d.decision, d.at "
+            "FROM join_requests r LEFT JOIN join_request_decisions d ON d.id = r.id "
+            "WHERE r.group_id = ? AND r.participant_key = ? ORDER BY r.created_at, r.id",
+            (group_id, key),
+        )
+        times = [row[0] for row in joins]
+        settled: dict[int, str] = {}  # join time -> the request it settled (latest wins)
+        for rid, created_at, state, state_at, decision, decided_at in requests:
+            first = None
+            if created_at is not None:
+                first = next((t for t in times if t >= created_at), None)
+            if decision is not None:
+                target = (decision, decided_at)
+                if decision != "approved":
+                    first = None
+            elif created_at is None:
+                target = (state, state_at)  # known only from its revoke so far
+            elif first is not None and (state != "revoked" or first <= state_at):
+                target = ("approved", first)
+            else:
+                first = None
+                target = (state, state_at)
+            if first is not None:
+                settled[first] = rid
+            if target != (state, state_at):
+                self._exec(
+                    "UPDATE join_requests SET state = ?, state_at = ? WHERE id = ?",
+                    (*target, rid),
+                )
+                if target[0] in ("approved", "revoked") and decision is None:
+                    self._change(f"join_request.{target[0]}", group_id, target[1], rid)
+        vias: dict[int, str] = {}
+        touched = False
+        for at, via, request_id in joins:
+            # A stated approval (no request id) and an unrecognised reason are kept.
+            if via == JoinVia.INVITE_LINK or request_id is not None:
+                settled_id = settled.get(at)
+                derived = str(JoinVia.APPROVAL if settled_id else JoinVia.INVITE_LINK)
+                if (derived, settled_id) != (via, request_id):
+                    self._exec(
+                        "UPDATE participant_history SET via = ?, request_id = ? "
+                        "WHERE group_id = ? AND participant_key = ? AND action = 'join' "
+                        "AND at = ?",
+                        (derived, settled_id, group_id, key, at),
+                    )
+                    touched = True
+                via = derived
+            vias[at] = via
+        if joins:
+            newest_at = joins[-1][0]
+            touched |= bool(
+                self._exec(
+                    "UPDATE participants SET joined_via = ?1 WHERE group_id = ?2 "
+                    "AND participant_key = ?3 AND joined_at = ?4 AND joined_via <> ?1",
+                    (vias[newest_at], group_id, key, newest_at),
+                )
+            )
+        return vias, touched
+
+    def _exited(
         self,
         group_id: str,
         refs: Sequence[ParticipantRef],
@@ -488,12 +614,12 @@ class Applier:
         initiated_by: str | None = None,
         request_id: str | None = None,
     ) -> None:
-        await self._ensure_group(group_id)
+        self._ensure_group(group_id)
         action = "leave" if state == "left" else "remove"
         kind = "participant.left" if state == "left" else "participant.removed"
         for ref in refs:
-            key, changed = await self._set_member(group_id, ref, state, at)
-            logged = await self._history(
+            key, changed = self._set_member(group_id, ref, state, at)
+            logged = self._history(
                 group_id,
                 key,
                 action,
@@ -502,16 +628,16 @@ class Applier:
                 request_id=request_id,
             )
             if changed or logged:
-                await self._change(kind, group_id, at, key)
-        await self._touch(group_id, at)
+                self._change(kind, group_id, at, key)
+        self._touch(group_id, at)
 
-    async def _remove_failed(self, e: ParticipantsRemoveFailed) -> None:
-        await self._ensure_group(e.group_id)
+    def _remove_failed(self, e: ParticipantsRemoveFailed) -> None:
+        self._ensure_group(e.group_id)
         item_error = _first_error(e.errors)
         for failed in e.failed:
-            key = await self._member_key(e.group_id, failed.participant)
+            key = self._member_key(e.group_id, failed.participant)
             error = _first_error(failed.errors) if failed.errors else item_error
-            if await self._history(
+            if self._history(
                 e.group_id,
                 key,
                 "remove_failed",
@@ -520,10 +646,8 @@ class Applier:
                 request_id=e.request_id,
                 error=error,
             ):
-                await self._change(
-                    "participant.remove_failed", e.group_id, e.at, key, {"code": error[0]}
-                )
-        await self._resolve_op(
+                self._change("participant.remove_failed", e.group_id, e.at, key, {"code": error[0]})
+        self._resolve_op(
             e.request_id,
             "failed",
             e.at,
@@ -532,11 +656,11 @@ class Applier:
             kind="remove",
         )
 
-    async def _join_request_created(self, e: JoinRequestCreated) -> None:
-        await self._ensure_group(e.group_id)
+    def _join_request_created(self, e: JoinRequestCreated) -> None:
+        self._ensure_group(e.group_id)
         ref = e.participant
-        key = await self._member_key(e.group_id, ref)
-        inserted = await self._exec(
+        key = self._member_key(e.group_id, ref)
+        inserted = self._exec(
             "INSERT INTO join_requests(id, group_id, participant_key, wa_id, user_id, username, "
             "profile_name, created_at, state, state_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT(id) DO NOTHING",
@@ -553,51 +677,40 @@ class Applier:
             ),
         )
         if not inserted:
-            # Known from a revoke that overtook it: fill in what the revoke lacked.
-            await self._exec(
+            # Known already (a duplicate, or a revoke that overtook it): fill in what the
+            # revoke lacked. The row keeps the key it was first stored under.
+            row = self._row(
                 "UPDATE join_requests SET created_at = coalesce(created_at, ?), "
                 "wa_id = coalesce(wa_id, ?), user_id = coalesce(user_id, ?), "
                 "username = coalesce(username, ?), profile_name = coalesce(profile_name, ?) "
-                "WHERE id = ?",
+                "WHERE id = ? RETURNING participant_key",
                 (e.at, ref.wa_id, ref.user_id, ref.username, ref.profile_name, e.join_request_id),
             )
-            return
-        decision = await self._row(
-            "SELECT decision, at FROM join_request_decisions WHERE id = ?", (e.join_request_id,)
-        )
-        member = await self._row(
-            "SELECT state_at FROM participants WHERE group_id = ? AND participant_key = ? "
-            "AND state = 'present' AND state_at >= ?",
-            (e.group_id, key, e.at),
-        )
-        if decision is not None:
-            await self._exec(
-                "UPDATE join_requests SET state = ?, state_at = ? WHERE id = ?",
-                (decision[0], decision[1], e.join_request_id),
-            )
-        elif member is not None:
-            # The join that approved it was applied first.
-            await self._exec(
-                "UPDATE join_requests SET state = 'approved', state_at = ? WHERE id = ?",
-                (member[0], e.join_request_id),
-            )
-            await self._exec(
-                "UPDATE participants SET joined_via = 'approval' "
-                "WHERE group_id = ? AND participant_key = ?",
-                (e.group_id, key),
-            )
-        await self._change("join_request.created", e.group_id, e.at, e.join_request_id)
+            if row is not None:
+                key = str(row[0])
+        # A join that this request led to may have been applied first, and a local
+        # decision on it is re-applied: both are settled from the stored facts.
+        _, touched = self._settle_joins(e.group_id, key)
+        if touched:
+            self._change("participant.updated", e.group_id, e.at, key)
+        if inserted:
+            self._change("join_request.created", e.group_id, e.at, e.join_request_id)
 
-    async def _join_request_revoked(self, e: JoinRequestRevoked) -> None:
-        await self._ensure_group(e.group_id)
+    def _join_request_revoked(self, e: JoinRequestRevoked) -> None:
+        self._ensure_group(e.group_id)
         ref = e.participant
-        key = await self._member_key(e.group_id, ref)
-        changed = await self._exec(
+        key = self._member_key(e.group_id, ref)
+        # A revoke closes a pending request, and also one approved by a join that came
+        # after the revoke (arrival order put the join first); a local decision stays.
+        row = self._row(
             "INSERT INTO join_requests(id, group_id, participant_key, wa_id, user_id, username, "
             "profile_name, created_at, state, state_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'revoked', ?) "
             "ON CONFLICT(id) DO UPDATE SET state = 'revoked', state_at = excluded.state_at "
-            "WHERE join_requests.state = 'pending'",
+            "WHERE (join_requests.state = 'pending' OR (join_requests.state = 'approved' "
+            "AND join_requests.state_at > excluded.state_at)) "
+            "AND NOT EXISTS (SELECT 1 FROM join_request_decisions d WHERE d.id = excluded.id) "
+            "RETURNING participant_key",
             (
                 e.join_request_id,
                 e.group_id,
@@ -609,21 +722,26 @@ class Applier:
                 e.at,
             ),
         )
-        if changed:
-            await self._change("join_request.revoked", e.group_id, e.at, e.join_request_id)
+        if row is None:
+            return
+        key = str(row[0])
+        _, touched = self._settle_joins(e.group_id, key)
+        if touched:
+            self._change("participant.updated", e.group_id, e.at, key)
+        self._change("join_request.revoked", e.group_id, e.at, e.join_request_id)
 
     # ------------------------------------------------------------------ settings
 
-    async def _settings_changed(self, e: SettingsChanged) -> None:
-        await self._ensure_group(e.group_id)
-        await self._set_texts(e.group_id, e.subject, e.description, e.at)
+    def _settings_changed(self, e: SettingsChanged) -> None:
+        self._ensure_group(e.group_id)
+        self._set_texts(e.group_id, e.subject, e.description, e.at)
         if e.picture is not None:
-            await self._exec(
+            self._exec(
                 "UPDATE groups SET picture_sha256 = ?, picture_at = ? WHERE id = ? "
                 "AND (picture_at IS NULL OR picture_at <= ?)",
                 (e.picture.sha256, e.at, e.group_id, e.at),
             )
-        await self._touch(e.group_id, e.at)
+        self._touch(e.group_id, e.at)
         changed = [
             name
             for name, value in (
@@ -633,37 +751,37 @@ class Applier:
             )
             if value is not None
         ]
-        await self._change("group.updated", e.group_id, e.at, e.request_id, {"changed": changed})
-        await self._resolve_op(e.request_id, "done", e.at, group_id=e.group_id, kind="settings")
+        self._change("group.updated", e.group_id, e.at, e.request_id, {"changed": changed})
+        self._resolve_op(e.request_id, "done", e.at, group_id=e.group_id, kind="settings")
 
-    async def _settings_failed(self, e: SettingsChangeFailed) -> None:
-        await self._ensure_group(e.group_id)
+    def _settings_failed(self, e: SettingsChangeFailed) -> None:
+        self._ensure_group(e.group_id)
         parts = [f"{f.setting}: {_error_text(f.errors) or 'failed'}" for f in e.failures]
         text = "; ".join(parts) or _error_text(e.errors) or "settings update failed"
-        await self._change("group.settings_failed", e.group_id, e.at, e.request_id, {"error": text})
-        await self._resolve_op(
+        self._change("group.settings_failed", e.group_id, e.at, e.request_id, {"error": text})
+        self._resolve_op(
             e.request_id, "failed", e.at, error=text, group_id=e.group_id, kind="settings"
         )
 
-    async def _suspension(self, group_id: str, suspended: bool, at: int) -> None:
-        await self._ensure_group(group_id)
-        changed = await self._exec(
+    def _suspension(self, group_id: str, suspended: bool, at: int) -> None:
+        self._ensure_group(group_id)
+        changed = self._exec(
             "UPDATE groups SET suspended = ?2, suspended_at = ?3 WHERE id = ?1 AND "
             "(suspended_at IS NULL OR suspended_at < ?3 OR (suspended_at = ?3 AND ?2 = 1))",
             (group_id, int(suspended), at),
         )
         if changed:
             kind = "group.suspended" if suspended else "group.suspend_cleared"
-            await self._change(kind, group_id, at)
+            self._change(kind, group_id, at)
 
     # ------------------------------------------------------------------ messages
 
-    async def _inbound(self, e: InboundMessage) -> None:
+    def _inbound(self, e: InboundMessage) -> None:
         if e.group_id is None:
             return  # 1:1 messages are outside this inbox
-        await self._ensure_group(e.group_id)
+        self._ensure_group(e.group_id)
         sender = e.sender
-        key = await self._member_key(e.group_id, sender)
+        key = self._member_key(e.group_id, sender)
         name = sender.profile_name or sender.username or key or None
         media = None
         if e.media is not None:
@@ -678,7 +796,7 @@ class Applier:
             )
         text = e.text if e.text is not None else (e.media.caption if e.media else None)
         code, title = _first_error(e.errors)
-        inserted = await self._exec(
+        inserted = self._exec(
             "INSERT INTO messages(id, group_id, direction, kind, sender_key, sender_name, "
             "sender_wa_id, at, text, media, extras, reply_to, error_code, error_title, origin) "
             "VALUES (?, ?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'webhook') "
@@ -703,7 +821,7 @@ class Applier:
             return
         # Unread counts only messages newer than what the operator marked read; the
         # window renews from the newest inbound message whatever the arrival order.
-        await self._exec(
+        self._exec(
             "UPDATE groups SET "
             "unread = unread + (?2 > coalesce((SELECT read_through FROM group_local "
             "WHERE group_id = ?1), -1)), "
@@ -713,16 +831,16 @@ class Applier:
             "last_activity_at = max(coalesce(last_activity_at, ?2), ?2) WHERE id = ?1",
             (e.group_id, e.at, name),
         )
-        await self._change("message.received", e.group_id, e.at, e.wamid, {"sender": key})
+        self._change("message.received", e.group_id, e.at, e.wamid, {"sender": key})
 
-    async def _status(self, e: MessageStatus) -> None:
+    def _status(self, e: MessageStatus) -> None:
         state = e.state
         if state is None:
             return  # a status value this version does not model
         code, title = _first_error(e.errors)
         group_level = e.participant is None and e.group_id is not None
         if group_level:
-            changed = await self._exec(
+            changed = self._exec(
                 "INSERT INTO message_delivery(message_id, state, rank, at, error_code, "
                 "error_title) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(message_id) DO UPDATE SET "
                 "state = excluded.state, rank = excluded.rank, at = excluded.at, "
@@ -732,16 +850,14 @@ class Applier:
                 (e.wamid, str(state), state.rank, e.at, code, title),
             )
             if changed:
-                await self._change(
-                    "message.status", e.group_id, e.at, e.wamid, {"state": str(state)}
-                )
+                self._change("message.status", e.group_id, e.at, e.wamid, {"state": str(state)})
             return
         if e.participant is not None:
-            key = await self._member_key(e.group_id, e.participant)
+            key = self._member_key(e.group_id, e.participant)
             wa_id = e.participant.wa_id
         else:
             key, wa_id = e.recipient_id or "", e.recipient_id
-        changed = await self._exec(
+        changed = self._exec(
             "INSERT INTO recipient_status(message_id, participant_key, state, rank, at, "
             "error_code, error_title) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(message_id, participant_key) DO UPDATE SET "
@@ -752,7 +868,7 @@ class Applier:
             (e.wamid, key, str(state), state.rank, e.at, code, title),
         )
         if changed:
-            await self._change(
+            self._change(
                 "message.status",
                 e.group_id,
                 e.at,
@@ -760,14 +876,14 @@ class Applier:
                 {"participant": key, "state": str(state)},
             )
         if e.pricing is not None:
-            await self._charge(e, key, wa_id)
+            self._charge(e, key, wa_id)
 
-    async def _charge(self, e: MessageStatus, key: str, wa_id: str | None) -> None:
+    def _charge(self, e: MessageStatus, key: str, wa_id: str | None) -> None:
         p = e.pricing
         assert p is not None
         amount = self._cost_fn(p.category, p.type, p.billable, wa_id) if self._cost_fn else None
         market = self._market_fn(wa_id) if self._market_fn else None
-        inserted = await self._exec(
+        inserted = self._exec(
             "INSERT OR IGNORE INTO cost_ledger(message_id, participant_key, group_id, "
             "participant_wa_id, category, pricing_type, pricing_model, billable, market, "
             "amount, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -788,13 +904,13 @@ class Applier:
         if not inserted:
             # Already charged. Pricing comes once per participant, but should a repeat
             # arrive, the earliest time is kept so arrival order does not matter.
-            await self._exec(
+            self._exec(
                 "UPDATE cost_ledger SET at = ? WHERE message_id = ? AND participant_key = ? "
                 "AND at > ?",
                 (e.at, e.wamid, key, e.at),
             )
             return
-        await self._change(
+        self._change(
             "cost.charged",
             e.group_id,
             e.at,
@@ -803,8 +919,10 @@ class Applier:
         )
 
 
-def _join_via(reason: str) -> str:
-    try:
-        return str(JoinVia(reason))
-    except ValueError:
-        return str(JoinVia.UNKNOWN)
+def _stated_via(reason: str) -> str | None:
+    """What a join's ``reason`` fixes: ``approval``, ``unknown``, or ``None`` (derived)."""
+    if reason == JoinVia.APPROVAL:
+        return str(JoinVia.APPROVAL)
+    if reason in ("", JoinVia.INVITE_LINK, JoinVia.UNKNOWN):
+        return None  # invite_link or absent: an approval if it settled a join request
+    return str(JoinVia.UNKNOWN)
