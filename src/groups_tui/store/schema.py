@@ -330,7 +330,133 @@ CREATE TABLE moderation_flags (
 CREATE INDEX moderation_flags_state ON moderation_flags(state, id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Automations: bulk jobs, forwarding outbox, invite-flow sends, runs (local state, kept on
+# reset). Every job row is written BEFORE its API call, so a resume never repeats a call
+# whose outcome is unknown.
+_V3 = """
+CREATE TABLE automation_jobs (
+    id         TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('bulk_create', 'announce')),
+    fingerprint TEXT NOT NULL,
+    params     TEXT NOT NULL DEFAULT '{}',
+    state      TEXT NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'done')),
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX automation_jobs_fingerprint ON automation_jobs(kind, fingerprint, created_at);
+
+-- One CSV row of a bulk creation. state: planned -> calling -> requested -> created, or
+-- failed (Meta's reason), unknown (no answer, never re-created blindly), invalid (bad row),
+-- or existing (an earlier job already created this subject and tag).
+CREATE TABLE bulk_create_rows (
+    job_id        TEXT NOT NULL REFERENCES automation_jobs(id) ON DELETE CASCADE,
+    row_no        INTEGER NOT NULL,
+    subject       TEXT NOT NULL,
+    description   TEXT NOT NULL DEFAULT '',
+    join_approval INTEGER NOT NULL DEFAULT 0,
+    tag           TEXT,
+    invitees      TEXT NOT NULL DEFAULT '[]',
+    state         TEXT NOT NULL
+                  CHECK (state IN ('planned', 'calling', 'requested', 'created', 'existing',
+                                   'failed', 'unknown', 'invalid')),
+    request_id    TEXT,
+    group_id      TEXT,
+    error         TEXT,
+    called_at     REAL,
+    updated_at    REAL NOT NULL,
+    PRIMARY KEY (job_id, row_no)
+) WITHOUT ROWID;
+
+-- One invite (1:1 invite-link template) of a bulk row: calling -> sent | failed | unknown.
+CREATE INDEX bulk_create_rows_subject ON bulk_create_rows(subject) WHERE state = 'created';
+
+CREATE TABLE bulk_invites (
+    job_id     TEXT NOT NULL,
+    row_no     INTEGER NOT NULL,
+    wa_id      TEXT NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('calling', 'sent', 'failed', 'unknown')),
+    wamid      TEXT,
+    error      TEXT,
+    cost       TEXT,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (job_id, row_no, wa_id),
+    FOREIGN KEY (job_id, row_no) REFERENCES bulk_create_rows(job_id, row_no) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+-- One group of an announcement: planned -> calling -> sent | failed | unknown.
+CREATE TABLE announce_rows (
+    job_id     TEXT NOT NULL REFERENCES automation_jobs(id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    group_id   TEXT NOT NULL,
+    state      TEXT NOT NULL
+               CHECK (state IN ('planned', 'calling', 'sent', 'failed', 'unknown')),
+    outbox_id  INTEGER,
+    wamid      TEXT,
+    error      TEXT,
+    cost       TEXT,
+    called_at  REAL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (job_id, group_id)
+) WITHOUT ROWID;
+CREATE INDEX announce_rows_seq ON announce_rows(job_id, seq);
+
+-- Durable forwarding queue: one row per (target, change). A row is
+-- sent only when every earlier row of the same target and lane (group) was delivered.
+CREATE TABLE forward_outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    target          TEXT NOT NULL,
+    change_id       INTEGER NOT NULL,
+    lane            TEXT NOT NULL,
+    body            BLOB NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    created_at      REAL NOT NULL,
+    delivered_at    REAL,
+    UNIQUE (target, change_id)
+);
+CREATE INDEX forward_outbox_pending ON forward_outbox(target, id) WHERE state = 'pending';
+
+-- Invites sent by invite-flow rules; (rule, person, group_key) within the repeat period
+-- is sent at most once. The row is written before the API call.
+CREATE TABLE invite_flow_sends (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    rule        TEXT NOT NULL,
+    person      TEXT NOT NULL,
+    group_key   TEXT NOT NULL,
+    group_id    TEXT,
+    request_id  TEXT,
+    trigger_id  TEXT,
+    state       TEXT NOT NULL
+                CHECK (state IN ('waiting', 'calling', 'sent', 'failed', 'unknown')),
+    wamid       TEXT,
+    error       TEXT,
+    cost        TEXT,
+    at          REAL NOT NULL,
+    updated_at  REAL NOT NULL
+);
+CREATE INDEX invite_flow_sends_key ON invite_flow_sends(rule, person, group_key, at);
+CREATE INDEX invite_flow_sends_waiting ON invite_flow_sends(state) WHERE state = 'waiting';
+
+-- Runs and failures of rules and targets (what the automations screen lists).
+CREATE TABLE automation_runs (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    name   TEXT NOT NULL,
+    kind   TEXT NOT NULL,
+    at     REAL NOT NULL,
+    ok     INTEGER NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX automation_runs_name ON automation_runs(name, id);
+
+CREATE TABLE automation_paused (
+    name      TEXT PRIMARY KEY,
+    paused_at REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 """Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1``."""
 
 LATEST_VERSION: int = len(MIGRATIONS)
