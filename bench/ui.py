@@ -1,0 +1,345 @@
+"""UI responsiveness with the largest account Meta allows.
+
+Builds a database with 10,000 groups (5 members each) and 1,000,000 messages — one
+group holding 100,000 of them — through the store's own schema, then runs the real app
+(``make_app`` over a real ``InboxService``) headless and prints, beside the same figure
+for an empty Textual app measured in the same run:
+
+* inbox ready after launch (wall time from ``run_test`` to 10,000 rows in the list;
+  interpreter start and imports excluded),
+* CPU per filter keystroke, per cursor move, per countdown tick,
+* opening the group with 100,000 messages,
+* idle CPU, and peak RSS.
+
+Prints figures only; nothing here asserts on time.
+
+Usage: ``python bench/ui.py [--groups N] [--messages N] [--db PATH]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+NOW = 1_789_473_600  # 2026-09-15 12:00 UTC, frozen
+BIG_GROUP_MESSAGES = 100_000
+TARGETS = {
+    "inbox ready": "<= 300 ms",
+    "filter keystroke (CPU)": "<= 16 ms",
+    "cursor move (CPU)": "<= 10 ms",
+    "open group, 100k msgs": "<= 150 ms",
+    "countdown tick (CPU)": "<= 2 ms",
+    "minute tick (CPU)": "(1 in 60 ticks)",
+    "idle CPU": "",
+    "peak RSS": "<= 120 MB",
+}
+
+
+# ------------------------------------------------------------------------ building
+
+
+def build(path: Path, groups: int, messages: int) -> None:
+    """Create the schema with the store, then bulk-insert rows with ``executemany``."""
+    from groups_tui.store.store import Store
+
+    async def create() -> None:
+        store = await Store.open(path)
+        await store.close()
+
+    asyncio.run(create())
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA journal_mode = WAL")
+    words = ["book", "runners", "parents", "garden", "chess", "choir", "climbing", "cinema"]
+    with conn:
+        conn.executemany(
+            "INSERT INTO groups(id, subject, created_at, last_inbound_at, last_inbound_by,"
+            " last_activity_at, unread) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    f"G{i:05d}",
+                    f"Group {i:05d} {words[i % len(words)]}",
+                    NOW - 90 * 86_400,
+                    NOW - (i * 37) % 90_000,
+                    f"Member {i}-0",
+                    NOW - (i * 37) % 90_000 if i else NOW,
+                    i % 7,
+                )
+                for i in range(groups)
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO participants(group_id, participant_key, wa_id, profile_name, joined_at,"
+            " state, state_at) VALUES (?, ?, ?, ?, ?, 'present', ?)",
+            (
+                (
+                    f"G{i:05d}",
+                    f"44{7700000000 + i * 5 + j}",
+                    f"44{7700000000 + i * 5 + j}",
+                    f"Member {i}-{j}",
+                    NOW - 80 * 86_400,
+                    NOW - 80 * 86_400,
+                )
+                for i in range(groups)
+                for j in range(5)
+            ),
+        )
+
+        def rows() -> Iterator[tuple[object, ...]]:
+            big = min(BIG_GROUP_MESSAGES, messages)
+            for n in range(big):
+                yield (
+                    f"wamid.big.{n:07d}",
+                    "G00000",
+                    "inbound",
+                    "text",
+                    f"447700000{n % 5}",
+                    f"Member 0-{n % 5}",
+                    f"447700000{n % 5}",
+                    NOW - (big - n) * 30,
+                    f"message {n} about chapter {n % 300}",
+                )
+            rest = messages - big
+            per = max(rest // max(groups - 1, 1), 1)
+            n = 0
+            for i in range(1, groups):
+                for k in range(per):
+                    if n >= rest:
+                        return
+                    yield (
+                        f"wamid.{i}.{k}",
+                        f"G{i:05d}",
+                        "inbound",
+                        "text",
+                        f"g{i}m{k % 5}",
+                        f"Member {i}-{k % 5}",
+                        None,
+                        NOW - (per - k) * 600 - i,
+                        f"note {k} in group {i}",
+                    )
+                    n += 1
+
+        conn.executemany(
+            "INSERT INTO messages(id, group_id, direction, kind, sender_key, sender_name,"
+            " sender_wa_id, at, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows(),
+        )
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+# ------------------------------------------------------------------------ measuring
+
+
+def rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Poll ``condition`` every millisecond (the app offers no event for these states)."""
+    while not condition():  # noqa: ASYNC110
+        await asyncio.sleep(0.001)
+
+
+async def cpu_each(action: Callable[[], Awaitable[None]], times: int) -> float:
+    """Median CPU milliseconds of ``action``."""
+    samples = []
+    for _ in range(times):
+        start = time.process_time()
+        await action()
+        samples.append((time.process_time() - start) * 1000)
+    return statistics.median(samples)
+
+
+async def idle_cpu(pilot: object, seconds: float = 3.0) -> float:
+    """CPU used while idle, as a percentage of one core."""
+    start_cpu, start = time.process_time(), time.perf_counter()
+    await asyncio.sleep(seconds)
+    return 100 * (time.process_time() - start_cpu) / (time.perf_counter() - start)
+
+
+async def bench_empty() -> dict[str, float]:
+    """The same figures for an empty Textual app with one Input."""
+    from textual.app import App, ComposeResult
+    from textual.screen import Screen
+    from textual.widgets import Input, Static
+
+    class Empty(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Input()
+            yield Static("empty")
+
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    app = Empty()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        out["inbox ready"] = (time.perf_counter() - start) * 1000
+
+        async def key() -> None:
+            await pilot.press("a")
+            await pilot.pause()
+
+        out["filter keystroke (CPU)"] = await cpu_each(key, 20)
+
+        async def down() -> None:
+            await pilot.press("down")
+            await pilot.pause()
+
+        out["cursor move (CPU)"] = await cpu_each(down, 50)
+        start = time.perf_counter()
+        await app.push_screen(Screen())
+        await pilot.pause()
+        out["open group, 100k msgs"] = (time.perf_counter() - start) * 1000
+        app.pop_screen()
+        await pilot.pause()
+
+        async def tick() -> None:
+            await pilot.pause()
+
+        out["countdown tick (CPU)"] = await cpu_each(tick, 50)
+        out["minute tick (CPU)"] = out["countdown tick (CPU)"]
+        out["idle CPU"] = await idle_cpu(pilot)
+    out["peak RSS"] = rss_mb()
+    return out
+
+
+async def bench_app(db: Path) -> dict[str, float]:
+    """The real app over a real InboxService on the built database."""
+    from groups_tui.service import InboxService
+    from groups_tui.service_types import AccountInfo, Mode
+    from groups_tui.store.store import Store
+    from groups_tui.ui.app import make_app
+    from groups_tui.ui.screens.conversation import ConversationScreen
+    from groups_tui.ui.widgets.group_list import GroupList
+    from groups_tui.ui.widgets.message_log import MessageLog
+
+    clock_now = [float(NOW)]
+
+    def clock() -> float:
+        return clock_now[0]
+
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    store = await Store.open(db, clock=clock)
+    service = InboxService(
+        store, None, account=AccountInfo("+1 555 0100", "PNID", Mode.SANDBOX), clock=clock
+    )
+    app = make_app(service, clock=clock, bell=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        group_list = app.screen.query_one(GroupList)
+        await until(lambda: group_list.total > 0)
+        await pilot.pause()
+        out["inbox ready"] = (time.perf_counter() - start) * 1000
+        out["groups"] = group_list.total
+
+        await pilot.press("slash")
+        keys = iter("group 01 chess" * 4)
+
+        async def key() -> None:
+            await pilot.press(next(keys))
+            await pilot.pause()
+
+        out["filter keystroke (CPU)"] = await cpu_each(key, 14)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+
+        async def down() -> None:
+            await pilot.press("j")
+            await pilot.pause()
+
+        out["cursor move (CPU)"] = await cpu_each(down, 50)
+        await pilot.press("g")
+        await pilot.pause()
+        # G00000 (the group with 100,000 messages) has the newest activity: first row.
+        start = time.perf_counter()
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ConversationScreen))
+        log = app.screen.query_one(MessageLog)
+        await until(lambda: log.loaded)
+        await pilot.pause()
+        out["open group, 100k msgs"] = (time.perf_counter() - start) * 1000
+        await pilot.press("escape")
+        await pilot.pause()
+
+        async def tick() -> None:
+            clock_now[0] += 1  # within a minute: no label changes, nothing repaints
+            app.tick_clock()
+            await pilot.pause()
+
+        async def minute_tick() -> None:
+            clock_now[0] += 60  # a new minute: every visible countdown repaints
+            app.tick_clock()
+            await pilot.pause()
+
+        out["countdown tick (CPU)"] = await cpu_each(tick, 50)
+        out["minute tick (CPU)"] = await cpu_each(minute_tick, 30)
+        out["idle CPU"] = await idle_cpu(pilot)
+    await store.close()
+    out["peak RSS"] = rss_mb()
+    return out
+
+
+def main() -> None:
+    """Build (in a child process, so its memory is not counted), then measure."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--groups", type=int, default=10_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, default=None, help="reuse or create this file")
+    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.build_only:
+        build(args.db, args.groups, args.messages)
+        return
+    tmp = tempfile.TemporaryDirectory() if args.db is None else None
+    db = args.db or Path(tmp.name) / "bench.db"  # type: ignore[union-attr]
+    if not db.exists():
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--build-only",
+                "--db",
+                str(db),
+                "--groups",
+                str(args.groups),
+                "--messages",
+                str(args.messages),
+            ],
+            check=True,
+        )
+        print(
+            f"built {args.groups:,} groups / {args.messages:,} messages "
+            f"in {time.perf_counter() - start:.1f} s ({db.stat().st_size / 1e6:.0f} MB)"
+        )
+    os.environ.setdefault("TZ", "UTC")
+    import textual.app  # noqa: F401
+
+    import groups_tui.ui.app  # noqa: F401  (imports are not part of "after launch")
+
+    empty = asyncio.run(bench_empty())
+    ours = asyncio.run(bench_app(db))
+    units = {"idle CPU": "%", "peak RSS": "MB"}
+    print(f"{'figure':<24}{'groups-tui':>12}{'empty app':>12}  target")
+    for name, target in TARGETS.items():
+        unit = units.get(name, "ms")
+        print(f"{name:<24}{ours[name]:>10.1f}{unit:<2}{empty[name]:>10.1f}{unit:<2}  {target}")
+    print(f"(rows in the inbox: {int(ours['groups']):,})")
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,396 @@
+"""The Textual application: wiring, the clock, the change feed and the command palette.
+
+Nothing here runs at import time. :func:`make_app` builds the app from an
+:class:`~groups_tui.service.InboxService` (or a fake with the same methods) and an
+injected clock, which is what the CLI and the tests both call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.worker import Worker, WorkerState
+
+from groups_tui.service import InboxService, ServiceError
+from groups_tui.service_types import AccountInfo, Change, InboxRow, ListenerStatus
+from groups_tui.ui.messages import FeedChanged
+from groups_tui.ui.widgets.safe_text import fit
+from groups_tui.ui.widgets.status_header import StatusHeader
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from groups_tui.ui.screens.inbox import InboxScreen
+
+__all__ = ["GroupsApp", "make_app", "styles_dir"]
+
+STYLE_FILES: tuple[str, ...] = (
+    "base.tcss",
+    "inbox.tcss",
+    "conversation.tcss",
+    "template_picker.tcss",
+    "search.tcss",
+    "help.tcss",
+    "confirm.tcss",
+)
+"""Stylesheets, in cascade order (base first)."""
+
+
+def styles_dir() -> Path:
+    """Where the ``*.tcss`` files are.
+
+    In an installed wheel ``styles/`` is shipped as ``groups_tui/styles``; in the editable
+    development install it is the repository's top-level ``styles/``.
+
+    Returns:
+        The first of the two directories that exists.
+    """
+    packaged = Path(__file__).parents[1] / "styles"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).parents[3] / "styles"
+
+
+class GroupsCommands(Provider):
+    """Every action of the app in the command palette (``:`` or Ctrl+P).
+
+    Groups are found by subject; the rest are the inbox's sorts and quick filters, search,
+    help and quit, plus the open screen's own actions.
+    """
+
+    def _actions(self) -> list[tuple[str, str, str]]:
+        app = self.app
+        assert isinstance(app, GroupsApp)
+        entries: list[tuple[str, str, str]] = [
+            ("Sort by last activity", "app.inbox_sort('activity')", "Most recent first"),
+            ("Sort by window closing soonest", "app.inbox_sort('closing')", "Open windows first"),
+            ("Sort by unread", "app.inbox_sort('unread')", "Most unread first"),
+            ("Filter: window open", "app.inbox_filter('open')", "Toggle the quick filter"),
+            ("Filter: closing within 1 h", "app.inbox_filter('closing')", "Toggle"),
+            ("Filter: has join requests", "app.inbox_filter('requests')", "Toggle"),
+            ("Filter: unread", "app.inbox_filter('unread')", "Toggle"),
+            ("Filter: flagged", "app.inbox_filter('flagged')", "Toggle"),
+            ("Clear filters", "app.inbox_filter('')", "Show every group"),
+            ("Search messages", "app.search", "Full-text search across every group"),
+            ("Help: keys", "app.help", "List the keys of this screen"),
+            ("Toggle bell on new messages", "app.toggle_bell", "Terminal bell"),
+            ("Quit", "app.quit", "Leave groups-tui"),
+        ]
+        screen = app.screen
+        for binding in getattr(screen, "PALETTE_ACTIONS", ()):
+            entries.append((binding[0], f"screen.{binding[1]}", binding[2]))
+        return entries
+
+    async def discover(self) -> Hits:
+        """Everything, when nothing is typed yet."""
+        for title, action, help_text in self._actions():
+            yield DiscoveryHit(title, partial(self.app.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        """Actions matching ``query`` fuzzily, then groups whose subject matches."""
+        matcher = self.matcher(query)
+        for title, action, help_text in self._actions():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(title),
+                    partial(self.app.run_action, action),
+                    help=help_text,
+                )
+        app = self.app
+        assert isinstance(app, GroupsApp)
+        needle = query.strip().lower()
+        if not needle:
+            return
+        # A substring pass over the in-memory haystacks first: fuzzy-scoring 10,000
+        # subjects per keystroke would cost more than the whole inbox filter.
+        shown = 0
+        for row in app.inbox_rows_snapshot():
+            if needle in row.haystack:
+                # Subjects are untrusted: a Content built from a plain string is never
+                # parsed as markup (a str hit would be).
+                label = Content("Open group: " + fit(row.subject or "(no subject)", 60))
+                yield Hit(
+                    0.5,
+                    label,
+                    partial(app.open_group, row.group_id),
+                    help=f"{row.participant_count}/8 members",
+                )
+                shown += 1
+                if shown >= 30:
+                    break
+
+
+class GroupsApp(App[None]):
+    """groups-tui: a keyboard-driven inbox for WhatsApp Cloud API groups.
+
+    The app owns the one-second timer that drives every countdown, follows the store's
+    change feed in a worker, and turns failed service calls into notifications.
+    """
+
+    TITLE = "groups-tui"
+    CSS_PATH = [str(styles_dir() / name) for name in STYLE_FILES]
+    COMMANDS = App.COMMANDS | {GroupsCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Keys of this screen"),
+        Binding(
+            "colon",
+            "command_palette",
+            "Commands",
+            id="app.palette",
+            tooltip="Every action, searchable",
+        ),
+        Binding("ctrl+f", "search", "Search", id="app.search", tooltip="Search all messages"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave groups-tui"),
+    ]
+    """Keys available on every screen."""
+
+    def __init__(
+        self,
+        service: InboxService,
+        *,
+        clock: Callable[[], float],
+        bell: bool = True,
+        sandbox_note: str | None = None,
+    ) -> None:
+        """Create the app; prefer :func:`make_app`.
+
+        Args:
+            service: The façade every screen calls.
+            clock: Returns now as epoch seconds (frozen in tests).
+            bell: Ring the terminal bell for new messages in groups that are not open.
+            sandbox_note: A notice shown in the header in sandbox mode.
+        """
+        super().__init__()
+        self.service = service
+        self.clock = clock
+        self.bell_enabled = bell
+        self.sandbox_note = sandbox_note
+        self.account: AccountInfo | None = getattr(service, "account", None)
+        self.listener: ListenerStatus | None = None
+        self.spend: Decimal | None = None
+        self.bells = 0
+        """Bells rung (tests assert on it)."""
+        self._pending_groups: set[str] = set()
+        self._pending_kinds: set[str] = set()
+        self._new_message_groups: set[str] = set()
+        self._last_change_id = 0
+        self.changes_applied = 0
+        """Feed batches applied (each one repaint), for tests and the bench."""
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def now(self) -> float:
+        """The injected clock's current time."""
+        return self.clock()
+
+    def on_mount(self) -> None:
+        """Show the inbox, start the clock and follow the change feed."""
+        from groups_tui.ui.screens.inbox import InboxScreen
+
+        self.push_screen(InboxScreen())
+        self.set_interval(1.0, self.tick_clock, name="clock")
+        self._load_header()
+        self._follow()
+
+    def tick_clock(self) -> None:
+        """The single timer: every countdown and age label advances from here.
+
+        Only the active screen is told, and it refreshes only what is visible.
+        """
+        now = self.clock()
+        tick = getattr(self.screen, "tick", None)
+        if tick is not None:
+            tick(now)
+
+    # ------------------------------------------------------------------ header
+
+    def apply_header(self, header: StatusHeader) -> None:
+        """Fill a screen's header from the app's latest account and listener data."""
+        with self.batch_update():
+            header.account = self.account
+            header.listener = self.listener
+            header.spend_today = self.spend
+            header.note = self.sandbox_note
+            header.now = int(self.clock())
+
+    @work(exclusive=True, group="header", exit_on_error=False)
+    async def _load_header(self) -> None:
+        listener = await self.service.listener_status()
+        spend = await self.service.spend_today()
+        self.listener, self.spend = listener, spend
+        for header in self.screen.query(StatusHeader):
+            self.apply_header(header)
+
+    # ------------------------------------------------------------------ change feed
+
+    @work(exclusive=True, group="follow", exit_on_error=False)
+    async def _follow(self) -> None:
+        """Follow the change feed; batches accumulate and post one coalescing message."""
+        self._last_change_id = await self.service.latest_change_id()
+        stream: AsyncIterator[list[Change]] = self.service.follow_changes(self._last_change_id)
+        async for batch in stream:
+            if batch:
+                self.accumulate(batch)
+
+    def accumulate(self, batch: list[Change]) -> None:
+        """Merge a batch of changes into the pending set and post :class:`FeedChanged`."""
+        for change in batch:
+            self._last_change_id = max(self._last_change_id, change.id)
+            self._pending_kinds.add(change.kind)
+            if change.group_id:
+                self._pending_groups.add(change.group_id)
+                if change.kind == "message.received":
+                    self._new_message_groups.add(change.group_id)
+        self.post_message(FeedChanged(len(batch)))
+
+    def on_feed_changed(self, message: FeedChanged) -> None:
+        """Hand everything accumulated since the last repaint to the screens at once."""
+        groups, self._pending_groups = self._pending_groups, set()
+        kinds, self._pending_kinds = self._pending_kinds, set()
+        new, self._new_message_groups = self._new_message_groups, set()
+        if not groups and not kinds:
+            return
+        self.changes_applied += 1
+        open_group = getattr(self.screen, "group_id", None)
+        if self.bell_enabled and new - {open_group}:
+            self.bells += 1
+            self.bell()
+        reset = "store.reset" in kinds
+        for screen in self.screen_stack:
+            apply = getattr(screen, "apply_changes", None)
+            if apply is not None:
+                apply(groups, reset)
+        self._load_header()
+
+    # ------------------------------------------------------------------ errors
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Report a failed app-level worker."""
+        report_worker_error(self, event)
+
+    def report_error(self, error: BaseException) -> None:
+        """Show a failed service call to the operator (plain text, never markup)."""
+        if isinstance(error, ServiceError):
+            text = str(error)
+        else:
+            text = f"{type(error).__name__}: {error}"
+        self.notify(fit(text, 300), title="Failed", severity="error", markup=False, timeout=8)
+
+    # ------------------------------------------------------------------ actions
+
+    def inbox_rows_snapshot(self) -> list[InboxRow]:
+        """The inbox rows held in memory (for the palette), or an empty list."""
+        from groups_tui.ui.screens.inbox import InboxScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen):
+                return screen.rows()
+        return []
+
+    def _inbox(self) -> InboxScreen | None:
+        from groups_tui.ui.screens.inbox import InboxScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen):
+                return screen
+        return None
+
+    def open_group(
+        self, group_id: str, message_id: str | None = None, at: int | None = None
+    ) -> None:
+        """Open a group's conversation on top of the inbox, optionally at a message.
+
+        Args:
+            group_id: The group.
+            message_id: A message to jump to and highlight (a search hit).
+            at: That message's time, for the keyset jump.
+        """
+        from groups_tui.ui.screens.conversation import ConversationScreen
+
+        inbox = self._inbox()
+        while inbox is not None and self.screen is not inbox:
+            self.pop_screen()
+        self.push_screen(ConversationScreen(group_id, focus_message=message_id, focus_at=at))
+
+    async def action_inbox_sort(self, mode: str) -> None:
+        """Sort the inbox (palette)."""
+        inbox = self._inbox()
+        if inbox is not None:
+            await inbox.run_action(f"sort_by('{mode}')")
+
+    async def action_inbox_filter(self, name: str) -> None:
+        """Toggle an inbox quick filter, or clear them with an empty name (palette)."""
+        inbox = self._inbox()
+        if inbox is not None:
+            await inbox.run_action(f"quick_filter('{name}')")
+
+    def action_search(self) -> None:
+        """Open full-text search."""
+        from groups_tui.ui.screens.search import SearchScreen
+
+        if not isinstance(self.screen, SearchScreen):
+            self.push_screen(SearchScreen())
+
+    def action_help(self) -> None:
+        """Show the keys of the current screen."""
+        from groups_tui.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_bell(self) -> None:
+        """Switch the new-message bell on or off."""
+        self.bell_enabled = not self.bell_enabled
+        state = "on" if self.bell_enabled else "off"
+        self.notify(f"Bell {state}", markup=False)
+
+
+def report_worker_error(node: App[None] | Screen[Any], event: Worker.StateChanged) -> None:
+    """The one place a failed worker becomes a notification.
+
+    Service refusals (:class:`ServiceError`) and Cloud API errors are expected and shown
+    as one line; anything else is shown too rather than crashing the operator's session.
+
+    Args:
+        node: The app or screen that owns the worker.
+        event: The state change.
+    """
+    if event.state is WorkerState.ERROR and event.worker.error is not None:
+        app = node if isinstance(node, GroupsApp) else node.app
+        if isinstance(app, GroupsApp):
+            app.report_error(event.worker.error)
+
+
+def make_app(
+    service: InboxService,
+    *,
+    clock: Callable[[], float],
+    bell: bool = True,
+    sandbox_note: str | None = None,
+) -> GroupsApp:
+    """Build the application.
+
+    Args:
+        service: The façade (a real :class:`InboxService`, or a fake in tests).
+        clock: Returns now as epoch seconds; every countdown reads it.
+        bell: Ring the terminal bell on new messages in groups that are not open.
+        sandbox_note: Shown in the header when running against the sandbox.
+
+    Returns:
+        The app, not yet running.
+    """
+    return GroupsApp(service, clock=clock, bell=bell, sandbox_note=sandbox_note)

@@ -1,0 +1,448 @@
+"""One group's conversation, its window countdown and the composer.
+
+History is paged upward by keyset (``PgUp`` at the top), never loaded whole. Sends go
+through the service's outbox in workers; the change feed updates their state live.
+Free-form sending is disabled, with the reason, whenever the service refuses it (window
+closed, group suspended or pending, no members). Kinds groups do not support are refused
+before any API call.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from groups_tui.domain.limits import check_media
+from groups_tui.domain.models import GroupState, MessageKind
+from groups_tui.domain.sending import Refusal, SendKind
+from groups_tui.service_types import GroupDetail, MessagePage, OutboxItem
+from groups_tui.ui.screens._base import AppScreen
+from groups_tui.ui.screens.template_picker import TemplateChoice, TemplatePicker
+from groups_tui.ui.widgets.key_bar import KeyBar
+from groups_tui.ui.widgets.message_log import MessageLog
+from groups_tui.ui.widgets.safe_text import fit, safe
+from groups_tui.ui.widgets.status_header import StatusHeader
+from groups_tui.ui.widgets.window_countdown import WindowCountdown
+
+__all__ = ["ConversationScreen", "media_kind_for"]
+
+PAGE_SIZE = 50
+"""Messages per keyset page."""
+
+_STICKER_MIME = "image/webp"
+
+
+def media_kind_for(mime: str | None) -> SendKind:
+    """Which send kind a file is, from its MIME type.
+
+    Args:
+        mime: The guessed MIME type, or ``None``.
+
+    Returns:
+        Sticker for WebP images, image/video/audio by major type, document otherwise.
+    """
+    if mime == _STICKER_MIME:
+        return SendKind.STICKER
+    major = (mime or "").split("/", 1)[0]
+    return {
+        "image": SendKind.IMAGE,
+        "video": SendKind.VIDEO,
+        "audio": SendKind.AUDIO,
+    }.get(major, SendKind.DOCUMENT)
+
+
+class ConversationScreen(AppScreen):
+    """A group's messages, newest at the bottom, with a composer below.
+
+    Keys: ``i`` or Enter writes, Ctrl+S sends, ``t`` picks a template, ``a`` attaches a
+    file by path, ``PgUp`` at the top loads older messages, Escape goes back.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="conv.back", tooltip="Back to the inbox"),
+        Binding("i,enter", "compose", "Write", id="conv.write", tooltip="Focus the composer"),
+        Binding(
+            "ctrl+s",
+            "send",
+            "Send",
+            id="conv.send",
+            priority=True,
+            tooltip="Send the composer's text",
+        ),
+        Binding(
+            "t",
+            "template",
+            "Template",
+            id="conv.template",
+            tooltip="Pick an approved template, see its cost, send it",
+        ),
+        Binding("a", "attach", "Attach", id="conv.attach", tooltip="Attach a file by path"),
+        Binding(
+            "R",
+            "reload",
+            "Latest",
+            id="conv.reload",
+            show=False,
+            tooltip="Reload the newest messages",
+        ),
+    ]
+    """Conversation keys."""
+
+    PALETTE_ACTIONS: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("Send message", "send", "Send the composer's text (Ctrl+S)"),
+        ("Send a template…", "template", "Pick an approved template and see its cost"),
+        ("Attach a file…", "attach", "Send media by file path"),
+        ("Back to the inbox", "back", "Close this conversation"),
+    )
+    """Entries this screen adds to the command palette."""
+
+    @dataclass
+    class DetailLoaded(Message):
+        """The group's detail arrived from the service.
+
+        Attributes:
+            detail: The group, members and window.
+        """
+
+        detail: GroupDetail
+
+    @dataclass
+    class PageLoaded(Message):
+        """A page of messages arrived.
+
+        Attributes:
+            page: The page, oldest first.
+            mode: ``"latest"`` (replace), ``"older"`` (prepend), ``"update"`` (merge) or
+                ``"sent"`` (merge after our own send, then show the newest).
+        """
+
+        page: MessagePage
+        mode: str
+
+    @dataclass
+    class SendFinished(Message):
+        """A send went through the outbox.
+
+        Attributes:
+            item: The outbox item with its state.
+            what: What was sent, for the status line.
+        """
+
+        item: OutboxItem
+        what: str
+
+    def __init__(
+        self, group_id: str, *, focus_message: str | None = None, focus_at: int | None = None
+    ) -> None:
+        """Open a group.
+
+        Args:
+            group_id: The group to show.
+            focus_message: A message to highlight (a search hit).
+            focus_at: That message's time (for the keyset jump).
+        """
+        super().__init__()
+        self.group_id = group_id
+        self.detail: GroupDetail | None = None
+        self.refusal: Refusal | None = None
+        self._refusal_checked = False
+        self._focus_message = focus_message
+        self._focus_at = focus_at
+
+    def compose(self) -> ComposeResult:
+        """Header, title, countdown, log, composer and footer."""
+        now = self.app.now()
+        yield StatusHeader()
+        yield Static("", id="title")
+        yield WindowCountdown(now=now, id="countdown")
+        yield MessageLog(now=now, id="log")
+        with Vertical(id="composer"):
+            yield TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
+            yield Input(
+                placeholder="path of the file to send (Enter sends, Esc cancels)", id="attach-path"
+            )
+            yield Static("Loading…", id="composer-status")
+        yield KeyBar()
+
+    @property
+    def log_view(self) -> MessageLog:
+        """The message log."""
+        return self.query_one(MessageLog)
+
+    @property
+    def composer(self) -> TextArea:
+        """The composer's text area."""
+        return self.query_one("#composer-text", TextArea)
+
+    def on_mount(self) -> None:
+        """Load the group and its newest page; mark it read."""
+        self.app.apply_header(self.query_one(StatusHeader))
+        self.query_one("#attach-path", Input).display = False
+        self.composer.disabled = True
+        self.log_view.focus()
+        self._load_detail()
+        self._load_page(None, "latest")
+        self._mark_read()
+
+    # ------------------------------------------------------------------ loading
+
+    @work(exclusive=True, group="conv-detail", exit_on_error=False)
+    async def _load_detail(self) -> None:
+        detail = await self.app.service.group_detail(self.group_id)
+        self.post_message(self.DetailLoaded(detail))
+
+    @work(exclusive=True, group="conv-read", exit_on_error=False)
+    async def _mark_read(self) -> None:
+        await self.app.service.mark_read(self.group_id)
+
+    @work(group="conv-page", exit_on_error=False)
+    async def _load_page(self, older: tuple[int, str] | None, mode: str) -> None:
+        service = self.app.service
+        if mode == "latest" and self._focus_message and self._focus_at is not None:
+            # Jump to a search hit: the page that ends with it. The keyset is strict, so
+            # a cursor just above the hit's id includes the hit itself.
+            page = await service.messages_page(
+                self.group_id,
+                older=(self._focus_at, self._focus_message + "\uffff"),
+                limit=PAGE_SIZE,
+            )
+        else:
+            page = await service.messages_page(self.group_id, older=older, limit=PAGE_SIZE)
+        self.post_message(self.PageLoaded(page, mode))
+
+    @on(DetailLoaded)
+    def _detail_loaded(self, event: DetailLoaded) -> None:
+        detail = event.detail
+        self.detail = detail
+        group = detail.group
+        title = Text()
+        title.append_text(safe(fit(group.subject or "(no subject)", 60), "bold"))
+        title.append(f"  {len(detail.members)}/8 members")
+        if group.suspended:
+            title.append("  ⊘ suspended", style="bold")
+            if group.suspended_reason:
+                title.append(": ").append_text(safe(fit(group.suspended_reason, 60)))
+        if group.state is GroupState.PENDING:
+            title.append("  … pending creation", style="bold")
+        for op in detail.pending_operations:
+            title.append(f"  … {op.kind} pending")
+        self.query_one("#title", Static).update(title)
+        countdown = self.query_one(WindowCountdown)
+        countdown.opened_by = detail.window.opened_by or group.last_inbound_by
+        countdown.last_inbound_at = group.last_inbound_at
+        self._update_refusal()
+
+    @on(PageLoaded)
+    def _page_loaded(self, event: PageLoaded) -> None:
+        log = self.log_view
+        page = event.page
+        if event.mode == "older":
+            log.prepend(page.messages, page.older)
+        elif event.mode in ("update", "sent"):
+            log.upsert(page.messages, append=self._focus_message is None)
+            if event.mode == "sent":
+                log.follow_end()
+        else:
+            log.set_page(page.messages, page.older)
+            if self._focus_message:
+                log.highlight(self._focus_message)
+                self._status("Showing a search hit · R shows the newest messages")
+
+    @on(MessageLog.OlderRequested)
+    def _older(self, event: MessageLog.OlderRequested) -> None:
+        self._load_page(event.cursor, "older")
+
+    def apply_changes(self, group_ids: Iterable[str], reset: bool) -> None:
+        """Refresh the newest page and the detail when this group changed."""
+        if reset or self.group_id in set(group_ids):
+            self._load_page(None, "update" if not reset else "latest")
+            self._load_detail()
+
+    def tick(self, now: float) -> None:
+        """Advance the countdown; re-check sending when the window closes."""
+        self.query_one(StatusHeader).tick(now)
+        countdown = self.query_one(WindowCountdown)
+        was_open = countdown.is_open
+        countdown.tick(now)
+        self.log_view.tick(now)
+        if was_open != countdown.is_open:
+            self._update_refusal()
+
+    # ------------------------------------------------------------------ refusal
+
+    def _update_refusal(self) -> None:
+        """Enable or disable free-form sending, showing the service's reason.
+
+        The status line only changes when the refusal itself changes, so a reload of
+        the detail (after any change) never hides the last send's outcome.
+        """
+        if self.detail is None:
+            return
+        refusal = self.app.service.refusal(SendKind.TEXT, self.detail)
+        changed = not self._refusal_checked or refusal != self.refusal
+        self._refusal_checked = True
+        self.refusal = refusal
+        composer = self.composer
+        composer.disabled = refusal is not None
+        self.set_class(refusal is not None, "-refused")
+        if refusal is not None and composer.has_focus:
+            self.log_view.focus()
+        if not changed:
+            return
+        if refusal is not None:
+            self._status(f"Free-form sending disabled: {refusal.reason}")
+        else:
+            self.query_one("#composer-status", Static).update(
+                Text("Ctrl+S send · t template · a attach · Esc back")
+            )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed send also says so in the composer's status line.
+
+        (Textual also runs :class:`AppScreen`'s handler, which notifies.)
+        """
+        error = event.worker.error
+        if event.state is WorkerState.ERROR and event.worker.group == "conv-send" and error:
+            self._status(f"Not sent: {error}")
+
+    def _status(self, text: str) -> None:
+        self.query_one("#composer-status", Static).update(safe(text))
+
+    # ------------------------------------------------------------------ actions
+
+    def action_back(self) -> None:
+        """Leave the composer, the attach box, or the screen."""
+        attach = self.query_one("#attach-path", Input)
+        if attach.display:
+            attach.display = False
+            self.log_view.focus()
+        elif self.composer.has_focus:
+            self.log_view.focus()
+        else:
+            self.dismiss()
+
+    def action_compose(self) -> None:
+        """Focus the composer, or say why it is disabled."""
+        if self.refusal is not None:
+            self._status(f"Free-form sending disabled: {self.refusal.reason}")
+            return
+        self.composer.focus()
+
+    def action_reload(self) -> None:
+        """Show the newest messages again (after a search jump)."""
+        self._focus_message = None
+        self._load_page(None, "latest")
+
+    def action_send(self) -> None:
+        """Send the composer's text through the outbox."""
+        if self.detail is None:
+            return
+        text = self.composer.text.strip()
+        refusal = self.app.service.refusal(SendKind.TEXT, self.detail)
+        if refusal is not None:
+            self._status(f"Not sent: {refusal.reason}")
+            return
+        if not text:
+            self._status("Nothing to send: the composer is empty")
+            return
+        self._status("Sending… (queued)")
+        self._send_text(text)
+
+    @work(exclusive=True, group="conv-send", exit_on_error=False)
+    async def _send_text(self, text: str) -> None:
+        item = await self.app.service.send_text(self.group_id, text)
+        self.post_message(self.SendFinished(item, "message"))
+
+    @work(exclusive=True, group="conv-send", exit_on_error=False)
+    async def _send_media(self, path: Path, caption: str | None) -> None:
+        item = await self.app.service.send_media(self.group_id, path, caption)
+        self.post_message(self.SendFinished(item, path.name))
+
+    @work(exclusive=True, group="conv-send", exit_on_error=False)
+    async def _send_template(self, choice: TemplateChoice) -> None:
+        item = await self.app.service.send_template(self.group_id, choice.template, choice.params)
+        self.post_message(self.SendFinished(item, f"template {choice.template.name}"))
+
+    @on(SendFinished)
+    def _sent(self, event: SendFinished) -> None:
+        item = event.item
+        if item.state == "failed":
+            reason = item.error or "no reason given"
+            code = f" ({item.error_code})" if item.error_code else ""
+            self._status(f"Failed{code}: {reason}")
+            return
+        self._status(f"{event.what}: {item.state}")
+        if event.what == "message":
+            self.composer.clear()
+        self._load_page(None, "sent")
+
+    def action_template(self) -> None:
+        """Pick a template, see its cost, send it."""
+        if self.detail is None:
+            return
+
+        def chosen(choice: TemplateChoice | None) -> None:
+            if choice is not None:
+                self._status(f"Sending template {choice.template.name}… (queued)")
+                self._send_template(choice)
+
+        self.app.push_screen(TemplatePicker(self.group_id, self.detail), chosen)
+
+    def action_attach(self) -> None:
+        """Ask for a file path to send as media."""
+        attach = self.query_one("#attach-path", Input)
+        attach.display = True
+        attach.focus()
+
+    @on(Input.Submitted, "#attach-path")
+    def _attach_submitted(self, event: Input.Submitted) -> None:
+        attach = event.input
+        raw = event.value.strip()
+        attach.display = False
+        attach.value = ""
+        self.log_view.focus()
+        if raw and self.detail is not None:
+            self.try_send_file(Path(raw).expanduser())
+
+    def try_send_file(self, path: Path) -> bool:
+        """Check a file against the Groups rules and the Cloud API limits, then send it.
+
+        Every check happens before any API call: the kind (stickers are refused in groups
+        until verified), the group's state and window, then type and size.
+
+        Args:
+            path: The file to send.
+
+        Returns:
+            True if the send was started.
+        """
+        assert self.detail is not None
+        mime, _ = mimetypes.guess_type(path.name)
+        kind = media_kind_for(mime)
+        refusal = self.app.service.refusal(kind, self.detail)
+        if refusal is None:
+            try:
+                size = path.stat().st_size
+            except OSError as error:
+                self._status(f"Cannot read {path}: {error.strerror or error}")
+                return False
+            refusal = check_media(MessageKind(kind.value), mime or "application/octet-stream", size)
+        if refusal is not None:
+            self._status(f"Not sent: {refusal.reason}")
+            return False
+        caption = self.composer.text.strip() or None
+        self._status(f"Uploading {path.name}…")
+        self._send_media(path, caption)
+        return True

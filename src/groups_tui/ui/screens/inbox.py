@@ -1,0 +1,243 @@
+"""The inbox: every group in one list, filtered as you type.
+
+Columns: flags, subject, members (n/8), unread, pending join requests, last message
+(sender: text), age of the last activity, and the window countdown. The list is a Line
+API widget (:class:`~groups_tui.ui.widgets.group_list.GroupList`), so 10,000 groups cost
+no more to draw than twenty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.events import Resize
+from textual.widgets import Input, Static
+
+from groups_tui.service_types import InboxRow
+from groups_tui.ui.screens._base import AppScreen
+from groups_tui.ui.widgets.group_list import Columns, GroupList, QuickFilter, SortMode
+from groups_tui.ui.widgets.key_bar import KeyBar
+from groups_tui.ui.widgets.status_header import StatusHeader
+
+__all__ = ["InboxScreen"]
+
+_SORT_LABEL = {
+    SortMode.ACTIVITY: "activity",
+    SortMode.CLOSING: "closing soonest",
+    SortMode.UNREAD: "unread",
+}
+
+_RELOAD_ALL_ABOVE = 200
+"""Above this many changed groups in one burst, reload the whole inbox instead."""
+
+
+class ColumnTitles(Static):
+    """The inbox's column titles, aligned with :class:`GroupList` rows."""
+
+    def render(self) -> Text:
+        """Titles sized like the list's columns (the list has a one-cell scrollbar)."""
+        cols = Columns.for_width(max(self.size.width - 1, 0))
+        parts = [
+            " " * Columns.MARKS,
+            "Subject".ljust(cols.subject),
+            "Mbr".rjust(Columns.MEMBERS),
+            "New".rjust(Columns.UNREAD),
+            "Req".rjust(Columns.REQUESTS),
+            "Last message".ljust(cols.last),
+            "Act".rjust(Columns.ACTIVITY),
+            "Window".rjust(Columns.WINDOW),
+        ]
+        return Text(parts[0] + parts[1] + " " + " ".join(parts[2:]), no_wrap=True, end="")
+
+
+class InboxScreen(AppScreen):
+    """Every group, sortable and filterable, opened with Enter.
+
+    ``/`` filters as you type on subject, member names and numbers; ``o``, ``c``,
+    ``r``, ``u`` and ``f`` toggle quick filters; ``s`` cycles the sort order.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter", id="inbox.filter", tooltip="Filter as you type"),
+        Binding("s", "cycle_sort", "Sort", id="inbox.sort", tooltip="Activity / closing / unread"),
+        Binding(
+            "o",
+            "quick_filter('open')",
+            "Open win",
+            id="inbox.f_open",
+            tooltip="Only groups whose 24-hour window is open",
+        ),
+        Binding(
+            "c",
+            "quick_filter('closing')",
+            "<1h",
+            id="inbox.f_closing",
+            tooltip="Only windows closing within an hour",
+        ),
+        Binding(
+            "r",
+            "quick_filter('requests')",
+            "Requests",
+            id="inbox.f_requests",
+            tooltip="Only groups with pending join requests",
+        ),
+        Binding(
+            "u",
+            "quick_filter('unread')",
+            "Unread",
+            id="inbox.f_unread",
+            show=False,
+            tooltip="Only groups with unread messages",
+        ),
+        Binding(
+            "f",
+            "quick_filter('flagged')",
+            "Flagged",
+            id="inbox.f_flagged",
+            show=False,
+            tooltip="Only flagged groups",
+        ),
+        Binding(
+            "x",
+            "quick_filter('')",
+            "Clear",
+            id="inbox.f_clear",
+            show=False,
+            tooltip="Clear the filter text and quick filters",
+        ),
+        Binding("escape", "escape", "Back", show=False, id="inbox.escape"),
+    ]
+    """Inbox keys; list navigation lives on :class:`GroupList`."""
+
+    def compose(self) -> ComposeResult:
+        """Header, filter bar, column titles, the list and the footer."""
+        yield StatusHeader()
+        with Horizontal(id="filter-bar"):
+            yield Input(placeholder="/ filter: subject, member, number", id="filter")
+            yield Static("", id="counts")
+        yield ColumnTitles(id="columns")
+        yield GroupList(now=self.app.now(), id="groups")
+        yield KeyBar()
+
+    @property
+    def group_list(self) -> GroupList:
+        """The list widget."""
+        return self.query_one(GroupList)
+
+    def rows(self) -> list[InboxRow]:
+        """The rows held in memory, in load order."""
+        return self.group_list.rows
+
+    def on_mount(self) -> None:
+        """Fill the header and load the groups."""
+        self.app.apply_header(self.query_one(StatusHeader))
+        self.group_list.focus()
+        self._load_all()
+
+    def on_screen_resume(self) -> None:
+        """Back from a conversation: refresh the header and the visible countdowns."""
+        self.app.apply_header(self.query_one(StatusHeader))
+        self.tick(self.app.now())
+
+    def on_resize(self, event: Resize) -> None:
+        """Toggle the narrow layout under 100 columns."""
+        self.set_class(event.size.width < 100, "-narrow")
+
+    # ------------------------------------------------------------------ loading
+
+    @work(exclusive=True, group="inbox-load", exit_on_error=False)
+    async def _load_all(self) -> None:
+        rows = await self.app.service.inbox_rows()
+        self.group_list.set_rows(rows)
+
+    @work(group="inbox-patch", exit_on_error=False)
+    async def _patch(self, group_ids: list[str]) -> None:
+        service = self.app.service
+        changed: list[InboxRow] = []
+        removed: list[str] = []
+        for group_id in group_ids:
+            row = await service.inbox_row(group_id)
+            if row is None:
+                removed.append(group_id)
+            else:
+                changed.append(row)
+        with self.app.batch_update():
+            self.group_list.update_rows(changed, removed)
+
+    def apply_changes(self, group_ids: Iterable[str], reset: bool) -> None:
+        """Patch the rows of changed groups (called by the app once per burst)."""
+        ids = sorted(group_ids)
+        if reset or len(ids) > _RELOAD_ALL_ABOVE:
+            self._load_all()
+        elif ids:
+            self._patch(ids)
+
+    def tick(self, now: float) -> None:
+        """Advance countdowns and ages; only visible lines repaint."""
+        self.query_one(StatusHeader).tick(now)
+        self.group_list.tick(now)
+
+    # ------------------------------------------------------------------ events
+
+    @on(GroupList.GroupOpened)
+    def _open(self, event: GroupList.GroupOpened) -> None:
+        self.app.open_group(event.row.group_id)
+
+    @on(GroupList.Filtered)
+    def _counts(self, event: GroupList.Filtered) -> None:
+        self._show_counts(event.shown, event.total)
+
+    def _show_counts(self, shown: int, total: int) -> None:
+        group_list = self.group_list
+        text = f"{shown:,}/{total:,} · sort {_SORT_LABEL[group_list.sort_mode]}"
+        if group_list.quick_filters:
+            text += " · " + ",".join(sorted(q.value for q in group_list.quick_filters))
+        self.query_one("#counts", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
+        self.set_class(bool(group_list.quick_filters or group_list.filter_text), "-filtered")
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.group_list.set_query(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.group_list.focus()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_focus_filter(self) -> None:
+        """Put the cursor in the filter box."""
+        self.query_one("#filter", Input).focus()
+
+    def action_escape(self) -> None:
+        """From the filter box, return to the list; on the list, clear the filter text."""
+        filter_input = self.query_one("#filter", Input)
+        if filter_input.has_focus:
+            self.group_list.focus()
+        elif filter_input.value:
+            filter_input.value = ""
+
+    def action_cycle_sort(self) -> None:
+        """Activity → closing soonest → unread → activity."""
+        order = list(SortMode)
+        current = order.index(self.group_list.sort_mode)
+        self.action_sort_by(order[(current + 1) % len(order)].value)
+
+    def action_sort_by(self, mode: str) -> None:
+        """Sort by ``activity``, ``closing`` or ``unread``."""
+        self.group_list.set_sort(SortMode(mode))
+
+    def action_quick_filter(self, name: str) -> None:
+        """Toggle one quick filter; an empty name clears every filter."""
+        if not name:
+            self.query_one("#filter", Input).value = ""
+            self.group_list.set_query("")
+            self.group_list.set_quick_filters(frozenset())
+            return
+        self.group_list.toggle_quick_filter(QuickFilter(name))

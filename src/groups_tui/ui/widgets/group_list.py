@@ -1,0 +1,557 @@
+"""The inbox list: every group in one keyboard-driven, virtual list.
+
+An account may hold 10,000 groups, so the list never mounts a widget per group. It is a
+:class:`~textual.scroll_view.ScrollView` using Textual's Line API: rows stay in memory as
+:class:`~groups_tui.service_types.InboxRow` records, sorting produces a list of indices,
+filtering produces a sub-list of those indices in one O(n) pass over the rows'
+precomputed lower-case haystacks, and :meth:`GroupList.render_line` draws only the lines
+that are on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from groups_tui.domain.models import GroupState
+from groups_tui.domain.window import CLOSING_SOON, WINDOW_SECONDS, format_countdown
+from groups_tui.service_types import InboxRow
+from groups_tui.ui.formatting import ago
+from groups_tui.ui.widgets.safe_text import clip, fit
+
+__all__ = ["Columns", "GroupList", "QuickFilter", "SortMode", "row_columns"]
+
+
+class SortMode(StrEnum):
+    """How the inbox is ordered."""
+
+    ACTIVITY = "activity"
+    """Most recent activity first."""
+    CLOSING = "closing"
+    """Open windows closing soonest first, then closed ones by recent activity."""
+    UNREAD = "unread"
+    """Most unread messages first, then by recent activity."""
+
+
+class QuickFilter(StrEnum):
+    """One-key filters; several combine (all must hold)."""
+
+    OPEN = "open"
+    """The 24-hour window is open."""
+    CLOSING = "closing"
+    """The window is open and closes within an hour."""
+    REQUESTS = "requests"
+    """The group has pending join requests."""
+    UNREAD = "unread"
+    """The group has unread messages."""
+    FLAGGED = "flagged"
+    """The operator flagged the group."""
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Cell widths of the inbox columns for one line width.
+
+    Fixed columns: marks (2), members ``n/8`` (3), unread (3), join requests (3),
+    last activity (4) and the window countdown (7), each after a one-cell gap; the
+    subject and the last message share what remains.
+    """
+
+    subject: int
+    last: int
+
+    MARKS: ClassVar[int] = 2
+    MEMBERS: ClassVar[int] = 3
+    UNREAD: ClassVar[int] = 3
+    REQUESTS: ClassVar[int] = 3
+    ACTIVITY: ClassVar[int] = 4
+    WINDOW: ClassVar[int] = 7
+
+    @classmethod
+    def for_width(cls, width: int) -> Columns:
+        """Split ``width`` cells between the columns."""
+        fixed = cls.MARKS + cls.MEMBERS + cls.UNREAD + cls.REQUESTS + cls.ACTIVITY + cls.WINDOW
+        flexible = max(width - fixed - 6, 8)
+        subject = max(min(flexible * 2 // 5, 40), 6)
+        return cls(subject=subject, last=max(flexible - subject, 1))
+
+
+def _pad(text: str, width: int, *, right: bool = False) -> str:
+    gap = width - cell_len(text)
+    if gap <= 0:
+        return text
+    return (" " * gap + text) if right else (text + " " * gap)
+
+
+def row_columns(row: InboxRow, now: float, cols: Columns) -> tuple[str, ...]:
+    """The cell texts of one row, each already fitted to its column.
+
+    Untrusted strings go through :func:`~groups_tui.ui.widgets.safe_text.fit`, so control
+    characters are visible escapes and nothing is parsed as markup.
+
+    Args:
+        row: The group.
+        now: Current epoch seconds (the app clock).
+        cols: Column widths.
+
+    Returns:
+        ``(marks, subject, members, unread, requests, last, activity, window)``.
+    """
+    if row.suspended:
+        mark = "⊘"
+    elif row.state == GroupState.PENDING:
+        mark = "…"
+    elif row.state in (GroupState.FAILED, GroupState.DELETED):
+        mark = "✗"
+    else:
+        mark = " "
+    marks = mark + ("*" if row.flagged else " ")
+    subject = fit(row.subject or "(no subject)", cols.subject)
+    members = f"{row.participant_count}/8"
+    unread = "" if not row.unread else ("99+" if row.unread > 99 else str(row.unread))
+    requests = "" if not row.pending_requests else f"+{min(row.pending_requests, 99)}"
+    if row.last_text is None and row.last_sender is None:
+        last = ""
+    elif row.last_sender:
+        last = fit(f"{row.last_sender}: {row.last_text or ''}", cols.last)
+    else:
+        last = fit(row.last_text, cols.last)
+    activity = ago(row.last_activity_at, now)
+    window = _window_label(row, now)
+    return (
+        _pad(marks, Columns.MARKS),
+        _pad(subject, cols.subject),
+        _pad(members, Columns.MEMBERS, right=True),
+        _pad(unread, Columns.UNREAD, right=True),
+        _pad(requests, Columns.REQUESTS, right=True),
+        _pad(last, cols.last),
+        _pad(clip(activity, Columns.ACTIVITY), Columns.ACTIVITY, right=True),
+        _pad(window, Columns.WINDOW, right=True),
+    )
+
+
+def _remaining(row: InboxRow, now: float) -> int:
+    if row.last_inbound_at is None:
+        return 0
+    return max(row.last_inbound_at + WINDOW_SECONDS - int(now), 0)
+
+
+def _window_label(row: InboxRow, now: float) -> str:
+    if row.last_inbound_at is None:
+        return "—"
+    return format_countdown(_remaining(row, now))
+
+
+class GroupList(ScrollView, can_focus=True):
+    """A virtual list of every group, drawn line by line.
+
+    Sorting and filtering never touch widgets: they rebuild a list of row indices
+    (:attr:`shown`) and refresh the visible lines. Countdowns change once a minute, so
+    :meth:`tick` repaints only when the minute label could have changed, and then only
+    the lines on screen.
+    """
+
+    DEFAULT_CSS = """
+    GroupList {
+        height: 1fr;
+        overflow-x: hidden;
+        background: $surface;
+        & > .group-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
+        &:blur > .group-list--cursor { background: $block-cursor-blurred-background; text-style: none; }
+        & > .group-list--unread { text-style: bold; }
+        & > .group-list--open { color: $success; }
+        & > .group-list--closing { color: $warning; text-style: bold; }
+        & > .group-list--closed { color: $text-muted; }
+        & > .group-list--mark { color: $error; text-style: bold; }
+        & > .group-list--count { color: $accent; text-style: bold; }
+        & > .group-list--dim { color: $text-muted; }
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "group-list--cursor",
+        "group-list--unread",
+        "group-list--open",
+        "group-list--closing",
+        "group-list--closed",
+        "group-list--mark",
+        "group-list--count",
+        "group-list--dim",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "cursor_down", "Down", show=False, id="list.down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="list.up"),
+        Binding("home,g", "first", "First", show=False, id="list.first"),
+        Binding("end,G", "last", "Last", show=False, id="list.last"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="list.page_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="list.page_up"),
+        Binding("enter", "open", "Open", id="list.open", tooltip="Open the highlighted group"),
+    ]
+    """Navigation keys (hidden from the footer) and Enter to open."""
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+    """Position of the highlighted row within :attr:`shown`."""
+
+    class GroupOpened(Message):
+        """The operator chose a group (Enter).
+
+        Attributes:
+            group_list: The list that posted it.
+            row: The chosen group's row.
+        """
+
+        def __init__(self, group_list: GroupList, row: InboxRow) -> None:
+            super().__init__()
+            self.group_list = group_list
+            self.row = row
+
+        @property
+        def control(self) -> GroupList:
+            """The list that posted the message."""
+            return self.group_list
+
+    class Filtered(Message):
+        """The shown rows changed (filter, quick filter, sort or new data).
+
+        Attributes:
+            group_list: The list that posted it.
+            shown: Rows shown.
+            total: Rows held.
+        """
+
+        def __init__(self, group_list: GroupList, shown: int, total: int) -> None:
+            super().__init__()
+            self.group_list = group_list
+            self.shown = shown
+            self.total = total
+
+        @property
+        def control(self) -> GroupList:
+            """The list that posted the message."""
+            return self.group_list
+
+    def __init__(
+        self,
+        *,
+        now: float = 0.0,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """Create an empty list.
+
+        Args:
+            now: Current epoch seconds, for the first paint's countdowns.
+            name: Widget name.
+            id: Widget id.
+            classes: CSS classes.
+        """
+        super().__init__(name=name, id=id, classes=classes)
+        self._rows: list[InboxRow] = []
+        self._index: dict[str, int] = {}
+        self._order: list[int] = []
+        self._shown: list[int] = []
+        self._query = ""
+        self._quick: frozenset[QuickFilter] = frozenset()
+        self._sort = SortMode.ACTIVITY
+        self._now = now
+        self._minute = int(now) // 60
+        self._columns: Columns | None = None
+
+    # ------------------------------------------------------------------ data
+
+    @property
+    def rows(self) -> list[InboxRow]:
+        """Every row held, in load order (do not mutate)."""
+        return self._rows
+
+    @property
+    def total(self) -> int:
+        """Rows held."""
+        return len(self._rows)
+
+    @property
+    def shown(self) -> list[int]:
+        """Indices of the rows shown, in display order (do not mutate)."""
+        return self._shown
+
+    @property
+    def sort_mode(self) -> SortMode:
+        """The current order."""
+        return self._sort
+
+    @property
+    def filter_text(self) -> str:
+        """The filter text (lower-cased)."""
+        return self._query
+
+    @property
+    def quick_filters(self) -> frozenset[QuickFilter]:
+        """Active quick filters."""
+        return self._quick
+
+    @property
+    def highlighted(self) -> InboxRow | None:
+        """The row under the cursor, if any."""
+        if 0 <= self.cursor < len(self._shown):
+            return self._rows[self._shown[self.cursor]]
+        return None
+
+    def row_at(self, position: int) -> InboxRow:
+        """The row shown at ``position`` (0 = top of the list)."""
+        return self._rows[self._shown[position]]
+
+    def set_rows(self, rows: Iterable[InboxRow]) -> None:
+        """Replace every row, keeping the highlighted group when it is still shown."""
+        keep = self.highlighted
+        self._rows = list(rows)
+        self._index = {row.group_id: i for i, row in enumerate(self._rows)}
+        self._resort(keep.group_id if keep else None)
+
+    def update_rows(self, rows: Iterable[InboxRow], removed: Iterable[str] = ()) -> None:
+        """Patch changed groups in place (and drop removed ones), then re-sort once.
+
+        Args:
+            rows: New versions of changed or added groups.
+            removed: Group ids no longer in the inbox.
+        """
+        keep = self.highlighted
+        gone = set(removed)
+        for row in rows:
+            i = self._index.get(row.group_id)
+            if i is None:
+                self._index[row.group_id] = len(self._rows)
+                self._rows.append(row)
+            else:
+                self._rows[i] = row
+        if gone:
+            self._rows = [r for r in self._rows if r.group_id not in gone]
+            self._index = {row.group_id: i for i, row in enumerate(self._rows)}
+        self._resort(keep.group_id if keep else None)
+
+    def set_sort(self, mode: SortMode) -> None:
+        """Order the list by ``mode``, keeping the highlighted group."""
+        keep = self.highlighted
+        self._sort = mode
+        self._resort(keep.group_id if keep else None)
+
+    def set_query(self, query: str) -> None:
+        """Filter as you type: keep rows whose haystack contains ``query`` (any case)."""
+        keep = self.highlighted
+        self._query = query.strip().lower()
+        self._refilter(keep.group_id if keep else None)
+
+    def set_quick_filters(self, filters: frozenset[QuickFilter]) -> None:
+        """Replace the active quick filters."""
+        keep = self.highlighted
+        self._quick = filters
+        self._refilter(keep.group_id if keep else None)
+
+    def toggle_quick_filter(self, quick: QuickFilter) -> bool:
+        """Switch one quick filter on or off.
+
+        Returns:
+            True if it is now on.
+        """
+        on = quick not in self._quick
+        self.set_quick_filters(self._quick | {quick} if on else self._quick - {quick})
+        return on
+
+    def _sort_key(self) -> Callable[[int], Any]:
+        rows = self._rows
+        now = int(self._now)
+        if self._sort is SortMode.CLOSING:
+
+            def closing(i: int) -> tuple[int, int, int]:
+                row = rows[i]
+                left = _remaining(row, now)
+                activity = row.last_activity_at or 0
+                return (0, left, -activity) if left > 0 else (1, 0, -activity)
+
+            return closing
+        if self._sort is SortMode.UNREAD:
+            return lambda i: (-rows[i].unread, -(rows[i].last_activity_at or 0))
+        return lambda i: -(rows[i].last_activity_at or 0)
+
+    def _resort(self, keep: str | None) -> None:
+        self._order = sorted(range(len(self._rows)), key=self._sort_key())
+        self._refilter(keep)
+
+    def _refilter(self, keep: str | None) -> None:
+        rows = self._rows
+        order = self._order
+        query = self._query
+        if query:
+            # One pass of C-level substring tests over precomputed lower-case haystacks.
+            shown = [i for i in order if query in rows[i].haystack]
+        else:
+            shown = list(order)
+        if self._quick:
+            shown = [i for i in shown if self._passes(rows[i])]
+        self._shown = shown
+        self.virtual_size = Size(0, len(shown))
+        position = 0
+        if keep is not None:
+            kept = self._index.get(keep)
+            if kept is not None:
+                try:
+                    position = shown.index(kept)
+                except ValueError:
+                    position = 0
+        self._set_cursor(min(position, max(len(shown) - 1, 0)), scroll_center=False)
+        self.refresh()
+        self.post_message(self.Filtered(self, len(shown), len(rows)))
+
+    def _passes(self, row: InboxRow) -> bool:
+        quick = self._quick
+        left = _remaining(row, self._now)
+        if QuickFilter.OPEN in quick and left <= 0:
+            return False
+        if QuickFilter.CLOSING in quick and not 0 < left <= CLOSING_SOON:
+            return False
+        if QuickFilter.REQUESTS in quick and row.pending_requests <= 0:
+            return False
+        if QuickFilter.UNREAD in quick and row.unread <= 0:
+            return False
+        return not (QuickFilter.FLAGGED in quick and not row.flagged)
+
+    # ------------------------------------------------------------------ time
+
+    def tick(self, now: float) -> None:
+        """Advance the list's clock; repaint the visible lines if a label could change.
+
+        Countdown and age labels have minute resolution (``<1m`` aside), so a tick that
+        stays within the same minute costs one integer comparison.
+
+        Args:
+            now: Current epoch seconds.
+        """
+        self._now = now
+        minute = int(now) // 60
+        if minute != self._minute:
+            self._minute = minute
+            self.refresh()
+
+    # ------------------------------------------------------------------ cursor
+
+    def _set_cursor(self, position: int, *, scroll_center: bool = False) -> None:
+        old = self.cursor
+        self.set_reactive(GroupList.cursor, position)
+        if old != position:
+            self.refresh_line(old)
+            self.refresh_line(position)
+        self._scroll_cursor_visible()
+
+    def _scroll_cursor_visible(self) -> None:
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def _move(self, delta: int) -> None:
+        if not self._shown:
+            return
+        self._set_cursor(max(0, min(len(self._shown) - 1, self.cursor + delta)))
+
+    def action_cursor_down(self) -> None:
+        """Highlight the next group."""
+        self._move(1)
+
+    def action_cursor_up(self) -> None:
+        """Highlight the previous group."""
+        self._move(-1)
+
+    def action_first(self) -> None:
+        """Highlight the first group."""
+        self._move(-len(self._shown))
+
+    def action_last(self) -> None:
+        """Highlight the last group."""
+        self._move(len(self._shown))
+
+    def action_page_down(self) -> None:
+        """Move one screen down."""
+        self._move(max(self.scrollable_content_region.height - 1, 1))
+
+    def action_page_up(self) -> None:
+        """Move one screen up."""
+        self._move(-max(self.scrollable_content_region.height - 1, 1))
+
+    def action_open(self) -> None:
+        """Open the highlighted group (posts :class:`GroupOpened`)."""
+        row = self.highlighted
+        if row is not None:
+            self.post_message(self.GroupOpened(self, row))
+
+    def on_resize(self) -> None:
+        """Recompute column widths and keep the cursor visible."""
+        self._columns = None
+        self._scroll_cursor_visible()
+
+    # ------------------------------------------------------------------ drawing
+
+    def render_line(self, y: int) -> Strip:
+        """Draw screen line ``y``: the row at ``scroll_y + y`` or a blank line.
+
+        Args:
+            y: Line within the visible region.
+
+        Returns:
+            One strip exactly as wide as the content region.
+        """
+        width = self.scrollable_content_region.width
+        position = int(self.scroll_y) + y
+        base = self.rich_style
+        if position >= len(self._shown):
+            return Strip.blank(width, base)
+        if self._columns is None:
+            self._columns = Columns.for_width(width)
+        row = self._rows[self._shown[position]]
+        return self._render_row(row, position == self.cursor, width, base)
+
+    def _render_row(self, row: InboxRow, selected: bool, width: int, base: Style) -> Strip:
+        assert self._columns is not None
+        cells = row_columns(row, self._now, self._columns)
+
+        def style(name: str) -> Style:
+            return self.get_component_rich_style(name, partial=True)
+
+        line = base + style("group-list--unread") if row.unread else base
+        left = _remaining(row, self._now)
+        if row.last_inbound_at is None or left <= 0:
+            window_style = style("group-list--closed")
+        elif left <= CLOSING_SOON:
+            window_style = style("group-list--closing")
+        else:
+            window_style = style("group-list--open")
+        dim = style("group-list--dim")
+        # The cursor style goes last so it wins over the column colours.
+        post = style("group-list--cursor") if selected else Style()
+        parts = [
+            Segment(cells[0], line + style("group-list--mark") + post),
+            Segment(cells[1], line + post),
+            Segment(" " + cells[2], line + dim + post),
+            Segment(" " + cells[3], line + style("group-list--count") + post),
+            Segment(" " + cells[4], line + style("group-list--mark") + post),
+            Segment(" " + cells[5], line + post),
+            Segment(" " + cells[6], line + dim + post),
+            Segment(" " + cells[7], line + window_style + post),
+        ]
+        return Strip(parts).crop_extend(0, width, base + post)

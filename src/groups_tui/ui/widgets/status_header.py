@@ -1,0 +1,101 @@
+"""The one-line header: account, listener health and spend today."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from groups_tui.service_types import AccountInfo, ListenerStatus, Mode
+from groups_tui.ui.formatting import ago, money
+from groups_tui.ui.widgets.safe_text import fit
+
+__all__ = ["StatusHeader"]
+
+
+class StatusHeader(Widget):
+    """Account number with LIVE or SANDBOX, listener state and today's spend.
+
+    The listener part says whether webhooks arrive in this process or whether we follow a
+    separate ``groups-tui listen`` through the change feed, how old the newest webhook is,
+    and how many deliveries were refused for a bad signature. The age is recomputed on
+    every app tick from the injected clock.
+    """
+
+    DEFAULT_CSS = """
+    StatusHeader {
+        dock: top;
+        height: 1;
+        background: $panel;
+        color: $foreground;
+        &.-sandbox { background: $warning 30%; }
+        &.-refused { color: $error; }
+    }
+    """
+
+    account: reactive[AccountInfo | None] = reactive(None)
+    """The business number and mode."""
+
+    listener: reactive[ListenerStatus | None] = reactive(None)
+    """Listener state, ``None`` until first loaded."""
+
+    spend_today: reactive[Decimal | None] = reactive(None)
+    """Sum of the cost ledger since local midnight."""
+
+    now: reactive[int] = reactive(0)
+    """Current epoch seconds from the app clock."""
+
+    note: reactive[str | None] = reactive(None)
+    """An extra plain notice, e.g. "SANDBOX — simulated users"."""
+
+    def tick(self, now: float) -> None:
+        """Advance the clock, repainting only when the webhook age label changes."""
+        listener = self.listener
+        last = listener.last_event_at if listener is not None else None
+        if ago(last, now) != ago(last, self.now):
+            self.now = int(now)
+        else:
+            self.set_reactive(StatusHeader.now, int(now))
+
+    def watch_account(self, account: AccountInfo | None) -> None:
+        """Mark sandbox mode."""
+        self.set_class(account is not None and account.mode is Mode.SANDBOX, "-sandbox")
+
+    def watch_listener(self, listener: ListenerStatus | None) -> None:
+        """Mark refused signatures."""
+        self.set_class(listener is not None and listener.signatures_refused > 0, "-refused")
+
+    def render(self) -> Text:
+        """The header line."""
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        narrow = self.size.width < 100
+        account = self.account
+        if account is None:
+            text.append(" …")
+        else:
+            text.append(" " + fit(account.display_phone_number, 20) + " ")
+            # The sandbox note already names the mode; on a wide screen it replaces it.
+            label = self.note if self.note and not narrow else account.mode.value
+            text.append(fit(label, 40), style="bold reverse")
+        text.append(" │ ")
+        listener = self.listener
+        if listener is None:
+            text.append("listener …")
+        else:
+            mode = {"in-process": "listener in-process", "following": "following listener"}
+            if narrow:
+                mode = {"in-process": "in-process", "following": "following"}
+            text.append(mode.get(listener.mode, "no listener"))
+            if listener.last_event_at is not None:
+                text.append(f" · webhook {ago(listener.last_event_at, self.now)}")
+            else:
+                text.append(" · no webhook yet")
+            refused = listener.signatures_refused
+            text.append(f" · {refused} refused", style="bold" if refused else "")
+        text.append(" │ " if narrow else " │ today ")
+        text.append(money(self.spend_today) if self.spend_today is not None else "…")
+        if narrow:
+            text.append(" today")
+        return text

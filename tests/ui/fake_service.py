@@ -1,0 +1,730 @@
+"""A fake :class:`InboxService` over seeded in-memory data, with a frozen clock.
+
+It implements the same public methods the screens call, applies the real domain rules
+(window, sending refusals, pricing with the packaged rate card) and records every call
+that would reach the Cloud API, so tests can assert that a refused send never did.
+Hostile strings are part of the seed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from groups_tui.domain.limits import check_media
+from groups_tui.domain.models import (
+    DeliverySummary,
+    Direction,
+    Group,
+    GroupState,
+    JoinRequest,
+    Media,
+    Message,
+    MessageKind,
+    Participant,
+    Template,
+    TemplateCategory,
+)
+from groups_tui.domain.pricing import CostPreview, MemberRef, RateCard, preview_cost
+from groups_tui.domain.sending import Refusal, SendKind, can_send
+from groups_tui.domain.window import window_state
+from groups_tui.service import InboxService, ServiceError
+from groups_tui.service_types import (
+    AccountInfo,
+    Change,
+    DecisionResult,
+    GroupDetail,
+    InboxRow,
+    JoinRequestView,
+    ListenerStatus,
+    MessagePage,
+    MessageView,
+    Mode,
+    OutboxItem,
+    PendingOperation,
+    SearchHit,
+)
+
+__all__ = ["HOSTILE", "T0", "FakeService", "FrozenClock", "epoch"]
+
+
+def epoch(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
+    """UTC epoch seconds of a calendar time."""
+    return int(datetime(year, month, day, hour, minute, tzinfo=UTC).timestamp())
+
+
+T0 = epoch(2026, 9, 15, 12, 0)
+"""The frozen "now" of the seed (before the 2026-10-01 pricing change)."""
+
+HOSTILE: tuple[str, ...] = (
+    "[bold]not bold[/bold]",
+    "[@click=app.quit]quit[/]",
+    "[link=https://evil.example]click me[/link]",
+    "[red",
+    "unbalanced ] [ [/] [/nope]",
+    "\x1b[31mred escape\x1b[0m",
+    "bell\x07 and backspace\x08",
+    "c1 csi\x9b31m",
+    "rtl \u202eevil\u202c end",
+    "isolate \u2066x\u2069 mark \u200f",
+    ":smile: $variable {{1}}",
+    "[b]" * 40,
+)
+"""Strings that must be shown literally and must fire nothing."""
+
+
+class FrozenClock:
+    """A clock that only moves when told to.
+
+    Attributes:
+        now: Current epoch seconds.
+    """
+
+    def __init__(self, now: float = T0) -> None:
+        self.now = float(now)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += seconds
+
+    def set(self, now: float) -> None:
+        """Jump to a time."""
+        self.now = float(now)
+
+
+def _member(name: str | None, wa_id: str | None, user_id: str | None = None) -> Participant:
+    return Participant(wa_id=wa_id, user_id=user_id, profile_name=name, joined_at=T0 - 86_400 * 30)
+
+
+BOOK_CLUB = "g-book"
+"""The main seeded group: five members in four markets, one without a number."""
+
+
+class FakeService(InboxService):
+    """Seeded, in-memory stand-in for :class:`InboxService` (same public methods)."""
+
+    def __init__(
+        self,
+        clock: FrozenClock | None = None,
+        *,
+        filler_groups: int = 20,
+        messages_in_book_club: int = 120,
+    ) -> None:
+        self.clock = clock or FrozenClock()
+        self.account = AccountInfo("+1 555 0100", "PNID-1", Mode.SANDBOX)
+        self.card = RateCard.load_default()
+        self.groups: dict[str, Group] = {}
+        self.people: dict[str, list[Participant]] = {}
+        self.messages: dict[str, list[MessageView]] = {}
+        self.flagged: set[str] = set()
+        self.requests: dict[str, list[JoinRequest]] = {}
+        self.api_calls: list[tuple[str, str]] = []
+        """Calls that would reach the Cloud API: ``(method, group_id)``."""
+        self.read: list[str] = []
+        self.service_used_this_month = 120
+        self.spend = Decimal("1.2345")
+        self._changes: list[Change] = []
+        self._change_ids = itertools.count(1)
+        self._wake: asyncio.Event | None = None
+        self._ids = itertools.count(1)
+        self._seed(filler_groups, messages_in_book_club)
+
+    # ------------------------------------------------------------------ seed
+
+    def _add_group(
+        self,
+        group_id: str,
+        subject: str,
+        members: list[Participant],
+        *,
+        last_inbound_ago: int | None,
+        last_by: str | None = None,
+        preview: str | None = None,
+        unread: int = 0,
+        requests: int = 0,
+        **fields: object,
+    ) -> None:
+        now = int(self.clock())
+        last_inbound = None if last_inbound_ago is None else now - last_inbound_ago
+        group = Group(
+            id=group_id,
+            subject=subject,
+            participant_count=len(members),
+            last_inbound_at=last_inbound,
+            last_inbound_by=last_by,
+            last_message_preview=preview,
+            last_activity_at=last_inbound,
+            unread=unread,
+            pending_requests=requests,
+            created_at=now - 86_400 * 60,
+            **fields,  # type: ignore[arg-type]
+        )
+        self.groups[group_id] = group
+        self.people[group_id] = members
+        self.messages[group_id] = []
+        self.requests[group_id] = [
+            JoinRequest(
+                f"jr-{group_id}-{i}",
+                group_id,
+                f"4477009001{i:02d}",
+                profile_name=f"Requester {i}",
+                created_at=now - 600,
+            )
+            for i in range(requests)
+        ]
+
+    def _seed(self, filler: int, book_messages: int) -> None:
+        alice = _member("Alice Martin", "447911123456")
+        bruno = _member("Bruno Souza", "5511987654321")
+        chen = _member("Chen Wei", "6591234567")
+        dieter = _member("Dieter Müller", "4915123456789")
+        ghost = _member("Nameless", None, user_id="BSUID.ghost")
+        self._add_group(
+            BOOK_CLUB,
+            "Book club",
+            [alice, bruno, chen, dieter, ghost],
+            last_inbound_ago=3_600,
+            last_by="Alice Martin",
+            preview="See you Thursday!",
+            unread=3,
+        )
+        self._add_group(
+            "g-runners",
+            "Runners Lisbon",
+            [_member("Inês", "351912345678"), _member("Rui", "351913333333")],
+            last_inbound_ago=86_400 - 30 * 60,
+            last_by="Inês",
+            preview="Route for Sunday?",
+            unread=1,
+        )
+        self._add_group(
+            "g-parents",
+            "Parents 3B",
+            [_member(f"Parent {i}", f"3361234567{i}") for i in range(8)],
+            last_inbound_ago=2 * 86_400,
+            last_by="Parent 1",
+            preview="Thanks all",
+            requests=2,
+        )
+        self._add_group(
+            "g-suspended",
+            "Suspended group",
+            [_member("Sam", "12025550111")],
+            last_inbound_ago=1_800,
+            last_by="Sam",
+            preview="hello",
+            suspended=True,
+            suspended_reason="policy violation",
+        )
+        self._add_group(
+            "g-pending",
+            "New group being created",
+            [],
+            last_inbound_ago=None,
+            state=GroupState.PENDING,
+        )
+        self._add_group(
+            "g-flagged",
+            "Flagged customers",
+            [_member("Zoë", "34612345678")],
+            last_inbound_ago=5 * 3_600,
+            last_by="Zoë",
+            preview="Refund please",
+        )
+        self.flagged.add("g-flagged")
+        self._add_group(
+            "g-hostile-1",
+            "[bold]Pwn[/bold] [@click=app.quit]x[/]",
+            [_member("[@click=app.quit]Mallory[/]", "447700900666")],
+            last_inbound_ago=7_200,
+            last_by="[@click=app.quit]Mallory[/]",
+            preview="\x1b[31mred\x1b[0m \u202eevil",
+            unread=2,
+        )
+        self._add_group(
+            "g-hostile-2",
+            "[link=https://evil.example]click[/link] [unbalanced",
+            [_member("Eve\x07\x08", "447700900667")],
+            last_inbound_ago=9_000,
+            last_by="Eve\x07\x08",
+            preview="[red [/] \x9b31m",
+        )
+        self._add_group(
+            "g-wide",
+            "読書クラブ 東京 🚀 とても長い名前のグループです",
+            [_member("山田太郎", "81312345678")],
+            last_inbound_ago=20_000,
+            last_by="山田太郎",
+            preview="こんにちは、皆さん！",
+        )
+        self._add_group("g-empty", "Nobody here yet", [], last_inbound_ago=None)
+        for i in range(filler):
+            self._add_group(
+                f"g-filler-{i:03d}",
+                f"Neighbourhood {i:03d}",
+                [_member(f"Member {i}", f"4479111{i:05d}")],
+                last_inbound_ago=40_000 + i * 2_000,
+                last_by=f"Member {i}",
+                preview=f"Message number {i}",
+            )
+        self._seed_messages(book_messages)
+
+    def _seed_messages(self, count: int) -> None:
+        now = int(self.clock())
+        book = self.messages[BOOK_CLUB]
+        start = now - 4 * 3_600 - count * 120
+        for i in range(count):
+            sender = ("Bruno Souza", "5511987654321") if i % 2 else ("Chen Wei", "6591234567")
+            book.append(
+                self._inbound(
+                    BOOK_CLUB, f"w-old-{i:04d}", start + i * 120, sender, f"Chapter {i} thoughts"
+                )
+            )
+        tail = [
+            MessageView(
+                Message(
+                    "w-sys-1",
+                    BOOK_CLUB,
+                    Direction.INBOUND,
+                    MessageKind.SYSTEM,
+                    None,
+                    None,
+                    None,
+                    now - 3 * 3_600,
+                    system_event="Dieter Müller joined via invite link",
+                )
+            ),
+            self._inbound(
+                BOOK_CLUB,
+                "w-img-1",
+                now - 2 * 3_600 - 60,
+                ("Bruno Souza", "5511987654321"),
+                None,
+                media=Media(
+                    MessageKind.IMAGE, "image/jpeg", 2_400_000, caption="Cover of the next book"
+                ),
+            ),
+            MessageView(
+                Message(
+                    "w-out-1",
+                    BOOK_CLUB,
+                    Direction.OUTBOUND,
+                    MessageKind.TEXT,
+                    None,
+                    None,
+                    None,
+                    now - 2 * 3_600,
+                    text="Reminder: meeting Thursday 7pm",
+                ),
+                delivery=DeliverySummary(5, 4, 2, 0),
+                outbox_state="accepted",
+            ),
+            MessageView(
+                Message(
+                    "w-out-2",
+                    BOOK_CLUB,
+                    Direction.OUTBOUND,
+                    MessageKind.TEMPLATE,
+                    None,
+                    None,
+                    None,
+                    now - 90 * 60,
+                    text="Your order 42 has shipped",
+                    template_name="order_update",
+                ),
+                delivery=DeliverySummary(5, 5, 3, 0),
+                outbox_state="accepted",
+                cost=Decimal("0.0878"),
+            ),
+            MessageView(
+                Message(
+                    "w-out-3",
+                    BOOK_CLUB,
+                    Direction.OUTBOUND,
+                    MessageKind.TEXT,
+                    None,
+                    None,
+                    None,
+                    now - 80 * 60,
+                    text="Link to the venue",
+                ),
+                delivery=DeliverySummary(5, 3, 1, 1),
+                outbox_state="accepted",
+                error="131049: This message was not delivered to maintain healthy ecosystem "
+                "engagement",
+            ),
+            self._inbound(
+                BOOK_CLUB,
+                "w-last",
+                now - 3_600,
+                ("Alice Martin", "447911123456"),
+                "See you Thursday!",
+            ),
+        ]
+        book.extend(tail)
+        hostile = self.messages["g-hostile-1"]
+        for i, text in enumerate(HOSTILE):
+            hostile.append(
+                self._inbound(
+                    "g-hostile-1",
+                    f"w-h-{i:02d}",
+                    now - 7_200 - (len(HOSTILE) - i) * 60,
+                    ("[@click=app.quit]Mallory[/]", "447700900666"),
+                    text,
+                )
+            )
+        runners = self.messages["g-runners"]
+        runners.append(
+            self._inbound(
+                "g-runners",
+                "w-r-1",
+                now - 86_400 + 30 * 60,
+                ("Inês", "351912345678"),
+                "Route for Sunday?",
+            )
+        )
+
+    @staticmethod
+    def _inbound(
+        group_id: str,
+        wamid: str,
+        at: int,
+        sender: tuple[str, str],
+        text: str | None,
+        *,
+        media: Media | None = None,
+    ) -> MessageView:
+        name, number = sender
+        return MessageView(
+            Message(
+                wamid,
+                group_id,
+                Direction.INBOUND,
+                media.kind if media else MessageKind.TEXT,
+                number,
+                name,
+                number,
+                at,
+                text=text,
+                media=media,
+            )
+        )
+
+    # ------------------------------------------------------------------ change feed
+
+    def emit(self, kind: str, group_id: str | None, **payload: object) -> Change:
+        """Append a change-feed row, as the store would after applying a webhook."""
+        change = Change(
+            next(self._change_ids), kind, group_id, None, int(self.clock()), None, dict(payload)
+        )
+        self._changes.append(change)
+        if self._wake is not None:
+            self._wake.set()
+        return change
+
+    def receive(self, group_id: str, sender: tuple[str, str], text: str) -> None:
+        """Simulate an inbound member message arriving by webhook."""
+        now = int(self.clock())
+        view = self._inbound(group_id, f"w-in-{next(self._ids)}", now, sender, text)
+        self.messages[group_id].append(view)
+        group = self.groups[group_id]
+        self.groups[group_id] = replace(
+            group,
+            last_inbound_at=now,
+            last_inbound_by=sender[0],
+            last_activity_at=now,
+            last_message_preview=text,
+            unread=group.unread + 1,
+        )
+        self.emit("message.received", group_id)
+
+    def deliver(self, group_id: str, message_id: str, delivered: int, read: int) -> None:
+        """Simulate status webhooks for an outbound message."""
+        views = self.messages[group_id]
+        for i, view in enumerate(views):
+            if view.message.id == message_id:
+                total = len(self.people[group_id])
+                views[i] = replace(view, delivery=DeliverySummary(total, delivered, read, 0))
+        self.emit("message.status", group_id)
+
+    # ------------------------------------------------------------------ reading
+
+    def _row(self, group_id: str) -> InboxRow:
+        g = self.groups[group_id]
+        members = self.people[group_id]
+        hay = " ".join(
+            [g.subject, *(m.profile_name or "" for m in members), *(m.wa_id or "" for m in members)]
+        ).lower()
+        return InboxRow(
+            group_id=group_id,
+            subject=g.subject,
+            participant_count=g.participant_count,
+            unread=g.unread,
+            pending_requests=len(self.requests.get(group_id, ())),
+            last_sender=g.last_inbound_by,
+            last_text=g.last_message_preview,
+            last_activity_at=g.last_activity_at,
+            last_inbound_at=g.last_inbound_at,
+            last_inbound_by=g.last_inbound_by,
+            suspended=g.suspended,
+            state=g.state.value,
+            flagged=group_id in self.flagged,
+            haystack=hay,
+        )
+
+    async def inbox_rows(self) -> list[InboxRow]:
+        return [self._row(gid) for gid in self.groups]
+
+    async def inbox_row(self, group_id: str) -> InboxRow | None:
+        return self._row(group_id) if group_id in self.groups else None
+
+    async def group_detail(self, group_id: str) -> GroupDetail:
+        g = self.groups[group_id]
+        window = window_state(g.last_inbound_at, int(self.clock()), g.last_inbound_by)
+        return GroupDetail(g, tuple(self.people[group_id]), window)
+
+    async def messages_page(
+        self, group_id: str, older: tuple[int, str] | None = None, limit: int = 50
+    ) -> MessagePage:
+        views = sorted(self.messages[group_id], key=lambda v: (v.message.at, v.message.id))
+        if older is not None:
+            views = [v for v in views if (v.message.at, v.message.id) < older]
+        page = views[-limit:]
+        cursor = (page[0].message.at, page[0].message.id) if len(views) > limit else None
+        return MessagePage(tuple(page), cursor)
+
+    async def mark_read(self, group_id: str) -> None:
+        self.read.append(group_id)
+        if self.groups[group_id].unread:
+            self.groups[group_id] = replace(self.groups[group_id], unread=0)
+            self.emit("group.read", group_id)
+
+    async def members(self, group_id: str) -> list[Participant]:
+        return list(self.people[group_id])
+
+    async def join_requests(self, group_id: str) -> list[JoinRequestView]:
+        return [JoinRequestView(r, None, 0, False, False) for r in self.requests[group_id]]
+
+    async def templates(self, refresh: bool = False) -> list[Template]:
+        return [
+            Template("order_update", "en_US", TemplateCategory.UTILITY, body_params=2),
+            Template("spring_sale", "en_US", TemplateCategory.MARKETING, body_params=1),
+            Template("login_code", "en_US", TemplateCategory.AUTHENTICATION, body_params=1),
+            Template("draft_promo", "en_US", TemplateCategory.MARKETING, status="PENDING"),
+        ]
+
+    async def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        needle = query.strip().lower()
+        hits: list[SearchHit] = []
+        for group_id, views in self.messages.items():
+            for view in views:
+                text = view.message.text or ""
+                pos = text.lower().find(needle)
+                if needle and pos >= 0:
+                    snippet = (
+                        text[:pos]
+                        + "["
+                        + text[pos : pos + len(needle)]
+                        + "]"
+                        + text[pos + len(needle) :]
+                    )
+                    hits.append(
+                        SearchHit(
+                            group_id,
+                            view.message.id,
+                            self.groups[group_id].subject,
+                            snippet,
+                            view.message.at,
+                            view.message.sender_name,
+                        )
+                    )
+        hits.sort(key=lambda h: (-h.at, h.message_id))
+        return hits[:limit]
+
+    async def spend_today(self) -> Decimal:
+        return self.spend
+
+    async def listener_status(self) -> ListenerStatus:
+        return ListenerStatus(
+            "in-process",
+            last_event_at=self.clock() - 42,
+            events_stored=10,
+            signatures_refused=1,
+            url="http://127.0.0.1:8080/webhook",
+        )
+
+    async def latest_change_id(self) -> int:
+        return self._changes[-1].id if self._changes else 0
+
+    async def changes_since(self, after_id: int, limit: int = 500) -> list[Change]:
+        return [c for c in self._changes if c.id > after_id][:limit]
+
+    async def follow_changes(  # type: ignore[override]
+        self, after_id: int, poll_interval: float = 0.25
+    ) -> AsyncIterator[list[Change]]:
+        self._wake = asyncio.Event()
+        last = after_id
+        while True:
+            batch = await self.changes_since(last)
+            if batch:
+                last = batch[-1].id
+                yield batch
+                continue
+            self._wake.clear()
+            await self._wake.wait()
+
+    def _member_refs(self, group_id: str) -> list[MemberRef]:
+        return [MemberRef(m.key, m.wa_id, m.display_name) for m in self.people[group_id]]
+
+    async def preview_cost(self, group_id: str, template: Template | None) -> CostPreview:
+        g = self.groups[group_id]
+        now = int(self.clock())
+        return preview_cost(
+            self._member_refs(group_id),
+            None if template is None else template.category,
+            self.today(),
+            window_open=window_state(g.last_inbound_at, now).open,
+            service_used_this_month=self.service_used_this_month,
+            card=self.card,
+        )
+
+    def today(self) -> date:
+        """The frozen clock's UTC date."""
+        return datetime.fromtimestamp(self.clock(), UTC).date()
+
+    def refusal(
+        self, kind: SendKind, detail: GroupDetail, template: Template | None = None
+    ) -> Refusal | None:
+        group = self.groups.get(detail.group.id or "", detail.group)
+        return can_send(
+            kind,
+            group,
+            int(self.clock()),
+            template_category=None if template is None else template.category,
+        )
+
+    # ------------------------------------------------------------------ sending
+
+    def _outbound(
+        self, group_id: str, kind: MessageKind, text: str | None, **fields: object
+    ) -> OutboxItem:
+        now = int(self.clock())
+        local = f"local-{next(self._ids)}"
+        wamid = f"wamid.{local}"
+        self.messages[group_id].append(
+            MessageView(
+                Message(
+                    wamid,
+                    group_id,
+                    Direction.OUTBOUND,
+                    kind,
+                    None,
+                    None,
+                    None,
+                    now,
+                    text=text,
+                    **fields,
+                ),  # type: ignore[arg-type]
+                delivery=DeliverySummary(len(self.people[group_id]), 0, 0, 0),
+                outbox_state="accepted",
+            )
+        )
+        self.emit("outbox.accepted", group_id)
+        return OutboxItem(local, group_id, "accepted", wamid=wamid)
+
+    def _check(self, kind: SendKind, group_id: str, template: Template | None = None) -> None:
+        detail = GroupDetail(
+            self.groups[group_id], tuple(self.people[group_id]), window_state(None, 0)
+        )
+        refusal = self.refusal(kind, detail, template)
+        if refusal is not None:
+            raise ServiceError(refusal.reason)
+
+    async def send_text(self, group_id: str, text: str) -> OutboxItem:
+        self._check(SendKind.TEXT, group_id)
+        self.api_calls.append(("send_text", group_id))
+        return self._outbound(group_id, MessageKind.TEXT, text)
+
+    async def send_media(self, group_id: str, path: Path, caption: str | None = None) -> OutboxItem:
+        import mimetypes
+
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        size = await asyncio.to_thread(os.path.getsize, path)
+        kind = MessageKind.IMAGE if mime.startswith("image/") else MessageKind.DOCUMENT
+        self._check(SendKind(kind.value), group_id)
+        refusal = check_media(kind, mime, size)
+        if refusal is not None:
+            raise ServiceError(refusal.reason)
+        self.api_calls.append(("send_media", group_id))
+        return self._outbound(
+            group_id,
+            kind,
+            caption,
+            media=Media(kind, mime, size, caption, filename=path.name),
+        )
+
+    async def send_template(
+        self, group_id: str, template: Template, params: Sequence[str] = ()
+    ) -> OutboxItem:
+        self._check(SendKind.TEMPLATE, group_id, template)
+        self.api_calls.append(("send_template", group_id))
+        return self._outbound(
+            group_id, MessageKind.TEMPLATE, " / ".join(params), template_name=template.name
+        )
+
+    # ------------------------------------------------------------------ administration
+
+    async def create_group(
+        self, subject: str, description: str | None = None, join_approval: bool = False
+    ) -> PendingOperation:
+        self.api_calls.append(("create_group", subject))
+        return PendingOperation("req-1", "create", None, {}, "pending", None, self.clock(), None)
+
+    async def delete_group(self, group_id: str) -> PendingOperation:
+        self.api_calls.append(("delete_group", group_id))
+        return PendingOperation(
+            "req-2", "delete", group_id, {}, "pending", None, self.clock(), None
+        )
+
+    async def invite_link(self, group_id: str, reset: bool = False) -> str:
+        return f"https://chat.whatsapp.com/{group_id}"
+
+    async def remove_participants(self, group_id: str, keys: Sequence[str]) -> PendingOperation:
+        self.api_calls.append(("remove_participants", group_id))
+        return PendingOperation(
+            "req-3", "remove", group_id, {}, "pending", None, self.clock(), None
+        )
+
+    async def approve_join_requests(
+        self, group_id: str, request_ids: Sequence[str]
+    ) -> DecisionResult:
+        self.api_calls.append(("approve_join_requests", group_id))
+        return DecisionResult(tuple(request_ids))
+
+    async def reject_join_requests(
+        self, group_id: str, request_ids: Sequence[str]
+    ) -> DecisionResult:
+        self.api_calls.append(("reject_join_requests", group_id))
+        return DecisionResult(tuple(request_ids))
+
+    async def update_settings(
+        self,
+        group_id: str,
+        *,
+        subject: str | None = None,
+        description: str | None = None,
+        picture: Path | None = None,
+    ) -> PendingOperation:
+        self.api_calls.append(("update_settings", group_id))
+        return PendingOperation(
+            "req-4", "settings", group_id, {}, "pending", None, self.clock(), None
+        )

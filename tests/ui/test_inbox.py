@@ -1,0 +1,226 @@
+"""Inbox behaviour: navigation, sorting, filtering, opening, live updates."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from groups_tui.ui.app import GroupsApp
+from groups_tui.ui.messages import FeedChanged
+from groups_tui.ui.screens.conversation import ConversationScreen
+from groups_tui.ui.screens.help import HelpScreen
+from groups_tui.ui.screens.inbox import InboxScreen
+from groups_tui.ui.screens.search import SearchScreen
+from groups_tui.ui.widgets.group_list import GroupList, QuickFilter, SortMode
+from tests.ui.conftest import screen_text, settle
+from tests.ui.fake_service import BOOK_CLUB, FakeService
+
+
+def _list(app: GroupsApp) -> GroupList:
+    return app.screen.query_one(GroupList)
+
+
+def _subject(app: GroupsApp) -> str:
+    row = _list(app).highlighted
+    assert row is not None
+    return row.subject
+
+
+async def test_inbox_lists_every_group_by_activity(app: GroupsApp, service: FakeService) -> None:
+    # GIVEN the seeded account WHEN the app starts
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # THEN the inbox holds every group, most recent activity first
+        assert isinstance(app.screen, InboxScreen)
+        group_list = _list(app)
+        assert group_list.total == len(service.groups)
+        assert len(group_list.shown) == len(service.groups)
+        assert _subject(app) == "Suspended group"
+        assert group_list.row_at(1).subject == "Book club"
+        assert "Book club" in screen_text(app)
+
+
+async def test_navigation_keys_move_the_cursor(app: GroupsApp, service: FakeService) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        group_list = _list(app)
+        total = len(group_list.shown)
+        # WHEN j / down / k / up
+        await pilot.press("j", "down")
+        assert group_list.cursor == 2
+        await pilot.press("k")
+        assert group_list.cursor == 1
+        await pilot.press("up", "up")
+        assert group_list.cursor == 0
+        # WHEN G / g
+        await pilot.press("G")
+        assert group_list.cursor == total - 1
+        assert group_list.scroll_y > 0, "the cursor row is scrolled into view"
+        await pilot.press("g")
+        assert group_list.cursor == 0
+        assert group_list.scroll_y == 0
+        # WHEN PgDn / PgUp move one screen
+        await pilot.press("pagedown")
+        page = group_list.cursor
+        assert page == group_list.scrollable_content_region.height - 1
+        await pilot.press("pageup")
+        assert group_list.cursor == 0
+
+
+async def test_sort_modes(app: GroupsApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        group_list = _list(app)
+        # WHEN sorting by window closing soonest
+        await app.screen.run_action("sort_by('closing')")
+        # THEN the open window with the least time left comes first
+        assert group_list.sort_mode is SortMode.CLOSING
+        assert group_list.row_at(0).subject == "Runners Lisbon"  # 30 min left
+        assert _subject(app) == "Suspended group", "the highlighted group stays highlighted"
+        # WHEN sorting by unread (s cycles closing -> unread)
+        await pilot.press("s")
+        assert group_list.sort_mode is SortMode.UNREAD
+        assert group_list.row_at(0).subject == "Book club"  # 3 unread
+        unread = [group_list.row_at(i).unread for i in range(len(group_list.shown))]
+        assert unread == sorted(unread, reverse=True)
+        # WHEN cycling again THEN back to activity
+        await pilot.press("s")
+        assert group_list.sort_mode is SortMode.ACTIVITY
+
+
+async def test_filter_as_you_type_on_subject_member_and_number(app: GroupsApp) -> None:
+    messages: list[Message] = []
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await settle(pilot)
+        group_list = _list(app)
+        # WHEN / then typing part of a subject
+        await pilot.press("slash", *"book")
+        # THEN only matching groups are shown, and Filtered was posted
+        assert [group_list.row_at(i).subject for i in range(len(group_list.shown))] == ["Book club"]
+        filtered = [m for m in messages if isinstance(m, GroupList.Filtered)]
+        assert filtered[-1].shown == 1
+        # WHEN filtering on a member name (case-insensitive)
+        await pilot.press(*["backspace"] * 4, *"DIETER")
+        assert group_list.row_at(0).group_id == BOOK_CLUB
+        # WHEN filtering on a member number
+        await pilot.press(*["backspace"] * 6, *"35191234")
+        assert group_list.row_at(0).subject == "Runners Lisbon"
+        # WHEN Enter returns to the list, Escape clears the filter
+        await pilot.press("enter")
+        assert app.focused is group_list
+        await pilot.press("escape")
+        assert len(group_list.shown) == group_list.total
+
+
+async def test_quick_filters_combine_and_clear(app: GroupsApp, service: FakeService) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        group_list = _list(app)
+        # WHEN "has join requests"
+        await pilot.press("r")
+        assert [group_list.row_at(i).subject for i in range(len(group_list.shown))] == [
+            "Parents 3B"
+        ]
+        await pilot.press("r")
+        # WHEN "closing within 1 h"
+        await pilot.press("c")
+        assert [group_list.row_at(i).subject for i in range(len(group_list.shown))] == [
+            "Runners Lisbon"
+        ]
+        # WHEN also "unread" THEN both must hold
+        await pilot.press("u")
+        assert group_list.quick_filters == {QuickFilter.CLOSING, QuickFilter.UNREAD}
+        assert len(group_list.shown) == 1
+        # WHEN "flagged" alone
+        await pilot.press("x", "f")
+        assert [group_list.row_at(i).group_id for i in range(len(group_list.shown))] == [
+            "g-flagged"
+        ]
+        # WHEN "window open" alone THEN closed, pending and never-written groups are hidden
+        await pilot.press("x", "o")
+        shown = {group_list.row_at(i).group_id for i in range(len(group_list.shown))}
+        assert "g-parents" not in shown and "g-empty" not in shown and BOOK_CLUB in shown
+        await pilot.press("x")
+        assert len(group_list.shown) == group_list.total
+
+
+async def test_enter_opens_the_group_and_escape_returns(
+    app: GroupsApp, service: FakeService
+) -> None:
+    messages: list[Message] = []
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await settle(pilot)
+        # GIVEN Book club highlighted WHEN Enter
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        # THEN GroupOpened was posted and the conversation is shown and marked read
+        opened = [m for m in messages if isinstance(m, GroupList.GroupOpened)]
+        assert opened and opened[-1].row.group_id == BOOK_CLUB
+        assert opened[-1].control is _list_of(opened[-1])
+        assert isinstance(app.screen, ConversationScreen)
+        assert app.screen.group_id == BOOK_CLUB
+        assert service.read == [BOOK_CLUB]
+        assert "See you Thursday!" in screen_text(app)
+        # WHEN Escape THEN back to the inbox, and the unread count was patched from the feed
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        row = next(r for r in _list(app).rows if r.group_id == BOOK_CLUB)
+        assert row.unread == 0
+
+
+def _list_of(message: GroupList.GroupOpened) -> GroupList:
+    return message.group_list
+
+
+async def test_a_burst_of_changes_repaints_once(app: GroupsApp, service: FakeService) -> None:
+    messages: list[Message] = []
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await settle(pilot)
+        before = app.changes_applied
+        # WHEN 50 webhooks arrive for groups that are not open, in one burst
+        for i in range(50):
+            service.receive(f"g-filler-{i % 20:03d}", ("Member", "447911100000"), f"burst {i}")
+        await settle(pilot)
+        # THEN the feed was applied once (or very few times), not 50 times
+        assert 1 <= app.changes_applied - before <= 2
+        assert sum(isinstance(m, FeedChanged) for m in messages) >= 1
+        # AND the rows were patched: the newest message is on top
+        assert _list(app).row_at(0).subject.startswith("Neighbourhood")
+        assert _list(app).row_at(0).last_text is not None
+        assert _list(app).row_at(0).last_text.startswith("burst")
+        # AND the bell rang for groups that are not open
+        assert app.bells >= 1
+
+
+async def test_help_palette_and_search_open(app: GroupsApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert "Filter" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+
+
+async def test_command_palette_sorts_and_opens_groups(app: GroupsApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # WHEN ":" then a sort command
+        await pilot.press("colon", *"sort by unread")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _list(app).sort_mode is SortMode.UNREAD
+        # WHEN ":" then a group's subject
+        await pilot.press("colon", *"runners")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        assert app.screen.group_id == "g-runners"
