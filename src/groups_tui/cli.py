@@ -223,16 +223,43 @@ async def groups_show(group_id: str, as_json: bool) -> None:
 
 
 @groups.command("create")
-@click.option("--subject", required=True)
+@click.option("--subject", default=None, help="Subject (name) of the new group.")
 @click.option("--description", default=None)
 @click.option("--join-approval", is_flag=True, help="Require approval of join requests.")
+@click.option(
+    "--from-csv",
+    "csv_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Create many groups from a CSV (paced, resumable); see `groups create-csv --help`.",
+)
 @json_option
+@click.pass_context
+def groups_create(
+    ctx: click.Context,
+    subject: str | None,
+    description: str | None,
+    join_approval: bool,
+    csv_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Create a group (asynchronous: its id arrives by webhook), or many from a CSV."""
+    if csv_file is not None:
+        if subject is not None:
+            _fail("give either --subject or --from-csv, not both", EXIT_USAGE)
+        from groups_tui.automations.commands import create_from_csv_command
+
+        ctx.invoke(create_from_csv_command, csv_file=csv_file, as_json=as_json)
+        return
+    if subject is None:
+        _fail("give --subject (or --from-csv FILE)", EXIT_USAGE)
+    _create_one(subject, description, join_approval, as_json)
+
+
 @run_async
-async def groups_create(
+async def _create_one(
     subject: str, description: str | None, join_approval: bool, as_json: bool
 ) -> None:
-    """Create a group (asynchronous: its id arrives by webhook)."""
-
     async def body(service: Any) -> None:
         op = await service.create_group(subject, description, join_approval)
         emit(op, as_json, lambda o: f"pending: request {o.request_id} (id arrives by webhook)")
@@ -462,12 +489,24 @@ async def audit(group_id: str | None, limit: int, as_json: bool) -> None:
 
 def _register_subsystem_commands() -> None:
     """Commands that live beside their subsystem (listener, sandbox)."""
+    from groups_tui.automations.commands import (
+        announce_command,
+        automations_group,
+        create_from_csv_command,
+        events_tail_command,
+        prune_command,
+    )
     from groups_tui.listener.commands import events_group, listen_command
     from groups_tui.sandbox.commands import sandbox_command
 
     main.add_command(listen_command, "listen")
     main.add_command(events_group, "events")
     main.add_command(sandbox_command, "sandbox")
+    main.add_command(automations_group, "automations")
+    main.add_command(announce_command, "announce")
+    events_group.add_command(events_tail_command, "tail")
+    groups.add_command(create_from_csv_command, "create-csv")
+    groups.add_command(prune_command, "prune")
 
 
 _register_subsystem_commands()

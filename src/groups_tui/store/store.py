@@ -1792,7 +1792,8 @@ class Store:
             [*params, limit],
         )
         return [
-            InviteFlowSend(*r[:10], dec_or_none(r[10]), r[11])  # type: ignore[arg-type]
+            InviteFlowSend(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+                           dec_or_none(r[10]), r[11])
             for r in rows
         ]
 

@@ -190,3 +190,12 @@ def test_audit_lists_operator_actions(cli_env: dict[str, str]) -> None:
     assert entries[0]["group_id"] == group_id
     assert str(entries[0]["api_result"]).startswith("https://chat.whatsapp.com/")
     assert all(e["os_user"] for e in entries)
+
+
+def test_create_takes_either_a_subject_or_a_csv(cli_env: dict[str, str], tmp_path: Path) -> None:
+    csv_file = tmp_path / "groups.csv"
+    csv_file.write_text("subject,description,join_approval,tag,invite\nA,,no,,\n")
+    code, _, err = run(cli_env, "groups", "create", "--subject", "X", "--from-csv", str(csv_file))
+    assert code == 2 and "not both" in err
+    code, _, err = run(cli_env, "groups", "create")
+    assert code == 2 and "--subject" in err

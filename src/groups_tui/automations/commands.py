@@ -1,0 +1,587 @@
+"""Command-line entry points of the automations, for the top-level CLI to register.
+
+* :data:`create_from_csv_command` — ``groups create-csv FILE``
+* :data:`prune_command` — ``groups prune``
+* :data:`announce_command` — ``announce TEMPLATE``
+* :data:`events_tail_command` — ``events tail``
+* :data:`automations_group` — ``automations status|pause|resume|runs|run``
+
+Exit codes follow the CLI's: 0 success, 1 when the Cloud API failed or some rows, groups
+or invites did not succeed (the rest still proceeded; the report says which), 2 for a
+usage or configuration error. Progress bars go to stderr (when it is a terminal, or with
+``--progress``); reports go to stdout, as JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from functools import wraps
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from groups_tui.config import ConfigError, load_settings
+
+__all__ = [
+    "announce_command",
+    "automations_group",
+    "create_from_csv_command",
+    "events_tail_command",
+    "groups_create_from_csv",
+    "prune_command",
+]
+
+T = TypeVar("T")
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class _Exit(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    raise _Exit(message, code)
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        for name in ("ok", "deleted"):
+            prop = getattr(type(value), name, None)
+            if isinstance(prop, property):
+                out[name] = _jsonable(getattr(value, name))
+        return out
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal | Path | date):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(_jsonable(value), ensure_ascii=False, indent=2))
+
+
+def _command(fn: Callable[..., Coroutine[Any, Any, int]]) -> Callable[..., None]:
+    """Run an async command body; map errors to one line on stderr and an exit code."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        from groups_tui.cloud.errors import ApiError, CloudError
+        from groups_tui.service import ServiceError
+
+        try:
+            code = asyncio.run(fn(*args, **kwargs))
+        except _Exit as exc:
+            click.echo(f"groups-tui: {exc}", err=True)
+            sys.exit(exc.code)
+        except ConfigError as exc:
+            click.echo(f"groups-tui: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        except ApiError as exc:
+            click.echo(f"groups-tui: API error: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
+        except CloudError as exc:
+            click.echo(f"groups-tui: Cloud API unreachable: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
+        except ServiceError as exc:
+            click.echo(f"groups-tui: {exc.args[0]}", err=True)
+            sys.exit(EXIT_FAILED)
+        except OSError as exc:
+            if os.environ.get("GROUPS_TUI_DEBUG"):
+                raise
+            click.echo(f"groups-tui: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
+        sys.exit(code)
+
+    return wrapper
+
+
+@asynccontextmanager
+async def _service() -> AsyncIterator[Any]:
+    from groups_tui.runtime import open_cli_service
+
+    async with open_cli_service(load_settings()) as service:
+        yield service
+
+
+def _automations_config(config_file: Path | None) -> Any:
+    from groups_tui.automations.config import load_automations
+
+    return load_automations(config_file)
+
+
+@contextmanager
+def _progress(length: int, label: str, enabled: bool | None) -> Iterator[Callable[[int], None]]:
+    show = sys.stderr.isatty() if enabled is None else enabled
+    if not show or length <= 0:
+        yield lambda n: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+sync_option = click.option(
+    "--sync/--no-sync", default=True, show_default=True,
+    help="Fetch groups the database does not know from the Cloud API first.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+progress_option = click.option(
+    "--progress/--no-progress", default=None,
+    help="Show a progress bar on stderr (default: when stderr is a terminal).",
+)
+config_option = click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="TOML file with the [automations] section (default: the config file).",
+)
+
+
+async def _sync(service: Any) -> None:
+    """Fetch unknown groups; a failure is a warning (the local database still answers)."""
+    from groups_tui.service import ServiceError
+
+    try:
+        await service.sync_groups()
+    except ServiceError as exc:
+        click.echo(f"groups-tui: warning: could not refresh groups from the Cloud API "
+                   f"({exc.args[0]}); using the local database", err=True)
+
+
+def _money(value: Decimal | None) -> str:
+    return "unknown" if value is None else f"{value} USD"
+
+
+# --- groups create-csv ---------------------------------------------------------------------
+@click.command("create-csv")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--job", "job_id", default=None, help="Resume (or name) this job.")
+@click.option("--again", is_flag=True, help="Create a file's groups again after a finished job.")
+@click.option("--retry-unknown", is_flag=True,
+              help="Create rows again whose earlier create call had no answer.")
+@click.option("--template", default="group_invite_upon_request", show_default=True,
+              help="Invite-link template sent to the invite numbers.")
+@click.option("--language", default="en", show_default=True, help="Template language.")
+@click.option("--wait", "wait_seconds", type=click.FloatRange(0, 3600), default=60.0,
+              show_default=True, help="Seconds to wait for the creation webhooks.")
+@config_option
+@progress_option
+@json_option
+@_command
+async def create_from_csv_command(
+    csv_file: Path, job_id: str | None, again: bool, retry_unknown: bool, template: str,
+    language: str, wait_seconds: float, config_file: Path | None, progress: bool | None,
+    as_json: bool,
+) -> int:
+    """Create groups from a CSV file, paced and resumable (nothing is created twice).
+
+    Columns: subject, description, join_approval (yes/no), tag, invite (numbers separated
+    by ';'). Running the same file again resumes an unfinished job.
+    """
+    from groups_tui.automations.bulk_create import BulkCreateError, bulk_create, parse_csv
+
+    config = _automations_config(config_file)
+    try:
+        text = await asyncio.to_thread(csv_file.read_text, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        _fail(f"{csv_file} is not UTF-8 text")
+    try:
+        rows = parse_csv(text)
+    except BulkCreateError as exc:
+        _fail(f"{csv_file}: {exc}")
+    async with _service() as service:
+        with _progress(len(rows), "creating groups", progress) as advance:
+            try:
+                report = await bulk_create(
+                    service, text, job_id=job_id, again=again, retry_unknown=retry_unknown,
+                    template=template, language=language, pacing=config.pacing,
+                    wait_seconds=wait_seconds, on_progress=advance,
+                )
+            except BulkCreateError as exc:
+                _fail(f"{csv_file}: {exc}")
+    if as_json:
+        _echo_json(report)
+    else:
+        verb = "resumed" if report.resumed else "job"
+        click.echo(f"{verb} {report.job_id}: {len(report.created)} created, "
+                   f"{len(report.existing)} already existed, "
+                   f"{len(report.failed)} failed, {len(report.invalid)} invalid, "
+                   f"{len(report.unknown)} unknown, {len(report.pending)} pending")
+        for item in report.failed + report.invalid + report.unknown:
+            click.echo(f"  {item['reason']}")
+        for item in report.pending:
+            click.echo(f"  row {item['row']}: still pending (request {item['request_id']}); "
+                       "run the same command again later")
+        cost = _money(report.invite_cost)
+        if report.invite_cost_unknown:
+            cost += f" (+{report.invite_cost_unknown} at an unknown rate)"
+        click.echo(f"invites: {report.invites_sent} sent, {len(report.invites_failed)} "
+                   f"failed; cost {cost}")
+        for item in report.invites_failed:
+            click.echo(f"  row {item['row']} invite to {item['wa_id']}: {item['reason']}")
+    return 0 if report.ok else EXIT_FAILED
+
+
+groups_create_from_csv = create_from_csv_command
+
+
+# --- groups prune ----------------------------------------------------------------------------
+@click.command("prune")
+@click.option("--idle-days", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="No inbound message for this many days.")
+@click.option("--subject", default=None, help="Regular expression matched in the subject.")
+@click.option("--tag", default=None, help="Tag pattern (shell style, e.g. 'order-*').")
+@click.option("--created-before", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Created before this day (UTC), YYYY-MM-DD.")
+@click.option("--empty", is_flag=True, help="Only groups with no members.")
+@click.option("--rule", "rule_name", default=None, help="Use a [[automations.prune_rules]] rule.")
+@click.option("--dry-run/--yes", "dry_run", default=True,
+              help="List what would be deleted (default), or delete it.")
+@sync_option
+@config_option
+@progress_option
+@json_option
+@_command
+async def prune_command(
+    idle_days: float | None, subject: str | None, tag: str | None,
+    created_before: datetime | None, empty: bool, rule_name: str | None, dry_run: bool,
+    sync: bool, config_file: Path | None, progress: bool | None, as_json: bool,
+) -> int:
+    """Delete groups that served their purpose (a dry run unless --yes)."""
+    import re
+
+    from groups_tui.automations.common import select_groups
+    from groups_tui.automations.prune import PruneError, filter_from_rule, make_filter, prune
+
+    config = _automations_config(config_file)
+    if rule_name is not None:
+        if any(v is not None for v in (idle_days, subject, tag, created_before)) or empty:
+            _fail("--rule cannot be combined with other criteria")
+        flt = filter_from_rule(config.prune_rule(rule_name))
+    else:
+        if subject is not None:
+            try:
+                re.compile(subject)
+            except re.error as exc:
+                _fail(f"--subject is not a valid regular expression: {exc}")
+        flt = make_filter(
+            idle_days=idle_days, subject=subject, tag=tag, empty=empty,
+            created_before=created_before.date() if created_before else None,
+        )
+    if flt.is_empty:
+        _fail("give at least one criterion (--idle-days, --subject, --tag, --created-before, "
+              "--empty) or --rule NAME")
+    async with _service() as service:
+        if sync:
+            await _sync(service)
+        try:
+            if dry_run:
+                report = await prune(service, flt, dry_run=True, rule_name=rule_name)
+            else:
+                count = len(await select_groups(service, flt))
+                with _progress(count, "deleting groups", progress) as advance:
+                    report = await prune(service, flt, dry_run=False, pacing=config.pacing,
+                                         rule_name=rule_name, on_progress=advance)
+        except PruneError as exc:
+            _fail(str(exc))
+    if as_json:
+        _echo_json(report)
+    else:
+        if not report.candidates:
+            click.echo("no group matches")
+        for c in report.candidates:
+            outcome = c.outcome + (f": {c.error}" if c.error else "")
+            click.echo(f"{c.group_id}\t{c.subject}\t{outcome}\t({'; '.join(c.reasons)})")
+        if report.dry_run and report.candidates:
+            click.echo(f"{len(report.candidates)} group(s) would be deleted; "
+                       "run again with --yes to delete them")
+        elif not report.dry_run:
+            click.echo(f"deleted {report.deleted}, failed {len(report.failed)}")
+    return EXIT_FAILED if report.failed else 0
+
+
+# --- announce --------------------------------------------------------------------------------
+@click.command("announce")
+@click.argument("template_name")
+@click.option("--language", default=None, help="Template language (e.g. en_US).")
+@click.option("--param", "params", multiple=True, help="Body parameter, in order (repeat).")
+@click.option("--subject", default=None, help="Regular expression matched in the subject.")
+@click.option("--tag", default=None, help="Tag pattern (shell style).")
+@click.option("--idle-days", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Only groups without an inbound message for this many days.")
+@click.option("--created-before", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--job", "job_id", default=None, help="Resume (or name) this job.")
+@click.option("--yes", is_flag=True, help="Send without asking for confirmation.")
+@sync_option
+@config_option
+@progress_option
+@json_option
+@_command
+async def announce_command(
+    template_name: str, language: str | None, params: tuple[str, ...], subject: str | None,
+    tag: str | None, idle_days: float | None, created_before: datetime | None,
+    job_id: str | None, yes: bool, sync: bool, config_file: Path | None,
+    progress: bool | None, as_json: bool,
+) -> int:
+    """Send one template to many groups, with the total cost first (resumable)."""
+    from groups_tui.automations.announce import (
+        AnnounceError,
+        plan_announcement,
+        run_announcement,
+    )
+    from groups_tui.automations.prune import make_filter
+
+    config = _automations_config(config_file)
+    flt = make_filter(subject=subject, tag=tag, idle_days=idle_days,
+                      created_before=created_before.date() if created_before else None)
+    async with _service() as service:
+        if sync:
+            await _sync(service)
+        try:
+            plan = await plan_announcement(service, template_name, language, params, flt,
+                                           job_id=job_id)
+        except AnnounceError as exc:
+            _fail(str(exc))
+        out = sys.stderr if as_json else sys.stdout
+        resumed = f" (resuming {plan.job_id}, {plan.already_done} done)" if plan.resumed else ""
+        click.echo(f"{plan.template.name} ({plan.template.language}, "
+                   f"{plan.template.category}) to {len(plan.sendable)} group(s){resumed}",
+                   file=out)
+        for bucket in plan.buckets:
+            extra = f" (+{bucket.unknown} unknown)" if bucket.unknown else ""
+            click.echo(f"  {bucket.market:<24} {bucket.rule:<44} {bucket.recipients:>6} "
+                       f"recipient(s)  {bucket.amount} USD{extra}", file=out)
+        for group in plan.groups:
+            if group.refusal:
+                click.echo(f"  skipped {group.group_id} {group.subject}: {group.refusal}",
+                           file=out)
+        lower = (f" (lower bound: {plan.unknown_recipients} rate(s) unknown)"
+                 if plan.unknown_recipients else "")
+        click.echo(f"total: {plan.total} USD{lower}", file=out)
+        if not yes:
+            if not sys.stdin.isatty():
+                _fail("not sending without confirmation: pass --yes")
+            if not click.confirm("send now?", default=False, err=True):
+                click.echo("not sent", err=True)
+                return EXIT_FAILED
+        with _progress(len(plan.groups), "announcing", progress) as advance:
+            report = await run_announcement(service, plan, pacing=config.pacing,
+                                            on_progress=advance)
+    if as_json:
+        _echo_json({"plan": {"job_id": plan.job_id, "total": plan.total,
+                             "buckets": plan.buckets, "groups": plan.groups},
+                    "report": report})
+    else:
+        for item in report.sent:
+            click.echo(f"{item['group_id']}\tsent\t{item['wamid']}")
+        for item in report.failed + report.unknown:
+            click.echo(f"{item['group_id']}\t{item['state']}\t{item['reason']}")
+        click.echo(f"sent {len(report.sent)}, failed {len(report.failed)}, unknown "
+                   f"{len(report.unknown)}; expected cost {report.cost} USD")
+    return 0 if report.ok else EXIT_FAILED
+
+
+# --- events tail -----------------------------------------------------------------------------
+@click.command("tail")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Database file (default: GROUPS_TUI_DB, or the sandbox's without "
+                   "credentials).")
+@click.option("--from", "from_id", type=click.IntRange(min=0), default=None,
+              help="Start after this change id (default: now; 0 = from the beginning).")
+@click.option("--follow/--no-follow", default=True, show_default=True,
+              help="Keep printing new events as they are applied.")
+@click.option("--kind", "kinds", multiple=True, help="Only these kinds (patterns, repeat).")
+@click.option("--max", "max_events", type=click.IntRange(min=1), default=None,
+              help="Stop after this many events.")
+@click.option("--interval", type=click.FloatRange(0.05, 60), default=0.5, show_default=True,
+              help="Seconds between polls while following.")
+@json_option
+@_command
+async def events_tail_command(
+    db: Path | None, from_id: int | None, follow: bool, kinds: tuple[str, ...],
+    max_events: int | None, interval: float, as_json: bool,
+) -> int:
+    """Stream applied group events (the forwarding feed), one JSON object per line."""
+    import fnmatch
+
+    from groups_tui.automations.forwarding import normalized_events
+    from groups_tui.store import Store
+
+    if db is None:
+        settings = load_settings()
+        db = settings.db_path if settings.is_live else settings.sandbox_db_path
+    if not db.exists():
+        _fail(f"no database at {db} (pass --db or set GROUPS_TUI_DB)")
+    store = await Store.open_readonly(db)
+    printed = 0
+    try:
+        position = from_id if from_id is not None else await store.latest_change_id()
+        version: int | None = None
+        for _ in range(sys.maxsize):
+            current = await store.data_version()
+            if current != version:
+                version = current
+                for _ in range(1_000_000):
+                    changes = await store.changes_since(position, 500)
+                    if not changes:
+                        break
+                    position = changes[-1].id
+                    for event in await normalized_events(store, changes):
+                        if kinds and not any(fnmatch.fnmatchcase(event["kind"], k)
+                                             for k in kinds):
+                            continue
+                        if as_json:
+                            line = json.dumps(event, ensure_ascii=False,
+                                              separators=(",", ":"))
+                        else:
+                            line = _event_text(event)
+                        click.echo(line)
+                        printed += 1
+                        if max_events is not None and printed >= max_events:
+                            return 0
+            if not follow:
+                return 0
+            await asyncio.sleep(interval)
+    finally:
+        await store.close()
+    return 0
+
+
+def _event_text(event: dict[str, Any]) -> str:
+    at = event["at"]
+    when = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if at else "-"
+    data = " ".join(f"{k}={v}" for k, v in event["data"].items())
+    return f"{event['id']}\t{when}\t{event['kind']}\t{event['group_id'] or '-'}\t{data}"
+
+
+# --- automations status / pause / resume / runs / run ----------------------------------------
+@click.group("automations")
+def automations_group() -> None:
+    """Invite flows and event forwarding: status, pause, resume, recent runs."""
+
+
+@automations_group.command("status")
+@config_option
+@json_option
+@_command
+async def automations_status(config_file: Path | None, as_json: bool) -> int:
+    """Rules and forwarding targets, paused or not, with their last failure."""
+    from groups_tui.automations.runner import automation_status
+
+    config = _automations_config(config_file)
+    async with _service() as service:
+        status = await automation_status(service, config, running=False)
+    if as_json:
+        _echo_json(status)
+        return 0
+    if not status.rules and not status.targets:
+        click.echo("no invite rules or forwarding targets configured")
+    for rule in status.rules:
+        state = "paused" if rule.paused else "active"
+        click.echo(f"rule   {rule.name:<20} {state:<7} {rule.sent} sent  on {rule.trigger} "
+                   f"-> {rule.group}")
+        if rule.last_error:
+            click.echo(f"       last failure: {rule.last_error}")
+    for target in status.targets:
+        state = "paused" if target.paused else "active"
+        click.echo(f"target {target.name:<20} {state:<7} {target.pending} pending, "
+                   f"{target.delivered} delivered -> {target.destination}")
+        if target.last_error:
+            click.echo(f"       last failure: {target.last_error}")
+    return 0
+
+
+def _pause_command(paused: bool) -> Callable[..., None]:
+    @click.argument("name")
+    @config_option
+    @_command
+    async def command(name: str, config_file: Path | None) -> int:
+        from groups_tui.automations.runner import set_paused
+
+        config = _automations_config(config_file)
+        names = {r.name for r in config.invite_rules} | {t.name for t in config.forward}
+        async with _service() as service:
+            try:
+                await set_paused(service, names, name, paused)
+            except KeyError as exc:
+                _fail(str(exc.args[0]))
+        click.echo(f"{name}: {'paused' if paused else 'resumed'}")
+        return 0
+
+    return command
+
+
+automations_group.command("pause", help="Pause a rule or forwarding target.")(
+    _pause_command(True)
+)
+automations_group.command("resume", help="Resume a paused rule or forwarding target.")(
+    _pause_command(False)
+)
+
+
+@automations_group.command("runs")
+@click.option("--name", default=None, help="Only this rule or target.")
+@click.option("--failures", is_flag=True, help="Only failures.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@json_option
+@_command
+async def automations_runs(name: str | None, failures: bool, limit: int, as_json: bool) -> int:
+    """Recent runs and failures of rules and targets, newest first."""
+    async with _service() as service:
+        runs = await service.store.automation_runs(name=name, failures_only=failures,
+                                                   limit=limit)
+    if as_json:
+        _echo_json(runs)
+        return 0
+    for run in runs:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.at))
+        click.echo(f"{when}\t{run.name}\t{'ok' if run.ok else 'FAILED'}\t{run.detail}")
+    if not runs:
+        click.echo("no runs recorded")
+    return 0
+
+
+@automations_group.command("run")
+@click.option("--interval", type=click.FloatRange(0.05, 60), default=0.5, show_default=True,
+              help="Seconds between passes.")
+@click.option("--once", is_flag=True, help="One pass, then exit.")
+@config_option
+@_command
+async def automations_run(interval: float, once: bool, config_file: Path | None) -> int:
+    """Follow the database and run invite flows and forwarding (beside `listen`)."""
+    from groups_tui.automations.runner import AutomationRunner
+
+    config = _automations_config(config_file)
+    async with _service() as service:
+        runner = AutomationRunner(service, config, poll_interval=interval)
+        if once:
+            result = await runner.step()
+            await runner.stop()
+            click.echo(f"{result.changes_seen} change(s), {result.messages_seen} 1:1 "
+                       f"message(s), {result.invites_started} invite(s), "
+                       f"{result.delivered} delivered, {result.delivery_failures} failed")
+            return 0
+        await runner.start()
+        click.echo("following; Ctrl-C stops", err=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.stop()
+    return 0

@@ -1,0 +1,195 @@
+"""Invite flows: answer a 1:1 message with the invite-link template of a group.
+
+1:1 messages never reach the inbox's state (the store applies group events only), so the
+runner reads them from the durable raw log. For every rule that matches (a keyword in
+the text, or a sender on the rule's list), the invite is recorded in
+``invite_flow_sends`` *before* the API call; a rule never sends the same person the same
+invite again while an earlier send of it (sent, in flight or of unknown outcome) is
+younger than the rule's repeat period.
+
+A rule with ``new_group_subject`` creates a group for the person first; the invite waits
+(state ``waiting``) until the creation webhook gives the group its id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from groups_tui.automations.common import audit, find_template, invite_cost
+from groups_tui.automations.config import InviteRule
+from groups_tui.automations.pacing import Pacer
+from groups_tui.cloud.errors import ApiError, CloudError, OutcomeUnknownError
+from groups_tui.domain.events import InboundMessage
+from groups_tui.domain.models import GroupState
+from groups_tui.service import InboxService, ServiceError
+
+__all__ = ["InviteFlows", "Trigger", "matches"]
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """An inbound 1:1 message, as the rules see it."""
+
+    wamid: str
+    wa_id: str
+    name: str | None
+    text: str
+    at: int
+
+    @classmethod
+    def from_event(cls, event: InboundMessage) -> Trigger | None:
+        """The trigger of a 1:1 message (``None`` for group messages or no ``wa_id``)."""
+        if event.group_id is not None or not event.sender.wa_id:
+            return None
+        return cls(
+            wamid=event.wamid,
+            wa_id=event.sender.wa_id,
+            name=event.sender.profile_name,
+            text=event.text or "",
+            at=event.at,
+        )
+
+
+def matches(rule: InviteRule, trigger: Trigger) -> str | None:
+    """Why ``rule`` fires for ``trigger`` (``None`` when it does not)."""
+    if trigger.wa_id in rule.digits:
+        return f"sender {trigger.wa_id} is on the rule's list"
+    for keyword in rule.keywords:
+        if re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", trigger.text, re.IGNORECASE):
+            return f"message contains {keyword!r}"
+    return None
+
+
+class InviteFlows:
+    """Evaluates the invite rules and sends the invites.
+
+    Args:
+        service: The service (client, store, clock, audit user).
+        rules: The configured rules.
+        pacer: Paces the sends (and group creations) to the number's throughput.
+    """
+
+    def __init__(
+        self, service: InboxService, rules: Sequence[InviteRule], pacer: Pacer | None = None
+    ) -> None:
+        self.service = service
+        self.rules = tuple(rules)
+        self.pacer = pacer or Pacer(10.0)
+
+    async def on_message(self, trigger: Trigger, paused: set[str] | frozenset[str]) -> int:
+        """Apply every active rule to one 1:1 message; returns invites started."""
+        started = 0
+        for rule in self.rules:
+            if rule.name in paused:
+                continue
+            why = matches(rule, trigger)
+            if why is None:
+                continue
+            if await self._fire(rule, trigger, why):
+                started += 1
+        return started
+
+    async def _fire(self, rule: InviteRule, trigger: Trigger, why: str) -> bool:
+        store = self.service.store
+        now = self.service.clock()
+        since = now - rule.repeat_after_hours * 3600
+        if await store.invite_flow_recent(rule.name, trigger.wa_id, rule.group_key, since):
+            return False
+        if rule.group_id is not None:
+            send_id = await store.invite_flow_begin(
+                rule.name, trigger.wa_id, rule.group_key, state="calling", at=now,
+                group_id=rule.group_id, trigger_id=trigger.wamid,
+            )
+            await self._send(rule, send_id, trigger.wa_id, rule.group_id, why)
+            return True
+        send_id = await store.invite_flow_begin(
+            rule.name, trigger.wa_id, rule.group_key, state="waiting", at=now,
+            trigger_id=trigger.wamid,
+        )
+        subject = (rule.new_group_subject or "").format_map(
+            {"name": trigger.name or trigger.wa_id, "wa_id": trigger.wa_id}
+        )[:128]
+        await self.pacer.acquire()
+        try:
+            op = await self.service.create_group(subject)
+        except ServiceError as exc:
+            await store.invite_flow_update(send_id, "failed", error=str(exc.args[0]))
+            await store.automation_run_add(
+                rule.name, "invite_rule", False,
+                f"could not create a group for {trigger.wa_id}: {exc.args[0]}",
+            )
+            return True
+        await store.invite_flow_update(send_id, "waiting", request_id=op.request_id)
+        await store.automation_run_add(
+            rule.name, "invite_rule", True,
+            f"{why}: creating group {subject!r} for {trigger.wa_id}",
+        )
+        return True
+
+    async def resolve_waiting(self, paused: set[str] | frozenset[str] = frozenset()) -> int:
+        """Send the invites whose new group now exists; returns how many were sent."""
+        store = self.service.store
+        rules = {r.name: r for r in self.rules}
+        sent = 0
+        for row in await store.invite_flow_sends(state="waiting"):
+            rule = rules.get(row.rule)
+            if rule is None or rule.name in paused or not row.request_id:
+                continue
+            group = await store.get_group_by_request(row.request_id)
+            if group is None:
+                continue
+            if group.state is GroupState.FAILED:
+                op = await store.get_operation(row.request_id)
+                reason = (op.error if op else None) or "Meta refused to create the group"
+                await store.invite_flow_update(row.id, "failed", error=reason)
+                await store.automation_run_add(rule.name, "invite_rule", False, reason)
+                continue
+            if not group.id:
+                continue
+            await store.invite_flow_update(row.id, "calling", group_id=group.id)
+            await self._send(rule, row.id, row.person, group.id, "new group ready")
+            sent += 1
+        return sent
+
+    async def _send(
+        self, rule: InviteRule, send_id: int, wa_id: str, group_id: str, why: str
+    ) -> None:
+        store = self.service.store
+        client = self.service.client
+        template = await find_template(self.service, rule.template, rule.language)
+        if client is None or template is None:
+            reason = ("read-only: no Cloud API client" if client is None
+                      else f"unknown template {rule.template!r} ({rule.language})")
+            await store.invite_flow_update(send_id, "failed", error=reason)
+            await store.automation_run_add(rule.name, "invite_rule", False,
+                                           f"invite to {wa_id} not sent: {reason}")
+            return
+        cost = await invite_cost(self.service, template, wa_id)
+        await self.pacer.acquire()
+        try:
+            sent = await client.send_invite_link_template(
+                wa_id, template.name, template.language, group_id
+            )
+        except OutcomeUnknownError as exc:
+            await store.invite_flow_update(send_id, "unknown", error=str(exc))
+            await self._log(rule, group_id, wa_id, {"outcome": "unknown"}, None, False,
+                            f"invite to {wa_id}: no answer, it may have been sent")
+        except (ApiError, CloudError, ValueError) as exc:
+            await store.invite_flow_update(send_id, "failed", error=str(exc))
+            await self._log(rule, group_id, wa_id, {"error": str(exc)}, None, False,
+                            f"invite to {wa_id} failed: {exc}")
+        else:
+            await store.invite_flow_update(send_id, "sent", wamid=sent.message_id, cost=cost)
+            await self._log(rule, group_id, wa_id, {"wamid": sent.message_id}, cost, True,
+                            f"{why}: invite sent to {wa_id}")
+
+    async def _log(
+        self, rule: InviteRule, group_id: str, wa_id: str, result: dict[str, object],
+        cost: Decimal | None, ok: bool, detail: str,
+    ) -> None:
+        await audit(self.service, "automation.invite_flow", group_id=group_id,
+                    targets=[wa_id], result={"rule": rule.name, **result}, cost=cost)
+        await self.service.store.automation_run_add(rule.name, "invite_rule", ok, detail)

@@ -1,0 +1,167 @@
+"""The full stack for the automation tests: store, listener, sandbox, client, service.
+
+Everything talks over real loopback HTTP. One manual clock is shared by the sandbox, the
+store and the service; the sandbox's rate limiters run on the same simulated time, so a
+pacer that sleeps on :class:`groups_tui.automations.pacing.VirtualClock` moves the whole
+world and the configured rate can be checked in simulated seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from groups_tui.automations.pacing import Pacer, VirtualClock
+from groups_tui.cloud import CloudClient, RetryPolicy
+from groups_tui.listener.server import ListenerServer
+from groups_tui.sandbox import ManualClock, SandboxKnobs, SandboxServer, WebhookKnobs, World
+from groups_tui.service import InboxService
+from groups_tui.service_types import AccountInfo, Mode
+from groups_tui.store import Store
+
+APP_SECRET = "automations-app-secret"
+TOKEN = "automations-token"
+PHONE_NUMBER_ID = "106540352242922"
+WABA_ID = "102290129340398"
+OPERATOR = "automations-operator"
+SETTLE_WITHIN = 15.0
+SEPT_15 = datetime(2026, 9, 15, 12, 0, tzinfo=UTC).timestamp()
+
+DE = "4915112345678"
+BR = "5511987654321"
+IN = "919876543210"
+
+
+class Crash(BaseException):
+    """Simulates the process dying (not caught by ``except Exception``)."""
+
+
+@dataclass
+class Stack:
+    """The running parts of one automation test."""
+
+    clock: ManualClock
+    store: Store
+    listener: ListenerServer
+    sandbox: SandboxServer
+    client: CloudClient
+    service: InboxService
+    calls: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def world(self) -> World:
+        """The sandbox's simulated Meta state."""
+        return self.sandbox.world
+
+    async def settle(self, seconds: float = 0.0) -> None:
+        """Advance simulated time, run what became due, wait until it is applied."""
+        self.world.advance(seconds)
+        await self.sandbox.drain_webhooks(within=SETTLE_WITHIN)
+        ingest = self.listener.ingest
+        assert ingest is not None
+        await asyncio.wait_for(ingest.wait_idle(), SETTLE_WITHIN)
+        for _ in range(500):
+            stats = await self.store.raw_stats()
+            if stats.applied == stats.total:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the listener never applied every stored webhook")
+
+    def virtual(self) -> VirtualClock:
+        """A virtual clock whose sleeps move the sandbox's manual clock too."""
+        last = [0.0]
+
+        def follow(now: float) -> None:
+            # Move the world by what was slept, so its limiters see the same spacing.
+            delta, last[0] = now - last[0], now
+            if delta > 0:
+                self.world.advance(delta)
+
+        return VirtualClock(0.0, on_advance=follow)
+
+    def pacer(self, rate: float, vclock: VirtualClock) -> Pacer:
+        """A pacer on ``vclock``."""
+        return Pacer(rate, 1.0, clock=vclock.now, sleep=vclock.sleep)
+
+    async def sleep_settle(self, seconds: float) -> None:
+        """A ``sleep`` for the engines: moves simulated time and applies the webhooks."""
+        await self.settle(seconds)
+
+    async def make_groups(self, n: int, prefix: str = "Group", members: int = 1,
+                          people: list[str] | None = None) -> list[str]:
+        """Groups created in the sandbox (no pacing) and known to the store."""
+        pool = people or [DE, BR, IN]
+        ids = []
+        for i in range(n):
+            group = self.world.add_group(f"{prefix} {i + 1:03d}")
+            for wa in pool[:members]:
+                group.members[wa] = self.clock.now()
+            ids.append(group.id)
+        await self.service.sync_groups()
+        return ids
+
+
+@asynccontextmanager
+async def running_stack(
+    db_path: Path, *, knobs: SandboxKnobs | None = None, start: float = SEPT_15
+) -> AsyncIterator[Stack]:
+    """Start store, listener, sandbox, client and service; stop them in reverse order."""
+    clock = ManualClock(start)
+    async with AsyncExitStack() as stack:
+        store = await Store.open(db_path, clock=clock.now)
+        stack.push_async_callback(store.close)
+        listener = ListenerServer(store, app_secret=APP_SECRET, port=0, clock=clock.now)
+        await listener.start()
+        stack.push_async_callback(listener.stop)
+        sandbox = SandboxServer(
+            webhook_url=listener.url,
+            app_secret=APP_SECRET,
+            access_token=TOKEN,
+            phone_number_id=PHONE_NUMBER_ID,
+            business_account_id=WABA_ID,
+            clock=clock,
+            simulate=False,
+            knobs=knobs or default_knobs(),
+            webhook_knobs=WebhookKnobs(backoff_initial=0.01, backoff_max=0.05),
+            population_size=300,
+            limiter_time=clock.now,
+        )
+        await sandbox.start()
+        stack.push_async_callback(sandbox.stop)
+        client = CloudClient(
+            access_token=TOKEN,
+            phone_number_id=PHONE_NUMBER_ID,
+            business_account_id=WABA_ID,
+            base_url=sandbox.base_url,
+            retry=RetryPolicy(jitter=False, max_attempts=2, base_delay=0.01, max_delay=0.05),
+        )
+        stack.push_async_callback(client.aclose)
+        service = InboxService(
+            store,
+            client,
+            account=AccountInfo("+1 555 010 0000", PHONE_NUMBER_ID, Mode.SANDBOX),
+            clock=clock.now,
+            listener_url=listener.url,
+            os_user=OPERATOR,
+        )
+        yield Stack(clock, store, listener, sandbox, client, service)
+
+
+def default_knobs(**overrides: Any) -> SandboxKnobs:
+    """Deterministic Meta-side behaviour: immediate operations, no random failures."""
+    values: dict[str, Any] = {
+        "op_delay": 0.0,
+        "failure_rate": 0.0,
+        "read_rate": 0.0,
+        "messages_per_second": 0,
+        "group_ops_per_second": 0,
+        "aggregate_rate": 0.0,
+    }
+    values.update(overrides)
+    return SandboxKnobs(**values)
