@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -21,6 +16,7 @@ from groups_tui.automations.commands import (
     events_tail_command,
     prune_command,
 )
+from tests.helpers.sandbox_process import sandbox_process
 
 TOKEN = "automations-cli-token"
 SECRET = "automations-cli-secret"
@@ -28,35 +24,24 @@ PNID = "106540352242922"
 WABA = "102290129340398"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def sandbox_url() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "groups_tui.sandbox", "--port", str(port), "--groups", "12",
-         "--speed", "100", "--no-simulate", "--token", TOKEN, "--app-secret", SECRET,
-         "--phone-number-id", PNID, "--business-account-id", WABA],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{url}/_sandbox/state", timeout=1.0)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError("sandbox did not start")
+    with sandbox_process(
+        "--groups",
+        "12",
+        "--speed",
+        "100",
+        "--no-simulate",
+        "--token",
+        TOKEN,
+        "--app-secret",
+        SECRET,
+        "--phone-number-id",
+        PNID,
+        "--business-account-id",
+        WABA,
+    ) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -64,10 +49,10 @@ def env(sandbox_url: str, tmp_path: Path) -> dict[str, str]:
     config = tmp_path / "config.toml"
     config.write_text(
         "[automations.pacing]\ngroup_ops_per_second = 50\nmessages_per_second = 100\n\n"
-        "[[automations.invite_rules]]\nname = \"join\"\nkeywords = [\"join\"]\n"
-        "group_id = \"G\"\n\n"
-        "[[automations.forward]]\nname = \"crm\"\nurl = \"http://127.0.0.1:9/none\"\n\n"
-        "[[automations.prune_rules]]\nname = \"tmp\"\nsubject = \"^Tmp \"\n"
+        '[[automations.invite_rules]]\nname = "join"\nkeywords = ["join"]\n'
+        'group_id = "G"\n\n'
+        '[[automations.forward]]\nname = "crm"\nurl = "http://127.0.0.1:9/none"\n\n'
+        '[[automations.prune_rules]]\nname = "tmp"\nsubject = "^Tmp "\n'
     )
     config.chmod(0o600)
     return {
@@ -115,8 +100,18 @@ def test_create_csv_names_the_bad_row_and_creates_the_rest(
     assert "invites: 0 sent" in out
 
     # AND events tail prints the applied events as JSON lines
-    code, out, err = run(env, events_tail_command, "--db", env["GROUPS_TUI_DB"], "--from", "0",
-                         "--no-follow", "--json", "--kind", "group.*")
+    code, out, err = run(
+        env,
+        events_tail_command,
+        "--db",
+        env["GROUPS_TUI_DB"],
+        "--from",
+        "0",
+        "--no-follow",
+        "--json",
+        "--kind",
+        "group.*",
+    )
     assert code == 0, err
     events = [json.loads(line) for line in out.splitlines()]
     assert {"Tmp A", "Tmp B", "Tmp C"} <= {e["data"].get("subject") for e in events}
@@ -152,13 +147,23 @@ def test_bad_inputs_give_clear_messages(env: dict[str, str], tmp_path: Path) -> 
 
 def test_announce_previews_then_needs_confirmation(env: dict[str, str]) -> None:
     # WHEN announcing without --yes from a script THEN the preview is shown, nothing sent
-    code, out, err = run(env, announce_command, "weekly_offers", "--language", "en_US",
-                         "--param", "10%")
+    code, out, err = run(
+        env, announce_command, "weekly_offers", "--language", "en_US", "--param", "10%"
+    )
     assert code == 2 and "pass --yes" in err
     assert "total:" in out and "recipient(s)" in out
     # WHEN confirmed THEN every selected group gets it
-    code, out, err = run(env, announce_command, "weekly_offers", "--language", "en_US",
-                         "--param", "10%", "--yes", "--json")
+    code, out, err = run(
+        env,
+        announce_command,
+        "weekly_offers",
+        "--language",
+        "en_US",
+        "--param",
+        "10%",
+        "--yes",
+        "--json",
+    )
     assert code in (0, 1), err
     report = json.loads(out)["report"]
     assert len(report["sent"]) >= 10

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from groups_tui.cli import main
+from tests.helpers.sandbox_process import sandbox_process
 
 TOKEN = "cli-test-token"
 SECRET = "cli-test-secret"
@@ -23,35 +21,21 @@ PNID = "106540352242922"
 WABA = "102290129340398"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def sandbox_url() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "groups_tui.sandbox", "--port", str(port), "--demo",
-         "--no-simulate", "--token", TOKEN, "--app-secret", SECRET,
-         "--phone-number-id", PNID, "--business-account-id", WABA],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{url}/_sandbox/state", timeout=1.0)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError("sandbox did not start")
+    with sandbox_process(
+        "--demo",
+        "--no-simulate",
+        "--token",
+        TOKEN,
+        "--app-secret",
+        SECRET,
+        "--phone-number-id",
+        PNID,
+        "--business-account-id",
+        WABA,
+    ) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -98,8 +82,9 @@ def test_cost_preview_prices_members_from_the_rate_card(cli_env: dict[str, str])
     run(cli_env, "groups", "list")
     _, out, _ = run(cli_env, "groups", "list", "--no-sync", "--json")
     group = next(r for r in json.loads(out) if r["participant_count"] >= 2)
-    code, out, err = run(cli_env, "cost", group["group_id"], "--template", "weekly_offers",
-                         "--json")
+    code, out, err = run(
+        cli_env, "cost", group["group_id"], "--template", "weekly_offers", "--json"
+    )
     assert code == 0, err
     preview = json.loads(out)
     assert len(preview["lines"]) == group["participant_count"]
@@ -167,8 +152,11 @@ def test_config_check_never_prints_secrets(tmp_path: Path) -> None:
 
 def test_python_dash_m_works() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "groups_tui", "--help"], capture_output=True, text=True,
-        env={**os.environ}, check=True,
+        [sys.executable, "-m", "groups_tui", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        check=True,
     ).stdout
     assert "groups-tui" in out and "listen" in out and "sandbox" in out
 
