@@ -23,7 +23,7 @@ def moderation_config(settings: Settings) -> ModerationConfig:
 
 async def _run(settings: Settings) -> None:
     from groups_tui.automations.config import load_automations
-    from groups_tui.automations.runner import AutomationRunner
+    from groups_tui.automations.runner import AutomationRunner, AutomationsControl
     from groups_tui.moderation_watcher import ModerationWatcher
     from groups_tui.ui.app import make_app
 
@@ -41,13 +41,18 @@ async def _run(settings: Settings) -> None:
         watcher = ModerationWatcher(service, rules)
         watcher.start()
         stack.push_async_callback(watcher.stop)
+        control: AutomationsControl | None = None
         if automations.invite_rules or automations.forward:
             # Invite flows and forwarding run here too; `groups-tui automations run` runs
             # them headless beside `groups-tui listen`.
             runner = AutomationRunner(service, automations, clock=service.clock)
             await runner.start()
             stack.push_async_callback(runner.stop)
-        app = make_app(service, clock=service.clock, bell=settings.bell, sandbox_note=note)
+            control = AutomationsControl(service, automations, runner)
+        app = make_app(
+            service, clock=service.clock, bell=settings.bell, sandbox_note=note,
+            automations=control,
+        )
         await app.run_async()
 
 

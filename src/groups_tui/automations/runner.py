@@ -323,3 +323,42 @@ async def automation_status(
     fails = [RunView(r.name, r.kind, r.at, r.ok, r.detail)
              for r in await store.automation_runs(failures_only=True, limit=recent)]
     return AutomationStatus(running, tuple(rules), tuple(targets), tuple(runs), tuple(fails))
+
+
+class AutomationsControl:
+    """What the automations screen needs: status, pause and resume, by name.
+
+    Works whether or not a runner is active in this process (another process may run
+    `groups-tui automations run`); pause flags live in the store, so every runner obeys
+    them.
+
+    Args:
+        service: The service (its store holds runs, queues and pause flags).
+        config: The configured invite rules and forwarding targets.
+        runner: The runner active in this process, if any.
+    """
+
+    def __init__(
+        self,
+        service: InboxService,
+        config: AutomationsConfig,
+        runner: AutomationRunner | None = None,
+    ) -> None:
+        self.service = service
+        self.config = config
+        self.runner = runner
+
+    @property
+    def names(self) -> set[str]:
+        """Every configured rule and target name."""
+        return {r.name for r in self.config.invite_rules} | {t.name for t in self.config.forward}
+
+    async def status(self, recent: int = 20) -> AutomationStatus:
+        """Rules, targets, pause flags, recent runs and failures."""
+        return await automation_status(
+            self.service, self.config, running=self.runner is not None, recent=recent
+        )
+
+    async def set_paused(self, name: str, paused: bool) -> None:
+        """Pause or resume a rule or target (audited)."""
+        await set_paused(self.service, self.names, name, paused)
