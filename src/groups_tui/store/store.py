@@ -604,6 +604,16 @@ class Store:
                 for r in rows:
                     yield self._inbox_row(r)
 
+    async def inbox_row_list(self) -> list[InboxRow]:
+        """Every group's inbox row in one round trip to the database thread.
+
+        Faster than iterating :meth:`inbox_rows` when the caller wants them all anyway:
+        the rows are fetched and converted without one await per row.
+        """
+        rows = await self._r.execute_fetchall(self._inbox_sql())
+        make = self._inbox_row
+        return [make(r) for r in rows]
+
     async def inbox_row(self, group_id: str) -> InboxRow | None:
         """One group's inbox row by Meta id (or by request id while pending)."""
         row = await self._one(
