@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -59,8 +60,11 @@ from groups_tui.service_types import (
     DecisionResult,
     GroupDetail,
     InboxRow,
+    InviteOutcome,
     JoinRequestView,
+    KnownPerson,
     ListenerStatus,
+    MemberRow,
     MessagePage,
     MessageView,
     OutboxItem,
@@ -68,14 +72,16 @@ from groups_tui.service_types import (
     SearchHit,
 )
 from groups_tui.store import Store
+from groups_tui.store.records import AuditEntry, Contact, HistoryEntry, StoredFlag
 from groups_tui.store.records import OutboxItem as StoredOutboxItem
-from groups_tui.store.records import StoredFlag
 
 Clock = Callable[[], float]
 PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 PENDING_PREFIX = "pending:"
 HEARTBEAT_KEY = "listener.heartbeat"
 HEARTBEAT_FRESH = 30.0
+INVITE_TEMPLATE = "group_invite_upon_request"
+"""The Template Library's invite-link template (copied into the account)."""
 MEDIA_KINDS = {"image": SendKind.IMAGE, "video": SendKind.VIDEO, "audio": SendKind.AUDIO}
 
 
@@ -200,7 +206,7 @@ class InboxService:
     # --- reading -------------------------------------------------------------------------
     async def inbox_rows(self) -> list[InboxRow]:
         """Every group as a compact row (streamed from the store by keyset)."""
-        return [_inbox_row(r) async for r in self.store.inbox_rows()]
+        return [_inbox_row(r) for r in await self.store.inbox_row_list()]
 
     async def inbox_row(self, group_id: str) -> InboxRow | None:
         """One group's row, to patch the inbox after a change."""
@@ -777,6 +783,202 @@ class InboxService:
         """Put a number or member key on the local blocklist."""
         await self.store.block(key.lstrip("+"), reason)
         await self._audit("blocklist.add", None, [key], reason)
+
+    # --- administration views ------------------------------------------------------------
+    # Read models and small actions the administration screens need. They only combine
+    # store queries the store already has, bounded so a big group never loads whole.
+
+    MEMBER_SCAN_LIMIT = 2_000
+    """Newest messages scanned per group for the members screen's counts."""
+
+    async def operation(self, request_id: str) -> PendingOperation | None:
+        """One asynchronous operation (create, remove, settings, delete) by request id."""
+        return await self.store.get_operation(request_id)
+
+    async def member_rows(self, group_id: str) -> list[MemberRow]:
+        """Current members with their activity, open flags and local details.
+
+        Message counts come from the newest :attr:`MEMBER_SCAN_LIMIT` messages (read by
+        keyset); ``count_is_partial`` says when older history was not scanned.
+        """
+        members = await self.store.group_members(group_id)
+        last: dict[str, tuple[int, str | None]] = {}
+        counts: dict[str, int] = {}
+        # Join webhooks often carry no profile name; messages do.
+        names: dict[str, str] = {}
+        scanned = 0
+        cursor: tuple[int, str] | None = None
+        partial = False
+        while True:
+            page = await self.store.messages_page(group_id, before=cursor, limit=500)
+            for m in page.items:
+                if m.direction is Direction.INBOUND and m.sender_key:
+                    counts[m.sender_key] = counts.get(m.sender_key, 0) + 1
+                    last.setdefault(m.sender_key, (m.at, m.text))
+                    if m.sender_name:
+                        names.setdefault(m.sender_key, m.sender_name)
+            scanned += len(page.items)
+            cursor = page.next_before
+            if cursor is None:
+                break
+            if scanned >= self.MEMBER_SCAN_LIMIT:
+                partial = True
+                break
+        flags: dict[str, list[str]] = {}
+        for flag in await self.store.flags(("open",), limit=500):
+            if flag.group_id == group_id and flag.participant_key:
+                flags.setdefault(flag.participant_key, []).append(flag.rule)
+        removing: set[str] = set()
+        for op in await self.store.pending_operations("pending"):
+            if op.group_id == group_id and op.kind == "remove":
+                removing.update(str(u) for u in op.payload.get("users", ()))
+        rows = []
+        for m in members:
+            contact = await self.store.get_contact(m.key)
+            match = self.rate_card.match(m.wa_id) if m.wa_id else None
+            at, text = last.get(m.key, (None, None))
+            if not m.profile_name and m.key in names:
+                m = replace(m, profile_name=names[m.key])
+            rows.append(
+                MemberRow(
+                    member=m,
+                    country=match.country_iso2 if match else None,
+                    last_message_at=at,
+                    last_message=text,
+                    message_count=counts.get(m.key, 0),
+                    count_is_partial=partial,
+                    flags=tuple(flags.get(m.key, ())),
+                    contact_name=contact.display_name if contact else None,
+                    note=contact.note if contact else None,
+                    removing=bool({m.key, m.wa_id} & removing),
+                    blocklisted=await self.store.is_blocked(m.key)
+                    or (m.wa_id is not None and await self.store.is_blocked(m.wa_id)),
+                )
+            )
+        return rows
+
+    async def member_history(self, group_id: str, limit: int = 200) -> list[HistoryEntry]:
+        """The group's newest joins, leaves and removals (at most `limit`), oldest first.
+
+        A group holds at most eight members, so its membership history stays small; the
+        store pages it oldest first by a row id the entries do not carry, hence one read.
+        """
+        return (await self.store.member_history(group_id, limit=100_000))[-limit:]
+
+    async def contact(self, key: str) -> Contact | None:
+        """Local details about a member."""
+        return await self.store.get_contact(key)
+
+    async def set_contact(
+        self, key: str, *, display_name: str | None, note: str | None
+    ) -> None:
+        """Save local details about a member (audited; never sent to Meta)."""
+        await self.store.set_contact(key, display_name=display_name or None, note=note or None)
+        await self._audit("contact.update", None, [key],
+                          {"display_name": display_name, "note": note})
+
+    async def known_people(self, groups: int = 100) -> list[KnownPerson]:
+        """People the invite picker offers: members of the most recently active groups.
+
+        Bounded to `groups` groups, so it costs the same on an account with 10,000.
+        """
+        listed, _cursor = await self.store.list_groups(limit=groups)
+        people: dict[str, KnownPerson] = {}
+        for group in listed:
+            if not group.id:
+                continue
+            for m in await self.store.group_members(group.id):
+                if not m.wa_id:
+                    continue
+                known = people.get(m.wa_id)
+                if known is None:
+                    contact = await self.store.get_contact(m.key)
+                    name = (contact.display_name if contact else None) or m.display_name
+                    people[m.wa_id] = KnownPerson(m.key, m.wa_id, name, 1)
+                else:
+                    people[m.wa_id] = KnownPerson(known.key, known.wa_id, known.name,
+                                                  known.groups + 1)
+        return sorted(people.values(), key=lambda p: (p.name.lower(), p.wa_id))
+
+    async def invite_template(self) -> Template | None:
+        """The approved invite-link template (``group_invite_upon_request``), if any."""
+        for template in await self.templates():
+            if template.name == INVITE_TEMPLATE and template.status == "APPROVED":
+                return template
+        return None
+
+    def invite_preview(self, numbers: Sequence[str], template: Template) -> CostPreview:
+        """Expected cost of sending `template` 1:1 to each number (no I/O).
+
+        Each 1:1 send is priced like a one-member group message with the customer
+        service window closed: the conservative price.
+        """
+        today = datetime.fromtimestamp(self.clock(), UTC).date()
+        return preview_cost(
+            [MemberRef(n, n) for n in numbers],
+            template.category,
+            today,
+            window_open=False,
+            service_used_this_month=0,
+            card=self.rate_card,
+            rules=self.rules,
+        )
+
+    async def send_invites(
+        self, group_id: str, numbers: Sequence[str], template: Template
+    ) -> list[InviteOutcome]:
+        """Send the invite-link template 1:1 to each number; one audit entry per send.
+
+        The group id goes in as the template's ``group_id`` parameter, which WhatsApp
+        replaces with the live link at delivery (a reset link never goes out stale).
+        """
+        group = await self._group(group_id)
+        if not group.id or group.state is not GroupState.ACTIVE:
+            raise ServiceError("the group is not active yet: invite once Meta confirms it")
+        if group.suspended:
+            raise ServiceError(f"the group is suspended: {group.suspended_reason or 'no reason'}")
+        api = self._api()
+        out: list[InviteOutcome] = []
+        for number in dict.fromkeys(n.lstrip("+") for n in numbers):
+            preview = self.invite_preview([number], template)
+            cost = None if preview.unknown else preview.total
+            try:
+                response = await api.send_invite_link_template(
+                    number, template.name, template.language, group.id
+                )
+            except ApiError as exc:
+                await self._audit("invite.send", group.id, [number],
+                                  {"error": str(exc), "code": exc.code}, cost)
+                out.append(InviteOutcome(number, "failed", error=str(exc)))
+            except CloudError as exc:
+                await self._audit("invite.send", group.id, [number], {"error": str(exc)}, cost)
+                out.append(InviteOutcome(number, "failed", error=str(exc)))
+            else:
+                await self._audit("invite.send", group.id, [number],
+                                  {"wamid": response.message_id}, cost)
+                out.append(InviteOutcome(number, "accepted", wamid=response.message_id))
+        return out
+
+    async def flags_page(
+        self, states: Sequence[str] = ("open",), before_id: int | None = None, limit: int = 50
+    ) -> list[StoredFlag]:
+        """A keyset page of moderation flags, newest first."""
+        return await self.store.flags(states, before_id=before_id, limit=limit)
+
+    async def audit_page(
+        self, before_id: int | None = None, limit: int = 100, group_id: str | None = None
+    ) -> list[AuditEntry]:
+        """A keyset page of the audit log, newest first."""
+        return await self.store.audit_list(group_id=group_id, before_id=before_id, limit=limit)
+
+    async def subjects(self, group_ids: Sequence[str]) -> dict[str, str]:
+        """Subjects of groups by id (unknown ids are left out)."""
+        out: dict[str, str] = {}
+        for group_id in dict.fromkeys(group_ids):
+            group = await self.store.get_group(group_id)
+            if group is not None:
+                out[group_id] = group.subject
+        return out
 
     # --- synchronising from the API (live mode, or a missed webhook) -----------------------
     async def sync_group(self, group_id: str) -> None:

@@ -25,8 +25,11 @@ __all__ = [
     "DecisionResult",
     "GroupDetail",
     "InboxRow",
+    "InviteOutcome",
     "JoinRequestView",
+    "KnownPerson",
     "ListenerStatus",
+    "MemberRow",
     "MessagePage",
     "MessageView",
     "Mode",
@@ -178,3 +181,65 @@ class DecisionResult:
 
     done: tuple[str, ...]
     failed: tuple[tuple[str, str], ...] = ()
+
+
+# --- administration views -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    """One member as the members screen lists it.
+
+    Attributes:
+        member: The participant.
+        country: ISO country of their number, when the rate card knows it.
+        last_message_at: Time of their newest message among those scanned.
+        last_message: Its text (untrusted).
+        message_count: Their messages among those scanned.
+        count_is_partial: True when the scan stopped before the group's first message,
+            so ``message_count`` is a lower bound.
+        flags: Rules of their open moderation flags in this group.
+        contact_name: Local display name the operator gave them.
+        note: Local note.
+        removing: A removal of this member is pending.
+        blocklisted: They are on the local blocklist.
+    """
+
+    member: Participant
+    country: str | None = None
+    last_message_at: int | None = None
+    last_message: str | None = None
+    message_count: int = 0
+    count_is_partial: bool = False
+    flags: tuple[str, ...] = ()
+    contact_name: str | None = None
+    note: str | None = None
+    removing: bool = False
+    blocklisted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPerson:
+    """Someone the invite picker offers: a member of a recent group or a saved contact."""
+
+    key: str
+    wa_id: str
+    name: str
+    groups: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class InviteOutcome:
+    """What became of one 1:1 invite-link template send.
+
+    Attributes:
+        number: The recipient's number (digits).
+        state: ``accepted`` or ``failed``.
+        wamid: The message id when accepted.
+        error: The API's reason when failed.
+    """
+
+    number: str
+    state: str
+    wamid: str | None = None
+    error: str | None = None

@@ -41,8 +41,11 @@ from groups_tui.service_types import (
     DecisionResult,
     GroupDetail,
     InboxRow,
+    InviteOutcome,
     JoinRequestView,
+    KnownPerson,
     ListenerStatus,
+    MemberRow,
     MessagePage,
     MessageView,
     Mode,
@@ -50,6 +53,7 @@ from groups_tui.service_types import (
     PendingOperation,
     SearchHit,
 )
+from groups_tui.store.records import AuditEntry, Contact, HistoryEntry, StoredFlag
 
 __all__ = ["HOSTILE", "T0", "FakeService", "FrozenClock", "epoch"]
 
@@ -136,7 +140,18 @@ class FakeService(InboxService):
         self._change_ids = itertools.count(1)
         self._wake: asyncio.Event | None = None
         self._ids = itertools.count(1)
+        self.ops: dict[str, PendingOperation] = {}
+        self.created: dict[str, str] = {}
+        """Pending create ids mapped to the group ids their webhooks brought."""
+        self.history: dict[str, list[HistoryEntry]] = {}
+        self.contacts: dict[str, Contact] = {}
+        self.flags: list[StoredFlag] = []
+        self.audit: list[AuditEntry] = []
+        self.blocked: set[str] = set()
+        self.removed_batches: list[tuple[str, list[str]]] = []
+        self.link_resets = 0
         self._seed(filler_groups, messages_in_book_club)
+        self._seed_admin()
 
     # ------------------------------------------------------------------ seed
 
@@ -682,39 +697,155 @@ class FakeService(InboxService):
         )
 
     # ------------------------------------------------------------------ administration
+    # State-keeping stand-ins for the administration calls: each records its API call,
+    # appends an audit entry and, for asynchronous operations, keeps a pending operation
+    # until a test resolves it with :meth:`confirm` (as the webhook would).
+
+    def _audit(self, action: str, group_id: str | None, targets: Sequence[object],
+               result: object = None, cost: Decimal | None = None) -> None:
+        self.audit.append(
+            AuditEntry(len(self.audit) + 1, self.clock(), "operator", action, group_id,
+                       list(targets), result, cost)
+        )
+
+    def _op(self, kind: str, group_id: str | None, **payload: object) -> PendingOperation:
+        op = PendingOperation(f"req-{next(self._ids)}", kind, group_id, dict(payload),
+                              "pending", None, self.clock(), None)
+        self.ops[op.request_id] = op
+        self.emit("operation.pending", group_id)
+        return op
+
+    def confirm(self, request_id: str, *, error: str | None = None) -> None:
+        """Resolve a pending operation as its webhook would (``error``: it failed)."""
+        op = self.ops[request_id]
+        self.ops[request_id] = replace(op, state="failed" if error else "done", error=error)
+        gid = op.group_id
+        if error is None and op.kind == "remove" and gid is not None:
+            gone = {str(u) for u in op.payload.get("users", ())}
+            self.people[gid] = [m for m in self.people[gid] if m.key not in gone]
+            self.groups[gid] = replace(self.groups[gid], participant_count=len(self.people[gid]))
+            self.history.setdefault(gid, []).extend(
+                HistoryEntry(k, "remove", int(self.clock()), "business", None, request_id,
+                             None, None)
+                for k in sorted(gone)
+            )
+        elif error is None and op.kind == "delete" and gid is not None:
+            self.groups[gid] = replace(self.groups[gid], state=GroupState.DELETED)
+        elif error is None and op.kind == "settings" and gid is not None:
+            fields = {k: v for k, v in op.payload.items() if k in ("subject", "description")}
+            self.groups[gid] = replace(self.groups[gid], **fields)  # type: ignore[arg-type]
+        elif op.kind == "create":
+            pending_id = f"pending:{request_id}"
+            group = self.groups.pop(pending_id)
+            if error is None:
+                new_id = f"g-new-{request_id}"
+                self.groups[new_id] = replace(group, id=new_id, state=GroupState.ACTIVE,
+                                              invite_link=f"https://chat.whatsapp.com/{new_id}")
+                self.people[new_id] = self.people.pop(pending_id)
+                self.messages[new_id] = self.messages.pop(pending_id)
+                self.requests[new_id] = self.requests.pop(pending_id)
+                self.created[pending_id] = new_id
+                gid = new_id
+            else:
+                self.groups[pending_id] = replace(group, state=GroupState.FAILED)
+                gid = pending_id
+        self.emit("operation.resolved", gid)
+
+    async def operation(self, request_id: str) -> PendingOperation | None:
+        return self.ops.get(request_id)
+
+    def _resolve_id(self, group_id: str) -> str:
+        return self.created.get(group_id, group_id)
 
     async def create_group(
         self, subject: str, description: str | None = None, join_approval: bool = False
     ) -> PendingOperation:
+        from groups_tui.domain.limits import check_subject
+        from groups_tui.domain.models import JoinApproval
+
+        refusal = check_subject(subject)
+        if refusal is not None:
+            raise ServiceError(refusal.reason, refusal)
         self.api_calls.append(("create_group", subject))
-        return PendingOperation("req-1", "create", None, {}, "pending", None, self.clock(), None)
+        self._audit("group.create", None, [subject], "req")
+        op = self._op("create", None, subject=subject)
+        pending_id = f"pending:{op.request_id}"
+        self._add_group(pending_id, subject, [], last_inbound_ago=None,
+                        state=GroupState.PENDING, request_id=op.request_id,
+                        description=description or "",
+                        join_approval=JoinApproval.APPROVAL_REQUIRED if join_approval
+                        else JoinApproval.AUTO_APPROVE)
+        return op
 
     async def delete_group(self, group_id: str) -> PendingOperation:
         self.api_calls.append(("delete_group", group_id))
-        return PendingOperation(
-            "req-2", "delete", group_id, {}, "pending", None, self.clock(), None
-        )
+        self._audit("group.delete", group_id, [self.groups[group_id].subject], True)
+        return self._op("delete", group_id)
 
     async def invite_link(self, group_id: str, reset: bool = False) -> str:
-        return f"https://chat.whatsapp.com/{group_id}"
+        if reset:
+            self.api_calls.append(("reset_invite_link", group_id))
+            self.link_resets += 1
+            self._audit("invite_link.reset", group_id, [], "new link")
+        suffix = f"-{self.link_resets}" if self.link_resets else ""
+        return f"https://chat.whatsapp.com/{group_id}{suffix}"
 
     async def remove_participants(self, group_id: str, keys: Sequence[str]) -> PendingOperation:
         self.api_calls.append(("remove_participants", group_id))
-        return PendingOperation(
-            "req-3", "remove", group_id, {}, "pending", None, self.clock(), None
+        self.removed_batches.append((group_id, list(keys)))
+        self._audit("participants.remove", group_id, list(keys), "req")
+        return self._op("remove", group_id, users=list(keys))
+
+    async def remove_everywhere(self, key: str) -> list[PendingOperation]:
+        digits = key.lstrip("+")
+        ops = []
+        for gid, members in self.people.items():
+            if any(digits in (m.wa_id, m.key) for m in members):
+                keys = [m.key for m in members if digits in (m.wa_id, m.key)]
+                ops.append(await self.remove_participants(gid, keys))
+        return ops
+
+    async def remove_sender(self, message_id: str) -> PendingOperation:
+        for gid, views in self.messages.items():
+            for view in views:
+                if view.message.id == message_id and view.message.sender_key:
+                    return await self.remove_participants(gid, [view.message.sender_key])
+        raise ServiceError("choose a message sent by a member")
+
+    async def _decide_requests(
+        self, group_id: str, request_ids: Sequence[str], approve: bool
+    ) -> DecisionResult:
+        from groups_tui.domain.limits import check_capacity
+
+        if approve:
+            refusal = check_capacity(len(self.people[group_id]), len(request_ids))
+            if refusal is not None:
+                raise ServiceError(refusal.reason, refusal)
+        self.api_calls.append(
+            ("approve_join_requests" if approve else "reject_join_requests", group_id)
         )
+        chosen = [r for r in self.requests[group_id] if r.join_request_id in request_ids]
+        self.requests[group_id] = [r for r in self.requests[group_id] if r not in chosen]
+        if approve:
+            self.people[group_id] = [
+                *self.people[group_id],
+                *(Participant(r.wa_id, profile_name=r.profile_name, joined_at=int(self.clock()))
+                  for r in chosen),
+            ]
+        self._audit("join_requests." + ("approve" if approve else "reject"), group_id,
+                    list(request_ids), {"done": list(request_ids)})
+        self.emit("join_request.decided", group_id)
+        return DecisionResult(tuple(request_ids))
 
     async def approve_join_requests(
         self, group_id: str, request_ids: Sequence[str]
     ) -> DecisionResult:
-        self.api_calls.append(("approve_join_requests", group_id))
-        return DecisionResult(tuple(request_ids))
+        return await self._decide_requests(group_id, request_ids, True)
 
     async def reject_join_requests(
         self, group_id: str, request_ids: Sequence[str]
     ) -> DecisionResult:
-        self.api_calls.append(("reject_join_requests", group_id))
-        return DecisionResult(tuple(request_ids))
+        return await self._decide_requests(group_id, request_ids, False)
 
     async def update_settings(
         self,
@@ -725,6 +856,166 @@ class FakeService(InboxService):
         picture: Path | None = None,
     ) -> PendingOperation:
         self.api_calls.append(("update_settings", group_id))
-        return PendingOperation(
-            "req-4", "settings", group_id, {}, "pending", None, self.clock(), None
-        )
+        payload = {k: v for k, v in (("subject", subject), ("description", description),
+                                      ("picture", str(picture) if picture else None)) if v}
+        self._audit("group.settings", group_id, [], payload)
+        return self._op("settings", group_id, **payload)
+
+    # ------------------------------------------------------------------ admin views
+
+    async def group_detail(self, group_id: str) -> GroupDetail:  # noqa: F811
+        group_id = self._resolve_id(group_id)
+        g = self.groups[group_id]
+        window = window_state(g.last_inbound_at, int(self.clock()), g.last_inbound_by)
+        ops = tuple(o for o in self.ops.values()
+                    if o.state == "pending" and o.group_id == group_id)
+        return GroupDetail(g, tuple(self.people[group_id]), window, ops)
+
+    async def join_requests(self, group_id: str) -> list[JoinRequestView]:  # noqa: F811
+        return [
+            JoinRequestView(r, "GB", 1 if i == 0 else 0, i == 1,
+                            (r.wa_id or "") in self.blocked)
+            for i, r in enumerate(self.requests[group_id])
+        ]
+
+    async def member_rows(self, group_id: str) -> list[MemberRow]:
+        rows = []
+        removing = {str(u) for o in self.ops.values() if o.state == "pending"
+                    and o.group_id == group_id and o.kind == "remove"
+                    for u in o.payload.get("users", ())}
+        for m in self.people.get(group_id, []):
+            mine = [v for v in self.messages.get(group_id, []) if v.message.sender_key == m.key]
+            last = mine[-1].message if mine else None
+            contact = self.contacts.get(m.key)
+            rows.append(MemberRow(
+                member=m,
+                country=None if not m.wa_id else self.card.match(m.wa_id).country_iso2
+                if self.card.match(m.wa_id) else None,
+                last_message_at=last.at if last else None,
+                last_message=last.text if last else None,
+                message_count=len(mine),
+                flags=tuple(f.rule for f in self.flags if f.state == "open"
+                            and f.group_id == group_id and f.participant_key == m.key),
+                contact_name=contact.display_name if contact else None,
+                note=contact.note if contact else None,
+                removing=m.key in removing,
+                blocklisted=m.key in self.blocked,
+            ))
+        return rows
+
+    async def member_history(self, group_id: str, limit: int = 200) -> list[HistoryEntry]:
+        return self.history.get(group_id, [])[-limit:]
+
+    async def contact(self, key: str) -> Contact | None:
+        return self.contacts.get(key)
+
+    async def set_contact(self, key: str, *, display_name: str | None,
+                          note: str | None) -> None:
+        self.contacts[key] = Contact(key, display_name or None, note or None)
+        self._audit("contact.update", None, [key])
+
+    async def known_people(self, groups: int = 100) -> list[KnownPerson]:
+        people: dict[str, KnownPerson] = {}
+        for members in list(self.people.values())[:groups]:
+            for m in members:
+                if m.wa_id and m.wa_id not in people:
+                    people[m.wa_id] = KnownPerson(m.key, m.wa_id, m.display_name, 1)
+        return sorted(people.values(), key=lambda p: (p.name.lower(), p.wa_id))[:12]
+
+    async def invite_template(self) -> Template | None:
+        return Template("group_invite_upon_request", "en", TemplateCategory.UTILITY)
+
+    def invite_preview(self, numbers: Sequence[str], template: Template) -> CostPreview:
+        return preview_cost([MemberRef(n, n) for n in numbers], template.category,
+                            self.today(), window_open=False, service_used_this_month=0,
+                            card=self.card)
+
+    async def send_invites(
+        self, group_id: str, numbers: Sequence[str], template: Template
+    ) -> list[InviteOutcome]:
+        out = []
+        for number in numbers:
+            self.api_calls.append(("send_invite", number))
+            cost = self.invite_preview([number], template).total
+            self._audit("invite.send", group_id, [number], {"wamid": f"wamid.i{number}"}, cost)
+            out.append(InviteOutcome(number, "accepted", wamid=f"wamid.i{number}"))
+        return out
+
+    async def flags_page(
+        self, states: Sequence[str] = ("open",), before_id: int | None = None, limit: int = 50
+    ) -> list[StoredFlag]:
+        chosen = [f for f in reversed(self.flags) if f.state in states
+                  and (before_id is None or f.id < before_id)]
+        return chosen[:limit]
+
+    async def act_on_flag(self, flag_id: int) -> StoredFlag:
+        flag = next(f for f in self.flags if f.id == flag_id)
+        if flag.state != "open":
+            raise ServiceError(f"flag {flag_id} is already {flag.state}")
+        if flag.join_request_id and flag.group_id:
+            await self.reject_join_requests(flag.group_id, [flag.join_request_id])
+            outcome = "join request rejected"
+        else:
+            await self.remove_participants(flag.group_id or "", [flag.participant_key or ""])
+            outcome = "member removed"
+        return self._set_flag(flag_id, "acted", outcome)
+
+    def _set_flag(self, flag_id: int, state: str, outcome: str) -> StoredFlag:
+        for i, f in enumerate(self.flags):
+            if f.id == flag_id:
+                self.flags[i] = replace(f, state=state, outcome=outcome)
+                self.emit("moderation.updated", f.group_id)
+                return self.flags[i]
+        raise ServiceError(f"no moderation flag {flag_id}")
+
+    async def dismiss_flag(self, flag_id: int) -> None:
+        self._set_flag(flag_id, "dismissed", "dismissed by operator")
+        self._audit("moderation.dismiss", None, [flag_id])
+
+    async def block(self, key: str, reason: str | None = None) -> None:
+        self.blocked.add(key.lstrip("+"))
+        self._audit("blocklist.add", None, [key], reason)
+
+    async def audit_page(
+        self, before_id: int | None = None, limit: int = 100, group_id: str | None = None
+    ) -> list[AuditEntry]:
+        chosen = [e for e in reversed(self.audit) if before_id is None or e.id < before_id]
+        return chosen[:limit]
+
+    async def subjects(self, group_ids: Sequence[str]) -> dict[str, str]:
+        return {g: self.groups[g].subject for g in group_ids if g in self.groups}
+
+    def flag(self, rule: str, group_id: str, member: Participant, reason: str,
+             *, message_id: str | None = None, join_request_id: str | None = None) -> StoredFlag:
+        """Raise a moderation flag, as the watcher would."""
+        flag = StoredFlag(len(self.flags) + 1, rule, "notify", group_id, member.key,
+                          member.wa_id, message_id, join_request_id,
+                          int(self.clock()), reason, (), "open", None)
+        self.flags.append(flag)
+        self.emit("moderation.flagged", group_id)
+        return flag
+
+    def _seed_admin(self) -> None:
+        now = self.clock()
+        bruno = self.people[BOOK_CLUB][1]
+        self.history[BOOK_CLUB] = [
+            HistoryEntry(m.key, "join", int(now) - 86_400 * 30, None, "invite_link", None,
+                         None, None)
+            for m in self.people[BOOK_CLUB]
+        ]
+        self.flags.append(StoredFlag(
+            1, "burst", "notify", BOOK_CLUB, bruno.key, bruno.wa_id, "w-old-0119", None,
+            int(now) - 300, "5 messages within 60 s from +5511987654321", (), "open", None))
+        self.flags.append(StoredFlag(
+            2, "blocklist", "notify", "g-parents", "447700900100", "447700900100", None,
+            "jr-g-parents-0", int(now) - 600, "blocklisted number +447700900100 asked to join",
+            (), "open", None))
+        for i, (action, gid, targets, result, cost) in enumerate([
+            ("group.create", None, ["Book club"], "req-a", None),
+            ("participants.remove", BOOK_CLUB, ["447700900999"], "req-b", None),
+            ("send.template", BOOK_CLUB, [7], {"wamid": "wamid.x"}, Decimal("0.0878")),
+            ("join_requests.approve", "g-parents", ["jr-x"],
+             {"error": "group is full", "code": 131204}, None),
+        ]):
+            self.audit.append(AuditEntry(i + 1, now - 3_600 + i * 60, "operator", action, gid,
+                                         targets, result, cost))

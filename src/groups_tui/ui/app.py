@@ -7,6 +7,7 @@ injected clock, which is what the CLI and the tests both call.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from functools import partial
@@ -21,7 +22,14 @@ from textual.content import Content
 from textual.worker import Worker, WorkerState
 
 from groups_tui.service import InboxService, ServiceError
-from groups_tui.service_types import AccountInfo, Change, InboxRow, ListenerStatus
+from groups_tui.service_types import (
+    AccountInfo,
+    Change,
+    GroupDetail,
+    InboxRow,
+    ListenerStatus,
+    PendingOperation,
+)
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.widgets.safe_text import fit
 from groups_tui.ui.widgets.status_header import StatusHeader
@@ -29,6 +37,7 @@ from groups_tui.ui.widgets.status_header import StatusHeader
 if TYPE_CHECKING:
     from textual.screen import Screen
 
+    from groups_tui.ui.screens.automations import AutomationsPanel
     from groups_tui.ui.screens.inbox import InboxScreen
 
 __all__ = ["GroupsApp", "make_app", "styles_dir"]
@@ -41,6 +50,17 @@ STYLE_FILES: tuple[str, ...] = (
     "search.tcss",
     "help.tcss",
     "confirm.tcss",
+    "admin.tcss",
+    "create_group.tcss",
+    "invite_link.tcss",
+    "invite_people.tcss",
+    "group_settings.tcss",
+    "members.tcss",
+    "join_requests.tcss",
+    "delete_group.tcss",
+    "moderation_queue.tcss",
+    "audit_log.tcss",
+    "automations.tcss",
 )
 """Stylesheets, in cascade order (base first)."""
 
@@ -81,6 +101,10 @@ class GroupsCommands(Provider):
             ("Filter: flagged", "app.inbox_filter('flagged')", "Toggle"),
             ("Clear filters", "app.inbox_filter('')", "Show every group"),
             ("Search messages", "app.search", "Full-text search across every group"),
+            ("New group…", "app.new_group", "Create a group (n in the inbox)"),
+            ("Moderation queue", "app.moderation_queue", "What the rules flagged (M)"),
+            ("Audit log", "app.audit_log", "Every operator action (A)"),
+            ("Automations", "app.automations", "Invite rules and forwarding targets (Ctrl+O)"),
             ("Help: keys", "app.help", "List the keys of this screen"),
             ("Toggle bell on new messages", "app.toggle_bell", "Terminal bell"),
             ("Quit", "app.quit", "Leave groups-tui"),
@@ -154,6 +178,14 @@ class GroupsApp(App[None]):
             tooltip="Every action, searchable",
         ),
         Binding("ctrl+f", "search", "Search", id="app.search", tooltip="Search all messages"),
+        Binding(
+            "ctrl+o",
+            "automations",
+            "Automations",
+            show=False,
+            id="app.automations",
+            tooltip="Invite rules and forwarding targets, pause and runs",
+        ),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave groups-tui"),
     ]
     """Keys available on every screen."""
@@ -165,6 +197,7 @@ class GroupsApp(App[None]):
         clock: Callable[[], float],
         bell: bool = True,
         sandbox_note: str | None = None,
+        automations: AutomationsPanel | None = None,
     ) -> None:
         """Create the app; prefer :func:`make_app`.
 
@@ -179,6 +212,8 @@ class GroupsApp(App[None]):
         self.clock = clock
         self.bell_enabled = bell
         self.sandbox_note = sandbox_note
+        self.automations = automations
+        """Status and pause switches of the automations, when configured."""
         self.account: AccountInfo | None = getattr(service, "account", None)
         self.listener: ListenerStatus | None = None
         self.spend: Decimal | None = None
@@ -189,6 +224,15 @@ class GroupsApp(App[None]):
         self._new_message_groups: set[str] = set()
         self._last_change_id = 0
         self.changes_applied = 0
+        self._inbox_prefetch: asyncio.Task[list[InboxRow]] | None = None
+        try:
+            # Read the inbox while the terminal is being set up: the query runs on the
+            # database thread, overlapping Textual's start-up on this one.
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None:
+            self._inbox_prefetch = loop.create_task(service.inbox_rows())
         """Feed batches applied (each one repaint), for tests and the bench."""
 
     # ------------------------------------------------------------------ lifecycle
@@ -285,7 +329,8 @@ class GroupsApp(App[None]):
     def report_error(self, error: BaseException) -> None:
         """Show a failed service call to the operator (plain text, never markup)."""
         if isinstance(error, ServiceError):
-            text = str(error)
+            # args[1] is the refusal or API error behind it; args[0] is the sentence.
+            text = str(error.args[0]) if error.args else str(error)
         else:
             text = f"{type(error).__name__}: {error}"
         self.notify(fit(text, 300), title="Failed", severity="error", markup=False, timeout=8)
@@ -300,6 +345,13 @@ class GroupsApp(App[None]):
             if isinstance(screen, InboxScreen):
                 return screen.rows()
         return []
+
+    async def initial_inbox_rows(self) -> list[InboxRow]:
+        """The inbox rows read at start-up (once), else a fresh read."""
+        task, self._inbox_prefetch = self._inbox_prefetch, None
+        if task is not None:
+            return await task
+        return await self.service.inbox_rows()
 
     def _inbox(self) -> InboxScreen | None:
         from groups_tui.ui.screens.inbox import InboxScreen
@@ -352,6 +404,104 @@ class GroupsApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
+    # ------------------------------------------------------------------ administration
+
+    def action_new_group(self) -> None:
+        """Ask for a new group; then show its invite link screen (pending until Meta)."""
+        from groups_tui.service import PENDING_PREFIX
+        from groups_tui.ui.screens.create_group import CreateGroupModal
+        from groups_tui.ui.screens.invite_link import InviteLinkScreen
+
+        def created(op: PendingOperation | None) -> None:
+            if op is not None:
+                self.notify("Group requested: pending until Meta confirms", markup=False)
+                self.push_screen(InviteLinkScreen(PENDING_PREFIX + op.request_id))
+
+        self.push_screen(CreateGroupModal(), created)
+
+    def open_members(self, group_id: str) -> None:
+        """Show a group's members."""
+        from groups_tui.ui.screens.members import MembersScreen
+
+        self.push_screen(MembersScreen(group_id))
+
+    def open_join_requests(self, group_id: str) -> None:
+        """Show a group's pending join requests."""
+        from groups_tui.ui.screens.join_requests import JoinRequestsScreen
+
+        self.push_screen(JoinRequestsScreen(group_id))
+
+    def open_invite_link(self, group_id: str) -> None:
+        """Show a group's invite link and QR code."""
+        from groups_tui.ui.screens.invite_link import InviteLinkScreen
+
+        self.push_screen(InviteLinkScreen(group_id))
+
+    def open_invite_people(self, detail: GroupDetail) -> None:
+        """Send a group's invite link 1:1 to chosen people."""
+        from groups_tui.ui.screens.invite_people import InvitePeopleModal, InvitesSent
+
+        def sent(result: InvitesSent | None) -> None:
+            if result is not None:
+                self.notify(fit(result.summary(), 200), markup=False)
+
+        self.push_screen(InvitePeopleModal(detail), sent)
+
+    def action_moderation_queue(self) -> None:
+        """Show the moderation queue."""
+        from groups_tui.ui.screens.moderation_queue import ModerationQueueScreen
+
+        if not isinstance(self.screen, ModerationQueueScreen):
+            self.push_screen(ModerationQueueScreen())
+
+    def action_automations(self) -> None:
+        """Show the automations (invite rules, forwarding targets, runs)."""
+        from groups_tui.ui.screens.automations import AutomationsScreen
+
+        if self.automations is None:
+            self.notify("No automations are configured ([automations] in the config file)",
+                        markup=False)
+            return
+        if not isinstance(self.screen, AutomationsScreen):
+            self.push_screen(AutomationsScreen(self.automations))
+
+    def action_audit_log(self) -> None:
+        """Show the audit log."""
+        from groups_tui.ui.screens.audit_log import AuditLogScreen
+
+        if not isinstance(self.screen, AuditLogScreen):
+            self.push_screen(AuditLogScreen())
+
+    def delete_group(self, group_id: str) -> None:
+        """Ask for the typed subject, then delete the group (pending until the webhook).
+
+        Args:
+            group_id: The group to delete.
+        """
+        self._prepare_delete(group_id)
+
+    @work(exclusive=True, group="delete-group", exit_on_error=False)
+    async def _prepare_delete(self, group_id: str) -> None:
+        from groups_tui.ui.screens.delete_group import DeleteGroupModal
+
+        detail = await self.service.group_detail(group_id)
+        group = detail.group
+        if not group.id:
+            self.notify("The group is still being created", markup=False)
+            return
+        target = group.id
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self._delete(target)
+
+        self.push_screen(DeleteGroupModal(group.subject, len(detail.members)), answered)
+
+    @work(exclusive=True, group="delete-group", exit_on_error=False)
+    async def _delete(self, group_id: str) -> None:
+        op = await self.service.delete_group(group_id)
+        self.notify(f"Deletion requested ({op.state} until Meta confirms)", markup=False)
+
     def action_toggle_bell(self) -> None:
         """Switch the new-message bell on or off."""
         self.bell_enabled = not self.bell_enabled
@@ -375,12 +525,14 @@ def report_worker_error(node: App[None] | Screen[Any], event: Worker.StateChange
             app.report_error(event.worker.error)
 
 
+
 def make_app(
     service: InboxService,
     *,
     clock: Callable[[], float],
     bell: bool = True,
     sandbox_note: str | None = None,
+    automations: AutomationsPanel | None = None,
 ) -> GroupsApp:
     """Build the application.
 
@@ -389,8 +541,11 @@ def make_app(
         clock: Returns now as epoch seconds; every countdown reads it.
         bell: Ring the terminal bell on new messages in groups that are not open.
         sandbox_note: Shown in the header when running against the sandbox.
+        automations: Status and pause switches of configured automations, if any.
 
     Returns:
         The app, not yet running.
     """
-    return GroupsApp(service, clock=clock, bell=bell, sandbox_note=sandbox_note)
+    return GroupsApp(
+        service, clock=clock, bell=bell, sandbox_note=sandbox_note, automations=automations
+    )

@@ -25,10 +25,11 @@ from textual.widgets import Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from groups_tui.domain.limits import check_media
-from groups_tui.domain.models import GroupState, MessageKind
+from groups_tui.domain.models import Direction, GroupState, MessageKind
 from groups_tui.domain.sending import Refusal, SendKind
-from groups_tui.service_types import GroupDetail, MessagePage, OutboxItem
+from groups_tui.service_types import GroupDetail, MessagePage, MessageView, OutboxItem
 from groups_tui.ui.screens._base import AppScreen
+from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.screens.template_picker import TemplateChoice, TemplatePicker
 from groups_tui.ui.widgets.key_bar import KeyBar
 from groups_tui.ui.widgets.message_log import MessageLog
@@ -90,6 +91,30 @@ class ConversationScreen(AppScreen):
         ),
         Binding("a", "attach", "Attach", id="conv.attach", tooltip="Attach a file by path"),
         Binding(
+            "X",
+            "remove_sender",
+            "Remove sender",
+            id="conv.remove_sender",
+            tooltip="Remove the sender of the selected message from the group",
+        ),
+        Binding(
+            "left_square_bracket",
+            "select_message(-1)",
+            "Prev msg",
+            id="conv.select_prev",
+            show=False,
+            tooltip="Select the previous member message",
+        ),
+        Binding(
+            "right_square_bracket",
+            "select_message(1)",
+            "Next msg",
+            id="conv.select_next",
+            show=False,
+            tooltip="Select the next member message",
+        ),
+        Binding("m", "members", "Members", id="conv.members", show=False, tooltip="Members"),
+        Binding(
             "R",
             "reload",
             "Latest",
@@ -104,6 +129,8 @@ class ConversationScreen(AppScreen):
         ("Send message", "send", "Send the composer's text (Ctrl+S)"),
         ("Send a template…", "template", "Pick an approved template and see its cost"),
         ("Attach a file…", "attach", "Send media by file path"),
+        ("Remove sender of the selected message…", "remove_sender", "Confirm first (X)"),
+        ("Members of this group", "members", "Remove, mark, history (m)"),
         ("Back to the inbox", "back", "Close this conversation"),
     )
     """Entries this screen adds to the command palette."""
@@ -160,6 +187,7 @@ class ConversationScreen(AppScreen):
         self._refusal_checked = False
         self._focus_message = focus_message
         self._focus_at = focus_at
+        self._selected: str | None = focus_message
 
     def compose(self) -> ComposeResult:
         """Header, title, countdown, log, composer and footer."""
@@ -446,3 +474,73 @@ class ConversationScreen(AppScreen):
         self._status(f"Uploading {path.name}…")
         self._send_media(path, caption)
         return True
+
+    # ------------------------------------------------------------------ moderation
+
+    def _member_messages(self) -> list[MessageView]:
+        return [
+            v
+            for v in self.log_view.views
+            if v.message.direction is Direction.INBOUND
+            and v.message.kind is not MessageKind.SYSTEM
+            and v.message.sender_key
+        ]
+
+    def selected_message(self) -> MessageView | None:
+        """The selected member message: chosen with ``[``/``]``, else the newest one."""
+        views = self._member_messages()
+        if self._selected is not None:
+            for view in views:
+                if view.message.id == self._selected:
+                    return view
+        return views[-1] if views else None
+
+    def action_select_message(self, step: int) -> None:
+        """Select the previous (-1) or next (+1) member message and highlight it."""
+        views = self._member_messages()
+        if not views:
+            return
+        current = self.selected_message()
+        index = views.index(current) if current in views else len(views) - 1
+        index = max(0, min(len(views) - 1, index + step))
+        chosen = views[index]
+        self._selected = chosen.message.id
+        self.log_view.highlight(chosen.message.id)
+        who = chosen.message.sender_name or chosen.message.sender_wa_id or "unknown"
+        self._status(f"Selected {who}: {fit(chosen.message.text or '', 50)} · X removes the sender")
+
+    def action_remove_sender(self) -> None:
+        """Remove the sender of the selected message from the group, after confirming."""
+        view = self.selected_message()
+        if view is None:
+            self._status("No member message to act on")
+            return
+        group = self.detail.group if self.detail else None
+        if group is not None and group.suspended:
+            self._status(f"Not available: the group is suspended ({group.suspended_reason or '?'})")
+            return
+        message = view.message
+        question = Text("Remove ")
+        question.append_text(safe(fit(message.sender_name or "unknown", 40), "bold"))
+        if message.sender_wa_id:
+            question.append(f" (+{message.sender_wa_id})")
+        question.append(" from ").append_text(
+            safe(fit(group.subject if group else self.group_id, 48), "bold")
+        )
+        question.append("? They wrote: ").append_text(safe(fit(message.text or "", 80)))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._status("Removing the sender… (pending until Meta confirms)")
+                self._remove_sender(message.id)
+
+        self.app.push_screen(ConfirmModal(question, yes="Remove"), answered)
+
+    @work(exclusive=True, group="conv-moderate", exit_on_error=False)
+    async def _remove_sender(self, message_id: str) -> None:
+        op = await self.app.service.remove_sender(message_id)
+        self._status(f"Removal requested ({op.state}); the member list updates when Meta confirms")
+
+    def action_members(self) -> None:
+        """Open the group's members."""
+        self.app.open_members(self.group_id)

@@ -111,9 +111,45 @@ class InboxScreen(AppScreen):
             show=False,
             tooltip="Clear the filter text and quick filters",
         ),
+        Binding("n", "new_group", "New", id="inbox.new", tooltip="Create a group"),
+        Binding("m", "members", "Members", id="inbox.members", tooltip="Members of this group"),
+        Binding(
+            "J",
+            "join_requests",
+            "Requests",
+            id="inbox.requests",
+            show=False,
+            tooltip="Join requests of this group",
+        ),
+        Binding("M", "moderation", "Mod queue", id="inbox.moderation", tooltip="Flagged spam"),
+        Binding("A", "audit", "Audit", id="inbox.audit", show=False, tooltip="Audit log"),
+        Binding(
+            "i",
+            "invite_link",
+            "Link",
+            id="inbox.link",
+            show=False,
+            tooltip="Invite link and QR code of this group",
+        ),
+        Binding(
+            "D",
+            "delete_group",
+            "Delete",
+            id="inbox.delete",
+            show=False,
+            tooltip="Delete this group (type its subject to confirm)",
+        ),
         Binding("escape", "escape", "Back", show=False, id="inbox.escape"),
     ]
     """Inbox keys; list navigation lives on :class:`GroupList`."""
+
+    PALETTE_ACTIONS: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("Members of this group", "members", "Remove, mark, history (m)"),
+        ("Join requests of this group", "join_requests", "Approve or reject (J)"),
+        ("Invite link of this group", "invite_link", "Copy, QR code, reset (i)"),
+        ("Delete this group…", "delete_group", "Type the subject to confirm (D)"),
+    )
+    """Entries this screen adds to the command palette."""
 
     def compose(self) -> ComposeResult:
         """Header, filter bar, column titles, the list and the footer."""
@@ -153,7 +189,7 @@ class InboxScreen(AppScreen):
 
     @work(exclusive=True, group="inbox-load", exit_on_error=False)
     async def _load_all(self) -> None:
-        rows = await self.app.service.inbox_rows()
+        rows = await self.app.initial_inbox_rows()
         self.group_list.set_rows(rows)
 
     @work(group="inbox-patch", exit_on_error=False)
@@ -210,6 +246,46 @@ class InboxScreen(AppScreen):
         self.group_list.focus()
 
     # ------------------------------------------------------------------ actions
+
+    def _highlighted_id(self) -> str | None:
+        row = self.group_list.highlighted
+        return row.group_id if row is not None else None
+
+    def action_new_group(self) -> None:
+        """Create a group."""
+        self.app.action_new_group()
+
+    def action_members(self) -> None:
+        """Open the highlighted group's members."""
+        group_id = self._highlighted_id()
+        if group_id is not None:
+            self.app.open_members(group_id)
+
+    def action_join_requests(self) -> None:
+        """Open the highlighted group's join requests."""
+        group_id = self._highlighted_id()
+        if group_id is not None:
+            self.app.open_join_requests(group_id)
+
+    def action_invite_link(self) -> None:
+        """Open the highlighted group's invite link."""
+        group_id = self._highlighted_id()
+        if group_id is not None:
+            self.app.open_invite_link(group_id)
+
+    def action_delete_group(self) -> None:
+        """Delete the highlighted group, after the typed confirmation."""
+        group_id = self._highlighted_id()
+        if group_id is not None:
+            self.app.delete_group(group_id)
+
+    def action_moderation(self) -> None:
+        """Open the moderation queue."""
+        self.app.action_moderation_queue()
+
+    def action_audit(self) -> None:
+        """Open the audit log."""
+        self.app.action_audit_log()
 
     def action_focus_filter(self) -> None:
         """Put the cursor in the filter box."""

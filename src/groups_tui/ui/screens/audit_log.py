@@ -1,0 +1,190 @@
+"""The audit log: every operator action, newest first, read by keyset.
+
+Who (the OS user), what, which group and people, when, the API's answer and the cost of
+sends. Pages of :data:`PAGE` entries are read as the cursor nears the end of what is
+loaded (``id < oldest``), so a long history never loads whole. ``groups-tui audit
+--json`` prints the same entries for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from groups_tui.store.records import AuditEntry
+from groups_tui.ui.formatting import money, stamp
+from groups_tui.ui.screens._base import AppScreen
+from groups_tui.ui.widgets.key_bar import KeyBar
+from groups_tui.ui.widgets.mark_table import MarkTable
+from groups_tui.ui.widgets.safe_text import fit, safe
+from groups_tui.ui.widgets.status_header import StatusHeader
+
+__all__ = ["AuditLogScreen", "audit_cells", "result_summary"]
+
+PAGE = 100
+"""Entries per keyset page."""
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("when", "When"),
+    ("who", "Who"),
+    ("action", "Action"),
+    ("group", "Group"),
+    ("targets", "People / targets"),
+    ("result", "API answer"),
+    ("cost", "Cost"),
+)
+
+
+def result_summary(result: Any) -> str:
+    """The API's answer in one line: an error first, else the compact JSON."""
+    if result is None:
+        return "—"
+    if isinstance(result, dict) and "error" in result:
+        code = f"#{result['code']} " if result.get("code") else ""
+        return f"✗ {code}{result['error']}"
+    if isinstance(result, str):
+        return result
+    return json.dumps(result, separators=(",", ":"), default=str)
+
+
+def audit_cells(entry: AuditEntry, subject: str | None, now: float) -> list[Text]:
+    """The cells of one audit row (untrusted text through ``safe``)."""
+    targets = ", ".join(str(t) for t in entry.targets) if entry.targets else "—"
+    answer = result_summary(entry.api_result)
+    return [
+        Text(stamp(entry.at, now)),
+        safe(fit(entry.os_user, 12)),
+        Text(entry.action),
+        safe(fit(subject or entry.group_id or "—", 22)),
+        safe(fit(targets, 30)),
+        safe(fit(answer, 40), "bold" if answer.startswith("✗") else ""),
+        Text(money(entry.cost) if entry.cost is not None else "", justify="right"),
+    ]
+
+
+class AuditLogScreen(AppScreen):
+    """Every operator action, newest first; Enter shows an entry in full."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="audit.back", tooltip="Back"),
+        Binding("enter", "show", "Details", id="audit.show", tooltip="The whole entry"),
+        Binding("r", "reload", "Reload", id="audit.reload", tooltip="Newest entries"),
+    ]
+    """Audit keys; the table scrolls with the arrows, PgUp/PgDn, Home/End."""
+
+    @dataclass
+    class EntriesLoaded(Message):
+        """A keyset page of entries arrived.
+
+        Attributes:
+            entries: Newest first.
+            subjects: Group subjects by id.
+            append: The page continues the list.
+        """
+
+        entries: list[AuditEntry]
+        subjects: dict[str, str]
+        append: bool
+
+    def __init__(self) -> None:
+        """Open the log on the newest page."""
+        super().__init__()
+        self.entries: dict[str, AuditEntry] = {}
+        self._subjects: dict[str, str] = {}
+        self._oldest: int | None = None
+        self._exhausted = False
+
+    def compose(self) -> ComposeResult:
+        """Header, title, table, detail line and key bar."""
+        yield StatusHeader()
+        yield Static(Text("Audit log · newest first", style="bold"), id="audit-title")
+        yield MarkTable(COLUMNS, markable=False, id="audit")
+        yield Static("", id="status")
+        yield KeyBar()
+
+    @property
+    def table(self) -> MarkTable:
+        """The audit table."""
+        return self.query_one(MarkTable)
+
+    def on_mount(self) -> None:
+        """Load the newest page."""
+        self.app.apply_header(self.query_one(StatusHeader))
+        self.table.focus()
+        self._load(None)
+
+    @work(exclusive=True, group="audit-load", exit_on_error=False)
+    async def _load(self, before_id: int | None) -> None:
+        service = self.app.service
+        entries = await service.audit_page(before_id=before_id, limit=PAGE)
+        missing = [e.group_id for e in entries if e.group_id and e.group_id not in self._subjects]
+        subjects = await service.subjects(missing) if missing else {}
+        self.post_message(self.EntriesLoaded(entries, subjects, before_id is not None))
+
+    @on(EntriesLoaded)
+    def _loaded(self, event: EntriesLoaded) -> None:
+        self._subjects.update(event.subjects)
+        if not event.append:
+            self.entries = {}
+        for entry in event.entries:
+            self.entries[str(entry.id)] = entry
+        self._oldest = event.entries[-1].id if event.entries else self._oldest
+        self._exhausted = len(event.entries) < PAGE
+        now = self.app.now()
+        self.table.set_rows(
+            (
+                (str(e.id), audit_cells(e, self._subjects.get(e.group_id or ""), now))
+                for e in event.entries
+            ),
+            append=event.append,
+        )
+        shown = len(self.entries)
+        more = "" if self._exhausted else " · more load as you scroll"
+        self.query_one("#status", Static).update(Text(f"{shown} entries shown{more}"))
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        """Enter on a row (the table handles Enter before the screen's binding)."""
+        self.action_show()
+
+    @on(DataTable.RowHighlighted)
+    def _near_end(self, event: DataTable.RowHighlighted) -> None:
+        """Read the next keyset page when the cursor nears the end."""
+        if not self._exhausted and event.cursor_row >= self.table.row_count - 5:
+            self._exhausted = True  # one request per page
+            self._load(self._oldest)
+
+    def tick(self, now: float) -> None:
+        """Advance the header clock (once it is mounted)."""
+        for header in self.query(StatusHeader):
+            header.tick(now)
+
+    def action_show(self) -> None:
+        """Show the highlighted entry in full in the status line."""
+        entry = self.entries.get(self.table.current_key or "")
+        if entry is None:
+            return
+        text = Text(f"#{entry.id} {stamp(entry.at, self.app.now())} ", style="bold")
+        text.append_text(safe(entry.os_user)).append(f" {entry.action} ")
+        text.append_text(safe(entry.group_id or ""))
+        text.append("\ntargets: ").append_text(safe(json.dumps(list(entry.targets), default=str)))
+        text.append("\nanswer: ").append_text(safe(result_summary(entry.api_result)))
+        if entry.cost is not None:
+            text.append(f"\ncost: {money(entry.cost)}")
+        self.query_one("#status", Static).update(text)
+
+    def action_reload(self) -> None:
+        """Read the newest page again."""
+        self._load(None)
+
+    def action_back(self) -> None:
+        """Back to the inbox."""
+        self.dismiss()

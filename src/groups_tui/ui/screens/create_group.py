@@ -1,0 +1,133 @@
+"""Create a group: subject, description and how people get in.
+
+The modal checks the subject and description against the Groups API limits as you type
+(live counters), calls the service in a worker, and dismisses with the pending
+operation. The group then shows as pending until the lifecycle webhook brings its id
+and invite link (see :mod:`~groups_tui.ui.screens.invite_link`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from groups_tui.domain.limits import (
+    DESCRIPTION_MAX,
+    SUBJECT_MAX,
+    check_description,
+    check_subject,
+)
+from groups_tui.service_types import PendingOperation
+from groups_tui.ui.screens._base import AppModal
+from groups_tui.ui.widgets.safe_text import fit, safe
+
+
+def _reason(error: BaseException) -> str:
+    """The operator's sentence of a failed call (a ServiceError's first argument)."""
+    return str(error.args[0]) if error.args else str(error)
+
+
+__all__ = ["CreateGroupModal"]
+
+
+class CreateGroupModal(AppModal[PendingOperation | None]):
+    """Ask for a new group's subject, description and join mode; create it.
+
+    Dismisses with the pending create operation, or ``None`` when cancelled.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "create", "Create", id="create.submit", priority=True, tooltip="Create"),
+        Binding("escape", "cancel", "Cancel", id="create.cancel", tooltip="Discard"),
+    ]
+    """Modal keys (Tab moves between fields)."""
+
+    def compose(self) -> ComposeResult:
+        """Subject, description, join mode, status and buttons."""
+        with Vertical(id="create-group", classes="admin-modal"):
+            yield Static(Text("New group", style="bold"), classes="modal-title")
+            with Horizontal(classes="field-title"):
+                yield Label("Subject (required)")
+                yield Static(f"0/{SUBJECT_MAX}", id="subject-count", classes="counter")
+            yield Input(placeholder="e.g. Order 3003 support", id="subject")
+            with Horizontal(classes="field-title"):
+                yield Label("Description (optional)")
+                yield Static(f"0/{DESCRIPTION_MAX}", id="description-count", classes="counter")
+            yield TextArea(id="description", soft_wrap=True, show_line_numbers=False)
+            with RadioSet(id="join-mode"):
+                yield RadioButton("Invitation only: anyone with the link joins", value=True,
+                                  id="mode-link")
+                yield RadioButton("Join requests required: you approve each person",
+                                  id="mode-approval")
+            yield Static("", id="create-status")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Create (Ctrl+S)", id="create", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        """Focus the subject."""
+        self.query_one("#subject", Input).focus()
+
+    @on(Input.Changed, "#subject")
+    def _subject_changed(self, event: Input.Changed) -> None:
+        n = len(event.value.strip())
+        counter = self.query_one("#subject-count", Static)
+        counter.update(f"{n}/{SUBJECT_MAX}")
+        counter.set_class(n > SUBJECT_MAX, "-over")
+
+    @on(TextArea.Changed, "#description")
+    def _description_changed(self, event: TextArea.Changed) -> None:
+        n = len(event.text_area.text)
+        counter = self.query_one("#description-count", Static)
+        counter.update(f"{n}/{DESCRIPTION_MAX}")
+        counter.set_class(n > DESCRIPTION_MAX, "-over")
+
+    @on(Input.Submitted, "#subject")
+    def _subject_submitted(self) -> None:
+        self.query_one("#description", TextArea).focus()
+
+    @on(Button.Pressed, "#create")
+    def _create_pressed(self) -> None:
+        self.action_create()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def _say(self, text: str, *, error: bool = True) -> None:
+        status = self.query_one("#create-status", Static)
+        status.update(safe(fit(text, 300)))
+        status.set_class(error, "-error")
+
+    def action_create(self) -> None:
+        """Check the fields and ask Meta to create the group."""
+        subject = self.query_one("#subject", Input).value.strip()
+        description = self.query_one("#description", TextArea).text
+        refusal = check_subject(subject) or check_description(description)
+        if refusal is not None:
+            self._say(refusal.reason)
+            return
+        approval = self.query_one("#mode-approval", RadioButton).value
+        self._say("Creating…", error=False)
+        self._create(subject, description.strip() or None, approval)
+
+    @work(exclusive=True, group="create-group", exit_on_error=False)
+    async def _create(self, subject: str, description: str | None, approval: bool) -> None:
+        op = await self.app.service.create_group(subject, description, approval)
+        self.dismiss(op)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Keep a refusal or API error in the modal, next to the fields."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self._say(f"Not created: {_reason(event.worker.error)}")
+
+    def action_cancel(self) -> None:
+        """Close without creating."""
+        self.dismiss(None)

@@ -1,0 +1,293 @@
+"""The moderation queue: what the rules flagged, one key to act on each.
+
+Flags are read newest first by keyset (``id < last``), a page at a time, as the cursor
+nears the end; nothing loads the whole queue. ``x`` does what the flag calls for (remove
+the member, or reject the join request), after confirming; ``d`` dismisses it; ``b``
+puts the sender on the blocklist; Enter opens the group's conversation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from groups_tui.store.records import StoredFlag
+from groups_tui.ui.formatting import ago
+from groups_tui.ui.screens._admin import ActionDone
+from groups_tui.ui.screens._base import AppScreen
+from groups_tui.ui.screens.confirm import ConfirmModal
+from groups_tui.ui.widgets.key_bar import KeyBar
+from groups_tui.ui.widgets.mark_table import MarkTable
+from groups_tui.ui.widgets.safe_text import fit, safe
+from groups_tui.ui.widgets.status_header import StatusHeader
+
+__all__ = ["ModerationQueueScreen", "flag_cells"]
+
+PAGE = 50
+"""Flags per keyset page."""
+
+OPEN_STATES: tuple[str, ...] = ("open",)
+ALL_STATES: tuple[str, ...] = ("open", "acted", "dismissed", "auto_acted", "auto_failed")
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("age", "Age"),
+    ("rule", "Rule"),
+    ("group", "Group"),
+    ("who", "Who"),
+    ("reason", "Reason"),
+    ("state", "State"),
+)
+
+
+def flag_cells(flag: StoredFlag, subject: str | None, now: float) -> list[Text]:
+    """The cells of one flag row (untrusted text through ``safe``)."""
+    who = f"+{flag.wa_id}" if flag.wa_id else (flag.participant_key or "?")
+    state = flag.state if flag.action == "notify" else f"{flag.state} ({flag.action})"
+    return [
+        Text(ago(flag.at, now)),
+        Text(flag.rule),
+        safe(fit(subject or flag.group_id or "—", 24)),
+        safe(fit(who, 18)),
+        safe(fit(flag.reason, 60)),
+        Text(state, style="bold" if flag.state == "open" else "dim"),
+    ]
+
+
+class ModerationQueueScreen(AppScreen):
+    """Flags raised by the moderation rules, newest first.
+
+    ``x`` acts (remove the member or reject the request), ``d`` dismisses, ``b``
+    blocklists the sender, ``a`` toggles between open flags and every flag, Enter opens
+    the group.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="queue.back", tooltip="Back"),
+        Binding("x", "act", "Act", id="queue.act", tooltip="Remove the member / reject the request"),
+        Binding("d", "dismiss_flag", "Dismiss", id="queue.dismiss", tooltip="Close without acting"),
+        Binding("b", "block", "Blocklist", id="queue.block", tooltip="Blocklist the sender"),
+        Binding("a", "toggle_all", "All/open", id="queue.all", tooltip="Show every flag or open ones"),
+        Binding("enter", "open_group", "Open", id="queue.open", tooltip="Open the conversation"),
+    ]
+    """Queue keys."""
+
+    PALETTE_ACTIONS: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("Act on flag…", "act", "Remove the member or reject the request (x)"),
+        ("Dismiss flag", "dismiss_flag", "Close without acting (d)"),
+        ("Blocklist sender…", "block", "Add the sender to the blocklist (b)"),
+    )
+    """Entries this screen adds to the command palette."""
+
+    @dataclass
+    class FlagsLoaded(Message):
+        """A keyset page of flags arrived.
+
+        Attributes:
+            flags: Newest first.
+            subjects: Group subjects by id.
+            append: The page continues the list (else it replaces it).
+            states: The states the page was read for.
+        """
+
+        flags: list[StoredFlag]
+        subjects: dict[str, str]
+        append: bool
+        states: tuple[str, ...]
+
+    def __init__(self) -> None:
+        """Open the queue on open flags."""
+        super().__init__()
+        self.states: tuple[str, ...] = OPEN_STATES
+        self.flags: dict[str, StoredFlag] = {}
+        self._subjects: dict[str, str] = {}
+        self._oldest: int | None = None
+        self._exhausted = False
+
+    def compose(self) -> ComposeResult:
+        """Header, title, table, status line and key bar."""
+        yield StatusHeader()
+        yield Static("", id="queue-title")
+        yield MarkTable(COLUMNS, markable=False, id="flags")
+        yield Static("", id="status")
+        yield KeyBar()
+
+    @property
+    def table(self) -> MarkTable:
+        """The flag table."""
+        return self.query_one(MarkTable)
+
+    def on_mount(self) -> None:
+        """Load the newest page."""
+        self.app.apply_header(self.query_one(StatusHeader))
+        self.table.focus()
+        self._title()
+        self._load(None)
+
+    def _title(self) -> None:
+        which = "open flags" if self.states == OPEN_STATES else "every flag"
+        count = len(self.flags)
+        shown = "nothing flagged" if not count else f"{count}{'' if self._exhausted else '+'}"
+        self.query_one("#queue-title", Static).update(
+            Text(f"Moderation queue · {which} · {shown}", style="bold")
+        )
+
+    @work(exclusive=True, group="queue-load", exit_on_error=False)
+    async def _load(self, before_id: int | None) -> None:
+        service = self.app.service
+        states = self.states
+        flags = await service.flags_page(states, before_id=before_id, limit=PAGE)
+        missing = [f.group_id for f in flags if f.group_id and f.group_id not in self._subjects]
+        subjects = await service.subjects(missing) if missing else {}
+        self.post_message(self.FlagsLoaded(flags, subjects, before_id is not None, states))
+
+    @on(FlagsLoaded)
+    def _loaded(self, event: FlagsLoaded) -> None:
+        if event.states != self.states:
+            return
+        self._subjects.update(event.subjects)
+        if not event.append:
+            self.flags = {}
+        for flag in event.flags:
+            self.flags[str(flag.id)] = flag
+        self._oldest = event.flags[-1].id if event.flags else self._oldest
+        self._exhausted = len(event.flags) < PAGE
+        now = self.app.now()
+        self.table.set_rows(
+            (
+                (str(f.id), flag_cells(f, self._subjects.get(f.group_id or ""), now))
+                for f in event.flags
+            ),
+            append=event.append,
+        )
+        self._title()
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        """Enter on a row (the table handles Enter before the screen's binding)."""
+        self.action_open_group()
+
+    @on(DataTable.RowHighlighted)
+    def _near_end(self, event: DataTable.RowHighlighted) -> None:
+        """Read the next keyset page when the cursor nears the end."""
+        if not self._exhausted and event.cursor_row >= self.table.row_count - 5:
+            self._exhausted = True  # one request per page
+            self._load(self._oldest)
+
+    def apply_changes(self, group_ids: Iterable[str], reset: bool) -> None:
+        """New flags or settled ones: reload the first page."""
+        self._load(None)
+
+    def tick(self, now: float) -> None:
+        """Advance the header clock (once it is mounted)."""
+        for header in self.query(StatusHeader):
+            header.tick(now)
+
+    def status(self, text: str, *, ok: bool = True) -> None:
+        """Show one line of outcome."""
+        line = self.query_one("#status", Static)
+        line.update(safe(fit(text, 300)))
+        line.set_class(not ok, "-error")
+
+    @on(ActionDone)
+    def _done(self, event: ActionDone) -> None:
+        self.status(event.text, ok=event.ok)
+        self._load(None)
+
+    @property
+    def current(self) -> StoredFlag | None:
+        """The flag under the cursor."""
+        return self.flags.get(self.table.current_key or "")
+
+    def _who(self, flag: StoredFlag) -> Text:
+        who = f"+{flag.wa_id}" if flag.wa_id else (flag.participant_key or "?")
+        text = safe(fit(who, 30), "bold")
+        subject = self._subjects.get(flag.group_id or "")
+        if subject:
+            text.append(" in ").append_text(safe(fit(subject, 40), "bold"))
+        return text
+
+    def action_act(self) -> None:
+        """Do what the flag calls for, after confirming."""
+        flag = self.current
+        if flag is None:
+            return
+        if flag.state != "open":
+            self.status(f"This flag is already {flag.state}", ok=False)
+            return
+        verb = "Reject the join request of " if flag.join_request_id else "Remove "
+        question = Text(verb).append_text(self._who(flag))
+        question.append("? ").append_text(safe(fit(flag.reason, 120)))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.status("Acting…")
+                self._act(flag.id)
+
+        yes = "Reject" if flag.join_request_id else "Remove"
+        self.app.push_screen(ConfirmModal(question, yes=yes), answered)
+
+    @work(exclusive=True, group="queue-act", exit_on_error=False)
+    async def _act(self, flag_id: int) -> None:
+        flag = await self.app.service.act_on_flag(flag_id)
+        self.post_message(ActionDone(f"Flag {flag_id}: {flag.outcome or flag.state}"))
+
+    def action_dismiss_flag(self) -> None:
+        """Close the flag without acting."""
+        flag = self.current
+        if flag is not None and flag.state == "open":
+            self._dismiss(flag.id)
+
+    @work(exclusive=True, group="queue-act", exit_on_error=False)
+    async def _dismiss(self, flag_id: int) -> None:
+        await self.app.service.dismiss_flag(flag_id)
+        self.post_message(ActionDone(f"Flag {flag_id} dismissed"))
+
+    def action_block(self) -> None:
+        """Put the flag's sender on the blocklist, after confirming."""
+        flag = self.current
+        if flag is None or not (flag.wa_id or flag.participant_key):
+            return
+        key = flag.wa_id or flag.participant_key or ""
+        question = Text("Blocklist ").append_text(self._who(flag))
+        question.append("? Their join requests and messages will be flagged in every group.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._block(key, flag.rule)
+
+        self.app.push_screen(ConfirmModal(question, yes="Blocklist"), answered)
+
+    @work(exclusive=True, group="queue-act", exit_on_error=False)
+    async def _block(self, key: str, rule: str) -> None:
+        await self.app.service.block(key, f"flagged by {rule}")
+        self.post_message(ActionDone(f"+{key.lstrip('+')} is on the blocklist"))
+
+    def action_toggle_all(self) -> None:
+        """Show every flag, or only open ones."""
+        self.states = ALL_STATES if self.states == OPEN_STATES else OPEN_STATES
+        self._title()
+        self._load(None)
+
+    def action_open_group(self) -> None:
+        """Open the flagged group's conversation at the flagged message."""
+        flag = self.current
+        if flag is not None and flag.group_id:
+            self.app.push_screen(self._conversation(flag))
+
+    def _conversation(self, flag: StoredFlag) -> AppScreen:
+        from groups_tui.ui.screens.conversation import ConversationScreen
+
+        return ConversationScreen(flag.group_id or "", focus_message=flag.message_id,
+                                  focus_at=flag.at if flag.message_id else None)
+
+    def action_back(self) -> None:
+        """Back to the inbox."""
+        self.dismiss()

@@ -1,0 +1,156 @@
+"""Moderation: the queue (act, dismiss, blocklist, paging) and removing a sender in a
+conversation; the audit log screen."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from groups_tui.store.records import AuditEntry
+from groups_tui.ui.app import GroupsApp
+from groups_tui.ui.screens.audit_log import AuditLogScreen
+from groups_tui.ui.screens.confirm import ConfirmModal
+from groups_tui.ui.screens.conversation import ConversationScreen
+from groups_tui.ui.screens.moderation_queue import ModerationQueueScreen
+from groups_tui.ui.widgets.mark_table import MarkTable
+from tests.ui.conftest import screen_text, settle
+from tests.ui.fake_service import BOOK_CLUB, FakeService
+
+
+async def test_spammer_is_removed_from_the_inbox_in_three_keys(
+    app: GroupsApp, service: FakeService
+) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # GIVEN a spam burst was just flagged
+        spammer = service.people["g-runners"][1]
+        service.flag("burst", "g-runners", spammer, "6 messages within 60 s from +351913333333")
+        await settle(pilot)
+        # WHEN the operator presses M, x, y
+        await pilot.press("M")
+        await settle(pilot)
+        assert isinstance(app.screen, ModerationQueueScreen)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot)
+        # THEN the spammer's removal was requested and the flag is acted on
+        assert service.removed_batches == [("g-runners", [spammer.key])]
+        assert service.flags[-1].state == "acted"
+        assert "member removed" in screen_text(app)
+
+
+async def test_dismiss_and_show_all(app: GroupsApp, service: FakeService) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("M")
+        await settle(pilot)
+        table = app.screen.query_one(MarkTable)
+        assert table.row_count == 2
+        await pilot.press("d")
+        await settle(pilot)
+        assert table.row_count == 1
+        assert [f.state for f in service.flags] == ["open", "dismissed"]
+        await pilot.press("a")
+        await settle(pilot)
+        assert table.row_count == 2
+        assert "every flag" in screen_text(app)
+
+
+async def test_join_flag_rejects_the_request(app: GroupsApp, service: FakeService) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("M")
+        await settle(pilot)
+        # The newest flag is the blocklisted join request to Parents 3B
+        await pilot.press("x")
+        await settle(pilot)
+        assert "Reject the join request" in screen_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert ("reject_join_requests", "g-parents") in service.api_calls
+
+
+async def test_blocklist_from_the_queue(app: GroupsApp, service: FakeService) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("M")
+        await settle(pilot)
+        await pilot.press("j", "b", "y")
+        await settle(pilot)
+        assert service.blocked == {"5511987654321"}
+
+
+async def test_queue_pages_by_keyset(app: GroupsApp, service: FakeService) -> None:
+    member = service.people[BOOK_CLUB][0]
+    for i in range(120):
+        service.flag("link_flood", BOOK_CLUB, member, f"flood {i}")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("M")
+        await settle(pilot)
+        table = app.screen.query_one(MarkTable)
+        assert table.row_count == 50
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.row_count == 100
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.row_count == 122
+
+
+async def test_remove_sender_of_the_selected_message(
+    app: GroupsApp, service: FakeService
+) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_group(BOOK_CLUB)
+        await settle(pilot)
+        # WHEN [ selects the message before Alice's (Bruno's photo) and X confirms
+        await pilot.press("left_square_bracket")
+        assert "Selected Bruno Souza" in screen_text(app)
+        await pilot.press("X")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Bruno Souza" in screen_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        # THEN Bruno's removal was requested
+        assert service.removed_batches == [(BOOK_CLUB, ["5511987654321"])]
+        assert isinstance(app.screen, ConversationScreen)
+        assert "Removal requested" in screen_text(app)
+
+
+async def test_remove_sender_defaults_to_the_newest_member_message(
+    app: GroupsApp, service: FakeService
+) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_group(BOOK_CLUB)
+        await settle(pilot)
+        await pilot.press("X", "y")
+        await settle(pilot)
+        assert service.removed_batches == [(BOOK_CLUB, ["447911123456"])]
+
+
+async def test_audit_log_lists_actions_and_pages(app: GroupsApp, service: FakeService) -> None:
+    for i in range(150):
+        service.audit.append(
+            AuditEntry(len(service.audit) + 1, service.clock() - 10 + i, "operator",
+                       "invite.send", BOOK_CLUB, [f"4477009{i:05d}"], {"wamid": f"w{i}"},
+                       Decimal("0.0080"))
+        )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert isinstance(app.screen, AuditLogScreen)
+        table = app.screen.query_one(MarkTable)
+        assert table.row_count == 100
+        assert "invite.send" in screen_text(app)
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.row_count == 154
+        await pilot.press("end", "enter")
+        text = screen_text(app)
+        assert "#1 " in text and "group.create" in text
