@@ -23,6 +23,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from groups_tui.config import ConfigError, load_settings
+from groups_tui.domain.pricing import RateCard, ledger_functions
 from groups_tui.listener.app import ListenerConfigError, make_empty_app
 from groups_tui.listener.ingest import REFUSED_COUNTER, events_from_body
 from groups_tui.listener.server import ListenerServer
@@ -153,6 +154,7 @@ def listen_command(
                 verify_token=token,
                 insecure=insecure_no_signature,
                 empty=bench_empty_handler,
+                rates_csv=settings.rates_csv,
             )
         )
     except ListenerConfigError as exc:
@@ -171,8 +173,14 @@ async def _serve(
     verify_token: str | None,
     insecure: bool,
     empty: bool,
+    rates_csv: Path | None = None,
 ) -> None:
     store = None if empty else await Store.open(db_path)
+    if store is not None:
+        # The cost ledger is priced where statuses are applied, so the headless listener
+        # needs the same rate card as the TUI.
+        card = RateCard.load(rates_csv) if rates_csv else RateCard.load_default()
+        store.set_cost_fn(*ledger_functions(card))
     try:
         server = ListenerServer(
             store,
