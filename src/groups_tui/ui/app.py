@@ -19,6 +19,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.worker import Worker, WorkerState
 
 from groups_tui.service import InboxService, ServiceError
@@ -257,8 +258,14 @@ class GroupsApp(App[None]):
         """
         now = self.clock()
         tick = getattr(self.screen, "tick", None)
-        if tick is not None:
+        if tick is None:
+            return
+        try:
             tick(now)
+        except NoMatches:
+            # The timer can fire while the screen is being torn down (at exit), after its
+            # widgets are gone; there is nothing left to advance.
+            return
 
     # ------------------------------------------------------------------ header
 
