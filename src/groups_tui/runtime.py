@@ -5,6 +5,7 @@ and an in-process webhook listener, all inside one asyncio loop.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ async def open_live_service(
         )
         service = InboxService(
             store, client, account=account, rate_card=_rate_card(settings),
-            **({"clock": clock} if clock else {}),
+            clock=clock or time.time,
         )
         yield service
 

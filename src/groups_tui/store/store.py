@@ -1439,7 +1439,21 @@ class Store:
             [*states, before_id if before_id is not None else 2**62, limit],
         )
         return [
-            StoredFlag(*r[:10], tuple(loads(r[10], [])), r[11], r[12])  # type: ignore[arg-type]
+            StoredFlag(
+                id=r[0],
+                rule=r[1],
+                action=r[2],
+                group_id=r[3],
+                participant_key=r[4],
+                wa_id=r[5],
+                message_id=r[6],
+                join_request_id=r[7],
+                at=r[8],
+                reason=r[9],
+                evidence=tuple(loads(r[10], [])),
+                state=r[11],
+                outcome=r[12],
+            )
             for r in rows
         ]
 
@@ -1474,9 +1488,7 @@ class Store:
 
     async def automation_job(self, job_id: str) -> AutomationJob | None:
         """One job by id."""
-        row = await self._one(
-            f"SELECT {_JOB_COLUMNS} FROM automation_jobs WHERE id = ?", (job_id,)
-        )
+        row = await self._one(f"SELECT {_JOB_COLUMNS} FROM automation_jobs WHERE id = ?", (job_id,))
         return _job_from_row(row) if row else None
 
     async def automation_jobs_by_fingerprint(
@@ -1507,8 +1519,18 @@ class Store:
                 "join_approval, tag, invitees, state, error, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id, row_no) DO NOTHING",
                 [
-                    (job_id, r.row_no, r.subject, r.description, int(r.join_approval), r.tag,
-                     dumps(list(r.invitees)), r.state, r.error, now)
+                    (
+                        job_id,
+                        r.row_no,
+                        r.subject,
+                        r.description,
+                        int(r.join_approval),
+                        r.tag,
+                        dumps(list(r.invitees)),
+                        r.state,
+                        r.error,
+                        now,
+                    )
                     for r in rows
                 ],
             )
@@ -1580,8 +1602,16 @@ class Store:
             await conn.execute(
                 "UPDATE bulk_invites SET state = ?, wamid = ?, error = ?, cost = ?, "
                 "updated_at = ? WHERE job_id = ? AND row_no = ? AND wa_id = ?",
-                (state, wamid, error, None if cost is None else str(cost), self._clock(),
-                 job_id, row_no, wa_id),
+                (
+                    state,
+                    wamid,
+                    error,
+                    None if cost is None else str(cost),
+                    self._clock(),
+                    job_id,
+                    row_no,
+                    wa_id,
+                ),
             )
 
     async def bulk_invites(self, job_id: str) -> list[BulkInvite]:
@@ -1634,8 +1664,17 @@ class Store:
                 "wamid = coalesce(?, wamid), error = ?, cost = coalesce(?, cost), "
                 "called_at = coalesce(?, called_at), updated_at = ? "
                 "WHERE job_id = ? AND group_id = ?",
-                (state, outbox_id, wamid, error, None if cost is None else str(cost),
-                 called_at, self._clock(), job_id, group_id),
+                (
+                    state,
+                    outbox_id,
+                    wamid,
+                    error,
+                    None if cost is None else str(cost),
+                    called_at,
+                    self._clock(),
+                    job_id,
+                    group_id,
+                ),
             )
 
     async def forward_enqueue(
@@ -1756,8 +1795,17 @@ class Store:
                 "INSERT INTO invite_flow_sends(rule, person, group_key, group_id, request_id, "
                 "trigger_id, state, at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "RETURNING id",
-                (rule, person, group_key, group_id, request_id, trigger_id, state, at,
-                 self._clock()),
+                (
+                    rule,
+                    person,
+                    group_key,
+                    group_id,
+                    request_id,
+                    trigger_id,
+                    state,
+                    at,
+                    self._clock(),
+                ),
             ) as cur:
                 row = await cur.fetchone()
         assert row is not None
@@ -1780,8 +1828,16 @@ class Store:
                 "UPDATE invite_flow_sends SET state = ?, group_id = coalesce(?, group_id), "
                 "request_id = coalesce(?, request_id), wamid = coalesce(?, wamid), error = ?, "
                 "cost = coalesce(?, cost), updated_at = ? WHERE id = ?",
-                (state, group_id, request_id, wamid, error, None if cost is None else str(cost),
-                 self._clock(), send_id),
+                (
+                    state,
+                    group_id,
+                    request_id,
+                    wamid,
+                    error,
+                    None if cost is None else str(cost),
+                    self._clock(),
+                    send_id,
+                ),
             )
 
     async def invite_flow_sends(
@@ -1802,8 +1858,20 @@ class Store:
             [*params, limit],
         )
         return [
-            InviteFlowSend(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
-                           dec_or_none(r[10]), r[11])
+            InviteFlowSend(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                r[9],
+                dec_or_none(r[10]),
+                r[11],
+            )
             for r in rows
         ]
 

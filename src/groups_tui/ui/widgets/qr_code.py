@@ -78,11 +78,11 @@ class QRCode(Widget):
         style: Style = self.get_component_rich_style("qr-code--modules")
         return Text("\n".join(_lines(self.data, _QUIET)), style=style, no_wrap=True, end="")
 
-    def get_content_width(self, container: object, viewport: object) -> int:  # type: ignore[override]
+    def get_content_width(self, container: object, viewport: object) -> int:
         """As wide as the symbol."""
         lines = _lines(self.data, _QUIET) if self.data else ()
         return len(lines[0]) if lines else 0
 
-    def get_content_height(self, container: object, viewport: object, width: int) -> int:  # type: ignore[override]
+    def get_content_height(self, container: object, viewport: object, width: int) -> int:
         """Half as tall as the symbol."""
         return len(_lines(self.data, _QUIET)) if self.data else 0
