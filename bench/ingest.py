@@ -11,7 +11,7 @@ ratio shows how much of the ceiling the durable path keeps.
 
 Usage::
 
-    python bench/ingest.py [--events 20000] [--concurrency 32] [--seconds 20]
+    python bench/ingest.py [--events 20000] [--concurrency 32] [--seconds 20] [--rounds 3]
 
 Prints figures only; nothing is asserted. Traffic never leaves 127.0.0.1.
 """
@@ -247,6 +247,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20.0, help="cap per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="durable/empty pairs to run")
     parser.add_argument("--generate", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -256,21 +257,10 @@ def main() -> None:
         )
         return
 
-    print(f"cpus: {os.cpu_count()}  events: {args.events}  concurrency: {args.concurrency}")
-    with tempfile.TemporaryDirectory(prefix="groups-tui-bench-") as tmp:
-        db = Path(tmp) / "bench.db"
-        durable = measure(
-            db, empty=False, count=args.events, concurrency=args.concurrency, seconds=args.seconds
-        )
-        total, applied = stored_rows(db)
-        empty = measure(
-            Path(tmp) / "empty.db",
-            empty=True,
-            count=args.events,
-            concurrency=args.concurrency,
-            seconds=args.seconds,
-        )
-    ratio = durable["rate"] / empty["rate"] if empty["rate"] else 0.0
+    print(
+        f"cpus: {os.cpu_count()}  events: {args.events}  concurrency: {args.concurrency}  "
+        f"rounds: {args.rounds}"
+    )
 
     def line(name: str, f: dict[str, Any]) -> str:
         return (
@@ -279,14 +269,51 @@ def main() -> None:
             f"acked {f['acked']}  errors {f['errors'] or 0}"
         )
 
-    print(line("durable listener", durable))
-    print(line("empty handler", empty))
-    print(f"ratio durable/empty: {ratio:.2f}")
+    ratios: list[float] = []
+    durables: list[dict[str, Any]] = []
+    empties: list[dict[str, Any]] = []
+    for round_no in range(1, args.rounds + 1):
+        # Each round measures both servers back to back, so that a noisy neighbour on a
+        # shared machine weighs on the pair rather than on one side of the ratio.
+        with tempfile.TemporaryDirectory(prefix="groups-tui-bench-") as tmp:
+            db = Path(tmp) / "bench.db"
+            durable = measure(
+                db,
+                empty=False,
+                count=args.events,
+                concurrency=args.concurrency,
+                seconds=args.seconds,
+            )
+            total, applied = stored_rows(db)
+            empty = measure(
+                Path(tmp) / "empty.db",
+                empty=True,
+                count=args.events,
+                concurrency=args.concurrency,
+                seconds=args.seconds,
+            )
+        ratio = durable["rate"] / empty["rate"] if empty["rate"] else 0.0
+        ratios.append(ratio)
+        durables.append(durable)
+        empties.append(empty)
+        print(f"round {round_no}")
+        print("  " + line("durable listener", durable))
+        print("  " + line("empty handler", empty))
+        print(
+            f"  ratio durable/empty: {ratio:.2f}; unapplied when the load stopped "
+            f"{durable['backlog_at_end']}; acked and applied {durable['applied_rate']:.0f} "
+            f"events/s; raw log rows {total} (applied {applied})"
+        )
     print(
-        f"state: unapplied backlog when the load stopped {durable['backlog_at_end']}; "
-        f"end-to-end applied rate (ack + apply) {durable['applied_rate']:.0f} events/s"
+        f"median over {args.rounds} rounds: durable "
+        f"{statistics.median(d['rate'] for d in durables):.0f} events/s "
+        f"(p99 {statistics.median(d.get('p99_ms', 0) for d in durables):.1f} ms, "
+        f"max {max(d.get('max_ms', 0) for d in durables):.1f} ms), empty handler "
+        f"{statistics.median(e['rate'] for e in empties):.0f} events/s, "
+        f"ratio {statistics.median(ratios):.2f} (per round: "
+        + ", ".join(f"{r:.2f}" for r in ratios)
+        + ")"
     )
-    print(f"raw log rows after the durable run: {total} (applied to state: {applied})")
 
 
 if __name__ == "__main__":

@@ -187,6 +187,8 @@ _TIMESTAMP_LIMIT = 10**15
 
 def _str(value: Any) -> str | None:
     if isinstance(value, str):
+        if value.isascii():
+            return value
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:

@@ -1031,6 +1031,9 @@ def ledger_functions(
         ``market_fn(wa_id)`` the member's market name (``None`` when unknown).
     """
 
+    # Each call parses a phone number; a busy listener sees the same members again and
+    # again, and the card is fixed for the functions' lifetime, so both are memoised.
+    @functools.lru_cache(maxsize=65_536)
     def cost_fn(
         category: str | None, pricing_type: str | None, billable: bool | None, wa_id: str | None
     ) -> Decimal | None:
@@ -1038,6 +1041,7 @@ def ledger_functions(
             return None
         return actual_cost(category, pricing_type, billable, wa_id, card)
 
+    @functools.lru_cache(maxsize=65_536)
     def market_fn(wa_id: str | None) -> str | None:
         if not wa_id:
             return None

@@ -44,7 +44,7 @@ E = TypeVar("E")
 
 def dumps(value: Any) -> str:
     """Canonical JSON (sorted keys, compact, Decimals as strings)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_default)
+    return _ENCODE(value)
 
 
 def _default(value: Any) -> Any:
@@ -55,6 +55,10 @@ def _default(value: Any) -> Any:
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# One encoder for every call: json.dumps builds a new one whenever it is given options.
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_default).encode
 
 
 def loads(text: str | None, default: Any = None) -> Any:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
@@ -90,6 +91,8 @@ from groups_tui.store.records import (
 
 __all__ = ["Store", "StoreClosedError"]
 
+_log = logging.getLogger(__name__)
+
 T = TypeVar("T")
 
 _IN_CHUNK = 500  # bound on "IN (?, ?, ...)" lists; far below SQLite's variable limit
@@ -101,6 +104,10 @@ class StoreClosedError(RuntimeError):
     """The store was used after :meth:`Store.close`."""
 
 
+class _WriteLockBusyError(Exception):
+    """Another connection holds the write lock (retry where waiting is allowed)."""
+
+
 def _chunks(items: Sequence[T], size: int = _IN_CHUNK) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -108,6 +115,33 @@ def _chunks(items: Sequence[T], size: int = _IN_CHUNK) -> Iterable[Sequence[T]]:
 
 def _marks(n: int) -> str:
     return ",".join("?" * n)
+
+
+def _insert_raw_sync(db: sqlite3.Connection, items: Sequence[RawEventIn]) -> list[RawInsertResult]:
+    """Insert the bodies not logged before; one result per item (inside a transaction)."""
+    keys = list(dict.fromkeys(item.dedupe_key for item in items))
+    existing: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        sql = f"SELECT dedupe_key, id FROM raw_events WHERE dedupe_key IN ({_marks(len(chunk))})"
+        existing.update({k: i for k, i in db.execute(sql, chunk).fetchall()})
+    fresh: dict[str, RawEventIn] = {}
+    for item in items:
+        if item.dedupe_key not in existing and item.dedupe_key not in fresh:
+            fresh[item.dedupe_key] = item
+    for item in fresh.values():
+        cur = db.execute(
+            "INSERT INTO raw_events(dedupe_key, body, received_at) VALUES (?, ?, ?)",
+            (item.dedupe_key, item.body, item.received_at),
+        )
+        existing[item.dedupe_key] = cast(int, cur.lastrowid)
+    results: list[RawInsertResult] = []
+    first_seen: set[str] = set()
+    for item in items:
+        key = item.dedupe_key
+        duplicate = key not in fresh or key in first_seen
+        first_seen.add(key)
+        results.append(RawInsertResult(raw_id=existing[key], duplicate=duplicate))
+    return results
 
 
 class Store:
@@ -140,6 +174,7 @@ class Store:
         self._cost_fn = cost_fn
         self._market_fn = market_fn
         self._closed = False
+        self._inline: sqlite3.Connection | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -194,6 +229,9 @@ class Store:
             return
         self._closed = True
         async with self._lock:
+            if self._inline is not None:
+                self._inline.close()
+                self._inline = None
             if self._reader is not self._writer:
                 await self._reader.close()
             if self._writer is not None:
@@ -285,62 +323,140 @@ class Store:
         Returns:
             One result per item, in the same order.
         """
-        if not items:
-            return []
-        if self._closed or self._writer is None:
-            raise StoreClosedError("store is closed or read-only")
-        conn = self._writer
-        async with self._lock:
-            await conn.execute("PRAGMA synchronous = FULL")
-            try:
-                await conn.execute("BEGIN IMMEDIATE")
-                try:
-                    results = await self._insert_raw_locked(conn, items)
-                except BaseException:
-                    await conn.execute("ROLLBACK")
-                    raise
-                await conn.execute("COMMIT")
-            finally:
-                await conn.execute("PRAGMA synchronous = NORMAL")
+        results, _ = await self.insert_raw_and_apply(items)
         return results
 
-    @staticmethod
-    async def _insert_raw_locked(
-        conn: aiosqlite.Connection, items: Sequence[RawEventIn]
-    ) -> list[RawInsertResult]:
-        keys = list(dict.fromkeys(item.dedupe_key for item in items))
-        existing: dict[str, int] = {}
-        for chunk in _chunks(keys):
-            sql = (
-                f"SELECT dedupe_key, id FROM raw_events WHERE dedupe_key IN ({_marks(len(chunk))})"
+    async def insert_raw_and_apply(
+        self,
+        items: Sequence[RawEventIn],
+        events_for: Callable[[int], Sequence[DomainEvent]] | None = None,
+    ) -> tuple[list[RawInsertResult], list[tuple[int, str]]]:
+        """Log bodies and apply the fresh ones in ONE durable transaction (group commit).
+
+        The raw rows are inserted, then (when ``events_for`` is given) each freshly
+        logged row, duplicates excluded, is applied inside a savepoint, and the whole is
+        committed with ``synchronous=FULL``: one fsync per batch, and a body is never
+        logged without either its state or a reason. If applying the batch fails, the
+        savepoint is rolled back and the rows are applied one by one; a row that still
+        fails keeps its body and is marked ``error`` with the reason. When this returns,
+        every row is on disk and the caller may answer 200.
+
+        The work runs on the calling thread over a plain sqlite3 connection (no thread
+        hop, no GIL hand-over per batch), unless the write lock is held by another
+        process: then it waits for the lock on the writer connection's thread instead of
+        blocking the event loop. An in-memory store always uses the writer connection.
+
+        Args:
+            items: Bodies in arrival order.
+            events_for: Index into ``items`` -> its domain events (may raise: the row is
+                then marked ``error`` with the parse failure).
+
+        Returns:
+            ``(results, failures)``: one result per item, in order, and the
+            ``(raw_id, reason)`` of the rows that could not be applied.
+
+        Raises:
+            Exception: The commit failed; nothing was committed.
+        """
+        if not items:
+            return [], []
+        if self._closed or self._writer is None:
+            raise StoreClosedError("store is closed or read-only")
+        batch = list(items)
+        async with self._lock:
+            inline = self._inline_writer()
+            if inline is not None:
+                try:
+                    return self._log_and_apply(inline, batch, events_for)
+                except _WriteLockBusyError:
+                    pass
+            conn = self._writer
+            run_in_thread = cast(Callable[..., Awaitable[Any]], conn._execute)
+            out = await run_in_thread(self._log_and_apply, conn._conn, batch, events_for, True)
+        return cast(tuple[list[RawInsertResult], list[tuple[int, str]]], out)
+
+    def _inline_writer(self) -> sqlite3.Connection | None:
+        """The plain connection used on the event loop's thread (opened on first use)."""
+        if self._inline is None and str(self._path) != ":memory:":
+            db = sqlite3.connect(str(self._path), isolation_level=None, check_same_thread=False)
+            # No waiting here: a lock held by another process is waited for off the loop.
+            db.execute("PRAGMA busy_timeout = 0")
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA synchronous = NORMAL")
+            self._inline = db
+        return self._inline
+
+    def _log_and_apply(
+        self,
+        db: sqlite3.Connection,
+        batch: Sequence[RawEventIn],
+        events_for: Callable[[int], Sequence[DomainEvent]] | None,
+        may_wait: bool = False,
+    ) -> tuple[list[RawInsertResult], list[tuple[int, str]]]:
+        db.execute("PRAGMA synchronous = FULL")
+        try:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if not may_wait and "locked" in str(exc):
+                    raise _WriteLockBusyError from exc
+                raise
+            try:
+                results = _insert_raw_sync(db, batch)
+                failures = self._apply_in_savepoint(db, results, events_for) if events_for else []
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            db.execute("PRAGMA synchronous = NORMAL")
+        return results, failures
+
+    def _apply_in_savepoint(
+        self,
+        db: sqlite3.Connection,
+        results: Sequence[RawInsertResult],
+        events_for: Callable[[int], Sequence[DomainEvent]],
+    ) -> list[tuple[int, str]]:
+        failures: list[tuple[int, str]] = []
+        todo: list[tuple[int, Sequence[DomainEvent]]] = []
+        for index, result in enumerate(results):
+            if result.duplicate:
+                continue
+            try:
+                todo.append((result.raw_id, events_for(index)))
+            except Exception as exc:
+                failures.append((result.raw_id, f"parse: {type(exc).__name__}: {exc}"))
+
+        def attempt(part: Sequence[tuple[int, Sequence[DomainEvent]]]) -> str | None:
+            db.execute("SAVEPOINT apply_batch")
+            try:
+                applier = self._applier(db)
+                for raw_id, events in part:
+                    applier.apply(raw_id, events)
+                applier.flush()
+            except Exception as exc:
+                db.execute("ROLLBACK TO apply_batch")
+                db.execute("RELEASE apply_batch")
+                return f"apply: {type(exc).__name__}: {exc}"
+            db.execute("RELEASE apply_batch")
+            return None
+
+        if todo and attempt(todo) is not None:
+            _log.warning("batch apply failed; applying %d raw events one by one", len(todo))
+            for item in todo:
+                reason = attempt([item])
+                if reason is not None:
+                    failures.append((item[0], reason))
+        if failures:
+            now = self._clock()
+            db.executemany(
+                "UPDATE raw_events SET parse_state = 'error', error = ?, applied_at = ? "
+                "WHERE id = ?",
+                [(reason[:500], now, raw_id) for raw_id, reason in failures],
             )
-            async with conn.execute(sql, chunk) as cur:
-                existing.update({k: i for k, i in await cur.fetchall()})
-        fresh: dict[str, RawEventIn] = {}
-        for item in items:
-            if item.dedupe_key not in existing and item.dedupe_key not in fresh:
-                fresh[item.dedupe_key] = item
-        if fresh:
-            await conn.executemany(
-                "INSERT INTO raw_events(dedupe_key, body, received_at) VALUES (?, ?, ?)",
-                [(i.dedupe_key, i.body, i.received_at) for i in fresh.values()],
-            )
-            new_keys = list(fresh)
-            for chunk in _chunks(new_keys):
-                sql = (
-                    "SELECT dedupe_key, id FROM raw_events "
-                    f"WHERE dedupe_key IN ({_marks(len(chunk))})"
-                )
-                async with conn.execute(sql, chunk) as cur:
-                    existing.update({k: i for k, i in await cur.fetchall()})
-        results: list[RawInsertResult] = []
-        first_seen: set[str] = set()
-        for item in items:
-            key = item.dedupe_key
-            duplicate = key not in fresh or key in first_seen
-            first_seen.add(key)
-            results.append(RawInsertResult(raw_id=existing[key], duplicate=duplicate))
-        return results
+        return failures
 
     async def unapplied_raw_events(self, limit: int = 500) -> list[RawEvent]:
         """Raw events not yet applied, oldest first (crash recovery and replay)."""
@@ -536,6 +652,22 @@ class Store:
             await conn.execute(
                 "INSERT INTO change_feed(kind, entity, payload) VALUES ('group.pending', ?, ?)",
                 (request_id, dumps(payload)),
+            )
+            # The lifecycle webhook may have overtaken the API's answer: it found no
+            # pending operation then, so settle it now from what it left on the group row.
+            await self._settle_overtaken(
+                conn,
+                "UPDATE pending_operations SET "
+                "state = CASE WHEN g.state = 'failed' THEN 'failed' ELSE 'done' END, "
+                "error = CASE WHEN g.state = 'failed' THEN g.error_message END, "
+                "resolved_at = coalesce(g.state_at, g.created_at, ?2), resolved_by = 'webhook', "
+                "group_id = g.id FROM groups g WHERE pending_operations.request_id = ?1 "
+                "AND pending_operations.state = 'pending' AND g.request_id = ?1 "
+                "AND (g.id IS NOT NULL OR g.state = 'failed') "
+                "RETURNING pending_operations.group_id, pending_operations.state, "
+                "pending_operations.error",
+                (request_id, int(now)),
+                request_id,
             )
 
     async def list_groups(
@@ -1133,6 +1265,32 @@ class Store:
                 "INSERT INTO change_feed(kind, group_id, entity, payload) "
                 "VALUES ('operation.pending', ?, ?, ?)",
                 (group_id, request_id, dumps({"kind": kind})),
+            )
+            if kind == "delete" and group_id is not None:
+                # The delete webhook may have overtaken the API's answer.
+                await self._settle_overtaken(
+                    conn,
+                    "UPDATE pending_operations SET state = 'done', resolved_by = 'webhook', "
+                    "resolved_at = coalesce(g.state_at, ?2) FROM groups g "
+                    "WHERE pending_operations.request_id = ?1 "
+                    "AND pending_operations.state = 'pending' AND g.id = ?3 "
+                    "AND g.state = 'deleted' RETURNING pending_operations.group_id, "
+                    "pending_operations.state, pending_operations.error",
+                    (request_id, int(self._clock()), group_id),
+                    request_id,
+                )
+
+    @staticmethod
+    async def _settle_overtaken(
+        conn: aiosqlite.Connection, sql: str, params: Sequence[Any], request_id: str
+    ) -> None:
+        async with conn.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        if row is not None:
+            await conn.execute(
+                "INSERT INTO change_feed(kind, group_id, entity, payload) "
+                "VALUES ('operation.resolved', ?, ?, ?)",
+                (row[0], request_id, dumps({"state": row[1], "error": row[2]})),
             )
 
     async def resolve_operation(

@@ -1,0 +1,135 @@
+"""Logging and applying a batch in one durable transaction (the listener's write path)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from groups_tui.domain.events import DomainEvent
+from groups_tui.store import RawEventIn, Store
+
+from .conftest import G1, created, joined
+
+
+def _raw(key: str) -> RawEventIn:
+    return RawEventIn(body=key.encode(), dedupe_key=key, received_at=1.0)
+
+
+async def _states(db_path: Path) -> dict[str, tuple[str, bool]]:
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "SELECT dedupe_key, parse_state, applied_at IS NOT NULL FROM raw_events"
+        ).fetchall()
+    return {key: (state, bool(applied)) for key, state, applied in rows}
+
+
+async def test_fresh_rows_are_applied_in_the_same_commit(store: Store, db_path: Path) -> None:
+    events = {0: [created()], 1: [joined("15550001111", at=200)]}
+    results, failures = await store.insert_raw_and_apply(
+        [_raw("a"), _raw("b")], lambda i: events[i]
+    )
+    assert failures == []
+    assert [r.duplicate for r in results] == [False, False]
+    assert await _states(db_path) == {"a": ("ok", True), "b": ("ok", True)}
+    members = await store.group_members(G1)
+    assert [m.wa_id for m in members] == ["15550001111"]
+
+
+async def test_duplicates_are_not_applied_again(store: Store) -> None:
+    calls: list[int] = []
+
+    def events_for(i: int) -> Sequence[DomainEvent]:
+        calls.append(i)
+        return [created()]
+
+    await store.insert_raw_and_apply([_raw("a")], events_for)
+    results, _ = await store.insert_raw_and_apply([_raw("a"), _raw("b")], events_for)
+    assert [r.duplicate for r in results] == [True, False]
+    assert calls == [0, 1]  # "a" the first time, then only "b" (index 1 of the second batch)
+
+
+async def test_a_failing_row_is_kept_with_its_reason_and_the_rest_applied(
+    store: Store, db_path: Path
+) -> None:
+    def events_for(i: int) -> Sequence[DomainEvent]:
+        if i == 1:
+            raise ValueError("cannot parse this one")
+        if i == 2:
+            return ["not an event"]  # type: ignore[list-item]  # the applier raises TypeError
+        return [created()]
+
+    results, failures = await store.insert_raw_and_apply(
+        [_raw("a"), _raw("b"), _raw("c")], events_for
+    )
+    assert len(results) == 3
+    assert {raw_id for raw_id, _ in failures} == {results[1].raw_id, results[2].raw_id}
+    reasons = dict(failures)
+    assert "cannot parse this one" in reasons[results[1].raw_id]
+    assert "TypeError" in reasons[results[2].raw_id]
+    states = await _states(db_path)
+    assert states == {"a": ("ok", True), "b": ("error", True), "c": ("error", True)}
+    stored = await store.get_raw_event(results[2].raw_id)
+    assert stored is not None and stored.body == b"c" and stored.error
+    assert await store.get_group(G1) is not None
+
+
+async def test_the_log_commit_is_full_synchronous(store: Store) -> None:
+    await store.insert_raw_and_apply([_raw("warm-up")])
+    inline = store._inline_writer()
+    assert inline is not None
+    statements: list[str] = []
+    inline.set_trace_callback(statements.append)
+    try:
+        await store.insert_raw_and_apply([_raw("a")], lambda _: [created()])
+    finally:
+        inline.set_trace_callback(None)
+    commit = statements.index("COMMIT")
+    pragmas = [s for s in statements[:commit] if s.startswith("PRAGMA synchronous")]
+    assert pragmas and pragmas[-1] == "PRAGMA synchronous = FULL"
+    assert statements[commit + 1 :] == ["PRAGMA synchronous = NORMAL"]
+
+
+async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_event_loop(
+    store: Store, db_path: Path
+) -> None:
+    # GIVEN another connection (as another process would) holding the write lock
+    other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        # WHEN a batch is logged meanwhile
+        pending = asyncio.create_task(store.insert_raw_and_apply([_raw("a")], lambda _: []))
+        await asyncio.sleep(0.3)
+        # THEN it waits without blocking the loop, and completes once the lock is free
+        assert not pending.done()
+        assert ticks >= 10
+        other.execute("COMMIT")
+        results, failures = await asyncio.wait_for(pending, 5)
+        assert failures == [] and not results[0].duplicate
+    finally:
+        stop.set()
+        await ticking
+        other.close()
+    assert await _states(db_path) == {"a": ("ok", True)}
+
+
+async def test_an_in_memory_store_uses_its_single_connection() -> None:
+    store = await Store.open(":memory:")
+    try:
+        results, failures = await store.insert_raw_and_apply([_raw("a")], lambda _: [created()])
+        assert failures == [] and results[0].raw_id > 0
+        assert await store.get_group(G1) is not None
+        assert store._inline_writer() is None
+    finally:
+        await store.close()
