@@ -35,7 +35,7 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Turn dataclasses, enums, decimals and paths into JSON-friendly values."""
+    """Turn dataclasses, named tuples, enums, decimals and paths into JSON-friendly values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Enum):
@@ -46,6 +46,8 @@ def to_jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a named tuple record
+        return {k: to_jsonable(v) for k, v in value._asdict().items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [to_jsonable(v) for v in value]
     return value

@@ -205,7 +205,7 @@ class InboxService:
 
     # --- reading -------------------------------------------------------------------------
     async def inbox_rows(self) -> list[InboxRow]:
-        """Every group as a compact row (streamed from the store by keyset)."""
+        """Every group as a compact row, most recent activity first."""
         return [_inbox_row(r) for r in await self.store.inbox_row_list()]
 
     async def inbox_row(self, group_id: str) -> InboxRow | None:
@@ -1110,22 +1110,21 @@ def _outbox_view(item: StoredOutboxItem) -> OutboxItem:
 
 
 def _inbox_row(r: Any) -> InboxRow:
-    group_id = r.group_id or f"{PENDING_PREFIX}{r.request_id}"
     return InboxRow(
-        group_id=group_id,
-        subject=r.subject,
-        participant_count=r.participant_count,
-        unread=r.unread,
-        pending_requests=r.pending_requests,
-        last_sender=r.last_sender,
-        last_text=r.last_text,
-        last_activity_at=r.last_activity_at,
-        last_inbound_at=r.last_inbound_at,
-        last_inbound_by=r.last_inbound_by,
-        suspended=r.suspended,
-        state=r.state,
-        flagged=r.flagged,
-        haystack=(r.subject + "\n" + (r.member_text or "")).lower(),
+        r.group_id or f"{PENDING_PREFIX}{r.request_id}",
+        r.subject,
+        r.participant_count,
+        r.unread,
+        r.pending_requests,
+        r.last_sender,
+        r.last_text,
+        r.last_activity_at,
+        r.last_inbound_at,
+        r.last_inbound_by,
+        r.suspended,
+        r.state,
+        r.flagged,
+        f"{r.subject}\n{r.member_text or ''}".lower(),
     )
 
 

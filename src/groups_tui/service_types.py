@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from groups_tui.domain.models import (
     DeliverySummary,
@@ -76,12 +77,12 @@ class ListenerStatus:
     url: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class InboxRow:
+class InboxRow(NamedTuple):
     """One group in the inbox, compact enough for 10,000 in memory.
 
     ``haystack`` is the lower-cased subject, member names and numbers that the
-    filter-as-you-type matches against.
+    filter-as-you-type matches against. A named tuple: the inbox builds 10,000 of them
+    at start-up, several times faster than frozen dataclass instances.
     """
 
     group_id: str

@@ -24,7 +24,6 @@ __all__ = [
     "ACTIVITY",
     "GROUP_COLUMNS",
     "GROUP_FROM",
-    "PREVIEW",
     "MESSAGE_COLUMNS",
     "PARTICIPANT_COLUMNS",
     "dec_or_none",
@@ -109,23 +108,21 @@ def media_from_json(text: str | None) -> Media | None:
     )
 
 
-GROUP_FROM = """
-    groups g LEFT JOIN messages lm ON lm.pk = (
-        SELECT pk FROM messages WHERE group_id = g.id ORDER BY at DESC, id DESC LIMIT 1)
-"""
-"""Groups joined with their newest message (one index seek per group)."""
+GROUP_FROM = "groups g"
+"""Where :data:`GROUP_COLUMNS` come from: the newest message, member and request counts
+are kept on the group row by triggers (schema v4)."""
 
-ACTIVITY = "max(coalesce(g.last_activity_at, 0), coalesce(lm.at, 0), coalesce(g.created_at, 0))"
+ACTIVITY = (
+    "max(coalesce(g.last_activity_at, 0), coalesce(g.last_msg_at, 0), coalesce(g.created_at, 0))"
+)
 """Sort key of the inbox: the latest event, message or creation time."""
 
-PREVIEW = "CASE WHEN lm.pk IS NULL THEN NULL ELSE coalesce(lm.text, '[' || lm.kind || ']') END"
 
 GROUP_COLUMNS = f"""
     g.id, g.request_id, g.subject, g.description, g.join_approval, g.state, g.suspended,
-    g.suspended_reason, g.created_at, g.invite_link,
-    (SELECT count(*) FROM participants p WHERE p.group_id = g.id AND p.state = 'present'),
-    g.last_inbound_at, g.last_inbound_by, {PREVIEW}, nullif({ACTIVITY}, 0), g.unread,
-    (SELECT count(*) FROM join_requests j WHERE j.group_id = g.id AND j.state = 'pending')
+    g.suspended_reason, g.created_at, g.invite_link, g.member_count,
+    g.last_inbound_at, g.last_inbound_by, g.last_msg_preview, nullif({ACTIVITY}, 0), g.unread,
+    g.pending_requests
 """
 """Columns read by :func:`group_from_row`; select them ``FROM`` :data:`GROUP_FROM`."""
 

@@ -52,7 +52,6 @@ from groups_tui.store.codec import (
     GROUP_FROM,
     MESSAGE_COLUMNS,
     PARTICIPANT_COLUMNS,
-    PREVIEW,
     dec_or_none,
     dumps,
     enum_or,
@@ -697,21 +696,11 @@ class Store:
 
     def _inbox_sql(self, where: str = "") -> str:
         return f"""
-            SELECT g.id, g.request_id, g.subject,
-                   (SELECT count(*) FROM participants p
-                     WHERE p.group_id = g.id AND p.state = 'present'),
-                   g.unread,
-                   (SELECT count(*) FROM join_requests j
-                     WHERE j.group_id = g.id AND j.state = 'pending'),
-                   CASE WHEN lm.direction = 'outbound' THEN NULL ELSE lm.sender_name END,
-                   {PREVIEW}, nullif({ACTIVITY}, 0),
+            SELECT g.id, g.request_id, g.subject, g.member_count, g.unread,
+                   g.pending_requests,
+                   g.last_msg_sender, g.last_msg_preview, nullif({ACTIVITY}, 0),
                    g.last_inbound_at, g.suspended, g.state,
-                   coalesce(l.flagged, 0), l.tag, g.last_inbound_by,
-                   (SELECT group_concat(coalesce(p.profile_name, '') || ' ' ||
-                                        coalesce(p.wa_id, '') || ' ' ||
-                                        coalesce(p.username, ''), char(10))
-                      FROM participants p
-                     WHERE p.group_id = g.id AND p.state = 'present')
+                   coalesce(l.flagged, 0), l.tag, g.last_inbound_by, g.member_text
               FROM {GROUP_FROM} LEFT JOIN group_local l ON l.group_id = g.id
               {where}
              ORDER BY {ACTIVITY} DESC, g.pk DESC
@@ -740,7 +729,8 @@ class Store:
         """Every group's inbox row in one round trip to the database thread.
 
         Faster than iterating :meth:`inbox_rows` when the caller wants them all anyway:
-        the rows are fetched and converted without one await per row.
+        the rows are fetched and converted without one await per row. Sorted by the
+        database, on its thread, most recent activity first.
         """
         rows = await self._r.execute_fetchall(self._inbox_sql())
         make = self._inbox_row

@@ -222,9 +222,12 @@ class GroupsApp(App[None]):
         """Bells rung (tests assert on it)."""
         self._pending_groups: set[str] = set()
         self._pending_kinds: set[str] = set()
+        self._pending_content: set[str] = set()
+        """Groups with changes other than a read mark since the last repaint."""
         self._new_message_groups: set[str] = set()
         self._last_change_id = 0
         self.changes_applied = 0
+        """Feed batches applied (each one repaint), for tests and the bench."""
         self._inbox_prefetch: asyncio.Task[list[InboxRow]] | None = None
         try:
             # Read the inbox while the terminal is being set up: the query runs on the
@@ -234,7 +237,6 @@ class GroupsApp(App[None]):
             loop = None
         if loop is not None:
             self._inbox_prefetch = loop.create_task(service.inbox_rows())
-        """Feed batches applied (each one repaint), for tests and the bench."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -304,6 +306,8 @@ class GroupsApp(App[None]):
             self._pending_kinds.add(change.kind)
             if change.group_id:
                 self._pending_groups.add(change.group_id)
+                if change.kind != "group.read":
+                    self._pending_content.add(change.group_id)
                 if change.kind == "message.received":
                     self._new_message_groups.add(change.group_id)
         self.post_message(FeedChanged(len(batch)))
@@ -311,6 +315,7 @@ class GroupsApp(App[None]):
     def on_feed_changed(self, message: FeedChanged) -> None:
         """Hand everything accumulated since the last repaint to the screens at once."""
         groups, self._pending_groups = self._pending_groups, set()
+        content, self._pending_content = self._pending_content, set()
         kinds, self._pending_kinds = self._pending_kinds, set()
         new, self._new_message_groups = self._new_message_groups, set()
         if not groups and not kinds:
@@ -324,7 +329,8 @@ class GroupsApp(App[None]):
         for screen in self.screen_stack:
             apply = getattr(screen, "apply_changes", None)
             if apply is not None:
-                apply(groups, reset)
+                # A read mark (the operator opened a group) only changes inbox counts.
+                apply(groups if getattr(screen, "FOLLOWS_READ_MARKS", True) else content, reset)
         self._load_header()
 
     # ------------------------------------------------------------------ errors

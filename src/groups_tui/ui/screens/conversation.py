@@ -9,6 +9,7 @@ before any API call.
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -70,6 +71,9 @@ class ConversationScreen(AppScreen):
     Keys: ``i`` or Enter writes, Ctrl+S sends, ``t`` picks a template, ``a`` attaches a
     file by path, ``PgUp`` at the top loads older messages, Escape goes back.
     """
+
+    FOLLOWS_READ_MARKS: ClassVar[bool] = False
+    """Its own read mark must not reload the page it was set from."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="conv.back", tooltip="Back to the inbox"),
@@ -197,7 +201,10 @@ class ConversationScreen(AppScreen):
         yield WindowCountdown(now=now, id="countdown")
         yield MessageLog(now=now, id="log")
         with Vertical(id="composer"):
-            yield TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
+            # Disabled until the group's window is known (see _update_refusal).
+            yield TextArea(
+                id="composer-text", soft_wrap=True, show_line_numbers=False, disabled=True
+            )
             yield Input(
                 placeholder="path of the file to send (Enter sends, Esc cancels)", id="attach-path"
             )
@@ -217,14 +224,21 @@ class ConversationScreen(AppScreen):
     def on_mount(self) -> None:
         """Load the group and its newest page; mark it read."""
         self.app.apply_header(self.query_one(StatusHeader))
-        self.query_one("#attach-path", Input).display = False
-        self.composer.disabled = True
         self.log_view.focus()
-        self._load_detail()
-        self._load_page(None, "latest")
+        self._load_first()
         self._mark_read()
 
     # ------------------------------------------------------------------ loading
+
+    @work(exclusive=True, group="conv-detail", exit_on_error=False)
+    async def _load_first(self) -> None:
+        """The detail and the newest page together, so that they are drawn in one frame."""
+        detail, page = await asyncio.gather(
+            self.app.service.group_detail(self.group_id), self._fetch_page(None, "latest")
+        )
+        with self.app.batch_update():
+            self._detail_loaded(self.DetailLoaded(detail))
+            self._page_loaded(self.PageLoaded(page, "latest"))
 
     @work(exclusive=True, group="conv-detail", exit_on_error=False)
     async def _load_detail(self) -> None:
@@ -237,18 +251,19 @@ class ConversationScreen(AppScreen):
 
     @work(group="conv-page", exit_on_error=False)
     async def _load_page(self, older: tuple[int, str] | None, mode: str) -> None:
+        self.post_message(self.PageLoaded(await self._fetch_page(older, mode), mode))
+
+    async def _fetch_page(self, older: tuple[int, str] | None, mode: str) -> MessagePage:
         service = self.app.service
         if mode == "latest" and self._focus_message and self._focus_at is not None:
             # Jump to a search hit: the page that ends with it. The keyset is strict, so
             # a cursor just above the hit's id includes the hit itself.
-            page = await service.messages_page(
+            return await service.messages_page(
                 self.group_id,
                 older=(self._focus_at, self._focus_message + "\uffff"),
                 limit=PAGE_SIZE,
             )
-        else:
-            page = await service.messages_page(self.group_id, older=older, limit=PAGE_SIZE)
-        self.post_message(self.PageLoaded(page, mode))
+        return await service.messages_page(self.group_id, older=older, limit=PAGE_SIZE)
 
     @on(DetailLoaded)
     def _detail_loaded(self, event: DetailLoaded) -> None:
@@ -266,7 +281,7 @@ class ConversationScreen(AppScreen):
             title.append("  … pending creation", style="bold")
         for op in detail.pending_operations:
             title.append(f"  … {op.kind} pending")
-        self.query_one("#title", Static).update(title)
+        self.query_one("#title", Static).update(title, layout=False)  # one line, 1fr wide
         countdown = self.query_one(WindowCountdown)
         countdown.opened_by = detail.window.opened_by or group.last_inbound_by
         countdown.last_inbound_at = group.last_inbound_at

@@ -21,6 +21,7 @@ from textual.widgets import Input, Static
 
 from groups_tui.service_types import InboxRow
 from groups_tui.ui.screens._base import AppScreen
+from groups_tui.ui.widgets.filter_input import FilterInput
 from groups_tui.ui.widgets.group_list import Columns, GroupList, QuickFilter, SortMode
 from groups_tui.ui.widgets.key_bar import KeyBar
 from groups_tui.ui.widgets.status_header import StatusHeader
@@ -155,7 +156,7 @@ class InboxScreen(AppScreen):
         """Header, filter bar, column titles, the list and the footer."""
         yield StatusHeader()
         with Horizontal(id="filter-bar"):
-            yield Input(placeholder="/ filter: subject, member, number", id="filter")
+            yield FilterInput(placeholder="/ filter: subject, member, number", id="filter")
             yield Static("", id="counts")
         yield ColumnTitles(id="columns")
         yield GroupList(now=self.app.now(), id="groups")
@@ -234,7 +235,10 @@ class InboxScreen(AppScreen):
         text = f"{shown:,}/{total:,} · sort {_SORT_LABEL[group_list.sort_mode]}"
         if group_list.quick_filters:
             text += " · " + ",".join(sorted(q.value for q in group_list.quick_filters))
-        self.query_one("#counts", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
+        # Fixed width (styles/inbox.tcss): a new count repaints one line, not the screen.
+        self.query_one("#counts", Static).update(
+            Text(text, no_wrap=True, overflow="ellipsis"), layout=False
+        )
         self.set_class(bool(group_list.quick_filters or group_list.filter_text), "-filtered")
 
     @on(Input.Changed, "#filter")

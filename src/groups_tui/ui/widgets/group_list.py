@@ -19,7 +19,6 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -30,6 +29,7 @@ from groups_tui.domain.window import CLOSING_SOON, WINDOW_SECONDS, format_countd
 from groups_tui.service_types import InboxRow
 from groups_tui.ui.formatting import ago
 from groups_tui.ui.widgets.safe_text import clip, fit
+from groups_tui.ui.widgets.scrolling import set_virtual_height
 
 __all__ = ["Columns", "GroupList", "QuickFilter", "SortMode", "row_columns"]
 
@@ -154,6 +154,10 @@ def _window_label(row: InboxRow, now: float) -> str:
     return format_countdown(_remaining(row, now))
 
 
+_STRIP_CACHE_MAX = 2_000
+"""Rendered rows kept (a few screens' worth)."""
+
+
 class GroupList(ScrollView, can_focus=True):
     """A virtual list of every group, drawn line by line.
 
@@ -167,6 +171,7 @@ class GroupList(ScrollView, can_focus=True):
     GroupList {
         height: 1fr;
         overflow-x: hidden;
+        overflow-y: scroll;
         background: $surface;
         & > .group-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
         &:blur > .group-list--cursor { background: $block-cursor-blurred-background; text-style: none; }
@@ -270,6 +275,7 @@ class GroupList(ScrollView, can_focus=True):
         self._now = now
         self._minute = int(now) // 60
         self._columns: Columns | None = None
+        self._strips: dict[str, tuple[InboxRow, tuple[object, ...], Strip]] = {}
 
     # ------------------------------------------------------------------ data
 
@@ -349,10 +355,15 @@ class GroupList(ScrollView, can_focus=True):
         self._resort(keep.group_id if keep else None)
 
     def set_query(self, query: str) -> None:
-        """Filter as you type: keep rows whose haystack contains ``query`` (any case)."""
+        """Filter as you type: keep rows whose haystack contains ``query`` (any case).
+
+        Typing on narrows the rows already shown instead of scanning every row again.
+        """
         keep = self.highlighted
+        previous = self._query
         self._query = query.strip().lower()
-        self._refilter(keep.group_id if keep else None)
+        narrowing = bool(previous) and self._query.startswith(previous) and not self._quick
+        self._refilter(keep.group_id if keep else None, within=self._shown if narrowing else None)
 
     def set_quick_filters(self, filters: frozenset[QuickFilter]) -> None:
         """Replace the active quick filters."""
@@ -390,9 +401,9 @@ class GroupList(ScrollView, can_focus=True):
         self._order = sorted(range(len(self._rows)), key=self._sort_key())
         self._refilter(keep)
 
-    def _refilter(self, keep: str | None) -> None:
+    def _refilter(self, keep: str | None, within: list[int] | None = None) -> None:
         rows = self._rows
-        order = self._order
+        order = self._order if within is None else within
         query = self._query
         if query:
             # One pass of C-level substring tests over precomputed lower-case haystacks.
@@ -402,7 +413,7 @@ class GroupList(ScrollView, can_focus=True):
         if self._quick:
             shown = [i for i in shown if self._passes(rows[i])]
         self._shown = shown
-        self.virtual_size = Size(0, len(shown))
+        set_virtual_height(self, len(shown))
         position = 0
         if keep is not None:
             kept = self._index.get(keep)
@@ -507,6 +518,11 @@ class GroupList(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ drawing
 
+    def notify_style_update(self) -> None:
+        """Styles changed (theme, focus): drawn rows are stale."""
+        self._strips.clear()
+        super().notify_style_update()
+
     def render_line(self, y: int) -> Strip:
         """Draw screen line ``y``: the row at ``scroll_y + y`` or a blank line.
 
@@ -524,7 +540,18 @@ class GroupList(ScrollView, can_focus=True):
         if self._columns is None:
             self._columns = Columns.for_width(width)
         row = self._rows[self._shown[position]]
-        return self._render_row(row, position == self.cursor, width, base)
+        selected = position == self.cursor
+        # Rows drawn again within the same minute (a filter keystroke that keeps them on
+        # screen, the cursor passing by) come from the cache; the tick repaints per minute.
+        key = (selected, width, self._minute, self.has_focus, base)
+        cached = self._strips.get(row.group_id)
+        if cached is not None and cached[0] is row and cached[1] == key:
+            return cached[2]
+        strip = self._render_row(row, selected, width, base)
+        if len(self._strips) > _STRIP_CACHE_MAX:
+            self._strips.clear()
+        self._strips[row.group_id] = (row, key, strip)
+        return strip
 
     def _render_row(self, row: InboxRow, selected: bool, width: int, base: Style) -> Strip:
         assert self._columns is not None

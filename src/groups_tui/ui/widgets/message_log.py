@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -25,6 +24,7 @@ from groups_tui.domain.models import Direction, MessageKind
 from groups_tui.service_types import MessageView
 from groups_tui.ui.formatting import local_date, money, size_label, stamp
 from groups_tui.ui.widgets.safe_text import fit, safe
+from groups_tui.ui.widgets.scrolling import set_virtual_height
 
 __all__ = ["MessageLog", "message_lines"]
 
@@ -137,6 +137,7 @@ class MessageLog(ScrollView, can_focus=True):
     MessageLog {
         height: 1fr;
         overflow-x: hidden;
+        overflow-y: scroll;
         background: $surface;
         & > .message-log--header { text-style: bold; }
         & > .message-log--outbound { color: $primary; text-style: bold; }
@@ -230,7 +231,10 @@ class MessageLog(ScrollView, can_focus=True):
         self._requested = None
         self.loaded = True
         self._relayout()
-        self.call_after_refresh(self._scroll_to_end)
+        if self.scrollable_content_region.height > 0:
+            self._scroll_to_end()  # the size is known: no need to wait for a frame
+        else:
+            self.call_after_refresh(self._scroll_to_end)
 
     def follow_end(self) -> None:
         """Scroll to the newest message once the next layout is done."""
@@ -344,7 +348,7 @@ class MessageLog(ScrollView, can_focus=True):
             self._strip_cache = {}
         if width <= 0 or not self.is_mounted:
             self._lines, self._owners, self._starts = [], [], []
-            self.virtual_size = Size(0, 0)
+            set_virtual_height(self, 0)
             self.refresh()
             return
         console: Console = self.app.console
@@ -377,7 +381,7 @@ class MessageLog(ScrollView, can_focus=True):
         self._strip_cache = fresh
         self._cache_key = (width, day)
         self._lines, self._owners, self._starts = lines, owners, starts
-        self.virtual_size = Size(0, len(lines))
+        set_virtual_height(self, len(lines))
         self.refresh()
 
     def on_resize(self) -> None:
