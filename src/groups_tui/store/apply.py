@@ -249,8 +249,21 @@ class Applier:
 
     # ------------------------------------------------------------------ entry
 
-    def apply(self, raw_id: int | None, events: Sequence[DomainEvent]) -> None:
-        """Apply one raw event's domain events and mark the raw row applied (on flush)."""
+    def apply(
+        self, raw_id: int | None, events: Sequence[DomainEvent], *, mark: bool = True
+    ) -> bool:
+        """Apply one raw event's domain events and mark the raw row applied (on flush).
+
+        Args:
+            raw_id: The raw row the events came from (recorded in the change feed).
+            events: Its domain events.
+            mark: Set the row's ``applied_at`` and parse state on flush; a caller that
+                wrote the row already marked passes False.
+
+        Returns:
+            True when the events included a shape this version does not know (the row's
+            parse state is then ``unparsed``).
+        """
         self._raw_id = raw_id
         unparsed = False
         for event in events:
@@ -258,8 +271,9 @@ class Applier:
                 unparsed = True
                 continue
             self._dispatch(event)
-        if raw_id is not None:
+        if raw_id is not None and mark:
             self._applied.append((self._now, "unparsed" if unparsed else "ok", raw_id))
+        return unparsed
 
     def _dispatch(self, event: DomainEvent) -> None:
         match event:
