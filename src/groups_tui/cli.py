@@ -132,8 +132,11 @@ def config_check(as_json: bool) -> None:
     mode = "live" if settings.is_live else "sandbox"
     if as_json:
         emit(
-            {"mode": mode, "config_file": str(config_path()),
-             "settings": {name: ("set" if present else "missing") for name, _, present in rows}},
+            {
+                "mode": mode,
+                "config_file": str(config_path()),
+                "settings": {name: ("set" if present else "missing") for name, _, present in rows},
+            },
             True,
             str,
         )
@@ -187,11 +190,13 @@ async def groups_list(sync: bool, as_json: bool) -> None:
         emit(
             rows,
             as_json,
-            lambda rs: "\n".join(
-                f"{r.group_id}\t{r.participant_count}/8\t{r.unread} unread\t{r.subject}"
-                for r in rs
-            )
-            or "no groups",
+            lambda rs: (
+                "\n".join(
+                    f"{r.group_id}\t{r.participant_count}/8\t{r.unread} unread\t{r.subject}"
+                    for r in rs
+                )
+                or "no groups"
+            ),
         )
 
     await _with_service(body)()
@@ -359,11 +364,13 @@ async def requests_list(group_id: str, as_json: bool) -> None:
         emit(
             rows,
             as_json,
-            lambda rs: "\n".join(
-                f"{r.request.join_request_id}\t{r.request.key}\t{r.request.profile_name or ''}"
-                for r in rs
-            )
-            or "no pending requests",
+            lambda rs: (
+                "\n".join(
+                    f"{r.request.join_request_id}\t{r.request.key}\t{r.request.profile_name or ''}"
+                    for r in rs
+                )
+                or "no pending requests"
+            ),
         )
 
     await _with_service(body)()
@@ -381,10 +388,18 @@ def _decide(approve: bool) -> Callable[..., None]:
             else:
                 result = await service.reject_join_requests(group_id, list(request_ids))
             verb = "approved" if approve else "rejected"
-            emit(result, as_json, lambda r: f"{verb}: {', '.join(r.done) or 'none'}" + (
-                f"; failed: {', '.join(f'{i} ({why})' for i, why in r.failed)}"
-                if r.failed else ""
-            ))
+            emit(
+                result,
+                as_json,
+                lambda r: (
+                    f"{verb}: {', '.join(r.done) or 'none'}"
+                    + (
+                        f"; failed: {', '.join(f'{i} ({why})' for i, why in r.failed)}"
+                        if r.failed
+                        else ""
+                    )
+                ),
+            )
 
         await _with_service(body)()
 
@@ -423,7 +438,9 @@ async def send_text(group_id: str, text: str, as_json: bool) -> None:
 @click.option("--language", default=None, help="Template language, e.g. en_US.")
 @json_option
 @run_async
-async def cost(group_id: str, template_name: str | None, language: str | None, as_json: bool) -> None:
+async def cost(
+    group_id: str, template_name: str | None, language: str | None, as_json: bool
+) -> None:
     """Preview what a send to the group would cost now."""
 
     async def body(service: Any) -> None:
@@ -479,12 +496,15 @@ async def audit(group_id: str | None, limit: int, as_json: bool) -> None:
     def text(entries: Any) -> str:
         import time as _time
 
-        return "\n".join(
-            f"{_time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(e.at))}\t{e.os_user}\t"
-            f"{e.action}\t{e.group_id or '-'}\t{json.dumps(to_jsonable(e.targets))}\t"
-            f"{json.dumps(to_jsonable(e.api_result))}" + (f"\t{e.cost} USD" if e.cost else "")
-            for e in entries
-        ) or "no audited actions"
+        return (
+            "\n".join(
+                f"{_time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(e.at))}\t{e.os_user}\t"
+                f"{e.action}\t{e.group_id or '-'}\t{json.dumps(to_jsonable(e.targets))}\t"
+                f"{json.dumps(to_jsonable(e.api_result))}" + (f"\t{e.cost} USD" if e.cost else "")
+                for e in entries
+            )
+            or "no audited actions"
+        )
 
     emit(rows, as_json, text)
 

@@ -76,8 +76,11 @@ class ModerationWatcher:
             if message is None or message.sender_key is None:
                 return []
             member = next(
-                (m for m in await self.store.group_members(change.group_id)
-                 if m.key == message.sender_key),
+                (
+                    m
+                    for m in await self.store.group_members(change.group_id)
+                    if m.key == message.sender_key
+                ),
                 None,
             )
             return self.engine.observe_message(
@@ -91,8 +94,11 @@ class ModerationWatcher:
             )
         if change.kind == "participant.joined":
             member = next(
-                (m for m in await self.store.group_members(change.group_id)
-                 if m.key == change.entity),
+                (
+                    m
+                    for m in await self.store.group_members(change.group_id)
+                    if m.key == change.entity
+                ),
                 None,
             )
             if member is None:
@@ -102,14 +108,20 @@ class ModerationWatcher:
             )
         if change.kind == "join_request.created":
             request = next(
-                (r for r in await self.store.join_requests(change.group_id)
-                 if r.join_request_id == change.entity),
+                (
+                    r
+                    for r in await self.store.join_requests(change.group_id)
+                    if r.join_request_id == change.entity
+                ),
                 None,
             )
             if request is None:
                 return []
             return self.engine.observe_join_request(
-                change.group_id, request.join_request_id, request.key, request.wa_id,
+                change.group_id,
+                request.join_request_id,
+                request.key,
+                request.wa_id,
                 request.created_at or change.at or 0,
             )
         return []

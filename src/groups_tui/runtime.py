@@ -67,7 +67,10 @@ async def open_live_service(
             mode=Mode.LIVE,
         )
         service = InboxService(
-            store, client, account=account, rate_card=_rate_card(settings),
+            store,
+            client,
+            account=account,
+            rate_card=_rate_card(settings),
             clock=clock or time.time,
         )
         yield service

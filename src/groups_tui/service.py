@@ -184,8 +184,12 @@ class InboxService:
         cost: Decimal | None = None,
     ) -> None:
         await self.store.audit_append(
-            self.os_user, action, group_id=group_id, targets=list(targets),
-            api_result=result, cost=cost,
+            self.os_user,
+            action,
+            group_id=group_id,
+            targets=list(targets),
+            api_result=result,
+            cost=cost,
         )
 
     async def _call(
@@ -215,7 +219,7 @@ class InboxService:
 
     async def _group(self, group_id: str) -> Any:
         if group_id.startswith(PENDING_PREFIX):
-            group = await self.store.get_group_by_request(group_id[len(PENDING_PREFIX):])
+            group = await self.store.get_group_by_request(group_id[len(PENDING_PREFIX) :])
         else:
             group = await self.store.get_group(group_id)
         if group is None:
@@ -228,11 +232,13 @@ class InboxService:
         members = await self.store.group_members(group.id) if group.id else []
         window = window_state(group.last_inbound_at, self.now(), group.last_inbound_by)
         ops = [
-            op for op in await self.store.pending_operations("pending")
+            op
+            for op in await self.store.pending_operations("pending")
             if (group.id and op.group_id == group.id) or op.request_id == group.request_id
         ]
-        return GroupDetail(group=group, members=tuple(members), window=window,
-                           pending_operations=tuple(ops))
+        return GroupDetail(
+            group=group, members=tuple(members), window=window, pending_operations=tuple(ops)
+        )
 
     async def messages_page(
         self, group_id: str, older: tuple[int, str] | None = None, limit: int = 50
@@ -249,7 +255,8 @@ class InboxService:
             history = await self.store.member_history(group_id, limit=1_000_000)
             totals = {
                 m.id: _members_at(history, m.at, current)
-                for m in items if m.direction is Direction.OUTBOUND
+                for m in items
+                if m.direction is Direction.OUTBOUND
             }
             summaries = await self.store.message_statuses(outbound, totals=totals)
             for item in await self.store.outbox_for_group(group_id, limit=200):
@@ -323,9 +330,9 @@ class InboxService:
         for template in await self.templates():
             if template.name == name and (language is None or template.language == language):
                 return template
-        raise ServiceError(f"no approved template named {name!r}" + (
-            f" in {language}" if language else ""
-        ))
+        raise ServiceError(
+            f"no approved template named {name!r}" + (f" in {language}" if language else "")
+        )
 
     async def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         """Full-text search across every group's messages."""
@@ -461,23 +468,27 @@ class InboxService:
             response = await send()
         except OutcomeUnknownError as exc:
             stored = await self.store.outbox_mark_unknown(item.id)
-            await self._audit(action, item.group_id, [item.id], {"outcome": "unknown",
-                                                                 "error": str(exc)}, cost)
+            await self._audit(
+                action, item.group_id, [item.id], {"outcome": "unknown", "error": str(exc)}, cost
+            )
         except ApiError as exc:
             stored = await self.store.outbox_mark_failed(item.id, exc.code, exc.headline)
-            await self._audit(action, item.group_id, [item.id],
-                              {"error": str(exc), "code": exc.code}, cost)
+            await self._audit(
+                action, item.group_id, [item.id], {"error": str(exc), "code": exc.code}, cost
+            )
         except (CloudError, ValueError) as exc:
             stored = await self.store.outbox_mark_failed(item.id, None, str(exc))
             await self._audit(action, item.group_id, [item.id], {"error": str(exc)}, cost)
         else:
             stored = await self.store.outbox_mark_accepted(item.id, response.message_id)
-            await self._audit(action, item.group_id, [item.id],
-                              {"wamid": response.message_id}, cost)
+            await self._audit(
+                action, item.group_id, [item.id], {"wamid": response.message_id}, cost
+            )
         return _outbox_view(stored or item)
 
-    async def _checked(self, group_id: str, kind: SendKind,
-                       template: Template | None = None) -> GroupDetail:
+    async def _checked(
+        self, group_id: str, kind: SendKind, template: Template | None = None
+    ) -> GroupDetail:
         detail = await self.group_detail(group_id)
         refusal = self.refusal(kind, detail, template)
         if refusal is not None:
@@ -492,16 +503,17 @@ class InboxService:
             raise ServiceError(f"text is limited to {limits.TEXT_MAX} characters")
         await self._checked(group_id, SendKind.TEXT)
         item = await self.store.outbox_enqueue(
-            group_id, MessageKind.TEXT, {"type": "text", "text": {"body": text}},
-            text=text, at=self.now(),
+            group_id,
+            MessageKind.TEXT,
+            {"type": "text", "text": {"body": text}},
+            text=text,
+            at=self.now(),
         )
         return await self._dispatch(
             item, lambda: self._api().send_text(group_id, text), "send.text"
         )
 
-    async def send_media(
-        self, group_id: str, path: Path, caption: str | None = None
-    ) -> OutboxItem:
+    async def send_media(self, group_id: str, path: Path, caption: str | None = None) -> OutboxItem:
         """Upload a file and send it; type and size are checked before upload."""
         data = await asyncio.to_thread(_read_file, path)
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -515,18 +527,28 @@ class InboxService:
         await self._checked(group_id, send_kind)
         from groups_tui.domain.models import Media
 
-        media = Media(kind=kind, mime_type=mime, size=size, caption=caption,
-                      filename=path.name if kind is MessageKind.DOCUMENT else None)
+        media = Media(
+            kind=kind,
+            mime_type=mime,
+            size=size,
+            caption=caption,
+            filename=path.name if kind is MessageKind.DOCUMENT else None,
+        )
         item = await self.store.outbox_enqueue(
-            group_id, kind, {"type": kind.value, "path": str(path), "caption": caption},
-            text=caption, media=media, at=self.now(),
+            group_id,
+            kind,
+            {"type": kind.value, "path": str(path), "caption": caption},
+            text=caption,
+            media=media,
+            at=self.now(),
         )
 
         async def send() -> Any:
             api = self._api()
             media_id = await api.upload_media(data, mime, path.name)
             return await api.send_media(
-                group_id, kind.value,  # type: ignore[arg-type]
+                group_id,
+                kind.value,  # type: ignore[arg-type]
                 media_id=media_id,
                 caption=caption if kind is not MessageKind.AUDIO else None,
                 filename=path.name if kind is MessageKind.DOCUMENT else None,
@@ -548,11 +570,18 @@ class InboxService:
         components = template_components(list(params))
         rendered = _render_template(template, params)
         item = await self.store.outbox_enqueue(
-            group_id, MessageKind.TEMPLATE,
-            {"type": "template", "name": template.name, "language": template.language,
-             "components": components},
-            text=rendered, template_name=template.name,
-            template_category=template.category.value, at=self.now(),
+            group_id,
+            MessageKind.TEMPLATE,
+            {
+                "type": "template",
+                "name": template.name,
+                "language": template.language,
+                "components": components,
+            },
+            text=rendered,
+            template_name=template.name,
+            template_category=template.category.value,
+            at=self.now(),
         )
         return await self._dispatch(
             item,
@@ -569,33 +598,39 @@ class InboxService:
     ) -> PendingOperation:
         """Ask Meta to create a group; it stays pending until the lifecycle webhook."""
         subject = subject.strip()
-        for refusal in (limits.check_subject(subject),
-                        limits.check_description(description or "")):
+        for refusal in (limits.check_subject(subject), limits.check_description(description or "")):
             if refusal is not None:
                 raise refused(refusal)
         try:
             request_id = await self._call(
-                "group.create", None, [subject],
+                "group.create",
+                None,
+                [subject],
                 self._api().create_group(subject, description, join_approval),
             )
         except ServiceError as exc:
             if len(exc.args) > 1 and isinstance(exc.args[1], CreateGroupOutcomeUnknown):
                 raise ServiceError(
                     "no answer to the create request: the group may exist; check the "
-                    "group list before creating it again", exc.args[1]
+                    "group list before creating it again",
+                    exc.args[1],
                 ) from exc
             raise
         await self.store.create_pending_group(
-            request_id, subject, description=description or "",
-            join_approval=(JoinApproval.APPROVAL_REQUIRED if join_approval
-                           else JoinApproval.AUTO_APPROVE),
+            request_id,
+            subject,
+            description=description or "",
+            join_approval=(
+                JoinApproval.APPROVAL_REQUIRED if join_approval else JoinApproval.AUTO_APPROVE
+            ),
         )
         op = await self.store.get_operation(request_id)
         assert op is not None
         return op
 
-    async def _pending(self, kind: str, group_id: str, request_id: str | None,
-                       payload: dict[str, Any]) -> PendingOperation:
+    async def _pending(
+        self, kind: str, group_id: str, request_id: str | None, payload: dict[str, Any]
+    ) -> PendingOperation:
         rid = request_id or f"local:{kind}:{uuid.uuid4().hex}"
         await self.store.add_pending_operation(rid, kind, group_id=group_id, payload=payload)
         op = await self.store.get_operation(rid)
@@ -607,16 +642,18 @@ class InboxService:
         group = await self._group(group_id)
         if group.state is GroupState.DELETED:
             raise ServiceError(f"group {group.subject!r} is already deleted")
-        await self._call("group.delete", group_id, [group.subject],
-                         self._api().delete_group(group_id))
+        await self._call(
+            "group.delete", group_id, [group.subject], self._api().delete_group(group_id)
+        )
         return await self._pending("delete", group_id, None, {"subject": group.subject})
 
     async def invite_link(self, group_id: str, reset: bool = False) -> str:
         """The group's invite link, optionally reset first."""
         api = self._api()
         if reset:
-            link = await self._call("invite_link.reset", group_id, [],
-                                    api.reset_invite_link(group_id))
+            link = await self._call(
+                "invite_link.reset", group_id, [], api.reset_invite_link(group_id)
+            )
         else:
             try:
                 link = await api.get_invite_link(group_id)
@@ -625,9 +662,7 @@ class InboxService:
         await self.store.set_invite_link(group_id, link)
         return str(link)
 
-    async def remove_participants(
-        self, group_id: str, keys: Sequence[str]
-    ) -> PendingOperation:
+    async def remove_participants(self, group_id: str, keys: Sequence[str]) -> PendingOperation:
         """Remove members in calls of at most 8; pending until the webhook confirms.
 
         Members are addressed by ``wa_id`` (or the business-scoped id when that is all
@@ -644,12 +679,16 @@ class InboxService:
             users.append(member.wa_id or member.key if member else digits)
         request_ids: list[str | None] = []
         for start in range(0, len(users), limits.MAX_REMOVE_PER_CALL):
-            chunk = users[start:start + limits.MAX_REMOVE_PER_CALL]
+            chunk = users[start : start + limits.MAX_REMOVE_PER_CALL]
             try:
-                request_ids.append(await self._call(
-                    "participants.remove", group_id, chunk,
-                    self._api().remove_participants(group_id, chunk),
-                ))
+                request_ids.append(
+                    await self._call(
+                        "participants.remove",
+                        group_id,
+                        chunk,
+                        self._api().remove_participants(group_id, chunk),
+                    )
+                )
             except ServiceError as exc:
                 cause = exc.args[1] if len(exc.args) > 1 else None
                 if not isinstance(cause, PartialFailure):
@@ -665,8 +704,9 @@ class InboxService:
             ops.append(await self.remove_participants(group_id, [key]))
         return ops
 
-    async def _decide(self, group_id: str, request_ids: Sequence[str],
-                      approve: bool) -> DecisionResult:
+    async def _decide(
+        self, group_id: str, request_ids: Sequence[str], approve: bool
+    ) -> DecisionResult:
         if not request_ids:
             raise ServiceError("no join requests chosen")
         if approve:
@@ -675,15 +715,23 @@ class InboxService:
             if refusal is not None:
                 raise refused(refusal)
         api = self._api()
-        call = (api.approve_join_requests(group_id, list(request_ids)) if approve
-                else api.reject_join_requests(group_id, list(request_ids)))
+        call = (
+            api.approve_join_requests(group_id, list(request_ids))
+            if approve
+            else api.reject_join_requests(group_id, list(request_ids))
+        )
         verb = "approved" if approve else "rejected"
-        result = await self._call(f"join_requests.{'approve' if approve else 'reject'}",
-                                  group_id, list(request_ids), call)
+        result = await self._call(
+            f"join_requests.{'approve' if approve else 'reject'}", group_id, list(request_ids), call
+        )
         done = list(result.approved if approve else result.rejected)
-        failed = [(f.ref or "?", "; ".join(e.message or e.title or str(e.code)
-                                           for e in f.errors) or "failed")
-                  for f in result.failed]
+        failed = [
+            (
+                f.ref or "?",
+                "; ".join(e.message or e.title or str(e.code) for e in f.errors) or "failed",
+            )
+            for f in result.failed
+        ]
         if done:
             await self.store.decide_join_requests(done, verb, self.now())
         return DecisionResult(done=tuple(done), failed=tuple(failed))
@@ -727,14 +775,23 @@ class InboxService:
         payload: dict[str, Any] = {}
         if subject is not None or description is not None:
             rid = await self._call(
-                "group.settings", group_id, [],
+                "group.settings",
+                group_id,
+                [],
                 api.update_settings(group_id, subject=subject, description=description),
             )
-            payload.update({k: v for k, v in (("subject", subject),
-                                               ("description", description)) if v is not None})
+            payload.update(
+                {
+                    k: v
+                    for k, v in (("subject", subject), ("description", description))
+                    if v is not None
+                }
+            )
         if data is not None:
-            rid = await self._call("group.picture", group_id, [],
-                                   api.update_picture(group_id, data)) or rid
+            rid = (
+                await self._call("group.picture", group_id, [], api.update_picture(group_id, data))
+                or rid
+            )
             payload["picture"] = str(picture)
         return await self._pending("settings", group_id, rid, payload)
 
@@ -869,13 +926,12 @@ class InboxService:
         """Local details about a member."""
         return await self.store.get_contact(key)
 
-    async def set_contact(
-        self, key: str, *, display_name: str | None, note: str | None
-    ) -> None:
+    async def set_contact(self, key: str, *, display_name: str | None, note: str | None) -> None:
         """Save local details about a member (audited; never sent to Meta)."""
         await self.store.set_contact(key, display_name=display_name or None, note=note or None)
-        await self._audit("contact.update", None, [key],
-                          {"display_name": display_name, "note": note})
+        await self._audit(
+            "contact.update", None, [key], {"display_name": display_name, "note": note}
+        )
 
     async def known_people(self, groups: int = 100) -> list[KnownPerson]:
         """People the invite picker offers: members of the most recently active groups.
@@ -896,8 +952,9 @@ class InboxService:
                     name = (contact.display_name if contact else None) or m.display_name
                     people[m.wa_id] = KnownPerson(m.key, m.wa_id, name, 1)
                 else:
-                    people[m.wa_id] = KnownPerson(known.key, known.wa_id, known.name,
-                                                  known.groups + 1)
+                    people[m.wa_id] = KnownPerson(
+                        known.key, known.wa_id, known.name, known.groups + 1
+                    )
         return sorted(people.values(), key=lambda p: (p.name.lower(), p.wa_id))
 
     async def invite_template(self) -> Template | None:
@@ -947,15 +1004,17 @@ class InboxService:
                     number, template.name, template.language, group.id
                 )
             except ApiError as exc:
-                await self._audit("invite.send", group.id, [number],
-                                  {"error": str(exc), "code": exc.code}, cost)
+                await self._audit(
+                    "invite.send", group.id, [number], {"error": str(exc), "code": exc.code}, cost
+                )
                 out.append(InviteOutcome(number, "failed", error=str(exc)))
             except CloudError as exc:
                 await self._audit("invite.send", group.id, [number], {"error": str(exc)}, cost)
                 out.append(InviteOutcome(number, "failed", error=str(exc)))
             else:
-                await self._audit("invite.send", group.id, [number],
-                                  {"wamid": response.message_id}, cost)
+                await self._audit(
+                    "invite.send", group.id, [number], {"wamid": response.message_id}, cost
+                )
                 out.append(InviteOutcome(number, "accepted", wamid=response.message_id))
         return out
 
@@ -992,8 +1051,11 @@ class InboxService:
         now = self.now()
         events: list[Any] = [
             GroupCreated(
-                request_id=None, group_id=group_id, subject=info.subject,
-                description=info.description, invite_link=None,
+                request_id=None,
+                group_id=group_id,
+                subject=info.subject,
+                description=info.description,
+                invite_link=None,
                 join_approval_mode=info.join_approval_mode,
                 at=int(info.creation_timestamp or now),
             )
@@ -1030,9 +1092,9 @@ class InboxService:
             raise ServiceError(str(exc), exc) from exc
         events = [
             JoinRequestCreated(
-                group_id=group_id, join_request_id=i.join_request_id,
-                participant=ParticipantRef(wa_id=i.wa_id, user_id=i.user_id,
-                                           username=i.username),
+                group_id=group_id,
+                join_request_id=i.join_request_id,
+                participant=ParticipantRef(wa_id=i.wa_id, user_id=i.user_id, username=i.username),
                 at=int(i.creation_timestamp or self.now()),
             )
             for i in items
@@ -1080,8 +1142,11 @@ def _result_summary(result: Any) -> Any:
 
 def _render_template(template: Template, params: Sequence[str]) -> str:
     body = next(
-        (str(c.get("text", "")) for c in template.components
-         if str(c.get("type", "")).upper() == "BODY"),
+        (
+            str(c.get("text", ""))
+            for c in template.components
+            if str(c.get("type", "")).upper() == "BODY"
+        ),
         "",
     )
     for i, value in enumerate(params, start=1):

@@ -50,7 +50,10 @@ async def _run(settings: Settings) -> None:
             stack.push_async_callback(runner.stop)
             control = AutomationsControl(service, automations, runner)
         app = make_app(
-            service, clock=service.clock, bell=settings.bell, sandbox_note=note,
+            service,
+            clock=service.clock,
+            bell=settings.bell,
+            sandbox_note=note,
             automations=control,
         )
         await app.run_async()

@@ -701,16 +701,38 @@ class FakeService(InboxService):
     # appends an audit entry and, for asynchronous operations, keeps a pending operation
     # until a test resolves it with :meth:`confirm` (as the webhook would).
 
-    def _audit(self, action: str, group_id: str | None, targets: Sequence[object],
-               result: object = None, cost: Decimal | None = None) -> None:
+    def _audit(
+        self,
+        action: str,
+        group_id: str | None,
+        targets: Sequence[object],
+        result: object = None,
+        cost: Decimal | None = None,
+    ) -> None:
         self.audit.append(
-            AuditEntry(len(self.audit) + 1, self.clock(), "operator", action, group_id,
-                       list(targets), result, cost)
+            AuditEntry(
+                len(self.audit) + 1,
+                self.clock(),
+                "operator",
+                action,
+                group_id,
+                list(targets),
+                result,
+                cost,
+            )
         )
 
     def _op(self, kind: str, group_id: str | None, **payload: object) -> PendingOperation:
-        op = PendingOperation(f"req-{next(self._ids)}", kind, group_id, dict(payload),
-                              "pending", None, self.clock(), None)
+        op = PendingOperation(
+            f"req-{next(self._ids)}",
+            kind,
+            group_id,
+            dict(payload),
+            "pending",
+            None,
+            self.clock(),
+            None,
+        )
         self.ops[op.request_id] = op
         self.emit("operation.pending", group_id)
         return op
@@ -725,8 +747,9 @@ class FakeService(InboxService):
             self.people[gid] = [m for m in self.people[gid] if m.key not in gone]
             self.groups[gid] = replace(self.groups[gid], participant_count=len(self.people[gid]))
             self.history.setdefault(gid, []).extend(
-                HistoryEntry(k, "remove", int(self.clock()), "business", None, request_id,
-                             None, None)
+                HistoryEntry(
+                    k, "remove", int(self.clock()), "business", None, request_id, None, None
+                )
                 for k in sorted(gone)
             )
         elif error is None and op.kind == "delete" and gid is not None:
@@ -739,8 +762,12 @@ class FakeService(InboxService):
             group = self.groups.pop(pending_id)
             if error is None:
                 new_id = f"g-new-{request_id}"
-                self.groups[new_id] = replace(group, id=new_id, state=GroupState.ACTIVE,
-                                              invite_link=f"https://chat.whatsapp.com/{new_id}")
+                self.groups[new_id] = replace(
+                    group,
+                    id=new_id,
+                    state=GroupState.ACTIVE,
+                    invite_link=f"https://chat.whatsapp.com/{new_id}",
+                )
                 self.people[new_id] = self.people.pop(pending_id)
                 self.messages[new_id] = self.messages.pop(pending_id)
                 self.requests[new_id] = self.requests.pop(pending_id)
@@ -770,11 +797,18 @@ class FakeService(InboxService):
         self._audit("group.create", None, [subject], "req")
         op = self._op("create", None, subject=subject)
         pending_id = f"pending:{op.request_id}"
-        self._add_group(pending_id, subject, [], last_inbound_ago=None,
-                        state=GroupState.PENDING, request_id=op.request_id,
-                        description=description or "",
-                        join_approval=JoinApproval.APPROVAL_REQUIRED if join_approval
-                        else JoinApproval.AUTO_APPROVE)
+        self._add_group(
+            pending_id,
+            subject,
+            [],
+            last_inbound_ago=None,
+            state=GroupState.PENDING,
+            request_id=op.request_id,
+            description=description or "",
+            join_approval=JoinApproval.APPROVAL_REQUIRED
+            if join_approval
+            else JoinApproval.AUTO_APPROVE,
+        )
         return op
 
     async def delete_group(self, group_id: str) -> PendingOperation:
@@ -829,11 +863,17 @@ class FakeService(InboxService):
         if approve:
             self.people[group_id] = [
                 *self.people[group_id],
-                *(Participant(r.wa_id, profile_name=r.profile_name, joined_at=int(self.clock()))
-                  for r in chosen),
+                *(
+                    Participant(r.wa_id, profile_name=r.profile_name, joined_at=int(self.clock()))
+                    for r in chosen
+                ),
             ]
-        self._audit("join_requests." + ("approve" if approve else "reject"), group_id,
-                    list(request_ids), {"done": list(request_ids)})
+        self._audit(
+            "join_requests." + ("approve" if approve else "reject"),
+            group_id,
+            list(request_ids),
+            {"done": list(request_ids)},
+        )
         self.emit("join_request.decided", group_id)
         return DecisionResult(tuple(request_ids))
 
@@ -856,8 +896,15 @@ class FakeService(InboxService):
         picture: Path | None = None,
     ) -> PendingOperation:
         self.api_calls.append(("update_settings", group_id))
-        payload = {k: v for k, v in (("subject", subject), ("description", description),
-                                      ("picture", str(picture) if picture else None)) if v}
+        payload = {
+            k: v
+            for k, v in (
+                ("subject", subject),
+                ("description", description),
+                ("picture", str(picture) if picture else None),
+            )
+            if v
+        }
         self._audit("group.settings", group_id, [], payload)
         return self._op("settings", group_id, **payload)
 
@@ -867,40 +914,51 @@ class FakeService(InboxService):
         group_id = self._resolve_id(group_id)
         g = self.groups[group_id]
         window = window_state(g.last_inbound_at, int(self.clock()), g.last_inbound_by)
-        ops = tuple(o for o in self.ops.values()
-                    if o.state == "pending" and o.group_id == group_id)
+        ops = tuple(o for o in self.ops.values() if o.state == "pending" and o.group_id == group_id)
         return GroupDetail(g, tuple(self.people[group_id]), window, ops)
 
     async def join_requests(self, group_id: str) -> list[JoinRequestView]:  # noqa: F811
         return [
-            JoinRequestView(r, "GB", 1 if i == 0 else 0, i == 1,
-                            (r.wa_id or "") in self.blocked)
+            JoinRequestView(r, "GB", 1 if i == 0 else 0, i == 1, (r.wa_id or "") in self.blocked)
             for i, r in enumerate(self.requests[group_id])
         ]
 
     async def member_rows(self, group_id: str) -> list[MemberRow]:
         rows = []
-        removing = {str(u) for o in self.ops.values() if o.state == "pending"
-                    and o.group_id == group_id and o.kind == "remove"
-                    for u in o.payload.get("users", ())}
+        removing = {
+            str(u)
+            for o in self.ops.values()
+            if o.state == "pending" and o.group_id == group_id and o.kind == "remove"
+            for u in o.payload.get("users", ())
+        }
         for m in self.people.get(group_id, []):
             mine = [v for v in self.messages.get(group_id, []) if v.message.sender_key == m.key]
             last = mine[-1].message if mine else None
             contact = self.contacts.get(m.key)
-            rows.append(MemberRow(
-                member=m,
-                country=None if not m.wa_id else self.card.match(m.wa_id).country_iso2
-                if self.card.match(m.wa_id) else None,
-                last_message_at=last.at if last else None,
-                last_message=last.text if last else None,
-                message_count=len(mine),
-                flags=tuple(f.rule for f in self.flags if f.state == "open"
-                            and f.group_id == group_id and f.participant_key == m.key),
-                contact_name=contact.display_name if contact else None,
-                note=contact.note if contact else None,
-                removing=m.key in removing,
-                blocklisted=m.key in self.blocked,
-            ))
+            rows.append(
+                MemberRow(
+                    member=m,
+                    country=None
+                    if not m.wa_id
+                    else self.card.match(m.wa_id).country_iso2
+                    if self.card.match(m.wa_id)
+                    else None,
+                    last_message_at=last.at if last else None,
+                    last_message=last.text if last else None,
+                    message_count=len(mine),
+                    flags=tuple(
+                        f.rule
+                        for f in self.flags
+                        if f.state == "open"
+                        and f.group_id == group_id
+                        and f.participant_key == m.key
+                    ),
+                    contact_name=contact.display_name if contact else None,
+                    note=contact.note if contact else None,
+                    removing=m.key in removing,
+                    blocklisted=m.key in self.blocked,
+                )
+            )
         return rows
 
     async def member_history(self, group_id: str, limit: int = 200) -> list[HistoryEntry]:
@@ -909,8 +967,7 @@ class FakeService(InboxService):
     async def contact(self, key: str) -> Contact | None:
         return self.contacts.get(key)
 
-    async def set_contact(self, key: str, *, display_name: str | None,
-                          note: str | None) -> None:
+    async def set_contact(self, key: str, *, display_name: str | None, note: str | None) -> None:
         self.contacts[key] = Contact(key, display_name or None, note or None)
         self._audit("contact.update", None, [key])
 
@@ -926,9 +983,14 @@ class FakeService(InboxService):
         return Template("group_invite_upon_request", "en", TemplateCategory.UTILITY)
 
     def invite_preview(self, numbers: Sequence[str], template: Template) -> CostPreview:
-        return preview_cost([MemberRef(n, n) for n in numbers], template.category,
-                            self.today(), window_open=False, service_used_this_month=0,
-                            card=self.card)
+        return preview_cost(
+            [MemberRef(n, n) for n in numbers],
+            template.category,
+            self.today(),
+            window_open=False,
+            service_used_this_month=0,
+            card=self.card,
+        )
 
     async def send_invites(
         self, group_id: str, numbers: Sequence[str], template: Template
@@ -944,8 +1006,11 @@ class FakeService(InboxService):
     async def flags_page(
         self, states: Sequence[str] = ("open",), before_id: int | None = None, limit: int = 50
     ) -> list[StoredFlag]:
-        chosen = [f for f in reversed(self.flags) if f.state in states
-                  and (before_id is None or f.id < before_id)]
+        chosen = [
+            f
+            for f in reversed(self.flags)
+            if f.state in states and (before_id is None or f.id < before_id)
+        ]
         return chosen[:limit]
 
     async def act_on_flag(self, flag_id: int) -> StoredFlag:
@@ -985,12 +1050,32 @@ class FakeService(InboxService):
     async def subjects(self, group_ids: Sequence[str]) -> dict[str, str]:
         return {g: self.groups[g].subject for g in group_ids if g in self.groups}
 
-    def flag(self, rule: str, group_id: str, member: Participant, reason: str,
-             *, message_id: str | None = None, join_request_id: str | None = None) -> StoredFlag:
+    def flag(
+        self,
+        rule: str,
+        group_id: str,
+        member: Participant,
+        reason: str,
+        *,
+        message_id: str | None = None,
+        join_request_id: str | None = None,
+    ) -> StoredFlag:
         """Raise a moderation flag, as the watcher would."""
-        flag = StoredFlag(len(self.flags) + 1, rule, "notify", group_id, member.key,
-                          member.wa_id, message_id, join_request_id,
-                          int(self.clock()), reason, (), "open", None)
+        flag = StoredFlag(
+            len(self.flags) + 1,
+            rule,
+            "notify",
+            group_id,
+            member.key,
+            member.wa_id,
+            message_id,
+            join_request_id,
+            int(self.clock()),
+            reason,
+            (),
+            "open",
+            None,
+        )
         self.flags.append(flag)
         self.emit("moderation.flagged", group_id)
         return flag
@@ -999,23 +1084,61 @@ class FakeService(InboxService):
         now = self.clock()
         bruno = self.people[BOOK_CLUB][1]
         self.history[BOOK_CLUB] = [
-            HistoryEntry(m.key, "join", int(now) - 86_400 * 30, None, "invite_link", None,
-                         None, None)
+            HistoryEntry(
+                m.key, "join", int(now) - 86_400 * 30, None, "invite_link", None, None, None
+            )
             for m in self.people[BOOK_CLUB]
         ]
-        self.flags.append(StoredFlag(
-            1, "burst", "notify", BOOK_CLUB, bruno.key, bruno.wa_id, "w-old-0119", None,
-            int(now) - 300, "5 messages within 60 s from +5511987654321", (), "open", None))
-        self.flags.append(StoredFlag(
-            2, "blocklist", "notify", "g-parents", "447700900100", "447700900100", None,
-            "jr-g-parents-0", int(now) - 600, "blocklisted number +447700900100 asked to join",
-            (), "open", None))
-        for i, (action, gid, targets, result, cost) in enumerate([
-            ("group.create", None, ["Book club"], "req-a", None),
-            ("participants.remove", BOOK_CLUB, ["447700900999"], "req-b", None),
-            ("send.template", BOOK_CLUB, [7], {"wamid": "wamid.x"}, Decimal("0.0878")),
-            ("join_requests.approve", "g-parents", ["jr-x"],
-             {"error": "group is full", "code": 131204}, None),
-        ]):
-            self.audit.append(AuditEntry(i + 1, now - 3_600 + i * 60, "operator", action, gid,
-                                         targets, result, cost))
+        self.flags.append(
+            StoredFlag(
+                1,
+                "burst",
+                "notify",
+                BOOK_CLUB,
+                bruno.key,
+                bruno.wa_id,
+                "w-old-0119",
+                None,
+                int(now) - 300,
+                "5 messages within 60 s from +5511987654321",
+                (),
+                "open",
+                None,
+            )
+        )
+        self.flags.append(
+            StoredFlag(
+                2,
+                "blocklist",
+                "notify",
+                "g-parents",
+                "447700900100",
+                "447700900100",
+                None,
+                "jr-g-parents-0",
+                int(now) - 600,
+                "blocklisted number +447700900100 asked to join",
+                (),
+                "open",
+                None,
+            )
+        )
+        for i, (action, gid, targets, result, cost) in enumerate(
+            [
+                ("group.create", None, ["Book club"], "req-a", None),
+                ("participants.remove", BOOK_CLUB, ["447700900999"], "req-b", None),
+                ("send.template", BOOK_CLUB, [7], {"wamid": "wamid.x"}, Decimal("0.0878")),
+                (
+                    "join_requests.approve",
+                    "g-parents",
+                    ["jr-x"],
+                    {"error": "group is full", "code": 131204},
+                    None,
+                ),
+            ]
+        ):
+            self.audit.append(
+                AuditEntry(
+                    i + 1, now - 3_600 + i * 60, "operator", action, gid, targets, result, cost
+                )
+            )

@@ -98,8 +98,12 @@ async def test_invite_people_validates_numbers_previews_cost_and_warns_on_seats(
         await pilot.press(*"12345", "enter")
         assert "Not a valid phone number" in screen_text(app)
         # WHEN four valid numbers are added (three seats are free)
-        for number in ("+49 151 23456780", "+55 11 98765 4322", "+1 650 555 1234",
-                       "+52 55 1234 5678"):
+        for number in (
+            "+49 151 23456780",
+            "+55 11 98765 4322",
+            "+1 650 555 1234",
+            "+52 55 1234 5678",
+        ):
             await pilot.press("ctrl+a", "ctrl+k", *number, "enter")
         await settle(pilot)
         text = screen_text(app)

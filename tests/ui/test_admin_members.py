@@ -71,9 +71,7 @@ async def test_cancelled_removal_calls_nothing(app: GroupsApp, service: FakeServ
         assert service.removed_batches == []
 
 
-async def test_marked_members_are_removed_in_one_call(
-    app: GroupsApp, service: FakeService
-) -> None:
+async def test_marked_members_are_removed_in_one_call(app: GroupsApp, service: FakeService) -> None:
     messages: list[Message] = []
     async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
         await _open_members(app, pilot)

@@ -99,9 +99,7 @@ async def test_queue_pages_by_keyset(app: GroupsApp, service: FakeService) -> No
         assert table.row_count == 122
 
 
-async def test_remove_sender_of_the_selected_message(
-    app: GroupsApp, service: FakeService
-) -> None:
+async def test_remove_sender_of_the_selected_message(app: GroupsApp, service: FakeService) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         app.open_group(BOOK_CLUB)
@@ -136,9 +134,16 @@ async def test_remove_sender_defaults_to_the_newest_member_message(
 async def test_audit_log_lists_actions_and_pages(app: GroupsApp, service: FakeService) -> None:
     for i in range(150):
         service.audit.append(
-            AuditEntry(len(service.audit) + 1, service.clock() - 10 + i, "operator",
-                       "invite.send", BOOK_CLUB, [f"4477009{i:05d}"], {"wamid": f"w{i}"},
-                       Decimal("0.0080"))
+            AuditEntry(
+                len(service.audit) + 1,
+                service.clock() - 10 + i,
+                "operator",
+                "invite.send",
+                BOOK_CLUB,
+                [f"4477009{i:05d}"],
+                {"wamid": f"w{i}"},
+                Decimal("0.0080"),
+            )
         )
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

@@ -14,8 +14,9 @@ from tests.ui.fake_service import BOOK_CLUB, FakeService
 def _ask(service: FakeService, n: int, group_id: str = BOOK_CLUB) -> None:
     now = int(service.clock())
     service.requests[group_id] = [
-        JoinRequest(f"jr-{i}", group_id, f"44770090020{i}", profile_name=f"Asker {i}",
-                    created_at=now - 120)
+        JoinRequest(
+            f"jr-{i}", group_id, f"44770090020{i}", profile_name=f"Asker {i}", created_at=now - 120
+        )
         for i in range(n)
     ]
 

@@ -75,9 +75,7 @@ async def test_a_square_picture_is_sent(
         assert "Requested: picture" in screen_text(app)
 
 
-async def test_delete_needs_the_subject_typed_exactly(
-    app: GroupsApp, service: FakeService
-) -> None:
+async def test_delete_needs_the_subject_typed_exactly(app: GroupsApp, service: FakeService) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         # WHEN D is pressed on the book club (second row) and a wrong text entered

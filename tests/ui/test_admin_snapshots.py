@@ -26,9 +26,16 @@ def _app() -> GroupsApp:
     service = FakeService(clock)
     now = int(clock())
     service.requests[BOOK_CLUB] = [
-        JoinRequest("jr-a", BOOK_CLUB, "447700900201", profile_name="[@click=app.quit]Eve[/]",
-                    created_at=now - 90),
-        JoinRequest("jr-b", BOOK_CLUB, "5215512345001", profile_name="Marta", created_at=now - 4_000),
+        JoinRequest(
+            "jr-a",
+            BOOK_CLUB,
+            "447700900201",
+            profile_name="[@click=app.quit]Eve[/]",
+            created_at=now - 90,
+        ),
+        JoinRequest(
+            "jr-b", BOOK_CLUB, "5215512345001", profile_name="Marta", created_at=now - 4_000
+        ),
         JoinRequest("jr-c", BOOK_CLUB, "919876543210", created_at=now - 90_000),
     ]
     service.blocked.add("919876543210")

@@ -26,14 +26,35 @@ class FakePanel:
 
     async def status(self, recent: int = 20) -> AutomationStatus:
         rules = (
-            RuleView("invite-on-keyword", "'join', 'invite'", "Book club", "invite-on-keyword"
-                     in self.paused, 12, self.now - 300, None),
-            RuleView("[@click=app.quit]vip[/]", "+44 7700 900123", "new: VIP lounge",
-                     "[@click=app.quit]vip[/]" in self.paused, 1, None, None),
+            RuleView(
+                "invite-on-keyword",
+                "'join', 'invite'",
+                "Book club",
+                "invite-on-keyword" in self.paused,
+                12,
+                self.now - 300,
+                None,
+            ),
+            RuleView(
+                "[@click=app.quit]vip[/]",
+                "+44 7700 900123",
+                "new: VIP lounge",
+                "[@click=app.quit]vip[/]" in self.paused,
+                1,
+                None,
+                None,
+            ),
         )
         targets = (
-            TargetView("crm", "https://crm.example/hook", "crm" in self.paused, 3, 410,
-                       self.now - 60, "crm: connection refused (unreachable)"),
+            TargetView(
+                "crm",
+                "https://crm.example/hook",
+                "crm" in self.paused,
+                3,
+                410,
+                self.now - 60,
+                "crm: connection refused (unreachable)",
+            ),
         )
         runs = (RunView("invite-on-keyword", "invite", self.now - 300, True, "sent to +49 151"),)
         failures = (RunView("crm", "forward", self.now - 60, False, "connection refused"),)

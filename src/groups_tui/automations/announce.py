@@ -137,8 +137,7 @@ async def plan_announcement(
             raise AnnounceError(str(exc.args[0])) from None
     if len(params) != template.body_params:
         raise AnnounceError(
-            f"template {template.name} takes {template.body_params} parameter(s), "
-            f"got {len(params)}"
+            f"template {template.name} takes {template.body_params} parameter(s), got {len(params)}"
         )
     store = service.store
     criteria = flt.describe()
@@ -151,8 +150,9 @@ async def plan_announcement(
                 raise AnnounceError(f"job {job_id} announced something else")
             resumed = True
     else:
-        running = [j for j in await store.automation_jobs_by_fingerprint(KIND, fp)
-                   if j.state == "running"]
+        running = [
+            j for j in await store.automation_jobs_by_fingerprint(KIND, fp) if j.state == "running"
+        ]
         if running:
             job_id, resumed = running[0].id, True
     if resumed and job_id is not None:
@@ -167,18 +167,30 @@ async def plan_announcement(
         job_id = job_id or f"announce-{fp[:8]}-{count + 1}"
     if not group_ids and not resumed:
         raise AnnounceError("no group matches the selection")
-    plan = AnnouncePlan(job_id=job_id, resumed=resumed, template=template,
-                        params=tuple(params), criteria=criteria, already_done=done)
+    plan = AnnouncePlan(
+        job_id=job_id,
+        resumed=resumed,
+        template=template,
+        params=tuple(params),
+        criteria=criteria,
+        already_done=done,
+    )
     buckets: dict[tuple[str, str], list[Decimal | int]] = {}
     for group_id in group_ids:
         detail = await service.group_detail(group_id)
         preview = await service.preview_cost(group_id, template)
         refusal = preview.refusal or service.refusal(SendKind.TEMPLATE, detail, template)
         reason = refusal.reason if refusal is not None else None
-        plan.groups.append(GroupPreview(
-            group_id, detail.group.subject, len(detail.members), preview.total,
-            len(preview.unknown), reason,
-        ))
+        plan.groups.append(
+            GroupPreview(
+                group_id,
+                detail.group.subject,
+                len(detail.members),
+                preview.total,
+                len(preview.unknown),
+                reason,
+            )
+        )
         if reason is not None:
             continue
         plan.total += preview.total
@@ -196,10 +208,17 @@ async def plan_announcement(
         for (market, rule), v in sorted(buckets.items())
     ]
     if not resumed:
-        await store.automation_job_create(job_id, KIND, fp, {
-            "template": template.name, "language": template.language,
-            "params": list(params), "criteria": criteria,
-        })
+        await store.automation_job_create(
+            job_id,
+            KIND,
+            fp,
+            {
+                "template": template.name,
+                "language": template.language,
+                "params": list(params),
+                "criteria": criteria,
+            },
+        )
         await store.announce_rows_insert(job_id, group_ids)
     return plan
 
@@ -218,10 +237,18 @@ async def run_announcement(
     pacer = pacer or Pacer(pacing.messages_per_second, pacing.burst)
     store = service.store
     job_id = plan.job_id
-    await audit(service, "automation.announce.start", targets=[job_id], result={
-        "template": plan.template.name, "groups": len(plan.groups),
-        "resumed": plan.resumed, "criteria": plan.criteria,
-    }, cost=plan.total)
+    await audit(
+        service,
+        "automation.announce.start",
+        targets=[job_id],
+        result={
+            "template": plan.template.name,
+            "groups": len(plan.groups),
+            "resumed": plan.resumed,
+            "criteria": plan.criteria,
+        },
+        cost=plan.total,
+    )
     await store.automation_job_set_state(job_id, "running")
     await _settle_interrupted(service, job_id, plan.template.name)
     refusals = {g.group_id: g.refusal for g in plan.groups if g.refusal}
@@ -231,36 +258,47 @@ async def run_announcement(
                 on_progress(1)
             continue
         if row.group_id in refusals:
-            await store.announce_row_update(job_id, row.group_id, "failed",
-                                            error=refusals[row.group_id])
+            await store.announce_row_update(
+                job_id, row.group_id, "failed", error=refusals[row.group_id]
+            )
             if on_progress:
                 on_progress(1)
             continue
         await pacer.acquire()
-        await store.announce_row_update(job_id, row.group_id, "calling",
-                                        called_at=service.clock())
+        await store.announce_row_update(job_id, row.group_id, "calling", called_at=service.clock())
         for attempt in range(THROTTLE_RETRIES + 1):
             try:
                 preview = await service.preview_cost(row.group_id, plan.template)
                 item = await service.send_template(row.group_id, plan.template, plan.params)
             except ServiceError as exc:
-                await store.announce_row_update(job_id, row.group_id, "failed",
-                                                error=str(exc.args[0]))
+                await store.announce_row_update(
+                    job_id, row.group_id, "failed", error=str(exc.args[0])
+                )
                 break
-            if (item.state == "failed" and item.error_code in THROTTLE_CODES
-                    and attempt < THROTTLE_RETRIES):
+            if (
+                item.state == "failed"
+                and item.error_code in THROTTLE_CODES
+                and attempt < THROTTLE_RETRIES
+            ):
                 # Meta refused for throughput, so nothing was sent: wait and send again.
                 await sleep(THROTTLE_BACKOFF * 2**attempt)
                 continue
             if item.state == "accepted":
                 await store.announce_row_update(
-                    job_id, row.group_id, "sent", outbox_id=int(item.local_id),
-                    wamid=item.wamid, cost=preview.total,
+                    job_id,
+                    row.group_id,
+                    "sent",
+                    outbox_id=int(item.local_id),
+                    wamid=item.wamid,
+                    cost=preview.total,
                 )
             else:
                 state = "unknown" if item.state == "unknown" else "failed"
                 await store.announce_row_update(
-                    job_id, row.group_id, state, outbox_id=int(item.local_id),
+                    job_id,
+                    row.group_id,
+                    state,
+                    outbox_id=int(item.local_id),
                     error=item.error or state,
                 )
             break
@@ -268,10 +306,17 @@ async def run_announcement(
             on_progress(1)
     report = await announcement_report(service, job_id)
     await store.automation_job_set_state(job_id, "done")
-    await audit(service, "automation.announce", targets=[job_id], result={
-        "sent": len(report.sent), "failed": len(report.failed),
-        "unknown": len(report.unknown),
-    }, cost=report.cost)
+    await audit(
+        service,
+        "automation.announce",
+        targets=[job_id],
+        result={
+            "sent": len(report.sent),
+            "failed": len(report.failed),
+            "unknown": len(report.unknown),
+        },
+        cost=report.cost,
+    )
     return report
 
 
@@ -281,24 +326,35 @@ async def _settle_interrupted(service: InboxService, job_id: str, template: str)
         if row.state != "calling":
             continue
         since = (row.called_at or 0) - 1
-        items = [i for i in await store.outbox_for_group(row.group_id, limit=20)
-                 if i.payload.get("name") == template and i.created_at >= since]
+        items = [
+            i
+            for i in await store.outbox_for_group(row.group_id, limit=20)
+            if i.payload.get("name") == template and i.created_at >= since
+        ]
         if not items:
             # The outbox is written before the call: no item means nothing was sent.
             await store.announce_row_update(job_id, row.group_id, "planned")
             continue
         item = items[0]
         if item.state == "accepted":
-            await store.announce_row_update(job_id, row.group_id, "sent", outbox_id=item.id,
-                                            wamid=item.wamid)
+            await store.announce_row_update(
+                job_id, row.group_id, "sent", outbox_id=item.id, wamid=item.wamid
+            )
         elif item.state == "failed":
-            await store.announce_row_update(job_id, row.group_id, "failed", outbox_id=item.id,
-                                            error=item.error_message or "failed")
+            await store.announce_row_update(
+                job_id,
+                row.group_id,
+                "failed",
+                outbox_id=item.id,
+                error=item.error_message or "failed",
+            )
         else:
             await store.announce_row_update(
-                job_id, row.group_id, "unknown", outbox_id=item.id,
-                error="interrupted during the send; it may have been delivered "
-                      "(not sent again)",
+                job_id,
+                row.group_id,
+                "unknown",
+                outbox_id=item.id,
+                error="interrupted during the send; it may have been delivered (not sent again)",
             )
 
 

@@ -168,8 +168,9 @@ class BulkCreateReport:
     @property
     def ok(self) -> bool:
         """True when every row ended created and every invite went out."""
-        return not (self.failed or self.invalid or self.unknown or self.pending
-                    or self.invites_failed)
+        return not (
+            self.failed or self.invalid or self.unknown or self.pending or self.invites_failed
+        )
 
 
 async def bulk_create(
@@ -241,8 +242,9 @@ async def bulk_create(
         await store.bulk_rows_insert(job_id, rows)
         if not again:
             await _adopt_existing(service, job_id)
-        await audit(service, "automation.bulk_create.start", targets=[job_id],
-                    result={"rows": len(rows)})
+        await audit(
+            service, "automation.bulk_create.start", targets=[job_id], result={"rows": len(rows)}
+        )
     await store.automation_job_set_state(job_id, "running")
 
     stored = await store.bulk_rows(job_id)
@@ -262,8 +264,9 @@ async def bulk_create(
         await store.bulk_row_update(job_id, row.row_no, "calling", called_at=service.clock())
         for attempt in range(THROTTLE_RETRIES + 1):
             try:
-                op = await service.create_group(row.subject, row.description or None,
-                                                row.join_approval)
+                op = await service.create_group(
+                    row.subject, row.description or None, row.join_approval
+                )
             except ServiceError as exc:
                 cause = exc.args[1] if len(exc.args) > 1 else None
                 if is_throttled(cause) and attempt < THROTTLE_RETRIES:
@@ -271,11 +274,13 @@ async def bulk_create(
                     await sleep(THROTTLE_BACKOFF * 2**attempt)
                     continue
                 state = "unknown" if isinstance(cause, CreateGroupOutcomeUnknown) else "failed"
-                await store.bulk_row_update(job_id, row.row_no, state,
-                                            error=f"row {row.row_no}: {exc.args[0]}")
+                await store.bulk_row_update(
+                    job_id, row.row_no, state, error=f"row {row.row_no}: {exc.args[0]}"
+                )
             else:
-                await store.bulk_row_update(job_id, row.row_no, "requested",
-                                            request_id=op.request_id)
+                await store.bulk_row_update(
+                    job_id, row.row_no, "requested", request_id=op.request_id
+                )
             break
         if on_progress:
             on_progress(1)
@@ -285,12 +290,21 @@ async def bulk_create(
     report = await _report(service, job_id, resumed)
     unfinished = report.unknown or report.pending
     await store.automation_job_set_state(job_id, "running" if unfinished else "done")
-    await audit(service, "automation.bulk_create", targets=[job_id], result={
-        "created": len(report.created), "failed": len(report.failed),
-        "invalid": len(report.invalid), "unknown": len(report.unknown),
-        "pending": len(report.pending), "invites_sent": report.invites_sent,
-        "invites_failed": len(report.invites_failed),
-    }, cost=report.invite_cost)
+    await audit(
+        service,
+        "automation.bulk_create",
+        targets=[job_id],
+        result={
+            "created": len(report.created),
+            "failed": len(report.failed),
+            "invalid": len(report.invalid),
+            "unknown": len(report.unknown),
+            "pending": len(report.pending),
+            "invites_sent": report.invites_sent,
+            "invites_failed": len(report.invites_failed),
+        },
+        cost=report.invite_cost,
+    )
     return report
 
 
@@ -310,7 +324,10 @@ async def _adopt_existing(service: InboxService, job_id: str) -> None:
             group = await store.get_group(group_id)
             if group is not None and group.state is GroupState.ACTIVE:
                 await store.bulk_row_update(
-                    job_id, row.row_no, "existing", group_id=group_id,
+                    job_id,
+                    row.row_no,
+                    "existing",
+                    group_id=group_id,
                     error=f"row {row.row_no}: already created by job {other_job}",
                 )
                 break
@@ -349,21 +366,33 @@ async def _reconcile(service: InboxService, job_id: str, states: set[str]) -> No
                 continue
         since = (row.called_at or 0) - RECONCILE_SLACK
         match = next(
-            (gid for created, gid in sorted(by_subject.get(row.subject, []))
-             if gid and gid not in claimed and created >= since),
+            (
+                gid
+                for created, gid in sorted(by_subject.get(row.subject, []))
+                if gid and gid not in claimed and created >= since
+            ),
             None,
         )
         if match is not None:
             claimed.add(match)
             await store.bulk_row_update(job_id, row.row_no, "created", group_id=match)
-            await audit(service, "automation.bulk_create.reconciled", group_id=match,
-                        targets=[job_id, row.row_no], result={"subject": row.subject})
+            await audit(
+                service,
+                "automation.bulk_create.reconciled",
+                group_id=match,
+                targets=[job_id, row.row_no],
+                result={"subject": row.subject},
+            )
         elif row.state == "calling":
             await store.bulk_row_update(
-                job_id, row.row_no, "unknown",
-                error=(f"row {row.row_no}: interrupted during the create call and no group "
-                       f"named {row.subject!r} was found; check the group list, then rerun "
-                       "with --retry-unknown to create it"),
+                job_id,
+                row.row_no,
+                "unknown",
+                error=(
+                    f"row {row.row_no}: interrupted during the create call and no group "
+                    f"named {row.subject!r} was found; check the group list, then rerun "
+                    "with --retry-unknown to create it"
+                ),
             )
 
 
@@ -384,8 +413,9 @@ async def _await_groups(
             elif group is not None and group.state is GroupState.FAILED:
                 op = await store.get_operation(row.request_id)
                 reason = (op.error if op else None) or "Meta refused to create the group"
-                await store.bulk_row_update(job_id, row.row_no, "failed",
-                                            error=f"row {row.row_no}: {reason}")
+                await store.bulk_row_update(
+                    job_id, row.row_no, "failed", error=f"row {row.row_no}: {reason}"
+                )
             else:
                 waiting += 1
         if not waiting:
@@ -417,14 +447,20 @@ async def _send_invites(
             if previous is not None:
                 if previous.state == "calling":  # interrupted mid-call: never resend blindly
                     await store.bulk_invite_update(
-                        job_id, row.row_no, wa_id, "unknown",
+                        job_id,
+                        row.row_no,
+                        wa_id,
+                        "unknown",
                         error="interrupted during the send; it may have been delivered",
                     )
                 continue
             if template is None:
                 await store.bulk_invite_begin(job_id, row.row_no, wa_id)
                 await store.bulk_invite_update(
-                    job_id, row.row_no, wa_id, "failed",
+                    job_id,
+                    row.row_no,
+                    wa_id,
+                    "failed",
                     error=f"unknown template {template_name!r} ({language})",
                 )
                 continue
@@ -437,20 +473,35 @@ async def _send_invites(
                     wa_id, template.name, template.language, group_id
                 )
             except OutcomeUnknownError as exc:
-                await store.bulk_invite_update(job_id, row.row_no, wa_id, "unknown",
-                                               error=str(exc))
-                await audit(service, "automation.invite", group_id=group_id, targets=[wa_id],
-                            result={"outcome": "unknown", "job": job_id})
+                await store.bulk_invite_update(job_id, row.row_no, wa_id, "unknown", error=str(exc))
+                await audit(
+                    service,
+                    "automation.invite",
+                    group_id=group_id,
+                    targets=[wa_id],
+                    result={"outcome": "unknown", "job": job_id},
+                )
             except (ApiError, CloudError, ValueError) as exc:
-                await store.bulk_invite_update(job_id, row.row_no, wa_id, "failed",
-                                               error=str(exc))
-                await audit(service, "automation.invite", group_id=group_id, targets=[wa_id],
-                            result={"error": str(exc), "job": job_id})
+                await store.bulk_invite_update(job_id, row.row_no, wa_id, "failed", error=str(exc))
+                await audit(
+                    service,
+                    "automation.invite",
+                    group_id=group_id,
+                    targets=[wa_id],
+                    result={"error": str(exc), "job": job_id},
+                )
             else:
-                await store.bulk_invite_update(job_id, row.row_no, wa_id, "sent",
-                                               wamid=sent.message_id, cost=cost)
-                await audit(service, "automation.invite", group_id=group_id, targets=[wa_id],
-                            result={"wamid": sent.message_id, "job": job_id}, cost=cost)
+                await store.bulk_invite_update(
+                    job_id, row.row_no, wa_id, "sent", wamid=sent.message_id, cost=cost
+                )
+                await audit(
+                    service,
+                    "automation.invite",
+                    group_id=group_id,
+                    targets=[wa_id],
+                    result={"wamid": sent.message_id, "job": job_id},
+                    cost=cost,
+                )
 
 
 async def _report(service: InboxService, job_id: str, resumed: bool) -> BulkCreateReport:
@@ -478,8 +529,12 @@ async def _report(service: InboxService, job_id: str, resumed: bool) -> BulkCrea
             else:
                 report.invite_cost += invite.cost
         else:
-            report.invites_failed.append({
-                "row": invite.row_no, "wa_id": invite.wa_id, "state": invite.state,
-                "reason": invite.error,
-            })
+            report.invites_failed.append(
+                {
+                    "row": invite.row_no,
+                    "wa_id": invite.wa_id,
+                    "state": invite.state,
+                    "reason": invite.error,
+                }
+            )
     return report

@@ -140,16 +140,22 @@ def _progress(length: int, label: str, enabled: bool | None) -> Iterator[Callabl
 
 
 sync_option = click.option(
-    "--sync/--no-sync", default=True, show_default=True,
+    "--sync/--no-sync",
+    default=True,
+    show_default=True,
     help="Fetch groups the database does not know from the Cloud API first.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 progress_option = click.option(
-    "--progress/--no-progress", default=None,
+    "--progress/--no-progress",
+    default=None,
     help="Show a progress bar on stderr (default: when stderr is a terminal).",
 )
 config_option = click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="TOML file with the [automations] section (default: the config file).",
 )
 
@@ -161,8 +167,11 @@ async def _sync(service: Any) -> None:
     try:
         await service.sync_groups()
     except ServiceError as exc:
-        click.echo(f"groups-tui: warning: could not refresh groups from the Cloud API "
-                   f"({exc.args[0]}); using the local database", err=True)
+        click.echo(
+            f"groups-tui: warning: could not refresh groups from the Cloud API "
+            f"({exc.args[0]}); using the local database",
+            err=True,
+        )
 
 
 def _money(value: Decimal | None) -> str:
@@ -174,20 +183,40 @@ def _money(value: Decimal | None) -> str:
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--job", "job_id", default=None, help="Resume (or name) this job.")
 @click.option("--again", is_flag=True, help="Create a file's groups again after a finished job.")
-@click.option("--retry-unknown", is_flag=True,
-              help="Create rows again whose earlier create call had no answer.")
-@click.option("--template", default="group_invite_upon_request", show_default=True,
-              help="Invite-link template sent to the invite numbers.")
+@click.option(
+    "--retry-unknown",
+    is_flag=True,
+    help="Create rows again whose earlier create call had no answer.",
+)
+@click.option(
+    "--template",
+    default="group_invite_upon_request",
+    show_default=True,
+    help="Invite-link template sent to the invite numbers.",
+)
 @click.option("--language", default="en", show_default=True, help="Template language.")
-@click.option("--wait", "wait_seconds", type=click.FloatRange(0, 3600), default=60.0,
-              show_default=True, help="Seconds to wait for the creation webhooks.")
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(0, 3600),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for the creation webhooks.",
+)
 @config_option
 @progress_option
 @json_option
 @_command
 async def create_from_csv_command(
-    csv_file: Path, job_id: str | None, again: bool, retry_unknown: bool, template: str,
-    language: str, wait_seconds: float, config_file: Path | None, progress: bool | None,
+    csv_file: Path,
+    job_id: str | None,
+    again: bool,
+    retry_unknown: bool,
+    template: str,
+    language: str,
+    wait_seconds: float,
+    config_file: Path | None,
+    progress: bool | None,
     as_json: bool,
 ) -> int:
     """Create groups from a CSV file, paced and resumable (nothing is created twice).
@@ -210,9 +239,16 @@ async def create_from_csv_command(
         with _progress(len(rows), "creating groups", progress) as advance:
             try:
                 report = await bulk_create(
-                    service, text, job_id=job_id, again=again, retry_unknown=retry_unknown,
-                    template=template, language=language, pacing=config.pacing,
-                    wait_seconds=wait_seconds, on_progress=advance,
+                    service,
+                    text,
+                    job_id=job_id,
+                    again=again,
+                    retry_unknown=retry_unknown,
+                    template=template,
+                    language=language,
+                    pacing=config.pacing,
+                    wait_seconds=wait_seconds,
+                    on_progress=advance,
                 )
             except BulkCreateError as exc:
                 _fail(f"{csv_file}: {exc}")
@@ -220,20 +256,25 @@ async def create_from_csv_command(
         _echo_json(report)
     else:
         verb = "resumed" if report.resumed else "job"
-        click.echo(f"{verb} {report.job_id}: {len(report.created)} created, "
-                   f"{len(report.existing)} already existed, "
-                   f"{len(report.failed)} failed, {len(report.invalid)} invalid, "
-                   f"{len(report.unknown)} unknown, {len(report.pending)} pending")
+        click.echo(
+            f"{verb} {report.job_id}: {len(report.created)} created, "
+            f"{len(report.existing)} already existed, "
+            f"{len(report.failed)} failed, {len(report.invalid)} invalid, "
+            f"{len(report.unknown)} unknown, {len(report.pending)} pending"
+        )
         for item in report.failed + report.invalid + report.unknown:
             click.echo(f"  {item['reason']}")
         for item in report.pending:
-            click.echo(f"  row {item['row']}: still pending (request {item['request_id']}); "
-                       "run the same command again later")
+            click.echo(
+                f"  row {item['row']}: still pending (request {item['request_id']}); "
+                "run the same command again later"
+            )
         cost = _money(report.invite_cost)
         if report.invite_cost_unknown:
             cost += f" (+{report.invite_cost_unknown} at an unknown rate)"
-        click.echo(f"invites: {report.invites_sent} sent, {len(report.invites_failed)} "
-                   f"failed; cost {cost}")
+        click.echo(
+            f"invites: {report.invites_sent} sent, {len(report.invites_failed)} failed; cost {cost}"
+        )
         for item in report.invites_failed:
             click.echo(f"  row {item['row']} invite to {item['wa_id']}: {item['reason']}")
     return 0 if report.ok else EXIT_FAILED
@@ -244,25 +285,45 @@ groups_create_from_csv = create_from_csv_command
 
 # --- groups prune ----------------------------------------------------------------------------
 @click.command("prune")
-@click.option("--idle-days", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="No inbound message for this many days.")
+@click.option(
+    "--idle-days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="No inbound message for this many days.",
+)
 @click.option("--subject", default=None, help="Regular expression matched in the subject.")
 @click.option("--tag", default=None, help="Tag pattern (shell style, e.g. 'order-*').")
-@click.option("--created-before", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Created before this day (UTC), YYYY-MM-DD.")
+@click.option(
+    "--created-before",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Created before this day (UTC), YYYY-MM-DD.",
+)
 @click.option("--empty", is_flag=True, help="Only groups with no members.")
 @click.option("--rule", "rule_name", default=None, help="Use a [[automations.prune_rules]] rule.")
-@click.option("--dry-run/--yes", "dry_run", default=True,
-              help="List what would be deleted (default), or delete it.")
+@click.option(
+    "--dry-run/--yes",
+    "dry_run",
+    default=True,
+    help="List what would be deleted (default), or delete it.",
+)
 @sync_option
 @config_option
 @progress_option
 @json_option
 @_command
 async def prune_command(
-    idle_days: float | None, subject: str | None, tag: str | None,
-    created_before: datetime | None, empty: bool, rule_name: str | None, dry_run: bool,
-    sync: bool, config_file: Path | None, progress: bool | None, as_json: bool,
+    idle_days: float | None,
+    subject: str | None,
+    tag: str | None,
+    created_before: datetime | None,
+    empty: bool,
+    rule_name: str | None,
+    dry_run: bool,
+    sync: bool,
+    config_file: Path | None,
+    progress: bool | None,
+    as_json: bool,
 ) -> int:
     """Delete groups that served their purpose (a dry run unless --yes)."""
     import re
@@ -282,12 +343,17 @@ async def prune_command(
             except re.error as exc:
                 _fail(f"--subject is not a valid regular expression: {exc}")
         flt = make_filter(
-            idle_days=idle_days, subject=subject, tag=tag, empty=empty,
+            idle_days=idle_days,
+            subject=subject,
+            tag=tag,
+            empty=empty,
             created_before=created_before.date() if created_before else None,
         )
     if flt.is_empty:
-        _fail("give at least one criterion (--idle-days, --subject, --tag, --created-before, "
-              "--empty) or --rule NAME")
+        _fail(
+            "give at least one criterion (--idle-days, --subject, --tag, --created-before, "
+            "--empty) or --rule NAME"
+        )
     async with _service() as service:
         if sync:
             await _sync(service)
@@ -297,8 +363,14 @@ async def prune_command(
             else:
                 count = len(await select_groups(service, flt))
                 with _progress(count, "deleting groups", progress) as advance:
-                    report = await prune(service, flt, dry_run=False, pacing=config.pacing,
-                                         rule_name=rule_name, on_progress=advance)
+                    report = await prune(
+                        service,
+                        flt,
+                        dry_run=False,
+                        pacing=config.pacing,
+                        rule_name=rule_name,
+                        on_progress=advance,
+                    )
         except PruneError as exc:
             _fail(str(exc))
     if as_json:
@@ -310,8 +382,10 @@ async def prune_command(
             outcome = c.outcome + (f": {c.error}" if c.error else "")
             click.echo(f"{c.group_id}\t{c.subject}\t{outcome}\t({'; '.join(c.reasons)})")
         if report.dry_run and report.candidates:
-            click.echo(f"{len(report.candidates)} group(s) would be deleted; "
-                       "run again with --yes to delete them")
+            click.echo(
+                f"{len(report.candidates)} group(s) would be deleted; "
+                "run again with --yes to delete them"
+            )
         elif not report.dry_run:
             click.echo(f"deleted {report.deleted}, failed {len(report.failed)}")
     return EXIT_FAILED if report.failed else 0
@@ -324,8 +398,12 @@ async def prune_command(
 @click.option("--param", "params", multiple=True, help="Body parameter, in order (repeat).")
 @click.option("--subject", default=None, help="Regular expression matched in the subject.")
 @click.option("--tag", default=None, help="Tag pattern (shell style).")
-@click.option("--idle-days", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Only groups without an inbound message for this many days.")
+@click.option(
+    "--idle-days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Only groups without an inbound message for this many days.",
+)
 @click.option("--created-before", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--job", "job_id", default=None, help="Resume (or name) this job.")
 @click.option("--yes", is_flag=True, help="Send without asking for confirmation.")
@@ -335,10 +413,19 @@ async def prune_command(
 @json_option
 @_command
 async def announce_command(
-    template_name: str, language: str | None, params: tuple[str, ...], subject: str | None,
-    tag: str | None, idle_days: float | None, created_before: datetime | None,
-    job_id: str | None, yes: bool, sync: bool, config_file: Path | None,
-    progress: bool | None, as_json: bool,
+    template_name: str,
+    language: str | None,
+    params: tuple[str, ...],
+    subject: str | None,
+    tag: str | None,
+    idle_days: float | None,
+    created_before: datetime | None,
+    job_id: str | None,
+    yes: bool,
+    sync: bool,
+    config_file: Path | None,
+    progress: bool | None,
+    as_json: bool,
 ) -> int:
     """Send one template to many groups, with the total cost first (resumable)."""
     from groups_tui.automations.announce import (
@@ -349,31 +436,43 @@ async def announce_command(
     from groups_tui.automations.prune import make_filter
 
     config = _automations_config(config_file)
-    flt = make_filter(subject=subject, tag=tag, idle_days=idle_days,
-                      created_before=created_before.date() if created_before else None)
+    flt = make_filter(
+        subject=subject,
+        tag=tag,
+        idle_days=idle_days,
+        created_before=created_before.date() if created_before else None,
+    )
     async with _service() as service:
         if sync:
             await _sync(service)
         try:
-            plan = await plan_announcement(service, template_name, language, params, flt,
-                                           job_id=job_id)
+            plan = await plan_announcement(
+                service, template_name, language, params, flt, job_id=job_id
+            )
         except AnnounceError as exc:
             _fail(str(exc))
         out = sys.stderr if as_json else sys.stdout
         resumed = f" (resuming {plan.job_id}, {plan.already_done} done)" if plan.resumed else ""
-        click.echo(f"{plan.template.name} ({plan.template.language}, "
-                   f"{plan.template.category}) to {len(plan.sendable)} group(s){resumed}",
-                   file=out)
+        click.echo(
+            f"{plan.template.name} ({plan.template.language}, "
+            f"{plan.template.category}) to {len(plan.sendable)} group(s){resumed}",
+            file=out,
+        )
         for bucket in plan.buckets:
             extra = f" (+{bucket.unknown} unknown)" if bucket.unknown else ""
-            click.echo(f"  {bucket.market:<24} {bucket.rule:<44} {bucket.recipients:>6} "
-                       f"recipient(s)  {bucket.amount} USD{extra}", file=out)
+            click.echo(
+                f"  {bucket.market:<24} {bucket.rule:<44} {bucket.recipients:>6} "
+                f"recipient(s)  {bucket.amount} USD{extra}",
+                file=out,
+            )
         for group in plan.groups:
             if group.refusal:
-                click.echo(f"  skipped {group.group_id} {group.subject}: {group.refusal}",
-                           file=out)
-        lower = (f" (lower bound: {plan.unknown_recipients} rate(s) unknown)"
-                 if plan.unknown_recipients else "")
+                click.echo(f"  skipped {group.group_id} {group.subject}: {group.refusal}", file=out)
+        lower = (
+            f" (lower bound: {plan.unknown_recipients} rate(s) unknown)"
+            if plan.unknown_recipients
+            else ""
+        )
         click.echo(f"total: {plan.total} USD{lower}", file=out)
         if not yes:
             if not sys.stdin.isatty():
@@ -382,41 +481,79 @@ async def announce_command(
                 click.echo("not sent", err=True)
                 return EXIT_FAILED
         with _progress(len(plan.groups), "announcing", progress) as advance:
-            report = await run_announcement(service, plan, pacing=config.pacing,
-                                            on_progress=advance)
+            report = await run_announcement(
+                service, plan, pacing=config.pacing, on_progress=advance
+            )
     if as_json:
-        _echo_json({"plan": {"job_id": plan.job_id, "total": plan.total,
-                             "buckets": plan.buckets, "groups": plan.groups},
-                    "report": report})
+        _echo_json(
+            {
+                "plan": {
+                    "job_id": plan.job_id,
+                    "total": plan.total,
+                    "buckets": plan.buckets,
+                    "groups": plan.groups,
+                },
+                "report": report,
+            }
+        )
     else:
         for item in report.sent:
             click.echo(f"{item['group_id']}\tsent\t{item['wamid']}")
         for item in report.failed + report.unknown:
             click.echo(f"{item['group_id']}\t{item['state']}\t{item['reason']}")
-        click.echo(f"sent {len(report.sent)}, failed {len(report.failed)}, unknown "
-                   f"{len(report.unknown)}; expected cost {report.cost} USD")
+        click.echo(
+            f"sent {len(report.sent)}, failed {len(report.failed)}, unknown "
+            f"{len(report.unknown)}; expected cost {report.cost} USD"
+        )
     return 0 if report.ok else EXIT_FAILED
 
 
 # --- events tail -----------------------------------------------------------------------------
 @click.command("tail")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Database file (default: GROUPS_TUI_DB, or the sandbox's without "
-                   "credentials).")
-@click.option("--from", "from_id", type=click.IntRange(min=0), default=None,
-              help="Start after this change id (default: now; 0 = from the beginning).")
-@click.option("--follow/--no-follow", default=True, show_default=True,
-              help="Keep printing new events as they are applied.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Database file (default: GROUPS_TUI_DB, or the sandbox's without credentials).",
+)
+@click.option(
+    "--from",
+    "from_id",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Start after this change id (default: now; 0 = from the beginning).",
+)
+@click.option(
+    "--follow/--no-follow",
+    default=True,
+    show_default=True,
+    help="Keep printing new events as they are applied.",
+)
 @click.option("--kind", "kinds", multiple=True, help="Only these kinds (patterns, repeat).")
-@click.option("--max", "max_events", type=click.IntRange(min=1), default=None,
-              help="Stop after this many events.")
-@click.option("--interval", type=click.FloatRange(0.05, 60), default=0.5, show_default=True,
-              help="Seconds between polls while following.")
+@click.option(
+    "--max",
+    "max_events",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many events.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.05, 60),
+    default=0.5,
+    show_default=True,
+    help="Seconds between polls while following.",
+)
 @json_option
 @_command
 async def events_tail_command(
-    db: Path | None, from_id: int | None, follow: bool, kinds: tuple[str, ...],
-    max_events: int | None, interval: float, as_json: bool,
+    db: Path | None,
+    from_id: int | None,
+    follow: bool,
+    kinds: tuple[str, ...],
+    max_events: int | None,
+    interval: float,
+    as_json: bool,
 ) -> int:
     """Stream applied group events (the forwarding feed), one JSON object per line."""
     import fnmatch
@@ -444,12 +581,10 @@ async def events_tail_command(
                         break
                     position = changes[-1].id
                     for event in await normalized_events(store, changes):
-                        if kinds and not any(fnmatch.fnmatchcase(event["kind"], k)
-                                             for k in kinds):
+                        if kinds and not any(fnmatch.fnmatchcase(event["kind"], k) for k in kinds):
                             continue
                         if as_json:
-                            line = json.dumps(event, ensure_ascii=False,
-                                              separators=(",", ":"))
+                            line = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
                         else:
                             line = _event_text(event)
                         click.echo(line)
@@ -495,14 +630,17 @@ async def automations_status(config_file: Path | None, as_json: bool) -> int:
         click.echo("no invite rules or forwarding targets configured")
     for rule in status.rules:
         state = "paused" if rule.paused else "active"
-        click.echo(f"rule   {rule.name:<20} {state:<7} {rule.sent} sent  on {rule.trigger} "
-                   f"-> {rule.group}")
+        click.echo(
+            f"rule   {rule.name:<20} {state:<7} {rule.sent} sent  on {rule.trigger} -> {rule.group}"
+        )
         if rule.last_error:
             click.echo(f"       last failure: {rule.last_error}")
     for target in status.targets:
         state = "paused" if target.paused else "active"
-        click.echo(f"target {target.name:<20} {state:<7} {target.pending} pending, "
-                   f"{target.delivered} delivered -> {target.destination}")
+        click.echo(
+            f"target {target.name:<20} {state:<7} {target.pending} pending, "
+            f"{target.delivered} delivered -> {target.destination}"
+        )
         if target.last_error:
             click.echo(f"       last failure: {target.last_error}")
     return 0
@@ -528,9 +666,7 @@ def _pause_command(paused: bool) -> Callable[..., None]:
     return command
 
 
-automations_group.command("pause", help="Pause a rule or forwarding target.")(
-    _pause_command(True)
-)
+automations_group.command("pause", help="Pause a rule or forwarding target.")(_pause_command(True))
 automations_group.command("resume", help="Resume a paused rule or forwarding target.")(
     _pause_command(False)
 )
@@ -545,8 +681,7 @@ automations_group.command("resume", help="Resume a paused rule or forwarding tar
 async def automations_runs(name: str | None, failures: bool, limit: int, as_json: bool) -> int:
     """Recent runs and failures of rules and targets, newest first."""
     async with _service() as service:
-        runs = await service.store.automation_runs(name=name, failures_only=failures,
-                                                   limit=limit)
+        runs = await service.store.automation_runs(name=name, failures_only=failures, limit=limit)
     if as_json:
         _echo_json(runs)
         return 0
@@ -559,8 +694,13 @@ async def automations_runs(name: str | None, failures: bool, limit: int, as_json
 
 
 @automations_group.command("run")
-@click.option("--interval", type=click.FloatRange(0.05, 60), default=0.5, show_default=True,
-              help="Seconds between passes.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.05, 60),
+    default=0.5,
+    show_default=True,
+    help="Seconds between passes.",
+)
 @click.option("--once", is_flag=True, help="One pass, then exit.")
 @config_option
 @_command
@@ -574,9 +714,11 @@ async def automations_run(interval: float, once: bool, config_file: Path | None)
         if once:
             result = await runner.step()
             await runner.stop()
-            click.echo(f"{result.changes_seen} change(s), {result.messages_seen} 1:1 "
-                       f"message(s), {result.invites_started} invite(s), "
-                       f"{result.delivered} delivered, {result.delivery_failures} failed")
+            click.echo(
+                f"{result.changes_seen} change(s), {result.messages_seen} 1:1 "
+                f"message(s), {result.invites_started} invite(s), "
+                f"{result.delivered} delivered, {result.delivery_failures} failed"
+            )
             return 0
         await runner.start()
         click.echo("following; Ctrl-C stops", err=True)

@@ -57,8 +57,12 @@ async def audit(
 ) -> None:
     """Append an operator-visible automation action to the audit log."""
     await service.store.audit_append(
-        service.os_user, action, group_id=group_id, targets=list(targets),
-        api_result=result, cost=cost,
+        service.os_user,
+        action,
+        group_id=group_id,
+        targets=list(targets),
+        api_result=result,
+        cost=cost,
     )
 
 
@@ -87,9 +91,7 @@ async def invite_cost(
     return preview.total
 
 
-async def find_template(
-    service: InboxService, name: str, language: str | None
-) -> Template | None:
+async def find_template(service: InboxService, name: str, language: str | None) -> Template | None:
     """The approved template, refreshing the cache once when it is missing."""
     try:
         return await service.find_template(name, language)
@@ -124,21 +126,36 @@ class GroupFilter:
     def is_empty(self) -> bool:
         """True when no criterion is set (selects every group)."""
         return (
-            self.subject is None and self.tag is None and self.created_before is None
-            and self.idle_days is None and not self.empty
+            self.subject is None
+            and self.tag is None
+            and self.created_before is None
+            and self.idle_days is None
+            and not self.empty
         )
 
     def describe(self) -> dict[str, Any]:
         """The criteria as a JSON-able mapping (for job fingerprints and audits)."""
-        return {k: v for k, v in (
-            ("subject", self.subject), ("tag", self.tag),
-            ("created_before", self.created_before), ("idle_days", self.idle_days),
-            ("empty", self.empty or None),
-        ) if v is not None}
+        return {
+            k: v
+            for k, v in (
+                ("subject", self.subject),
+                ("tag", self.tag),
+                ("created_before", self.created_before),
+                ("idle_days", self.idle_days),
+                ("empty", self.empty or None),
+            )
+            if v is not None
+        }
 
     def reasons(
-        self, *, subject: str, tag: str | None, created_at: int | None,
-        last_inbound_at: int | None, members: int, now: float,
+        self,
+        *,
+        subject: str,
+        tag: str | None,
+        created_at: int | None,
+        last_inbound_at: int | None,
+        members: int,
+        now: float,
     ) -> list[str] | None:
         """Why the group matches, or ``None`` when it does not."""
         why: list[str] = []
@@ -195,13 +212,26 @@ async def select_groups(service: InboxService, flt: GroupFilter) -> list[Selecte
             continue
         tag = (await service.store.group_annotations(row.group_id)).tag
         why = flt.reasons(
-            subject=row.subject, tag=tag, created_at=group.created_at,
-            last_inbound_at=row.last_inbound_at, members=row.participant_count, now=now,
+            subject=row.subject,
+            tag=tag,
+            created_at=group.created_at,
+            last_inbound_at=row.last_inbound_at,
+            members=row.participant_count,
+            now=now,
         )
         if why is None:
             continue
-        out.append((group.created_at or 0, SelectedGroup(
-            row.group_id, row.subject, row.participant_count, row.suspended, tuple(why),
-        )))
+        out.append(
+            (
+                group.created_at or 0,
+                SelectedGroup(
+                    row.group_id,
+                    row.subject,
+                    row.participant_count,
+                    row.suspended,
+                    tuple(why),
+                ),
+            )
+        )
     out.sort(key=lambda pair: (pair[0], pair[1].group_id))
     return [s for _, s in out]

@@ -241,9 +241,7 @@ def parse_automations(data: dict[str, Any], *, source: str = "config") -> Automa
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
         msg = str(first.get("msg", "bad value")).removeprefix("Value error, ")
-        raise ConfigError(
-            f"{source}: automations{'.' + where if where else ''}: {msg}"
-        ) from None
+        raise ConfigError(f"{source}: automations{'.' + where if where else ''}: {msg}") from None
 
 
 def load_automations(path: Path | None = None) -> AutomationsConfig:

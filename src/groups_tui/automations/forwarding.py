@@ -47,25 +47,27 @@ __all__ = [
 SIGNATURE_HEADER = "X-Groups-Tui-Signature"
 EVENT_ID_HEADER = "X-Groups-Tui-Event-Id"
 
-FORWARDED_KINDS = frozenset({
-    "group.created",
-    "group.create_failed",
-    "group.deleted",
-    "group.updated",
-    "group.settings_failed",
-    "group.suspended",
-    "group.suspend_cleared",
-    "participant.joined",
-    "participant.left",
-    "participant.removed",
-    "participant.remove_failed",
-    "join_request.created",
-    "join_request.approved",
-    "join_request.revoked",
-    "message.received",
-    "message.status",
-    "cost.charged",
-})
+FORWARDED_KINDS = frozenset(
+    {
+        "group.created",
+        "group.create_failed",
+        "group.deleted",
+        "group.updated",
+        "group.settings_failed",
+        "group.suspended",
+        "group.suspend_cleared",
+        "participant.joined",
+        "participant.left",
+        "participant.removed",
+        "participant.remove_failed",
+        "join_request.created",
+        "join_request.approved",
+        "join_request.revoked",
+        "message.received",
+        "message.status",
+        "cost.charged",
+    }
+)
 """Change-feed kinds that are group events applied from webhooks (local bookkeeping such
 as outbox or annotation changes is not forwarded)."""
 
@@ -225,9 +227,7 @@ class Forwarder:
                     last_error = str(exc)
                     blocked.add(item.lane)
                     delay = min(target.backoff_max, target.backoff_initial * 2**item.attempts)
-                    await self.store.forward_mark_failed(
-                        item.id, last_error, self._clock() + delay
-                    )
+                    await self.store.forward_mark_failed(item.id, last_error, self._clock() + delay)
                 else:
                     delivered += 1
                     await self.store.forward_mark_delivered(item.id)
@@ -253,8 +253,9 @@ class Forwarder:
         if key is not None:
             headers[SIGNATURE_HEADER] = sign(key, body)
         try:
-            response = await self._http.post(url, content=body, headers=headers,
-                                             timeout=target.timeout)
+            response = await self._http.post(
+                url, content=body, headers=headers, timeout=target.timeout
+            )
         except httpx.TimeoutException:
             raise ForwardError(
                 f"forward target {target.name!r} ({url}): no answer within {target.timeout:g}s"

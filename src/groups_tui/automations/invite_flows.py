@@ -100,13 +100,22 @@ class InviteFlows:
             return False
         if rule.group_id is not None:
             send_id = await store.invite_flow_begin(
-                rule.name, trigger.wa_id, rule.group_key, state="calling", at=now,
-                group_id=rule.group_id, trigger_id=trigger.wamid,
+                rule.name,
+                trigger.wa_id,
+                rule.group_key,
+                state="calling",
+                at=now,
+                group_id=rule.group_id,
+                trigger_id=trigger.wamid,
             )
             await self._send(rule, send_id, trigger.wa_id, rule.group_id, why)
             return True
         send_id = await store.invite_flow_begin(
-            rule.name, trigger.wa_id, rule.group_key, state="waiting", at=now,
+            rule.name,
+            trigger.wa_id,
+            rule.group_key,
+            state="waiting",
+            at=now,
             trigger_id=trigger.wamid,
         )
         subject = (rule.new_group_subject or "").format_map(
@@ -118,13 +127,17 @@ class InviteFlows:
         except ServiceError as exc:
             await store.invite_flow_update(send_id, "failed", error=str(exc.args[0]))
             await store.automation_run_add(
-                rule.name, "invite_rule", False,
+                rule.name,
+                "invite_rule",
+                False,
                 f"could not create a group for {trigger.wa_id}: {exc.args[0]}",
             )
             return True
         await store.invite_flow_update(send_id, "waiting", request_id=op.request_id)
         await store.automation_run_add(
-            rule.name, "invite_rule", True,
+            rule.name,
+            "invite_rule",
+            True,
             f"{why}: creating group {subject!r} for {trigger.wa_id}",
         )
         return True
@@ -161,11 +174,15 @@ class InviteFlows:
         client = self.service.client
         template = await find_template(self.service, rule.template, rule.language)
         if client is None or template is None:
-            reason = ("read-only: no Cloud API client" if client is None
-                      else f"unknown template {rule.template!r} ({rule.language})")
+            reason = (
+                "read-only: no Cloud API client"
+                if client is None
+                else f"unknown template {rule.template!r} ({rule.language})"
+            )
             await store.invite_flow_update(send_id, "failed", error=reason)
-            await store.automation_run_add(rule.name, "invite_rule", False,
-                                           f"invite to {wa_id} not sent: {reason}")
+            await store.automation_run_add(
+                rule.name, "invite_rule", False, f"invite to {wa_id} not sent: {reason}"
+            )
             return
         cost = await invite_cost(self.service, template, wa_id)
         await self.pacer.acquire()
@@ -175,21 +192,54 @@ class InviteFlows:
             )
         except OutcomeUnknownError as exc:
             await store.invite_flow_update(send_id, "unknown", error=str(exc))
-            await self._log(rule, group_id, wa_id, {"outcome": "unknown"}, None, False,
-                            f"invite to {wa_id}: no answer, it may have been sent")
+            await self._log(
+                rule,
+                group_id,
+                wa_id,
+                {"outcome": "unknown"},
+                None,
+                False,
+                f"invite to {wa_id}: no answer, it may have been sent",
+            )
         except (ApiError, CloudError, ValueError) as exc:
             await store.invite_flow_update(send_id, "failed", error=str(exc))
-            await self._log(rule, group_id, wa_id, {"error": str(exc)}, None, False,
-                            f"invite to {wa_id} failed: {exc}")
+            await self._log(
+                rule,
+                group_id,
+                wa_id,
+                {"error": str(exc)},
+                None,
+                False,
+                f"invite to {wa_id} failed: {exc}",
+            )
         else:
             await store.invite_flow_update(send_id, "sent", wamid=sent.message_id, cost=cost)
-            await self._log(rule, group_id, wa_id, {"wamid": sent.message_id}, cost, True,
-                            f"{why}: invite sent to {wa_id}")
+            await self._log(
+                rule,
+                group_id,
+                wa_id,
+                {"wamid": sent.message_id},
+                cost,
+                True,
+                f"{why}: invite sent to {wa_id}",
+            )
 
     async def _log(
-        self, rule: InviteRule, group_id: str, wa_id: str, result: dict[str, object],
-        cost: Decimal | None, ok: bool, detail: str,
+        self,
+        rule: InviteRule,
+        group_id: str,
+        wa_id: str,
+        result: dict[str, object],
+        cost: Decimal | None,
+        ok: bool,
+        detail: str,
     ) -> None:
-        await audit(self.service, "automation.invite_flow", group_id=group_id,
-                    targets=[wa_id], result={"rule": rule.name, **result}, cost=cost)
+        await audit(
+            self.service,
+            "automation.invite_flow",
+            group_id=group_id,
+            targets=[wa_id],
+            result={"rule": rule.name, **result},
+            cost=cost,
+        )
         await self.service.store.automation_run_add(rule.name, "invite_rule", ok, detail)

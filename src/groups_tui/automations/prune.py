@@ -58,8 +58,11 @@ class PruneReport:
 def filter_from_rule(rule: PruneRule) -> GroupFilter:
     """The group filter of a configured prune rule."""
     return make_filter(
-        idle_days=rule.idle_days, subject=rule.subject, tag=rule.tag,
-        created_before=rule.created_before, empty=rule.empty,
+        idle_days=rule.idle_days,
+        subject=rule.subject,
+        tag=rule.tag,
+        created_before=rule.created_before,
+        empty=rule.empty,
     )
 
 
@@ -72,10 +75,14 @@ def make_filter(
     empty: bool = False,
 ) -> GroupFilter:
     """A group filter from command-line style criteria."""
-    before = (datetime.combine(created_before, time(0), UTC).timestamp()
-              if created_before is not None else None)
-    return GroupFilter(subject=subject, tag=tag, created_before=before,
-                       idle_days=idle_days, empty=empty)
+    before = (
+        datetime.combine(created_before, time(0), UTC).timestamp()
+        if created_before is not None
+        else None
+    )
+    return GroupFilter(
+        subject=subject, tag=tag, created_before=before, idle_days=idle_days, empty=empty
+    )
 
 
 async def prune(
@@ -113,29 +120,45 @@ async def prune(
     selected = await select_groups(service, flt)
     if dry_run:
         report.candidates = [PruneCandidate(s.group_id, s.subject, s.reasons) for s in selected]
-        await audit(service, "automation.prune.dry_run", targets=[s.group_id for s in selected],
-                    result={"criteria": report.criteria, "rule": rule_name})
+        await audit(
+            service,
+            "automation.prune.dry_run",
+            targets=[s.group_id for s in selected],
+            result={"criteria": report.criteria, "rule": rule_name},
+        )
         return report
     for group in selected:
         await pacer.acquire()
         try:
             await service.delete_group(group.group_id)
         except ServiceError as exc:
-            candidate = PruneCandidate(group.group_id, group.subject, group.reasons,
-                                       "failed", str(exc.args[0]))
+            candidate = PruneCandidate(
+                group.group_id, group.subject, group.reasons, "failed", str(exc.args[0])
+            )
         else:
-            candidate = PruneCandidate(group.group_id, group.subject, group.reasons,
-                                       "delete requested")
+            candidate = PruneCandidate(
+                group.group_id, group.subject, group.reasons, "delete requested"
+            )
         report.candidates.append(candidate)
-        await audit(service, "automation.prune", group_id=group.group_id,
-                    targets=[group.subject],
-                    result={"reasons": list(group.reasons), "outcome": candidate.outcome,
-                            "error": candidate.error, "rule": rule_name})
+        await audit(
+            service,
+            "automation.prune",
+            group_id=group.group_id,
+            targets=[group.subject],
+            result={
+                "reasons": list(group.reasons),
+                "outcome": candidate.outcome,
+                "error": candidate.error,
+                "rule": rule_name,
+            },
+        )
         if on_progress:
             on_progress(1)
     if rule_name:
         await service.store.automation_run_add(
-            rule_name, "prune_rule", not report.failed,
+            rule_name,
+            "prune_rule",
+            not report.failed,
             f"deleted {report.deleted}, failed {len(report.failed)}",
         )
     return report

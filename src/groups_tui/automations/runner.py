@@ -306,22 +306,41 @@ async def automation_status(
         at, error = await last(rule.name)
         sent = len(await store.invite_flow_sends(state="sent", rule=rule.name, limit=100_000))
         trigger = ", ".join([*(repr(k) for k in rule.keywords), *rule.numbers])
-        rules.append(RuleView(
-            rule.name, trigger, rule.group_id or f"new: {rule.new_group_subject}",
-            rule.name in paused, sent, at, error,
-        ))
+        rules.append(
+            RuleView(
+                rule.name,
+                trigger,
+                rule.group_id or f"new: {rule.new_group_subject}",
+                rule.name in paused,
+                sent,
+                at,
+                error,
+            )
+        )
     targets = []
     for target in config.forward:
         at, error = await last(target.name)
         pending, delivered = await store.forward_counts(target.name)
         destination = target.url or " ".join(target.command or ())
-        targets.append(TargetView(
-            target.name, destination, target.name in paused, pending, delivered, at, error,
-        ))
-    runs = [RunView(r.name, r.kind, r.at, r.ok, r.detail)
-            for r in await store.automation_runs(limit=recent)]
-    fails = [RunView(r.name, r.kind, r.at, r.ok, r.detail)
-             for r in await store.automation_runs(failures_only=True, limit=recent)]
+        targets.append(
+            TargetView(
+                target.name,
+                destination,
+                target.name in paused,
+                pending,
+                delivered,
+                at,
+                error,
+            )
+        )
+    runs = [
+        RunView(r.name, r.kind, r.at, r.ok, r.detail)
+        for r in await store.automation_runs(limit=recent)
+    ]
+    fails = [
+        RunView(r.name, r.kind, r.at, r.ok, r.detail)
+        for r in await store.automation_runs(failures_only=True, limit=recent)
+    ]
     return AutomationStatus(running, tuple(rules), tuple(targets), tuple(runs), tuple(fails))
 
 

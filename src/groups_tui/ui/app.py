@@ -472,8 +472,9 @@ class GroupsApp(App[None]):
         from groups_tui.ui.screens.automations import AutomationsScreen
 
         if self.automations is None:
-            self.notify("No automations are configured ([automations] in the config file)",
-                        markup=False)
+            self.notify(
+                "No automations are configured ([automations] in the config file)", markup=False
+            )
             return
         if not isinstance(self.screen, AutomationsScreen):
             self.push_screen(AutomationsScreen(self.automations))
@@ -536,7 +537,6 @@ def report_worker_error(node: App[None] | Screen[Any], event: Worker.StateChange
         app = node if isinstance(node, GroupsApp) else node.app
         if isinstance(app, GroupsApp):
             app.report_error(event.worker.error)
-
 
 
 def make_app(

@@ -93,8 +93,9 @@ class Stack:
         """A ``sleep`` for the engines: moves simulated time and applies the webhooks."""
         await self.settle(seconds)
 
-    async def make_groups(self, n: int, prefix: str = "Group", members: int = 1,
-                          people: list[str] | None = None) -> list[str]:
+    async def make_groups(
+        self, n: int, prefix: str = "Group", members: int = 1, people: list[str] | None = None
+    ) -> list[str]:
         """Groups created in the sandbox (no pacing) and known to the store."""
         pool = people or [DE, BR, IN]
         ids = []

@@ -31,8 +31,9 @@ def record_creates(stack: Stack, crash_after: int | None = None) -> list[tuple[f
     calls: list[tuple[float, str]] = []
     original = type(stack.client).create_group.__get__(stack.client)  # the unwrapped call
 
-    async def create(subject: str, description: str | None = None,
-                     join_approval: bool = False) -> str:
+    async def create(
+        subject: str, description: str | None = None, join_approval: bool = False
+    ) -> str:
         calls.append((stack.clock.now(), subject))
         request_id = await original(subject, description, join_approval)
         if crash_after is not None and len(calls) == crash_after:
@@ -60,8 +61,10 @@ async def test_fifty_groups_interrupted_and_resumed_are_created_once(
     # WHEN the process dies right after the 21st create call reached Meta
     with pytest.raises(Crash):
         await bulk_create(
-            stack.service, text,
-            group_pacer=groups, message_pacer=messages,
+            stack.service,
+            text,
+            group_pacer=groups,
+            message_pacer=messages,
             sleep=stack.sleep_settle,
         )
     await stack.settle()
@@ -70,8 +73,10 @@ async def test_fifty_groups_interrupted_and_resumed_are_created_once(
     # AND the same file is run again
     second = record_creates(stack)
     report = await bulk_create(
-        stack.service, text,
-        group_pacer=groups, message_pacer=messages,
+        stack.service,
+        text,
+        group_pacer=groups,
+        message_pacer=messages,
         sleep=stack.sleep_settle,
     )
 
@@ -118,8 +123,9 @@ async def test_unknown_template_fails_the_invites_but_not_the_groups(stack: Stac
     # GIVEN a file with invites and a template name that does not exist
     text = csv_text(2, bad_line=None)
     # WHEN it runs
-    report = await bulk_create(stack.service, text, template="no_such_template",
-                               sleep=stack.sleep_settle)
+    report = await bulk_create(
+        stack.service, text, template="no_such_template", sleep=stack.sleep_settle
+    )
     # THEN the groups exist and each invite failure names the template
     assert len(report.created) == 2
     assert len(report.invites_failed) == 2
@@ -130,8 +136,7 @@ async def test_meta_refusal_is_reported_with_its_reason(make_stack: StackFactory
     # GIVEN a number that may hold only two groups
     stack = await make_stack(knobs=default_knobs(max_groups=2))
     # WHEN a file of three rows is created
-    report = await bulk_create(stack.service, csv_text(3, bad_line=None),
-                               sleep=stack.sleep_settle)
+    report = await bulk_create(stack.service, csv_text(3, bad_line=None), sleep=stack.sleep_settle)
     # THEN two are created and the third failed with Meta's reason
     assert len(report.created) == 2
     assert len(report.failed) == 1

@@ -84,11 +84,19 @@ async def test_events_reach_a_crm_that_was_down_once_each_in_group_order(
     # GIVEN a CRM target whose endpoint is down, and a local command target that works
     crm = Crm(free_port())
     sink = tmp_path / "events.jsonl"
-    config = AutomationsConfig(forward=(
-        ForwardTarget(name="crm", url=crm.url, secret=SECRET, backoff_initial=1.0,
-                      backoff_max=BACKOFF_MAX, timeout=5.0),
-        ForwardTarget(name="log", command=("sh", "-c", f"cat >> '{sink}'")),
-    ))
+    config = AutomationsConfig(
+        forward=(
+            ForwardTarget(
+                name="crm",
+                url=crm.url,
+                secret=SECRET,
+                backoff_initial=1.0,
+                backoff_max=BACKOFF_MAX,
+                timeout=5.0,
+            ),
+            ForwardTarget(name="log", command=("sh", "-c", f"cat >> '{sink}'")),
+        )
+    )
     runner = AutomationRunner(stack.service, config)
     await runner.step()  # starts following from here
     try:
@@ -150,9 +158,9 @@ async def test_events_reach_a_crm_that_was_down_once_each_in_group_order(
 async def test_a_paused_target_keeps_its_queue_until_resumed(stack: Stack, tmp_path: Path) -> None:
     # GIVEN a command target that is paused
     sink = tmp_path / "paused.jsonl"
-    config = AutomationsConfig(forward=(
-        ForwardTarget(name="log", command=("sh", "-c", f"cat >> '{sink}'")),
-    ))
+    config = AutomationsConfig(
+        forward=(ForwardTarget(name="log", command=("sh", "-c", f"cat >> '{sink}'")),)
+    )
     runner = AutomationRunner(stack.service, config)
     await runner.step()
     await runner.pause("log")
@@ -179,9 +187,9 @@ async def test_a_paused_target_keeps_its_queue_until_resumed(stack: Stack, tmp_p
 async def test_runner_started_in_the_loop_delivers_and_stops(stack: Stack, tmp_path: Path) -> None:
     # GIVEN a runner started as a task of the running loop
     sink = tmp_path / "live.jsonl"
-    config = AutomationsConfig(forward=(
-        ForwardTarget(name="log", command=("sh", "-c", f"cat >> '{sink}'")),
-    ))
+    config = AutomationsConfig(
+        forward=(ForwardTarget(name="log", command=("sh", "-c", f"cat >> '{sink}'")),)
+    )
     runner = AutomationRunner(stack.service, config, poll_interval=0.02)
     await runner.step()
     await runner.start()

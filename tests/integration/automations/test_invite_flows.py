@@ -21,30 +21,42 @@ def one_to_one(stack: Stack, wa_id: str, text: str, name: str = "Ana") -> str:
     """A person writes to the business number (a signed 1:1 ``messages`` webhook)."""
     world = stack.world
     wamid = world.new_wamid(wa_id)
-    world.emit("messages", {
-        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
-        "messages": [{
-            "from": wa_id, "id": wamid, "timestamp": str(int(world.now())),
-            "type": "text", "text": {"body": text},
-        }],
-    })
+    world.emit(
+        "messages",
+        {
+            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+            "messages": [
+                {
+                    "from": wa_id,
+                    "id": wamid,
+                    "timestamp": str(int(world.now())),
+                    "type": "text",
+                    "text": {"body": text},
+                }
+            ],
+        },
+    )
     return wamid
 
 
 def invites_to(stack: Stack, wa_id: str) -> list[str | None]:
     """Group ids of the invite-link templates the sandbox accepted for ``wa_id``."""
-    return [m.template for m in stack.world.messages.values()
-            if m.group_id is None and m.to == wa_id and m.template == TEMPLATE]
+    return [
+        m.template
+        for m in stack.world.messages.values()
+        if m.group_id is None and m.to == wa_id and m.template == TEMPLATE
+    ]
 
 
 async def test_keyword_message_produces_exactly_one_invite(stack: Stack) -> None:
     # GIVEN a group and a rule answering "join" with its invite
     group = stack.world.add_group("Yoga Tuesday")
     await stack.service.sync_groups()
-    config = AutomationsConfig(invite_rules=(
-        InviteRule(name="yoga", keywords=("join",), group_id=group.id,
-                   repeat_after_hours=24),
-    ))
+    config = AutomationsConfig(
+        invite_rules=(
+            InviteRule(name="yoga", keywords=("join",), group_id=group.id, repeat_after_hours=24),
+        )
+    )
     runner = AutomationRunner(stack.service, config)
     await runner.step()
     try:
@@ -67,8 +79,11 @@ async def test_keyword_message_produces_exactly_one_invite(stack: Stack) -> None
             ("yoga", DE, group.id, "sent")
         ]
         # AND it is audited with its cost
-        audits = [e for e in await stack.store.audit_list(limit=100)
-                  if e.action == "automation.invite_flow"]
+        audits = [
+            e
+            for e in await stack.store.audit_list(limit=100)
+            if e.action == "automation.invite_flow"
+        ]
         assert len(audits) == 1 and audits[0].cost is not None and audits[0].cost > 0
         assert audits[0].group_id == group.id and audits[0].targets == [DE]
         status = await runner.status()
@@ -86,9 +101,9 @@ async def test_keyword_message_produces_exactly_one_invite(stack: Stack) -> None
 
 async def test_number_list_rule_creates_a_group_then_invites(stack: Stack) -> None:
     # GIVEN a rule that creates a group for every message from a listed number
-    config = AutomationsConfig(invite_rules=(
-        InviteRule(name="vip", numbers=(f"+{IN}",), new_group_subject="VIP {name}"),
-    ))
+    config = AutomationsConfig(
+        invite_rules=(InviteRule(name="vip", numbers=(f"+{IN}",), new_group_subject="VIP {name}"),)
+    )
     runner = AutomationRunner(stack.service, config)
     await runner.step()
     try:
@@ -96,9 +111,9 @@ async def test_number_list_rule_creates_a_group_then_invites(stack: Stack) -> No
         one_to_one(stack, IN, "hello", name="Ravi")
         one_to_one(stack, BR, "hello")
         await stack.settle()
-        await runner.step()   # creates the group
+        await runner.step()  # creates the group
         await stack.settle()  # its creation webhook arrives
-        await runner.step()   # sends the invite
+        await runner.step()  # sends the invite
 
         # THEN one group named for the person exists and the invite points at it
         subjects = Counter(g.subject for g in stack.world.active_groups())
@@ -114,11 +129,14 @@ async def test_paused_rule_and_unknown_template(stack: Stack) -> None:
     # GIVEN a rule with a template that does not exist, and a paused rule
     group = stack.world.add_group("Chess club")
     await stack.service.sync_groups()
-    config = AutomationsConfig(invite_rules=(
-        InviteRule(name="broken", keywords=("chess",), group_id=group.id,
-                   template="no_such_template"),
-        InviteRule(name="quiet", keywords=("chess",), group_id=group.id),
-    ))
+    config = AutomationsConfig(
+        invite_rules=(
+            InviteRule(
+                name="broken", keywords=("chess",), group_id=group.id, template="no_such_template"
+            ),
+            InviteRule(name="quiet", keywords=("chess",), group_id=group.id),
+        )
+    )
     runner = AutomationRunner(stack.service, config)
     await runner.step()
     await runner.pause("quiet")

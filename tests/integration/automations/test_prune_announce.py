@@ -24,8 +24,10 @@ RATE = 20.0
 
 async def test_prune_dry_run_lists_then_real_run_deletes_and_audits(stack: Stack) -> None:
     # GIVEN old order groups (one still chatting), a recent one and an unrelated class
-    old = [stack.world.add_group(f"Order {n}", created_at=stack.clock.now() - 40 * DAY)
-           for n in (1, 2, 3)]
+    old = [
+        stack.world.add_group(f"Order {n}", created_at=stack.clock.now() - 40 * DAY)
+        for n in (1, 2, 3)
+    ]
     recent = stack.world.add_group("Order 4")
     other = stack.world.add_group("Yoga", created_at=stack.clock.now() - 40 * DAY)
     await stack.service.sync_groups()
@@ -65,8 +67,9 @@ async def test_prune_filters_and_refusals(stack: Stack) -> None:
     full.members[BR] = stack.clock.now()
     await stack.service.sync_groups()
     # WHEN filtering by emptiness, creation date and subject
-    report = await prune(stack.service, make_filter(
-        empty=True, created_before=date(2026, 1, 1), subject=r"^event"))
+    report = await prune(
+        stack.service, make_filter(empty=True, created_before=date(2026, 1, 1), subject=r"^event")
+    )
     # THEN only the empty old one matches
     assert [c.group_id for c in report.candidates] == [empty.id]
     # AND pruning without any criterion is refused

@@ -54,8 +54,9 @@ async def test_create_link_join_remove(stack: Stack) -> None:
         await stack.join(group_id, DE, BR)
         # AND the operator opens the members and removes the first one
         await pilot.press("m")
-        await until(pilot, lambda: isinstance(app.screen, MembersScreen) and _rows(app) == 2,
-                    "two members")
+        await until(
+            pilot, lambda: isinstance(app.screen, MembersScreen) and _rows(app) == 2, "two members"
+        )
         await pilot.press("x", "y")
         await until(pilot, shows(pilot, "removal pending"), "pending removal")
         await stack.settle(OP_DELAY)
@@ -79,8 +80,11 @@ async def test_approve_reject_and_refuse_into_a_full_group(stack: Stack) -> None
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.open_join_requests(group_id)
-        await until(pilot, lambda: isinstance(app.screen, JoinRequestsScreen)
-                    and _rows(app) == 3, "three requests")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, JoinRequestsScreen) and _rows(app) == 3,
+            "three requests",
+        )
         # WHEN a approves the first and r rejects the second
         await pilot.press("a")
         await until(pilot, shows(pilot, "1 approved"), "approval")
@@ -94,8 +98,11 @@ async def test_approve_reject_and_refuse_into_a_full_group(stack: Stack) -> None
         # WHEN the eighth joins elsewhere and the last request is approved
         stack.world.person_request_join(group_id, IN)
         await stack.settle()
-        [nid] = [v.request.join_request_id for v in await stack.service.join_requests(group_id)
-                 if v.request.wa_id == IN]
+        [nid] = [
+            v.request.join_request_id
+            for v in await stack.service.join_requests(group_id)
+            if v.request.wa_id == IN
+        ]
         await stack.service.approve_join_requests(group_id, [nid])
         await stack.settle(OP_DELAY)
         await until(pilot, lambda: _rows(app) == 1, "one request left")
@@ -113,8 +120,11 @@ async def test_bulk_removal_in_one_call(stack: Stack) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.open_members(group_id)
-        await until(pilot, lambda: isinstance(app.screen, MembersScreen) and _rows(app) == 8,
-                    "eight members")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, MembersScreen) and _rows(app) == 8,
+            "eight members",
+        )
         # WHEN all eight are marked and removed
         await pilot.press(*["space"] * 8, "X", "y")
         await until(pilot, shows(pilot, "removal pending"), "pending removal")
@@ -133,8 +143,9 @@ async def test_remove_from_every_group(stack: Stack) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.open_members(first)
-        await until(pilot, lambda: isinstance(app.screen, MembersScreen) and _rows(app) == 2,
-                    "two members")
+        await until(
+            pilot, lambda: isinstance(app.screen, MembersScreen) and _rows(app) == 2, "two members"
+        )
         screen = app.screen
         assert isinstance(screen, MembersScreen)
         keys = [k for k, r in screen.member_rows.items() if r.member.wa_id == DE]
@@ -156,8 +167,9 @@ async def test_settings_change_is_pending_until_confirmed(stack: Stack) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.open_members(group_id)
-        await until(pilot, lambda: isinstance(app.screen, MembersScreen) and _rows(app) == 1,
-                    "members")
+        await until(
+            pilot, lambda: isinstance(app.screen, MembersScreen) and _rows(app) == 1, "members"
+        )
         await pilot.press("s")
         await settle(pilot)
         await pilot.press("ctrl+a", "ctrl+k", *"New name", "ctrl+s")
@@ -178,11 +190,17 @@ async def test_delete_with_the_subject_typed(stack: Stack) -> None:
         await pilot.press(*"Doomed", "enter")
         assert "does not match" in screen_text(app)
         await pilot.press(*" group", "enter")
-        await until(pilot, lambda: any("Deletion requested" in n.message
-                                       for n in app._notifications), "deletion requested")
+        await until(
+            pilot,
+            lambda: any("Deletion requested" in n.message for n in app._notifications),
+            "deletion requested",
+        )
         await stack.settle(OP_DELAY)
-        await until(pilot, lambda: app.screen.group_list.row_at(0).state == "deleted",  # type: ignore[attr-defined]
-                    "deleted mark")
+        await until(
+            pilot,
+            lambda: app.screen.group_list.row_at(0).state == "deleted",  # type: ignore[attr-defined]
+            "deleted mark",
+        )
     group = await stack.store.get_group(group_id)
     assert group is not None and group.state is GroupState.DELETED
 
@@ -204,16 +222,22 @@ async def test_spam_burst_flagged_removed_from_the_queue_and_audited(stack: Stac
         assert [f.rule for f in flags] == ["burst"]
         # WHEN the operator presses M, x, y (three keys after the flag appears)
         await pilot.press("M")
-        await until(pilot, lambda: isinstance(app.screen, ModerationQueueScreen)
-                    and _rows(app) == 1, "the flag")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, ModerationQueueScreen) and _rows(app) == 1,
+            "the flag",
+        )
         await pilot.press("x", "y")
         await until(pilot, shows(pilot, "member removed"), "acted")
         await stack.settle(OP_DELAY)
         # THEN the spammer is out, and the audit log screen lists every step
         assert list(stack.world.groups[group_id].members) == [DE]
         await pilot.press("escape", "A")
-        await until(pilot, lambda: isinstance(app.screen, AuditLogScreen) and _rows(app) == 2,
-                    "audit entries")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, AuditLogScreen) and _rows(app) == 2,
+            "audit entries",
+        )
         assert "participants.remove" in screen_text(app)
     actions = [e.action for e in await stack.audit()]
     assert actions == ["group.create", "participants.remove"]

@@ -39,5 +39,6 @@ async def test_member_rows_combine_activity_history_and_contacts(stack: Stack) -
     people = {p.wa_id for p in await service.known_people()}
     assert DE in people
     assert [e.action for e in await service.audit_page(limit=2)] == [
-        "participants.remove", "contact.update"
+        "participants.remove",
+        "contact.update",
     ]

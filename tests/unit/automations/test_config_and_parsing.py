@@ -83,8 +83,10 @@ def test_secret_in_a_file_others_can_read_is_refused(tmp_path: Path) -> None:
         ({"invite_rules": [{"name": "x", "keywords": ["a"]}]}, "exactly one of group_id"),
         ({"forward": [{"name": "t"}]}, "exactly one of url or command"),
         ({"forward": [{"name": "t", "url": "ftp://x"}]}, "http:// or https://"),
-        ({"forward": [{"name": "a", "url": "http://x"}, {"name": "a", "url": "http://y"}]},
-         "used twice"),
+        (
+            {"forward": [{"name": "a", "url": "http://x"}, {"name": "a", "url": "http://y"}]},
+            "used twice",
+        ),
         ({"pacing": {"messages_per_second": 0}}, "pacing.messages_per_second"),
         ({"prune_rules": [{"name": "p", "subject": "("}]}, "bad subject pattern"),
         ({"forward": [{"name": "bad name!", "url": "http://x"}]}, "names use letters"),
@@ -137,7 +139,8 @@ def test_csv_refused_as_a_whole(text: str, message: str) -> None:
 
 
 subjects = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
+    min_size=1,
     max_size=60,
 ).filter(lambda s: s.strip() == s and s.strip() and '"' not in s)
 
@@ -164,24 +167,53 @@ DAY = 86_400
 
 def test_group_filter_reasons() -> None:
     flt = GroupFilter(subject=r"^order", tag="ord*", idle_days=30, created_before=NOW)
-    why = flt.reasons(subject="Order 7", tag="orders", created_at=int(NOW - 90 * DAY),
-                      last_inbound_at=int(NOW - 45 * DAY), members=3, now=NOW)
+    why = flt.reasons(
+        subject="Order 7",
+        tag="orders",
+        created_at=int(NOW - 90 * DAY),
+        last_inbound_at=int(NOW - 45 * DAY),
+        members=3,
+        now=NOW,
+    )
     assert why is not None and len(why) == 4
     assert "no inbound message for 45 days" in why
-    assert flt.reasons(subject="Order 7", tag="orders", created_at=int(NOW - 90 * DAY),
-                       last_inbound_at=int(NOW - 2 * DAY), members=3, now=NOW) is None
-    assert flt.reasons(subject="Yoga", tag="orders", created_at=0, last_inbound_at=None,
-                       members=0, now=NOW) is None
-    assert flt.reasons(subject="Order 7", tag=None, created_at=0, last_inbound_at=None,
-                       members=0, now=NOW) is None
-    assert GroupFilter(empty=True).reasons(subject="x", tag=None, created_at=None,
-                                           last_inbound_at=None, members=1, now=NOW) is None
+    assert (
+        flt.reasons(
+            subject="Order 7",
+            tag="orders",
+            created_at=int(NOW - 90 * DAY),
+            last_inbound_at=int(NOW - 2 * DAY),
+            members=3,
+            now=NOW,
+        )
+        is None
+    )
+    assert (
+        flt.reasons(
+            subject="Yoga", tag="orders", created_at=0, last_inbound_at=None, members=0, now=NOW
+        )
+        is None
+    )
+    assert (
+        flt.reasons(
+            subject="Order 7", tag=None, created_at=0, last_inbound_at=None, members=0, now=NOW
+        )
+        is None
+    )
+    assert (
+        GroupFilter(empty=True).reasons(
+            subject="x", tag=None, created_at=None, last_inbound_at=None, members=1, now=NOW
+        )
+        is None
+    )
     assert GroupFilter().is_empty and not flt.is_empty
 
 
 def test_invite_rule_matching() -> None:
-    rule = InviteRule(name="r", keywords=("join", "sign up"), numbers=("+55 11 98765-4321",),
-                      group_id="G")
+    rule = InviteRule(
+        name="r", keywords=("join", "sign up"), numbers=("+55 11 98765-4321",), group_id="G"
+    )
+
     def trig(text: str, wa: str = "4915112345678") -> Trigger:
         return Trigger(wamid="w", wa_id=wa, name=None, text=text, at=0)
 

@@ -79,11 +79,18 @@ async def test_forwarding_keeps_group_order_and_backs_off(store: Store) -> None:
         return httpx.Response(200)
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    target = ForwardTarget(name="crm", url="http://127.0.0.1:1/x", secret="k",
-                           backoff_initial=2.0, backoff_max=3.0)
+    target = ForwardTarget(
+        name="crm", url="http://127.0.0.1:1/x", secret="k", backoff_initial=2.0, backoff_max=3.0
+    )
     forwarder = Forwarder(store, [target], clock=lambda: now[0], http=http)
-    changes = [change(1, "A"), change(2, "B"), change(3, "A"), change(4, "B"),
-               change(5, None, "message.status"), change(6, "A", "outbox.queued")]
+    changes = [
+        change(1, "A"),
+        change(2, "B"),
+        change(3, "A"),
+        change(4, "B"),
+        change(5, None, "message.status"),
+        change(6, "A", "outbox.queued"),
+    ]
     queued = await forwarder.enqueue(changes, position_key="pos")
     assert queued == 5  # local bookkeeping kinds are not forwarded
     assert await store.get_meta("pos") == "6"
@@ -127,10 +134,16 @@ async def test_command_target_failure_names_the_target(store: Store, tmp_path: P
 
 
 def test_normalized_event_shape_and_signature() -> None:
-    event = normalize(Change(7, "cost.charged", "G", "wamid.X", 99, 3,
-                             {"participant": "p", "amount": "0.01"}))
-    assert event == {"id": 7, "kind": "cost.charged", "group_id": "G", "at": 99,
-                     "data": {"entity": "wamid.X", "participant": "p", "amount": "0.01"}}
+    event = normalize(
+        Change(7, "cost.charged", "G", "wamid.X", 99, 3, {"participant": "p", "amount": "0.01"})
+    )
+    assert event == {
+        "id": 7,
+        "kind": "cost.charged",
+        "group_id": "G",
+        "at": 99,
+        "data": {"entity": "wamid.X", "participant": "p", "amount": "0.01"},
+    }
     body = b'{"a":1}'
     assert sign(b"key", body) == "sha256=" + hmac.new(b"key", body, hashlib.sha256).hexdigest()
 
@@ -145,7 +158,11 @@ async def test_automation_tables(store: Store) -> None:
     await store.bulk_row_update("j", 2, "created", group_id="G1")
     rows = await store.bulk_rows("j")
     assert (rows[0].subject, rows[0].state, rows[0].request_id, rows[0].group_id) == (
-        "A", "created", "r1", "G1")
+        "A",
+        "created",
+        "r1",
+        "G1",
+    )
     assert await store.bulk_find_created("A", "t") == [("j", "G1")]
     assert await store.bulk_find_created("A", "t", exclude_job="j") == []
     assert await store.bulk_invite_begin("j", 2, "49")

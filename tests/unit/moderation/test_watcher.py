@@ -47,21 +47,26 @@ class FakeService:
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
     s = await Store.open(tmp_path / "m.db")
-    await s.apply_events(None, [
-        GroupCreated(request_id=None, group_id=G1, subject="Shop", at=100),
-        ParticipantsJoined(
-            group_id=G1, participants=(ParticipantRef(wa_id=SPAMMER),), at=200
-        ),
-    ])
+    await s.apply_events(
+        None,
+        [
+            GroupCreated(request_id=None, group_id=G1, subject="Shop", at=100),
+            ParticipantsJoined(group_id=G1, participants=(ParticipantRef(wa_id=SPAMMER),), at=200),
+        ],
+    )
     yield s
     await s.close()
 
 
 def link_message(n: int, at: int) -> InboundMessage:
     return InboundMessage(
-        wamid=f"wamid.spam{n}", group_id=G1,
+        wamid=f"wamid.spam{n}",
+        group_id=G1,
         sender=ParticipantRef(wa_id=SPAMMER, profile_name="[bold]Deals[/bold]"),
-        kind=MessageKind.TEXT, type="text", text=f"cheap stuff https://spam.example/{n}", at=at,
+        kind=MessageKind.TEXT,
+        type="text",
+        text=f"cheap stuff https://spam.example/{n}",
+        at=at,
     )
 
 
@@ -116,10 +121,17 @@ async def test_blocklisted_requester_is_rejected_automatically(store: Store) -> 
     config = ModerationConfig(blocklist_action=RuleAction.AUTO_REJECT)
     watcher = await watcher_for(service, config)
     start = await store.latest_change_id()
-    await store.apply_events(None, [
-        JoinRequestCreated(group_id=G1, join_request_id="jr-1",
-                           participant=ParticipantRef(wa_id="2348031234567"), at=20_000),
-    ])
+    await store.apply_events(
+        None,
+        [
+            JoinRequestCreated(
+                group_id=G1,
+                join_request_id="jr-1",
+                participant=ParticipantRef(wa_id="2348031234567"),
+                at=20_000,
+            ),
+        ],
+    )
     await watcher.process(await store.changes_since(start))
     assert service.rejected == [(G1, ["jr-1"])]
 

@@ -165,7 +165,8 @@ class GroupScreen(AppScreen):
         error = event.worker.error
         if event.state is WorkerState.ERROR and error is not None:
             text = (
-                str(error.args[0]) if isinstance(error, ServiceError) and error.args
+                str(error.args[0])
+                if isinstance(error, ServiceError) and error.args
                 else f"failed: {error}"
             )
             self.status(text, ok=False)

@@ -46,7 +46,10 @@ class AutomationsScreen(AppScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="auto.back", tooltip="Back to the inbox"),
         Binding(
-            "p", "toggle_pause", "Pause/resume", id="auto.pause",
+            "p",
+            "toggle_pause",
+            "Pause/resume",
+            id="auto.pause",
             tooltip="Pause or resume the selected rule or target",
         ),
         Binding("R", "refresh", "Refresh", id="auto.refresh", tooltip="Read the status again"),
@@ -115,8 +118,14 @@ class AutomationsScreen(AppScreen):
         rules.clear()
         for r in event.status.rules:
             rules.add_row(
-                safe(r.name), safe(r.trigger), safe(r.group), state(r.paused), Text(str(r.sent)),
-                when(r.last_run_at), safe(r.last_error or ""), key=r.name,
+                safe(r.name),
+                safe(r.trigger),
+                safe(r.group),
+                state(r.paused),
+                Text(str(r.sent)),
+                when(r.last_run_at),
+                safe(r.last_error or ""),
+                key=r.name,
             )
         if event.status.rules:
             rules.move_cursor(row=min(row, len(event.status.rules) - 1))
@@ -125,17 +134,21 @@ class AutomationsScreen(AppScreen):
         targets.clear()
         for t in event.status.targets:
             targets.add_row(
-                safe(t.name), safe(t.destination), state(t.paused), Text(str(t.pending)),
-                Text(str(t.delivered)), when(t.last_run_at), safe(t.last_error or ""), key=t.name,
+                safe(t.name),
+                safe(t.destination),
+                state(t.paused),
+                Text(str(t.pending)),
+                Text(str(t.delivered)),
+                when(t.last_run_at),
+                safe(t.last_error or ""),
+                key=t.name,
             )
         if event.status.targets:
             targets.move_cursor(row=min(row, len(event.status.targets) - 1))
         runs = self.query_one("#auto-runs", DataTable)
         runs.clear()
         seen: set[tuple[str, float, str]] = set()
-        for run in sorted(
-            (*event.status.failures, *event.status.recent_runs), key=lambda r: -r.at
-        ):
+        for run in sorted((*event.status.failures, *event.status.recent_runs), key=lambda r: -r.at):
             key = (run.name, run.at, run.detail)
             if key in seen:
                 continue

@@ -62,10 +62,12 @@ class CreateGroupModal(AppModal[PendingOperation | None]):
                 yield Static(f"0/{DESCRIPTION_MAX}", id="description-count", classes="counter")
             yield TextArea(id="description", soft_wrap=True, show_line_numbers=False)
             with RadioSet(id="join-mode"):
-                yield RadioButton("Invitation only: anyone with the link joins", value=True,
-                                  id="mode-link")
-                yield RadioButton("Join requests required: you approve each person",
-                                  id="mode-approval")
+                yield RadioButton(
+                    "Invitation only: anyone with the link joins", value=True, id="mode-link"
+                )
+                yield RadioButton(
+                    "Join requests required: you approve each person", id="mode-approval"
+                )
             yield Static("", id="create-status")
             with Horizontal(classes="modal-buttons"):
                 yield Button("Create (Ctrl+S)", id="create", variant="primary")

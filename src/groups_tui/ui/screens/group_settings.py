@@ -84,15 +84,20 @@ class GroupSettingsModal(AppModal[str | None]):
             yield Static(title, classes="modal-title")
             with Horizontal(classes="field-title"):
                 yield Label("Subject")
-                yield Static(f"{len(group.subject)}/{SUBJECT_MAX}", id="subject-count",
-                             classes="counter")
+                yield Static(
+                    f"{len(group.subject)}/{SUBJECT_MAX}", id="subject-count", classes="counter"
+                )
             yield Input(group.subject, id="subject")
             with Horizontal(classes="field-title"):
                 yield Label("Description")
-                yield Static(f"{len(group.description)}/{DESCRIPTION_MAX}",
-                             id="description-count", classes="counter")
-            yield TextArea(group.description, id="description", soft_wrap=True,
-                           show_line_numbers=False)
+                yield Static(
+                    f"{len(group.description)}/{DESCRIPTION_MAX}",
+                    id="description-count",
+                    classes="counter",
+                )
+            yield TextArea(
+                group.description, id="description", soft_wrap=True, show_line_numbers=False
+            )
             yield Label("Picture: path of a square JPEG, over 192x192, at most 5 MB")
             yield Input(placeholder="~/pictures/group.jpg (empty: keep)", id="picture")
             yield Static("", id="settings-status")
@@ -166,8 +171,11 @@ class GroupSettingsModal(AppModal[str | None]):
         )
         changed = [
             name
-            for name, value in (("subject", subject), ("description", description),
-                                ("picture", picture))
+            for name, value in (
+                ("subject", subject),
+                ("description", description),
+                ("picture", picture),
+            )
             if value is not None
         ]
         self.dismiss(f"Requested: {', '.join(changed)} ({op.state} until Meta confirms)")

@@ -44,7 +44,9 @@ class InviteLinkScreen(AppScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="link.back", tooltip="Back"),
-        Binding("c", "copy", "Copy", id="link.copy", tooltip="Copy the link (OSC 52, works over SSH)"),
+        Binding(
+            "c", "copy", "Copy", id="link.copy", tooltip="Copy the link (OSC 52, works over SSH)"
+        ),
         Binding("R", "reset", "Reset", id="link.reset", tooltip="Revoke this link, make a new one"),
         Binding("p", "invite_people", "Invite", id="link.invite", tooltip="Send the link 1:1"),
         Binding("m", "members", "Members", id="link.members", tooltip="The group's members"),

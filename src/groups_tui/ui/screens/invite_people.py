@@ -164,7 +164,9 @@ class InvitePeopleModal(AppModal[InvitesSent | None]):
     def _add_number(self, event: Input.Submitted) -> None:
         digits = parse_number(event.value)
         if digits is None:
-            self._say(f"Not a valid phone number: {event.value.strip()!r} (include the country code)")
+            self._say(
+                f"Not a valid phone number: {event.value.strip()!r} (include the country code)"
+            )
             return
         if digits in self._members:
             self._say(f"+{digits} is already a member")

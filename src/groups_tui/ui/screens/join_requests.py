@@ -81,7 +81,9 @@ class JoinRequestsScreen(GroupScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="requests.back", tooltip="Back"),
-        Binding("a", "approve", "Approve", id="requests.approve", tooltip="Approve (marked or this)"),
+        Binding(
+            "a", "approve", "Approve", id="requests.approve", tooltip="Approve (marked or this)"
+        ),
         Binding("r", "reject", "Reject", id="requests.reject", tooltip="Reject (marked or this)"),
         Binding("m", "members", "Members", id="requests.members", tooltip="The group's members"),
     ]

@@ -145,7 +145,9 @@ class MembersScreen(GroupScreen):
             show=False,
             tooltip="Send the invite link 1:1 to contacts",
         ),
-        Binding("J", "requests", "Requests", id="members.requests", show=False, tooltip="Join requests"),
+        Binding(
+            "J", "requests", "Requests", id="members.requests", show=False, tooltip="Join requests"
+        ),
     ]
     """Member keys; list navigation lives on the table."""
 

@@ -71,10 +71,14 @@ class ModerationQueueScreen(AppScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="queue.back", tooltip="Back"),
-        Binding("x", "act", "Act", id="queue.act", tooltip="Remove the member / reject the request"),
+        Binding(
+            "x", "act", "Act", id="queue.act", tooltip="Remove the member / reject the request"
+        ),
         Binding("d", "dismiss_flag", "Dismiss", id="queue.dismiss", tooltip="Close without acting"),
         Binding("b", "block", "Blocklist", id="queue.block", tooltip="Blocklist the sender"),
-        Binding("a", "toggle_all", "All/open", id="queue.all", tooltip="Show every flag or open ones"),
+        Binding(
+            "a", "toggle_all", "All/open", id="queue.all", tooltip="Show every flag or open ones"
+        ),
         Binding("enter", "open_group", "Open", id="queue.open", tooltip="Open the conversation"),
     ]
     """Queue keys."""
@@ -285,8 +289,11 @@ class ModerationQueueScreen(AppScreen):
     def _conversation(self, flag: StoredFlag) -> AppScreen:
         from groups_tui.ui.screens.conversation import ConversationScreen
 
-        return ConversationScreen(flag.group_id or "", focus_message=flag.message_id,
-                                  focus_at=flag.at if flag.message_id else None)
+        return ConversationScreen(
+            flag.group_id or "",
+            focus_message=flag.message_id,
+            focus_at=flag.at if flag.message_id else None,
+        )
 
     def action_back(self) -> None:
         """Back to the inbox."""

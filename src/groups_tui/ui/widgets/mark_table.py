@@ -40,9 +40,7 @@ class MarkTable(DataTable[Text]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "space", "toggle_mark", "Mark", id="table.mark", tooltip="Mark or unmark this row"
-        ),
+        Binding("space", "toggle_mark", "Mark", id="table.mark", tooltip="Mark or unmark this row"),
         Binding("j", "cursor_down", "Down", show=False, id="table.down"),
         Binding("k", "cursor_up", "Up", show=False, id="table.up"),
         Binding("home,g", "scroll_top", "First", show=False, id="table.first"),
