@@ -64,8 +64,9 @@ def inbound_event(n: int) -> DomainEvent:
 
 
 def join_event(n: int) -> DomainEvent:
+    # Eight members per group, as Meta allows: each join updates its group's summary.
     return ParticipantsJoined(
-        group_id=GROUP,
+        group_id=f"{GROUP}-{n // 8}",
         participants=(ParticipantRef(wa_id=f"44770{n:07d}"),),
         via="invite_link",
         at=T0 + n,
