@@ -64,6 +64,9 @@ class InboxScreen(AppScreen):
     ``r``, ``u`` and ``f`` toggle quick filters; ``s`` cycles the sort order.
     """
 
+    _counts_text = ""
+    """What the counts label shows (it is only updated when that changes)."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", id="inbox.filter", tooltip="Filter as you type"),
         Binding("s", "cycle_sort", "Sort", id="inbox.sort", tooltip="Activity / closing / unread"),
@@ -173,6 +176,7 @@ class InboxScreen(AppScreen):
 
     def on_mount(self) -> None:
         """Fill the header and load the groups."""
+        self.query_one(FilterInput).on_value = self._filter_changed
         self.app.apply_header(self.query_one(StatusHeader))
         self.group_list.focus()
         self._load_all()
@@ -235,15 +239,20 @@ class InboxScreen(AppScreen):
         text = f"{shown:,}/{total:,} · sort {_SORT_LABEL[group_list.sort_mode]}"
         if group_list.quick_filters:
             text += " · " + ",".join(sorted(q.value for q in group_list.quick_filters))
-        # Fixed width (styles/inbox.tcss): a new count repaints one line, not the screen.
-        self.query_one("#counts", Static).update(
-            Text(text, no_wrap=True, overflow="ellipsis"), layout=False
-        )
+        if text != self._counts_text:
+            self._counts_text = text
+            # Fixed width (styles/inbox.tcss): a new count repaints one line, not the screen.
+            self.query_one("#counts", Static).update(
+                Text(text, no_wrap=True, overflow="ellipsis"), layout=False
+            )
         self.set_class(bool(group_list.quick_filters or group_list.filter_text), "-filtered")
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.group_list.set_query(event.value)
+    def _filter_changed(self, value: str) -> None:
+        """The filter box's value changed (called by the box itself, see FilterInput)."""
+        group_list = self.group_list
+        group_list.set_query(value)
+        # Now rather than on the Filtered message, so a keystroke is drawn in one frame.
+        self._show_counts(len(group_list.shown), group_list.total)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:

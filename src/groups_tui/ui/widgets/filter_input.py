@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.widgets import Input
 
 __all__ = ["FilterInput"]
@@ -18,6 +20,10 @@ class FilterInput(Input):
     """
 
     _applying_value = False
+    on_value: Callable[[str], None] | None = None
+    """Called with each new value in the same turn as the keystroke (before the
+    ``Changed`` message is delivered), so the box and what it filters repaint in one
+    frame."""
 
     def _watch_value(self, value: str) -> None:
         self._applying_value = True
@@ -25,6 +31,8 @@ class FilterInput(Input):
             super()._watch_value(value)
         finally:
             self._applying_value = False
+        if self.on_value is not None:
+            self.on_value(value)
 
     def refresh(
         self,
