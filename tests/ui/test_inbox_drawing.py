@@ -104,11 +104,39 @@ async def test_the_open_group_is_not_reloaded_for_its_own_read_mark(
         await settle(pilot, rounds=8)
         assert isinstance(app.screen, ConversationScreen)
         assert service.read == [BOOK_CLUB]
-        # THEN the page was read once: the read mark's change only updated the inbox row
+        # THEN the page was read once: the read mark's change is for the inbox only
         assert calls == [BOOK_CLUB]
-        inbox_row = next(r for r in app.inbox_rows_snapshot() if r.group_id == BOOK_CLUB)
-        assert inbox_row.unread == 0
         # AND a real change to the group still reloads it
         service.receive(BOOK_CLUB, ("Dieter", "4915112345678"), "new message")
         await settle(pilot, rounds=8)
         assert calls.count(BOOK_CLUB) >= 2
+        # AND the covered inbox catches up when it is shown again
+        await pilot.press("escape")
+        await settle(pilot, rounds=8)
+        inbox_row = next(r for r in app.inbox_rows_snapshot() if r.group_id == BOOK_CLUB)
+        assert inbox_row.last_text == "new message"
+        # (a message that arrived while the group was open counts as read)
+        assert inbox_row.unread == 0
+        assert service.read == [BOOK_CLUB, BOOK_CLUB]
+
+
+async def test_a_covered_inbox_applies_changes_when_shown_again(
+    app: GroupsApp, service: FakeService
+) -> None:
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        runners = next(r for r in _list(app).rows if r.subject.startswith("Runners"))
+        app.open_group(BOOK_CLUB)
+        await settle(pilot, rounds=8)
+        # WHEN a message arrives for another group while a conversation covers the inbox
+        service.receive(runners.group_id, ("Ana", "351912345678"), "hidden update")
+        await settle(pilot, rounds=8)
+        # THEN the hidden inbox is not patched yet
+        hidden = next(r for r in app.inbox_rows_snapshot() if r.group_id == runners.group_id)
+        assert hidden.last_text != "hidden update"
+        # WHEN the operator goes back
+        await pilot.press("escape")
+        await settle(pilot, rounds=8)
+        # THEN the row shows it, on top (most recent activity)
+        assert _list(app).row_at(0).group_id == runners.group_id
+        assert "hidden update" in screen_text(app)

@@ -294,9 +294,16 @@ class ConversationScreen(AppScreen):
         if event.mode == "older":
             log.prepend(page.messages, page.older)
         elif event.mode in ("update", "sent"):
+            shown = {v.message.id for v in log.views}
             log.upsert(page.messages, append=self._focus_message is None)
             if event.mode == "sent":
                 log.follow_end()
+            if any(
+                v.message.id not in shown and v.message.direction is Direction.INBOUND
+                for v in page.messages
+            ):
+                # Members wrote while the operator is looking: they are read, not unread.
+                self._mark_read()
         else:
             log.set_page(page.messages, page.older)
             if self._focus_message:

@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
+from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from groups_tui.service_types import InboxRow
@@ -66,6 +67,9 @@ class InboxScreen(AppScreen):
 
     _counts_text = ""
     """What the counts label shows (it is only updated when that changes)."""
+
+    _deferred_reset = False
+    """A reload is due when the inbox is shown again."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", id="inbox.filter", tooltip="Filter as you type"),
@@ -176,15 +180,21 @@ class InboxScreen(AppScreen):
 
     def on_mount(self) -> None:
         """Fill the header and load the groups."""
+        self._deferred_ids: set[str] = set()
         self.query_one(FilterInput).on_value = self._filter_changed
         self.app.apply_header(self.query_one(StatusHeader))
         self.group_list.focus()
         self._load_all()
 
     def on_screen_resume(self) -> None:
-        """Back from a conversation: refresh the header and the visible countdowns."""
+        """Back from a conversation: refresh the header, the countdowns and the rows of
+        groups that changed meanwhile."""
         self.app.apply_header(self.query_one(StatusHeader))
         self.tick(self.app.now())
+        if self._deferred_ids or self._deferred_reset:
+            ids, reset = self._deferred_ids, self._deferred_reset
+            self._deferred_ids, self._deferred_reset = set(), False
+            self.apply_changes(ids, reset)
 
     def on_resize(self, event: Resize) -> None:
         """Toggle the narrow layout under 100 columns."""
@@ -212,7 +222,17 @@ class InboxScreen(AppScreen):
             self.group_list.update_rows(changed, removed)
 
     def apply_changes(self, group_ids: Iterable[str], reset: bool) -> None:
-        """Patch the rows of changed groups (called by the app once per burst)."""
+        """Patch the rows of changed groups (called by the app once per burst).
+
+        While a full screen (a conversation...) covers the inbox, the changes are only
+        noted and applied when it comes back: repainting hidden rows would also repaint
+        the screen on top, once per burst of webhooks.
+        """
+        screen = self.app.screen
+        if screen is not self and not isinstance(screen, ModalScreen):
+            self._deferred_ids.update(group_ids)
+            self._deferred_reset = self._deferred_reset or reset
+            return
         ids = sorted(group_ids)
         if reset or len(ids) > _RELOAD_ALL_ABOVE:
             self._load_all()
