@@ -19,7 +19,6 @@ idempotent and order-safe.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -333,27 +332,12 @@ class IngestWriter:
         self.applied += len(chunk)
 
     async def _apply(self, items: Sequence[tuple[int, Callable[[], list[DomainEvent]]]]) -> None:
-        batch: list[tuple[int | None, Sequence[DomainEvent]]] = []
-        for raw_id, parse in items:
-            try:
-                batch.append((raw_id, parse()))
-            except Exception as exc:
-                await self._mark_error(raw_id, f"parse: {type(exc).__name__}: {exc}")
         try:
-            await self._store.apply_batch(batch)
-            return
+            failures = await self._store.apply_logged(items)
         except Exception:
-            log.warning("batch apply failed; applying %d raw events one by one", len(batch))
-        # One bad event must not block the others: apply singly and mark the failures.
-        for one_id, events in batch:
-            try:
-                await self._store.apply_batch([(one_id, events)])
-            except Exception as exc:
-                if one_id is not None:
-                    await self._mark_error(one_id, f"apply: {type(exc).__name__}: {exc}")
-
-    async def _mark_error(self, raw_id: int, error: str) -> None:
-        self.apply_failures += 1
-        log.error("raw event %d not applied: %s", raw_id, error)
-        with contextlib.suppress(Exception):
-            await self._store.mark_raw_error(raw_id, error[:500])
+            # The rows stay unapplied in the log and are tried again at the next start.
+            log.exception("could not apply %d logged raw events", len(items))
+            return
+        for raw_id, reason in failures:
+            self.apply_failures += 1
+            log.error("raw event %d not applied: %s", raw_id, reason)

@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -416,7 +417,14 @@ class Store:
                 # Rows applied in this same transaction are written as applied: no
                 # second write of each row, no entry in the unapplied index.
                 results = _insert_raw_sync(db, batch, self._clock() if events_for else None)
-                failures = self._apply_in_savepoint(db, results, events_for) if events_for else []
+                failures = []
+                if events_for is not None:
+                    fresh = [
+                        (r.raw_id, partial(events_for, index))
+                        for index, r in enumerate(results)
+                        if not r.duplicate
+                    ]
+                    failures = self._apply_logged_sync(db, fresh, written_applied=True)
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
@@ -426,22 +434,38 @@ class Store:
             db.execute("PRAGMA synchronous = NORMAL")
         return results, failures
 
-    def _apply_in_savepoint(
+    def _apply_logged_sync(
         self,
         db: sqlite3.Connection,
-        results: Sequence[RawInsertResult],
-        events_for: Callable[[int], Sequence[DomainEvent]],
+        rows: Sequence[tuple[int, Callable[[], Sequence[DomainEvent]]]],
+        *,
+        written_applied: bool,
     ) -> list[tuple[int, str]]:
+        """Apply logged raw rows inside the caller's transaction, isolating failures.
+
+        The rows are applied together in a savepoint; if that fails it is rolled back and
+        they are applied one by one. A row whose events cannot be parsed or applied keeps
+        its body and is marked ``error`` with the reason; one with a shape this version
+        does not know is marked ``unparsed``; the others are marked applied (unless they
+        were ``written_applied`` already).
+
+        Args:
+            db: The connection, inside a write transaction.
+            rows: ``(raw_id, parse)`` pairs; ``parse()`` gives the row's events (may raise).
+            written_applied: The rows were inserted already marked applied (``ok``).
+
+        Returns:
+            The ``(raw_id, reason)`` of the rows that could not be applied.
+        """
         failures: list[tuple[int, str]] = []
         todo: list[tuple[int, Sequence[DomainEvent]]] = []
-        for index, result in enumerate(results):
-            if result.duplicate:
-                continue
+        for raw_id, parse in rows:
             try:
-                todo.append((result.raw_id, events_for(index)))
+                todo.append((raw_id, parse()))
             except Exception as exc:
-                failures.append((result.raw_id, f"parse: {type(exc).__name__}: {exc}"))
+                failures.append((raw_id, f"parse: {type(exc).__name__}: {exc}"))
 
+        applied: list[int] = []
         unparsed: list[int] = []
 
         def attempt(part: Sequence[tuple[int, Sequence[DomainEvent]]]) -> str | None:
@@ -457,6 +481,7 @@ class Store:
                 db.execute("RELEASE apply_batch")
                 return f"apply: {type(exc).__name__}: {exc}"
             db.execute("RELEASE apply_batch")
+            applied.extend(raw_id for raw_id, _ in part)
             unparsed.extend(seen)
             return None
 
@@ -466,6 +491,13 @@ class Store:
                 reason = attempt([item])
                 if reason is not None:
                     failures.append((item[0], reason))
+        now = self._clock()
+        if applied and not written_applied:
+            db.executemany(
+                "UPDATE raw_events SET applied_at = ?, parse_state = 'ok', error = NULL "
+                "WHERE id = ?",
+                [(now, raw_id) for raw_id in applied],
+            )
         if unparsed:
             # Kept for re-parsing by a later version (the shape is unknown to this one).
             db.executemany(
@@ -473,13 +505,32 @@ class Store:
                 [(raw_id,) for raw_id in unparsed],
             )
         if failures:
-            now = self._clock()
             db.executemany(
                 "UPDATE raw_events SET parse_state = 'error', error = ?, applied_at = ? "
                 "WHERE id = ?",
                 [(reason[:500], now, raw_id) for raw_id, reason in failures],
             )
         return failures
+
+    async def apply_logged(
+        self, rows: Sequence[tuple[int, Callable[[], Sequence[DomainEvent]]]]
+    ) -> list[tuple[int, str]]:
+        """Apply raw rows logged earlier (crash recovery, a replay reset), in ONE hop.
+
+        Failures are isolated and recorded as in :meth:`insert_raw_and_apply`.
+
+        Args:
+            rows: ``(raw_id, parse)`` pairs; ``parse()`` gives the row's events (may raise).
+
+        Returns:
+            The ``(raw_id, reason)`` of the rows that could not be applied.
+        """
+        if not rows:
+            return []
+        items = list(rows)
+        return await self._tx_sync(
+            lambda db: self._apply_logged_sync(db, items, written_applied=False)
+        )
 
     async def unapplied_raw_events(self, limit: int = 500) -> list[RawEvent]:
         """Raw events not yet applied, oldest first (crash recovery and replay)."""

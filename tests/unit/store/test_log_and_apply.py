@@ -133,3 +133,31 @@ async def test_an_in_memory_store_uses_its_single_connection() -> None:
         assert store._inline_writer() is None
     finally:
         await store.close()
+
+
+async def test_rows_logged_earlier_are_applied_with_the_same_isolation(
+    store: Store, db_path: Path
+) -> None:
+    # GIVEN three rows logged without being applied (a crash, a replay reset)
+    results = await store.insert_raw_events([_raw("a"), _raw("b"), _raw("c")])
+    assert await _states(db_path) == {
+        "a": ("pending", False),
+        "b": ("pending", False),
+        "c": ("pending", False),
+    }
+
+    def unparsable() -> Sequence[DomainEvent]:
+        raise ValueError("cannot parse this one")
+
+    # WHEN they are applied, one failing to parse and one failing to apply
+    failures = await store.apply_logged(
+        [
+            (results[0].raw_id, lambda: [created()]),
+            (results[1].raw_id, unparsable),
+            (results[2].raw_id, lambda: ["not an event"]),  # type: ignore[list-item]
+        ]
+    )
+    # THEN the good one is applied and the others keep their bodies with the reason
+    assert {raw_id for raw_id, _ in failures} == {results[1].raw_id, results[2].raw_id}
+    assert await _states(db_path) == {"a": ("ok", True), "b": ("error", True), "c": ("error", True)}
+    assert await store.get_group(G1) is not None
