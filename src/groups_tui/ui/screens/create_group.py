@@ -26,6 +26,7 @@ from groups_tui.domain.limits import (
 )
 from groups_tui.service_types import PendingOperation
 from groups_tui.ui.screens._base import AppModal
+from groups_tui.ui.widgets.length_counter import LengthCounter
 from groups_tui.ui.widgets.safe_text import fit, safe
 
 
@@ -55,11 +56,11 @@ class CreateGroupModal(AppModal[PendingOperation | None]):
             yield Static(Text("New group", style="bold"), classes="modal-title")
             with Horizontal(classes="field-title"):
                 yield Label("Subject (required)")
-                yield Static(f"0/{SUBJECT_MAX}", id="subject-count", classes="counter")
+                yield LengthCounter(SUBJECT_MAX, id="subject-count")
             yield Input(placeholder="e.g. Order 3003 support", id="subject")
             with Horizontal(classes="field-title"):
                 yield Label("Description (optional)")
-                yield Static(f"0/{DESCRIPTION_MAX}", id="description-count", classes="counter")
+                yield LengthCounter(DESCRIPTION_MAX, id="description-count")
             yield TextArea(id="description", soft_wrap=True, show_line_numbers=False)
             with RadioSet(id="join-mode"):
                 yield RadioButton(
@@ -79,17 +80,11 @@ class CreateGroupModal(AppModal[PendingOperation | None]):
 
     @on(Input.Changed, "#subject")
     def _subject_changed(self, event: Input.Changed) -> None:
-        n = len(event.value.strip())
-        counter = self.query_one("#subject-count", Static)
-        counter.update(f"{n}/{SUBJECT_MAX}")
-        counter.set_class(n > SUBJECT_MAX, "-over")
+        self.query_one("#subject-count", LengthCounter).count(len(event.value.strip()))
 
     @on(TextArea.Changed, "#description")
     def _description_changed(self, event: TextArea.Changed) -> None:
-        n = len(event.text_area.text)
-        counter = self.query_one("#description-count", Static)
-        counter.update(f"{n}/{DESCRIPTION_MAX}")
-        counter.set_class(n > DESCRIPTION_MAX, "-over")
+        self.query_one("#description-count", LengthCounter).count(len(event.text_area.text))
 
     @on(Input.Submitted, "#subject")
     def _subject_submitted(self) -> None:

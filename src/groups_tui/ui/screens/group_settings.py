@@ -29,6 +29,7 @@ from groups_tui.domain.limits import (
 )
 from groups_tui.service_types import GroupDetail
 from groups_tui.ui.screens._base import AppModal
+from groups_tui.ui.widgets.length_counter import LengthCounter
 from groups_tui.ui.widgets.safe_text import fit, safe
 
 
@@ -84,17 +85,11 @@ class GroupSettingsModal(AppModal[str | None]):
             yield Static(title, classes="modal-title")
             with Horizontal(classes="field-title"):
                 yield Label("Subject")
-                yield Static(
-                    f"{len(group.subject)}/{SUBJECT_MAX}", id="subject-count", classes="counter"
-                )
+                yield LengthCounter(SUBJECT_MAX, len(group.subject), id="subject-count")
             yield Input(group.subject, id="subject")
             with Horizontal(classes="field-title"):
                 yield Label("Description")
-                yield Static(
-                    f"{len(group.description)}/{DESCRIPTION_MAX}",
-                    id="description-count",
-                    classes="counter",
-                )
+                yield LengthCounter(DESCRIPTION_MAX, len(group.description), id="description-count")
             yield TextArea(
                 group.description, id="description", soft_wrap=True, show_line_numbers=False
             )
@@ -111,17 +106,11 @@ class GroupSettingsModal(AppModal[str | None]):
 
     @on(Input.Changed, "#subject")
     def _subject_changed(self, event: Input.Changed) -> None:
-        n = len(event.value.strip())
-        counter = self.query_one("#subject-count", Static)
-        counter.update(f"{n}/{SUBJECT_MAX}")
-        counter.set_class(n > SUBJECT_MAX, "-over")
+        self.query_one("#subject-count", LengthCounter).count(len(event.value.strip()))
 
     @on(TextArea.Changed, "#description")
     def _description_changed(self, event: TextArea.Changed) -> None:
-        n = len(event.text_area.text)
-        counter = self.query_one("#description-count", Static)
-        counter.update(f"{n}/{DESCRIPTION_MAX}")
-        counter.set_class(n > DESCRIPTION_MAX, "-over")
+        self.query_one("#description-count", LengthCounter).count(len(event.text_area.text))
 
     @on(Button.Pressed, "#apply")
     def _apply_pressed(self) -> None:
