@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from groups_tui.domain.events import (
+    DomainEvent,
     GroupCreated,
     InboundMessage,
     ParticipantRef,
@@ -39,7 +40,7 @@ async def raw_log(path: Path, total: int, batch: int) -> float:
 async def fill(path: Path, groups: int) -> tuple[float, float, float]:
     store = await Store.open(path)
     try:
-        events: list[object] = []
+        events: list[DomainEvent] = []
         for g in range(groups):
             gid = f"group-{g:05d}"
             events.append(GroupCreated(request_id=f"r{g}", group_id=gid, subject=f"G {g}", at=g))

@@ -55,6 +55,7 @@ async def _run(settings: Settings) -> None:
             bell=settings.bell,
             sandbox_note=note,
             automations=control,
+            freeze_heap=True,
         )
         await app.run_async()
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+
 from textual.message import Message
 
-from groups_tui.ui.app import GroupsApp
+from groups_tui.ui.app import GroupsApp, make_app
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.screens.conversation import ConversationScreen
 from groups_tui.ui.screens.help import HelpScreen
@@ -12,7 +14,7 @@ from groups_tui.ui.screens.inbox import InboxScreen
 from groups_tui.ui.screens.search import SearchScreen
 from groups_tui.ui.widgets.group_list import GroupList, QuickFilter, SortMode
 from tests.ui.conftest import screen_text, settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService
+from tests.ui.fake_service import BOOK_CLUB, FakeService, FrozenClock
 
 
 def _list(app: GroupsApp) -> GroupList:
@@ -224,3 +226,30 @@ async def test_command_palette_sorts_and_opens_groups(app: GroupsApp) -> None:
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen)
         assert app.screen.group_id == "g-runners"
+
+
+async def test_the_real_run_freezes_the_start_up_heap_once_the_inbox_is_drawn(
+    service: FakeService, clock: FrozenClock
+) -> None:
+    # GIVEN the app as `run` builds it (tests otherwise leave the collector alone)
+    app = make_app(service, clock=clock, bell=False, freeze_heap=True)
+    gc.unfreeze()
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            # THEN once the inbox is drawn, what was alive sits in the permanent generation
+            assert _list(app).total == len(service.groups)
+            frozen = gc.get_freeze_count()
+            assert frozen > 1_000
+            # AND a later full reload does not freeze again (frozen objects it replaces
+            # are still freed by reference counting, so the count can only fall)
+            app.screen.apply_changes([], reset=True)  # type: ignore[attr-defined]
+            await settle(pilot)
+            assert gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()
+    # AND an app built without it never freezes
+    plain = make_app(service, clock=clock, bell=False)
+    async with plain.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert gc.get_freeze_count() == 0
