@@ -7,7 +7,9 @@ for an empty Textual app measured in the same run:
 
 * inbox ready after launch (wall time from ``run_test`` to 10,000 rows in the list;
   interpreter start and imports excluded),
-* CPU per filter keystroke, per cursor move, per countdown tick,
+* CPU per filter keystroke, per cursor move, per countdown tick (the mean over a minute
+  of one-second ticks: each visible row's labels change once, on its own second) and
+  for a tick that changes every visible row,
 * opening the group with 100,000 messages: wall time from the Enter key to the frame
   that shows its newest page (the screen has nothing left to draw), the first time
   and the median of the next five; and, for comparison with earlier runs, the same
@@ -46,7 +48,7 @@ TARGETS = {
     "open group, next 5 (med)": "<= 150 ms",
     "open via Pilot (idle)": "(20 ms idle steps)",
     "countdown tick (CPU)": "<= 2 ms",
-    "minute tick (CPU)": "(1 in 60 ticks)",
+    "tick, all rows (CPU)": "(worst case)",
     "idle CPU": "",
     "peak RSS": "<= 120 MB",
 }
@@ -159,14 +161,18 @@ async def until(condition: Callable[[], bool]) -> None:
         await asyncio.sleep(0.001)
 
 
-async def cpu_each(action: Callable[[], Awaitable[None]], times: int) -> float:
-    """Median CPU milliseconds of ``action``."""
+async def cpu_each(
+    action: Callable[[], Awaitable[None]],
+    times: int,
+    summary: Callable[[list[float]], float] = statistics.median,
+) -> float:
+    """CPU milliseconds of ``action``: the median of ``times`` runs, or ``summary``."""
     samples = []
     for _ in range(times):
         start = time.process_time()
         await action()
         samples.append((time.process_time() - start) * 1000)
-    return statistics.median(samples)
+    return summary(samples)
 
 
 async def idle_cpu(pilot: object, seconds: float = 3.0) -> float:
@@ -264,7 +270,7 @@ async def bench_empty() -> dict[str, float]:
             await pilot.pause()
 
         out["countdown tick (CPU)"] = await cpu_each(tick, 50)
-        out["minute tick (CPU)"] = out["countdown tick (CPU)"]
+        out["tick, all rows (CPU)"] = out["countdown tick (CPU)"]
         out["idle CPU"] = await idle_cpu(pilot)
     out["peak RSS"] = rss_mb()
     return out
@@ -338,17 +344,17 @@ async def bench_app(db: Path) -> dict[str, float]:
         await back(pilot)
 
         async def tick() -> None:
-            clock_now[0] += 1  # within a minute: no label changes, nothing repaints
+            clock_now[0] += 1  # rows whose age or countdown changes this second repaint
             app.tick_clock()
             await pilot.pause()
 
         async def minute_tick() -> None:
-            clock_now[0] += 60  # a new minute: every visible countdown repaints
+            clock_now[0] += 60  # every visible row's labels change at once
             app.tick_clock()
             await pilot.pause()
 
-        out["countdown tick (CPU)"] = await cpu_each(tick, 50)
-        out["minute tick (CPU)"] = await cpu_each(minute_tick, 30)
+        out["countdown tick (CPU)"] = await cpu_each(tick, 60, statistics.mean)
+        out["tick, all rows (CPU)"] = await cpu_each(minute_tick, 30)
         out["idle CPU"] = await idle_cpu(pilot)
     await store.close()
     out["peak RSS"] = rss_mb()

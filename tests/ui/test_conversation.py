@@ -3,6 +3,7 @@ paging, search jumps and the template cost preview."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -100,7 +101,8 @@ async def test_inbox_countdown_turns_to_warning_then_closed(
         group_list = app.screen.query_one(GroupList)
         row = next(r for r in group_list.rows if r.group_id == BOOK_CLUB)
         cols = Columns.for_width(79)
-        assert row_columns(row, clock(), cols)[-1].strip() == "23h 00m"
+        # 23 h left now; the inbox counts what is left at the end of this minute
+        assert row_columns(row, clock(), cols)[-1].strip() == "22h 59m"
         clock.advance(22 * 3_600 + 1)
         app.tick_clock()
         await settle(pilot)
@@ -110,6 +112,47 @@ async def test_inbox_countdown_turns_to_warning_then_closed(
         app.tick_clock()
         await settle(pilot)
         assert row_columns(row, clock(), cols)[-1].strip() == "closed"
+
+
+def _book_club_line(app: GroupsApp) -> str:
+    return next(line for line in screen_text(app).splitlines() if "Book club" in line)
+
+
+async def test_inbox_countdown_changes_on_the_rows_own_second_not_the_clocks_minute(
+    service: FakeService, clock: FrozenClock
+) -> None:
+    # GIVEN a window that closes 30 s into a minute of the clock
+    group = service.groups[BOOK_CLUB]
+    opened = int(clock()) - 3_600 + 30
+    service.groups[BOOK_CLUB] = replace(group, last_inbound_at=opened, last_activity_at=opened)
+    closes = opened + 24 * 3_600
+    assert closes % 60 == 30
+    app = make_app(service, clock=clock, bell=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # WHEN the timer fires one second before it closes
+        clock.now = float(closes - 1)
+        app.tick_clock()
+        await settle(pilot)
+        assert _book_club_line(app).endswith("<1m")
+        # AND again one second after, still within the same minute of the clock
+        clock.now = float(closes + 1)
+        assert (closes - 1) // 60 == (closes + 1) // 60
+        app.tick_clock()
+        await settle(pilot)
+        # THEN the row already reads "closed"
+        assert _book_club_line(app).endswith("closed")
+        # AND a tick that changes no label repaints no line
+        group_list = app.screen.query_one(GroupList)
+        repainted: list[int] = []
+        group_list.refresh_line = repainted.append  # type: ignore[method-assign]
+        clock.now = float(closes + 2)
+        app.tick_clock()
+        assert repainted == []
+        # AND one that changes a label repaints that row's line alone
+        clock.now = float(closes - 1)
+        app.tick_clock()
+        assert [group_list.row_at(p).group_id for p in repainted] == [BOOK_CLUB]
 
 
 @pytest.mark.parametrize(

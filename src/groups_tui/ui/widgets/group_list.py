@@ -128,8 +128,7 @@ def row_columns(row: InboxRow, now: float, cols: Columns) -> tuple[str, ...]:
         last = fit(f"{row.last_sender}: {row.last_text or ''}", cols.last)
     else:
         last = fit(row.last_text, cols.last)
-    activity = ago(row.last_activity_at, now)
-    window = _window_label(row, now)
+    activity, window, _band = clock_labels(row, now)
     return (
         _pad(marks, Columns.MARKS),
         _pad(subject, cols.subject),
@@ -148,11 +147,35 @@ def _remaining(row: InboxRow, now: float) -> int:
     return max(row.last_inbound_at + WINDOW_SECONDS - int(now), 0)
 
 
-def _window_label(row: InboxRow, now: float) -> str:
-    if row.last_inbound_at is None:
-        return "—"
-    return format_countdown(_remaining(row, now))
+def clock_labels(row: InboxRow, now: float) -> tuple[str, str, int]:
+    """What a row shows that moves with the clock: age, countdown and colour band.
 
+    The age and the countdown's minutes are taken for the clock's current minute, so a
+    screen of rows repaints together once a minute. The minutes are those left at the
+    end of that minute, so the label never promises more time than is left. Closing
+    and entering the last hour are exact to the second: the colour band (0 closed,
+    1 closing within the hour, 2 open) and "closed" use ``now`` itself.
+
+    Args:
+        row: The group.
+        now: Current epoch seconds.
+
+    Returns:
+        ``(age, countdown, band)``.
+    """
+    minute = int(now) // 60 * 60
+    age = ago(row.last_activity_at, minute)
+    if row.last_inbound_at is None:
+        return age, "—", 0
+    left = _remaining(row, now)
+    if left <= 0:
+        return age, "closed", 0
+    band = 1 if left <= CLOSING_SOON else 2
+    return age, format_countdown(max(_remaining(row, minute + 59), 1)), band
+
+
+_BAND_STYLE = ("group-list--closed", "group-list--closing", "group-list--open")
+"""Component class of the countdown for each band of :func:`clock_labels`."""
 
 _STRIP_CACHE_MAX = 2_000
 """Rendered rows kept (a few screens' worth)."""
@@ -162,9 +185,9 @@ class GroupList(ScrollView, can_focus=True):
     """A virtual list of every group, drawn line by line.
 
     Sorting and filtering never touch widgets: they rebuild a list of row indices
-    (:attr:`shown`) and refresh the visible lines. Countdowns change once a minute, so
-    :meth:`tick` repaints only when the minute label could have changed, and then only
-    the lines on screen.
+    (:attr:`shown`) and refresh the visible lines. Ages and countdowns change with the
+    clock's minute, closing and the last hour on their own second (:func:`clock_labels`),
+    so :meth:`tick` repaints only the visible rows whose labels moved since drawn.
     """
 
     DEFAULT_CSS = """
@@ -273,7 +296,6 @@ class GroupList(ScrollView, can_focus=True):
         self._quick: frozenset[QuickFilter] = frozenset()
         self._sort = SortMode.ACTIVITY
         self._now = now
-        self._minute = int(now) // 60
         self._columns: Columns | None = None
         self._strips: dict[str, tuple[InboxRow, tuple[object, ...], Strip]] = {}
 
@@ -442,19 +464,25 @@ class GroupList(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ time
 
     def tick(self, now: float) -> None:
-        """Advance the list's clock; repaint the visible lines if a label could change.
+        """Advance the list's clock; repaint the visible rows whose labels changed.
 
-        Countdown and age labels have minute resolution (``<1m`` aside), so a tick that
-        stays within the same minute costs one integer comparison.
+        A window that closes at 12:00:30 reads "closed" from 12:00:30, not from the next
+        minute of the clock: every tick compares the clock labels of the rows on screen
+        with those they were drawn with. Within a minute usually none changed and
+        nothing repaints.
 
         Args:
             now: Current epoch seconds.
         """
         self._now = now
-        minute = int(now) // 60
-        if minute != self._minute:
-            self._minute = minute
-            self.refresh()
+        top = int(self.scroll_y)
+        bottom = min(top + self.scrollable_content_region.height, len(self._shown))
+        rows, shown, strips = self._rows, self._shown, self._strips
+        for position in range(top, bottom):
+            row = rows[shown[position]]
+            drawn = strips.get(row.group_id)
+            if drawn is None or drawn[0] is not row or drawn[1][2] != clock_labels(row, now):
+                self.refresh_line(position)
 
     # ------------------------------------------------------------------ cursor
 
@@ -541,9 +569,9 @@ class GroupList(ScrollView, can_focus=True):
             self._columns = Columns.for_width(width)
         row = self._rows[self._shown[position]]
         selected = position == self.cursor
-        # Rows drawn again within the same minute (a filter keystroke that keeps them on
-        # screen, the cursor passing by) come from the cache; the tick repaints per minute.
-        key = (selected, width, self._minute, self.has_focus, base)
+        # Rows drawn again with the same clock labels (a filter keystroke that keeps them
+        # on screen, the cursor passing by) come from the cache; ticks compare index 2.
+        key = (selected, width, clock_labels(row, self._now), self.has_focus, base)
         cached = self._strips.get(row.group_id)
         if cached is not None and cached[0] is row and cached[1] == key:
             return cached[2]
@@ -561,13 +589,7 @@ class GroupList(ScrollView, can_focus=True):
             return self.get_component_rich_style(name, partial=True)
 
         line = base + style("group-list--unread") if row.unread else base
-        left = _remaining(row, self._now)
-        if row.last_inbound_at is None or left <= 0:
-            window_style = style("group-list--closed")
-        elif left <= CLOSING_SOON:
-            window_style = style("group-list--closing")
-        else:
-            window_style = style("group-list--open")
+        window_style = style(_BAND_STYLE[clock_labels(row, self._now)[2]])
         dim = style("group-list--dim")
         # The cursor style goes last so it wins over the column colours.
         post = style("group-list--cursor") if selected else Style()
