@@ -76,7 +76,8 @@ def message_lines(view: MessageView, now: float, styles: dict[str, Style]) -> li
         if media is not None:
             if media.filename:
                 desc.append(" ").append_text(safe(fit(media.filename, 60)))
-            desc.append(f" · {size_label(media.size)}")
+            if media.size is not None:  # webhooks do not state it; our own sends do
+                desc.append(f" · {size_label(media.size)}")
             if media.mime_type:
                 desc.append(" · ").append_text(safe(fit(media.mime_type, 60)))
         lines.append(desc)
