@@ -663,26 +663,26 @@ class Store:
     ) -> int:
         """Apply every unapplied raw event in id order using ``parse``.
 
+        Batches go through :meth:`apply_logged`, so a row that cannot be parsed or
+        applied is marked ``error`` with its reason and the replay goes on.
+
         Args:
-            parse: Turns a raw body into domain events (may raise; the row is then
-                marked ``error``).
+            parse: Turns a raw body into domain events (may raise).
             batch_size: Raw events per transaction.
 
         Returns:
-            The number of raw events applied.
+            The number of raw events gone through (applied or marked).
         """
         done = 0
         while True:
             pending = await self.unapplied_raw_events(batch_size)
             if not pending:
                 return done
-            batch: list[tuple[int | None, Sequence[DomainEvent]]] = []
-            for raw in pending:
-                try:
-                    batch.append((raw.id, parse(raw.body)))
-                except Exception as exc:
-                    await self.mark_raw_error(raw.id, f"{type(exc).__name__}: {exc}")
-            await self.apply_batch(batch)
+            failures = await self.apply_logged(
+                [(raw.id, partial(parse, raw.body)) for raw in pending]
+            )
+            for raw_id, reason in failures:
+                _log.warning("replay: raw event %d not applied: %s", raw_id, reason)
             done += len(pending)
 
     async def state_digest(self) -> str:

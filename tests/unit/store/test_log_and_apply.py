@@ -161,3 +161,23 @@ async def test_rows_logged_earlier_are_applied_with_the_same_isolation(
     assert {raw_id for raw_id, _ in failures} == {results[1].raw_id, results[2].raw_id}
     assert await _states(db_path) == {"a": ("ok", True), "b": ("error", True), "c": ("error", True)}
     assert await store.get_group(G1) is not None
+
+
+async def test_a_replay_goes_past_a_row_that_cannot_be_applied(store: Store, db_path: Path) -> None:
+    # GIVEN a raw log whose middle row parses into something the applier refuses
+    results = await store.insert_raw_events([_raw("a"), _raw("b"), _raw("c")])
+    by_body: dict[bytes, Sequence[DomainEvent]] = {
+        b"a": [created()],
+        b"b": ["not an event"],  # type: ignore[list-item]
+        b"c": [joined("15550001111", at=200)],
+    }
+
+    # WHEN the log is replayed in batches of one
+    done = await store.replay_raw_log(lambda body: by_body[body], batch_size=1)
+
+    # THEN the rows before and after it are applied, and it keeps its body and reason
+    assert done == 3
+    assert await _states(db_path) == {"a": ("ok", True), "b": ("error", True), "c": ("ok", True)}
+    assert [m.wa_id for m in await store.group_members(G1)] == ["15550001111"]
+    failed = await store.get_raw_event(results[1].raw_id)
+    assert failed is not None and failed.body == b"b" and "TypeError" in (failed.error or "")
