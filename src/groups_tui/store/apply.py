@@ -96,6 +96,11 @@ def _first_error(errors: Sequence[EventError]) -> tuple[int | None, str | None]:
     return e.code, e.title or e.message
 
 
+_EARLY_KINDS = ("remove", "settings")
+"""Operations whose webhook can overtake the answer and is kept until it is recorded
+(creates and deletes are settled from the group row instead)."""
+
+
 class Applier:
     """Applies events inside a transaction the caller owns, synchronously.
 
@@ -221,6 +226,22 @@ class Applier:
                 break
         for rid in resolved:
             self._change("operation.resolved", group_id, at, rid, {"state": state, "error": error})
+        if (
+            not resolved
+            and request_id is not None
+            and kind in _EARLY_KINDS
+            and self._row("SELECT 1 FROM pending_operations WHERE request_id = ?", (request_id,))
+            is None
+        ):
+            # The webhook overtook the API's answer: keep the outcome for the operation
+            # the service is about to record (Store.add_pending_operation settles it).
+            self._exec(
+                "INSERT INTO early_outcomes(request_id, kind, group_id, state, error, at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO UPDATE SET "
+                "state = CASE WHEN excluded.state = 'failed' THEN 'failed' ELSE state END, "
+                "error = coalesce(excluded.error, error), at = max(at, excluded.at)",
+                (request_id, kind, group_id, state, error, at),
+            )
 
     def _member_key(self, group_id: str | None, ref: ParticipantRef) -> str:
         """The key of an existing row for this person, else the reference's own key."""

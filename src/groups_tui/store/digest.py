@@ -126,6 +126,7 @@ async def reset_derived_state(conn: aiosqlite.Connection) -> None:
         "message_delivery",
         "recipient_status",
         "cost_ledger",
+        "early_outcomes",
     ):
         await conn.execute(f"DELETE FROM {table}")
     await conn.execute("DELETE FROM messages WHERE origin = 'webhook'")

@@ -551,7 +551,20 @@ BEGIN
 END;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# v5: outcomes of removals and settings changes whose webhook arrived before the API's
+# answer was recorded as a pending operation; recording the operation settles it.
+_V5 = """
+CREATE TABLE early_outcomes (
+    request_id TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    group_id   TEXT,
+    state      TEXT NOT NULL CHECK (state IN ('done', 'failed')),
+    error      TEXT,
+    at         INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 """Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1``."""
 
 LATEST_VERSION: int = len(MIGRATIONS)

@@ -1331,6 +1331,21 @@ class Store:
                 "VALUES ('operation.pending', ?, ?, ?)",
                 (group_id, request_id, dumps({"kind": kind})),
             )
+            if kind in ("remove", "settings"):
+                # Its webhook may have overtaken the API's answer (kept by the applier).
+                await self._settle_overtaken(
+                    conn,
+                    "UPDATE pending_operations SET state = o.state, error = o.error, "
+                    "resolved_at = o.at, resolved_by = 'webhook', "
+                    "group_id = coalesce(pending_operations.group_id, o.group_id) "
+                    "FROM early_outcomes o WHERE pending_operations.request_id = ?1 "
+                    "AND o.request_id = ?1 AND pending_operations.state = 'pending' "
+                    "RETURNING pending_operations.group_id, pending_operations.state, "
+                    "pending_operations.error",
+                    (request_id,),
+                    request_id,
+                )
+                await conn.execute("DELETE FROM early_outcomes WHERE request_id = ?", (request_id,))
             if kind == "delete" and group_id is not None:
                 # The delete webhook may have overtaken the API's answer.
                 await self._settle_overtaken(

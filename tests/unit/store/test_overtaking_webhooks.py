@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from groups_tui.domain.events import EventError, GroupCreateFailed, GroupDeleted
+from groups_tui.domain.events import (
+    EventError,
+    FailedParticipant,
+    GroupCreateFailed,
+    GroupDeleted,
+    ParticipantRef,
+    ParticipantsRemoveFailed,
+    SettingFailure,
+    SettingsChanged,
+    SettingsChangeFailed,
+)
 from groups_tui.store import Store
 
-from .conftest import G1, created
+from .conftest import G1, created, joined, removed
 
 
 async def test_a_create_announced_before_the_answer_is_done(store: Store) -> None:
@@ -53,3 +63,82 @@ async def test_a_delete_of_a_live_group_stays_pending(store: Store) -> None:
     await store.add_pending_operation("local:delete:2", "delete", group_id=G1)
     op = await store.get_operation("local:delete:2")
     assert op is not None and op.state == "pending"
+
+
+async def test_a_removal_announced_before_the_answer_is_done(store: Store) -> None:
+    # GIVEN the removal webhook applied before the service recorded the request
+    await store.apply_events(None, [created(G1, at=100), joined("15550001111", at=150)])
+    await store.apply_events(None, [removed("15550001111", at=200, request_id="rm-1")])
+    # WHEN the service records it
+    await store.add_pending_operation("rm-1", "remove", group_id=G1)
+    # THEN it is done at the webhook's time, and the kept outcome is used up
+    op = await store.get_operation("rm-1")
+    assert op is not None and (op.state, op.resolved_at) == ("done", 200)
+    changes = await store.changes_since(0)
+    assert [c.entity for c in changes if c.kind == "operation.resolved"] == ["rm-1"]
+    await store.add_pending_operation("rm-2", "remove", group_id=G1)
+    op2 = await store.get_operation("rm-2")
+    assert op2 is not None and op2.state == "pending"
+
+
+async def test_a_partial_removal_announced_before_the_answer_fails_with_its_reason(
+    store: Store,
+) -> None:
+    await store.apply_events(None, [created(G1, at=100), joined("15550001111", at=150)])
+    failed = ParticipantsRemoveFailed(
+        group_id=G1,
+        failed=(FailedParticipant(ParticipantRef(input="15550002222")),),
+        errors=(EventError(code=131203, title="Recipient not in group"),),
+        request_id="rm-3",
+        at=200,
+    )
+    # GIVEN the failed part, then the succeeded part, both before the answer
+    await store.apply_events(None, [failed])
+    await store.apply_events(None, [removed("15550001111", at=201, request_id="rm-3")])
+    await store.add_pending_operation("rm-3", "remove", group_id=G1)
+    # THEN the failure outranks the success and keeps Meta's reason
+    op = await store.get_operation("rm-3")
+    assert op is not None and op.state == "failed"
+    assert op.error is not None and "131203" in op.error
+
+
+async def test_settings_announced_before_the_answer_settle_it(store: Store) -> None:
+    await store.apply_events(None, [created(G1, at=100)])
+    await store.apply_events(
+        None, [SettingsChanged(group_id=G1, request_id="st-1", subject="New", at=200)]
+    )
+    refused = SettingsChangeFailed(
+        group_id=G1,
+        request_id="st-2",
+        failures=(SettingFailure("subject", "x" * 200, (EventError(code=100, title="Too long"),)),),
+        at=210,
+    )
+    await store.apply_events(None, [refused])
+    await store.add_pending_operation("st-1", "settings", group_id=G1)
+    await store.add_pending_operation("st-2", "settings", group_id=G1)
+    done = await store.get_operation("st-1")
+    failed = await store.get_operation("st-2")
+    assert done is not None and done.state == "done"
+    assert failed is not None and failed.state == "failed"
+    assert failed.error is not None and "Too long" in failed.error
+
+
+async def test_a_replay_after_an_overtaken_removal_gives_the_same_state(store: Store) -> None:
+    from groups_tui.store import RawEventIn
+
+    # GIVEN an overtaken removal that went through the raw log like any webhook
+    bodies = {b"c": [created(G1, at=100)], b"r": [removed("15550001111", at=200, request_id="rm")]}
+    for key in bodies:
+        rows = await store.insert_raw_events(
+            [RawEventIn(body=key, dedupe_key=key.decode(), received_at=1.0)]
+        )
+        await store.apply_logged([(rows[0].raw_id, lambda key=key: bodies[key])])
+    await store.add_pending_operation("rm", "remove", group_id=G1)
+    before = await store.state_digest()
+    # WHEN derived state is rebuilt from the raw log
+    await store.reset_derived_state()
+    await store.replay_raw_log(lambda body: bodies[body])
+    # THEN the operation is settled the same way
+    assert await store.state_digest() == before
+    op = await store.get_operation("rm")
+    assert op is not None and op.state == "done"
