@@ -327,7 +327,10 @@ async def bench_app(db: Path) -> dict[str, float]:
 
         def opened() -> bool:
             screen = app.screen
-            return isinstance(screen, ConversationScreen) and screen.query_one(MessageLog).loaded
+            if not isinstance(screen, ConversationScreen):
+                return False
+            logs = screen.query(MessageLog)  # empty until the screen is composed
+            return bool(logs) and logs.first().loaded
 
         out["open group, 100k msgs"] = await open_and_draw(app, "enter", opened)
         await back(pilot)

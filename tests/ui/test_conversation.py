@@ -130,29 +130,37 @@ async def test_inbox_countdown_changes_on_the_rows_own_second_not_the_clocks_min
     app = make_app(service, clock=clock, bell=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        # WHEN the timer fires one second before it closes
-        clock.now = float(closes - 1)
-        app.tick_clock()
-        await settle(pilot)
-        assert _book_club_line(app).endswith("<1m")
-        # AND again one second after, still within the same minute of the clock
-        clock.now = float(closes + 1)
-        assert (closes - 1) // 60 == (closes + 1) // 60
-        app.tick_clock()
-        await settle(pilot)
-        # THEN the row already reads "closed"
-        assert _book_club_line(app).endswith("closed")
-        # AND a tick that changes no label repaints no line
         group_list = app.screen.query_one(GroupList)
         repainted: list[int] = []
-        group_list.refresh_line = repainted.append  # type: ignore[method-assign]
-        clock.now = float(closes + 2)
-        app.tick_clock()
-        assert repainted == []
-        # AND one that changes a label repaints that row's line alone
-        clock.now = float(closes - 1)
-        app.tick_clock()
-        assert [group_list.row_at(p).group_id for p in repainted] == [BOOK_CLUB]
+        refresh_line = group_list.refresh_line
+
+        def spy(position: int) -> None:
+            repainted.append(position)
+            refresh_line(position)
+
+        group_list.refresh_line = spy  # type: ignore[method-assign]
+
+        async def tick_at(at: int) -> list[str]:
+            repainted.clear()
+            clock.now = float(at)
+            app.tick_clock()
+            await settle(pilot)
+            return [group_list.row_at(p).group_id for p in repainted]
+
+        # WHEN the last hour begins, one second into the minute's second half
+        await tick_at(closes - 3_601)
+        assert (closes - 3_601) // 60 == (closes - 3_599) // 60
+        # THEN that row alone is drawn again, in the warning colour, without waiting
+        assert await tick_at(closes - 3_599) == [BOOK_CLUB]
+        # WHEN the window closes, one second after a tick that read "<1m"
+        await tick_at(closes - 1)
+        assert _book_club_line(app).endswith("<1m")
+        assert await tick_at(closes + 1) == [BOOK_CLUB]
+        # THEN the row already reads "closed", within the same minute of the clock
+        assert (closes - 1) // 60 == (closes + 1) // 60
+        assert _book_club_line(app).endswith("closed")
+        # AND a tick that changes no label draws nothing
+        assert await tick_at(closes + 2) == []
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ that are on screen.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -174,6 +175,21 @@ def clock_labels(row: InboxRow, now: float) -> tuple[str, str, int]:
     return age, format_countdown(max(_remaining(row, minute + 59), 1)), band
 
 
+def next_exact_change(row: InboxRow, now: float) -> float:
+    """When the row's window next changes band (enters the last hour, or closes).
+
+    Returns:
+        Epoch seconds, or infinity when it is closed or was never opened.
+    """
+    if row.last_inbound_at is None:
+        return math.inf
+    closes = row.last_inbound_at + WINDOW_SECONDS
+    if int(now) >= closes:
+        return math.inf
+    last_hour = closes - CLOSING_SOON
+    return last_hour if int(now) < last_hour else closes
+
+
 _BAND_STYLE = ("group-list--closed", "group-list--closing", "group-list--open")
 """Component class of the countdown for each band of :func:`clock_labels`."""
 
@@ -296,6 +312,9 @@ class GroupList(ScrollView, can_focus=True):
         self._quick: frozenset[QuickFilter] = frozenset()
         self._sort = SortMode.ACTIVITY
         self._now = now
+        self._checked_minute = int(now) // 60
+        self._next_exact = math.inf
+        """The soonest exact change among the rows drawn since the last full check."""
         self._columns: Columns | None = None
         self._strips: dict[str, tuple[InboxRow, tuple[object, ...], Strip]] = {}
 
@@ -475,14 +494,21 @@ class GroupList(ScrollView, can_focus=True):
             now: Current epoch seconds.
         """
         self._now = now
+        minute = int(now) // 60
+        if minute == self._checked_minute and int(now) < self._next_exact:
+            return  # no label on screen can have changed
+        self._checked_minute = minute
+        soonest = math.inf
         top = int(self.scroll_y)
         bottom = min(top + self.scrollable_content_region.height, len(self._shown))
         rows, shown, strips = self._rows, self._shown, self._strips
         for position in range(top, bottom):
             row = rows[shown[position]]
+            soonest = min(soonest, next_exact_change(row, now))
             drawn = strips.get(row.group_id)
             if drawn is None or drawn[0] is not row or drawn[1][2] != clock_labels(row, now):
                 self.refresh_line(position)
+        self._next_exact = soonest
 
     # ------------------------------------------------------------------ cursor
 
@@ -569,6 +595,8 @@ class GroupList(ScrollView, can_focus=True):
             self._columns = Columns.for_width(width)
         row = self._rows[self._shown[position]]
         selected = position == self.cursor
+        # Every row drawn (from the cache too) has its band change checked by the tick.
+        self._next_exact = min(self._next_exact, next_exact_change(row, self._now))
         # Rows drawn again with the same clock labels (a filter keystroke that keeps them
         # on screen, the cursor passing by) come from the cache; ticks compare index 2.
         key = (selected, width, clock_labels(row, self._now), self.has_focus, base)
