@@ -7,14 +7,10 @@ usage or configuration error. Nothing here imports Textual until the TUI is open
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import date
-from decimal import Decimal
-from enum import Enum
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -22,6 +18,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from groups_tui.config import ConfigError, config_path, load_settings
+from groups_tui.jsonable import to_jsonable
 
 T = TypeVar("T")
 
@@ -32,25 +29,6 @@ EXIT_USAGE = 2
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"groups-tui: {message}", err=True)
     sys.exit(code)
-
-
-def to_jsonable(value: Any) -> Any:
-    """Turn dataclasses, named tuples, enums, decimals and paths into JSON-friendly values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Path | date):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a named tuple record
-        return {k: to_jsonable(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [to_jsonable(v) for v in value]
-    return value
 
 
 def emit(value: Any, as_json: bool, text: Callable[[Any], str]) -> None:

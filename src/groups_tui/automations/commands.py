@@ -15,16 +15,14 @@ usage or configuration error. Progress bars go to stderr (when it is a terminal,
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from enum import Enum
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -32,6 +30,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from groups_tui.config import ConfigError, load_settings
+from groups_tui.jsonable import to_jsonable
 
 __all__ = [
     "announce_command",
@@ -57,27 +56,8 @@ def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise _Exit(message, code)
 
 
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        for name in ("ok", "deleted"):
-            prop = getattr(type(value), name, None)
-            if isinstance(prop, property):
-                out[name] = _jsonable(getattr(value, name))
-        return out
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal | Path | date):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(_jsonable(value), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(to_jsonable(value, ("ok", "deleted")), ensure_ascii=False, indent=2))
 
 
 def _command(fn: Callable[..., Coroutine[Any, Any, int]]) -> Callable[..., None]:

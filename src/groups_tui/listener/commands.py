@@ -9,14 +9,11 @@ could read them in the process list.
 from __future__ import annotations
 
 import asyncio
-import base64
-import dataclasses
 import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
-from enum import Enum
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -24,6 +21,7 @@ import click
 
 from groups_tui.config import ConfigError, load_settings
 from groups_tui.domain.pricing import RateCard, ledger_functions
+from groups_tui.jsonable import to_jsonable
 from groups_tui.listener.app import ListenerConfigError, make_empty_app
 from groups_tui.listener.ingest import REFUSED_COUNTER, events_from_body
 from groups_tui.listener.server import ListenerServer
@@ -63,22 +61,6 @@ def _db_path(override: Path | None) -> Path:
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
-
-
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        kind = getattr(type(value), "event_kind", None)
-        return {"event": kind, **out} if kind else out
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def _iso(ts: float | None) -> str:
@@ -302,7 +284,7 @@ def events_show(raw_id: int, db: Path | None, as_json: bool) -> None:
         _fail(f"no event with id {raw_id}")
     try:
         payload: Any = json.loads(raw.body)
-        events: Any = _jsonable(events_from_body(raw.body))
+        events: Any = to_jsonable(events_from_body(raw.body))
     except ValueError as exc:
         payload = raw.body.decode("utf-8", "replace")
         events = {"error": str(exc)}
