@@ -68,9 +68,20 @@ class StatusHeader(Widget):
         self.set_class(listener is not None and listener.signatures_refused > 0, "-refused")
 
     def render(self) -> Text:
-        """The header line."""
+        """The header line: the wide wording if it fits, else the short one; the spend
+        at the end is never cut (the listener part gives way first)."""
+        width = self.size.width
+        for narrow in (False, True):
+            left, right = self._parts(narrow)
+            if left.cell_len + right.cell_len <= width:
+                break
+        left.truncate(max(width - right.cell_len, 0), overflow="ellipsis")
+        left.append_text(right)
+        return left
+
+    def _parts(self, narrow: bool) -> tuple[Text, Text]:
+        """The account and listener part, and the spend part."""
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        narrow = self.size.width < 100
         account = self.account
         if account is None:
             text.append(" …")
@@ -94,8 +105,6 @@ class StatusHeader(Widget):
                 text.append(" · no webhook yet")
             refused = listener.signatures_refused
             text.append(f" · {refused} refused", style="bold" if refused else "")
-        text.append(" │ " if narrow else " │ today ")
-        text.append(money(self.spend_today) if self.spend_today is not None else "…")
-        if narrow:
-            text.append(" today")
-        return text
+        spend = money(self.spend_today) if self.spend_today is not None else "…"
+        right = Text(f" │ {spend} today" if narrow else f" │ today {spend}", end="")
+        return text, right

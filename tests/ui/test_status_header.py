@@ -1,0 +1,44 @@
+"""The header keeps today's spend in view at every width."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from textual.app import App, ComposeResult
+
+from groups_tui.service_types import AccountInfo, ListenerStatus, Mode
+from groups_tui.ui.widgets.status_header import StatusHeader
+
+NOW = 1_789_473_600
+
+
+class _Host(App[None]):
+    def compose(self) -> ComposeResult:
+        yield StatusHeader()
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 120, 160])
+async def test_spend_today_is_never_cut(width: int) -> None:
+    app = _Host()
+    async with app.run_test(size=(width, 5)) as pilot:
+        header = app.query_one(StatusHeader)
+        header.account = AccountInfo("+1 555 010 0000", "PNID", Mode.SANDBOX)
+        header.note = "SANDBOX — simulated users"
+        header.listener = ListenerStatus("in-process", last_event_at=NOW - 30, signatures_refused=2)
+        header.spend_today = Decimal("12.3456")
+        header.now = NOW
+        await pilot.pause()
+        line = "".join(s.text for s in header.render_lines(header.region.reset_offset)[0:1])
+        assert len(line.rstrip()) <= width
+        assert "$12.3456" in line
+        if width >= 120:
+            # THEN the wide wording, in full
+            assert "SANDBOX — simulated users" in line and "listener in-process" in line
+            assert "2 refused" in line
+        elif width >= 80:
+            # THEN the short wording, still whole
+            assert "in-process" in line and "2 refused" in line
+        else:
+            # THEN the listener part gives way, with an ellipsis
+            assert "…" in line
