@@ -207,6 +207,26 @@ async def back(pilot: object) -> None:
     await asyncio.sleep(0.2)
 
 
+async def open_figures(
+    app: object, pilot: object, key: str, opened: Callable[[], bool]
+) -> dict[str, float]:
+    """The open figures: the first open, the median of the next five, and via Pilot."""
+    out = {"open group, 100k msgs": await open_and_draw(app, key, opened)}
+    await back(pilot)
+    later = []
+    for _ in range(5):
+        later.append(await open_and_draw(app, key, opened))
+        await back(pilot)
+    out["open group, next 5 (med)"] = statistics.median(later)
+    start = time.perf_counter()
+    await pilot.press(key)  # type: ignore[attr-defined]
+    await until(opened)
+    await pilot.pause()  # type: ignore[attr-defined]
+    out["open via Pilot (idle)"] = (time.perf_counter() - start) * 1000
+    await back(pilot)
+    return out
+
+
 async def bench_empty() -> dict[str, float]:
     """The same figures for an empty Textual app with one Input."""
     from textual.app import App, ComposeResult
@@ -252,19 +272,7 @@ async def bench_empty() -> dict[str, float]:
         def opened() -> bool:
             return isinstance(app.screen, Opened)
 
-        out["open group, 100k msgs"] = await open_and_draw(app, "f5", opened)
-        await back(pilot)
-        later = []
-        for _ in range(5):
-            later.append(await open_and_draw(app, "f5", opened))
-            await back(pilot)
-        out["open group, next 5 (med)"] = statistics.median(later)
-        start = time.perf_counter()
-        await pilot.press("f5")
-        await until(opened)
-        await pilot.pause()
-        out["open via Pilot (idle)"] = (time.perf_counter() - start) * 1000
-        await back(pilot)
+        out.update(await open_figures(app, pilot, "f5", opened))
 
         async def tick() -> None:
             await pilot.pause()
@@ -332,19 +340,7 @@ async def bench_app(db: Path) -> dict[str, float]:
             logs = screen.query(MessageLog)  # empty until the screen is composed
             return bool(logs) and logs.first().loaded
 
-        out["open group, 100k msgs"] = await open_and_draw(app, "enter", opened)
-        await back(pilot)
-        later = []
-        for _ in range(5):
-            later.append(await open_and_draw(app, "enter", opened))
-            await back(pilot)
-        out["open group, next 5 (med)"] = statistics.median(later)
-        start = time.perf_counter()
-        await pilot.press("enter")
-        await until(opened)
-        await pilot.pause()
-        out["open via Pilot (idle)"] = (time.perf_counter() - start) * 1000
-        await back(pilot)
+        out.update(await open_figures(app, pilot, "enter", opened))
 
         async def tick() -> None:
             clock_now[0] += 1  # rows whose age or countdown changes this second repaint
