@@ -564,15 +564,6 @@ class Store:
             total=row[0], applied=row[1], unparsed=row[2], errors=row[3], last_event_at=row[4]
         )
 
-    async def mark_raw_error(self, raw_id: int, error: str) -> None:
-        """Record that a raw event could not be parsed or applied (kept for a retry)."""
-        async with self._tx() as conn:
-            await conn.execute(
-                "UPDATE raw_events SET parse_state = 'error', error = ?, applied_at = ? "
-                "WHERE id = ?",
-                (error, self._clock(), raw_id),
-            )
-
     async def bump_counter(self, name: str, n: int = 1) -> int:
         """Add ``n`` to a named counter and return the new value."""
         async with self._tx() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from groups_tui.domain.events import DomainEvent
 from groups_tui.store import RawEventIn, Store
 
 from .conftest import created, joined
@@ -58,7 +59,11 @@ async def test_unapplied_list_and_stats(store: Store) -> None:
     results = await store.insert_raw_events([_raw("a", 5.0), _raw("b", 6.0), _raw("c", 7.0)])
     a, b, c = (r.raw_id for r in results)
     await store.apply_events(a, [created()])
-    await store.mark_raw_error(c, "ValueError: bad json")
+
+    def bad_json() -> list[DomainEvent]:
+        raise ValueError("bad json")
+
+    await store.apply_logged([(c, bad_json)])
     unapplied = await store.unapplied_raw_events(10)
     assert [e.id for e in unapplied] == [b]
     page1 = await store.list_raw_events(after_id=0, limit=2)

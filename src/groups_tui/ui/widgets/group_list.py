@@ -486,9 +486,10 @@ class GroupList(ScrollView, can_focus=True):
         """Advance the list's clock; repaint the visible rows whose labels changed.
 
         A window that closes at 12:00:30 reads "closed" from 12:00:30, not from the next
-        minute of the clock: every tick compares the clock labels of the rows on screen
-        with those they were drawn with. Within a minute usually none changed and
-        nothing repaints.
+        minute of the clock. When the minute has turned, or a drawn row's window has
+        reached its next band (:func:`next_exact_change`), the tick compares the clock
+        labels of the rows on screen with those they were drawn with; otherwise it
+        returns at once.
 
         Args:
             now: Current epoch seconds.
