@@ -1190,6 +1190,7 @@ def _inbox_row(r: Any) -> InboxRow:
         r.state,
         r.flagged,
         f"{r.subject}\n{r.member_text or ''}".lower(),
+        r.last_outbound,
     )
 
 

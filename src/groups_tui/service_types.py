@@ -99,6 +99,8 @@ class InboxRow(NamedTuple):
     state: str
     flagged: bool
     haystack: str
+    last_outbound: bool = False
+    """The newest message is the business's own."""
 
 
 @dataclass(frozen=True, slots=True)

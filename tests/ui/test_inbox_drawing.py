@@ -10,7 +10,7 @@ from groups_tui.service_types import InboxRow
 from groups_tui.ui.app import GroupsApp
 from groups_tui.ui.screens.conversation import ConversationScreen
 from groups_tui.ui.widgets.filter_input import FilterInput
-from groups_tui.ui.widgets.group_list import GroupList
+from groups_tui.ui.widgets.group_list import Columns, GroupList, row_columns
 from tests.ui.conftest import screen_text, settle
 from tests.ui.fake_service import BOOK_CLUB, FakeService
 
@@ -140,3 +140,17 @@ async def test_a_covered_inbox_applies_changes_when_shown_again(
         # THEN the row shows it, on top (most recent activity)
         assert _list(app).row_at(0).group_id == runners.group_id
         assert "hidden update" in screen_text(app)
+
+
+def test_the_business_own_last_message_is_marked_and_cannot_be_impersonated() -> None:
+    def row(sender: str | None, outbound: bool) -> InboxRow:
+        return InboxRow(
+            "g", "Orders", 3, 0, 0, sender, "on my way", 100, 100, None, False, "active",
+            False, "orders", outbound,
+        )  # fmt: skip
+
+    cols = Columns.for_width(100)
+    ours = row_columns(row(None, True), 200, cols)[5].strip()
+    theirs = row_columns(row("You", False), 200, cols)[5].strip()
+    assert ours == "You › on my way"
+    assert theirs == "You: on my way"

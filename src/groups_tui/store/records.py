@@ -133,6 +133,8 @@ class InboxRow(NamedTuple):
     tag: str | None
     last_inbound_by: str | None = None
     member_text: str | None = None
+    last_outbound: bool = False
+    """The newest message is the business's own (``last_sender`` is then ``None``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -564,7 +564,44 @@ CREATE TABLE early_outcomes (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+_NEWEST_V6 = """
+    (last_msg_pk, last_msg_at, last_msg_preview, last_msg_sender, last_msg_outbound) = (
+        SELECT pk, at, {preview}, {sender}, direction = 'outbound' FROM messages
+         WHERE group_id = {{g}} ORDER BY at DESC, id DESC LIMIT 1)
+""".format(preview=_PREVIEW.format(m="messages"), sender=_SENDER.format(m="messages"))
+
+# v6: whether a group's newest message is the business's own, so the inbox can say so.
+_V6 = f"""
+ALTER TABLE groups ADD COLUMN last_msg_outbound INTEGER;
+UPDATE groups SET {_NEWEST_V6.format(g="groups.id")} WHERE id IS NOT NULL;
+
+DROP TRIGGER groups_newest_message_ai;
+DROP TRIGGER groups_newest_message_ad;
+DROP TRIGGER groups_newest_message_gi;
+DROP TRIGGER groups_newest_message_gu;
+CREATE TRIGGER groups_newest_message_ai AFTER INSERT ON messages BEGIN
+    UPDATE groups SET last_msg_pk = new.pk, last_msg_at = new.at,
+           last_msg_preview = {_PREVIEW.format(m="new")}, last_msg_sender = {_SENDER.format(m="new")},
+           last_msg_outbound = new.direction = 'outbound'
+     WHERE id = new.group_id
+       AND (last_msg_pk IS NULL OR new.at > last_msg_at
+            OR (new.at = last_msg_at AND new.id > coalesce(
+                (SELECT m.id FROM messages m WHERE m.pk = groups.last_msg_pk), '')));
+END;
+CREATE TRIGGER groups_newest_message_ad AFTER DELETE ON messages BEGIN
+    UPDATE groups SET {_NEWEST_V6.format(g="old.group_id")}
+     WHERE id = old.group_id AND last_msg_pk = old.pk;
+END;
+CREATE TRIGGER groups_newest_message_gi AFTER INSERT ON groups WHEN new.id IS NOT NULL BEGIN
+    UPDATE groups SET {_NEWEST_V6.format(g="new.id")} WHERE pk = new.pk;
+END;
+CREATE TRIGGER groups_newest_message_gu AFTER UPDATE OF id ON groups
+WHEN new.id IS NOT old.id BEGIN
+    UPDATE groups SET {_NEWEST_V6.format(g="new.id")} WHERE pk = new.pk;
+END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 """Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1``."""
 
 LATEST_VERSION: int = len(MIGRATIONS)

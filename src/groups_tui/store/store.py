@@ -766,7 +766,8 @@ class Store:
                    g.pending_requests,
                    g.last_msg_sender, g.last_msg_preview, nullif({ACTIVITY}, 0),
                    g.last_inbound_at, g.suspended, g.state,
-                   coalesce(l.flagged, 0), l.tag, g.last_inbound_by, g.member_text
+                   coalesce(l.flagged, 0), l.tag, g.last_inbound_by, g.member_text,
+                   g.last_msg_outbound
               FROM {GROUP_FROM} LEFT JOIN group_local l ON l.group_id = g.id
               {where}
              ORDER BY {ACTIVITY} DESC, g.pk DESC
@@ -774,7 +775,7 @@ class Store:
 
     @staticmethod
     def _inbox_row(r: Any) -> InboxRow:
-        return InboxRow._make((*r[:10], bool(r[10]), r[11], bool(r[12]), *r[13:16]))
+        return InboxRow._make((*r[:10], bool(r[10]), r[11], bool(r[12]), *r[13:16], bool(r[16])))
 
     async def inbox_rows(self, batch: int = 2000) -> AsyncIterator[InboxRow]:
         """Stream compact rows of every group, most recent activity first.

@@ -1,4 +1,4 @@
-"""Property: what schema v4 keeps on each group row equals a fresh computation.
+"""Property: what schemas v4 and v6 keep on each group row equals a fresh computation.
 
 The inbox reads the newest message, the present members (count and filter text) and the
 pending join requests from columns that triggers maintain. Whatever mix of webhooks,
@@ -39,6 +39,8 @@ SELECT g.id,
          WHERE group_id = g.id ORDER BY at DESC, id DESC LIMIT 1),
        (SELECT CASE WHEN direction = 'outbound' THEN NULL ELSE sender_name END FROM messages
          WHERE group_id = g.id ORDER BY at DESC, id DESC LIMIT 1),
+       (SELECT direction = 'outbound' FROM messages
+         WHERE group_id = g.id ORDER BY at DESC, id DESC LIMIT 1),
        (SELECT count(*) FROM participants p WHERE p.group_id = g.id AND p.state = 'present'),
        (SELECT count(*) FROM join_requests j WHERE j.group_id = g.id AND j.state = 'pending'),
        (SELECT group_concat(coalesce(p.profile_name, '') || ' ' || coalesce(p.wa_id, '') || ' '
@@ -48,7 +50,8 @@ SELECT g.id,
 """
 
 KEPT = """
-SELECT id, last_msg_pk, last_msg_at, last_msg_preview, last_msg_sender, member_count,
+SELECT id, last_msg_pk, last_msg_at, last_msg_preview, last_msg_sender, last_msg_outbound,
+       member_count,
        pending_requests, member_text
   FROM groups WHERE id IS NOT NULL ORDER BY id
 """
@@ -110,7 +113,7 @@ async def _run(plan: list[tuple[str, Any]]) -> tuple[list[Any], list[Any]]:
                 await store.replay_raw_log(log.parse)
         fresh = [tuple(r) for r in await store._all(FRESH)]
         kept = [tuple(r) for r in await store._all(KEPT)]
-        return fresh, [(*k[:7], k[7] or None) for k in kept]
+        return fresh, [(*k[:8], k[8] or None) for k in kept]
     finally:
         await store.close()
 

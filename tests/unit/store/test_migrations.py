@@ -139,3 +139,36 @@ def test_split_statements_keeps_trigger_bodies_whole() -> None:
     assert len(triggers) == 3
     assert all(s.rstrip().endswith("END;") for s in triggers)
     assert all(sqlite3.complete_statement(s) for s in statements)
+
+
+async def test_v6_marks_groups_whose_newest_message_is_ours(db_path: Path) -> None:
+    # GIVEN a file at version 5 where one group's newest message is outbound
+    with sqlite3.connect(db_path) as conn:
+        for script in MIGRATIONS[:5]:
+            for statement in split_statements(script):
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 5")
+        conn.executemany(
+            "INSERT INTO groups(id, subject, created_at) VALUES (?, ?, 1)",
+            [("g-ours", "Ours"), ("g-theirs", "Theirs"), ("g-empty", "Empty")],
+        )
+        conn.executemany(
+            "INSERT INTO messages(id, group_id, direction, kind, sender_name, at, text) "
+            "VALUES (?, ?, ?, 'text', ?, ?, ?)",
+            [
+                ("m1", "g-ours", "inbound", "Ann", 10, "hello"),
+                ("m2", "g-ours", "outbound", None, 20, "hi Ann"),
+                ("m3", "g-theirs", "outbound", None, 10, "welcome"),
+                ("m4", "g-theirs", "inbound", "Bo", 20, "thanks"),
+            ],
+        )
+    # WHEN the store opens it
+    store = await Store.open(db_path)
+    try:
+        rows = {r.group_id: r for r in await store.inbox_row_list()}
+    finally:
+        await store.close()
+    # THEN the existing rows say whose message is newest
+    assert (rows["g-ours"].last_outbound, rows["g-ours"].last_text) == (True, "hi Ann")
+    assert (rows["g-theirs"].last_outbound, rows["g-theirs"].last_sender) == (False, "Bo")
+    assert rows["g-empty"].last_outbound is False

@@ -76,6 +76,14 @@ async def test_inbox_rows(store: Store) -> None:
     assert first.last_inbound_at == 300 and first.state == "active" and not first.flagged
     assert second.flagged and second.tag == "vip" and second.last_text is None
     assert pending.group_id is None and pending.request_id == "req-p" and pending.state == "pending"
+    assert not first.last_outbound and not second.last_outbound
+    # WHEN the business answers in the first group
+    await store.outbox_enqueue(
+        G1, MessageKind.TEXT, {"text": "on my way"}, text="on my way", at=310
+    )
+    first = next(r for r in [row async for row in store.inbox_rows()] if r.group_id == G1)
+    # THEN its newest message is ours, with no member named as sender
+    assert (first.last_outbound, first.last_sender, first.last_text) == (True, None, "on my way")
 
 
 async def test_search_finds_messages_and_pages(store: Store) -> None:

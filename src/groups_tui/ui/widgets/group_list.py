@@ -89,6 +89,10 @@ class Columns:
         return cls(subject=subject, last=max(flexible - subject, 1))
 
 
+OUTBOUND_MARK = "You › "
+"""Before the last message when the business sent it."""
+
+
 def _pad(text: str, width: int, *, right: bool = False) -> str:
     gap = width - cell_len(text)
     if gap <= 0:
@@ -123,7 +127,10 @@ def row_columns(row: InboxRow, now: float, cols: Columns) -> tuple[str, ...]:
     members = f"{row.participant_count}/8"
     unread = "" if not row.unread else ("99+" if row.unread > 99 else str(row.unread))
     requests = "" if not row.pending_requests else f"+{min(row.pending_requests, 99)}"
-    if row.last_text is None and row.last_sender is None:
+    if row.last_outbound:
+        # No colon: a member who calls themselves "You" still reads "You: …".
+        last = fit(f"{OUTBOUND_MARK}{row.last_text or ''}", cols.last)
+    elif row.last_text is None and row.last_sender is None:
         last = ""
     elif row.last_sender:
         last = fit(f"{row.last_sender}: {row.last_text or ''}", cols.last)
