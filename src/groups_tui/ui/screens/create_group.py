@@ -15,30 +15,21 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static, TextArea
+from textual.widgets import Button, Input, RadioButton, RadioSet, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from groups_tui.domain.limits import (
-    DESCRIPTION_MAX,
-    SUBJECT_MAX,
     check_description,
     check_subject,
 )
 from groups_tui.service_types import PendingOperation
-from groups_tui.ui.screens._base import AppModal
-from groups_tui.ui.widgets.length_counter import LengthCounter
+from groups_tui.ui.screens._group_texts import GroupTextsModal, failure_reason
 from groups_tui.ui.widgets.safe_text import fit, safe
-
-
-def _reason(error: BaseException) -> str:
-    """The operator's sentence of a failed call (a ServiceError's first argument)."""
-    return str(error.args[0]) if error.args else str(error)
-
 
 __all__ = ["CreateGroupModal"]
 
 
-class CreateGroupModal(AppModal[PendingOperation | None]):
+class CreateGroupModal(GroupTextsModal[PendingOperation | None]):
     """Ask for a new group's subject, description and join mode; create it.
 
     Dismisses with the pending create operation, or ``None`` when cancelled.
@@ -54,14 +45,11 @@ class CreateGroupModal(AppModal[PendingOperation | None]):
         """Subject, description, join mode, status and buttons."""
         with Vertical(id="create-group", classes="admin-modal"):
             yield Static(Text("New group", style="bold"), classes="modal-title")
-            with Horizontal(classes="field-title"):
-                yield Label("Subject (required)")
-                yield LengthCounter(SUBJECT_MAX, id="subject-count")
-            yield Input(placeholder="e.g. Order 3003 support", id="subject")
-            with Horizontal(classes="field-title"):
-                yield Label("Description (optional)")
-                yield LengthCounter(DESCRIPTION_MAX, id="description-count")
-            yield TextArea(id="description", soft_wrap=True, show_line_numbers=False)
+            yield from self.compose_texts(
+                "Subject (required)",
+                "Description (optional)",
+                subject_placeholder="e.g. Order 3003 support",
+            )
             with RadioSet(id="join-mode"):
                 yield RadioButton(
                     "Invitation only: anyone with the link joins", value=True, id="mode-link"
@@ -73,18 +61,6 @@ class CreateGroupModal(AppModal[PendingOperation | None]):
             with Horizontal(classes="modal-buttons"):
                 yield Button("Create (Ctrl+S)", id="create", variant="primary")
                 yield Button("Cancel", id="cancel")
-
-    def on_mount(self) -> None:
-        """Focus the subject."""
-        self.query_one("#subject", Input).focus()
-
-    @on(Input.Changed, "#subject")
-    def _subject_changed(self, event: Input.Changed) -> None:
-        self.query_one("#subject-count", LengthCounter).count(len(event.value.strip()))
-
-    @on(TextArea.Changed, "#description")
-    def _description_changed(self, event: TextArea.Changed) -> None:
-        self.query_one("#description-count", LengthCounter).count(len(event.text_area.text))
 
     @on(Input.Submitted, "#subject")
     def _subject_submitted(self) -> None:
@@ -123,7 +99,7 @@ class CreateGroupModal(AppModal[PendingOperation | None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Keep a refusal or API error in the modal, next to the fields."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self._say(f"Not created: {_reason(event.worker.error)}")
+            self._say(f"Not created: {failure_reason(event.worker.error)}")
 
     def action_cancel(self) -> None:
         """Close without creating."""

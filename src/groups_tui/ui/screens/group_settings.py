@@ -21,22 +21,13 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from groups_tui.domain.limits import (
-    DESCRIPTION_MAX,
-    SUBJECT_MAX,
     check_description,
     check_picture_data,
     check_subject,
 )
 from groups_tui.service_types import GroupDetail
-from groups_tui.ui.screens._base import AppModal
-from groups_tui.ui.widgets.length_counter import LengthCounter
+from groups_tui.ui.screens._group_texts import GroupTextsModal, failure_reason
 from groups_tui.ui.widgets.safe_text import fit, safe
-
-
-def _reason(error: BaseException) -> str:
-    """The operator's sentence of a failed call (a ServiceError's first argument)."""
-    return str(error.args[0]) if error.args else str(error)
-
 
 __all__ = ["GroupSettingsModal", "check_picture_file"]
 
@@ -58,7 +49,7 @@ def check_picture_file(path: Path) -> str | None:
     return refusal.reason if refusal is not None else None
 
 
-class GroupSettingsModal(AppModal[str | None]):
+class GroupSettingsModal(GroupTextsModal[str | None]):
     """Edit subject, description and picture; dismisses with what was requested."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -83,15 +74,8 @@ class GroupSettingsModal(AppModal[str | None]):
             title = Text("Settings of ", style="bold")
             title.append_text(safe(fit(group.subject, 50), "bold"))
             yield Static(title, classes="modal-title")
-            with Horizontal(classes="field-title"):
-                yield Label("Subject")
-                yield LengthCounter(SUBJECT_MAX, len(group.subject), id="subject-count")
-            yield Input(group.subject, id="subject")
-            with Horizontal(classes="field-title"):
-                yield Label("Description")
-                yield LengthCounter(DESCRIPTION_MAX, len(group.description), id="description-count")
-            yield TextArea(
-                group.description, id="description", soft_wrap=True, show_line_numbers=False
+            yield from self.compose_texts(
+                "Subject", "Description", subject=group.subject, description=group.description
             )
             yield Label("Picture: path of a square JPEG, over 192x192, at most 5 MB")
             yield Input(placeholder="~/pictures/group.jpg (empty: keep)", id="picture")
@@ -99,18 +83,6 @@ class GroupSettingsModal(AppModal[str | None]):
             with Horizontal(classes="modal-buttons"):
                 yield Button("Apply (Ctrl+S)", id="apply", variant="primary")
                 yield Button("Cancel", id="cancel")
-
-    def on_mount(self) -> None:
-        """Focus the subject."""
-        self.query_one("#subject", Input).focus()
-
-    @on(Input.Changed, "#subject")
-    def _subject_changed(self, event: Input.Changed) -> None:
-        self.query_one("#subject-count", LengthCounter).count(len(event.value.strip()))
-
-    @on(TextArea.Changed, "#description")
-    def _description_changed(self, event: TextArea.Changed) -> None:
-        self.query_one("#description-count", LengthCounter).count(len(event.text_area.text))
 
     @on(Button.Pressed, "#apply")
     def _apply_pressed(self) -> None:
@@ -172,7 +144,7 @@ class GroupSettingsModal(AppModal[str | None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Keep a refusal or API error in the modal."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self._say(f"Not changed: {_reason(event.worker.error)}")
+            self._say(f"Not changed: {failure_reason(event.worker.error)}")
 
     def action_cancel(self) -> None:
         """Close without changing anything."""

@@ -27,13 +27,8 @@ from groups_tui.domain.models import Template
 from groups_tui.service_types import GroupDetail, InviteOutcome, KnownPerson
 from groups_tui.ui.formatting import money
 from groups_tui.ui.screens._base import AppModal
+from groups_tui.ui.screens._group_texts import failure_reason
 from groups_tui.ui.widgets.safe_text import fit, safe
-
-
-def _reason(error: BaseException) -> str:
-    """The operator's sentence of a failed call (a ServiceError's first argument)."""
-    return str(error.args[0]) if error.args else str(error)
-
 
 __all__ = ["InvitePeopleModal", "InvitesSent", "parse_number"]
 
@@ -239,7 +234,7 @@ class InvitePeopleModal(AppModal[InvitesSent | None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Keep a refusal in the modal."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self._say(f"Not sent: {_reason(event.worker.error)}")
+            self._say(f"Not sent: {failure_reason(event.worker.error)}")
 
     def action_cancel(self) -> None:
         """Close without sending."""
