@@ -159,3 +159,38 @@ async def test_audit_log_lists_actions_and_pages(app: GroupsApp, service: FakeSe
         await pilot.press("end", "enter")
         text = screen_text(app)
         assert "#1 " in text and "group.create" in text
+
+
+async def test_queue_pages_by_keyset_and_drops_a_page_read_for_the_other_view(
+    app: GroupsApp, service: FakeService
+) -> None:
+    # GIVEN 70 more open flags than the seeded ones
+    spammer = service.people["g-runners"][1]
+    for i in range(70):
+        service.flag("burst", "g-runners", spammer, f"burst {i}")
+    open_flags = sum(f.state == "open" for f in service.flags)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("M")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ModerationQueueScreen)
+        table = screen.query_one(MarkTable)
+        # THEN one page is read, and the title says more exist
+        assert table.row_count == ModerationQueueScreen.PAGE
+        assert f"{ModerationQueueScreen.PAGE}+" in screen_text(app)
+        # WHEN the cursor reaches the end THEN the older page follows
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.row_count == open_flags
+        assert f"· {open_flags}" in screen_text(app)
+        # WHEN the operator switches to every flag
+        await pilot.press("a", "home")
+        await settle(pilot)
+        shown = table.row_count
+        assert shown >= ModerationQueueScreen.PAGE and "every flag" in screen_text(app)
+        # AND a page read earlier for open flags only arrives late
+        screen.post_message(screen.PageLoaded(service.flags[:1], {}, False, ("open",)))
+        await settle(pilot)
+        # THEN it is dropped
+        assert table.row_count == shown

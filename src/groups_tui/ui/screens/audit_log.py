@@ -9,19 +9,17 @@ loaded (``id < oldest``), so a long history never loads whole. ``groups-tui audi
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from groups_tui.store.records import AuditEntry
 from groups_tui.ui.formatting import money, stamp
-from groups_tui.ui.screens._base import AppScreen
+from groups_tui.ui.screens._keyset import KeysetTableScreen
 from groups_tui.ui.widgets.key_bar import KeyBar
 from groups_tui.ui.widgets.mark_table import MarkTable
 from groups_tui.ui.widgets.safe_text import fit, safe
@@ -70,8 +68,10 @@ def audit_cells(entry: AuditEntry, subject: str | None, now: float) -> list[Text
     ]
 
 
-class AuditLogScreen(AppScreen):
+class AuditLogScreen(KeysetTableScreen[AuditEntry]):
     """Every operator action, newest first; Enter shows an entry in full."""
+
+    PAGE: ClassVar[int] = PAGE
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="audit.back", tooltip="Back"),
@@ -79,28 +79,6 @@ class AuditLogScreen(AppScreen):
         Binding("r", "reload", "Reload", id="audit.reload", tooltip="Newest entries"),
     ]
     """Audit keys; the table scrolls with the arrows, PgUp/PgDn, Home/End."""
-
-    @dataclass
-    class EntriesLoaded(Message):
-        """A keyset page of entries arrived.
-
-        Attributes:
-            entries: Newest first.
-            subjects: Group subjects by id.
-            append: The page continues the list.
-        """
-
-        entries: list[AuditEntry]
-        subjects: dict[str, str]
-        append: bool
-
-    def __init__(self) -> None:
-        """Open the log on the newest page."""
-        super().__init__()
-        self.entries: dict[str, AuditEntry] = {}
-        self._subjects: dict[str, str] = {}
-        self._oldest: int | None = None
-        self._exhausted = False
 
     def compose(self) -> ComposeResult:
         """Header, title, table, detail line and key bar."""
@@ -110,66 +88,33 @@ class AuditLogScreen(AppScreen):
         yield Static("", id="status")
         yield KeyBar()
 
-    @property
-    def table(self) -> MarkTable:
-        """The audit table."""
-        return self.query_one(MarkTable)
-
     def on_mount(self) -> None:
         """Load the newest page."""
         self.app.apply_header(self.query_one(StatusHeader))
         self.table.focus()
-        self._load(None)
+        self.load()
 
-    @work(exclusive=True, group="audit-load", exit_on_error=False)
-    async def _load(self, before_id: int | None) -> None:
-        service = self.app.service
-        entries = await service.audit_page(before_id=before_id, limit=PAGE)
-        missing = [e.group_id for e in entries if e.group_id and e.group_id not in self._subjects]
-        subjects = await service.subjects(missing) if missing else {}
-        self.post_message(self.EntriesLoaded(entries, subjects, before_id is not None))
+    async def fetch_page(self, before_id: int | None, limit: int) -> list[AuditEntry]:
+        """A page of the audit log."""
+        return await self.app.service.audit_page(before_id=before_id, limit=limit)
 
-    @on(EntriesLoaded)
-    def _loaded(self, event: EntriesLoaded) -> None:
-        self._subjects.update(event.subjects)
-        if not event.append:
-            self.entries = {}
-        for entry in event.entries:
-            self.entries[str(entry.id)] = entry
-        self._oldest = event.entries[-1].id if event.entries else self._oldest
-        self._exhausted = len(event.entries) < PAGE
-        now = self.app.now()
-        self.table.set_rows(
-            (
-                (str(e.id), audit_cells(e, self._subjects.get(e.group_id or ""), now))
-                for e in event.entries
-            ),
-            append=event.append,
-        )
-        shown = len(self.entries)
-        more = "" if self._exhausted else " · more load as you scroll"
-        self.query_one("#status", Static).update(Text(f"{shown} entries shown{more}"))
+    def cells(self, record: AuditEntry, subject: str | None, now: float) -> list[Text]:
+        """One audit row."""
+        return audit_cells(record, subject, now)
+
+    def page_shown(self) -> None:
+        """Say how many entries are shown and whether more load."""
+        more = "" if self.exhausted else " · more load as you scroll"
+        self.query_one("#status", Static).update(Text(f"{len(self.records)} entries shown{more}"))
 
     @on(DataTable.RowSelected)
     def _selected(self) -> None:
         """Enter on a row (the table handles Enter before the screen's binding)."""
         self.action_show()
 
-    @on(DataTable.RowHighlighted)
-    def _near_end(self, event: DataTable.RowHighlighted) -> None:
-        """Read the next keyset page when the cursor nears the end."""
-        if not self._exhausted and event.cursor_row >= self.table.row_count - 5:
-            self._exhausted = True  # one request per page
-            self._load(self._oldest)
-
-    def tick(self, now: float) -> None:
-        """Advance the header clock (once it is mounted)."""
-        for header in self.query(StatusHeader):
-            header.tick(now)
-
     def action_show(self) -> None:
         """Show the highlighted entry in full in the status line."""
-        entry = self.entries.get(self.table.current_key or "")
+        entry = self.current
         if entry is None:
             return
         text = Text(f"#{entry.id} {stamp(entry.at, self.app.now())} ", style="bold")
@@ -183,7 +128,7 @@ class AuditLogScreen(AppScreen):
 
     def action_reload(self) -> None:
         """Read the newest page again."""
-        self._load(None)
+        self.load()
 
     def action_back(self) -> None:
         """Back to the inbox."""

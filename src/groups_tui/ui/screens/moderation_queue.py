@@ -9,20 +9,19 @@ puts the sender on the blocklist; Enter opens the group's conversation.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from groups_tui.store.records import StoredFlag
 from groups_tui.ui.formatting import ago
 from groups_tui.ui.screens._admin import ActionDone
 from groups_tui.ui.screens._base import AppScreen
+from groups_tui.ui.screens._keyset import KeysetTableScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.widgets.key_bar import KeyBar
 from groups_tui.ui.widgets.mark_table import MarkTable
@@ -61,7 +60,7 @@ def flag_cells(flag: StoredFlag, subject: str | None, now: float) -> list[Text]:
     ]
 
 
-class ModerationQueueScreen(AppScreen):
+class ModerationQueueScreen(KeysetTableScreen[StoredFlag]):
     """Flags raised by the moderation rules, newest first.
 
     ``x`` acts (remove the member or reject the request), ``d`` dismisses, ``b``
@@ -83,6 +82,8 @@ class ModerationQueueScreen(AppScreen):
     ]
     """Queue keys."""
 
+    PAGE: ClassVar[int] = PAGE
+
     PALETTE_ACTIONS: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("Act on flag…", "act", "Remove the member or reject the request (x)"),
         ("Dismiss flag", "dismiss_flag", "Close without acting (d)"),
@@ -90,30 +91,10 @@ class ModerationQueueScreen(AppScreen):
     )
     """Entries this screen adds to the command palette."""
 
-    @dataclass
-    class FlagsLoaded(Message):
-        """A keyset page of flags arrived.
-
-        Attributes:
-            flags: Newest first.
-            subjects: Group subjects by id.
-            append: The page continues the list (else it replaces it).
-            states: The states the page was read for.
-        """
-
-        flags: list[StoredFlag]
-        subjects: dict[str, str]
-        append: bool
-        states: tuple[str, ...]
-
     def __init__(self) -> None:
         """Open the queue on open flags."""
         super().__init__()
         self.states: tuple[str, ...] = OPEN_STATES
-        self.flags: dict[str, StoredFlag] = {}
-        self._subjects: dict[str, str] = {}
-        self._oldest: int | None = None
-        self._exhausted = False
 
     def compose(self) -> ComposeResult:
         """Header, title, table, status line and key bar."""
@@ -123,54 +104,35 @@ class ModerationQueueScreen(AppScreen):
         yield Static("", id="status")
         yield KeyBar()
 
-    @property
-    def table(self) -> MarkTable:
-        """The flag table."""
-        return self.query_one(MarkTable)
-
     def on_mount(self) -> None:
         """Load the newest page."""
         self.app.apply_header(self.query_one(StatusHeader))
         self.table.focus()
         self._title()
-        self._load(None)
+        self.load()
 
     def _title(self) -> None:
         which = "open flags" if self.states == OPEN_STATES else "every flag"
-        count = len(self.flags)
-        shown = "nothing flagged" if not count else f"{count}{'' if self._exhausted else '+'}"
+        count = len(self.records)
+        shown = "nothing flagged" if not count else f"{count}{'' if self.exhausted else '+'}"
         self.query_one("#queue-title", Static).update(
             Text(f"Moderation queue · {which} · {shown}", style="bold")
         )
 
-    @work(exclusive=True, group="queue-load", exit_on_error=False)
-    async def _load(self, before_id: int | None) -> None:
-        service = self.app.service
-        states = self.states
-        flags = await service.flags_page(states, before_id=before_id, limit=PAGE)
-        missing = [f.group_id for f in flags if f.group_id and f.group_id not in self._subjects]
-        subjects = await service.subjects(missing) if missing else {}
-        self.post_message(self.FlagsLoaded(flags, subjects, before_id is not None, states))
+    async def fetch_page(self, before_id: int | None, limit: int) -> list[StoredFlag]:
+        """A page of the flags in the states shown."""
+        return await self.app.service.flags_page(self.states, before_id=before_id, limit=limit)
 
-    @on(FlagsLoaded)
-    def _loaded(self, event: FlagsLoaded) -> None:
-        if event.states != self.states:
-            return
-        self._subjects.update(event.subjects)
-        if not event.append:
-            self.flags = {}
-        for flag in event.flags:
-            self.flags[str(flag.id)] = flag
-        self._oldest = event.flags[-1].id if event.flags else self._oldest
-        self._exhausted = len(event.flags) < PAGE
-        now = self.app.now()
-        self.table.set_rows(
-            (
-                (str(f.id), flag_cells(f, self._subjects.get(f.group_id or ""), now))
-                for f in event.flags
-            ),
-            append=event.append,
-        )
+    def cells(self, record: StoredFlag, subject: str | None, now: float) -> list[Text]:
+        """One flag row."""
+        return flag_cells(record, subject, now)
+
+    def page_view(self) -> object:
+        """Pages read for the other view (open or every flag) are dropped."""
+        return self.states
+
+    def page_shown(self) -> None:
+        """Count the flags in the title."""
         self._title()
 
     @on(DataTable.RowSelected)
@@ -178,21 +140,9 @@ class ModerationQueueScreen(AppScreen):
         """Enter on a row (the table handles Enter before the screen's binding)."""
         self.action_open_group()
 
-    @on(DataTable.RowHighlighted)
-    def _near_end(self, event: DataTable.RowHighlighted) -> None:
-        """Read the next keyset page when the cursor nears the end."""
-        if not self._exhausted and event.cursor_row >= self.table.row_count - 5:
-            self._exhausted = True  # one request per page
-            self._load(self._oldest)
-
     def apply_changes(self, group_ids: Iterable[str], reset: bool) -> None:
         """New flags or settled ones: reload the first page."""
-        self._load(None)
-
-    def tick(self, now: float) -> None:
-        """Advance the header clock (once it is mounted)."""
-        for header in self.query(StatusHeader):
-            header.tick(now)
+        self.load()
 
     def status(self, text: str, *, ok: bool = True) -> None:
         """Show one line of outcome."""
@@ -203,17 +153,12 @@ class ModerationQueueScreen(AppScreen):
     @on(ActionDone)
     def _done(self, event: ActionDone) -> None:
         self.status(event.text, ok=event.ok)
-        self._load(None)
-
-    @property
-    def current(self) -> StoredFlag | None:
-        """The flag under the cursor."""
-        return self.flags.get(self.table.current_key or "")
+        self.load()
 
     def _who(self, flag: StoredFlag) -> Text:
         who = f"+{flag.wa_id}" if flag.wa_id else (flag.participant_key or "?")
         text = safe(fit(who, 30), "bold")
-        subject = self._subjects.get(flag.group_id or "")
+        subject = self.subjects.get(flag.group_id or "")
         if subject:
             text.append(" in ").append_text(safe(fit(subject, 40), "bold"))
         return text
@@ -278,7 +223,7 @@ class ModerationQueueScreen(AppScreen):
         """Show every flag, or only open ones."""
         self.states = ALL_STATES if self.states == OPEN_STATES else OPEN_STATES
         self._title()
-        self._load(None)
+        self.load()
 
     def action_open_group(self) -> None:
         """Open the flagged group's conversation at the flagged message."""
