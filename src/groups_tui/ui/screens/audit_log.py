@@ -105,7 +105,9 @@ class AuditLogScreen(KeysetTableScreen[AuditEntry]):
     def page_shown(self) -> None:
         """Say how many entries are shown and whether more load."""
         more = "" if self.exhausted else " · more load as you scroll"
-        self.query_one("#status", Static).update(Text(f"{len(self.records)} entries shown{more}"))
+        count = len(self.records)
+        noun = "entry" if count == 1 else "entries"
+        self.query_one("#status", Static).update(Text(f"{count} {noun} shown{more}"))
 
     @on(DataTable.RowSelected)
     def _selected(self) -> None:
