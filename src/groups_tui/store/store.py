@@ -100,6 +100,10 @@ _IN_CHUNK = 500  # bound on "IN (?, ?, ...)" lists; far below SQLite's variable 
 _SERVICE_CATEGORIES = ("group_service", "service")
 
 
+_EARLY_OUTCOME_KEPT = 86_400
+"""Seconds an overtaking webhook's outcome waits for its operation to be recorded."""
+
+
 class StoreClosedError(RuntimeError):
     """The store was used after :meth:`Store.close`."""
 
@@ -1337,7 +1341,12 @@ class Store:
                     (request_id,),
                     request_id,
                 )
-                await conn.execute("DELETE FROM early_outcomes WHERE request_id = ?", (request_id,))
+                # Used up; and outcomes nobody recorded an operation for within a day (an
+                # answer without a request id, a request made elsewhere) are dropped.
+                await conn.execute(
+                    "DELETE FROM early_outcomes WHERE request_id = ? OR at < ?",
+                    (request_id, int(self._clock()) - _EARLY_OUTCOME_KEPT),
+                )
             if kind == "delete" and group_id is not None:
                 # The delete webhook may have overtaken the API's answer.
                 await self._settle_overtaken(

@@ -103,15 +103,16 @@ async def test_a_partial_removal_announced_before_the_answer_fails_with_its_reas
 
 
 async def test_settings_announced_before_the_answer_settle_it(store: Store) -> None:
-    await store.apply_events(None, [created(G1, at=100)])
+    now = 1_767_225_600  # the store fixture's clock: both outcomes are recent
+    await store.apply_events(None, [created(G1, at=now - 1_000)])
     await store.apply_events(
-        None, [SettingsChanged(group_id=G1, request_id="st-1", subject="New", at=200)]
+        None, [SettingsChanged(group_id=G1, request_id="st-1", subject="New", at=now - 200)]
     )
     refused = SettingsChangeFailed(
         group_id=G1,
         request_id="st-2",
         failures=(SettingFailure("subject", "x" * 200, (EventError(code=100, title="Too long"),)),),
-        at=210,
+        at=now - 190,
     )
     await store.apply_events(None, [refused])
     await store.add_pending_operation("st-1", "settings", group_id=G1)
@@ -141,4 +142,21 @@ async def test_a_replay_after_an_overtaken_removal_gives_the_same_state(store: S
     # THEN the operation is settled the same way
     assert await store.state_digest() == before
     op = await store.get_operation("rm")
+    assert op is not None and op.state == "done"
+
+
+async def test_an_outcome_no_operation_claims_within_a_day_is_dropped(store: Store) -> None:
+    now = 1_767_225_600  # the store fixture's clock
+    await store.apply_events(None, [created(G1, at=now - 3 * 86_400)])
+    # GIVEN two removal webhooks nobody recorded an operation for: one old, one recent
+    await store.apply_events(
+        None, [removed("15550001111", at=now - 2 * 86_400, request_id="rm-old")]
+    )
+    await store.apply_events(None, [removed("15550002222", at=now - 60, request_id="rm-new")])
+    # WHEN another operation is recorded
+    await store.add_pending_operation("rm-other", "remove", group_id=G1)
+    # THEN only the recent outcome is still waiting, and it still settles its operation
+    assert [r[0] for r in await store._all("SELECT request_id FROM early_outcomes")] == ["rm-new"]
+    await store.add_pending_operation("rm-new", "remove", group_id=G1)
+    op = await store.get_operation("rm-new")
     assert op is not None and op.state == "done"
