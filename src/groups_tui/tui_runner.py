@@ -26,6 +26,7 @@ async def _run(settings: Settings) -> None:
     from groups_tui.automations.runner import AutomationRunner, AutomationsControl
     from groups_tui.moderation_watcher import ModerationWatcher
     from groups_tui.ui.app import make_app
+    from groups_tui.ui.cell_widths import count_spacing_marks_as_one_cell
 
     rules = moderation_config(settings)
     automations = load_automations()
@@ -49,6 +50,8 @@ async def _run(settings: Settings) -> None:
             await runner.start()
             stack.push_async_callback(runner.stop)
             control = AutomationsControl(service, automations, runner)
+        if settings.spacing_marks == "one":
+            count_spacing_marks_as_one_cell()
         app = make_app(
             service,
             clock=service.clock,

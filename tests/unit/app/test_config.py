@@ -98,3 +98,12 @@ def test_status_lines_never_carry_values(monkeypatch: pytest.MonkeyPatch) -> Non
         name == "WHATSAPP_APP_SECRET" and present for name, _d, present in rows
     )
     assert any(name == "WHATSAPP_ACCESS_TOKEN" and not present for name, _d, present in rows)
+
+
+def test_spacing_marks_default_to_zero_and_take_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().spacing_marks == "zero"
+    monkeypatch.setenv("GROUPS_TUI_SPACING_MARKS", "one")
+    assert load_settings().spacing_marks == "one"
+    monkeypatch.setenv("GROUPS_TUI_SPACING_MARKS", "two")
+    with pytest.raises(ConfigError):
+        load_settings()
