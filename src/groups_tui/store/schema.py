@@ -475,11 +475,46 @@ _REQUESTS = """
                          WHERE j.group_id = {g} AND j.state = 'pending')
 """
 
-_NEWEST = """
-    (last_msg_pk, last_msg_at, last_msg_preview, last_msg_sender) = (
-        SELECT pk, at, {preview}, {sender} FROM messages
+
+def _newest(outbound: bool) -> str:
+    """``SET`` of the newest-message columns of group ``{g}`` (v6 adds ``outbound``)."""
+    columns = "last_msg_pk, last_msg_at, last_msg_preview, last_msg_sender"
+    values = f"pk, at, {_PREVIEW.format(m='messages')}, {_SENDER.format(m='messages')}"
+    if outbound:
+        columns += ", last_msg_outbound"
+        values += ", direction = 'outbound'"
+    return f"""
+    ({columns}) = (
+        SELECT {values} FROM messages
          WHERE group_id = {{g}} ORDER BY at DESC, id DESC LIMIT 1)
-""".format(preview=_PREVIEW.format(m="messages"), sender=_SENDER.format(m="messages"))
+"""
+
+
+def _newest_message_triggers(outbound: bool) -> str:
+    """The triggers that keep the newest-message columns (v4; v6 with ``outbound``)."""
+    newest = _newest(outbound)
+    also = ",\n           last_msg_outbound = new.direction = 'outbound'" if outbound else ""
+    return f"""CREATE TRIGGER groups_newest_message_ai AFTER INSERT ON messages BEGIN
+    UPDATE groups SET last_msg_pk = new.pk, last_msg_at = new.at,
+           last_msg_preview = {_PREVIEW.format(m="new")}, last_msg_sender = {_SENDER.format(m="new")}{also}
+     WHERE id = new.group_id
+       AND (last_msg_pk IS NULL OR new.at > last_msg_at
+            OR (new.at = last_msg_at AND new.id > coalesce(
+                (SELECT m.id FROM messages m WHERE m.pk = groups.last_msg_pk), '')));
+END;
+CREATE TRIGGER groups_newest_message_ad AFTER DELETE ON messages BEGIN
+    UPDATE groups SET {newest.format(g="old.group_id")}
+     WHERE id = old.group_id AND last_msg_pk = old.pk;
+END;
+CREATE TRIGGER groups_newest_message_gi AFTER INSERT ON groups WHEN new.id IS NOT NULL BEGIN
+    UPDATE groups SET {newest.format(g="new.id")} WHERE pk = new.pk;
+END;
+CREATE TRIGGER groups_newest_message_gu AFTER UPDATE OF id ON groups
+WHEN new.id IS NOT old.id BEGIN
+    UPDATE groups SET {newest.format(g="new.id")} WHERE pk = new.pk;
+END;
+"""
+
 
 # Version 4 keeps on each group row what the inbox shows for it -- the newest message
 # (and its preview),
@@ -496,30 +531,11 @@ ALTER TABLE groups ADD COLUMN member_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE groups ADD COLUMN member_text TEXT NOT NULL DEFAULT '';
 ALTER TABLE groups ADD COLUMN pending_requests INTEGER NOT NULL DEFAULT 0;
 
-UPDATE groups SET {_NEWEST.format(g="groups.id")}, {_MEMBERS.format(g="groups.id")},
+UPDATE groups SET {_newest(outbound=False).format(g="groups.id")}, {_MEMBERS.format(g="groups.id")},
     {_REQUESTS.format(g="groups.id")}
  WHERE id IS NOT NULL;
 
-CREATE TRIGGER groups_newest_message_ai AFTER INSERT ON messages BEGIN
-    UPDATE groups SET last_msg_pk = new.pk, last_msg_at = new.at,
-           last_msg_preview = {_PREVIEW.format(m="new")}, last_msg_sender = {_SENDER.format(m="new")}
-     WHERE id = new.group_id
-       AND (last_msg_pk IS NULL OR new.at > last_msg_at
-            OR (new.at = last_msg_at AND new.id > coalesce(
-                (SELECT m.id FROM messages m WHERE m.pk = groups.last_msg_pk), '')));
-END;
-CREATE TRIGGER groups_newest_message_ad AFTER DELETE ON messages BEGIN
-    UPDATE groups SET {_NEWEST.format(g="old.group_id")}
-     WHERE id = old.group_id AND last_msg_pk = old.pk;
-END;
-CREATE TRIGGER groups_newest_message_gi AFTER INSERT ON groups WHEN new.id IS NOT NULL BEGIN
-    UPDATE groups SET {_NEWEST.format(g="new.id")} WHERE pk = new.pk;
-END;
-CREATE TRIGGER groups_newest_message_gu AFTER UPDATE OF id ON groups
-WHEN new.id IS NOT old.id BEGIN
-    UPDATE groups SET {_NEWEST.format(g="new.id")} WHERE pk = new.pk;
-END;
-
+{_newest_message_triggers(outbound=False)}
 CREATE TRIGGER groups_members_ai AFTER INSERT ON participants BEGIN
     UPDATE groups SET {_MEMBERS.format(g="new.group_id")} WHERE id = new.group_id;
 END;
@@ -564,42 +580,16 @@ CREATE TABLE early_outcomes (
 );
 """
 
-_NEWEST_V6 = """
-    (last_msg_pk, last_msg_at, last_msg_preview, last_msg_sender, last_msg_outbound) = (
-        SELECT pk, at, {preview}, {sender}, direction = 'outbound' FROM messages
-         WHERE group_id = {{g}} ORDER BY at DESC, id DESC LIMIT 1)
-""".format(preview=_PREVIEW.format(m="messages"), sender=_SENDER.format(m="messages"))
-
 # v6: whether a group's newest message is the business's own, so the inbox can say so.
 _V6 = f"""
 ALTER TABLE groups ADD COLUMN last_msg_outbound INTEGER;
-UPDATE groups SET {_NEWEST_V6.format(g="groups.id")} WHERE id IS NOT NULL;
+UPDATE groups SET {_newest(outbound=True).format(g="groups.id")} WHERE id IS NOT NULL;
 
 DROP TRIGGER groups_newest_message_ai;
 DROP TRIGGER groups_newest_message_ad;
 DROP TRIGGER groups_newest_message_gi;
 DROP TRIGGER groups_newest_message_gu;
-CREATE TRIGGER groups_newest_message_ai AFTER INSERT ON messages BEGIN
-    UPDATE groups SET last_msg_pk = new.pk, last_msg_at = new.at,
-           last_msg_preview = {_PREVIEW.format(m="new")}, last_msg_sender = {_SENDER.format(m="new")},
-           last_msg_outbound = new.direction = 'outbound'
-     WHERE id = new.group_id
-       AND (last_msg_pk IS NULL OR new.at > last_msg_at
-            OR (new.at = last_msg_at AND new.id > coalesce(
-                (SELECT m.id FROM messages m WHERE m.pk = groups.last_msg_pk), '')));
-END;
-CREATE TRIGGER groups_newest_message_ad AFTER DELETE ON messages BEGIN
-    UPDATE groups SET {_NEWEST_V6.format(g="old.group_id")}
-     WHERE id = old.group_id AND last_msg_pk = old.pk;
-END;
-CREATE TRIGGER groups_newest_message_gi AFTER INSERT ON groups WHEN new.id IS NOT NULL BEGIN
-    UPDATE groups SET {_NEWEST_V6.format(g="new.id")} WHERE pk = new.pk;
-END;
-CREATE TRIGGER groups_newest_message_gu AFTER UPDATE OF id ON groups
-WHEN new.id IS NOT old.id BEGIN
-    UPDATE groups SET {_NEWEST_V6.format(g="new.id")} WHERE pk = new.pk;
-END;
-"""
+{_newest_message_triggers(outbound=True)}"""
 
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 """Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1``."""
