@@ -69,7 +69,7 @@ from groups_tui.domain.models import JoinVia, Media, MessageKind
 from groups_tui.store.codec import dumps, media_to_json
 from groups_tui.store.records import CostFn, MarketFn
 
-__all__ = ["Applier"]
+__all__ = ["EARLY_OUTCOME_KINDS", "Applier"]
 
 _MEMBER_RANK = {"present": 0, "left": 1, "removed": 2}
 
@@ -96,7 +96,7 @@ def _first_error(errors: Sequence[EventError]) -> tuple[int | None, str | None]:
     return e.code, e.title or e.message
 
 
-_EARLY_KINDS = ("remove", "settings")
+EARLY_OUTCOME_KINDS = ("remove", "settings")
 """Operations whose webhook can overtake the answer and is kept until it is recorded
 (creates and deletes are settled from the group row instead)."""
 
@@ -229,7 +229,7 @@ class Applier:
         if (
             not resolved
             and request_id is not None
-            and kind in _EARLY_KINDS
+            and kind in EARLY_OUTCOME_KINDS
             and self._row("SELECT 1 FROM pending_operations WHERE request_id = ?", (request_id,))
             is None
         ):

@@ -1327,7 +1327,7 @@ class Store:
                 "VALUES ('operation.pending', ?, ?, ?)",
                 (group_id, request_id, dumps({"kind": kind})),
             )
-            if kind in ("remove", "settings"):
+            if kind in apply_mod.EARLY_OUTCOME_KINDS:
                 # Its webhook may have overtaken the API's answer (kept by the applier).
                 await self._settle_overtaken(
                     conn,
