@@ -304,6 +304,10 @@ class IngestWriter:
         self.stored += fresh
         self.duplicates += len(results) - fresh
         self.applied += fresh - len(failures)
+        self._note_failures(failures)
+
+    def _note_failures(self, failures: Sequence[tuple[int, str]]) -> None:
+        """Count and log rows that were logged but could not be applied."""
         for raw_id, reason in failures:
             self.apply_failures += 1
             log.error("raw event %d not applied: %s", raw_id, reason)
@@ -338,6 +342,4 @@ class IngestWriter:
             # The rows stay unapplied in the log and are tried again at the next start.
             log.exception("could not apply %d logged raw events", len(items))
             return
-        for raw_id, reason in failures:
-            self.apply_failures += 1
-            log.error("raw event %d not applied: %s", raw_id, reason)
+        self._note_failures(failures)
