@@ -100,7 +100,9 @@ def _pad(text: str, width: int, *, right: bool = False) -> str:
     return (" " * gap + text) if right else (text + " " * gap)
 
 
-def row_columns(row: InboxRow, now: float, cols: Columns) -> tuple[str, ...]:
+def row_columns(
+    row: InboxRow, now: float, cols: Columns, labels: tuple[str, str, int] | None = None
+) -> tuple[str, ...]:
     """The cell texts of one row, each already fitted to its column.
 
     Untrusted strings go through :func:`~groups_tui.ui.widgets.safe_text.fit`, so control
@@ -110,6 +112,7 @@ def row_columns(row: InboxRow, now: float, cols: Columns) -> tuple[str, ...]:
         row: The group.
         now: Current epoch seconds (the app clock).
         cols: Column widths.
+        labels: :func:`clock_labels` of the row at ``now``, when already computed.
 
     Returns:
         ``(marks, subject, members, unread, requests, last, activity, window)``.
@@ -136,7 +139,7 @@ def row_columns(row: InboxRow, now: float, cols: Columns) -> tuple[str, ...]:
         last = fit(f"{row.last_sender}: {row.last_text or ''}", cols.last)
     else:
         last = fit(row.last_text, cols.last)
-    activity, window, _band = clock_labels(row, now)
+    activity, window, _band = labels or clock_labels(row, now)
     return (
         _pad(marks, Columns.MARKS),
         _pad(subject, cols.subject),
@@ -607,25 +610,33 @@ class GroupList(ScrollView, can_focus=True):
         self._next_exact = min(self._next_exact, next_exact_change(row, self._now))
         # Rows drawn again with the same clock labels (a filter keystroke that keeps them
         # on screen, the cursor passing by) come from the cache; ticks compare index 2.
-        key = (selected, width, clock_labels(row, self._now), self.has_focus, base)
+        labels = clock_labels(row, self._now)
+        key = (selected, width, labels, self.has_focus, base)
         cached = self._strips.get(row.group_id)
         if cached is not None and cached[0] is row and cached[1] == key:
             return cached[2]
-        strip = self._render_row(row, selected, width, base)
+        strip = self._render_row(row, selected, width, base, labels)
         if len(self._strips) > _STRIP_CACHE_MAX:
             self._strips.clear()
         self._strips[row.group_id] = (row, key, strip)
         return strip
 
-    def _render_row(self, row: InboxRow, selected: bool, width: int, base: Style) -> Strip:
+    def _render_row(
+        self,
+        row: InboxRow,
+        selected: bool,
+        width: int,
+        base: Style,
+        labels: tuple[str, str, int],
+    ) -> Strip:
         assert self._columns is not None
-        cells = row_columns(row, self._now, self._columns)
+        cells = row_columns(row, self._now, self._columns, labels)
 
         def style(name: str) -> Style:
             return self.get_component_rich_style(name, partial=True)
 
         line = base + style("group-list--unread") if row.unread else base
-        window_style = style(_BAND_STYLE[clock_labels(row, self._now)[2]])
+        window_style = style(_BAND_STYLE[labels[2]])
         dim = style("group-list--dim")
         # The cursor style goes last so it wins over the column colours.
         post = style("group-list--cursor") if selected else Style()
