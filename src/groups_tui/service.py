@@ -175,7 +175,7 @@ class InboxService:
             raise ServiceError("read-only: no Cloud API client is configured")
         return self.client
 
-    async def _audit(
+    async def audit(
         self,
         action: str,
         group_id: str | None,
@@ -183,6 +183,7 @@ class InboxService:
         result: Any = None,
         cost: Decimal | None = None,
     ) -> None:
+        """Append an operator-visible action, as this OS user, to the audit log."""
         await self.store.audit_append(
             self.os_user,
             action,
@@ -199,12 +200,12 @@ class InboxService:
         try:
             result = await call
         except ApiError as exc:
-            await self._audit(action, group_id, targets, {"error": str(exc), "code": exc.code})
+            await self.audit(action, group_id, targets, {"error": str(exc), "code": exc.code})
             raise ServiceError(str(exc), exc) from exc
         except CloudError as exc:
-            await self._audit(action, group_id, targets, {"error": str(exc)})
+            await self.audit(action, group_id, targets, {"error": str(exc)})
             raise ServiceError(str(exc), exc) from exc
-        await self._audit(action, group_id, targets, _result_summary(result))
+        await self.audit(action, group_id, targets, _result_summary(result))
         return result
 
     # --- reading -------------------------------------------------------------------------
@@ -468,20 +469,20 @@ class InboxService:
             response = await send()
         except OutcomeUnknownError as exc:
             stored = await self.store.outbox_mark_unknown(item.id)
-            await self._audit(
+            await self.audit(
                 action, item.group_id, [item.id], {"outcome": "unknown", "error": str(exc)}, cost
             )
         except ApiError as exc:
             stored = await self.store.outbox_mark_failed(item.id, exc.code, exc.headline)
-            await self._audit(
+            await self.audit(
                 action, item.group_id, [item.id], {"error": str(exc), "code": exc.code}, cost
             )
         except (CloudError, ValueError) as exc:
             stored = await self.store.outbox_mark_failed(item.id, None, str(exc))
-            await self._audit(action, item.group_id, [item.id], {"error": str(exc)}, cost)
+            await self.audit(action, item.group_id, [item.id], {"error": str(exc)}, cost)
         else:
             stored = await self.store.outbox_mark_accepted(item.id, response.message_id)
-            await self._audit(
+            await self.audit(
                 action, item.group_id, [item.id], {"wamid": response.message_id}, cost
             )
         return _outbox_view(stored or item)
@@ -825,7 +826,7 @@ class InboxService:
     async def dismiss_flag(self, flag_id: int) -> None:
         """Close a flag without acting."""
         await self.store.set_flag_state(flag_id, "dismissed", f"dismissed by {self.os_user}")
-        await self._audit("moderation.dismiss", None, [flag_id])
+        await self.audit("moderation.dismiss", None, [flag_id])
 
     async def remove_sender(self, message_id: str) -> PendingOperation:
         """Remove the member who sent `message_id` from its group."""
@@ -839,7 +840,7 @@ class InboxService:
     async def block(self, key: str, reason: str | None = None) -> None:
         """Put a number or member key on the local blocklist."""
         await self.store.block(key.lstrip("+"), reason)
-        await self._audit("blocklist.add", None, [key], reason)
+        await self.audit("blocklist.add", None, [key], reason)
 
     # --- administration views ------------------------------------------------------------
     # Read models and small actions the administration screens need. They only combine
@@ -929,7 +930,7 @@ class InboxService:
     async def set_contact(self, key: str, *, display_name: str | None, note: str | None) -> None:
         """Save local details about a member (audited; never sent to Meta)."""
         await self.store.set_contact(key, display_name=display_name or None, note=note or None)
-        await self._audit(
+        await self.audit(
             "contact.update", None, [key], {"display_name": display_name, "note": note}
         )
 
@@ -1004,15 +1005,15 @@ class InboxService:
                     number, template.name, template.language, group.id
                 )
             except ApiError as exc:
-                await self._audit(
+                await self.audit(
                     "invite.send", group.id, [number], {"error": str(exc), "code": exc.code}, cost
                 )
                 out.append(InviteOutcome(number, "failed", error=str(exc)))
             except CloudError as exc:
-                await self._audit("invite.send", group.id, [number], {"error": str(exc)}, cost)
+                await self.audit("invite.send", group.id, [number], {"error": str(exc)}, cost)
                 out.append(InviteOutcome(number, "failed", error=str(exc)))
             else:
-                await self._audit(
+                await self.audit(
                     "invite.send", group.id, [number], {"wamid": response.message_id}, cost
                 )
                 out.append(InviteOutcome(number, "accepted", wamid=response.message_id))

@@ -56,14 +56,7 @@ async def audit(
     cost: Decimal | None = None,
 ) -> None:
     """Append an operator-visible automation action to the audit log."""
-    await service.store.audit_append(
-        service.os_user,
-        action,
-        group_id=group_id,
-        targets=list(targets),
-        api_result=result,
-        cost=cost,
-    )
+    await service.audit(action, group_id, targets, result, cost)
 
 
 async def invite_cost(
