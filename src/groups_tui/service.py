@@ -482,9 +482,7 @@ class InboxService:
             await self.audit(action, item.group_id, [item.id], {"error": str(exc)}, cost)
         else:
             stored = await self.store.outbox_mark_accepted(item.id, response.message_id)
-            await self.audit(
-                action, item.group_id, [item.id], {"wamid": response.message_id}, cost
-            )
+            await self.audit(action, item.group_id, [item.id], {"wamid": response.message_id}, cost)
         return _outbox_view(stored or item)
 
     async def _checked(
