@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from groups_tui.domain.text import visible
 from groups_tui.service import ServiceError
 from groups_tui.ui.app import GroupsApp
 from groups_tui.ui.screens.conversation import ConversationScreen
-from groups_tui.ui.widgets.safe_text import visible
 from tests.ui.conftest import screen_text, settle
 from tests.ui.fake_service import HOSTILE, FakeService
 

@@ -4,57 +4,20 @@ Subjects, profile names and message bodies are untrusted: they may contain Rich/
 markup (``[bold]``, ``[@click=app.quit]``, ``[link=...]``), unbalanced brackets, terminal
 escape sequences, other control characters, or bidi overrides that reorder what the
 operator reads. :func:`safe` builds a :class:`rich.text.Text` with ``Text(s)`` — never
-markup parsing — after replacing every such character with a visible escape, so the
-string is shown literally, fires no action and cannot raise a markup error.
+markup parsing — after :func:`groups_tui.domain.text.visible` replaced every such
+character with a visible escape (the rule the CLI shares), so the string is shown
+literally, fires no action and cannot raise a markup error.
 """
 
 from __future__ import annotations
-
-from typing import Final
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-__all__ = ["clip", "fit", "safe", "visible"]
+from groups_tui.domain.text import one_line, visible
 
-# C0 controls get the Unicode "control pictures" (U+2400 block): ESC becomes "␛".
-_CONTROL_PICTURES: Final[dict[int, str]] = {
-    code: chr(0x2400 + code) for code in range(0x20) if code not in (0x09, 0x0A)
-}
-_CONTROL_PICTURES[0x7F] = "␡"
-
-# C1 controls (U+0080–U+009F; U+009B is a one-byte CSI on some terminals) and the
-# characters that change the visual order of text (bidi embeddings, overrides, isolates,
-# marks) are shown by code point.
-_BY_CODEPOINT: Final[tuple[int, ...]] = (
-    *range(0x80, 0xA0),
-    *range(0x202A, 0x202F),
-    *range(0x2066, 0x206A),
-    0x200E,
-    0x200F,
-    0x061C,
-)
-
-_TABLE: Final[dict[int, str]] = {
-    **_CONTROL_PICTURES,
-    **{code: f"<U+{code:04X}>" for code in _BY_CODEPOINT},
-}
-
-
-def visible(s: str) -> str:
-    """Replace control and bidi-override characters with visible escapes.
-
-    Newline and tab are kept (callers that need one line replace them themselves).
-
-    Args:
-        s: Untrusted text.
-
-    Returns:
-        The same text with C0 controls (except ``\\n``/``\\t``), DEL, C1 controls and bidi
-        controls replaced: ``"\\x1b"`` becomes ``"␛"``, ``"\\u202e"`` becomes ``"<U+202E>"``.
-    """
-    return s.translate(_TABLE)
+__all__ = ["clip", "fit", "safe"]
 
 
 def safe(s: str | None, style: str | Style = "") -> Text:
@@ -87,8 +50,7 @@ def fit(s: str | None, width: int) -> str:
     """
     if not s or width <= 0:
         return ""
-    line = visible(s).replace("\n", " ").replace("\t", " ")
-    return clip(line, width)
+    return clip(one_line(s), width)
 
 
 def clip(line: str, width: int) -> str:
