@@ -353,6 +353,7 @@ class InboxService:
                     snippet=hit.snippet,
                     at=hit.at,
                     sender_name=message.sender_name if message else None,
+                    spans=hit.spans,
                 )
             )
         return out

@@ -157,7 +157,11 @@ class OutboxItem:
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
-    """A full-text search result."""
+    """A full-text search result.
+
+    ``snippet`` is plain, untrusted text exactly as in the message (``…`` where text was
+    left out); ``spans`` are the ``(start, end)`` offsets of the matches in it.
+    """
 
     group_id: str
     message_id: str
@@ -165,6 +169,7 @@ class SearchHit:
     snippet: str
     at: int
     sender_name: str | None = None
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

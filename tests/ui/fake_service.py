@@ -545,21 +545,15 @@ class FakeService(InboxService):
                 text = view.message.text or ""
                 pos = text.lower().find(needle)
                 if needle and pos >= 0:
-                    snippet = (
-                        text[:pos]
-                        + "["
-                        + text[pos : pos + len(needle)]
-                        + "]"
-                        + text[pos + len(needle) :]
-                    )
                     hits.append(
                         SearchHit(
                             group_id,
                             view.message.id,
                             self.groups[group_id].subject,
-                            snippet,
+                            text,
                             view.message.at,
                             view.message.sender_name,
+                            spans=((pos, pos + len(needle)),),
                         )
                     )
         hits.sort(key=lambda h: (-h.at, h.message_id))

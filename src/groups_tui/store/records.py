@@ -214,12 +214,22 @@ class HistoryEntry:
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
-    """A full-text search result."""
+    """A full-text search result.
+
+    Attributes:
+        group_id: The message's group.
+        message_id: The message.
+        at: Its time.
+        snippet: Plain text around the matches, exactly as in the message (``…`` where
+            text was left out); untrusted.
+        spans: ``(start, end)`` offsets of the matches in ``snippet``, in order.
+    """
 
     group_id: str
     message_id: str
     at: int
     snippet: str
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,7 @@ from groups_tui.store.codec import (
     participant_from_row,
 )
 from groups_tui.store.db import connect, migrate
-from groups_tui.store.fts import fts_query
+from groups_tui.store.fts import DEFAULT_MARKS, Span, fts_query, marks_absent_from, split_snippet
 from groups_tui.store.records import (
     AuditEntry,
     Change,
@@ -95,6 +95,7 @@ _log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+_SNIPPET_TOKENS = 12  # words of context FTS5's snippet() shows around the matches
 _IN_CHUNK = 500  # bound on "IN (?, ?, ...)" lists; far below SQLite's variable limit
 
 _SERVICE_CATEGORIES = ("group_service", "service")
@@ -1107,23 +1108,51 @@ class Store:
                 ``None`` for the first page.
 
         Returns:
-            Hits with group id, message id, time and a snippet (``[``/``]`` mark matches).
+            Hits with group id, message id, time, a snippet as plain text (a message's own
+            brackets and any other character kept as they are) and the offsets of the
+            matches in it.
         """
         match = fts_query(query)
         if match is None:
             return []
+        marks = DEFAULT_MARKS
         cond = ""
-        params: list[Any] = [match]
+        params: list[Any] = [*marks, *marks, match]
         if after is not None:
             cond = "AND (m.at, m.id) < (?, ?)"
             params += [after[0], after[1]]
         rows = await self._all(
-            "SELECT m.group_id, m.id, m.at, snippet(messages_fts, 0, '[', ']', '…', 12) "
+            f"SELECT m.group_id, m.id, m.at, snippet(messages_fts, 0, ?, ?, ?, {_SNIPPET_TOKENS}), "
+            "m.pk, instr(m.text, ?) + instr(m.text, ?) + instr(m.text, ?) "
             "FROM messages_fts JOIN messages m ON m.pk = messages_fts.rowid "
             f"WHERE messages_fts MATCH ? {cond} ORDER BY m.at DESC, m.id DESC LIMIT ?",
             [*params, limit],
         )
-        return [SearchHit(r[0], r[1], r[2], r[3]) for r in rows]
+        hits = []
+        for group_id, message_id, at, marked, pk, clash in rows:
+            if clash:
+                snippet, spans = await self._snippet_with_other_marks(pk, match)
+            else:
+                snippet, spans = split_snippet(marked, marks)
+            hits.append(SearchHit(group_id, message_id, at, snippet, spans))
+        return hits
+
+    async def _snippet_with_other_marks(self, pk: int, match: str) -> tuple[str, tuple[Span, ...]]:
+        """The snippet of a message whose text holds a default mark, made with marks it
+        does not hold (so none of its characters is taken for a mark)."""
+        row = await self._one("SELECT text FROM messages WHERE pk = ?", (pk,))
+        text = (row[0] if row else None) or ""
+        marks = marks_absent_from(text)
+        if marks is None:
+            return text, ()
+        row = await self._one(
+            f"SELECT snippet(messages_fts, 0, ?, ?, ?, {_SNIPPET_TOKENS}) FROM messages_fts "
+            "WHERE messages_fts MATCH ? AND rowid = ?",
+            (*marks, match, pk),
+        )
+        if row is None:
+            return text, ()
+        return split_snippet(row[0], marks)
 
     # ------------------------------------------------------------------ cost
 

@@ -93,7 +93,8 @@ async def test_search_finds_messages_and_pages(store: Store) -> None:
     )
     hits = await store.search_messages("gate")
     assert [h.message_id for h in hits] == ["w3", "w1", "w0"]  # prefix match, newest first
-    assert all(h.group_id == G1 for h in hits) and "[" in hits[0].snippet
+    assert all(h.group_id == G1 for h in hits)
+    assert (hits[0].snippet, hits[0].spans) == ("gateway down", ((0, 7),))
     first = await store.search_messages("gate", limit=2)
     rest = await store.search_messages("gate", limit=2, after=(first[-1].at, first[-1].message_id))
     assert [h.message_id for h in first + rest] == ["w3", "w1", "w0"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import ClassVar, Final
 
 from rich.text import Text
 from textual import on, work
@@ -11,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from groups_tui.domain.text import one_line
 from groups_tui.service_types import SearchHit
 from groups_tui.ui.formatting import stamp
 from groups_tui.ui.screens._base import AppScreen
@@ -20,32 +22,33 @@ from groups_tui.ui.widgets.status_header import StatusHeader
 
 __all__ = ["SearchScreen", "snippet_text"]
 
+_SNIPPET_CELLS: Final = 500
 
-def snippet_text(snippet: str) -> Text:
-    """An FTS snippet with its ``[match]`` marks shown as highlighting.
 
-    The snippet is untrusted; it is never parsed as markup. Only the bracket pairs the
-    store inserted around matches are turned into styled spans, and a message's own
-    brackets stay visible.
+def snippet_text(snippet: str, spans: Sequence[tuple[int, int]]) -> Text:
+    """A search snippet with its matches highlighted by offset.
+
+    The snippet is untrusted plain text: it is never parsed, for markup or for marks, so
+    a message's own ``[``/``]`` (or any other character) is shown as it is. Each piece is
+    made visible and kept on one line; the pieces at `spans` are styled.
 
     Args:
-        snippet: The snippet with ``[``/``]`` around matches.
+        snippet: The snippet's plain text.
+        spans: ``(start, end)`` offsets of the matches in it, in order.
 
     Returns:
         One line of text.
     """
-    line = fit(snippet, 500)
     text = Text(no_wrap=True, overflow="ellipsis", end="")
-    rest = line
-    while rest:
-        start = rest.find("[")
-        end = rest.find("]", start + 1) if start >= 0 else -1
-        if start < 0 or end < 0:
-            text.append(rest)
-            break
-        text.append(rest[:start])
-        text.append(rest[start + 1 : end], style="bold reverse")
-        rest = rest[end + 1 :]
+    done = 0
+    for start, end in spans:
+        if start < done or end <= start:
+            continue
+        text.append(one_line(snippet[done:start]))
+        text.append(one_line(snippet[start:end]), style="bold reverse")
+        done = end
+    text.append(one_line(snippet[done:]))
+    text.truncate(_SNIPPET_CELLS, overflow="ellipsis")
     return text
 
 
@@ -111,7 +114,7 @@ class SearchScreen(AppScreen):
             if hit.sender_name:
                 head.append(" · ").append_text(safe(fit(hit.sender_name, 30)))
             options.add_option(
-                Option(Text("\n").join([head, snippet_text(hit.snippet)]), id=str(index))
+                Option(Text("\n").join([head, snippet_text(hit.snippet, hit.spans)]), id=str(index))
             )
         status = f"{len(hits)} hit(s)" if query.strip() else ""
         self.query_one("#search-status", Static).update(Text(status))
