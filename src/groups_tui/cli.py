@@ -1,7 +1,9 @@
 """Command line: the TUI by default, plus scriptable subcommands with ``--json``.
 
 Exit codes: 0 on success, 1 on a Cloud API error (its message and code on stderr), 2 on a
-usage or configuration error. Nothing here imports Textual until the TUI is opened.
+usage or configuration error. Every line printed goes through :mod:`groups_tui.cli_output`
+(untrusted text never reaches the terminal raw). Nothing here imports Textual until the
+TUI is opened.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from groups_tui.cli_output import echo, echo_json, fail, install_log_handler
 from groups_tui.config import ConfigError, config_path, load_settings
 from groups_tui.jsonable import to_jsonable
 
@@ -27,16 +29,15 @@ EXIT_USAGE = 2
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"groups-tui: {message}", err=True)
-    sys.exit(code)
+    fail(message, code)
 
 
 def emit(value: Any, as_json: bool, text: Callable[[Any], str]) -> None:
-    """Print `value` as JSON or as the human text `text(value)`."""
+    """Print `value` as JSON or as the human text `text(value)` (both terminal-safe)."""
     if as_json:
-        click.echo(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2))
+        echo_json(value)
     else:
-        click.echo(text(value))
+        echo(text(value))
 
 
 def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
@@ -77,6 +78,7 @@ def main(ctx: click.Context) -> None:
     Without a command, opens the TUI (on the embedded sandbox when no Meta credentials
     are configured).
     """
+    install_log_handler()
     if ctx.invoked_subcommand is None:
         from groups_tui.tui_runner import run_tui
 
@@ -95,7 +97,7 @@ def config() -> None:
 @config.command("path")
 def config_path_cmd() -> None:
     """Print the config file's path."""
-    click.echo(str(config_path()))
+    echo(str(config_path()))
 
 
 @config.command("check")
@@ -119,13 +121,13 @@ def config_check(as_json: bool) -> None:
             str,
         )
         return
-    click.echo(f"config file: {config_path()}")
+    echo(f"config file: {config_path()}")
     for name, _desc, present in rows:
-        click.echo(f"  {name:<32} {'set' if present else 'missing'}")
+        echo(f"  {name:<32} {'set' if present else 'missing'}")
     if settings.is_live:
-        click.echo("mode: LIVE (talks to the Cloud API)")
+        echo("mode: LIVE (talks to the Cloud API)")
     else:
-        click.echo(
+        echo(
             "mode: SANDBOX (no WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID; "
             "the TUI runs on simulated users)"
         )

@@ -1,17 +1,26 @@
-"""Command results as JSON values: the one conversion behind every ``--json`` output."""
+"""Command results as JSON: the one conversion and the one encoder behind every ``--json``."""
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["to_jsonable"]
+from groups_tui.domain.text import UNSAFE_CODE_POINTS
+
+__all__ = ["dumps", "to_jsonable"]
+
+# ``json.dumps`` already escapes C0 controls inside strings; DEL, C1 and the bidi controls
+# it writes raw (with ``ensure_ascii=False``). Outside string literals its output is ASCII,
+# so replacing those code points anywhere in the output only touches strings, and
+# ``json.loads`` reads every ``\uXXXX`` back to the same character.
+_JSON_ESCAPES: Final[dict[int, str]] = {code: f"\\u{code:04x}" for code in UNSAFE_CODE_POINTS}
 
 
 def to_jsonable(value: Any, properties: Iterable[str] = ()) -> Any:
@@ -52,3 +61,26 @@ def to_jsonable(value: Any, properties: Iterable[str] = ()) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [to_jsonable(v, names) for v in value]
     return value
+
+
+def dumps(value: Any, properties: Iterable[str] = (), *, indent: int | None = 2) -> str:
+    """Encode a command's result as JSON that is safe to write to a terminal.
+
+    Text stays readable (``ensure_ascii=False``), but no code point of
+    :data:`~groups_tui.domain.text.UNSAFE_CODE_POINTS` is written raw: C0 and C1
+    controls, DEL and the bidi controls appear as ``\\uXXXX`` escapes, so ``json.loads``
+    gives back exactly the value while a terminal showing the output obeys none of them.
+
+    Args:
+        value: The result (anything :func:`to_jsonable` accepts).
+        properties: Derived properties to include, as for :func:`to_jsonable`.
+        indent: Indentation, or ``None`` for one compact line.
+
+    Returns:
+        The JSON text.
+    """
+    separators = (",", ":") if indent is None else None
+    text = json.dumps(
+        to_jsonable(value, properties), ensure_ascii=False, indent=indent, separators=separators
+    )
+    return text.translate(_JSON_ESCAPES)

@@ -9,8 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar, NamedTuple
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from groups_tui.domain.models import MessageKind
-from groups_tui.jsonable import to_jsonable
+from groups_tui.domain.text import UNSAFE_CODE_POINTS
+from groups_tui.jsonable import dumps, to_jsonable
 
 
 class Row(NamedTuple):
@@ -69,3 +73,31 @@ def test_events_lead_with_their_kind_and_bytes_are_base64() -> None:
 def test_named_properties_are_added_only_when_asked() -> None:
     assert to_jsonable(Outcome(2, 0)) == {"sent": 2, "failed": 0}
     assert to_jsonable([Outcome(2, 1)], ("ok",)) == [{"sent": 2, "failed": 1, "ok": False}]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(json_values, st.sampled_from([2, None]))
+def test_dumps_writes_no_unsafe_code_point_and_reads_back_exactly(
+    value: object, indent: int | None
+) -> None:
+    out = dumps(value, indent=indent)
+    assert not [c for c in out if ord(c) in UNSAFE_CODE_POINTS]
+    assert json.loads(out) == value
+    if indent is None:
+        assert "\n" not in out
+
+
+def test_dumps_escapes_c0_c1_del_and_bidi_but_keeps_other_text() -> None:
+    value = {"subject": "Hi\x1b]52;c;UFdORUQ=\x07 \x7f\x9b \u202eevil\u202c \u2066 Ωμέγα 読書 🚚"}
+    out = dumps(value, indent=None)
+    assert out == (
+        '{"subject":"Hi\\u001b]52;c;UFdORUQ=\\u0007 \\u007f\\u009b \\u202eevil\\u202c '
+        '\\u2066 Ωμέγα 読書 🚚"}'
+    )
+    assert json.loads(out) == value

@@ -9,13 +9,13 @@
 Exit codes follow the CLI's: 0 success, 1 when the Cloud API failed or some rows, groups
 or invites did not succeed (the rest still proceeded; the report says which), 2 for a
 usage or configuration error. Progress bars go to stderr (when it is a terminal, or with
-``--progress``); reports go to stdout, as JSON with ``--json``.
+``--progress``); reports go to stdout, as JSON with ``--json``. Everything printed goes
+through :mod:`groups_tui.cli_output` (untrusted text never reaches the terminal raw).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import time
@@ -29,8 +29,8 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from groups_tui.cli_output import echo, echo_json, fail
 from groups_tui.config import ConfigError, load_settings
-from groups_tui.jsonable import to_jsonable
 
 __all__ = [
     "announce_command",
@@ -57,7 +57,7 @@ def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(to_jsonable(value, ("ok", "deleted")), ensure_ascii=False, indent=2))
+    echo_json(value, ("ok", "deleted"))
 
 
 def _command(fn: Callable[..., Coroutine[Any, Any, int]]) -> Callable[..., None]:
@@ -71,25 +71,19 @@ def _command(fn: Callable[..., Coroutine[Any, Any, int]]) -> Callable[..., None]
         try:
             code = asyncio.run(fn(*args, **kwargs))
         except _Exit as exc:
-            click.echo(f"groups-tui: {exc}", err=True)
-            sys.exit(exc.code)
+            fail(f"{exc}", exc.code)
         except ConfigError as exc:
-            click.echo(f"groups-tui: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(f"{exc}", EXIT_USAGE)
         except ApiError as exc:
-            click.echo(f"groups-tui: API error: {exc}", err=True)
-            sys.exit(EXIT_FAILED)
+            fail(f"API error: {exc}", EXIT_FAILED)
         except CloudError as exc:
-            click.echo(f"groups-tui: Cloud API unreachable: {exc}", err=True)
-            sys.exit(EXIT_FAILED)
+            fail(f"Cloud API unreachable: {exc}", EXIT_FAILED)
         except ServiceError as exc:
-            click.echo(f"groups-tui: {exc.args[0]}", err=True)
-            sys.exit(EXIT_FAILED)
+            fail(f"{exc.args[0]}", EXIT_FAILED)
         except OSError as exc:
             if os.environ.get("GROUPS_TUI_DEBUG"):
                 raise
-            click.echo(f"groups-tui: {type(exc).__name__}: {exc}", err=True)
-            sys.exit(EXIT_FAILED)
+            fail(f"{type(exc).__name__}: {exc}", EXIT_FAILED)
         sys.exit(code)
 
     return wrapper
@@ -147,7 +141,7 @@ async def _sync(service: Any) -> None:
     try:
         await service.sync_groups()
     except ServiceError as exc:
-        click.echo(
+        echo(
             f"groups-tui: warning: could not refresh groups from the Cloud API "
             f"({exc.args[0]}); using the local database",
             err=True,
@@ -236,27 +230,27 @@ async def create_from_csv_command(
         _echo_json(report)
     else:
         verb = "resumed" if report.resumed else "job"
-        click.echo(
+        echo(
             f"{verb} {report.job_id}: {len(report.created)} created, "
             f"{len(report.existing)} already existed, "
             f"{len(report.failed)} failed, {len(report.invalid)} invalid, "
             f"{len(report.unknown)} unknown, {len(report.pending)} pending"
         )
         for item in report.failed + report.invalid + report.unknown:
-            click.echo(f"  {item['reason']}")
+            echo(f"  {item['reason']}")
         for item in report.pending:
-            click.echo(
+            echo(
                 f"  row {item['row']}: still pending (request {item['request_id']}); "
                 "run the same command again later"
             )
         cost = _money(report.invite_cost)
         if report.invite_cost_unknown:
             cost += f" (+{report.invite_cost_unknown} at an unknown rate)"
-        click.echo(
+        echo(
             f"invites: {report.invites_sent} sent, {len(report.invites_failed)} failed; cost {cost}"
         )
         for item in report.invites_failed:
-            click.echo(f"  row {item['row']} invite to {item['wa_id']}: {item['reason']}")
+            echo(f"  row {item['row']} invite to {item['wa_id']}: {item['reason']}")
     return 0 if report.ok else EXIT_FAILED
 
 
@@ -357,17 +351,17 @@ async def prune_command(
         _echo_json(report)
     else:
         if not report.candidates:
-            click.echo("no group matches")
+            echo("no group matches")
         for c in report.candidates:
             outcome = c.outcome + (f": {c.error}" if c.error else "")
-            click.echo(f"{c.group_id}\t{c.subject}\t{outcome}\t({'; '.join(c.reasons)})")
+            echo(f"{c.group_id}\t{c.subject}\t{outcome}\t({'; '.join(c.reasons)})")
         if report.dry_run and report.candidates:
-            click.echo(
+            echo(
                 f"{len(report.candidates)} group(s) would be deleted; "
                 "run again with --yes to delete them"
             )
         elif not report.dry_run:
-            click.echo(f"deleted {report.deleted}, failed {len(report.failed)}")
+            echo(f"deleted {report.deleted}, failed {len(report.failed)}")
     return EXIT_FAILED if report.failed else 0
 
 
@@ -431,34 +425,33 @@ async def announce_command(
             )
         except AnnounceError as exc:
             _fail(str(exc))
-        out = sys.stderr if as_json else sys.stdout
         resumed = f" (resuming {plan.job_id}, {plan.already_done} done)" if plan.resumed else ""
-        click.echo(
+        echo(
             f"{plan.template.name} ({plan.template.language}, "
             f"{plan.template.category}) to {len(plan.sendable)} group(s){resumed}",
-            file=out,
+            err=as_json,
         )
         for bucket in plan.buckets:
             extra = f" (+{bucket.unknown} unknown)" if bucket.unknown else ""
-            click.echo(
+            echo(
                 f"  {bucket.market:<24} {bucket.rule:<44} {bucket.recipients:>6} "
                 f"recipient(s)  {bucket.amount} USD{extra}",
-                file=out,
+                err=as_json,
             )
         for group in plan.groups:
             if group.refusal:
-                click.echo(f"  skipped {group.group_id} {group.subject}: {group.refusal}", file=out)
+                echo(f"  skipped {group.group_id} {group.subject}: {group.refusal}", err=as_json)
         lower = (
             f" (lower bound: {plan.unknown_recipients} rate(s) unknown)"
             if plan.unknown_recipients
             else ""
         )
-        click.echo(f"total: {plan.total} USD{lower}", file=out)
+        echo(f"total: {plan.total} USD{lower}", err=as_json)
         if not yes:
             if not sys.stdin.isatty():
                 _fail("not sending without confirmation: pass --yes")
             if not click.confirm("send now?", default=False, err=True):
-                click.echo("not sent", err=True)
+                echo("not sent", err=True)
                 return EXIT_FAILED
         with _progress(len(plan.groups), "announcing", progress) as advance:
             report = await run_announcement(
@@ -478,10 +471,10 @@ async def announce_command(
         )
     else:
         for item in report.sent:
-            click.echo(f"{item['group_id']}\tsent\t{item['wamid']}")
+            echo(f"{item['group_id']}\tsent\t{item['wamid']}")
         for item in report.failed + report.unknown:
-            click.echo(f"{item['group_id']}\t{item['state']}\t{item['reason']}")
-        click.echo(
+            echo(f"{item['group_id']}\t{item['state']}\t{item['reason']}")
+        echo(
             f"sent {len(report.sent)}, failed {len(report.failed)}, unknown "
             f"{len(report.unknown)}; expected cost {report.cost} USD"
         )
@@ -564,10 +557,9 @@ async def events_tail_command(
                         if kinds and not any(fnmatch.fnmatchcase(event["kind"], k) for k in kinds):
                             continue
                         if as_json:
-                            line = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+                            echo_json(event, indent=None)
                         else:
-                            line = _event_text(event)
-                        click.echo(line)
+                            echo(_event_text(event))
                         printed += 1
                         if max_events is not None and printed >= max_events:
                             return 0
@@ -607,22 +599,22 @@ async def automations_status(config_file: Path | None, as_json: bool) -> int:
         _echo_json(status)
         return 0
     if not status.rules and not status.targets:
-        click.echo("no invite rules or forwarding targets configured")
+        echo("no invite rules or forwarding targets configured")
     for rule in status.rules:
         state = "paused" if rule.paused else "active"
-        click.echo(
+        echo(
             f"rule   {rule.name:<20} {state:<7} {rule.sent} sent  on {rule.trigger} -> {rule.group}"
         )
         if rule.last_error:
-            click.echo(f"       last failure: {rule.last_error}")
+            echo(f"       last failure: {rule.last_error}")
     for target in status.targets:
         state = "paused" if target.paused else "active"
-        click.echo(
+        echo(
             f"target {target.name:<20} {state:<7} {target.pending} pending, "
             f"{target.delivered} delivered -> {target.destination}"
         )
         if target.last_error:
-            click.echo(f"       last failure: {target.last_error}")
+            echo(f"       last failure: {target.last_error}")
     return 0
 
 
@@ -640,7 +632,7 @@ def _pause_command(paused: bool) -> Callable[..., None]:
                 await set_paused(service, names, name, paused)
             except KeyError as exc:
                 _fail(str(exc.args[0]))
-        click.echo(f"{name}: {'paused' if paused else 'resumed'}")
+        echo(f"{name}: {'paused' if paused else 'resumed'}")
         return 0
 
     return command
@@ -667,9 +659,9 @@ async def automations_runs(name: str | None, failures: bool, limit: int, as_json
         return 0
     for run in runs:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.at))
-        click.echo(f"{when}\t{run.name}\t{'ok' if run.ok else 'FAILED'}\t{run.detail}")
+        echo(f"{when}\t{run.name}\t{'ok' if run.ok else 'FAILED'}\t{run.detail}")
     if not runs:
-        click.echo("no runs recorded")
+        echo("no runs recorded")
     return 0
 
 
@@ -694,14 +686,14 @@ async def automations_run(interval: float, once: bool, config_file: Path | None)
         if once:
             result = await runner.step()
             await runner.stop()
-            click.echo(
+            echo(
                 f"{result.changes_seen} change(s), {result.messages_seen} 1:1 "
                 f"message(s), {result.invites_started} invite(s), "
                 f"{result.delivered} delivered, {result.delivery_failures} failed"
             )
             return 0
         await runner.start()
-        click.echo("following; Ctrl-C stops", err=True)
+        echo("following; Ctrl-C stops", err=True)
         try:
             await asyncio.Event().wait()
         finally:

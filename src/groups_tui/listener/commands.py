@@ -19,6 +19,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from groups_tui.cli_output import echo, echo_json, fail, install_log_handler
 from groups_tui.config import ConfigError, load_settings
 from groups_tui.domain.pricing import RateCard, ledger_functions
 from groups_tui.jsonable import to_jsonable
@@ -41,8 +42,7 @@ _INSECURE_WARNING = (
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"groups-tui: {message}", err=True)
-    sys.exit(EXIT_USAGE)
+    fail(message, EXIT_USAGE)
 
 
 def _db_path(override: Path | None) -> Path:
@@ -113,6 +113,7 @@ def listen_command(
     Reads WHATSAPP_APP_SECRET (signature check) and WHATSAPP_VERIFY_TOKEN (handshake)
     from the environment or the config file. Stops cleanly on Ctrl-C or SIGTERM.
     """
+    install_log_handler()
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -178,14 +179,14 @@ async def _serve(
         try:
             if insecure:
                 warning = _INSECURE_WARNING.format(url=server.url, db=db_path)
-                click.secho(warning, err=True, fg="red", bold=True)
+                echo(warning, err=True, fg="red", bold=True)
             if verify_token is None and not empty:
-                click.echo(
+                echo(
                     "note: WHATSAPP_VERIFY_TOKEN is not set; the GET handshake will be refused",
                     err=True,
                 )
-            click.echo(f"listening on {server.url} (db {db_path}); Ctrl-C to stop", err=True)
-            click.echo(f"url {server.url}")
+            echo(f"listening on {server.url} (db {db_path}); Ctrl-C to stop", err=True)
+            echo(f"url {server.url}")
             sys.stdout.flush()
             await _wait_for_signal()
         finally:
@@ -257,13 +258,13 @@ def events_list(after: int, limit: int, db: Path | None, as_json: bool) -> None:
             }
             for r in rows
         ]
-        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        echo_json(items)
         return
     if not rows:
-        click.echo("no events")
+        echo("no events")
         return
     for r in rows:
-        click.echo(
+        echo(
             f"{r.id:>8}  {_iso(r.received_at)}  {r.parse_state:<8}  {len(r.body):>8} B  "
             f"{_summary(r)}"
         )
@@ -299,15 +300,15 @@ def events_show(raw_id: int, db: Path | None, as_json: bool) -> None:
         "events": events,
     }
     if as_json:
-        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        echo_json(record)
         return
-    click.echo(f"id {raw.id}  received {_iso(raw.received_at)}  state {raw.parse_state}")
+    echo(f"id {raw.id}  received {_iso(raw.received_at)}  state {raw.parse_state}")
     if raw.error:
-        click.echo(f"error: {raw.error}")
-    click.echo("body:")
-    click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
-    click.echo("events:")
-    click.echo(json.dumps(events, indent=2, ensure_ascii=False))
+        echo(f"error: {raw.error}")
+    echo("body:")
+    echo_json(payload)
+    echo("events:")
+    echo_json(events)
 
 
 @events_group.command("replay")
@@ -335,7 +336,7 @@ def events_replay(db: Path | None, as_json: bool) -> None:
 
     result = _run(_with_store(_db_path(db), body))
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        echo_json(result)
         return
     if result["identical"]:
         verdict = "identical to the state before"
@@ -343,7 +344,7 @@ def events_replay(db: Path | None, as_json: bool) -> None:
         verdict = f"rebuilt ({result['unapplied_before']} raw events had not been applied)"
     else:
         verdict = "DIFFERENT from the state before (parser or rules changed?)"
-    click.echo(
+    echo(
         f"replayed {result['replayed']} raw events; state {verdict}; "
         f"unparsed {result['unparsed']}, errors {result['errors']}"
     )
@@ -372,9 +373,9 @@ def events_stats(db: Path | None, as_json: bool) -> None:
 
     result = _run(_with_store(_db_path(db), body))
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        echo_json(result)
         return
-    click.echo(
+    echo(
         f"events stored {result['events_stored']} (applied {result['applied']}, "
         f"unparsed {result['unparsed']}, errors {result['errors']})\n"
         f"last event received {_iso(result['last_event_at'])}\n"

@@ -1,10 +1,15 @@
-"""``groups-tui sandbox``: the simulator as a standalone server."""
+"""``groups-tui sandbox``: the simulator as a standalone server.
+
+What it prints goes through :mod:`groups_tui.cli_output`, like every command's output.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
 import click
+
+from groups_tui.cli_output import echo, install_log_handler
 
 from .clock import ScaledClock
 from .server import SandboxServer
@@ -63,6 +68,7 @@ def sandbox_command(
     business_account_id: str,
 ) -> None:
     """Run the WhatsApp Groups API sandbox until Ctrl-C."""
+    install_log_handler()
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise click.BadParameter("the sandbox only listens on loopback", param_hint="--host")
 
@@ -89,18 +95,16 @@ def sandbox_command(
                 if app_secret == DEFAULT_APP_SECRET
                 else "<the value given to --app-secret>"
             )
-            click.echo(f"Sandbox listening on {server.base_url} (seed {seed}, speed {speed:g}x)")
-            click.echo(
-                f"  groups: {server.world.active_count}, people: {len(server.world.population)}"
-            )
-            click.echo(f"  webhooks -> {webhook_url or '(none yet: POST /_sandbox/webhook_url)'}")
-            click.echo("Point groups-tui at it with:")
-            click.echo(f"  export WHATSAPP_API_BASE_URL={server.base_url}")
-            click.echo(f"  export WHATSAPP_ACCESS_TOKEN={shown_token}")
-            click.echo(f"  export WHATSAPP_APP_SECRET={shown_secret}")
-            click.echo(f"  export WHATSAPP_PHONE_NUMBER_ID={phone_number_id}")
-            click.echo(f"  export WHATSAPP_BUSINESS_ACCOUNT_ID={business_account_id}")
-            click.echo("Press Ctrl-C to stop.")
+            echo(f"Sandbox listening on {server.base_url} (seed {seed}, speed {speed:g}x)")
+            echo(f"  groups: {server.world.active_count}, people: {len(server.world.population)}")
+            echo(f"  webhooks -> {webhook_url or '(none yet: POST /_sandbox/webhook_url)'}")
+            echo("Point groups-tui at it with:")
+            echo(f"  export WHATSAPP_API_BASE_URL={server.base_url}")
+            echo(f"  export WHATSAPP_ACCESS_TOKEN={shown_token}")
+            echo(f"  export WHATSAPP_APP_SECRET={shown_secret}")
+            echo(f"  export WHATSAPP_PHONE_NUMBER_ID={phone_number_id}")
+            echo(f"  export WHATSAPP_BUSINESS_ACCOUNT_ID={business_account_id}")
+            echo("Press Ctrl-C to stop.")
             await asyncio.Event().wait()
         finally:
             await server.stop()
@@ -108,4 +112,4 @@ def sandbox_command(
     try:
         asyncio.run(run())
     except KeyboardInterrupt:
-        click.echo("Sandbox stopped.")
+        echo("Sandbox stopped.")
