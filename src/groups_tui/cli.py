@@ -1,7 +1,8 @@
 """Command line: the TUI by default, plus scriptable subcommands with ``--json``.
 
-Exit codes: 0 on success, 1 on a Cloud API error (its message and code on stderr), 2 on a
-usage or configuration error. Every line printed goes through :mod:`groups_tui.cli_output`
+Exit codes: 0 on success, 1 on a Cloud API error or an outcome that is not a success (a
+send whose outcome is unknown, a join request the API refused; the reason on stderr), 2 on
+a usage or configuration error. Every line printed goes through :mod:`groups_tui.cli_output`
 (untrusted text never reaches the terminal raw). Nothing here imports Textual until the
 TUI is opened.
 """
@@ -380,6 +381,15 @@ def _decide(approve: bool) -> Callable[..., None]:
                     )
                 ),
             )
+            if result.failed:
+                # The API refused some of them (131213: no such request, 131204: group
+                # full...): not a success, whatever the others did.
+                reasons = "; ".join(f"{i}: {why}" for i, why in result.failed)
+                _fail(
+                    f"{len(result.failed)} of {len(request_ids)} join request(s) not {verb}: "
+                    f"{reasons}",
+                    EXIT_API,
+                )
 
         await _with_service(body)()
 
@@ -408,6 +418,17 @@ async def send_text(group_id: str, text: str, as_json: bool) -> None:
         await service.sync_group(group_id)
         item = await service.send_text(group_id, text)
         emit(item, as_json, lambda i: f"{i.state}: {i.wamid or i.local_id}")
+        if item.state == "failed":
+            _fail(f"send failed: {item.error}", EXIT_API)
+        if item.state != "accepted":
+            # Unknown: the request may have reached Meta. Not a success, and not to be
+            # repeated blindly either (the outbox keeps it as unknown).
+            _fail(
+                f"outcome unknown (outbox item {item.local_id}): "
+                f"{item.error or 'no answer from the API'}; check the conversation "
+                "before sending again",
+                EXIT_API,
+            )
 
     await _with_service(body)()
 
@@ -434,7 +455,11 @@ async def cost(
             except ServiceError as exc:
                 _fail(str(exc), EXIT_USAGE)
         preview = await service.preview_cost(group_id, template)
-        if preview.refusal is not None and not as_json:
+        if preview.refusal is not None:
+            # The send would be refused: a usage error, with the preview (and its refusal)
+            # still on stdout for --json.
+            if as_json:
+                emit(preview, True, str)
             _fail(preview.refusal.reason, EXIT_USAGE)
 
         def text(p: Any) -> str:

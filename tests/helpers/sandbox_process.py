@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -42,6 +44,31 @@ def sandbox_process(*args: str) -> Iterator[str]:
         else:
             raise AssertionError("sandbox did not start")
         yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def listener_process(db: Path, env: Mapping[str, str]) -> Iterator[str]:
+    """Run ``python -m groups_tui listen --port 0 --db DB``; yield its webhook URL.
+
+    `env` is added to the environment (``WHATSAPP_APP_SECRET`` at least). The URL is read
+    from the ``url ...`` line the command prints once it listens.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "groups_tui", "listen", "--port", "0", "--db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **env},
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.startswith("url "):
+            raise AssertionError(f"listener did not start: {line!r}")
+        yield line.split()[1]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
