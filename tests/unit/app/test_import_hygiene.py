@@ -16,6 +16,8 @@ HEADLESS_MODULES = [
     "groups_tui.listener.commands",
     "groups_tui.sandbox.commands",
     "groups_tui.runtime",
+    "groups_tui.cli_output",
+    "groups_tui.automations.commands",
 ]
 
 
