@@ -1,10 +1,10 @@
 """Command line: the TUI by default, plus scriptable subcommands with ``--json``.
 
 Exit codes: 0 on success, 1 on a Cloud API error or an outcome that is not a success (a
-send whose outcome is unknown, a join request the API refused; the reason on stderr), 2 on
-a usage or configuration error. Every line printed goes through :mod:`groups_tui.cli_output`
-(untrusted text never reaches the terminal raw). Nothing here imports Textual until the
-TUI is opened.
+send whose outcome is unknown, a join request or a removal the API refused; the reason on
+stderr), 2 on a usage or configuration error. Every line printed goes through
+:mod:`groups_tui.cli_output` (untrusted text never reaches the terminal raw). Nothing here
+imports Textual until the TUI is opened.
 """
 
 from __future__ import annotations
@@ -323,6 +323,14 @@ async def members_remove(group_id: str, users: tuple[str, ...], as_json: bool) -
     async def body(service: Any) -> None:
         op = await service.remove_participants(group_id, list(users))
         emit(op, as_json, lambda o: f"removal of {len(users)} requested: {o.state}")
+        refused = op.payload.get("refused") or []
+        if refused:
+            # The API answered at once that some of them cannot be removed (131201).
+            reasons = "; ".join(f"{who}: {why}" for who, why in refused)
+            _fail(
+                f"{len(refused)} of {len(users)} member(s) will not be removed: {reasons}",
+                EXIT_API,
+            )
 
     await _with_service(body)()
 

@@ -27,6 +27,7 @@ from groups_tui.cloud.errors import (
     OutcomeUnknownError,
     PartialFailure,
 )
+from groups_tui.cloud.models import FailedItem
 from groups_tui.domain import limits
 from groups_tui.domain.events import (
     GroupCreated,
@@ -678,6 +679,7 @@ class InboxService:
             member = members.get(key) or by_wa.get(digits)
             users.append(member.wa_id or member.key if member else digits)
         request_ids: list[str | None] = []
+        refused: list[list[str]] = []
         for start in range(0, len(users), limits.MAX_REMOVE_PER_CALL):
             chunk = users[start : start + limits.MAX_REMOVE_PER_CALL]
             try:
@@ -694,8 +696,13 @@ class InboxService:
                 if not isinstance(cause, PartialFailure):
                     raise
                 request_ids.append(None)
+                refused += [[f.ref or "?", _failed_reason(f)] for f in cause.failed]
         rid = next((r for r in request_ids if r), None)
-        return await self._pending("remove", group_id, rid, {"users": users})
+        payload: dict[str, Any] = {"users": users}
+        if refused:
+            # A synchronous partial answer (131201, HTTP 206): these will not be removed.
+            payload["refused"] = refused
+        return await self._pending("remove", group_id, rid, payload)
 
     async def remove_everywhere(self, key: str) -> list[PendingOperation]:
         """Remove one member (key or number) from every group they are in."""
@@ -725,13 +732,7 @@ class InboxService:
             f"join_requests.{'approve' if approve else 'reject'}", group_id, list(request_ids), call
         )
         done = list(result.approved if approve else result.rejected)
-        failed = [
-            (
-                f.ref or "?",
-                "; ".join(e.message or e.title or str(e.code) for e in f.errors) or "failed",
-            )
-            for f in result.failed
-        ]
+        failed = [(f.ref or "?", _failed_reason(f)) for f in result.failed]
         if done:
             await self.store.decide_join_requests(done, verb, self.now())
         return DecisionResult(done=tuple(done), failed=tuple(failed))
@@ -1152,6 +1153,11 @@ def _render_template(template: Template, params: Sequence[str]) -> str:
     for i, value in enumerate(params, start=1):
         body = body.replace("{{" + str(i) + "}}", value)
     return body or f"[template {template.name}]"
+
+
+def _failed_reason(item: FailedItem) -> str:
+    """Why one item of a bulk call failed, from its errors."""
+    return "; ".join(e.message or e.title or str(e.code) for e in item.errors) or "failed"
 
 
 def _outbox_error(item: StoredOutboxItem) -> str | None:

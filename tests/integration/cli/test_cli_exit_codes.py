@@ -141,3 +141,38 @@ def test_a_cost_preview_of_a_refused_send_is_a_usage_error_with_json_too(
     assert code == 2, (out, err)
     assert json.loads(out)["refusal"]["code"] is not None
     assert "Authentication templates cannot be sent" in err
+
+
+def test_a_removal_the_api_partly_refuses_at_once_exits_1(cli_world: CliWorld) -> None:
+    # GIVEN an answer of 131201 (HTTP 206) naming one of two members as not removable
+    code, out, err = cli_world.run("members", "list", cli_world.open_group, "--json")
+    assert code == 0, err
+    keep, gone = [m["wa_id"] for m in json.loads(out)][:2]
+    partial = {
+        "error": {
+            "message": "(#131201) Request partially succeeded",
+            "code": 131201,
+            "error_data": {"details": "Some participants could not be removed"},
+        },
+        "removed_participants": [{"input": gone}],
+        "failed_participants": [
+            {"input": keep, "errors": [{"code": 131212, "message": "(#131212) Not in group"}]}
+        ],
+    }
+    with gateway(cli_world.sandbox_url) as gw:
+        gw.overrides[("DELETE", "/participants")] = Answer(206, partial)
+        # WHEN removing both
+        code, out, err = cli_world.run(
+            "members",
+            "remove",
+            cli_world.open_group,
+            keep,
+            gone,
+            "--json",
+            env={"WHATSAPP_API_BASE_URL": gw.url},
+        )
+    # THEN the command fails naming the member the API refused, the operation on stdout
+    assert code == 1, (out, err)
+    assert f"1 of 2 member(s) will not be removed: {keep}: (#131212) Not in group" in err
+    op = json.loads(out)
+    assert op["kind"] == "remove" and op["payload"]["refused"] == [[keep, "(#131212) Not in group"]]
