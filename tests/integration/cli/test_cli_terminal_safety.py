@@ -31,6 +31,7 @@ APPROVAL = "{approval}"
 # (id, argv, exit codes the verb may end with against this world)
 VERBS: list[tuple[str, list[str], set[int]]] = [
     ("config-check", ["config", "check"], {0}),
+    ("groups-create", ["groups", "create", "--subject", ISSUE_SUBJECT], {0}),
     ("groups-list", ["groups", "list", "--no-sync"], {0}),
     ("groups-list-sync", ["groups", "list"], {0}),
     ("groups-show", ["groups", "show", OPEN], {0}),
@@ -40,6 +41,7 @@ VERBS: list[tuple[str, list[str], set[int]]] = [
     ("requests-reject-unknown", ["requests", "reject", APPROVAL, "bm9wZQ"], {1}),
     ("invite-link", ["invite-link", OPEN], {0}),
     ("cost", ["cost", OPEN], {0}),
+    ("send-text", ["send", "text", OPEN, HOSTILE_TEXT], {0}),
     ("audit", ["audit"], {0}),
     ("events-list", ["events", "list", "--limit", "1000"], {0}),
     ("events-show-first", ["events", "show", "1"], {0}),
@@ -53,7 +55,8 @@ VERBS: list[tuple[str, list[str], set[int]]] = [
 
 
 def _argv(world: CliWorld, argv: list[str]) -> list[str]:
-    return [a.format(open=world.open_group, approval=world.approval_group) for a in argv]
+    names = {OPEN: world.open_group, APPROVAL: world.approval_group}
+    return [names.get(a, a) for a in argv]
 
 
 def _assert_terminal_safe(code: int, out: str, err: str, codes: set[int]) -> None:
