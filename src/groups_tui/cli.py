@@ -79,7 +79,6 @@ def main(ctx: click.Context) -> None:
     Without a command, opens the TUI (on the embedded sandbox when no Meta credentials
     are configured).
     """
-    install_log_handler()
     if ctx.invoked_subcommand is None:
         from groups_tui.tui_runner import run_tui
 
@@ -87,6 +86,8 @@ def main(ctx: click.Context) -> None:
             run_tui(load_settings())
         except ConfigError as exc:
             _fail(str(exc), EXIT_USAGE)
+        return
+    install_log_handler()  # a command's log lines reach the terminal made visible
 
 
 # --- config ------------------------------------------------------------------------------
