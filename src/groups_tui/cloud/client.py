@@ -37,6 +37,7 @@ from .errors import (
     UnexpectedResponseError,
     error_from_response,
     redact_url,
+    scrub_value,
 )
 from .models import (
     ApproveResult,
@@ -779,10 +780,9 @@ class CloudClient:
         )
         payload = self._json(response)
         if isinstance(payload.get("error"), dict):
-            error = error_from_response(response)
-            error.scrub(self._token)
-            raise error
-        return self._validate(payload, model, operation)
+            raise self._scrubbed(error_from_response(response))
+        # Per-item errors are API errors too: their texts are scrubbed like the others.
+        return self._validate(scrub_value(payload, self._token), model, operation)
 
     async def _send(self, body: dict[str, Any]) -> SendResponse:
         response = await self._request(
@@ -795,11 +795,13 @@ class CloudClient:
         )
         result = self._parse(response, SendResponse)
         if not result.messages:
-            raise UnexpectedResponseError(
-                "send response has no message id",
-                status_code=response.status_code,
-                request_method="POST",
-                request_url=str(response.request.url),
+            raise self._scrubbed(
+                UnexpectedResponseError(
+                    "send response has no message id",
+                    status_code=response.status_code,
+                    request_method="POST",
+                    request_url=str(response.request.url),
+                )
             )
         return result
 
@@ -911,9 +913,11 @@ class CloudClient:
                 code = api_error.code
                 exhausted = usage_exhausted(response.headers)
 
+            # Scrubbed before it is logged as well as before it is raised.
+            error.scrub(self._token)
             delay = self._retry.delay(attempt, retry_after=hint, code=code, exhausted=exhausted)
             if delay is None:
-                raise self._scrubbed(error) from error.__cause__
+                raise error from error.__cause__
             logger.warning(
                 "%s %s failed (attempt %d of %d): %s; retrying in %.2fs",
                 method,
