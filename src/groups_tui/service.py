@@ -34,6 +34,7 @@ from groups_tui.domain.events import (
     ParticipantRef,
     ParticipantsJoined,
 )
+from groups_tui.domain.identity import is_bsuid, is_phone_number
 from groups_tui.domain.models import (
     Direction,
     GroupState,
@@ -302,7 +303,7 @@ class InboxService:
         views = []
         for request in await self.store.join_requests(group_id):
             signals = await self.store.member_signals(request.key, exclude_group=group_id)
-            match = self.rate_card.match(request.wa_id) if request.wa_id else None
+            match = self.rate_card.match_member(request.wa_id, request.user_id)
             views.append(
                 JoinRequestView(
                     request=request,
@@ -665,7 +666,8 @@ class InboxService:
         """Remove members in calls of at most 8; pending until the webhook confirms.
 
         Members are addressed by ``wa_id`` (or the business-scoped id when that is all
-        we have); `keys` may be member keys or phone numbers.
+        we have, which the client sends as ``user_id``); `keys` may be member keys,
+        phone numbers or business-scoped user ids.
         """
         if not keys:
             raise ServiceError("nobody to remove")
@@ -675,7 +677,16 @@ class InboxService:
         for key in dict.fromkeys(keys):
             digits = key.lstrip("+").replace(" ", "")
             member = members.get(key) or by_wa.get(digits)
-            users.append(member.wa_id or member.key if member else digits)
+            user = member.wa_id or member.key if member else digits
+            if not (is_phone_number(user) or is_bsuid(user)):
+                raise refused(
+                    Refusal(
+                        "not_a_person",
+                        f"{key!r} is neither a phone number nor a business-scoped user id",
+                        100,
+                    )
+                )
+            users.append(user)
         request_ids: list[str | None] = []
         for start in range(0, len(users), limits.MAX_REMOVE_PER_CALL):
             chunk = users[start : start + limits.MAX_REMOVE_PER_CALL]
@@ -891,7 +902,7 @@ class InboxService:
         rows = []
         for m in members:
             contact = await self.store.get_contact(m.key)
-            match = self.rate_card.match(m.wa_id) if m.wa_id else None
+            match = self.rate_card.match_member(m.wa_id, m.user_id)
             at, text = last.get(m.key, (None, None))
             if not m.profile_name and m.key in names:
                 m = replace(m, profile_name=names[m.key])
@@ -1007,7 +1018,8 @@ class InboxService:
                     "invite.send", group.id, [number], {"error": str(exc), "code": exc.code}, cost
                 )
                 out.append(InviteOutcome(number, "failed", error=str(exc)))
-            except CloudError as exc:
+            except (CloudError, ValueError) as exc:
+                # ValueError: the client refuses what it cannot send (a BSUID as `to`).
                 await self.audit("invite.send", group.id, [number], {"error": str(exc)}, cost)
                 out.append(InviteOutcome(number, "failed", error=str(exc)))
             else:
