@@ -916,8 +916,10 @@ class Applier:
     def _charge(self, e: MessageStatus, key: str, wa_id: str | None) -> None:
         p = e.pricing
         assert p is not None
-        amount = self._cost_fn(p.category, p.type, p.billable, wa_id) if self._cost_fn else None
-        market = self._market_fn(wa_id) if self._market_fn else None
+        # Without a number, the country a business-scoped user id names sets the market.
+        who = wa_id or (e.participant.user_id if e.participant is not None else None)
+        amount = self._cost_fn(p.category, p.type, p.billable, who) if self._cost_fn else None
+        market = self._market_fn(who) if self._market_fn else None
         inserted = self._exec(
             "INSERT OR IGNORE INTO cost_ledger(message_id, participant_key, group_id, "
             "participant_wa_id, category, pricing_type, pricing_model, billable, market, "
