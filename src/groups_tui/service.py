@@ -29,10 +29,9 @@ from groups_tui.cloud.errors import (
 )
 from groups_tui.domain import limits
 from groups_tui.domain.events import (
-    GroupCreated,
+    GroupRead,
     JoinRequestCreated,
     ParticipantRef,
-    ParticipantsJoined,
 )
 from groups_tui.domain.identity import is_bsuid, is_phone_number
 from groups_tui.domain.models import (
@@ -1052,7 +1051,12 @@ class InboxService:
 
     # --- synchronising from the API (live mode, or a missed webhook) -----------------------
     async def sync_group(self, group_id: str) -> None:
-        """Fetch one group's info and members from the API into the store."""
+        """Fetch one group's info and members from the API into the store.
+
+        Idempotent: a read records only what changed since the store last knew (a
+        member not seen before, one gone since), never the same members again; see
+        :class:`~groups_tui.domain.events.GroupRead`.
+        """
         if self.client is None or group_id.startswith(PENDING_PREFIX):
             return
         try:
@@ -1060,24 +1064,19 @@ class InboxService:
         except ApiError as exc:
             raise ServiceError(str(exc), exc) from exc
         now = self.now()
-        events: list[Any] = [
-            GroupCreated(
-                request_id=None,
-                group_id=group_id,
-                subject=info.subject,
-                description=info.description,
-                invite_link=None,
-                join_approval_mode=info.join_approval_mode,
-                at=int(info.creation_timestamp or now),
-            )
-        ]
-        refs = tuple(
-            ParticipantRef(wa_id=p.wa_id, user_id=p.user_id, username=p.username)
-            for p in info.participants
+        read = GroupRead(
+            group_id=group_id,
+            subject=info.subject,
+            description=info.description,
+            join_approval_mode=info.join_approval_mode,
+            created_at=int(info.creation_timestamp or now),
+            participants=tuple(
+                ParticipantRef(wa_id=p.wa_id, user_id=p.user_id, username=p.username)
+                for p in info.participants
+            ),
+            at=now,
         )
-        if refs:
-            events.append(ParticipantsJoined(group_id=group_id, participants=refs, at=now))
-        await self.store.apply_events(None, events)
+        await self.store.apply_events(None, [read])
 
     async def sync_groups(self) -> int:
         """List the account's active groups and fetch those the store does not know."""

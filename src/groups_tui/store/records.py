@@ -211,6 +211,9 @@ class HistoryEntry:
     request_id: str | None
     error_code: int | None
     error_message: str | None
+    observed: bool = False
+    """Seen by a read of the group through the API, not told by a webhook: ``at`` is
+    when the read happened, the change itself came earlier."""
 
 
 @dataclass(frozen=True, slots=True)
