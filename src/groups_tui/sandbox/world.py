@@ -601,7 +601,9 @@ class World:
         person = self.population.get(wa_id)
         return self.knobs.bsuid and person is not None and person.phone_hidden
 
-    def _person_ids(self, wa_id: str) -> Json:
+    def person_ids(self, wa_id: str) -> Json:
+        """How payloads name a person: ``wa_id``, plus ``user_id`` and ``username`` with the
+        BSUID knob on, and without ``wa_id`` for someone who hides their number."""
         ids: Json = {} if self._phone_hidden(wa_id) else {"wa_id": wa_id}
         if self.knobs.bsuid:
             person = self.population.get(wa_id)
@@ -876,7 +878,7 @@ class World:
             elif name == "creation_timestamp":
                 body["creation_timestamp"] = int(group.created_at)
             elif name == "participants":
-                body["participants"] = [self._person_ids(w) for w in group.members]
+                body["participants"] = [self.person_ids(w) for w in group.members]
             elif name == "total_participant_count":
                 body["total_participant_count"] = len(group.members)
         return body
@@ -1021,7 +1023,7 @@ class World:
             "data": [
                 {
                     "join_request_id": jr.id,
-                    **self._person_ids(jr.wa_id),
+                    **self.person_ids(jr.wa_id),
                     "creation_timestamp": int(jr.created_at),
                 }
                 for jr in page
@@ -1082,7 +1084,7 @@ class World:
             # their user id stands in, so the hidden number never shows.
             person = self.population.get(jr.wa_id)
             shown = person.user_id if person and self._phone_hidden(jr.wa_id) else "+" + jr.wa_id
-            added.append({"input": shown, **self._person_ids(jr.wa_id)})
+            added.append({"input": shown, **self.person_ids(jr.wa_id)})
         result: Json = {"messaging_product": "whatsapp", "approved_join_requests": approved}
         if failed:
             result["failed_join_requests"] = failed
@@ -1707,7 +1709,7 @@ class World:
                         "group_id": group.id,
                         "type": "group_participants_add",
                         "reason": "invite_link",
-                        "added_participants": [self._person_ids(wa)],
+                        "added_participants": [self.person_ids(wa)],
                     }
                 ]
             },
@@ -1756,7 +1758,7 @@ class World:
             "type": kind,
             "reason": "user_request",
             "join_request_id": jr.id,
-            **self._person_ids(jr.wa_id),
+            **self.person_ids(jr.wa_id),
         }
 
     def person_revoke_request(
@@ -1819,7 +1821,7 @@ class World:
                         "group_id": group.id,
                         "type": "group_participants_remove",
                         "initiated_by": "participant",
-                        "removed_participants": [self._person_ids(wa)],
+                        "removed_participants": [self.person_ids(wa)],
                     }
                 ]
             },
@@ -1864,7 +1866,7 @@ class World:
         self.emit(
             FIELD_MESSAGES,
             {
-                "contacts": [{"profile": {"name": person.name}, **self._person_ids(wa)}],
+                "contacts": [{"profile": {"name": person.name}, **self.person_ids(wa)}],
                 "messages": [message],
             },
         )

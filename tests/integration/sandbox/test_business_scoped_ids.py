@@ -7,12 +7,22 @@ in every payload; the removal call takes them in ``user_id`` and refuses a BSUID
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from groups_tui.cloud.webhooks import parse_payload
+from groups_tui.domain.events import UnknownEvent
 from groups_tui.domain.identity import bsuid_country, is_bsuid
-from groups_tui.sandbox import ManualClock, Population, SandboxKnobs, World
+from groups_tui.sandbox import (
+    Behaviour,
+    ManualClock,
+    Population,
+    SandboxKnobs,
+    World,
+    populate_demo,
+)
 from groups_tui.sandbox.errors import GraphError
 
 from .conftest import PHONE_ID, SEPT_15, WABA_ID
@@ -158,3 +168,26 @@ def test_removal_refuses_what_meta_refuses(entry: Any) -> None:
         w.api_remove_participants(group.id, body)
     assert caught.value.code == 100 and caught.value.status == 400
     assert hidden.wa_id in w.groups[group.id].members
+
+
+def test_a_simulated_afternoon_never_shows_a_hidden_number() -> None:
+    # Pre-population and the people's own activity name everyone the same way.
+    w = world(bsuid=True)
+    populate_demo(w, 12)
+    behaviour = Behaviour(w, seed=SEED)
+    behaviour.start()
+    w.advance(4 * 3600)
+    behaviour.stop()
+    hidden = {p.wa_id for p in w.population.phone_hidden}
+    text = json.dumps(w.emitted)
+    assert not [wa for wa in hidden if wa in text]
+    user_ids = {p.user_id for p in w.population.phone_hidden}
+    assert any(u in text for u in user_ids), "hidden people took part"
+    events = [
+        e
+        for change in w.emitted
+        for e in parse_payload(
+            {"object": "whatsapp_business_account", "entry": [{"id": WABA_ID, "changes": [change]}]}
+        )
+    ]
+    assert events and not [e for e in events if isinstance(e, UnknownEvent)]
