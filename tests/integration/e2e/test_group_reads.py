@@ -37,6 +37,30 @@ async def test_five_reads_of_a_group_record_nothing_new(stack: Stack) -> None:
     assert await stack.store.latest_change_id() == feed
 
 
+async def test_changes_told_by_webhooks_are_not_recorded_again_by_reads(stack: Stack) -> None:
+    service = stack.service
+    group_id = await stack.create_group("Order 5007")
+    await stack.join(group_id, DE, BR)
+    await service.sync_group(group_id)
+    before = rows(await stack.store.member_history(group_id))
+    # GIVEN MX joins and BR leaves between two reads, and their webhooks arrive
+    stack.clock.advance(60)
+    await stack.join(group_id, MX)
+    stack.world.person_leave(group_id, BR)
+    await stack.settle()
+    at = int(stack.clock.now())
+    # WHEN the group is read three more times
+    for _ in range(3):
+        stack.clock.advance(60)
+        await service.sync_group(group_id)
+    # THEN each change is one row, the webhook's
+    assert rows(await stack.store.member_history(group_id)) == [
+        *before,
+        (MX, "join", at, False),
+        (BR, "leave", at, False),
+    ]
+
+
 async def test_missed_changes_are_read_once_and_late_webhooks_replace_them(stack: Stack) -> None:
     service = stack.service
     group_id = await stack.create_group("Order 5006")
