@@ -30,11 +30,11 @@ from groups_tui.cloud.errors import (
 from groups_tui.cloud.models import FailedItem
 from groups_tui.domain import limits
 from groups_tui.domain.events import (
-    GroupCreated,
+    GroupRead,
     JoinRequestCreated,
     ParticipantRef,
-    ParticipantsJoined,
 )
+from groups_tui.domain.identity import is_bsuid, is_phone_number
 from groups_tui.domain.models import (
     Direction,
     GroupState,
@@ -303,7 +303,7 @@ class InboxService:
         views = []
         for request in await self.store.join_requests(group_id):
             signals = await self.store.member_signals(request.key, exclude_group=group_id)
-            match = self.rate_card.match(request.wa_id) if request.wa_id else None
+            match = self.rate_card.match_member(request.wa_id, request.user_id)
             views.append(
                 JoinRequestView(
                     request=request,
@@ -667,7 +667,8 @@ class InboxService:
         """Remove members in calls of at most 8; pending until the webhook confirms.
 
         Members are addressed by ``wa_id`` (or the business-scoped id when that is all
-        we have); `keys` may be member keys or phone numbers.
+        we have, which the client sends as ``user_id``); `keys` may be member keys,
+        phone numbers or business-scoped user ids.
         """
         if not keys:
             raise ServiceError("nobody to remove")
@@ -677,7 +678,16 @@ class InboxService:
         for key in dict.fromkeys(keys):
             digits = key.lstrip("+").replace(" ", "")
             member = members.get(key) or by_wa.get(digits)
-            users.append(member.wa_id or member.key if member else digits)
+            user = member.wa_id or member.key if member else digits
+            if not (is_phone_number(user) or is_bsuid(user)):
+                raise refused(
+                    Refusal(
+                        "not_a_person",
+                        f"{key!r} is neither a phone number nor a business-scoped user id",
+                        100,
+                    )
+                )
+            users.append(user)
         request_ids: list[str | None] = []
         refused: list[list[str]] = []
         for start in range(0, len(users), limits.MAX_REMOVE_PER_CALL):
@@ -893,7 +903,7 @@ class InboxService:
         rows = []
         for m in members:
             contact = await self.store.get_contact(m.key)
-            match = self.rate_card.match(m.wa_id) if m.wa_id else None
+            match = self.rate_card.match_member(m.wa_id, m.user_id)
             at, text = last.get(m.key, (None, None))
             if not m.profile_name and m.key in names:
                 m = replace(m, profile_name=names[m.key])
@@ -1009,7 +1019,8 @@ class InboxService:
                     "invite.send", group.id, [number], {"error": str(exc), "code": exc.code}, cost
                 )
                 out.append(InviteOutcome(number, "failed", error=str(exc)))
-            except CloudError as exc:
+            except (CloudError, ValueError) as exc:
+                # ValueError: the client refuses what it cannot send (a BSUID as `to`).
                 await self.audit("invite.send", group.id, [number], {"error": str(exc)}, cost)
                 out.append(InviteOutcome(number, "failed", error=str(exc)))
             else:
@@ -1042,7 +1053,12 @@ class InboxService:
 
     # --- synchronising from the API (live mode, or a missed webhook) -----------------------
     async def sync_group(self, group_id: str) -> None:
-        """Fetch one group's info and members from the API into the store."""
+        """Fetch one group's info and members from the API into the store.
+
+        Idempotent: a read records only what changed since the store last knew (a
+        member not seen before, one gone since), never the same members again; see
+        :class:`~groups_tui.domain.events.GroupRead`.
+        """
         if self.client is None or group_id.startswith(PENDING_PREFIX):
             return
         try:
@@ -1050,24 +1066,19 @@ class InboxService:
         except ApiError as exc:
             raise ServiceError(str(exc), exc) from exc
         now = self.now()
-        events: list[Any] = [
-            GroupCreated(
-                request_id=None,
-                group_id=group_id,
-                subject=info.subject,
-                description=info.description,
-                invite_link=None,
-                join_approval_mode=info.join_approval_mode,
-                at=int(info.creation_timestamp or now),
-            )
-        ]
-        refs = tuple(
-            ParticipantRef(wa_id=p.wa_id, user_id=p.user_id, username=p.username)
-            for p in info.participants
+        read = GroupRead(
+            group_id=group_id,
+            subject=info.subject,
+            description=info.description,
+            join_approval_mode=info.join_approval_mode,
+            created_at=int(info.creation_timestamp or now),
+            participants=tuple(
+                ParticipantRef(wa_id=p.wa_id, user_id=p.user_id, username=p.username)
+                for p in info.participants
+            ),
+            at=now,
         )
-        if refs:
-            events.append(ParticipantsJoined(group_id=group_id, participants=refs, at=now))
-        await self.store.apply_events(None, events)
+        await self.store.apply_events(None, [read])
 
     async def sync_groups(self) -> int:
         """List the account's active groups and fetch those the store does not know."""

@@ -141,3 +141,18 @@ async def test_suspended_group_disables_removal_and_says_why(
         assert isinstance(app.screen, MembersScreen)
         assert service.removed_batches == []
         assert "suspended: policy violation" in screen_text(app)
+
+
+def test_history_says_when_a_row_was_seen_by_a_read() -> None:
+    from groups_tui.store.records import HistoryEntry
+    from groups_tui.ui.screens.members import history_text
+
+    # GIVEN a join told by a webhook and a leave seen only by a read of the group
+    entries = [
+        HistoryEntry("111", "join", 1000, None, "invite_link", None, None, None),
+        HistoryEntry("111", "leave", 2000, None, None, None, None, None, observed=True),
+    ]
+    # WHEN the history is drawn THEN only the read's row says its time is approximate
+    lines = history_text(entries, {"111": "Ana"}, now=3000).plain.splitlines()
+    assert "seen by a read" not in lines[1]
+    assert "leave" in lines[2] and "seen by a read of the group: time approximate" in lines[2]

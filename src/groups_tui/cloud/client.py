@@ -25,6 +25,8 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from groups_tui.domain.identity import is_bsuid, is_phone_number
+
 from .. import __version__
 from .errors import (
     CloudConnectionError,
@@ -37,6 +39,7 @@ from .errors import (
     UnexpectedResponseError,
     error_from_response,
     redact_url,
+    scrub_value,
 )
 from .models import (
     ApproveResult,
@@ -59,6 +62,7 @@ __all__ = [
     "CloudClient",
     "HeaderParam",
     "MediaKind",
+    "participant_entry",
     "template_components",
 ]
 
@@ -161,6 +165,47 @@ def template_components(
             }
         )
     return components
+
+
+def participant_entry(user: str) -> dict[str, str]:
+    """The entry of a ``participants`` array that names one person (reference 2.7, 3.9).
+
+    Meta's contract: a phone number or WhatsApp id goes in ``user``, a business-scoped
+    user id in ``user_id``; include one of the two, never both. This is the only place
+    that builds such an entry, so every call that addresses a person follows it.
+
+    Args:
+        user: A phone number (``+`` and punctuation allowed), a ``wa_id`` or a BSUID.
+
+    Returns:
+        ``{"user": phone}`` or ``{"user_id": bsuid}``.
+
+    Raises:
+        ValueError: ``user`` is neither.
+    """
+    value = user.strip()
+    if is_bsuid(value):
+        return {"user_id": value}
+    if is_phone_number(value):
+        return {"user": value}
+    raise ValueError(f"{user!r} is neither a phone number nor a business-scoped user id")
+
+
+def _individual(to: str) -> str:
+    """A 1:1 recipient: a phone number or ``wa_id``; a BSUID is refused.
+
+    Meta supports sending to a BSUID from May 2026 (reference 3.9), but the reference
+    does not document the request field for it (pywa, 2026-08, sends ``recipient``
+    instead of ``to``). Until it does, a BSUID is refused here rather than sent in ``to``,
+    where it would name no one.
+    """
+    value = _nonempty(to, "to")
+    if is_bsuid(value):
+        raise ValueError(
+            f"{value} is a business-scoped user id: sending 1:1 to one is not documented; "
+            "use the person's phone number"
+        )
+    return value
 
 
 def _segment(value: str, what: str) -> str:
@@ -409,21 +454,23 @@ class CloudClient:
 
         Args:
             group_id: The group id.
-            users: Phone numbers, ``wa_id`` or BSUIDs; 1 to 8, no duplicates.
+            users: Phone numbers, ``wa_id`` or BSUIDs; 1 to 8, no duplicates. Each
+                becomes a ``user`` or ``user_id`` entry (:func:`participant_entry`).
 
         Returns:
             The ``request_id`` when the response carries one, else ``None``.
 
         Raises:
-            ValueError: Empty, duplicated or more than 8 users.
+            ValueError: Empty, duplicated, more than 8, or not a number nor a BSUID.
             PartialFailure: Some removals failed (131201 / HTTP 206); ``failed`` lists them.
             OutcomeUnknownError: The request may have been processed.
         """
         participants = _check_ids(users, "participants", limit=MAX_PARTICIPANTS_PER_CALL)
+        entries = [participant_entry(u) for u in participants]
         response = await self._request(
             "DELETE",
             f"{_segment(group_id, 'group_id')}/participants",
-            json={**_WHATSAPP, "participants": [{"user": u} for u in participants]},
+            json={**_WHATSAPP, "participants": entries},
             repeatable=False,
             operation="remove participants",
         )
@@ -599,7 +646,8 @@ class CloudClient:
         """Send an approved template to a group or a person (reference 2.12).
 
         Args:
-            to: Group id, or phone number / ``wa_id`` when ``recipient_type`` is individual.
+            to: Group id, or phone number / ``wa_id`` when ``recipient_type`` is individual
+                (a BSUID is refused: see :func:`_individual`).
             name: Template name.
             language: Language code, e.g. ``en_US``.
             components: Parameters; see :func:`template_components`.
@@ -618,7 +666,7 @@ class CloudClient:
             {
                 **_WHATSAPP,
                 "recipient_type": recipient_type,
-                "to": _nonempty(to, "to"),
+                "to": _nonempty(to, "to") if recipient_type == "group" else _individual(to),
                 "type": "template",
                 "template": template,
             }
@@ -638,7 +686,7 @@ class CloudClient:
         template of your own) goes in as a text parameter.
 
         Args:
-            to_wa_id: Phone number or ``wa_id`` of the prospective member.
+            to_wa_id: Phone number or ``wa_id`` of the prospective member (not a BSUID).
             template_name: Name of the copied template, e.g. ``group_invite_upon_request``.
             language: Language code of the template, e.g. ``en``.
             invite_link_or_group_id: Group id, or an invite link.
@@ -655,7 +703,7 @@ class CloudClient:
         return await self._send(
             {
                 **_WHATSAPP,
-                "to": _nonempty(to_wa_id, "to_wa_id"),
+                "to": _individual(to_wa_id),
                 "type": "template",
                 "template": {
                     "name": _nonempty(template_name, "template_name"),
@@ -779,10 +827,9 @@ class CloudClient:
         )
         payload = self._json(response)
         if isinstance(payload.get("error"), dict):
-            error = error_from_response(response)
-            error.scrub(self._token)
-            raise error
-        return self._validate(payload, model, operation)
+            raise self._scrubbed(error_from_response(response))
+        # Per-item errors are API errors too: their texts are scrubbed like the others.
+        return self._validate(scrub_value(payload, self._token), model, operation)
 
     async def _send(self, body: dict[str, Any]) -> SendResponse:
         response = await self._request(
@@ -795,11 +842,13 @@ class CloudClient:
         )
         result = self._parse(response, SendResponse)
         if not result.messages:
-            raise UnexpectedResponseError(
-                "send response has no message id",
-                status_code=response.status_code,
-                request_method="POST",
-                request_url=str(response.request.url),
+            raise self._scrubbed(
+                UnexpectedResponseError(
+                    "send response has no message id",
+                    status_code=response.status_code,
+                    request_method="POST",
+                    request_url=str(response.request.url),
+                )
             )
         return result
 
@@ -911,9 +960,11 @@ class CloudClient:
                 code = api_error.code
                 exhausted = usage_exhausted(response.headers)
 
+            # Scrubbed before it is logged as well as before it is raised.
+            error.scrub(self._token)
             delay = self._retry.delay(attempt, retry_after=hint, code=code, exhausted=exhausted)
             if delay is None:
-                raise self._scrubbed(error) from error.__cause__
+                raise error from error.__cause__
             logger.warning(
                 "%s %s failed (attempt %d of %d): %s; retrying in %.2fs",
                 method,

@@ -29,10 +29,10 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .models import ErrorDetail, FailedItem
 from .retry import server_wait_hint
@@ -65,6 +65,8 @@ __all__ = [
     "error_from_response",
     "errors_of",
     "redact_url",
+    "scrub_text",
+    "scrub_value",
 ]
 
 AUTH_CODES = frozenset({0, 102, 190})
@@ -197,20 +199,89 @@ def _one_line(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def _scrub_value(value: Any, secret: str) -> Any:
+_SECRET_PARAM = re.compile(
+    r"(?i)\b(access_token|appsecret_proof|client_secret)(=|%3D|\"?\s*:\s*\"?)([^&\s\"'<>#,;}]+)"
+)
+_BEARER = re.compile(r"(?i)\b(bearer\s+)([A-Za-z0-9._~+/=-]{8,})")
+_MIN_PREFIX = 8
+
+
+def _secret_forms(secret: str) -> tuple[str, ...]:
+    """The token as a server may echo it: verbatim, URL-encoded, JSON-escaped."""
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+    }
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _mask_prefixes(text: str, secret: str) -> str:
+    """Mask a truncated echo: a run of the token's first characters (at least half of it)."""
+    least = max(_MIN_PREFIX, len(secret) // 2)
+    if len(secret) < least:
+        return text
+    head = secret[:least]
+    start = text.find(head)
+    while start != -1:
+        end = start + least
+        while end < len(text) and end - start < len(secret) and text[end] == secret[end - start]:
+            end += 1
+        text = text[:start] + "***" + text[end:]
+        start = text.find(head, start + 3)
+    return text
+
+
+def scrub_text(text: str, secret: str) -> str:
+    """Remove ``secret`` from ``text`` in every form a server might echo it.
+
+    Covers the token verbatim, URL-encoded and JSON-escaped, a truncated copy (a prefix of
+    at least half of it), and the value of any ``access_token=`` (or ``appsecret_proof``,
+    ``client_secret``) parameter or ``Bearer`` credential, whatever token it names.
+
+    Args:
+        text: Any text taken from a request or a response.
+        secret: The access token; empty means nothing to remove.
+
+    Returns:
+        The text with each occurrence replaced by ``***``.
+    """
+    if secret:
+        for form in _secret_forms(secret):
+            text = text.replace(form, "***")
+        text = _mask_prefixes(text, secret)
+    text = _SECRET_PARAM.sub(lambda m: f"{m[1]}{m[2]}***", text)
+    return _BEARER.sub(lambda m: f"{m[1]}***", text)
+
+
+def scrub_value(value: Any, secret: str) -> Any:
+    """:func:`scrub_text` applied to every string inside a decoded body or a model.
+
+    Args:
+        value: A string, a JSON-like structure, or a pydantic model.
+        secret: The access token.
+
+    Returns:
+        A scrubbed copy (numbers, booleans and ``None`` unchanged).
+    """
     if isinstance(value, str):
-        return value.replace(secret, "***")
+        return scrub_text(value, secret)
     if isinstance(value, dict):
-        return {k: _scrub_value(v, secret) for k, v in value.items()}
+        return {scrub_value(k, secret): scrub_value(v, secret) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrub_value(v, secret) for v in value]
+        return [scrub_value(v, secret) for v in value]
+    if isinstance(value, tuple):
+        return tuple(scrub_value(v, secret) for v in value)
+    if isinstance(value, BaseModel):
+        return type(value).model_validate(scrub_value(value.model_dump(), secret))
     return value
 
 
 class CloudError(Exception):
     """Base of every error raised by the Cloud API client."""
-
-    _text_attrs: tuple[str, ...] = ("message",)
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -222,16 +293,20 @@ class CloudError(Exception):
         return False
 
     def scrub(self, secret: str) -> None:
-        """Remove every occurrence of ``secret`` from this error's texts and body.
+        """Remove ``secret`` from every field of this error (see :func:`scrub_text`).
+
+        Every attribute is covered, not a list of known ones: Meta's message, title and
+        details, ``fbtrace_id``, the decoded body, the request URL, failed items, and the
+        exception's ``args``; so a server echoing the token anywhere cannot leak it
+        through ``str``, ``repr`` or any field a caller prints.
 
         Args:
-            secret: The value to mask (the access token); empty strings are ignored.
+            secret: The access token; when empty, only ``access_token=`` values and
+                ``Bearer`` credentials are masked.
         """
-        if not secret:
-            return
-        for name in self._text_attrs:
-            setattr(self, name, _scrub_value(getattr(self, name), secret))
-        self.args = tuple(_scrub_value(a, secret) for a in self.args)
+        for name, value in list(vars(self).items()):
+            setattr(self, name, scrub_value(value, secret))
+        self.args = tuple(scrub_value(a, secret) for a in self.args)
 
     def __str__(self) -> str:
         return self.message
@@ -241,8 +316,6 @@ class CloudError(Exception):
 
 
 class _RequestError(CloudError):
-    _text_attrs = ("message", "request_url")
-
     def __init__(
         self,
         message: str,
@@ -338,8 +411,6 @@ class ApiError(CloudError):
         request_url: URL of the failed request, secrets masked.
         retry_after: Seconds the server asked us to wait, when it said so.
     """
-
-    _text_attrs = ("message", "title", "details", "body", "request_url")
 
     def __init__(
         self,

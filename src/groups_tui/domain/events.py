@@ -33,6 +33,7 @@ __all__ = [
     "GroupCreated",
     "GroupDeleteFailed",
     "GroupDeleted",
+    "GroupRead",
     "GroupSuspendCleared",
     "GroupSuspended",
     "InboundMessage",
@@ -725,6 +726,43 @@ class MessageStatus:
         return _join_key(FIELD_MESSAGES, "status", self.wamid, self.status, self.participant_key)
 
 
+# --- a read of the API, not a webhook -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupRead:
+    """A group as read from the API (get group info, reference 2.2) at ``at``.
+
+    The API lists who is in the group, never when anyone joined or left, so applying a
+    read records only the differences from what the store knows, timed at the read and
+    marked as observed; the webhook for such a change, arriving later with its own time,
+    replaces the observation (see ``groups_tui.store.apply``).
+
+    Attributes:
+        group_id: The group.
+        subject: Subject, if read.
+        description: Description, if read.
+        join_approval_mode: ``approval_required`` or ``auto_approve``, if read.
+        created_at: ``creation_timestamp``.
+        participants: Everyone listed, besides the business.
+        at: When the read was made (the reader's clock).
+    """
+
+    event_kind: ClassVar[str] = "group_read"
+    group_id: str
+    subject: str | None = None
+    description: str | None = None
+    join_approval_mode: str | None = None
+    created_at: int
+    participants: tuple[ParticipantRef, ...] = ()
+    at: int
+
+    @property
+    def dedupe_key(self) -> str:
+        """The group and the read's time (reads never come through the raw log)."""
+        return _join_key("read", self.group_id, self.at)
+
+
 # --- anything else ----------------------------------------------------------------------
 
 
@@ -770,6 +808,8 @@ DomainEvent = (
     | GroupSuspendCleared
     | InboundMessage
     | MessageStatus
+    | GroupRead
     | UnknownEvent
 )
-"""Every event :func:`groups_tui.cloud.webhooks.parse_payload` can produce."""
+"""Every event :func:`groups_tui.cloud.webhooks.parse_payload` can produce, plus
+:class:`GroupRead`, which the service builds from a read of the API."""

@@ -41,6 +41,7 @@ from typing import Final
 
 import phonenumbers
 
+from groups_tui.domain.identity import bsuid_country, is_bsuid
 from groups_tui.domain.models import TemplateCategory
 from groups_tui.domain.sending import Refusal
 
@@ -372,15 +373,21 @@ class RateCard:
         return self._by_region.get(country_iso2.upper())
 
     def match(self, number: str) -> MarketMatch:
-        """Find the market a phone number (or ``wa_id``) is priced in.
+        """Find the market a phone number, ``wa_id`` or business-scoped user id is priced in.
+
+        A business-scoped user id (``US.13491208655302741918``) has no number: it is
+        priced by the country its prefix names (:meth:`_match_named_country`).
 
         Args:
-            number: E.164 with or without ``+``; spaces, dots, dashes and brackets are
-                ignored.
+            number: E.164 with or without ``+`` (spaces, dots, dashes and brackets are
+                ignored), or a BSUID.
 
         Returns:
             The match; ``market`` is ``None`` with a ``reason`` when unknown.
         """
+        named = bsuid_country(number)
+        if named is not None:
+            return self._match_named_country(number, named)
         try:
             parsed = phonenumbers.parse(_normalise(number), None)
         except phonenumbers.NumberParseException:
@@ -433,6 +440,81 @@ class RateCard:
             )
         return self._matched(
             number, self._fallback, region, cc, note or f"{region} is not listed by Meta: Other"
+        )
+
+    def match_member(self, wa_id: str | None, user_id: str | None = None) -> MarketMatch | None:
+        """The market of a member: by phone number when known, else by the BSUID's country.
+
+        Args:
+            wa_id: The member's phone-number id, if known.
+            user_id: The member's business-scoped user id (or member key), if known.
+
+        Returns:
+            The match, or ``None`` when there is no number and ``user_id`` is not a BSUID.
+        """
+        if wa_id:
+            return self.match(wa_id)
+        if user_id and is_bsuid(user_id):
+            return self.match(user_id)
+        return None
+
+    def _match_named_country(self, user_id: str, region: str) -> MarketMatch:
+        """Price a BSUID by the country it names, as a number of that country would be.
+
+        The card's row for the country wins; a country Meta prices off the card is
+        unknown; one sharing an unsplit calling code with a card country is priced by
+        that code (Guernsey as the UK); one Meta lists nowhere is "Other". Where the
+        calling code is split by longer prefixes (+1, +7) and the country has no row of
+        its own, a BSUID carries no area code to decide with: unknown. A prefix that
+        names no country (``ZZ``) is unknown.
+        """
+        code = phonenumbers.country_code_for_region(region)
+        if not code:
+            return MarketMatch(
+                user_id,
+                None,
+                None,
+                None,
+                reason=f"{user_id!r} names no known country ({region}), so its market is unknown",
+            )
+        cc = str(code)
+        note = f"priced by the country its business-scoped user id names ({region})"
+        row = self._by_region.get(region)
+        if row is not None:
+            return self._matched(user_id, row, region, cc, note)
+        if region in self._unpriced:
+            return MarketMatch(
+                user_id,
+                None,
+                region,
+                cc,
+                reason=f"{self._unpriced[region]}; the rate card has no rate for it",
+            )
+        split = any(len(p) > len(cc) and p.startswith(cc) for p in self._by_prefix)
+        rows = self._by_prefix.get(cc)
+        if rows and not split:
+            row = _pick(rows, region)
+            return self._matched(
+                user_id, row, region, cc, f"{note}; priced by calling code +{cc} ({row.market})"
+            )
+        if split:
+            return MarketMatch(
+                user_id,
+                None,
+                region,
+                cc,
+                reason=f"+{cc} is split between markets and {region} has no row on the card",
+            )
+        if self._fallback is None:
+            return MarketMatch(
+                user_id,
+                None,
+                region,
+                cc,
+                reason=f"{region} is not on the card, which has no Other row",
+            )
+        return self._matched(
+            user_id, self._fallback, region, cc, f"{note}; {region} is not listed by Meta: Other"
         )
 
     def rate_for(self, category: TemplateCategory | None, number: str) -> Decimal | None:
@@ -737,8 +819,8 @@ class MemberRef:
 
     Attributes:
         key: The member key (``user_id`` or ``wa_id``).
-        wa_id: Phone-number id, needed to find the market; ``None`` if only a user id
-            is known.
+        wa_id: Phone-number id, which decides the market; ``None`` if only a user id
+            is known, and the market is then the country a BSUID key names, if any.
         name: Display name.
     """
 
@@ -920,12 +1002,9 @@ def _line(
     category: TemplateCategory | None,
     flags: set[PreviewFlag],
 ) -> CostLine:
-    if member.wa_id:
-        match = card.match(member.wa_id)
-    else:
-        match = MarketMatch(
-            "", None, None, None, reason="only a user id is known, so the country is unknown"
-        )
+    match = card.match_member(member.wa_id, member.key) or MarketMatch(
+        "", None, None, None, reason="only a user id is known, so the country is unknown"
+    )
     rate_category = rule.rate_category if rule.charged else category
     rate = match.rate(rate_category)
     note: str | None = None
@@ -989,7 +1068,8 @@ def actual_cost(
         category_from_webhook: ``pricing.category``, e.g. ``group_marketing``.
         pricing_type: ``pricing.type``, e.g. ``regular`` or ``free_group_customer_service``.
         billable: ``pricing.billable``, if present.
-        wa_id: The member's phone-number id.
+        wa_id: The member's phone-number id, or their business-scoped user id when no
+            number is known (priced by the country it names).
         card: The rate card.
         subtype: ``pricing.subtype``; ``paid_exempt`` (government and non-profit
             exemption) is free.

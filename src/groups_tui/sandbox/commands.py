@@ -13,6 +13,7 @@ from groups_tui.cli_output import echo, install_log_handler
 
 from .clock import ScaledClock
 from .server import SandboxServer
+from .world import SandboxKnobs
 
 __all__ = ["DEFAULT_APP_SECRET", "DEFAULT_TOKEN", "sandbox_command"]
 
@@ -49,6 +50,11 @@ DEFAULT_WABA_ID = "102290129340398"
 )
 @click.option("--demo", is_flag=True, help="Pre-populate the ~50-group demo world instead.")
 @click.option("--no-simulate", is_flag=True, help="No spontaneous activity of simulated people.")
+@click.option(
+    "--bsuid",
+    is_flag=True,
+    help="2026 payloads: business-scoped user ids, and people known only by theirs.",
+)
 @click.option("--app-secret", default=DEFAULT_APP_SECRET, help="Secret that signs webhooks.")
 @click.option("--token", default=DEFAULT_TOKEN, help="Bearer token the API accepts.")
 @click.option("--phone-number-id", default=DEFAULT_PHONE_NUMBER_ID, show_default=True)
@@ -62,6 +68,7 @@ def sandbox_command(
     groups: int,
     demo: bool,
     no_simulate: bool,
+    bsuid: bool,
     app_secret: str,
     token: str,
     phone_number_id: str,
@@ -86,6 +93,7 @@ def sandbox_command(
             groups=groups,
             demo=demo,
             simulate=not no_simulate,
+            knobs=SandboxKnobs(bsuid=bsuid),
         )
         await server.start()
         try:

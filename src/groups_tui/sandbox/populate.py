@@ -106,7 +106,7 @@ class _Announcer:
             chunk = self.messages[start : start + _ITEMS_PER_CHANGE]
             contacts: dict[str, Json] = {}
             for contact, _ in chunk:
-                contacts.setdefault(str(contact["wa_id"]), contact)
+                contacts.setdefault(str(contact.get("wa_id") or contact.get("user_id")), contact)
             w.emit(
                 FIELD_MESSAGES,
                 {"contacts": list(contacts.values()), "messages": [m for _, m in chunk]},
@@ -180,7 +180,7 @@ def _build(world: World, plan: GroupPlan, rng: random.Random, out: _Announcer) -
                 "group_id": group.id,
                 "type": "group_participants_add",
                 "reason": "invite_link",
-                "added_participants": [{"wa_id": person.wa_id}],
+                "added_participants": [world.person_ids(person.wa_id)],
             }
         )
     if plan.mode == "approval_required":
@@ -220,7 +220,7 @@ def _build(world: World, plan: GroupPlan, rng: random.Random, out: _Announcer) -
                 group, sender, t, kind=kind, text=text, rng=rng, max_media_size=150_000
             )
             who = pop.get(sender)
-            contact = {"profile": {"name": who.name if who else sender}, "wa_id": sender}
+            contact = {"profile": {"name": who.name if who else sender}, **world.person_ids(sender)}
             out.messages.append((contact, message))
     if plan.suspended:
         group.suspended = True

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import phonenumbers
 
 __all__ = [
     "CHAT_LINES",
     "COUNTRIES",
+    "HIDDEN_PHONE_SHARE",
     "HOSTILE_NAMES",
     "HOSTILE_TEXTS",
     "SPAM_TEXTS",
@@ -261,6 +262,9 @@ class Person:
         country: ISO region of the number.
         user_id: Business-scoped user id (BSUID), sent only when the BSUID knob is on.
         username: Optional WhatsApp username.
+        phone_hidden: Adopted a username and hides the phone number: with the BSUID knob
+            on, payloads name this person by ``user_id`` only, without ``wa_id``
+            (reference 3.9). ``wa_id`` stays the simulator's own key for them.
         spammer: Posts link floods, bursts and the same text in several groups.
         hostile: Has a name built to break unsafe rendering.
         chattiness: Relative likelihood of speaking when their group is active.
@@ -274,6 +278,31 @@ class Person:
     spammer: bool = False
     hostile: bool = False
     chattiness: float = 1.0
+    phone_hidden: bool = False
+
+
+HIDDEN_PHONE_SHARE = 0.15
+"""Share of people who adopted a username and hide their phone number."""
+_MIN_HIDDEN = 3
+
+
+def _hide_some_phones(people: list[Person], seed: int) -> list[Person]:
+    """Mark a deterministic share of people as known by BSUID only.
+
+    Drawn from a random stream of its own, so that everything else about the population
+    (numbers, names, countries) is the same as without it.
+    """
+    rng = random.Random(f"population:{seed}:hidden-phones")
+    hidden = {i for i in range(len(people)) if rng.random() < HIDDEN_PHONE_SHARE}
+    while len(hidden) < min(_MIN_HIDDEN, len(people)):
+        hidden.add(rng.randrange(len(people)))
+    out = []
+    for index, person in enumerate(people):
+        if index in hidden:
+            username = person.username or f"user{rng.randrange(10**6)}"
+            person = replace(person, phone_hidden=True, username=username)
+        out.append(person)
+    return out
 
 
 def _candidate(rng: random.Random, country: Country) -> str | None:
@@ -365,8 +394,10 @@ class Population:
                     chattiness=round(rng.uniform(0.2, 3.0), 2),
                 )
             )
+        people = _hide_some_phones(people, seed)
         self.people: list[Person] = people
         self.by_wa_id: dict[str, Person] = {p.wa_id: p for p in people}
+        self.by_user_id: dict[str, Person] = {p.user_id: p for p in people}
         self._spammers = [p for p in people if p.spammer]
         self._hostile = [p for p in people if p.hostile]
 
@@ -403,3 +434,18 @@ class Population:
     def get(self, wa_id: str) -> Person | None:
         """Look a person up by ``wa_id``."""
         return self.by_wa_id.get(wa_id)
+
+    def by_bsuid(self, user_id: str) -> Person | None:
+        """Look a person up by business-scoped user id."""
+        return self.by_user_id.get(user_id)
+
+    def add(self, person: Person) -> None:
+        """Add someone met later (an invited number, a test's own person)."""
+        self.people.append(person)
+        self.by_wa_id[person.wa_id] = person
+        self.by_user_id[person.user_id] = person
+
+    @property
+    def phone_hidden(self) -> list[Person]:
+        """People who hide their phone number (known by BSUID only, knob permitting)."""
+        return [p for p in self.people if p.phone_hidden]

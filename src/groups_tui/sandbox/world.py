@@ -29,6 +29,7 @@ from typing import Any
 
 import phonenumbers
 
+from groups_tui.domain.identity import is_bsuid
 from groups_tui.domain.models import TemplateCategory
 from groups_tui.domain.pricing import charging_rule
 
@@ -132,7 +133,10 @@ class SandboxKnobs:
         participant_field: Name of the participant key on group statuses:
             ``recipient_participant_id``, ``participant_recipient_id`` or ``mixed``.
         timestamp_style: Webhook timestamps as ``str`` (usual), ``int`` or ``mixed``.
-        bsuid: Add business-scoped user ids (``user_id`` and friends) to payloads.
+        bsuid: 2026 payloads: add business-scoped user ids (``user_id`` and friends),
+            and name people who hide their phone number (``Person.phone_hidden``) by
+            ``user_id`` only, leaving out ``wa_id``, ``from`` and the status participant
+            id (reference 3.9).
         failure_rate: Chance that one participant's delivery fails (131026).
         read_rate: Chance that a delivered participant reads the message.
         read_without_delivered_rate: Chance that ``read`` comes with no ``delivered``.
@@ -592,8 +596,15 @@ class World:
         else:
             self.scheduler.at(self.now() + delay, action)
 
-    def _person_ids(self, wa_id: str) -> Json:
-        ids: Json = {"wa_id": wa_id}
+    def _phone_hidden(self, wa_id: str) -> bool:
+        """Whether payloads leave this person's phone number out (2026, reference 3.9)."""
+        person = self.population.get(wa_id)
+        return self.knobs.bsuid and person is not None and person.phone_hidden
+
+    def person_ids(self, wa_id: str) -> Json:
+        """How payloads name a person: ``wa_id``, plus ``user_id`` and ``username`` with the
+        BSUID knob on, and without ``wa_id`` for someone who hides their number."""
+        ids: Json = {} if self._phone_hidden(wa_id) else {"wa_id": wa_id}
         if self.knobs.bsuid:
             person = self.population.get(wa_id)
             if person is not None:
@@ -867,7 +878,7 @@ class World:
             elif name == "creation_timestamp":
                 body["creation_timestamp"] = int(group.created_at)
             elif name == "participants":
-                body["participants"] = [self._person_ids(w) for w in group.members]
+                body["participants"] = [self.person_ids(w) for w in group.members]
             elif name == "total_participant_count":
                 body["total_participant_count"] = len(group.members)
         return body
@@ -934,15 +945,10 @@ class World:
         users = body.get("participants")
         if not isinstance(users, list) or not users:
             raise GraphError(100, "Param participants must be a non-empty array.")
-        inputs: list[str] = []
-        for entry in users:
-            user = entry.get("user") if isinstance(entry, Mapping) else None
-            if not isinstance(user, str) or not user.strip():
-                raise GraphError(100, "Each participant needs a user.")
-            inputs.append(user)
+        inputs = [_participant_input(entry) for entry in users]
         if len(inputs) > 8:
             raise GraphError(100, "Param participants must have at most 8 elements.")
-        keys = [self._resolve_user(u) for u in inputs]
+        keys = [self._resolve_user(u, by_user_id) for u, by_user_id in inputs]
         if len(set(keys)) != len(keys):
             raise GraphError(131202, "The participants array contains the same user twice.")
         self._group_op()
@@ -951,7 +957,7 @@ class World:
         def finish(t: float) -> None:
             removed: list[Json] = []
             failed: list[Json] = []
-            for raw, key in zip(inputs, keys, strict=True):
+            for (raw, _), key in zip(inputs, keys, strict=True):
                 if key in group.members and not group.deleted:
                     del group.members[key]
                     group.removed.add(key)
@@ -990,11 +996,15 @@ class World:
         self._later(finish)
         return {"messaging_product": "whatsapp", "request_id": request_id}
 
-    def _resolve_user(self, user: str) -> str:
-        """Participant key from a remove-call ``user`` (phone, wa_id or BSUID)."""
-        for person in self.population.people:
-            if person.user_id == user:
-                return person.wa_id
+    def _resolve_user(self, user: str, by_user_id: bool) -> str:
+        """Member key (``wa_id``) from a remove-call ``user`` or ``user_id``.
+
+        Someone unknown keeps what was sent as the key, which matches no member, so the
+        removal fails for them with 131212 as Meta's does.
+        """
+        if by_user_id:
+            person = self.population.by_bsuid(user.strip())
+            return person.wa_id if person is not None else user
         return _digits(user) or user
 
     def api_list_join_requests(self, group_id: str, limit: str | None, after: str | None) -> Json:
@@ -1013,7 +1023,7 @@ class World:
             "data": [
                 {
                     "join_request_id": jr.id,
-                    **self._person_ids(jr.wa_id),
+                    **self.person_ids(jr.wa_id),
                     "creation_timestamp": int(jr.created_at),
                 }
                 for jr in page
@@ -1070,7 +1080,11 @@ class World:
             del group.join_requests[jr_id]
             group.members[jr.wa_id] = t
             approved.append(jr_id)
-            added.append({"input": "+" + jr.wa_id, **self._person_ids(jr.wa_id)})
+            # What `input` holds for someone whose number is hidden is not documented;
+            # their user id stands in, so the hidden number never shows.
+            person = self.population.get(jr.wa_id)
+            shown = person.user_id if person and self._phone_hidden(jr.wa_id) else "+" + jr.wa_id
+            added.append({"input": shown, **self.person_ids(jr.wa_id)})
         result: Json = {"messaging_product": "whatsapp", "approved_join_requests": approved}
         if failed:
             result["failed_join_requests"] = failed
@@ -1311,11 +1325,9 @@ class World:
         """An invited person taps the link a little later (most of them)."""
         if wa_id not in self.population.by_wa_id:
             region = phonenumbers.region_code_for_number(phonenumbers.parse("+" + wa_id)) or "ZZ"
-            person = Person(
-                wa_id=wa_id, name=f"+{wa_id}", country=region, user_id=f"{region}.{wa_id}"
+            self.population.add(
+                Person(wa_id=wa_id, name=f"+{wa_id}", country=region, user_id=f"{region}.{wa_id}")
             )
-            self.population.people.append(person)
-            self.population.by_wa_id[wa_id] = person
         if self.rng.random() > 0.8:
             return
         delay = self.rng.uniform(30, 900)
@@ -1419,7 +1431,8 @@ class World:
             item["recipient_id"] = msg.group_id
             item["recipient_type"] = "group"
             if who is not None:
-                item[self._pfield()] = who
+                if not self._phone_hidden(who):
+                    item[self._pfield()] = who
                 if self.knobs.bsuid and (p := self.population.get(who)) is not None:
                     item["recipient_participant_user_id"] = p.user_id
         else:
@@ -1696,7 +1709,7 @@ class World:
                         "group_id": group.id,
                         "type": "group_participants_add",
                         "reason": "invite_link",
-                        "added_participants": [self._person_ids(wa)],
+                        "added_participants": [self.person_ids(wa)],
                     }
                 ]
             },
@@ -1745,7 +1758,7 @@ class World:
             "type": kind,
             "reason": "user_request",
             "join_request_id": jr.id,
-            **self._person_ids(jr.wa_id),
+            **self.person_ids(jr.wa_id),
         }
 
     def person_revoke_request(
@@ -1808,7 +1821,7 @@ class World:
                         "group_id": group.id,
                         "type": "group_participants_remove",
                         "initiated_by": "participant",
-                        "removed_participants": [self._person_ids(wa)],
+                        "removed_participants": [self.person_ids(wa)],
                     }
                 ]
             },
@@ -1853,7 +1866,7 @@ class World:
         self.emit(
             FIELD_MESSAGES,
             {
-                "contacts": [{"profile": {"name": person.name}, **self._person_ids(wa)}],
+                "contacts": [{"profile": {"name": person.name}, **self.person_ids(wa)}],
                 "messages": [message],
             },
         )
@@ -1885,7 +1898,11 @@ class World:
                 so that hashing stays fast).
         """
         rng = rng or self.rng
-        wamid = self.new_wamid(wa_id)
+        person = self.population.get(wa_id)
+        # A wamid encodes the sender's number; a hidden number is not given away by it.
+        wamid = self.new_wamid(
+            person.user_id if person is not None and self._phone_hidden(wa_id) else wa_id
+        )
         item: Json = {
             "from": wa_id,
             "group_id": group.id,
@@ -1893,6 +1910,8 @@ class World:
             "timestamp": self.ts(t),
             "type": kind,
         }
+        if self._phone_hidden(wa_id):
+            del item["from"]
         if self.knobs.bsuid and (p := self.population.get(wa_id)) is not None:
             item["from_user_id"] = p.user_id
         if kind == "text":
@@ -1982,10 +2001,12 @@ class World:
             except phonenumbers.NumberParseException:
                 region = None
             person = Person(
-                wa_id=wa_id, name=f"+{wa_id}", country=region or "ZZ", user_id=f"ZZ.{wa_id}"
+                wa_id=wa_id,
+                name=f"+{wa_id}",
+                country=region or "ZZ",
+                user_id=f"{region or 'ZZ'}.{wa_id}",
             )
-            self.population.people.append(person)
-            self.population.by_wa_id[wa_id] = person
+            self.population.add(person)
         return person
 
     # ------------------------------------------------------------------ inspection
@@ -2027,7 +2048,13 @@ class World:
             "last_inbound_at": group.last_inbound_at,
             "window_open": group.window_open(self.now()),
             "members": [
-                {"wa_id": w, "name": self._known_person(w).name, "joined_at": at}
+                {
+                    "wa_id": w,
+                    "user_id": self._known_person(w).user_id,
+                    "phone_hidden": self._phone_hidden(w),
+                    "name": self._known_person(w).name,
+                    "joined_at": at,
+                }
                 for w, at in group.members.items()
             ],
             "removed": sorted(group.removed),
@@ -2043,6 +2070,8 @@ class World:
         return [
             {
                 "wa_id": p.wa_id,
+                "user_id": p.user_id,
+                "phone_hidden": p.phone_hidden,
                 "name": p.name,
                 "country": p.country,
                 "spammer": p.spammer,
@@ -2050,6 +2079,34 @@ class World:
             }
             for p in self.population.people[offset : offset + limit]
         ]
+
+
+def _participant_input(entry: Any) -> tuple[str, bool]:
+    """What one ``participants[]`` entry of a removal names, and whether it is a user id.
+
+    Meta's contract (reference 2.7, 3.9): ``user`` holds a phone number or WhatsApp id,
+    ``user_id`` a business-scoped user id; "include user or user_id, but not both". The
+    reference gives no dedicated code for breaking it, so the documented generic
+    invalid-parameter code 100 answers, as for the array's other shape errors.
+    """
+    if not isinstance(entry, Mapping):
+        raise GraphError(100, "Each participant must be an object with user or user_id.")
+    user, user_id = entry.get("user"), entry.get("user_id")
+    if user is not None and user_id is not None:
+        raise GraphError(100, "Include user or user_id, but not both.")
+    if user_id is not None:
+        if not isinstance(user_id, str) or not is_bsuid(user_id):
+            raise GraphError(100, "Param user_id must be a business-scoped user ID.")
+        return user_id, True
+    if not isinstance(user, str) or not user.strip():
+        raise GraphError(100, "Each participant needs a user or a user_id.")
+    if is_bsuid(user):
+        raise GraphError(
+            100,
+            "Param user takes a phone number or WhatsApp ID; "
+            "pass a business-scoped user ID in user_id.",
+        )
+    return user, False
 
 
 def _product(body: Mapping[str, Any]) -> None:

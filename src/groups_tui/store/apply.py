@@ -19,6 +19,14 @@ Ordering rules (event time is the webhook's ``at``, never the receipt time):
     settled a join request (``participant_history.request_id`` then names the request),
     otherwise ``invite_link``: a link is the only other way into a Cloud API group. Any
     other reason is kept as ``unknown``.
+* Reads of the group through the API (:class:`GroupRead`): a read sees who is in the
+  group, not when anyone came or went. It records only what differs from the store, a
+  member not known to be present (a join) or one present and no longer listed (a leave),
+  at the read's time and marked ``observed``; a member already present, or an exit newer
+  than the read, records nothing, so repeated reads change nothing. The webhook for an
+  observed change, arriving later with an earlier time, replaces the observation when
+  nothing else of that person lies between the two (:meth:`Applier._replace_observation`),
+  so webhook-then-read and read-then-webhook end in the same state.
 * Delivery: recipient and message states only rise in :attr:`DeliveryState.rank`; at an
   equal rank the earliest time is kept.
 * Subject and description: the newest event wins; equal times fall back to comparing
@@ -49,6 +57,7 @@ from groups_tui.domain.events import (
     GroupCreateFailed,
     GroupDeleted,
     GroupDeleteFailed,
+    GroupRead,
     GroupSuspendCleared,
     GroupSuspended,
     InboundMessage,
@@ -347,6 +356,8 @@ class Applier:
                 self._inbound(event)
             case MessageStatus():
                 self._status(event)
+            case GroupRead():
+                self._group_read(event)
             case _:
                 raise TypeError(f"not a domain event: {type(event).__name__}")
 
@@ -533,13 +544,14 @@ class Applier:
         via: str | None = None,
         request_id: str | None = None,
         error: tuple[int | None, str | None] = (None, None),
+        observed: bool = False,
     ) -> bool:
         return bool(
             self._exec(
                 "INSERT OR IGNORE INTO participant_history(group_id, participant_key, action, at, "
-                "initiated_by, via, request_id, error_code, error_message) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (group_id, key, action, at, initiated_by, via, request_id, *error),
+                "initiated_by, via, request_id, error_code, error_message, observed) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (group_id, key, action, at, initiated_by, via, request_id, *error, int(observed)),
             )
         )
 
@@ -547,6 +559,7 @@ class Applier:
         self._ensure_group(e.group_id)
         stated = _stated_via(e.via)
         for ref in e.participants:
+            self._replace_observation(e.group_id, self._member_key(e.group_id, ref), True, e.at)
             key, changed = self._set_member(
                 e.group_id, ref, "present", e.at, joined_via=stated or str(JoinVia.INVITE_LINK)
             )
@@ -653,6 +666,7 @@ class Applier:
         action = "leave" if state == "left" else "remove"
         kind = "participant.left" if state == "left" else "participant.removed"
         for ref in refs:
+            self._replace_observation(group_id, self._member_key(group_id, ref), False, at)
             key, changed = self._set_member(group_id, ref, state, at)
             logged = self._history(
                 group_id,
@@ -665,6 +679,103 @@ class Applier:
             if changed or logged:
                 self._change(kind, group_id, at, key)
         self._touch(group_id, at)
+
+    # ------------------------------------------------------------------ reads
+
+    def _group_read(self, e: GroupRead) -> None:
+        """Record what a read of the group shows that the store did not know (docstring)."""
+        known = self._row("SELECT created_at FROM groups WHERE id = ?", (e.group_id,))
+        if known is None or known[0] is None:
+            self._group_created(
+                GroupCreated(
+                    request_id=None,
+                    group_id=e.group_id,
+                    subject=e.subject,
+                    description=e.description,
+                    join_approval_mode=e.join_approval_mode,
+                    at=e.created_at,
+                )
+            )
+        listed: set[str] = set()
+        for ref in e.participants:
+            key = self._member_key(e.group_id, ref)
+            listed.add(key)
+            row = self._row(
+                "SELECT state, state_at FROM participants WHERE group_id = ? "
+                "AND participant_key = ?",
+                (e.group_id, key),
+            )
+            if row is None or (row[0] != "present" and row[1] < e.at):
+                self._observe(e.group_id, ref, "present", e.at)
+            elif self._exec(
+                "UPDATE participants SET wa_id = coalesce(wa_id, ?3), "
+                "user_id = coalesce(user_id, ?4), username = coalesce(username, ?5) "
+                "WHERE group_id = ?1 AND participant_key = ?2 AND ("
+                "(wa_id IS NULL AND ?3 IS NOT NULL) OR (user_id IS NULL AND ?4 IS NOT NULL) "
+                "OR (username IS NULL AND ?5 IS NOT NULL))",
+                (e.group_id, key, ref.wa_id, ref.user_id, ref.username),
+            ):
+                self._change("participant.updated", e.group_id, e.at, key)
+        present = self._rows(
+            "SELECT participant_key FROM participants WHERE group_id = ? AND state = 'present' "
+            "AND state_at < ?",
+            (e.group_id, e.at),
+        )
+        for (key,) in present:
+            if key not in listed:
+                # Named by its key alone, as removals are, so no identity field is touched.
+                self._observe(e.group_id, ParticipantRef(input=key), "left", e.at)
+
+    def _observe(self, group_id: str, ref: ParticipantRef, state: str, at: int) -> None:
+        """One observed join (``present``) or leave (``left``) at the read's time."""
+        joining = state == "present"
+        via = str(JoinVia.INVITE_LINK) if joining else None
+        key, _ = self._set_member(group_id, ref, state, at, joined_via=via)
+        self._history(group_id, key, "join" if joining else "leave", at, via=via, observed=True)
+        payload: dict[str, Any] = {"observed": True}
+        if joining:
+            # As for a join webhook without a reason: a link, or an approval it settled.
+            vias, _ = self._settle_joins(group_id, key)
+            payload["via"] = vias.get(at, via)
+        self._change(
+            "participant.joined" if joining else "participant.left", group_id, at, key, payload
+        )
+
+    def _replace_observation(self, group_id: str, key: str, joining: bool, at: int) -> None:
+        """Let a webhook take the place of a read's observation of the same change.
+
+        The observation (a join, or a leave for an exit) is the person's first at or after
+        ``at``; it is the same change only if no other membership change of that person
+        lies between ``at`` and it. It is deleted, and the participant row's times that it set
+        are moved back to ``at``, so the webhook then applies as if the read came after it.
+        """
+        actions = "('join')" if joining else "('leave', 'remove')"
+        row = self._row(
+            "SELECT id, at FROM participant_history WHERE group_id = ? AND participant_key = ? "
+            f"AND observed = 1 AND action IN {actions} AND at >= ? ORDER BY at LIMIT 1",
+            (group_id, key, at),
+        )
+        if row is None:
+            return
+        observed_id, observed_at = row
+        # At the event's own second only an exit follows a join (exits win ties), so only
+        # an exit there parts a join from a later observed join.
+        between = self._row(
+            "SELECT 1 FROM participant_history WHERE group_id = ?1 AND participant_key = ?2 "
+            "AND id <> ?3 AND action IN ('join', 'leave', 'remove') AND at <= ?5 "
+            "AND (at > ?4 OR (at = ?4 AND ?6 AND action <> 'join')) LIMIT 1",
+            (group_id, key, observed_id, at, observed_at, int(joining)),
+        )
+        if between is not None:
+            return
+        self._exec("DELETE FROM participant_history WHERE id = ?", (observed_id,))
+        self._exec(
+            "UPDATE participants SET "
+            "state_at = CASE WHEN state_at = ?3 THEN ?4 ELSE state_at END, "
+            "joined_at = CASE WHEN ?5 AND joined_at = ?3 THEN NULL ELSE joined_at END "
+            "WHERE group_id = ?1 AND participant_key = ?2",
+            (group_id, key, observed_at, at, int(joining)),
+        )
 
     def _remove_failed(self, e: ParticipantsRemoveFailed) -> None:
         self._ensure_group(e.group_id)
@@ -916,8 +1027,10 @@ class Applier:
     def _charge(self, e: MessageStatus, key: str, wa_id: str | None) -> None:
         p = e.pricing
         assert p is not None
-        amount = self._cost_fn(p.category, p.type, p.billable, wa_id) if self._cost_fn else None
-        market = self._market_fn(wa_id) if self._market_fn else None
+        # Without a number, the country a business-scoped user id names sets the market.
+        who = wa_id or (e.participant.user_id if e.participant is not None else None)
+        amount = self._cost_fn(p.category, p.type, p.billable, who) if self._cost_fn else None
+        market = self._market_fn(who) if self._market_fn else None
         inserted = self._exec(
             "INSERT OR IGNORE INTO cost_ledger(message_id, participant_key, group_id, "
             "participant_wa_id, category, pricing_type, pricing_model, billable, market, "

@@ -32,10 +32,11 @@ __all__ = [
 ]
 
 CostFn = Callable[[str | None, str | None, bool | None, str | None], Decimal | None]
-"""``cost_fn(category, pricing_type, billable, participant_wa_id) -> amount or None``."""
+"""``cost_fn(category, pricing_type, billable, participant) -> amount or None``; the
+participant is named by ``wa_id``, or by business-scoped user id when no number is known."""
 
 MarketFn = Callable[[str | None], str | None]
-"""``market_fn(participant_wa_id) -> market name or None``."""
+"""``market_fn(participant) -> market name or None`` (``wa_id``, else the BSUID)."""
 
 MessageCursor = tuple[int, str]
 """Keyset position in a group's timeline: ``(at, message id)``."""
@@ -210,6 +211,9 @@ class HistoryEntry:
     request_id: str | None
     error_code: int | None
     error_message: str | None
+    observed: bool = False
+    """Seen by a read of the group through the API, not told by a webhook: ``at`` is
+    when the read happened, the change itself came earlier."""
 
 
 @dataclass(frozen=True, slots=True)

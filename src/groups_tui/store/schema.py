@@ -591,7 +591,15 @@ DROP TRIGGER groups_newest_message_gi;
 DROP TRIGGER groups_newest_message_gu;
 {_newest_message_triggers(outbound=True)}"""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# v8 (numbered after step 7, made on another branch): membership history rows recorded
+# from a read of the group through the API rather than from a webhook. A read sees who
+# is in the group, not when they came or went, so its rows are stamped with the read's
+# time and marked; the webhook for the same change replaces such a row (store.apply).
+_V8 = """
+ALTER TABLE participant_history ADD COLUMN observed INTEGER NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V8)
 """Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1``."""
 
 LATEST_VERSION: int = len(MIGRATIONS)

@@ -880,11 +880,24 @@ class Store:
         """Membership events of a group in event-time order."""
         rows = await self._all(
             "SELECT participant_key, action, at, initiated_by, via, request_id, error_code, "
-            "error_message FROM participant_history WHERE group_id = ? AND id > ? "
+            "error_message, observed FROM participant_history WHERE group_id = ? AND id > ? "
             "ORDER BY at, id LIMIT ?",
             (group_id, after_id, limit),
         )
-        return [HistoryEntry(*r) for r in rows]
+        return [
+            HistoryEntry(
+                participant_key=r[0],
+                action=r[1],
+                at=r[2],
+                initiated_by=r[3],
+                via=r[4],
+                request_id=r[5],
+                error_code=r[6],
+                error_message=r[7],
+                observed=bool(r[8]),
+            )
+            for r in rows
+        ]
 
     async def join_requests(self, group_id: str, state: str = "pending") -> list[JoinRequest]:
         """Join requests of a group in a given state, oldest first."""

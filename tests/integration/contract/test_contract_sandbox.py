@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from aiohttp import web
 
@@ -135,6 +136,22 @@ class SandboxBackend:
         self.world.advance(self.world.knobs.op_delay)
         await self.server.drain_webhooks(within=10.0)
 
+    async def add_hidden_member(self, group_id: str) -> str:
+        # The world runs with the BSUID knob on, so these people come without `wa_id`.
+        group = self.world.groups[group_id]
+        person = next(p for p in self.world.population.phone_hidden if p.wa_id not in group.members)
+        self.world.person_join(group_id, person.wa_id)
+        await self.settle()
+        return str(person.user_id)
+
+    async def raw_call(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        async with httpx.AsyncClient(
+            base_url=f"{self.server.base_url}/v25.0/",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ) as http:
+            response = await http.request(method, path, json=body)
+        return response.status_code, response.json()
+
     def client_with_token(self, access_token: str) -> CloudClient:
         return CloudClient(
             access_token=access_token,
@@ -162,6 +179,7 @@ async def backend() -> AsyncIterator[SandboxBackend]:
             failure_rate=0.0,
             messages_per_second=0,
             group_ops_per_second=0,
+            bsuid=True,
         ),
         webhook_knobs=WebhookKnobs(backoff_initial=0.01, backoff_max=0.05),
         population_size=300,

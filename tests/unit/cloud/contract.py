@@ -8,7 +8,7 @@ respx; a sandbox backend can run the same functions over real HTTP.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 
@@ -57,6 +57,14 @@ class Backend(Protocol):
 
     def client_with_token(self, access_token: str) -> CloudClient:
         """Return a client for this backend that uses another access token."""
+        ...
+
+    async def add_hidden_member(self, group_id: str) -> str:
+        """Add someone known only by a business-scoped user id; return that id."""
+        ...
+
+    async def raw_call(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """Send a request the client would never build; return its status and body."""
         ...
 
 
@@ -229,6 +237,47 @@ async def contract_bad_token_is_auth_error(client: CloudClient, backend: Backend
     assert "not-a-valid-token" not in repr(caught.value)
 
 
+async def contract_remove_a_member_known_only_by_bsuid(
+    client: CloudClient, backend: Backend
+) -> None:
+    # A BSUID goes in `user_id`, a number in `user`; the backend refuses any other
+    # combination, so both members leaving proves each was named as Meta defines it.
+    group_id = await backend.seed_group("Usernames", MEMBERS[:2])
+    bsuid = await backend.add_hidden_member(group_id)
+    info = await client.get_group(group_id)
+    [hidden] = [p for p in info.participants if p.user_id == bsuid]
+    assert hidden.wa_id is None and hidden.key == bsuid
+    assert {p.wa_id for p in info.participants} == {*MEMBERS[:2], None}
+
+    await client.remove_participants(group_id, [MEMBERS[0], bsuid])
+    await backend.settle()
+
+    info = await client.get_group(group_id)
+    assert {p.wa_id or p.user_id for p in info.participants} == {MEMBERS[1]}
+
+
+async def contract_a_bsuid_in_user_or_both_fields_is_refused(
+    client: CloudClient, backend: Backend
+) -> None:
+    group_id = await backend.seed_group("Strict", MEMBERS[:1])
+    bsuid = await backend.add_hidden_member(group_id)
+    for entry in (
+        {"user": bsuid},
+        {"user": MEMBERS[0], "user_id": bsuid},
+        {"user_id": MEMBERS[0]},
+    ):
+        status, body = await backend.raw_call(
+            "DELETE",
+            f"{group_id}/participants",
+            {"messaging_product": "whatsapp", "participants": [entry]},
+        )
+        assert status == 400, entry
+        assert body["error"]["code"] == 100, entry
+    await backend.settle()
+    info = await client.get_group(group_id)
+    assert {p.wa_id or p.user_id for p in info.participants} == {MEMBERS[0], bsuid}
+
+
 CONTRACTS: tuple[ContractFn, ...] = (
     contract_create_group_returns_request_id,
     contract_get_group_info,
@@ -236,6 +285,8 @@ CONTRACTS: tuple[ContractFn, ...] = (
     contract_invite_link_get_and_reset,
     contract_join_requests_list_approve_reject,
     contract_remove_participants,
+    contract_remove_a_member_known_only_by_bsuid,
+    contract_a_bsuid_in_user_or_both_fields_is_refused,
     contract_send_text,
     contract_send_text_needs_open_window,
     contract_send_to_lonely_group_fails,

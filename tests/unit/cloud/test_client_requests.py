@@ -16,6 +16,7 @@ from groups_tui.cloud import (
     UnexpectedResponseError,
     template_components,
 )
+from groups_tui.cloud.client import participant_entry
 
 from .support import API, GROUP_ID, PHONE_NUMBER_ID, TOKEN, WABA_ID, graph_error, json_body
 
@@ -226,10 +227,60 @@ async def test_remove_participants_body(client: CloudClient, router: respx.Route
     }
 
 
+async def test_remove_participants_names_a_bsuid_in_user_id(
+    client: CloudClient, router: respx.Router
+) -> None:
+    # Meta: `user` for a phone number or WhatsApp id, `user_id` for a business-scoped
+    # user id, one of the two per entry (reference 2.7, 3.9).
+    route = router.delete(f"{API}/{GROUP_ID}/participants").respond(json={})
+    await client.remove_participants(
+        GROUP_ID, ["+1 650 555 1234", " US.13491208655302741918 ", "447700900123"]
+    )
+    assert json_body(only_request(route))["participants"] == [
+        {"user": "+1 650 555 1234"},
+        {"user_id": "US.13491208655302741918"},
+        {"user": "447700900123"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("user", "entry"),
+    [
+        ("16505551234", {"user": "16505551234"}),
+        ("+44 7700 900123", {"user": "+44 7700 900123"}),
+        ("BR.9", {"user_id": "BR.9"}),
+    ],
+)
+def test_participant_entry_uses_one_field(user: str, entry: dict[str, str]) -> None:
+    assert participant_entry(user) == entry
+
+
+@pytest.mark.parametrize("user", ["ana", "us.123", "US.ENT.1181", "US.", "+US.1"])
+def test_participant_entry_refuses_what_is_neither(user: str) -> None:
+    with pytest.raises(ValueError, match="neither a phone number nor a business-scoped"):
+        participant_entry(user)
+
+
+async def test_a_bsuid_is_not_sent_as_a_1to1_recipient(
+    client: CloudClient, router: respx.Router
+) -> None:
+    # The reference does not document the field a 1:1 send to a BSUID uses.
+    route = router.post(f"{API}/{PHONE_NUMBER_ID}/messages")
+    with pytest.raises(ValueError, match="business-scoped user id"):
+        await client.send_invite_link_template(
+            "US.13491208655302741918", "group_invite_upon_request", "en", GROUP_ID
+        )
+    with pytest.raises(ValueError, match="business-scoped user id"):
+        await client.send_template(
+            "US.13491208655302741918", "welcome", "en", recipient_type="individual"
+        )
+    assert route.call_count == 0
+
+
 @pytest.mark.parametrize(
     "users",
-    [[], [str(n) for n in range(9)], ["1", "1"], ["1", " "]],
-    ids=["empty", "nine", "duplicate", "blank"],
+    [[], [str(n) for n in range(9)], ["1", "1"], ["1", " "], ["1", "nobody"]],
+    ids=["empty", "nine", "duplicate", "blank", "neither"],
 )
 async def test_remove_participants_refuses_locally(
     client: CloudClient, router: respx.Router, users: list[str]

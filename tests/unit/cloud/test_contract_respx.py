@@ -13,6 +13,7 @@ import pytest
 import respx
 
 from groups_tui.cloud import CloudClient, RetryPolicy
+from groups_tui.domain.identity import is_bsuid
 
 from .contract import CONTRACTS, Backend, ContractFn
 from .support import API, BASE_URL, PHONE_NUMBER_ID, TOKEN, WABA_ID, SleepRecorder, json_body
@@ -181,7 +182,9 @@ class FakeGraph:
                     "creation_timestamp": CREATED_AT,
                     "suspended": "false",
                     "total_participant_count": len(group.members),
-                    "participants": [{"wa_id": m} for m in group.members],
+                    "participants": [
+                        {"user_id": m} if is_bsuid(m) else {"wa_id": m} for m in group.members
+                    ],
                     "join_approval_mode": "approval_required" if group.approval else "auto_approve",
                 },
             )
@@ -193,7 +196,18 @@ class FakeGraph:
                 group.invite_link = f"https://chat.whatsapp.com/{self.new_id('Inv')}"
             return httpx.Response(200, json={**ok, "invite_link": group.invite_link})
         if (method, edge) == ("DELETE", "participants"):
-            users = [p["user"].lstrip("+") for p in json_body(request)["participants"]]
+            users: list[str] = []
+            for entry in json_body(request)["participants"]:
+                # Meta: `user` holds a number, `user_id` a BSUID; never both.
+                user, user_id = entry.get("user"), entry.get("user_id")
+                if user is not None and user_id is not None:
+                    return _error(100, "Include user or user_id, but not both.")
+                if user_id is not None and is_bsuid(user_id):
+                    users.append(user_id)
+                elif user is not None and not is_bsuid(user):
+                    users.append(user.lstrip("+"))
+                else:
+                    return _error(100, "user takes a number, user_id a business-scoped id.")
             missing = [u for u in users if u not in group.members]
             if missing == users:
                 return _error(131212, "Participant is not in the group")
@@ -276,6 +290,20 @@ class RespxBackend:
 
     async def settle(self) -> None:
         return None
+
+    async def add_hidden_member(self, group_id: str) -> str:
+        bsuid = f"BR.{self.graph.new_id('7')}"
+        self.graph.groups[group_id].members.append(bsuid)
+        return bsuid
+
+    async def raw_call(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        async with httpx.AsyncClient(
+            base_url=f"{API}/",
+            transport=self.transport(),
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ) as http:
+            response = await http.request(method, path, json=body)
+        return response.status_code, response.json()
 
     def client_with_token(self, access_token: str) -> CloudClient:
         return CloudClient(

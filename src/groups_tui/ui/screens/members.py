@@ -98,6 +98,8 @@ def history_text(entries: list[HistoryEntry], names: dict[str, str], now: float)
             line.append(f" via {entry.via}")
         if entry.initiated_by:
             line.append(f" by {entry.initiated_by}")
+        if entry.observed:
+            line.append(" (seen by a read of the group: time approximate)", style="dim")
         if entry.error_message:
             line.append(" — ").append_text(safe(fit(entry.error_message, 60)))
         text.append_text(line).append("\n")
