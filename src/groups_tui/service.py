@@ -689,7 +689,7 @@ class InboxService:
                 )
             users.append(user)
         request_ids: list[str | None] = []
-        refused: list[list[str]] = []
+        refused_at_once: list[list[str]] = []
         for start in range(0, len(users), limits.MAX_REMOVE_PER_CALL):
             chunk = users[start : start + limits.MAX_REMOVE_PER_CALL]
             try:
@@ -706,12 +706,12 @@ class InboxService:
                 if not isinstance(cause, PartialFailure):
                     raise
                 request_ids.append(None)
-                refused += [[f.ref or "?", _failed_reason(f)] for f in cause.failed]
+                refused_at_once += [[f.ref or "?", _failed_reason(f)] for f in cause.failed]
         rid = next((r for r in request_ids if r), None)
         payload: dict[str, Any] = {"users": users}
-        if refused:
+        if refused_at_once:
             # A synchronous partial answer (131201, HTTP 206): these will not be removed.
-            payload["refused"] = refused
+            payload["refused"] = refused_at_once
         return await self._pending("remove", group_id, rid, payload)
 
     async def remove_everywhere(self, key: str) -> list[PendingOperation]:

@@ -94,9 +94,10 @@ def test_api_errors_reach_stderr_and_json_without_the_token(
 
     # THEN each command says what happened, with the exit code it should
     assert show[0] == 1 and "(#100) Invalid parameter" in show[2]
-    assert partly[0] == 0 and json.loads(partly[1])["kind"] == "remove"
+    # (a member the API refused at once makes the removal exit 1, its outcome on stdout)
+    assert partly[0] == 1 and json.loads(partly[1])["kind"] == "remove"
     assert refused[0] == 1 and "(#100)" in refused[2]
-    assert reject[0] == 0
+    assert reject[0] == 1
     assert json.loads(reject[1])["failed"][0][0] == "J1"
     assert audit[0] == 0
     entries = json.loads(audit[1])
