@@ -39,7 +39,7 @@ and ``raw_events`` bookkeeping are buffered and written with ``executemany`` by
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from groups_tui.domain.events import (
@@ -67,9 +67,9 @@ from groups_tui.domain.events import (
 )
 from groups_tui.domain.models import JoinVia, Media, MessageKind
 from groups_tui.store.codec import dumps, media_to_json
-from groups_tui.store.records import CostFn, MarketFn
+from groups_tui.store.records import CostFn, EventFailure, MarketFn
 
-__all__ = ["EARLY_OUTCOME_KINDS", "Applier"]
+__all__ = ["EARLY_OUTCOME_KINDS", "Applier", "event_key"]
 
 _MEMBER_RANK = {"present": 0, "left": 1, "removed": 2}
 
@@ -134,6 +134,8 @@ class Applier:
         self._groups: set[str] = set()
         self._keys: dict[tuple[str, str | None, str | None, str | None], str] = {}
         self.changes = 0
+        self.failures: list[EventFailure] = []
+        """Events that :meth:`apply` with ``isolate`` could not apply, in order."""
 
     # ------------------------------------------------------------------ helpers
 
@@ -271,7 +273,13 @@ class Applier:
     # ------------------------------------------------------------------ entry
 
     def apply(
-        self, raw_id: int | None, events: Sequence[DomainEvent], *, mark: bool = True
+        self,
+        raw_id: int | None,
+        events: Sequence[DomainEvent],
+        *,
+        mark: bool = True,
+        isolate: bool = False,
+        only: Collection[str] = (),
     ) -> bool:
         """Apply one raw event's domain events and mark the raw row applied (on flush).
 
@@ -280,6 +288,11 @@ class Applier:
             events: Its domain events.
             mark: Set the row's ``applied_at`` and parse state on flush; a caller that
                 wrote the row already marked passes False.
+            isolate: Apply each event in its own savepoint: an event that raises is
+                rolled back alone, recorded in :attr:`failures`, and the next one is
+                applied. Without it the first failure propagates (the caller rolls back).
+            only: Apply only the events with these dedupe keys (re-applying the failed
+                events of a body); empty applies every event.
 
         Returns:
             True when the events included a shape this version does not know (the row's
@@ -287,14 +300,55 @@ class Applier:
         """
         self._raw_id = raw_id
         unparsed = False
-        for event in events:
+        for index, event in enumerate(events):
             if isinstance(event, UnknownEvent):
                 unparsed = True
                 continue
-            self._dispatch(event)
+            if only and event_key(event) not in only:
+                continue
+            if isolate:
+                self._isolated(raw_id, index, event)
+            else:
+                self._dispatch(event)
         if raw_id is not None and mark:
             self._applied.append((self._now, "unparsed" if unparsed else "ok", raw_id))
         return unparsed
+
+    def _isolated(self, raw_id: int | None, index: int, event: DomainEvent) -> None:
+        """Apply one event in a savepoint; on failure undo it alone and record why."""
+        feed_mark, changes_mark = len(self._feed), self.changes
+        self._cur.execute("SAVEPOINT apply_event")
+        try:
+            self._dispatch(event)
+        except Exception as exc:
+            self._cur.execute("ROLLBACK TO apply_event")
+            self._cur.execute("RELEASE apply_event")
+            # Whatever the event did is undone: its feed rows, and the caches that may
+            # name rows it inserted.
+            del self._feed[feed_mark:]
+            self.changes = changes_mark
+            self._groups.clear()
+            self._keys.clear()
+            failure = EventFailure(
+                raw_id=raw_id or 0,
+                index=index,
+                kind=str(getattr(event, "event_kind", type(event).__name__)),
+                group_id=_event_group(event),
+                event_key=event_key(event),
+                at=_event_at(event),
+                reason=f"apply: {type(exc).__name__}: {exc}"[:500],
+                failed_at=self._now,
+            )
+            self.failures.append(failure)
+            self._change(
+                "event.failed",
+                None,
+                failure.at,
+                failure.kind,
+                {"raw_id": failure.raw_id, "index": index, "reason": failure.reason},
+            )
+            return
+        self._cur.execute("RELEASE apply_event")
 
     def _dispatch(self, event: DomainEvent) -> None:
         match event:
@@ -952,6 +1006,25 @@ class Applier:
             e.wamid,
             {"participant": key, "amount": None if amount is None else str(amount)},
         )
+
+
+def event_key(event: object) -> str | None:
+    """The event's dedupe key, or ``None`` for something that is not an event."""
+    try:
+        key = getattr(event, "dedupe_key", None)
+    except Exception:  # a malformed event must not hide the original failure
+        return None
+    return key if isinstance(key, str) else None
+
+
+def _event_group(event: object) -> str | None:
+    group_id = getattr(event, "group_id", None)
+    return group_id if isinstance(group_id, str) else None
+
+
+def _event_at(event: object) -> int | None:
+    at = getattr(event, "at", None)
+    return at if isinstance(at, int) else None
 
 
 def _stated_via(reason: str) -> str | None:

@@ -58,6 +58,12 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
         "FROM pending_operations ORDER BY request_id",
     ),
     (
+        "event_failures",
+        "SELECT r.dedupe_key, f.idx, f.kind, f.group_id, f.event_key, f.at, f.reason "
+        "FROM event_failures f JOIN raw_events r ON r.id = f.raw_id "
+        "ORDER BY r.dedupe_key, f.idx",
+    ),
+    (
         "raw_events",
         "SELECT dedupe_key, parse_state, error, applied_at IS NOT NULL FROM raw_events "
         "ORDER BY dedupe_key",
@@ -127,6 +133,7 @@ async def reset_derived_state(conn: aiosqlite.Connection) -> None:
         "recipient_status",
         "cost_ledger",
         "early_outcomes",
+        "event_failures",
     ):
         await conn.execute(f"DELETE FROM {table}")
     await conn.execute("DELETE FROM messages WHERE origin = 'webhook'")
