@@ -20,13 +20,35 @@ Ordering rules (event time is the webhook's ``at``, never the receipt time):
     otherwise ``invite_link``: a link is the only other way into a Cloud API group. Any
     other reason is kept as ``unknown``.
 * Delivery: recipient and message states only rise in :attr:`DeliveryState.rank`; at an
-  equal rank the earliest time is kept.
-* Subject and description: the newest event wins; equal times fall back to comparing
-  the text, again so that arrival order does not matter.
+  equal rank the earliest time is kept; at an equal rank and time the greater
+  (state, error code, error title) is kept (``_DELIVERY_WINS``).
+* Subject, description, invite link and join-approval mode (from creates and settings
+  changes): the newest event carrying a value wins (``<column>_at``); equal times fall
+  back to comparing the text, the greater wins, again so that arrival order does not
+  matter. A join-approval mode this version does not know is stored as received.
+* Picture: the newest wins; at equal times the greater hash.
+* Creation: ``created_at`` is the earliest create of the group, and so is the
+  ``state_at`` of an active group.
 * Suspension: the newest of suspend/clear wins; at equal times suspended wins.
 * Deletion is terminal: a late create never revives a deleted group.
-* Cost: one ledger line per (message, participant), from the first status carrying
-  pricing; later ones (``read`` after ``delivered``) are ignored.
+* Last inbound message (the window, ``last_inbound_by``): the newest message; at equal
+  times the one with the greater message id. The newest message of either direction
+  (``last_msg_*``, kept by the schema v4/v6 triggers) follows the same rule.
+* Participant history: one row per (person, action, second); two removals, leaves or
+  failed removals in the same second keep the greater (request id, initiator, error).
+  A join row's ``via`` and request are re-derived by :meth:`Applier._settle_joins`.
+* Join requests: a revoke closes a request at its earliest revoke.
+* Cost: one ledger line per (message, participant), from the earliest status carrying
+  pricing; at the same second, the one with the smaller (category, type, model,
+  billable); later ones (``read`` after ``delivered``) change nothing.
+
+Known limit: a participant's identity fields (name, username, numbers) take the newest
+event's non-empty values and fill gaps from older ones; two events of different times
+carrying different non-empty names can leave either name, depending on arrival order.
+
+An event that raises is rolled back alone when the caller asks for isolation (the
+listener's write path, see ``Store._apply_logged_sync``): it is recorded in
+``event_failures`` and the rest of its body is applied.
 
 Every change appends one change-feed row in the same transaction.
 
@@ -72,6 +94,16 @@ from groups_tui.store.records import CostFn, EventFailure, MarketFn
 __all__ = ["EARLY_OUTCOME_KINDS", "Applier", "event_key"]
 
 _MEMBER_RANK = {"present": 0, "left": 1, "removed": 2}
+
+# A status replaces the stored one when it ranks higher; at an equal rank the earlier one
+# is kept; at an equal rank and time (two failures in the same second) the greater
+# (state, error code, error title) is, so that arrival order never decides.
+_DELIVERY_WINS = (
+    "excluded.rank > {t}.rank OR (excluded.rank = {t}.rank AND (excluded.at < {t}.at "
+    "OR (excluded.at = {t}.at AND (excluded.state, coalesce(excluded.error_code, -1), "
+    "coalesce(excluded.error_title, '')) > ({t}.state, coalesce({t}.error_code, -1), "
+    "coalesce({t}.error_title, '')))))"
+)
 
 _CHANGE_SQL = (
     "INSERT INTO change_feed(kind, group_id, entity, at, raw_id, payload) VALUES (?, ?, ?, ?, ?, ?)"
@@ -437,23 +469,46 @@ class Applier:
                 "AND NOT EXISTS (SELECT 1 FROM groups WHERE request_id = ?2)",
                 (e.group_id, e.request_id),
             )
+        # Several creates of one group (a webhook, then a sync) may come in any order:
+        # the earliest gives the creation time, and each value comes from the newest
+        # create that carries one (_set_texts).
         self._exec(
             "UPDATE groups SET state = CASE WHEN state = 'deleted' THEN state ELSE 'active' END, "
-            "state_at = CASE WHEN state = 'deleted' THEN state_at ELSE ?2 END, "
-            "created_at = ?2, invite_link = coalesce(?3, invite_link), "
-            "join_approval = coalesce(?4, join_approval), error_code = NULL, "
+            "state_at = CASE WHEN state = 'deleted' THEN state_at "
+            "WHEN state = 'active' AND state_at IS NOT NULL THEN min(state_at, ?2) ELSE ?2 END, "
+            "created_at = min(coalesce(created_at, ?2), ?2), error_code = NULL, "
             "error_message = NULL WHERE id = ?1",
-            (e.group_id, e.at, e.invite_link, e.join_approval_mode),
+            (e.group_id, e.at),
         )
-        self._set_texts(e.group_id, e.subject, e.description, e.at)
+        self._set_texts(
+            e.group_id,
+            e.subject,
+            e.description,
+            e.at,
+            invite_link=e.invite_link,
+            join_approval=e.join_approval_mode,
+        )
         self._touch(e.group_id, e.at)
         self._change("group.created", e.group_id, e.at, e.request_id)
         self._resolve_op(e.request_id, "done", e.at, group_id=e.group_id)
 
     def _set_texts(
-        self, group_id: str, subject: str | None, description: str | None, at: int
+        self,
+        group_id: str,
+        subject: str | None,
+        description: str | None,
+        at: int,
+        *,
+        invite_link: str | None = None,
+        join_approval: str | None = None,
     ) -> None:
-        for column, value in (("subject", subject), ("description", description)):
+        """Set each given value unless a newer event set it; at a tie the greater text wins."""
+        for column, value in (
+            ("subject", subject),
+            ("description", description),
+            ("invite_link", invite_link),
+            ("join_approval", join_approval),
+        ):
             if value is None:
                 continue
             self._exec(
@@ -588,14 +643,28 @@ class Applier:
         request_id: str | None = None,
         error: tuple[int | None, str | None] = (None, None),
     ) -> bool:
-        return bool(
+        row = (group_id, key, action, at, initiated_by, via, request_id, *error)
+        if self._exec(
+            "INSERT OR IGNORE INTO participant_history(group_id, participant_key, action, at, "
+            "initiated_by, via, request_id, error_code, error_message) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            row,
+        ):
+            return True
+        if action != "join":
+            # Two removals (or leaves, failures) of one person in the same second: the
+            # row keeps the greater (request, initiator, error), whatever came first.
+            # Joins keep theirs: _settle_joins re-derives their via and request.
             self._exec(
-                "INSERT OR IGNORE INTO participant_history(group_id, participant_key, action, at, "
-                "initiated_by, via, request_id, error_code, error_message) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (group_id, key, action, at, initiated_by, via, request_id, *error),
+                "UPDATE participant_history SET initiated_by = ?5, request_id = ?7, "
+                "error_code = ?8, error_message = ?9 WHERE group_id = ?1 AND "
+                "participant_key = ?2 AND action = ?3 AND at = ?4 AND "
+                "(coalesce(?7, ''), coalesce(?5, ''), coalesce(?8, -1), coalesce(?9, '')) > "
+                "(coalesce(request_id, ''), coalesce(initiated_by, ''), "
+                "coalesce(error_code, -1), coalesce(error_message, ''))",
+                row,
             )
-        )
+        return False
 
     def _joined(self, e: ParticipantsJoined) -> None:
         self._ensure_group(e.group_id)
@@ -796,8 +865,8 @@ class Applier:
             "profile_name, created_at, state, state_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'revoked', ?) "
             "ON CONFLICT(id) DO UPDATE SET state = 'revoked', state_at = excluded.state_at "
-            "WHERE (join_requests.state = 'pending' OR (join_requests.state = 'approved' "
-            "AND join_requests.state_at > excluded.state_at)) "
+            "WHERE (join_requests.state = 'pending' OR (join_requests.state IN "
+            "('approved', 'revoked') AND join_requests.state_at > excluded.state_at)) "
             "AND NOT EXISTS (SELECT 1 FROM join_request_decisions d WHERE d.id = excluded.id) "
             "RETURNING participant_key",
             (
@@ -826,9 +895,10 @@ class Applier:
         self._set_texts(e.group_id, e.subject, e.description, e.at)
         if e.picture is not None:
             self._exec(
-                "UPDATE groups SET picture_sha256 = ?, picture_at = ? WHERE id = ? "
-                "AND (picture_at IS NULL OR picture_at <= ?)",
-                (e.picture.sha256, e.at, e.group_id, e.at),
+                "UPDATE groups SET picture_sha256 = ?1, picture_at = ?2 WHERE id = ?3 "
+                "AND (picture_at IS NULL OR picture_at < ?2 OR (picture_at = ?2 "
+                "AND coalesce(?1, '') > coalesce(picture_sha256, '')))",
+                (e.picture.sha256, e.at, e.group_id),
             )
         self._touch(e.group_id, e.at)
         changed = [
@@ -915,10 +985,12 @@ class Applier:
             "unread = unread + (?2 > coalesce((SELECT read_through FROM group_local "
             "WHERE group_id = ?1), -1)), "
             "last_inbound_by = CASE WHEN last_inbound_at IS NULL OR ?2 > last_inbound_at "
+            "OR (?2 = last_inbound_at AND ?4 = (SELECT max(m.id) FROM messages m "
+            "WHERE m.group_id = ?1 AND m.at = ?2 AND m.direction = 'inbound')) "
             "THEN ?3 ELSE last_inbound_by END, "
             "last_inbound_at = max(coalesce(last_inbound_at, ?2), ?2), "
             "last_activity_at = max(coalesce(last_activity_at, ?2), ?2) WHERE id = ?1",
-            (e.group_id, e.at, name),
+            (e.group_id, e.at, name, e.wamid),
         )
         self._change("message.received", e.group_id, e.at, e.wamid, {"sender": key})
 
@@ -934,8 +1006,7 @@ class Applier:
                 "error_title) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(message_id) DO UPDATE SET "
                 "state = excluded.state, rank = excluded.rank, at = excluded.at, "
                 "error_code = excluded.error_code, error_title = excluded.error_title "
-                "WHERE excluded.rank > message_delivery.rank OR "
-                "(excluded.rank = message_delivery.rank AND excluded.at < message_delivery.at)",
+                f"WHERE {_DELIVERY_WINS.format(t='message_delivery')}",
                 (e.wamid, str(state), state.rank, e.at, code, title),
             )
             if changed:
@@ -952,8 +1023,7 @@ class Applier:
             "ON CONFLICT(message_id, participant_key) DO UPDATE SET "
             "state = excluded.state, rank = excluded.rank, at = excluded.at, "
             "error_code = excluded.error_code, error_title = excluded.error_title "
-            "WHERE excluded.rank > recipient_status.rank OR "
-            "(excluded.rank = recipient_status.rank AND excluded.at < recipient_status.at)",
+            f"WHERE {_DELIVERY_WINS.format(t='recipient_status')}",
             (e.wamid, key, str(state), state.rank, e.at, code, title),
         )
         if changed:
@@ -992,11 +1062,29 @@ class Applier:
         )
         if not inserted:
             # Already charged. Pricing comes once per participant, but should a repeat
-            # arrive, the earliest time is kept so arrival order does not matter.
+            # arrive, the line is the earliest status's; at the same second, the smaller
+            # (category, type, model, billable) one's, so arrival order does not matter.
             self._exec(
-                "UPDATE cost_ledger SET at = ? WHERE message_id = ? AND participant_key = ? "
-                "AND at > ?",
-                (e.at, e.wamid, key, e.at),
+                "UPDATE cost_ledger SET at = ?3, category = ?4, pricing_type = ?5, "
+                "pricing_model = ?6, billable = ?7, market = ?8, amount = ?9, "
+                "participant_wa_id = ?10, group_id = ?11 "
+                "WHERE message_id = ?1 AND participant_key = ?2 AND (at > ?3 OR (at = ?3 "
+                "AND (coalesce(?4, ''), coalesce(?5, ''), coalesce(?6, ''), coalesce(?7, -1)) "
+                "< (coalesce(category, ''), coalesce(pricing_type, ''), "
+                "coalesce(pricing_model, ''), coalesce(billable, -1))))",
+                (
+                    e.wamid,
+                    key,
+                    e.at,
+                    p.category,
+                    p.type,
+                    p.pricing_model,
+                    None if p.billable is None else int(p.billable),
+                    market,
+                    None if amount is None else str(amount),
+                    wa_id,
+                    e.group_id,
+                ),
             )
             return
         self._change(

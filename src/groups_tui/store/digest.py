@@ -27,7 +27,9 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
         "SELECT id, request_id, subject, subject_at, description, description_at, "
         "join_approval, state, state_at, error_code, error_message, suspended, "
         "suspended_reason, suspended_at, created_at, invite_link, last_inbound_at, "
-        "last_inbound_by, last_activity_at, picture_sha256, picture_at, unread FROM groups "
+        "last_inbound_by, last_activity_at, picture_sha256, picture_at, unread, "
+        "invite_link_at, join_approval_at, last_msg_at, last_msg_preview, last_msg_sender, "
+        "last_msg_outbound, member_count, member_text, pending_requests FROM groups "
         "ORDER BY id IS NULL, id, request_id",
     ),
     ("participants", "SELECT * FROM participants ORDER BY group_id, participant_key"),

@@ -607,7 +607,10 @@ def _gi_gu_triggers() -> str:
 #   keys are off during migrations, see ``db.migrate``; ``legacy_alter_table`` keeps the
 #   rename from re-checking the triggers of other tables that name ``groups``). Column
 #   order, every other constraint, and the two triggers on ``groups`` stay as v6 left
-#   them; the implicit UNIQUE indexes come back with the table.
+#   them; the implicit UNIQUE indexes come back with the table. Two columns are added at
+#   the end: ``invite_link_at`` and ``join_approval_at``, the time of the create event
+#   that set each value, so that the newest one wins whatever the arrival order (as
+#   ``subject_at`` does for the subject).
 # * ``event_failures`` records each event of a body that could not be applied (the rest of
 #   the body is applied): ``idx`` is the event's position in the parsed body, or -1 when
 #   the body itself could not be parsed. The raw row of a body with at least one failure
@@ -649,14 +652,16 @@ CREATE TABLE groups_v7 (
     member_count        INTEGER NOT NULL DEFAULT 0,
     member_text         TEXT NOT NULL DEFAULT '',
     pending_requests    INTEGER NOT NULL DEFAULT 0,
-    last_msg_outbound   INTEGER
+    last_msg_outbound   INTEGER,
+    invite_link_at      INTEGER,
+    join_approval_at    INTEGER
 );
 INSERT INTO groups_v7 SELECT pk, id, request_id, subject, subject_at, description,
     description_at, join_approval, state, state_at, error_code, error_message, suspended,
     suspended_reason, suspended_at, created_at, invite_link, last_inbound_at,
     last_inbound_by, last_activity_at, picture_sha256, picture_at, unread, last_msg_pk,
     last_msg_at, last_msg_preview, last_msg_sender, member_count, member_text,
-    pending_requests, last_msg_outbound FROM groups;
+    pending_requests, last_msg_outbound, NULL, NULL FROM groups;
 DROP TABLE groups;
 ALTER TABLE groups_v7 RENAME TO groups;
 PRAGMA legacy_alter_table = OFF;

@@ -243,10 +243,17 @@ def _dump(db_path: Path) -> tuple[dict[str, list[tuple[object, ...]]], dict[str,
         ).fetchall()
         tables = [n for t, n, sql in schema if t == "table" and "VIRTUAL" not in (sql or "")]
         rows = {
+            # The columns v7 adds to groups come last (NULL for the rows it found).
             name: conn.execute(f"SELECT * FROM {name} ORDER BY 1, 2").fetchall()
             for name in tables
             if not name.startswith("messages_fts")
         }
+        if "join_approval_at" in {r[1] for r in conn.execute("PRAGMA table_info(groups)")}:
+            added = conn.execute(
+                "SELECT invite_link_at, join_approval_at FROM groups ORDER BY 1, 2"
+            ).fetchall()
+            assert set(added) == {(None, None)}
+            rows["groups"] = [row[:-2] for row in rows["groups"]]
         rows["fts"] = conn.execute(
             "SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'hello OR bye'"
         ).fetchall()
