@@ -38,6 +38,9 @@ Ordering rules (event time is the webhook's ``at``, never the receipt time):
   failed removals in the same second keep the greater (request id, initiator, error).
   A join row's ``via`` and request are re-derived by :meth:`Applier._settle_joins`.
 * Join requests: a revoke closes a request at its earliest revoke.
+* Operations settled by webhooks (``pending_operations``, and ``early_outcomes`` for the
+  ones not yet recorded): a failure outranks a success; between two outcomes of the same
+  state the earlier stands, at the same second the greater error text.
 * Cost: one ledger line per (message, participant), from the earliest status carrying
   pricing; at the same second, the one with the smaller (category, type, model,
   billable); later ones (``read`` after ``delivered``) change nothing.
@@ -103,6 +106,14 @@ _DELIVERY_WINS = (
     "OR (excluded.at = {t}.at AND (excluded.state, coalesce(excluded.error_code, -1), "
     "coalesce(excluded.error_title, '')) > ({t}.state, coalesce({t}.error_code, -1), "
     "coalesce({t}.error_title, '')))))"
+)
+
+# An early outcome replaces the kept one when it is a failure over a success, or of the
+# same state with a greater (error text, kind, group) (arrival order never decides).
+_EARLY_WINS = (
+    "((excluded.state = 'failed' AND state = 'done') OR (excluded.state = state AND "
+    "(coalesce(excluded.error, ''), excluded.kind, coalesce(excluded.group_id, '')) > "
+    "(coalesce(error, ''), kind, coalesce(group_id, ''))))"
 )
 
 _CHANGE_SQL = (
@@ -235,8 +246,13 @@ class Applier:
         kind: str | None = None,
     ) -> None:
         # A failure outranks success for the same request (a partial removal reports
-        # both), so 'failed' may overwrite 'done' but never the reverse.
-        allowed = "('pending', 'done')" if state == "failed" else "('pending')"
+        # both), so 'failed' may overwrite 'done' but never the reverse; between two
+        # outcomes of the same state the earlier one stands, and at the same second the
+        # greater error text, so that arrival order never decides.
+        wins = (
+            "(state = 'pending' OR (?1 = 'failed' AND state = 'done') OR (state = ?1 AND "
+            "(resolved_at > ?3 OR (resolved_at = ?3 AND coalesce(?2, '') > coalesce(error, '')))))"
+        )
         attempts: list[tuple[str, list[Any]]] = []
         if request_id is not None:
             attempts.append(("request_id = ?", [request_id]))
@@ -249,9 +265,9 @@ class Applier:
         resolved: list[str] = []
         for where, params in attempts:
             rows = self._rows(
-                "UPDATE pending_operations SET state = ?, error = ?, resolved_at = ?, "
-                "resolved_by = 'webhook', group_id = coalesce(group_id, ?) "
-                f"WHERE {where} AND state IN {allowed} AND coalesce(resolved_by, 'webhook') = "
+                "UPDATE pending_operations SET state = ?1, error = ?2, resolved_at = ?3, "
+                "resolved_by = 'webhook', group_id = coalesce(group_id, ?4) "
+                f"WHERE {where} AND {wins} AND coalesce(resolved_by, 'webhook') = "
                 "'webhook' RETURNING request_id",
                 (state, error, at, group_id, *params),
             )
@@ -272,8 +288,11 @@ class Applier:
             self._exec(
                 "INSERT INTO early_outcomes(request_id, kind, group_id, state, error, at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO UPDATE SET "
-                "state = CASE WHEN excluded.state = 'failed' THEN 'failed' ELSE state END, "
-                "error = coalesce(excluded.error, error), at = max(at, excluded.at)",
+                f"state = CASE WHEN {_EARLY_WINS} THEN excluded.state ELSE state END, "
+                f"error = CASE WHEN {_EARLY_WINS} THEN excluded.error ELSE error END, "
+                f"kind = CASE WHEN {_EARLY_WINS} THEN excluded.kind ELSE kind END, "
+                f"group_id = CASE WHEN {_EARLY_WINS} THEN excluded.group_id ELSE group_id END, "
+                "at = max(at, excluded.at)",
                 (request_id, kind, group_id, state, error, at),
             )
 

@@ -2,7 +2,8 @@
 
 Replaying the raw log in id order after :func:`reset_derived_state` must produce the
 same :func:`feed_digest` as the original run; the digest therefore leaves out local
-surrogate ids, receipt and bookkeeping times, and the change feed.
+surrogate ids, receipt and bookkeeping times, and the change feed. It covers every table
+the applier writes (``DIGEST_QUERIES``), the cost ledger's market and amount included.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
         "pending_operations",
         "SELECT request_id, kind, group_id, payload, state, error, resolved_at, resolved_by "
         "FROM pending_operations ORDER BY request_id",
+    ),
+    (
+        "early_outcomes",
+        "SELECT request_id, kind, group_id, state, error, at FROM early_outcomes "
+        "ORDER BY request_id",
     ),
     (
         "event_failures",
