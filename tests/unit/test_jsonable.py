@@ -69,3 +69,11 @@ def test_events_lead_with_their_kind_and_bytes_are_base64() -> None:
 def test_named_properties_are_added_only_when_asked() -> None:
     assert to_jsonable(Outcome(2, 0)) == {"sent": 2, "failed": 0}
     assert to_jsonable([Outcome(2, 1)], ("ok",)) == [{"sent": 2, "failed": 1, "ok": False}]
+
+
+def test_an_unknown_enum_value_is_its_label() -> None:
+    from groups_tui.domain.models import Group, Unknown
+
+    group = Group(id="g1", join_approval=Unknown("x"))
+    assert to_jsonable(group)["join_approval"] == "unknown: x"
+    assert to_jsonable(Group(id="g2"))["join_approval"] == "auto_approve"
