@@ -201,6 +201,7 @@ async def groups_show(group_id: str, as_json: bool) -> None:
             lines = [
                 f"{g.subject}  ({g.id})",
                 f"state: {g.state}{' SUSPENDED' if g.suspended else ''}",
+                f"joining: {g.join_approval.label}",
                 f"members: {len(d.members)}/8   window: {format_countdown(d.window.remaining)}",
             ]
             lines += [f"  {m.key}\t{m.display_name}" for m in d.members]

@@ -12,6 +12,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Final
 
+from groups_tui.domain.models import Unknown
 from groups_tui.domain.text import UNSAFE_CODE_POINTS
 
 __all__ = ["dumps", "to_jsonable"]
@@ -26,7 +27,8 @@ _JSON_ESCAPES: Final[dict[int, str]] = {code: f"\\u{code:04x}" for code in UNSAF
 def to_jsonable(value: Any, properties: Iterable[str] = ()) -> Any:
     """Turn a command's result into values ``json.dumps`` accepts.
 
-    Dataclasses become objects (a domain event's kind first, as ``event``), named tuples
+    Dataclasses become objects (a domain event's kind first, as ``event``), a value
+    outside a known enum its ``unknown: X`` label, named tuples
     objects, enums their values, decimals, dates and paths strings, bytes base64, and
     sets and tuples lists.
 
@@ -39,6 +41,8 @@ def to_jsonable(value: Any, properties: Iterable[str] = ()) -> Any:
         The JSON-friendly value.
     """
     names = tuple(properties)
+    if isinstance(value, Unknown):
+        return str(value)  # "unknown: X", never mistaken for a known value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {
             f.name: to_jsonable(getattr(value, f.name), names) for f in dataclasses.fields(value)

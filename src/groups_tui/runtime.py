@@ -32,7 +32,7 @@ class Runtime:
 def _rate_card(settings: Settings) -> Any:
     from groups_tui.domain.pricing import RateCard
 
-    return RateCard.load(settings.rates_csv) if settings.rates_csv else RateCard.load_default()
+    return RateCard.configured(settings.rates_csv)
 
 
 @asynccontextmanager

@@ -73,7 +73,14 @@ from groups_tui.service_types import (
     SearchHit,
 )
 from groups_tui.store import Store
-from groups_tui.store.records import AuditEntry, Contact, HistoryEntry, StoredFlag
+from groups_tui.store.records import (
+    FAILED_EVENTS_COUNTER,
+    REFUSED_COUNTER,
+    AuditEntry,
+    Contact,
+    HistoryEntry,
+    StoredFlag,
+)
 from groups_tui.store.records import OutboxItem as StoredOutboxItem
 
 Clock = Callable[[], float]
@@ -375,7 +382,7 @@ class InboxService:
         """How webhooks reach us, and their health."""
         stats = await self.store.raw_stats()
         counters = await self.store.counters()
-        refused = counters.get("signatures_refused", 0)
+        refused = counters.get(REFUSED_COUNTER, 0)
         if self.listener_url:
             mode = "in-process"
         else:
@@ -388,6 +395,7 @@ class InboxService:
             events_stored=stats.total,
             signatures_refused=refused,
             url=self.listener_url,
+            failed_events=counters.get(FAILED_EVENTS_COUNTER, 0),
         )
 
     # --- change feed ---------------------------------------------------------------------

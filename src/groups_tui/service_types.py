@@ -68,6 +68,7 @@ class ListenerStatus:
         events_stored: Raw webhooks stored.
         signatures_refused: Deliveries refused for a missing or wrong signature.
         url: Where the listener accepts webhooks, when known.
+        failed_events: Webhook events stored but not applied (``events list --failed``).
     """
 
     mode: str
@@ -75,6 +76,7 @@ class ListenerStatus:
     events_stored: int = 0
     signatures_refused: int = 0
     url: str | None = None
+    failed_events: int = 0
 
 
 class InboxRow(NamedTuple):

@@ -42,3 +42,43 @@ async def test_spend_today_is_never_cut(width: int) -> None:
         else:
             # THEN the listener part gives way, with an ellipsis
             assert "…" in line
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+async def test_failed_events_are_counted_only_when_there_are_some(width: int) -> None:
+    app = _Host()
+    async with app.run_test(size=(width, 5)) as pilot:
+        header = app.query_one(StatusHeader)
+        header.account = AccountInfo("+1 555 010 0000", "PNID", Mode.SANDBOX)
+        header.note = "SANDBOX — simulated users"
+        header.spend_today = Decimal("12.3456")
+        header.now = NOW
+
+        async def line(failed: int) -> str:
+            header.listener = ListenerStatus(
+                "in-process", last_event_at=NOW - 30, signatures_refused=2, failed_events=failed
+            )
+            await pilot.pause()
+            return "".join(s.text for s in header.render_lines(header.region.reset_offset)[0:1])
+
+        # GIVEN no failed events, THEN the header does not mention them
+        assert "failed" not in await line(0)
+        assert not header.has_class("-failed")
+        # GIVEN some, THEN their count and the spend are shown whole at every width
+        shown = await line(3)
+        assert len(shown.rstrip()) <= width
+        assert "│ 3 failed │" in shown and "$12.3456" in shown
+        assert header.has_class("-failed")
+
+
+def test_an_unknown_join_approval_mode_is_shown_as_data() -> None:
+    from groups_tui.domain.models import Group, Unknown
+    from groups_tui.domain.window import window_state
+    from groups_tui.service_types import GroupDetail
+    from groups_tui.ui.widgets.group_banner import banner_text
+
+    group = Group(id="g1", subject="Team", join_approval=Unknown("[bold]AUTO\x1b[2J"))
+    text = banner_text(GroupDetail(group, (), window_state(None, NOW, None)), "Members")
+    assert "unknown: [bold]AUTO" in text.plain
+    assert "\x1b" not in text.plain
+    assert "invite link" not in text.plain and "approval required" not in text.plain

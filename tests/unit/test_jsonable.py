@@ -101,3 +101,11 @@ def test_dumps_escapes_c0_c1_del_and_bidi_but_keeps_other_text() -> None:
         '\\u2066 Ωμέγα 読書 🚚"}'
     )
     assert json.loads(out) == value
+
+
+def test_an_unknown_enum_value_is_its_label() -> None:
+    from groups_tui.domain.models import Group, Unknown
+
+    group = Group(id="g1", join_approval=Unknown("x"))
+    assert to_jsonable(group)["join_approval"] == "unknown: x"
+    assert to_jsonable(Group(id="g2"))["join_approval"] == "auto_approve"

@@ -185,19 +185,35 @@ _INT_LIMIT = 2**63
 _TIMESTAMP_LIMIT = 10**15
 
 
+def _text(value: str) -> str:
+    """``value`` storable as UTF-8: JSON may carry lone surrogates (``"\ud800"``), which
+    become U+FFFD."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return value
+
+
 def _str(value: Any) -> str | None:
     if isinstance(value, str):
-        if value.isascii():
-            return value
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            # JSON may carry lone surrogates ("\ud800"); they cannot be stored as UTF-8.
-            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-        return value
+        return _text(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def _clean(value: Any) -> Any:
+    """A JSON value kept verbatim (extras, context) with every string made storable."""
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {_text(str(k)): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
 
 
 def _required_str(item: Mapping[str, Any], key: str) -> str:
@@ -280,7 +296,7 @@ def _errors(value: Any) -> tuple[EventError, ...]:
 
 def _participant(raw: Any) -> ParticipantRef:
     if isinstance(raw, str):
-        return ParticipantRef(input=raw)
+        return ParticipantRef(input=_text(raw))
     item = _dict(raw)
     profile = _dict(item.get("profile"))
     return ParticipantRef(
@@ -374,7 +390,8 @@ def _lifecycle(item: Mapping[str, Any], value: Mapping[str, Any]) -> Iterator[Do
             subject=_str(item.get("subject")),
             description=_str(item.get("description")),
             invite_link=_str(item.get("invite_link")),
-            join_approval_mode=_str(item.get("join_approval_mode")),
+            # Kept as received, known or not (the store shows "unknown: X").
+            join_approval_mode=_str(item.get("join_approval_mode")) or None,
             at=at,
         )
     elif kind == "group_delete":
@@ -673,9 +690,11 @@ def _inbound(item: Mapping[str, Any], contacts: _Contacts) -> InboundMessage:
         text = _str(_dict(body).get("text"))
     elif type_ == "system":
         text = _str(_dict(body).get("body"))
-    extras = {k: v for k, v in item.items() if k not in _MESSAGE_COMMON and k not in skip}
+    extras = {
+        _text(k): _clean(v) for k, v in item.items() if k not in _MESSAGE_COMMON and k not in skip
+    }
     context = item.get("context")
-    context_map = context if isinstance(context, dict) else None
+    context_map = _clean(context) if isinstance(context, dict) else None
     forwarded = bool(
         context_map
         and (

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 __all__ = [
     "DeliveryState",
@@ -27,8 +28,57 @@ __all__ = [
     "RecipientStatus",
     "Template",
     "TemplateCategory",
+    "Unknown",
     "advance",
+    "known_or_unknown",
 ]
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A value of an enumerated field that this version does not know, kept as received.
+
+    Webhooks carry values Meta may add at any time; they are stored as they came and shown
+    as ``unknown: X`` (``str()`` of this object) instead of being refused or mistaken for
+    a known value.
+
+    Attributes:
+        raw: The value as received.
+    """
+
+    raw: str
+
+    @property
+    def value(self) -> str:
+        """The value as received (what a known member's ``value`` would be)."""
+        return self.raw
+
+    @property
+    def label(self) -> str:
+        """``unknown: X``, as an enum member's ``label`` names a known value."""
+        return f"unknown: {self.raw}"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def known_or_unknown(cls: type[_E], value: object) -> _E | Unknown:
+    """``value`` as a member of ``cls``, or as :class:`Unknown` when it is not one.
+
+    Args:
+        cls: The enum.
+        value: A stored or received value.
+
+    Returns:
+        The member, or ``Unknown(str(value))``.
+    """
+    text = "" if value is None else str(value)
+    try:
+        return cls(text)
+    except ValueError:
+        return Unknown(text)
 
 
 class MessageKind(StrEnum):
@@ -135,6 +185,11 @@ class JoinApproval(StrEnum):
     AUTO_APPROVE = "auto_approve"
     APPROVAL_REQUIRED = "approval_required"
 
+    @property
+    def label(self) -> str:
+        """How screens and the CLI name the mode."""
+        return "approval required" if self is JoinApproval.APPROVAL_REQUIRED else "invite link"
+
 
 class JoinVia(StrEnum):
     """How a participant came to be in the group."""
@@ -184,7 +239,8 @@ class Group:
         request_id: The asynchronous request id of the pending create (or last change).
         subject: Group subject (name).
         description: Group description.
-        join_approval: Whether joining needs approval.
+        join_approval: Whether joining needs approval (:class:`Unknown` for a mode this
+            version does not know).
         state: Lifecycle state.
         suspended: True while Meta has suspended the group for policy reasons.
         suspended_reason: Meta's reason text, if any.
@@ -204,7 +260,7 @@ class Group:
     request_id: str | None = None
     subject: str = ""
     description: str = ""
-    join_approval: JoinApproval = JoinApproval.AUTO_APPROVE
+    join_approval: JoinApproval | Unknown = JoinApproval.AUTO_APPROVE
     state: GroupState = GroupState.ACTIVE
     suspended: bool = False
     suspended_reason: str | None = None

@@ -326,6 +326,20 @@ class RateCard:
         return _default_card()
 
     @classmethod
+    def configured(cls, path: str | os.PathLike[str] | None) -> RateCard:
+        """The card every part prices with: ``path`` (``GROUPS_TUI_RATES_CSV``) if set,
+        else the packaged one. The TUI, the listener and ``events replay`` all use this,
+        so a replay prices the cost ledger exactly as the listener did.
+
+        Args:
+            path: The configured CSV, or ``None``.
+
+        Returns:
+            The card.
+        """
+        return cls.load(path) if path else cls.load_default()
+
+    @classmethod
     def parse(cls, text: str, *, source: str = "<text>") -> RateCard:
         """Parse CSV text.
 

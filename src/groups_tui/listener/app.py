@@ -4,7 +4,8 @@ Per delivery, in this order (reference 3.2):
 
 1. size: bodies over :data:`MAX_BODY_BYTES` get 413 (Meta's payloads reach 3 MB);
 2. signature: ``X-Hub-Signature-256`` over the raw bytes, before any parsing — missing
-   gives 401, wrong or malformed gives 403; nothing is stored and a counter goes up;
+   gives 401, wrong or malformed gives 403; nothing is stored, and a counter goes up in
+   the database before the answer is sent;
 3. JSON: a body that does not decode gives 400 (Meta would retry a transient failure,
    but a body that is not JSON never becomes one);
 4. durable log: the body and its dedupe key are committed by the single writer (group
@@ -27,8 +28,9 @@ from typing import Any
 from aiohttp import web
 
 from groups_tui.cloud.webhooks import SIGNATURE_HEADER, InvalidSignatureError, verify_signature
-from groups_tui.listener.ingest import REFUSED_COUNTER, IngestClosedError, IngestWriter
+from groups_tui.listener.ingest import IngestClosedError, IngestWriter
 from groups_tui.store import Store
+from groups_tui.store.records import REFUSED_COUNTER
 
 __all__ = [
     "INGEST_KEY",
@@ -177,7 +179,10 @@ async def _deliver(request: web.Request) -> web.Response:
         try:
             verify_signature(body, request.headers.get(SIGNATURE_HEADER), state.app_secret)
         except InvalidSignatureError as exc:
-            state.ingest.note_refused_signature()
+            try:
+                await state.ingest.note_refused_signature()
+            except Exception:
+                log.exception("could not count a refused delivery")
             log.warning("refused a delivery: %s", exc)
             status = 401 if exc.reason == "missing" else 403
             return web.Response(status=status, text=f"signature {exc.reason}")
@@ -199,7 +204,7 @@ async def _healthz(request: web.Request) -> web.Response:
     state = request.app[_STATE_KEY]
     stats = await state.store.raw_stats()
     counters = await state.store.counters()
-    refused = counters.get(REFUSED_COUNTER, 0) + state.ingest.refused_unflushed
+    refused = counters.get(REFUSED_COUNTER, 0)
     body: dict[str, Any] = {
         "ok": state.ingest.running,
         "last_event_at": stats.last_event_at,

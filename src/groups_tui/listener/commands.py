@@ -1,5 +1,10 @@
 """Headless commands: ``groups-tui listen`` and ``groups-tui events list|show|replay|stats``.
 
+A delivery whose body holds an event that could not be applied keeps the rest of its
+events applied; its raw row is marked ``error`` and each failed event is listed by
+``events list --failed`` (and counted by ``events stats`` and the TUI header) until
+``events replay --failed`` applies it, typically after an upgrade.
+
 The top-level CLI registers :data:`listen_command` and :data:`events_group`;
 ``python -m groups_tui.listener`` runs ``listen`` on its own. Secrets come from the
 settings (environment or config file), never from the command line, where other users
@@ -24,11 +29,12 @@ from groups_tui.config import ConfigError, load_settings
 from groups_tui.domain.pricing import RateCard, ledger_functions
 from groups_tui.jsonable import to_jsonable
 from groups_tui.listener.app import ListenerConfigError, make_empty_app
-from groups_tui.listener.ingest import REFUSED_COUNTER, events_from_body
+from groups_tui.listener.ingest import events_from_body
 from groups_tui.listener.server import ListenerServer
-from groups_tui.store import RawEvent, Store
+from groups_tui.store import EventFailure, RawEvent, Store
+from groups_tui.store.records import REFUSED_COUNTER
 
-__all__ = ["events_group", "listen_command"]
+__all__ = ["events_group", "listen_command", "price_like_the_listener"]
 
 T = TypeVar("T")
 
@@ -61,6 +67,24 @@ def _db_path(override: Path | None) -> Path:
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
+
+
+def price_like_the_listener(store: Store, rates_csv: Path | None) -> None:
+    """Give ``store`` the cost ledger's pricing hooks, from the configured rate card.
+
+    The ledger is priced where statuses are applied: the listener, the TUI and a replay
+    must use the same card (``GROUPS_TUI_RATES_CSV`` or the packaged one), or a replay
+    would rebuild a different ledger.
+    """
+    store.set_cost_fn(*ledger_functions(RateCard.configured(rates_csv)))
+
+
+def _configured_rates() -> Path | None:
+    """``GROUPS_TUI_RATES_CSV`` from the settings (a replay prices like the listener)."""
+    try:
+        return load_settings().rates_csv
+    except ConfigError as exc:
+        _fail(str(exc))
 
 
 def _iso(ts: float | None) -> str:
@@ -160,10 +184,7 @@ async def _serve(
 ) -> None:
     store = None if empty else await Store.open(db_path)
     if store is not None:
-        # The cost ledger is priced where statuses are applied, so the headless listener
-        # needs the same rate card as the TUI.
-        card = RateCard.load(rates_csv) if rates_csv else RateCard.load_default()
-        store.set_cost_fn(*ledger_functions(card))
+        price_like_the_listener(store, rates_csv)
     try:
         server = ListenerServer(
             store,
@@ -236,10 +257,18 @@ def events_group() -> None:
 @events_group.command("list")
 @click.option("--after", type=int, default=0, show_default=True, help="Start after this id.")
 @click.option("--limit", type=int, default=50, show_default=True)
+@click.option(
+    "--failed",
+    is_flag=True,
+    help="List the events that could not be applied (one line per event), instead.",
+)
 @_db_option
 @_json_option
-def events_list(after: int, limit: int, db: Path | None, as_json: bool) -> None:
+def events_list(after: int, limit: int, failed: bool, db: Path | None, as_json: bool) -> None:
     """List logged webhook deliveries, oldest first."""
+    if failed:
+        _list_failed(after, limit, _db_path(db), as_json)
+        return
 
     async def body(store: Store) -> list[RawEvent]:
         return await store.list_raw_events(after, limit)
@@ -267,6 +296,27 @@ def events_list(after: int, limit: int, db: Path | None, as_json: bool) -> None:
         echo(
             f"{r.id:>8}  {_iso(r.received_at)}  {r.parse_state:<8}  {len(r.body):>8} B  "
             f"{_summary(r)}"
+        )
+
+
+def _list_failed(after: int, limit: int, db: Path, as_json: bool) -> None:
+    """``events list --failed``: every event not applied, by delivery then position."""
+
+    async def body(store: Store) -> list[EventFailure]:
+        return await store.event_failures((after, -2), limit)
+
+    failures = _run(_with_store(db, body))
+    if as_json:
+        echo_json(failures)
+        return
+    if not failures:
+        echo("no failed events")
+        return
+    for f in failures:
+        where = "whole body" if f.index < 0 else f"event {f.index}"
+        echo(
+            f"{f.raw_id:>8}  {where:<10}  {f.kind:<22}  {f.group_id or '-'}  "
+            f"{_iso(f.at) if f.at is not None else '-'}  {f.reason}"
         )
 
 
@@ -312,12 +362,27 @@ def events_show(raw_id: int, db: Path | None, as_json: bool) -> None:
 
 
 @events_group.command("replay")
+@click.option(
+    "--failed",
+    is_flag=True,
+    help="Only apply again the events that could not be applied (after an upgrade).",
+)
 @_db_option
 @_json_option
-def events_replay(db: Path | None, as_json: bool) -> None:
-    """Rebuild derived state from the raw log and compare it with the state before."""
+def events_replay(failed: bool, db: Path | None, as_json: bool) -> None:
+    """Rebuild derived state from the raw log and compare it with the state before.
+
+    The cost ledger is priced with the configured rate card (GROUPS_TUI_RATES_CSV or the
+    packaged one), exactly as the listener prices it.
+    """
+    path = _db_path(db)
+    rates = _configured_rates()
+    if failed:
+        _replay_failed(path, rates, as_json)
+        return
 
     async def body(store: Store) -> dict[str, Any]:
+        price_like_the_listener(store, rates)
         before_stats = await store.raw_stats()
         before = await store.state_digest()
         await store.reset_derived_state()
@@ -332,9 +397,10 @@ def events_replay(db: Path | None, as_json: bool) -> None:
             "unapplied_before": before_stats.total - before_stats.applied,
             "unparsed": stats.unparsed,
             "errors": stats.errors,
+            "failed_events": stats.failed_events,
         }
 
-    result = _run(_with_store(_db_path(db), body))
+    result = _run(_with_store(path, body))
     if as_json:
         echo_json(result)
         return
@@ -346,7 +412,34 @@ def events_replay(db: Path | None, as_json: bool) -> None:
         verdict = "DIFFERENT from the state before (parser or rules changed?)"
     echo(
         f"replayed {result['replayed']} raw events; state {verdict}; "
-        f"unparsed {result['unparsed']}, errors {result['errors']}"
+        f"unparsed {result['unparsed']}, errors {result['errors']}, "
+        f"failed events {result['failed_events']}"
+    )
+
+
+def _replay_failed(db: Path, rates: Path | None, as_json: bool) -> None:
+    """``events replay --failed``: apply the failed events again, nothing else."""
+
+    async def body(store: Store) -> dict[str, Any]:
+        price_like_the_listener(store, rates)
+        before = await store.raw_stats()
+        rows, still = await store.reapply_failed(events_from_body)
+        after = await store.raw_stats()
+        return {
+            "rows": rows,
+            "failed_events_before": before.failed_events,
+            "failed_events": after.failed_events,
+            "rows_still_failing": len(still),
+        }
+
+    result = _run(_with_store(db, body))
+    if as_json:
+        echo_json(result)
+        return
+    fixed = result["failed_events_before"] - result["failed_events"]
+    echo(
+        f"applied again {result['rows']} raw events: {fixed} failed events now applied, "
+        f"{result['failed_events']} still failing"
     )
 
 
@@ -365,6 +458,7 @@ def events_stats(db: Path | None, as_json: bool) -> None:
             "unapplied": stats.total - stats.applied,
             "unparsed": stats.unparsed,
             "errors": stats.errors,
+            "failed_events": stats.failed_events,
             "last_event_at": stats.last_event_at,
             "signatures_refused": counters.get(REFUSED_COUNTER, 0),
             "latest_change_id": await store.latest_change_id(),
@@ -378,6 +472,8 @@ def events_stats(db: Path | None, as_json: bool) -> None:
     echo(
         f"events stored {result['events_stored']} (applied {result['applied']}, "
         f"unparsed {result['unparsed']}, errors {result['errors']})\n"
+        f"failed events {result['failed_events']}"
+        f"{' (groups-tui events list --failed)' if result['failed_events'] else ''}\n"
         f"last event received {_iso(result['last_event_at'])}\n"
         f"signatures refused {result['signatures_refused']}"
     )

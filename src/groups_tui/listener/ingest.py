@@ -33,6 +33,7 @@ from typing import Any
 from groups_tui.cloud.webhooks import MalformedPayloadError, parse_payload
 from groups_tui.domain.events import DomainEvent, UnknownEvent
 from groups_tui.store import RawEventIn, RawInsertResult, Store
+from groups_tui.store.records import REFUSED_COUNTER
 
 __all__ = [
     "REFUSED_COUNTER",
@@ -59,9 +60,6 @@ APPLY_BUDGET = 0.01
 
 MIN_APPLY_CHUNK = 8
 MAX_APPLY_CHUNK = 500
-
-REFUSED_COUNTER = "listener.signatures_refused"
-"""Counter (in the store) of deliveries refused for a missing or wrong signature."""
 
 
 _FIRST_TIMESTAMP = re.compile(rb'"timestamp"\s*:\s*"?(\d{1,15})')
@@ -112,6 +110,13 @@ class _Pending:
     future: asyncio.Future[RawInsertResult] = field(repr=False)
 
 
+@dataclass(slots=True)
+class _Refusal:
+    """A delivery refused for its signature, counted in the next commit."""
+
+    future: asyncio.Future[None] = field(repr=False)
+
+
 class IngestWriter:
     """Owns every write the listener makes: raw inserts, applying, counters.
 
@@ -131,7 +136,7 @@ class IngestWriter:
         self._store = store
         self._clock = clock
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Pending | _Refusal | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._to_apply: deque[tuple[int, Callable[[], list[DomainEvent]]]] = deque()
         self._db_backlog = True
@@ -139,8 +144,6 @@ class IngestWriter:
         self._idle_event = asyncio.Event()
         self._apply_cost = 0.001
         self._closing = False
-        self._refused_unflushed = 0
-        self._flush_task: asyncio.Task[None] | None = None
         self.stored = 0
         """Deliveries logged by this process (duplicates excluded)."""
         self.duplicates = 0
@@ -173,7 +176,6 @@ class IngestWriter:
             await self._task
         finally:
             self._task = None
-        await self.flush_counters()
 
     async def submit(self, body: bytes, payload: Any) -> RawInsertResult:
         """Log one verified delivery durably; returns once it is committed.
@@ -208,42 +210,31 @@ class IngestWriter:
         """Return once everything received so far is committed and applied."""
         while self._task is not None and not self._task.done() and not self.idle:
             await self._idle_event.wait()
-        await self.flush_counters()
 
-    async def flush_counters(self) -> None:
-        """Persist the refused-signature count now (normally done soon after each refusal)."""
-        if self._flush_task is not None:
-            await asyncio.gather(self._flush_task, return_exceptions=True)
-        await self._flush_refused()
+    async def note_refused_signature(self) -> None:
+        """Count a delivery refused for its signature, durably, before it is answered.
 
-    def note_refused_signature(self) -> None:
-        """Count a delivery refused for its signature; persisted soon, coalesced."""
-        self._refused_unflushed += 1
-        if self._flush_task is None or self._flush_task.done():
-            self._flush_task = asyncio.create_task(self._flush_refused())
+        The count joins the next group commit (many refusals arriving together share one
+        transaction), so once this returns the refusal is on disk: a kill loses none and
+        ``events stats`` is exact. With the writer stopped it is written directly.
 
-    @property
-    def refused_unflushed(self) -> int:
-        """Refusals counted in memory but not yet persisted."""
-        return self._refused_unflushed
-
-    async def _flush_refused(self) -> None:
-        n = self._refused_unflushed
-        if n == 0:
+        Raises:
+            Exception: The store could not write it (the caller still refuses).
+        """
+        if self._task is None or self._closing:
+            await self._store.bump_counter(REFUSED_COUNTER)
             return
-        self._refused_unflushed = 0
-        try:
-            await self._store.bump_counter(REFUSED_COUNTER, n)
-        except Exception:
-            self._refused_unflushed += n
-            log.exception("could not persist the refused-signature counter")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._idle_event.clear()
+        self._queue.put_nowait(_Refusal(future))
+        await future
 
     # ------------------------------------------------------------------ the task
 
     async def _run(self) -> None:
         stopping = False
         while True:
-            batch: list[_Pending] = []
+            batch: list[_Pending | _Refusal] = []
             if self._queue.empty():
                 if stopping:
                     break
@@ -283,23 +274,29 @@ class IngestWriter:
         while self._to_apply:
             await self._apply_next()
 
-    async def _commit(self, batch: list[_Pending]) -> None:
+    async def _commit(self, batch: list[_Pending | _Refusal]) -> None:
+        deliveries = [p for p in batch if isinstance(p, _Pending)]
+        refusals = [p for p in batch if isinstance(p, _Refusal)]
         try:
             results, failures = await self._store.insert_raw_and_apply(
-                [p.raw for p in batch],
-                lambda index: events_from_payload(batch[index].payload),
+                [p.raw for p in deliveries],
+                lambda index: events_from_payload(deliveries[index].payload),
+                counters={REFUSED_COUNTER: len(refusals)} if refusals else None,
             )
         except BaseException as exc:
-            for p in batch:
-                if not p.future.done():
-                    p.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError())
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError())
             if not isinstance(exc, Exception):
                 raise
-            log.exception("raw insert failed; %d deliveries not acknowledged", len(batch))
+            log.exception("raw insert failed; %d deliveries not acknowledged", len(deliveries))
             return
-        for p, result in zip(batch, results, strict=True):
+        for p, result in zip(deliveries, results, strict=True):
             if not p.future.done():
                 p.future.set_result(result)
+        for refusal in refusals:
+            if not refusal.future.done():
+                refusal.future.set_result(None)
         fresh = sum(1 for r in results if not r.duplicate)
         self.stored += fresh
         self.duplicates += len(results) - fresh

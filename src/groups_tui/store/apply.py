@@ -28,13 +28,38 @@ Ordering rules (event time is the webhook's ``at``, never the receipt time):
   nothing else of that person lies between the two (:meth:`Applier._replace_observation`),
   so webhook-then-read and read-then-webhook end in the same state.
 * Delivery: recipient and message states only rise in :attr:`DeliveryState.rank`; at an
-  equal rank the earliest time is kept.
-* Subject and description: the newest event wins; equal times fall back to comparing
-  the text, again so that arrival order does not matter.
+  equal rank the earliest time is kept; at an equal rank and time the greater
+  (state, error code, error title) is kept (``_DELIVERY_WINS``).
+* Subject, description, invite link and join-approval mode (from creates and settings
+  changes): the newest event carrying a value wins (``<column>_at``); equal times fall
+  back to comparing the text, the greater wins, again so that arrival order does not
+  matter. A join-approval mode this version does not know is stored as received.
+* Picture: the newest wins; at equal times the greater hash.
+* Creation: ``created_at`` is the earliest create of the group, and so is the
+  ``state_at`` of an active group.
 * Suspension: the newest of suspend/clear wins; at equal times suspended wins.
 * Deletion is terminal: a late create never revives a deleted group.
-* Cost: one ledger line per (message, participant), from the first status carrying
-  pricing; later ones (``read`` after ``delivered``) are ignored.
+* Last inbound message (the window, ``last_inbound_by``): the newest message; at equal
+  times the one with the greater message id. The newest message of either direction
+  (``last_msg_*``, kept by the schema v4/v6 triggers) follows the same rule.
+* Participant history: one row per (person, action, second); two removals, leaves or
+  failed removals in the same second keep the greater (request id, initiator, error).
+  A join row's ``via`` and request are re-derived by :meth:`Applier._settle_joins`.
+* Join requests: a revoke closes a request at its earliest revoke.
+* Operations settled by webhooks (``pending_operations``, and ``early_outcomes`` for the
+  ones not yet recorded): a failure outranks a success; between two outcomes of the same
+  state the earlier stands, at the same second the greater error text.
+* Cost: one ledger line per (message, participant), from the earliest status carrying
+  pricing; at the same second, the one with the smaller (category, type, model,
+  billable); later ones (``read`` after ``delivered``) change nothing.
+
+Known limit: a participant's identity fields (name, username, numbers) take the newest
+event's non-empty values and fill gaps from older ones; two events of different times
+carrying different non-empty names can leave either name, depending on arrival order.
+
+An event that raises is rolled back alone when the caller asks for isolation (the
+listener's write path, see ``Store._apply_logged_sync``): it is recorded in
+``event_failures`` and the rest of its body is applied.
 
 Every change appends one change-feed row in the same transaction.
 
@@ -47,7 +72,7 @@ and ``raw_events`` bookkeeping are buffered and written with ``executemany`` by
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from groups_tui.domain.events import (
@@ -76,11 +101,29 @@ from groups_tui.domain.events import (
 )
 from groups_tui.domain.models import JoinVia, Media, MessageKind
 from groups_tui.store.codec import dumps, media_to_json
-from groups_tui.store.records import CostFn, MarketFn
+from groups_tui.store.records import CostFn, EventFailure, MarketFn
 
-__all__ = ["EARLY_OUTCOME_KINDS", "Applier"]
+__all__ = ["EARLY_OUTCOME_KINDS", "Applier", "event_key"]
 
 _MEMBER_RANK = {"present": 0, "left": 1, "removed": 2}
+
+# A status replaces the stored one when it ranks higher; at an equal rank the earlier one
+# is kept; at an equal rank and time (two failures in the same second) the greater
+# (state, error code, error title) is, so that arrival order never decides.
+_DELIVERY_WINS = (
+    "excluded.rank > {t}.rank OR (excluded.rank = {t}.rank AND (excluded.at < {t}.at "
+    "OR (excluded.at = {t}.at AND (excluded.state, coalesce(excluded.error_code, -1), "
+    "coalesce(excluded.error_title, '')) > ({t}.state, coalesce({t}.error_code, -1), "
+    "coalesce({t}.error_title, '')))))"
+)
+
+# An early outcome replaces the kept one when it is a failure over a success, or of the
+# same state with a greater (error text, kind, group) (arrival order never decides).
+_EARLY_WINS = (
+    "((excluded.state = 'failed' AND state = 'done') OR (excluded.state = state AND "
+    "(coalesce(excluded.error, ''), excluded.kind, coalesce(excluded.group_id, '')) > "
+    "(coalesce(error, ''), kind, coalesce(group_id, ''))))"
+)
 
 _CHANGE_SQL = (
     "INSERT INTO change_feed(kind, group_id, entity, at, raw_id, payload) VALUES (?, ?, ?, ?, ?, ?)"
@@ -143,6 +186,8 @@ class Applier:
         self._groups: set[str] = set()
         self._keys: dict[tuple[str, str | None, str | None, str | None], str] = {}
         self.changes = 0
+        self.failures: list[EventFailure] = []
+        """Events that :meth:`apply` with ``isolate`` could not apply, in order."""
 
     # ------------------------------------------------------------------ helpers
 
@@ -210,8 +255,13 @@ class Applier:
         kind: str | None = None,
     ) -> None:
         # A failure outranks success for the same request (a partial removal reports
-        # both), so 'failed' may overwrite 'done' but never the reverse.
-        allowed = "('pending', 'done')" if state == "failed" else "('pending')"
+        # both), so 'failed' may overwrite 'done' but never the reverse; between two
+        # outcomes of the same state the earlier one stands, and at the same second the
+        # greater error text, so that arrival order never decides.
+        wins = (
+            "(state = 'pending' OR (?1 = 'failed' AND state = 'done') OR (state = ?1 AND "
+            "(resolved_at > ?3 OR (resolved_at = ?3 AND coalesce(?2, '') > coalesce(error, '')))))"
+        )
         attempts: list[tuple[str, list[Any]]] = []
         if request_id is not None:
             attempts.append(("request_id = ?", [request_id]))
@@ -224,9 +274,9 @@ class Applier:
         resolved: list[str] = []
         for where, params in attempts:
             rows = self._rows(
-                "UPDATE pending_operations SET state = ?, error = ?, resolved_at = ?, "
-                "resolved_by = 'webhook', group_id = coalesce(group_id, ?) "
-                f"WHERE {where} AND state IN {allowed} AND coalesce(resolved_by, 'webhook') = "
+                "UPDATE pending_operations SET state = ?1, error = ?2, resolved_at = ?3, "
+                "resolved_by = 'webhook', group_id = coalesce(group_id, ?4) "
+                f"WHERE {where} AND {wins} AND coalesce(resolved_by, 'webhook') = "
                 "'webhook' RETURNING request_id",
                 (state, error, at, group_id, *params),
             )
@@ -247,8 +297,11 @@ class Applier:
             self._exec(
                 "INSERT INTO early_outcomes(request_id, kind, group_id, state, error, at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO UPDATE SET "
-                "state = CASE WHEN excluded.state = 'failed' THEN 'failed' ELSE state END, "
-                "error = coalesce(excluded.error, error), at = max(at, excluded.at)",
+                f"state = CASE WHEN {_EARLY_WINS} THEN excluded.state ELSE state END, "
+                f"error = CASE WHEN {_EARLY_WINS} THEN excluded.error ELSE error END, "
+                f"kind = CASE WHEN {_EARLY_WINS} THEN excluded.kind ELSE kind END, "
+                f"group_id = CASE WHEN {_EARLY_WINS} THEN excluded.group_id ELSE group_id END, "
+                "at = max(at, excluded.at)",
                 (request_id, kind, group_id, state, error, at),
             )
 
@@ -280,7 +333,13 @@ class Applier:
     # ------------------------------------------------------------------ entry
 
     def apply(
-        self, raw_id: int | None, events: Sequence[DomainEvent], *, mark: bool = True
+        self,
+        raw_id: int | None,
+        events: Sequence[DomainEvent],
+        *,
+        mark: bool = True,
+        isolate: bool = False,
+        only: Collection[str] = (),
     ) -> bool:
         """Apply one raw event's domain events and mark the raw row applied (on flush).
 
@@ -289,6 +348,11 @@ class Applier:
             events: Its domain events.
             mark: Set the row's ``applied_at`` and parse state on flush; a caller that
                 wrote the row already marked passes False.
+            isolate: Apply each event in its own savepoint: an event that raises is
+                rolled back alone, recorded in :attr:`failures`, and the next one is
+                applied. Without it the first failure propagates (the caller rolls back).
+            only: Apply only the events with these dedupe keys (re-applying the failed
+                events of a body); empty applies every event.
 
         Returns:
             True when the events included a shape this version does not know (the row's
@@ -296,14 +360,55 @@ class Applier:
         """
         self._raw_id = raw_id
         unparsed = False
-        for event in events:
+        for index, event in enumerate(events):
             if isinstance(event, UnknownEvent):
                 unparsed = True
                 continue
-            self._dispatch(event)
+            if only and event_key(event) not in only:
+                continue
+            if isolate:
+                self._isolated(raw_id, index, event)
+            else:
+                self._dispatch(event)
         if raw_id is not None and mark:
             self._applied.append((self._now, "unparsed" if unparsed else "ok", raw_id))
         return unparsed
+
+    def _isolated(self, raw_id: int | None, index: int, event: DomainEvent) -> None:
+        """Apply one event in a savepoint; on failure undo it alone and record why."""
+        feed_mark, changes_mark = len(self._feed), self.changes
+        self._cur.execute("SAVEPOINT apply_event")
+        try:
+            self._dispatch(event)
+        except Exception as exc:
+            self._cur.execute("ROLLBACK TO apply_event")
+            self._cur.execute("RELEASE apply_event")
+            # Whatever the event did is undone: its feed rows, and the caches that may
+            # name rows it inserted.
+            del self._feed[feed_mark:]
+            self.changes = changes_mark
+            self._groups.clear()
+            self._keys.clear()
+            failure = EventFailure(
+                raw_id=raw_id or 0,
+                index=index,
+                kind=str(getattr(event, "event_kind", type(event).__name__)),
+                group_id=_event_group(event),
+                event_key=event_key(event),
+                at=_event_at(event),
+                reason=f"apply: {type(exc).__name__}: {exc}"[:500],
+                failed_at=self._now,
+            )
+            self.failures.append(failure)
+            self._change(
+                "event.failed",
+                None,
+                failure.at,
+                failure.kind,
+                {"raw_id": failure.raw_id, "index": index, "reason": failure.reason},
+            )
+            return
+        self._cur.execute("RELEASE apply_event")
 
     def _dispatch(self, event: DomainEvent) -> None:
         match event:
@@ -394,23 +499,46 @@ class Applier:
                 "AND NOT EXISTS (SELECT 1 FROM groups WHERE request_id = ?2)",
                 (e.group_id, e.request_id),
             )
+        # Several creates of one group (a webhook, then a sync) may come in any order:
+        # the earliest gives the creation time, and each value comes from the newest
+        # create that carries one (_set_texts).
         self._exec(
             "UPDATE groups SET state = CASE WHEN state = 'deleted' THEN state ELSE 'active' END, "
-            "state_at = CASE WHEN state = 'deleted' THEN state_at ELSE ?2 END, "
-            "created_at = ?2, invite_link = coalesce(?3, invite_link), "
-            "join_approval = coalesce(?4, join_approval), error_code = NULL, "
+            "state_at = CASE WHEN state = 'deleted' THEN state_at "
+            "WHEN state = 'active' AND state_at IS NOT NULL THEN min(state_at, ?2) ELSE ?2 END, "
+            "created_at = min(coalesce(created_at, ?2), ?2), error_code = NULL, "
             "error_message = NULL WHERE id = ?1",
-            (e.group_id, e.at, e.invite_link, e.join_approval_mode),
+            (e.group_id, e.at),
         )
-        self._set_texts(e.group_id, e.subject, e.description, e.at)
+        self._set_texts(
+            e.group_id,
+            e.subject,
+            e.description,
+            e.at,
+            invite_link=e.invite_link,
+            join_approval=e.join_approval_mode,
+        )
         self._touch(e.group_id, e.at)
         self._change("group.created", e.group_id, e.at, e.request_id)
         self._resolve_op(e.request_id, "done", e.at, group_id=e.group_id)
 
     def _set_texts(
-        self, group_id: str, subject: str | None, description: str | None, at: int
+        self,
+        group_id: str,
+        subject: str | None,
+        description: str | None,
+        at: int,
+        *,
+        invite_link: str | None = None,
+        join_approval: str | None = None,
     ) -> None:
-        for column, value in (("subject", subject), ("description", description)):
+        """Set each given value unless a newer event set it; at a tie the greater text wins."""
+        for column, value in (
+            ("subject", subject),
+            ("description", description),
+            ("invite_link", invite_link),
+            ("join_approval", join_approval),
+        ):
             if value is None:
                 continue
             self._exec(
@@ -546,14 +674,28 @@ class Applier:
         error: tuple[int | None, str | None] = (None, None),
         observed: bool = False,
     ) -> bool:
-        return bool(
+        row = (group_id, key, action, at, initiated_by, via, request_id, *error)
+        if self._exec(
+            "INSERT OR IGNORE INTO participant_history(group_id, participant_key, action, at, "
+            "initiated_by, via, request_id, error_code, error_message, observed) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*row, int(observed)),
+        ):
+            return True
+        if action != "join":
+            # Two removals (or leaves, failures) of one person in the same second: the
+            # row keeps the greater (request, initiator, error), whatever came first.
+            # Joins keep theirs: _settle_joins re-derives their via and request.
             self._exec(
-                "INSERT OR IGNORE INTO participant_history(group_id, participant_key, action, at, "
-                "initiated_by, via, request_id, error_code, error_message, observed) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (group_id, key, action, at, initiated_by, via, request_id, *error, int(observed)),
+                "UPDATE participant_history SET initiated_by = ?5, request_id = ?7, "
+                "error_code = ?8, error_message = ?9 WHERE group_id = ?1 AND "
+                "participant_key = ?2 AND action = ?3 AND at = ?4 AND "
+                "(coalesce(?7, ''), coalesce(?5, ''), coalesce(?8, -1), coalesce(?9, '')) > "
+                "(coalesce(request_id, ''), coalesce(initiated_by, ''), "
+                "coalesce(error_code, -1), coalesce(error_message, ''))",
+                row,
             )
-        )
+        return False
 
     def _joined(self, e: ParticipantsJoined) -> None:
         self._ensure_group(e.group_id)
@@ -853,8 +995,8 @@ class Applier:
             "profile_name, created_at, state, state_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'revoked', ?) "
             "ON CONFLICT(id) DO UPDATE SET state = 'revoked', state_at = excluded.state_at "
-            "WHERE (join_requests.state = 'pending' OR (join_requests.state = 'approved' "
-            "AND join_requests.state_at > excluded.state_at)) "
+            "WHERE (join_requests.state = 'pending' OR (join_requests.state IN "
+            "('approved', 'revoked') AND join_requests.state_at > excluded.state_at)) "
             "AND NOT EXISTS (SELECT 1 FROM join_request_decisions d WHERE d.id = excluded.id) "
             "RETURNING participant_key",
             (
@@ -883,9 +1025,10 @@ class Applier:
         self._set_texts(e.group_id, e.subject, e.description, e.at)
         if e.picture is not None:
             self._exec(
-                "UPDATE groups SET picture_sha256 = ?, picture_at = ? WHERE id = ? "
-                "AND (picture_at IS NULL OR picture_at <= ?)",
-                (e.picture.sha256, e.at, e.group_id, e.at),
+                "UPDATE groups SET picture_sha256 = ?1, picture_at = ?2 WHERE id = ?3 "
+                "AND (picture_at IS NULL OR picture_at < ?2 OR (picture_at = ?2 "
+                "AND coalesce(?1, '') > coalesce(picture_sha256, '')))",
+                (e.picture.sha256, e.at, e.group_id),
             )
         self._touch(e.group_id, e.at)
         changed = [
@@ -972,10 +1115,12 @@ class Applier:
             "unread = unread + (?2 > coalesce((SELECT read_through FROM group_local "
             "WHERE group_id = ?1), -1)), "
             "last_inbound_by = CASE WHEN last_inbound_at IS NULL OR ?2 > last_inbound_at "
+            "OR (?2 = last_inbound_at AND ?4 = (SELECT max(m.id) FROM messages m "
+            "WHERE m.group_id = ?1 AND m.at = ?2 AND m.direction = 'inbound')) "
             "THEN ?3 ELSE last_inbound_by END, "
             "last_inbound_at = max(coalesce(last_inbound_at, ?2), ?2), "
             "last_activity_at = max(coalesce(last_activity_at, ?2), ?2) WHERE id = ?1",
-            (e.group_id, e.at, name),
+            (e.group_id, e.at, name, e.wamid),
         )
         self._change("message.received", e.group_id, e.at, e.wamid, {"sender": key})
 
@@ -991,8 +1136,7 @@ class Applier:
                 "error_title) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(message_id) DO UPDATE SET "
                 "state = excluded.state, rank = excluded.rank, at = excluded.at, "
                 "error_code = excluded.error_code, error_title = excluded.error_title "
-                "WHERE excluded.rank > message_delivery.rank OR "
-                "(excluded.rank = message_delivery.rank AND excluded.at < message_delivery.at)",
+                f"WHERE {_DELIVERY_WINS.format(t='message_delivery')}",
                 (e.wamid, str(state), state.rank, e.at, code, title),
             )
             if changed:
@@ -1009,8 +1153,7 @@ class Applier:
             "ON CONFLICT(message_id, participant_key) DO UPDATE SET "
             "state = excluded.state, rank = excluded.rank, at = excluded.at, "
             "error_code = excluded.error_code, error_title = excluded.error_title "
-            "WHERE excluded.rank > recipient_status.rank OR "
-            "(excluded.rank = recipient_status.rank AND excluded.at < recipient_status.at)",
+            f"WHERE {_DELIVERY_WINS.format(t='recipient_status')}",
             (e.wamid, key, str(state), state.rank, e.at, code, title),
         )
         if changed:
@@ -1051,11 +1194,29 @@ class Applier:
         )
         if not inserted:
             # Already charged. Pricing comes once per participant, but should a repeat
-            # arrive, the earliest time is kept so arrival order does not matter.
+            # arrive, the line is the earliest status's; at the same second, the smaller
+            # (category, type, model, billable) one's, so arrival order does not matter.
             self._exec(
-                "UPDATE cost_ledger SET at = ? WHERE message_id = ? AND participant_key = ? "
-                "AND at > ?",
-                (e.at, e.wamid, key, e.at),
+                "UPDATE cost_ledger SET at = ?3, category = ?4, pricing_type = ?5, "
+                "pricing_model = ?6, billable = ?7, market = ?8, amount = ?9, "
+                "participant_wa_id = ?10, group_id = ?11 "
+                "WHERE message_id = ?1 AND participant_key = ?2 AND (at > ?3 OR (at = ?3 "
+                "AND (coalesce(?4, ''), coalesce(?5, ''), coalesce(?6, ''), coalesce(?7, -1)) "
+                "< (coalesce(category, ''), coalesce(pricing_type, ''), "
+                "coalesce(pricing_model, ''), coalesce(billable, -1))))",
+                (
+                    e.wamid,
+                    key,
+                    e.at,
+                    p.category,
+                    p.type,
+                    p.pricing_model,
+                    None if p.billable is None else int(p.billable),
+                    market,
+                    None if amount is None else str(amount),
+                    wa_id,
+                    e.group_id,
+                ),
             )
             return
         self._change(
@@ -1065,6 +1226,25 @@ class Applier:
             e.wamid,
             {"participant": key, "amount": None if amount is None else str(amount)},
         )
+
+
+def event_key(event: object) -> str | None:
+    """The event's dedupe key, or ``None`` for something that is not an event."""
+    try:
+        key = getattr(event, "dedupe_key", None)
+    except Exception:  # a malformed event must not hide the original failure
+        return None
+    return key if isinstance(key, str) else None
+
+
+def _event_group(event: object) -> str | None:
+    group_id = getattr(event, "group_id", None)
+    return group_id if isinstance(group_id, str) else None
+
+
+def _event_at(event: object) -> int | None:
+    at = getattr(event, "at", None)
+    return at if isinstance(at, int) else None
 
 
 def _stated_via(reason: str) -> str | None:

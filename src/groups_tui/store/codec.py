@@ -18,6 +18,7 @@ from groups_tui.domain.models import (
     Message,
     MessageKind,
     Participant,
+    known_or_unknown,
 )
 
 __all__ = [
@@ -134,7 +135,7 @@ def group_from_row(row: Any) -> Group:
         request_id=row[1],
         subject=row[2],
         description=row[3],
-        join_approval=enum_or(JoinApproval, row[4], JoinApproval.AUTO_APPROVE),
+        join_approval=known_or_unknown(JoinApproval, row[4]),
         state=enum_or(GroupState, row[5], GroupState.ACTIVE),
         suspended=bool(row[6]),
         suspended_reason=row[7],

@@ -114,17 +114,32 @@ async def migrate(conn: aiosqlite.Connection) -> int:
         raise SchemaTooNewError(
             f"database schema version {version} is newer than supported ({LATEST_VERSION})"
         )
-    while version < LATEST_VERSION:
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = await user_version(conn)
-            if version < LATEST_VERSION:
-                for statement in split_statements(MIGRATIONS[version]):
-                    await conn.execute(statement)
-                version += 1
-                await conn.execute(f"PRAGMA user_version = {version}")
-            await conn.execute("COMMIT")
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
+    if version == LATEST_VERSION:
+        return version
+    # A step may rebuild a table (SQLite's 12-step procedure): with foreign keys on,
+    # dropping the old table would cascade into every table that references it. They
+    # can only be switched outside a transaction; each step checks them before it commits.
+    await conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        while version < LATEST_VERSION:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = await user_version(conn)
+                if version < LATEST_VERSION:
+                    for statement in split_statements(MIGRATIONS[version]):
+                        await conn.execute(statement)
+                    async with conn.execute("PRAGMA foreign_key_check") as cur:
+                        broken = await cur.fetchone()
+                    if broken is not None:
+                        raise sqlite3.IntegrityError(
+                            f"migration {version + 1} broke a foreign key: {tuple(broken)}"
+                        )
+                    version += 1
+                    await conn.execute(f"PRAGMA user_version = {version}")
+                await conn.execute("COMMIT")
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+    finally:
+        await conn.execute("PRAGMA foreign_keys = ON")
     return version

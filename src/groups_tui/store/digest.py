@@ -2,7 +2,8 @@
 
 Replaying the raw log in id order after :func:`reset_derived_state` must produce the
 same :func:`feed_digest` as the original run; the digest therefore leaves out local
-surrogate ids, receipt and bookkeeping times, and the change feed.
+surrogate ids, receipt and bookkeeping times, and the change feed. It covers every table
+the applier writes (``DIGEST_QUERIES``), the cost ledger's market and amount included.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
         "SELECT id, request_id, subject, subject_at, description, description_at, "
         "join_approval, state, state_at, error_code, error_message, suspended, "
         "suspended_reason, suspended_at, created_at, invite_link, last_inbound_at, "
-        "last_inbound_by, last_activity_at, picture_sha256, picture_at, unread FROM groups "
+        "last_inbound_by, last_activity_at, picture_sha256, picture_at, unread, "
+        "invite_link_at, join_approval_at, last_msg_at, last_msg_preview, last_msg_sender, "
+        "last_msg_outbound, member_count, member_text, pending_requests FROM groups "
         "ORDER BY id IS NULL, id, request_id",
     ),
     ("participants", "SELECT * FROM participants ORDER BY group_id, participant_key"),
@@ -56,6 +59,17 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
         "pending_operations",
         "SELECT request_id, kind, group_id, payload, state, error, resolved_at, resolved_by "
         "FROM pending_operations ORDER BY request_id",
+    ),
+    (
+        "early_outcomes",
+        "SELECT request_id, kind, group_id, state, error, at FROM early_outcomes "
+        "ORDER BY request_id",
+    ),
+    (
+        "event_failures",
+        "SELECT r.dedupe_key, f.idx, f.kind, f.group_id, f.event_key, f.at, f.reason "
+        "FROM event_failures f JOIN raw_events r ON r.id = f.raw_id "
+        "ORDER BY r.dedupe_key, f.idx",
     ),
     (
         "raw_events",
@@ -127,6 +141,7 @@ async def reset_derived_state(conn: aiosqlite.Connection) -> None:
         "recipient_status",
         "cost_ledger",
         "early_outcomes",
+        "event_failures",
     ):
         await conn.execute(f"DELETE FROM {table}")
     await conn.execute("DELETE FROM messages WHERE origin = 'webhook'")

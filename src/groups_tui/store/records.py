@@ -8,11 +8,14 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 __all__ = [
+    "FAILED_EVENTS_COUNTER",
+    "REFUSED_COUNTER",
     "AuditEntry",
     "Change",
     "Contact",
     "CostFn",
     "CostLine",
+    "EventFailure",
     "GroupAnnotations",
     "HistoryEntry",
     "InboxRow",
@@ -30,6 +33,13 @@ __all__ = [
     "SearchHit",
     "SpendSummary",
 ]
+
+REFUSED_COUNTER = "listener.signatures_refused"
+"""Counter of deliveries the listener refused for a missing or wrong signature."""
+
+FAILED_EVENTS_COUNTER = "events.failed"
+"""Counter of events that could not be applied (kept equal to the rows of
+``event_failures`` by triggers, schema v7); cheap to read for the header."""
 
 CostFn = Callable[[str | None, str | None, bool | None, str | None], Decimal | None]
 """``cost_fn(category, pricing_type, billable, participant) -> amount or None``; the
@@ -91,8 +101,11 @@ class RawStats:
         total: Rows logged.
         applied: Rows applied to state (whatever their parse state).
         unparsed: Rows kept for re-parsing (unknown shapes).
-        errors: Rows whose parsing or applying raised.
+        errors: Rows with at least one event that could not be applied (or that could
+            not be parsed at all); the rest of such a row's events were applied.
         last_event_at: Receipt time of the newest row, if any.
+        failed_events: Events not applied (see :class:`EventFailure`); a body that could
+            not be parsed counts as one.
     """
 
     total: int
@@ -100,6 +113,33 @@ class RawStats:
     unparsed: int
     errors: int
     last_event_at: float | None
+    failed_events: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EventFailure:
+    """One event of a logged body that could not be applied (the rest of it was).
+
+    Attributes:
+        raw_id: The raw row the body is logged as.
+        index: The event's position among the body's parsed events; ``-1`` when the body
+            itself could not be parsed (then none of it was applied).
+        kind: The event's kind (``group_created``...), or ``body`` for a parse failure.
+        group_id: The group the event is about, if any.
+        event_key: The event's dedupe key (how ``events replay --failed`` finds it again).
+        at: The event's webhook time, if known.
+        reason: Why it failed.
+        failed_at: When it failed (bookkeeping clock).
+    """
+
+    raw_id: int
+    index: int
+    kind: str
+    group_id: str | None
+    event_key: str | None
+    at: int | None
+    reason: str
+    failed_at: float
 
 
 @dataclass(frozen=True, slots=True)

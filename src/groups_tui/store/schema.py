@@ -591,7 +591,108 @@ DROP TRIGGER groups_newest_message_gi;
 DROP TRIGGER groups_newest_message_gu;
 {_newest_message_triggers(outbound=True)}"""
 
-# v8 (numbered after step 7, made on another branch): membership history rows recorded
+
+def _gi_gu_triggers() -> str:
+    """The two newest-message triggers that live on ``groups`` itself (as v6 made them)."""
+    script = _newest_message_triggers(outbound=True)
+    start = script.index("CREATE TRIGGER groups_newest_message_gi")
+    return script[start:]
+
+
+# v7: values outside what this version knows are data, not errors.
+#
+# * ``groups`` is rebuilt without the CHECK on ``join_approval``: a group-creation webhook
+#   with a join-approval mode Meta adds later (or sends in another spelling) used to fail
+#   the whole body it came in. The rebuild follows SQLite's 12-step procedure (foreign
+#   keys are off during migrations, see ``db.migrate``; ``legacy_alter_table`` keeps the
+#   rename from re-checking the triggers of other tables that name ``groups``). Column
+#   order, every other constraint, and the two triggers on ``groups`` stay as v6 left
+#   them; the implicit UNIQUE indexes come back with the table. Two columns are added at
+#   the end: ``invite_link_at`` and ``join_approval_at``, the time of the create event
+#   that set each value, so that the newest one wins whatever the arrival order (as
+#   ``subject_at`` does for the subject).
+# * ``event_failures`` records each event of a body that could not be applied (the rest of
+#   the body is applied): ``idx`` is the event's position in the parsed body, or -1 when
+#   the body itself could not be parsed. The raw row of a body with at least one failure
+#   has ``parse_state = 'error'`` and ``error`` = a summary; the rows here say which
+#   events failed and why. Failures are derived state: a replay forgets and re-records
+#   them. The ``events.failed`` counter follows the table through triggers, so the header
+#   reads one row instead of counting.
+_V7 = f"""
+PRAGMA legacy_alter_table = ON;
+CREATE TABLE groups_v7 (
+    pk                  INTEGER PRIMARY KEY,
+    id                  TEXT UNIQUE,
+    request_id          TEXT UNIQUE,
+    subject             TEXT NOT NULL DEFAULT '',
+    subject_at          INTEGER,
+    description         TEXT NOT NULL DEFAULT '',
+    description_at      INTEGER,
+    join_approval       TEXT NOT NULL DEFAULT 'auto_approve',
+    state               TEXT NOT NULL DEFAULT 'active'
+                        CHECK (state IN ('pending', 'active', 'failed', 'deleted')),
+    state_at            INTEGER,
+    error_code          INTEGER,
+    error_message       TEXT,
+    suspended           INTEGER NOT NULL DEFAULT 0,
+    suspended_reason    TEXT,
+    suspended_at        INTEGER,
+    created_at          INTEGER,
+    invite_link         TEXT,
+    last_inbound_at     INTEGER,
+    last_inbound_by     TEXT,
+    last_activity_at    INTEGER,
+    picture_sha256      TEXT,
+    picture_at          INTEGER,
+    unread              INTEGER NOT NULL DEFAULT 0,
+    last_msg_pk         INTEGER,
+    last_msg_at         INTEGER,
+    last_msg_preview    TEXT,
+    last_msg_sender     TEXT,
+    member_count        INTEGER NOT NULL DEFAULT 0,
+    member_text         TEXT NOT NULL DEFAULT '',
+    pending_requests    INTEGER NOT NULL DEFAULT 0,
+    last_msg_outbound   INTEGER,
+    invite_link_at      INTEGER,
+    join_approval_at    INTEGER
+);
+INSERT INTO groups_v7 SELECT pk, id, request_id, subject, subject_at, description,
+    description_at, join_approval, state, state_at, error_code, error_message, suspended,
+    suspended_reason, suspended_at, created_at, invite_link, last_inbound_at,
+    last_inbound_by, last_activity_at, picture_sha256, picture_at, unread, last_msg_pk,
+    last_msg_at, last_msg_preview, last_msg_sender, member_count, member_text,
+    pending_requests, last_msg_outbound, NULL, NULL FROM groups;
+DROP TABLE groups;
+ALTER TABLE groups_v7 RENAME TO groups;
+PRAGMA legacy_alter_table = OFF;
+{_gi_gu_triggers()}
+CREATE TABLE event_failures (
+    raw_id    INTEGER NOT NULL,
+    idx       INTEGER NOT NULL,
+    kind      TEXT NOT NULL,
+    group_id  TEXT,
+    event_key TEXT,
+    at        INTEGER,
+    reason    TEXT NOT NULL,
+    failed_at REAL NOT NULL,
+    PRIMARY KEY (raw_id, idx)
+) WITHOUT ROWID;
+CREATE TRIGGER event_failures_count_ai AFTER INSERT ON event_failures BEGIN
+    INSERT INTO counters(name, value) VALUES ('events.failed', 1)
+        ON CONFLICT(name) DO UPDATE SET value = value + 1;
+END;
+CREATE TRIGGER event_failures_count_ad AFTER DELETE ON event_failures BEGIN
+    UPDATE counters SET value = value - 1 WHERE name = 'events.failed';
+END;
+-- Bodies that failed as a whole before v7 become one failure each, for `events replay
+-- --failed` to re-apply after this upgrade.
+INSERT INTO event_failures(raw_id, idx, kind, reason, failed_at)
+    SELECT id, -1, 'body', coalesce(error, 'not applied'), coalesce(applied_at, received_at)
+      FROM raw_events WHERE parse_state = 'error';
+"""
+
+
+# v8: membership history rows recorded
 # from a read of the group through the API rather than from a webhook. A read sees who
 # is in the group, not when they came or went, so its rows are stamped with the read's
 # time and marked; the webhook for the same change replaces such a row (store.apply).
@@ -599,7 +700,8 @@ _V8 = """
 ALTER TABLE participant_history ADD COLUMN observed INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V8)
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 """Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1``."""
 
 LATEST_VERSION: int = len(MIGRATIONS)

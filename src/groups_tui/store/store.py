@@ -71,6 +71,7 @@ from groups_tui.store.records import (
     Contact,
     CostFn,
     CostLine,
+    EventFailure,
     GroupAnnotations,
     HistoryEntry,
     InboxRow,
@@ -120,6 +121,17 @@ def _chunks(items: Sequence[T], size: int = _IN_CHUNK) -> Iterable[Sequence[T]]:
 
 def _marks(n: int) -> str:
     return ",".join("?" * n)
+
+
+def _failure_summary(failures: Sequence[EventFailure], total: int) -> str:
+    """The ``raw_events.error`` text of a row with failed events."""
+    first = failures[0]
+    if first.index < 0:
+        return first.reason
+    return (
+        f"{len(failures)} of {total} events not applied; "
+        f"event {first.index} ({first.kind}): {first.reason}"
+    )
 
 
 def _insert_raw_sync(
@@ -347,6 +359,8 @@ class Store:
         self,
         items: Sequence[RawEventIn],
         events_for: Callable[[int], Sequence[DomainEvent]] | None = None,
+        *,
+        counters: Mapping[str, int] | None = None,
     ) -> tuple[list[RawInsertResult], list[tuple[int, str]]]:
         """Log bodies and apply the fresh ones in ONE durable transaction (group commit).
 
@@ -367,6 +381,8 @@ class Store:
             items: Bodies in arrival order.
             events_for: Index into ``items`` -> its domain events (may raise: the row is
                 then marked ``error`` with the parse failure).
+            counters: Amounts to add to named counters in the same commit (the listener's
+                refused signatures), so they are as durable as the bodies.
 
         Returns:
             ``(results, failures)``: one result per item, in order, and the
@@ -375,21 +391,24 @@ class Store:
         Raises:
             Exception: The commit failed; nothing was committed.
         """
-        if not items:
+        if not items and not counters:
             return [], []
         if self._closed or self._writer is None:
             raise StoreClosedError("store is closed or read-only")
         batch = list(items)
+        bumps = dict(counters or {})
         async with self._lock:
             inline = self._inline_writer()
             if inline is not None:
                 try:
-                    return self._log_and_apply(inline, batch, events_for)
+                    return self._log_and_apply(inline, batch, events_for, bumps)
                 except _WriteLockBusyError:
                     pass
             conn = self._writer
             run_in_thread = cast(Callable[..., Awaitable[Any]], conn._execute)
-            out = await run_in_thread(self._log_and_apply, conn._conn, batch, events_for, True)
+            out = await run_in_thread(
+                self._log_and_apply, conn._conn, batch, events_for, bumps, True
+            )
         return cast(tuple[list[RawInsertResult], list[tuple[int, str]]], out)
 
     def _inline_writer(self) -> sqlite3.Connection | None:
@@ -408,6 +427,7 @@ class Store:
         db: sqlite3.Connection,
         batch: Sequence[RawEventIn],
         events_for: Callable[[int], Sequence[DomainEvent]] | None,
+        counters: Mapping[str, int],
         may_wait: bool = False,
     ) -> tuple[list[RawInsertResult], list[tuple[int, str]]]:
         db.execute("PRAGMA synchronous = FULL")
@@ -430,6 +450,12 @@ class Store:
                         if not r.duplicate
                     ]
                     failures = self._apply_logged_sync(db, fresh, written_applied=True)
+                if counters:
+                    db.executemany(
+                        "INSERT INTO counters(name, value) VALUES (?, ?) "
+                        "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                        list(counters.items()),
+                    )
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
@@ -445,77 +471,125 @@ class Store:
         rows: Sequence[tuple[int, Callable[[], Sequence[DomainEvent]]]],
         *,
         written_applied: bool,
+        only: Mapping[int, frozenset[str]] | None = None,
     ) -> list[tuple[int, str]]:
         """Apply logged raw rows inside the caller's transaction, isolating failures.
 
-        The rows are applied together in a savepoint; if that fails it is rolled back and
-        they are applied one by one. A row whose events cannot be parsed or applied keeps
-        its body and is marked ``error`` with the reason; one with a shape this version
-        does not know is marked ``unparsed``; the others are marked applied (unless they
-        were ``written_applied`` already).
+        The rows are applied together in a savepoint. If that fails it is rolled back and
+        the rows are applied again with every event in a savepoint of its own: an event
+        that fails is rolled back alone and recorded in ``event_failures`` (its index,
+        kind, key and reason), and the other events of its body, and every other body,
+        are applied. A row with at least one failure is marked ``error`` with a summary;
+        a body that cannot be parsed at all is one failure with index -1. A row with a
+        shape this version does not know is marked ``unparsed``; the others are marked
+        applied (unless they were ``written_applied`` already).
 
         Args:
             db: The connection, inside a write transaction.
             rows: ``(raw_id, parse)`` pairs; ``parse()`` gives the row's events (may raise).
             written_applied: The rows were inserted already marked applied (``ok``).
+            only: Re-applying earlier failures: per row, the dedupe keys of the events to
+                apply (an empty set, or keys none of the events has any more, apply the
+                whole body; applying is idempotent). The row's earlier failures are
+                replaced by this attempt's.
 
         Returns:
-            The ``(raw_id, reason)`` of the rows that could not be applied.
+            The ``(raw_id, reason)`` of the rows with an event that could not be applied.
         """
-        failures: list[tuple[int, str]] = []
-        todo: list[tuple[int, Sequence[DomainEvent]]] = []
+        now = self._clock()
+        failed: list[EventFailure] = []
+        todo: list[tuple[int, Sequence[DomainEvent], frozenset[str]]] = []
         for raw_id, parse in rows:
             try:
-                todo.append((raw_id, parse()))
+                events = parse()
             except Exception as exc:
-                failures.append((raw_id, f"parse: {type(exc).__name__}: {exc}"))
+                reason = f"parse: {type(exc).__name__}: {exc}"
+                failed.append(EventFailure(raw_id, -1, "body", None, None, None, reason, now))
+                continue
+            keys = only.get(raw_id, frozenset()) if only is not None else frozenset()
+            if keys and not any(apply_mod.event_key(e) in keys for e in events):
+                keys = frozenset()
+            todo.append((raw_id, events, keys))
+        totals = {raw_id: len(events) for raw_id, events, _ in todo}
+        unparsed: set[int] = set()
 
-        applied: list[int] = []
-        unparsed: list[int] = []
-
-        def attempt(part: Sequence[tuple[int, Sequence[DomainEvent]]]) -> str | None:
+        def attempt(isolate: bool) -> apply_mod.Applier | str:
             db.execute("SAVEPOINT apply_batch")
             try:
                 applier = self._applier(db)
-                seen = [
-                    raw_id for raw_id, events in part if applier.apply(raw_id, events, mark=False)
-                ]
+                seen = {
+                    raw_id
+                    for raw_id, events, keys in todo
+                    if applier.apply(raw_id, events, mark=False, isolate=isolate, only=keys)
+                }
                 applier.flush()
             except Exception as exc:
                 db.execute("ROLLBACK TO apply_batch")
                 db.execute("RELEASE apply_batch")
                 return f"apply: {type(exc).__name__}: {exc}"
             db.execute("RELEASE apply_batch")
-            applied.extend(raw_id for raw_id, _ in part)
-            unparsed.extend(seen)
-            return None
+            unparsed.update(seen)
+            return applier
 
-        if todo and attempt(todo) is not None:
-            _log.warning("batch apply failed; applying %d raw events one by one", len(todo))
-            for item in todo:
-                reason = attempt([item])
-                if reason is not None:
-                    failures.append((item[0], reason))
-        now = self._clock()
-        if applied and not written_applied:
+        if todo:
+            outcome = attempt(isolate=False)
+            if isinstance(outcome, str):
+                _log.warning(
+                    "batch apply failed (%s); applying its %d raw events event by event",
+                    outcome,
+                    len(todo),
+                )
+                outcome = attempt(isolate=True)
+            if isinstance(outcome, str):
+                # Not one event's fault (the savepoints themselves failed): every row
+                # keeps its body and the reason.
+                failed += [
+                    EventFailure(raw_id, -1, "body", None, None, None, outcome, now)
+                    for raw_id, _, _ in todo
+                ]
+            else:
+                failed += outcome.failures
+        by_row: dict[int, list[EventFailure]] = {}
+        for failure in failed:
+            by_row.setdefault(failure.raw_id, []).append(failure)
+        if not written_applied:
+            # A row applied again (a replay of earlier failures) gets this attempt's.
+            ids = [raw_id for raw_id, _ in rows]
+            for chunk in _chunks(ids):
+                db.execute(
+                    f"DELETE FROM event_failures WHERE raw_id IN ({_marks(len(chunk))})", chunk
+                )
+            applied = [(now, raw_id) for raw_id, _, _ in todo if raw_id not in by_row]
             db.executemany(
                 "UPDATE raw_events SET applied_at = ?, parse_state = 'ok', error = NULL "
                 "WHERE id = ?",
-                [(now, raw_id) for raw_id in applied],
+                applied,
             )
         if unparsed:
             # Kept for re-parsing by a later version (the shape is unknown to this one).
             db.executemany(
                 "UPDATE raw_events SET parse_state = 'unparsed' WHERE id = ?",
-                [(raw_id,) for raw_id in unparsed],
+                [(raw_id,) for raw_id in unparsed if raw_id not in by_row],
             )
-        if failures:
+        summaries = [
+            (raw_id, _failure_summary(items, totals.get(raw_id, 0)))
+            for raw_id, items in by_row.items()
+        ]
+        if summaries:
             db.executemany(
                 "UPDATE raw_events SET parse_state = 'error', error = ?, applied_at = ? "
                 "WHERE id = ?",
-                [(reason[:500], now, raw_id) for raw_id, reason in failures],
+                [(reason[:500], now, raw_id) for raw_id, reason in summaries],
             )
-        return failures
+            db.executemany(
+                "INSERT OR IGNORE INTO event_failures(raw_id, idx, kind, group_id, event_key, "
+                "at, reason, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (f.raw_id, f.index, f.kind, f.group_id, f.event_key, f.at, f.reason[:500], now)
+                    for f in failed
+                ],
+            )
+        return summaries
 
     async def apply_logged(
         self, rows: Sequence[tuple[int, Callable[[], Sequence[DomainEvent]]]]
@@ -559,15 +633,99 @@ class Store:
         return _raw_from_row(row) if row else None
 
     async def raw_stats(self) -> RawStats:
-        """Counts over the raw log."""
+        """Counts over the raw log, and the events that could not be applied."""
         row = await self._one(
             "SELECT count(*), count(applied_at), "
             "coalesce(sum(parse_state = 'unparsed'), 0), coalesce(sum(parse_state = 'error'), 0), "
-            "max(received_at) FROM raw_events"
+            "max(received_at), (SELECT count(*) FROM event_failures) FROM raw_events"
         )
         return RawStats(
-            total=row[0], applied=row[1], unparsed=row[2], errors=row[3], last_event_at=row[4]
+            total=row[0],
+            applied=row[1],
+            unparsed=row[2],
+            errors=row[3],
+            last_event_at=row[4],
+            failed_events=row[5],
         )
+
+    async def event_failures(
+        self, after: tuple[int, int] = (0, -2), limit: int = 500
+    ) -> list[EventFailure]:
+        """Events that could not be applied, by raw row then position (keyset paging).
+
+        Args:
+            after: The ``(raw_id, index)`` of the last failure already seen.
+            limit: Most failures returned.
+
+        Returns:
+            The failures after ``after``.
+        """
+        rows = await self._all(
+            "SELECT raw_id, idx, kind, group_id, event_key, at, reason, failed_at "
+            "FROM event_failures WHERE (raw_id, idx) > (?, ?) ORDER BY raw_id, idx LIMIT ?",
+            (*after, limit),
+        )
+        return [EventFailure(*row) for row in rows]
+
+    async def reapply_failed(
+        self,
+        parse: Callable[[bytes], Sequence[DomainEvent]],
+        *,
+        batch_size: int = 200,
+    ) -> tuple[int, list[tuple[int, str]]]:
+        """Apply again the events that failed (after an upgrade fixed their cause).
+
+        Each row with failures is parsed again with ``parse``; only its failed events
+        are applied (found by dedupe key; a body that failed as a whole, or whose
+        failed events the parser no longer yields under the same key, is applied whole,
+        which is harmless because applying is idempotent). Rows whose events now apply
+        become ``ok`` (or ``unparsed``); the others keep their failures, updated.
+
+        Args:
+            parse: Turns a raw body into domain events (may raise).
+            batch_size: Raw rows per transaction.
+
+        Returns:
+            The number of rows gone through, and the ``(raw_id, reason)`` of the rows
+            that still have failed events.
+        """
+        done = 0
+        still: list[tuple[int, str]] = []
+        after = 0
+        while True:
+            ids = [
+                r[0]
+                for r in await self._all(
+                    "SELECT DISTINCT raw_id FROM event_failures WHERE raw_id > ? "
+                    "ORDER BY raw_id LIMIT ?",
+                    (after, batch_size),
+                )
+            ]
+            if not ids:
+                return done, still
+            after = ids[-1]
+            marks = _marks(len(ids))
+            keys: dict[int, set[str]] = {raw_id: set() for raw_id in ids}
+            whole: set[int] = set()
+            for raw_id, idx, key in await self._all(
+                f"SELECT raw_id, idx, event_key FROM event_failures WHERE raw_id IN ({marks})",
+                ids,
+            ):
+                if idx < 0 or key is None:
+                    whole.add(raw_id)
+                else:
+                    keys[raw_id].add(key)
+            only = {
+                raw_id: frozenset() if raw_id in whole else frozenset(found)
+                for raw_id, found in keys.items()
+            }
+            bodies = await self._all(
+                f"SELECT id, body FROM raw_events WHERE id IN ({marks}) ORDER BY id", ids
+            )
+            items = [(raw_id, partial(parse, bytes(body))) for raw_id, body in bodies]
+            apply = partial(self._apply_logged_sync, rows=items, written_applied=False, only=only)
+            still += await self._tx_sync(apply)
+            done += len(items)
 
     async def bump_counter(self, name: str, n: int = 1) -> int:
         """Add ``n`` to a named counter and return the new value."""

@@ -46,6 +46,8 @@ VERBS: list[tuple[str, list[str], set[int]]] = [
     ("events-list", ["events", "list", "--limit", "1000"], {0}),
     ("events-show-first", ["events", "show", "1"], {0}),
     ("events-stats", ["events", "stats"], {0}),
+    ("events-list-failed", ["events", "list", "--failed"], {0}),
+    ("events-replay-failed", ["events", "replay", "--failed"], {0}),
     ("events-tail", ["events", "tail", "--from", "0", "--no-follow"], {0}),
     ("prune-dry-run", ["groups", "prune", "--subject", "Hi|Req", "--no-sync"], {0}),
     ("announce-unconfirmed", ["announce", "weekly_offers", "--subject", "Hi", "--no-sync"], {2}),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from groups_tui.listener.commands import price_like_the_listener
 from groups_tui.listener.ingest import IngestWriter
 from groups_tui.listener.server import ListenerServer
 from groups_tui.store import Store
@@ -49,8 +50,13 @@ async def running_listener(
     verify_token: str | None = TEST_VERIFY_TOKEN,
     insecure_no_signature: bool = False,
 ) -> AsyncIterator[Running]:
-    """Open a store at ``db_path`` and serve the listener on a free loopback port."""
+    """Open a store at ``db_path`` and serve the listener on a free loopback port.
+
+    The store prices the cost ledger with the packaged rate card, as ``groups-tui listen``
+    does.
+    """
     store = await Store.open(db_path)
+    price_like_the_listener(store, None)
     try:
         server = ListenerServer(
             store,

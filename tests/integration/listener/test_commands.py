@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from groups_tui.listener.commands import events_group, listen_command
-from tests.helpers.webhooks import fixture_bytes, fixture_names
+from groups_tui.store.apply import Applier
+from tests.helpers.webhooks import fixture, fixture_bytes, fixture_names
 
 from .support import running_listener
 
@@ -64,3 +66,65 @@ def test_events_on_missing_database_fails_cleanly(tmp_path: Path) -> None:
     result = CliRunner().invoke(events_group, ["stats", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 2
     assert "no database" in result.output
+
+
+async def _log_with_a_broken_settings_handler(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = Applier._settings_changed
+
+    def broken(applier: Applier, event: Any) -> None:
+        original(applier, event)
+        raise RuntimeError("settings handler bug")
+
+    monkeypatch.setattr(Applier, "_settings_changed", broken)
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    *fixture("lifecycle_group_create")["entry"][0]["changes"],
+                    *fixture("settings_update_success")["entry"][0]["changes"],
+                    *fixture("messages_inbound_text")["entry"][0]["changes"],
+                ],
+            }
+        ],
+    }
+    try:
+        async with running_listener(db) as running:
+            await running.deliver([json.dumps(body).encode()])
+    finally:
+        monkeypatch.undo()
+
+
+def test_failed_events_are_listed_counted_and_replayed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a body of three changes whose settings change failed to apply (a bug of the
+    # version that received it), the other two applied
+    db = tmp_path / "groups.db"
+    asyncio.run(_log_with_a_broken_settings_handler(db, monkeypatch))
+    monkeypatch.setenv("GROUPS_TUI_CONFIG", str(tmp_path / "absent.toml"))
+    args = ["--db", str(db)]
+    # THEN stats counts it, and list --failed names the event and why
+    stats = json.loads(_run(["stats", "--json", *args]))
+    assert (stats["errors"], stats["failed_events"], stats["unapplied"]) == (1, 1, 0)
+    assert "failed events 1" in _run(["stats", *args])
+    [failed] = json.loads(_run(["list", "--failed", "--json", *args]))
+    assert (failed["raw_id"], failed["index"], failed["kind"]) == (1, 1, "settings_changed")
+    assert "settings handler bug" in failed["reason"]
+    assert "settings_changed" in _run(["list", "--failed", *args])
+    # WHEN, after the upgrade, the failed events are replayed
+    result = json.loads(_run(["replay", "--failed", "--json", *args]))
+    # THEN it is applied and nothing is left failing
+    assert result == {
+        "rows": 1,
+        "failed_events_before": 1,
+        "failed_events": 0,
+        "rows_still_failing": 0,
+    }
+    assert json.loads(_run(["list", "--failed", "--json", *args])) == []
+    assert _run(["list", "--failed", *args]).strip() == "no failed events"
+    stats = json.loads(_run(["stats", "--json", *args]))
+    assert (stats["errors"], stats["failed_events"]) == (0, 0)
+    # AND a full replay of the log rebuilds that same state
+    assert json.loads(_run(["replay", "--json", *args]))["identical"] is True

@@ -15,6 +15,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -24,6 +25,7 @@ import httpx
 import pytest
 
 from groups_tui.store import Store
+from groups_tui.store.records import REFUSED_COUNTER
 from tests.helpers.signing import TEST_APP_SECRET, signed_headers
 
 pytestmark = pytest.mark.slow
@@ -200,5 +202,51 @@ async def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: 
         assert stats.errors == 0
         for n in rng.sample(sorted(acked), k=min(50, len(acked))):
             assert await store.get_message(f"wamid.KILL{n:08d}") is not None
+    finally:
+        await store.close()
+
+
+async def test_sigkill_right_after_refusals_loses_none_of_them(tmp_path: Path) -> None:
+    # GIVEN a listener process whose database another process holds locked for a moment
+    db = tmp_path / "refused.db"
+    listener = ListenerProcess(db)
+    listener.start()
+    bad = {"X-Hub-Signature-256": "sha256=" + "0" * 64}
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+            other.execute("BEGIN IMMEDIATE")
+            try:
+                # WHEN deliveries with bad signatures arrive meanwhile
+                posts = [
+                    asyncio.ensure_future(
+                        client.post(listener.url, content=event_body(i), headers=bad)
+                    )
+                    for i in range(30)
+                ]
+                done, _ = await asyncio.wait(posts, timeout=1.0)
+                # THEN none is answered before its refusal could be counted on disk
+                assert not done, "a refusal was answered before it was counted"
+            finally:
+                other.execute("COMMIT")
+                other.close()
+            responses = await asyncio.gather(*posts)
+            assert {r.status_code for r in responses} == {403}
+            # AND bursts answered right before a SIGKILL are all counted too
+            for burst in range(1, 5):
+                responses = await asyncio.gather(
+                    *(
+                        client.post(listener.url, content=event_body(burst * 100 + i), headers=bad)
+                        for i in range(30)
+                    )
+                )
+                assert {r.status_code for r in responses} == {403}
+        listener.kill()
+    finally:
+        listener.terminate()
+    store = await Store.open(db)
+    try:
+        assert (await store.counters()).get(REFUSED_COUNTER, 0) == 150
+        assert (await store.raw_stats()).total == 0
     finally:
         await store.close()

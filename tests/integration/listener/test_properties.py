@@ -59,6 +59,19 @@ def envelope(changes: list[dict[str, Any]]) -> dict[str, Any]:
 
 CHANGES = all_changes(consistent_fixture_names())
 
+
+def _tied(node: Any) -> Any:
+    """A copy of ``node`` with every ``timestamp`` set to the same second."""
+    if isinstance(node, dict):
+        return {k: "1767225600" if k == "timestamp" else _tied(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_tied(v) for v in node]
+    return node
+
+
+TIED_CHANGES = [_tied(change) for change in CHANGES]
+"""The same history with every event in the same second: only tie rules decide."""
+
 _reference: dict[str, str] = {}
 
 
@@ -71,22 +84,23 @@ async def _deliver_all(db_path: Path, bodies: list[bytes], concurrency: int = 8)
         await running.ingest.wait_idle()
 
 
-def reference_digest() -> str:
+def reference_digest(changes: list[dict[str, Any]] = CHANGES) -> str:
     """State after one ordered delivery, one change per POST."""
-    if "digest" not in _reference:
-        bodies = [json.dumps(envelope([c])).encode() for c in CHANGES]
+    key = "tied" if changes is TIED_CHANGES else "digest"
+    if key not in _reference:
+        bodies = [json.dumps(envelope([c])).encode() for c in changes]
         with tempfile.TemporaryDirectory(prefix="groups-tui-ref-") as tmp:
             db = Path(tmp) / "ref.db"
             asyncio.run(_deliver_all(db, bodies, concurrency=1))
-            _reference["digest"] = derived_digest(db)
-    return _reference["digest"]
+            _reference[key] = derived_digest(db)
+    return _reference[key]
 
 
 @st.composite
-def deliveries(draw: st.DrawFn) -> list[bytes]:
+def deliveries(draw: st.DrawFn, changes: list[dict[str, Any]] = CHANGES) -> list[bytes]:
     """The same changes shuffled, some repeated, split into batches of 1 to 6 per POST."""
-    order = draw(st.permutations(range(len(CHANGES))))
-    repeats = draw(st.lists(st.sampled_from(range(len(CHANGES))), max_size=len(CHANGES)))
+    order = draw(st.permutations(range(len(changes))))
+    repeats = draw(st.lists(st.sampled_from(range(len(changes))), max_size=len(changes)))
     sequence = list(order) + repeats
     positions = draw(st.permutations(range(len(sequence))))
     sequence = [sequence[p] for p in positions]
@@ -94,7 +108,7 @@ def deliveries(draw: st.DrawFn) -> list[bytes]:
     i = 0
     while i < len(sequence):
         size = draw(st.integers(1, 6))
-        batch = [CHANGES[k] for k in sequence[i : i + size]]
+        batch = [changes[k] for k in sequence[i : i + size]]
         indent = draw(st.sampled_from([None, 1, 2]))
         bodies.append(json.dumps(envelope(batch), indent=indent).encode())
         i += size
@@ -114,6 +128,24 @@ def deliveries(draw: st.DrawFn) -> list[bytes]:
 def test_any_order_batching_and_duplication_gives_the_ordered_state(bodies: list[bytes]) -> None:
     expected = reference_digest()
     with tempfile.TemporaryDirectory(prefix="groups-tui-prop-") as tmp:
+        db = Path(tmp) / "g.db"
+        asyncio.run(_deliver_all(db, bodies))
+        assert derived_digest(db) == expected
+
+
+@settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+@given(bodies=deliveries(TIED_CHANGES))
+def test_events_of_the_same_second_give_the_ordered_state_in_any_order(
+    bodies: list[bytes],
+) -> None:
+    expected = reference_digest(TIED_CHANGES)
+    with tempfile.TemporaryDirectory(prefix="groups-tui-tied-") as tmp:
         db = Path(tmp) / "g.db"
         asyncio.run(_deliver_all(db, bodies))
         assert derived_digest(db) == expected

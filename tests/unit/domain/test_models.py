@@ -98,3 +98,14 @@ def test_only_inbound_member_messages_renew_the_window() -> None:
     assert not msg(Direction.OUTBOUND, MessageKind.TEXT).renews_window
     assert not msg(Direction.OUTBOUND, MessageKind.TEMPLATE).renews_window
     assert not msg(Direction.INBOUND, MessageKind.SYSTEM).renews_window
+
+
+def test_a_value_outside_an_enum_is_kept_as_unknown() -> None:
+    from groups_tui.domain.models import JoinApproval, Unknown, known_or_unknown
+
+    assert known_or_unknown(JoinApproval, "approval_required") is JoinApproval.APPROVAL_REQUIRED
+    odd = known_or_unknown(JoinApproval, "AUTO_APPROVE")
+    assert odd == Unknown("AUTO_APPROVE") and odd.value == "AUTO_APPROVE"
+    assert str(odd) == odd.label == "unknown: AUTO_APPROVE"
+    assert JoinApproval.APPROVAL_REQUIRED.label == "approval required"
+    assert JoinApproval.AUTO_APPROVE.label == "invite link"

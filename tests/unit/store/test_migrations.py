@@ -172,3 +172,137 @@ async def test_v6_marks_groups_whose_newest_message_is_ours(db_path: Path) -> No
     assert (rows["g-ours"].last_outbound, rows["g-ours"].last_text) == (True, "hi Ann")
     assert (rows["g-theirs"].last_outbound, rows["g-theirs"].last_sender) == (False, "Bo")
     assert rows["g-empty"].last_outbound is False
+
+
+def _v6_file_with_data(db_path: Path) -> None:
+    """A version-6 file holding a bit of everything, as an earlier release left it."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        for script in MIGRATIONS[:6]:
+            for statement in split_statements(script):
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 6")
+        conn.executemany(
+            "INSERT INTO groups(id, request_id, subject, join_approval, state, created_at, "
+            "invite_link, suspended, unread) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                ("g1", "r1", "First", "approval_required", "active", 10, "https://l/1", 0, 2),
+                ("g2", None, "Second", "auto_approve", "deleted", 11, None, 1, 0),
+            ],
+        )
+        conn.execute(
+            "INSERT INTO groups(request_id, subject, state) VALUES ('r3', 'Pending', 'pending')"
+        )
+        conn.executemany(
+            "INSERT INTO participants(group_id, participant_key, wa_id, profile_name, "
+            "joined_at, joined_via, state, state_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                ("g1", "111", "111", "Ann", 20, "invite_link", "present", 20),
+                ("g1", "222", "222", "Bo", 21, "approval", "left", 30),
+                ("g2", "111", "111", "Ann", 22, "invite_link", "present", 22),
+            ],
+        )
+        conn.execute(
+            "INSERT INTO participant_history(group_id, participant_key, action, at, via) "
+            "VALUES ('g1', '111', 'join', 20, 'invite_link')"
+        )
+        conn.execute(
+            "INSERT INTO join_requests(id, group_id, participant_key, wa_id, created_at, state, "
+            "state_at) VALUES ('jr1', 'g1', '333', '333', 25, 'pending', 25)"
+        )
+        conn.executemany(
+            "INSERT INTO messages(id, group_id, direction, kind, sender_name, at, text) "
+            "VALUES (?, ?, ?, 'text', ?, ?, ?)",
+            [
+                ("m1", "g1", "inbound", "Ann", 40, "hello"),
+                ("m2", "g1", "outbound", None, 41, "hi Ann"),
+                ("m3", "g2", "inbound", "Ann", 42, "bye"),
+            ],
+        )
+        conn.execute(
+            "INSERT INTO cost_ledger(message_id, participant_key, group_id, category, market, "
+            "amount, at) VALUES ('m2', '111', 'g1', 'group_utility', 'United States', "
+            "'0.0040', 50)"
+        )
+        conn.executemany(
+            "INSERT INTO raw_events(dedupe_key, body, received_at, applied_at, parse_state, "
+            "error) VALUES (?, ?, 1.0, ?, ?, ?)",
+            [
+                ("k1", b"{}", 2.0, "ok", None),
+                ("k2", b'{"entry": []}', 3.0, "error", "apply: IntegrityError: CHECK failed"),
+            ],
+        )
+        conn.execute("INSERT INTO counters(name, value) VALUES ('listener.signatures_refused', 4)")
+
+
+def _dump(db_path: Path) -> tuple[dict[str, list[tuple[object, ...]]], dict[str, str]]:
+    """Every table's rows, and the SQL of every index and trigger, by name."""
+    with sqlite3.connect(db_path) as conn:
+        schema = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        tables = [n for t, n, sql in schema if t == "table" and "VIRTUAL" not in (sql or "")]
+        rows = {
+            # The columns v7 adds to groups come last (NULL for the rows it found).
+            name: conn.execute(f"SELECT * FROM {name} ORDER BY 1, 2").fetchall()
+            for name in tables
+            if not name.startswith("messages_fts")
+        }
+        if "join_approval_at" in {r[1] for r in conn.execute("PRAGMA table_info(groups)")}:
+            added = conn.execute(
+                "SELECT invite_link_at, join_approval_at FROM groups ORDER BY 1, 2"
+            ).fetchall()
+            assert set(added) == {(None, None)}
+            rows["groups"] = [row[:-2] for row in rows["groups"]]
+        if "observed" in {r[1] for r in conn.execute("PRAGMA table_info(participant_history)")}:
+            # v8 adds ``observed`` last: 0 for every row recorded from a webhook.
+            assert {r[-1] for r in rows["participant_history"]} <= {0}
+            rows["participant_history"] = [row[:-1] for row in rows["participant_history"]]
+        rows["fts"] = conn.execute(
+            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'hello OR bye'"
+        ).fetchall()
+    return rows, {n: sql for t, n, sql in schema if t in ("index", "trigger")}
+
+
+async def test_v7_rebuilds_groups_without_losing_anything(db_path: Path) -> None:
+    # GIVEN a version-6 file with data in every family of tables
+    _v6_file_with_data(db_path)
+    rows_before, schema_before = _dump(db_path)
+    # WHEN the store opens it
+    store = await Store.open(db_path)
+    await store.close()
+    # THEN every row of every table is as it was (the groups rows included)
+    rows_after, schema_after = _dump(db_path)
+    assert rows_after.pop("event_failures") == [
+        (2, -1, "body", None, None, None, "apply: IntegrityError: CHECK failed", 3.0)
+    ]
+    counters = dict(rows_after.pop("counters"))
+    assert counters == {"listener.signatures_refused": 4, "events.failed": 1}
+    rows_before.pop("counters")
+    assert rows_after == rows_before
+    # AND every index and trigger is identical, plus the two that count failures
+    added = {n: schema_after.pop(n) for n in list(schema_after) if n not in schema_before}
+    assert set(added) == {"event_failures_count_ai", "event_failures_count_ad"}
+    assert schema_after == schema_before
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        # AND an unknown join-approval mode is now data
+        conn.execute("UPDATE groups SET join_approval = 'AUTO_APPROVE' WHERE id = 'g2'")
+        # AND the triggers still keep the inbox columns of the rebuilt table
+        conn.execute(
+            "INSERT INTO messages(id, group_id, direction, kind, sender_name, at, text) "
+            "VALUES ('m4', 'g2', 'inbound', 'text', 'Ann', 60, 'again')"
+        )
+        assert conn.execute(
+            "SELECT last_msg_preview, member_count, pending_requests FROM groups WHERE id = 'g1'"
+        ).fetchone() == ("hi Ann", 1, 1)
+        assert conn.execute("SELECT last_msg_preview FROM groups WHERE id = 'g2'").fetchone() == (
+            "again",
+        )
+        # AND the foreign keys still point at it (deleting a group cascades)
+        conn.execute("DELETE FROM groups WHERE id = 'g2'")
+        assert conn.execute(
+            "SELECT count(*) FROM participants WHERE group_id = 'g2'"
+        ).fetchone() == (0,)
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -33,11 +33,8 @@ def banner_text(detail: GroupDetail, screen_name: str) -> Text:
     text = Text(f"{screen_name} · ", style="bold")
     text.append_text(safe(fit(group.subject or "(no subject)", 48), "bold"))
     text.append(f"  {len(detail.members)}/8")
-    text.append(
-        "  approval required"
-        if group.join_approval.value == "approval_required"
-        else "  invite link"
-    )
+    # An unknown mode carries the webhook's text: untrusted.
+    text.append("  ").append_text(safe(fit(group.join_approval.label, 40)))
     if group.suspended:
         text.append("  ⊘ suspended", style="bold")
         text.append(": ").append_text(safe(fit(group.suspended_reason or "no reason given", 60)))

@@ -20,8 +20,9 @@ class StatusHeader(Widget):
 
     The listener part says whether webhooks arrive in this process or whether we follow a
     separate ``groups-tui listen`` through the change feed, how old the newest webhook is,
-    and how many deliveries were refused for a bad signature. The age is recomputed on
-    every app tick from the injected clock.
+    how many deliveries were refused for a bad signature and, when there are any, how
+    many stored webhook events could not be applied. The age is recomputed on every app
+    tick from the injected clock.
     """
 
     DEFAULT_CSS = """
@@ -32,6 +33,7 @@ class StatusHeader(Widget):
         color: $foreground;
         &.-sandbox { background: $warning 30%; }
         &.-refused { color: $error; }
+        &.-failed { color: $error; }
     }
     """
 
@@ -64,12 +66,14 @@ class StatusHeader(Widget):
         self.set_class(account is not None and account.mode is Mode.SANDBOX, "-sandbox")
 
     def watch_listener(self, listener: ListenerStatus | None) -> None:
-        """Mark refused signatures."""
+        """Mark refused signatures and events that could not be applied."""
         self.set_class(listener is not None and listener.signatures_refused > 0, "-refused")
+        self.set_class(listener is not None and listener.failed_events > 0, "-failed")
 
     def render(self) -> Text:
-        """The header line: the wide wording if it fits, else the short one; the spend
-        at the end is never cut (the listener part gives way first)."""
+        """The header line: the wide wording if it fits, else the short one; the failed
+        events count and the spend at the end are never cut (the listener part gives
+        way first)."""
         width = self.size.width
         for narrow in (False, True):
             left, right = self._parts(narrow)
@@ -80,7 +84,7 @@ class StatusHeader(Widget):
         return left
 
     def _parts(self, narrow: bool) -> tuple[Text, Text]:
-        """The account and listener part, and the spend part."""
+        """The account and listener part, and the failed-events and spend part."""
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         account = self.account
         if account is None:
@@ -106,5 +110,12 @@ class StatusHeader(Widget):
             refused = listener.signatures_refused
             text.append(f" · {refused} refused", style="bold" if refused else "")
         spend = money(self.spend_today) if self.spend_today is not None else "…"
-        right = Text(f" │ {spend} today" if narrow else f" │ today {spend}", end="")
+        right = Text(end="")
+        failed = listener.failed_events if listener is not None else 0
+        if failed:
+            # Shown only when there are some (`groups-tui events list --failed` lists
+            # them), and never cut: the listener details give way first.
+            right.append(" │ ")
+            right.append(f"{failed} failed", style="bold")
+        right.append(f" │ {spend} today" if narrow else f" │ today {spend}")
         return text, right
