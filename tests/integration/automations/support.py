@@ -100,7 +100,7 @@ class Stack:
         pool = people or [DE, BR, IN]
         ids = []
         for i in range(n):
-            group = self.world.add_group(f"{prefix} {i + 1:03d}")
+            group = self.world.groups.add(f"{prefix} {i + 1:03d}")
             for wa in pool[:members]:
                 group.members[wa] = self.clock.now()
             ids.append(group.id)

@@ -21,7 +21,7 @@ from aiohttp import web
 from groups_tui.cloud import CloudClient, RetryPolicy
 from groups_tui.domain.models import TemplateCategory
 from groups_tui.sandbox import ManualClock, SandboxKnobs, SandboxServer, WebhookKnobs
-from groups_tui.sandbox.world import TemplateDef
+from groups_tui.sandbox.templates import TemplateDef
 from tests.unit.cloud.contract import CONTRACTS, ContractFn
 
 TOKEN = "contract-sandbox-token"
@@ -84,31 +84,31 @@ class SandboxBackend:
         self, subject: str, members: list[str], join_approval: bool = False
     ) -> str:
         mode = "approval_required" if join_approval else "auto_approve"
-        group = self.world.add_group(subject, mode=mode)
+        group = self.world.groups.add(subject, mode=mode)
         for wa_id in members:
             if join_approval:
                 # In an approval group people ask and the business approves (reference 2.9).
-                request_id = self.world.person_request_join(group.id, wa_id)
-                result = self.world.api_approve_join_requests(
+                request_id = self.world.persons.request_join(group.id, wa_id)
+                result = self.world.members_api.approve_join_requests(
                     group.id, {"messaging_product": "whatsapp", "join_requests": [request_id]}
                 )
                 assert result["approved_join_requests"] == [request_id]
             else:
-                self.world.person_join(group.id, wa_id)
+                self.world.persons.join(group.id, wa_id)
         await self.settle()
         return str(group.id)
 
     async def add_join_request(self, group_id: str, wa_id: str) -> str:
-        request_id = str(self.world.person_request_join(group_id, wa_id))
+        request_id = str(self.world.persons.request_join(group_id, wa_id))
         await self.settle()
         return request_id
 
     async def set_window_open(self, group_id: str) -> None:
-        self.world.person_message(group_id, text="Is the driver on the way?")
+        self.world.persons.message(group_id, text="Is the driver on the way?")
         await self.settle()
 
     async def seed_template(self, name: str, language: str, category: str) -> None:
-        templates: list[TemplateDef] = self.world.templates
+        templates: list[TemplateDef] = self.world.templates.defs
         if any(t.name == name and t.language == language for t in templates):
             return
         templates.append(
@@ -140,7 +140,7 @@ class SandboxBackend:
         # The world runs with the BSUID knob on, so these people come without `wa_id`.
         group = self.world.groups[group_id]
         person = next(p for p in self.world.population.phone_hidden if p.wa_id not in group.members)
-        self.world.person_join(group_id, person.wa_id)
+        self.world.persons.join(group_id, person.wa_id)
         await self.settle()
         return str(person.user_id)
 

@@ -96,12 +96,12 @@ class Stack:
     async def join(self, group_id: str, *wa_ids: str) -> None:
         """Simulated people tap the invite link (auto-approve groups)."""
         for wa_id in wa_ids:
-            self.world.person_join(group_id, wa_id)
+            self.world.persons.join(group_id, wa_id)
         await self.settle()
 
     async def say(self, group_id: str, wa_id: str, text: str) -> None:
         """A member writes to the group (opens the 24-hour window)."""
-        self.world.person_message(group_id, wa_id, text)
+        self.world.persons.message(group_id, wa_id, text)
         await self.settle()
 
     async def template(self, category: TemplateCategory) -> Template:
