@@ -4,32 +4,38 @@ and an in-process webhook listener, all inside one asyncio loop.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar, overload
 
 from groups_tui.config import ConfigError, Settings
 from groups_tui.service import InboxService
 from groups_tui.service_types import AccountInfo, Mode
+
+if TYPE_CHECKING:
+    from groups_tui.cloud.client import CloudClient
+    from groups_tui.cloud.retry import RetryPolicy
+    from groups_tui.domain.pricing import RateCard
+    from groups_tui.listener.server import ListenerServer
+    from groups_tui.sandbox.clock import Clock
+    from groups_tui.sandbox.server import SandboxServer
+    from groups_tui.sandbox.state import SandboxKnobs
+    from groups_tui.sandbox.webhooks import WebhookKnobs
+    from groups_tui.sandbox.world import World
+    from groups_tui.store import Store
+    from groups_tui.store.records import RawStats
 
 SANDBOX_PHONE_NUMBER_ID = "100000000000001"
 SANDBOX_WABA_ID = "200000000000002"
 SANDBOX_DISPLAY_NUMBER = "+1 555 010 0000"
 
 
-@dataclass
-class Runtime:
-    """What a running TUI needs: the service and, in sandbox mode, its servers."""
-
-    service: InboxService
-    sandbox: Any | None = None
-    listener: Any | None = None
-
-
-def _rate_card(settings: Settings) -> Any:
+def _rate_card(settings: Settings) -> RateCard:
     from groups_tui.domain.pricing import RateCard
 
     return RateCard.configured(settings.rates_csv)
@@ -79,6 +85,217 @@ async def open_live_service(
 open_cli_service = open_live_service
 
 
+@dataclass(frozen=True)
+class SandboxOptions:
+    """How to start the in-process sandbox stack (every part injectable).
+
+    Attributes:
+        db_path: The stack's database file, recreated at every start.
+        clock: Simulated time of the sandbox and the service; a
+            :class:`~groups_tui.sandbox.clock.ScaledClock` at ``speed`` when omitted.
+        speed: Simulated seconds per real second when no clock is given.
+        seed: Seed of everything the sandbox draws.
+        groups: Groups to pre-populate.
+        demo: Pre-populate the demo world (``groups`` or 50 groups) instead.
+        simulate: Run the simulated people's spontaneous behaviour.
+        knobs: Meta-side knobs (limits, delays, the ``bsuid`` payloads...).
+        webhook_knobs: Webhook delivery knobs (batching, retries...).
+        population_size: People in the sandbox (default scales with ``groups``).
+        app_secret: Secret that signs the sandbox's webhooks and that the listener checks;
+            a random one when omitted.
+        access_token: The bearer token the sandbox accepts; a random one when omitted.
+        phone_number_id: The business phone number id.
+        business_account_id: The WABA id.
+        display_phone_number: The business number the service shows.
+        graph_version: Graph API version of the client's requests.
+        retry: The client's retry policy (its default when omitted).
+        rate_card: The service's rate card (the packaged one when omitted).
+        operator: Who the audit log names (the OS user when omitted).
+        receipt_clock: Clock of the store and the listener (receipt times); real time by
+            default, the simulated clock's ``now`` in tests that freeze time.
+        limiter_time: Time source of the sandbox's rate limiters.
+    """
+
+    db_path: Path
+    clock: Clock | None = None
+    speed: float = 1.0
+    seed: int = 7
+    groups: int = 0
+    demo: bool = False
+    simulate: bool = True
+    knobs: SandboxKnobs | None = None
+    webhook_knobs: WebhookKnobs | None = None
+    population_size: int | None = None
+    app_secret: str | None = None
+    access_token: str | None = None
+    phone_number_id: str = SANDBOX_PHONE_NUMBER_ID
+    business_account_id: str = SANDBOX_WABA_ID
+    display_phone_number: str = SANDBOX_DISPLAY_NUMBER
+    graph_version: str = "v25.0"
+    retry: RetryPolicy | None = None
+    rate_card: RateCard | None = None
+    operator: str | None = None
+    receipt_clock: Callable[[], float] = time.time
+    limiter_time: Callable[[], float] = time.monotonic
+
+
+@dataclass
+class SandboxStack:
+    """The running parts of the in-process sandbox stack.
+
+    The service calls the sandbox over loopback HTTP through the client; the sandbox posts
+    signed webhooks to the listener, which writes the store the service reads.
+    """
+
+    clock: Clock
+    store: Store
+    listener: ListenerServer
+    sandbox: SandboxServer
+    client: CloudClient
+    service: InboxService
+    app_secret: str
+    access_token: str
+
+    @property
+    def world(self) -> World:
+        """The sandbox's simulated Meta state and people."""
+        return self.sandbox.world
+
+    async def settle(self, seconds: float = 0.0, *, within: float = 15.0) -> RawStats:
+        """Advance simulated time, run what became due, and wait until it is applied.
+
+        Args:
+            seconds: Simulated seconds to move the clock forward first.
+            within: Real seconds each wait may take.
+
+        Returns:
+            The raw log's counts once every stored webhook was applied.
+
+        Raises:
+            TimeoutError: If delivery or applying takes longer than ``within``.
+        """
+        self.world.advance(seconds)
+        await self.sandbox.drain_webhooks(within=within)
+        ingest = self.listener.ingest
+        if ingest is None:
+            raise RuntimeError("the listener is not running")
+        await asyncio.wait_for(ingest.wait_idle(), within)
+        for _ in range(500):
+            stats = await self.store.raw_stats()
+            if stats.applied == stats.total:
+                return stats
+            await asyncio.sleep(0.01)
+        raise TimeoutError("the listener never applied every stored webhook")
+
+
+StackT = TypeVar("StackT", bound=SandboxStack)
+
+
+@overload
+def sandbox_stack(options: SandboxOptions) -> AbstractAsyncContextManager[SandboxStack]: ...
+
+
+@overload
+def sandbox_stack(
+    options: SandboxOptions, *, handle: type[StackT]
+) -> AbstractAsyncContextManager[StackT]: ...
+
+
+def sandbox_stack(
+    options: SandboxOptions, *, handle: type[SandboxStack] = SandboxStack
+) -> AbstractAsyncContextManager[SandboxStack]:
+    """Start store, listener, sandbox, client and service on free loopback ports.
+
+    Everything runs in the current asyncio loop and stops in reverse order on exit.
+
+    Args:
+        options: What to start and how.
+        handle: The handle class to yield (a subclass may add helpers).
+
+    Returns:
+        An async context manager yielding the running stack.
+    """
+    return _sandbox_stack(options, handle)
+
+
+@asynccontextmanager
+async def _sandbox_stack(
+    options: SandboxOptions, handle: type[SandboxStack]
+) -> AsyncIterator[SandboxStack]:
+    from groups_tui.cloud.client import CloudClient
+    from groups_tui.listener.server import ListenerServer
+    from groups_tui.sandbox.clock import ScaledClock
+    from groups_tui.sandbox.server import SandboxServer
+    from groups_tui.store import Store
+
+    app_secret = options.app_secret or secrets.token_hex(16)
+    token = options.access_token or "sandbox-" + secrets.token_hex(8)
+    clock = options.clock or ScaledClock(speed=options.speed)
+    db_path = options.db_path
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+    async with AsyncExitStack() as stack:
+        store = await Store.open(db_path, clock=options.receipt_clock)
+        stack.push_async_callback(store.close)
+        listener = ListenerServer(
+            store, app_secret=app_secret, verify_token=None, port=0, clock=options.receipt_clock
+        )
+        await listener.start()
+        stack.push_async_callback(listener.stop)
+        sandbox = SandboxServer(
+            webhook_url=listener.url,
+            app_secret=app_secret,
+            access_token=token,
+            phone_number_id=options.phone_number_id,
+            business_account_id=options.business_account_id,
+            seed=options.seed,
+            clock=clock,
+            groups=options.groups,
+            demo=options.demo,
+            simulate=options.simulate,
+            knobs=options.knobs,
+            webhook_knobs=options.webhook_knobs,
+            population_size=options.population_size,
+            limiter_time=options.limiter_time,
+        )
+        await sandbox.start()
+        stack.push_async_callback(sandbox.stop)
+        client = CloudClient(
+            access_token=token,
+            phone_number_id=options.phone_number_id,
+            business_account_id=options.business_account_id,
+            base_url=sandbox.base_url,
+            graph_version=options.graph_version,
+            retry=options.retry,
+        )
+        stack.push_async_callback(client.aclose)
+        account = AccountInfo(
+            display_phone_number=options.display_phone_number,
+            phone_number_id=options.phone_number_id,
+            mode=Mode.SANDBOX,
+        )
+        service = InboxService(
+            store,
+            client,
+            account=account,
+            rate_card=options.rate_card,
+            clock=clock.now,
+            listener_url=listener.url,
+            os_user=options.operator,
+        )
+        yield handle(
+            clock=clock,
+            store=store,
+            listener=listener,
+            sandbox=sandbox,
+            client=client,
+            service=service,
+            app_secret=app_secret,
+            access_token=token,
+        )
+
+
 @asynccontextmanager
 async def open_sandbox_runtime(
     settings: Settings,
@@ -88,63 +305,21 @@ async def open_sandbox_runtime(
     seed: int = 7,
     speed: float = 1.0,
     simulate: bool = True,
-) -> AsyncIterator[Runtime]:
+) -> AsyncIterator[SandboxStack]:
     """Start the simulator and an in-process listener on free loopback ports.
 
     The sandbox has its own database file, recreated at every start, so simulated groups
     never mix with a live account's.
     """
-    from groups_tui.cloud.client import CloudClient
-    from groups_tui.listener.server import ListenerServer
-    from groups_tui.sandbox.server import SandboxServer
-    from groups_tui.store import Store
-
-    app_secret = secrets.token_hex(16)
-    token = "sandbox-" + secrets.token_hex(8)
-    db_path = settings.sandbox_db_path
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
-    async with AsyncExitStack() as stack:
-        store = await Store.open(db_path)
-        stack.push_async_callback(store.close)
-        rate_card = _rate_card(settings)
-        listener = ListenerServer(store, app_secret=app_secret, verify_token=None, port=0)
-        await listener.start()
-        stack.push_async_callback(listener.stop)
-        sandbox = SandboxServer(
-            webhook_url=listener.url,
-            app_secret=app_secret,
-            access_token=token,
-            phone_number_id=SANDBOX_PHONE_NUMBER_ID,
-            business_account_id=SANDBOX_WABA_ID,
-            seed=seed,
-            speed=speed,
-            groups=groups,
-            demo=demo,
-            simulate=simulate,
-        )
-        await sandbox.start()
-        stack.push_async_callback(sandbox.stop)
-        client = CloudClient(
-            access_token=token,
-            phone_number_id=SANDBOX_PHONE_NUMBER_ID,
-            business_account_id=SANDBOX_WABA_ID,
-            base_url=sandbox.base_url,
-            graph_version=settings.graph_version,
-        )
-        stack.push_async_callback(client.aclose)
-        account = AccountInfo(
-            display_phone_number=SANDBOX_DISPLAY_NUMBER,
-            phone_number_id=SANDBOX_PHONE_NUMBER_ID,
-            mode=Mode.SANDBOX,
-        )
-        service = InboxService(
-            store,
-            client,
-            account=account,
-            rate_card=rate_card,
-            clock=sandbox.clock.now,
-            listener_url=listener.url,
-        )
-        yield Runtime(service=service, sandbox=sandbox, listener=listener)
+    options = SandboxOptions(
+        db_path=settings.sandbox_db_path,
+        speed=speed,
+        seed=seed,
+        groups=groups,
+        demo=demo,
+        simulate=simulate,
+        graph_version=settings.graph_version,
+        rate_card=_rate_card(settings),
+    )
+    async with sandbox_stack(options) as running:
+        yield running

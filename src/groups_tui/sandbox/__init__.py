@@ -8,11 +8,12 @@ client -> HTTP -> sandbox, sandbox -> signed webhook -> listener.
 from .behaviour import Behaviour, BehaviourKnobs
 from .clock import Clock, ManualClock, ScaledClock, SystemClock
 from .errors import GraphError, SandboxError
-from .populate import populate_demo, prepopulate
-from .population import Person, Population
+from .people import Person, Population
+from .prefill import populate_demo, prepopulate
 from .server import SandboxServer
+from .state import SandboxKnobs
 from .webhooks import WebhookKnobs, WebhookSender, sign_body
-from .world import SandboxKnobs, World
+from .world import World
 
 __all__ = [
     "Behaviour",

@@ -134,20 +134,20 @@ def build_app(
         node = request.match_info["node"]
         if node in world.media:
             url = f"{origin(request)}/_sandbox/media/{node}?expires={int(world.now()) + 300}"
-            return ok(world.api_get_media(node, url))
+            return ok(world.media.info(node, url))
         if node not in world.groups:
             raise GraphError(131041, f"Group {node} does not exist or you are not a member.")
-        return ok(world.api_group_info(node, request.query.get("fields")))
+        return ok(world.groups_api.info(node, request.query.get("fields")))
 
     async def node_delete(request: web.Request) -> web.Response:
         node = request.match_info["node"]
         if node in world.media:
-            return ok(world.api_delete_media(node))
-        return ok(world.api_delete_group(node))
+            return ok(world.media.delete(node))
+        return ok(world.groups_api.delete(node))
 
     async def node_post(request: web.Request) -> web.Response:
         node = request.match_info["node"]
-        world.group(node)
+        world.groups.require(node)
         if request.content_type.startswith("multipart/") or request.content_type.startswith(
             "application/x-www-form-urlencoded"
         ):
@@ -161,7 +161,7 @@ def build_app(
             subject = form.get("subject")
             description = form.get("description")
             return ok(
-                world.api_update_settings(
+                world.groups_api.update_settings(
                     node,
                     subject=subject if isinstance(subject, str) else None,
                     description=description if isinstance(description, str) else None,
@@ -181,20 +181,20 @@ def build_app(
             raise GraphError(
                 100, "Upload the picture as multipart form data in a field named file."
             )
-        return ok(world.api_update_settings(node, subject=subject, description=description))
+        return ok(world.groups_api.update_settings(node, subject=subject, description=description))
 
     # ---------------------------------------------------------------- Graph: edges
 
     async def groups_post(request: web.Request) -> web.Response:
         phone(request)
-        return ok(world.api_create_group(await body(request)))
+        return ok(world.groups_api.create(await body(request)))
 
     async def groups_get(request: web.Request) -> web.Response:
         node = phone(request)
         q = request.query
         page_url = f"{origin(request)}/{request.match_info['version']}/{node}/groups"
         return ok(
-            world.api_list_groups(
+            world.groups_api.list_groups(
                 limit=q.get("limit"),
                 after=q.get("after"),
                 before=q.get("before"),
@@ -204,7 +204,7 @@ def build_app(
 
     async def messages_post(request: web.Request) -> web.Response:
         phone(request)
-        return ok(world.api_send_message(await body(request)))
+        return ok(world.messaging.send(await body(request)))
 
     async def media_post(request: web.Request) -> web.Response:
         phone(request)
@@ -220,43 +220,53 @@ def build_app(
         mime = part.content_type or (declared if isinstance(declared, str) else "")
         if isinstance(declared, str) and declared and mime == "application/octet-stream":
             mime = declared
-        return ok(world.api_upload_media(part.file.read(), mime, part.filename))
+        return ok(world.media.upload(part.file.read(), mime, part.filename))
 
     async def templates_get(request: web.Request) -> web.Response:
         q = request.query
         return ok(
-            world.api_templates(
+            world.templates.list_templates(
                 request.match_info["node"], q.get("name"), q.get("limit"), q.get("status")
             )
         )
 
     async def invite_get(request: web.Request) -> web.Response:
-        return ok(world.api_get_invite_link(request.match_info["node"]))
+        return ok(world.groups_api.get_invite_link(request.match_info["node"]))
 
     async def invite_post(request: web.Request) -> web.Response:
         data = await body(request)
-        return ok(world.api_reset_invite_link(request.match_info["node"], data))
+        return ok(world.groups_api.reset_invite_link(request.match_info["node"], data))
 
     async def invite_delete(request: web.Request) -> web.Response:
-        return ok(world.api_delete_invite_link(request.match_info["node"]))
+        return ok(world.groups_api.delete_invite_link(request.match_info["node"]))
 
     async def participants_delete(request: web.Request) -> web.Response:
-        return ok(world.api_remove_participants(request.match_info["node"], await body(request)))
+        return ok(
+            world.members_api.remove_participants(request.match_info["node"], await body(request))
+        )
 
     async def participants_post(request: web.Request) -> web.Response:
-        return ok(world.api_add_participants(request.match_info["node"], await body(request)))
+        return ok(
+            world.members_api.add_participants(request.match_info["node"], await body(request))
+        )
 
     async def join_requests_get(request: web.Request) -> web.Response:
         q = request.query
         return ok(
-            world.api_list_join_requests(request.match_info["node"], q.get("limit"), q.get("after"))
+            world.members_api.list_join_requests(
+                request.match_info["node"], q.get("limit"), q.get("after")
+            )
         )
 
     async def join_requests_post(request: web.Request) -> web.Response:
-        return ok(world.api_approve_join_requests(request.match_info["node"], await body(request)))
+        return ok(
+            world.members_api.approve_join_requests(request.match_info["node"], await body(request))
+        )
 
     async def join_requests_delete(request: web.Request) -> web.Response:
-        return ok(world.api_reject_join_requests(request.match_info["node"], await body(request)))
+        return ok(
+            world.members_api.reject_join_requests(request.match_info["node"], await body(request))
+        )
 
     async def media_download(request: web.Request) -> web.StreamResponse:
         item = world.media.get(request.match_info["media_id"])
@@ -289,18 +299,18 @@ def build_app(
 
     async def ctl_join(request: web.Request) -> web.Response:
         data = await ctl_body(request)
-        wa = world.person_join(request.match_info["gid"], opt_str(data, "wa_id"))
+        wa = world.persons.join(request.match_info["gid"], opt_str(data, "wa_id"))
         return ok({"wa_id": wa})
 
     async def ctl_join_request(request: web.Request) -> web.Response:
         data = await ctl_body(request)
         gid = request.match_info["gid"]
-        jr_id = world.person_request_join(gid, opt_str(data, "wa_id"))
+        jr_id = world.persons.request_join(gid, opt_str(data, "wa_id"))
         return ok({"join_request_id": jr_id, "wa_id": world.groups[gid].join_requests[jr_id].wa_id})
 
     async def ctl_revoke(request: web.Request) -> web.Response:
         data = await ctl_body(request)
-        jr_id = world.person_revoke_request(
+        jr_id = world.persons.revoke_request(
             request.match_info["gid"],
             opt_str(data, "join_request_id"),
             wa_id=opt_str(data, "wa_id"),
@@ -309,7 +319,7 @@ def build_app(
 
     async def ctl_message(request: web.Request) -> web.Response:
         data = await ctl_body(request)
-        wamid = world.person_message(
+        wamid = world.persons.message(
             request.match_info["gid"],
             opt_str(data, "wa_id"),
             opt_str(data, "text"),
@@ -319,11 +329,13 @@ def build_app(
 
     async def ctl_leave(request: web.Request) -> web.Response:
         data = await ctl_body(request)
-        return ok({"wa_id": world.person_leave(request.match_info["gid"], opt_str(data, "wa_id"))})
+        return ok({"wa_id": world.persons.leave(request.match_info["gid"], opt_str(data, "wa_id"))})
 
     async def ctl_suspend(request: web.Request) -> web.Response:
         data = await ctl_body(request)
-        world.suspend_group(request.match_info["gid"], cleared=bool(data.get("cleared", False)))
+        world.groups_api.suspend(
+            request.match_info["gid"], cleared=bool(data.get("cleared", False))
+        )
         return ok({"suspended": not bool(data.get("cleared", False))})
 
     async def ctl_group(request: web.Request) -> web.Response:

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import SandboxError
-from .population import HOSTILE_TEXTS, SPAM_TEXTS
-from .world import OutboundMessage, SimGroup, World
+from .people import HOSTILE_TEXTS, SPAM_TEXTS
+from .state import OutboundMessage, SimGroup
+from .world import World
 
 __all__ = ["Behaviour", "BehaviourKnobs"]
 
@@ -78,7 +79,7 @@ class Behaviour:
         self._spam_seq = 0
         self._cached_keys: list[str] = []
         self._cached_len = -1
-        world.on_message_sent.append(self._on_sent)
+        world.messaging.on_sent.append(self._on_sent)
 
     def start(self, at: float | None = None) -> None:
         """Begin the spontaneous process at ``at`` (default now)."""
@@ -97,7 +98,7 @@ class Behaviour:
 
     def _next_after(self, t: float) -> float:
         k = self.knobs
-        groups = max(1, self.world.active_count)
+        groups = max(1, self.world.groups.active_count)
         mean = 3600.0 / max(1e-6, k.events_per_group_hour * groups)
         mean = min(k.max_interval, max(k.min_interval, mean))
         return t + self.rng.expovariate(1.0 / mean)
@@ -163,22 +164,22 @@ class Behaviour:
         w = self.world
         if action == "join":
             if group.mode == "approval_required":
-                w.person_request_join(group.id, at=t, rng=self.rng)
+                w.persons.request_join(group.id, at=t, rng=self.rng)
                 return "request"
             if len(group.members) >= w.knobs.max_participants or group.invite_link is None:
                 return "idle"
-            w.person_join(group.id, at=t, rng=self.rng)
+            w.persons.join(group.id, at=t, rng=self.rng)
             return "join"
         if action == "revoke":
             if not group.join_requests:
                 return "idle"
             jr = self.rng.choice(list(group.join_requests.values()))
-            w.person_revoke_request(group.id, jr.id, at=t)
+            w.persons.revoke_request(group.id, jr.id, at=t)
             return "revoke"
         if action == "leave":
             if len(group.members) < 2:
                 return "idle"
-            w.person_leave(group.id, self.rng.choice(list(group.members)), at=t)
+            w.persons.leave(group.id, self.rng.choice(list(group.members)), at=t)
             return "leave"
         if action == "spam":
             return self._spam(group, t)
@@ -198,14 +199,14 @@ class Behaviour:
         speaker = wa_id or self._speaker(group)
         roll = self.rng.random()
         if text is None and roll < k.unsupported_rate:
-            self.world.person_message(group.id, speaker, kind="unsupported", at=t, rng=self.rng)
+            self.world.persons.message(group.id, speaker, kind="unsupported", at=t, rng=self.rng)
         elif text is None and roll < k.unsupported_rate + k.media_rate:
             kind = self.rng.choice(("image", "image", "video", "audio", "document", "sticker"))
-            self.world.person_message(group.id, speaker, kind=kind, at=t, rng=self.rng)
+            self.world.persons.message(group.id, speaker, kind=kind, at=t, rng=self.rng)
         else:
             if text is None and self.rng.random() < k.hostile_text_rate:
                 text = self.rng.choice(HOSTILE_TEXTS)
-            self.world.person_message(group.id, speaker, text, at=t, rng=self.rng)
+            self.world.persons.message(group.id, speaker, text, at=t, rng=self.rng)
         # A conversation goes on for a bit: a few answers over the next minutes.
         for _ in range(self.rng.choice((0, 0, 1, 1, 2, 3))):
             self.world.scheduler.at(t + self.rng.uniform(20, 900), self._follow_up(group.id))
@@ -216,7 +217,7 @@ class Behaviour:
             if group is None or group.deleted or group.suspended or not group.members:
                 return
             try:
-                self.world.person_message(group_id, self._speaker(group), at=t, rng=self.rng)
+                self.world.persons.message(group_id, self._speaker(group), at=t, rng=self.rng)
             except SandboxError:
                 return
 
@@ -237,7 +238,7 @@ class Behaviour:
             ]
             if not candidates or group.invite_link is None:
                 return "idle"
-            w.person_join(group.id, self.rng.choice(candidates), at=t)
+            w.persons.join(group.id, self.rng.choice(candidates), at=t)
             return "spam_join"
         spammer = self.rng.choice(spammers)
         self._spam_seq += 1
@@ -267,7 +268,7 @@ class Behaviour:
             if group is None or group.deleted or group.suspended or wa_id not in group.members:
                 return
             try:
-                self.world.person_message(group_id, wa_id, text, at=t, rng=self.rng)
+                self.world.persons.message(group_id, wa_id, text, at=t, rng=self.rng)
             except SandboxError:
                 return
 

@@ -13,7 +13,7 @@ from groups_tui.cli_output import echo, install_log_handler
 
 from .clock import ScaledClock
 from .server import SandboxServer
-from .world import SandboxKnobs
+from .state import SandboxKnobs
 
 __all__ = ["DEFAULT_APP_SECRET", "DEFAULT_TOKEN", "sandbox_command"]
 
@@ -104,7 +104,9 @@ def sandbox_command(
                 else "<the value given to --app-secret>"
             )
             echo(f"Sandbox listening on {server.base_url} (seed {seed}, speed {speed:g}x)")
-            echo(f"  groups: {server.world.active_count}, people: {len(server.world.population)}")
+            echo(
+                f"  groups: {server.world.groups.active_count}, people: {len(server.world.population)}"
+            )
             echo(f"  webhooks -> {webhook_url or '(none yet: POST /_sandbox/webhook_url)'}")
             echo("Point groups-tui at it with:")
             echo(f"  export WHATSAPP_API_BASE_URL={server.base_url}")

@@ -18,10 +18,11 @@ from aiohttp import web
 from .app import build_app
 from .behaviour import Behaviour, BehaviourKnobs
 from .clock import Clock, ManualClock, ScaledClock
-from .populate import populate_demo, prepopulate
-from .population import Population
+from .people import Population
+from .prefill import populate_demo, prepopulate
+from .state import SandboxKnobs
 from .webhooks import WebhookKnobs, WebhookSender
-from .world import SandboxKnobs, World
+from .world import World
 
 __all__ = ["SandboxServer"]
 

@@ -1,6 +1,7 @@
 """The full stack for the automation tests: store, listener, sandbox, client, service.
 
-Everything talks over real loopback HTTP. One manual clock is shared by the sandbox, the
+The stack is :func:`groups_tui.runtime.sandbox_stack`, the one ``make run`` starts;
+everything talks over real loopback HTTP. One manual clock is shared by the sandbox, the
 store and the service; the sandbox's rate limiters run on the same simulated time, so a
 pacer that sleeps on :class:`groups_tui.automations.pacing.VirtualClock` moves the whole
 world and the configured rate can be checked in simulated seconds.
@@ -8,21 +9,18 @@ world and the configured rate can be checked in simulated seconds.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from groups_tui.automations.pacing import Pacer, VirtualClock
-from groups_tui.cloud import CloudClient, RetryPolicy
-from groups_tui.listener.server import ListenerServer
-from groups_tui.sandbox import ManualClock, SandboxKnobs, SandboxServer, WebhookKnobs, World
-from groups_tui.service import InboxService
-from groups_tui.service_types import AccountInfo, Mode
-from groups_tui.store import Store
+from groups_tui.cloud import RetryPolicy
+from groups_tui.runtime import SandboxOptions, SandboxStack, sandbox_stack
+from groups_tui.sandbox import ManualClock, SandboxKnobs, WebhookKnobs
+from groups_tui.store.records import RawStats
 
 APP_SECRET = "automations-app-secret"
 TOKEN = "automations-token"
@@ -42,36 +40,14 @@ class Crash(BaseException):
 
 
 @dataclass
-class Stack:
+class Stack(SandboxStack):
     """The running parts of one automation test."""
 
-    clock: ManualClock
-    store: Store
-    listener: ListenerServer
-    sandbox: SandboxServer
-    client: CloudClient
-    service: InboxService
     calls: list[tuple[float, str]] = field(default_factory=list)
 
-    @property
-    def world(self) -> World:
-        """The sandbox's simulated Meta state."""
-        return self.sandbox.world
-
-    async def settle(self, seconds: float = 0.0) -> None:
+    async def settle(self, seconds: float = 0.0, *, within: float = SETTLE_WITHIN) -> RawStats:
         """Advance simulated time, run what became due, wait until it is applied."""
-        self.world.advance(seconds)
-        await self.sandbox.drain_webhooks(within=SETTLE_WITHIN)
-        ingest = self.listener.ingest
-        assert ingest is not None
-        await asyncio.wait_for(ingest.wait_idle(), SETTLE_WITHIN)
-        for _ in range(500):
-            stats = await self.store.raw_stats()
-            if stats.applied == stats.total:
-                break
-            await asyncio.sleep(0.01)
-        else:
-            raise AssertionError("the listener never applied every stored webhook")
+        return await super().settle(seconds, within=within)
 
     def virtual(self) -> VirtualClock:
         """A virtual clock whose sleeps move the sandbox's manual clock too."""
@@ -100,7 +76,7 @@ class Stack:
         pool = people or [DE, BR, IN]
         ids = []
         for i in range(n):
-            group = self.world.add_group(f"{prefix} {i + 1:03d}")
+            group = self.world.groups.add(f"{prefix} {i + 1:03d}")
             for wa in pool[:members]:
                 group.members[wa] = self.clock.now()
             ids.append(group.id)
@@ -114,44 +90,24 @@ async def running_stack(
 ) -> AsyncIterator[Stack]:
     """Start store, listener, sandbox, client and service; stop them in reverse order."""
     clock = ManualClock(start)
-    async with AsyncExitStack() as stack:
-        store = await Store.open(db_path, clock=clock.now)
-        stack.push_async_callback(store.close)
-        listener = ListenerServer(store, app_secret=APP_SECRET, port=0, clock=clock.now)
-        await listener.start()
-        stack.push_async_callback(listener.stop)
-        sandbox = SandboxServer(
-            webhook_url=listener.url,
-            app_secret=APP_SECRET,
-            access_token=TOKEN,
-            phone_number_id=PHONE_NUMBER_ID,
-            business_account_id=WABA_ID,
-            clock=clock,
-            simulate=False,
-            knobs=knobs or default_knobs(),
-            webhook_knobs=WebhookKnobs(backoff_initial=0.01, backoff_max=0.05),
-            population_size=300,
-            limiter_time=clock.now,
-        )
-        await sandbox.start()
-        stack.push_async_callback(sandbox.stop)
-        client = CloudClient(
-            access_token=TOKEN,
-            phone_number_id=PHONE_NUMBER_ID,
-            business_account_id=WABA_ID,
-            base_url=sandbox.base_url,
-            retry=RetryPolicy(jitter=False, max_attempts=2, base_delay=0.01, max_delay=0.05),
-        )
-        stack.push_async_callback(client.aclose)
-        service = InboxService(
-            store,
-            client,
-            account=AccountInfo("+1 555 010 0000", PHONE_NUMBER_ID, Mode.SANDBOX),
-            clock=clock.now,
-            listener_url=listener.url,
-            os_user=OPERATOR,
-        )
-        yield Stack(clock, store, listener, sandbox, client, service)
+    options = SandboxOptions(
+        db_path=db_path,
+        clock=clock,
+        receipt_clock=clock.now,
+        limiter_time=clock.now,
+        simulate=False,
+        knobs=knobs or default_knobs(),
+        webhook_knobs=WebhookKnobs(backoff_initial=0.01, backoff_max=0.05),
+        population_size=300,
+        app_secret=APP_SECRET,
+        access_token=TOKEN,
+        phone_number_id=PHONE_NUMBER_ID,
+        business_account_id=WABA_ID,
+        retry=RetryPolicy(jitter=False, max_attempts=2, base_delay=0.01, max_delay=0.05),
+        operator=OPERATOR,
+    )
+    async with sandbox_stack(options, handle=Stack) as running:
+        yield running
 
 
 def default_knobs(**overrides: Any) -> SandboxKnobs:

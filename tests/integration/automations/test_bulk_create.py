@@ -45,7 +45,7 @@ def record_creates(stack: Stack, crash_after: int | None = None) -> list[tuple[f
 
 
 def active_subjects(stack: Stack) -> Counter[str]:
-    return Counter(g.subject for g in stack.world.active_groups())
+    return Counter(g.subject for g in stack.world.groups.active())
 
 
 async def test_fifty_groups_interrupted_and_resumed_are_created_once(
@@ -116,7 +116,7 @@ async def test_a_finished_file_is_not_created_twice(stack: Stack) -> None:
     # WHEN it is run again THEN it is refused with the job named
     with pytest.raises(BulkCreateError, match="--again"):
         await bulk_create(stack.service, text, sleep=stack.sleep_settle)
-    assert len(stack.world.active_groups()) == 3
+    assert len(stack.world.groups.active()) == 3
 
 
 async def test_unknown_template_fails_the_invites_but_not_the_groups(stack: Stack) -> None:

@@ -71,9 +71,9 @@ async def group_activity(stack: Stack, subject: str) -> str:
     group = await stack.store.get_group_by_request(op.request_id)
     assert group is not None and group.id
     for wa in (DE, BR, IN):
-        stack.world.person_join(group.id, wa)
-    stack.world.person_message(group.id, DE, f"hello from {subject}")
-    stack.world.person_leave(group.id, BR)
+        stack.world.persons.join(group.id, wa)
+    stack.world.persons.message(group.id, DE, f"hello from {subject}")
+    stack.world.persons.leave(group.id, BR)
     await stack.settle()
     return group.id
 

@@ -1,8 +1,8 @@
 """Invite flows against the sandbox: a keyword in a 1:1 message yields exactly one invite.
 
-The sandbox has no way for a simulated person to write a 1:1 message (``person_message``
+The sandbox has no way for a simulated person to write a 1:1 message (``persons.message``
 is for group members), so the tests emit that webhook through the sandbox's own signed
-webhook sender with :meth:`World.emit`.
+webhook sender with :meth:`Emitter.emit`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ TEMPLATE = "group_invite_upon_request"
 def one_to_one(stack: Stack, wa_id: str, text: str, name: str = "Ana") -> str:
     """A person writes to the business number (a signed 1:1 ``messages`` webhook)."""
     world = stack.world
-    wamid = world.new_wamid(wa_id)
-    world.emit(
+    wamid = world.ids.wamid(wa_id)
+    world.emitter.emit(
         "messages",
         {
             "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
@@ -43,14 +43,14 @@ def invites_to(stack: Stack, wa_id: str) -> list[str | None]:
     """Group ids of the invite-link templates the sandbox accepted for ``wa_id``."""
     return [
         m.template
-        for m in stack.world.messages.values()
+        for m in stack.world.log.sent.values()
         if m.group_id is None and m.to == wa_id and m.template == TEMPLATE
     ]
 
 
 async def test_keyword_message_produces_exactly_one_invite(stack: Stack) -> None:
     # GIVEN a group and a rule answering "join" with its invite
-    group = stack.world.add_group("Yoga Tuesday")
+    group = stack.world.groups.add("Yoga Tuesday")
     await stack.service.sync_groups()
     config = AutomationsConfig(
         invite_rules=(
@@ -116,7 +116,7 @@ async def test_number_list_rule_creates_a_group_then_invites(stack: Stack) -> No
         await runner.step()  # sends the invite
 
         # THEN one group named for the person exists and the invite points at it
-        subjects = Counter(g.subject for g in stack.world.active_groups())
+        subjects = Counter(g.subject for g in stack.world.groups.active())
         assert subjects == Counter({"VIP Ravi": 1})
         sends = await stack.store.invite_flow_sends()
         assert len(sends) == 1 and sends[0].state == "sent" and sends[0].group_id
@@ -127,7 +127,7 @@ async def test_number_list_rule_creates_a_group_then_invites(stack: Stack) -> No
 
 async def test_paused_rule_and_unknown_template(stack: Stack) -> None:
     # GIVEN a rule with a template that does not exist, and a paused rule
-    group = stack.world.add_group("Chess club")
+    group = stack.world.groups.add("Chess club")
     await stack.service.sync_groups()
     config = AutomationsConfig(
         invite_rules=(

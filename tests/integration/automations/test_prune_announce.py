@@ -25,14 +25,14 @@ RATE = 20.0
 async def test_prune_dry_run_lists_then_real_run_deletes_and_audits(stack: Stack) -> None:
     # GIVEN old order groups (one still chatting), a recent one and an unrelated class
     old = [
-        stack.world.add_group(f"Order {n}", created_at=stack.clock.now() - 40 * DAY)
+        stack.world.groups.add(f"Order {n}", created_at=stack.clock.now() - 40 * DAY)
         for n in (1, 2, 3)
     ]
-    recent = stack.world.add_group("Order 4")
-    other = stack.world.add_group("Yoga", created_at=stack.clock.now() - 40 * DAY)
+    recent = stack.world.groups.add("Order 4")
+    other = stack.world.groups.add("Yoga", created_at=stack.clock.now() - 40 * DAY)
     await stack.service.sync_groups()
-    stack.world.person_join(old[2].id, DE)
-    stack.world.person_message(old[2].id, DE, "still here")
+    stack.world.persons.join(old[2].id, DE)
+    stack.world.persons.message(old[2].id, DE, "still here")
     await stack.settle()
     for group in (*old, recent):
         await stack.store.annotate_group(group.id, tag="orders")
@@ -46,7 +46,7 @@ async def test_prune_dry_run_lists_then_real_run_deletes_and_audits(stack: Stack
     assert {c.group_id for c in dry.candidates} == {old[0].id, old[1].id}
     assert all(any("no inbound message" in r for r in c.reasons) for c in dry.candidates)
     assert all(any("tag 'orders'" in r for r in c.reasons) for c in dry.candidates)
-    assert len(stack.world.active_groups()) == 5
+    assert len(stack.world.groups.active()) == 5
 
     # WHEN it runs for real
     real = await prune(stack.service, flt, dry_run=False)
@@ -54,7 +54,7 @@ async def test_prune_dry_run_lists_then_real_run_deletes_and_audits(stack: Stack
 
     # THEN exactly those groups are gone and each deletion is audited with its reasons
     assert real.deleted == 2 and not real.failed
-    assert {g.id for g in stack.world.active_groups()} == {old[2].id, recent.id, other.id}
+    assert {g.id for g in stack.world.groups.active()} == {old[2].id, recent.id, other.id}
     audits = [e for e in await stack.store.audit_list(limit=100) if e.action == "automation.prune"]
     assert {e.group_id for e in audits} == {old[0].id, old[1].id}
     assert all(e.api_result["outcome"] == "delete requested" for e in audits)
@@ -62,8 +62,8 @@ async def test_prune_dry_run_lists_then_real_run_deletes_and_audits(stack: Stack
 
 async def test_prune_filters_and_refusals(stack: Stack) -> None:
     # GIVEN an empty group created long ago and a populated one
-    empty = stack.world.add_group("Event 2025", created_at=stack.clock.now() - 400 * DAY)
-    full = stack.world.add_group("Event 2026")
+    empty = stack.world.groups.add("Event 2025", created_at=stack.clock.now() - 400 * DAY)
+    full = stack.world.groups.add("Event 2026")
     full.members[BR] = stack.clock.now()
     await stack.service.sync_groups()
     # WHEN filtering by emptiness, creation date and subject

@@ -3,25 +3,25 @@
 The same ``contract_*`` functions and assertions as ``tests/unit/cloud/test_contract_respx.py``,
 with a :class:`SandboxBackend` that seeds state through the sandbox world's Python API (what
 the simulated people do) and learns created group ids from the signed webhooks the sandbox
-posts to a tiny receiver.
+posts to the listener of :func:`groups_tui.runtime.sandbox_stack`, as the store keeps them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
 
 from groups_tui.cloud import CloudClient, RetryPolicy
 from groups_tui.domain.models import TemplateCategory
-from groups_tui.sandbox import ManualClock, SandboxKnobs, SandboxServer, WebhookKnobs
-from groups_tui.sandbox.world import TemplateDef
+from groups_tui.runtime import SandboxOptions, SandboxStack, sandbox_stack
+from groups_tui.sandbox import ManualClock, SandboxKnobs, WebhookKnobs, World
+from groups_tui.sandbox.templates import TemplateDef
 from tests.unit.cloud.contract import CONTRACTS, ContractFn
 
 TOKEN = "contract-sandbox-token"
@@ -31,84 +31,45 @@ WABA_ID = "102290129340398"
 START = datetime(2026, 9, 15, 12, 0, tzinfo=UTC).timestamp()
 
 
-class WebhookSink:
-    """A tiny webhook receiver on a loopback port that keeps every posted payload."""
-
-    def __init__(self) -> None:
-        self.payloads: list[dict[str, Any]] = []
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/webhook", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/webhook"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        self.payloads.append(json.loads(await request.read()))
-        return web.Response(text="ok")
-
-    def group_items(self, field_name: str) -> list[dict[str, Any]]:
-        """Every ``value.groups[]`` item received for one webhook field."""
-        return [
-            item
-            for payload in self.payloads
-            for entry in payload.get("entry", [])
-            for change in entry.get("changes", [])
-            if change.get("field") == field_name
-            for item in change.get("value", {}).get("groups", [])
-        ]
-
-
 class SandboxBackend:
-    """:class:`Backend` over a real :class:`SandboxServer` (manual clock, no simulation)."""
+    """:class:`Backend` over the running sandbox stack (manual clock, no simulation)."""
 
-    def __init__(self, server: SandboxServer, sink: WebhookSink) -> None:
-        self.server = server
-        self.sink = sink
+    def __init__(self, stack: SandboxStack) -> None:
+        self.stack = stack
 
     @property
-    def world(self) -> Any:
-        return self.server.world
+    def world(self) -> World:
+        return self.stack.world
 
     async def seed_group(
         self, subject: str, members: list[str], join_approval: bool = False
     ) -> str:
         mode = "approval_required" if join_approval else "auto_approve"
-        group = self.world.add_group(subject, mode=mode)
+        group = self.world.groups.add(subject, mode=mode)
         for wa_id in members:
             if join_approval:
                 # In an approval group people ask and the business approves (reference 2.9).
-                request_id = self.world.person_request_join(group.id, wa_id)
-                result = self.world.api_approve_join_requests(
+                request_id = self.world.persons.request_join(group.id, wa_id)
+                result = self.world.members_api.approve_join_requests(
                     group.id, {"messaging_product": "whatsapp", "join_requests": [request_id]}
                 )
                 assert result["approved_join_requests"] == [request_id]
             else:
-                self.world.person_join(group.id, wa_id)
+                self.world.persons.join(group.id, wa_id)
         await self.settle()
         return str(group.id)
 
     async def add_join_request(self, group_id: str, wa_id: str) -> str:
-        request_id = str(self.world.person_request_join(group_id, wa_id))
+        request_id = str(self.world.persons.request_join(group_id, wa_id))
         await self.settle()
         return request_id
 
     async def set_window_open(self, group_id: str) -> None:
-        self.world.person_message(group_id, text="Is the driver on the way?")
+        self.world.persons.message(group_id, text="Is the driver on the way?")
         await self.settle()
 
     async def seed_template(self, name: str, language: str, category: str) -> None:
-        templates: list[TemplateDef] = self.world.templates
+        templates: list[TemplateDef] = self.world.templates.defs
         if any(t.name == name and t.language == language for t in templates):
             return
         templates.append(
@@ -125,28 +86,25 @@ class SandboxBackend:
 
     async def created_group_id(self, request_id: str) -> str | None:
         await self.settle()
-        for item in self.sink.group_items("group_lifecycle_update"):
-            if item.get("type") == "group_create" and item.get("request_id") == request_id:
-                group_id = item.get("group_id")
-                return str(group_id) if group_id else None
-        return None
+        # The listener stored the signed group_create webhook; its group answers the request.
+        group = await self.stack.store.get_group_by_request(request_id)
+        return group.id if group is not None and group.id else None
 
     async def settle(self) -> None:
-        # Run whatever asynchronous operation is due, then wait for its webhooks.
-        self.world.advance(self.world.knobs.op_delay)
-        await self.server.drain_webhooks(within=10.0)
+        # Run whatever asynchronous operation is due, then wait until its webhooks are applied.
+        await self.stack.settle(self.world.knobs.op_delay, within=10.0)
 
     async def add_hidden_member(self, group_id: str) -> str:
         # The world runs with the BSUID knob on, so these people come without `wa_id`.
         group = self.world.groups[group_id]
         person = next(p for p in self.world.population.phone_hidden if p.wa_id not in group.members)
-        self.world.person_join(group_id, person.wa_id)
+        self.world.persons.join(group_id, person.wa_id)
         await self.settle()
         return str(person.user_id)
 
     async def raw_call(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
         async with httpx.AsyncClient(
-            base_url=f"{self.server.base_url}/v25.0/",
+            base_url=f"{self.stack.sandbox.base_url}/v25.0/",
             headers={"Authorization": f"Bearer {TOKEN}"},
         ) as http:
             response = await http.request(method, path, json=body)
@@ -157,22 +115,18 @@ class SandboxBackend:
             access_token=access_token,
             phone_number_id=PHONE_NUMBER_ID,
             business_account_id=WABA_ID,
-            base_url=self.server.base_url,
+            base_url=self.stack.sandbox.base_url,
             retry=RetryPolicy(jitter=False, max_attempts=2, base_delay=0.01, max_delay=0.05),
         )
 
 
 @pytest.fixture
-async def backend() -> AsyncIterator[SandboxBackend]:
-    sink = WebhookSink()
-    await sink.start()
-    server = SandboxServer(
-        webhook_url=sink.url,
-        app_secret=APP_SECRET,
-        access_token=TOKEN,
-        phone_number_id=PHONE_NUMBER_ID,
-        business_account_id=WABA_ID,
-        clock=ManualClock(START),
+async def backend(tmp_path: Path) -> AsyncIterator[SandboxBackend]:
+    clock = ManualClock(START)
+    options = SandboxOptions(
+        db_path=tmp_path / "contract.db",
+        clock=clock,
+        receipt_clock=clock.now,
         simulate=False,
         knobs=SandboxKnobs(
             op_delay=0,
@@ -183,13 +137,13 @@ async def backend() -> AsyncIterator[SandboxBackend]:
         ),
         webhook_knobs=WebhookKnobs(backoff_initial=0.01, backoff_max=0.05),
         population_size=300,
+        app_secret=APP_SECRET,
+        access_token=TOKEN,
+        phone_number_id=PHONE_NUMBER_ID,
+        business_account_id=WABA_ID,
     )
-    await server.start()
-    try:
-        yield SandboxBackend(server, sink)
-    finally:
-        await asyncio.wait_for(server.stop(), 10.0)
-        await sink.stop()
+    async with sandbox_stack(options) as stack:
+        yield SandboxBackend(stack)
 
 
 @pytest.fixture

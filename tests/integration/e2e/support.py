@@ -1,6 +1,7 @@
 """The full stack for end-to-end tests: store, listener, sandbox, client and service.
 
-Everything talks over real loopback HTTP: the service calls the sandbox through the Cloud
+The stack is :func:`groups_tui.runtime.sandbox_stack`, the one ``make run`` starts:
+everything talks over real loopback HTTP: the service calls the sandbox through the Cloud
 API client, and the sandbox posts signed webhooks to the listener, which writes the store
 the service reads. Time is a manual clock shared by every part; :meth:`Stack.settle`
 moves it, lets the sandbox run what became due, and waits (bounded) until every webhook
@@ -9,22 +10,18 @@ was delivered and applied.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from groups_tui.cloud import CloudClient, RetryPolicy
+from groups_tui.cloud import RetryPolicy
 from groups_tui.domain.models import Template, TemplateCategory
-from groups_tui.listener.server import ListenerServer
-from groups_tui.sandbox import ManualClock, SandboxKnobs, SandboxServer, WebhookKnobs, World
-from groups_tui.service import InboxService
-from groups_tui.service_types import AccountInfo, InboxRow, MessageView, Mode
-from groups_tui.store import Store
-from groups_tui.store.records import AuditEntry
+from groups_tui.runtime import SandboxOptions, SandboxStack, sandbox_stack
+from groups_tui.sandbox import ManualClock, SandboxKnobs, WebhookKnobs
+from groups_tui.service_types import InboxRow, MessageView
+from groups_tui.store.records import AuditEntry, RawStats
 
 APP_SECRET = "e2e-app-secret"
 TOKEN = "e2e-access-token"
@@ -49,41 +46,19 @@ US = "16505551234"
 MX = "5215512345678"
 
 
-@dataclass
-class Stack:
-    """The running parts of one end-to-end test."""
+class Stack(SandboxStack):
+    """The running parts of one end-to-end test, with helpers that act as people would."""
 
-    clock: ManualClock
-    store: Store
-    listener: ListenerServer
-    sandbox: SandboxServer
-    client: CloudClient
-    service: InboxService
-
-    @property
-    def world(self) -> World:
-        """The sandbox's simulated Meta state and people."""
-        return self.sandbox.world
-
-    async def settle(self, seconds: float = 0.0) -> None:
+    async def settle(self, seconds: float = 0.0, *, within: float = SETTLE_WITHIN) -> RawStats:
         """Advance simulated time, run what became due, and wait until it is applied.
 
         Args:
             seconds: Simulated seconds to move the clock forward first.
+            within: Real seconds each wait may take.
         """
-        self.world.advance(seconds)
-        await self.sandbox.drain_webhooks(within=SETTLE_WITHIN)
-        ingest = self.listener.ingest
-        assert ingest is not None
-        await asyncio.wait_for(ingest.wait_idle(), SETTLE_WITHIN)
-        for _ in range(500):
-            stats = await self.store.raw_stats()
-            if stats.applied == stats.total:
-                break
-            await asyncio.sleep(0.01)
-        else:
-            raise AssertionError("the listener never applied every stored webhook")
+        stats = await super().settle(seconds, within=within)
         assert stats.errors == 0, "a webhook could not be applied"
+        return stats
 
     async def create_group(self, subject: str, *, approval: bool = False) -> str:
         """Create a group through the service and return its id once the webhook says so."""
@@ -96,12 +71,12 @@ class Stack:
     async def join(self, group_id: str, *wa_ids: str) -> None:
         """Simulated people tap the invite link (auto-approve groups)."""
         for wa_id in wa_ids:
-            self.world.person_join(group_id, wa_id)
+            self.world.persons.join(group_id, wa_id)
         await self.settle()
 
     async def say(self, group_id: str, wa_id: str, text: str) -> None:
         """A member writes to the group (opens the 24-hour window)."""
-        self.world.person_message(group_id, wa_id, text)
+        self.world.persons.message(group_id, wa_id, text)
         await self.settle()
 
     async def template(self, category: TemplateCategory) -> Template:
@@ -144,47 +119,23 @@ async def running_stack(
 ) -> AsyncIterator[Stack]:
     """Start store, listener, sandbox, client and service; stop them in reverse order."""
     clock = ManualClock(start)
-    async with AsyncExitStack() as stack:
-        store = await Store.open(db_path, clock=clock.now)
-        stack.push_async_callback(store.close)
-        listener = ListenerServer(store, app_secret=APP_SECRET, port=0, clock=clock.now)
-        await listener.start()
-        stack.push_async_callback(listener.stop)
-        sandbox = SandboxServer(
-            webhook_url=listener.url,
-            app_secret=APP_SECRET,
-            access_token=TOKEN,
-            phone_number_id=PHONE_NUMBER_ID,
-            business_account_id=WABA_ID,
-            clock=clock,
-            simulate=False,
-            knobs=knobs or default_knobs(),
-            webhook_knobs=WebhookKnobs(backoff_initial=0.01, backoff_max=0.05),
-            population_size=300,
-        )
-        await sandbox.start()
-        stack.push_async_callback(sandbox.stop)
-        client = CloudClient(
-            access_token=TOKEN,
-            phone_number_id=PHONE_NUMBER_ID,
-            business_account_id=WABA_ID,
-            base_url=sandbox.base_url,
-            retry=RetryPolicy(jitter=False, max_attempts=2, base_delay=0.01, max_delay=0.05),
-        )
-        stack.push_async_callback(client.aclose)
-        service = InboxService(
-            store,
-            client,
-            account=AccountInfo(
-                display_phone_number="+1 555 010 0000",
-                phone_number_id=PHONE_NUMBER_ID,
-                mode=Mode.SANDBOX,
-            ),
-            clock=clock.now,
-            listener_url=listener.url,
-            os_user=OPERATOR,
-        )
-        yield Stack(clock, store, listener, sandbox, client, service)
+    options = SandboxOptions(
+        db_path=db_path,
+        clock=clock,
+        receipt_clock=clock.now,
+        simulate=False,
+        knobs=knobs or default_knobs(),
+        webhook_knobs=WebhookKnobs(backoff_initial=0.01, backoff_max=0.05),
+        population_size=300,
+        app_secret=APP_SECRET,
+        access_token=TOKEN,
+        phone_number_id=PHONE_NUMBER_ID,
+        business_account_id=WABA_ID,
+        retry=RetryPolicy(jitter=False, max_attempts=2, base_delay=0.01, max_delay=0.05),
+        operator=OPERATOR,
+    )
+    async with sandbox_stack(options, handle=Stack) as running:
+        yield running
 
 
 def default_knobs() -> SandboxKnobs:

@@ -56,7 +56,7 @@ async def test_join_requests_are_approved_and_rejected(stack: Stack) -> None:
     group_id = await stack.create_group("Members only", approval=True)
     first, second, third = people(3)
     for wa_id in (first, second, third):
-        stack.world.person_request_join(group_id, wa_id)
+        stack.world.persons.request_join(group_id, wa_id)
     await stack.settle()
     requests = {
         v.request.wa_id: v.request.join_request_id for v in await service.join_requests(group_id)
@@ -95,13 +95,13 @@ async def test_approving_into_a_full_group_is_refused_without_an_api_call(stack:
     group_id = await stack.create_group("Full house", approval=True)
     eight = people(8)
     for wa_id in eight:
-        stack.world.person_request_join(group_id, wa_id)
+        stack.world.persons.request_join(group_id, wa_id)
     await stack.settle()
     ids = [v.request.join_request_id for v in await service.join_requests(group_id)]
     assert len((await service.approve_join_requests(group_id, ids)).done) == 8
     await stack.settle()
     [ninth] = people(1, offset=8)
-    ninth_request = stack.world.person_request_join(group_id, ninth)
+    ninth_request = stack.world.persons.request_join(group_id, ninth)
     await stack.settle()
     audit_before = await stack.audit()
 

@@ -35,8 +35,8 @@ async def test_every_operator_step_is_audited(stack: Stack) -> None:
     approval_group = await stack.store.get_group_by_request(approval.request_id)
     assert approval_group is not None and approval_group.id
     aid = approval_group.id
-    yes = stack.world.person_request_join(aid, "5215512345100")
-    no = stack.world.person_request_join(aid, "5215512345101")
+    yes = stack.world.persons.request_join(aid, "5215512345100")
+    no = stack.world.persons.request_join(aid, "5215512345101")
     await stack.settle()
     await service.approve_join_requests(aid, [yes])
     await service.reject_join_requests(aid, [no])

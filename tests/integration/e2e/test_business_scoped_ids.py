@@ -14,7 +14,7 @@ import pytest
 
 from groups_tui.domain.models import TemplateCategory
 from groups_tui.domain.pricing import RateCard
-from groups_tui.sandbox.population import Person
+from groups_tui.sandbox.people import Person
 from groups_tui.service import ServiceError
 
 from .conftest import StackFactory

@@ -46,7 +46,7 @@ async def test_changes_told_by_webhooks_are_not_recorded_again_by_reads(stack: S
     # GIVEN MX joins and BR leaves between two reads, and their webhooks arrive
     stack.clock.advance(60)
     await stack.join(group_id, MX)
-    stack.world.person_leave(group_id, BR)
+    stack.world.persons.leave(group_id, BR)
     await stack.settle()
     at = int(stack.clock.now())
     # WHEN the group is read three more times
@@ -69,8 +69,8 @@ async def test_missed_changes_are_read_once_and_late_webhooks_replace_them(stack
 
     # GIVEN webhooks stop reaching the listener while MX joins and BR leaves
     stack.sandbox.set_webhook_url(None)
-    stack.world.person_join(group_id, MX)
-    stack.world.person_leave(group_id, BR)
+    stack.world.persons.join(group_id, MX)
+    stack.world.persons.leave(group_id, BR)
     changed_at = int(stack.clock.now())
     stack.clock.advance(120)
     read_at = int(stack.clock.now())

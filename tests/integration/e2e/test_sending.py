@@ -30,7 +30,7 @@ async def test_free_form_text_needs_an_open_window(stack: Stack) -> None:
     assert closed.value.refusal.code == "window_closed"
     assert closed.value.refusal.api_code == 131047
     assert await stack.store.outbox_for_group(group_id) == []
-    assert stack.world.messages == {}
+    assert stack.world.log.sent == {}
 
     # WHEN a member writes and the operator sends the text again
     await stack.say(group_id, MX, "Where is my order?")
@@ -39,7 +39,7 @@ async def test_free_form_text_needs_an_open_window(stack: Stack) -> None:
 
     # THEN the outbox row is accepted with Meta's id and every member got it
     assert sent.state == "accepted" and sent.wamid
-    assert sent.wamid in stack.world.messages
+    assert sent.wamid in stack.world.log.sent
     [view] = await stack.outbound(group_id)
     assert view.message.id == sent.wamid
     assert view.message.text == "Your order left the warehouse"
@@ -59,7 +59,7 @@ async def test_free_form_text_needs_an_open_window(stack: Stack) -> None:
         await service.send_text(group_id, "Anyone there?")
     assert reclosed.value.refusal is not None
     assert reclosed.value.refusal.code == "window_closed"
-    assert len(stack.world.messages) == 1
+    assert len(stack.world.log.sent) == 1
 
 
 async def test_send_to_a_group_with_only_the_business_is_refused_locally(stack: Stack) -> None:
@@ -76,7 +76,7 @@ async def test_send_to_a_group_with_only_the_business_is_refused_locally(stack: 
     assert caught.value.refusal is not None
     assert caught.value.refusal.code == "no_members"
     assert caught.value.refusal.api_code == 131020
-    assert stack.world.messages == {}
+    assert stack.world.log.sent == {}
     assert await stack.store.outbox_for_group(group_id) == []
     assert not [e for e in await stack.audit() if e.action.startswith("send.")]
 
@@ -88,9 +88,9 @@ async def test_an_api_failure_stays_visible_with_metas_code_and_reason(stack: St
     await stack.join(group_id, DE, BR)
     marketing = await stack.template(TemplateCategory.MARKETING)
     # AND Meta pauses that template after the service cached it
-    stack.world.templates = [
+    stack.world.templates.defs = [
         dataclasses.replace(t, status="PAUSED") if t.name == marketing.name else t
-        for t in stack.world.templates
+        for t in stack.world.templates.defs
     ]
 
     # WHEN the operator sends it
@@ -108,7 +108,7 @@ async def test_an_api_failure_stays_visible_with_metas_code_and_reason(stack: St
     assert view.error.startswith("(#132015)")
     assert "paused" in view.error.lower()
     assert view.message.template_name == marketing.name
-    assert stack.world.messages == {}
+    assert stack.world.log.sent == {}
     # AND the audit log records the failed call with the same code
     [entry] = [e for e in await stack.audit() if e.action == "send.template"]
     assert entry.group_id == group_id

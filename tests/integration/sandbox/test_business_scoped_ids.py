@@ -45,7 +45,7 @@ def world(*, bsuid: bool) -> World:
 def participants_items(w: World) -> list[dict[str, Any]]:
     return [
         item
-        for change in w.emitted
+        for change in w.emitter.emitted
         if change["field"] == "group_participants_update"
         for item in change["value"]["groups"]
     ]
@@ -65,13 +65,13 @@ def test_some_people_hide_their_number_deterministically() -> None:
 
 def test_a_hidden_number_never_appears_in_payloads() -> None:
     w = world(bsuid=True)
-    group = w.add_group("Usernames")
+    group = w.groups.add("Usernames")
     hidden = w.population.phone_hidden[0]
     shown = next(p for p in w.population.people if not p.phone_hidden)
-    w.person_join(group.id, hidden.wa_id)
-    w.person_join(group.id, shown.wa_id)
-    w.person_message(group.id, hidden.wa_id, "hello")
-    w.api_send_message(
+    w.persons.join(group.id, hidden.wa_id)
+    w.persons.join(group.id, shown.wa_id)
+    w.persons.message(group.id, hidden.wa_id, "hello")
+    w.messaging.send(
         {
             "messaging_product": "whatsapp",
             "recipient_type": "group",
@@ -88,7 +88,7 @@ def test_a_hidden_number_never_appears_in_payloads() -> None:
     )
     w.advance(7200)
 
-    info = w.api_group_info(group.id, "participants")["participants"]
+    info = w.groups_api.info(group.id, "participants")["participants"]
     assert info == [
         {"user_id": hidden.user_id, "username": hidden.username},
         {"wa_id": shown.wa_id, "user_id": shown.user_id}
@@ -96,36 +96,36 @@ def test_a_hidden_number_never_appears_in_payloads() -> None:
     ]
     [join, _] = participants_items(w)
     assert join["added_participants"] == [info[0]]
-    [inbound] = [c["value"] for c in w.emitted if c["value"].get("messages")]
+    [inbound] = [c["value"] for c in w.emitter.emitted if c["value"].get("messages")]
     assert "from" not in inbound["messages"][0]
     assert inbound["messages"][0]["from_user_id"] == hidden.user_id
     statuses = [
         s
-        for c in w.emitted
+        for c in w.emitter.emitted
         for s in c["value"].get("statuses", [])
         if s.get("recipient_participant_user_id") == hidden.user_id
     ]
     assert statuses, "the hidden member got delivery statuses"
     assert all("recipient_participant_id" not in s for s in statuses)
-    everything = repr(w.emitted)
+    everything = repr(w.emitter.emitted)
     assert hidden.wa_id not in everything
     assert shown.wa_id in everything
 
 
 def test_without_the_knob_everyone_has_a_number() -> None:
     w = world(bsuid=False)
-    group = w.add_group("Before 2026")
+    group = w.groups.add("Before 2026")
     hidden = w.population.phone_hidden[0]
-    w.person_join(group.id, hidden.wa_id)
-    assert w.api_group_info(group.id, "participants")["participants"] == [{"wa_id": hidden.wa_id}]
+    w.persons.join(group.id, hidden.wa_id)
+    assert w.groups_api.info(group.id, "participants")["participants"] == [{"wa_id": hidden.wa_id}]
 
 
 def test_removal_takes_a_bsuid_in_user_id_and_echoes_it() -> None:
     w = world(bsuid=True)
-    group = w.add_group("Removal")
+    group = w.groups.add("Removal")
     hidden = w.population.phone_hidden[0]
-    w.person_join(group.id, hidden.wa_id)
-    w.api_remove_participants(
+    w.persons.join(group.id, hidden.wa_id)
+    w.members_api.remove_participants(
         group.id,
         {"messaging_product": "whatsapp", "participants": [{"user_id": hidden.user_id}]},
     )
@@ -149,9 +149,9 @@ def test_removal_takes_a_bsuid_in_user_id_and_echoes_it() -> None:
 )
 def test_removal_refuses_what_meta_refuses(entry: Any) -> None:
     w = world(bsuid=True)
-    group = w.add_group("Strict")
+    group = w.groups.add("Strict")
     hidden = w.population.phone_hidden[0]
-    w.person_join(group.id, hidden.wa_id)
+    w.persons.join(group.id, hidden.wa_id)
 
     def fill(value: Any) -> Any:
         if isinstance(value, str):
@@ -162,10 +162,10 @@ def test_removal_refuses_what_meta_refuses(entry: Any) -> None:
     body = {"messaging_product": "whatsapp", "participants": [filled]}
     if filled == {"user_id": hidden.user_id, "user": None}:
         # An explicit null is no value: one field is given, as the contract asks.
-        w.api_remove_participants(group.id, body)
+        w.members_api.remove_participants(group.id, body)
         return
     with pytest.raises(GraphError) as caught:
-        w.api_remove_participants(group.id, body)
+        w.members_api.remove_participants(group.id, body)
     assert caught.value.code == 100 and caught.value.status == 400
     assert hidden.wa_id in w.groups[group.id].members
 
@@ -179,13 +179,13 @@ def test_a_simulated_afternoon_never_shows_a_hidden_number() -> None:
     w.advance(4 * 3600)
     behaviour.stop()
     hidden = {p.wa_id for p in w.population.phone_hidden}
-    text = json.dumps(w.emitted)
+    text = json.dumps(w.emitter.emitted)
     assert not [wa for wa in hidden if wa in text]
     user_ids = {p.user_id for p in w.population.phone_hidden}
     assert any(u in text for u in user_ids), "hidden people took part"
     events = [
         e
-        for change in w.emitted
+        for change in w.emitter.emitted
         for e in parse_payload(
             {"object": "whatsapp_business_account", "entry": [{"id": WABA_ID, "changes": [change]}]}
         )

@@ -370,7 +370,7 @@ async def test_group_limit_is_reported_by_failure_webhook(
     )
     assert failed[0]["errors"][0]["code"] == 131211
     assert "invite_link" not in failed[0]
-    assert server.world.active_count == 2
+    assert server.world.groups.active_count == 2
 
 
 async def test_throttling_when_faster_than_the_configured_rate(

@@ -18,7 +18,7 @@ from groups_tui.sandbox import (
     populate_demo,
     prepopulate,
 )
-from groups_tui.sandbox.population import COUNTRIES
+from groups_tui.sandbox.people import COUNTRIES
 
 from .conftest import PHONE_ID, SEPT_15, WABA_ID, Receiver, ServerFactory, api, control, outsiders
 
@@ -79,7 +79,7 @@ def run_behaviour(seed: int, hours: float) -> list[str]:
     behaviour.start()
     w.advance(hours * 3600)
     behaviour.stop()
-    return [json.dumps(c, sort_keys=True) for c in w.emitted]
+    return [json.dumps(c, sort_keys=True) for c in w.emitter.emitted]
 
 
 def test_behaviour_is_deterministic_for_a_seed() -> None:
@@ -109,7 +109,7 @@ def test_behaviour_covers_joins_leaves_spam_and_media() -> None:
     assert {"chat", "join", "request", "leave", "spam"} <= set(kinds)
     types = {
         m["type"]
-        for c in w.emitted
+        for c in w.emitter.emitted
         if c["field"] == "messages"
         for m in c["value"].get("messages", [])
     }
@@ -135,7 +135,7 @@ def test_demo_world_is_varied() -> None:
     assert any(spam & set(g.members) for g in groups)
     hostile = {p.wa_id for p in w.population.hostile}
     assert any(hostile & set(g.members) for g in groups)
-    fields = [c["field"] for c in w.emitted]
+    fields = [c["field"] for c in w.emitter.emitted]
     assert fields[0] == "group_lifecycle_update"
     assert "group_status_update" in fields
 
@@ -143,14 +143,14 @@ def test_demo_world_is_varied() -> None:
 def test_real_group_limit_via_prepopulation() -> None:
     w = world()
     prepopulate(w, 10_000)
-    assert w.active_count == 10_000
-    w.emitted.clear()
-    assert "request_id" in w.api_create_group({"messaging_product": "whatsapp", "subject": "x"})
+    assert w.groups.active_count == 10_000
+    w.emitter.emitted.clear()
+    assert "request_id" in w.groups_api.create({"messaging_product": "whatsapp", "subject": "x"})
     w.advance(5)
-    item = w.emitted[-1]["value"]["groups"][0]
+    item = w.emitter.emitted[-1]["value"]["groups"][0]
     assert item["type"] == "group_create"
     assert item["errors"][0]["code"] == 131211
-    assert w.active_count == 10_000
+    assert w.groups.active_count == 10_000
 
 
 def test_scaled_clock_runs_faster() -> None:
@@ -179,7 +179,7 @@ async def test_control_routes_drive_people_and_time(
     make_server: ServerFactory, receiver: Receiver
 ) -> None:
     server = await make_server(knobs=SandboxKnobs(op_delay=0))
-    group = server.world.add_group("approval", mode="approval_required")
+    group = server.world.groups.add("approval", mode="approval_required")
     gid = group.id
     wa = outsiders(server, 1)[0]
     async with control(server) as ctl:

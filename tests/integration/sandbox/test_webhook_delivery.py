@@ -40,7 +40,7 @@ async def test_connection_errors_are_retried_until_a_listener_appears(
         webhook_url="http://127.0.0.1:9/nothing-listens-here",
         webhook_knobs=WebhookKnobs(max_attempts=10_000, **FAST),
     )
-    server.world.suspend_group(server.world.add_group("x").id)
+    server.world.groups_api.suspend(server.world.groups.add("x").id)
     await receiver.wait_for(
         lambda: server.webhooks.stats.failed_attempts >= 1 or None, what="a failed attempt"
     )
@@ -76,10 +76,10 @@ async def test_batching_and_reorder_knobs(make_server: ServerFactory, receiver: 
         webhook_url=False, webhook_knobs=WebhookKnobs(batch_max=3, reorder_rate=1.0, **FAST)
     )
     world = server.world
-    group = world.add_group("quiet")
+    group = world.groups.add("quiet")
     people = outsiders(server, 6)
     for wa in people:
-        world.person_join(group.id, wa)
+        world.persons.join(group.id, wa)
     server.set_webhook_url(receiver.url)
     await server.drain_webhooks()
     assert len(receiver.deliveries) == 2
@@ -104,7 +104,7 @@ async def test_async_operations_wait_for_the_clock(
     assert r.status_code == 200
     await server.drain_webhooks()
     assert receiver.group_items("group_lifecycle_update") == []
-    assert server.world.pending_creates == 1
+    assert server.world.groups_api.pending_creates == 1
     async with control(server) as ctl:
         await ctl.post("/clock/advance", json={"seconds": 5})
     item = (await receiver.wait_for(lambda: receiver.group_items("group_lifecycle_update")))[0]

@@ -71,7 +71,7 @@ async def test_approve_reject_and_refuse_into_a_full_group(stack: Stack) -> None
     group_id = await stack.create_group("Members only", approval=True)
     seven = people(7)
     for wa_id in [*seven, DE, BR]:
-        stack.world.person_request_join(group_id, wa_id)
+        stack.world.persons.request_join(group_id, wa_id)
     await stack.settle()
     ids = [v.request.join_request_id for v in await stack.service.join_requests(group_id)]
     await stack.service.approve_join_requests(group_id, ids[:6])
@@ -96,7 +96,7 @@ async def test_approve_reject_and_refuse_into_a_full_group(stack: Stack) -> None
         sim = stack.world.groups[group_id]
         assert len(sim.members) == 7 and len(sim.join_requests) == 1
         # WHEN the eighth joins elsewhere and the last request is approved
-        stack.world.person_request_join(group_id, IN)
+        stack.world.persons.request_join(group_id, IN)
         await stack.settle()
         [nid] = [
             v.request.join_request_id
@@ -215,7 +215,7 @@ async def test_spam_burst_flagged_removed_from_the_queue_and_audited(stack: Stac
         await settle(pilot)
         # GIVEN a member posts a burst, which the watcher flags
         for i in range(5):
-            stack.world.person_message(group_id, BR, f"BUY NOW {i}")
+            stack.world.persons.message(group_id, BR, f"BUY NOW {i}")
         await stack.settle()
         position = 0
         flags = await watcher.process(await stack.store.changes_since(position, 1000))

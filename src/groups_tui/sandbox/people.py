@@ -445,6 +445,27 @@ class Population:
         self.by_wa_id[person.wa_id] = person
         self.by_user_id[person.user_id] = person
 
+    def meet(self, wa_id: str) -> Person:
+        """The person with number ``wa_id``, added first if the population lacks them.
+
+        Someone met this way (an invited number, a test's own person) is named by their
+        number and placed in the region the number belongs to (``ZZ`` when unknown).
+        """
+        person = self.by_wa_id.get(wa_id)
+        if person is None:
+            try:
+                region = phonenumbers.region_code_for_number(phonenumbers.parse("+" + wa_id))
+            except phonenumbers.NumberParseException:
+                region = None
+            person = Person(
+                wa_id=wa_id,
+                name=f"+{wa_id}",
+                country=region or "ZZ",
+                user_id=f"{region or 'ZZ'}.{wa_id}",
+            )
+            self.add(person)
+        return person
+
     @property
     def phone_hidden(self) -> list[Person]:
         """People who hide their phone number (known by BSUID only, knob permitting)."""

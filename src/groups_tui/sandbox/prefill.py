@@ -13,17 +13,16 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .population import HOSTILE_TEXTS, SPAM_TEXTS, Person
-from .world import (
+from groups_tui.domain.events import (
     FIELD_LIFECYCLE,
     FIELD_MESSAGES,
     FIELD_PARTICIPANTS,
     FIELD_STATUS,
-    JoinRequestRec,
-    Json,
-    SimGroup,
-    World,
 )
+
+from .people import HOSTILE_TEXTS, SPAM_TEXTS, Person
+from .state import JoinRequestRec, Json, SimGroup
+from .world import World
 
 __all__ = ["GroupPlan", "populate_demo", "prepopulate"]
 
@@ -100,14 +99,16 @@ class _Announcer:
             (FIELD_PARTICIPANTS, self.requests),
         ):
             for start in range(0, len(items), _ITEMS_PER_CHANGE):
-                w.emit(field_name, {"groups": items[start : start + _ITEMS_PER_CHANGE]}, bulk=True)
+                w.emitter.emit(
+                    field_name, {"groups": items[start : start + _ITEMS_PER_CHANGE]}, bulk=True
+                )
                 changes += 1
         for start in range(0, len(self.messages), _ITEMS_PER_CHANGE):
             chunk = self.messages[start : start + _ITEMS_PER_CHANGE]
             contacts: dict[str, Json] = {}
             for contact, _ in chunk:
                 contacts.setdefault(str(contact.get("wa_id") or contact.get("user_id")), contact)
-            w.emit(
+            w.emitter.emit(
                 FIELD_MESSAGES,
                 {"contacts": list(contacts.values()), "messages": [m for _, m in chunk]},
                 bulk=True,
@@ -115,7 +116,7 @@ class _Announcer:
             changes += 1
         if self.status:
             for start in range(0, len(self.status), _ITEMS_PER_CHANGE):
-                w.emit(
+                w.emitter.emit(
                     FIELD_STATUS,
                     {"groups": self.status[start : start + _ITEMS_PER_CHANGE]},
                     bulk=True,
@@ -127,7 +128,7 @@ class _Announcer:
 def _build(world: World, plan: GroupPlan, rng: random.Random, out: _Announcer) -> SimGroup:
     now = world.now()
     created = now - plan.age
-    group = world.add_group(
+    group = world.groups.add(
         plan.subject,
         description=plan.description,
         mode=plan.mode,
@@ -135,10 +136,10 @@ def _build(world: World, plan: GroupPlan, rng: random.Random, out: _Announcer) -
         liveliness=round(rng.uniform(0.3, 3.0), 2),
     )
     item: Json = {
-        "timestamp": world.ts(created + 2),
+        "timestamp": world.emitter.ts(created + 2),
         "group_id": group.id,
         "type": "group_create",
-        "request_id": world.new_request_id(),
+        "request_id": world.ids.request_id(),
         "subject": group.subject,
         "invite_link": group.invite_link,
         "join_approval_mode": group.mode,
@@ -176,11 +177,11 @@ def _build(world: World, plan: GroupPlan, rng: random.Random, out: _Announcer) -
         group.members[person.wa_id] = joined
         out.participants.append(
             {
-                "timestamp": world.ts(joined),
+                "timestamp": world.emitter.ts(joined),
                 "group_id": group.id,
                 "type": "group_participants_add",
                 "reason": "invite_link",
-                "added_participants": [world.person_ids(person.wa_id)],
+                "added_participants": [world.emitter.person_ids(person.wa_id)],
             }
         )
     if plan.mode == "approval_required":
@@ -193,10 +194,10 @@ def _build(world: World, plan: GroupPlan, rng: random.Random, out: _Announcer) -
             ):
                 continue
             at = now - rng.uniform(600, 2 * DAY)
-            jr = JoinRequestRec(world.new_join_request_id(person.wa_id), person.wa_id, at)
+            jr = JoinRequestRec(world.ids.join_request_id(person.wa_id), person.wa_id, at)
             group.join_requests[jr.id] = jr
             out.requests.append(
-                world.join_request_item(group, jr, "group_join_request_created", at)
+                world.persons.join_request_item(group, jr, "group_join_request_created", at)
             )
     if group.members and plan.last_inbound_ago is not None and plan.history > 0:
         members = list(group.members)
@@ -216,16 +217,23 @@ def _build(world: World, plan: GroupPlan, rng: random.Random, out: _Announcer) -
                 text = rng.choice(HOSTILE_TEXTS)
             elif rng.random() < 0.1:
                 kind = rng.choice(("image", "document", "audio"))
-            message = world.inbound_message(
+            message = world.persons.inbound_message(
                 group, sender, t, kind=kind, text=text, rng=rng, max_media_size=150_000
             )
             who = pop.get(sender)
-            contact = {"profile": {"name": who.name if who else sender}, **world.person_ids(sender)}
+            contact = {
+                "profile": {"name": who.name if who else sender},
+                **world.emitter.person_ids(sender),
+            }
             out.messages.append((contact, message))
     if plan.suspended:
         group.suspended = True
         out.status.append(
-            {"timestamp": world.ts(now - 3600), "type": "group_suspend", "group_id": group.id}
+            {
+                "timestamp": world.emitter.ts(now - 3600),
+                "type": "group_suspend",
+                "group_id": group.id,
+            }
         )
     return group
 
@@ -272,7 +280,7 @@ def prepopulate(
         The new groups.
     """
     rng = random.Random(f"prepopulate:{world.seed if seed is None else seed}")
-    room = max(0, world.knobs.max_groups - world.active_count)
+    room = max(0, world.knobs.max_groups - world.groups.active_count)
     out = _Announcer(world)
     groups = [_build(world, _random_plan(rng, i), rng, out) for i in range(min(n, room))]
     if announce:
