@@ -49,7 +49,7 @@ async def _a_day_of_the_account(stack: Stack) -> None:
     await service.remove_participants(group_id, [MX])
     await service.update_settings(group_id, subject="Order 1042 - done")
     await stack.settle(OP_DELAY)
-    stack.world.person_leave(group_id, IN)
+    stack.world.persons.leave(group_id, IN)
     await stack.settle()
 
 
