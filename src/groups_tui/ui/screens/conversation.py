@@ -29,6 +29,7 @@ from groups_tui.domain.limits import check_media
 from groups_tui.domain.models import Direction, GroupState, MessageKind
 from groups_tui.domain.sending import Refusal, SendKind
 from groups_tui.service_types import GroupDetail, MessagePage, MessageView, OutboxItem
+from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.screens.template_picker import TemplateChoice, TemplatePicker
@@ -65,7 +66,7 @@ def media_kind_for(mime: str | None) -> SendKind:
     }.get(major, SendKind.DOCUMENT)
 
 
-class ConversationScreen(AppScreen):
+class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersPaletteActions):
     """A group's messages, newest at the bottom, with a composer below.
 
     Keys: ``i`` or Enter writes, Ctrl+S sends, ``t`` picks a template, ``a`` attaches a
@@ -565,4 +566,4 @@ class ConversationScreen(AppScreen):
 
     def action_members(self) -> None:
         """Open the group's members."""
-        self.app.open_members(self.group_id)
+        self.app.navigation.open_members(self.group_id)

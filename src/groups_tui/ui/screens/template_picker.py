@@ -18,6 +18,7 @@ from groups_tui.domain.models import Template, TemplateCategory
 from groups_tui.domain.pricing import CostPreview as Preview
 from groups_tui.domain.sending import SendKind
 from groups_tui.service_types import GroupDetail
+from groups_tui.ui.screen_roles import ShowsGroup
 from groups_tui.ui.screens._base import AppModal
 from groups_tui.ui.widgets.cost_preview import CostPreview
 from groups_tui.ui.widgets.safe_text import fit, safe
@@ -38,7 +39,7 @@ class TemplateChoice:
     params: tuple[str, ...]
 
 
-class TemplatePicker(AppModal[TemplateChoice | None]):
+class TemplatePicker(AppModal[TemplateChoice | None], ShowsGroup):
     """A modal listing approved templates with their category.
 
     Highlighting a template shows a form for its body parameters and a live
