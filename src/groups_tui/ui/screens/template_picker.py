@@ -14,9 +14,8 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from groups_tui.domain.models import Template, TemplateCategory
+from groups_tui.domain.models import MessageKind, Template, TemplateCategory
 from groups_tui.domain.pricing import CostPreview as Preview
-from groups_tui.domain.sending import SendKind
 from groups_tui.service_types import GroupDetail
 from groups_tui.ui.screen_roles import ShowsGroup
 from groups_tui.ui.screens._base import AppModal
@@ -108,7 +107,7 @@ class TemplatePicker(AppModal[TemplateChoice | None], ShowsGroup):
         options = self.query_one(OptionList)
         options.clear_options()
         for index, template in enumerate(self.templates):
-            refusal = self.app.service.refusal(SendKind.TEMPLATE, self.detail, template)
+            refusal = self.app.service.refusal(MessageKind.TEMPLATE, self.detail, template)
             label = Text()
             label.append_text(safe(fit(template.name, 40), "bold"))
             label.append(f"  {template.category.value} · {template.language}")
@@ -149,7 +148,7 @@ class TemplatePicker(AppModal[TemplateChoice | None], ShowsGroup):
             Input(placeholder=f"{{{{{n}}}}} body parameter {n}", id=f"param-{n}")
             for n in range(1, template.body_params + 1)
         )
-        refusal = self.app.service.refusal(SendKind.TEMPLATE, self.detail, template)
+        refusal = self.app.service.refusal(MessageKind.TEMPLATE, self.detail, template)
         reason = self.query_one("#picker-reason", Static)
         reason.update(safe(f"Cannot send: {refusal.reason}") if refusal else Text(""))
         cost = self.query_one(CostPreview)
@@ -190,7 +189,7 @@ class TemplatePicker(AppModal[TemplateChoice | None], ShowsGroup):
         template = self.selected
         if template is None:
             return
-        refusal = self.app.service.refusal(SendKind.TEMPLATE, self.detail, template)
+        refusal = self.app.service.refusal(MessageKind.TEMPLATE, self.detail, template)
         reason = self.query_one("#picker-reason", Static)
         if refusal is not None:
             reason.update(safe(f"Cannot send: {refusal.reason}"))
