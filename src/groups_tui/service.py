@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import mimetypes
 import re
 import time
 import uuid
@@ -35,6 +34,7 @@ from groups_tui.domain.events import (
     ParticipantRef,
 )
 from groups_tui.domain.identity import is_bsuid, is_phone_number
+from groups_tui.domain.media import media_for_file
 from groups_tui.domain.models import (
     Direction,
     GroupState,
@@ -90,7 +90,6 @@ HEARTBEAT_KEY = "listener.heartbeat"
 HEARTBEAT_FRESH = 30.0
 INVITE_TEMPLATE = "group_invite_upon_request"
 """The Template Library's invite-link template (copied into the account)."""
-MEDIA_KINDS = {"image": SendKind.IMAGE, "video": SendKind.VIDEO, "audio": SendKind.AUDIO}
 
 
 class ServiceError(Exception):
@@ -510,7 +509,7 @@ class InboxService:
             raise ServiceError("nothing to send: the message is empty")
         if len(text) > limits.TEXT_MAX:
             raise ServiceError(f"text is limited to {limits.TEXT_MAX} characters")
-        await self._checked(group_id, SendKind.TEXT)
+        await self._checked(group_id, MessageKind.TEXT)
         item = await self.store.outbox_enqueue(
             group_id,
             MessageKind.TEXT,
@@ -525,15 +524,12 @@ class InboxService:
     async def send_media(self, group_id: str, path: Path, caption: str | None = None) -> OutboxItem:
         """Upload a file and send it; type and size are checked before upload."""
         data = await asyncio.to_thread(_read_file, path)
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        top = mime.split("/", 1)[0]
-        send_kind = MEDIA_KINDS.get(top, SendKind.DOCUMENT)
-        kind = MessageKind(send_kind.value)
         size = len(data)
-        refusal = limits.check_media(kind, mime, size)
-        if refusal is not None:
-            raise refused(refusal)
-        await self._checked(group_id, send_kind)
+        decided = media_for_file(path.name, size)
+        if isinstance(decided, Refusal):
+            raise refused(decided)
+        kind, mime = decided.kind, decided.mime
+        await self._checked(group_id, kind)
         from groups_tui.domain.models import Media
 
         media = Media(
@@ -574,7 +570,7 @@ class InboxService:
                 f"template {template.name} takes {template.body_params} parameter(s), "
                 f"got {len(params)}"
             )
-        detail = await self._checked(group_id, SendKind.TEMPLATE, template)
+        detail = await self._checked(group_id, MessageKind.TEMPLATE, template)
         preview = await self._preview(detail, template)
         components = template_components(list(params))
         rendered = _render_template(template, params)

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from groups_tui.domain.limits import check_media
+from groups_tui.domain.media import media_for_file
 from groups_tui.domain.models import (
     DeliverySummary,
     Direction,
@@ -659,20 +659,17 @@ class FakeService(InboxService):
             raise ServiceError(refusal.reason)
 
     async def send_text(self, group_id: str, text: str) -> OutboxItem:
-        self._check(SendKind.TEXT, group_id)
+        self._check(MessageKind.TEXT, group_id)
         self.api_calls.append(("send_text", group_id))
         return self._outbound(group_id, MessageKind.TEXT, text)
 
     async def send_media(self, group_id: str, path: Path, caption: str | None = None) -> OutboxItem:
-        import mimetypes
-
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         size = await asyncio.to_thread(os.path.getsize, path)
-        kind = MessageKind.IMAGE if mime.startswith("image/") else MessageKind.DOCUMENT
-        self._check(SendKind(kind.value), group_id)
-        refusal = check_media(kind, mime, size)
-        if refusal is not None:
-            raise ServiceError(refusal.reason)
+        decided = media_for_file(path.name, size)
+        if isinstance(decided, Refusal):
+            raise ServiceError(decided.reason)
+        kind, mime = decided.kind, decided.mime
+        self._check(kind, group_id)
         self.api_calls.append(("send_media", group_id))
         return self._outbound(
             group_id,
@@ -684,7 +681,7 @@ class FakeService(InboxService):
     async def send_template(
         self, group_id: str, template: Template, params: Sequence[str] = ()
     ) -> OutboxItem:
-        self._check(SendKind.TEMPLATE, group_id, template)
+        self._check(MessageKind.TEMPLATE, group_id, template)
         self.api_calls.append(("send_template", group_id))
         return self._outbound(
             group_id, MessageKind.TEMPLATE, " / ".join(params), template_name=template.name

@@ -28,8 +28,7 @@ from groups_tui.automations.common import (
 )
 from groups_tui.automations.config import Pacing
 from groups_tui.automations.pacing import Pacer
-from groups_tui.domain.models import Template
-from groups_tui.domain.sending import SendKind
+from groups_tui.domain.models import MessageKind, Template
 from groups_tui.service import InboxService, ServiceError
 
 __all__ = [
@@ -179,7 +178,7 @@ async def plan_announcement(
     for group_id in group_ids:
         detail = await service.group_detail(group_id)
         preview = await service.preview_cost(group_id, template)
-        refusal = preview.refusal or service.refusal(SendKind.TEMPLATE, detail, template)
+        refusal = preview.refusal or service.refusal(MessageKind.TEMPLATE, detail, template)
         reason = refusal.reason if refusal is not None else None
         plan.groups.append(
             GroupPreview(

@@ -15,21 +15,28 @@ Which kinds are allowed (reference: cloud-api-groups.md sections 0, 2.12, 4.2 an
   and the reference says to test them before offering them. They are refused with
   ``unverified_in_groups`` until tested against the live API; opening one up is a
   one-line change to :data:`UNVERIFIED_KINDS`.
+
+What may be tried is a :class:`~groups_tui.domain.models.MessageKind` (the one enum of
+message kinds, stored and sent) or a :class:`SendAction`, for what is not a kind of
+message (view-once, editing, calling...).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeAlias
 
-from groups_tui.domain.models import Group, GroupState, TemplateCategory
+from groups_tui.domain.models import Group, GroupState, MessageKind, TemplateCategory
 from groups_tui.domain.window import window_state
 
 __all__ = [
     "FREE_FORM_KINDS",
+    "NOT_SENDABLE_KINDS",
     "UNSUPPORTED_KINDS",
     "UNVERIFIED_KINDS",
     "Refusal",
+    "SendAction",
     "SendKind",
     "can_send",
     "kind_refusal",
@@ -51,53 +58,57 @@ class Refusal:
     api_code: int | None = None
 
 
-class SendKind(StrEnum):
-    """Everything an operator might try to send; many are not allowed in groups."""
+class SendAction(StrEnum):
+    """What an operator might try that is not a kind of message; none exists in groups."""
 
-    TEXT = "text"
-    IMAGE = "image"
-    VIDEO = "video"
-    AUDIO = "audio"
-    DOCUMENT = "document"
-    STICKER = "sticker"
-    LOCATION = "location"
-    CONTACTS = "contacts"
-    TEMPLATE = "template"
-    INTERACTIVE = "interactive"
     PRODUCT = "product"
     CATALOG = "catalog"
     VIEW_ONCE = "view_once"
     DISAPPEARING = "disappearing"
     CALL = "call"
-    REACTION = "reaction"
     EDIT = "edit"
     DELETE = "delete"
 
 
+SendKind: TypeAlias = MessageKind | SendAction
+"""Everything an operator might try to send; many are not allowed in groups."""
+
 UNSUPPORTED_KINDS: dict[SendKind, str] = {
-    SendKind.INTERACTIVE: (
+    MessageKind.INTERACTIVE: (
         "Interactive messages (buttons, lists, flows) are not supported in WhatsApp groups"
     ),
-    SendKind.PRODUCT: "Commerce messages (products) are not supported in WhatsApp groups",
-    SendKind.CATALOG: "Commerce messages (catalogs) are not supported in WhatsApp groups",
-    SendKind.VIEW_ONCE: "View-once media is not supported in WhatsApp groups",
-    SendKind.DISAPPEARING: "Disappearing messages are not supported in WhatsApp groups",
-    SendKind.CALL: "Calling is not supported in WhatsApp groups",
-    SendKind.REACTION: "Reactions are not offered in WhatsApp groups through the Cloud API",
-    SendKind.EDIT: "Editing a sent message is not supported in WhatsApp groups",
-    SendKind.DELETE: "Deleting a sent message is not supported in WhatsApp groups",
+    SendAction.PRODUCT: "Commerce messages (products) are not supported in WhatsApp groups",
+    SendAction.CATALOG: "Commerce messages (catalogs) are not supported in WhatsApp groups",
+    SendAction.VIEW_ONCE: "View-once media is not supported in WhatsApp groups",
+    SendAction.DISAPPEARING: "Disappearing messages are not supported in WhatsApp groups",
+    SendAction.CALL: "Calling is not supported in WhatsApp groups",
+    MessageKind.REACTION: "Reactions are not offered in WhatsApp groups through the Cloud API",
+    SendAction.EDIT: "Editing a sent message is not supported in WhatsApp groups",
+    SendAction.DELETE: "Deleting a sent message is not supported in WhatsApp groups",
 }
 """Kinds Meta does not support in groups, with the reason shown to the operator."""
 
 UNVERIFIED_KINDS: dict[SendKind, str] = {
-    SendKind.STICKER: "Stickers are not documented as supported in WhatsApp groups",
-    SendKind.LOCATION: "Location messages are not documented as supported in WhatsApp groups",
-    SendKind.CONTACTS: "Contact cards are not documented as supported in WhatsApp groups",
+    MessageKind.STICKER: "Stickers are not documented as supported in WhatsApp groups",
+    MessageKind.LOCATION: "Location messages are not documented as supported in WhatsApp groups",
+    MessageKind.CONTACTS: "Contact cards are not documented as supported in WhatsApp groups",
 }
 """Kinds Meta neither allows nor excludes for groups; refused until tested."""
 
+NOT_SENDABLE_KINDS: dict[SendKind, str] = {
+    MessageKind.SYSTEM: "System notices are written by WhatsApp; they cannot be sent",
+    MessageKind.UNSUPPORTED: "Messages of a type WhatsApp does not support cannot be sent",
+}
+"""Kinds that only arrive (stored messages of these kinds were never sent)."""
+
 FREE_FORM_KINDS: frozenset[SendKind] = frozenset(
-    {SendKind.TEXT, SendKind.IMAGE, SendKind.VIDEO, SendKind.AUDIO, SendKind.DOCUMENT}
+    {
+        MessageKind.TEXT,
+        MessageKind.IMAGE,
+        MessageKind.VIDEO,
+        MessageKind.AUDIO,
+        MessageKind.DOCUMENT,
+    }
 )
 """Allowed non-template kinds; they need an open window and are priced as service."""
 
@@ -111,16 +122,18 @@ def kind_refusal(
 
     Args:
         kind: What the operator wants to send.
-        template_category: The template's current category, for ``SendKind.TEMPLATE``.
+        template_category: The template's current category, for a template.
 
     Returns:
         A refusal, or ``None`` if the kind can be sent to some group.
     """
+    if kind in NOT_SENDABLE_KINDS:
+        return Refusal("not_sendable", NOT_SENDABLE_KINDS[kind], None)
     if kind in UNSUPPORTED_KINDS:
         return Refusal("unsupported_in_groups", UNSUPPORTED_KINDS[kind], _UNSUPPORTED_API_CODE)
     if kind in UNVERIFIED_KINDS:
         return Refusal("unverified_in_groups", UNVERIFIED_KINDS[kind], _UNSUPPORTED_API_CODE)
-    if kind is SendKind.TEMPLATE and template_category is TemplateCategory.AUTHENTICATION:
+    if kind is MessageKind.TEMPLATE and template_category is TemplateCategory.AUTHENTICATION:
         return Refusal(
             "authentication_template",
             "Authentication templates cannot be sent to WhatsApp groups",
@@ -172,7 +185,7 @@ def can_send(
         kind: What the operator wants to send.
         group: The target group.
         now: Current epoch seconds.
-        template_category: The template's current category, for ``SendKind.TEMPLATE``.
+        template_category: The template's current category, for a template.
 
     Returns:
         The first refusal that applies, or ``None`` if the send is allowed.

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.css.query import NoMatches
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from groups_tui.service import InboxService, ServiceError
 from groups_tui.service_types import (
@@ -30,17 +30,16 @@ from groups_tui.service_types import (
     GroupDetail,
     InboxRow,
     ListenerStatus,
-    PendingOperation,
 )
+from groups_tui.ui.host import HostApp, report_worker_error
 from groups_tui.ui.messages import FeedChanged
+from groups_tui.ui.navigation import Navigation
+from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
 from groups_tui.ui.widgets.safe_text import fit
 from groups_tui.ui.widgets.status_header import StatusHeader
 
 if TYPE_CHECKING:
-    from textual.screen import Screen
-
     from groups_tui.ui.screens.automations import AutomationsPanel
-    from groups_tui.ui.screens.inbox import InboxScreen
 
 __all__ = ["GroupsApp", "make_app", "styles_dir"]
 
@@ -112,8 +111,9 @@ class GroupsCommands(Provider):
             ("Quit", "app.quit", "Leave groups-tui"),
         ]
         screen = app.screen
-        for binding in getattr(screen, "PALETTE_ACTIONS", ()):
-            entries.append((binding[0], f"screen.{binding[1]}", binding[2]))
+        if isinstance(screen, OffersPaletteActions):
+            for title, action, help_text in screen.PALETTE_ACTIONS:
+                entries.append((title, f"screen.{action}", help_text))
         return entries
 
     async def discover(self) -> Hits:
@@ -157,7 +157,7 @@ class GroupsCommands(Provider):
                     break
 
 
-class GroupsApp(App[None]):
+class GroupsApp(HostApp):
     """groups-tui: a keyboard-driven inbox for WhatsApp Cloud API groups.
 
     The app owns the one-second timer that drives every countdown, follows the store's
@@ -220,6 +220,7 @@ class GroupsApp(App[None]):
         self.sandbox_note = sandbox_note
         self.automations = automations
         """Status and pause switches of the automations, when configured."""
+        self.navigation: Navigation = Navigation(self, automations)
         self.account: AccountInfo | None = getattr(service, "account", None)
         self.listener: ListenerStatus | None = None
         self.spend: Decimal | None = None
@@ -265,11 +266,11 @@ class GroupsApp(App[None]):
         Only the active screen is told, and it refreshes only what is visible.
         """
         now = self.clock()
-        tick = getattr(self.screen, "tick", None)
-        if tick is None:
+        screen = self.screen
+        if not isinstance(screen, Ticking):
             return
         try:
-            tick(now)
+            screen.tick(now)
         except NoMatches:
             # The timer can fire while the screen is being torn down (at exit), after its
             # widgets are gone; there is nothing left to advance.
@@ -327,16 +328,16 @@ class GroupsApp(App[None]):
         if not groups and not kinds:
             return
         self.changes_applied += 1
-        open_group = getattr(self.screen, "group_id", None)
+        screen = self.screen
+        open_group = screen.group_id if isinstance(screen, ShowsGroup) else None
         if self.bell_enabled and new - {open_group}:
             self.bells += 1
             self.bell()
         reset = "store.reset" in kinds
-        for screen in self.screen_stack:
-            apply = getattr(screen, "apply_changes", None)
-            if apply is not None:
+        for follower in self.screen_stack:
+            if isinstance(follower, FollowsChanges):
                 # A read mark (the operator opened a group) only changes inbox counts.
-                apply(groups if getattr(screen, "FOLLOWS_READ_MARKS", True) else content, reset)
+                follower.apply_changes(groups if follower.FOLLOWS_READ_MARKS else content, reset)
         self._load_header()
 
     # ------------------------------------------------------------------ errors
@@ -358,12 +359,8 @@ class GroupsApp(App[None]):
 
     def inbox_rows_snapshot(self) -> list[InboxRow]:
         """The inbox rows held in memory (for the palette), or an empty list."""
-        from groups_tui.ui.screens.inbox import InboxScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, InboxScreen):
-                return screen.rows()
-        return []
+        inbox = self.navigation.inbox()
+        return inbox.rows() if inbox is not None else []
 
     async def initial_inbox_rows(self) -> list[InboxRow]:
         """The inbox rows read at start-up (once), else a fresh read."""
@@ -385,177 +382,77 @@ class GroupsApp(App[None]):
         gc.collect(1)
         gc.freeze()
 
-    def _inbox(self) -> InboxScreen | None:
-        from groups_tui.ui.screens.inbox import InboxScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, InboxScreen):
-                return screen
-        return None
-
     def open_group(
         self, group_id: str, message_id: str | None = None, at: int | None = None
     ) -> None:
-        """Open a group's conversation on top of the inbox, optionally at a message.
-
-        Args:
-            group_id: The group.
-            message_id: A message to jump to and highlight (a search hit).
-            at: That message's time, for the keyset jump.
-        """
-        from groups_tui.ui.screens.conversation import ConversationScreen
-
-        inbox = self._inbox()
-        while inbox is not None and self.screen is not inbox:
-            self.pop_screen()
-        self.push_screen(ConversationScreen(group_id, focus_message=message_id, focus_at=at))
+        """Open a group's conversation on top of the inbox (the palette; see
+        :meth:`Navigation.open_group`)."""
+        self.navigation.open_group(group_id, message_id, at)
 
     async def action_inbox_sort(self, mode: str) -> None:
         """Sort the inbox (palette)."""
-        inbox = self._inbox()
+        inbox = self.navigation.inbox()
         if inbox is not None:
             await inbox.run_action(f"sort_by('{mode}')")
 
     async def action_inbox_filter(self, name: str) -> None:
         """Toggle an inbox quick filter, or clear them with an empty name (palette)."""
-        inbox = self._inbox()
+        inbox = self.navigation.inbox()
         if inbox is not None:
             await inbox.run_action(f"quick_filter('{name}')")
 
     def action_search(self) -> None:
         """Open full-text search."""
-        from groups_tui.ui.screens.search import SearchScreen
-
-        if not isinstance(self.screen, SearchScreen):
-            self.push_screen(SearchScreen())
+        self.navigation.open_search()
 
     def action_help(self) -> None:
         """Show the keys of the current screen."""
-        from groups_tui.ui.screens.help import HelpScreen
-
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.screen))
+        self.navigation.open_help()
 
     # ------------------------------------------------------------------ administration
+    # Shortcuts to :attr:`navigation` for the palette, the app's keys and scripts.
 
     def action_new_group(self) -> None:
         """Ask for a new group; then show its invite link screen (pending until Meta)."""
-        from groups_tui.service import PENDING_PREFIX
-        from groups_tui.ui.screens.create_group import CreateGroupModal
-        from groups_tui.ui.screens.invite_link import InviteLinkScreen
-
-        def created(op: PendingOperation | None) -> None:
-            if op is not None:
-                self.notify("Group requested: pending until Meta confirms", markup=False)
-                self.push_screen(InviteLinkScreen(PENDING_PREFIX + op.request_id))
-
-        self.push_screen(CreateGroupModal(), created)
+        self.navigation.new_group()
 
     def open_members(self, group_id: str) -> None:
         """Show a group's members."""
-        from groups_tui.ui.screens.members import MembersScreen
-
-        self.push_screen(MembersScreen(group_id))
+        self.navigation.open_members(group_id)
 
     def open_join_requests(self, group_id: str) -> None:
         """Show a group's pending join requests."""
-        from groups_tui.ui.screens.join_requests import JoinRequestsScreen
-
-        self.push_screen(JoinRequestsScreen(group_id))
+        self.navigation.open_join_requests(group_id)
 
     def open_invite_link(self, group_id: str) -> None:
         """Show a group's invite link and QR code."""
-        from groups_tui.ui.screens.invite_link import InviteLinkScreen
-
-        self.push_screen(InviteLinkScreen(group_id))
+        self.navigation.open_invite_link(group_id)
 
     def open_invite_people(self, detail: GroupDetail) -> None:
         """Send a group's invite link 1:1 to chosen people."""
-        from groups_tui.ui.screens.invite_people import InvitePeopleModal, InvitesSent
-
-        def sent(result: InvitesSent | None) -> None:
-            if result is not None:
-                self.notify(fit(result.summary(), 200), markup=False)
-
-        self.push_screen(InvitePeopleModal(detail), sent)
+        self.navigation.open_invite_people(detail)
 
     def action_moderation_queue(self) -> None:
         """Show the moderation queue."""
-        from groups_tui.ui.screens.moderation_queue import ModerationQueueScreen
-
-        if not isinstance(self.screen, ModerationQueueScreen):
-            self.push_screen(ModerationQueueScreen())
+        self.navigation.open_moderation_queue()
 
     def action_automations(self) -> None:
         """Show the automations (invite rules, forwarding targets, runs)."""
-        from groups_tui.ui.screens.automations import AutomationsScreen
-
-        if self.automations is None:
-            self.notify(
-                "No automations are configured ([automations] in the config file)", markup=False
-            )
-            return
-        if not isinstance(self.screen, AutomationsScreen):
-            self.push_screen(AutomationsScreen(self.automations))
+        self.navigation.open_automations()
 
     def action_audit_log(self) -> None:
         """Show the audit log."""
-        from groups_tui.ui.screens.audit_log import AuditLogScreen
-
-        if not isinstance(self.screen, AuditLogScreen):
-            self.push_screen(AuditLogScreen())
+        self.navigation.open_audit_log()
 
     def delete_group(self, group_id: str) -> None:
-        """Ask for the typed subject, then delete the group (pending until the webhook).
-
-        Args:
-            group_id: The group to delete.
-        """
-        self._prepare_delete(group_id)
-
-    @work(exclusive=True, group="delete-group", exit_on_error=False)
-    async def _prepare_delete(self, group_id: str) -> None:
-        from groups_tui.ui.screens.delete_group import DeleteGroupModal
-
-        detail = await self.service.group_detail(group_id)
-        group = detail.group
-        if not group.id:
-            self.notify("The group is still being created", markup=False)
-            return
-        target = group.id
-
-        def answered(confirmed: bool | None) -> None:
-            if confirmed:
-                self._delete(target)
-
-        self.push_screen(DeleteGroupModal(group.subject, len(detail.members)), answered)
-
-    @work(exclusive=True, group="delete-group", exit_on_error=False)
-    async def _delete(self, group_id: str) -> None:
-        op = await self.service.delete_group(group_id)
-        self.notify(f"Deletion requested ({op.state} until Meta confirms)", markup=False)
+        """Ask for the typed subject, then delete the group (pending until the webhook)."""
+        self.navigation.delete_group(group_id)
 
     def action_toggle_bell(self) -> None:
         """Switch the new-message bell on or off."""
         self.bell_enabled = not self.bell_enabled
         state = "on" if self.bell_enabled else "off"
         self.notify(f"Bell {state}", markup=False)
-
-
-def report_worker_error(node: App[None] | Screen[Any], event: Worker.StateChanged) -> None:
-    """The one place a failed worker becomes a notification.
-
-    Service refusals (:class:`ServiceError`) and Cloud API errors are expected and shown
-    as one line; anything else is shown too rather than crashing the operator's session.
-
-    Args:
-        node: The app or screen that owns the worker.
-        event: The state change.
-    """
-    if event.state is WorkerState.ERROR and event.worker.error is not None:
-        app = node if isinstance(node, GroupsApp) else node.app
-        if isinstance(app, GroupsApp):
-            app.report_error(event.worker.error)
 
 
 def make_app(

@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 from groups_tui.domain.models import GroupState
 from groups_tui.service import ServiceError
 from groups_tui.service_types import GroupDetail
+from groups_tui.ui.screen_roles import FollowsChanges, ShowsGroup, Ticking
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.widgets.group_banner import GroupBanner
 from groups_tui.ui.widgets.safe_text import fit, safe
@@ -61,7 +62,7 @@ class ActionDone(Message):
     ok: bool = True
 
 
-class GroupScreen(AppScreen):
+class GroupScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup):
     """Base of the screens about one group (members, join requests).
 
     Subclasses set :attr:`SCREEN_NAME`, list their group levers in :attr:`GUARDED`

@@ -1,4 +1,8 @@
-"""What every screen shares: the typed app accessor and the worker-error handler."""
+"""What every screen shares: the typed app accessor and the worker-error handler.
+
+Screens see the app as :class:`~groups_tui.ui.host.HostApp` and never import the app
+module (which imports the screens).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from textual import getters
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
-from groups_tui.ui.app import GroupsApp, report_worker_error
+from groups_tui.ui.host import HostApp, report_worker_error
 
 __all__ = ["AppModal", "AppScreen"]
 
@@ -19,10 +23,10 @@ class AppScreen(Screen[None]):
     """A full screen of groups-tui.
 
     Failed workers on the screen are reported through the app's single error path
-    (:func:`~groups_tui.ui.app.report_worker_error`).
+    (:func:`~groups_tui.ui.host.report_worker_error`).
     """
 
-    app = getters.app(GroupsApp)
+    app = getters.app(HostApp)
     """The running app, typed."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -33,7 +37,7 @@ class AppScreen(Screen[None]):
 class AppModal(ModalScreen[ResultType]):
     """A modal screen of groups-tui that dismisses with a typed result."""
 
-    app = getters.app(GroupsApp)
+    app = getters.app(HostApp)
     """The running app, typed."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -12,6 +12,7 @@ from textual import on, work
 from textual.message import Message
 from textual.widgets import DataTable
 
+from groups_tui.ui.screen_roles import Ticking
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.widgets.mark_table import MarkTable
 from groups_tui.ui.widgets.status_header import StatusHeader
@@ -32,7 +33,7 @@ class KeysetRecord(Protocol):
 RecordT = TypeVar("RecordT", bound=KeysetRecord)
 
 
-class KeysetTableScreen(AppScreen, Generic[RecordT]):
+class KeysetTableScreen(AppScreen, Ticking, Generic[RecordT]):
     """A :class:`MarkTable` of records, newest first, read a keyset page at a time.
 
     Subclasses say how to read a page (:meth:`fetch_page`) and draw a row

@@ -10,7 +10,6 @@ before any API call.
 from __future__ import annotations
 
 import asyncio
-import mimetypes
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +24,11 @@ from textual.message import Message
 from textual.widgets import Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from groups_tui.domain.limits import check_media
+from groups_tui.domain.media import media_for_file
 from groups_tui.domain.models import Direction, GroupState, MessageKind
-from groups_tui.domain.sending import Refusal, SendKind
+from groups_tui.domain.sending import Refusal
 from groups_tui.service_types import GroupDetail, MessagePage, MessageView, OutboxItem
+from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.screens.template_picker import TemplateChoice, TemplatePicker
@@ -38,34 +38,13 @@ from groups_tui.ui.widgets.safe_text import fit, safe
 from groups_tui.ui.widgets.status_header import StatusHeader
 from groups_tui.ui.widgets.window_countdown import WindowCountdown
 
-__all__ = ["ConversationScreen", "media_kind_for"]
+__all__ = ["ConversationScreen"]
 
 PAGE_SIZE = 50
 """Messages per keyset page."""
 
-_STICKER_MIME = "image/webp"
 
-
-def media_kind_for(mime: str | None) -> SendKind:
-    """Which send kind a file is, from its MIME type.
-
-    Args:
-        mime: The guessed MIME type, or ``None``.
-
-    Returns:
-        Sticker for WebP images, image/video/audio by major type, document otherwise.
-    """
-    if mime == _STICKER_MIME:
-        return SendKind.STICKER
-    major = (mime or "").split("/", 1)[0]
-    return {
-        "image": SendKind.IMAGE,
-        "video": SendKind.VIDEO,
-        "audio": SendKind.AUDIO,
-    }.get(major, SendKind.DOCUMENT)
-
-
-class ConversationScreen(AppScreen):
+class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersPaletteActions):
     """A group's messages, newest at the bottom, with a composer below.
 
     Keys: ``i`` or Enter writes, Ctrl+S sends, ``t`` picks a template, ``a`` attaches a
@@ -340,7 +319,7 @@ class ConversationScreen(AppScreen):
         """
         if self.detail is None:
             return
-        refusal = self.app.service.refusal(SendKind.TEXT, self.detail)
+        refusal = self.app.service.refusal(MessageKind.TEXT, self.detail)
         changed = not self._refusal_checked or refusal != self.refusal
         self._refusal_checked = True
         self.refusal = refusal
@@ -400,7 +379,7 @@ class ConversationScreen(AppScreen):
         if self.detail is None:
             return
         text = self.composer.text.strip()
-        refusal = self.app.service.refusal(SendKind.TEXT, self.detail)
+        refusal = self.app.service.refusal(MessageKind.TEXT, self.detail)
         if refusal is not None:
             self._status(f"Not sent: {refusal.reason}")
             return
@@ -469,8 +448,9 @@ class ConversationScreen(AppScreen):
     def try_send_file(self, path: Path) -> bool:
         """Check a file against the Groups rules and the Cloud API limits, then send it.
 
-        Every check happens before any API call: the kind (stickers are refused in groups
-        until verified), the group's state and window, then type and size.
+        Every check happens before any API call, in the service's order: the file (its
+        kind, as stickers are refused in groups until verified, then type and size; see
+        :func:`~groups_tui.domain.media.media_for_file`), then the group's state and window.
 
         Args:
             path: The file to send.
@@ -479,16 +459,16 @@ class ConversationScreen(AppScreen):
             True if the send was started.
         """
         assert self.detail is not None
-        mime, _ = mimetypes.guess_type(path.name)
-        kind = media_kind_for(mime)
-        refusal = self.app.service.refusal(kind, self.detail)
-        if refusal is None:
-            try:
-                size = path.stat().st_size
-            except OSError as error:
-                self._status(f"Cannot read {path}: {error.strerror or error}")
-                return False
-            refusal = check_media(MessageKind(kind.value), mime or "application/octet-stream", size)
+        try:
+            size = path.stat().st_size
+        except OSError as error:
+            self._status(f"Cannot read {path}: {error.strerror or error}")
+            return False
+        media = media_for_file(path.name, size)
+        if isinstance(media, Refusal):
+            refusal: Refusal | None = media
+        else:
+            refusal = self.app.service.refusal(media.kind, self.detail)
         if refusal is not None:
             self._status(f"Not sent: {refusal.reason}")
             return False
@@ -565,4 +545,4 @@ class ConversationScreen(AppScreen):
 
     def action_members(self) -> None:
         """Open the group's members."""
-        self.app.open_members(self.group_id)
+        self.app.navigation.open_members(self.group_id)

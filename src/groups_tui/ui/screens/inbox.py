@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from groups_tui.service_types import InboxRow
+from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, Ticking
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.widgets.filter_input import FilterInput
 from groups_tui.ui.widgets.group_list import Columns, GroupList, QuickFilter, SortMode
@@ -58,7 +59,7 @@ class ColumnTitles(Static):
         return Text(parts[0] + parts[1] + " " + " ".join(parts[2:]), no_wrap=True, end="")
 
 
-class InboxScreen(AppScreen):
+class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
     """Every group, sortable and filterable, opened with Enter.
 
     ``/`` filters as you type on subject, member names and numbers; ``o``, ``c``,
@@ -248,7 +249,7 @@ class InboxScreen(AppScreen):
 
     @on(GroupList.GroupOpened)
     def _open(self, event: GroupList.GroupOpened) -> None:
-        self.app.open_group(event.row.group_id)
+        self.app.navigation.open_group(event.row.group_id)
 
     @on(GroupList.Filtered)
     def _counts(self, event: GroupList.Filtered) -> None:
@@ -286,39 +287,39 @@ class InboxScreen(AppScreen):
 
     def action_new_group(self) -> None:
         """Create a group."""
-        self.app.action_new_group()
+        self.app.navigation.new_group()
 
     def action_members(self) -> None:
         """Open the highlighted group's members."""
         group_id = self._highlighted_id()
         if group_id is not None:
-            self.app.open_members(group_id)
+            self.app.navigation.open_members(group_id)
 
     def action_join_requests(self) -> None:
         """Open the highlighted group's join requests."""
         group_id = self._highlighted_id()
         if group_id is not None:
-            self.app.open_join_requests(group_id)
+            self.app.navigation.open_join_requests(group_id)
 
     def action_invite_link(self) -> None:
         """Open the highlighted group's invite link."""
         group_id = self._highlighted_id()
         if group_id is not None:
-            self.app.open_invite_link(group_id)
+            self.app.navigation.open_invite_link(group_id)
 
     def action_delete_group(self) -> None:
         """Delete the highlighted group, after the typed confirmation."""
         group_id = self._highlighted_id()
         if group_id is not None:
-            self.app.delete_group(group_id)
+            self.app.navigation.delete_group(group_id)
 
     def action_moderation(self) -> None:
         """Open the moderation queue."""
-        self.app.action_moderation_queue()
+        self.app.navigation.open_moderation_queue()
 
     def action_audit(self) -> None:
         """Open the audit log."""
-        self.app.action_audit_log()
+        self.app.navigation.open_audit_log()
 
     def action_focus_filter(self) -> None:
         """Put the cursor in the filter box."""

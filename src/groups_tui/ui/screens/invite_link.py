@@ -23,6 +23,7 @@ from textual.widgets import Static
 from groups_tui.domain.models import GroupState
 from groups_tui.service import PENDING_PREFIX
 from groups_tui.service_types import GroupDetail
+from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
 from groups_tui.ui.screens._admin import blocked_reason
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
@@ -35,7 +36,7 @@ from groups_tui.ui.widgets.status_header import StatusHeader
 __all__ = ["InviteLinkScreen"]
 
 
-class InviteLinkScreen(AppScreen):
+class InviteLinkScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersPaletteActions):
     """The invite link of one group, with copy (``c``), QR code and reset (``R``).
 
     While the group is being created the screen says so and follows the change feed;
@@ -208,11 +209,11 @@ class InviteLinkScreen(AppScreen):
     def action_invite_people(self) -> None:
         """Send the link 1:1 to chosen people."""
         if self.detail is not None:
-            self.app.open_invite_people(self.detail)
+            self.app.navigation.open_invite_people(self.detail)
 
     def action_members(self) -> None:
         """Open the group's members."""
-        self.app.open_members(self.group_id)
+        self.app.navigation.open_members(self.group_id)
 
     def action_back(self) -> None:
         """Back to where the screen was opened from."""

@@ -23,6 +23,7 @@ from groups_tui.domain.limits import MAX_PARTICIPANTS
 from groups_tui.service import ServiceError
 from groups_tui.service_types import DecisionResult, JoinRequestView
 from groups_tui.ui.formatting import ago
+from groups_tui.ui.screen_roles import OffersPaletteActions
 from groups_tui.ui.screens._admin import ActionDone, GroupScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.widgets.group_banner import GroupBanner
@@ -69,7 +70,7 @@ def request_cells(view: JoinRequestView, now: float) -> list[Text]:
     ]
 
 
-class JoinRequestsScreen(GroupScreen):
+class JoinRequestsScreen(GroupScreen, OffersPaletteActions):
     """Pending join requests of one group: approve (``a``) or reject (``r``).
 
     With rows marked (``space``), ``a`` and ``r`` act on every marked request in one
@@ -232,7 +233,7 @@ class JoinRequestsScreen(GroupScreen):
 
     def action_members(self) -> None:
         """Open the group's members."""
-        self.app.open_members(self.group_id)
+        self.app.navigation.open_members(self.group_id)
 
     def action_back(self) -> None:
         """Back to where the screen was opened from."""

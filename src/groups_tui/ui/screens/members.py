@@ -22,6 +22,7 @@ from groups_tui.domain.models import JoinVia
 from groups_tui.service_types import MemberRow
 from groups_tui.store.records import HistoryEntry
 from groups_tui.ui.formatting import ago, stamp
+from groups_tui.ui.screen_roles import OffersPaletteActions
 from groups_tui.ui.screens._admin import ActionDone, GroupScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.screens.member_details import MemberDetails, MemberDetailsModal
@@ -107,7 +108,7 @@ def history_text(entries: list[HistoryEntry], names: dict[str, str], now: float)
     return text
 
 
-class MembersScreen(GroupScreen):
+class MembersScreen(GroupScreen, OffersPaletteActions):
     """Members of one group, with removal (one, marked, or from every group).
 
     ``x`` removes the highlighted member, ``space`` marks and ``X`` removes every marked
@@ -371,16 +372,16 @@ class MembersScreen(GroupScreen):
 
     def action_invite_link(self) -> None:
         """Show the invite link, its QR code, copy or reset it."""
-        self.app.open_invite_link(self.group_id)
+        self.app.navigation.open_invite_link(self.group_id)
 
     def action_invite_people(self) -> None:
         """Send the invite link 1:1 to chosen people."""
         if self.detail is not None:
-            self.app.open_invite_people(self.detail)
+            self.app.navigation.open_invite_people(self.detail)
 
     def action_requests(self) -> None:
         """Open the group's join requests."""
-        self.app.open_join_requests(self.group_id)
+        self.app.navigation.open_join_requests(self.group_id)
 
     def action_back(self) -> None:
         """Back to where the screen was opened from."""

@@ -19,8 +19,8 @@ from textual.widgets import DataTable, Static
 
 from groups_tui.store.records import StoredFlag
 from groups_tui.ui.formatting import ago
+from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions
 from groups_tui.ui.screens._admin import ActionDone
-from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.screens._keyset import KeysetTableScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.widgets.key_bar import KeyBar
@@ -60,7 +60,7 @@ def flag_cells(flag: StoredFlag, subject: str | None, now: float) -> list[Text]:
     ]
 
 
-class ModerationQueueScreen(KeysetTableScreen[StoredFlag]):
+class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, OffersPaletteActions):
     """Flags raised by the moderation rules, newest first.
 
     ``x`` acts (remove the member or reject the request), ``d`` dismisses, ``b``
@@ -229,16 +229,9 @@ class ModerationQueueScreen(KeysetTableScreen[StoredFlag]):
         """Open the flagged group's conversation at the flagged message."""
         flag = self.current
         if flag is not None and flag.group_id:
-            self.app.push_screen(self._conversation(flag))
-
-    def _conversation(self, flag: StoredFlag) -> AppScreen:
-        from groups_tui.ui.screens.conversation import ConversationScreen
-
-        return ConversationScreen(
-            flag.group_id or "",
-            focus_message=flag.message_id,
-            focus_at=flag.at if flag.message_id else None,
-        )
+            self.app.navigation.open_group_over(
+                flag.group_id, flag.message_id, flag.at if flag.message_id else None
+            )
 
     def action_back(self) -> None:
         """Back to the inbox."""

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from groups_tui.domain.text import one_line
 from groups_tui.service_types import SearchHit
 from groups_tui.ui.formatting import stamp
+from groups_tui.ui.screen_roles import Ticking
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.widgets.key_bar import KeyBar
 from groups_tui.ui.widgets.safe_text import fit, safe
@@ -52,7 +53,7 @@ def snippet_text(snippet: str, spans: Sequence[tuple[int, int]]) -> Text:
     return text
 
 
-class SearchScreen(AppScreen):
+class SearchScreen(AppScreen, Ticking):
     """Type a query, pick a hit, and jump to the message in its conversation.
 
     The query runs in a worker as you type (an exclusive worker, so only the latest
@@ -125,7 +126,7 @@ class SearchScreen(AppScreen):
             self._open(self.hits[int(event.option.id)])
 
     def _open(self, hit: SearchHit) -> None:
-        self.app.open_group(hit.group_id, hit.message_id, hit.at)
+        self.app.navigation.open_group(hit.group_id, hit.message_id, hit.at)
 
     def action_to_results(self) -> None:
         """Move from the query box to the hits."""

@@ -14,10 +14,10 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from groups_tui.domain.models import Template, TemplateCategory
+from groups_tui.domain.models import MessageKind, Template, TemplateCategory
 from groups_tui.domain.pricing import CostPreview as Preview
-from groups_tui.domain.sending import SendKind
 from groups_tui.service_types import GroupDetail
+from groups_tui.ui.screen_roles import ShowsGroup
 from groups_tui.ui.screens._base import AppModal
 from groups_tui.ui.widgets.cost_preview import CostPreview
 from groups_tui.ui.widgets.safe_text import fit, safe
@@ -38,7 +38,7 @@ class TemplateChoice:
     params: tuple[str, ...]
 
 
-class TemplatePicker(AppModal[TemplateChoice | None]):
+class TemplatePicker(AppModal[TemplateChoice | None], ShowsGroup):
     """A modal listing approved templates with their category.
 
     Highlighting a template shows a form for its body parameters and a live
@@ -107,7 +107,7 @@ class TemplatePicker(AppModal[TemplateChoice | None]):
         options = self.query_one(OptionList)
         options.clear_options()
         for index, template in enumerate(self.templates):
-            refusal = self.app.service.refusal(SendKind.TEMPLATE, self.detail, template)
+            refusal = self.app.service.refusal(MessageKind.TEMPLATE, self.detail, template)
             label = Text()
             label.append_text(safe(fit(template.name, 40), "bold"))
             label.append(f"  {template.category.value} · {template.language}")
@@ -148,7 +148,7 @@ class TemplatePicker(AppModal[TemplateChoice | None]):
             Input(placeholder=f"{{{{{n}}}}} body parameter {n}", id=f"param-{n}")
             for n in range(1, template.body_params + 1)
         )
-        refusal = self.app.service.refusal(SendKind.TEMPLATE, self.detail, template)
+        refusal = self.app.service.refusal(MessageKind.TEMPLATE, self.detail, template)
         reason = self.query_one("#picker-reason", Static)
         reason.update(safe(f"Cannot send: {refusal.reason}") if refusal else Text(""))
         cost = self.query_one(CostPreview)
@@ -189,7 +189,7 @@ class TemplatePicker(AppModal[TemplateChoice | None]):
         template = self.selected
         if template is None:
             return
-        refusal = self.app.service.refusal(SendKind.TEMPLATE, self.detail, template)
+        refusal = self.app.service.refusal(MessageKind.TEMPLATE, self.detail, template)
         reason = self.query_one("#picker-reason", Static)
         if refusal is not None:
             reason.update(safe(f"Cannot send: {refusal.reason}"))

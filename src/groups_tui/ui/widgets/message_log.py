@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from groups_tui.domain.media import MEDIA_KINDS
 from groups_tui.domain.models import Direction, MessageKind
 from groups_tui.service_types import MessageView
 from groups_tui.ui.formatting import local_date, money, size_label, stamp
@@ -27,16 +28,6 @@ from groups_tui.ui.widgets.safe_text import fit, safe
 from groups_tui.ui.widgets.scrolling import set_virtual_height
 
 __all__ = ["MessageLog", "message_lines"]
-
-_MEDIA_KINDS = frozenset(
-    {
-        MessageKind.IMAGE,
-        MessageKind.VIDEO,
-        MessageKind.AUDIO,
-        MessageKind.DOCUMENT,
-        MessageKind.STICKER,
-    }
-)
 
 
 def message_lines(view: MessageView, now: float, styles: dict[str, Style]) -> list[Text]:
@@ -70,7 +61,7 @@ def message_lines(view: MessageView, now: float, styles: dict[str, Style]) -> li
     if msg.kind is MessageKind.TEMPLATE:
         lines.append(Text("  template ").append_text(safe(fit(msg.template_name or "?", 60))))
     media = msg.media
-    if media is not None or msg.kind in _MEDIA_KINDS:
+    if media is not None or msg.kind in MEDIA_KINDS:
         kind = media.kind.value if media is not None else msg.kind.value
         desc = Text(f"  ‹{kind}›", style=styles["outbound"])
         if media is not None:
