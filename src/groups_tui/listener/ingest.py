@@ -3,7 +3,7 @@
 Request handlers never touch the database. Each one hands its verified body to
 :meth:`IngestWriter.submit` and waits. The writer task lets the event loop turn a few
 times (so that handlers whose bodies are already buffered join in), takes whatever has
-arrived, and calls :meth:`Store.insert_raw_and_apply`: the bodies are logged and the fresh
+arrived, and calls :meth:`RawLog.insert_and_apply`: the bodies are logged and the fresh
 ones applied to state in ONE transaction committed with ``synchronous=FULL`` (one fsync
 however many deliveries are waiting), and only then are the waiting handlers released to
 answer 200. Deliveries that arrive meanwhile queue up and form the next batch, which is
@@ -222,7 +222,7 @@ class IngestWriter:
             Exception: The store could not write it (the caller still refuses).
         """
         if self._task is None or self._closing:
-            await self._store.bump_counter(REFUSED_COUNTER)
+            await self._store.raw.bump_counter(REFUSED_COUNTER)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._idle_event.clear()
@@ -278,7 +278,7 @@ class IngestWriter:
         deliveries = [p for p in batch if isinstance(p, _Pending)]
         refusals = [p for p in batch if isinstance(p, _Refusal)]
         try:
-            results, failures = await self._store.insert_raw_and_apply(
+            results, failures = await self._store.raw.insert_and_apply(
                 [p.raw for p in deliveries],
                 lambda index: events_from_payload(deliveries[index].payload),
                 counters={REFUSED_COUNTER: len(refusals)} if refusals else None,
@@ -315,7 +315,7 @@ class IngestWriter:
         Only called with nothing queued in memory, so no row is queued twice.
         """
         try:
-            pending = await self._store.unapplied_raw_events(RECOVERY_CHUNK)
+            pending = await self._store.raw.unapplied(RECOVERY_CHUNK)
         except Exception:
             log.exception("could not read unapplied raw events")
             return False
@@ -334,7 +334,7 @@ class IngestWriter:
 
     async def _apply(self, items: Sequence[tuple[int, Callable[[], list[DomainEvent]]]]) -> None:
         try:
-            failures = await self._store.apply_logged(items)
+            failures = await self._store.raw.apply_logged(items)
         except Exception:
             # The rows stay unapplied in the log and are tried again at the next start.
             log.exception("could not apply %d logged raw events", len(items))
