@@ -504,7 +504,7 @@ async def audit(group_id: str | None, limit: int, as_json: bool) -> None:
         _fail(f"no database at {path}", EXIT_USAGE)
     store = await Store.open_readonly(path)
     try:
-        rows = await store.audit_list(group_id=group_id, limit=limit)
+        rows = await store.audit.entries(group_id=group_id, limit=limit)
     finally:
         await store.close()
 

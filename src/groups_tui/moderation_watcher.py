@@ -43,17 +43,17 @@ class ModerationWatcher:
 
         A first run starts at the end of the feed: history is not re-judged.
         """
-        stored = [key for key, _reason in await self.store.blocklist()]
+        stored = [key for key, _reason in await self.store.moderation.blocklist()]
         if stored:
             from dataclasses import replace
 
             merged = tuple(dict.fromkeys((*self.config.blocklist, *stored)))
             self.config = replace(self.config, blocklist=merged)
             self.engine = ModerationEngine(self.config)
-        position = await self.store.get_meta(POSITION_KEY)
+        position = await self.store.feed.get_meta(POSITION_KEY)
         if position is None:
-            latest = await self.store.latest_change_id()
-            await self.store.set_meta(POSITION_KEY, str(latest))
+            latest = await self.store.feed.latest_id()
+            await self.store.feed.set_meta(POSITION_KEY, str(latest))
             return latest
         return int(position)
 
@@ -65,20 +65,20 @@ class ModerationWatcher:
         for flag in flags:
             await self._record(flag)
         if changes:
-            await self.store.set_meta(POSITION_KEY, str(changes[-1].id))
+            await self.store.feed.set_meta(POSITION_KEY, str(changes[-1].id))
         return flags
 
     async def _judge(self, change: Change) -> list[Flag]:
         if change.group_id is None or change.entity is None:
             return []
         if change.kind == "message.received":
-            message = await self.store.get_message(change.entity)
+            message = await self.store.messages.get(change.entity)
             if message is None or message.sender_key is None:
                 return []
             member = next(
                 (
                     m
-                    for m in await self.store.group_members(change.group_id)
+                    for m in await self.store.groups.members(change.group_id)
                     if m.key == message.sender_key
                 ),
                 None,
@@ -96,7 +96,7 @@ class ModerationWatcher:
             member = next(
                 (
                     m
-                    for m in await self.store.group_members(change.group_id)
+                    for m in await self.store.groups.members(change.group_id)
                     if m.key == change.entity
                 ),
                 None,
@@ -110,7 +110,7 @@ class ModerationWatcher:
             request = next(
                 (
                     r
-                    for r in await self.store.join_requests(change.group_id)
+                    for r in await self.store.groups.join_requests(change.group_id)
                     if r.join_request_id == change.entity
                 ),
                 None,
@@ -127,7 +127,7 @@ class ModerationWatcher:
         return []
 
     async def _record(self, flag: Flag) -> None:
-        flag_id = await self.store.add_flag(
+        flag_id = await self.store.moderation.add_flag(
             rule=str(flag.rule),
             action=str(flag.action),
             group_id=flag.group_id,
@@ -153,9 +153,9 @@ class ModerationWatcher:
             else:
                 return
         except ServiceError as exc:
-            await self.store.set_flag_state(flag_id, "auto_failed", str(exc))
+            await self.store.moderation.set_flag_state(flag_id, "auto_failed", str(exc))
             return
-        await self.store.set_flag_state(flag_id, "auto_acted", outcome)
+        await self.store.moderation.set_flag_state(flag_id, "auto_acted", outcome)
 
     async def run(self, poll_interval: float = 0.25) -> None:
         """Follow the feed until cancelled."""

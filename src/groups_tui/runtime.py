@@ -47,7 +47,7 @@ async def open_live_service(
 ) -> AsyncIterator[InboxService]:
     """Store + Cloud API client + service for a configured live account."""
     from groups_tui.cloud.client import CloudClient
-    from groups_tui.store import Store
+    from groups_tui.store import Pricing, Store
 
     if not settings.is_live:
         raise ConfigError(
@@ -55,9 +55,10 @@ async def open_live_service(
             "(see `groups-tui config check`)"
         )
     assert settings.access_token is not None and settings.phone_number_id is not None
+    card = _rate_card(settings)
     async with AsyncExitStack() as stack:
         settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-        store = await Store.open(settings.db_path)
+        store = await Store.open(settings.db_path, pricing=Pricing.from_rate_card(card))
         stack.push_async_callback(store.close)
         client = CloudClient(
             access_token=settings.access_token.get_secret_value(),
@@ -76,7 +77,7 @@ async def open_live_service(
             store,
             client,
             account=account,
-            rate_card=_rate_card(settings),
+            rate_card=card,
             clock=clock or time.time,
         )
         yield service
@@ -181,7 +182,7 @@ class SandboxStack:
             raise RuntimeError("the listener is not running")
         await asyncio.wait_for(ingest.wait_idle(), within)
         for _ in range(500):
-            stats = await self.store.raw_stats()
+            stats = await self.store.raw.stats()
             if stats.applied == stats.total:
                 return stats
             await asyncio.sleep(0.01)
@@ -223,10 +224,11 @@ async def _sandbox_stack(
     options: SandboxOptions, handle: type[SandboxStack]
 ) -> AsyncIterator[SandboxStack]:
     from groups_tui.cloud.client import CloudClient
+    from groups_tui.domain.pricing import RateCard
     from groups_tui.listener.server import ListenerServer
     from groups_tui.sandbox.clock import ScaledClock
     from groups_tui.sandbox.server import SandboxServer
-    from groups_tui.store import Store
+    from groups_tui.store import Pricing, Store
 
     app_secret = options.app_secret or secrets.token_hex(16)
     token = options.access_token or "sandbox-" + secrets.token_hex(8)
@@ -235,8 +237,12 @@ async def _sandbox_stack(
     db_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+    # The cost ledger is priced where the store is opened, with the service's card.
+    card = options.rate_card or RateCard.load_default()
     async with AsyncExitStack() as stack:
-        store = await Store.open(db_path, clock=options.receipt_clock)
+        store = await Store.open(
+            db_path, pricing=Pricing.from_rate_card(card), clock=options.receipt_clock
+        )
         stack.push_async_callback(store.close)
         listener = ListenerServer(
             store, app_secret=app_secret, verify_token=None, port=0, clock=options.receipt_clock
@@ -279,7 +285,7 @@ async def _sandbox_stack(
             store,
             client,
             account=account,
-            rate_card=options.rate_card,
+            rate_card=card,
             clock=clock.now,
             listener_url=listener.url,
             os_user=options.operator,

@@ -50,7 +50,6 @@ from groups_tui.domain.pricing import (
     MemberRef,
     RateCard,
     RuleSet,
-    ledger_functions,
     preview_cost,
 )
 from groups_tui.domain.sending import Refusal, SendKind, can_send
@@ -140,7 +139,8 @@ class InboxService:
     """Facade over store, client and domain rules.
 
     Args:
-        store: The open `Store`.
+        store: The open `Store` (its cost ledger is priced where it was opened: give
+            it the same rate card as ``rate_card``).
         client: The Cloud API client (``None`` in read-only follower mode).
         account: The business number and LIVE/SANDBOX mode.
         clock: Returns now as epoch seconds; injected so tests freeze time.
@@ -170,7 +170,6 @@ class InboxService:
         self.listener_url = listener_url
         self.os_user = os_user or _os_user()
         self.rules = tuple(rules)
-        store.set_cost_fn(*ledger_functions(self.rate_card))
 
     # --- helpers -------------------------------------------------------------------------
     def now(self) -> int:
@@ -191,7 +190,7 @@ class InboxService:
         cost: Decimal | None = None,
     ) -> None:
         """Append an operator-visible action, as this OS user, to the audit log."""
-        await self.store.audit_append(
+        await self.store.audit.append(
             self.os_user,
             action,
             group_id=group_id,
@@ -218,18 +217,18 @@ class InboxService:
     # --- reading -------------------------------------------------------------------------
     async def inbox_rows(self) -> list[InboxRow]:
         """Every group as a compact row, most recent activity first."""
-        return [_inbox_row(r) for r in await self.store.inbox_row_list()]
+        return [_inbox_row(r) for r in await self.store.groups.inbox_row_list()]
 
     async def inbox_row(self, group_id: str) -> InboxRow | None:
         """One group's row, to patch the inbox after a change."""
-        row = await self.store.inbox_row(group_id)
+        row = await self.store.groups.inbox_row(group_id)
         return _inbox_row(row) if row else None
 
     async def _group(self, group_id: str) -> Any:
         if group_id.startswith(PENDING_PREFIX):
-            group = await self.store.get_group_by_request(group_id[len(PENDING_PREFIX) :])
+            group = await self.store.groups.get_by_request(group_id[len(PENDING_PREFIX) :])
         else:
-            group = await self.store.get_group(group_id)
+            group = await self.store.groups.get(group_id)
         if group is None:
             raise ServiceError(f"unknown group {group_id}")
         return group
@@ -237,11 +236,11 @@ class InboxService:
     async def group_detail(self, group_id: str) -> GroupDetail:
         """The group, its current members and its window state at `clock()`."""
         group = await self._group(group_id)
-        members = await self.store.group_members(group.id) if group.id else []
+        members = await self.store.groups.members(group.id) if group.id else []
         window = window_state(group.last_inbound_at, self.now(), group.last_inbound_by)
         ops = [
             op
-            for op in await self.store.pending_operations("pending")
+            for op in await self.store.operations.pending("pending")
             if (group.id and op.group_id == group.id) or op.request_id == group.request_id
         ]
         return GroupDetail(
@@ -252,22 +251,22 @@ class InboxService:
         self, group_id: str, older: tuple[int, str] | None = None, limit: int = 50
     ) -> MessagePage:
         """A page of the conversation ending before `older` (keyset), oldest first."""
-        page = await self.store.messages_page(group_id, before=older, limit=limit)
+        page = await self.store.messages.page(group_id, before=older, limit=limit)
         items = list(reversed(page.items))
         outbound = [m.id for m in items if m.direction is Direction.OUTBOUND]
         summaries = {}
         outbox: dict[str, StoredOutboxItem] = {}
         if outbound:
             # Recipients are the members present when the message was sent, not now.
-            current = len(await self.store.group_members(group_id))
-            history = await self.store.member_history(group_id, limit=1_000_000)
+            current = len(await self.store.groups.members(group_id))
+            history = await self.store.groups.member_history(group_id, limit=1_000_000)
             totals = {
                 m.id: _members_at(history, m.at, current)
                 for m in items
                 if m.direction is Direction.OUTBOUND
             }
-            summaries = await self.store.message_statuses(outbound, totals=totals)
-            for item in await self.store.outbox_for_group(group_id, limit=200):
+            summaries = await self.store.messages.statuses(outbound, totals=totals)
+            for item in await self.store.outbox.for_group(group_id, limit=200):
                 outbox[item.message_id] = item
                 if item.wamid:
                     outbox[item.wamid] = item
@@ -280,7 +279,7 @@ class InboxService:
             cost: Decimal | None = None
             unknown = False
             if m.kind is MessageKind.TEMPLATE or m.template_name:
-                lines = await self.store.cost_for_message(m.id)
+                lines = await self.store.ledger.for_message(m.id)
                 known = [ln.amount for ln in lines if ln.amount is not None]
                 unknown = any(ln.amount is None for ln in lines)
                 cost = sum(known, Decimal(0)) if known else None
@@ -298,17 +297,17 @@ class InboxService:
 
     async def mark_read(self, group_id: str) -> None:
         """Reset the group's unread count."""
-        await self.store.mark_read(group_id)
+        await self.store.groups.mark_read(group_id)
 
     async def members(self, group_id: str) -> list[Participant]:
         """Current participants besides the business."""
-        return await self.store.group_members(group_id)
+        return await self.store.groups.members(group_id)
 
     async def join_requests(self, group_id: str) -> list[JoinRequestView]:
         """Pending join requests with their moderation signals."""
         views = []
-        for request in await self.store.join_requests(group_id):
-            signals = await self.store.member_signals(request.key, exclude_group=group_id)
+        for request in await self.store.groups.join_requests(group_id):
+            signals = await self.store.groups.member_signals(request.key, exclude_group=group_id)
             match = self.rate_card.match_member(request.wa_id, request.user_id)
             views.append(
                 JoinRequestView(
@@ -316,21 +315,21 @@ class InboxService:
                     country=match.country_iso2 if match else None,
                     in_other_groups=signals.groups,
                     removed_before=signals.removed_before,
-                    blocklisted=await self.store.is_blocked(request.key),
+                    blocklisted=await self.store.moderation.is_blocked(request.key),
                 )
             )
         return views
 
     async def templates(self, refresh: bool = False) -> list[Template]:
         """Approved message templates (cached in the store)."""
-        cached = await self.store.templates()
+        cached = await self.store.messages.templates()
         if cached and not refresh:
             return cached
         if self.client is None or not self.client.business_account_id:
             return cached
         raw = await self._api().list_message_templates()
         fresh = [t for t in (_template_from_api(r) for r in raw) if t is not None]
-        await self.store.save_templates(fresh)
+        await self.store.messages.save_templates(fresh)
         return fresh
 
     async def find_template(self, name: str, language: str | None = None) -> Template:
@@ -344,14 +343,14 @@ class InboxService:
 
     async def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         """Full-text search across every group's messages."""
-        hits = await self.store.search_messages(query, limit=limit)
+        hits = await self.store.messages.search(query, limit=limit)
         subjects: dict[str, str] = {}
         out = []
         for hit in hits:
             if hit.group_id not in subjects:
-                group = await self.store.get_group(hit.group_id)
+                group = await self.store.groups.get(hit.group_id)
                 subjects[hit.group_id] = group.subject if group else hit.group_id
-            message = await self.store.get_message(hit.message_id)
+            message = await self.store.messages.get(hit.message_id)
             out.append(
                 SearchHit(
                     group_id=hit.group_id,
@@ -370,22 +369,22 @@ class InboxService:
         now = self.clock()
         local = time.localtime(now)
         midnight = int(now) - (local.tm_hour * 3600 + local.tm_min * 60 + local.tm_sec)
-        return (await self.store.spend_between(midnight, midnight + 86_400)).total
+        return (await self.store.ledger.spend_between(midnight, midnight + 86_400)).total
 
     async def service_allowance_used(self) -> int:
         """Service deliveries this calendar month (the 1,000 free allowance)."""
         today = datetime.fromtimestamp(self.clock(), UTC)
-        return await self.store.service_messages_delivered_in_month(today.year, today.month)
+        return await self.store.ledger.service_messages_delivered_in_month(today.year, today.month)
 
     async def listener_status(self) -> ListenerStatus:
         """How webhooks reach us, and their health."""
-        stats = await self.store.raw_stats()
-        counters = await self.store.counters()
+        stats = await self.store.raw.stats()
+        counters = await self.store.raw.counters()
         refused = counters.get(REFUSED_COUNTER, 0)
         if self.listener_url:
             mode = "in-process"
         else:
-            beat = await self.store.get_meta(HEARTBEAT_KEY)
+            beat = await self.store.feed.get_meta(HEARTBEAT_KEY)
             fresh = beat is not None and time.time() - float(beat) < HEARTBEAT_FRESH
             mode = "following" if fresh else "none"
         return ListenerStatus(
@@ -400,11 +399,11 @@ class InboxService:
     # --- change feed ---------------------------------------------------------------------
     async def latest_change_id(self) -> int:
         """The newest change-feed id (start following from here)."""
-        return await self.store.latest_change_id()
+        return await self.store.feed.latest_id()
 
     async def changes_since(self, after_id: int, limit: int = 500) -> list[Change]:
         """Change-feed rows after `after_id`, oldest first."""
-        return await self.store.changes_since(after_id, limit)
+        return await self.store.feed.since(after_id, limit)
 
     async def follow_changes(
         self, after_id: int, poll_interval: float = 0.25
@@ -417,10 +416,10 @@ class InboxService:
         last = after_id
         seen_version: int | None = None
         while True:
-            version = await self.store.data_version()
+            version = await self.store.feed.data_version()
             if version != seen_version:
                 seen_version = version
-                while batch := await self.store.changes_since(last, 1000):
+                while batch := await self.store.feed.since(last, 1000):
                     last = batch[-1].id
                     yield batch
                     if len(batch) < 1000:
@@ -477,20 +476,20 @@ class InboxService:
         try:
             response = await send()
         except OutcomeUnknownError as exc:
-            stored = await self.store.outbox_mark_unknown(item.id)
+            stored = await self.store.outbox.mark_unknown(item.id)
             await self.audit(
                 action, item.group_id, [item.id], {"outcome": "unknown", "error": str(exc)}, cost
             )
         except ApiError as exc:
-            stored = await self.store.outbox_mark_failed(item.id, exc.code, exc.headline)
+            stored = await self.store.outbox.mark_failed(item.id, exc.code, exc.headline)
             await self.audit(
                 action, item.group_id, [item.id], {"error": str(exc), "code": exc.code}, cost
             )
         except (CloudError, ValueError) as exc:
-            stored = await self.store.outbox_mark_failed(item.id, None, str(exc))
+            stored = await self.store.outbox.mark_failed(item.id, None, str(exc))
             await self.audit(action, item.group_id, [item.id], {"error": str(exc)}, cost)
         else:
-            stored = await self.store.outbox_mark_accepted(item.id, response.message_id)
+            stored = await self.store.outbox.mark_accepted(item.id, response.message_id)
             await self.audit(action, item.group_id, [item.id], {"wamid": response.message_id}, cost)
         return _outbox_view(stored or item)
 
@@ -510,7 +509,7 @@ class InboxService:
         if len(text) > limits.TEXT_MAX:
             raise ServiceError(f"text is limited to {limits.TEXT_MAX} characters")
         await self._checked(group_id, MessageKind.TEXT)
-        item = await self.store.outbox_enqueue(
+        item = await self.store.outbox.enqueue(
             group_id,
             MessageKind.TEXT,
             {"type": "text", "text": {"body": text}},
@@ -539,7 +538,7 @@ class InboxService:
             caption=caption,
             filename=path.name if kind is MessageKind.DOCUMENT else None,
         )
-        item = await self.store.outbox_enqueue(
+        item = await self.store.outbox.enqueue(
             group_id,
             kind,
             {"type": kind.value, "path": str(path), "caption": caption},
@@ -574,7 +573,7 @@ class InboxService:
         preview = await self._preview(detail, template)
         components = template_components(list(params))
         rendered = _render_template(template, params)
-        item = await self.store.outbox_enqueue(
+        item = await self.store.outbox.enqueue(
             group_id,
             MessageKind.TEMPLATE,
             {
@@ -621,7 +620,7 @@ class InboxService:
                     exc.args[1],
                 ) from exc
             raise
-        await self.store.create_pending_group(
+        await self.store.groups.create_pending(
             request_id,
             subject,
             description=description or "",
@@ -629,7 +628,7 @@ class InboxService:
                 JoinApproval.APPROVAL_REQUIRED if join_approval else JoinApproval.AUTO_APPROVE
             ),
         )
-        op = await self.store.get_operation(request_id)
+        op = await self.store.operations.get(request_id)
         assert op is not None
         return op
 
@@ -637,8 +636,8 @@ class InboxService:
         self, kind: str, group_id: str, request_id: str | None, payload: dict[str, Any]
     ) -> PendingOperation:
         rid = request_id or f"local:{kind}:{uuid.uuid4().hex}"
-        await self.store.add_pending_operation(rid, kind, group_id=group_id, payload=payload)
-        op = await self.store.get_operation(rid)
+        await self.store.operations.add(rid, kind, group_id=group_id, payload=payload)
+        op = await self.store.operations.get(rid)
         assert op is not None
         return op
 
@@ -664,7 +663,7 @@ class InboxService:
                 link = await api.get_invite_link(group_id)
             except ApiError as exc:
                 raise ServiceError(str(exc), exc) from exc
-        await self.store.set_invite_link(group_id, link)
+        await self.store.groups.set_invite_link(group_id, link)
         return str(link)
 
     async def remove_participants(self, group_id: str, keys: Sequence[str]) -> PendingOperation:
@@ -676,7 +675,7 @@ class InboxService:
         """
         if not keys:
             raise ServiceError("nobody to remove")
-        members = {m.key: m for m in await self.store.group_members(group_id)}
+        members = {m.key: m for m in await self.store.groups.members(group_id)}
         by_wa = {m.wa_id: m for m in members.values() if m.wa_id}
         users: list[str] = []
         for key in dict.fromkeys(keys):
@@ -721,7 +720,7 @@ class InboxService:
     async def remove_everywhere(self, key: str) -> list[PendingOperation]:
         """Remove one member (key or number) from every group they are in."""
         ops = []
-        for group_id in await self.store.groups_of_member(key.lstrip("+")):
+        for group_id in await self.store.groups.of_member(key.lstrip("+")):
             ops.append(await self.remove_participants(group_id, [key]))
         return ops
 
@@ -748,7 +747,7 @@ class InboxService:
         done = list(result.approved if approve else result.rejected)
         failed = [(f.ref or "?", _failed_reason(f)) for f in result.failed]
         if done:
-            await self.store.decide_join_requests(done, verb, self.now())
+            await self.store.groups.decide_join_requests(done, verb, self.now())
         return DecisionResult(done=tuple(done), failed=tuple(failed))
 
     async def approve_join_requests(
@@ -815,11 +814,11 @@ class InboxService:
         self, states: Sequence[str] = ("open",), limit: int = 200
     ) -> list[StoredFlag]:
         """Flags raised by the moderation rules, newest first."""
-        return await self.store.flags(states, limit=limit)
+        return await self.store.moderation.flags(states, limit=limit)
 
     async def act_on_flag(self, flag_id: int) -> StoredFlag:
         """Do what a flag calls for: reject its join request, or remove the member."""
-        flag = await self.store.get_flag(flag_id)
+        flag = await self.store.moderation.get_flag(flag_id)
         if flag is None:
             raise ServiceError(f"no moderation flag {flag_id}")
         if flag.state != "open":
@@ -832,19 +831,21 @@ class InboxService:
         else:
             await self.remove_participants(flag.group_id, [flag.participant_key])
             outcome = "member removed"
-        await self.store.set_flag_state(flag_id, "acted", outcome)
-        updated = await self.store.get_flag(flag_id)
+        await self.store.moderation.set_flag_state(flag_id, "acted", outcome)
+        updated = await self.store.moderation.get_flag(flag_id)
         assert updated is not None
         return updated
 
     async def dismiss_flag(self, flag_id: int) -> None:
         """Close a flag without acting."""
-        await self.store.set_flag_state(flag_id, "dismissed", f"dismissed by {self.os_user}")
+        await self.store.moderation.set_flag_state(
+            flag_id, "dismissed", f"dismissed by {self.os_user}"
+        )
         await self.audit("moderation.dismiss", None, [flag_id])
 
     async def remove_sender(self, message_id: str) -> PendingOperation:
         """Remove the member who sent `message_id` from its group."""
-        message = await self.store.get_message(message_id)
+        message = await self.store.messages.get(message_id)
         if message is None or message.direction is not Direction.INBOUND:
             raise ServiceError("choose a message sent by a member")
         if not message.sender_key:
@@ -853,7 +854,7 @@ class InboxService:
 
     async def block(self, key: str, reason: str | None = None) -> None:
         """Put a number or member key on the local blocklist."""
-        await self.store.block(key.lstrip("+"), reason)
+        await self.store.moderation.block(key.lstrip("+"), reason)
         await self.audit("blocklist.add", None, [key], reason)
 
     # --- administration views ------------------------------------------------------------
@@ -865,7 +866,7 @@ class InboxService:
 
     async def operation(self, request_id: str) -> PendingOperation | None:
         """One asynchronous operation (create, remove, settings, delete) by request id."""
-        return await self.store.get_operation(request_id)
+        return await self.store.operations.get(request_id)
 
     async def member_rows(self, group_id: str) -> list[MemberRow]:
         """Current members with their activity, open flags and local details.
@@ -873,7 +874,7 @@ class InboxService:
         Message counts come from the newest :attr:`MEMBER_SCAN_LIMIT` messages (read by
         keyset); ``count_is_partial`` says when older history was not scanned.
         """
-        members = await self.store.group_members(group_id)
+        members = await self.store.groups.members(group_id)
         last: dict[str, tuple[int, str | None]] = {}
         counts: dict[str, int] = {}
         # Join webhooks often carry no profile name; messages do.
@@ -882,7 +883,7 @@ class InboxService:
         cursor: tuple[int, str] | None = None
         partial = False
         while True:
-            page = await self.store.messages_page(group_id, before=cursor, limit=500)
+            page = await self.store.messages.page(group_id, before=cursor, limit=500)
             for m in page.items:
                 if m.direction is Direction.INBOUND and m.sender_key:
                     counts[m.sender_key] = counts.get(m.sender_key, 0) + 1
@@ -897,16 +898,16 @@ class InboxService:
                 partial = True
                 break
         flags: dict[str, list[str]] = {}
-        for flag in await self.store.flags(("open",), limit=500):
+        for flag in await self.store.moderation.flags(("open",), limit=500):
             if flag.group_id == group_id and flag.participant_key:
                 flags.setdefault(flag.participant_key, []).append(flag.rule)
         removing: set[str] = set()
-        for op in await self.store.pending_operations("pending"):
+        for op in await self.store.operations.pending("pending"):
             if op.group_id == group_id and op.kind == "remove":
                 removing.update(str(u) for u in op.payload.get("users", ()))
         rows = []
         for m in members:
-            contact = await self.store.get_contact(m.key)
+            contact = await self.store.moderation.contact(m.key)
             match = self.rate_card.match_member(m.wa_id, m.user_id)
             at, text = last.get(m.key, (None, None))
             if not m.profile_name and m.key in names:
@@ -923,8 +924,8 @@ class InboxService:
                     contact_name=contact.display_name if contact else None,
                     note=contact.note if contact else None,
                     removing=bool({m.key, m.wa_id} & removing),
-                    blocklisted=await self.store.is_blocked(m.key)
-                    or (m.wa_id is not None and await self.store.is_blocked(m.wa_id)),
+                    blocklisted=await self.store.moderation.is_blocked(m.key)
+                    or (m.wa_id is not None and await self.store.moderation.is_blocked(m.wa_id)),
                 )
             )
         return rows
@@ -935,15 +936,17 @@ class InboxService:
         A group holds at most eight members, so its membership history stays small; the
         store pages it oldest first by a row id the entries do not carry, hence one read.
         """
-        return (await self.store.member_history(group_id, limit=100_000))[-limit:]
+        return (await self.store.groups.member_history(group_id, limit=100_000))[-limit:]
 
     async def contact(self, key: str) -> Contact | None:
         """Local details about a member."""
-        return await self.store.get_contact(key)
+        return await self.store.moderation.contact(key)
 
     async def set_contact(self, key: str, *, display_name: str | None, note: str | None) -> None:
         """Save local details about a member (audited; never sent to Meta)."""
-        await self.store.set_contact(key, display_name=display_name or None, note=note or None)
+        await self.store.moderation.set_contact(
+            key, display_name=display_name or None, note=note or None
+        )
         await self.audit(
             "contact.update", None, [key], {"display_name": display_name, "note": note}
         )
@@ -953,17 +956,17 @@ class InboxService:
 
         Bounded to `groups` groups, so it costs the same on an account with 10,000.
         """
-        listed, _cursor = await self.store.list_groups(limit=groups)
+        listed, _cursor = await self.store.groups.page(limit=groups)
         people: dict[str, KnownPerson] = {}
         for group in listed:
             if not group.id:
                 continue
-            for m in await self.store.group_members(group.id):
+            for m in await self.store.groups.members(group.id):
                 if not m.wa_id:
                     continue
                 known = people.get(m.wa_id)
                 if known is None:
-                    contact = await self.store.get_contact(m.key)
+                    contact = await self.store.moderation.contact(m.key)
                     name = (contact.display_name if contact else None) or m.display_name
                     people[m.wa_id] = KnownPerson(m.key, m.wa_id, name, 1)
                 else:
@@ -1038,19 +1041,19 @@ class InboxService:
         self, states: Sequence[str] = ("open",), before_id: int | None = None, limit: int = 50
     ) -> list[StoredFlag]:
         """A keyset page of moderation flags, newest first."""
-        return await self.store.flags(states, before_id=before_id, limit=limit)
+        return await self.store.moderation.flags(states, before_id=before_id, limit=limit)
 
     async def audit_page(
         self, before_id: int | None = None, limit: int = 100, group_id: str | None = None
     ) -> list[AuditEntry]:
         """A keyset page of the audit log, newest first."""
-        return await self.store.audit_list(group_id=group_id, before_id=before_id, limit=limit)
+        return await self.store.audit.entries(group_id=group_id, before_id=before_id, limit=limit)
 
     async def subjects(self, group_ids: Sequence[str]) -> dict[str, str]:
         """Subjects of groups by id (unknown ids are left out)."""
         out: dict[str, str] = {}
         for group_id in dict.fromkeys(group_ids):
-            group = await self.store.get_group(group_id)
+            group = await self.store.groups.get(group_id)
             if group is not None:
                 out[group_id] = group.subject
         return out
@@ -1082,7 +1085,7 @@ class InboxService:
             ),
             at=now,
         )
-        await self.store.apply_events(None, [read])
+        await self.store.raw.apply_events(None, [read])
 
     async def sync_groups(self) -> int:
         """List the account's active groups and fetch those the store does not know."""
@@ -1091,7 +1094,7 @@ class InboxService:
         fetched = 0
         try:
             async for summary in self.client.list_groups():
-                if await self.store.get_group(summary.id) is None:
+                if await self.store.groups.get(summary.id) is None:
                     await self.sync_group(summary.id)
                     fetched += 1
         except ApiError as exc:
@@ -1116,7 +1119,7 @@ class InboxService:
             for i in items
         ]
         if events:
-            await self.store.apply_events(None, events)
+            await self.store.raw.apply_events(None, events)
 
 
 def _members_at(history: Sequence[Any], at: int, fallback: int) -> int:

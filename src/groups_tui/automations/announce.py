@@ -143,26 +143,26 @@ async def plan_announcement(
     fp = fingerprint(KIND, template.name, template.language, list(params), criteria)
     resumed = False
     if job_id is not None:
-        job = await store.automation_job(job_id)
+        job = await store.automations.job(job_id)
         if job is not None:
             if job.kind != KIND or job.fingerprint != fp:
                 raise AnnounceError(f"job {job_id} announced something else")
             resumed = True
     else:
         running = [
-            j for j in await store.automation_jobs_by_fingerprint(KIND, fp) if j.state == "running"
+            j for j in await store.automations.jobs_by_fingerprint(KIND, fp) if j.state == "running"
         ]
         if running:
             job_id, resumed = running[0].id, True
     if resumed and job_id is not None:
-        rows = await store.announce_rows(job_id)
+        rows = await store.automations.announce_rows(job_id)
         # Only what is left is previewed and priced; finished rows keep their outcome.
         group_ids = [r.group_id for r in rows if r.state in ("planned", "calling")]
         done = len(rows) - len(group_ids)
     else:
         group_ids = [g.group_id for g in await select_groups(service, flt)]
         done = 0
-        count = len(await store.automation_jobs_by_fingerprint(KIND, fp))
+        count = len(await store.automations.jobs_by_fingerprint(KIND, fp))
         job_id = job_id or f"announce-{fp[:8]}-{count + 1}"
     if not group_ids and not resumed:
         raise AnnounceError("no group matches the selection")
@@ -207,7 +207,7 @@ async def plan_announcement(
         for (market, rule), v in sorted(buckets.items())
     ]
     if not resumed:
-        await store.automation_job_create(
+        await store.automations.create_job(
             job_id,
             KIND,
             fp,
@@ -218,7 +218,7 @@ async def plan_announcement(
                 "criteria": criteria,
             },
         )
-        await store.announce_rows_insert(job_id, group_ids)
+        await store.automations.announce_rows_insert(job_id, group_ids)
     return plan
 
 
@@ -248,29 +248,31 @@ async def run_announcement(
         },
         cost=plan.total,
     )
-    await store.automation_job_set_state(job_id, "running")
+    await store.automations.set_job_state(job_id, "running")
     await _settle_interrupted(service, job_id, plan.template.name)
     refusals = {g.group_id: g.refusal for g in plan.groups if g.refusal}
-    for row in await store.announce_rows(job_id):
+    for row in await store.automations.announce_rows(job_id):
         if row.state != "planned":
             if on_progress:
                 on_progress(1)
             continue
         if row.group_id in refusals:
-            await store.announce_row_update(
+            await store.automations.announce_row_update(
                 job_id, row.group_id, "failed", error=refusals[row.group_id]
             )
             if on_progress:
                 on_progress(1)
             continue
         await pacer.acquire()
-        await store.announce_row_update(job_id, row.group_id, "calling", called_at=service.clock())
+        await store.automations.announce_row_update(
+            job_id, row.group_id, "calling", called_at=service.clock()
+        )
         for attempt in range(THROTTLE_RETRIES + 1):
             try:
                 preview = await service.preview_cost(row.group_id, plan.template)
                 item = await service.send_template(row.group_id, plan.template, plan.params)
             except ServiceError as exc:
-                await store.announce_row_update(
+                await store.automations.announce_row_update(
                     job_id, row.group_id, "failed", error=str(exc.args[0])
                 )
                 break
@@ -283,7 +285,7 @@ async def run_announcement(
                 await sleep(THROTTLE_BACKOFF * 2**attempt)
                 continue
             if item.state == "accepted":
-                await store.announce_row_update(
+                await store.automations.announce_row_update(
                     job_id,
                     row.group_id,
                     "sent",
@@ -293,7 +295,7 @@ async def run_announcement(
                 )
             else:
                 state = "unknown" if item.state == "unknown" else "failed"
-                await store.announce_row_update(
+                await store.automations.announce_row_update(
                     job_id,
                     row.group_id,
                     state,
@@ -304,7 +306,7 @@ async def run_announcement(
         if on_progress:
             on_progress(1)
     report = await announcement_report(service, job_id)
-    await store.automation_job_set_state(job_id, "done")
+    await store.automations.set_job_state(job_id, "done")
     await audit(
         service,
         "automation.announce",
@@ -321,26 +323,26 @@ async def run_announcement(
 
 async def _settle_interrupted(service: InboxService, job_id: str, template: str) -> None:
     store = service.store
-    for row in await store.announce_rows(job_id):
+    for row in await store.automations.announce_rows(job_id):
         if row.state != "calling":
             continue
         since = (row.called_at or 0) - 1
         items = [
             i
-            for i in await store.outbox_for_group(row.group_id, limit=20)
+            for i in await store.outbox.for_group(row.group_id, limit=20)
             if i.payload.get("name") == template and i.created_at >= since
         ]
         if not items:
             # The outbox is written before the call: no item means nothing was sent.
-            await store.announce_row_update(job_id, row.group_id, "planned")
+            await store.automations.announce_row_update(job_id, row.group_id, "planned")
             continue
         item = items[0]
         if item.state == "accepted":
-            await store.announce_row_update(
+            await store.automations.announce_row_update(
                 job_id, row.group_id, "sent", outbox_id=item.id, wamid=item.wamid
             )
         elif item.state == "failed":
-            await store.announce_row_update(
+            await store.automations.announce_row_update(
                 job_id,
                 row.group_id,
                 "failed",
@@ -348,7 +350,7 @@ async def _settle_interrupted(service: InboxService, job_id: str, template: str)
                 error=item.error_message or "failed",
             )
         else:
-            await store.announce_row_update(
+            await store.automations.announce_row_update(
                 job_id,
                 row.group_id,
                 "unknown",
@@ -360,7 +362,7 @@ async def _settle_interrupted(service: InboxService, job_id: str, template: str)
 async def announcement_report(service: InboxService, job_id: str) -> AnnounceReport:
     """The per-group outcome of a job, from its rows."""
     report = AnnounceReport(job_id=job_id)
-    for row in await service.store.announce_rows(job_id):
+    for row in await service.store.automations.announce_rows(job_id):
         item: dict[str, object] = {"group_id": row.group_id, "state": row.state}
         if row.state == "sent":
             report.sent.append({**item, "wamid": row.wamid, "cost": row.cost})

@@ -44,7 +44,7 @@ from groups_tui.cloud.errors import (
 from groups_tui.domain import limits
 from groups_tui.domain.models import GroupState
 from groups_tui.service import InboxService, ServiceError
-from groups_tui.store.store import BulkRow
+from groups_tui.store.automations import BulkRow
 
 __all__ = ["BulkCreateError", "BulkCreateReport", "bulk_create", "parse_csv"]
 
@@ -223,12 +223,12 @@ async def bulk_create(
     store = service.store
     fp = fingerprint(KIND, csv_text)
     resumed = False
-    if job_id is not None and (job := await store.automation_job(job_id)) is not None:
+    if job_id is not None and (job := await store.automations.job(job_id)) is not None:
         if job.kind != KIND or job.fingerprint != fp:
             raise BulkCreateError(f"job {job_id} was started on a different file")
         resumed = True
     else:
-        previous = await store.automation_jobs_by_fingerprint(KIND, fp)
+        previous = await store.automations.jobs_by_fingerprint(KIND, fp)
         running = [j for j in previous if j.state == "running"]
         if job_id is None and running:
             job_id, resumed = running[0].id, True
@@ -238,30 +238,32 @@ async def bulk_create(
                 "to create them once more"
             )
         job_id = job_id or f"bulk-{fp[:8]}-{len(previous) + 1}"
-        await store.automation_job_create(job_id, KIND, fp, {"rows": len(rows)})
-        await store.bulk_rows_insert(job_id, rows)
+        await store.automations.create_job(job_id, KIND, fp, {"rows": len(rows)})
+        await store.automations.bulk_rows_insert(job_id, rows)
         if not again:
             await _adopt_existing(service, job_id)
         await audit(
             service, "automation.bulk_create.start", targets=[job_id], result={"rows": len(rows)}
         )
-    await store.automation_job_set_state(job_id, "running")
+    await store.automations.set_job_state(job_id, "running")
 
-    stored = await store.bulk_rows(job_id)
+    stored = await store.automations.bulk_rows(job_id)
     if retry_unknown:
         for row in stored:
             if row.state == "unknown":
-                await store.bulk_row_update(job_id, row.row_no, "planned")
+                await store.automations.bulk_row_update(job_id, row.row_no, "planned")
     # A "calling" row was interrupted mid-call: find what it created, never re-create it.
     await _reconcile(service, job_id, {"calling"})
 
-    for row in await store.bulk_rows(job_id):
+    for row in await store.automations.bulk_rows(job_id):
         if row.state != "planned":
             if on_progress:
                 on_progress(1)
             continue
         await group_pacer.acquire()
-        await store.bulk_row_update(job_id, row.row_no, "calling", called_at=service.clock())
+        await store.automations.bulk_row_update(
+            job_id, row.row_no, "calling", called_at=service.clock()
+        )
         for attempt in range(THROTTLE_RETRIES + 1):
             try:
                 op = await service.create_group(
@@ -274,11 +276,11 @@ async def bulk_create(
                     await sleep(THROTTLE_BACKOFF * 2**attempt)
                     continue
                 state = "unknown" if isinstance(cause, CreateGroupOutcomeUnknown) else "failed"
-                await store.bulk_row_update(
+                await store.automations.bulk_row_update(
                     job_id, row.row_no, state, error=f"row {row.row_no}: {exc.args[0]}"
                 )
             else:
-                await store.bulk_row_update(
+                await store.automations.bulk_row_update(
                     job_id, row.row_no, "requested", request_id=op.request_id
                 )
             break
@@ -289,7 +291,7 @@ async def bulk_create(
     await _send_invites(service, job_id, template, language, message_pacer)
     report = await _report(service, job_id, resumed)
     unfinished = report.unknown or report.pending
-    await store.automation_job_set_state(job_id, "running" if unfinished else "done")
+    await store.automations.set_job_state(job_id, "running" if unfinished else "done")
     await audit(
         service,
         "automation.bulk_create",
@@ -315,15 +317,15 @@ async def _adopt_existing(service: InboxService, job_id: str) -> None:
     second time; ``again`` skips this.
     """
     store = service.store
-    for row in await store.bulk_rows(job_id):
+    for row in await store.automations.bulk_rows(job_id):
         if row.state != "planned":
             continue
-        for other_job, group_id in await store.bulk_find_created(
+        for other_job, group_id in await store.automations.bulk_find_created(
             row.subject, row.tag, exclude_job=job_id
         ):
-            group = await store.get_group(group_id)
+            group = await store.groups.get(group_id)
             if group is not None and group.state is GroupState.ACTIVE:
-                await store.bulk_row_update(
+                await store.automations.bulk_row_update(
                     job_id,
                     row.row_no,
                     "existing",
@@ -340,7 +342,7 @@ async def _reconcile(service: InboxService, job_id: str, states: set[str]) -> No
     accepted them) stay pending until their webhook or a later listing.
     """
     store = service.store
-    rows = await store.bulk_rows(job_id)
+    rows = await store.automations.bulk_rows(job_id)
     todo = [r for r in rows if r.state in states]
     if not todo:
         return
@@ -353,16 +355,18 @@ async def _reconcile(service: InboxService, job_id: str, states: set[str]) -> No
     for inbox in await service.inbox_rows():
         if inbox.state != "active" or inbox.group_id.startswith("pending:"):
             continue
-        group = await store.get_group(inbox.group_id)
+        group = await store.groups.get(inbox.group_id)
         if group is None:
             continue
         by_subject.setdefault(group.subject, []).append((group.created_at or 0, group.id or ""))
     for row in todo:
         if row.request_id:
-            group = await store.get_group_by_request(row.request_id)
+            group = await store.groups.get_by_request(row.request_id)
             if group is not None and group.id and group.id not in claimed:
                 claimed.add(group.id)
-                await store.bulk_row_update(job_id, row.row_no, "created", group_id=group.id)
+                await store.automations.bulk_row_update(
+                    job_id, row.row_no, "created", group_id=group.id
+                )
                 continue
         since = (row.called_at or 0) - RECONCILE_SLACK
         match = next(
@@ -375,7 +379,7 @@ async def _reconcile(service: InboxService, job_id: str, states: set[str]) -> No
         )
         if match is not None:
             claimed.add(match)
-            await store.bulk_row_update(job_id, row.row_no, "created", group_id=match)
+            await store.automations.bulk_row_update(job_id, row.row_no, "created", group_id=match)
             await audit(
                 service,
                 "automation.bulk_create.reconciled",
@@ -384,7 +388,7 @@ async def _reconcile(service: InboxService, job_id: str, states: set[str]) -> No
                 result={"subject": row.subject},
             )
         elif row.state == "calling":
-            await store.bulk_row_update(
+            await store.automations.bulk_row_update(
                 job_id,
                 row.row_no,
                 "unknown",
@@ -404,16 +408,18 @@ async def _await_groups(
     step = 0.5
     for _ in range(max(1, int(wait_seconds / step)) + 1):
         waiting = 0
-        for row in await store.bulk_rows(job_id):
+        for row in await store.automations.bulk_rows(job_id):
             if row.state != "requested" or not row.request_id:
                 continue
-            group = await store.get_group_by_request(row.request_id)
+            group = await store.groups.get_by_request(row.request_id)
             if group is not None and group.id and group.state is GroupState.ACTIVE:
-                await store.bulk_row_update(job_id, row.row_no, "created", group_id=group.id)
+                await store.automations.bulk_row_update(
+                    job_id, row.row_no, "created", group_id=group.id
+                )
             elif group is not None and group.state is GroupState.FAILED:
-                op = await store.get_operation(row.request_id)
+                op = await store.operations.get(row.request_id)
                 reason = (op.error if op else None) or "Meta refused to create the group"
-                await store.bulk_row_update(
+                await store.automations.bulk_row_update(
                     job_id, row.row_no, "failed", error=f"row {row.row_no}: {reason}"
                 )
             else:
@@ -430,23 +436,25 @@ async def _send_invites(
     store = service.store
     client = service.client
     assert client is not None
-    rows = [r for r in await store.bulk_rows(job_id) if r.state == "created" and r.group_id]
+    rows = [
+        r for r in await store.automations.bulk_rows(job_id) if r.state == "created" and r.group_id
+    ]
     if not any(r.invitees for r in rows):
         for row in rows:
             if row.tag:
-                await store.annotate_group(row.group_id or "", tag=row.tag)
+                await store.groups.annotate(row.group_id or "", tag=row.tag)
         return
     template = await find_template(service, template_name, language)
-    done = {(i.row_no, i.wa_id): i for i in await store.bulk_invites(job_id)}
+    done = {(i.row_no, i.wa_id): i for i in await store.automations.bulk_invites(job_id)}
     for row in rows:
         group_id = row.group_id or ""
-        if row.tag and (await store.group_annotations(group_id)).tag != row.tag:
-            await store.annotate_group(group_id, tag=row.tag)
+        if row.tag and (await store.groups.annotations(group_id)).tag != row.tag:
+            await store.groups.annotate(group_id, tag=row.tag)
         for wa_id in row.invitees:
             previous = done.get((row.row_no, wa_id))
             if previous is not None:
                 if previous.state == "calling":  # interrupted mid-call: never resend blindly
-                    await store.bulk_invite_update(
+                    await store.automations.bulk_invite_update(
                         job_id,
                         row.row_no,
                         wa_id,
@@ -455,8 +463,8 @@ async def _send_invites(
                     )
                 continue
             if template is None:
-                await store.bulk_invite_begin(job_id, row.row_no, wa_id)
-                await store.bulk_invite_update(
+                await store.automations.bulk_invite_begin(job_id, row.row_no, wa_id)
+                await store.automations.bulk_invite_update(
                     job_id,
                     row.row_no,
                     wa_id,
@@ -464,7 +472,7 @@ async def _send_invites(
                     error=f"unknown template {template_name!r} ({language})",
                 )
                 continue
-            if not await store.bulk_invite_begin(job_id, row.row_no, wa_id):
+            if not await store.automations.bulk_invite_begin(job_id, row.row_no, wa_id):
                 continue
             await pacer.acquire()
             cost = await invite_cost(service, template, wa_id)
@@ -473,7 +481,9 @@ async def _send_invites(
                     wa_id, template.name, template.language, group_id
                 )
             except OutcomeUnknownError as exc:
-                await store.bulk_invite_update(job_id, row.row_no, wa_id, "unknown", error=str(exc))
+                await store.automations.bulk_invite_update(
+                    job_id, row.row_no, wa_id, "unknown", error=str(exc)
+                )
                 await audit(
                     service,
                     "automation.invite",
@@ -482,7 +492,9 @@ async def _send_invites(
                     result={"outcome": "unknown", "job": job_id},
                 )
             except (ApiError, CloudError, ValueError) as exc:
-                await store.bulk_invite_update(job_id, row.row_no, wa_id, "failed", error=str(exc))
+                await store.automations.bulk_invite_update(
+                    job_id, row.row_no, wa_id, "failed", error=str(exc)
+                )
                 await audit(
                     service,
                     "automation.invite",
@@ -491,7 +503,7 @@ async def _send_invites(
                     result={"error": str(exc), "job": job_id},
                 )
             else:
-                await store.bulk_invite_update(
+                await store.automations.bulk_invite_update(
                     job_id, row.row_no, wa_id, "sent", wamid=sent.message_id, cost=cost
                 )
                 await audit(
@@ -507,7 +519,7 @@ async def _send_invites(
 async def _report(service: InboxService, job_id: str, resumed: bool) -> BulkCreateReport:
     store = service.store
     report = BulkCreateReport(job_id=job_id, resumed=resumed)
-    for row in await store.bulk_rows(job_id):
+    for row in await store.automations.bulk_rows(job_id):
         item: dict[str, object] = {"row": row.row_no, "subject": row.subject}
         if row.state == "created":
             report.created.append({**item, "group_id": row.group_id, "tag": row.tag})
@@ -521,7 +533,7 @@ async def _report(service: InboxService, job_id: str, resumed: bool) -> BulkCrea
             report.unknown.append({**item, "reason": row.error})
         else:
             report.pending.append({**item, "state": row.state, "request_id": row.request_id})
-    for invite in await store.bulk_invites(job_id):
+    for invite in await store.automations.bulk_invites(job_id):
         if invite.state == "sent":
             report.invites_sent += 1
             if invite.cost is None:

@@ -542,14 +542,14 @@ async def events_tail_command(
     store = await Store.open_readonly(db)
     printed = 0
     try:
-        position = from_id if from_id is not None else await store.latest_change_id()
+        position = from_id if from_id is not None else await store.feed.latest_id()
         version: int | None = None
         for _ in range(sys.maxsize):
-            current = await store.data_version()
+            current = await store.feed.data_version()
             if current != version:
                 version = current
                 for _ in range(1_000_000):
-                    changes = await store.changes_since(position, 500)
+                    changes = await store.feed.since(position, 500)
                     if not changes:
                         break
                     position = changes[-1].id
@@ -653,7 +653,7 @@ automations_group.command("resume", help="Resume a paused rule or forwarding tar
 async def automations_runs(name: str | None, failures: bool, limit: int, as_json: bool) -> int:
     """Recent runs and failures of rules and targets, newest first."""
     async with _service() as service:
-        runs = await service.store.automation_runs(name=name, failures_only=failures, limit=limit)
+        runs = await service.store.automations.runs(name=name, failures_only=failures, limit=limit)
     if as_json:
         _echo_json(runs)
         return 0

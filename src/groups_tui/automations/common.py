@@ -200,10 +200,10 @@ async def select_groups(service: InboxService, flt: GroupFilter) -> list[Selecte
     for row in await service.inbox_rows():
         if row.state != "active" or row.group_id.startswith("pending:"):
             continue
-        group = await service.store.get_group(row.group_id)
+        group = await service.store.groups.get(row.group_id)
         if group is None:
             continue
-        tag = (await service.store.group_annotations(row.group_id)).tag
+        tag = (await service.store.groups.annotations(row.group_id)).tag
         why = flt.reasons(
             subject=row.subject,
             tag=tag,

@@ -100,7 +100,7 @@ def normalize(change: Change, extra: dict[str, Any] | None = None) -> dict[str, 
 async def _extra(store: Store, change: Change) -> dict[str, Any]:
     """Details a CRM wants beside the change (message text, group subject)."""
     if change.kind == "message.received" and change.entity:
-        message = await store.get_message(change.entity)
+        message = await store.messages.get(change.entity)
         if message is not None:
             return {
                 "text": message.text,
@@ -109,7 +109,7 @@ async def _extra(store: Store, change: Change) -> dict[str, Any]:
                 "sender_wa_id": message.sender_wa_id,
             }
     if change.kind in ("group.created", "group.updated") and change.group_id:
-        group = await store.get_group(change.group_id)
+        group = await store.groups.get(change.group_id)
         if group is not None:
             return {"subject": group.subject}
     return {}
@@ -186,7 +186,7 @@ class Forwarder:
             for target in self.targets:
                 if _wants(target, event["kind"]):
                     items.append((target.name, event["id"], lane, body))
-        return await self.store.forward_enqueue(
+        return await self.store.automations.forward_enqueue(
             items, position_key=position_key, position=changes[-1].id
         )
 
@@ -208,7 +208,7 @@ class Forwarder:
         blocked: set[str] = set()
         after = 0
         for _ in range(MAX_PASS_ITEMS // 100):
-            batch = await self.store.forward_items(
+            batch = await self.store.automations.forward_items(
                 target.name, "pending", limit=100, after_id=after
             )
             if not batch:
@@ -227,16 +227,18 @@ class Forwarder:
                     last_error = str(exc)
                     blocked.add(item.lane)
                     delay = min(target.backoff_max, target.backoff_initial * 2**item.attempts)
-                    await self.store.forward_mark_failed(item.id, last_error, self._clock() + delay)
+                    await self.store.automations.forward_mark_failed(
+                        item.id, last_error, self._clock() + delay
+                    )
                 else:
                     delivered += 1
-                    await self.store.forward_mark_delivered(item.id)
+                    await self.store.automations.forward_mark_delivered(item.id)
         if delivered:
-            await self.store.automation_run_add(
+            await self.store.automations.add_run(
                 target.name, "forward", True, f"delivered {delivered} event(s)"
             )
         if failed:
-            await self.store.automation_run_add(
+            await self.store.automations.add_run(
                 target.name, "forward", False, f"{failed} attempt(s) failed: {last_error}"
             )
         return DeliveryPass(target.name, delivered, failed, last_error)

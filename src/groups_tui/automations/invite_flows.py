@@ -96,10 +96,12 @@ class InviteFlows:
         store = self.service.store
         now = self.service.clock()
         since = now - rule.repeat_after_hours * 3600
-        if await store.invite_flow_recent(rule.name, trigger.wa_id, rule.group_key, since):
+        if await store.automations.invite_flow_recent(
+            rule.name, trigger.wa_id, rule.group_key, since
+        ):
             return False
         if rule.group_id is not None:
-            send_id = await store.invite_flow_begin(
+            send_id = await store.automations.invite_flow_begin(
                 rule.name,
                 trigger.wa_id,
                 rule.group_key,
@@ -110,7 +112,7 @@ class InviteFlows:
             )
             await self._send(rule, send_id, trigger.wa_id, rule.group_id, why)
             return True
-        send_id = await store.invite_flow_begin(
+        send_id = await store.automations.invite_flow_begin(
             rule.name,
             trigger.wa_id,
             rule.group_key,
@@ -125,16 +127,16 @@ class InviteFlows:
         try:
             op = await self.service.create_group(subject)
         except ServiceError as exc:
-            await store.invite_flow_update(send_id, "failed", error=str(exc.args[0]))
-            await store.automation_run_add(
+            await store.automations.invite_flow_update(send_id, "failed", error=str(exc.args[0]))
+            await store.automations.add_run(
                 rule.name,
                 "invite_rule",
                 False,
                 f"could not create a group for {trigger.wa_id}: {exc.args[0]}",
             )
             return True
-        await store.invite_flow_update(send_id, "waiting", request_id=op.request_id)
-        await store.automation_run_add(
+        await store.automations.invite_flow_update(send_id, "waiting", request_id=op.request_id)
+        await store.automations.add_run(
             rule.name,
             "invite_rule",
             True,
@@ -147,22 +149,22 @@ class InviteFlows:
         store = self.service.store
         rules = {r.name: r for r in self.rules}
         sent = 0
-        for row in await store.invite_flow_sends(state="waiting"):
+        for row in await store.automations.invite_flow_sends(state="waiting"):
             rule = rules.get(row.rule)
             if rule is None or rule.name in paused or not row.request_id:
                 continue
-            group = await store.get_group_by_request(row.request_id)
+            group = await store.groups.get_by_request(row.request_id)
             if group is None:
                 continue
             if group.state is GroupState.FAILED:
-                op = await store.get_operation(row.request_id)
+                op = await store.operations.get(row.request_id)
                 reason = (op.error if op else None) or "Meta refused to create the group"
-                await store.invite_flow_update(row.id, "failed", error=reason)
-                await store.automation_run_add(rule.name, "invite_rule", False, reason)
+                await store.automations.invite_flow_update(row.id, "failed", error=reason)
+                await store.automations.add_run(rule.name, "invite_rule", False, reason)
                 continue
             if not group.id:
                 continue
-            await store.invite_flow_update(row.id, "calling", group_id=group.id)
+            await store.automations.invite_flow_update(row.id, "calling", group_id=group.id)
             await self._send(rule, row.id, row.person, group.id, "new group ready")
             sent += 1
         return sent
@@ -179,8 +181,8 @@ class InviteFlows:
                 if client is None
                 else f"unknown template {rule.template!r} ({rule.language})"
             )
-            await store.invite_flow_update(send_id, "failed", error=reason)
-            await store.automation_run_add(
+            await store.automations.invite_flow_update(send_id, "failed", error=reason)
+            await store.automations.add_run(
                 rule.name, "invite_rule", False, f"invite to {wa_id} not sent: {reason}"
             )
             return
@@ -191,7 +193,7 @@ class InviteFlows:
                 wa_id, template.name, template.language, group_id
             )
         except OutcomeUnknownError as exc:
-            await store.invite_flow_update(send_id, "unknown", error=str(exc))
+            await store.automations.invite_flow_update(send_id, "unknown", error=str(exc))
             await self._log(
                 rule,
                 group_id,
@@ -202,7 +204,7 @@ class InviteFlows:
                 f"invite to {wa_id}: no answer, it may have been sent",
             )
         except (ApiError, CloudError, ValueError) as exc:
-            await store.invite_flow_update(send_id, "failed", error=str(exc))
+            await store.automations.invite_flow_update(send_id, "failed", error=str(exc))
             await self._log(
                 rule,
                 group_id,
@@ -213,7 +215,9 @@ class InviteFlows:
                 f"invite to {wa_id} failed: {exc}",
             )
         else:
-            await store.invite_flow_update(send_id, "sent", wamid=sent.message_id, cost=cost)
+            await store.automations.invite_flow_update(
+                send_id, "sent", wamid=sent.message_id, cost=cost
+            )
             await self._log(
                 rule,
                 group_id,
@@ -242,4 +246,4 @@ class InviteFlows:
             result={"rule": rule.name, **result},
             cost=cost,
         )
-        await self.service.store.automation_run_add(rule.name, "invite_rule", ok, detail)
+        await self.service.store.automations.add_run(rule.name, "invite_rule", ok, detail)

@@ -155,7 +155,7 @@ async def prune(
         if on_progress:
             on_progress(1)
     if rule_name:
-        await service.store.automation_run_add(
+        await service.store.automations.add_run(
             rule_name,
             "prune_rule",
             not report.failed,

@@ -2,7 +2,7 @@
 
 It runs beside the listener (``groups-tui listen``) or inside the TUI's loop:
 
-* the **change feed** (``store.changes_since``) is queued per forwarding target; the
+* the **change feed** (``store.feed.since``) is queued per forwarding target; the
   feed position moves in the same transaction as the queue (meta key
   :data:`FEED_POSITION_KEY`);
 * the **raw log** is read for 1:1 messages, which the inbox state does not keep, and
@@ -177,7 +177,7 @@ class AutomationRunner:
                 await self.step()
             except Exception as exc:  # keep following; the failure is listed in status
                 log.exception("automation pass failed")
-                await self.service.store.automation_run_add(
+                await self.service.store.automations.add_run(
                     "runner", "runner", False, f"{type(exc).__name__}: {exc}"
                 )
             with contextlib.suppress(TimeoutError):
@@ -185,35 +185,35 @@ class AutomationRunner:
 
     # --- one pass --------------------------------------------------------------------
     async def _position(self, key: str, latest: Callable[[], Awaitable[int]]) -> int:
-        value = await self.service.store.get_meta(key)
+        value = await self.service.store.feed.get_meta(key)
         if value is not None:
             return int(value)
         start = await latest()
-        await self.service.store.set_meta(key, str(start))
+        await self.service.store.feed.set_meta(key, str(start))
         return start
 
     async def step(self) -> StepResult:
         """One pass: queue new changes, answer new 1:1 messages, deliver what is due."""
         async with self._step_lock:
             store = self.service.store
-            paused = await store.automation_paused()
-            feed = await self._position(FEED_POSITION_KEY, store.latest_change_id)
+            paused = await store.automations.paused()
+            feed = await self._position(FEED_POSITION_KEY, store.feed.latest_id)
             seen = queued = 0
             for _ in range(1000):
-                changes = await store.changes_since(feed, BATCH)
+                changes = await store.feed.since(feed, BATCH)
                 if not changes:
                     break
                 seen += len(changes)
                 if self.forwarder.targets:
                     queued += await self.forwarder.enqueue(changes, position_key=FEED_POSITION_KEY)
                 else:
-                    await store.set_meta(FEED_POSITION_KEY, str(changes[-1].id))
+                    await store.feed.set_meta(FEED_POSITION_KEY, str(changes[-1].id))
                 feed = changes[-1].id
 
             messages = started = 0
-            raw_pos = await self._position(RAW_POSITION_KEY, store.raw_latest_id)
+            raw_pos = await self._position(RAW_POSITION_KEY, store.raw.latest_id)
             for _ in range(1000):
-                raws = await store.list_raw_events(raw_pos, BATCH)
+                raws = await store.raw.events(raw_pos, BATCH)
                 if not raws:
                     break
                 for raw in raws:
@@ -222,7 +222,7 @@ class AutomationRunner:
                             messages += 1
                             started += await self.invites.on_message(trigger, paused)
                     raw_pos = raw.id
-                    await store.set_meta(RAW_POSITION_KEY, str(raw_pos))
+                    await store.feed.set_meta(RAW_POSITION_KEY, str(raw_pos))
             if self.invites.rules:
                 await self.invites.resolve_waiting(paused)
 
@@ -283,8 +283,8 @@ async def set_paused(service: InboxService, names: set[str], name: str, paused: 
     if name not in names:
         known = ", ".join(sorted(names)) or "none configured"
         raise KeyError(f"no rule or target named {name!r} (known: {known})")
-    await service.store.automation_set_paused(name, paused)
-    await service.store.audit_append(
+    await service.store.automations.set_paused(name, paused)
+    await service.store.audit.append(
         service.os_user, "automation.pause" if paused else "automation.resume", targets=[name]
     )
 
@@ -294,17 +294,19 @@ async def automation_status(
 ) -> AutomationStatus:
     """The status of every rule and target, read from the store."""
     store = service.store
-    paused = await store.automation_paused()
+    paused = await store.automations.paused()
 
     async def last(name: str) -> tuple[float | None, str | None]:
-        runs = await store.automation_runs(name=name, limit=1)
-        fails = await store.automation_runs(name=name, failures_only=True, limit=1)
+        runs = await store.automations.runs(name=name, limit=1)
+        fails = await store.automations.runs(name=name, failures_only=True, limit=1)
         return (runs[0].at if runs else None), (fails[0].detail if fails else None)
 
     rules = []
     for rule in config.invite_rules:
         at, error = await last(rule.name)
-        sent = len(await store.invite_flow_sends(state="sent", rule=rule.name, limit=100_000))
+        sent = len(
+            await store.automations.invite_flow_sends(state="sent", rule=rule.name, limit=100_000)
+        )
         trigger = ", ".join([*(repr(k) for k in rule.keywords), *rule.numbers])
         rules.append(
             RuleView(
@@ -320,7 +322,7 @@ async def automation_status(
     targets = []
     for target in config.forward:
         at, error = await last(target.name)
-        pending, delivered = await store.forward_counts(target.name)
+        pending, delivered = await store.automations.forward_counts(target.name)
         destination = target.url or " ".join(target.command or ())
         targets.append(
             TargetView(
@@ -335,11 +337,11 @@ async def automation_status(
         )
     runs = [
         RunView(r.name, r.kind, r.at, r.ok, r.detail)
-        for r in await store.automation_runs(limit=recent)
+        for r in await store.automations.runs(limit=recent)
     ]
     fails = [
         RunView(r.name, r.kind, r.at, r.ok, r.detail)
-        for r in await store.automation_runs(failures_only=True, limit=recent)
+        for r in await store.automations.runs(failures_only=True, limit=recent)
     ]
     return AutomationStatus(running, tuple(rules), tuple(targets), tuple(runs), tuple(fails))
 

@@ -202,8 +202,8 @@ async def _deliver(request: web.Request) -> web.Response:
 
 async def _healthz(request: web.Request) -> web.Response:
     state = request.app[_STATE_KEY]
-    stats = await state.store.raw_stats()
-    counters = await state.store.counters()
+    stats = await state.store.raw.stats()
+    counters = await state.store.raw.counters()
     refused = counters.get(REFUSED_COUNTER, 0)
     body: dict[str, Any] = {
         "ok": state.ingest.running,

@@ -1,9 +1,13 @@
 """Local SQLite store: schema, migrations, raw webhook log, derived state and queries.
 
-Use :class:`Store` (``await Store.open(path)``); nothing connects at import time.
+Use :class:`Store` (``await Store.open(path, pricing=...)``): its repositories
+(``store.raw``, ``store.groups``, ``store.messages``...) read and write through one
+:class:`Database`. Nothing connects at import time. See ``docs/storage.md``.
 """
 
+from groups_tui.store.database import Database, SchemaTooNewError, StoreClosedError
 from groups_tui.store.records import (
+    UNPRICED,
     AuditEntry,
     Change,
     Contact,
@@ -19,6 +23,7 @@ from groups_tui.store.records import (
     MessagePage,
     OutboxItem,
     PendingOperation,
+    Pricing,
     RawEvent,
     RawEventIn,
     RawInsertResult,
@@ -26,7 +31,7 @@ from groups_tui.store.records import (
     SearchHit,
     SpendSummary,
 )
-from groups_tui.store.store import Store, StoreClosedError
+from groups_tui.store.store import Store
 
 __all__ = [
     "AuditEntry",
@@ -34,6 +39,7 @@ __all__ = [
     "Contact",
     "CostFn",
     "CostLine",
+    "Database",
     "EventFailure",
     "GroupAnnotations",
     "HistoryEntry",
@@ -44,12 +50,15 @@ __all__ = [
     "MessagePage",
     "OutboxItem",
     "PendingOperation",
+    "Pricing",
     "RawEvent",
     "RawEventIn",
     "RawInsertResult",
     "RawStats",
+    "SchemaTooNewError",
     "SearchHit",
     "SpendSummary",
     "Store",
     "StoreClosedError",
+    "UNPRICED",
 ]

@@ -58,13 +58,13 @@ event's non-empty values and fill gaps from older ones; two events of different 
 carrying different non-empty names can leave either name, depending on arrival order.
 
 An event that raises is rolled back alone when the caller asks for isolation (the
-listener's write path, see ``Store._apply_logged_sync``): it is recorded in
+listener's write path, see ``raw_log.apply_isolated``): it is recorded in
 ``event_failures`` and the rest of its body is applied.
 
 Every change appends one change-feed row in the same transaction.
 
-The applier is synchronous and runs on the writer connection's own thread (see
-``Store.apply_batch``), so a whole batch costs one hop to that thread. Change-feed rows
+The applier is synchronous and runs inside a write function on the database's writer
+thread (see ``RawLog.apply_batch``), so a whole batch costs one hop to that thread. Change-feed rows
 and ``raw_events`` bookkeeping are buffered and written with ``executemany`` by
 :meth:`Applier.flush`; nothing in here reads those tables back.
 """
@@ -175,7 +175,6 @@ class Applier:
         market_fn: MarketFn | None,
         now: float,
     ) -> None:
-        self._conn = conn
         self._cur = conn.cursor()
         self._cost_fn = cost_fn
         self._market_fn = market_fn
@@ -293,7 +292,7 @@ class Applier:
             is None
         ):
             # The webhook overtook the API's answer: keep the outcome for the operation
-            # the service is about to record (Store.add_pending_operation settles it).
+            # the service is about to record (Operations.add settles it).
             self._exec(
                 "INSERT INTO early_outcomes(request_id, kind, group_id, state, error, at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO UPDATE SET "

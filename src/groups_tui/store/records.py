@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from groups_tui.domain.pricing import RateCard
 
 __all__ = [
     "FAILED_EVENTS_COUNTER",
@@ -26,12 +29,14 @@ __all__ = [
     "MessagePage",
     "OutboxItem",
     "PendingOperation",
+    "Pricing",
     "RawEvent",
     "RawEventIn",
     "RawInsertResult",
     "RawStats",
     "SearchHit",
     "SpendSummary",
+    "UNPRICED",
 ]
 
 REFUSED_COUNTER = "listener.signatures_refused"
@@ -47,6 +52,33 @@ participant is named by ``wa_id``, or by business-scoped user id when no number 
 
 MarketFn = Callable[[str | None], str | None]
 """``market_fn(participant) -> market name or None`` (``wa_id``, else the BSUID)."""
+
+
+class Pricing(NamedTuple):
+    """How the cost ledger prices what it records, given once where the store is opened.
+
+    :meth:`from_rate_card` prices with a rate card; the default prices nothing (every
+    amount unknown, never zero).
+
+    Attributes:
+        cost_fn: Prices one ledger line (``None``: amounts unknown).
+        market_fn: Names the participant's market (``None``: unknown).
+    """
+
+    cost_fn: CostFn | None = None
+    market_fn: MarketFn | None = None
+
+    @classmethod
+    def from_rate_card(cls, card: RateCard) -> Pricing:
+        """Price with ``card`` (what the listener, the TUI and a replay all use)."""
+        from groups_tui.domain.pricing import ledger_functions
+
+        return cls(*ledger_functions(card))
+
+
+UNPRICED = Pricing()
+"""No pricing: every ledger amount unknown (never zero)."""
+
 
 MessageCursor = tuple[int, str]
 """Keyset position in a group's timeline: ``(at, message id)``."""

@@ -4,7 +4,7 @@
 moves a database from version ``n - 1`` to ``n``. Steps are append-only: never edit a
 step that has shipped, add a new one.
 
-Tables fall into three families, which matters for :meth:`Store.reset_derived_state`:
+Tables fall into three families, which matters for :meth:`RawLog.reset_derived_state`:
 
 * the **raw log** (``raw_events``) — the source of truth for everything webhooks said;
 * **derived state**, rebuilt by replaying the raw log (groups, participants,

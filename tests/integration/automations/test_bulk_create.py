@@ -99,8 +99,8 @@ async def test_fifty_groups_interrupted_and_resumed_are_created_once(
     assert max(per_second.values()) <= RATE
     # AND tags were recorded and every step audited
     tagged = report.created[0]
-    assert (await stack.store.group_annotations(str(tagged["group_id"]))).tag == tagged["tag"]
-    actions = Counter(e.action for e in await stack.store.audit_list(limit=1000))
+    assert (await stack.store.groups.annotations(str(tagged["group_id"]))).tag == tagged["tag"]
+    actions = Counter(e.action for e in await stack.store.audit.entries(limit=1000))
     # (the call the crash cut short was never audited as a create; its reconciliation is)
     assert actions["group.create"] == 49
     assert actions["automation.bulk_create.reconciled"] == 1

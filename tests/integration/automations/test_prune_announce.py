@@ -35,7 +35,7 @@ async def test_prune_dry_run_lists_then_real_run_deletes_and_audits(stack: Stack
     stack.world.persons.message(old[2].id, DE, "still here")
     await stack.settle()
     for group in (*old, recent):
-        await stack.store.annotate_group(group.id, tag="orders")
+        await stack.store.groups.annotate(group.id, tag="orders")
     flt = make_filter(idle_days=30, tag="ord*")
 
     # WHEN a dry run is made
@@ -55,7 +55,9 @@ async def test_prune_dry_run_lists_then_real_run_deletes_and_audits(stack: Stack
     # THEN exactly those groups are gone and each deletion is audited with its reasons
     assert real.deleted == 2 and not real.failed
     assert {g.id for g in stack.world.groups.active()} == {old[2].id, recent.id, other.id}
-    audits = [e for e in await stack.store.audit_list(limit=100) if e.action == "automation.prune"]
+    audits = [
+        e for e in await stack.store.audit.entries(limit=100) if e.action == "automation.prune"
+    ]
     assert {e.group_id for e in audits} == {old[0].id, old[1].id}
     assert all(e.api_result["outcome"] == "delete requested" for e in audits)
 
@@ -130,7 +132,7 @@ async def test_announcement_to_200_groups_paced_interrupted_and_resumed(
     assert max(per_second.values()) <= RATE
     # AND the cost of what was sent is reported and audited
     assert report.cost > 0
-    actions = Counter(e.action for e in await stack.store.audit_list(limit=2000))
+    actions = Counter(e.action for e in await stack.store.audit.entries(limit=2000))
     assert actions["send.template"] == 199 and actions["automation.announce"] == 1
 
 

@@ -64,7 +64,7 @@ class Stack(SandboxStack):
         """Create a group through the service and return its id once the webhook says so."""
         op = await self.service.create_group(subject, join_approval=approval)
         await self.settle(OP_DELAY)
-        group = await self.store.get_group_by_request(op.request_id)
+        group = await self.store.groups.get_by_request(op.request_id)
         assert group is not None and group.id, "the group_create webhook never arrived"
         return group.id
 
@@ -99,7 +99,7 @@ class Stack(SandboxStack):
 
     async def audit(self) -> list[AuditEntry]:
         """Every audit entry, oldest first."""
-        return list(reversed(await self.store.audit_list(limit=500)))
+        return list(reversed(await self.store.audit.entries(limit=500)))
 
 
 def params_for(template: Template) -> list[str]:

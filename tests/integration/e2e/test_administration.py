@@ -35,13 +35,15 @@ async def test_removal_is_pending_until_the_webhook_confirms_it(stack: Stack) ->
     await stack.settle(OP_DELAY)
 
     # THEN the operation is done, the member is gone and the history shows the removal
-    resolved = await stack.store.get_operation(op.request_id)
+    resolved = await stack.store.operations.get(op.request_id)
     assert resolved is not None and resolved.state == "done"
     detail = await service.group_detail(group_id)
     assert {m.wa_id for m in detail.members} == {DE, MX}
     assert detail.pending_operations == ()
     assert (await stack.row(group_id)).participant_count == 2
-    removals = [h for h in await stack.store.member_history(group_id) if h.action == "remove"]
+    removals = [
+        h for h in await stack.store.groups.member_history(group_id) if h.action == "remove"
+    ]
     assert [(h.participant_key, h.initiated_by, h.request_id) for h in removals] == [
         (BR, "business", op.request_id)
     ]
@@ -74,8 +76,12 @@ async def test_join_requests_are_approved_and_rejected(stack: Stack) -> None:
     assert rejected.done == (requests[second],) and rejected.failed == ()
     assert [v.request.wa_id for v in await service.join_requests(group_id)] == [third]
     assert [m.wa_id for m in await service.members(group_id)] == [first]
-    assert [r.wa_id for r in await stack.store.join_requests(group_id, "approved")] == [first]
-    assert [r.wa_id for r in await stack.store.join_requests(group_id, "rejected")] == [second]
+    assert [r.wa_id for r in await stack.store.groups.join_requests(group_id, "approved")] == [
+        first
+    ]
+    assert [r.wa_id for r in await stack.store.groups.join_requests(group_id, "rejected")] == [
+        second
+    ]
     assert (await stack.row(group_id)).pending_requests == 1
     # AND Meta agrees
     sim = stack.world.groups[group_id]
@@ -141,7 +147,7 @@ async def test_subject_change_is_confirmed_by_the_settings_webhook(stack: Stack)
     await stack.settle(OP_DELAY)
 
     # THEN the operation is done and the new subject is shown everywhere
-    resolved = await stack.store.get_operation(op.request_id)
+    resolved = await stack.store.operations.get(op.request_id)
     assert resolved is not None and resolved.state == "done"
     assert (await stack.row(group_id)).subject == "Order 4004 - rescheduled"
     detail = await service.group_detail(group_id)
@@ -168,7 +174,7 @@ async def test_delete_is_pending_until_the_lifecycle_webhook(stack: Stack) -> No
     await stack.settle(OP_DELAY)
 
     # THEN the group is deleted, the operation done, and sending is refused
-    resolved = await stack.store.get_operation(op.request_id)
+    resolved = await stack.store.operations.get(op.request_id)
     assert resolved is not None and resolved.state == "done"
     assert (await stack.row(group_id)).state == "deleted"
     assert (await service.group_detail(group_id)).group.state is GroupState.DELETED

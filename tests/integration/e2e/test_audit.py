@@ -17,7 +17,7 @@ async def test_every_operator_step_is_audited(stack: Stack) -> None:
     # GIVEN an operator session: create, message, remove, rename, moderate, delete
     create = await service.create_group("Order 7007")
     await stack.settle(OP_DELAY)
-    group = await stack.store.get_group_by_request(create.request_id)
+    group = await stack.store.groups.get_by_request(create.request_id)
     assert group is not None and group.id
     gid = group.id
     await stack.join(gid, DE, BR, MX)
@@ -32,7 +32,7 @@ async def test_every_operator_step_is_audited(stack: Stack) -> None:
 
     approval = await service.create_group("Order 7008", join_approval=True)
     await stack.settle(OP_DELAY)
-    approval_group = await stack.store.get_group_by_request(approval.request_id)
+    approval_group = await stack.store.groups.get_by_request(approval.request_id)
     assert approval_group is not None and approval_group.id
     aid = approval_group.id
     yes = stack.world.persons.request_join(aid, "5215512345100")
@@ -81,7 +81,7 @@ async def test_every_operator_step_is_audited(stack: Stack) -> None:
     assert by_action["join_requests.reject"][0].api_result["rejected"] == [no]
     assert by_action["group.delete"][0].targets == ["Order 7007 - done"]
     # AND every operation the steps started was settled by its webhook
-    ops = await stack.store.pending_operations(None)
+    ops = await stack.store.operations.pending(None)
     assert {op.kind: op.state for op in ops} == {
         "create": "done",
         "remove": "done",

@@ -63,12 +63,14 @@ async def test_a_member_known_only_by_bsuid_is_priced_and_removed(
     await stack.settle(OP_DELAY)
 
     # THEN Meta accepted the request (number in `user`, BSUID in `user_id`) and both left
-    resolved = await stack.store.get_operation(op.request_id)
+    resolved = await stack.store.operations.get(op.request_id)
     assert resolved is not None and resolved.state == "done"
     assert op.payload["users"] == [DE, hidden.user_id]
     assert await service.members(group_id) == []
     assert stack.world.groups[group_id].members == {}
-    removals = [h for h in await stack.store.member_history(group_id) if h.action == "remove"]
+    removals = [
+        h for h in await stack.store.groups.member_history(group_id) if h.action == "remove"
+    ]
     assert sorted(h.participant_key for h in removals) == sorted([numbered.key, hidden.user_id])
 
 

@@ -21,9 +21,9 @@ async def test_five_reads_of_a_group_record_nothing_new(stack: Stack) -> None:
     # GIVEN a group whose two members joined by link (webhooks applied)
     group_id = await stack.create_group("Order 5005")
     await stack.join(group_id, DE, BR)
-    history = await stack.store.member_history(group_id)
+    history = await stack.store.groups.member_history(group_id)
     joined_at = {m.key: m.joined_at for m in await service.members(group_id)}
-    feed = await stack.store.latest_change_id()
+    feed = await stack.store.feed.latest_id()
 
     # WHEN the group is read five times, a minute apart (what `groups show` does)
     for _ in range(5):
@@ -31,10 +31,10 @@ async def test_five_reads_of_a_group_record_nothing_new(stack: Stack) -> None:
         await service.sync_group(group_id)
 
     # THEN the history, the join times and the change feed are as they were
-    assert await stack.store.member_history(group_id) == history
+    assert await stack.store.groups.member_history(group_id) == history
     assert [h.action for h in history] == ["join", "join"]
     assert {m.key: m.joined_at for m in await service.members(group_id)} == joined_at
-    assert await stack.store.latest_change_id() == feed
+    assert await stack.store.feed.latest_id() == feed
 
 
 async def test_changes_told_by_webhooks_are_not_recorded_again_by_reads(stack: Stack) -> None:
@@ -42,7 +42,7 @@ async def test_changes_told_by_webhooks_are_not_recorded_again_by_reads(stack: S
     group_id = await stack.create_group("Order 5007")
     await stack.join(group_id, DE, BR)
     await service.sync_group(group_id)
-    before = rows(await stack.store.member_history(group_id))
+    before = rows(await stack.store.groups.member_history(group_id))
     # GIVEN MX joins and BR leaves between two reads, and their webhooks arrive
     stack.clock.advance(60)
     await stack.join(group_id, MX)
@@ -54,7 +54,7 @@ async def test_changes_told_by_webhooks_are_not_recorded_again_by_reads(stack: S
         stack.clock.advance(60)
         await service.sync_group(group_id)
     # THEN each change is one row, the webhook's
-    assert rows(await stack.store.member_history(group_id)) == [
+    assert rows(await stack.store.groups.member_history(group_id)) == [
         *before,
         (MX, "join", at, False),
         (BR, "leave", at, False),
@@ -65,7 +65,7 @@ async def test_missed_changes_are_read_once_and_late_webhooks_replace_them(stack
     service = stack.service
     group_id = await stack.create_group("Order 5006")
     await stack.join(group_id, DE, BR)
-    before = rows(await stack.store.member_history(group_id))
+    before = rows(await stack.store.groups.member_history(group_id))
 
     # GIVEN webhooks stop reaching the listener while MX joins and BR leaves
     stack.sandbox.set_webhook_url(None)
@@ -82,7 +82,7 @@ async def test_missed_changes_are_read_once_and_late_webhooks_replace_them(stack
     await service.sync_group(group_id)
 
     # THEN exactly one row each records what the read saw, at the first read's time
-    assert rows(await stack.store.member_history(group_id)) == [
+    assert rows(await stack.store.groups.member_history(group_id)) == [
         *before,
         (MX, "join", read_at, True),
         (BR, "leave", read_at, True),
@@ -94,7 +94,7 @@ async def test_missed_changes_are_read_once_and_late_webhooks_replace_them(stack
     await stack.settle()
 
     # THEN they replace the observations: still one row each, with the webhooks' time
-    assert rows(await stack.store.member_history(group_id)) == [
+    assert rows(await stack.store.groups.member_history(group_id)) == [
         *before,
         (MX, "join", changed_at, False),
         (BR, "leave", changed_at, False),

@@ -35,7 +35,7 @@ async def test_group_lifecycle_window_and_template_costs(stack: Stack) -> None:
     pending = await stack.row(f"pending:{op.request_id}")
     assert pending.state == "pending"
     assert pending.subject == "Order 1042 - delivery"
-    assert [o.request_id for o in await stack.store.pending_operations("pending")] == [
+    assert [o.request_id for o in await stack.store.operations.pending("pending")] == [
         op.request_id
     ]
 
@@ -43,14 +43,14 @@ async def test_group_lifecycle_window_and_template_costs(stack: Stack) -> None:
     await stack.settle(OP_DELAY)
 
     # THEN the row carries Meta's group id and invite link, and the operation is done
-    created = await stack.store.get_group_by_request(op.request_id)
+    created = await stack.store.groups.get_by_request(op.request_id)
     assert created is not None and created.id
     group_id = created.id
     row = await stack.row(group_id)
     assert row.state == "active"
     assert created.invite_link == stack.world.groups[group_id].invite_link
     assert created.invite_link and created.invite_link.startswith("https://chat.whatsapp.com/")
-    done = await stack.store.get_operation(op.request_id)
+    done = await stack.store.operations.get(op.request_id)
     assert done is not None and done.state == "done"
     assert not (await service.group_detail(group_id)).window.open
 
@@ -85,7 +85,8 @@ async def test_group_lifecycle_window_and_template_costs(stack: Stack) -> None:
 
     # THEN marketing reached everyone but the US member (Meta pauses US marketing) ...
     states = {
-        s.participant_key: s for s in await stack.store.recipient_statuses(sent_marketing.wamid)
+        s.participant_key: s
+        for s in await stack.store.messages.recipient_statuses(sent_marketing.wamid)
     }
     assert {k for k, s in states.items() if s.state is DeliveryState.DELIVERED} == {DE, BR, IN}
     assert states[US].state is DeliveryState.FAILED
@@ -102,7 +103,7 @@ async def test_group_lifecycle_window_and_template_costs(stack: Stack) -> None:
     marketing_view = views[sent_marketing.wamid]
     assert marketing_view.cost == expected
     assert not marketing_view.cost_unknown
-    ledger = await stack.store.cost_for_message(sent_marketing.wamid)
+    ledger = await stack.store.ledger.for_message(sent_marketing.wamid)
     assert {line.participant_key for line in ledger} == delivered
     assert {line.participant_key: line.amount for line in ledger} == {
         line.wa_id: line.amount for line in marketing_preview.lines if line.wa_id in delivered
@@ -117,7 +118,7 @@ async def test_group_lifecycle_window_and_template_costs(stack: Stack) -> None:
     assert utility_view.delivery.label().startswith("delivered 4/4")
     assert utility_preview.total == Decimal(0)
     assert utility_view.cost == utility_preview.total
-    assert len(await stack.store.cost_for_message(sent_utility.wamid)) == 4
+    assert len(await stack.store.ledger.for_message(sent_utility.wamid)) == 4
 
 
 @pytest.mark.parametrize(
@@ -145,7 +146,7 @@ async def test_utility_inside_window_is_free_before_october_and_charged_after(
     assert sent.wamid
     view = {v.message.id: v for v in await stack.outbound(group_id)}[sent.wamid]
     assert view.delivery is not None and view.delivery.label().startswith("delivered 4/4")
-    ledger = await stack.store.cost_for_message(sent.wamid)
+    ledger = await stack.store.ledger.for_message(sent.wamid)
     assert {line.participant_key for line in ledger} == {DE, BR, IN, US}
     assert {line.participant_key: line.amount for line in ledger} == {
         line.wa_id: line.amount for line in preview.lines
@@ -176,9 +177,9 @@ async def test_create_webhook_overtaking_the_response_leaves_one_active_row(
     # operation is done
     rows = await stack.service.inbox_rows()
     assert [(r.subject, r.state) for r in rows] == [("Order 8008", "active")]
-    group = await stack.store.get_group_by_request(op.request_id)
+    group = await stack.store.groups.get_by_request(op.request_id)
     assert group is not None and group.id == rows[0].group_id
     assert group.id in stack.world.groups
-    resolved = await stack.store.get_operation(op.request_id)
+    resolved = await stack.store.operations.get(op.request_id)
     assert resolved is not None and resolved.state == "done"
-    assert await stack.store.pending_operations("pending") == []
+    assert await stack.store.operations.pending("pending") == []

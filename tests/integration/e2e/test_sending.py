@@ -29,7 +29,7 @@ async def test_free_form_text_needs_an_open_window(stack: Stack) -> None:
     assert closed.value.refusal is not None
     assert closed.value.refusal.code == "window_closed"
     assert closed.value.refusal.api_code == 131047
-    assert await stack.store.outbox_for_group(group_id) == []
+    assert await stack.store.outbox.for_group(group_id) == []
     assert stack.world.log.sent == {}
 
     # WHEN a member writes and the operator sends the text again
@@ -77,7 +77,7 @@ async def test_send_to_a_group_with_only_the_business_is_refused_locally(stack: 
     assert caught.value.refusal.code == "no_members"
     assert caught.value.refusal.api_code == 131020
     assert stack.world.log.sent == {}
-    assert await stack.store.outbox_for_group(group_id) == []
+    assert await stack.store.outbox.for_group(group_id) == []
     assert not [e for e in await stack.audit() if e.action.startswith("send.")]
 
 

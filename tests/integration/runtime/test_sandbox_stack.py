@@ -86,7 +86,7 @@ async def test_stack_starts_every_part_with_the_options_given(tmp_path: Path) ->
 
         # THEN the sandbox's signed webhook reached the store through the listener
         assert stats.errors == 0 and stats.total == stats.applied >= 1
-        group = await stack.store.get_group_by_request(op.request_id)
+        group = await stack.store.groups.get_by_request(op.request_id)
         assert group is not None and group.id in stack.world.groups
 
         # AND the listener checks signatures with the injected secret

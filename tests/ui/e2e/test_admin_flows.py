@@ -46,7 +46,7 @@ async def test_create_link_join_remove(stack: Stack) -> None:
         screen = app.screen
         assert isinstance(screen, InviteLinkScreen)
         group_id = screen.group_id
-        group = await stack.store.get_group(group_id)
+        group = await stack.store.groups.get(group_id)
         assert group is not None and group.invite_link
         await pilot.press("c")
         assert app.clipboard == group.invite_link
@@ -201,7 +201,7 @@ async def test_delete_with_the_subject_typed(stack: Stack) -> None:
             lambda: app.screen.group_list.row_at(0).state == "deleted",  # type: ignore[attr-defined]
             "deleted mark",
         )
-    group = await stack.store.get_group(group_id)
+    group = await stack.store.groups.get(group_id)
     assert group is not None and group.state is GroupState.DELETED
 
 
@@ -218,7 +218,7 @@ async def test_spam_burst_flagged_removed_from_the_queue_and_audited(stack: Stac
             stack.world.persons.message(group_id, BR, f"BUY NOW {i}")
         await stack.settle()
         position = 0
-        flags = await watcher.process(await stack.store.changes_since(position, 1000))
+        flags = await watcher.process(await stack.store.feed.since(position, 1000))
         assert [f.rule for f in flags] == ["burst"]
         # WHEN the operator presses M, x, y (three keys after the flag appears)
         await pilot.press("M")
