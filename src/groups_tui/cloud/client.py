@@ -37,7 +37,6 @@ from .errors import (
     OutcomeUnknownError,
     UnexpectedResponseError,
     error_from_response,
-    redact_url,
 )
 from .resources.base import segment
 from .resources.groups import Groups
@@ -48,6 +47,7 @@ from .resources.messages import Messages
 from .resources.participants import Participants
 from .resources.templates import Templates
 from .retry import RetryPolicy, SleepFn, usage_exhausted
+from .scrubbing import redact_url
 
 __all__ = ["DEFAULT_TIMEOUT", "CloudClient"]
 

@@ -25,7 +25,8 @@ from groups_tui.cloud import (
     RetryPolicy,
     ServerError,
 )
-from groups_tui.cloud.errors import error_from_response, scrub_text
+from groups_tui.cloud.errors import error_from_response
+from groups_tui.cloud.scrubbing import scrub_text
 
 from .support import API, BASE_URL, GROUP_ID, PHONE_NUMBER_ID, WABA_ID, SleepRecorder
 

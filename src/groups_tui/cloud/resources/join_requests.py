@@ -8,8 +8,9 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel
 
-from ..errors import error_from_response, scrub_value
+from ..errors import error_from_response
 from ..models import ApproveResult, JoinRequestItem, RejectResult
+from ..scrubbing import scrub_value
 from .base import WHATSAPP, Resource, check_ids, segment
 
 __all__ = ["JoinRequests"]
