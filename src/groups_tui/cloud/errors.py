@@ -33,19 +33,26 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from .error_codes import (
+    AUTH_CODES,
+    CODE_TITLES,
+    GRAPH_NOT_FOUND_SUBCODE,
+    INVALID_REQUEST_CODES,
+    NOT_FOUND_CODES,
+    PARTIAL_CODES,
+    PERMISSION_CODES,
+    RATE_LIMIT_CODES,
+    REJECTED_BEFORE_ACCEPTANCE_CODES,
+    RETRYABLE_CODES,
+    SERVER_CODES,
+    SUSPENDED_CODES,
+    TEMPLATE_CODES,
+)
 from .models import ErrorDetail, FailedItem
 from .retry import server_wait_hint
 from .scrubbing import redact_url, scrub_value
 
 __all__ = [
-    "AUTH_CODES",
-    "INVALID_REQUEST_CODES",
-    "NOT_FOUND_CODES",
-    "PERMISSION_CODES",
-    "RATE_LIMIT_CODES",
-    "REJECTED_BEFORE_ACCEPTANCE_CODES",
-    "RETRYABLE_CODES",
-    "SERVER_CODES",
     "ApiError",
     "AuthError",
     "CloudConnectionError",
@@ -65,108 +72,6 @@ __all__ = [
     "error_from_response",
     "errors_of",
 ]
-
-AUTH_CODES = frozenset({0, 102, 190})
-PERMISSION_CODES = frozenset({3, 10, 368, 130497, 131005, 131031, *range(200, 300)})
-NOT_FOUND_CODES = frozenset({803, 131041})
-RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80007, 130429, 131048, 131049, 131056, 131208})
-SERVER_CODES = frozenset({1, 2, 131000, 131016, 131057, 133004})
-SUSPENDED_CODES = frozenset({131207})
-PARTIAL_CODES = frozenset({131201})
-INVALID_REQUEST_CODES = frozenset(
-    {
-        100,
-        131008,
-        131009,
-        131020,
-        131021,
-        131026,
-        131047,
-        131050,
-        131051,
-        131052,
-        131053,
-        131059,
-        131202,
-        131203,
-        131204,
-        *range(131209, 131216),
-    }
-)
-_TEMPLATE_CODES = range(132000, 133000)
-
-RETRYABLE_CODES = frozenset((RATE_LIMIT_CODES - {131048, 131049}) | SERVER_CODES)
-"""Codes after which repeating an *idempotent* call is sensible."""
-
-REJECTED_BEFORE_ACCEPTANCE_CODES = frozenset(
-    {4, 17, 32, 613, 80007, 130429, 131056, 131057, 131208}
-)
-"""Throttling codes that prove the request was refused before any effect, so even a send
-or a group creation may be repeated."""
-
-_GRAPH_NOT_FOUND_SUBCODE = 33
-
-_TITLES: dict[int, str] = {
-    0: "Authentication failed",
-    1: "Unknown API error",
-    2: "Service temporarily unavailable",
-    3: "Capability or permission missing",
-    4: "Too many API calls from this app",
-    10: "Permission denied",
-    17: "User request limit reached",
-    32: "Page request limit reached",
-    100: "Invalid parameter",
-    102: "Session invalid",
-    190: "Access token invalid or expired",
-    200: "Permission missing",
-    368: "Temporarily blocked for policy violations",
-    613: "Call rate limit reached",
-    803: "Object does not exist",
-    80007: "WhatsApp Business Account rate limit reached",
-    130429: "Throughput limit reached",
-    130497: "Messaging to this country is restricted",
-    131000: "Unknown send failure",
-    131005: "Access denied",
-    131008: "Required parameter missing",
-    131009: "Parameter value invalid",
-    131016: "Service overloaded",
-    131020: "Group has no other members",
-    131021: "Recipient cannot be the sender",
-    131026: "Message undeliverable",
-    131031: "Business account locked",
-    131041: "Group unknown, or the business is not a member",
-    131047: "24-hour window closed; send a template",
-    131048: "Spam rate limit hit",
-    131049: "Held back for ecosystem engagement",
-    131050: "Recipient opted out of marketing",
-    131051: "Unsupported message type",
-    131052: "Media download failed",
-    131053: "Media upload failed",
-    131056: "Too many messages to the same recipient",
-    131057: "Account in maintenance",
-    131059: "Pagination cursor invalid or expired",
-    131201: "Request partially succeeded",
-    131202: "Duplicate participant in the request",
-    131203: "Recipient has not accepted the Terms of Service",
-    131204: "Participant limit exceeded",
-    131207: "Group suspended",
-    131208: "Too many group operations",
-    131209: "Group picture is not square",
-    131210: "Group picture is too small",
-    131211: "Group limit reached",
-    131212: "Participant is not in the group",
-    131213: "Join request does not exist",
-    131214: "Group creation temporarily disabled",
-    131215: "Phone number not eligible for groups",
-    132000: "Template parameter count mismatch",
-    132001: "Template does not exist",
-    132005: "Template text too long",
-    132007: "Template violates policy",
-    132012: "Template parameter format mismatch",
-    132015: "Template paused",
-    132016: "Template disabled",
-    133004: "Server temporarily unavailable",
-}
 
 _WHITESPACE = re.compile(r"\s+")
 _CODE_PREFIX = re.compile(r"^\(#\d+\)\s*")
@@ -356,10 +261,10 @@ class ApiError(CloudError):
     @property
     def headline(self) -> str:
         """Short human title: ours for known codes, else Meta's title or message."""
-        if self.code is not None and self.code in _TITLES:
-            return _TITLES[self.code]
+        if self.code is not None and self.code in CODE_TITLES:
+            return CODE_TITLES[self.code]
         if self.code is not None and self.code in range(200, 300):
-            return _TITLES[200]
+            return CODE_TITLES[200]
         if self.title:
             return _one_line(self.title)
         return _one_line(_CODE_PREFIX.sub("", self.message)) or f"HTTP {self.status_code}"
@@ -482,7 +387,7 @@ def _class_for(code: int | None, status: int, subcode: int | None) -> type[ApiEr
             return PartialFailure
         if code in SUSPENDED_CODES:
             return GroupSuspendedError
-        if code == 100 and subcode == _GRAPH_NOT_FOUND_SUBCODE:
+        if code == 100 and subcode == GRAPH_NOT_FOUND_SUBCODE:
             return NotFoundError
         for codes, cls in (
             (AUTH_CODES, AuthError),
@@ -494,7 +399,7 @@ def _class_for(code: int | None, status: int, subcode: int | None) -> type[ApiEr
         ):
             if code in codes:
                 return cls
-        if code in _TEMPLATE_CODES:
+        if code in TEMPLATE_CODES:
             return InvalidRequestError
     if status == 401:
         return AuthError
@@ -628,7 +533,7 @@ def errors_of(items: Iterable[ErrorDetail]) -> str:
     """
     parts = []
     for item in items:
-        title = _TITLES.get(item.code, "") if item.code is not None else ""
+        title = CODE_TITLES.get(item.code, "") if item.code is not None else ""
         title = title or item.title or _CODE_PREFIX.sub("", item.message or "")
         parts.append(f"(#{item.code}) {_one_line(title)}" if item.code is not None else title)
     return "; ".join(p for p in parts if p)
