@@ -13,7 +13,9 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from groups_tui.domain.moderation import Flag, ModerationConfig, ModerationEngine, RuleAction
+from groups_tui.domain.moderation.config import ModerationConfig
+from groups_tui.domain.moderation.engine import ModerationEngine
+from groups_tui.domain.moderation.rules import Flag, RuleAction
 from groups_tui.store.records import Change
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from groups_tui.cloud.client import CloudClient, template_components
+from groups_tui.cloud.client import CloudClient
 from groups_tui.cloud.errors import (
     ApiError,
     CloudError,
@@ -27,6 +27,7 @@ from groups_tui.cloud.errors import (
     PartialFailure,
 )
 from groups_tui.cloud.models import FailedItem
+from groups_tui.cloud.resources.templates import template_components
 from groups_tui.domain import limits
 from groups_tui.domain.events import (
     GroupRead,
@@ -327,7 +328,7 @@ class InboxService:
             return cached
         if self.client is None or not self.client.business_account_id:
             return cached
-        raw = await self._api().list_message_templates()
+        raw = await self._api().templates.list()
         fresh = [t for t in (_template_from_api(r) for r in raw) if t is not None]
         await self.store.messages.save_templates(fresh)
         return fresh
@@ -517,7 +518,7 @@ class InboxService:
             at=self.now(),
         )
         return await self._dispatch(
-            item, lambda: self._api().send_text(group_id, text), "send.text"
+            item, lambda: self._api().messages.send_text(group_id, text), "send.text"
         )
 
     async def send_media(self, group_id: str, path: Path, caption: str | None = None) -> OutboxItem:
@@ -549,8 +550,8 @@ class InboxService:
 
         async def send() -> Any:
             api = self._api()
-            media_id = await api.upload_media(data, mime, path.name)
-            return await api.send_media(
+            media_id = await api.media.upload(data, mime, path.name)
+            return await api.messages.send_media(
                 group_id,
                 kind.value,  # type: ignore[arg-type]
                 media_id=media_id,
@@ -589,7 +590,7 @@ class InboxService:
         )
         return await self._dispatch(
             item,
-            lambda: self._api().send_template(
+            lambda: self._api().messages.send_template(
                 group_id, template.name, template.language, components=components
             ),
             "send.template",
@@ -610,7 +611,7 @@ class InboxService:
                 "group.create",
                 None,
                 [subject],
-                self._api().create_group(subject, description, join_approval),
+                self._api().groups.create(subject, description, join_approval),
             )
         except ServiceError as exc:
             if len(exc.args) > 1 and isinstance(exc.args[1], CreateGroupOutcomeUnknown):
@@ -647,7 +648,7 @@ class InboxService:
         if group.state is GroupState.DELETED:
             raise ServiceError(f"group {group.subject!r} is already deleted")
         await self._call(
-            "group.delete", group_id, [group.subject], self._api().delete_group(group_id)
+            "group.delete", group_id, [group.subject], self._api().groups.delete(group_id)
         )
         return await self._pending("delete", group_id, None, {"subject": group.subject})
 
@@ -656,11 +657,11 @@ class InboxService:
         api = self._api()
         if reset:
             link = await self._call(
-                "invite_link.reset", group_id, [], api.reset_invite_link(group_id)
+                "invite_link.reset", group_id, [], api.invite_links.reset(group_id)
             )
         else:
             try:
-                link = await api.get_invite_link(group_id)
+                link = await api.invite_links.get(group_id)
             except ApiError as exc:
                 raise ServiceError(str(exc), exc) from exc
         await self.store.groups.set_invite_link(group_id, link)
@@ -701,7 +702,7 @@ class InboxService:
                         "participants.remove",
                         group_id,
                         chunk,
-                        self._api().remove_participants(group_id, chunk),
+                        self._api().participants.remove(group_id, chunk),
                     )
                 )
             except ServiceError as exc:
@@ -736,9 +737,9 @@ class InboxService:
                 raise refused(refusal)
         api = self._api()
         call = (
-            api.approve_join_requests(group_id, list(request_ids))
+            api.join_requests.approve(group_id, list(request_ids))
             if approve
-            else api.reject_join_requests(group_id, list(request_ids))
+            else api.join_requests.reject(group_id, list(request_ids))
         )
         verb = "approved" if approve else "rejected"
         result = await self._call(
@@ -792,7 +793,7 @@ class InboxService:
                 "group.settings",
                 group_id,
                 [],
-                api.update_settings(group_id, subject=subject, description=description),
+                api.groups.update_settings(group_id, subject=subject, description=description),
             )
             payload.update(
                 {
@@ -803,7 +804,9 @@ class InboxService:
             )
         if data is not None:
             rid = (
-                await self._call("group.picture", group_id, [], api.update_picture(group_id, data))
+                await self._call(
+                    "group.picture", group_id, [], api.groups.update_picture(group_id, data)
+                )
                 or rid
             )
             payload["picture"] = str(picture)
@@ -1018,7 +1021,7 @@ class InboxService:
             preview = self.invite_preview([number], template)
             cost = None if preview.unknown else preview.total
             try:
-                response = await api.send_invite_link_template(
+                response = await api.messages.send_invite_link_template(
                     number, template.name, template.language, group.id
                 )
             except ApiError as exc:
@@ -1069,7 +1072,7 @@ class InboxService:
         if self.client is None or group_id.startswith(PENDING_PREFIX):
             return
         try:
-            info = await self.client.get_group(group_id)
+            info = await self.client.groups.get(group_id)
         except ApiError as exc:
             raise ServiceError(str(exc), exc) from exc
         now = self.now()
@@ -1093,7 +1096,7 @@ class InboxService:
             return 0
         fetched = 0
         try:
-            async for summary in self.client.list_groups():
+            async for summary in self.client.groups.list():
                 if await self.store.groups.get(summary.id) is None:
                     await self.sync_group(summary.id)
                     fetched += 1
@@ -1106,7 +1109,7 @@ class InboxService:
         if self.client is None:
             return
         try:
-            items = await self.client.list_join_requests(group_id)
+            items = await self.client.join_requests.list(group_id)
         except ApiError as exc:
             raise ServiceError(str(exc), exc) from exc
         events = [

@@ -6,7 +6,7 @@ import asyncio
 from contextlib import AsyncExitStack
 
 from groups_tui.config import ConfigError, Settings
-from groups_tui.domain.moderation import ModerationConfig
+from groups_tui.domain.moderation.config import ModerationConfig
 from groups_tui.runtime import open_live_service, open_sandbox_runtime
 from groups_tui.service import InboxService
 

@@ -477,7 +477,7 @@ async def _send_invites(
             await pacer.acquire()
             cost = await invite_cost(service, template, wa_id)
             try:
-                sent = await client.send_invite_link_template(
+                sent = await client.messages.send_invite_link_template(
                     wa_id, template.name, template.language, group_id
                 )
             except OutcomeUnknownError as exc:

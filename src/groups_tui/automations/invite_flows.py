@@ -189,7 +189,7 @@ class InviteFlows:
         cost = await invite_cost(self.service, template, wa_id)
         await self.pacer.acquire()
         try:
-            sent = await client.send_invite_link_template(
+            sent = await client.messages.send_invite_link_template(
                 wa_id, template.name, template.language, group_id
             )
         except OutcomeUnknownError as exc:

@@ -89,7 +89,8 @@ async def test_announcement_to_200_groups_paced_interrupted_and_resumed(
     vclock = stack.virtual()
     pacer = stack.pacer(RATE, vclock)
     sends: list[tuple[float, str]] = []
-    original = type(stack.client).send_template.__get__(stack.client)
+    messages = stack.client.messages
+    original = type(messages).send_template.__get__(messages)
     crash_at = [80]
 
     async def send_template(to: str, *args: object, **kwargs: object) -> object:
@@ -99,7 +100,7 @@ async def test_announcement_to_200_groups_paced_interrupted_and_resumed(
             raise Crash("killed after the 80th send reached Meta")
         return response
 
-    stack.client.send_template = send_template  # type: ignore[method-assign,assignment]
+    messages.send_template = send_template  # type: ignore[method-assign,assignment]
 
     # WHEN the announcement is planned THEN the preview totals the cost per market and rule
     plan = await plan_announcement(stack.service, "weekly_offers", "en_US", ["20%"], flt)

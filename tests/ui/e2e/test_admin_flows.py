@@ -7,7 +7,7 @@ client and its signed webhooks reach the listener, whose change feed the app fol
 from __future__ import annotations
 
 from groups_tui.domain.models import GroupState
-from groups_tui.domain.moderation import ModerationConfig
+from groups_tui.domain.moderation.config import ModerationConfig
 from groups_tui.moderation_watcher import ModerationWatcher
 from groups_tui.ui.screens.audit_log import AuditLogScreen
 from groups_tui.ui.screens.confirm import ConfirmModal

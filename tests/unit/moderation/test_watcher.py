@@ -16,7 +16,8 @@ from groups_tui.domain.events import (
     ParticipantsJoined,
 )
 from groups_tui.domain.models import MessageKind
-from groups_tui.domain.moderation import ModerationConfig, RuleAction
+from groups_tui.domain.moderation.config import ModerationConfig
+from groups_tui.domain.moderation.rules import RuleAction
 from groups_tui.moderation_watcher import ModerationWatcher
 from groups_tui.store import Store
 
