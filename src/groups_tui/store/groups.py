@@ -1,6 +1,6 @@
 """Groups and their members, join requests, and the operator's annotations.
 
-State here is derived from webhooks (``apply.py``) except for a few local facts: the row
+State here is derived from webhooks (``apply/``) except for a few local facts: the row
 of a group whose creation is pending, decisions on join requests made through the API,
 the invite link read through the API, and the operator's flag, tag, note and read mark.
 """

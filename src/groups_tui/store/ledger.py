@@ -1,6 +1,6 @@
 """The cost ledger: one line per (message, participant) charged, priced when applied.
 
-Lines are written by the applier (``apply.py``) from status webhooks, priced with the
+Lines are written by the applier (``apply/costs.py``) from status webhooks, priced with the
 :class:`~groups_tui.store.records.Pricing` this repository was built with; the listener,
 the TUI and ``events replay`` open the store with the same rate card, so a replay rebuilds
 the same ledger.

@@ -1,7 +1,7 @@
 """Asynchronous operations (create, remove, settings, delete) awaiting their webhook.
 
 An operation is recorded when the API accepts the request and settled by its webhook
-(``apply.py``), a re-query or a timeout. A webhook may overtake the API's answer: the
+(``apply/operations.py``), a re-query or a timeout. A webhook may overtake the API's answer: the
 applier keeps its outcome (``early_outcomes``, or the group row for creates and deletes)
 and recording the operation settles it at once (:func:`settle_overtaken`).
 """

@@ -8,7 +8,7 @@ idempotent and order-safe, so replaying the log in id order after
 :meth:`RawLog.reset_derived_state` gives the same :meth:`RawLog.state_digest`.
 
 Every write here is one function run by the database's writer (one transaction, one
-hop to its thread however many rows and events it holds); the applier (``apply.py``) is
+hop to its thread however many rows and events it holds); the applier (``apply/``) is
 synchronous and runs inside those functions.
 """
 

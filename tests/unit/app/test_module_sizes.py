@@ -21,7 +21,6 @@ MAX_CLASS_LINES = 500
 
 KNOWN_LONG_MODULES: frozenset[str] = frozenset(
     {
-        "store/apply.py",
         "service.py",
     }
 )
@@ -29,7 +28,6 @@ KNOWN_LONG_MODULES: frozenset[str] = frozenset(
 
 KNOWN_LONG_CLASSES: frozenset[tuple[str, str]] = frozenset(
     {
-        ("store/apply.py", "Applier"),
         ("service.py", "InboxService"),
         ("ui/screens/conversation.py", "ConversationScreen"),
     }

@@ -15,7 +15,7 @@ import pytest
 
 from groups_tui.domain.events import DomainEvent, SettingsChanged
 from groups_tui.store import RawEventIn, Store
-from groups_tui.store.apply import Applier
+from groups_tui.store.apply.groups import GroupApplier
 from groups_tui.store.records import FAILED_EVENTS_COUNTER
 
 from .conftest import G1, created, inbound
@@ -26,13 +26,13 @@ class BrokenSettings:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.monkeypatch = monkeypatch
-        original = Applier._settings_changed
+        original = GroupApplier.settings_changed
 
-        def broken(applier: Applier, event: SettingsChanged) -> None:
+        def broken(applier: GroupApplier, event: SettingsChanged) -> None:
             original(applier, event)
             raise RuntimeError("settings handler bug")
 
-        monkeypatch.setattr(Applier, "_settings_changed", broken)
+        monkeypatch.setattr(GroupApplier, "settings_changed", broken)
 
     def fix(self) -> None:
         self.monkeypatch.undo()

@@ -17,7 +17,7 @@ class GroupRead:
     The API lists who is in the group, never when anyone joined or left, so applying a
     read records only the differences from what the store knows, timed at the read and
     marked as observed; the webhook for such a change, arriving later with its own time,
-    replaces the observation (see ``groups_tui.store.apply``).
+    replaces the observation (see ``groups_tui.store.apply.members``).
 
     Attributes:
         group_id: The group.
