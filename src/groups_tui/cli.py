@@ -542,6 +542,7 @@ def _register_subsystem_commands() -> None:
     )
     from groups_tui.listener.commands import events_group, listen_command
     from groups_tui.sandbox.commands import sandbox_command
+    from groups_tui.web import web_command
 
     main.add_command(listen_command, "listen")
     main.add_command(events_group, "events")
@@ -549,6 +550,7 @@ def _register_subsystem_commands() -> None:
     main.add_command(automations_group, "automations")
     main.add_command(announce_command, "announce")
     main.add_command(completion_command, "completion")
+    main.add_command(web_command, "web")
     events_group.add_command(events_tail_command, "tail")
     groups.add_command(create_from_csv_command, "create-csv")
     groups.add_command(prune_command, "prune")

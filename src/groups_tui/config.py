@@ -125,6 +125,8 @@ class Settings(BaseSettings):
     measures it, ``one`` as terminals that measure code points with wcwidth (tmux, for one)
     draw it. Default ``one`` inside tmux (``$TMUX`` set), ``zero`` elsewhere; set ``one``
     if rows with Indic text are pushed right."""
+    web_token: SecretStr | None = Field(default=None, alias="GROUPS_TUI_WEB_TOKEN")
+    """Access token of ``groups-tui web``; required to bind to anything but loopback."""
     moderation: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_MODERATION")
     """The ``[moderation]`` table of the config file: rule thresholds and actions."""
     automations: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_AUTOMATIONS")

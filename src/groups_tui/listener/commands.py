@@ -34,7 +34,7 @@ from groups_tui.listener.server import ListenerServer
 from groups_tui.store import EventFailure, RawEvent, Store
 from groups_tui.store.records import REFUSED_COUNTER
 
-__all__ = ["events_group", "listen_command", "price_like_the_listener"]
+__all__ = ["events_group", "listen_command", "price_like_the_listener", "wait_for_signal"]
 
 T = TypeVar("T")
 
@@ -209,7 +209,7 @@ async def _serve(
             echo(f"listening on {server.url} (db {db_path}); Ctrl-C to stop", err=True)
             echo(f"url {server.url}")
             sys.stdout.flush()
-            await _wait_for_signal()
+            await wait_for_signal()
         finally:
             await server.stop()
     finally:
@@ -217,7 +217,8 @@ async def _serve(
             await store.close()
 
 
-async def _wait_for_signal() -> None:
+async def wait_for_signal() -> None:
+    """Wait for SIGINT or SIGTERM (the headless servers' way to stop)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
