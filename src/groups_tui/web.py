@@ -19,6 +19,7 @@ import asyncio
 import hashlib
 import hmac
 import ipaddress
+import os
 import shlex
 import sys
 from collections.abc import Awaitable, Callable
@@ -198,6 +199,10 @@ def web_command(host: str, port: int, public_url: str | None) -> None:
             "and put TLS in front, or bind to 127.0.0.1",
             EXIT_USAGE,
         )
+    if "spacing_marks" not in settings.model_fields_set:
+        # xterm.js measures code points with wcwidth, as tmux does: each spacing mark of
+        # Hindi, Bengali, Tamil... text takes a cell there (the TUIs inherit this).
+        os.environ["GROUPS_TUI_SPACING_MARKS"] = "one"
     try:
         app = make_web_app(shlex.join([sys.executable, "-m", "groups_tui"]), public_url, token)
     except ImportError:
