@@ -12,11 +12,16 @@ def no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
 
 
+@pytest.fixture
+def colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
 def _monochrome(app: GroupsApp) -> bool:
     return any(type(f).__name__ in ("Monochrome", "NoColor") for f in app.get_line_filters())
 
 
-def test_colours_by_default(monkeypatch: pytest.MonkeyPatch, app: GroupsApp) -> None:
+def test_colours_by_default(colour: None, app: GroupsApp) -> None:
     assert not _monochrome(app)
 
 
