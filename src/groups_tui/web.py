@@ -7,8 +7,10 @@ bind to any other address unless an access token is configured
 line, where other users could read it): a browser then opens ``/?token=...`` once, gets
 an HTTP-only, same-site cookie and is redirected to ``/`` (the token leaves the address
 bar); scripts may send ``Authorization: Bearer ...``. Every request without the token or
-the cookie gets 401, and a websocket opened from another origin gets 403. Put TLS in
-front (see ``deploy/``): the token travels with every request.
+the cookie gets 401. Whatever the bind, a request a page of another site makes (its
+``Origin`` is not this host) gets 403, and without a token only loopback host names are
+answered (a DNS name rebound to 127.0.0.1 is not). Put TLS in front (see ``deploy/``):
+the token travels with every request.
 
 Nothing here imports Textual or textual-serve until the server starts.
 """
@@ -40,7 +42,9 @@ __all__ = [
     "SERVER_KEY",
     "auth_middleware",
     "is_loopback",
+    "loopback_host",
     "make_web_app",
+    "same_origin",
     "serve",
     "web_command",
 ]
@@ -71,15 +75,30 @@ def _same(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
+@web.middleware
+async def same_origin(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse requests a page of another site makes (cross-site websocket hijacking)."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.split("://", 1)[-1] != request.host:
+        return web.Response(status=403, text="forbidden: cross-origin request\n")
+    return await handler(request)
+
+
+@web.middleware
+async def loopback_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Without a token, answer only to loopback names (a DNS name rebound to 127.0.0.1 is not)."""
+    name = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
+    if not is_loopback(name):
+        return web.Response(status=403, text="forbidden: set GROUPS_TUI_WEB_TOKEN\n")
+    return await handler(request)
+
+
 def auth_middleware(token: str) -> Middleware:
     """Refuse every request that carries neither the token nor the session cookie."""
     session = _cookie_value(token)
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
-        origin = request.headers.get("Origin")
-        if origin is not None and origin.split("://", 1)[-1] != request.host:
-            return web.Response(status=403, text="forbidden: cross-origin request\n")
         bearer = request.headers.get("Authorization", "")
         if _same(request.cookies.get(COOKIE), session) or (
             bearer.startswith("Bearer ") and _same(bearer[7:], token)
@@ -126,7 +145,8 @@ def make_web_app(command: str, public_url: str | None, token: str | None) -> web
     from textual_serve.server import Server
 
     server = Server(command, title="groups-tui", public_url=public_url or "http://127.0.0.1")
-    app = web.Application(middlewares=[auth_middleware(token)] if token else [])
+    guard = auth_middleware(token) if token else loopback_host
+    app = web.Application(middlewares=[same_origin, guard])
     app[SERVER_KEY] = server
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(server.templates_path))
     app.add_routes(

@@ -72,11 +72,22 @@ async def test_scripts_may_send_a_bearer_token(guarded: str) -> None:
         assert answer.status_code == 200
 
 
-async def test_loopback_without_a_token_needs_none() -> None:
+async def test_loopback_without_a_token_needs_none_but_refuses_other_sites() -> None:
     runner, url = await _start(None)
     try:
         async with httpx.AsyncClient(base_url=url) as client:
             assert (await client.get("/")).status_code == 200
+            same = await client.get("/", headers={"Origin": url})
+            assert same.status_code == 200
+            # a page of another site driving the operator's TUI over the websocket
+            foreign = await client.get("/ws", headers={"Origin": "https://evil.example"})
+            assert foreign.status_code == 403
+            # a DNS name rebound to 127.0.0.1: same origin, but not a loopback name
+            rebound = await client.get(
+                "/ws",
+                headers={"Host": "evil.example:8000", "Origin": "http://evil.example:8000"},
+            )
+            assert rebound.status_code == 403
     finally:
         await runner.cleanup()
 
