@@ -148,11 +148,30 @@ def make_web_app(command: str, public_url: str | None, token: str | None) -> web
     guard = auth_middleware(token) if token else loopback_host
     app = web.Application(middlewares=[same_origin, guard])
     app[SERVER_KEY] = server
+    sessions: set[asyncio.Task[object]] = set()
+
+    async def session(request: web.Request) -> web.StreamResponse:
+        """One browser tab's TUI, remembered so that stopping the server ends it."""
+        task = asyncio.current_task()
+        assert task is not None  # aiohttp runs every handler in a task
+        sessions.add(task)
+        try:
+            return await server.handle_websocket(request)
+        finally:
+            sessions.discard(task)
+
+    async def end_sessions(app: web.Application) -> None:
+        # Each tab's handler closes its websocket and tells its TUI to quit when cancelled.
+        for task in list(sessions):
+            task.cancel()
+        await asyncio.gather(*sessions, return_exceptions=True)
+
+    app.on_shutdown.append(end_sessions)
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(server.templates_path))
     app.add_routes(
         [
             web.get("/", server.handle_index, name="index"),
-            web.get("/ws", server.handle_websocket, name="websocket"),
+            web.get("/ws", session, name="websocket"),
             web.get("/download/{key}", server.handle_download, name="download"),
             web.static("/static", server.statics_path, name="static"),
         ]

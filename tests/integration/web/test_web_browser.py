@@ -32,8 +32,21 @@ def _chromium() -> str:
     )
 
 
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (the TUIs a web server started)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 @pytest.fixture
-def web_url(tmp_path: Path) -> Iterator[str]:
+def web_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -56,10 +69,10 @@ def web_url(tmp_path: Path) -> Iterator[str]:
         assert server.stdout is not None
         line = server.stdout.readline()
         assert line.startswith("url "), line
-        yield line.split()[1]
+        yield line.split()[1], server
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        server.wait(timeout=60)
 
 
 def _wait(what: str, check: Callable[[], bool], page: object, seconds: float = 25) -> None:
@@ -71,8 +84,9 @@ def _wait(what: str, check: Callable[[], bool], page: object, seconds: float = 2
 
 
 def test_the_inbox_renders_a_key_opens_a_group_and_no_token_is_refused(
-    web_url: str, tmp_path: Path
+    web_server: tuple[str, subprocess.Popen[str]], tmp_path: Path
 ) -> None:
+    web_url, server = web_server
     chromium = _chromium()
     from playwright.sync_api import sync_playwright
 
@@ -120,5 +134,12 @@ def test_the_inbox_renders_a_key_opens_a_group_and_no_token_is_refused(
                 page,
             )
             page.screenshot(path=str(tmp_path / "conversation.png"))
+
+            # Stopping the server while the tab is open ends the tab's TUI too.
+            tuis = _children(server.pid)
+            assert tuis, "the tab's TUI runs as a child of the server"
+            server.terminate()
+            server.wait(timeout=60)
+            assert [pid for pid in tuis if Path(f"/proc/{pid}").exists()] == []
         finally:
             browser.close()
