@@ -20,6 +20,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from groups_tui.cli_output import echo, echo_json, fail, install_log_handler
+from groups_tui.completion import complete_group_id, completion_command
 from groups_tui.config import ConfigError, config_path, load_settings
 from groups_tui.jsonable import to_jsonable
 
@@ -185,7 +186,7 @@ async def groups_list(sync: bool, as_json: bool) -> None:
 
 
 @groups.command("show")
-@click.argument("group_id")
+@click.argument("group_id", shell_complete=complete_group_id)
 @json_option
 @run_async
 async def groups_show(group_id: str, as_json: bool) -> None:
@@ -258,7 +259,7 @@ async def _create_one(
 
 
 @groups.command("delete")
-@click.argument("group_id")
+@click.argument("group_id", shell_complete=complete_group_id)
 @click.option("--yes", is_flag=True, help="Confirm the deletion.")
 @json_option
 @run_async
@@ -275,7 +276,7 @@ async def groups_delete(group_id: str, yes: bool, as_json: bool) -> None:
 
 
 @main.command("invite-link")
-@click.argument("group_id")
+@click.argument("group_id", shell_complete=complete_group_id)
 @click.option("--reset", is_flag=True, help="Revoke the current link and make a new one.")
 @json_option
 @run_async
@@ -296,7 +297,7 @@ def members() -> None:
 
 
 @members.command("list")
-@click.argument("group_id")
+@click.argument("group_id", shell_complete=complete_group_id)
 @json_option
 @run_async
 async def members_list(group_id: str, as_json: bool) -> None:
@@ -315,7 +316,7 @@ async def members_list(group_id: str, as_json: bool) -> None:
 
 
 @members.command("remove")
-@click.argument("group_id")
+@click.argument("group_id", shell_complete=complete_group_id)
 @click.argument("users", nargs=-1, required=True)
 @json_option
 @run_async
@@ -343,7 +344,7 @@ def requests() -> None:
 
 
 @requests.command("list")
-@click.argument("group_id")
+@click.argument("group_id", shell_complete=complete_group_id)
 @json_option
 @run_async
 async def requests_list(group_id: str, as_json: bool) -> None:
@@ -368,7 +369,7 @@ async def requests_list(group_id: str, as_json: bool) -> None:
 
 
 def _decide(approve: bool) -> Callable[..., None]:
-    @click.argument("group_id")
+    @click.argument("group_id", shell_complete=complete_group_id)
     @click.argument("request_ids", nargs=-1, required=True)
     @json_option
     @run_async
@@ -417,7 +418,7 @@ def send() -> None:
 
 
 @send.command("text")
-@click.argument("group_id")
+@click.argument("group_id", shell_complete=complete_group_id)
 @click.argument("text")
 @json_option
 @run_async
@@ -444,7 +445,7 @@ async def send_text(group_id: str, text: str, as_json: bool) -> None:
 
 
 @main.command("cost")
-@click.argument("group_id")
+@click.argument("group_id", shell_complete=complete_group_id)
 @click.option("--template", "template_name", default=None, help="Template name (default: text).")
 @click.option("--language", default=None, help="Template language, e.g. en_US.")
 @json_option
@@ -490,7 +491,13 @@ async def cost(
 
 
 @main.command("audit")
-@click.option("--group", "group_id", default=None, help="Only this group's actions.")
+@click.option(
+    "--group",
+    "group_id",
+    default=None,
+    shell_complete=complete_group_id,
+    help="Only this group's actions.",
+)
 @click.option("--limit", type=int, default=100, show_default=True)
 @json_option
 @run_async
@@ -535,12 +542,15 @@ def _register_subsystem_commands() -> None:
     )
     from groups_tui.listener.commands import events_group, listen_command
     from groups_tui.sandbox.commands import sandbox_command
+    from groups_tui.web import web_command
 
     main.add_command(listen_command, "listen")
     main.add_command(events_group, "events")
     main.add_command(sandbox_command, "sandbox")
     main.add_command(automations_group, "automations")
     main.add_command(announce_command, "announce")
+    main.add_command(completion_command, "completion")
+    main.add_command(web_command, "web")
     events_group.add_command(events_tail_command, "tail")
     groups.add_command(create_from_csv_command, "create-csv")
     groups.add_command(prune_command, "prune")

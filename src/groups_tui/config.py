@@ -117,10 +117,16 @@ class Settings(BaseSettings):
     """A rate card CSV replacing the packaged one."""
     bell: bool = Field(default=True, alias="GROUPS_TUI_BELL")
     """Ring the terminal bell on new messages in groups that are not open."""
-    spacing_marks: Literal["zero", "one"] = Field(default="zero", alias="GROUPS_TUI_SPACING_MARKS")
+    spacing_marks: Literal["zero", "one"] = Field(
+        default_factory=lambda: "one" if os.environ.get("TMUX") else "zero",
+        alias="GROUPS_TUI_SPACING_MARKS",
+    )
     """Cells a spacing combining mark (Devanagari ि, Tamil ா...) takes: ``zero`` as Rich
     measures it, ``one`` as terminals that measure code points with wcwidth (tmux, for one)
-    draw it. Set ``one`` if rows with Indic text are pushed right."""
+    draw it. Default ``one`` inside tmux (``$TMUX`` set), ``zero`` elsewhere; set ``one``
+    if rows with Indic text are pushed right."""
+    web_token: SecretStr | None = Field(default=None, alias="GROUPS_TUI_WEB_TOKEN")
+    """Access token of ``groups-tui web``; required to bind to anything but loopback."""
     moderation: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_MODERATION")
     """The ``[moderation]`` table of the config file: rule thresholds and actions."""
     automations: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_AUTOMATIONS")

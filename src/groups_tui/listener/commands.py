@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
@@ -34,11 +35,20 @@ from groups_tui.listener.server import ListenerServer
 from groups_tui.store import UNPRICED, EventFailure, Pricing, RawEvent, Store
 from groups_tui.store.records import REFUSED_COUNTER
 
-__all__ = ["events_group", "listen_command", "listener_pricing"]
+__all__ = ["events_group", "listen_command", "listener_pricing", "wait_for_signal"]
 
 T = TypeVar("T")
 
 EXIT_USAGE = 2
+
+log = logging.getLogger("groups_tui.listener")
+
+_LOG_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 _INSECURE_WARNING = (
     "WARNING: webhook signature check is DISABLED (--insecure-no-signature).\n"
@@ -123,6 +133,20 @@ def _summary(raw: RawEvent) -> str:
     is_flag=True,
     help="Accept webhooks without checking X-Hub-Signature-256 (local experiments only).",
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(sorted(_LOG_LEVELS, key=_LOG_LEVELS.__getitem__)),
+    default="info",
+    show_default=True,
+    help="info logs one access line per request; warning only problems.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per log line on stderr (for log collectors).",
+)
 @click.option("--bench-empty-handler", is_flag=True, hidden=True)
 def listen_command(
     host: str,
@@ -130,14 +154,18 @@ def listen_command(
     path: str,
     db: Path | None,
     insecure_no_signature: bool,
+    log_level: str,
+    log_format: str,
     bench_empty_handler: bool,
 ) -> None:
     """Receive Cloud API webhooks headless, storing each before acknowledging it.
 
     Reads WHATSAPP_APP_SECRET (signature check) and WHATSAPP_VERIFY_TOKEN (handshake)
-    from the environment or the config file. Stops cleanly on Ctrl-C or SIGTERM.
+    from the environment or the config file. Logs one line per request (method, path,
+    status, bytes, milliseconds; never a body or a query string) at --log-level info.
+    Stops cleanly on Ctrl-C or SIGTERM.
     """
-    install_log_handler()
+    install_log_handler(_LOG_LEVELS[log_level], json_lines=log_format == "json")
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -162,6 +190,7 @@ def listen_command(
                 insecure=insecure_no_signature,
                 empty=bench_empty_handler,
                 rates_csv=settings.rates_csv,
+                json_logs=log_format == "json",
             )
         )
     except ListenerConfigError as exc:
@@ -181,6 +210,7 @@ async def _serve(
     insecure: bool,
     empty: bool,
     rates_csv: Path | None = None,
+    json_logs: bool = False,
 ) -> None:
     store = None if empty else await Store.open(db_path, pricing=listener_pricing(rates_csv))
     try:
@@ -193,21 +223,24 @@ async def _serve(
             path=path,
             insecure_no_signature=insecure,
             app=make_empty_app(path) if empty else None,
+            access_log=not empty,
         )
         await server.start()
         try:
             if insecure:
                 warning = _INSECURE_WARNING.format(url=server.url, db=db_path)
-                echo(warning, err=True, fg="red", bold=True)
+                if json_logs:
+                    log.warning(" ".join(warning.replace("WARNING: ", "").split("\n")))
+                else:
+                    echo(warning, err=True, fg="red", bold=True)
             if verify_token is None and not empty:
-                echo(
-                    "note: WHATSAPP_VERIFY_TOKEN is not set; the GET handshake will be refused",
-                    err=True,
-                )
-            echo(f"listening on {server.url} (db {db_path}); Ctrl-C to stop", err=True)
+                note = "WHATSAPP_VERIFY_TOKEN is not set; the GET handshake will be refused"
+                log.warning(note) if json_logs else echo(f"note: {note}", err=True)
+            started = f"listening on {server.url} (db {db_path})"
+            log.info(started) if json_logs else echo(f"{started}; Ctrl-C to stop", err=True)
             echo(f"url {server.url}")
             sys.stdout.flush()
-            await _wait_for_signal()
+            await wait_for_signal()
         finally:
             await server.stop()
     finally:
@@ -215,7 +248,8 @@ async def _serve(
             await store.close()
 
 
-async def _wait_for_signal() -> None:
+async def wait_for_signal() -> None:
+    """Wait for SIGINT or SIGTERM (the headless servers' way to stop)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.css.query import NoMatches
+from textual.filter import LineFilter
 from textual.worker import Worker
 
 from groups_tui.service import InboxService, ServiceError
@@ -31,6 +32,7 @@ from groups_tui.service_types import (
     InboxRow,
     ListenerStatus,
 )
+from groups_tui.ui.cell_widths import SpacingMarksFilter, spacing_marks_counted
 from groups_tui.ui.host import HostApp, report_worker_error
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.navigation import Navigation
@@ -157,6 +159,10 @@ class GroupsCommands(Provider):
                     break
 
 
+SPACING_MARKS_FILTER = SpacingMarksFilter()
+"""Installed when spacing marks are drawn one cell wide (see :mod:`.cell_widths`)."""
+
+
 class GroupsApp(HostApp):
     """groups-tui: a keyboard-driven inbox for WhatsApp Cloud API groups.
 
@@ -244,6 +250,13 @@ class GroupsApp(HostApp):
             loop = None
         if loop is not None:
             self._inbox_prefetch = loop.create_task(service.inbox_rows())
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, plus the spacing-mark compensation when the terminal needs it."""
+        filters = super().get_line_filters()
+        if spacing_marks_counted():
+            return [*filters, SPACING_MARKS_FILTER]
+        return filters
 
     # ------------------------------------------------------------------ lifecycle
 

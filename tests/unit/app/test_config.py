@@ -101,9 +101,18 @@ def test_status_lines_never_carry_values(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_spacing_marks_default_to_zero_and_take_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TMUX", raising=False)
     assert load_settings().spacing_marks == "zero"
     monkeypatch.setenv("GROUPS_TUI_SPACING_MARKS", "one")
     assert load_settings().spacing_marks == "one"
     monkeypatch.setenv("GROUPS_TUI_SPACING_MARKS", "two")
     with pytest.raises(ConfigError):
         load_settings()
+
+
+def test_spacing_marks_default_to_one_inside_tmux(monkeypatch: pytest.MonkeyPatch) -> None:
+    # tmux measures code points with wcwidth and draws each spacing mark one cell wide.
+    monkeypatch.setenv("TMUX", "/tmp/tmux-1000/default,4242,0")
+    assert load_settings().spacing_marks == "one"
+    monkeypatch.setenv("GROUPS_TUI_SPACING_MARKS", "zero")  # an explicit setting wins
+    assert load_settings().spacing_marks == "zero"

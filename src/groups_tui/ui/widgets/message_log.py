@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -23,6 +24,7 @@ from textual.strip import Strip
 from groups_tui.domain.media import MEDIA_KINDS
 from groups_tui.domain.models import Direction, MessageKind
 from groups_tui.service_types import MessageView
+from groups_tui.ui.cell_widths import drawn_line, fold_drawn, without_spacing_marks_filter
 from groups_tui.ui.formatting import local_date, money, size_label, stamp
 from groups_tui.ui.widgets.safe_text import fit, safe
 from groups_tui.ui.widgets.scrolling import set_virtual_height
@@ -326,11 +328,12 @@ class MessageLog(ScrollView, can_focus=True):
         strips: list[Strip] = []
         for text in message_lines(view, self._now, styles):
             for wrapped in text.wrap(console, width, overflow="fold"):
-                wrapped.end = ""
-                strip = Strip(wrapped.render(console)).crop_extend(0, width, base)
-                if marked:
-                    strip = strip.apply_style(styles["highlight"])
-                strips.append(strip)
+                for piece in fold_drawn(wrapped, width):
+                    piece.end = ""
+                    strip = Strip(piece.render(console)).crop_extend(0, width, base)
+                    if marked:
+                        strip = strip.apply_style(styles["highlight"])
+                    strips.append(strip)
         return strips
 
     def _relayout(self) -> None:
@@ -393,11 +396,15 @@ class MessageLog(ScrollView, can_focus=True):
             self._relayout()
             self._scroll_to_end()
 
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """The app's filters; spacing marks are compensated in :meth:`render_line`."""
+        return without_spacing_marks_filter(super().get_line_filters())
+
     def render_line(self, y: int) -> Strip:
         """The strip at line ``scroll_y + y``."""
         index = int(self.scroll_y) + y
         if 0 <= index < len(self._lines):
-            return self._lines[index]
+            return drawn_line(self._lines[index], self)
         return Strip.blank(self.scrollable_content_region.width, self.rich_style)
 
     # ------------------------------------------------------------------ paging
