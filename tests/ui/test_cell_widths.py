@@ -8,7 +8,7 @@ import pytest
 from rich.cells import cell_len
 from rich.text import Text
 
-from groups_tui.service_types import InboxRow
+from groups_tui.service.types import InboxRow
 from groups_tui.ui.cell_widths import count_spacing_marks_as_one_cell
 from groups_tui.ui.widgets.group_list import Columns, row_columns
 

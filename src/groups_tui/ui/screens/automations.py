@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from groups_tui.automations.runner import AutomationStatus
+from groups_tui.service.types import AutomationStatus
 from groups_tui.ui.formatting import ago
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.widgets.key_bar import KeyBar

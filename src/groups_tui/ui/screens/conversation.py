@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from groups_tui.domain.media import media_for_file
 from groups_tui.domain.models import Direction, GroupState, MessageKind
 from groups_tui.domain.sending import Refusal
-from groups_tui.service_types import GroupDetail, MessagePage, MessageView, OutboxItem
+from groups_tui.service.types import GroupDetail, MessagePage, MessageView, OutboxItem
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
@@ -213,7 +213,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
     async def _load_first(self) -> None:
         """The detail and the newest page together, so that they are drawn in one frame."""
         detail, page = await asyncio.gather(
-            self.app.service.group_detail(self.group_id), self._fetch_page(None, "latest")
+            self.app.service.reading.group_detail(self.group_id), self._fetch_page(None, "latest")
         )
         with self.app.batch_update():
             self._detail_loaded(self.DetailLoaded(detail))
@@ -221,12 +221,12 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
 
     @work(exclusive=True, group="conv-detail", exit_on_error=False)
     async def _load_detail(self) -> None:
-        detail = await self.app.service.group_detail(self.group_id)
+        detail = await self.app.service.reading.group_detail(self.group_id)
         self.post_message(self.DetailLoaded(detail))
 
     @work(exclusive=True, group="conv-read", exit_on_error=False)
     async def _mark_read(self) -> None:
-        await self.app.service.mark_read(self.group_id)
+        await self.app.service.reading.mark_read(self.group_id)
 
     @work(group="conv-page", exit_on_error=False)
     async def _load_page(self, older: tuple[int, str] | None, mode: str) -> None:
@@ -237,12 +237,12 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         if mode == "latest" and self._focus_message and self._focus_at is not None:
             # Jump to a search hit: the page that ends with it. The keyset is strict, so
             # a cursor just above the hit's id includes the hit itself.
-            return await service.messages_page(
+            return await service.reading.messages_page(
                 self.group_id,
                 older=(self._focus_at, self._focus_message + "\uffff"),
                 limit=PAGE_SIZE,
             )
-        return await service.messages_page(self.group_id, older=older, limit=PAGE_SIZE)
+        return await service.reading.messages_page(self.group_id, older=older, limit=PAGE_SIZE)
 
     @on(DetailLoaded)
     def _detail_loaded(self, event: DetailLoaded) -> None:
@@ -319,7 +319,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         """
         if self.detail is None:
             return
-        refusal = self.app.service.refusal(MessageKind.TEXT, self.detail)
+        refusal = self.app.service.sending.refusal(MessageKind.TEXT, self.detail)
         changed = not self._refusal_checked or refusal != self.refusal
         self._refusal_checked = True
         self.refusal = refusal
@@ -379,7 +379,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         if self.detail is None:
             return
         text = self.composer.text.strip()
-        refusal = self.app.service.refusal(MessageKind.TEXT, self.detail)
+        refusal = self.app.service.sending.refusal(MessageKind.TEXT, self.detail)
         if refusal is not None:
             self._status(f"Not sent: {refusal.reason}")
             return
@@ -391,17 +391,19 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
 
     @work(exclusive=True, group="conv-send", exit_on_error=False)
     async def _send_text(self, text: str) -> None:
-        item = await self.app.service.send_text(self.group_id, text)
+        item = await self.app.service.sending.send_text(self.group_id, text)
         self.post_message(self.SendFinished(item, "message"))
 
     @work(exclusive=True, group="conv-send", exit_on_error=False)
     async def _send_media(self, path: Path, caption: str | None) -> None:
-        item = await self.app.service.send_media(self.group_id, path, caption)
+        item = await self.app.service.sending.send_media(self.group_id, path, caption)
         self.post_message(self.SendFinished(item, path.name))
 
     @work(exclusive=True, group="conv-send", exit_on_error=False)
     async def _send_template(self, choice: TemplateChoice) -> None:
-        item = await self.app.service.send_template(self.group_id, choice.template, choice.params)
+        item = await self.app.service.sending.send_template(
+            self.group_id, choice.template, choice.params
+        )
         self.post_message(self.SendFinished(item, f"template {choice.template.name}"))
 
     @on(SendFinished)
@@ -468,7 +470,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         if isinstance(media, Refusal):
             refusal: Refusal | None = media
         else:
-            refusal = self.app.service.refusal(media.kind, self.detail)
+            refusal = self.app.service.sending.refusal(media.kind, self.detail)
         if refusal is not None:
             self._status(f"Not sent: {refusal.reason}")
             return False
@@ -540,7 +542,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
 
     @work(exclusive=True, group="conv-moderate", exit_on_error=False)
     async def _remove_sender(self, message_id: str) -> None:
-        op = await self.app.service.remove_sender(message_id)
+        op = await self.app.service.moderation.remove_sender(message_id)
         self._status(f"Removal requested ({op.state}); the member list updates when Meta confirms")
 
     def action_members(self) -> None:

@@ -22,7 +22,7 @@ from textual.strip import Strip
 
 from groups_tui.domain.media import MEDIA_KINDS
 from groups_tui.domain.models import Direction, MessageKind
-from groups_tui.service_types import MessageView
+from groups_tui.service.types import MessageView
 from groups_tui.ui.formatting import local_date, money, size_label, stamp
 from groups_tui.ui.widgets.safe_text import fit, safe
 from groups_tui.ui.widgets.scrolling import set_virtual_height
