@@ -29,7 +29,6 @@ KNOWN_LONG_MODULES: frozenset[str] = frozenset(
 KNOWN_LONG_CLASSES: frozenset[tuple[str, str]] = frozenset(
     {
         ("store/apply.py", "Applier"),
-        ("ui/screens/conversation.py", "ConversationScreen"),
     }
 )
 """Classes still over 500 lines while their modules are being reshaped: (path, class)."""

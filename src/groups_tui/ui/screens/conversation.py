@@ -19,9 +19,8 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from groups_tui.domain.media import media_for_file
@@ -32,6 +31,7 @@ from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, Sho
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.screens.template_picker import TemplateChoice, TemplatePicker
+from groups_tui.ui.widgets.composer import Composer
 from groups_tui.ui.widgets.key_bar import KeyBar
 from groups_tui.ui.widgets.message_log import MessageLog
 from groups_tui.ui.widgets.safe_text import fit, safe
@@ -179,15 +179,8 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         yield Static("", id="title")
         yield WindowCountdown(now=now, id="countdown")
         yield MessageLog(now=now, id="log")
-        with Vertical(id="composer"):
-            # Disabled until the group's window is known (see _update_refusal).
-            yield TextArea(
-                id="composer-text", soft_wrap=True, show_line_numbers=False, disabled=True
-            )
-            yield Input(
-                placeholder="path of the file to send (Enter sends, Esc cancels)", id="attach-path"
-            )
-            yield Static("Loading…", id="composer-status")
+        # Writing is disabled until the group's window is known (see _update_refusal).
+        yield Composer(id="composer")
         yield KeyBar()
 
     @property
@@ -198,7 +191,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
     @property
     def composer(self) -> TextArea:
         """The composer's text area."""
-        return self.query_one("#composer-text", TextArea)
+        return self.query_one(Composer).text_area
 
     def on_mount(self) -> None:
         """Load the group and its newest page; mark it read."""
@@ -323,19 +316,17 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         changed = not self._refusal_checked or refusal != self.refusal
         self._refusal_checked = True
         self.refusal = refusal
-        composer = self.composer
-        composer.disabled = refusal is not None
+        composer = self.query_one(Composer)
+        composer.allow(refusal is None)
         self.set_class(refusal is not None, "-refused")
-        if refusal is not None and composer.has_focus:
+        if refusal is not None and composer.text_area.has_focus:
             self.log_view.focus()
         if not changed:
             return
         if refusal is not None:
             self._status(f"Free-form sending disabled: {refusal.reason}")
         else:
-            self.query_one("#composer-status", Static).update(
-                Text("Ctrl+S send · t template · a attach · Esc back")
-            )
+            composer.show_hint()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed send also says so in the composer's status line.
@@ -347,15 +338,13 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
             self._status(f"Not sent: {error}")
 
     def _status(self, text: str) -> None:
-        self.query_one("#composer-status", Static).update(safe(text))
+        self.query_one(Composer).status(text)
 
     # ------------------------------------------------------------------ actions
 
     def action_back(self) -> None:
         """Leave the composer, the attach box, or the screen."""
-        attach = self.query_one("#attach-path", Input)
-        if attach.display:
-            attach.display = False
+        if self.query_one(Composer).close_attach():
             self.log_view.focus()
         elif self.composer.has_focus:
             self.log_view.focus()
@@ -433,19 +422,13 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
 
     def action_attach(self) -> None:
         """Ask for a file path to send as media."""
-        attach = self.query_one("#attach-path", Input)
-        attach.display = True
-        attach.focus()
+        self.query_one(Composer).open_attach()
 
-    @on(Input.Submitted, "#attach-path")
-    def _attach_submitted(self, event: Input.Submitted) -> None:
-        attach = event.input
-        raw = event.value.strip()
-        attach.display = False
-        attach.value = ""
+    @on(Composer.PathSubmitted)
+    def _attach_submitted(self, event: Composer.PathSubmitted) -> None:
         self.log_view.focus()
-        if raw and self.detail is not None:
-            self.try_send_file(Path(raw).expanduser())
+        if event.path is not None and self.detail is not None:
+            self.try_send_file(event.path)
 
     def try_send_file(self, path: Path) -> bool:
         """Check a file against the Groups rules and the Cloud API limits, then send it.
@@ -481,33 +464,15 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
 
     # ------------------------------------------------------------------ moderation
 
-    def _member_messages(self) -> list[MessageView]:
-        return [
-            v
-            for v in self.log_view.views
-            if v.message.direction is Direction.INBOUND
-            and v.message.kind is not MessageKind.SYSTEM
-            and v.message.sender_key
-        ]
-
     def selected_message(self) -> MessageView | None:
         """The selected member message: chosen with ``[``/``]``, else the newest one."""
-        views = self._member_messages()
-        if self._selected is not None:
-            for view in views:
-                if view.message.id == self._selected:
-                    return view
-        return views[-1] if views else None
+        return self.log_view.member_message(self._selected)
 
     def action_select_message(self, step: int) -> None:
         """Select the previous (-1) or next (+1) member message and highlight it."""
-        views = self._member_messages()
-        if not views:
+        chosen = self.log_view.member_message(self._selected, step)
+        if chosen is None:
             return
-        current = self.selected_message()
-        index = views.index(current) if current in views else len(views) - 1
-        index = max(0, min(len(views) - 1, index + step))
-        chosen = views[index]
         self._selected = chosen.message.id
         self.log_view.highlight(chosen.message.id)
         who = chosen.message.sender_name or chosen.message.sender_wa_id or "unknown"
