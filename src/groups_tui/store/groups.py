@@ -56,28 +56,13 @@ _INBOX_ONE_SQL = _inbox_sql("WHERE g.id = ?1 OR (g.id IS NULL AND g.request_id =
 
 
 def _inbox_row(r: Any) -> InboxRow:
-    # Columns: id, request_id, subject, member_count, unread, pending_requests, sender,
-    # preview, activity, last_inbound_at, suspended, state, flagged, tag, last_inbound_by,
-    # member_text, last_outbound.
-    subject = r[2]
-    return InboxRow(
-        r[0] or f"{PENDING_PREFIX}{r[1]}",
-        subject,
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[14],
-        bool(r[10]),
-        r[11],
-        bool(r[12]),
-        f"{subject}\n{r[15] or ''}".lower(),
-        bool(r[16]),
-        r[1],
-        r[13],
+    # Columns 0-16: id, request_id, subject, member_count, unread, pending_requests,
+    # sender, preview, activity, last_inbound_at, suspended, state, flagged, tag,
+    # last_inbound_by, member_text, last_outbound. A pending group goes by its request id.
+    haystack = f"{r[2]}\n{r[15] or ''}".lower()
+    return InboxRow._make(
+        (r[0] or f"{PENDING_PREFIX}{r[1]}", *r[2:10], r[14], bool(r[10]), r[11], bool(r[12]))
+        + (haystack, bool(r[16]), r[1], r[13])
     )
 
 

@@ -96,26 +96,19 @@ class InviteFlows:
         since = now - rule.repeat_after_hours * 3600
         if await automations.invite_flow_recent(rule.name, trigger.wa_id, rule.group_key, since):
             return False
-        if rule.group_id is not None:
-            send_id = await automations.invite_flow_begin(
-                rule.name,
-                trigger.wa_id,
-                rule.group_key,
-                state="calling",
-                at=now,
-                group_id=rule.group_id,
-                trigger_id=trigger.wamid,
-            )
-            await self._send(rule, send_id, trigger.wa_id, rule.group_id, why)
-            return True
+        # Recorded before the call; a new group's invite waits for the group's id.
         send_id = await automations.invite_flow_begin(
             rule.name,
             trigger.wa_id,
             rule.group_key,
-            state="waiting",
+            state="waiting" if rule.group_id is None else "calling",
             at=now,
+            group_id=rule.group_id,
             trigger_id=trigger.wamid,
         )
+        if rule.group_id is not None:
+            await self._send(rule, send_id, trigger.wa_id, rule.group_id, why)
+            return True
         subject = (rule.new_group_subject or "").format_map(
             {"name": trigger.name or trigger.wa_id, "wa_id": trigger.wa_id}
         )[:128]
@@ -190,39 +183,23 @@ class InviteFlows:
         cost = self.service.sending.invite_cost(wa_id, template)
         await self.pacer.acquire()
         outcome = await self.service.sending.send_invite(wa_id, template, group_id)
-        if outcome.state == "unknown":
-            await automations.invite_flow_update(send_id, "unknown", error=outcome.error)
-            await self._log(
-                rule,
-                group_id,
-                wa_id,
-                {"outcome": "unknown"},
-                None,
-                False,
-                f"invite to {wa_id}: no answer, it may have been sent",
-            )
-        elif outcome.state == "failed":
-            await automations.invite_flow_update(send_id, "failed", error=outcome.error)
-            await self._log(
-                rule,
-                group_id,
-                wa_id,
-                {"error": outcome.error},
-                None,
-                False,
-                f"invite to {wa_id} failed: {outcome.error}",
-            )
-        else:
-            await automations.invite_flow_update(send_id, "sent", wamid=outcome.wamid, cost=cost)
-            await self._log(
-                rule,
-                group_id,
-                wa_id,
+        result: dict[str, object]
+        if outcome.state == "accepted":
+            state, result, detail = (
+                "sent",
                 {"wamid": outcome.wamid},
-                cost,
-                True,
                 f"{why}: invite sent to {wa_id}",
             )
+        elif outcome.state == "unknown":
+            state, result, cost = "unknown", {"outcome": "unknown"}, None
+            detail = f"invite to {wa_id}: no answer, it may have been sent"
+        else:
+            state, result, cost = "failed", {"error": outcome.error}, None
+            detail = f"invite to {wa_id} failed: {outcome.error}"
+        await automations.invite_flow_update(
+            send_id, state, wamid=outcome.wamid, error=outcome.error, cost=cost
+        )
+        await self._log(rule, group_id, wa_id, result, cost, state == "sent", detail)
 
     async def _log(
         self,
