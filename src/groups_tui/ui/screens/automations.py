@@ -25,7 +25,7 @@ REFRESH_SECONDS = 5.0
 
 
 class AutomationsPanel(Protocol):
-    """What the screen calls (an `AutomationsControl`, or a fake in tests)."""
+    """What the screen calls (`service.automations`, or a fake in tests)."""
 
     async def status(self, recent: int = 20) -> AutomationStatus:
         """Rules, targets, pause flags, runs and failures."""
