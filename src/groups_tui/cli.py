@@ -34,10 +34,19 @@ def _fail(message: str, code: int) -> NoReturn:
     fail(message, code)
 
 
-def emit(value: Any, as_json: bool, text: Callable[[Any], str]) -> None:
-    """Print `value` as JSON or as the human text `text(value)` (both terminal-safe)."""
+def emit(
+    value: Any, as_json: bool, text: Callable[[Any], str], properties: tuple[str, ...] = ()
+) -> None:
+    """Print `value` as JSON or as the human text `text(value)` (both terminal-safe).
+
+    Args:
+        value: The result.
+        as_json: Print JSON.
+        text: The human text of the result.
+        properties: Derived properties to add to the JSON of a dataclass.
+    """
     if as_json:
-        echo_json(value)
+        echo_json(value, properties)
     else:
         echo(text(value))
 
@@ -48,7 +57,6 @@ def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         from groups_tui.cloud.errors import ApiError, CloudError
-        from groups_tui.domain.sending import Refusal
         from groups_tui.service import ServiceError
 
         try:
@@ -60,9 +68,7 @@ def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
         except CloudError as exc:
             _fail(f"Cloud API unreachable: {exc}", EXIT_API)
         except ServiceError as exc:
-            refusal = exc.args[1] if len(exc.args) > 1 else None
-            code = EXIT_USAGE if isinstance(refusal, Refusal) else EXIT_API
-            _fail(str(exc.args[0]), code)
+            _fail(exc.message, EXIT_USAGE if exc.refusal is not None else EXIT_API)
         except (OSError, ValueError) as exc:
             if os.environ.get("GROUPS_TUI_DEBUG"):
                 raise
@@ -168,8 +174,8 @@ async def groups_list(sync: bool, as_json: bool) -> None:
 
     async def body(service: Any) -> None:
         if sync:
-            await service.sync_groups()
-        rows = await service.inbox_rows()
+            await service.reading.sync_groups()
+        rows = await service.reading.inbox_rows()
         emit(
             rows,
             as_json,
@@ -193,8 +199,8 @@ async def groups_show(group_id: str, as_json: bool) -> None:
     """Show one group with its members and window."""
 
     async def body(service: Any) -> None:
-        await service.sync_group(group_id)
-        detail = await service.group_detail(group_id)
+        await service.reading.sync_group(group_id)
+        detail = await service.reading.group_detail(group_id)
         from groups_tui.domain.window import format_countdown
 
         def text(d: Any) -> str:
@@ -252,7 +258,7 @@ async def _create_one(
     subject: str, description: str | None, join_approval: bool, as_json: bool
 ) -> None:
     async def body(service: Any) -> None:
-        op = await service.create_group(subject, description, join_approval)
+        op = await service.admin.create_group(subject, description, join_approval)
         emit(op, as_json, lambda o: f"pending: request {o.request_id} (id arrives by webhook)")
 
     await _with_service(body)()
@@ -269,7 +275,7 @@ async def groups_delete(group_id: str, yes: bool, as_json: bool) -> None:
         _fail("refusing to delete without --yes", EXIT_USAGE)
 
     async def body(service: Any) -> None:
-        op = await service.delete_group(group_id)
+        op = await service.admin.delete_group(group_id)
         emit(op, as_json, lambda o: f"delete requested for {group_id}: {o.state}")
 
     await _with_service(body)()
@@ -284,7 +290,7 @@ async def invite_link(group_id: str, reset: bool, as_json: bool) -> None:
     """Print (or reset) a group's invite link."""
 
     async def body(service: Any) -> None:
-        link = await service.invite_link(group_id, reset=reset)
+        link = await service.admin.invite_link(group_id, reset=reset)
         emit({"group_id": group_id, "invite_link": link}, as_json, lambda d: d["invite_link"])
 
     await _with_service(body)()
@@ -304,8 +310,8 @@ async def members_list(group_id: str, as_json: bool) -> None:
     """List a group's members."""
 
     async def body(service: Any) -> None:
-        await service.sync_group(group_id)
-        rows = await service.members(group_id)
+        await service.reading.sync_group(group_id)
+        rows = await service.reading.members(group_id)
         emit(
             rows,
             as_json,
@@ -324,7 +330,7 @@ async def members_remove(group_id: str, users: tuple[str, ...], as_json: bool) -
     """Remove members (by number or user id); batches of 8 per call."""
 
     async def body(service: Any) -> None:
-        op = await service.remove_participants(group_id, list(users))
+        op = await service.admin.remove_participants(group_id, list(users))
         emit(op, as_json, lambda o: f"removal of {len(users)} requested: {o.state}")
         refused = op.payload.get("refused") or []
         if refused:
@@ -351,8 +357,8 @@ async def requests_list(group_id: str, as_json: bool) -> None:
     """List pending join requests."""
 
     async def body(service: Any) -> None:
-        await service.sync_join_requests(group_id)
-        rows = await service.join_requests(group_id)
+        await service.reading.sync_join_requests(group_id)
+        rows = await service.reading.join_requests(group_id)
         emit(
             rows,
             as_json,
@@ -376,9 +382,9 @@ def _decide(approve: bool) -> Callable[..., None]:
     async def decide(group_id: str, request_ids: tuple[str, ...], as_json: bool) -> None:
         async def body(service: Any) -> None:
             if approve:
-                result = await service.approve_join_requests(group_id, list(request_ids))
+                result = await service.admin.approve_join_requests(group_id, list(request_ids))
             else:
-                result = await service.reject_join_requests(group_id, list(request_ids))
+                result = await service.admin.reject_join_requests(group_id, list(request_ids))
             verb = "approved" if approve else "rejected"
             emit(
                 result,
@@ -426,16 +432,16 @@ async def send_text(group_id: str, text: str, as_json: bool) -> None:
     """Send free-form text (only while the group's window is open)."""
 
     async def body(service: Any) -> None:
-        await service.sync_group(group_id)
-        item = await service.send_text(group_id, text)
-        emit(item, as_json, lambda i: f"{i.state}: {i.wamid or i.local_id}")
+        await service.reading.sync_group(group_id)
+        item = await service.sending.send_text(group_id, text)
+        emit(item, as_json, lambda i: f"{i.state}: {i.wamid or i.id}", ("error",))
         if item.state == "failed":
             _fail(f"send failed: {item.error}", EXIT_API)
         if item.state != "accepted":
             # Unknown: the request may have reached Meta. Not a success, and not to be
             # repeated blindly either (the outbox keeps it as unknown).
             _fail(
-                f"outcome unknown (outbox item {item.local_id}): "
+                f"outcome unknown (outbox item {item.id}): "
                 f"{item.error or 'no answer from the API'}; check the conversation "
                 "before sending again",
                 EXIT_API,
@@ -456,16 +462,16 @@ async def cost(
     """Preview what a send to the group would cost now."""
 
     async def body(service: Any) -> None:
-        await service.sync_group(group_id)
+        await service.reading.sync_group(group_id)
         template = None
         if template_name:
             from groups_tui.service import ServiceError
 
             try:
-                template = await service.find_template(template_name, language)
+                template = await service.reading.find_template(template_name, language)
             except ServiceError as exc:
-                _fail(str(exc), EXIT_USAGE)
-        preview = await service.preview_cost(group_id, template)
+                _fail(exc.message, EXIT_USAGE)
+        preview = await service.sending.preview_cost(group_id, template)
         if preview.refusal is not None:
             # The send would be refused: a usage error, with the preview (and its refusal)
             # still on stdout for --json.
@@ -503,17 +509,14 @@ async def cost(
 @run_async
 async def audit(group_id: str | None, limit: int, as_json: bool) -> None:
     """Operator actions, newest first: who, what, which group and people, the API's answer."""
-    from groups_tui.store import Store
+    from groups_tui.runtime import open_readonly_service
 
     settings = load_settings()
     path = settings.db_path if settings.is_live else settings.sandbox_db_path
     if not path.exists():
         _fail(f"no database at {path}", EXIT_USAGE)
-    store = await Store.open_readonly(path)
-    try:
-        rows = await store.audit.entries(group_id=group_id, limit=limit)
-    finally:
-        await store.close()
+    async with open_readonly_service(path) as service:
+        rows = await service.admin.audit_page(group_id=group_id, limit=limit)
 
     def text(entries: Any) -> str:
         import time as _time
@@ -532,7 +535,7 @@ async def audit(group_id: str | None, limit: int, as_json: bool) -> None:
 
 
 def _register_subsystem_commands() -> None:
-    """Commands that live beside their subsystem (listener, sandbox)."""
+    """Commands that live beside their subsystem (listener, sandbox, automations, workers)."""
     from groups_tui.automations.commands import (
         announce_command,
         automations_group,
@@ -543,11 +546,13 @@ def _register_subsystem_commands() -> None:
     from groups_tui.listener.commands import events_group, listen_command
     from groups_tui.sandbox.commands import sandbox_command
     from groups_tui.web import web_command
+    from groups_tui.workers.commands import automations_run_command
 
     main.add_command(listen_command, "listen")
     main.add_command(events_group, "events")
     main.add_command(sandbox_command, "sandbox")
     main.add_command(automations_group, "automations")
+    automations_group.add_command(automations_run_command, "run")
     main.add_command(announce_command, "announce")
     main.add_command(completion_command, "completion")
     main.add_command(web_command, "web")

@@ -38,13 +38,10 @@ def _database() -> Path | None:
 
 
 async def _read_ids(path: Path) -> list[tuple[str, str]]:
-    from groups_tui.store import Store
+    from groups_tui.runtime import open_readonly_service
 
-    store = await Store.open_readonly(path)
-    try:
-        rows = await store.groups.inbox_row_list()
-    finally:
-        await store.close()
+    async with open_readonly_service(path) as service:
+        rows = await service.reading.inbox_rows()
     return [(row.group_id, row.subject) for row in rows if row.group_id]
 
 

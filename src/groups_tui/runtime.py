@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar, overload
 
 from groups_tui.config import ConfigError, Settings
 from groups_tui.service import InboxService
-from groups_tui.service_types import AccountInfo, Mode
+from groups_tui.service.types import AccountInfo, Mode
 
 if TYPE_CHECKING:
     from groups_tui.cloud.client import CloudClient
@@ -84,6 +84,23 @@ async def open_live_service(
 
 
 open_cli_service = open_live_service
+
+
+@asynccontextmanager
+async def open_readonly_service(db_path: Path) -> AsyncIterator[InboxService]:
+    """A read-only service over an existing database (no Cloud API client).
+
+    For commands that only read what a running listener or TUI writes (the audit log,
+    ``events tail``); the store is opened read-only, so nothing is migrated or written.
+    """
+    from groups_tui.store import Store
+
+    store = await Store.open_readonly(db_path)
+    try:
+        account = AccountInfo(display_phone_number="", phone_number_id="", mode=Mode.LIVE)
+        yield InboxService(store, None, account=account)
+    finally:
+        await store.close()
 
 
 @dataclass(frozen=True)

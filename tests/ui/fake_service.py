@@ -35,7 +35,7 @@ from groups_tui.domain.pricing import CostPreview, MemberRef, RateCard, preview_
 from groups_tui.domain.sending import Refusal, SendKind, can_send
 from groups_tui.domain.window import window_state
 from groups_tui.service import InboxService, ServiceError
-from groups_tui.service_types import (
+from groups_tui.service.types import (
     AccountInfo,
     Change,
     DecisionResult,
@@ -152,6 +152,8 @@ class FakeService(InboxService):
         self.link_resets = 0
         self._seed(filler_groups, messages_in_book_club)
         self._seed_admin()
+        # One object plays every sub-API the screens reach (service.reading, ...).
+        self.reading = self.sending = self.admin = self.moderation = self.changes = self  # type: ignore[assignment]
 
     # ------------------------------------------------------------------ seed
 
@@ -571,19 +573,19 @@ class FakeService(InboxService):
             url="http://127.0.0.1:8080/webhook",
         )
 
-    async def latest_change_id(self) -> int:
+    async def latest_id(self) -> int:
         return self._changes[-1].id if self._changes else 0
 
-    async def changes_since(self, after_id: int, limit: int = 500) -> list[Change]:
+    async def since(self, after_id: int, limit: int = 500) -> list[Change]:
         return [c for c in self._changes if c.id > after_id][:limit]
 
-    async def follow_changes(  # type: ignore[override]
+    async def follow(
         self, after_id: int, poll_interval: float = 0.25
     ) -> AsyncIterator[list[Change]]:
         self._wake = asyncio.Event()
         last = after_id
         while True:
-            batch = await self.changes_since(last)
+            batch = await self.since(last)
             if batch:
                 last = batch[-1].id
                 yield batch
@@ -648,7 +650,19 @@ class FakeService(InboxService):
             )
         )
         self.emit("outbox.accepted", group_id)
-        return OutboxItem(local, group_id, "accepted", wamid=wamid)
+        return OutboxItem(
+            next(self._ids),
+            group_id,
+            kind.value,
+            {},
+            "accepted",
+            wamid,
+            None,
+            None,
+            now,
+            now,
+            wamid,
+        )
 
     def _check(self, kind: SendKind, group_id: str, template: Template | None = None) -> None:
         detail = GroupDetail(
@@ -783,7 +797,7 @@ class FakeService(InboxService):
 
         refusal = check_subject(subject)
         if refusal is not None:
-            raise ServiceError(refusal.reason, refusal)
+            raise ServiceError(refusal.reason, refusal=refusal)
         self.api_calls.append(("create_group", subject))
         self._audit("group.create", None, [subject], "req")
         op = self._op("create", None, subject=subject)
@@ -845,7 +859,7 @@ class FakeService(InboxService):
         if approve:
             refusal = check_capacity(len(self.people[group_id]), len(request_ids))
             if refusal is not None:
-                raise ServiceError(refusal.reason, refusal)
+                raise ServiceError(refusal.reason, refusal=refusal)
         self.api_calls.append(
             ("approve_join_requests" if approve else "reject_join_requests", group_id)
         )

@@ -21,7 +21,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 
-from groups_tui.service_types import InboxRow
+from groups_tui.service.types import InboxRow
 from groups_tui.ui.app import GroupsApp
 from groups_tui.ui.cell_widths import (
     SpacingMarksFilter,

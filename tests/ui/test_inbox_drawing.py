@@ -6,7 +6,7 @@ import random
 
 from textual.widget import Widget
 
-from groups_tui.service_types import InboxRow
+from groups_tui.service.types import InboxRow
 from groups_tui.ui.app import GroupsApp
 from groups_tui.ui.screens.conversation import ConversationScreen
 from groups_tui.ui.widgets.filter_input import FilterInput

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from textual.app import App, ComposeResult
 
-from groups_tui.service_types import AccountInfo, ListenerStatus, Mode
+from groups_tui.service.types import AccountInfo, ListenerStatus, Mode
 from groups_tui.ui.widgets.status_header import StatusHeader
 
 NOW = 1_789_473_600
@@ -74,7 +74,7 @@ async def test_failed_events_are_counted_only_when_there_are_some(width: int) ->
 def test_an_unknown_join_approval_mode_is_shown_as_data() -> None:
     from groups_tui.domain.models import Group, Unknown
     from groups_tui.domain.window import window_state
-    from groups_tui.service_types import GroupDetail
+    from groups_tui.service.types import GroupDetail
     from groups_tui.ui.widgets.group_banner import banner_text
 
     group = Group(id="g1", subject="Team", join_approval=Unknown("[bold]AUTO\x1b[2J"))

@@ -7,20 +7,20 @@ Use :class:`Store` (``await Store.open(path, pricing=...)``): its repositories
 
 from groups_tui.store.database import Database, SchemaTooNewError, StoreClosedError
 from groups_tui.store.records import (
+    PENDING_PREFIX,
     UNPRICED,
     AuditEntry,
     Change,
     Contact,
     CostFn,
-    CostLine,
     EventFailure,
     GroupAnnotations,
     HistoryEntry,
     InboxRow,
+    LedgerLine,
     MarketFn,
     MemberSignals,
     MessageCursor,
-    MessagePage,
     OutboxItem,
     PendingOperation,
     Pricing,
@@ -30,6 +30,7 @@ from groups_tui.store.records import (
     RawStats,
     SearchHit,
     SpendSummary,
+    TimelinePage,
 )
 from groups_tui.store.store import Store
 
@@ -38,17 +39,17 @@ __all__ = [
     "Change",
     "Contact",
     "CostFn",
-    "CostLine",
     "Database",
     "EventFailure",
     "GroupAnnotations",
     "HistoryEntry",
     "InboxRow",
+    "LedgerLine",
     "MemberSignals",
     "MarketFn",
     "MessageCursor",
-    "MessagePage",
     "OutboxItem",
+    "PENDING_PREFIX",
     "PendingOperation",
     "Pricing",
     "RawEvent",
@@ -60,5 +61,6 @@ __all__ = [
     "SpendSummary",
     "Store",
     "StoreClosedError",
+    "TimelinePage",
     "UNPRICED",
 ]

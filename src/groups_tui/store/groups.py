@@ -25,7 +25,13 @@ from groups_tui.store.codec import (
 )
 from groups_tui.store.feed import append_change
 from groups_tui.store.operations import settle_overtaken
-from groups_tui.store.records import GroupAnnotations, HistoryEntry, InboxRow, MemberSignals
+from groups_tui.store.records import (
+    PENDING_PREFIX,
+    GroupAnnotations,
+    HistoryEntry,
+    InboxRow,
+    MemberSignals,
+)
 from groups_tui.store.repository import Repository
 
 __all__ = ["Groups"]
@@ -50,7 +56,14 @@ _INBOX_ONE_SQL = _inbox_sql("WHERE g.id = ?1 OR (g.id IS NULL AND g.request_id =
 
 
 def _inbox_row(r: Any) -> InboxRow:
-    return InboxRow._make((*r[:10], bool(r[10]), r[11], bool(r[12]), *r[13:16], bool(r[16])))
+    # Columns 0-16: id, request_id, subject, member_count, unread, pending_requests,
+    # sender, preview, activity, last_inbound_at, suspended, state, flagged, tag,
+    # last_inbound_by, member_text, last_outbound. A pending group goes by its request id.
+    haystack = f"{r[2]}\n{r[15] or ''}".lower()
+    return InboxRow._make(
+        (r[0] or f"{PENDING_PREFIX}{r[1]}", *r[2:10], r[14], bool(r[10]), r[11], bool(r[12]))
+        + (haystack, bool(r[16]), r[1], r[13])
+    )
 
 
 class Groups(Repository):

@@ -16,7 +16,7 @@ from typing import Any
 
 from groups_tui.store.codec import dec_or_none
 from groups_tui.store.database import Database
-from groups_tui.store.records import UNPRICED, CostLine, Pricing, SpendSummary
+from groups_tui.store.records import UNPRICED, LedgerLine, Pricing, SpendSummary
 from groups_tui.store.repository import Repository
 
 __all__ = ["Ledger"]
@@ -28,8 +28,8 @@ _COST_COLUMNS = (
 )
 
 
-def _cost_from_row(row: Any) -> CostLine:
-    return CostLine(
+def _cost_from_row(row: Any) -> LedgerLine:
+    return LedgerLine(
         message_id=row[0],
         participant_key=row[1],
         group_id=row[2],
@@ -62,7 +62,7 @@ class Ledger(Repository):
         self.pricing = pricing
         """How new ledger lines are priced (fixed for the store's lifetime)."""
 
-    async def for_message(self, message_id: str) -> list[CostLine]:
+    async def for_message(self, message_id: str) -> list[LedgerLine]:
         """Ledger lines of one message (one per participant charged)."""
         rows = await self._all(
             f"SELECT {_COST_COLUMNS} FROM cost_ledger WHERE message_id = ? "

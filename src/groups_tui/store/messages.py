@@ -16,7 +16,7 @@ from groups_tui.domain.models import (
 )
 from groups_tui.store.codec import MESSAGE_COLUMNS, dumps, enum_or, loads, message_from_row
 from groups_tui.store.fts import DEFAULT_MARKS, Span, fts_query, marks_absent_from, split_snippet
-from groups_tui.store.records import MessageCursor, MessagePage, SearchHit
+from groups_tui.store.records import MessageCursor, SearchHit, TimelinePage
 from groups_tui.store.repository import Repository, chunks, marks
 
 __all__ = ["Messages"]
@@ -54,7 +54,7 @@ class Messages(Repository):
 
     async def page(
         self, group_id: str, before: MessageCursor | None = None, limit: int = 50
-    ) -> MessagePage:
+    ) -> TimelinePage:
         """A page of a group's timeline, newest first (keyset on ``(at, id)``).
 
         Args:
@@ -79,7 +79,7 @@ class Messages(Repository):
             params = [group_id, before[0], before[1], limit]
         items = [message_from_row(r) for r in await self._all(sql, params)]
         cursor = (items[-1].at, items[-1].id) if len(items) == limit else None
-        return MessagePage(items=items, next_before=cursor)
+        return TimelinePage(items=items, next_before=cursor)
 
     async def recipient_statuses(self, message_id: str) -> list[RecipientStatus]:
         """Per-participant delivery states of one message."""
@@ -144,9 +144,9 @@ class Messages(Repository):
                 ``None`` for the first page.
 
         Returns:
-            Hits with group id, message id, time, a snippet as plain text (a message's own
-            brackets and any other character kept as they are) and the offsets of the
-            matches in it.
+            Hits with group id, message id, the group's subject, time, sender, a snippet as
+            plain text (a message's own brackets and any other character kept as they
+            are) and the offsets of the matches in it.
         """
         match = fts_query(query)
         if match is None:
@@ -159,21 +159,23 @@ class Messages(Repository):
             params += [after[0], after[1]]
         sql = (
             f"SELECT m.group_id, m.id, m.at, snippet(messages_fts, 0, ?, ?, ?, {_SNIPPET_TOKENS}), "
-            "m.pk, instr(m.text, ?) + instr(m.text, ?) + instr(m.text, ?) "
+            "m.pk, instr(m.text, ?) + instr(m.text, ?) + instr(m.text, ?), "
+            "coalesce(g.subject, m.group_id), m.sender_name "
             "FROM messages_fts JOIN messages m ON m.pk = messages_fts.rowid "
+            "LEFT JOIN groups g ON g.id = m.group_id "
             f"WHERE messages_fts MATCH ? {cond} ORDER BY m.at DESC, m.id DESC LIMIT ?"
         )
 
         def read(conn: sqlite3.Connection) -> list[SearchHit]:
             hits = []
-            for group_id, message_id, at, marked, pk, clash in conn.execute(
+            for group_id, message_id, at, marked, pk, clash, subject, sender in conn.execute(
                 sql, [*params, limit]
             ).fetchall():
                 if clash:
                     snippet, spans = _snippet_with_other_marks(conn, pk, match)
                 else:
                     snippet, spans = split_snippet(marked, default)
-                hits.append(SearchHit(group_id, message_id, at, snippet, spans))
+                hits.append(SearchHit(group_id, message_id, subject, snippet, at, sender, spans))
             return hits
 
         return await self.db.execute_fn(read)

@@ -25,7 +25,7 @@ from textual.filter import LineFilter
 from textual.worker import Worker
 
 from groups_tui.service import InboxService, ServiceError
-from groups_tui.service_types import (
+from groups_tui.service.types import (
     AccountInfo,
     Change,
     GroupDetail,
@@ -249,7 +249,7 @@ class GroupsApp(HostApp):
         except RuntimeError:
             loop = None
         if loop is not None:
-            self._inbox_prefetch = loop.create_task(service.inbox_rows())
+            self._inbox_prefetch = loop.create_task(service.reading.inbox_rows())
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, plus the spacing-mark compensation when the terminal needs it."""
@@ -302,8 +302,8 @@ class GroupsApp(HostApp):
 
     @work(exclusive=True, group="header", exit_on_error=False)
     async def _load_header(self) -> None:
-        listener = await self.service.listener_status()
-        spend = await self.service.spend_today()
+        listener = await self.service.reading.listener_status()
+        spend = await self.service.reading.spend_today()
         self.listener, self.spend = listener, spend
         for header in self.screen.query(StatusHeader):
             self.apply_header(header)
@@ -313,8 +313,8 @@ class GroupsApp(HostApp):
     @work(exclusive=True, group="follow", exit_on_error=False)
     async def _follow(self) -> None:
         """Follow the change feed; batches accumulate and post one coalescing message."""
-        self._last_change_id = await self.service.latest_change_id()
-        stream: AsyncIterator[list[Change]] = self.service.follow_changes(self._last_change_id)
+        self._last_change_id = await self.service.changes.latest_id()
+        stream: AsyncIterator[list[Change]] = self.service.changes.follow(self._last_change_id)
         async for batch in stream:
             if batch:
                 self.accumulate(batch)
@@ -362,8 +362,7 @@ class GroupsApp(HostApp):
     def report_error(self, error: BaseException) -> None:
         """Show a failed service call to the operator (plain text, never markup)."""
         if isinstance(error, ServiceError):
-            # args[1] is the refusal or API error behind it; args[0] is the sentence.
-            text = str(error.args[0]) if error.args else str(error)
+            text = error.message
         else:
             text = f"{type(error).__name__}: {error}"
         self.notify(fit(text, 300), title="Failed", severity="error", markup=False, timeout=8)
@@ -378,7 +377,7 @@ class GroupsApp(HostApp):
     async def initial_inbox_rows(self) -> list[InboxRow]:
         """The inbox rows read at start-up (once), else a fresh read."""
         task, self._inbox_prefetch = self._inbox_prefetch, None
-        rows = await (task if task is not None else self.service.inbox_rows())
+        rows = await (task if task is not None else self.service.reading.inbox_rows())
         if self._freeze_heap:
             self._freeze_heap = False
             self.call_after_refresh(self.freeze_heap)

@@ -15,8 +15,9 @@ from typing import Any
 from aiohttp import web
 
 from groups_tui.automations.config import AutomationsConfig, ForwardTarget
-from groups_tui.automations.forwarding import FORWARDED_KINDS, SIGNATURE_HEADER
-from groups_tui.automations.runner import AutomationRunner
+from groups_tui.service.changes import FORWARDED_KINDS
+from groups_tui.workers.forwarding import SIGNATURE_HEADER
+from groups_tui.workers.runner import AutomationRunner
 
 from .support import BR, DE, IN, Stack
 
@@ -66,7 +67,7 @@ class Crm:
 
 async def group_activity(stack: Stack, subject: str) -> str:
     """A group is created, people join, write and leave (webhooks applied)."""
-    op = await stack.service.create_group(subject)
+    op = await stack.service.admin.create_group(subject)
     await stack.settle()
     group = await stack.store.groups.get_by_request(op.request_id)
     assert group is not None and group.id

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from groups_tui.automations.config import AutomationsConfig, InviteRule
-from groups_tui.automations.runner import AutomationRunner
+from groups_tui.workers.runner import AutomationRunner
 
 from .support import BR, DE, IN, Stack
 
@@ -51,7 +51,7 @@ def invites_to(stack: Stack, wa_id: str) -> list[str | None]:
 async def test_keyword_message_produces_exactly_one_invite(stack: Stack) -> None:
     # GIVEN a group and a rule answering "join" with its invite
     group = stack.world.groups.add("Yoga Tuesday")
-    await stack.service.sync_groups()
+    await stack.service.reading.sync_groups()
     config = AutomationsConfig(
         invite_rules=(
             InviteRule(name="yoga", keywords=("join",), group_id=group.id, repeat_after_hours=24),
@@ -128,7 +128,7 @@ async def test_number_list_rule_creates_a_group_then_invites(stack: Stack) -> No
 async def test_paused_rule_and_unknown_template(stack: Stack) -> None:
     # GIVEN a rule with a template that does not exist, and a paused rule
     group = stack.world.groups.add("Chess club")
-    await stack.service.sync_groups()
+    await stack.service.reading.sync_groups()
     config = AutomationsConfig(
         invite_rules=(
             InviteRule(

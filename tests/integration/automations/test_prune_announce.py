@@ -30,7 +30,7 @@ async def test_prune_dry_run_lists_then_real_run_deletes_and_audits(stack: Stack
     ]
     recent = stack.world.groups.add("Order 4")
     other = stack.world.groups.add("Yoga", created_at=stack.clock.now() - 40 * DAY)
-    await stack.service.sync_groups()
+    await stack.service.reading.sync_groups()
     stack.world.persons.join(old[2].id, DE)
     stack.world.persons.message(old[2].id, DE, "still here")
     await stack.settle()
@@ -67,7 +67,7 @@ async def test_prune_filters_and_refusals(stack: Stack) -> None:
     empty = stack.world.groups.add("Event 2025", created_at=stack.clock.now() - 400 * DAY)
     full = stack.world.groups.add("Event 2026")
     full.members[BR] = stack.clock.now()
-    await stack.service.sync_groups()
+    await stack.service.reading.sync_groups()
     # WHEN filtering by emptiness, creation date and subject
     report = await prune(
         stack.service, make_filter(empty=True, created_before=date(2026, 1, 1), subject=r"^event")

@@ -15,12 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from groups_tui.automations.config import ForwardTarget
-from groups_tui.automations.forwarding import SIGNATURE_HEADER, Forwarder, normalize, sign
 from groups_tui.automations.pacing import Pacer, VirtualClock
-from groups_tui.service_types import Change
+from groups_tui.service import InboxService
+from groups_tui.service.changes import normalize
+from groups_tui.service.types import AccountInfo, Change, Mode
 from groups_tui.store import Store
 from groups_tui.store.automations import BulkRow
 from groups_tui.store.schema import LATEST_VERSION
+from groups_tui.workers.forwarding import SIGNATURE_HEADER, Forwarder, sign
 
 
 @settings(max_examples=40, deadline=None)
@@ -57,6 +59,11 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await s.close()
 
 
+def over(store: Store) -> InboxService:
+    """A read-only service over the store (what the forwarder goes through)."""
+    return InboxService(store, None, account=AccountInfo("", "", Mode.SANDBOX))
+
+
 def change(cid: int, group: str | None, kind: str = "participant.joined") -> Change:
     return Change(cid, kind, group, f"e{cid}", 1_700_000_000 + cid, None, {})
 
@@ -82,7 +89,7 @@ async def test_forwarding_keeps_group_order_and_backs_off(store: Store) -> None:
     target = ForwardTarget(
         name="crm", url="http://127.0.0.1:1/x", secret="k", backoff_initial=2.0, backoff_max=3.0
     )
-    forwarder = Forwarder(store, [target], clock=lambda: now[0], http=http)
+    forwarder = Forwarder(over(store), [target], clock=lambda: now[0], http=http)
     changes = [
         change(1, "A"),
         change(2, "B"),
@@ -119,13 +126,13 @@ async def test_forwarding_keeps_group_order_and_backs_off(store: Store) -> None:
 
 async def test_command_target_failure_names_the_target(store: Store, tmp_path: Path) -> None:
     target = ForwardTarget(name="script", command=("sh", "-c", "echo boom >&2; exit 3"))
-    forwarder = Forwarder(store, [target], clock=lambda: 0.0)
+    forwarder = Forwarder(over(store), [target], clock=lambda: 0.0)
     await forwarder.enqueue([change(1, "A")], position_key="pos")
     result = (await forwarder.deliver())[0]
     assert result.failed == 1
     assert result.last_error == "forward target 'script': 'sh' exited with 3: boom"
     missing = ForwardTarget(name="nothere", command=(str(tmp_path / "no-such-program"),))
-    other = Forwarder(store, [missing], clock=lambda: 0.0)
+    other = Forwarder(over(store), [missing], clock=lambda: 0.0)
     await other.enqueue([change(2, "A")], position_key="pos2")
     error = (await other.deliver())[0].last_error or ""
     assert error.startswith("forward target 'nothere': cannot run")

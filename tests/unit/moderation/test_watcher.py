@@ -18,30 +18,33 @@ from groups_tui.domain.events import (
 from groups_tui.domain.models import MessageKind
 from groups_tui.domain.moderation.config import ModerationConfig
 from groups_tui.domain.moderation.rules import RuleAction
-from groups_tui.moderation_watcher import ModerationWatcher
+from groups_tui.service import InboxService, ServiceError
+from groups_tui.service.types import AccountInfo, Mode
 from groups_tui.store import Store
+from groups_tui.workers.moderation import ModerationWatcher
 
 G1 = "Y2FwaV9ncm91cDox"
 SPAMMER = "447700900123"
 
 
-class FakeService:
-    """Just what the watcher calls: the store and the two moderation levers."""
+class RecordingService(InboxService):
+    """The real service over the store, with its two moderation levers (removing members,
+    rejecting join requests: Cloud API calls) recorded instead of called."""
 
     def __init__(self, store: Store, fail: bool = False) -> None:
-        self.store = store
+        super().__init__(store, None, account=AccountInfo("", "", Mode.SANDBOX))
         self.removed: list[tuple[str, list[str]]] = []
         self.rejected: list[tuple[str, list[str]]] = []
         self.fail = fail
+        self.admin.remove_participants = self._remove  # type: ignore[method-assign]
+        self.admin.reject_join_requests = self._reject  # type: ignore[method-assign]
 
-    async def remove_participants(self, group_id: str, keys: Sequence[str]) -> Any:
-        from groups_tui.service import ServiceError
-
+    async def _remove(self, group_id: str, keys: Sequence[str]) -> Any:
         if self.fail:
             raise ServiceError("(#131207) group suspended")
         self.removed.append((group_id, list(keys)))
 
-    async def reject_join_requests(self, group_id: str, ids: Sequence[str]) -> Any:
+    async def _reject(self, group_id: str, ids: Sequence[str]) -> Any:
         self.rejected.append((group_id, list(ids)))
 
 
@@ -71,15 +74,15 @@ def link_message(n: int, at: int) -> InboundMessage:
     )
 
 
-async def watcher_for(service: FakeService, config: ModerationConfig) -> ModerationWatcher:
-    watcher = ModerationWatcher(service, config)  # type: ignore[arg-type]
+async def watcher_for(service: RecordingService, config: ModerationConfig) -> ModerationWatcher:
+    watcher = ModerationWatcher(service, config)
     await watcher.prepare()
     return watcher
 
 
 async def test_link_flood_is_flagged_for_the_operator(store: Store) -> None:
     # GIVEN a watcher with default (notify-only) rules, started before the spam
-    service = FakeService(store)
+    service = RecordingService(store)
     watcher = await watcher_for(service, ModerationConfig())
     start = await store.feed.latest_id()
     # WHEN a member posts three links within a minute
@@ -94,7 +97,7 @@ async def test_link_flood_is_flagged_for_the_operator(store: Store) -> None:
 
 
 async def test_auto_remove_rule_removes_and_records_the_outcome(store: Store) -> None:
-    service = FakeService(store)
+    service = RecordingService(store)
     config = ModerationConfig(link_flood_action=RuleAction.AUTO_REMOVE)
     watcher = await watcher_for(service, config)
     start = await store.feed.latest_id()
@@ -106,7 +109,7 @@ async def test_auto_remove_rule_removes_and_records_the_outcome(store: Store) ->
 
 
 async def test_failed_automatic_action_stays_visible(store: Store) -> None:
-    service = FakeService(store, fail=True)
+    service = RecordingService(store, fail=True)
     config = ModerationConfig(link_flood_action=RuleAction.AUTO_REMOVE)
     watcher = await watcher_for(service, config)
     start = await store.feed.latest_id()
@@ -118,7 +121,7 @@ async def test_failed_automatic_action_stays_visible(store: Store) -> None:
 
 async def test_blocklisted_requester_is_rejected_automatically(store: Store) -> None:
     await store.moderation.block("234")
-    service = FakeService(store)
+    service = RecordingService(store)
     config = ModerationConfig(blocklist_action=RuleAction.AUTO_REJECT)
     watcher = await watcher_for(service, config)
     start = await store.feed.latest_id()
@@ -138,7 +141,7 @@ async def test_blocklisted_requester_is_rejected_automatically(store: Store) -> 
 
 
 async def test_position_survives_a_restart_and_nothing_is_judged_twice(store: Store) -> None:
-    service = FakeService(store)
+    service = RecordingService(store)
     watcher = await watcher_for(service, ModerationConfig())
     start = await store.feed.latest_id()
     await store.raw.apply_events(None, [link_message(i, 100_000 + i * 10) for i in range(3)])
@@ -155,7 +158,7 @@ async def test_position_survives_a_restart_and_nothing_is_judged_twice(store: St
 
 async def test_link_from_a_new_member_is_flagged(store: Store) -> None:
     # GIVEN a member who joined at t=200 WHEN they post a link an hour later
-    service = FakeService(store)
+    service = RecordingService(store)
     watcher = await watcher_for(service, ModerationConfig())
     start = await store.feed.latest_id()
     await store.raw.apply_events(None, [link_message(1, 200 + 3600)])

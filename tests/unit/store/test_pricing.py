@@ -7,7 +7,7 @@ from pathlib import Path
 
 from groups_tui.domain.pricing import RateCard
 from groups_tui.service import InboxService
-from groups_tui.service_types import AccountInfo, Mode
+from groups_tui.service.types import AccountInfo, Mode
 from groups_tui.store import UNPRICED, Pricing, Store
 
 from .conftest import created, flat_cost, pricing, status

@@ -75,7 +75,8 @@ async def test_inbox_rows(store: Store) -> None:
     assert (first.last_sender, first.last_text, first.last_activity_at) == ("Ann", "newest", 300)
     assert first.last_inbound_at == 300 and first.state == "active" and not first.flagged
     assert second.flagged and second.tag == "vip" and second.last_text is None
-    assert pending.group_id is None and pending.request_id == "req-p" and pending.state == "pending"
+    assert pending.group_id == "pending:req-p" and pending.is_pending and not first.is_pending
+    assert pending.request_id == "req-p" and pending.state == "pending"
     assert not first.last_outbound and not second.last_outbound
     # WHEN the business answers in the first group
     await store.outbox.enqueue(

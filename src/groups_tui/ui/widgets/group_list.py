@@ -2,7 +2,7 @@
 
 An account may hold 10,000 groups, so the list never mounts a widget per group. It is a
 :class:`~textual.scroll_view.ScrollView` using Textual's Line API: rows stay in memory as
-:class:`~groups_tui.service_types.InboxRow` records, sorting produces a list of indices,
+:class:`~groups_tui.service.types.InboxRow` records, sorting produces a list of indices,
 filtering produces a sub-list of those indices in one O(n) pass over the rows'
 precomputed lower-case haystacks, and :meth:`GroupList.render_line` draws only the lines
 that are on screen.
@@ -28,7 +28,7 @@ from textual.strip import Strip
 
 from groups_tui.domain.models import GroupState
 from groups_tui.domain.window import CLOSING_SOON, WINDOW_SECONDS, format_countdown
-from groups_tui.service_types import InboxRow
+from groups_tui.service.types import InboxRow
 from groups_tui.ui.cell_widths import drawn_line, without_spacing_marks_filter
 from groups_tui.ui.formatting import ago
 from groups_tui.ui.widgets.safe_text import clip, fit

@@ -23,7 +23,7 @@ from textual.strip import Strip
 
 from groups_tui.domain.media import MEDIA_KINDS
 from groups_tui.domain.models import Direction, MessageKind
-from groups_tui.service_types import MessageView
+from groups_tui.service.types import MessageView
 from groups_tui.ui.cell_widths import drawn_line, fold_drawn, without_spacing_marks_filter
 from groups_tui.ui.formatting import local_date, money, size_label, stamp
 from groups_tui.ui.widgets.safe_text import fit, safe
@@ -294,6 +294,31 @@ class MessageLog(ScrollView, can_focus=True):
                 self.call_after_refresh(self.scroll_to, y=top, animate=False, immediate=True)
                 return True
         return False
+
+    def member_message(self, message_id: str | None, step: int = 0) -> MessageView | None:
+        """A message a member wrote (what moderation acts on; not a system notice).
+
+        Args:
+            message_id: The message to start from; the newest member message when it is
+                ``None`` or not shown.
+            step: How many member messages to move from it (negative: older), stopping
+                at the first and the last.
+
+        Returns:
+            The message, or ``None`` when no member message is shown.
+        """
+        views = [
+            v
+            for v in self._views
+            if v.message.direction is Direction.INBOUND
+            and v.message.kind is not MessageKind.SYSTEM
+            and v.message.sender_key
+        ]
+        if not views:
+            return None
+        ids = [v.message.id for v in views]
+        index = ids.index(message_id) if message_id in ids else len(views) - 1
+        return views[max(0, min(len(views) - 1, index + step))]
 
     def _ids(self) -> set[str]:
         return {v.message.id for v in self._views}

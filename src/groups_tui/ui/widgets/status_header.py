@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from groups_tui.service_types import AccountInfo, ListenerStatus, Mode
+from groups_tui.service.types import AccountInfo, ListenerStatus, Mode
 from groups_tui.ui.formatting import ago, money
 from groups_tui.ui.widgets.safe_text import fit
 

@@ -1,7 +1,7 @@
 """Forwarding applied group events to HTTP endpoints or local commands.
 
-Events come from the store's change feed and are normalised to
-``{"id", "kind", "group_id", "at", "data"}``. Each event is queued durably once per target
+Events come from the change feed and are normalised to
+``{"id", "kind", "group_id", "at", "data"}`` by the service (``service.changes.events``). Each event is queued durably once per target
 (``forward_outbox``) in the same transaction that moves the runner's feed position, so a
 crash neither loses nor doubles an event, and a target that is down simply accumulates
 its queue until it comes back.
@@ -26,50 +26,22 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
 from groups_tui.automations.config import ForwardTarget
-from groups_tui.service_types import Change
-from groups_tui.store import Store
+from groups_tui.service import InboxService
+from groups_tui.service.types import Change
 
 __all__ = [
-    "FORWARDED_KINDS",
     "SIGNATURE_HEADER",
     "DeliveryPass",
     "Forwarder",
-    "normalize",
-    "normalized_events",
     "sign",
 ]
 
 SIGNATURE_HEADER = "X-Groups-Tui-Signature"
 EVENT_ID_HEADER = "X-Groups-Tui-Event-Id"
-
-FORWARDED_KINDS = frozenset(
-    {
-        "group.created",
-        "group.create_failed",
-        "group.deleted",
-        "group.updated",
-        "group.settings_failed",
-        "group.suspended",
-        "group.suspend_cleared",
-        "participant.joined",
-        "participant.left",
-        "participant.removed",
-        "participant.remove_failed",
-        "join_request.created",
-        "join_request.approved",
-        "join_request.revoked",
-        "message.received",
-        "message.status",
-        "cost.charged",
-    }
-)
-"""Change-feed kinds that are group events applied from webhooks (local bookkeeping such
-as outbox or annotation changes is not forwarded)."""
 
 MAX_PASS_ITEMS = 10_000
 """Most queued items looked at per target in one pass (bounds a pass's work)."""
@@ -78,48 +50,6 @@ MAX_PASS_ITEMS = 10_000
 def sign(key: bytes, body: bytes) -> str:
     """The signature header value for ``body``."""
     return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
-
-
-def normalize(change: Change, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The normalised JSON object of a change-feed row."""
-    data: dict[str, Any] = {}
-    if change.entity is not None:
-        data["entity"] = change.entity
-    data.update(change.payload or {})
-    if extra:
-        data.update(extra)
-    return {
-        "id": change.id,
-        "kind": change.kind,
-        "group_id": change.group_id,
-        "at": change.at,
-        "data": data,
-    }
-
-
-async def _extra(store: Store, change: Change) -> dict[str, Any]:
-    """Details a CRM wants beside the change (message text, group subject)."""
-    if change.kind == "message.received" and change.entity:
-        message = await store.messages.get(change.entity)
-        if message is not None:
-            return {
-                "text": message.text,
-                "type": str(message.kind),
-                "sender_name": message.sender_name,
-                "sender_wa_id": message.sender_wa_id,
-            }
-    if change.kind in ("group.created", "group.updated") and change.group_id:
-        group = await store.groups.get(change.group_id)
-        if group is not None:
-            return {"subject": group.subject}
-    return {}
-
-
-async def normalized_events(
-    store: Store, changes: Sequence[Change], kinds: frozenset[str] = FORWARDED_KINDS
-) -> list[dict[str, Any]]:
-    """The forwarded changes among ``changes``, normalised, in feed order."""
-    return [normalize(c, await _extra(store, c)) for c in changes if c.kind in kinds]
 
 
 def _wants(target: ForwardTarget, kind: str) -> bool:
@@ -144,7 +74,7 @@ class Forwarder:
     """Queues events per target and delivers them in order.
 
     Args:
-        store: The open store.
+        service: The service (the change feed's events, the forwarding queue, runs).
         targets: The configured targets.
         clock: Epoch seconds (backoff schedule); injectable for tests.
         http: HTTP client (one is created, and closed by :meth:`aclose`, when ``None``).
@@ -152,13 +82,13 @@ class Forwarder:
 
     def __init__(
         self,
-        store: Store,
+        service: InboxService,
         targets: Sequence[ForwardTarget],
         *,
         clock: Callable[[], float] = time.time,
         http: httpx.AsyncClient | None = None,
     ) -> None:
-        self.store = store
+        self.service = service
         self.targets = tuple(targets)
         self._clock = clock
         self._own_http = http is None
@@ -178,7 +108,7 @@ class Forwarder:
         """
         if not changes:
             return 0
-        events = await normalized_events(self.store, changes)
+        events = await self.service.changes.events(changes)
         items: list[tuple[str, int, str, bytes]] = []
         for event in events:
             body = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
@@ -186,7 +116,7 @@ class Forwarder:
             for target in self.targets:
                 if _wants(target, event["kind"]):
                     items.append((target.name, event["id"], lane, body))
-        return await self.store.automations.forward_enqueue(
+        return await self.service.automations.forward_enqueue(
             items, position_key=position_key, position=changes[-1].id
         )
 
@@ -208,7 +138,7 @@ class Forwarder:
         blocked: set[str] = set()
         after = 0
         for _ in range(MAX_PASS_ITEMS // 100):
-            batch = await self.store.automations.forward_items(
+            batch = await self.service.automations.forward_items(
                 target.name, "pending", limit=100, after_id=after
             )
             if not batch:
@@ -227,18 +157,18 @@ class Forwarder:
                     last_error = str(exc)
                     blocked.add(item.lane)
                     delay = min(target.backoff_max, target.backoff_initial * 2**item.attempts)
-                    await self.store.automations.forward_mark_failed(
+                    await self.service.automations.forward_failed(
                         item.id, last_error, self._clock() + delay
                     )
                 else:
                     delivered += 1
-                    await self.store.automations.forward_mark_delivered(item.id)
+                    await self.service.automations.forward_delivered(item.id)
         if delivered:
-            await self.store.automations.add_run(
+            await self.service.automations.add_run(
                 target.name, "forward", True, f"delivered {delivered} event(s)"
             )
         if failed:
-            await self.store.automations.add_run(
+            await self.service.automations.add_run(
                 target.name, "forward", False, f"{failed} attempt(s) failed: {last_error}"
             )
         return DeliveryPass(target.name, delivered, failed, last_error)

@@ -1,9 +1,10 @@
-"""Runs the moderation rules over the change feed and carries out automatic actions.
+"""Runs the moderation rules over the change feed; the service records and acts.
 
 The rules themselves are pure (`groups_tui.domain.moderation`); this watcher feeds them
-the messages, joins and join requests the listener applied, stores every flag, and for
-rules switched to ``auto_remove`` or ``auto_reject`` calls the service. Its position in
-the change feed is kept in the store, so a restart neither misses nor repeats events.
+the messages, joins and join requests the listener applied and hands every flag to
+``service.moderation.record``, which stores it and, for rules switched to
+``auto_remove`` or ``auto_reject``, acts. Its position in the change feed is kept in the
+store, so a restart neither misses nor repeats events.
 """
 
 from __future__ import annotations
@@ -11,15 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
 from groups_tui.domain.moderation.config import ModerationConfig
 from groups_tui.domain.moderation.engine import ModerationEngine
-from groups_tui.domain.moderation.rules import Flag, RuleAction
-from groups_tui.store.records import Change
-
-if TYPE_CHECKING:
-    from groups_tui.service import InboxService
+from groups_tui.domain.moderation.rules import Flag
+from groups_tui.service import InboxService
+from groups_tui.service.types import Change
 
 POSITION_KEY = "moderation.position"
 log = logging.getLogger(__name__)
@@ -29,13 +28,12 @@ class ModerationWatcher:
     """Follows the change feed and flags spam.
 
     Args:
-        service: The service (for its store and for automatic actions).
-        config: Thresholds and actions; the store's blocklist is added to its entries.
+        service: The service (its moderation, reading and change-feed parts).
+        config: Thresholds and actions; the stored blocklist is added to its entries.
     """
 
     def __init__(self, service: InboxService, config: ModerationConfig | None = None) -> None:
         self.service = service
-        self.store = service.store
         self.config = config or ModerationConfig()
         self.engine = ModerationEngine(self.config)
         self._task: asyncio.Task[None] | None = None
@@ -45,19 +43,17 @@ class ModerationWatcher:
 
         A first run starts at the end of the feed: history is not re-judged.
         """
-        stored = [key for key, _reason in await self.store.moderation.blocklist()]
+        stored = [key for key, _reason in await self.service.moderation.blocklist()]
         if stored:
-            from dataclasses import replace
-
             merged = tuple(dict.fromkeys((*self.config.blocklist, *stored)))
             self.config = replace(self.config, blocklist=merged)
             self.engine = ModerationEngine(self.config)
-        position = await self.store.feed.get_meta(POSITION_KEY)
+        changes = self.service.changes
+        position = await changes.position(POSITION_KEY)
         if position is None:
-            latest = await self.store.feed.latest_id()
-            await self.store.feed.set_meta(POSITION_KEY, str(latest))
-            return latest
-        return int(position)
+            position = await changes.latest_id()
+            await changes.set_position(POSITION_KEY, position)
+        return position
 
     async def process(self, changes: Sequence[Change]) -> list[Flag]:
         """Judge a batch of changes; store flags and run automatic actions."""
@@ -65,26 +61,20 @@ class ModerationWatcher:
         for change in changes:
             flags.extend(await self._judge(change))
         for flag in flags:
-            await self._record(flag)
+            await self.service.moderation.record(flag)
         if changes:
-            await self.store.feed.set_meta(POSITION_KEY, str(changes[-1].id))
+            await self.service.changes.set_position(POSITION_KEY, changes[-1].id)
         return flags
 
     async def _judge(self, change: Change) -> list[Flag]:
         if change.group_id is None or change.entity is None:
             return []
+        reading = self.service.reading
         if change.kind == "message.received":
-            message = await self.store.messages.get(change.entity)
+            message = await reading.message(change.entity)
             if message is None or message.sender_key is None:
                 return []
-            member = next(
-                (
-                    m
-                    for m in await self.store.groups.members(change.group_id)
-                    if m.key == message.sender_key
-                ),
-                None,
-            )
+            member = await reading.member(change.group_id, message.sender_key)
             return self.engine.observe_message(
                 change.group_id,
                 message.sender_key,
@@ -95,28 +85,14 @@ class ModerationWatcher:
                 member.joined_at if member else None,
             )
         if change.kind == "participant.joined":
-            member = next(
-                (
-                    m
-                    for m in await self.store.groups.members(change.group_id)
-                    if m.key == change.entity
-                ),
-                None,
-            )
+            member = await reading.member(change.group_id, change.entity)
             if member is None:
                 return []
             return self.engine.observe_join(
                 change.group_id, member.key, member.wa_id, member.joined_at or change.at or 0
             )
         if change.kind == "join_request.created":
-            request = next(
-                (
-                    r
-                    for r in await self.store.groups.join_requests(change.group_id)
-                    if r.join_request_id == change.entity
-                ),
-                None,
-            )
+            request = await reading.join_request(change.group_id, change.entity)
             if request is None:
                 return []
             return self.engine.observe_join_request(
@@ -128,41 +104,10 @@ class ModerationWatcher:
             )
         return []
 
-    async def _record(self, flag: Flag) -> None:
-        flag_id = await self.store.moderation.add_flag(
-            rule=str(flag.rule),
-            action=str(flag.action),
-            group_id=flag.group_id,
-            participant_key=flag.participant_key,
-            wa_id=flag.wa_id,
-            message_id=flag.message_id,
-            join_request_id=flag.join_request_id,
-            at=flag.at,
-            reason=flag.reason,
-            evidence=flag.evidence,
-        )
-        if flag_id is None or flag.action is RuleAction.NOTIFY:
-            return
-        from groups_tui.service import ServiceError
-
-        try:
-            if flag.action is RuleAction.AUTO_REJECT and flag.join_request_id:
-                await self.service.reject_join_requests(flag.group_id, [flag.join_request_id])
-                outcome = "join request rejected automatically"
-            elif flag.participant_key:
-                await self.service.remove_participants(flag.group_id, [flag.participant_key])
-                outcome = "member removed automatically"
-            else:
-                return
-        except ServiceError as exc:
-            await self.store.moderation.set_flag_state(flag_id, "auto_failed", str(exc))
-            return
-        await self.store.moderation.set_flag_state(flag_id, "auto_acted", outcome)
-
     async def run(self, poll_interval: float = 0.25) -> None:
         """Follow the feed until cancelled."""
         position = await self.prepare()
-        async for batch in self.service.follow_changes(position, poll_interval):
+        async for batch in self.service.changes.follow(position, poll_interval):
             try:
                 await self.process(batch)
             except Exception:

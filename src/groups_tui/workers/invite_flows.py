@@ -18,13 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from groups_tui.automations.common import audit, find_template, invite_cost
 from groups_tui.automations.config import InviteRule
 from groups_tui.automations.pacing import Pacer
-from groups_tui.cloud.errors import ApiError, CloudError, OutcomeUnknownError
 from groups_tui.domain.events import InboundMessage
-from groups_tui.domain.models import GroupState
-from groups_tui.service import InboxService, ServiceError
+from groups_tui.domain.models import GroupState, Template
+from groups_tui.service import PENDING_PREFIX, InboxService, ServiceError
 
 __all__ = ["InviteFlows", "Trigger", "matches"]
 
@@ -67,7 +65,7 @@ class InviteFlows:
     """Evaluates the invite rules and sends the invites.
 
     Args:
-        service: The service (client, store, clock, audit user).
+        service: The service (sends, group creation, the automations' rows, clock).
         rules: The configured rules.
         pacer: Paces the sends (and group creations) to the number's throughput.
     """
@@ -93,50 +91,41 @@ class InviteFlows:
         return started
 
     async def _fire(self, rule: InviteRule, trigger: Trigger, why: str) -> bool:
-        store = self.service.store
+        automations = self.service.automations
         now = self.service.clock()
         since = now - rule.repeat_after_hours * 3600
-        if await store.automations.invite_flow_recent(
-            rule.name, trigger.wa_id, rule.group_key, since
-        ):
+        if await automations.invite_flow_recent(rule.name, trigger.wa_id, rule.group_key, since):
             return False
-        if rule.group_id is not None:
-            send_id = await store.automations.invite_flow_begin(
-                rule.name,
-                trigger.wa_id,
-                rule.group_key,
-                state="calling",
-                at=now,
-                group_id=rule.group_id,
-                trigger_id=trigger.wamid,
-            )
-            await self._send(rule, send_id, trigger.wa_id, rule.group_id, why)
-            return True
-        send_id = await store.automations.invite_flow_begin(
+        # Recorded before the call; a new group's invite waits for the group's id.
+        send_id = await automations.invite_flow_begin(
             rule.name,
             trigger.wa_id,
             rule.group_key,
-            state="waiting",
+            state="waiting" if rule.group_id is None else "calling",
             at=now,
+            group_id=rule.group_id,
             trigger_id=trigger.wamid,
         )
+        if rule.group_id is not None:
+            await self._send(rule, send_id, trigger.wa_id, rule.group_id, why)
+            return True
         subject = (rule.new_group_subject or "").format_map(
             {"name": trigger.name or trigger.wa_id, "wa_id": trigger.wa_id}
         )[:128]
         await self.pacer.acquire()
         try:
-            op = await self.service.create_group(subject)
+            op = await self.service.admin.create_group(subject)
         except ServiceError as exc:
-            await store.automations.invite_flow_update(send_id, "failed", error=str(exc.args[0]))
-            await store.automations.add_run(
+            await automations.invite_flow_update(send_id, "failed", error=exc.message)
+            await automations.add_run(
                 rule.name,
                 "invite_rule",
                 False,
-                f"could not create a group for {trigger.wa_id}: {exc.args[0]}",
+                f"could not create a group for {trigger.wa_id}: {exc.message}",
             )
             return True
-        await store.automations.invite_flow_update(send_id, "waiting", request_id=op.request_id)
-        await store.automations.add_run(
+        await automations.invite_flow_update(send_id, "waiting", request_id=op.request_id)
+        await automations.add_run(
             rule.name,
             "invite_rule",
             True,
@@ -146,25 +135,25 @@ class InviteFlows:
 
     async def resolve_waiting(self, paused: set[str] | frozenset[str] = frozenset()) -> int:
         """Send the invites whose new group now exists; returns how many were sent."""
-        store = self.service.store
+        automations, reading = self.service.automations, self.service.reading
         rules = {r.name: r for r in self.rules}
         sent = 0
-        for row in await store.automations.invite_flow_sends(state="waiting"):
+        for row in await automations.invite_flow_sends(state="waiting"):
             rule = rules.get(row.rule)
             if rule is None or rule.name in paused or not row.request_id:
                 continue
-            group = await store.groups.get_by_request(row.request_id)
+            group = await reading.group(PENDING_PREFIX + row.request_id)
             if group is None:
                 continue
             if group.state is GroupState.FAILED:
-                op = await store.operations.get(row.request_id)
+                op = await reading.operation(row.request_id)
                 reason = (op.error if op else None) or "Meta refused to create the group"
-                await store.automations.invite_flow_update(row.id, "failed", error=reason)
-                await store.automations.add_run(rule.name, "invite_rule", False, reason)
+                await automations.invite_flow_update(row.id, "failed", error=reason)
+                await automations.add_run(rule.name, "invite_rule", False, reason)
                 continue
             if not group.id:
                 continue
-            await store.automations.invite_flow_update(row.id, "calling", group_id=group.id)
+            await automations.invite_flow_update(row.id, "calling", group_id=group.id)
             await self._send(rule, row.id, row.person, group.id, "new group ready")
             sent += 1
         return sent
@@ -172,61 +161,45 @@ class InviteFlows:
     async def _send(
         self, rule: InviteRule, send_id: int, wa_id: str, group_id: str, why: str
     ) -> None:
-        store = self.service.store
-        client = self.service.client
-        template = await find_template(self.service, rule.template, rule.language)
-        if client is None or template is None:
+        automations = self.service.automations
+        template: Template | None
+        try:
+            template = await self.service.reading.find_template(
+                rule.template, rule.language, refresh=True
+            )
+        except ServiceError:
+            template = None
+        if self.service.read_only or template is None:
             reason = (
                 "read-only: no Cloud API client"
-                if client is None
+                if self.service.read_only
                 else f"unknown template {rule.template!r} ({rule.language})"
             )
-            await store.automations.invite_flow_update(send_id, "failed", error=reason)
-            await store.automations.add_run(
+            await automations.invite_flow_update(send_id, "failed", error=reason)
+            await automations.add_run(
                 rule.name, "invite_rule", False, f"invite to {wa_id} not sent: {reason}"
             )
             return
-        cost = await invite_cost(self.service, template, wa_id)
+        cost = self.service.sending.invite_cost(wa_id, template)
         await self.pacer.acquire()
-        try:
-            sent = await client.messages.send_invite_link_template(
-                wa_id, template.name, template.language, group_id
-            )
-        except OutcomeUnknownError as exc:
-            await store.automations.invite_flow_update(send_id, "unknown", error=str(exc))
-            await self._log(
-                rule,
-                group_id,
-                wa_id,
-                {"outcome": "unknown"},
-                None,
-                False,
-                f"invite to {wa_id}: no answer, it may have been sent",
-            )
-        except (ApiError, CloudError, ValueError) as exc:
-            await store.automations.invite_flow_update(send_id, "failed", error=str(exc))
-            await self._log(
-                rule,
-                group_id,
-                wa_id,
-                {"error": str(exc)},
-                None,
-                False,
-                f"invite to {wa_id} failed: {exc}",
-            )
-        else:
-            await store.automations.invite_flow_update(
-                send_id, "sent", wamid=sent.message_id, cost=cost
-            )
-            await self._log(
-                rule,
-                group_id,
-                wa_id,
-                {"wamid": sent.message_id},
-                cost,
-                True,
+        outcome = await self.service.sending.send_invite(wa_id, template, group_id)
+        result: dict[str, object]
+        if outcome.state == "accepted":
+            state, result, detail = (
+                "sent",
+                {"wamid": outcome.wamid},
                 f"{why}: invite sent to {wa_id}",
             )
+        elif outcome.state == "unknown":
+            state, result, cost = "unknown", {"outcome": "unknown"}, None
+            detail = f"invite to {wa_id}: no answer, it may have been sent"
+        else:
+            state, result, cost = "failed", {"error": outcome.error}, None
+            detail = f"invite to {wa_id} failed: {outcome.error}"
+        await automations.invite_flow_update(
+            send_id, state, wamid=outcome.wamid, error=outcome.error, cost=cost
+        )
+        await self._log(rule, group_id, wa_id, result, cost, state == "sent", detail)
 
     async def _log(
         self,
@@ -238,12 +211,11 @@ class InviteFlows:
         ok: bool,
         detail: str,
     ) -> None:
-        await audit(
-            self.service,
+        await self.service.automations.audit(
             "automation.invite_flow",
             group_id=group_id,
             targets=[wa_id],
             result={"rule": rule.name, **result},
             cost=cost,
         )
-        await self.service.store.automations.add_run(rule.name, "invite_rule", ok, detail)
+        await self.service.automations.add_run(rule.name, "invite_rule", ok, detail)

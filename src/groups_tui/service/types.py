@@ -1,6 +1,10 @@
-"""View records the service hands to the UI and the CLI.
+"""Records the service hands to the UI, the CLI and the workers.
 
 Plain frozen dataclasses: the UI keeps thousands of them in memory, so they stay small.
+A record the store already returns in the shape callers need (an inbox row, an outbox
+item, a search hit, a flag...) is not copied into a second class: it is defined once in
+:mod:`groups_tui.store.records` and named here, so callers of the service import every
+record from this module and never from the store.
 """
 
 from __future__ import annotations
@@ -8,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import NamedTuple
 
 from groups_tui.domain.models import (
     DeliverySummary,
@@ -18,14 +21,50 @@ from groups_tui.domain.models import (
     Participant,
 )
 from groups_tui.domain.window import WindowState
-from groups_tui.store.records import Change, PendingOperation
+from groups_tui.store.automations import (
+    AnnounceRow,
+    AutomationJob,
+    AutomationRun,
+    BulkInvite,
+    BulkRow,
+    ForwardItem,
+    InviteFlowSend,
+)
+from groups_tui.store.records import (
+    PENDING_PREFIX,
+    AuditEntry,
+    Change,
+    Contact,
+    HistoryEntry,
+    InboxRow,
+    OutboxItem,
+    PendingOperation,
+    RawEvent,
+    SearchHit,
+    StoredFlag,
+)
 
 __all__ = [
+    "PENDING_PREFIX",
     "AccountInfo",
+    "AnnounceRow",
+    "AuditEntry",
+    "AutomationJob",
+    "AutomationRun",
+    "AutomationSetup",
+    "AutomationStatus",
+    "BulkInvite",
+    "BulkRow",
     "Change",
+    "ConfiguredRule",
+    "ConfiguredTarget",
+    "Contact",
     "DecisionResult",
+    "ForwardItem",
     "GroupDetail",
+    "HistoryEntry",
     "InboxRow",
+    "InviteFlowSend",
     "InviteOutcome",
     "JoinRequestView",
     "KnownPerson",
@@ -36,7 +75,11 @@ __all__ = [
     "Mode",
     "OutboxItem",
     "PendingOperation",
+    "RawEvent",
+    "RuleView",
     "SearchHit",
+    "StoredFlag",
+    "TargetView",
 ]
 
 
@@ -79,32 +122,6 @@ class ListenerStatus:
     failed_events: int = 0
 
 
-class InboxRow(NamedTuple):
-    """One group in the inbox, compact enough for 10,000 in memory.
-
-    ``haystack`` is the lower-cased subject, member names and numbers that the
-    filter-as-you-type matches against. A named tuple: the inbox builds 10,000 of them
-    at start-up, several times faster than frozen dataclass instances.
-    """
-
-    group_id: str
-    subject: str
-    participant_count: int
-    unread: int
-    pending_requests: int
-    last_sender: str | None
-    last_text: str | None
-    last_activity_at: int | None
-    last_inbound_at: int | None
-    last_inbound_by: str | None
-    suspended: bool
-    state: str
-    flagged: bool
-    haystack: str
-    last_outbound: bool = False
-    """The newest message is the business's own."""
-
-
 @dataclass(frozen=True, slots=True)
 class GroupDetail:
     """A group with its members and window, for the conversation and admin screens."""
@@ -143,35 +160,6 @@ class MessagePage:
 
     messages: tuple[MessageView, ...]
     older: tuple[int, str] | None
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """What became of a send: state is queued, accepted, failed or unknown."""
-
-    local_id: str
-    group_id: str
-    state: str
-    wamid: str | None = None
-    error_code: int | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    """A full-text search result.
-
-    ``snippet`` is plain, untrusted text exactly as in the message (``…`` where text was
-    left out); ``spans`` are the ``(start, end)`` offsets of the matches in it.
-    """
-
-    group_id: str
-    message_id: str
-    subject: str
-    snippet: str
-    at: int
-    sender_name: str | None = None
-    spans: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +232,8 @@ class InviteOutcome:
 
     Attributes:
         number: The recipient's number (digits).
-        state: ``accepted`` or ``failed``.
+        state: ``accepted``, ``failed``, or (for an automation's single send)
+            ``unknown``: no answer came, so it may have been sent.
         wamid: The message id when accepted.
         error: The API's reason when failed.
     """
@@ -253,3 +242,74 @@ class InviteOutcome:
     state: str
     wamid: str | None = None
     error: str | None = None
+
+
+# --- automations ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredRule:
+    """An invite rule as configured: its name, what triggers it, which group it offers."""
+
+    name: str
+    trigger: str
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredTarget:
+    """A forwarding target as configured: its name and where events go."""
+
+    name: str
+    destination: str
+
+
+@dataclass(frozen=True, slots=True)
+class AutomationSetup:
+    """The invite rules and forwarding targets configured for this account (read from the
+    ``[automations]`` configuration by whoever starts the service)."""
+
+    rules: tuple[ConfiguredRule, ...] = ()
+    targets: tuple[ConfiguredTarget, ...] = ()
+
+    @property
+    def names(self) -> set[str]:
+        """Every rule and target name."""
+        return {r.name for r in self.rules} | {t.name for t in self.targets}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleView:
+    """An invite rule as the automations screen shows it."""
+
+    name: str
+    trigger: str
+    group: str
+    paused: bool
+    sent: int
+    last_run_at: float | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetView:
+    """A forwarding target as the automations screen shows it."""
+
+    name: str
+    destination: str
+    paused: bool
+    pending: int
+    delivered: int
+    last_run_at: float | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AutomationStatus:
+    """Everything the automations screen renders."""
+
+    running: bool
+    rules: tuple[RuleView, ...]
+    targets: tuple[TargetView, ...]
+    recent_runs: tuple[AutomationRun, ...]
+    failures: tuple[AutomationRun, ...]
