@@ -47,10 +47,14 @@ from groups_tui.domain.models import (
 )
 from groups_tui.domain.pricing import (
     RULE_SETS,
+    Calibration,
     CostPreview,
     MemberRef,
+    PricingConfig,
     RateCard,
     RuleSet,
+    calibrate,
+    evidence_period,
     preview_cost,
 )
 from groups_tui.domain.sending import Refusal, SendKind, can_send
@@ -149,6 +153,8 @@ class InboxService:
         listener_url: Where the in-process listener accepts webhooks, if one runs here.
         os_user: Who the audit log names (the OS user by default).
         rules: The effective-dated charging rules.
+        pricing: The ``[pricing]`` settings: the configured reading of each disputed rule
+            (applied to ``rules``) and when the ledger's evidence wins over it.
     """
 
     def __init__(
@@ -162,6 +168,7 @@ class InboxService:
         listener_url: str | None = None,
         os_user: str | None = None,
         rules: Sequence[RuleSet] = RULE_SETS,
+        pricing: PricingConfig | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -170,7 +177,8 @@ class InboxService:
         self.rate_card = rate_card or RateCard.load_default()
         self.listener_url = listener_url
         self.os_user = os_user or _os_user()
-        self.rules = tuple(rules)
+        self.pricing_config = pricing or PricingConfig()
+        self.rules = self.pricing_config.rule_sets(rules)
 
     # --- helpers -------------------------------------------------------------------------
     def now(self) -> int:
@@ -446,7 +454,17 @@ class InboxService:
             service_used_this_month=await self.service_allowance_used(),
             card=self.rate_card,
             rules=self.rules,
+            calibration=await self.pricing_calibration(),
         )
+
+    async def pricing_calibration(self) -> Calibration:
+        """What Meta charged recently under each disputed charging rule in force today
+        (the cost ledger's evidence, weighed by the ``[pricing]`` thresholds): what
+        previews apply, and what contradicts the configuration."""
+        today = datetime.fromtimestamp(self.clock(), UTC).date()
+        since, until = evidence_period(today, self.pricing_config)
+        tallies = await self.store.ledger.pricing_evidence(since, until)
+        return calibrate(tallies, today, rules=self.rules, config=self.pricing_config)
 
     def refusal(
         self, kind: SendKind, detail: GroupDetail, template: Template | None = None
