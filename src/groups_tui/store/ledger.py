@@ -121,16 +121,20 @@ class Ledger(Repository):
         Returns:
             One tally per (category, type, billable, window open, day sent).
         """
+        # Lines are counted per message first, so the window is looked up once per
+        # message rather than once per member.
         rows = await self._all(
+            "WITH lines AS (SELECT message_id, category, pricing_type, billable, count(*) AS n "
+            "FROM cost_ledger WHERE group_id IS NOT NULL AND at >= ? "
+            "GROUP BY message_id, category, pricing_type, billable) "
             "SELECT l.category, l.pricing_type, l.billable, "
             "EXISTS (SELECT 1 FROM messages i WHERE i.group_id = m.group_id "
             "AND i.direction = 'inbound' AND i.at <= m.at AND i.at > m.at - ?) AS open, "
-            "date(m.at, 'unixepoch') AS day, count(*) "
-            "FROM cost_ledger l JOIN messages m ON m.id = l.message_id "
-            "AND m.direction = 'outbound' "
-            "WHERE l.group_id IS NOT NULL AND l.at >= ? AND m.at >= ? AND m.at < ? "
+            "date(m.at, 'unixepoch') AS day, sum(l.n) "
+            "FROM lines l JOIN messages m ON m.id = l.message_id AND m.direction = 'outbound' "
+            "WHERE m.at >= ? AND m.at < ? "
             "GROUP BY 1, 2, 3, 4, 5 ORDER BY 5, 1, 2, 3, 4",
-            (WINDOW_SECONDS, since, since, until),
+            (since, WINDOW_SECONDS, since, until),
         )
         return [
             DeliveryTally(
