@@ -46,6 +46,7 @@ from groups_tui.domain.models import (
     TemplateCategory,
 )
 from groups_tui.domain.pricing import (
+    CALIBRATION_MAX_AGE,
     RULE_SETS,
     Calibration,
     CostPreview,
@@ -179,6 +180,7 @@ class InboxService:
         self.os_user = os_user or _os_user()
         self.pricing_config = pricing or PricingConfig()
         self.rules = self.pricing_config.rule_sets(rules)
+        self._calibration: tuple[float, Calibration] | None = None
 
     # --- helpers -------------------------------------------------------------------------
     def now(self) -> int:
@@ -460,11 +462,18 @@ class InboxService:
     async def pricing_calibration(self) -> Calibration:
         """What Meta charged recently under each disputed charging rule in force today
         (the cost ledger's evidence, weighed by the ``[pricing]`` thresholds): what
-        previews apply, and what contradicts the configuration."""
-        today = datetime.fromtimestamp(self.clock(), UTC).date()
+        previews apply, and what contradicts the configuration. Reused for
+        ``CALIBRATION_MAX_AGE`` seconds of the same day."""
+        now = self.clock()
+        today = datetime.fromtimestamp(now, UTC).date()
+        cached = self._calibration
+        if cached and cached[1].on == today and 0 <= now - cached[0] < CALIBRATION_MAX_AGE:
+            return cached[1]
         since, until = evidence_period(today, self.pricing_config)
         tallies = await self.store.ledger.pricing_evidence(since, until)
-        return calibrate(tallies, today, rules=self.rules, config=self.pricing_config)
+        calibration = calibrate(tallies, today, rules=self.rules, config=self.pricing_config)
+        self._calibration = (now, calibration)
+        return calibration
 
     def refusal(
         self, kind: SendKind, detail: GroupDetail, template: Template | None = None

@@ -110,3 +110,28 @@ async def test_a_replay_gives_the_same_evidence(store: Store) -> None:
     assert await store.ledger.pricing_evidence(DAY1 - 86_400, DAY1 + 3 * 86_400) == []
     await store.raw.replay(log.parse)
     assert await store.ledger.pricing_evidence(DAY1 - 86_400, DAY1 + 3 * 86_400) == before
+
+
+async def test_the_service_weighs_the_evidence_and_reuses_it_for_a_minute(store: Store) -> None:
+    from groups_tui.domain.pricing import CALIBRATION_MAX_AGE, DisputedRule
+    from groups_tui.service import InboxService
+    from groups_tui.service_types import AccountInfo, Mode
+
+    now = [float(DAY1 + 2 * 86_400)]
+    service = InboxService(
+        store, None, account=AccountInfo("+1 555 0100", "PNID", Mode.SANDBOX), clock=lambda: now[0]
+    )
+    # GIVEN no evidence yet
+    first = await service.pricing_calibration()
+    assert first.decided() == {}
+    # WHEN Meta's statuses say four in-window marketing deliveries were free
+    log = RawLog(store)
+    await _world(store, log)
+    # THEN a calibration of less than a minute ago is reused ...
+    now[0] += CALIBRATION_MAX_AGE - 1
+    assert await service.pricing_calibration() is first
+    # ... and an older one is weighed again: the evidence settles the rule
+    now[0] += 1
+    fresh = await service.pricing_calibration()
+    assert fresh.decided() == {DisputedRule.MARKETING_IN_WINDOW: False}
+    assert [e.rule for e in fresh.contradictions] == [DisputedRule.MARKETING_IN_WINDOW]

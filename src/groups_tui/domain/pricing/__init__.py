@@ -45,6 +45,7 @@ The names below are the package's public API; import them from here.
 from __future__ import annotations
 
 from .calibration import (
+    CALIBRATION_MAX_AGE,
     Calibration,
     DeliveryTally,
     Evidence,
@@ -70,6 +71,7 @@ from .rules import (
 )
 
 __all__ = [
+    "CALIBRATION_MAX_AGE",
     "RULE_SETS",
     "UNPRICED_REGIONS",
     "Calibration",

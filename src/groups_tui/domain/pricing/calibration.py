@@ -34,6 +34,7 @@ from .ledger import charged_per_webhook, webhook_template_category
 from .rules import RULE_SETS, RuleSet, rule_set_on, rule_sets
 
 __all__ = [
+    "CALIBRATION_MAX_AGE",
     "Calibration",
     "DeliveryTally",
     "Evidence",
@@ -45,6 +46,10 @@ __all__ = [
 
 DEFAULT_EVIDENCE_MIN: Final = 3
 DEFAULT_EVIDENCE_DAYS: Final = 30
+CALIBRATION_MAX_AGE: Final = 60.0
+"""Seconds a calibration may be reused (a preview per highlighted template, an announcement
+to many groups and the header all weigh the same 30 days of ledger lines); evidence that is
+a minute old settles a rule as well as fresh evidence does."""
 _CHOICES: Final = {"charged": True, "free": False}
 
 
