@@ -454,10 +454,16 @@ async def send_text(group_id: str, text: str, as_json: bool) -> None:
 @click.argument("group_id", shell_complete=complete_group_id)
 @click.option("--template", "template_name", default=None, help="Template name (default: text).")
 @click.option("--language", default=None, help="Template language, e.g. en_US.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Per member: market, rate, rule applied, its source and whether it comes from "
+    "configuration or from what Meta charged; the range; contradicting evidence.",
+)
 @json_option
 @run_async
 async def cost(
-    group_id: str, template_name: str | None, language: str | None, as_json: bool
+    group_id: str, template_name: str | None, language: str | None, explain: bool, as_json: bool
 ) -> None:
     """Preview what a send to the group would cost now."""
 
@@ -478,6 +484,12 @@ async def cost(
             if as_json:
                 emit(preview, True, str)
             _fail(preview.refusal.reason, EXIT_USAGE)
+        if explain:
+            from groups_tui.domain.pricing import explain_cost
+
+            explained = explain_cost(preview, await service.sending.pricing_calibration())
+            emit(explained, as_json, lambda e: e.text())
+            return
 
         def text(p: Any) -> str:
             lines = [
@@ -489,7 +501,10 @@ async def cost(
             total = f"total: {p.total} USD" + (
                 f" (lower bound: {len(p.unknown)} rate(s) unknown)" if p.unknown else ""
             )
-            return "\n".join([*lines, total])
+            if p.is_range:
+                total += f" (range {p.low_total} – {p.high_total} USD)"
+            disputes = [f"{n.origin.value}: {n.reason}" for n in p.disputes]
+            return "\n".join([*lines, total, *disputes])
 
         emit(preview, as_json, text)
 

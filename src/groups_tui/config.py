@@ -62,7 +62,7 @@ class _TomlFileSource(PydanticBaseSettingsSource):
             raise ConfigError(f"cannot read config file {self._path}: {exc}") from exc
         data = raw.get("whatsapp", {}) | {k: v for k, v in raw.items() if not isinstance(v, dict)}
         data = {k.lower(): v for k, v in data.items()}
-        for table in ("moderation", "automations"):
+        for table in ("moderation", "automations", "pricing"):
             if isinstance(raw.get(table), dict):
                 data[table] = raw[table]
         check_file_permissions(self._path, data)
@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     """The ``[moderation]`` table of the config file: rule thresholds and actions."""
     automations: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_AUTOMATIONS")
     """The ``[automations]`` table of the config file: invite flows, forwarding, pacing."""
+    pricing: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_PRICING")
+    """The ``[pricing]`` table of the config file: the reading of each disputed charging
+    rule and when what Meta charged wins over it (``evidence_min``, ``evidence_days``)."""
 
     @classmethod
     def settings_customise_sources(

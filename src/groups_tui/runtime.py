@@ -20,7 +20,7 @@ from groups_tui.service.types import AccountInfo, Mode
 if TYPE_CHECKING:
     from groups_tui.cloud.client import CloudClient
     from groups_tui.cloud.retry import RetryPolicy
-    from groups_tui.domain.pricing import RateCard
+    from groups_tui.domain.pricing import PricingConfig, RateCard
     from groups_tui.listener.server import ListenerServer
     from groups_tui.sandbox.clock import Clock
     from groups_tui.sandbox.server import SandboxServer
@@ -41,6 +41,16 @@ def _rate_card(settings: Settings) -> RateCard:
     return RateCard.configured(settings.rates_csv)
 
 
+def pricing_config(settings: Settings) -> PricingConfig:
+    """The ``[pricing]`` settings (disputed rules, evidence thresholds), validated."""
+    from groups_tui.domain.pricing import PricingConfig
+
+    try:
+        return PricingConfig.from_mapping(settings.pricing)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 @asynccontextmanager
 async def open_live_service(
     settings: Settings, *, clock: Callable[[], float] | None = None
@@ -56,6 +66,7 @@ async def open_live_service(
         )
     assert settings.access_token is not None and settings.phone_number_id is not None
     card = _rate_card(settings)
+    pricing = pricing_config(settings)
     async with AsyncExitStack() as stack:
         settings.db_path.parent.mkdir(parents=True, exist_ok=True)
         store = await Store.open(settings.db_path, pricing=Pricing.from_rate_card(card))
@@ -79,6 +90,7 @@ async def open_live_service(
             account=account,
             rate_card=card,
             clock=clock or time.time,
+            pricing=pricing,
         )
         yield service
 
@@ -128,6 +140,7 @@ class SandboxOptions:
         graph_version: Graph API version of the client's requests.
         retry: The client's retry policy (its default when omitted).
         rate_card: The service's rate card (the packaged one when omitted).
+        pricing: The service's ``[pricing]`` settings (the defaults when omitted).
         operator: Who the audit log names (the OS user when omitted).
         receipt_clock: Clock of the store and the listener (receipt times); real time by
             default, the simulated clock's ``now`` in tests that freeze time.
@@ -152,6 +165,7 @@ class SandboxOptions:
     graph_version: str = "v25.0"
     retry: RetryPolicy | None = None
     rate_card: RateCard | None = None
+    pricing: PricingConfig | None = None
     operator: str | None = None
     receipt_clock: Callable[[], float] = time.time
     limiter_time: Callable[[], float] = time.monotonic
@@ -306,6 +320,7 @@ async def _sandbox_stack(
             clock=clock.now,
             listener_url=listener.url,
             os_user=options.operator,
+            pricing=options.pricing,
         )
         yield handle(
             clock=clock,
@@ -343,6 +358,7 @@ async def open_sandbox_runtime(
         simulate=simulate,
         graph_version=settings.graph_version,
         rate_card=_rate_card(settings),
+        pricing=pricing_config(settings),
     )
     async with sandbox_stack(options) as running:
         yield running

@@ -31,7 +31,15 @@ from groups_tui.domain.models import (
     Template,
     TemplateCategory,
 )
-from groups_tui.domain.pricing import CostPreview, MemberRef, RateCard, preview_cost
+from groups_tui.domain.pricing import (
+    Calibration,
+    CostPreview,
+    DeliveryTally,
+    MemberRef,
+    RateCard,
+    calibrate,
+    preview_cost,
+)
 from groups_tui.domain.sending import Refusal, SendKind, can_send
 from groups_tui.domain.window import window_state
 from groups_tui.service import InboxService, ServiceError
@@ -135,6 +143,8 @@ class FakeService(InboxService):
         """Calls that would reach the Cloud API: ``(method, group_id)``."""
         self.read: list[str] = []
         self.service_used_this_month = 120
+        self.pricing_tallies: list[DeliveryTally] = []
+        """What Meta charged for recent group messages (evidence on disputed rules)."""
         self.spend = Decimal("1.2345")
         self._changes: list[Change] = []
         self._change_ids = itertools.count(1)
@@ -606,7 +616,11 @@ class FakeService(InboxService):
             window_open=window_state(g.last_inbound_at, now).open,
             service_used_this_month=self.service_used_this_month,
             card=self.card,
+            calibration=await self.pricing_calibration(),
         )
+
+    async def pricing_calibration(self) -> Calibration:
+        return calibrate(self.pricing_tallies, self.today())
 
     def today(self) -> date:
         """The frozen clock's UTC date."""

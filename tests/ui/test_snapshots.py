@@ -6,7 +6,8 @@ every screen's snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -15,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from groups_tui.domain.models import TemplateCategory
-from groups_tui.domain.pricing import MemberRef, RateCard, preview_cost
+from groups_tui.domain.pricing import DeliveryTally, MemberRef, RateCard, preview_cost
 from groups_tui.ui.app import GroupsApp, make_app, styles_dir
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.widgets.cost_preview import CostPreview
@@ -30,11 +31,11 @@ SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 Setup = Callable[[Pilot[None]], Awaitable[None]]
 
 
-def _app(clock: FrozenClock | None = None) -> GroupsApp:
+def _app(clock: FrozenClock | None = None, evidence: Sequence[DeliveryTally] = ()) -> GroupsApp:
     clock = clock or FrozenClock()
-    return make_app(
-        FakeService(clock), clock=clock, bell=False, sandbox_note="SANDBOX — simulated users"
-    )
+    service = FakeService(clock)
+    service.pricing_tallies = list(evidence)
+    return make_app(service, clock=clock, bell=False, sandbox_note="SANDBOX — simulated users")
 
 
 async def _inbox(pilot: Pilot[None]) -> None:
@@ -123,6 +124,30 @@ def test_template_picker_after_2026_10_01_snapshot(
 ) -> None:
     app = _app(FrozenClock(epoch(2026, 10, 5, 12, 0)))
     assert snap_compare(app, terminal_size=SIZES[size], run_before=_template_picker)
+
+
+async def _template_picker_marketing(pilot: Pilot[None]) -> None:
+    await _template_picker(pilot)
+    await pilot.press("down")  # spring_sale, a marketing template; the window is open
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_template_picker_disputed_range_snapshot(
+    snap_compare: Callable[..., bool], size: str
+) -> None:
+    # Marketing inside the open window: Meta's pages disagree, so the total is a range.
+    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_template_picker_marketing)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_template_picker_calibrated_snapshot(snap_compare: Callable[..., bool], size: str) -> None:
+    # Meta priced four in-window marketing deliveries of the day before as free.
+    free = DeliveryTally(
+        "group_marketing", "free_group_customer_service", False, True, date(2026, 9, 14), 4
+    )
+    app = _app(evidence=[free])
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=_template_picker_marketing)
 
 
 # ---------------------------------------------------------------- widget-level host apps

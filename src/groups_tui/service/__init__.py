@@ -26,7 +26,7 @@ import time
 from collections.abc import Sequence
 
 from groups_tui.cloud.client import CloudClient
-from groups_tui.domain.pricing import RULE_SETS, RateCard, RuleSet
+from groups_tui.domain.pricing import RULE_SETS, PricingConfig, RateCard, RuleSet
 from groups_tui.service.admin import Admin
 from groups_tui.service.automations import Automations
 from groups_tui.service.changes import Changes
@@ -54,6 +54,8 @@ class InboxService:
         listener_url: Where the in-process listener accepts webhooks, if one runs here.
         os_user: Who the audit log names (the OS user by default).
         rules: The effective-dated charging rules.
+        pricing: The ``[pricing]`` settings: the configured reading of each disputed rule
+            (applied to ``rules``) and when the ledger's evidence wins over it.
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class InboxService:
         listener_url: str | None = None,
         os_user: str | None = None,
         rules: Sequence[RuleSet] = RULE_SETS,
+        pricing: PricingConfig | None = None,
     ) -> None:
         core = ServiceCore(
             store,
@@ -77,6 +80,7 @@ class InboxService:
             listener_url=listener_url,
             os_user=os_user,
             rules=rules,
+            pricing=pricing or PricingConfig(),
         )
         self._core = core
         self.account = account

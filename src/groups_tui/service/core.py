@@ -16,7 +16,7 @@ from typing import Any
 from groups_tui.cloud.client import CloudClient
 from groups_tui.cloud.errors import ApiError, CloudError
 from groups_tui.domain.models import Group
-from groups_tui.domain.pricing import RateCard, RuleSet
+from groups_tui.domain.pricing import PricingConfig, RateCard, RuleSet
 from groups_tui.service.errors import ServiceError
 from groups_tui.service.types import PENDING_PREFIX, AccountInfo
 from groups_tui.store import Store
@@ -39,6 +39,8 @@ class ServiceCore:
         listener_url: Where the in-process listener accepts webhooks, if one runs here.
         os_user: Who the audit log names.
         rules: The effective-dated charging rules.
+        pricing: The ``[pricing]`` settings: the configured reading of each disputed rule
+            (applied to ``rules``) and when the ledger's evidence wins over it.
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class ServiceCore:
         listener_url: str | None,
         os_user: str | None,
         rules: Sequence[RuleSet],
+        pricing: PricingConfig,
     ) -> None:
         self.store = store
         self.client = client
@@ -60,7 +63,8 @@ class ServiceCore:
         self.rate_card = rate_card
         self.listener_url = listener_url
         self.os_user = os_user or _os_user()
-        self.rules = tuple(rules)
+        self.pricing_config = pricing
+        self.rules = pricing.rule_sets(rules)
 
     def now(self) -> int:
         """Now, as integer epoch seconds from the injected clock."""

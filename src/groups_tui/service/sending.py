@@ -20,7 +20,15 @@ from groups_tui.cloud.resources.templates import template_components
 from groups_tui.domain import limits
 from groups_tui.domain.media import media_for_file
 from groups_tui.domain.models import GroupState, Media, MessageKind, Template
-from groups_tui.domain.pricing import CostPreview, MemberRef, preview_cost
+from groups_tui.domain.pricing import (
+    CALIBRATION_MAX_AGE,
+    Calibration,
+    CostPreview,
+    MemberRef,
+    calibrate,
+    evidence_period,
+    preview_cost,
+)
 from groups_tui.domain.sending import Refusal, SendKind, can_send
 from groups_tui.service.core import ServiceCore
 from groups_tui.service.errors import ServiceError, refused
@@ -45,6 +53,7 @@ class Sending:
         self._core = core
         self._store = core.store
         self._reading = reading
+        self._calibration: tuple[float, Calibration] | None = None
 
     # --- cost and refusals -----------------------------------------------------------------
     async def preview_cost(self, group_id: str, template: Template | None) -> CostPreview:
@@ -65,7 +74,25 @@ class Sending:
             service_used_this_month=await self._reading.service_allowance_used(),
             card=self._core.rate_card,
             rules=self._core.rules,
+            calibration=await self.pricing_calibration(),
         )
+
+    async def pricing_calibration(self) -> Calibration:
+        """What Meta charged recently under each disputed charging rule in force today
+        (the cost ledger's evidence, weighed by the ``[pricing]`` thresholds): what
+        previews apply, and what contradicts the configuration. Reused for
+        ``CALIBRATION_MAX_AGE`` seconds of the same day."""
+        now = self._core.clock()
+        today = datetime.fromtimestamp(now, UTC).date()
+        cached = self._calibration
+        if cached and cached[1].on == today and 0 <= now - cached[0] < CALIBRATION_MAX_AGE:
+            return cached[1]
+        config = self._core.pricing_config
+        since, until = evidence_period(today, config)
+        tallies = await self._store.ledger.pricing_evidence(since, until)
+        calibration = calibrate(tallies, today, rules=self._core.rules, config=config)
+        self._calibration = (now, calibration)
+        return calibration
 
     def refusal(
         self, kind: SendKind, detail: GroupDetail, template: Template | None = None

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from groups_tui.domain.pricing import DeliveryTally
+from groups_tui.domain.window import WINDOW_SECONDS
 from groups_tui.store.codec import dec_or_none
 from groups_tui.store.database import Database
 from groups_tui.store.records import UNPRICED, LedgerLine, Pricing, SpendSummary
@@ -100,3 +102,48 @@ class Ledger(Repository):
             (*_SERVICE_CATEGORIES, start, end),
         )
         return int(row[0])
+
+    async def pricing_evidence(self, since: int, until: int) -> list[DeliveryTally]:
+        """What Meta charged for the business's group messages sent in ``[since, until)``.
+
+        Ledger lines of group messages, grouped by how Meta priced them (category, type,
+        billable), whether the group's window was open when the message was sent, and
+        the day it was sent. Both times come from stored messages, never from the clock,
+        so a replay of the raw log gives the same answer: the send time is the outbound
+        message's own time (a line whose message this database did not send is left
+        out), and the window was open when an inbound message of the group is at most
+        24 hours older than it (``domain.window``: open while ``now < last + 24 h``).
+
+        Args:
+            since: Earliest send time counted (epoch seconds).
+            until: Send times before this count.
+
+        Returns:
+            One tally per (category, type, billable, window open, day sent).
+        """
+        # Lines are counted per message first, so the window is looked up once per
+        # message rather than once per member.
+        rows = await self._all(
+            "WITH lines AS (SELECT message_id, category, pricing_type, billable, count(*) AS n "
+            "FROM cost_ledger WHERE group_id IS NOT NULL AND at >= ? "
+            "GROUP BY message_id, category, pricing_type, billable) "
+            "SELECT l.category, l.pricing_type, l.billable, "
+            "EXISTS (SELECT 1 FROM messages i WHERE i.group_id = m.group_id "
+            "AND i.direction = 'inbound' AND i.at <= m.at AND i.at > m.at - ?) AS open, "
+            "date(m.at, 'unixepoch') AS day, sum(l.n) "
+            "FROM lines l JOIN messages m ON m.id = l.message_id AND m.direction = 'outbound' "
+            "WHERE m.at >= ? AND m.at < ? "
+            "GROUP BY 1, 2, 3, 4, 5 ORDER BY 5, 1, 2, 3, 4",
+            (since, WINDOW_SECONDS, since, until),
+        )
+        return [
+            DeliveryTally(
+                category=r[0],
+                pricing_type=r[1],
+                billable=None if r[2] is None else bool(r[2]),
+                window_open=bool(r[3]),
+                sent_on=date.fromisoformat(r[4]),
+                count=int(r[5]),
+            )
+            for r in rows
+        ]

@@ -24,6 +24,7 @@ from textual.css.query import NoMatches
 from textual.filter import LineFilter
 from textual.worker import Worker
 
+from groups_tui.domain.pricing import Evidence
 from groups_tui.service import InboxService, ServiceError
 from groups_tui.service.types import (
     AccountInfo,
@@ -230,6 +231,8 @@ class GroupsApp(HostApp):
         self.account: AccountInfo | None = getattr(service, "account", None)
         self.listener: ListenerStatus | None = None
         self.spend: Decimal | None = None
+        self.pricing_contradictions: tuple[Evidence, ...] = ()
+        """What Meta charged against the configured reading of a disputed rule."""
         self.bells = 0
         """Bells rung (tests assert on it)."""
         self._pending_groups: set[str] = set()
@@ -271,6 +274,7 @@ class GroupsApp(HostApp):
         self.push_screen(InboxScreen())
         self.set_interval(1.0, self.tick_clock, name="clock")
         self._load_header()
+        self._load_pricing_evidence()
         self._follow()
 
     def tick_clock(self) -> None:
@@ -298,6 +302,7 @@ class GroupsApp(HostApp):
             header.listener = self.listener
             header.spend_today = self.spend
             header.note = self.sandbox_note
+            header.contradictions = self.pricing_contradictions
             header.now = int(self.clock())
 
     @work(exclusive=True, group="header", exit_on_error=False)
@@ -305,6 +310,14 @@ class GroupsApp(HostApp):
         listener = await self.service.reading.listener_status()
         spend = await self.service.reading.spend_today()
         self.listener, self.spend = listener, spend
+        for header in self.screen.query(StatusHeader):
+            self.apply_header(header)
+
+    @work(exclusive=True, group="pricing-evidence", exit_on_error=False)
+    async def _load_pricing_evidence(self) -> None:
+        # Read at start and when the ledger gains lines, not on every feed batch.
+        calibration = await self.service.sending.pricing_calibration()
+        self.pricing_contradictions = calibration.contradictions
         for header in self.screen.query(StatusHeader):
             self.apply_header(header)
 
@@ -352,6 +365,8 @@ class GroupsApp(HostApp):
                 # A read mark (the operator opened a group) only changes inbox counts.
                 follower.apply_changes(groups if follower.FOLLOWS_READ_MARKS else content, reset)
         self._load_header()
+        if reset or "cost.charged" in kinds:
+            self._load_pricing_evidence()
 
     # ------------------------------------------------------------------ errors
 

@@ -17,17 +17,26 @@ is charged depends on the date, so the rules are a table of rule sets
 
 Authentication templates cannot be sent to groups at all.
 
-Meta's pages disagree on whether in-window utility became charged on 2026-10-01; the
-reference treats it as charged, and :func:`rule_sets` builds the alternative table for a
-setting. The status webhook's ``pricing`` object is what really decides
-(:func:`actual_cost`).
+Meta's pages disagree on two of these rules: whether in-window utility became charged on
+2026-10-01, and whether marketing sent inside the group window is free. Each rule set
+carries such disputes as data (:mod:`.disputes`: every reading with its source and date);
+its own value is the configured reading (charged, as the reference prices both), which
+:func:`rule_sets` and the ``[pricing]`` settings (:class:`PricingConfig`) can flip. A
+preview shows the range of every reading, unless what Meta actually charged recently
+settles the rule (:mod:`.calibration`). The status webhook's ``pricing`` object is what
+really decides each delivery's cost (:func:`actual_cost`).
 
 Modules:
 
 * :mod:`.rate_rows`: the rate card's rows and the CSV they are read from;
 * :mod:`.rate_card`: :class:`RateCard`, the market of a member's number or BSUID;
+* :mod:`.disputes`: the disputed rules and their readings, each with its source;
 * :mod:`.rules`: the effective-dated rule sets and :func:`charging_rule`;
+* :mod:`.calibration`: :func:`calibrate`, the ledger's evidence on the disputed rules,
+  and the ``[pricing]`` settings;
 * :mod:`.preview`: :func:`preview_cost`, the expected cost member by member;
+* :mod:`.explain`: :func:`explain_cost`, a preview member by member with the rule, its
+  source and its origin (``groups-tui cost --explain``);
 * :mod:`.ledger`: :func:`actual_cost`, what a status webhook says was charged.
 
 The names below are the package's public API; import them from here.
@@ -35,8 +44,20 @@ The names below are the package's public API; import them from here.
 
 from __future__ import annotations
 
-from .ledger import actual_cost, ledger_functions
-from .preview import CostLine, CostPreview, MemberRef, PreviewFlag, preview_cost
+from .calibration import (
+    CALIBRATION_MAX_AGE,
+    Calibration,
+    DeliveryTally,
+    Evidence,
+    Origin,
+    PricingConfig,
+    calibrate,
+    evidence_period,
+)
+from .disputes import Dispute, DisputedRule, Reading, Source
+from .explain import CostExplanation, MemberCharge, explain_cost
+from .ledger import actual_cost, charged_per_webhook, ledger_functions
+from .preview import CostLine, CostPreview, DisputeNote, MemberRef, PreviewFlag, preview_cost
 from .rate_card import UNPRICED_REGIONS, MarketMatch, RateCard
 from .rate_rows import RateCardError, RateRow
 from .rules import (
@@ -50,22 +71,39 @@ from .rules import (
 )
 
 __all__ = [
+    "CALIBRATION_MAX_AGE",
     "RULE_SETS",
     "UNPRICED_REGIONS",
+    "Calibration",
     "ChargeRule",
+    "CostExplanation",
     "CostLine",
     "CostPreview",
+    "DeliveryTally",
+    "Dispute",
+    "DisputeNote",
+    "DisputedRule",
+    "Evidence",
     "MarketMatch",
+    "MemberCharge",
     "MemberRef",
+    "Origin",
     "PreviewFlag",
+    "PricingConfig",
     "PricingRefused",
     "RateCard",
     "RateCardError",
     "RateRow",
+    "Reading",
     "RuleSet",
+    "Source",
     "actual_cost",
-    "ledger_functions",
+    "calibrate",
+    "charged_per_webhook",
     "charging_rule",
+    "evidence_period",
+    "explain_cost",
+    "ledger_functions",
     "preview_cost",
     "rule_set_on",
     "rule_sets",

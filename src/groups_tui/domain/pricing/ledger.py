@@ -13,7 +13,7 @@ from groups_tui.domain.models import TemplateCategory
 from .rate_card import RateCard
 from .rules import PRICING_TYPE_REGULAR
 
-__all__ = ["actual_cost", "ledger_functions"]
+__all__ = ["actual_cost", "charged_per_webhook", "ledger_functions", "webhook_template_category"]
 
 _WEBHOOK_CATEGORIES: Final[Mapping[str, TemplateCategory | None]] = MappingProxyType(
     {
@@ -25,6 +25,38 @@ _WEBHOOK_CATEGORIES: Final[Mapping[str, TemplateCategory | None]] = MappingProxy
     }
 )
 _FREE_CATEGORIES: Final = frozenset({"referral_conversion"})
+
+
+def charged_per_webhook(pricing_type: str | None, billable: bool | None) -> bool | None:
+    """Whether a status webhook's ``pricing`` says the delivery was charged.
+
+    ``pricing.type`` decides: ``regular`` is charged, any ``free_*`` type is free. Only
+    when the type is missing (some group samples omit it) does the deprecated
+    ``billable`` flag decide.
+
+    Returns:
+        ``True`` charged, ``False`` free, ``None`` when nothing says (or the type is one
+        this version does not know).
+    """
+    kind = (pricing_type or "").strip().lower()
+    if kind.startswith("free_"):
+        return False
+    if kind == PRICING_TYPE_REGULAR:
+        return True
+    if not kind and billable is not None:
+        return billable
+    return None
+
+
+def webhook_template_category(category_from_webhook: str | None) -> TemplateCategory | None:
+    """The template category a ``pricing.category`` names (``group_`` prefix ignored).
+
+    Returns:
+        Marketing, utility or authentication; ``None`` for service, a category this
+        version does not know, or none at all.
+    """
+    name = (category_from_webhook or "").strip().lower().removeprefix("group_")
+    return _WEBHOOK_CATEGORIES.get(name)
 
 
 def actual_cost(
@@ -58,19 +90,13 @@ def actual_cost(
         or the rate is unknown, or nothing says whether it is charged.
     """
     name = category_from_webhook.strip().lower().removeprefix("group_")
-    kind = (pricing_type or "").strip().lower()
-    if kind.startswith("free_") or name in _FREE_CATEGORIES:
+    charged = charged_per_webhook(pricing_type, billable)
+    if charged is False or name in _FREE_CATEGORIES:
         return Decimal(0)
     if (subtype or "").strip().lower() == "paid_exempt":
         return Decimal(0)
-    if kind == PRICING_TYPE_REGULAR:
-        charged = True
-    elif not kind and billable is not None:
-        charged = billable
-    else:
+    if charged is None:
         return None
-    if not charged:
-        return Decimal(0)
     if name not in _WEBHOOK_CATEGORIES or not wa_id:
         return None
     return card.rate_for(_WEBHOOK_CATEGORIES[name], wa_id)

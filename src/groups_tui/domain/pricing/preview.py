@@ -12,10 +12,12 @@ from typing import Final
 from groups_tui.domain.models import TemplateCategory
 from groups_tui.domain.sending import Refusal
 
+from .calibration import Calibration, Evidence, Origin
+from .disputes import Dispute, DisputedRule, Reading
 from .rate_card import MarketMatch, RateCard
 from .rules import AUTH_REFUSAL, RULE_SETS, ChargeRule, RuleSet, charging_rule, rule_set_on
 
-__all__ = ["CostLine", "CostPreview", "MemberRef", "PreviewFlag", "preview_cost"]
+__all__ = ["CostLine", "CostPreview", "DisputeNote", "MemberRef", "PreviewFlag", "preview_cost"]
 
 
 class PreviewFlag(StrEnum):
@@ -26,7 +28,11 @@ class PreviewFlag(StrEnum):
     US_MARKETING_PAUSED = "us_marketing_paused"
     """Marketing to US numbers is reportedly not delivered (error 131049)."""
     IN_WINDOW_UTILITY_DISPUTED = "in_window_utility_disputed"
-    """In-window utility is priced as charged; Meta's pages disagree."""
+    """In-window utility is priced by the configured reading; Meta's pages disagree and no
+    evidence settles it, so the preview is a range."""
+    MARKETING_IN_WINDOW_DISPUTED = "marketing_in_window_disputed"
+    """In-window marketing is priced by the configured reading; Meta's pages disagree and
+    no evidence settles it, so the preview is a range."""
     SERVICE_ALLOWANCE_EXHAUSTED = "service_allowance_exhausted"
     """Some deliveries fall beyond the monthly free service allowance."""
 
@@ -62,6 +68,12 @@ class CostLine:
         rule: The charge rule's label.
         amount: Expected charge: 0 when free, the rate when charged, ``None`` when the
             rate is unknown.
+        low: The lowest charge any reading of a disputed rule gives (``amount`` when
+            nothing is disputed); ``None`` when unknown.
+        high: The highest such charge; ``None`` when unknown.
+        origin: Whether the rule applied comes from the configuration or from evidence.
+        source: Where the rule applied is written (or what Meta charged).
+        source_url: The source's address, when it has one.
         note: Why the amount is unknown, or a caveat.
     """
 
@@ -74,7 +86,40 @@ class CostLine:
     charged: bool
     rule: str
     amount: Decimal | None
+    low: Decimal | None
+    high: Decimal | None
+    origin: Origin
+    source: str
+    source_url: str | None
     note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeNote:
+    """A disputed rule that priced deliveries of a preview, and how it was settled.
+
+    Attributes:
+        dispute: The rule and every reading with its source.
+        applied: The reading the preview applied.
+        origin: ``configuration`` (no evidence settles it: the preview is a range) or
+            ``evidence`` (Meta's recent charges settle it).
+        evidence: The cost ledger's evidence on the rule, when it was weighed.
+    """
+
+    dispute: Dispute
+    applied: Reading
+    origin: Origin
+    evidence: Evidence | None = None
+
+    @property
+    def reason(self) -> str:
+        """Why the figure is what it is: the dispute in one sentence, or, when evidence
+        settles it, ``"as charged on 2026-12-03: free in window"``."""
+        if self.origin is Origin.EVIDENCE and self.evidence is not None:
+            settled = self.evidence.as_charged()
+            if settled is not None:
+                return settled
+        return self.dispute.summary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +128,11 @@ class CostPreview:
 
     Attributes:
         total: Sum of the known amounts (USD). A lower bound when any line is unknown.
+        low_total: Sum of the known lowest amounts: what the preview costs if every
+            disputed rule not settled by evidence goes the cheap way.
+        high_total: Sum of the known highest amounts (the other way).
+        disputes: The disputed rules that priced some deliveries, and how each was
+            settled.
         lines: One line per member, in the order given.
         unknown: The lines whose amount is unknown (a subset of ``lines``).
         refusal: Set when the message cannot be sent at all; ``lines`` is then empty.
@@ -103,6 +153,14 @@ class CostPreview:
     flags: frozenset[PreviewFlag]
     category: TemplateCategory | None
     on: date
+    low_total: Decimal
+    high_total: Decimal
+    disputes: tuple[DisputeNote, ...]
+
+    @property
+    def is_range(self) -> bool:
+        """True when a disputed rule no evidence settles priced some deliveries."""
+        return any(note.origin is Origin.CONFIGURATION for note in self.disputes)
 
     @property
     def total_is_lower_bound(self) -> bool:
@@ -130,12 +188,18 @@ def preview_cost(
     service_used_this_month: int,
     card: RateCard,
     rules: Sequence[RuleSet] = RULE_SETS,
+    calibration: Calibration | None = None,
 ) -> CostPreview:
     """Expected cost of sending one message to a group.
 
     Assumes every member receives the message; undelivered members cost nothing, so the
     real cost can only be lower (except for unknown rates). Free service deliveries are
     taken from the monthly allowance one member at a time, in the order given.
+
+    A delivery under a disputed rule (:mod:`.disputes`) is priced by the reading the
+    evidence settles (``calibration``), else by the configured one; in the latter case
+    its line's ``low`` and ``high`` span every reading, and so do ``low_total`` and
+    ``high_total``.
 
     Args:
         members: Current members other than the business.
@@ -146,12 +210,17 @@ def preview_cost(
             the business number, 1:1 chats included.
         card: The rate card.
         rules: Rule table, oldest first.
+        calibration: What Meta charged recently for disputed rules (:func:`.calibrate`);
+            used only when it was weighed for the rule set in force on ``on``.
 
     Returns:
         The preview; ``refusal`` is set (and no lines) for an authentication template,
         a free-form message with the window closed, or a group with no members.
     """
     rule_set = rule_set_on(on, rules)
+    if calibration is not None and calibration.rule_set_from != rule_set.effective_from:
+        calibration = None
+    decided = calibration.decided() if calibration is not None else {}
     allowance = rule_set.service_monthly_allowance
     free_left = None if allowance is None else max(allowance - service_used_this_month, 0)
 
@@ -179,22 +248,37 @@ def preview_cost(
             flags=frozenset(),
             category=category,
             on=on,
+            low_total=Decimal(0),
+            high_total=Decimal(0),
+            disputes=(),
         )
 
     flags: set[PreviewFlag] = set()
     lines: list[CostLine] = []
+    notes: dict[DisputedRule, DisputeNote] = {}
     left = free_left or 0
     for member in members:
         rule = charging_rule(
-            category, on, window_open=window_open, service_free_left=left, rules=rules
+            category,
+            on,
+            window_open=window_open,
+            service_free_left=left,
+            rules=rules,
+            decided=decided,
         )
         if rule.uses_allowance:
             left -= 1
-        lines.append(_line(member, rule, card, category, flags))
+        note: DisputeNote | None = None
+        if rule.disputed is not None:
+            note = notes.get(rule.disputed) or _dispute_note(
+                rule_set, rule.disputed, rule.charged, decided, calibration
+            )
+            notes[rule.disputed] = note
+            if note.origin is Origin.CONFIGURATION:
+                flags.add(_DISPUTE_FLAGS[rule.disputed])
+        lines.append(_line(member, rule, card, category, flags, rule_set, note))
         if rule.charged and category is None:
             flags.add(PreviewFlag.SERVICE_ALLOWANCE_EXHAUSTED)
-        if rule.charged and category is TemplateCategory.UTILITY and window_open:
-            flags.add(PreviewFlag.IN_WINDOW_UTILITY_DISPUTED)
 
     unknown = tuple(line for line in lines if line.amount is None)
     if unknown:
@@ -210,7 +294,42 @@ def preview_cost(
         flags=frozenset(flags),
         category=category,
         on=on,
+        low_total=sum((ln.low for ln in lines if ln.low is not None), Decimal(0)),
+        high_total=sum((ln.high for ln in lines if ln.high is not None), Decimal(0)),
+        disputes=tuple(notes.values()),
     )
+
+
+_DISPUTE_FLAGS: Final[dict[DisputedRule, PreviewFlag]] = {
+    DisputedRule.MARKETING_IN_WINDOW: PreviewFlag.MARKETING_IN_WINDOW_DISPUTED,
+    DisputedRule.UTILITY_IN_WINDOW: PreviewFlag.IN_WINDOW_UTILITY_DISPUTED,
+}
+
+
+def _dispute_note(
+    rule_set: RuleSet,
+    rule: DisputedRule,
+    charged: bool,
+    decided: dict[DisputedRule, bool],
+    calibration: Calibration | None,
+) -> DisputeNote:
+    dispute = rule_set.dispute(rule)
+    assert dispute is not None  # charging_rule names only rules the set disputes
+    return DisputeNote(
+        dispute=dispute,
+        applied=dispute.reading(charged),
+        origin=Origin.EVIDENCE if rule in decided else Origin.CONFIGURATION,
+        evidence=calibration.for_rule(rule) if calibration is not None else None,
+    )
+
+
+def _source(rule_set: RuleSet, note: DisputeNote | None) -> tuple[str, str | None]:
+    """Where the rule applied to a line is written, and its address."""
+    if note is None:
+        return rule_set.source, None
+    if note.origin is Origin.EVIDENCE and note.evidence is not None:
+        return f"Meta's status webhooks: {note.evidence.tally()}", None
+    return note.applied.source.cite(), note.applied.source.url
 
 
 def _line(
@@ -219,6 +338,8 @@ def _line(
     card: RateCard,
     category: TemplateCategory | None,
     flags: set[PreviewFlag],
+    rule_set: RuleSet,
+    dispute: DisputeNote | None,
 ) -> CostLine:
     match = card.match_member(member.wa_id, member.key) or MarketMatch(
         "", None, None, None, reason="only a user id is known, so the country is unknown"
@@ -238,6 +359,11 @@ def _line(
     if category is TemplateCategory.MARKETING and match.country_iso2 == "US":
         flags.add(PreviewFlag.US_MARKETING_PAUSED)
         note = _US_MARKETING_NOTE
+    low = high = amount
+    if dispute is not None and dispute.origin is Origin.CONFIGURATION:
+        # Every reading of the rule: free (0) one way, the category's rate the other.
+        low, high = Decimal(0), rate
+    source, source_url = _source(rule_set, dispute)
     return CostLine(
         member_key=member.key,
         name=member.name,
@@ -248,5 +374,12 @@ def _line(
         charged=rule.charged,
         rule=rule.label,
         amount=amount,
+        low=low,
+        high=high,
+        origin=Origin.EVIDENCE
+        if dispute is not None and dispute.origin is Origin.EVIDENCE
+        else Origin.CONFIGURATION,
+        source=source,
+        source_url=source_url,
         note=note,
     )

@@ -8,13 +8,16 @@ the day of sending to one delivery.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from types import MappingProxyType
 from typing import Final
 
 from groups_tui.domain.models import TemplateCategory
 from groups_tui.domain.sending import Refusal
+
+from .disputes import MARKETING_IN_WINDOW, UTILITY_IN_WINDOW_FROM_2026_10, Dispute, DisputedRule
 
 __all__ = [
     "AUTH_REFUSAL",
@@ -49,8 +52,10 @@ class PricingRefused(ValueError):
 class RuleSet:
     """Charging rules in force from a date until the next rule set.
 
-    Marketing is charged and authentication refused under every rule set, so only what
-    changes is data here.
+    Marketing outside the window is charged and authentication refused under every rule
+    set, so only what changes (or is disputed) is data here. A rule Meta's pages disagree
+    on carries its :class:`~.disputes.Dispute` (every reading with its source and date);
+    the rule set's own boolean for it is the reading the product applies by default.
 
     Attributes:
         effective_from: First day the rules apply.
@@ -59,12 +64,27 @@ class RuleSet:
         service_monthly_allowance: Free service deliveries per business number per
             calendar month; ``None`` means service messages are free without limit.
         source: Where the rules come from.
+        marketing_in_window_charged: Whether a marketing template sent while the group
+            window is open is charged.
+        disputes: The rules of this set that Meta's pages disagree on.
     """
 
     effective_from: date
     utility_in_window_charged: bool
     service_monthly_allowance: int | None
     source: str
+    marketing_in_window_charged: bool = True
+    disputes: tuple[Dispute, ...] = ()
+
+    def dispute(self, rule: DisputedRule) -> Dispute | None:
+        """The dispute over ``rule`` in this set, if Meta's pages disagree on it."""
+        return next((d for d in self.disputes if d.rule is rule), None)
+
+    def configured(self, rule: DisputedRule) -> bool:
+        """Whether this set charges ``rule`` (the reading applied without evidence)."""
+        if rule is DisputedRule.MARKETING_IN_WINDOW:
+            return self.marketing_in_window_charged
+        return self.utility_in_window_charged
 
 
 RULE_SETS: Final[tuple[RuleSet, ...]] = (
@@ -73,33 +93,51 @@ RULE_SETS: Final[tuple[RuleSet, ...]] = (
         utility_in_window_charged=False,
         service_monthly_allowance=None,
         source="Groups API pricing, per-message pricing (cloud-api-groups.md 6.1)",
+        disputes=(MARKETING_IN_WINDOW,),
     ),
     RuleSet(
         effective_from=date(2026, 10, 1),
         utility_in_window_charged=True,
         service_monthly_allowance=1_000,
         source="Meta pricing update of 2026-10-01 (pricing.md 3-4, cloud-api-groups.md 6.2)",
+        disputes=(MARKETING_IN_WINDOW, UTILITY_IN_WINDOW_FROM_2026_10),
     ),
 )
 """Rule sets, oldest first. Dates before the first are priced by the first."""
 
 
-def rule_sets(*, in_window_utility_charged: bool = True) -> tuple[RuleSet, ...]:
-    """The rule table, optionally with in-window utility kept free after 2026-10-01.
+def rule_sets(
+    *,
+    in_window_utility_charged: bool = True,
+    in_window_marketing_charged: bool = True,
+    base: Sequence[RuleSet] = RULE_SETS,
+) -> tuple[RuleSet, ...]:
+    """The rule table with the disputed in-window rules decided by a setting.
 
-    Meta's own pages conflict on the 2026-10-01 utility change (pricing.md section 3);
-    this builds the table for a user setting that sides with the other reading.
+    Meta's own pages conflict on in-window utility from 2026-10-01 and on in-window
+    marketing (:mod:`.disputes`); this builds the table for a setting that sides with
+    the other reading. The disputes stay attached, so a preview still shows both.
 
     Args:
         in_window_utility_charged: ``False`` to keep utility free inside the window in
             every rule set.
+        in_window_marketing_charged: ``False`` to make marketing free inside the window
+            in every rule set.
+        base: The table to start from.
 
     Returns:
         A rule table for :func:`charging_rule` and :func:`preview_cost`.
     """
-    if in_window_utility_charged:
-        return RULE_SETS
-    return tuple(dataclasses.replace(r, utility_in_window_charged=False) for r in RULE_SETS)
+    if in_window_utility_charged and in_window_marketing_charged:
+        return tuple(base)
+    out: list[RuleSet] = []
+    for r in base:
+        if not in_window_utility_charged:
+            r = dataclasses.replace(r, utility_in_window_charged=False)
+        if not in_window_marketing_charged:
+            r = dataclasses.replace(r, marketing_in_window_charged=False)
+        out.append(r)
+    return tuple(out)
 
 
 def rule_set_on(on: date, rules: Sequence[RuleSet] = RULE_SETS) -> RuleSet:
@@ -146,6 +184,8 @@ class ChargeRule:
         pricing_type: What Meta's status webhook says: ``"regular"`` or
             ``"free_group_customer_service"``.
         uses_allowance: True if the delivery consumes the monthly service allowance.
+        disputed: The disputed rule that decided the delivery, if any (Meta's pages
+            disagree on it; the rule set carries its readings).
     """
 
     charged: bool
@@ -153,6 +193,10 @@ class ChargeRule:
     label: str
     pricing_type: str
     uses_allowance: bool = False
+    disputed: DisputedRule | None = None
+
+
+_NOTHING_DECIDED: Final[Mapping[DisputedRule, bool]] = MappingProxyType({})
 
 
 def charging_rule(
@@ -162,6 +206,7 @@ def charging_rule(
     window_open: bool,
     service_free_left: int,
     rules: Sequence[RuleSet] = RULE_SETS,
+    decided: Mapping[DisputedRule, bool] = _NOTHING_DECIDED,
 ) -> ChargeRule:
     """The rule for one delivery.
 
@@ -172,6 +217,9 @@ def charging_rule(
         service_free_left: Free service deliveries left this month, counted before this
             one (ignored while no allowance applies).
         rules: Rule table, oldest first.
+        decided: Disputed rules settled otherwise than by the rule set (by what Meta
+            actually charged, :mod:`.calibration`): ``True`` charged, ``False`` free.
+            Only rules the set in force disputes are overridden.
 
     Returns:
         The charge rule.
@@ -182,18 +230,32 @@ def charging_rule(
     rule_set = rule_set_on(on, rules)
     if category is TemplateCategory.AUTHENTICATION:
         raise PricingRefused(AUTH_REFUSAL)
+
+    def charges(rule: DisputedRule) -> tuple[bool, DisputedRule | None]:
+        if rule_set.dispute(rule) is None:
+            return rule_set.configured(rule), None
+        return decided.get(rule, rule_set.configured(rule)), rule
+
     if category is TemplateCategory.MARKETING:
-        return ChargeRule(True, category, "marketing: always charged", PRICING_TYPE_REGULAR)
+        if not window_open:
+            return ChargeRule(True, category, "marketing: always charged", PRICING_TYPE_REGULAR)
+        charged, disputed = charges(DisputedRule.MARKETING_IN_WINDOW)
+        if charged:
+            label = "marketing inside window: charged"
+            return ChargeRule(True, category, label, PRICING_TYPE_REGULAR, disputed=disputed)
+        label = "marketing inside window: free"
+        return ChargeRule(False, None, label, PRICING_TYPE_FREE_GROUP, disputed=disputed)
     if category is TemplateCategory.UTILITY:
         if not window_open:
             return ChargeRule(
                 True, category, "utility outside window: charged", PRICING_TYPE_REGULAR
             )
-        if rule_set.utility_in_window_charged:
+        charged, disputed = charges(DisputedRule.UTILITY_IN_WINDOW)
+        if charged:
             label = f"utility inside window: charged from {rule_set.effective_from.isoformat()}"
-            return ChargeRule(True, category, label, PRICING_TYPE_REGULAR)
+            return ChargeRule(True, category, label, PRICING_TYPE_REGULAR, disputed=disputed)
         label = f"utility inside window: {_free_until(on, rules)}"
-        return ChargeRule(False, None, label, PRICING_TYPE_FREE_GROUP)
+        return ChargeRule(False, None, label, PRICING_TYPE_FREE_GROUP, disputed=disputed)
     allowance = rule_set.service_monthly_allowance
     if allowance is None:
         return ChargeRule(
