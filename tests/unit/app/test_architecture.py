@@ -43,7 +43,7 @@ def _imports(path: Path) -> Iterator[str]:
 
 # --- InboxService is the only way in ----------------------------------------------------
 
-SERVICE_CLIENTS = ("ui/", "cli.py", "tui_runner.py", "automations/", "workers/")
+SERVICE_CLIENTS = ("ui/", "cli/", "tui_runner.py", "automations/", "workers/")
 """Where the service's clients live: they reach the account through it only."""
 
 REACHING_IN = re.compile(r"\bservice\.(store|client|_core)\b|\b_core\.(store|client)\b")
