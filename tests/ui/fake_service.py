@@ -41,6 +41,7 @@ from groups_tui.domain.pricing import (
     preview_cost,
 )
 from groups_tui.domain.sending import Refusal, SendKind, can_send
+from groups_tui.domain.text import folded
 from groups_tui.domain.window import window_state
 from groups_tui.service import InboxService, ServiceError
 from groups_tui.service.types import (
@@ -488,9 +489,15 @@ class FakeService(InboxService):
     def _row(self, group_id: str) -> InboxRow:
         g = self.groups[group_id]
         members = self.people[group_id]
-        hay = " ".join(
-            [g.subject, *(m.profile_name or "" for m in members), *(m.wa_id or "" for m in members)]
-        ).lower()
+        hay = folded(
+            " ".join(
+                [
+                    g.subject,
+                    *(m.profile_name or "" for m in members),
+                    *(m.wa_id or "" for m in members),
+                ]
+            )
+        )
         return InboxRow(
             group_id=group_id,
             subject=g.subject,

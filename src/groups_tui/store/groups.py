@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from groups_tui.domain.models import Group, JoinApproval, JoinRequest, Participant
+from groups_tui.domain.text import folded
 from groups_tui.store import digest as digest_mod
 from groups_tui.store.codec import (
     ACTIVITY,
@@ -59,7 +60,7 @@ def _inbox_row(r: Any) -> InboxRow:
     # Columns 0-16: id, request_id, subject, member_count, unread, pending_requests,
     # sender, preview, activity, last_inbound_at, suspended, state, flagged, tag,
     # last_inbound_by, member_text, last_outbound. A pending group goes by its request id.
-    haystack = f"{r[2]}\n{r[15] or ''}".lower()
+    haystack = folded(f"{r[2]}\n{r[15] or ''}")
     return InboxRow._make(
         (r[0] or f"{PENDING_PREFIX}{r[1]}", *r[2:10], r[14], bool(r[10]), r[11], bool(r[12]))
         + (haystack, bool(r[16]), r[1], r[13])

@@ -202,8 +202,9 @@ class InboxRow(NamedTuple):
     Attributes:
         group_id: Meta's group id, or :data:`PENDING_PREFIX` and the request id while
             the group is being created.
-        haystack: The lower-cased subject, member names, numbers and usernames that the
-            filter-as-you-type matches against.
+        haystack: The subject, member names, numbers and usernames that the
+            filter-as-you-type matches against, :func:`~groups_tui.domain.text.folded`
+            (any case, any accent).
         last_outbound: The newest message is the business's own (``last_sender`` is then
             ``None``).
         request_id: The create request's id, when the group was created from here.

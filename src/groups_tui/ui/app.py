@@ -25,6 +25,7 @@ from textual.filter import LineFilter
 from textual.worker import Worker
 
 from groups_tui.domain.pricing import Evidence
+from groups_tui.domain.text import folded
 from groups_tui.service import InboxService, ServiceError
 from groups_tui.service.types import (
     AccountInfo,
@@ -138,7 +139,7 @@ class GroupsCommands(Provider):
                 )
         app = self.app
         assert isinstance(app, GroupsApp)
-        needle = query.strip().lower()
+        needle = folded(query.strip())
         if not needle:
             return
         # A substring pass over the in-memory haystacks first: fuzzy-scoring 10,000

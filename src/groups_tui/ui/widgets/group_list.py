@@ -4,7 +4,7 @@ An account may hold 10,000 groups, so the list never mounts a widget per group. 
 :class:`~textual.scroll_view.ScrollView` using Textual's Line API: rows stay in memory as
 :class:`~groups_tui.service.types.InboxRow` records, sorting produces a list of indices,
 filtering produces a sub-list of those indices in one O(n) pass over the rows'
-precomputed lower-case haystacks, and :meth:`GroupList.render_line` draws only the lines
+precomputed folded haystacks (any case, any accent), and :meth:`GroupList.render_line` draws only the lines
 that are on screen.
 """
 
@@ -27,6 +27,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from groups_tui.domain.models import GroupState
+from groups_tui.domain.text import folded
 from groups_tui.domain.window import CLOSING_SOON, WINDOW_SECONDS, format_countdown
 from groups_tui.service.types import InboxRow
 from groups_tui.ui.cell_widths import drawn_line, without_spacing_marks_filter
@@ -354,7 +355,7 @@ class GroupList(ScrollView, can_focus=True):
 
     @property
     def filter_text(self) -> str:
-        """The filter text (lower-cased)."""
+        """The filter text (folded: lower case, no accents)."""
         return self._query
 
     @property
@@ -408,13 +409,14 @@ class GroupList(ScrollView, can_focus=True):
         self._resort(keep.group_id if keep else None)
 
     def set_query(self, query: str) -> None:
-        """Filter as you type: keep rows whose haystack contains ``query`` (any case).
+        """Filter as you type: keep rows whose haystack contains ``query`` (any case, any
+        accent: ``sofia`` finds Sofía, ``björn`` finds Bjorn).
 
         Typing on narrows the rows already shown instead of scanning every row again.
         """
         keep = self.highlighted
         previous = self._query
-        self._query = query.strip().lower()
+        self._query = folded(query.strip())
         narrowing = bool(previous) and self._query.startswith(previous) and not self._quick
         self._refilter(keep.group_id if keep else None, within=self._shown if narrowing else None)
 
@@ -459,7 +461,7 @@ class GroupList(ScrollView, can_focus=True):
         order = self._order if within is None else within
         query = self._query
         if query:
-            # One pass of C-level substring tests over precomputed lower-case haystacks.
+            # One pass of C-level substring tests over precomputed folded haystacks.
             shown = [i for i in order if query in rows[i].haystack]
         else:
             shown = list(order)
