@@ -328,7 +328,9 @@ class GroupList(ScrollView, can_focus=True):
         self._checked_minute = int(now) // 60
         self._next_exact = math.inf
         """The soonest exact change among the rows drawn since the last full check."""
-        self._columns: Columns | None = None
+        self._columns = Columns.for_width(0)
+        """Column widths of the last width drawn (:meth:`_columns_for`)."""
+        self._columns_width = -1
         self._strips: dict[str, tuple[InboxRow, tuple[object, ...], Strip]] = {}
 
     # ------------------------------------------------------------------ data
@@ -581,9 +583,15 @@ class GroupList(ScrollView, can_focus=True):
             self.post_message(self.GroupOpened(self, row))
 
     def on_resize(self) -> None:
-        """Recompute column widths and keep the cursor visible."""
-        self._columns = None
+        """Keep the cursor visible (rows re-lay out by their width, see render_line)."""
         self._scroll_cursor_visible()
+
+    def _columns_for(self, width: int) -> Columns:
+        """The column widths for ``width`` cells (kept while the width stays)."""
+        if width != self._columns_width:
+            self._columns = Columns.for_width(width)
+            self._columns_width = width
+        return self._columns
 
     # ------------------------------------------------------------------ drawing
 
@@ -610,8 +618,7 @@ class GroupList(ScrollView, can_focus=True):
         base = self.rich_style
         if position >= len(self._shown):
             return Strip.blank(width, base)
-        if self._columns is None:
-            self._columns = Columns.for_width(width)
+        columns = self._columns_for(width)
         row = self._rows[self._shown[position]]
         selected = position == self.cursor
         # Every row drawn (from the cache too) has its band change checked by the tick.
@@ -619,11 +626,13 @@ class GroupList(ScrollView, can_focus=True):
         # Rows drawn again with the same clock labels (a filter keystroke that keeps them
         # on screen, the cursor passing by) come from the cache; ticks compare index 2.
         labels = clock_labels(row, self._now)
-        key = (selected, width, labels, self.has_focus, base)
+        # A row is laid out for one width and one theme: a resize (even one painted
+        # before this widget's Resize event) or a theme change draws it again.
+        key = (selected, width, labels, self.has_focus, base, self.app.theme)
         cached = self._strips.get(row.group_id)
         if cached is not None and cached[0] is row and cached[1] == key:
             return cached[2]
-        strip = self._render_row(row, selected, width, base, labels)
+        strip = self._render_row(row, columns, selected, width, base, labels)
         if len(self._strips) > _STRIP_CACHE_MAX:
             self._strips.clear()
         self._strips[row.group_id] = (row, key, strip)
@@ -632,13 +641,13 @@ class GroupList(ScrollView, can_focus=True):
     def _render_row(
         self,
         row: InboxRow,
+        columns: Columns,
         selected: bool,
         width: int,
         base: Style,
         labels: tuple[str, str, int],
     ) -> Strip:
-        assert self._columns is not None
-        cells = row_columns(row, self._now, self._columns, labels)
+        cells = row_columns(row, self._now, columns, labels)
 
         def style(name: str) -> Style:
             return self.get_component_rich_style(name, partial=True)
