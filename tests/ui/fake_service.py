@@ -48,6 +48,7 @@ from groups_tui.service.types import (
     AccountInfo,
     Change,
     DecisionResult,
+    FlaggedPerson,
     GroupDetail,
     InboxRow,
     InviteOutcome,
@@ -513,6 +514,7 @@ class FakeService(InboxService):
             state=g.state.value,
             flagged=group_id in self.flagged,
             haystack=hay,
+            open_flags=sum(f.state == "open" and f.group_id == group_id for f in self.flags),
         )
 
     async def inbox_rows(self) -> list[InboxRow]:
@@ -1038,6 +1040,69 @@ class FakeService(InboxService):
             if f.state in states and (before_id is None or f.id < before_id)
         ]
         return chosen[:limit]
+
+    @staticmethod
+    def _who(f: StoredFlag) -> str:
+        return f.wa_id or f.participant_key or f"flag:{f.id}"
+
+    async def people_page(
+        self, before_id: int | None = None, limit: int = 50
+    ) -> list[FlaggedPerson]:
+        by_who: dict[str, list[StoredFlag]] = {}
+        for f in reversed(self.flags):
+            if f.state == "open":
+                by_who.setdefault(self._who(f), []).append(f)
+        people = []
+        for who, flags in by_who.items():
+            newest = flags[0]
+            if before_id is not None and newest.id >= before_id:
+                continue
+            groups = list(dict.fromkeys(f.group_id for f in flags if f.group_id))
+            people.append(
+                FlaggedPerson(
+                    id=newest.id,
+                    who=who,
+                    wa_id=newest.wa_id,
+                    participant_key=newest.participant_key,
+                    group_id=newest.group_id,
+                    group_ids=tuple(groups),
+                    rules=tuple(dict.fromkeys(f.rule for f in flags)),
+                    flags=len(flags),
+                    reason=newest.reason,
+                    message_id=newest.message_id,
+                    at=newest.at,
+                    join_requests_only=all(f.join_request_id for f in flags),
+                )
+            )
+        return people[:limit]
+
+    async def open_count(self) -> int:
+        return sum(f.state == "open" for f in self.flags)
+
+    async def groups_of(self, who: str) -> list[str]:
+        digits = who.lstrip("+")
+        return [
+            gid
+            for gid, members in self.people.items()
+            if any(digits in (m.wa_id, m.key) for m in members)
+        ]
+
+    async def act_on_person(self, who: str) -> str:
+        flags = [f for f in self.flags if f.state == "open" and self._who(f) == who]
+        for f in flags:
+            if f.join_request_id and f.group_id:
+                await self.reject_join_requests(f.group_id, [f.join_request_id])
+        ops = await self.remove_everywhere(who)
+        outcome = f"removed from {len(ops)} group{'s' if len(ops) != 1 else ''}"
+        for f in flags:
+            self._set_flag(f.id, "acted", outcome)
+        return outcome
+
+    async def dismiss_person(self, who: str) -> int:
+        flags = [f for f in self.flags if f.state == "open" and self._who(f) == who]
+        for f in flags:
+            self._set_flag(f.id, "dismissed", "dismissed by operator")
+        return len(flags)
 
     async def act_on_flag(self, flag_id: int) -> StoredFlag:
         flag = next(f for f in self.flags if f.id == flag_id)

@@ -45,8 +45,10 @@ def _inbox_sql(where: str = "") -> str:
                g.last_msg_sender, g.last_msg_preview, nullif({ACTIVITY}, 0),
                g.last_inbound_at, g.suspended, g.state,
                coalesce(l.flagged, 0), l.tag, g.last_inbound_by, g.member_text,
-               g.last_msg_outbound
+               g.last_msg_outbound, coalesce(f.n, 0)
           FROM {GROUP_FROM} LEFT JOIN group_local l ON l.group_id = g.id
+          LEFT JOIN (SELECT group_id, count(*) AS n FROM moderation_flags
+                      WHERE state = 'open' GROUP BY group_id) f ON f.group_id = g.id
           {where}
          ORDER BY {ACTIVITY} DESC, g.pk DESC
     """
@@ -57,13 +59,14 @@ _INBOX_ONE_SQL = _inbox_sql("WHERE g.id = ?1 OR (g.id IS NULL AND g.request_id =
 
 
 def _inbox_row(r: Any) -> InboxRow:
-    # Columns 0-16: id, request_id, subject, member_count, unread, pending_requests,
+    # Columns 0-17: id, request_id, subject, member_count, unread, pending_requests,
     # sender, preview, activity, last_inbound_at, suspended, state, flagged, tag,
-    # last_inbound_by, member_text, last_outbound. A pending group goes by its request id.
+    # last_inbound_by, member_text, last_outbound, open flags. A pending group goes by
+    # its request id.
     haystack = folded(f"{r[2]}\n{r[15] or ''}")
     return InboxRow._make(
         (r[0] or f"{PENDING_PREFIX}{r[1]}", *r[2:10], r[14], bool(r[10]), r[11], bool(r[12]))
-        + (haystack, bool(r[16]), r[1], r[13])
+        + (haystack, bool(r[16]), r[1], r[13], r[17])
     )
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "Contact",
     "CostFn",
     "EventFailure",
+    "FlaggedPerson",
     "GroupAnnotations",
     "HistoryEntry",
     "InboxRow",
@@ -228,6 +229,8 @@ class InboxRow(NamedTuple):
     last_outbound: bool = False
     request_id: str | None = None
     tag: str | None = None
+    open_flags: int = 0
+    """Open moderation flags raised in the group (the inbox marks it, ``f`` lists it)."""
 
     @property
     def is_pending(self) -> bool:
@@ -268,6 +271,39 @@ class StoredFlag:
     evidence: tuple[str, ...]
     state: str
     outcome: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedPerson:
+    """One person's open moderation flags, in every group: one entry of the queue.
+
+    Attributes:
+        id: The newest of their open flags' ids (the queue's keyset).
+        who: Their number, else their member key (what the actions take).
+        wa_id: Their number, if known.
+        participant_key: Their member key in the newest flag.
+        group_id: The group of the newest flag.
+        group_ids: Every group their open flags name, newest flag's group first.
+        rules: The rules that fired, each once.
+        flags: How many open flags.
+        reason: The newest flag's sentence.
+        message_id: The message that tipped the newest flag, if any.
+        at: Event time of the newest flag.
+        join_requests_only: Every flag is about a join request (acting rejects them).
+    """
+
+    id: int
+    who: str
+    wa_id: str | None
+    participant_key: str | None
+    group_id: str | None
+    group_ids: tuple[str, ...]
+    rules: tuple[str, ...]
+    flags: int
+    reason: str
+    message_id: str | None
+    at: int
+    join_requests_only: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -233,6 +233,8 @@ class GroupsApp(HostApp):
         self.listener: ListenerStatus | None = None
         self.spend: Decimal | None = None
         self.pricing_contradictions: tuple[Evidence, ...] = ()
+        self.open_flags = 0
+        """Open moderation flags (the header shows them)."""
         """What Meta charged against the configured reading of a disputed rule."""
         self.bells = 0
         """Bells rung (tests assert on it)."""
@@ -304,12 +306,14 @@ class GroupsApp(HostApp):
             header.spend_today = self.spend
             header.note = self.sandbox_note
             header.contradictions = self.pricing_contradictions
+            header.open_flags = self.open_flags
             header.now = int(self.clock())
 
     @work(exclusive=True, group="header", exit_on_error=False)
     async def _load_header(self) -> None:
         listener = await self.service.reading.listener_status()
         spend = await self.service.reading.spend_today()
+        self.open_flags = await self.service.moderation.open_count()
         self.listener, self.spend = listener, spend
         for header in self.screen.query(StatusHeader):
             self.apply_header(header)

@@ -228,7 +228,7 @@ async def test_spam_burst_flagged_removed_from_the_queue_and_audited(stack: Stac
             "the flag",
         )
         await pilot.press("x", "y")
-        await until(pilot, shows(pilot, "member removed"), "acted")
+        await until(pilot, shows(pilot, "removed from 1 group"), "acted")
         await stack.settle(OP_DELAY)
         # THEN the spammer is out, and the audit log screen lists every step
         assert list(stack.world.groups[group_id].members) == [DE]

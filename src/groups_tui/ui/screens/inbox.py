@@ -110,7 +110,7 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
             "Flagged",
             id="inbox.f_flagged",
             show=False,
-            tooltip="Only flagged groups",
+            tooltip="Only flagged groups (open moderation flags, marked !)",
         ),
         Binding(
             "x",

@@ -61,7 +61,7 @@ class QuickFilter(StrEnum):
     UNREAD = "unread"
     """The group has unread messages."""
     FLAGGED = "flagged"
-    """The operator flagged the group."""
+    """The group has open moderation flags, or the operator flagged it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,8 @@ def row_columns(
         mark = "✗"
     else:
         mark = " "
-    marks = mark + ("*" if row.flagged else " ")
+    # "!" open moderation flags (the queue, M), "*" the operator's own flag.
+    marks = mark + ("!" if row.open_flags else "*" if row.flagged else " ")
     subject = fit(row.subject or "(no subject)", cols.subject)
     members = f"{row.participant_count}/8"
     unread = "" if not row.unread else ("99+" if row.unread > 99 else str(row.unread))
@@ -494,7 +495,7 @@ class GroupList(ScrollView, can_focus=True):
             return False
         if QuickFilter.UNREAD in quick and row.unread <= 0:
             return False
-        return not (QuickFilter.FLAGGED in quick and not row.flagged)
+        return not (QuickFilter.FLAGGED in quick and not (row.flagged or row.open_flags))
 
     # ------------------------------------------------------------------ time
 

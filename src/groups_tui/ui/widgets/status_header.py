@@ -17,7 +17,8 @@ __all__ = ["StatusHeader"]
 
 
 class StatusHeader(Widget):
-    """Account number with LIVE or SANDBOX, listener state and today's spend.
+    """Account number with LIVE or SANDBOX, listener state, open moderation flags and
+    today's spend.
 
     The listener part says whether webhooks arrive in this process or whether we follow a
     separate ``groups-tui listen`` through the change feed, how old the newest webhook is,
@@ -37,6 +38,7 @@ class StatusHeader(Widget):
         &.-refused { color: $error; }
         &.-failed { color: $error; }
         &.-contradicted { color: $warning; }
+        &.-flags { color: $error; }
     }
     """
 
@@ -54,6 +56,9 @@ class StatusHeader(Widget):
 
     note: reactive[str | None] = reactive(None)
     """An extra plain notice, e.g. "SANDBOX — simulated users"."""
+
+    open_flags: reactive[int] = reactive(0)
+    """Open moderation flags (``M`` opens the queue)."""
 
     contradictions: reactive[tuple[Evidence, ...]] = reactive(())
     """What Meta charged that contradicts the configured reading of a disputed rule."""
@@ -75,6 +80,10 @@ class StatusHeader(Widget):
         """Mark refused signatures and events that could not be applied."""
         self.set_class(listener is not None and listener.signatures_refused > 0, "-refused")
         self.set_class(listener is not None and listener.failed_events > 0, "-failed")
+
+    def watch_open_flags(self, open_flags: int) -> None:
+        """Mark open moderation flags."""
+        self.set_class(open_flags > 0, "-flags")
 
     def watch_contradictions(self, contradictions: tuple[Evidence, ...]) -> None:
         """Mark evidence that contradicts the pricing configuration."""
@@ -127,6 +136,12 @@ class StatusHeader(Widget):
             # them), and never cut: the listener details give way first.
             right.append(" │ ")
             right.append(f"{failed} failed", style="bold")
+        if self.open_flags:
+            # Never cut: someone may be spamming a group right now (M opens the queue).
+            right.append(" │ ")
+            n = self.open_flags
+            label = f"{n} flag{'s' if n != 1 else ''}" if narrow else f"M: {n} open flag"
+            right.append(label + ("" if narrow or n == 1 else "s"), style="bold")
         if self.contradictions:
             # Never cut either: a preview that no longer follows the configuration.
             right.append(" │ ")
