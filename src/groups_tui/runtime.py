@@ -5,6 +5,7 @@ and an in-process webhook listener, all inside one asyncio loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from groups_tui.sandbox.world import World
     from groups_tui.store import Store
     from groups_tui.store.records import RawStats
+
+log = logging.getLogger(__name__)
 
 SANDBOX_PHONE_NUMBER_ID = "100000000000001"
 SANDBOX_WABA_ID = "200000000000002"
@@ -120,7 +123,8 @@ class SandboxOptions:
     """How to start the in-process sandbox stack (every part injectable).
 
     Attributes:
-        db_path: The stack's database file, recreated at every start.
+        db_path: The stack's database file, recreated at every start unless the world
+            is kept (``world_path``).
         clock: Simulated time of the sandbox and the service; a
             :class:`~groups_tui.sandbox.clock.ScaledClock` at ``speed`` when omitted.
         speed: Simulated seconds per real second when no clock is given.
@@ -145,6 +149,10 @@ class SandboxOptions:
         receipt_clock: Clock of the store and the listener (receipt times); real time by
             default, the simulated clock's ``now`` in tests that freeze time.
         limiter_time: Time source of the sandbox's rate limiters.
+        world_path: Where the sandbox's world is kept between runs: read (and consumed)
+            at start, written at a clean stop. With a kept world the database is kept
+            too; without one (none yet, unreadable) both start afresh. ``None``: both
+            start afresh every time.
     """
 
     db_path: Path
@@ -169,6 +177,7 @@ class SandboxOptions:
     operator: str | None = None
     receipt_clock: Callable[[], float] = time.time
     limiter_time: Callable[[], float] = time.monotonic
+    world_path: Path | None = None
 
 
 @dataclass
@@ -187,6 +196,8 @@ class SandboxStack:
     service: InboxService
     app_secret: str
     access_token: str
+    kept: bool = False
+    """The world and database were kept from the last run (else they start afresh)."""
 
     @property
     def world(self) -> World:
@@ -258,16 +269,18 @@ async def _sandbox_stack(
     from groups_tui.domain.pricing import RateCard
     from groups_tui.listener.server import ListenerServer
     from groups_tui.sandbox.clock import ScaledClock
+    from groups_tui.sandbox.persistence import load_world
     from groups_tui.sandbox.server import SandboxServer
     from groups_tui.store import Pricing, Store
 
     app_secret = options.app_secret or secrets.token_hex(16)
     token = options.access_token or "sandbox-" + secrets.token_hex(8)
-    clock = options.clock or ScaledClock(speed=options.speed)
+    kept = load_world(options.world_path) if options.world_path is not None else None
+    clock = kept.clock if kept is not None else options.clock or ScaledClock(speed=options.speed)
     db_path = options.db_path
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+    if kept is None:
+        remove_database(db_path)
     # The cost ledger is priced where the store is opened, with the service's card.
     card = options.rate_card or RateCard.load_default()
     async with AsyncExitStack() as stack:
@@ -295,9 +308,12 @@ async def _sandbox_stack(
             webhook_knobs=options.webhook_knobs,
             population_size=options.population_size,
             limiter_time=options.limiter_time,
+            world=kept,
         )
         await sandbox.start()
         stack.push_async_callback(sandbox.stop)
+        if options.world_path is not None:
+            stack.push_async_callback(_keep_world, sandbox, listener, options.world_path)
         client = CloudClient(
             access_token=token,
             phone_number_id=options.phone_number_id,
@@ -331,7 +347,49 @@ async def _sandbox_stack(
             service=service,
             app_secret=app_secret,
             access_token=token,
+            kept=kept is not None,
         )
+
+
+def remove_database(db_path: Path) -> list[Path]:
+    """Delete a SQLite database and its WAL files; returns those that existed."""
+    removed = []
+    for suffix in ("", "-wal", "-shm"):
+        path = db_path.with_name(db_path.name + suffix)
+        if path.exists():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+async def _keep_world(sandbox: SandboxServer, listener: ListenerServer, path: Path) -> None:
+    """Deliver and apply what the world emitted, then write it down for the next run."""
+    from groups_tui.sandbox.persistence import save_world
+
+    try:
+        await sandbox.drain_webhooks(within=5.0)
+        if listener.ingest is not None:
+            await asyncio.wait_for(listener.ingest.wait_idle(), 5.0)
+    except TimeoutError:
+        log.warning("some sandbox webhooks were not applied before saving the world")
+    save_world(sandbox.world, path)
+
+
+def sandbox_world_path(settings: Settings) -> Path:
+    """Where the TUI's sandbox keeps its world between runs (beside its database)."""
+    return settings.sandbox_db_path.with_name("sandbox.world")
+
+
+def reset_sandbox(settings: Settings) -> list[Path]:
+    """Forget the kept sandbox world and database: the next run starts from the seed.
+
+    Returns:
+        The files removed.
+    """
+    world = sandbox_world_path(settings)
+    removed = [world] if world.exists() else []
+    world.unlink(missing_ok=True)
+    return removed + remove_database(settings.sandbox_db_path)
 
 
 @asynccontextmanager
@@ -343,14 +401,17 @@ async def open_sandbox_runtime(
     seed: int = 7,
     speed: float = 1.0,
     simulate: bool = True,
+    keep: bool = True,
 ) -> AsyncIterator[SandboxStack]:
     """Start the simulator and an in-process listener on free loopback ports.
 
-    The sandbox has its own database file, recreated at every start, so simulated groups
-    never mix with a live account's.
+    The sandbox has its own database file, so simulated groups never mix with a live
+    account's. Its world and database are kept between runs (``keep``;
+    :func:`reset_sandbox` starts afresh); :attr:`SandboxStack.kept` says which.
     """
     options = SandboxOptions(
         db_path=settings.sandbox_db_path,
+        world_path=sandbox_world_path(settings) if keep else None,
         speed=speed,
         seed=seed,
         groups=groups,

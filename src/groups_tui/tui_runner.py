@@ -11,6 +11,10 @@ from groups_tui.runtime import open_live_service, open_sandbox_runtime
 from groups_tui.service import InboxService
 
 SANDBOX_NOTE = "SANDBOX — simulated users"
+KEPT_NOTE = f"{SANDBOX_NOTE}, kept"
+"""The header when the sandbox's world and database were kept from the last run."""
+FRESH_NOTE = f"{SANDBOX_NOTE}, fresh"
+"""The header when the sandbox starts from its seed (first run, reset)."""
 
 
 def moderation_config(settings: Settings) -> ModerationConfig:
@@ -22,6 +26,19 @@ def moderation_config(settings: Settings) -> ModerationConfig:
 
 
 async def _run(settings: Settings) -> None:
+    from groups_tui.runtime import reset_sandbox
+
+    while await _run_once(settings):
+        # The stack has stopped (and kept its world): forget it, then open it again.
+        reset_sandbox(settings)
+
+
+async def _run_once(settings: Settings) -> bool:
+    """Open the service and the app until the operator quits.
+
+    Returns:
+        True when the operator asked to start the sandbox afresh.
+    """
     from groups_tui.automations.config import load_automations
     from groups_tui.ui.app import make_app
     from groups_tui.ui.cell_widths import count_spacing_marks_as_one_cell
@@ -38,7 +55,7 @@ async def _run(settings: Settings) -> None:
         else:
             runtime = await stack.enter_async_context(open_sandbox_runtime(settings))
             service = runtime.service
-            note = SANDBOX_NOTE
+            note = KEPT_NOTE if runtime.kept else FRESH_NOTE
         watcher = ModerationWatcher(service, rules)
         watcher.start()
         stack.push_async_callback(watcher.stop)
@@ -60,6 +77,7 @@ async def _run(settings: Settings) -> None:
             freeze_heap=True,
         )
         await app.run_async()
+        return app.restart_sandbox_afresh
 
 
 def run_tui(settings: Settings) -> None:

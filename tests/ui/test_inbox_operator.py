@@ -8,6 +8,7 @@ import pytest
 from textual.pilot import Pilot
 
 from groups_tui.ui.app import GroupsApp, make_app
+from groups_tui.ui.screens.inbox import InboxScreen
 from groups_tui.ui.widgets.group_list import Columns, GroupList, row_columns
 from tests.ui.conftest import screen_text, settle
 from tests.ui.fake_service import FakeService, FrozenClock
@@ -65,3 +66,34 @@ def _app() -> GroupsApp:
 @pytest.mark.parametrize("size", list(SIZES))
 def test_inbox_after_resizes_snapshot(snap_compare: Callable[..., bool], size: str) -> None:
     assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_resized)
+
+
+async def test_the_palette_resets_the_sandbox_after_confirming(app: GroupsApp) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # WHEN the operator picks "Reset the sandbox" in the palette and says no
+        actions = {title: action for title, action, _ in InboxScreen.PALETTE_ACTIONS}
+        assert actions["Reset the sandbox (start afresh)…"] == "reset_sandbox"
+        await app.screen.run_action("reset_sandbox")
+        await settle(pilot)
+        assert "Start the sandbox afresh?" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        # THEN nothing happens
+        assert app.is_running and not app.restart_sandbox_afresh
+        # WHEN the operator confirms THEN the app exits asking for a fresh sandbox
+        await app.screen.run_action("reset_sandbox")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.restart_sandbox_afresh
+    assert app.return_code == 0
+
+
+async def test_a_live_account_has_no_sandbox_to_reset(service: FakeService) -> None:
+    app = make_app(service, clock=service.clock, bell=False, sandbox_note=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.screen.run_action("reset_sandbox")
+        await settle(pilot)
+        assert app.is_running and not app.restart_sandbox_afresh

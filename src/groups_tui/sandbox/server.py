@@ -52,6 +52,8 @@ class SandboxServer:
         population_size: People in the world (default scales with ``groups``).
         tick_interval: Real seconds between scheduler runs.
         limiter_time: Real time source of the rate limiters.
+        world: A kept world to serve (:mod:`.persistence`) instead of a new one from
+            ``seed``; its own clock and state win over ``clock``, ``groups`` and ``demo``.
     """
 
     def __init__(
@@ -76,6 +78,7 @@ class SandboxServer:
         population_size: int | None = None,
         tick_interval: float = 0.2,
         limiter_time: Callable[[], float] = time.monotonic,
+        world: World | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the sandbox only listens on loopback")
@@ -84,13 +87,13 @@ class SandboxServer:
         self.access_token = access_token
         self.app_secret = app_secret
         self.seed = seed
-        self.clock: Clock = clock or ScaledClock(speed=speed)
-        self.groups_to_populate = groups
-        self.demo = demo
+        self.clock: Clock = world.clock if world else clock or ScaledClock(speed=speed)
+        self.groups_to_populate = 0 if world else groups
+        self.demo = demo and world is None
         self.simulate = simulate
         self.tick_interval = tick_interval
         size = population_size or max(300, min(5000, groups // 2))
-        self.world = World(
+        self.world = world or World(
             phone_number_id=phone_number_id,
             business_account_id=business_account_id,
             clock=self.clock,

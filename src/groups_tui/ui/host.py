@@ -110,6 +110,13 @@ class HostApp(App[None]):
     navigation: Navigator
     """Opens the screen for an action (members, invite link, a conversation...)."""
 
+    sandbox_note: str | None
+    """The header's sandbox notice; ``None`` on a live account."""
+
+    restart_sandbox_afresh: bool = False
+    """Set when the operator asked to start the sandbox afresh: the app then exits and
+    the runner forgets the kept world and database and opens it again."""
+
     @abstractmethod
     def now(self) -> float:
         """The injected clock's current time (epoch seconds)."""
