@@ -5,7 +5,9 @@ and an in-process webhook listener, all inside one asyncio loop.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
@@ -98,7 +100,92 @@ async def open_live_service(
         yield service
 
 
-open_cli_service = open_live_service
+@asynccontextmanager
+async def open_cli_service(settings: Settings) -> AsyncIterator[InboxService]:
+    """The service a command works on: the live account when credentials are set,
+    otherwise the sandbox the TUI uses, its world and database.
+
+    With a TUI running on the sandbox (its endpoint published beside the database), the
+    command calls that sandbox and writes the same database; otherwise it starts the
+    embedded sandbox from its kept world (simulated people idle) and keeps it again.
+    """
+    if settings.is_live:
+        async with open_live_service(settings) as service:
+            yield service
+        return
+    endpoint = running_sandbox(settings)
+    if endpoint is not None:
+        async with _connect_sandbox(settings, endpoint) as service:
+            yield service
+        return
+    async with open_sandbox_runtime(settings, simulate=False) as running:
+        yield running.service
+        await running.settle()
+
+
+def sandbox_endpoint_path(settings: Settings) -> Path:
+    """Where a TUI running on the sandbox publishes how to reach it (for the CLI)."""
+    return settings.sandbox_db_path.with_name("sandbox.endpoint")
+
+
+def running_sandbox(settings: Settings) -> dict[str, str] | None:
+    """The published endpoint of a TUI running on the sandbox, if its process lives."""
+    path = sandbox_endpoint_path(settings)
+    try:
+        endpoint = json.loads(path.read_text())
+        pid = int(endpoint["pid"])
+        url, token = str(endpoint["url"]), str(endpoint["token"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None  # left behind by a TUI that did not stop cleanly
+    except PermissionError:
+        pass  # alive, another user's: its file would not be readable anyway
+    return {"url": url, "token": token}
+
+
+def _publish_endpoint(settings: Settings, running: SandboxStack) -> Path:
+    path = sandbox_endpoint_path(settings)
+    body = {"url": running.sandbox.base_url, "token": running.access_token, "pid": os.getpid()}
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(body, f)
+    tmp.replace(path)
+    return path
+
+
+@asynccontextmanager
+async def _connect_sandbox(
+    settings: Settings, endpoint: dict[str, str]
+) -> AsyncIterator[InboxService]:
+    """Store + client of the sandbox a running TUI serves (its webhooks reach the TUI's
+    listener, which writes the same database)."""
+    from groups_tui.cloud.client import CloudClient
+    from groups_tui.store import Pricing, Store
+
+    card = _rate_card(settings)
+    async with AsyncExitStack() as stack:
+        store = await Store.open(settings.sandbox_db_path, pricing=Pricing.from_rate_card(card))
+        stack.push_async_callback(store.close)
+        client = CloudClient(
+            access_token=endpoint["token"],
+            phone_number_id=SANDBOX_PHONE_NUMBER_ID,
+            business_account_id=SANDBOX_WABA_ID,
+            base_url=endpoint["url"],
+            graph_version=settings.graph_version,
+        )
+        stack.push_async_callback(client.aclose)
+        account = AccountInfo(
+            display_phone_number=SANDBOX_DISPLAY_NUMBER,
+            phone_number_id=SANDBOX_PHONE_NUMBER_ID,
+            mode=Mode.SANDBOX,
+        )
+        yield InboxService(
+            store, client, account=account, rate_card=card, pricing=pricing_config(settings)
+        )
 
 
 @asynccontextmanager
@@ -366,6 +453,7 @@ async def _keep_world(sandbox: SandboxServer, listener: ListenerServer, path: Pa
     """Deliver and apply what the world emitted, then write it down for the next run."""
     from groups_tui.sandbox.persistence import save_world
 
+    sandbox.world.finish_in_flight()
     try:
         await sandbox.drain_webhooks(within=5.0)
         if listener.ingest is not None:
@@ -402,12 +490,14 @@ async def open_sandbox_runtime(
     speed: float = 1.0,
     simulate: bool = True,
     keep: bool = True,
+    publish: bool = False,
 ) -> AsyncIterator[SandboxStack]:
     """Start the simulator and an in-process listener on free loopback ports.
 
     The sandbox has its own database file, so simulated groups never mix with a live
     account's. Its world and database are kept between runs (``keep``;
-    :func:`reset_sandbox` starts afresh); :attr:`SandboxStack.kept` says which.
+    :func:`reset_sandbox` starts afresh); :attr:`SandboxStack.kept` says which. With
+    ``publish`` (the TUI), commands run meanwhile reach it (:func:`open_cli_service`).
     """
     options = SandboxOptions(
         db_path=settings.sandbox_db_path,
@@ -422,4 +512,11 @@ async def open_sandbox_runtime(
         pricing=pricing_config(settings),
     )
     async with sandbox_stack(options) as running:
-        yield running
+        if not publish:
+            yield running
+            return
+        published = _publish_endpoint(settings, running)
+        try:
+            yield running
+        finally:
+            published.unlink(missing_ok=True)

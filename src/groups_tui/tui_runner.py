@@ -53,7 +53,7 @@ async def _run_once(settings: Settings) -> bool:
         if settings.is_live:
             service = await stack.enter_async_context(open_live_service(settings))
         else:
-            runtime = await stack.enter_async_context(open_sandbox_runtime(settings))
+            runtime = await stack.enter_async_context(open_sandbox_runtime(settings, publish=True))
             service = runtime.service
             note = KEPT_NOTE if runtime.kept else FRESH_NOTE
         watcher = ModerationWatcher(service, rules)

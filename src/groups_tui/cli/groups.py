@@ -7,7 +7,15 @@ from typing import Any
 
 import click
 
-from groups_tui.cli.common import EXIT_USAGE, emit, json_option, run_async, with_service
+from groups_tui.cli.common import (
+    EXIT_USAGE,
+    emit,
+    json_option,
+    refresh,
+    run_async,
+    sync_option,
+    with_service,
+)
 from groups_tui.cli.lazy import LazyCommand, LazyGroup
 from groups_tui.cli_output import fail
 from groups_tui.completion import complete_group_id
@@ -33,15 +41,14 @@ def groups() -> None:
 
 
 @groups.command("list")
-@click.option("--sync/--no-sync", default=True, help="Refresh from the Cloud API first.")
+@sync_option
 @json_option
 @run_async
 async def groups_list(sync: bool, as_json: bool) -> None:
     """List every group."""
 
     async def body(service: Any) -> None:
-        if sync:
-            await service.reading.sync_groups()
+        await refresh(sync, service.reading.sync_groups)
         rows = await service.reading.inbox_rows()
         emit(
             rows,
@@ -60,13 +67,14 @@ async def groups_list(sync: bool, as_json: bool) -> None:
 
 @groups.command("show")
 @click.argument("group_id", shell_complete=complete_group_id)
+@sync_option
 @json_option
 @run_async
-async def groups_show(group_id: str, as_json: bool) -> None:
+async def groups_show(group_id: str, sync: bool, as_json: bool) -> None:
     """Show one group with its members and window."""
 
     async def body(service: Any) -> None:
-        await service.reading.sync_group(group_id)
+        await refresh(sync, lambda: service.reading.sync_group(group_id))
         detail = await service.reading.group_detail(group_id)
         from groups_tui.domain.window import format_countdown
 

@@ -7,7 +7,15 @@ from typing import Any
 
 import click
 
-from groups_tui.cli.common import EXIT_API, emit, json_option, run_async, with_service
+from groups_tui.cli.common import (
+    EXIT_API,
+    emit,
+    json_option,
+    refresh,
+    run_async,
+    sync_option,
+    with_service,
+)
 from groups_tui.cli_output import fail
 from groups_tui.completion import complete_group_id
 
@@ -21,13 +29,14 @@ def members() -> None:
 
 @members.command("list")
 @click.argument("group_id", shell_complete=complete_group_id)
+@sync_option
 @json_option
 @run_async
-async def members_list(group_id: str, as_json: bool) -> None:
+async def members_list(group_id: str, sync: bool, as_json: bool) -> None:
     """List a group's members."""
 
     async def body(service: Any) -> None:
-        await service.reading.sync_group(group_id)
+        await refresh(sync, lambda: service.reading.sync_group(group_id))
         rows = await service.reading.members(group_id)
         emit(
             rows,
@@ -68,13 +77,14 @@ def requests() -> None:
 
 @requests.command("list")
 @click.argument("group_id", shell_complete=complete_group_id)
+@sync_option
 @json_option
 @run_async
-async def requests_list(group_id: str, as_json: bool) -> None:
+async def requests_list(group_id: str, sync: bool, as_json: bool) -> None:
     """List pending join requests."""
 
     async def body(service: Any) -> None:
-        await service.reading.sync_join_requests(group_id)
+        await refresh(sync, lambda: service.reading.sync_join_requests(group_id))
         rows = await service.reading.join_requests(group_id)
         emit(
             rows,

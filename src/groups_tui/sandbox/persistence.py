@@ -6,6 +6,9 @@ finds the audit log, the spend and the removed spammers where they were. The fil
 written by this program into the user's own data directory (mode 0600) and read back
 only from there; it is a :mod:`pickle`, so it is never taken from anywhere else.
 
+Scheduled actions are code, not data: the caller completes what is in flight
+(:meth:`~.world.World.finish_in_flight`) and delivers its webhooks before saving.
+
 A file that cannot be read (another version of the program, damage) is set aside and
 the sandbox starts afresh from its seed: the caller then starts a fresh database too, so
 world and database always agree.
