@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from textual.pilot import Pilot
 
+from groups_tui.domain.models import GroupState
 from groups_tui.ui.app import GroupsApp, make_app
 from groups_tui.ui.screens.inbox import InboxScreen
 from groups_tui.ui.widgets.group_list import Columns, GroupList, row_columns
 from tests.ui.conftest import screen_text, settle
-from tests.ui.fake_service import FakeService, FrozenClock
+from tests.ui.fake_service import BOOK_CLUB, FakeService, FrozenClock
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
@@ -97,3 +99,79 @@ async def test_a_live_account_has_no_sandbox_to_reset(service: FakeService) -> N
         await app.screen.run_action("reset_sandbox")
         await settle(pilot)
         assert app.is_running and not app.restart_sandbox_afresh
+
+
+def _with_deleted_group(service: FakeService) -> None:
+    group = service.groups["g-runners"]
+    service.groups["g-runners"] = replace(group, state=GroupState.DELETED)
+
+
+async def test_deleted_groups_are_hidden_unless_asked_with_a_legend(
+    app: GroupsApp, service: FakeService
+) -> None:
+    _with_deleted_group(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        group_list = _list(app)
+        shown = {group_list.row_at(i).group_id for i in range(len(group_list.shown))}
+        # THEN the deleted group is not listed, and the counts say one is hidden
+        assert "g-runners" not in shown and len(shown) == group_list.total - 1
+        assert "Runners Lisbon" not in screen_text(app)
+        assert "1 deleted hidden · d shows" in screen_text(app)
+        # WHEN d THEN it is listed, marked ✗, with the legend
+        await pilot.press("d")
+        await settle(pilot)
+        assert len(group_list.shown) == group_list.total
+        assert "✗ deleted group · d hides" in screen_text(app)
+        await pilot.press("G")
+        await settle(pilot)
+        assert "✗ Runners Lisbon" in screen_text(app)
+        # WHEN d again THEN it is hidden again; filters keep hiding it
+        await pilot.press("d", "slash", *"runners")
+        await settle(pilot)
+        assert len(group_list.shown) == 0
+
+
+async def _deleted(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_inbox_with_a_deleted_group_snapshot(snap_compare: Callable[..., bool], size: str) -> None:
+    app = _app()
+    _with_deleted_group(app.service)  # type: ignore[arg-type]
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=_deleted)
+
+
+async def test_an_emoji_terminals_disagree_on_keeps_the_window_column(
+    app: GroupsApp, service: FakeService
+) -> None:
+    # GIVEN a last sender and a subject with emoji whose width terminals disagree on
+    book = service.groups[BOOK_CLUB]
+    service.groups[BOOK_CLUB] = replace(book, subject="Love ❤️ club ✈️", last_inbound_by="Ana ❤️🇧🇷✨")
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        # THEN they are drawn in their one-cell text form, and every row keeps its columns
+        assert "\ufe0f" not in text
+        assert "Love ❤ club ✈" in text and "Ana ❤🇧🇷✨:" in text
+        for line in _expected_lines(_list(app)):
+            assert line in text
+
+
+async def test_the_members_flags_column_stays_in_view_after_removals(
+    app: GroupsApp, service: FakeService
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.navigation.open_members(BOOK_CLUB)
+        await settle(pilot)
+        # THEN at 80 columns the flagged member's rule shows (Bruno posted a burst)
+        assert "Flags" in screen_text(app) and "burst" in screen_text(app)
+        # WHEN a member is removed ("removing…" widens the names)
+        await pilot.press("x", "y")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "removing…" in text
+        # THEN the Flags column is still on screen
+        assert "Flags" in text and "burst" in text

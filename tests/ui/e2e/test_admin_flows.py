@@ -196,6 +196,9 @@ async def test_delete_with_the_subject_typed(stack: Stack) -> None:
             "deletion requested",
         )
         await stack.settle(OP_DELAY)
+        # A deleted group leaves the list (d lists it again, marked ✗)
+        await until(pilot, shows(pilot, "1 deleted hidden"), "hidden once deleted")
+        await pilot.press("d")
         await until(
             pilot,
             lambda: app.screen.group_list.row_at(0).state == "deleted",  # type: ignore[attr-defined]

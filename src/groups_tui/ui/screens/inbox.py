@@ -121,6 +121,14 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
             show=False,
             tooltip="Clear the filter text and quick filters",
         ),
+        Binding(
+            "d",
+            "toggle_deleted",
+            "Deleted",
+            id="inbox.deleted",
+            show=False,
+            tooltip="Show or hide deleted groups (hidden by default)",
+        ),
         Binding("n", "new_group", "New", id="inbox.new", tooltip="Create a group"),
         Binding("m", "members", "Members", id="inbox.members", tooltip="Members of this group"),
         Binding(
@@ -266,6 +274,12 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         text = f"{shown:,}/{total:,} · sort {_SORT_LABEL[group_list.sort_mode]}"
         if group_list.quick_filters:
             text += " · " + ",".join(sorted(q.value for q in group_list.quick_filters))
+        deleted = group_list.deleted_count
+        # The legend of deleted groups, on the counts' second line.
+        if deleted and group_list.show_deleted:
+            text += "\n✗ deleted group · d hides"
+        elif deleted:
+            text += f"\n{deleted:,} deleted hidden · d shows"
         if text != self._counts_text:
             self._counts_text = text
             # Fixed width (styles/inbox.tcss): a new count repaints one line, not the screen.
@@ -356,6 +370,12 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
             self.group_list.focus()
         elif filter_input.value:
             filter_input.value = ""
+
+    def action_toggle_deleted(self) -> None:
+        """Show the deleted groups (marked ✗), or hide them again."""
+        group_list = self.group_list
+        group_list.set_show_deleted(not group_list.show_deleted)
+        self._show_counts(len(group_list.shown), group_list.total)
 
     def action_cycle_sort(self) -> None:
         """Activity → closing soonest → unread → activity."""

@@ -324,6 +324,9 @@ class GroupList(ScrollView, can_focus=True):
         self._shown: list[int] = []
         self._query = ""
         self._quick: frozenset[QuickFilter] = frozenset()
+        self._show_deleted = False
+        self._deleted = 0
+        """Rows of deleted groups held (hidden unless :attr:`show_deleted`)."""
         self._sort = SortMode.ACTIVITY
         self._now = now
         self._checked_minute = int(now) // 60
@@ -365,6 +368,22 @@ class GroupList(ScrollView, can_focus=True):
     def quick_filters(self) -> frozenset[QuickFilter]:
         """Active quick filters."""
         return self._quick
+
+    @property
+    def show_deleted(self) -> bool:
+        """Deleted groups are listed (hidden by default)."""
+        return self._show_deleted
+
+    @property
+    def deleted_count(self) -> int:
+        """Rows of deleted groups held, shown or not."""
+        return self._deleted
+
+    def set_show_deleted(self, show: bool) -> None:
+        """List deleted groups (marked ✗) or hide them."""
+        keep = self.highlighted
+        self._show_deleted = show
+        self._refilter(keep.group_id if keep else None)
 
     @property
     def highlighted(self) -> InboxRow | None:
@@ -457,6 +476,7 @@ class GroupList(ScrollView, can_focus=True):
 
     def _resort(self, keep: str | None) -> None:
         self._order = sorted(range(len(self._rows)), key=self._sort_key())
+        self._deleted = sum(row.state == GroupState.DELETED for row in self._rows)
         self._refilter(keep)
 
     def _refilter(self, keep: str | None, within: list[int] | None = None) -> None:
@@ -468,6 +488,8 @@ class GroupList(ScrollView, can_focus=True):
             shown = [i for i in order if query in rows[i].haystack]
         else:
             shown = list(order)
+        if self._deleted and not self._show_deleted and within is None:
+            shown = [i for i in shown if rows[i].state != GroupState.DELETED]
         if self._quick:
             shown = [i for i in shown if self._passes(rows[i])]
         self._shown = shown
