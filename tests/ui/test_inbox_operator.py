@@ -6,10 +6,12 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
+from textual.events import MouseScrollDown
 from textual.pilot import Pilot
 
 from groups_tui.domain.models import GroupState
 from groups_tui.ui.app import GroupsApp, make_app
+from groups_tui.ui.screens.conversation import ConversationScreen
 from groups_tui.ui.screens.inbox import InboxScreen
 from groups_tui.ui.widgets.group_list import Columns, GroupList, row_columns
 from tests.ui.conftest import screen_text, settle
@@ -175,3 +177,53 @@ async def test_the_members_flags_column_stays_in_view_after_removals(
         assert "removing…" in text
         # THEN the Flags column is still on screen
         assert "Flags" in text and "burst" in text
+
+
+async def test_click_selects_a_row_and_a_second_click_or_a_double_click_opens_it(
+    app: GroupsApp,
+) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        group_list = _list(app)
+        # WHEN the operator clicks the fourth row
+        assert await pilot.click(GroupList, offset=(10, 3))
+        await settle(pilot)
+        # THEN it is selected, nothing opens
+        assert group_list.cursor == 3 and isinstance(app.screen, InboxScreen)
+        chosen = group_list.row_at(3).group_id
+        # WHEN they click it again THEN it opens
+        assert await pilot.click(GroupList, offset=(10, 3))
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        assert app.screen.group_id == chosen
+        await pilot.press("escape")
+        await settle(pilot)
+        # WHEN they double-click another row THEN it opens at once
+        assert await pilot.double_click(GroupList, offset=(10, 5))
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        assert app.screen.group_id == group_list.row_at(5).group_id
+        await pilot.press("escape")
+        await settle(pilot)
+        # WHEN they click below the last row THEN nothing happens
+        await pilot.press("slash", *"book club", "enter")
+        await settle(pilot)
+        assert len(group_list.shown) == 1
+        await pilot.click(GroupList, offset=(10, 10))
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen) and group_list.cursor == 0
+
+
+async def test_the_wheel_scrolls_the_list(app: GroupsApp) -> None:
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot)
+        group_list = _list(app)
+        assert group_list.scroll_y == 0
+        # WHEN the wheel turns down over the list
+        for _ in range(3):
+            group_list.post_message(MouseScrollDown(group_list, 5, 5, 0, 1, 0, False, False, False))
+            await settle(pilot)
+        # THEN the rows scroll (drawn by the Line API, nothing mounted per row)
+        assert group_list.scroll_y > 0
+        assert "Neighbourhood 0" in screen_text(app)
+        assert len(group_list.children) == 0

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
 from textual.message import Message
@@ -604,6 +605,23 @@ class GroupList(ScrollView, can_focus=True):
         row = self.highlighted
         if row is not None:
             self.post_message(self.GroupOpened(self, row))
+
+    def on_click(self, event: events.Click) -> None:
+        """A click selects the row under the pointer; a double click, or a click on the
+        row already selected, opens it. (The wheel scrolls, as in any ScrollView.)"""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        position = int(self.scroll_y) + offset.y
+        if not 0 <= position < len(self._shown):
+            return
+        event.stop()
+        self.focus()
+        if event.chain >= 2 or position == self.cursor:
+            self._set_cursor(position)
+            self.action_open()
+        else:
+            self._set_cursor(position)
 
     def on_resize(self) -> None:
         """Keep the cursor visible (rows re-lay out by their width, see render_line)."""
