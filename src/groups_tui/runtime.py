@@ -451,8 +451,7 @@ def remove_database(db_path: Path) -> list[Path]:
 
 async def _keep_world(sandbox: SandboxServer, listener: ListenerServer, path: Path) -> None:
     """Deliver and apply what the world emitted, then write it down for the next run."""
-    from groups_tui.sandbox.persistence import save_world
-
+    sandbox.behaviour.withdraw()  # nothing spontaneous is scheduled while it is kept
     sandbox.world.finish_in_flight()
     try:
         await sandbox.drain_webhooks(within=5.0)
@@ -460,7 +459,19 @@ async def _keep_world(sandbox: SandboxServer, listener: ListenerServer, path: Pa
             await asyncio.wait_for(listener.ingest.wait_idle(), 5.0)
     except TimeoutError:
         log.warning("some sandbox webhooks were not applied before saving the world")
-    save_world(sandbox.world, path)
+    _save_or_forget(sandbox.world, path)
+
+
+def _save_or_forget(world: World, path: Path) -> None:
+    """Keep the world; if it cannot be kept, the next run starts afresh (quitting never
+    fails over it)."""
+    from groups_tui.sandbox.persistence import save_world
+
+    try:
+        save_world(world, path)
+    except Exception:
+        log.exception("the sandbox world could not be kept; the next run starts afresh")
+        path.unlink(missing_ok=True)
 
 
 def sandbox_world_path(settings: Settings) -> Path:

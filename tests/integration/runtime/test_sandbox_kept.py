@@ -76,3 +76,17 @@ async def test_an_unreadable_kept_world_starts_afresh(tmp_path: Path) -> None:
         assert not runtime.kept
         assert runtime.world.groups.active_count == 3
     assert reset_sandbox(settings), "the files of the run are removed"
+
+
+async def test_a_lively_world_is_kept_too(tmp_path: Path) -> None:
+    # GIVEN the simulated people running (they schedule replies of their own)
+    settings = Settings(db_path=tmp_path / "groups.db")
+    async with open_sandbox_runtime(settings, demo=True, seed=SEED, simulate=True) as runtime:
+        for _ in range(30):
+            runtime.world.advance(120)  # an hour of chatter
+        await runtime.settle()
+        groups = runtime.world.groups.active_count
+    # THEN the world is kept, and comes back with its groups
+    assert sandbox_world_path(settings).exists()
+    async with open_sandbox_runtime(settings, demo=True, seed=SEED, simulate=False) as runtime:
+        assert runtime.kept and runtime.world.groups.active_count == groups

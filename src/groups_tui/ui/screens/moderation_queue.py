@@ -230,11 +230,15 @@ class ModerationQueueScreen(KeysetTableScreen[QueueRecord], FollowsChanges, Offe
             question = Text(f"Reject the join {requests} of ").append_text(self._who(person))
             yes = "Reject"
         else:
-            question = Text("Remove ").append_text(self._who(person)).append(" everywhere")
+            who = f"+{person.wa_id}" if person.wa_id else person.who
+            question = Text("Remove ").append_text(safe(fit(who, 30), "bold"))
+            question.append(" from every group they are in")
             yes = "Remove everywhere"
         rules = ", ".join(person.rules)
+        groups = len(person.group_ids)
         question.append(f"? {person.flags} open flag{'s' if person.flags != 1 else ''} ")
-        question.append(f"({rules}): ").append_text(safe(fit(person.reason, 120)))
+        question.append(f"in {groups} group{'s' if groups != 1 else ''} ({rules}): ")
+        question.append_text(safe(fit(person.reason, 120)))
 
         def answered(yes: bool | None) -> None:
             if yes:
