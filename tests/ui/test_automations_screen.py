@@ -8,10 +8,11 @@ import pytest
 from textual.pilot import Pilot
 
 from groups_tui.automations.runner import AutomationStatus, RuleView, RunView, TargetView
+from groups_tui.service import InboxService
 from groups_tui.ui.app import GroupsApp, make_app
 from groups_tui.ui.screens.automations import AutomationsScreen
 from tests.ui.conftest import screen_text, settle
-from tests.ui.fake_service import FakeService, FrozenClock
+from tests.ui.world import FrozenClock, World
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
@@ -65,15 +66,16 @@ class FakePanel:
         (self.paused.add if paused else self.paused.discard)(name)
 
 
-def _app(clock: FrozenClock | None = None) -> tuple[GroupsApp, FakePanel]:
-    clock = clock or FrozenClock()
+def _app(service: InboxService, clock: FrozenClock) -> tuple[GroupsApp, FakePanel]:
     panel = FakePanel(clock())
-    return make_app(FakeService(clock), clock=clock, bell=False), panel
+    return make_app(service, clock=clock, bell=False), panel
 
 
-async def test_rules_targets_and_failures_are_listed_literally() -> None:
+async def test_rules_targets_and_failures_are_listed_literally(
+    service: InboxService, clock: FrozenClock
+) -> None:
     # GIVEN an app with two rules (one with a hostile name), a target and a failure
-    app, panel = _app()
+    app, panel = _app(service, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         # WHEN the automations screen opens
@@ -88,8 +90,10 @@ async def test_rules_targets_and_failures_are_listed_literally() -> None:
         assert app.is_running
 
 
-async def test_p_pauses_the_selected_rule_then_resumes_it() -> None:
-    app, panel = _app()
+async def test_p_pauses_the_selected_rule_then_resumes_it(
+    service: InboxService, clock: FrozenClock
+) -> None:
+    app, panel = _app(service, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.push_screen(AutomationsScreen(panel))
@@ -103,8 +107,10 @@ async def test_p_pauses_the_selected_rule_then_resumes_it() -> None:
         assert panel.calls[-1] == ("invite-on-keyword", False)
 
 
-async def test_pause_applies_to_the_focused_targets_table() -> None:
-    app, panel = _app()
+async def test_pause_applies_to_the_focused_targets_table(
+    service: InboxService, clock: FrozenClock
+) -> None:
+    app, panel = _app(service, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.push_screen(AutomationsScreen(panel))
@@ -124,15 +130,19 @@ async def _open(pilot: Pilot[None]) -> None:
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_automations_snapshot(snap_compare: Callable[..., bool], size: str) -> None:
-    app, _panel = _app()
-    assert snap_compare(app, terminal_size=SIZES[size], run_before=_open)
+def test_automations_snapshot(
+    snap_compare: Callable[..., bool], snapshot_worlds: Callable[..., World], size: str
+) -> None:
+    world = snapshot_worlds()
+    app, _panel = _app(world.service, world.clock)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=world.in_app(_open))
 
 
-async def test_ctrl_o_opens_the_screen_or_says_none_are_configured() -> None:
+async def test_ctrl_o_opens_the_screen_or_says_none_are_configured(
+    service: InboxService, clock: FrozenClock
+) -> None:
     # GIVEN an app without automations WHEN Ctrl+O is pressed THEN it says so and stays
-    clock = FrozenClock()
-    bare = make_app(FakeService(clock), clock=clock, bell=False)
+    bare = make_app(service, clock=clock, bell=False)
     async with bare.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+o")
@@ -141,7 +151,7 @@ async def test_ctrl_o_opens_the_screen_or_says_none_are_configured() -> None:
         assert any("No automations" in str(n.message) for n in bare._notifications)
     # GIVEN an app with automations WHEN Ctrl+O is pressed THEN the screen opens
     panel = FakePanel(clock())
-    app = make_app(FakeService(clock), clock=clock, bell=False, automations=panel)
+    app = make_app(service, clock=clock, bell=False, automations=panel)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+o")

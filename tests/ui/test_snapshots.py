@@ -1,4 +1,5 @@
-"""Snapshots of every screen at 80x24 and 120x40, with a frozen clock and seeded data.
+"""Snapshots of every screen at 80x24 and 120x40, with a frozen clock and the seeded world
+(the real service over a seeded store, :mod:`tests.ui.world`).
 
 Widget-level snapshots use tiny host apps, so a change to one widget does not churn
 every screen's snapshot.
@@ -23,17 +24,17 @@ from groups_tui.ui.widgets.group_list import GroupList
 from groups_tui.ui.widgets.safe_text import safe
 from groups_tui.ui.widgets.window_countdown import WindowCountdown
 from tests.ui.conftest import settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService, FrozenClock, epoch
+from tests.ui.seed import BOOK_CLUB, Seed, epoch
+from tests.ui.world import FrozenClock, World
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
 Setup = Callable[[Pilot[None]], Awaitable[None]]
 
 
-def _app(clock: FrozenClock | None = None) -> GroupsApp:
-    clock = clock or FrozenClock()
+def _app(world: World) -> GroupsApp:
     return make_app(
-        FakeService(clock), clock=clock, bell=False, sandbox_note="SANDBOX — simulated users"
+        world.service, clock=world.clock, bell=False, sandbox_note="SANDBOX — simulated users"
     )
 
 
@@ -113,16 +114,25 @@ SCREENS: dict[str, Setup] = {
     ("screen", "size"),
     [pytest.param(s, z, id=f"{s}-{z}") for s in SCREENS for z in SIZES],
 )
-def test_screen_snapshot(snap_compare: Callable[..., bool], screen: str, size: str) -> None:
-    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=SCREENS[screen])
+def test_screen_snapshot(
+    snap_compare: Callable[..., bool],
+    snapshot_worlds: Callable[..., World],
+    screen: str,
+    size: str,
+) -> None:
+    world = snapshot_worlds()
+    run_before = world.in_app(SCREENS[screen])
+    assert snap_compare(_app(world), terminal_size=SIZES[size], run_before=run_before)
 
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_template_picker_after_2026_10_01_snapshot(
-    snap_compare: Callable[..., bool], size: str
+    snap_compare: Callable[..., bool], snapshot_worlds: Callable[..., World], size: str
 ) -> None:
-    app = _app(FrozenClock(epoch(2026, 10, 5, 12, 0)))
-    assert snap_compare(app, terminal_size=SIZES[size], run_before=_template_picker)
+    clock = FrozenClock(epoch(2026, 10, 5, 12, 0))
+    world = snapshot_worlds(Seed(now=int(clock())), clock)
+    run_before = world.in_app(_template_picker)
+    assert snap_compare(_app(world), terminal_size=SIZES[size], run_before=run_before)
 
 
 # ---------------------------------------------------------------- widget-level host apps
@@ -172,17 +182,19 @@ def test_cost_preview_widget_snapshot(snap_compare: Callable[..., bool]) -> None
     assert snap_compare(_Host(widget), terminal_size=(80, 14))
 
 
-def test_group_list_rows_snapshot(snap_compare: Callable[..., bool]) -> None:
-    clock = FrozenClock()
-    service = FakeService(clock, filler_groups=0, messages_in_book_club=0)
-    group_list = GroupList(now=clock())
+def test_group_list_rows_snapshot(
+    snap_compare: Callable[..., bool], snapshot_worlds: Callable[..., World]
+) -> None:
+    world = snapshot_worlds(Seed(fillers=0, book_messages=0))
+    rows = world.sync(world.service.inbox_rows)
+    group_list = GroupList(now=world.clock())
 
     async def fill(pilot: Pilot[None]) -> None:
-        group_list.set_rows([service._row(gid) for gid in service.groups])
+        group_list.set_rows(rows)
         group_list.focus()
         await pilot.press("j")
 
-    assert BOOK_CLUB in service.groups
+    assert BOOK_CLUB in {r.group_id for r in rows}
     assert snap_compare(_Host(group_list), terminal_size=(80, 12), run_before=fill)
 
 
