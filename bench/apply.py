@@ -1,7 +1,7 @@
-"""In-process apply benchmark: raw events/s that ``Store.apply_batch`` turns into state.
+"""In-process apply benchmark: raw events/s that ``store.raw.apply_batch`` turns into state.
 
 Logs one raw row per event (as the listener does), then applies them in batches of
-``--batch`` through :meth:`Store.apply_batch` and times the apply only. Three workloads:
+``--batch`` through :meth:`RawLog.apply_batch` and times the apply only. Three workloads:
 per-participant ``delivered`` statuses with pricing, inbound text messages, and joins.
 
 Usage::
@@ -31,7 +31,7 @@ from groups_tui.domain.events import (
     PricingInfo,
 )
 from groups_tui.domain.models import MessageKind
-from groups_tui.store import RawEventIn, Store
+from groups_tui.store import Pricing, RawEventIn, Store
 
 GROUP = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD"
 T0 = 1_767_232_000
@@ -81,12 +81,12 @@ def flat_cost(
 
 async def run(name: str, make: Callable[[int], DomainEvent], count: int, batch: int) -> float:
     with tempfile.TemporaryDirectory(prefix="groups-tui-apply-") as tmp:
-        store = await Store.open(Path(tmp) / "a.db", cost_fn=flat_cost, market_fn=lambda _: "US")
+        store = await Store.open(Path(tmp) / "a.db", pricing=Pricing(flat_cost, lambda _: "US"))
         try:
-            await store.apply_events(
+            await store.raw.apply_events(
                 None, [GroupCreated(request_id=None, group_id=GROUP, at=T0 - 10)]
             )
-            results = await store.insert_raw_events(
+            results = await store.raw.insert(
                 [
                     RawEventIn(body=b"{}", dedupe_key=f"{name}-{i}", received_at=0.0)
                     for i in range(count)
@@ -97,9 +97,9 @@ async def run(name: str, make: Callable[[int], DomainEvent], count: int, batch: 
             ]
             started = time.perf_counter()
             for start in range(0, count, batch):
-                await store.apply_batch(items[start : start + batch])
+                await store.raw.apply_batch(items[start : start + batch])
             elapsed = time.perf_counter() - started
-            stats = await store.raw_stats()
+            stats = await store.raw.stats()
             assert stats.applied == count, stats
         finally:
             await store.close()

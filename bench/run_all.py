@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHES = ["apply.py", "store_fill.py", "ingest.py", "ui.py"]
+BENCHES = ["apply.py", "store_fill.py", "ingest.py", "ui.py", "pricing_evidence.py"]
 
 
 def main() -> int:

@@ -26,7 +26,7 @@ async def raw_log(path: Path, total: int, batch: int) -> float:
     try:
         start = time.perf_counter()
         for b in range(0, total, batch):
-            await store.insert_raw_events(
+            await store.raw.insert(
                 [
                     RawEventIn(body=b"x" * 1500, dedupe_key=f"{batch}-{i}", received_at=0.0)
                     for i in range(b, b + batch)
@@ -64,14 +64,14 @@ async def fill(path: Path, groups: int) -> tuple[float, float, float]:
             )
         start = time.perf_counter()
         for i in range(0, len(events), 300):
-            await store.apply_batch([(None, [e]) for e in events[i : i + 300]])
+            await store.raw.apply_batch([(None, [e]) for e in events[i : i + 300]])
         apply_rate = len(events) / (time.perf_counter() - start)
         start = time.perf_counter()
-        rows = [row async for row in store.inbox_rows()]
+        rows = [row async for row in store.groups.inbox_rows()]
         inbox_ms = (time.perf_counter() - start) * 1000
         assert len(rows) == groups
         start = time.perf_counter()
-        await store.search_messages("hello group 42")
+        await store.messages.search("hello group 42")
         search_ms = (time.perf_counter() - start) * 1000
         return apply_rate, inbox_ms, search_ms
     finally:

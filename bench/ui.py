@@ -287,7 +287,7 @@ async def bench_empty() -> dict[str, float]:
 async def bench_app(db: Path) -> dict[str, float]:
     """The real app over a real InboxService on the built database."""
     from groups_tui.service import InboxService
-    from groups_tui.service_types import AccountInfo, Mode
+    from groups_tui.service.types import AccountInfo, Mode
     from groups_tui.store.store import Store
     from groups_tui.ui.app import make_app
     from groups_tui.ui.screens.conversation import ConversationScreen

@@ -14,7 +14,9 @@ Nothing here imports Textual or rich.
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import time
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
@@ -23,7 +25,7 @@ import click
 from groups_tui.domain.text import visible
 from groups_tui.jsonable import dumps
 
-__all__ = ["echo", "echo_json", "fail", "install_log_handler"]
+__all__ = ["JsonLogFormatter", "echo", "echo_json", "fail", "install_log_handler", "no_color"]
 
 
 def echo(text: str = "", *, err: bool = False, nl: bool = True, **style: Any) -> None:
@@ -33,12 +35,18 @@ def echo(text: str = "", *, err: bool = False, nl: bool = True, **style: Any) ->
         text: The text (may hold untrusted parts; newlines and tabs are kept).
         err: Write to stderr instead of stdout.
         nl: End with a newline.
-        **style: ``click.style`` arguments (``fg``, ``bold``...) applied after escaping.
+        **style: ``click.style`` arguments (``fg``, ``bold``...) applied after escaping,
+            unless ``NO_COLOR`` is set.
     """
     safe = visible(text)
-    if style:
+    if style and not no_color():
         safe = click.style(safe, **style)
     click.echo(safe, err=err, nl=nl)
+
+
+def no_color() -> bool:
+    """True when ``NO_COLOR`` is set to a non-empty value (https://no-color.org)."""
+    return bool(os.environ.get("NO_COLOR"))
 
 
 def echo_json(
@@ -77,16 +85,52 @@ class _VisibleStderrHandler(logging.Handler):
             self.handleError(record)
 
 
-def install_log_handler() -> None:
-    """Write warnings and errors of the library's loggers to stderr, made visible.
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per record: ``time`` (UTC), ``level``, ``logger``, ``message``.
+
+    A record's ``fields`` extra (a dict, such as the access log's method, path, status,
+    bytes and ms) is merged in. Written by :func:`groups_tui.jsonable.dumps`, so the line
+    is terminal-safe.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        line: dict[str, Any] = {
+            "time": f"{stamp}.{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            line.update(fields)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return dumps(line, indent=None)
+
+
+def install_log_handler(level: int = logging.WARNING, *, json_lines: bool = False) -> None:
+    """Write the library's log records of ``level`` and above to stderr, made visible.
 
     Without a handler Python's last-resort handler would print them raw; this one prints
-    the same ``message`` lines (level WARNING and above) through :func:`visible`. Does
-    nothing when the root logger already has a handler (the embedding program decides).
+    ``message`` lines (or, with ``json_lines``, :class:`JsonLogFormatter` lines) through
+    :func:`visible`. Calling it again changes the level and format of the handler it
+    installed. Does nothing when the root logger has another handler (the embedding
+    program decides).
+
+    Args:
+        level: The lowest level written (``logging.INFO`` shows the access log).
+        json_lines: Write one JSON object per record instead of the bare message.
     """
     root = logging.getLogger()
-    if root.handlers:
+    ours = [h for h in root.handlers if isinstance(h, _VisibleStderrHandler)]
+    if root.handlers and not ours:
         return
-    handler = _VisibleStderrHandler(logging.WARNING)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    root.addHandler(handler)
+    handler = ours[0] if ours else _VisibleStderrHandler()
+    handler.setLevel(level)
+    handler.setFormatter(JsonLogFormatter() if json_lines else logging.Formatter("%(message)s"))
+    if not ours:
+        root.addHandler(handler)
+    if level < root.getEffectiveLevel():
+        root.setLevel(level)

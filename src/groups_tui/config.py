@@ -62,7 +62,7 @@ class _TomlFileSource(PydanticBaseSettingsSource):
             raise ConfigError(f"cannot read config file {self._path}: {exc}") from exc
         data = raw.get("whatsapp", {}) | {k: v for k, v in raw.items() if not isinstance(v, dict)}
         data = {k.lower(): v for k, v in data.items()}
-        for table in ("moderation", "automations"):
+        for table in ("moderation", "automations", "pricing"):
             if isinstance(raw.get(table), dict):
                 data[table] = raw[table]
         check_file_permissions(self._path, data)
@@ -117,14 +117,23 @@ class Settings(BaseSettings):
     """A rate card CSV replacing the packaged one."""
     bell: bool = Field(default=True, alias="GROUPS_TUI_BELL")
     """Ring the terminal bell on new messages in groups that are not open."""
-    spacing_marks: Literal["zero", "one"] = Field(default="zero", alias="GROUPS_TUI_SPACING_MARKS")
+    spacing_marks: Literal["zero", "one"] = Field(
+        default_factory=lambda: "one" if os.environ.get("TMUX") else "zero",
+        alias="GROUPS_TUI_SPACING_MARKS",
+    )
     """Cells a spacing combining mark (Devanagari ि, Tamil ா...) takes: ``zero`` as Rich
     measures it, ``one`` as terminals that measure code points with wcwidth (tmux, for one)
-    draw it. Set ``one`` if rows with Indic text are pushed right."""
+    draw it. Default ``one`` inside tmux (``$TMUX`` set), ``zero`` elsewhere; set ``one``
+    if rows with Indic text are pushed right."""
+    web_token: SecretStr | None = Field(default=None, alias="GROUPS_TUI_WEB_TOKEN")
+    """Access token of ``groups-tui web``; required to bind to anything but loopback."""
     moderation: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_MODERATION")
     """The ``[moderation]`` table of the config file: rule thresholds and actions."""
     automations: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_AUTOMATIONS")
     """The ``[automations]`` table of the config file: invite flows, forwarding, pacing."""
+    pricing: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_PRICING")
+    """The ``[pricing]`` table of the config file: the reading of each disputed charging
+    rule and when what Meta charged wins over it (``evidence_min``, ``evidence_days``)."""
 
     @classmethod
     def settings_customise_sources(

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, TypeVar, overload
 
 from groups_tui.config import ConfigError, Settings
 from groups_tui.service import InboxService
-from groups_tui.service_types import AccountInfo, Mode
+from groups_tui.service.types import AccountInfo, Mode
 
 if TYPE_CHECKING:
     from groups_tui.cloud.client import CloudClient
     from groups_tui.cloud.retry import RetryPolicy
-    from groups_tui.domain.pricing import RateCard
+    from groups_tui.domain.pricing import PricingConfig, RateCard
     from groups_tui.listener.server import ListenerServer
     from groups_tui.sandbox.clock import Clock
     from groups_tui.sandbox.server import SandboxServer
@@ -41,13 +41,23 @@ def _rate_card(settings: Settings) -> RateCard:
     return RateCard.configured(settings.rates_csv)
 
 
+def pricing_config(settings: Settings) -> PricingConfig:
+    """The ``[pricing]`` settings (disputed rules, evidence thresholds), validated."""
+    from groups_tui.domain.pricing import PricingConfig
+
+    try:
+        return PricingConfig.from_mapping(settings.pricing)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 @asynccontextmanager
 async def open_live_service(
     settings: Settings, *, clock: Callable[[], float] | None = None
 ) -> AsyncIterator[InboxService]:
     """Store + Cloud API client + service for a configured live account."""
     from groups_tui.cloud.client import CloudClient
-    from groups_tui.store import Store
+    from groups_tui.store import Pricing, Store
 
     if not settings.is_live:
         raise ConfigError(
@@ -55,9 +65,11 @@ async def open_live_service(
             "(see `groups-tui config check`)"
         )
     assert settings.access_token is not None and settings.phone_number_id is not None
+    card = _rate_card(settings)
+    pricing = pricing_config(settings)
     async with AsyncExitStack() as stack:
         settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-        store = await Store.open(settings.db_path)
+        store = await Store.open(settings.db_path, pricing=Pricing.from_rate_card(card))
         stack.push_async_callback(store.close)
         client = CloudClient(
             access_token=settings.access_token.get_secret_value(),
@@ -76,13 +88,31 @@ async def open_live_service(
             store,
             client,
             account=account,
-            rate_card=_rate_card(settings),
+            rate_card=card,
             clock=clock or time.time,
+            pricing=pricing,
         )
         yield service
 
 
 open_cli_service = open_live_service
+
+
+@asynccontextmanager
+async def open_readonly_service(db_path: Path) -> AsyncIterator[InboxService]:
+    """A read-only service over an existing database (no Cloud API client).
+
+    For commands that only read what a running listener or TUI writes (the audit log,
+    ``events tail``); the store is opened read-only, so nothing is migrated or written.
+    """
+    from groups_tui.store import Store
+
+    store = await Store.open_readonly(db_path)
+    try:
+        account = AccountInfo(display_phone_number="", phone_number_id="", mode=Mode.LIVE)
+        yield InboxService(store, None, account=account)
+    finally:
+        await store.close()
 
 
 @dataclass(frozen=True)
@@ -110,6 +140,7 @@ class SandboxOptions:
         graph_version: Graph API version of the client's requests.
         retry: The client's retry policy (its default when omitted).
         rate_card: The service's rate card (the packaged one when omitted).
+        pricing: The service's ``[pricing]`` settings (the defaults when omitted).
         operator: Who the audit log names (the OS user when omitted).
         receipt_clock: Clock of the store and the listener (receipt times); real time by
             default, the simulated clock's ``now`` in tests that freeze time.
@@ -134,6 +165,7 @@ class SandboxOptions:
     graph_version: str = "v25.0"
     retry: RetryPolicy | None = None
     rate_card: RateCard | None = None
+    pricing: PricingConfig | None = None
     operator: str | None = None
     receipt_clock: Callable[[], float] = time.time
     limiter_time: Callable[[], float] = time.monotonic
@@ -181,7 +213,7 @@ class SandboxStack:
             raise RuntimeError("the listener is not running")
         await asyncio.wait_for(ingest.wait_idle(), within)
         for _ in range(500):
-            stats = await self.store.raw_stats()
+            stats = await self.store.raw.stats()
             if stats.applied == stats.total:
                 return stats
             await asyncio.sleep(0.01)
@@ -223,10 +255,11 @@ async def _sandbox_stack(
     options: SandboxOptions, handle: type[SandboxStack]
 ) -> AsyncIterator[SandboxStack]:
     from groups_tui.cloud.client import CloudClient
+    from groups_tui.domain.pricing import RateCard
     from groups_tui.listener.server import ListenerServer
     from groups_tui.sandbox.clock import ScaledClock
     from groups_tui.sandbox.server import SandboxServer
-    from groups_tui.store import Store
+    from groups_tui.store import Pricing, Store
 
     app_secret = options.app_secret or secrets.token_hex(16)
     token = options.access_token or "sandbox-" + secrets.token_hex(8)
@@ -235,8 +268,12 @@ async def _sandbox_stack(
     db_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+    # The cost ledger is priced where the store is opened, with the service's card.
+    card = options.rate_card or RateCard.load_default()
     async with AsyncExitStack() as stack:
-        store = await Store.open(db_path, clock=options.receipt_clock)
+        store = await Store.open(
+            db_path, pricing=Pricing.from_rate_card(card), clock=options.receipt_clock
+        )
         stack.push_async_callback(store.close)
         listener = ListenerServer(
             store, app_secret=app_secret, verify_token=None, port=0, clock=options.receipt_clock
@@ -279,10 +316,11 @@ async def _sandbox_stack(
             store,
             client,
             account=account,
-            rate_card=options.rate_card,
+            rate_card=card,
             clock=clock.now,
             listener_url=listener.url,
             os_user=options.operator,
+            pricing=options.pricing,
         )
         yield handle(
             clock=clock,
@@ -320,6 +358,7 @@ async def open_sandbox_runtime(
         simulate=simulate,
         graph_version=settings.graph_version,
         rate_card=_rate_card(settings),
+        pricing=pricing_config(settings),
     )
     async with sandbox_stack(options) as running:
         yield running

@@ -6,7 +6,7 @@ import asyncio
 from contextlib import AsyncExitStack
 
 from groups_tui.config import ConfigError, Settings
-from groups_tui.domain.moderation import ModerationConfig
+from groups_tui.domain.moderation.config import ModerationConfig
 from groups_tui.runtime import open_live_service, open_sandbox_runtime
 from groups_tui.service import InboxService
 
@@ -23,10 +23,10 @@ def moderation_config(settings: Settings) -> ModerationConfig:
 
 async def _run(settings: Settings) -> None:
     from groups_tui.automations.config import load_automations
-    from groups_tui.automations.runner import AutomationRunner, AutomationsControl
-    from groups_tui.moderation_watcher import ModerationWatcher
     from groups_tui.ui.app import make_app
     from groups_tui.ui.cell_widths import count_spacing_marks_as_one_cell
+    from groups_tui.workers.moderation import ModerationWatcher
+    from groups_tui.workers.runner import AutomationRunner
 
     rules = moderation_config(settings)
     automations = load_automations()
@@ -42,14 +42,13 @@ async def _run(settings: Settings) -> None:
         watcher = ModerationWatcher(service, rules)
         watcher.start()
         stack.push_async_callback(watcher.stop)
-        control: AutomationsControl | None = None
-        if automations.invite_rules or automations.forward:
+        service.automations.configure(automations.setup())
+        if service.automations.configured:
             # Invite flows and forwarding run here too; `groups-tui automations run` runs
             # them headless beside `groups-tui listen`.
             runner = AutomationRunner(service, automations, clock=service.clock)
             await runner.start()
             stack.push_async_callback(runner.stop)
-            control = AutomationsControl(service, automations, runner)
         if settings.spacing_marks == "one":
             count_spacing_marks_as_one_cell()
         app = make_app(
@@ -57,7 +56,7 @@ async def _run(settings: Settings) -> None:
             clock=service.clock,
             bell=settings.bell,
             sandbox_note=note,
-            automations=control,
+            automations=service.automations if service.automations.configured else None,
             freeze_heap=True,
         )
         await app.run_async()

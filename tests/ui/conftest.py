@@ -119,7 +119,7 @@ async def settle(pilot: Pilot[None], rounds: int = 4) -> None:
         await _drain(pilot, rounds)
         if not isinstance(service, InboxService):
             return
-        latest = await service.latest_change_id()
+        latest = await service.changes.latest_id()
         if read >= latest:
             return  # everything was read before this drain, which handled it
         for _ in range(FEED_WITHIN):

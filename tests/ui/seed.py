@@ -48,6 +48,8 @@ __all__ = [
     "HELD_BACK",
     "HOSTILE",
     "RUI",
+    "RUNNERS",
+    "RUNNERS_MEMBERS",
     "T0",
     "TEMPLATES",
     "History",
@@ -92,6 +94,8 @@ BOOK_MEMBERS = (ALICE, BRUNO, CHEN, DIETER, GHOST)
 
 INES = Person("Inês", "351912345678")
 RUI = Person("Rui", "351913333333")
+RUNNERS = "g-runners"
+RUNNERS_MEMBERS = (INES, RUI)
 PARENTS = tuple(Person(f"Parent {i}", f"3361234567{i}") for i in range(8))
 SAM = Person("Sam", "12025550111")
 ZOE = Person("Zoë", "34612345678")
@@ -103,6 +107,8 @@ HOSTILE_RED = "\x1b[31mred\x1b[0m \u202eevil"
 HELD_BACK = (131049, "This message was not delivered to maintain healthy ecosystem engagement")
 
 DAY = 86_400
+UTILITY_CHARGED_FROM = epoch(2026, 10, 1)
+"""From this day a utility template inside the window is charged."""
 
 
 def filler(i: int) -> Person:
@@ -192,17 +198,17 @@ class History:
         now = self.now
         service = self.world.service
         await self.at(now - 60 * DAY)
-        await service.templates(refresh=True)
+        await service.reading.templates(refresh=True)
         self.groups()
         self.members()
         self.older_messages()
         self.campaigns()
         await self.at(now - 3 * 3_600 - 60)
         for group_id in self.read_groups():
-            await service.mark_read(group_id)
+            await service.reading.mark_read(group_id)
         await self.hostile_messages()
         await self.at(now - 9_000)  # 09:30: the operator asks Meta for a new group
-        await service.create_group("New group being created")
+        await service.admin.create_group("New group being created")
         await self.book_club_tail()
         await self.operator_history()
         self.post(meta.join_request("g-parents", "jr-g-parents-0", now - 600, REQUESTERS[0]))
@@ -216,7 +222,7 @@ class History:
         await self.at(now - 30)
         await IngestWriter(self.world.store, clock=self.world.clock).note_refused_signature()
         await self.at(now)
-        stats = await self.world.store.raw_stats()
+        stats = await self.world.store.raw.stats()
         assert stats.errors == 0 and stats.applied == stats.total, stats
 
     # ---- groups and members
@@ -302,13 +308,13 @@ class History:
             self.message("g-hostile-1", f"w-h-{i:02d}", at, MALLORY, text=text)
             if i == len(HOSTILE) - 2:
                 await self.at(at + 1)
-                await self.world.service.mark_read("g-hostile-1")
+                await self.world.service.reading.mark_read("g-hostile-1")
         self.message("g-hostile-1", "w-h-red", now - 7_200, MALLORY, text=HOSTILE_RED)
         self.message("g-runners", "w-r-1", now - DAY + 30 * 60, INES, text="Route for Sunday?")
         self.message("g-suspended", "w-s-1", now - 1_800, SAM, text="hello")
         self.post(meta.group_suspended("g-suspended", now - 1_700))
         await self.at(now - 1_600)
-        await self.world.service.mark_read("g-suspended")
+        await self.world.service.reading.mark_read("g-suspended")
 
     async def book_club_tail(self) -> None:
         now, service = self.now, self.world.service
@@ -328,16 +334,19 @@ class History:
         }
         self.message(BOOK_CLUB, "w-img-1", now - 2 * 3_600 - 60, BRUNO, image=photo)
         await self.at(now - 2 * 3_600)
-        reminder = await service.send_text(BOOK_CLUB, "Reminder: meeting Thursday 7pm")
+        reminder = await service.sending.send_text(BOOK_CLUB, "Reminder: meeting Thursday 7pm")
         await self.at(now - 90 * 60)
-        order_update = await service.find_template("order_update")
-        shipped = await service.send_template(BOOK_CLUB, order_update, ["42", "shipped"])
+        order_update = await service.reading.find_template("order_update")
+        shipped = await service.sending.send_template(BOOK_CLUB, order_update, ["42", "shipped"])
         await self.at(now - 80 * 60)
-        venue = await service.send_text(BOOK_CLUB, "Link to the venue")
+        venue = await service.sending.send_text(BOOK_CLUB, "Link to the venue")
         assert reminder.wamid and shipped.wamid and venue.wamid
         self.template_wamid = shipped.wamid
         service_price = meta.pricing("group_service", charged=False)
-        utility_price = meta.pricing("group_utility", charged=False)
+        # A utility template inside the window is free until 2026-09-30 and charged from
+        # 2026-10-01 (pricing.md): the statuses price it as the rule in force says, so
+        # the ledger's evidence agrees with the configured reading on either side.
+        utility_price = meta.pricing("group_utility", charged=now >= UTILITY_CHARGED_FROM)
         self.post(
             meta.statuses(
                 reminder.wamid,
@@ -405,7 +414,7 @@ class History:
     async def operator_history(self) -> None:
         now, world = self.now, self.world
         await self.at(now - 3_600)
-        await world.store.annotate_group("g-flagged", flagged=True)
+        await world.store.groups.annotate("g-flagged", flagged=True)
         older = [
             ("group.create", None, ["Book club"], "req-a", None),
             ("participants.remove", BOOK_CLUB, ["447700900999"], "req-b", None),
@@ -420,7 +429,9 @@ class History:
         ]
         for i, (action, group_id, targets, result, cost) in enumerate(older):
             await self.at(now - 3_600 + i * 60)
-            await world.service.audit(action, group_id, targets, result, cost)
+            await world.service.automations.audit(
+                action, group_id=group_id, targets=targets, result=result, cost=cost
+            )
 
     async def requests_to_book_club(self) -> None:
         now, world = self.now, self.world
@@ -436,7 +447,7 @@ class History:
             meta.join_request(BOOK_CLUB, "jr-c", now - 90_000, blocked),
         )
         await self.at(now - 60)
-        await world.service.block("919876543210")
+        await world.service.moderation.block("919876543210")
 
     async def flags(self) -> None:
         now, world = self.now, self.world

@@ -125,7 +125,7 @@ async def test_local_details_are_saved_and_shown(app: GroupsApp, service: InboxS
         await pilot.press(*"Alice (VIP)", "tab", *"pays by card", "ctrl+s")
         await settle(pilot)
         # THEN the contact is stored and the list shows the local name
-        contact = await service.contact("447911123456")
+        contact = await service.admin.contact("447911123456")
         assert contact is not None
         assert (contact.display_name, contact.note) == ("Alice (VIP)", "pays by card")
         assert "Alice (VIP)" in screen_text(app)

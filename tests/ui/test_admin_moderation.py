@@ -84,7 +84,9 @@ async def test_blocklist_from_the_queue(app: GroupsApp, world: World) -> None:
         await settle(pilot)
         await pilot.press("j", "b", "y")
         await settle(pilot)
-        assert [key for key, _reason in await world.store.blocklist()] == ["5511987654321"]
+        assert [key for key, _reason in await world.store.moderation.blocklist()] == [
+            "5511987654321"
+        ]
 
 
 async def test_queue_pages_by_keyset(app: GroupsApp, world: World) -> None:

@@ -24,7 +24,7 @@ async def _ask(world: World, n: int, group_id: str = BOOK_CLUB, first: int = 0) 
 
 
 async def _pending(service: InboxService, group_id: str = BOOK_CLUB) -> list[str]:
-    return [v.request.join_request_id for v in await service.join_requests(group_id)]
+    return [v.request.join_request_id for v in await service.reading.join_requests(group_id)]
 
 
 async def _open(app: GroupsApp, pilot: object, group_id: str = BOOK_CLUB) -> JoinRequestsScreen:

@@ -41,7 +41,7 @@ async def test_subject_change_is_pending_until_the_webhook(
         (update,) = world.graph.requests
         assert (update.method, update.path) == ("POST", BOOK_CLUB)
         assert update.body == {"messaging_product": "whatsapp", "subject": "Book club 2026"}
-        (op,) = (await service.group_detail(BOOK_CLUB)).pending_operations
+        (op,) = (await service.reading.group_detail(BOOK_CLUB)).pending_operations
         assert op.payload == {"subject": "Book club 2026"}
         assert "settings change pending" in screen_text(app)
         await world.confirm(op.request_id)
@@ -103,11 +103,11 @@ async def test_delete_needs_the_subject_typed_exactly(
         await settle(pilot)
         # THEN the deletion is requested and pending
         assert [(r.method, r.path) for r in world.graph.requests] == [("DELETE", BOOK_CLUB)]
-        (op,) = (await service.group_detail(BOOK_CLUB)).pending_operations
+        (op,) = (await service.reading.group_detail(BOOK_CLUB)).pending_operations
         assert op.kind == "delete"
         await world.confirm_delete(BOOK_CLUB)
         await settle(pilot)
-        assert (await service.group_detail(BOOK_CLUB)).group.state is GroupState.DELETED
+        assert (await service.reading.group_detail(BOOK_CLUB)).group.state is GroupState.DELETED
 
 
 async def test_escape_keeps_the_group(app: GroupsApp, world: World) -> None:

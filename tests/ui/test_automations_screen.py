@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 
-from groups_tui.automations.runner import AutomationStatus, RuleView, RunView, TargetView
 from groups_tui.service import InboxService
+from groups_tui.service.types import AutomationRun, AutomationStatus, RuleView, TargetView
 from groups_tui.ui.app import GroupsApp, make_app
 from groups_tui.ui.screens.automations import AutomationsScreen
 from tests.ui.conftest import screen_text, settle
@@ -57,8 +57,12 @@ class FakePanel:
                 "crm: connection refused (unreachable)",
             ),
         )
-        runs = (RunView("invite-on-keyword", "invite", self.now - 300, True, "sent to +49 151"),)
-        failures = (RunView("crm", "forward", self.now - 60, False, "connection refused"),)
+        runs = (
+            AutomationRun(
+                1, "invite-on-keyword", "invite", self.now - 300, True, "sent to +49 151"
+            ),
+        )
+        failures = (AutomationRun(2, "crm", "forward", self.now - 60, False, "connection refused"),)
         return AutomationStatus(True, rules, targets, runs, failures)
 
     async def set_paused(self, name: str, paused: bool) -> None:

@@ -67,7 +67,7 @@ async def test_hostile_error_text_is_notified_as_plain_text(
     async def boom(group_id: str, text: str) -> object:
         raise ServiceError("[@click=app.quit]refused[/] \x1b[2J")
 
-    service.send_text = boom  # type: ignore[method-assign]
+    service.sending.send_text = boom  # type: ignore[method-assign]
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         app.open_group("g-book")

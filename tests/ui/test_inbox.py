@@ -34,7 +34,7 @@ def _subject(app: GroupsApp) -> str:
 
 async def test_inbox_lists_every_group_by_activity(app: GroupsApp, service: InboxService) -> None:
     # GIVEN the seeded account WHEN the app starts
-    assert len(await service.inbox_rows()) == GROUPS
+    assert len(await service.reading.inbox_rows()) == GROUPS
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         # THEN the inbox holds every group, most recent activity first

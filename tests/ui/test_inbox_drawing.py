@@ -7,7 +7,7 @@ import random
 from textual.widget import Widget
 
 from groups_tui.service import InboxService
-from groups_tui.service_types import InboxRow
+from groups_tui.service.types import InboxRow
 from groups_tui.ui.app import GroupsApp
 from groups_tui.ui.screens.conversation import ConversationScreen
 from groups_tui.ui.widgets.filter_input import FilterInput
@@ -95,14 +95,14 @@ async def test_the_open_group_is_not_reloaded_for_its_own_read_mark(
     app: GroupsApp, world: World, service: InboxService
 ) -> None:
     calls: list[str] = []
-    page = service.messages_page
+    page = service.reading.messages_page
 
     async def counting_page(group_id: str, **kwargs: object):  # type: ignore[no-untyped-def]
         calls.append(group_id)
         return await page(group_id, **kwargs)  # type: ignore[arg-type]
 
-    service.messages_page = counting_page  # type: ignore[method-assign]
-    row = await service.inbox_row(BOOK_CLUB)
+    service.reading.messages_page = counting_page  # type: ignore[method-assign]
+    row = await service.reading.inbox_row(BOOK_CLUB)
     assert row is not None and row.unread > 0
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.style import Style
 
 from groups_tui.domain.models import Direction, Media, Message, MessageKind
-from groups_tui.service_types import MessageView
+from groups_tui.service.types import MessageView
 from groups_tui.ui.widgets.message_log import message_lines
 
 STYLES = {

@@ -14,17 +14,19 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 
 from groups_tui.domain.models import TemplateCategory
 from groups_tui.domain.pricing import MemberRef, RateCard, preview_cost
 from groups_tui.ui.app import GroupsApp, make_app, styles_dir
 from groups_tui.ui.screens.confirm import ConfirmModal
+from groups_tui.ui.screens.template_picker import TemplatePicker
 from groups_tui.ui.widgets.cost_preview import CostPreview
 from groups_tui.ui.widgets.group_list import GroupList
 from groups_tui.ui.widgets.safe_text import safe
 from groups_tui.ui.widgets.window_countdown import WindowCountdown
 from tests.ui.conftest import settle
-from tests.ui.seed import BOOK_CLUB, Seed, epoch
+from tests.ui.seed import BOOK_CLUB, DAY, RUNNERS, RUNNERS_MEMBERS, Seed, epoch
 from tests.ui.world import FrozenClock, World
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
@@ -135,6 +137,61 @@ def test_template_picker_after_2026_10_01_snapshot(
     assert snap_compare(_app(world), terminal_size=SIZES[size], run_before=run_before)
 
 
+async def _template_picker_marketing(pilot: Pilot[None]) -> None:
+    await _template_picker(pilot)
+    picker = pilot.app.screen
+    assert isinstance(picker, TemplatePicker)
+    # spring_sale, a marketing template; the window is open
+    for _ in range(len(picker.templates)):
+        if picker.templates[picker.query_one(OptionList).highlighted or 0].name == "spring_sale":
+            break
+        await pilot.press("down")
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_template_picker_disputed_range_snapshot(
+    snap_compare: Callable[..., bool], snapshot_worlds: Callable[..., World], size: str
+) -> None:
+    # Marketing inside the open window: Meta's pages disagree, so the total is a range.
+    world = snapshot_worlds()
+    run_before = world.in_app(_template_picker_marketing)
+    assert snap_compare(_app(world), terminal_size=SIZES[size], run_before=run_before)
+
+
+async def _marketing_priced_free(world: World) -> None:
+    """Yesterday two marketing templates went to Runners Lisbon inside its window (Inês
+    wrote 10 minutes before), and Meta priced the four deliveries as free."""
+    now = world.clock()
+    template = await world.service.reading.find_template("spring_sale")
+    assert template is not None
+    for n in range(2):
+        world.clock.set(now - DAY + 40 * 60 + n * 60)
+        sent = await world.service.sending.send_template(RUNNERS, template, ["10%"])
+        assert sent.wamid is not None
+        await world.deliver(
+            RUNNERS,
+            sent.wamid,
+            delivered=RUNNERS_MEMBERS,
+            category="group_marketing",
+            at=int(world.clock()) + 5,
+        )
+    world.clock.set(now)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_template_picker_calibrated_snapshot(
+    snap_compare: Callable[..., bool], snapshot_worlds: Callable[..., World], size: str
+) -> None:
+    # Meta priced four in-window marketing deliveries of the day before as free.
+    world = snapshot_worlds()
+    world.sync(lambda: _marketing_priced_free(world))
+    calibration = world.sync(world.service.sending.pricing_calibration)
+    assert list(calibration.decided().values()) == [False], calibration
+    run_before = world.in_app(_template_picker_marketing)
+    assert snap_compare(_app(world), terminal_size=SIZES[size], run_before=run_before)
+
+
 # ---------------------------------------------------------------- widget-level host apps
 
 
@@ -186,7 +243,7 @@ def test_group_list_rows_snapshot(
     snap_compare: Callable[..., bool], snapshot_worlds: Callable[..., World]
 ) -> None:
     world = snapshot_worlds(Seed(fillers=0, book_messages=0))
-    rows = world.sync(world.service.inbox_rows)
+    rows = world.sync(world.service.reading.inbox_rows)
     group_list = GroupList(now=world.clock())
 
     async def fill(pilot: Pilot[None]) -> None:

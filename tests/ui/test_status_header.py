@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from textual.app import App, ComposeResult
 
-from groups_tui.service_types import AccountInfo, ListenerStatus, Mode
+from groups_tui.service.types import AccountInfo, ListenerStatus, Mode
 from groups_tui.ui.widgets.status_header import StatusHeader
 
 NOW = 1_789_473_600
@@ -74,7 +74,7 @@ async def test_failed_events_are_counted_only_when_there_are_some(width: int) ->
 def test_an_unknown_join_approval_mode_is_shown_as_data() -> None:
     from groups_tui.domain.models import Group, Unknown
     from groups_tui.domain.window import window_state
-    from groups_tui.service_types import GroupDetail
+    from groups_tui.service.types import GroupDetail
     from groups_tui.ui.widgets.group_banner import banner_text
 
     group = Group(id="g1", subject="Team", join_approval=Unknown("[bold]AUTO\x1b[2J"))
@@ -82,3 +82,38 @@ def test_an_unknown_join_approval_mode_is_shown_as_data() -> None:
     assert "unknown: [bold]AUTO" in text.plain
     assert "\x1b" not in text.plain
     assert "invite link" not in text.plain and "approval required" not in text.plain
+
+
+@pytest.mark.parametrize("width", [60, 80, 120, 160])
+async def test_evidence_contradicting_the_pricing_configuration_is_shown(width: int) -> None:
+    from datetime import date
+
+    from groups_tui.domain.pricing import DeliveryTally, calibrate
+
+    # GIVEN Meta priced three in-window marketing deliveries as free, which the
+    # configuration charges
+    free = DeliveryTally(
+        "group_marketing", "free_group_customer_service", False, True, date(2026, 12, 3), 3
+    )
+    contradictions = calibrate([free], date(2026, 12, 3)).contradictions
+    assert len(contradictions) == 1
+    app = _Host()
+    async with app.run_test(size=(width, 5)) as pilot:
+        header = app.query_one(StatusHeader)
+        header.account = AccountInfo("+1 555 010 0000", "PNID", Mode.SANDBOX)
+        header.note = "SANDBOX — simulated users"
+        header.listener = ListenerStatus("in-process", last_event_at=NOW - 30, signatures_refused=2)
+        header.spend_today = Decimal("12.3456")
+        header.now = NOW
+        await pilot.pause()
+        assert not header.has_class("-contradicted")
+        # WHEN the header learns of it
+        header.contradictions = contradictions
+        await pilot.pause()
+        line = "".join(s.text for s in header.render_lines(header.region.reset_offset)[0:1])
+        # THEN it says so, whole, beside the spend, at every width
+        assert len(line.rstrip()) <= width
+        assert "⚠ Meta: marketing in window free" in line and "$12.3456" in line
+        assert header.has_class("-contradicted")
+        if width >= 160:
+            assert "config charged" in line

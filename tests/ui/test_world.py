@@ -7,6 +7,7 @@ import importlib.util
 
 from groups_tui.listener.ingest import events_from_body
 from groups_tui.service import InboxService
+from tests.helpers import meta
 from tests.ui.seed import BOOK_CLUB
 from tests.ui.world import World
 
@@ -16,22 +17,27 @@ async def test_the_screens_talk_to_the_real_service(world: World, service: Inbox
     # THEN it is the production class, over the world's store and Cloud API client,
     # and no stand-in that re-implements its rules is left in the suite
     assert type(service) is InboxService
-    assert service.store is world.store and service.client is world.client
+    # over the world's store and client: what it sends reaches the Graph double and the
+    # world's outbox
+    sent = await service.sending.send_text(BOOK_CLUB, "Hello")
+    assert [r.path for r in world.graph.requests] == [f"{meta.PHONE_NUMBER_ID}/messages"]
+    stored = await world.store.outbox.get(sent.id)
+    assert stored is not None and stored.wamid == sent.wamid
     assert importlib.util.find_spec("tests.ui.fake_service") is None
 
 
 async def test_the_seeded_state_is_what_its_webhooks_say(world: World) -> None:
     # GIVEN the seeded world, and the state it holds
-    before = await world.store.state_digest()
-    stats = await world.store.raw_stats()
+    before = await world.store.raw.state_digest()
+    stats = await world.store.raw.stats()
     assert stats.total > 200 and stats.errors == 0
     # WHEN everything webhooks produced is forgotten and the raw log replayed
-    await world.store.reset_derived_state()
-    await world.store.replay_raw_log(events_from_body)
+    await world.store.raw.reset_derived_state()
+    await world.store.raw.replay(events_from_body)
     # THEN the same state comes back: it was written by the listener's apply path (and
     # by the service's own calls, which a reset keeps), never behind its back
-    assert await world.store.state_digest() == before
-    row = await world.service.inbox_row(BOOK_CLUB)
+    assert await world.store.raw.state_digest() == before
+    row = await world.service.reading.inbox_row(BOOK_CLUB)
     assert row is not None and (row.participant_count, row.unread) == (5, 3)
 
 
@@ -41,7 +47,7 @@ async def test_the_seeded_history_reached_the_cloud_api_only_through_the_service
     # GIVEN a fresh copy of the seed THEN the test's Graph double has seen nothing yet,
     # and what the seed's sends got back is in the outbox as Meta answered it
     assert world.graph.requests == []
-    page = await world.service.messages_page(BOOK_CLUB)
+    page = await world.service.reading.messages_page(BOOK_CLUB)
     ours = [v for v in page.messages if v.outbox_state is not None]
     assert [(v.message.text, v.outbox_state) for v in ours] == [
         ("Reminder: meeting Thursday 7pm", "accepted"),

@@ -25,14 +25,16 @@ import shutil
 import tempfile
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 from groups_tui.cloud.client import CloudClient
+from groups_tui.domain.pricing import RateCard
 from groups_tui.listener.ingest import IngestWriter
 from groups_tui.service import InboxService
-from groups_tui.service_types import AccountInfo, Mode
-from groups_tui.store import Store
+from groups_tui.service.types import AccountInfo, Mode
+from groups_tui.store import Pricing, Store
 from tests.helpers import meta
 from tests.helpers.meta import GraphDouble, Person
 from tests.ui.seed import HELD_BACK, T0, TEMPLATES, History, Seed
@@ -143,7 +145,8 @@ class World:
     @classmethod
     async def create(cls, path: Path, clock: FrozenClock, graph: GraphDouble) -> World:
         """Open (or create) the store at `path` and build the service on it."""
-        store = await Store.open(path, clock=clock)
+        card = RateCard.load_default()
+        store = await Store.open(path, pricing=Pricing.from_rate_card(card), clock=clock)
         client = CloudClient(
             access_token="test-token",
             phone_number_id=meta.PHONE_NUMBER_ID,
@@ -156,16 +159,17 @@ class World:
             client,
             account=ACCOUNT,
             clock=clock,
+            rate_card=card,
             listener_url=LISTENER_URL,
             os_user=OPERATOR,
         )
         # The app follows the change feed with the service's default poll interval;
         # a shorter one keeps the tests quick (settle() waits for the feed to catch up).
-        service.follow_changes = functools.partial(  # type: ignore[method-assign]
-            service.follow_changes, poll_interval=FEED_POLL
+        service.changes.follow = functools.partial(  # type: ignore[method-assign]
+            service.changes.follow, poll_interval=FEED_POLL
         )
         world = cls(clock, store, graph, service, client)
-        world.start_change = await store.latest_change_id()
+        world.start_change = await store.feed.latest_id()
         return world
 
     @classmethod
@@ -253,7 +257,7 @@ class World:
         finally:
             await writer.stop()
         if writer.apply_failures:
-            failures = await self.store.event_failures()
+            failures = await self.store.raw.failures()
             raise AssertionError(f"a webhook could not be applied: {failures}")
 
     # ------------------------------------------------------------------ people
@@ -382,7 +386,7 @@ class World:
         join_request_id: str | None = None,
     ) -> int:
         """Raise a moderation flag as the moderation watcher records it."""
-        flag_id = await self.store.add_flag(
+        flag_id = await self.store.moderation.add_flag(
             rule=rule,
             action="notify",
             group_id=group_id,
@@ -396,12 +400,22 @@ class World:
         assert flag_id is not None, "the same flag was raised twice"
         return flag_id
 
-    async def audit_at(self, at: float, action: str, group_id: str | None, *args: Any) -> None:
+    async def audit_at(
+        self,
+        at: float,
+        action: str,
+        group_id: str | None,
+        targets: Sequence[Any] = (),
+        result: Any = None,
+        cost: Decimal | None = None,
+    ) -> None:
         """An operator action recorded in the audit log at `at`."""
         now = self.clock()
         self.clock.set(at)
         try:
-            await self.service.audit(action, group_id, *args)
+            await self.service.automations.audit(
+                action, group_id=group_id, targets=targets, result=result, cost=cost
+            )
         finally:
             self.clock.set(now)
 
@@ -409,10 +423,10 @@ class World:
 
     async def reads(self) -> list[str]:
         """Groups the operator marked read since the test began, in order."""
-        changes = await self.store.changes_since(self.start_change, 10_000)
+        changes = await self.store.feed.since(self.start_change, 10_000)
         return [c.group_id or "" for c in changes if c.kind == "group.read"]
 
     async def all_flags(self) -> list[Any]:
         """Every moderation flag, oldest first."""
         every = ("open", "acted", "dismissed", "auto_acted", "auto_failed")
-        return list(reversed(await self.service.flags_page(every, limit=10_000)))
+        return list(reversed(await self.service.moderation.flags_page(every, limit=10_000)))

@@ -19,13 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from groups_tui.automations.common import (
-    THROTTLE_CODES,
-    GroupFilter,
-    audit,
-    fingerprint,
-    select_groups,
-)
+from groups_tui.automations.common import THROTTLE_CODES, GroupFilter, fingerprint, select_groups
 from groups_tui.automations.config import Pacing
 from groups_tui.automations.pacing import Pacer
 from groups_tui.domain.models import MessageKind, Template
@@ -127,42 +121,36 @@ async def plan_announcement(
         AnnounceError: Unknown template, wrong parameter count, or no group selected.
     """
     try:
-        template = await service.find_template(template_name, language)
-    except ServiceError:
-        try:
-            await service.templates(refresh=True)
-            template = await service.find_template(template_name, language)
-        except ServiceError as exc:
-            raise AnnounceError(str(exc.args[0])) from None
+        template = await service.reading.find_template(template_name, language, refresh=True)
+    except ServiceError as exc:
+        raise AnnounceError(exc.message) from None
     if len(params) != template.body_params:
         raise AnnounceError(
             f"template {template.name} takes {template.body_params} parameter(s), got {len(params)}"
         )
-    store = service.store
+    jobs = service.automations
     criteria = flt.describe()
     fp = fingerprint(KIND, template.name, template.language, list(params), criteria)
     resumed = False
     if job_id is not None:
-        job = await store.automation_job(job_id)
+        job = await jobs.job(job_id)
         if job is not None:
             if job.kind != KIND or job.fingerprint != fp:
                 raise AnnounceError(f"job {job_id} announced something else")
             resumed = True
     else:
-        running = [
-            j for j in await store.automation_jobs_by_fingerprint(KIND, fp) if j.state == "running"
-        ]
+        running = [j for j in await jobs.jobs_by_fingerprint(KIND, fp) if j.state == "running"]
         if running:
             job_id, resumed = running[0].id, True
     if resumed and job_id is not None:
-        rows = await store.announce_rows(job_id)
+        rows = await jobs.announce_rows(job_id)
         # Only what is left is previewed and priced; finished rows keep their outcome.
         group_ids = [r.group_id for r in rows if r.state in ("planned", "calling")]
         done = len(rows) - len(group_ids)
     else:
         group_ids = [g.group_id for g in await select_groups(service, flt)]
         done = 0
-        count = len(await store.automation_jobs_by_fingerprint(KIND, fp))
+        count = len(await jobs.jobs_by_fingerprint(KIND, fp))
         job_id = job_id or f"announce-{fp[:8]}-{count + 1}"
     if not group_ids and not resumed:
         raise AnnounceError("no group matches the selection")
@@ -176,9 +164,9 @@ async def plan_announcement(
     )
     buckets: dict[tuple[str, str], list[Decimal | int]] = {}
     for group_id in group_ids:
-        detail = await service.group_detail(group_id)
-        preview = await service.preview_cost(group_id, template)
-        refusal = preview.refusal or service.refusal(MessageKind.TEMPLATE, detail, template)
+        detail = await service.reading.group_detail(group_id)
+        preview = await service.sending.preview_cost(group_id, template)
+        refusal = preview.refusal or service.sending.refusal(MessageKind.TEMPLATE, detail, template)
         reason = refusal.reason if refusal is not None else None
         plan.groups.append(
             GroupPreview(
@@ -207,7 +195,7 @@ async def plan_announcement(
         for (market, rule), v in sorted(buckets.items())
     ]
     if not resumed:
-        await store.automation_job_create(
+        await jobs.create_job(
             job_id,
             KIND,
             fp,
@@ -218,7 +206,7 @@ async def plan_announcement(
                 "criteria": criteria,
             },
         )
-        await store.announce_rows_insert(job_id, group_ids)
+        await jobs.announce_rows_insert(job_id, group_ids)
     return plan
 
 
@@ -234,10 +222,9 @@ async def run_announcement(
     """Send the planned announcement (resuming where an earlier run stopped)."""
     pacing = pacing or Pacing()
     pacer = pacer or Pacer(pacing.messages_per_second, pacing.burst)
-    store = service.store
+    jobs = service.automations
     job_id = plan.job_id
-    await audit(
-        service,
+    await jobs.audit(
         "automation.announce.start",
         targets=[job_id],
         result={
@@ -248,31 +235,29 @@ async def run_announcement(
         },
         cost=plan.total,
     )
-    await store.automation_job_set_state(job_id, "running")
+    await jobs.set_job_state(job_id, "running")
     await _settle_interrupted(service, job_id, plan.template.name)
     refusals = {g.group_id: g.refusal for g in plan.groups if g.refusal}
-    for row in await store.announce_rows(job_id):
+    for row in await jobs.announce_rows(job_id):
         if row.state != "planned":
             if on_progress:
                 on_progress(1)
             continue
         if row.group_id in refusals:
-            await store.announce_row_update(
+            await jobs.announce_row_update(
                 job_id, row.group_id, "failed", error=refusals[row.group_id]
             )
             if on_progress:
                 on_progress(1)
             continue
         await pacer.acquire()
-        await store.announce_row_update(job_id, row.group_id, "calling", called_at=service.clock())
+        await jobs.announce_row_update(job_id, row.group_id, "calling", called_at=service.clock())
         for attempt in range(THROTTLE_RETRIES + 1):
             try:
-                preview = await service.preview_cost(row.group_id, plan.template)
-                item = await service.send_template(row.group_id, plan.template, plan.params)
+                preview = await service.sending.preview_cost(row.group_id, plan.template)
+                item = await service.sending.send_template(row.group_id, plan.template, plan.params)
             except ServiceError as exc:
-                await store.announce_row_update(
-                    job_id, row.group_id, "failed", error=str(exc.args[0])
-                )
+                await jobs.announce_row_update(job_id, row.group_id, "failed", error=exc.message)
                 break
             if (
                 item.state == "failed"
@@ -283,30 +268,29 @@ async def run_announcement(
                 await sleep(THROTTLE_BACKOFF * 2**attempt)
                 continue
             if item.state == "accepted":
-                await store.announce_row_update(
+                await jobs.announce_row_update(
                     job_id,
                     row.group_id,
                     "sent",
-                    outbox_id=int(item.local_id),
+                    outbox_id=item.id,
                     wamid=item.wamid,
                     cost=preview.total,
                 )
             else:
                 state = "unknown" if item.state == "unknown" else "failed"
-                await store.announce_row_update(
+                await jobs.announce_row_update(
                     job_id,
                     row.group_id,
                     state,
-                    outbox_id=int(item.local_id),
+                    outbox_id=item.id,
                     error=item.error or state,
                 )
             break
         if on_progress:
             on_progress(1)
     report = await announcement_report(service, job_id)
-    await store.automation_job_set_state(job_id, "done")
-    await audit(
-        service,
+    await jobs.set_job_state(job_id, "done")
+    await jobs.audit(
         "automation.announce",
         targets=[job_id],
         result={
@@ -320,27 +304,27 @@ async def run_announcement(
 
 
 async def _settle_interrupted(service: InboxService, job_id: str, template: str) -> None:
-    store = service.store
-    for row in await store.announce_rows(job_id):
+    jobs = service.automations
+    for row in await jobs.announce_rows(job_id):
         if row.state != "calling":
             continue
         since = (row.called_at or 0) - 1
         items = [
             i
-            for i in await store.outbox_for_group(row.group_id, limit=20)
+            for i in await service.sending.outbox(row.group_id, limit=20)
             if i.payload.get("name") == template and i.created_at >= since
         ]
         if not items:
             # The outbox is written before the call: no item means nothing was sent.
-            await store.announce_row_update(job_id, row.group_id, "planned")
+            await jobs.announce_row_update(job_id, row.group_id, "planned")
             continue
         item = items[0]
         if item.state == "accepted":
-            await store.announce_row_update(
+            await jobs.announce_row_update(
                 job_id, row.group_id, "sent", outbox_id=item.id, wamid=item.wamid
             )
         elif item.state == "failed":
-            await store.announce_row_update(
+            await jobs.announce_row_update(
                 job_id,
                 row.group_id,
                 "failed",
@@ -348,7 +332,7 @@ async def _settle_interrupted(service: InboxService, job_id: str, template: str)
                 error=item.error_message or "failed",
             )
         else:
-            await store.announce_row_update(
+            await jobs.announce_row_update(
                 job_id,
                 row.group_id,
                 "unknown",
@@ -360,7 +344,7 @@ async def _settle_interrupted(service: InboxService, job_id: str, template: str)
 async def announcement_report(service: InboxService, job_id: str) -> AnnounceReport:
     """The per-group outcome of a job, from its rows."""
     report = AnnounceReport(job_id=job_id)
-    for row in await service.store.announce_rows(job_id):
+    for row in await service.automations.announce_rows(job_id):
         item: dict[str, object] = {"group_id": row.group_id, "state": row.state}
         if row.state == "sent":
             report.sent.append({**item, "wamid": row.wamid, "cost": row.cost})

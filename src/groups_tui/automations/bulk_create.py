@@ -25,26 +25,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from groups_tui.automations.common import (
-    audit,
-    digits,
-    find_template,
-    fingerprint,
-    invite_cost,
-    is_throttled,
-)
+from groups_tui.automations.common import digits, fingerprint, is_throttled
 from groups_tui.automations.config import Pacing
 from groups_tui.automations.pacing import Pacer
-from groups_tui.cloud.errors import (
-    ApiError,
-    CloudError,
-    CreateGroupOutcomeUnknown,
-    OutcomeUnknownError,
-)
+from groups_tui.cloud.errors import CreateGroupOutcomeUnknown
 from groups_tui.domain import limits
-from groups_tui.domain.models import GroupState
-from groups_tui.service import InboxService, ServiceError
-from groups_tui.store.store import BulkRow
+from groups_tui.domain.models import GroupState, Template
+from groups_tui.service import PENDING_PREFIX, InboxService, ServiceError
+from groups_tui.service.types import BulkRow
 
 __all__ = ["BulkCreateError", "BulkCreateReport", "bulk_create", "parse_csv"]
 
@@ -215,20 +203,20 @@ async def bulk_create(
     pacing = pacing or Pacing()
     group_pacer = group_pacer or Pacer(pacing.group_ops_per_second, pacing.burst)
     message_pacer = message_pacer or Pacer(pacing.messages_per_second, pacing.burst)
-    if service.client is None:
+    if service.read_only:
         raise BulkCreateError("read-only: no Cloud API client is configured")
     rows = parse_csv(csv_text)
     if not rows:
         raise BulkCreateError("the CSV file has a header but no rows")
-    store = service.store
+    jobs = service.automations
     fp = fingerprint(KIND, csv_text)
     resumed = False
-    if job_id is not None and (job := await store.automation_job(job_id)) is not None:
+    if job_id is not None and (job := await jobs.job(job_id)) is not None:
         if job.kind != KIND or job.fingerprint != fp:
             raise BulkCreateError(f"job {job_id} was started on a different file")
         resumed = True
     else:
-        previous = await store.automation_jobs_by_fingerprint(KIND, fp)
+        previous = await jobs.jobs_by_fingerprint(KIND, fp)
         running = [j for j in previous if j.state == "running"]
         if job_id is None and running:
             job_id, resumed = running[0].id, True
@@ -238,47 +226,46 @@ async def bulk_create(
                 "to create them once more"
             )
         job_id = job_id or f"bulk-{fp[:8]}-{len(previous) + 1}"
-        await store.automation_job_create(job_id, KIND, fp, {"rows": len(rows)})
-        await store.bulk_rows_insert(job_id, rows)
+        await jobs.create_job(job_id, KIND, fp, {"rows": len(rows)})
+        await jobs.bulk_rows_insert(job_id, rows)
         if not again:
             await _adopt_existing(service, job_id)
-        await audit(
-            service, "automation.bulk_create.start", targets=[job_id], result={"rows": len(rows)}
+        await jobs.audit(
+            "automation.bulk_create.start", targets=[job_id], result={"rows": len(rows)}
         )
-    await store.automation_job_set_state(job_id, "running")
+    await jobs.set_job_state(job_id, "running")
 
-    stored = await store.bulk_rows(job_id)
+    stored = await jobs.bulk_rows(job_id)
     if retry_unknown:
         for row in stored:
             if row.state == "unknown":
-                await store.bulk_row_update(job_id, row.row_no, "planned")
+                await jobs.bulk_row_update(job_id, row.row_no, "planned")
     # A "calling" row was interrupted mid-call: find what it created, never re-create it.
     await _reconcile(service, job_id, {"calling"})
 
-    for row in await store.bulk_rows(job_id):
+    for row in await jobs.bulk_rows(job_id):
         if row.state != "planned":
             if on_progress:
                 on_progress(1)
             continue
         await group_pacer.acquire()
-        await store.bulk_row_update(job_id, row.row_no, "calling", called_at=service.clock())
+        await jobs.bulk_row_update(job_id, row.row_no, "calling", called_at=service.clock())
         for attempt in range(THROTTLE_RETRIES + 1):
             try:
-                op = await service.create_group(
+                op = await service.admin.create_group(
                     row.subject, row.description or None, row.join_approval
                 )
             except ServiceError as exc:
-                cause = exc.args[1] if len(exc.args) > 1 else None
-                if is_throttled(cause) and attempt < THROTTLE_RETRIES:
+                if is_throttled(exc.cause) and attempt < THROTTLE_RETRIES:
                     # A throttling answer proves nothing was created: wait and call again.
                     await sleep(THROTTLE_BACKOFF * 2**attempt)
                     continue
-                state = "unknown" if isinstance(cause, CreateGroupOutcomeUnknown) else "failed"
-                await store.bulk_row_update(
-                    job_id, row.row_no, state, error=f"row {row.row_no}: {exc.args[0]}"
+                state = "unknown" if isinstance(exc.cause, CreateGroupOutcomeUnknown) else "failed"
+                await jobs.bulk_row_update(
+                    job_id, row.row_no, state, error=f"row {row.row_no}: {exc.message}"
                 )
             else:
-                await store.bulk_row_update(
+                await jobs.bulk_row_update(
                     job_id, row.row_no, "requested", request_id=op.request_id
                 )
             break
@@ -289,9 +276,8 @@ async def bulk_create(
     await _send_invites(service, job_id, template, language, message_pacer)
     report = await _report(service, job_id, resumed)
     unfinished = report.unknown or report.pending
-    await store.automation_job_set_state(job_id, "running" if unfinished else "done")
-    await audit(
-        service,
+    await jobs.set_job_state(job_id, "running" if unfinished else "done")
+    await jobs.audit(
         "automation.bulk_create",
         targets=[job_id],
         result={
@@ -314,16 +300,16 @@ async def _adopt_existing(service: InboxService, job_id: str) -> None:
     Fixing a bad row and running the edited file again must not create the good rows a
     second time; ``again`` skips this.
     """
-    store = service.store
-    for row in await store.bulk_rows(job_id):
+    jobs = service.automations
+    for row in await jobs.bulk_rows(job_id):
         if row.state != "planned":
             continue
-        for other_job, group_id in await store.bulk_find_created(
+        for other_job, group_id in await jobs.bulk_find_created(
             row.subject, row.tag, exclude_job=job_id
         ):
-            group = await store.get_group(group_id)
+            group = await service.reading.group(group_id)
             if group is not None and group.state is GroupState.ACTIVE:
-                await store.bulk_row_update(
+                await jobs.bulk_row_update(
                     job_id,
                     row.row_no,
                     "existing",
@@ -339,30 +325,30 @@ async def _reconcile(service: InboxService, job_id: str, states: set[str]) -> No
     Only ``calling`` rows become ``unknown`` when unmatched; ``requested`` rows (Meta
     accepted them) stay pending until their webhook or a later listing.
     """
-    store = service.store
-    rows = await store.bulk_rows(job_id)
+    jobs = service.automations
+    rows = await jobs.bulk_rows(job_id)
     todo = [r for r in rows if r.state in states]
     if not todo:
         return
     try:
-        await service.sync_groups()
+        await service.reading.sync_groups()
     except ServiceError:
         pass  # the store's own view is still worth matching against
     claimed = {r.group_id for r in rows if r.group_id}
     by_subject: dict[str, list[tuple[int, str]]] = {}
-    for inbox in await service.inbox_rows():
-        if inbox.state != "active" or inbox.group_id.startswith("pending:"):
+    for inbox in await service.reading.inbox_rows():
+        if inbox.state != "active" or inbox.is_pending:
             continue
-        group = await store.get_group(inbox.group_id)
+        group = await service.reading.group(inbox.group_id)
         if group is None:
             continue
         by_subject.setdefault(group.subject, []).append((group.created_at or 0, group.id or ""))
     for row in todo:
         if row.request_id:
-            group = await store.get_group_by_request(row.request_id)
+            group = await service.reading.group(PENDING_PREFIX + row.request_id)
             if group is not None and group.id and group.id not in claimed:
                 claimed.add(group.id)
-                await store.bulk_row_update(job_id, row.row_no, "created", group_id=group.id)
+                await jobs.bulk_row_update(job_id, row.row_no, "created", group_id=group.id)
                 continue
         since = (row.called_at or 0) - RECONCILE_SLACK
         match = next(
@@ -375,16 +361,15 @@ async def _reconcile(service: InboxService, job_id: str, states: set[str]) -> No
         )
         if match is not None:
             claimed.add(match)
-            await store.bulk_row_update(job_id, row.row_no, "created", group_id=match)
-            await audit(
-                service,
+            await jobs.bulk_row_update(job_id, row.row_no, "created", group_id=match)
+            await jobs.audit(
                 "automation.bulk_create.reconciled",
                 group_id=match,
                 targets=[job_id, row.row_no],
                 result={"subject": row.subject},
             )
         elif row.state == "calling":
-            await store.bulk_row_update(
+            await jobs.bulk_row_update(
                 job_id,
                 row.row_no,
                 "unknown",
@@ -400,20 +385,20 @@ async def _await_groups(
     service: InboxService, job_id: str, wait_seconds: float, sleep: Sleep
 ) -> None:
     """Resolve ``requested`` rows from the creation webhooks, then by listing groups."""
-    store = service.store
+    jobs = service.automations
     step = 0.5
     for _ in range(max(1, int(wait_seconds / step)) + 1):
         waiting = 0
-        for row in await store.bulk_rows(job_id):
+        for row in await jobs.bulk_rows(job_id):
             if row.state != "requested" or not row.request_id:
                 continue
-            group = await store.get_group_by_request(row.request_id)
+            group = await service.reading.group(PENDING_PREFIX + row.request_id)
             if group is not None and group.id and group.state is GroupState.ACTIVE:
-                await store.bulk_row_update(job_id, row.row_no, "created", group_id=group.id)
+                await jobs.bulk_row_update(job_id, row.row_no, "created", group_id=group.id)
             elif group is not None and group.state is GroupState.FAILED:
-                op = await store.get_operation(row.request_id)
+                op = await service.reading.operation(row.request_id)
                 reason = (op.error if op else None) or "Meta refused to create the group"
-                await store.bulk_row_update(
+                await jobs.bulk_row_update(
                     job_id, row.row_no, "failed", error=f"row {row.row_no}: {reason}"
                 )
             else:
@@ -427,26 +412,28 @@ async def _await_groups(
 async def _send_invites(
     service: InboxService, job_id: str, template_name: str, language: str, pacer: Pacer
 ) -> None:
-    store = service.store
-    client = service.client
-    assert client is not None
-    rows = [r for r in await store.bulk_rows(job_id) if r.state == "created" and r.group_id]
+    jobs = service.automations
+    rows = [r for r in await jobs.bulk_rows(job_id) if r.state == "created" and r.group_id]
     if not any(r.invitees for r in rows):
         for row in rows:
             if row.tag:
-                await store.annotate_group(row.group_id or "", tag=row.tag)
+                await service.admin.set_tag(row.group_id or "", row.tag)
         return
-    template = await find_template(service, template_name, language)
-    done = {(i.row_no, i.wa_id): i for i in await store.bulk_invites(job_id)}
+    template: Template | None
+    try:
+        template = await service.reading.find_template(template_name, language, refresh=True)
+    except ServiceError:
+        template = None
+    done = {(i.row_no, i.wa_id): i for i in await jobs.bulk_invites(job_id)}
     for row in rows:
         group_id = row.group_id or ""
-        if row.tag and (await store.group_annotations(group_id)).tag != row.tag:
-            await store.annotate_group(group_id, tag=row.tag)
+        if row.tag and await service.reading.tag(group_id) != row.tag:
+            await service.admin.set_tag(group_id, row.tag)
         for wa_id in row.invitees:
             previous = done.get((row.row_no, wa_id))
             if previous is not None:
                 if previous.state == "calling":  # interrupted mid-call: never resend blindly
-                    await store.bulk_invite_update(
+                    await jobs.bulk_invite_update(
                         job_id,
                         row.row_no,
                         wa_id,
@@ -455,8 +442,8 @@ async def _send_invites(
                     )
                 continue
             if template is None:
-                await store.bulk_invite_begin(job_id, row.row_no, wa_id)
-                await store.bulk_invite_update(
+                await jobs.bulk_invite_begin(job_id, row.row_no, wa_id)
+                await jobs.bulk_invite_update(
                     job_id,
                     row.row_no,
                     wa_id,
@@ -464,50 +451,39 @@ async def _send_invites(
                     error=f"unknown template {template_name!r} ({language})",
                 )
                 continue
-            if not await store.bulk_invite_begin(job_id, row.row_no, wa_id):
+            if not await jobs.bulk_invite_begin(job_id, row.row_no, wa_id):
                 continue
             await pacer.acquire()
-            cost = await invite_cost(service, template, wa_id)
-            try:
-                sent = await client.send_invite_link_template(
-                    wa_id, template.name, template.language, group_id
+            cost = service.sending.invite_cost(wa_id, template)
+            outcome = await service.sending.send_invite(wa_id, template, group_id)
+            if outcome.state == "accepted":
+                await jobs.bulk_invite_update(
+                    job_id, row.row_no, wa_id, "sent", wamid=outcome.wamid, cost=cost
                 )
-            except OutcomeUnknownError as exc:
-                await store.bulk_invite_update(job_id, row.row_no, wa_id, "unknown", error=str(exc))
-                await audit(
-                    service,
-                    "automation.invite",
-                    group_id=group_id,
-                    targets=[wa_id],
-                    result={"outcome": "unknown", "job": job_id},
-                )
-            except (ApiError, CloudError, ValueError) as exc:
-                await store.bulk_invite_update(job_id, row.row_no, wa_id, "failed", error=str(exc))
-                await audit(
-                    service,
-                    "automation.invite",
-                    group_id=group_id,
-                    targets=[wa_id],
-                    result={"error": str(exc), "job": job_id},
-                )
+                result: dict[str, object] = {"wamid": outcome.wamid}
             else:
-                await store.bulk_invite_update(
-                    job_id, row.row_no, wa_id, "sent", wamid=sent.message_id, cost=cost
+                await jobs.bulk_invite_update(
+                    job_id, row.row_no, wa_id, outcome.state, error=outcome.error
                 )
-                await audit(
-                    service,
-                    "automation.invite",
-                    group_id=group_id,
-                    targets=[wa_id],
-                    result={"wamid": sent.message_id, "job": job_id},
-                    cost=cost,
+                result = (
+                    {"outcome": "unknown"}
+                    if outcome.state == "unknown"
+                    else {"error": outcome.error}
                 )
+                cost = None
+            await jobs.audit(
+                "automation.invite",
+                group_id=group_id,
+                targets=[wa_id],
+                result={**result, "job": job_id},
+                cost=cost,
+            )
 
 
 async def _report(service: InboxService, job_id: str, resumed: bool) -> BulkCreateReport:
-    store = service.store
+    jobs = service.automations
     report = BulkCreateReport(job_id=job_id, resumed=resumed)
-    for row in await store.bulk_rows(job_id):
+    for row in await jobs.bulk_rows(job_id):
         item: dict[str, object] = {"row": row.row_no, "subject": row.subject}
         if row.state == "created":
             report.created.append({**item, "group_id": row.group_id, "tag": row.tag})
@@ -521,7 +497,7 @@ async def _report(service: InboxService, job_id: str, resumed: bool) -> BulkCrea
             report.unknown.append({**item, "reason": row.error})
         else:
             report.pending.append({**item, "state": row.state, "request_id": row.request_id})
-    for invite in await store.bulk_invites(job_id):
+    for invite in await jobs.bulk_invites(job_id):
         if invite.state == "sent":
             report.invites_sent += 1
             if invite.cost is None:

@@ -4,7 +4,8 @@
 * :data:`prune_command` — ``groups prune``
 * :data:`announce_command` — ``announce TEMPLATE``
 * :data:`events_tail_command` — ``events tail``
-* :data:`automations_group` — ``automations status|pause|resume|runs|run``
+* :data:`automations_group` — ``automations status|pause|resume|runs`` (the CLI adds
+  ``run``, which hosts the runner: :mod:`groups_tui.workers.commands`)
 
 Exit codes follow the CLI's: 0 success, 1 when the Cloud API failed or some rows, groups
 or invites did not succeed (the rest still proceeded; the report says which), 2 for a
@@ -25,16 +26,24 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from groups_tui.cli_output import echo, echo_json, fail
 from groups_tui.config import ConfigError, load_settings
 
+if TYPE_CHECKING:
+    from groups_tui.automations.config import AutomationsConfig
+    from groups_tui.service import InboxService
+
 __all__ = [
     "announce_command",
+    "async_command",
+    "automations_config",
     "automations_group",
+    "cli_service",
+    "config_option",
     "create_from_csv_command",
     "events_tail_command",
     "groups_create_from_csv",
@@ -60,8 +69,11 @@ def _echo_json(value: Any) -> None:
     echo_json(value, ("ok", "deleted"))
 
 
-def _command(fn: Callable[..., Coroutine[Any, Any, int]]) -> Callable[..., None]:
-    """Run an async command body; map errors to one line on stderr and an exit code."""
+def async_command(fn: Callable[..., Coroutine[Any, Any, int]]) -> Callable[..., None]:
+    """Run an async command body; map errors to one line on stderr and an exit code.
+
+    The body returns the exit code.
+    """
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
@@ -79,7 +91,7 @@ def _command(fn: Callable[..., Coroutine[Any, Any, int]]) -> Callable[..., None]
         except CloudError as exc:
             fail(f"Cloud API unreachable: {exc}", EXIT_FAILED)
         except ServiceError as exc:
-            fail(f"{exc.args[0]}", EXIT_FAILED)
+            fail(exc.message, EXIT_FAILED)
         except OSError as exc:
             if os.environ.get("GROUPS_TUI_DEBUG"):
                 raise
@@ -90,14 +102,16 @@ def _command(fn: Callable[..., Coroutine[Any, Any, int]]) -> Callable[..., None]
 
 
 @asynccontextmanager
-async def _service() -> AsyncIterator[Any]:
+async def cli_service() -> AsyncIterator[InboxService]:
+    """The live service, around a command body."""
     from groups_tui.runtime import open_cli_service
 
     async with open_cli_service(load_settings()) as service:
         yield service
 
 
-def _automations_config(config_file: Path | None) -> Any:
+def automations_config(config_file: Path | None) -> AutomationsConfig:
+    """The ``[automations]`` section of `config_file` (the config file by default)."""
     from groups_tui.automations.config import load_automations
 
     return load_automations(config_file)
@@ -139,11 +153,11 @@ async def _sync(service: Any) -> None:
     from groups_tui.service import ServiceError
 
     try:
-        await service.sync_groups()
+        await service.reading.sync_groups()
     except ServiceError as exc:
         echo(
             f"groups-tui: warning: could not refresh groups from the Cloud API "
-            f"({exc.args[0]}); using the local database",
+            f"({exc.message}); using the local database",
             err=True,
         )
 
@@ -180,7 +194,7 @@ def _money(value: Decimal | None) -> str:
 @config_option
 @progress_option
 @json_option
-@_command
+@async_command
 async def create_from_csv_command(
     csv_file: Path,
     job_id: str | None,
@@ -200,7 +214,7 @@ async def create_from_csv_command(
     """
     from groups_tui.automations.bulk_create import BulkCreateError, bulk_create, parse_csv
 
-    config = _automations_config(config_file)
+    config = automations_config(config_file)
     try:
         text = await asyncio.to_thread(csv_file.read_text, encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -209,7 +223,7 @@ async def create_from_csv_command(
         rows = parse_csv(text)
     except BulkCreateError as exc:
         _fail(f"{csv_file}: {exc}")
-    async with _service() as service:
+    async with cli_service() as service:
         with _progress(len(rows), "creating groups", progress) as advance:
             try:
                 report = await bulk_create(
@@ -285,7 +299,7 @@ groups_create_from_csv = create_from_csv_command
 @config_option
 @progress_option
 @json_option
-@_command
+@async_command
 async def prune_command(
     idle_days: float | None,
     subject: str | None,
@@ -305,7 +319,7 @@ async def prune_command(
     from groups_tui.automations.common import select_groups
     from groups_tui.automations.prune import PruneError, filter_from_rule, make_filter, prune
 
-    config = _automations_config(config_file)
+    config = automations_config(config_file)
     if rule_name is not None:
         if any(v is not None for v in (idle_days, subject, tag, created_before)) or empty:
             _fail("--rule cannot be combined with other criteria")
@@ -328,7 +342,7 @@ async def prune_command(
             "give at least one criterion (--idle-days, --subject, --tag, --created-before, "
             "--empty) or --rule NAME"
         )
-    async with _service() as service:
+    async with cli_service() as service:
         if sync:
             await _sync(service)
         try:
@@ -385,7 +399,7 @@ async def prune_command(
 @config_option
 @progress_option
 @json_option
-@_command
+@async_command
 async def announce_command(
     template_name: str,
     language: str | None,
@@ -409,14 +423,14 @@ async def announce_command(
     )
     from groups_tui.automations.prune import make_filter
 
-    config = _automations_config(config_file)
+    config = automations_config(config_file)
     flt = make_filter(
         subject=subject,
         tag=tag,
         idle_days=idle_days,
         created_before=created_before.date() if created_before else None,
     )
-    async with _service() as service:
+    async with cli_service() as service:
         if sync:
             await _sync(service)
         try:
@@ -518,7 +532,7 @@ async def announce_command(
     help="Seconds between polls while following.",
 )
 @json_option
-@_command
+@async_command
 async def events_tail_command(
     db: Path | None,
     from_id: int | None,
@@ -531,43 +545,28 @@ async def events_tail_command(
     """Stream applied group events (the forwarding feed), one JSON object per line."""
     import fnmatch
 
-    from groups_tui.automations.forwarding import normalized_events
-    from groups_tui.store import Store
+    from groups_tui.runtime import open_readonly_service
 
     if db is None:
         settings = load_settings()
         db = settings.db_path if settings.is_live else settings.sandbox_db_path
     if not db.exists():
         _fail(f"no database at {db} (pass --db or set GROUPS_TUI_DB)")
-    store = await Store.open_readonly(db)
     printed = 0
-    try:
-        position = from_id if from_id is not None else await store.latest_change_id()
-        version: int | None = None
-        for _ in range(sys.maxsize):
-            current = await store.data_version()
-            if current != version:
-                version = current
-                for _ in range(1_000_000):
-                    changes = await store.changes_since(position, 500)
-                    if not changes:
-                        break
-                    position = changes[-1].id
-                    for event in await normalized_events(store, changes):
-                        if kinds and not any(fnmatch.fnmatchcase(event["kind"], k) for k in kinds):
-                            continue
-                        if as_json:
-                            echo_json(event, indent=None)
-                        else:
-                            echo(_event_text(event))
-                        printed += 1
-                        if max_events is not None and printed >= max_events:
-                            return 0
-            if not follow:
-                return 0
-            await asyncio.sleep(interval)
-    finally:
-        await store.close()
+    async with open_readonly_service(db) as service:
+        changes = service.changes
+        position = from_id if from_id is not None else await changes.latest_id()
+        async for batch in changes.follow(position, interval, until_idle=not follow):
+            for event in await changes.events(batch):
+                if kinds and not any(fnmatch.fnmatchcase(event["kind"], k) for k in kinds):
+                    continue
+                if as_json:
+                    echo_json(event, indent=None)
+                else:
+                    echo(_event_text(event))
+                printed += 1
+                if max_events is not None and printed >= max_events:
+                    return 0
     return 0
 
 
@@ -587,14 +586,13 @@ def automations_group() -> None:
 @automations_group.command("status")
 @config_option
 @json_option
-@_command
+@async_command
 async def automations_status(config_file: Path | None, as_json: bool) -> int:
     """Rules and forwarding targets, paused or not, with their last failure."""
-    from groups_tui.automations.runner import automation_status
-
-    config = _automations_config(config_file)
-    async with _service() as service:
-        status = await automation_status(service, config, running=False)
+    config = automations_config(config_file)
+    async with cli_service() as service:
+        service.automations.configure(config.setup())
+        status = await service.automations.status()
     if as_json:
         _echo_json(status)
         return 0
@@ -621,15 +619,13 @@ async def automations_status(config_file: Path | None, as_json: bool) -> int:
 def _pause_command(paused: bool) -> Callable[..., None]:
     @click.argument("name")
     @config_option
-    @_command
+    @async_command
     async def command(name: str, config_file: Path | None) -> int:
-        from groups_tui.automations.runner import set_paused
-
-        config = _automations_config(config_file)
-        names = {r.name for r in config.invite_rules} | {t.name for t in config.forward}
-        async with _service() as service:
+        config = automations_config(config_file)
+        async with cli_service() as service:
+            service.automations.configure(config.setup())
             try:
-                await set_paused(service, names, name, paused)
+                await service.automations.set_paused(name, paused)
             except KeyError as exc:
                 _fail(str(exc.args[0]))
         echo(f"{name}: {'paused' if paused else 'resumed'}")
@@ -649,11 +645,11 @@ automations_group.command("resume", help="Resume a paused rule or forwarding tar
 @click.option("--failures", is_flag=True, help="Only failures.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @json_option
-@_command
+@async_command
 async def automations_runs(name: str | None, failures: bool, limit: int, as_json: bool) -> int:
     """Recent runs and failures of rules and targets, newest first."""
-    async with _service() as service:
-        runs = await service.store.automation_runs(name=name, failures_only=failures, limit=limit)
+    async with cli_service() as service:
+        runs = await service.automations.runs(name=name, failures_only=failures, limit=limit)
     if as_json:
         _echo_json(runs)
         return 0
@@ -662,40 +658,4 @@ async def automations_runs(name: str | None, failures: bool, limit: int, as_json
         echo(f"{when}\t{run.name}\t{'ok' if run.ok else 'FAILED'}\t{run.detail}")
     if not runs:
         echo("no runs recorded")
-    return 0
-
-
-@automations_group.command("run")
-@click.option(
-    "--interval",
-    type=click.FloatRange(0.05, 60),
-    default=0.5,
-    show_default=True,
-    help="Seconds between passes.",
-)
-@click.option("--once", is_flag=True, help="One pass, then exit.")
-@config_option
-@_command
-async def automations_run(interval: float, once: bool, config_file: Path | None) -> int:
-    """Follow the database and run invite flows and forwarding (beside `listen`)."""
-    from groups_tui.automations.runner import AutomationRunner
-
-    config = _automations_config(config_file)
-    async with _service() as service:
-        runner = AutomationRunner(service, config, poll_interval=interval)
-        if once:
-            result = await runner.step()
-            await runner.stop()
-            echo(
-                f"{result.changes_seen} change(s), {result.messages_seen} 1:1 "
-                f"message(s), {result.invites_started} invite(s), "
-                f"{result.delivered} delivered, {result.delivery_failures} failed"
-            )
-            return 0
-        await runner.start()
-        echo("following; Ctrl-C stops", err=True)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await runner.stop()
     return 0

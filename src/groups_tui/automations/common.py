@@ -1,4 +1,4 @@
-"""Helpers shared by the automations: auditing, 1:1 invite cost, group selection."""
+"""Helpers shared by the automation jobs: throttling, fingerprints, group selection."""
 
 from __future__ import annotations
 
@@ -6,23 +6,20 @@ import fnmatch
 import hashlib
 import json
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from groups_tui.cloud.errors import ApiError
-from groups_tui.domain.models import Template
-from groups_tui.domain.pricing import MemberRef, preview_cost
-from groups_tui.service import InboxService, ServiceError
+from groups_tui.service import InboxService
 
 __all__ = [
     "GroupFilter",
-    "audit",
+    "SelectedGroup",
     "digits",
     "fingerprint",
-    "invite_cost",
+    "is_throttled",
+    "select_groups",
 ]
 
 
@@ -44,57 +41,6 @@ def fingerprint(*parts: Any) -> str:
     """A stable short hash of JSON-able inputs (identifies a job's inputs)."""
     text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-async def audit(
-    service: InboxService,
-    action: str,
-    *,
-    group_id: str | None = None,
-    targets: Sequence[Any] = (),
-    result: Any = None,
-    cost: Decimal | None = None,
-) -> None:
-    """Append an operator-visible automation action to the audit log."""
-    await service.audit(action, group_id, targets, result, cost)
-
-
-async def invite_cost(
-    service: InboxService, template: Template | None, wa_id: str
-) -> Decimal | None:
-    """Expected cost of one 1:1 template to ``wa_id`` (``None`` when unknown).
-
-    A 1:1 template is priced per recipient like a group message with one member; the
-    person's customer-service window is treated as closed (the conservative price).
-    """
-    if template is None:
-        return None
-    today = datetime.fromtimestamp(service.clock(), UTC).date()
-    preview = preview_cost(
-        [MemberRef(wa_id, wa_id)],
-        template.category,
-        today,
-        window_open=False,
-        service_used_this_month=0,
-        card=service.rate_card,
-        rules=service.rules,
-    )
-    if preview.refusal is not None or preview.unknown:
-        return None
-    return preview.total
-
-
-async def find_template(service: InboxService, name: str, language: str | None) -> Template | None:
-    """The approved template, refreshing the cache once when it is missing."""
-    try:
-        return await service.find_template(name, language)
-    except ServiceError:
-        pass
-    try:
-        await service.templates(refresh=True)
-        return await service.find_template(name, language)
-    except ServiceError:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,13 +143,14 @@ async def select_groups(service: InboxService, flt: GroupFilter) -> list[Selecte
     """Active groups (with a Meta id) matching ``flt``, oldest first."""
     now = service.clock()
     out: list[tuple[int, SelectedGroup]] = []
-    for row in await service.inbox_rows():
-        if row.state != "active" or row.group_id.startswith("pending:"):
+    reading = service.reading
+    for row in await reading.inbox_rows():
+        if row.state != "active" or row.is_pending:
             continue
-        group = await service.store.get_group(row.group_id)
+        group = await reading.group(row.group_id)
         if group is None:
             continue
-        tag = (await service.store.group_annotations(row.group_id)).tag
+        tag = await reading.tag(row.group_id)
         why = flt.reasons(
             subject=row.subject,
             tag=tag,

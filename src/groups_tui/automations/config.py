@@ -39,6 +39,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from groups_tui.config import ConfigError, config_path
+from groups_tui.service.types import AutomationSetup, ConfiguredRule, ConfiguredTarget
 
 __all__ = [
     "AutomationsConfig",
@@ -215,6 +216,23 @@ class AutomationsConfig(_Model):
                 raise ValueError(f"the name {name!r} is used twice")
             seen.add(name)
         return self
+
+    def setup(self) -> AutomationSetup:
+        """The invite rules and forwarding targets, as the service lists their status."""
+        return AutomationSetup(
+            rules=tuple(
+                ConfiguredRule(
+                    rule.name,
+                    ", ".join([*(repr(k) for k in rule.keywords), *rule.numbers]),
+                    rule.group_id or f"new: {rule.new_group_subject}",
+                )
+                for rule in self.invite_rules
+            ),
+            targets=tuple(
+                ConfiguredTarget(target.name, target.url or " ".join(target.command or ()))
+                for target in self.forward
+            ),
+        )
 
     def prune_rule(self, name: str) -> PruneRule:
         """The prune rule called ``name``.

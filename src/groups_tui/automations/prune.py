@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from groups_tui.automations.common import GroupFilter, audit, select_groups
+from groups_tui.automations.common import GroupFilter, select_groups
 from groups_tui.automations.config import Pacing, PruneRule
 from groups_tui.automations.pacing import Pacer
 from groups_tui.service import InboxService, ServiceError
@@ -120,8 +120,7 @@ async def prune(
     selected = await select_groups(service, flt)
     if dry_run:
         report.candidates = [PruneCandidate(s.group_id, s.subject, s.reasons) for s in selected]
-        await audit(
-            service,
+        await service.automations.audit(
             "automation.prune.dry_run",
             targets=[s.group_id for s in selected],
             result={"criteria": report.criteria, "rule": rule_name},
@@ -130,18 +129,17 @@ async def prune(
     for group in selected:
         await pacer.acquire()
         try:
-            await service.delete_group(group.group_id)
+            await service.admin.delete_group(group.group_id)
         except ServiceError as exc:
             candidate = PruneCandidate(
-                group.group_id, group.subject, group.reasons, "failed", str(exc.args[0])
+                group.group_id, group.subject, group.reasons, "failed", exc.message
             )
         else:
             candidate = PruneCandidate(
                 group.group_id, group.subject, group.reasons, "delete requested"
             )
         report.candidates.append(candidate)
-        await audit(
-            service,
+        await service.automations.audit(
             "automation.prune",
             group_id=group.group_id,
             targets=[group.subject],
@@ -155,7 +153,7 @@ async def prune(
         if on_progress:
             on_progress(1)
     if rule_name:
-        await service.store.automation_run_add(
+        await service.automations.add_run(
             rule_name,
             "prune_rule",
             not report.failed,

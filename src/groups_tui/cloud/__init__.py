@@ -1,13 +1,6 @@
 """Cloud API client, typed errors and response models."""
 
-from .client import (
-    DEFAULT_GROUP_FIELDS,
-    DEFAULT_TIMEOUT,
-    CloudClient,
-    HeaderParam,
-    MediaKind,
-    template_components,
-)
+from .client import DEFAULT_TIMEOUT, CloudClient
 from .errors import (
     ApiError,
     AuthError,
@@ -27,6 +20,9 @@ from .errors import (
     UnexpectedResponseError,
     error_from_response,
 )
+from .resources.groups import DEFAULT_GROUP_FIELDS
+from .resources.messages import MediaKind
+from .resources.templates import HeaderParam, template_components
 from .retry import RetryPolicy
 
 __all__ = [

@@ -1,5 +1,11 @@
 """Async client for the WhatsApp Cloud API Groups endpoints (reference section 2).
 
+The endpoints are grouped as resources (:mod:`groups_tui.cloud.resources`):
+``client.groups``, ``.participants``, ``.join_requests``, ``.invite_links``, ``.messages``,
+``.media`` and ``.templates``. Every one of them sends through this client's request core,
+which holds the retry policy below, maps failures to typed errors and scrubs the access
+token from them.
+
 Retry rules, by operation:
 
 * **Repeatable** calls (every GET, reset invite link, update settings or picture, upload
@@ -16,234 +22,41 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
-from typing import Any, Literal, TypeVar
-from urllib.parse import quote
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
-
-from groups_tui.domain.identity import is_bsuid, is_phone_number
 
 from .. import __version__
 from .errors import (
     CloudConnectionError,
     CloudError,
     CloudTimeoutError,
-    CreateGroupOutcomeUnknown,
-    InvalidRequestError,
     OutcomeUnknownError,
-    SendOutcomeUnknown,
     UnexpectedResponseError,
     error_from_response,
-    redact_url,
-    scrub_value,
 )
-from .models import (
-    ApproveResult,
-    CreateGroupResponse,
-    GroupInfo,
-    GroupSummary,
-    InviteLink,
-    JoinRequestItem,
-    MediaInfo,
-    MediaUpload,
-    MessageTemplate,
-    RejectResult,
-    SendResponse,
-)
+from .resources.base import segment
+from .resources.groups import Groups
+from .resources.invite_links import InviteLinks
+from .resources.join_requests import JoinRequests
+from .resources.media import Media
+from .resources.messages import Messages
+from .resources.participants import Participants
+from .resources.templates import Templates
 from .retry import RetryPolicy, SleepFn, usage_exhausted
+from .scrubbing import redact_url
 
-__all__ = [
-    "DEFAULT_GROUP_FIELDS",
-    "DEFAULT_TIMEOUT",
-    "CloudClient",
-    "HeaderParam",
-    "MediaKind",
-    "participant_entry",
-    "template_components",
-]
+__all__ = ["DEFAULT_TIMEOUT", "CloudClient"]
 
 logger = logging.getLogger("groups_tui.cloud")
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
 """Connect 5 s, read 30 s, write 30 s, pool 5 s."""
 
-DEFAULT_GROUP_FIELDS: tuple[str, ...] = (
-    "subject",
-    "description",
-    "participants",
-    "join_approval_mode",
-    "suspended",
-    "creation_timestamp",
-    "total_participant_count",
-)
-"""Fields requested by :meth:`CloudClient.get_group` unless told otherwise."""
-
-MAX_SUBJECT = 128
-MAX_DESCRIPTION = 2048
-MAX_PARTICIPANTS_PER_CALL = 8
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
-MAX_PICTURE_BYTES = 5 * 1024 * 1024
-MAX_LIST_LIMIT = 1024
-INVITE_LINK_PREFIX = "https://chat.whatsapp.com/"
-CURSOR_EXPIRED_CODE = 131059
-
-MediaKind = Literal["image", "video", "audio", "document"]
-_MEDIA_KINDS: frozenset[str] = frozenset({"image", "video", "audio", "document"})
-_WHATSAPP = {"messaging_product": "whatsapp"}
-_PATH_SAFE = "!$&'()*+,;=:@"
-
 _M = TypeVar("_M", bound=BaseModel)
-
-
-@dataclass(frozen=True, slots=True)
-class HeaderParam:
-    """The parameter of a template's header: text, or media by id or link.
-
-    Attributes:
-        kind: ``text``, ``image``, ``video`` or ``document``.
-        text: The text value when ``kind`` is ``text``.
-        media_id: An uploaded media id (for media kinds).
-        link: A hosted media URL (for media kinds), instead of ``media_id``.
-        filename: Shown for documents.
-    """
-
-    kind: Literal["text", "image", "video", "document"]
-    text: str | None = None
-    media_id: str | None = None
-    link: str | None = None
-    filename: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind == "text":
-            if self.text is None or self.media_id is not None or self.link is not None:
-                raise ValueError("a text header takes text only")
-            return
-        if self.text is not None:
-            raise ValueError("a media header takes media_id or link, not text")
-        if (self.media_id is None) == (self.link is None):
-            raise ValueError("a media header takes exactly one of media_id and link")
-        if self.filename is not None and self.kind != "document":
-            raise ValueError("filename is only for document headers")
-
-    def to_parameter(self) -> dict[str, Any]:
-        """Return the Graph parameter object for this header."""
-        if self.kind == "text":
-            return {"type": "text", "text": self.text}
-        media: dict[str, Any] = (
-            {"id": self.media_id} if self.media_id is not None else {"link": self.link}
-        )
-        if self.filename is not None:
-            media["filename"] = self.filename
-        return {"type": self.kind, self.kind: media}
-
-
-def template_components(
-    body_params: Sequence[str] = (), header: HeaderParam | None = None
-) -> list[dict[str, Any]]:
-    """Build template ``components`` from positional body values and an optional header.
-
-    Args:
-        body_params: Values for ``{{1}}``, ``{{2}}``... of the body, in order.
-        header: The header parameter of a text- or media-based template.
-
-    Returns:
-        The ``components`` list for :meth:`CloudClient.send_template`.
-    """
-    components: list[dict[str, Any]] = []
-    if header is not None:
-        components.append({"type": "header", "parameters": [header.to_parameter()]})
-    if body_params:
-        components.append(
-            {
-                "type": "body",
-                "parameters": [{"type": "text", "text": value} for value in body_params],
-            }
-        )
-    return components
-
-
-def participant_entry(user: str) -> dict[str, str]:
-    """The entry of a ``participants`` array that names one person (reference 2.7, 3.9).
-
-    Meta's contract: a phone number or WhatsApp id goes in ``user``, a business-scoped
-    user id in ``user_id``; include one of the two, never both. This is the only place
-    that builds such an entry, so every call that addresses a person follows it.
-
-    Args:
-        user: A phone number (``+`` and punctuation allowed), a ``wa_id`` or a BSUID.
-
-    Returns:
-        ``{"user": phone}`` or ``{"user_id": bsuid}``.
-
-    Raises:
-        ValueError: ``user`` is neither.
-    """
-    value = user.strip()
-    if is_bsuid(value):
-        return {"user_id": value}
-    if is_phone_number(value):
-        return {"user": value}
-    raise ValueError(f"{user!r} is neither a phone number nor a business-scoped user id")
-
-
-def _individual(to: str) -> str:
-    """A 1:1 recipient: a phone number or ``wa_id``; a BSUID is refused.
-
-    Meta supports sending to a BSUID from May 2026 (reference 3.9), but the reference
-    does not document the request field for it (pywa, 2026-08, sends ``recipient``
-    instead of ``to``). Until it does, a BSUID is refused here rather than sent in ``to``,
-    where it would name no one.
-    """
-    value = _nonempty(to, "to")
-    if is_bsuid(value):
-        raise ValueError(
-            f"{value} is a business-scoped user id: sending 1:1 to one is not documented; "
-            "use the person's phone number"
-        )
-    return value
-
-
-def _segment(value: str, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{what} must be a non-empty string")
-    return quote(value.strip(), safe=_PATH_SAFE)
-
-
-def _check_subject(subject: str) -> str:
-    cleaned = subject.strip()
-    if not cleaned:
-        raise ValueError("subject must not be empty")
-    if len(cleaned) > MAX_SUBJECT:
-        raise ValueError(f"subject is {len(cleaned)} characters; the limit is {MAX_SUBJECT}")
-    return cleaned
-
-
-def _check_description(description: str) -> str:
-    if len(description) > MAX_DESCRIPTION:
-        raise ValueError(
-            f"description is {len(description)} characters; the limit is {MAX_DESCRIPTION}"
-        )
-    return description
-
-
-def _check_ids(values: Sequence[str], what: str, *, limit: int | None = None) -> list[str]:
-    if isinstance(values, str):
-        raise TypeError(f"{what} must be a sequence of strings, not a string")
-    cleaned = [v.strip() for v in values]
-    if not cleaned:
-        raise ValueError(f"{what} must not be empty")
-    if any(not v for v in cleaned):
-        raise ValueError(f"{what} must not contain empty values")
-    if len(set(cleaned)) != len(cleaned):
-        raise ValueError(f"{what} contains duplicates")
-    if limit is not None and len(cleaned) > limit:
-        raise ValueError(f"at most {limit} {what} per call; got {len(cleaned)}")
-    return cleaned
 
 
 class CloudClient:
@@ -251,11 +64,12 @@ class CloudClient:
 
     Use it as an async context manager, or call :meth:`aclose` when done. The base URL
     and transport are injectable so tests and the sandbox use the production code path.
+    The endpoints are its resources, e.g. ``await client.groups.create("Order 1042")``.
 
     Args:
         access_token: Bearer token; never logged or shown in reprs and errors.
         phone_number_id: Business phone number id (path of groups, messages, media).
-        business_account_id: WABA id; needed only for :meth:`list_message_templates`.
+        business_account_id: WABA id; needed only for ``client.templates.list()``.
         base_url: Graph host, or the sandbox's.
         graph_version: Version path segment such as ``v25.0``; empty for none.
         transport: httpx transport (tests pass a mock).
@@ -279,7 +93,7 @@ class CloudClient:
     ) -> None:
         if not access_token:
             raise ValueError("access_token must not be empty")
-        _segment(phone_number_id, "phone_number_id")
+        segment(phone_number_id, "phone_number_id")
         self._token = access_token
         self.phone_number_id = phone_number_id.strip()
         self.business_account_id = business_account_id.strip() if business_account_id else None
@@ -300,6 +114,20 @@ class CloudClient:
             transport=transport,
             follow_redirects=False,
         )
+        self.groups = Groups(self)
+        """Groups: create, get, list, delete, settings and picture."""
+        self.participants = Participants(self)
+        """Participants: remove people from a group."""
+        self.join_requests = JoinRequests(self)
+        """Join requests: list, approve, reject."""
+        self.invite_links = InviteLinks(self)
+        """Invite links: get, reset, delete."""
+        self.messages = Messages(self)
+        """Messages: text, media, templates, invite templates, pins."""
+        self.media = Media(self)
+        """Media: upload, get, download, delete."""
+        self.templates = Templates(self)
+        """Message templates of the business account: list."""
 
     def __repr__(self) -> str:
         return (
@@ -322,535 +150,11 @@ class CloudClient:
         """Close the underlying HTTP connections."""
         await self._http.aclose()
 
-    # -- groups -----------------------------------------------------------------------
-
-    async def create_group(
-        self, subject: str, description: str | None = None, join_approval: bool = False
-    ) -> str:
-        """Ask Meta to create a group (reference 2.1). Creation is asynchronous.
-
-        Args:
-            subject: Group subject; trimmed, 1 to 128 characters.
-            description: Optional description, at most 2048 characters.
-            join_approval: Require the business to approve join requests.
-
-        Returns:
-            The ``request_id`` that the ``group_create`` webhook will carry.
-
-        Raises:
-            ValueError: The subject or description breaks the documented limits.
-            CreateGroupOutcomeUnknown: The request may have created a group.
-            ApiError: Meta refused the request.
-        """
-        body: dict[str, Any] = {
-            **_WHATSAPP,
-            "subject": _check_subject(subject),
-            "join_approval_mode": "approval_required" if join_approval else "auto_approve",
-        }
-        if description is not None:
-            body["description"] = _check_description(description)
-        response = await self._request(
-            "POST",
-            f"{self._pnid}/groups",
-            json=body,
-            repeatable=False,
-            unknown=CreateGroupOutcomeUnknown,
-            operation="create group",
-        )
-        return self._parse(response, CreateGroupResponse).request_id
-
-    async def get_group(
-        self, group_id: str, fields: Sequence[str] = DEFAULT_GROUP_FIELDS
-    ) -> GroupInfo:
-        """Read a group's metadata and participants (reference 2.2).
-
-        Args:
-            group_id: The group id.
-            fields: Fields to request; empty for only ``id``.
-
-        Returns:
-            The group.
-        """
-        params = {"fields": ",".join(fields)} if fields else None
-        response = await self._request(
-            "GET", _segment(group_id, "group_id"), params=params, operation="get group"
-        )
-        return self._parse(response, GroupInfo)
-
-    async def list_groups(self, limit: int = MAX_LIST_LIMIT) -> AsyncIterator[GroupSummary]:
-        """Iterate over every active group, following the cursor to the last page.
-
-        An expired cursor (131059) restarts the listing from the first page once;
-        groups already yielded are not yielded again.
-
-        Args:
-            limit: Page size, 1 to 1024.
-
-        Yields:
-            One summary per group.
-        """
-        if not 1 <= limit <= MAX_LIST_LIMIT:
-            raise ValueError(f"limit must be between 1 and {MAX_LIST_LIMIT}")
-        seen: set[str] = set()
-        restarted = False
-        while True:
-            try:
-                async for page in self._pages(
-                    f"{self._pnid}/groups", {"limit": str(limit)}, "list groups"
-                ):
-                    for raw in _groups_of(page):
-                        group = self._validate(raw, GroupSummary, "list groups")
-                        if group.id not in seen:
-                            seen.add(group.id)
-                            yield group
-                return
-            except InvalidRequestError as exc:
-                if exc.code != CURSOR_EXPIRED_CODE or restarted:
-                    raise
-                restarted = True
-                logger.warning("Group list cursor expired (#131059); restarting from page 1")
-
-    async def delete_group(self, group_id: str) -> None:
-        """Delete a group, removing every participant (reference 2.4). Asynchronous.
-
-        Args:
-            group_id: The group id.
-        """
-        await self._request(
-            "DELETE",
-            _segment(group_id, "group_id"),
-            repeatable=False,
-            operation="delete group",
-        )
-
-    async def get_invite_link(self, group_id: str) -> str:
-        """Return the group's current invite link (reference 2.5)."""
-        response = await self._request(
-            "GET", f"{_segment(group_id, 'group_id')}/invite_link", operation="get invite link"
-        )
-        return self._parse(response, InviteLink).invite_link
-
-    async def reset_invite_link(self, group_id: str) -> str:
-        """Revoke every issued link and return a new one (reference 2.6)."""
-        response = await self._request(
-            "POST",
-            f"{_segment(group_id, 'group_id')}/invite_link",
-            json=dict(_WHATSAPP),
-            operation="reset invite link",
-        )
-        return self._parse(response, InviteLink).invite_link
-
-    async def delete_invite_link(self, group_id: str) -> None:
-        """Delete the current invite link (reference 2.6b, lightly documented)."""
-        await self._request(
-            "DELETE",
-            f"{_segment(group_id, 'group_id')}/invite_link",
-            json=dict(_WHATSAPP),
-            operation="delete invite link",
-        )
-
-    async def remove_participants(self, group_id: str, users: Sequence[str]) -> str | None:
-        """Remove up to 8 participants (reference 2.7). Asynchronous; see the webhook.
-
-        Args:
-            group_id: The group id.
-            users: Phone numbers, ``wa_id`` or BSUIDs; 1 to 8, no duplicates. Each
-                becomes a ``user`` or ``user_id`` entry (:func:`participant_entry`).
-
-        Returns:
-            The ``request_id`` when the response carries one, else ``None``.
-
-        Raises:
-            ValueError: Empty, duplicated, more than 8, or not a number nor a BSUID.
-            PartialFailure: Some removals failed (131201 / HTTP 206); ``failed`` lists them.
-            OutcomeUnknownError: The request may have been processed.
-        """
-        participants = _check_ids(users, "participants", limit=MAX_PARTICIPANTS_PER_CALL)
-        entries = [participant_entry(u) for u in participants]
-        response = await self._request(
-            "DELETE",
-            f"{_segment(group_id, 'group_id')}/participants",
-            json={**_WHATSAPP, "participants": entries},
-            repeatable=False,
-            operation="remove participants",
-        )
-        payload = self._json(response)
-        if response.status_code == 206 or payload.get("failed_participants"):
-            raise self._scrubbed(error_from_response(response))
-        return _request_id(payload)
-
-    async def list_join_requests(self, group_id: str) -> list[JoinRequestItem]:
-        """Return every pending join request, following paging (reference 2.8)."""
-        items: list[JoinRequestItem] = []
-        path = f"{_segment(group_id, 'group_id')}/join_requests"
-        async for page in self._pages(path, {}, "list join requests"):
-            data = page.get("data")
-            if isinstance(data, dict):
-                data = data.get("join_requests")
-            for raw in data if isinstance(data, list) else []:
-                items.append(self._validate(raw, JoinRequestItem, "list join requests"))
-        return items
-
-    async def approve_join_requests(self, group_id: str, ids: Sequence[str]) -> ApproveResult:
-        """Approve join requests (reference 2.9).
-
-        Args:
-            group_id: The group id.
-            ids: Join request ids, no duplicates.
-
-        Returns:
-            Approved ids and the failed ones with their errors (131204 when full).
-        """
-        return await self._decide_join_requests(group_id, ids, "POST", ApproveResult)
-
-    async def reject_join_requests(self, group_id: str, ids: Sequence[str]) -> RejectResult:
-        """Reject join requests (reference 2.10).
-
-        Args:
-            group_id: The group id.
-            ids: Join request ids, no duplicates.
-
-        Returns:
-            Rejected ids and the failed ones with their errors.
-        """
-        return await self._decide_join_requests(group_id, ids, "DELETE", RejectResult)
-
-    async def update_settings(
-        self, group_id: str, *, subject: str | None = None, description: str | None = None
-    ) -> str | None:
-        """Change the subject and/or description (reference 2.11). Asynchronous.
-
-        Args:
-            group_id: The group id.
-            subject: New subject; trimmed, 1 to 128 characters.
-            description: New description, at most 2048 characters.
-
-        Returns:
-            The ``request_id`` when the response carries one, else ``None``.
-        """
-        body: dict[str, Any] = dict(_WHATSAPP)
-        if subject is not None:
-            body["subject"] = _check_subject(subject)
-        if description is not None:
-            body["description"] = _check_description(description)
-        if len(body) == 1:
-            raise ValueError("give a subject, a description or both")
-        response = await self._request(
-            "POST", _segment(group_id, "group_id"), json=body, operation="update settings"
-        )
-        return _request_id(self._json(response))
-
-    async def update_picture(
-        self, group_id: str, jpeg: bytes, filename: str = "picture.jpg"
-    ) -> str | None:
-        """Replace the group picture with a square JPEG of at most 5 MB (reference 2.11).
-
-        Args:
-            group_id: The group id.
-            jpeg: JPEG bytes; Meta also requires square, at least 192x192.
-            filename: File name given in the multipart part.
-
-        Returns:
-            The ``request_id`` when the response carries one, else ``None``.
-        """
-        if not jpeg.startswith(b"\xff\xd8\xff"):
-            raise ValueError("the group picture must be a JPEG")
-        if len(jpeg) > MAX_PICTURE_BYTES:
-            raise ValueError("the group picture must be at most 5 MB")
-        response = await self._request(
-            "POST",
-            _segment(group_id, "group_id"),
-            data=dict(_WHATSAPP),
-            files={"file": (filename, jpeg, "image/jpeg")},
-            operation="update picture",
-        )
-        return _request_id(self._json(response))
-
-    # -- messages ---------------------------------------------------------------------
-
-    async def send_text(self, group_id: str, body: str, preview_url: bool = False) -> SendResponse:
-        """Send a free-form text to a group (reference 2.12); needs an open window.
-
-        Args:
-            group_id: The group id.
-            body: Text, 1 to 4096 characters.
-            preview_url: Render a link preview.
-
-        Returns:
-            The accepted message.
-
-        Raises:
-            SendOutcomeUnknown: The message may have been accepted; do not resend.
-        """
-        if not body.strip():
-            raise ValueError("text body must not be empty")
-        if len(body) > MAX_TEXT:
-            raise ValueError(f"text body is limited to {MAX_TEXT} characters")
-        return await self._send(
-            {
-                **_group_envelope(group_id),
-                "type": "text",
-                "text": {"preview_url": preview_url, "body": body},
-            }
-        )
-
-    async def send_media(
-        self,
-        group_id: str,
-        kind: MediaKind,
-        *,
-        media_id: str | None = None,
-        link: str | None = None,
-        caption: str | None = None,
-        filename: str | None = None,
-    ) -> SendResponse:
-        """Send an image, video, audio or document to a group (reference 2.12).
-
-        Args:
-            group_id: The group id.
-            kind: ``image``, ``video``, ``audio`` or ``document``.
-            media_id: An uploaded media id (preferred).
-            link: A hosted URL, instead of ``media_id``.
-            caption: At most 1024 characters; not for audio.
-            filename: Documents only.
-
-        Returns:
-            The accepted message.
-        """
-        if kind not in _MEDIA_KINDS:
-            raise ValueError(f"unsupported media kind {kind!r}")
-        if (media_id is None) == (link is None):
-            raise ValueError("give exactly one of media_id and link")
-        media: dict[str, Any] = {"id": media_id} if media_id is not None else {"link": link}
-        if caption is not None:
-            if kind == "audio":
-                raise ValueError("audio messages have no caption")
-            if len(caption) > MAX_CAPTION:
-                raise ValueError(f"caption is limited to {MAX_CAPTION} characters")
-            media["caption"] = caption
-        if filename is not None:
-            if kind != "document":
-                raise ValueError("filename is only for documents")
-            media["filename"] = filename
-        return await self._send({**_group_envelope(group_id), "type": kind, kind: media})
-
-    async def send_template(
-        self,
-        to: str,
-        name: str,
-        language: str,
-        *,
-        components: Sequence[Mapping[str, Any]] | None = None,
-        recipient_type: Literal["group", "individual"] = "group",
-    ) -> SendResponse:
-        """Send an approved template to a group or a person (reference 2.12).
-
-        Args:
-            to: Group id, or phone number / ``wa_id`` when ``recipient_type`` is individual
-                (a BSUID is refused: see :func:`_individual`).
-            name: Template name.
-            language: Language code, e.g. ``en_US``.
-            components: Parameters; see :func:`template_components`.
-            recipient_type: ``group`` or ``individual``.
-
-        Returns:
-            The accepted message.
-        """
-        template: dict[str, Any] = {
-            "name": _nonempty(name, "template name"),
-            "language": {"code": _nonempty(language, "language")},
-        }
-        if components:
-            template["components"] = [dict(c) for c in components]
-        return await self._send(
-            {
-                **_WHATSAPP,
-                "recipient_type": recipient_type,
-                "to": _nonempty(to, "to") if recipient_type == "group" else _individual(to),
-                "type": "template",
-                "template": template,
-            }
-        )
-
-    async def send_invite_link_template(
-        self,
-        to_wa_id: str,
-        template_name: str,
-        language: str,
-        invite_link_or_group_id: str,
-    ) -> SendResponse:
-        """Send the Template Library invite-link template 1:1 (reference 2.13).
-
-        A group id goes in as a ``group_id`` body parameter, which WhatsApp swaps for the
-        live link at delivery. A full ``https://chat.whatsapp.com/...`` link (for a
-        template of your own) goes in as a text parameter.
-
-        Args:
-            to_wa_id: Phone number or ``wa_id`` of the prospective member (not a BSUID).
-            template_name: Name of the copied template, e.g. ``group_invite_upon_request``.
-            language: Language code of the template, e.g. ``en``.
-            invite_link_or_group_id: Group id, or an invite link.
-
-        Returns:
-            The accepted message.
-        """
-        value = _nonempty(invite_link_or_group_id, "invite_link_or_group_id")
-        parameter = (
-            {"type": "text", "text": value}
-            if value.startswith(INVITE_LINK_PREFIX)
-            else {"type": "group_id", "group_id": value}
-        )
-        return await self._send(
-            {
-                **_WHATSAPP,
-                "to": _individual(to_wa_id),
-                "type": "template",
-                "template": {
-                    "name": _nonempty(template_name, "template_name"),
-                    "language": {"code": _nonempty(language, "language")},
-                    "components": [{"type": "body", "parameters": [parameter]}],
-                },
-            }
-        )
-
-    async def pin_message(
-        self, group_id: str, message_id: str, expiration_days: int
-    ) -> SendResponse:
-        """Pin a message in a group for 1 to 30 days (reference 2.14)."""
-        if not 1 <= expiration_days <= 30:
-            raise ValueError("expiration_days must be between 1 and 30")
-        pin = {
-            "type": "pin",
-            "message_id": _nonempty(message_id, "message_id"),
-            "expiration_days": int(expiration_days),
-        }
-        return await self._send({**_group_envelope(group_id), "type": "pin", "pin": pin})
-
-    async def unpin_message(self, group_id: str, message_id: str) -> SendResponse:
-        """Unpin a pinned message (reference 2.14)."""
-        pin = {"type": "unpin", "message_id": _nonempty(message_id, "message_id")}
-        return await self._send({**_group_envelope(group_id), "type": "pin", "pin": pin})
-
-    # -- media ------------------------------------------------------------------------
-
-    async def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
-        """Upload media for later sends (reference 2.15); the id lives 30 days.
-
-        Args:
-            data: File bytes.
-            mime_type: MIME type, e.g. ``image/jpeg``.
-            filename: File name given in the multipart part.
-
-        Returns:
-            The media id.
-        """
-        if not data:
-            raise ValueError("media must not be empty")
-        response = await self._request(
-            "POST",
-            f"{self._pnid}/media",
-            data={**_WHATSAPP, "type": _nonempty(mime_type, "mime_type")},
-            files={"file": (filename, data, mime_type)},
-            operation="upload media",
-        )
-        return self._parse(response, MediaUpload).id
-
-    async def get_media(self, media_id: str) -> MediaInfo:
-        """Return a media object's short-lived download URL and metadata (reference 2.15)."""
-        response = await self._request(
-            "GET",
-            _segment(media_id, "media_id"),
-            params={"phone_number_id": self.phone_number_id},
-            operation="get media",
-        )
-        return self._parse(response, MediaInfo)
-
-    async def download_media(self, url: str) -> bytes:
-        """Download media from a URL returned by :meth:`get_media`, with the bearer token."""
-        response = await self._request("GET", _nonempty(url, "url"), operation="download media")
-        return response.content
-
-    async def delete_media(self, media_id: str) -> None:
-        """Delete an uploaded media object (reference 2.15)."""
-        await self._request("DELETE", _segment(media_id, "media_id"), operation="delete media")
-
-    # -- templates --------------------------------------------------------------------
-
-    async def list_message_templates(
-        self, status: str | None = "APPROVED"
-    ) -> list[MessageTemplate]:
-        """List the WABA's message templates, following paging.
-
-        Args:
-            status: Filter such as ``APPROVED``; ``None`` for all.
-
-        Returns:
-            Every template on every page.
-
-        Raises:
-            ValueError: The client was built without ``business_account_id``.
-        """
-        if not self.business_account_id:
-            raise ValueError("business_account_id is required to list message templates")
-        params = {"limit": "100"}
-        if status:
-            params["status"] = status
-        path = f"{_segment(self.business_account_id, 'business_account_id')}/message_templates"
-        templates: list[MessageTemplate] = []
-        async for page in self._pages(path, params, "list message templates"):
-            data = page.get("data")
-            for raw in data if isinstance(data, list) else []:
-                templates.append(self._validate(raw, MessageTemplate, "list message templates"))
-        return templates
-
-    # -- plumbing ---------------------------------------------------------------------
+    # -- the request core (used by the resources) ----------------------------------------
 
     @property
     def _pnid(self) -> str:
-        return _segment(self.phone_number_id, "phone_number_id")
-
-    async def _decide_join_requests(
-        self,
-        group_id: str,
-        ids: Sequence[str],
-        method: Literal["POST", "DELETE"],
-        model: type[_M],
-    ) -> _M:
-        join_requests = _check_ids(ids, "join requests")
-        operation = "approve join requests" if method == "POST" else "reject join requests"
-        response = await self._request(
-            method,
-            f"{_segment(group_id, 'group_id')}/join_requests",
-            json={**_WHATSAPP, "join_requests": join_requests},
-            repeatable=False,
-            operation=operation,
-        )
-        payload = self._json(response)
-        if isinstance(payload.get("error"), dict):
-            raise self._scrubbed(error_from_response(response))
-        # Per-item errors are API errors too: their texts are scrubbed like the others.
-        return self._validate(scrub_value(payload, self._token), model, operation)
-
-    async def _send(self, body: dict[str, Any]) -> SendResponse:
-        response = await self._request(
-            "POST",
-            f"{self._pnid}/messages",
-            json=body,
-            repeatable=False,
-            unknown=SendOutcomeUnknown,
-            operation="send message",
-        )
-        result = self._parse(response, SendResponse)
-        if not result.messages:
-            raise self._scrubbed(
-                UnexpectedResponseError(
-                    "send response has no message id",
-                    status_code=response.status_code,
-                    request_method="POST",
-                    request_url=str(response.request.url),
-                )
-            )
-        return result
+        return segment(self.phone_number_id, "phone_number_id")
 
     async def _pages(
         self, path: str, params: Mapping[str, str], operation: str
@@ -1019,28 +323,6 @@ class CloudClient:
 def _validation_summary(model: type[BaseModel], exc: ValidationError) -> str:
     fields = sorted({".".join(str(p) for p in e["loc"]) or "<root>" for e in exc.errors()})
     return f"unexpected {model.__name__} shape (fields: {', '.join(fields)})"
-
-
-def _nonempty(value: str, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{what} must be a non-empty string")
-    return value.strip()
-
-
-def _group_envelope(group_id: str) -> dict[str, Any]:
-    return {**_WHATSAPP, "recipient_type": "group", "to": _nonempty(group_id, "group_id")}
-
-
-def _request_id(payload: Mapping[str, Any]) -> str | None:
-    value = payload.get("request_id")
-    return str(value) if value is not None else None
-
-
-def _groups_of(page: Mapping[str, Any]) -> list[Any]:
-    data = page.get("data")
-    if isinstance(data, dict):
-        data = data.get("groups")
-    return data if isinstance(data, list) else []
 
 
 def _next_params(page: Mapping[str, Any]) -> dict[str, str] | None:

@@ -29,23 +29,30 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from .error_codes import (
+    AUTH_CODES,
+    CODE_TITLES,
+    GRAPH_NOT_FOUND_SUBCODE,
+    INVALID_REQUEST_CODES,
+    NOT_FOUND_CODES,
+    PARTIAL_CODES,
+    PERMISSION_CODES,
+    RATE_LIMIT_CODES,
+    REJECTED_BEFORE_ACCEPTANCE_CODES,
+    RETRYABLE_CODES,
+    SERVER_CODES,
+    SUSPENDED_CODES,
+    TEMPLATE_CODES,
+)
 from .models import ErrorDetail, FailedItem
 from .retry import server_wait_hint
+from .scrubbing import redact_url, scrub_value
 
 __all__ = [
-    "AUTH_CODES",
-    "INVALID_REQUEST_CODES",
-    "NOT_FOUND_CODES",
-    "PERMISSION_CODES",
-    "RATE_LIMIT_CODES",
-    "REJECTED_BEFORE_ACCEPTANCE_CODES",
-    "RETRYABLE_CODES",
-    "SERVER_CODES",
     "ApiError",
     "AuthError",
     "CloudConnectionError",
@@ -64,220 +71,14 @@ __all__ = [
     "UnexpectedResponseError",
     "error_from_response",
     "errors_of",
-    "redact_url",
-    "scrub_text",
-    "scrub_value",
 ]
 
-AUTH_CODES = frozenset({0, 102, 190})
-PERMISSION_CODES = frozenset({3, 10, 368, 130497, 131005, 131031, *range(200, 300)})
-NOT_FOUND_CODES = frozenset({803, 131041})
-RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80007, 130429, 131048, 131049, 131056, 131208})
-SERVER_CODES = frozenset({1, 2, 131000, 131016, 131057, 133004})
-SUSPENDED_CODES = frozenset({131207})
-PARTIAL_CODES = frozenset({131201})
-INVALID_REQUEST_CODES = frozenset(
-    {
-        100,
-        131008,
-        131009,
-        131020,
-        131021,
-        131026,
-        131047,
-        131050,
-        131051,
-        131052,
-        131053,
-        131059,
-        131202,
-        131203,
-        131204,
-        *range(131209, 131216),
-    }
-)
-_TEMPLATE_CODES = range(132000, 133000)
-
-RETRYABLE_CODES = frozenset((RATE_LIMIT_CODES - {131048, 131049}) | SERVER_CODES)
-"""Codes after which repeating an *idempotent* call is sensible."""
-
-REJECTED_BEFORE_ACCEPTANCE_CODES = frozenset(
-    {4, 17, 32, 613, 80007, 130429, 131056, 131057, 131208}
-)
-"""Throttling codes that prove the request was refused before any effect, so even a send
-or a group creation may be repeated."""
-
-_GRAPH_NOT_FOUND_SUBCODE = 33
-
-_TITLES: dict[int, str] = {
-    0: "Authentication failed",
-    1: "Unknown API error",
-    2: "Service temporarily unavailable",
-    3: "Capability or permission missing",
-    4: "Too many API calls from this app",
-    10: "Permission denied",
-    17: "User request limit reached",
-    32: "Page request limit reached",
-    100: "Invalid parameter",
-    102: "Session invalid",
-    190: "Access token invalid or expired",
-    200: "Permission missing",
-    368: "Temporarily blocked for policy violations",
-    613: "Call rate limit reached",
-    803: "Object does not exist",
-    80007: "WhatsApp Business Account rate limit reached",
-    130429: "Throughput limit reached",
-    130497: "Messaging to this country is restricted",
-    131000: "Unknown send failure",
-    131005: "Access denied",
-    131008: "Required parameter missing",
-    131009: "Parameter value invalid",
-    131016: "Service overloaded",
-    131020: "Group has no other members",
-    131021: "Recipient cannot be the sender",
-    131026: "Message undeliverable",
-    131031: "Business account locked",
-    131041: "Group unknown, or the business is not a member",
-    131047: "24-hour window closed; send a template",
-    131048: "Spam rate limit hit",
-    131049: "Held back for ecosystem engagement",
-    131050: "Recipient opted out of marketing",
-    131051: "Unsupported message type",
-    131052: "Media download failed",
-    131053: "Media upload failed",
-    131056: "Too many messages to the same recipient",
-    131057: "Account in maintenance",
-    131059: "Pagination cursor invalid or expired",
-    131201: "Request partially succeeded",
-    131202: "Duplicate participant in the request",
-    131203: "Recipient has not accepted the Terms of Service",
-    131204: "Participant limit exceeded",
-    131207: "Group suspended",
-    131208: "Too many group operations",
-    131209: "Group picture is not square",
-    131210: "Group picture is too small",
-    131211: "Group limit reached",
-    131212: "Participant is not in the group",
-    131213: "Join request does not exist",
-    131214: "Group creation temporarily disabled",
-    131215: "Phone number not eligible for groups",
-    132000: "Template parameter count mismatch",
-    132001: "Template does not exist",
-    132005: "Template text too long",
-    132007: "Template violates policy",
-    132012: "Template parameter format mismatch",
-    132015: "Template paused",
-    132016: "Template disabled",
-    133004: "Server temporarily unavailable",
-}
-
-_SECRET_QUERY_KEYS = frozenset({"access_token", "appsecret_proof", "client_secret"})
 _WHITESPACE = re.compile(r"\s+")
 _CODE_PREFIX = re.compile(r"^\(#\d+\)\s*")
 
 
-def redact_url(url: str) -> str:
-    """Replace secret query parameters (``access_token`` ...) in a URL with ``***``.
-
-    Args:
-        url: Any URL.
-
-    Returns:
-        The URL with secrets masked.
-    """
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    if not any(key in _SECRET_QUERY_KEYS for key, _ in pairs):
-        return url
-    masked = [(key, "***" if key in _SECRET_QUERY_KEYS else value) for key, value in pairs]
-    return urlunsplit(parts._replace(query=urlencode(masked, safe="*")))
-
-
 def _one_line(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
-
-
-_SECRET_PARAM = re.compile(
-    r"(?i)\b(access_token|appsecret_proof|client_secret)(=|%3D|\"?\s*:\s*\"?)([^&\s\"'<>#,;}]+)"
-)
-_BEARER = re.compile(r"(?i)\b(bearer\s+)([A-Za-z0-9._~+/=-]{8,})")
-_MIN_PREFIX = 8
-
-
-def _secret_forms(secret: str) -> tuple[str, ...]:
-    """The token as a server may echo it: verbatim, URL-encoded, JSON-escaped."""
-    forms = {
-        secret,
-        quote(secret, safe=""),
-        quote(secret),
-        quote_plus(secret),
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-    }
-    return tuple(sorted(forms, key=len, reverse=True))
-
-
-def _mask_prefixes(text: str, secret: str) -> str:
-    """Mask a truncated echo: a run of the token's first characters (at least half of it)."""
-    least = max(_MIN_PREFIX, len(secret) // 2)
-    if len(secret) < least:
-        return text
-    head = secret[:least]
-    start = text.find(head)
-    while start != -1:
-        end = start + least
-        while end < len(text) and end - start < len(secret) and text[end] == secret[end - start]:
-            end += 1
-        text = text[:start] + "***" + text[end:]
-        start = text.find(head, start + 3)
-    return text
-
-
-def scrub_text(text: str, secret: str) -> str:
-    """Remove ``secret`` from ``text`` in every form a server might echo it.
-
-    Covers the token verbatim, URL-encoded and JSON-escaped, a truncated copy (a prefix of
-    at least half of it), and the value of any ``access_token=`` (or ``appsecret_proof``,
-    ``client_secret``) parameter or ``Bearer`` credential, whatever token it names.
-
-    Args:
-        text: Any text taken from a request or a response.
-        secret: The access token; empty means nothing to remove.
-
-    Returns:
-        The text with each occurrence replaced by ``***``.
-    """
-    if secret:
-        for form in _secret_forms(secret):
-            text = text.replace(form, "***")
-        text = _mask_prefixes(text, secret)
-    text = _SECRET_PARAM.sub(lambda m: f"{m[1]}{m[2]}***", text)
-    return _BEARER.sub(lambda m: f"{m[1]}***", text)
-
-
-def scrub_value(value: Any, secret: str) -> Any:
-    """:func:`scrub_text` applied to every string inside a decoded body or a model.
-
-    Args:
-        value: A string, a JSON-like structure, or a pydantic model.
-        secret: The access token.
-
-    Returns:
-        A scrubbed copy (numbers, booleans and ``None`` unchanged).
-    """
-    if isinstance(value, str):
-        return scrub_text(value, secret)
-    if isinstance(value, dict):
-        return {scrub_value(k, secret): scrub_value(v, secret) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub_value(v, secret) for v in value]
-    if isinstance(value, tuple):
-        return tuple(scrub_value(v, secret) for v in value)
-    if isinstance(value, BaseModel):
-        return type(value).model_validate(scrub_value(value.model_dump(), secret))
-    return value
 
 
 class CloudError(Exception):
@@ -293,7 +94,7 @@ class CloudError(Exception):
         return False
 
     def scrub(self, secret: str) -> None:
-        """Remove ``secret`` from every field of this error (see :func:`scrub_text`).
+        """Remove ``secret`` from every field of this error (see :func:`.scrubbing.scrub_text`).
 
         Every attribute is covered, not a list of known ones: Meta's message, title and
         details, ``fbtrace_id``, the decoded body, the request URL, failed items, and the
@@ -460,10 +261,10 @@ class ApiError(CloudError):
     @property
     def headline(self) -> str:
         """Short human title: ours for known codes, else Meta's title or message."""
-        if self.code is not None and self.code in _TITLES:
-            return _TITLES[self.code]
+        if self.code is not None and self.code in CODE_TITLES:
+            return CODE_TITLES[self.code]
         if self.code is not None and self.code in range(200, 300):
-            return _TITLES[200]
+            return CODE_TITLES[200]
         if self.title:
             return _one_line(self.title)
         return _one_line(_CODE_PREFIX.sub("", self.message)) or f"HTTP {self.status_code}"
@@ -586,7 +387,7 @@ def _class_for(code: int | None, status: int, subcode: int | None) -> type[ApiEr
             return PartialFailure
         if code in SUSPENDED_CODES:
             return GroupSuspendedError
-        if code == 100 and subcode == _GRAPH_NOT_FOUND_SUBCODE:
+        if code == 100 and subcode == GRAPH_NOT_FOUND_SUBCODE:
             return NotFoundError
         for codes, cls in (
             (AUTH_CODES, AuthError),
@@ -598,7 +399,7 @@ def _class_for(code: int | None, status: int, subcode: int | None) -> type[ApiEr
         ):
             if code in codes:
                 return cls
-        if code in _TEMPLATE_CODES:
+        if code in TEMPLATE_CODES:
             return InvalidRequestError
     if status == 401:
         return AuthError
@@ -732,7 +533,7 @@ def errors_of(items: Iterable[ErrorDetail]) -> str:
     """
     parts = []
     for item in items:
-        title = _TITLES.get(item.code, "") if item.code is not None else ""
+        title = CODE_TITLES.get(item.code, "") if item.code is not None else ""
         title = title or item.title or _CODE_PREFIX.sub("", item.message or "")
         parts.append(f"(#{item.code}) {_one_line(title)}" if item.code is not None else title)
     return "; ".join(p for p in parts if p)

@@ -13,7 +13,9 @@ Per delivery, in this order (reference 3.2):
    body of unknown shape is logged and acknowledged like any other, and kept for
    re-parsing.
 
-Applying to state happens after the 200, in the writer (see :mod:`.ingest`).
+Applying to state happens in that same commit, in the writer (see :mod:`.ingest`): the
+200 is sent once the body is both logged and applied (an event that cannot be applied is
+recorded as failed, and the rest of the body is applied).
 """
 
 from __future__ import annotations
@@ -202,8 +204,8 @@ async def _deliver(request: web.Request) -> web.Response:
 
 async def _healthz(request: web.Request) -> web.Response:
     state = request.app[_STATE_KEY]
-    stats = await state.store.raw_stats()
-    counters = await state.store.counters()
+    stats = await state.store.raw.stats()
+    counters = await state.store.raw.counters()
     refused = counters.get(REFUSED_COUNTER, 0)
     body: dict[str, Any] = {
         "ok": state.ingest.running,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
@@ -26,19 +27,28 @@ import click
 
 from groups_tui.cli_output import echo, echo_json, fail, install_log_handler
 from groups_tui.config import ConfigError, load_settings
-from groups_tui.domain.pricing import RateCard, ledger_functions
+from groups_tui.domain.pricing import RateCard
 from groups_tui.jsonable import to_jsonable
 from groups_tui.listener.app import ListenerConfigError, make_empty_app
 from groups_tui.listener.ingest import events_from_body
 from groups_tui.listener.server import ListenerServer
-from groups_tui.store import EventFailure, RawEvent, Store
+from groups_tui.store import UNPRICED, EventFailure, Pricing, RawEvent, Store
 from groups_tui.store.records import REFUSED_COUNTER
 
-__all__ = ["events_group", "listen_command", "price_like_the_listener"]
+__all__ = ["events_group", "listen_command", "listener_pricing", "wait_for_signal"]
 
 T = TypeVar("T")
 
 EXIT_USAGE = 2
+
+log = logging.getLogger("groups_tui.listener")
+
+_LOG_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 _INSECURE_WARNING = (
     "WARNING: webhook signature check is DISABLED (--insecure-no-signature).\n"
@@ -69,14 +79,14 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-def price_like_the_listener(store: Store, rates_csv: Path | None) -> None:
-    """Give ``store`` the cost ledger's pricing hooks, from the configured rate card.
+def listener_pricing(rates_csv: Path | None) -> Pricing:
+    """The cost ledger's pricing, from the configured rate card.
 
     The ledger is priced where statuses are applied: the listener, the TUI and a replay
-    must use the same card (``GROUPS_TUI_RATES_CSV`` or the packaged one), or a replay
-    would rebuild a different ledger.
+    open the store with the same card (``GROUPS_TUI_RATES_CSV`` or the packaged one), or
+    a replay would rebuild a different ledger.
     """
-    store.set_cost_fn(*ledger_functions(RateCard.configured(rates_csv)))
+    return Pricing.from_rate_card(RateCard.configured(rates_csv))
 
 
 def _configured_rates() -> Path | None:
@@ -123,6 +133,20 @@ def _summary(raw: RawEvent) -> str:
     is_flag=True,
     help="Accept webhooks without checking X-Hub-Signature-256 (local experiments only).",
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(sorted(_LOG_LEVELS, key=_LOG_LEVELS.__getitem__)),
+    default="info",
+    show_default=True,
+    help="info logs one access line per request; warning only problems.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per log line on stderr (for log collectors).",
+)
 @click.option("--bench-empty-handler", is_flag=True, hidden=True)
 def listen_command(
     host: str,
@@ -130,14 +154,18 @@ def listen_command(
     path: str,
     db: Path | None,
     insecure_no_signature: bool,
+    log_level: str,
+    log_format: str,
     bench_empty_handler: bool,
 ) -> None:
     """Receive Cloud API webhooks headless, storing each before acknowledging it.
 
     Reads WHATSAPP_APP_SECRET (signature check) and WHATSAPP_VERIFY_TOKEN (handshake)
-    from the environment or the config file. Stops cleanly on Ctrl-C or SIGTERM.
+    from the environment or the config file. Logs one line per request (method, path,
+    status, bytes, milliseconds; never a body or a query string) at --log-level info.
+    Stops cleanly on Ctrl-C or SIGTERM.
     """
-    install_log_handler()
+    install_log_handler(_LOG_LEVELS[log_level], json_lines=log_format == "json")
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -162,6 +190,7 @@ def listen_command(
                 insecure=insecure_no_signature,
                 empty=bench_empty_handler,
                 rates_csv=settings.rates_csv,
+                json_logs=log_format == "json",
             )
         )
     except ListenerConfigError as exc:
@@ -181,10 +210,9 @@ async def _serve(
     insecure: bool,
     empty: bool,
     rates_csv: Path | None = None,
+    json_logs: bool = False,
 ) -> None:
-    store = None if empty else await Store.open(db_path)
-    if store is not None:
-        price_like_the_listener(store, rates_csv)
+    store = None if empty else await Store.open(db_path, pricing=listener_pricing(rates_csv))
     try:
         server = ListenerServer(
             store,
@@ -195,21 +223,24 @@ async def _serve(
             path=path,
             insecure_no_signature=insecure,
             app=make_empty_app(path) if empty else None,
+            access_log=not empty,
         )
         await server.start()
         try:
             if insecure:
                 warning = _INSECURE_WARNING.format(url=server.url, db=db_path)
-                echo(warning, err=True, fg="red", bold=True)
+                if json_logs:
+                    log.warning(" ".join(warning.replace("WARNING: ", "").split("\n")))
+                else:
+                    echo(warning, err=True, fg="red", bold=True)
             if verify_token is None and not empty:
-                echo(
-                    "note: WHATSAPP_VERIFY_TOKEN is not set; the GET handshake will be refused",
-                    err=True,
-                )
-            echo(f"listening on {server.url} (db {db_path}); Ctrl-C to stop", err=True)
+                note = "WHATSAPP_VERIFY_TOKEN is not set; the GET handshake will be refused"
+                log.warning(note) if json_logs else echo(f"note: {note}", err=True)
+            started = f"listening on {server.url} (db {db_path})"
+            log.info(started) if json_logs else echo(f"{started}; Ctrl-C to stop", err=True)
             echo(f"url {server.url}")
             sys.stdout.flush()
-            await _wait_for_signal()
+            await wait_for_signal()
         finally:
             await server.stop()
     finally:
@@ -217,7 +248,8 @@ async def _serve(
             await store.close()
 
 
-async def _wait_for_signal() -> None:
+async def wait_for_signal() -> None:
+    """Wait for SIGINT or SIGTERM (the headless servers' way to stop)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -241,8 +273,10 @@ _db_option = click.option(
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
-async def _with_store(db: Path, body: Callable[[Store], Awaitable[T]]) -> T:
-    store = await Store.open(db)
+async def _with_store(
+    db: Path, body: Callable[[Store], Awaitable[T]], *, pricing: Pricing = UNPRICED
+) -> T:
+    store = await Store.open(db, pricing=pricing)
     try:
         return await body(store)
     finally:
@@ -271,7 +305,7 @@ def events_list(after: int, limit: int, failed: bool, db: Path | None, as_json: 
         return
 
     async def body(store: Store) -> list[RawEvent]:
-        return await store.list_raw_events(after, limit)
+        return await store.raw.events(after, limit)
 
     rows = _run(_with_store(_db_path(db), body))
     if as_json:
@@ -303,7 +337,7 @@ def _list_failed(after: int, limit: int, db: Path, as_json: bool) -> None:
     """``events list --failed``: every event not applied, by delivery then position."""
 
     async def body(store: Store) -> list[EventFailure]:
-        return await store.event_failures((after, -2), limit)
+        return await store.raw.failures((after, -2), limit)
 
     failures = _run(_with_store(db, body))
     if as_json:
@@ -328,7 +362,7 @@ def events_show(raw_id: int, db: Path | None, as_json: bool) -> None:
     """Show one logged delivery: its body and the events parsed from it."""
 
     async def body(store: Store) -> RawEvent | None:
-        return await store.get_raw_event(raw_id)
+        return await store.raw.get(raw_id)
 
     raw = _run(_with_store(_db_path(db), body))
     if raw is None:
@@ -382,13 +416,12 @@ def events_replay(failed: bool, db: Path | None, as_json: bool) -> None:
         return
 
     async def body(store: Store) -> dict[str, Any]:
-        price_like_the_listener(store, rates)
-        before_stats = await store.raw_stats()
-        before = await store.state_digest()
-        await store.reset_derived_state()
-        applied = await store.replay_raw_log(events_from_body)
-        after = await store.state_digest()
-        stats = await store.raw_stats()
+        before_stats = await store.raw.stats()
+        before = await store.raw.state_digest()
+        await store.raw.reset_derived_state()
+        applied = await store.raw.replay(events_from_body)
+        after = await store.raw.state_digest()
+        stats = await store.raw.stats()
         return {
             "replayed": applied,
             "digest_before": before,
@@ -400,7 +433,7 @@ def events_replay(failed: bool, db: Path | None, as_json: bool) -> None:
             "failed_events": stats.failed_events,
         }
 
-    result = _run(_with_store(path, body))
+    result = _run(_with_store(path, body, pricing=listener_pricing(rates)))
     if as_json:
         echo_json(result)
         return
@@ -421,10 +454,9 @@ def _replay_failed(db: Path, rates: Path | None, as_json: bool) -> None:
     """``events replay --failed``: apply the failed events again, nothing else."""
 
     async def body(store: Store) -> dict[str, Any]:
-        price_like_the_listener(store, rates)
-        before = await store.raw_stats()
-        rows, still = await store.reapply_failed(events_from_body)
-        after = await store.raw_stats()
+        before = await store.raw.stats()
+        rows, still = await store.raw.reapply_failed(events_from_body)
+        after = await store.raw.stats()
         return {
             "rows": rows,
             "failed_events_before": before.failed_events,
@@ -432,7 +464,7 @@ def _replay_failed(db: Path, rates: Path | None, as_json: bool) -> None:
             "rows_still_failing": len(still),
         }
 
-    result = _run(_with_store(db, body))
+    result = _run(_with_store(db, body, pricing=listener_pricing(rates)))
     if as_json:
         echo_json(result)
         return
@@ -450,8 +482,8 @@ def events_stats(db: Path | None, as_json: bool) -> None:
     """Counts over the raw log and the listener's counters."""
 
     async def body(store: Store) -> dict[str, Any]:
-        stats = await store.raw_stats()
-        counters = await store.counters()
+        stats = await store.raw.stats()
+        counters = await store.raw.counters()
         return {
             "events_stored": stats.total,
             "applied": stats.applied,
@@ -461,7 +493,7 @@ def events_stats(db: Path | None, as_json: bool) -> None:
             "failed_events": stats.failed_events,
             "last_event_at": stats.last_event_at,
             "signatures_refused": counters.get(REFUSED_COUNTER, 0),
-            "latest_change_id": await store.latest_change_id(),
+            "latest_change_id": await store.feed.latest_id(),
             "counters": counters,
         }
 

@@ -1,13 +1,18 @@
 """The single writer: durable group commit of raw webhooks, applied in the same commit.
 
 Request handlers never touch the database. Each one hands its verified body to
-:meth:`IngestWriter.submit` and waits. The writer task lets the event loop turn a few
-times (so that handlers whose bodies are already buffered join in), takes whatever has
-arrived, and calls :meth:`Store.insert_raw_and_apply`: the bodies are logged and the fresh
-ones applied to state in ONE transaction committed with ``synchronous=FULL`` (one fsync
-however many deliveries are waiting), and only then are the waiting handlers released to
-answer 200. Deliveries that arrive meanwhile queue up and form the next batch, which is
-bounded by :data:`MAX_BATCH` so that one step stays short.
+:meth:`IngestWriter.submit` and waits. The writer task takes whatever has arrived and
+calls :meth:`RawLog.insert_and_apply <groups_tui.store.raw_log.RawLog.insert_and_apply>`:
+the bodies are logged and the fresh ones applied to state in ONE transaction committed
+with ``synchronous=FULL`` (one fsync however many deliveries are waiting), and only then
+are the waiting handlers released to answer 200.
+
+The commit runs on the database's writer thread, never on the event loop's: while one
+batch is being committed the loop goes on receiving deliveries, which queue up and form
+the next batch (bounded by :data:`MAX_BATCH` so that one step stays short). A delivery
+that finds nothing else waiting is committed at once; when others are arriving too, the
+writer first lets the loop turn a few times so that the handlers whose bodies are
+already buffered join the same commit.
 
 A body that cannot be applied is still logged and acknowledged (marked ``error`` with the
 reason, kept for a later version). Rows logged but not applied (a previous version's
@@ -50,7 +55,8 @@ MAX_BATCH = 256
 """Most deliveries committed (and applied) in one transaction; bounds one step's time."""
 
 GATHER_YIELDS = 3
-"""Event-loop turns the writer lets pass before taking a batch (see :meth:`_run`)."""
+"""Event-loop turns the writer lets pass before taking a batch when other deliveries are
+already waiting (see :meth:`_run`)."""
 
 RECOVERY_CHUNK = 500
 """Raw events applied per transaction while catching up after a restart."""
@@ -222,7 +228,7 @@ class IngestWriter:
             Exception: The store could not write it (the caller still refuses).
         """
         if self._task is None or self._closing:
-            await self._store.bump_counter(REFUSED_COUNTER)
+            await self._store.raw.bump_counter(REFUSED_COUNTER)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._idle_event.clear()
@@ -253,9 +259,10 @@ class IngestWriter:
                     stopping = True
                 else:
                     batch.append(first)
-            # Let the handlers whose bodies are already in the socket buffers reach the
-            # queue first: a larger batch shares one fsync and one transaction.
-            for _ in range(GATHER_YIELDS):
+            # Under load, let the handlers whose bodies are already in the socket buffers
+            # reach the queue first: a larger batch shares one fsync and one transaction.
+            # Alone, commit at once (no added latency at one connection).
+            for _ in range(GATHER_YIELDS if not self._queue.empty() else 0):
                 if len(batch) + self._queue.qsize() >= self._max_batch:
                     break
                 await asyncio.sleep(0)
@@ -278,7 +285,7 @@ class IngestWriter:
         deliveries = [p for p in batch if isinstance(p, _Pending)]
         refusals = [p for p in batch if isinstance(p, _Refusal)]
         try:
-            results, failures = await self._store.insert_raw_and_apply(
+            results, failures = await self._store.raw.insert_and_apply(
                 [p.raw for p in deliveries],
                 lambda index: events_from_payload(deliveries[index].payload),
                 counters={REFUSED_COUNTER: len(refusals)} if refusals else None,
@@ -315,7 +322,7 @@ class IngestWriter:
         Only called with nothing queued in memory, so no row is queued twice.
         """
         try:
-            pending = await self._store.unapplied_raw_events(RECOVERY_CHUNK)
+            pending = await self._store.raw.unapplied(RECOVERY_CHUNK)
         except Exception:
             log.exception("could not read unapplied raw events")
             return False
@@ -334,7 +341,7 @@ class IngestWriter:
 
     async def _apply(self, items: Sequence[tuple[int, Callable[[], list[DomainEvent]]]]) -> None:
         try:
-            failures = await self._store.apply_logged(items)
+            failures = await self._store.raw.apply_logged(items)
         except Exception:
             # The rows stay unapplied in the log and are tried again at the next start.
             log.exception("could not apply %d logged raw events", len(items))

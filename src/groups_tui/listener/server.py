@@ -13,6 +13,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from groups_tui.listener.access_log import AccessLogger, access_logger
 from groups_tui.listener.app import INGEST_KEY, make_listener_app
 from groups_tui.listener.ingest import IngestWriter
 from groups_tui.store import Store
@@ -35,6 +36,8 @@ class ListenerServer:
         clock: Returns epoch seconds.
         app: Serve this application instead of building the listener's (benchmarks).
         shutdown_timeout: Seconds :meth:`stop` waits for in-flight requests.
+        access_log: Write one line per request to the access logger
+            (:mod:`.access_log`); off inside the TUI.
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class ListenerServer:
         clock: Callable[[], float] = time.time,
         app: web.Application | None = None,
         shutdown_timeout: float = 5.0,
+        access_log: bool = False,
     ) -> None:
         if app is None:
             if store is None:
@@ -67,6 +71,7 @@ class ListenerServer:
         self._requested_port = port
         self._path = path
         self._shutdown_timeout = shutdown_timeout
+        self._access_log = access_log
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -111,7 +116,15 @@ class ListenerServer:
         """Bind and serve in the running loop (no signal handlers are installed)."""
         if self._runner is not None:
             return
-        runner = web.AppRunner(self._app, handle_signals=False, access_log=None)
+        if self._access_log:
+            runner = web.AppRunner(
+                self._app,
+                handle_signals=False,
+                access_log=access_logger(),
+                access_log_class=AccessLogger,
+            )
+        else:
+            runner = web.AppRunner(self._app, handle_signals=False, access_log=None)
         await runner.setup()
         try:
             site = web.TCPSite(

@@ -13,7 +13,7 @@ from groups_tui.cli_output import echo, install_log_handler
 
 from .clock import ScaledClock
 from .server import SandboxServer
-from .state import SandboxKnobs
+from .state import MARKETING_IN_WINDOW_CHOICES, SandboxKnobs
 
 __all__ = ["DEFAULT_APP_SECRET", "DEFAULT_TOKEN", "sandbox_command"]
 
@@ -55,6 +55,13 @@ DEFAULT_WABA_ID = "102290129340398"
     is_flag=True,
     help="2026 payloads: business-scoped user ids, and people known only by theirs.",
 )
+@click.option(
+    "--marketing-in-window",
+    type=click.Choice(MARKETING_IN_WINDOW_CHOICES),
+    default="charged",
+    show_default=True,
+    help="How marketing sent to a group whose window is open is priced (Meta's pages disagree).",
+)
 @click.option("--app-secret", default=DEFAULT_APP_SECRET, help="Secret that signs webhooks.")
 @click.option("--token", default=DEFAULT_TOKEN, help="Bearer token the API accepts.")
 @click.option("--phone-number-id", default=DEFAULT_PHONE_NUMBER_ID, show_default=True)
@@ -69,6 +76,7 @@ def sandbox_command(
     demo: bool,
     no_simulate: bool,
     bsuid: bool,
+    marketing_in_window: str,
     app_secret: str,
     token: str,
     phone_number_id: str,
@@ -93,7 +101,7 @@ def sandbox_command(
             groups=groups,
             demo=demo,
             simulate=not no_simulate,
-            knobs=SandboxKnobs(bsuid=bsuid),
+            knobs=SandboxKnobs(bsuid=bsuid, marketing_in_window=marketing_in_window),
         )
         await server.start()
         try:
@@ -104,6 +112,7 @@ def sandbox_command(
                 else "<the value given to --app-secret>"
             )
             echo(f"Sandbox listening on {server.base_url} (seed {seed}, speed {speed:g}x)")
+            echo(f"  marketing inside an open group window: {marketing_in_window}")
             echo(
                 f"  groups: {server.world.groups.active_count}, people: {len(server.world.population)}"
             )

@@ -18,6 +18,7 @@ from .errors import GraphError
 from .scheduling import Ids, Timeline, TokenBucket
 
 __all__ = [
+    "MARKETING_IN_WINDOW_CHOICES",
     "GroupRegistry",
     "JoinRequestRec",
     "Json",
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
+
+MARKETING_IN_WINDOW_CHOICES = ("charged", "free")
+"""How the sandbox may price marketing inside an open group window."""
 
 
 @dataclass
@@ -62,6 +66,12 @@ class SandboxKnobs:
         delivery_delay: Range of simulated seconds from send to ``delivered``.
         read_delay: Range of simulated seconds from ``delivered`` to ``read``.
         service_allowance: Free service deliveries per number per month (domain rule).
+        marketing_in_window: How Meta prices a marketing template sent to a group whose
+            window is open: ``charged`` (``regular``, as the 1:1 rules and the Groups
+            pricing tables say) or ``free`` (``free_group_customer_service``, as the
+            Groups pricing page of 2025-10-22 says). Meta's pages disagree
+            (``domain.pricing.disputes``); the sandbox plays either so that both are
+            tested.
     """
 
     max_participants: int = 8
@@ -83,6 +93,14 @@ class SandboxKnobs:
     delivery_delay: tuple[float, float] = (1.0, 20.0)
     read_delay: tuple[float, float] = (5.0, 3600.0)
     service_allowance: int = 1000
+    marketing_in_window: str = "charged"
+
+    def __post_init__(self) -> None:
+        if self.marketing_in_window not in MARKETING_IN_WINDOW_CHOICES:
+            raise ValueError(
+                f"marketing_in_window must be one of {', '.join(MARKETING_IN_WINDOW_CHOICES)}, "
+                f"got {self.marketing_in_window!r}"
+            )
 
 
 @dataclass

@@ -5,7 +5,10 @@ A group message gets a group-level ``sent`` and per-participant ``delivered`` an
 sometimes ``read`` with no ``delivered`` before it; a 1:1 template gets ``sent``,
 ``delivered`` and maybe ``read``. The ``pricing`` objects follow the charging rules of the
 simulated send date (:func:`groups_tui.domain.pricing.charging_rule`), counting the free
-service deliveries of each month.
+service deliveries of each month; marketing inside an open group window, which Meta's
+pages disagree on, is priced as the ``marketing_in_window`` knob says (a free one carries
+``type: free_group_customer_service``, ``billable: false`` and its ``group_marketing``
+category, the shape of the reference's free group statuses).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import UTC, datetime
 
 from groups_tui.domain.events import FIELD_MESSAGES
 from groups_tui.domain.models import TemplateCategory
-from groups_tui.domain.pricing import charging_rule
+from groups_tui.domain.pricing import charging_rule, rule_sets
 
 from .emitter import Emitter
 from .errors import error_object
@@ -54,6 +57,8 @@ class Statuses:
         self._rng = rng
         self.service_used: dict[tuple[int, int], int] = {}
         """Service deliveries charged against the free allowance, by (year, month)."""
+        # The reference's rules, with marketing inside the window priced as the knob says.
+        self._rules = rule_sets(in_window_marketing_charged=knobs.marketing_in_window == "charged")
 
     def schedule_group(self, msg: OutboundMessage) -> None:
         """Schedule the statuses of a group message."""
@@ -151,6 +156,7 @@ class Statuses:
             on,
             window_open=msg.window_open,
             service_free_left=max(0, self._knobs.service_allowance - used),
+            rules=self._rules,
         )
         if rule.uses_allowance:
             self.service_used[month] = used + 1

@@ -1,55 +1,66 @@
 """Local SQLite store: schema, migrations, raw webhook log, derived state and queries.
 
-Use :class:`Store` (``await Store.open(path)``); nothing connects at import time.
+Use :class:`Store` (``await Store.open(path, pricing=...)``): its repositories
+(``store.raw``, ``store.groups``, ``store.messages``...) read and write through one
+:class:`Database`. Nothing connects at import time. See ``docs/storage.md``.
 """
 
+from groups_tui.store.database import Database, SchemaTooNewError, StoreClosedError
 from groups_tui.store.records import (
+    PENDING_PREFIX,
+    UNPRICED,
     AuditEntry,
     Change,
     Contact,
     CostFn,
-    CostLine,
     EventFailure,
     GroupAnnotations,
     HistoryEntry,
     InboxRow,
+    LedgerLine,
     MarketFn,
     MemberSignals,
     MessageCursor,
-    MessagePage,
     OutboxItem,
     PendingOperation,
+    Pricing,
     RawEvent,
     RawEventIn,
     RawInsertResult,
     RawStats,
     SearchHit,
     SpendSummary,
+    TimelinePage,
 )
-from groups_tui.store.store import Store, StoreClosedError
+from groups_tui.store.store import Store
 
 __all__ = [
     "AuditEntry",
     "Change",
     "Contact",
     "CostFn",
-    "CostLine",
+    "Database",
     "EventFailure",
     "GroupAnnotations",
     "HistoryEntry",
     "InboxRow",
+    "LedgerLine",
     "MemberSignals",
     "MarketFn",
     "MessageCursor",
-    "MessagePage",
     "OutboxItem",
+    "PENDING_PREFIX",
     "PendingOperation",
+    "Pricing",
     "RawEvent",
     "RawEventIn",
     "RawInsertResult",
     "RawStats",
+    "SchemaTooNewError",
     "SearchHit",
     "SpendSummary",
     "Store",
     "StoreClosedError",
+    "TimelinePage",
+    "UNPRICED",
 ]

@@ -8,10 +8,9 @@ the applier writes (``DIGEST_QUERIES``), the cost ledger's market and amount inc
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from typing import Any, Protocol
-
-import aiosqlite
 
 from groups_tui.store.codec import dumps, loads
 
@@ -79,22 +78,22 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
 )
 
 
-async def feed_digest(conn: aiosqlite.Connection, hasher: _Hasher) -> None:
+def feed_digest(conn: sqlite3.Connection, hasher: _Hasher) -> None:
     """Feed every derived table, canonically serialised, into ``hasher``.
 
     Reads inside one transaction so the tables form a consistent snapshot.
     """
-    await conn.execute("BEGIN")
+    conn.execute("BEGIN")
     try:
         for name, sql in DIGEST_QUERIES:
             hasher.update(f"#{name}\n".encode())
-            async with conn.execute(sql) as cur:
-                while rows := await cur.fetchmany(1000):
-                    for row in rows:
-                        hasher.update(dumps([_plain(v) for v in row]).encode())
-                        hasher.update(b"\n")
+            cur = conn.execute(sql)
+            while rows := cur.fetchmany(1000):
+                for row in rows:
+                    hasher.update(dumps([_plain(v) for v in row]).encode())
+                    hasher.update(b"\n")
     finally:
-        await conn.execute("COMMIT")
+        conn.execute("COMMIT")
 
 
 def _plain(value: Any) -> Any:
@@ -103,15 +102,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-async def seed_pending_group(
-    conn: aiosqlite.Connection,
+def seed_pending_group(
+    conn: sqlite3.Connection,
     request_id: str,
     payload: Mapping[str, Any],
     state: str = "pending",
     error: str | None = None,
 ) -> None:
     """Insert the local row of a group whose creation is pending (no-op if present)."""
-    await conn.execute(
+    conn.execute(
         "INSERT INTO groups(request_id, subject, description, join_approval, state, "
         "error_message) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO NOTHING",
         (
@@ -125,7 +124,7 @@ async def seed_pending_group(
     )
 
 
-async def reset_derived_state(conn: aiosqlite.Connection) -> None:
+def reset_derived_state(conn: sqlite3.Connection) -> None:
     """Delete webhook-derived state inside the caller's transaction.
 
     Outbound messages written through the outbox, operator annotations, decisions on
@@ -143,27 +142,24 @@ async def reset_derived_state(conn: aiosqlite.Connection) -> None:
         "early_outcomes",
         "event_failures",
     ):
-        await conn.execute(f"DELETE FROM {table}")
-    await conn.execute("DELETE FROM messages WHERE origin = 'webhook'")
-    await conn.execute("DELETE FROM groups")
-    await conn.execute(
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("DELETE FROM messages WHERE origin = 'webhook'")
+    conn.execute("DELETE FROM groups")
+    conn.execute(
         "UPDATE pending_operations SET state = 'pending', error = NULL, resolved_at = NULL, "
         "resolved_by = NULL, group_id = CASE WHEN kind = 'create' THEN NULL ELSE group_id END "
         "WHERE resolved_by = 'webhook'"
     )
-    async with conn.execute(
+    creates = conn.execute(
         "SELECT request_id, payload, state, error FROM pending_operations "
         "WHERE kind = 'create' ORDER BY created_at, request_id"
-    ) as cur:
-        creates = list(await cur.fetchall())
+    ).fetchall()
     for request_id, payload, state, error in creates:
-        await seed_pending_group(
+        seed_pending_group(
             conn,
             request_id,
             loads(payload, {}),
             "failed" if state == "failed" else "pending",
             error,
         )
-    await conn.execute(
-        "UPDATE raw_events SET applied_at = NULL, parse_state = 'pending', error = NULL"
-    )
+    conn.execute("UPDATE raw_events SET applied_at = NULL, parse_state = 'pending', error = NULL")

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from groups_tui.domain.pricing import RateCard
 
 __all__ = [
     "FAILED_EVENTS_COUNTER",
@@ -14,24 +17,27 @@ __all__ = [
     "Change",
     "Contact",
     "CostFn",
-    "CostLine",
     "EventFailure",
     "GroupAnnotations",
     "HistoryEntry",
     "InboxRow",
+    "LedgerLine",
     "MarketFn",
     "MemberSignals",
     "StoredFlag",
     "MessageCursor",
-    "MessagePage",
     "OutboxItem",
+    "PENDING_PREFIX",
     "PendingOperation",
+    "Pricing",
     "RawEvent",
     "RawEventIn",
     "RawInsertResult",
     "RawStats",
     "SearchHit",
     "SpendSummary",
+    "TimelinePage",
+    "UNPRICED",
 ]
 
 REFUSED_COUNTER = "listener.signatures_refused"
@@ -47,6 +53,33 @@ participant is named by ``wa_id``, or by business-scoped user id when no number 
 
 MarketFn = Callable[[str | None], str | None]
 """``market_fn(participant) -> market name or None`` (``wa_id``, else the BSUID)."""
+
+
+class Pricing(NamedTuple):
+    """How the cost ledger prices what it records, given once where the store is opened.
+
+    :meth:`from_rate_card` prices with a rate card; the default prices nothing (every
+    amount unknown, never zero).
+
+    Attributes:
+        cost_fn: Prices one ledger line (``None``: amounts unknown).
+        market_fn: Names the participant's market (``None``: unknown).
+    """
+
+    cost_fn: CostFn | None = None
+    market_fn: MarketFn | None = None
+
+    @classmethod
+    def from_rate_card(cls, card: RateCard) -> Pricing:
+        """Price with ``card`` (what the listener, the TUI and a replay all use)."""
+        from groups_tui.domain.pricing import ledger_functions
+
+        return cls(*ledger_functions(card))
+
+
+UNPRICED = Pricing()
+"""No pricing: every ledger amount unknown (never zero)."""
+
 
 MessageCursor = tuple[int, str]
 """Keyset position in a group's timeline: ``(at, message id)``."""
@@ -155,11 +188,29 @@ class Change:
     payload: Mapping[str, Any]
 
 
-class InboxRow(NamedTuple):
-    """Compact summary of one group for the inbox list (kept in memory by the UI)."""
+PENDING_PREFIX = "pending:"
+"""Prefix of the id a group goes by while Meta has not given it one yet (its request id
+follows)."""
 
-    group_id: str | None
-    request_id: str | None
+
+class InboxRow(NamedTuple):
+    """One group in the inbox, compact enough for 10,000 in memory.
+
+    A named tuple: the inbox builds 10,000 of them at start-up, several times faster than
+    frozen dataclass instances.
+
+    Attributes:
+        group_id: Meta's group id, or :data:`PENDING_PREFIX` and the request id while
+            the group is being created.
+        haystack: The lower-cased subject, member names, numbers and usernames that the
+            filter-as-you-type matches against.
+        last_outbound: The newest message is the business's own (``last_sender`` is then
+            ``None``).
+        request_id: The create request's id, when the group was created from here.
+        tag: The operator's tag of the group.
+    """
+
+    group_id: str
     subject: str
     participant_count: int
     unread: int
@@ -168,14 +219,19 @@ class InboxRow(NamedTuple):
     last_text: str | None
     last_activity_at: int | None
     last_inbound_at: int | None
+    last_inbound_by: str | None
     suspended: bool
     state: str
     flagged: bool
-    tag: str | None
-    last_inbound_by: str | None = None
-    member_text: str | None = None
+    haystack: str
     last_outbound: bool = False
-    """The newest message is the business's own (``last_sender`` is then ``None``)."""
+    request_id: str | None = None
+    tag: str | None = None
+
+    @property
+    def is_pending(self) -> bool:
+        """True while Meta has not confirmed the group (it has no Meta id yet)."""
+        return self.group_id.startswith(PENDING_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +283,8 @@ class MemberSignals:
 
 
 @dataclass(frozen=True, slots=True)
-class MessagePage:
-    """A page of a group's timeline, newest first.
+class TimelinePage:
+    """A page of a group's stored timeline, newest first.
 
     Attributes:
         items: Messages, newest first.
@@ -263,22 +319,28 @@ class SearchHit:
     Attributes:
         group_id: The message's group.
         message_id: The message.
-        at: Its time.
+        subject: The group's subject (its id when the group is unknown).
         snippet: Plain text around the matches, exactly as in the message (``…`` where
             text was left out); untrusted.
+        at: The message's time.
+        sender_name: Who sent it, when known.
         spans: ``(start, end)`` offsets of the matches in ``snippet``, in order.
     """
 
     group_id: str
     message_id: str
-    at: int
+    subject: str
     snippet: str
+    at: int
+    sender_name: str | None = None
     spans: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class CostLine:
-    """One charge from the ledger; ``amount`` is ``None`` when unknown."""
+class LedgerLine:
+    """One charge recorded in the cost ledger from a status webhook; ``amount`` is
+    ``None`` when unknown. (A charge *expected* before a send is a
+    :class:`~groups_tui.domain.pricing.CostLine`.)"""
 
     message_id: str
     participant_key: str
@@ -335,6 +397,16 @@ class OutboxItem:
     created_at: float
     updated_at: float
     message_id: str
+
+    @property
+    def error(self) -> str | None:
+        """Why the send did not succeed, worded for the operator (``None`` otherwise)."""
+        if self.state == "failed":
+            code = f"(#{self.error_code}) " if self.error_code else ""
+            return f"{code}{self.error_message or 'failed'}"
+        if self.state == "unknown":
+            return "no answer from the API: the message may or may not have been sent"
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@
 moves a database from version ``n - 1`` to ``n``. Steps are append-only: never edit a
 step that has shipped, add a new one.
 
-Tables fall into three families, which matters for :meth:`Store.reset_derived_state`:
+Tables fall into three families, which matters for :meth:`RawLog.reset_derived_state`:
 
 * the **raw log** (``raw_events``) — the source of truth for everything webhooks said;
 * **derived state**, rebuilt by replaying the raw log (groups, participants,
@@ -695,7 +695,7 @@ INSERT INTO event_failures(raw_id, idx, kind, reason, failed_at)
 # v8: membership history rows recorded
 # from a read of the group through the API rather than from a webhook. A read sees who
 # is in the group, not when they came or went, so its rows are stamped with the read's
-# time and marked; the webhook for the same change replaces such a row (store.apply).
+# time and marked; the webhook for the same change replaces such a row (store.apply.members).
 _V8 = """
 ALTER TABLE participant_history ADD COLUMN observed INTEGER NOT NULL DEFAULT 0;
 """

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -21,16 +21,19 @@ from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.css.query import NoMatches
+from textual.filter import LineFilter
 from textual.worker import Worker
 
+from groups_tui.domain.pricing import Evidence
 from groups_tui.service import InboxService, ServiceError
-from groups_tui.service_types import (
+from groups_tui.service.types import (
     AccountInfo,
     Change,
     GroupDetail,
     InboxRow,
     ListenerStatus,
 )
+from groups_tui.ui.cell_widths import SpacingMarksFilter, spacing_marks_counted
 from groups_tui.ui.host import HostApp, report_worker_error
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.navigation import Navigation
@@ -157,6 +160,10 @@ class GroupsCommands(Provider):
                     break
 
 
+SPACING_MARKS_FILTER = SpacingMarksFilter()
+"""Installed when spacing marks are drawn one cell wide (see :mod:`.cell_widths`)."""
+
+
 class GroupsApp(HostApp):
     """groups-tui: a keyboard-driven inbox for WhatsApp Cloud API groups.
 
@@ -224,6 +231,8 @@ class GroupsApp(HostApp):
         self.account: AccountInfo | None = getattr(service, "account", None)
         self.listener: ListenerStatus | None = None
         self.spend: Decimal | None = None
+        self.pricing_contradictions: tuple[Evidence, ...] = ()
+        """What Meta charged against the configured reading of a disputed rule."""
         self.bells = 0
         """Bells rung (tests assert on it)."""
         self._pending_groups: set[str] = set()
@@ -243,7 +252,14 @@ class GroupsApp(HostApp):
         except RuntimeError:
             loop = None
         if loop is not None:
-            self._inbox_prefetch = loop.create_task(service.inbox_rows())
+            self._inbox_prefetch = loop.create_task(service.reading.inbox_rows())
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, plus the spacing-mark compensation when the terminal needs it."""
+        filters = super().get_line_filters()
+        if spacing_marks_counted():
+            return [*filters, SPACING_MARKS_FILTER]
+        return filters
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -258,6 +274,7 @@ class GroupsApp(HostApp):
         self.push_screen(InboxScreen())
         self.set_interval(1.0, self.tick_clock, name="clock")
         self._load_header()
+        self._load_pricing_evidence()
         self._follow()
 
     def tick_clock(self) -> None:
@@ -285,13 +302,22 @@ class GroupsApp(HostApp):
             header.listener = self.listener
             header.spend_today = self.spend
             header.note = self.sandbox_note
+            header.contradictions = self.pricing_contradictions
             header.now = int(self.clock())
 
     @work(exclusive=True, group="header", exit_on_error=False)
     async def _load_header(self) -> None:
-        listener = await self.service.listener_status()
-        spend = await self.service.spend_today()
+        listener = await self.service.reading.listener_status()
+        spend = await self.service.reading.spend_today()
         self.listener, self.spend = listener, spend
+        for header in self.screen.query(StatusHeader):
+            self.apply_header(header)
+
+    @work(exclusive=True, group="pricing-evidence", exit_on_error=False)
+    async def _load_pricing_evidence(self) -> None:
+        # Read at start and when the ledger gains lines, not on every feed batch.
+        calibration = await self.service.sending.pricing_calibration()
+        self.pricing_contradictions = calibration.contradictions
         for header in self.screen.query(StatusHeader):
             self.apply_header(header)
 
@@ -300,8 +326,8 @@ class GroupsApp(HostApp):
     @work(exclusive=True, group="follow", exit_on_error=False)
     async def _follow(self) -> None:
         """Follow the change feed; batches accumulate and post one coalescing message."""
-        self._last_change_id = await self.service.latest_change_id()
-        stream: AsyncIterator[list[Change]] = self.service.follow_changes(self._last_change_id)
+        self._last_change_id = await self.service.changes.latest_id()
+        stream: AsyncIterator[list[Change]] = self.service.changes.follow(self._last_change_id)
         async for batch in stream:
             if batch:
                 self.accumulate(batch)
@@ -339,6 +365,8 @@ class GroupsApp(HostApp):
                 # A read mark (the operator opened a group) only changes inbox counts.
                 follower.apply_changes(groups if follower.FOLLOWS_READ_MARKS else content, reset)
         self._load_header()
+        if reset or "cost.charged" in kinds:
+            self._load_pricing_evidence()
 
     # ------------------------------------------------------------------ errors
 
@@ -349,8 +377,7 @@ class GroupsApp(HostApp):
     def report_error(self, error: BaseException) -> None:
         """Show a failed service call to the operator (plain text, never markup)."""
         if isinstance(error, ServiceError):
-            # args[1] is the refusal or API error behind it; args[0] is the sentence.
-            text = str(error.args[0]) if error.args else str(error)
+            text = error.message
         else:
             text = f"{type(error).__name__}: {error}"
         self.notify(fit(text, 300), title="Failed", severity="error", markup=False, timeout=8)
@@ -365,7 +392,7 @@ class GroupsApp(HostApp):
     async def initial_inbox_rows(self) -> list[InboxRow]:
         """The inbox rows read at start-up (once), else a fresh read."""
         task, self._inbox_prefetch = self._inbox_prefetch, None
-        rows = await (task if task is not None else self.service.inbox_rows())
+        rows = await (task if task is not None else self.service.reading.inbox_rows())
         if self._freeze_heap:
             self._freeze_heap = False
             self.call_after_refresh(self.freeze_heap)

@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from groups_tui.service import InboxService
-from groups_tui.service_types import GroupDetail, InboxRow
+from groups_tui.service.types import GroupDetail, InboxRow
 from groups_tui.ui.widgets.status_header import StatusHeader
 
 __all__ = ["HostApp", "Navigator", "report_worker_error"]

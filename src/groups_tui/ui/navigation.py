@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from groups_tui.service import PENDING_PREFIX
-from groups_tui.service_types import GroupDetail, PendingOperation
+from groups_tui.service.types import GroupDetail, PendingOperation
 from groups_tui.ui.host import HostApp, Navigator
 from groups_tui.ui.widgets.safe_text import fit
 
@@ -179,7 +179,7 @@ class Navigation(Navigator):
         from groups_tui.ui.screens.delete_group import DeleteGroupModal
 
         app = self._app
-        detail = await app.service.group_detail(group_id)
+        detail = await app.service.reading.group_detail(group_id)
         group = detail.group
         if not group.id:
             app.notify("The group is still being created", markup=False)
@@ -193,5 +193,5 @@ class Navigation(Navigator):
         app.push_screen(DeleteGroupModal(group.subject, len(detail.members)), answered)
 
     async def _delete(self, group_id: str) -> None:
-        op = await self._app.service.delete_group(group_id)
+        op = await self._app.service.admin.delete_group(group_id)
         self._app.notify(f"Deletion requested ({op.state} until Meta confirms)", markup=False)

@@ -80,7 +80,7 @@ class Stack(SandboxStack):
             for wa in pool[:members]:
                 group.members[wa] = self.clock.now()
             ids.append(group.id)
-        await self.service.sync_groups()
+        await self.service.reading.sync_groups()
         return ids
 
 

@@ -29,7 +29,8 @@ def csv_text(n: int = 50, bad_line: int | None = 12) -> str:
 def record_creates(stack: Stack, crash_after: int | None = None) -> list[tuple[float, str]]:
     """Record every create call (simulated time, subject); optionally die after one."""
     calls: list[tuple[float, str]] = []
-    original = type(stack.client).create_group.__get__(stack.client)  # the unwrapped call
+    groups = stack.client.groups
+    original = type(groups).create.__get__(groups)  # the unwrapped call
 
     async def create(
         subject: str, description: str | None = None, join_approval: bool = False
@@ -40,7 +41,7 @@ def record_creates(stack: Stack, crash_after: int | None = None) -> list[tuple[f
             raise Crash("killed right after the create call reached Meta")
         return request_id
 
-    stack.client.create_group = create  # type: ignore[method-assign]
+    groups.create = create  # type: ignore[method-assign]
     return calls
 
 
@@ -99,8 +100,8 @@ async def test_fifty_groups_interrupted_and_resumed_are_created_once(
     assert max(per_second.values()) <= RATE
     # AND tags were recorded and every step audited
     tagged = report.created[0]
-    assert (await stack.store.group_annotations(str(tagged["group_id"]))).tag == tagged["tag"]
-    actions = Counter(e.action for e in await stack.store.audit_list(limit=1000))
+    assert (await stack.store.groups.annotations(str(tagged["group_id"]))).tag == tagged["tag"]
+    actions = Counter(e.action for e in await stack.store.audit.entries(limit=1000))
     # (the call the crash cut short was never audited as a create; its reconciliation is)
     assert actions["group.create"] == 49
     assert actions["automation.bulk_create.reconciled"] == 1

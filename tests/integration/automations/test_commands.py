@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -16,6 +17,7 @@ from groups_tui.automations.commands import (
     events_tail_command,
     prune_command,
 )
+from groups_tui.workers.commands import automations_run_command
 from tests.helpers.sandbox_process import sandbox_process
 
 TOKEN = "automations-cli-token"
@@ -181,5 +183,15 @@ def test_automations_status_pause_and_runs(env: dict[str, str]) -> None:
     assert code == 0 and "crm: resumed" in out
     code, out, err = run(env, automations_group, "runs")
     assert code == 0 and "no runs recorded" in out
-    code, out, err = run(env, automations_group, "run", "--once")
+    code, out, err = run(env, automations_run_command, "--once")
     assert code == 0 and "0 change(s)" in out, err
+
+
+def test_the_cli_runs_the_automations_under_their_group() -> None:
+    # The runner's host lives with the workers; the CLI names it `automations run`.
+    from groups_tui.cli import main
+
+    group = main.commands["automations"]
+    assert isinstance(group, click.Group)
+    assert group.commands["run"] is automations_run_command
+    assert {"status", "pause", "resume", "runs"} <= set(group.commands)

@@ -15,8 +15,9 @@ from typing import Any
 from aiohttp import web
 
 from groups_tui.automations.config import AutomationsConfig, ForwardTarget
-from groups_tui.automations.forwarding import FORWARDED_KINDS, SIGNATURE_HEADER
-from groups_tui.automations.runner import AutomationRunner
+from groups_tui.service.changes import FORWARDED_KINDS
+from groups_tui.workers.forwarding import SIGNATURE_HEADER
+from groups_tui.workers.runner import AutomationRunner
 
 from .support import BR, DE, IN, Stack
 
@@ -66,9 +67,9 @@ class Crm:
 
 async def group_activity(stack: Stack, subject: str) -> str:
     """A group is created, people join, write and leave (webhooks applied)."""
-    op = await stack.service.create_group(subject)
+    op = await stack.service.admin.create_group(subject)
     await stack.settle()
-    group = await stack.store.get_group_by_request(op.request_id)
+    group = await stack.store.groups.get_by_request(op.request_id)
     assert group is not None and group.id
     for wa in (DE, BR, IN):
         stack.world.persons.join(group.id, wa)
@@ -129,7 +130,7 @@ async def test_events_reach_a_crm_that_was_down_once_each_in_group_order(
 
         # THEN every forwarded event arrived exactly once, signed, in order per group
         expected = [
-            c.id for c in await stack.store.changes_since(0, 100_000) if c.kind in FORWARDED_KINDS
+            c.id for c in await stack.store.feed.since(0, 100_000) if c.kind in FORWARDED_KINDS
         ]
         ids = [e["id"] for e in crm.received]
         assert crm.bad_signatures == 0
@@ -178,7 +179,7 @@ async def test_a_paused_target_keeps_its_queue_until_resumed(stack: Stack, tmp_p
         status = await runner.status()
         assert status.targets[0].pending == 0 and not status.targets[0].paused
         assert len(sink.read_text().splitlines()) == status.targets[0].delivered
-        actions = [e.action for e in await stack.store.audit_list(limit=50)]
+        actions = [e.action for e in await stack.store.audit.entries(limit=50)]
         assert "automation.pause" in actions and "automation.resume" in actions
     finally:
         await runner.stop()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from groups_tui.automations.config import AutomationsConfig, InviteRule
-from groups_tui.automations.runner import AutomationRunner
+from groups_tui.workers.runner import AutomationRunner
 
 from .support import BR, DE, IN, Stack
 
@@ -51,7 +51,7 @@ def invites_to(stack: Stack, wa_id: str) -> list[str | None]:
 async def test_keyword_message_produces_exactly_one_invite(stack: Stack) -> None:
     # GIVEN a group and a rule answering "join" with its invite
     group = stack.world.groups.add("Yoga Tuesday")
-    await stack.service.sync_groups()
+    await stack.service.reading.sync_groups()
     config = AutomationsConfig(
         invite_rules=(
             InviteRule(name="yoga", keywords=("join",), group_id=group.id, repeat_after_hours=24),
@@ -74,14 +74,14 @@ async def test_keyword_message_produces_exactly_one_invite(stack: Stack) -> None
         # THEN exactly one invite went out, to the asker, for that group
         assert len(invites_to(stack, DE)) == 1
         assert invites_to(stack, BR) == []
-        sends = await stack.store.invite_flow_sends()
+        sends = await stack.store.automations.invite_flow_sends()
         assert [(s.rule, s.person, s.group_id, s.state) for s in sends] == [
             ("yoga", DE, group.id, "sent")
         ]
         # AND it is audited with its cost
         audits = [
             e
-            for e in await stack.store.audit_list(limit=100)
+            for e in await stack.store.audit.entries(limit=100)
             if e.action == "automation.invite_flow"
         ]
         assert len(audits) == 1 and audits[0].cost is not None and audits[0].cost > 0
@@ -118,7 +118,7 @@ async def test_number_list_rule_creates_a_group_then_invites(stack: Stack) -> No
         # THEN one group named for the person exists and the invite points at it
         subjects = Counter(g.subject for g in stack.world.groups.active())
         assert subjects == Counter({"VIP Ravi": 1})
-        sends = await stack.store.invite_flow_sends()
+        sends = await stack.store.automations.invite_flow_sends()
         assert len(sends) == 1 and sends[0].state == "sent" and sends[0].group_id
         assert len(invites_to(stack, IN)) == 1 and invites_to(stack, BR) == []
     finally:
@@ -128,7 +128,7 @@ async def test_number_list_rule_creates_a_group_then_invites(stack: Stack) -> No
 async def test_paused_rule_and_unknown_template(stack: Stack) -> None:
     # GIVEN a rule with a template that does not exist, and a paused rule
     group = stack.world.groups.add("Chess club")
-    await stack.service.sync_groups()
+    await stack.service.reading.sync_groups()
     config = AutomationsConfig(
         invite_rules=(
             InviteRule(

@@ -30,12 +30,12 @@ async def test_prune_dry_run_lists_then_real_run_deletes_and_audits(stack: Stack
     ]
     recent = stack.world.groups.add("Order 4")
     other = stack.world.groups.add("Yoga", created_at=stack.clock.now() - 40 * DAY)
-    await stack.service.sync_groups()
+    await stack.service.reading.sync_groups()
     stack.world.persons.join(old[2].id, DE)
     stack.world.persons.message(old[2].id, DE, "still here")
     await stack.settle()
     for group in (*old, recent):
-        await stack.store.annotate_group(group.id, tag="orders")
+        await stack.store.groups.annotate(group.id, tag="orders")
     flt = make_filter(idle_days=30, tag="ord*")
 
     # WHEN a dry run is made
@@ -55,7 +55,9 @@ async def test_prune_dry_run_lists_then_real_run_deletes_and_audits(stack: Stack
     # THEN exactly those groups are gone and each deletion is audited with its reasons
     assert real.deleted == 2 and not real.failed
     assert {g.id for g in stack.world.groups.active()} == {old[2].id, recent.id, other.id}
-    audits = [e for e in await stack.store.audit_list(limit=100) if e.action == "automation.prune"]
+    audits = [
+        e for e in await stack.store.audit.entries(limit=100) if e.action == "automation.prune"
+    ]
     assert {e.group_id for e in audits} == {old[0].id, old[1].id}
     assert all(e.api_result["outcome"] == "delete requested" for e in audits)
 
@@ -65,7 +67,7 @@ async def test_prune_filters_and_refusals(stack: Stack) -> None:
     empty = stack.world.groups.add("Event 2025", created_at=stack.clock.now() - 400 * DAY)
     full = stack.world.groups.add("Event 2026")
     full.members[BR] = stack.clock.now()
-    await stack.service.sync_groups()
+    await stack.service.reading.sync_groups()
     # WHEN filtering by emptiness, creation date and subject
     report = await prune(
         stack.service, make_filter(empty=True, created_before=date(2026, 1, 1), subject=r"^event")
@@ -87,7 +89,8 @@ async def test_announcement_to_200_groups_paced_interrupted_and_resumed(
     vclock = stack.virtual()
     pacer = stack.pacer(RATE, vclock)
     sends: list[tuple[float, str]] = []
-    original = type(stack.client).send_template.__get__(stack.client)
+    messages = stack.client.messages
+    original = type(messages).send_template.__get__(messages)
     crash_at = [80]
 
     async def send_template(to: str, *args: object, **kwargs: object) -> object:
@@ -97,7 +100,7 @@ async def test_announcement_to_200_groups_paced_interrupted_and_resumed(
             raise Crash("killed after the 80th send reached Meta")
         return response
 
-    stack.client.send_template = send_template  # type: ignore[method-assign,assignment]
+    messages.send_template = send_template  # type: ignore[method-assign,assignment]
 
     # WHEN the announcement is planned THEN the preview totals the cost per market and rule
     plan = await plan_announcement(stack.service, "weekly_offers", "en_US", ["20%"], flt)
@@ -130,7 +133,7 @@ async def test_announcement_to_200_groups_paced_interrupted_and_resumed(
     assert max(per_second.values()) <= RATE
     # AND the cost of what was sent is reported and audited
     assert report.cost > 0
-    actions = Counter(e.action for e in await stack.store.audit_list(limit=2000))
+    actions = Counter(e.action for e in await stack.store.audit.entries(limit=2000))
     assert actions["send.template"] == 199 and actions["automation.announce"] == 1
 
 

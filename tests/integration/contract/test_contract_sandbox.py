@@ -87,7 +87,7 @@ class SandboxBackend:
     async def created_group_id(self, request_id: str) -> str | None:
         await self.settle()
         # The listener stored the signed group_create webhook; its group answers the request.
-        group = await self.stack.store.get_group_by_request(request_id)
+        group = await self.stack.store.groups.get_by_request(request_id)
         return group.id if group is not None and group.id else None
 
     async def settle(self) -> None:

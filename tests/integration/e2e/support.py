@@ -20,7 +20,7 @@ from groups_tui.cloud import RetryPolicy
 from groups_tui.domain.models import Template, TemplateCategory
 from groups_tui.runtime import SandboxOptions, SandboxStack, sandbox_stack
 from groups_tui.sandbox import ManualClock, SandboxKnobs, WebhookKnobs
-from groups_tui.service_types import InboxRow, MessageView
+from groups_tui.service.types import InboxRow, MessageView
 from groups_tui.store.records import AuditEntry, RawStats
 
 APP_SECRET = "e2e-app-secret"
@@ -62,9 +62,9 @@ class Stack(SandboxStack):
 
     async def create_group(self, subject: str, *, approval: bool = False) -> str:
         """Create a group through the service and return its id once the webhook says so."""
-        op = await self.service.create_group(subject, join_approval=approval)
+        op = await self.service.admin.create_group(subject, join_approval=approval)
         await self.settle(OP_DELAY)
-        group = await self.store.get_group_by_request(op.request_id)
+        group = await self.store.groups.get_by_request(op.request_id)
         assert group is not None and group.id, "the group_create webhook never arrived"
         return group.id
 
@@ -81,25 +81,25 @@ class Stack(SandboxStack):
 
     async def template(self, category: TemplateCategory) -> Template:
         """An approved template of `category` whose body takes parameters."""
-        for template in await self.service.templates():
+        for template in await self.service.reading.templates():
             if template.category is category and template.status == "APPROVED":
                 return template
         raise AssertionError(f"no approved {category.value} template")
 
     async def row(self, group_id: str) -> InboxRow:
         """The group's inbox row, as the UI lists it."""
-        rows = {r.group_id: r for r in await self.service.inbox_rows()}
+        rows = {r.group_id: r for r in await self.service.reading.inbox_rows()}
         assert group_id in rows, f"{group_id} is not in the inbox"
         return rows[group_id]
 
     async def outbound(self, group_id: str) -> list[MessageView]:
         """The group's outbound messages, oldest first, through the service."""
-        page = await self.service.messages_page(group_id)
+        page = await self.service.reading.messages_page(group_id)
         return [v for v in page.messages if v.outbox_state is not None]
 
     async def audit(self) -> list[AuditEntry]:
         """Every audit entry, oldest first."""
-        return list(reversed(await self.store.audit_list(limit=500)))
+        return list(reversed(await self.store.audit.entries(limit=500)))
 
 
 def params_for(template: Template) -> list[str]:

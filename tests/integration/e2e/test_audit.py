@@ -15,34 +15,34 @@ from .support import params_for as params
 async def test_every_operator_step_is_audited(stack: Stack) -> None:
     service = stack.service
     # GIVEN an operator session: create, message, remove, rename, moderate, delete
-    create = await service.create_group("Order 7007")
+    create = await service.admin.create_group("Order 7007")
     await stack.settle(OP_DELAY)
-    group = await stack.store.get_group_by_request(create.request_id)
+    group = await stack.store.groups.get_by_request(create.request_id)
     assert group is not None and group.id
     gid = group.id
     await stack.join(gid, DE, BR, MX)
     await stack.say(gid, DE, "Hello")
     utility = await stack.template(TemplateCategory.UTILITY)
-    preview = await service.preview_cost(gid, utility)
-    text = await service.send_text(gid, "Driver is 10 minutes away")
-    template = await service.send_template(gid, utility, params(utility))
-    removal = await service.remove_participants(gid, [BR])
-    settings = await service.update_settings(gid, subject="Order 7007 - done")
+    preview = await service.sending.preview_cost(gid, utility)
+    text = await service.sending.send_text(gid, "Driver is 10 minutes away")
+    template = await service.sending.send_template(gid, utility, params(utility))
+    removal = await service.admin.remove_participants(gid, [BR])
+    settings = await service.admin.update_settings(gid, subject="Order 7007 - done")
     await stack.settle(STATUS_HORIZON)
 
-    approval = await service.create_group("Order 7008", join_approval=True)
+    approval = await service.admin.create_group("Order 7008", join_approval=True)
     await stack.settle(OP_DELAY)
-    approval_group = await stack.store.get_group_by_request(approval.request_id)
+    approval_group = await stack.store.groups.get_by_request(approval.request_id)
     assert approval_group is not None and approval_group.id
     aid = approval_group.id
     yes = stack.world.persons.request_join(aid, "5215512345100")
     no = stack.world.persons.request_join(aid, "5215512345101")
     await stack.settle()
-    await service.approve_join_requests(aid, [yes])
-    await service.reject_join_requests(aid, [no])
+    await service.admin.approve_join_requests(aid, [yes])
+    await service.admin.reject_join_requests(aid, [no])
     with pytest.raises(ServiceError):
-        await service.send_text(aid, "nobody wrote yet")
-    await service.delete_group(gid)
+        await service.sending.send_text(aid, "nobody wrote yet")
+    await service.admin.delete_group(gid)
     await stack.settle(OP_DELAY)
 
     # WHEN the audit log is read
@@ -81,7 +81,7 @@ async def test_every_operator_step_is_audited(stack: Stack) -> None:
     assert by_action["join_requests.reject"][0].api_result["rejected"] == [no]
     assert by_action["group.delete"][0].targets == ["Order 7007 - done"]
     # AND every operation the steps started was settled by its webhook
-    ops = await stack.store.pending_operations(None)
+    ops = await stack.store.operations.pending(None)
     assert {op.kind: op.state for op in ops} == {
         "create": "done",
         "remove": "done",

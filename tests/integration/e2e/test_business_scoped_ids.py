@@ -45,30 +45,32 @@ async def test_a_member_known_only_by_bsuid_is_priced_and_removed(
     group_id = await stack.create_group("Usernames")
     hidden = hidden_person(stack)
     await stack.join(group_id, DE, hidden.wa_id)
-    members = {m.key: m for m in await service.members(group_id)}
+    members = {m.key: m for m in await service.reading.members(group_id)}
     assert members[hidden.user_id].wa_id is None
     [numbered] = [m for m in members.values() if m.wa_id == DE]
 
     # THEN a template's cost prices the hidden member by the country the BSUID names
     template = await stack.template(TemplateCategory.MARKETING)
-    preview = await service.preview_cost(group_id, template)
+    preview = await service.sending.preview_cost(group_id, template)
     [line] = [ln for ln in preview.lines if ln.member_key == hidden.user_id]
     expected = CARD.match(hidden.user_id)
     assert (line.country, line.market) == (hidden.country, expected.market)
     assert line.amount == expected.rate(TemplateCategory.MARKETING)
-    assert hidden.wa_id not in repr(await service.member_rows(group_id))
+    assert hidden.wa_id not in repr(await service.admin.member_rows(group_id))
 
     # WHEN the operator removes both in one call
-    op = await service.remove_participants(group_id, [numbered.key, hidden.user_id])
+    op = await service.admin.remove_participants(group_id, [numbered.key, hidden.user_id])
     await stack.settle(OP_DELAY)
 
     # THEN Meta accepted the request (number in `user`, BSUID in `user_id`) and both left
-    resolved = await stack.store.get_operation(op.request_id)
+    resolved = await stack.store.operations.get(op.request_id)
     assert resolved is not None and resolved.state == "done"
     assert op.payload["users"] == [DE, hidden.user_id]
-    assert await service.members(group_id) == []
+    assert await service.reading.members(group_id) == []
     assert stack.world.groups[group_id].members == {}
-    removals = [h for h in await stack.store.member_history(group_id) if h.action == "remove"]
+    removals = [
+        h for h in await stack.store.groups.member_history(group_id) if h.action == "remove"
+    ]
     assert sorted(h.participant_key for h in removals) == sorted([numbered.key, hidden.user_id])
 
 
@@ -76,7 +78,7 @@ async def test_a_key_that_names_no_one_is_refused_before_the_api(stack: Stack) -
     group_id = await stack.create_group("Typos")
     audit_before = await stack.audit()
     with pytest.raises(ServiceError) as caught:
-        await stack.service.remove_participants(group_id, ["US.ENT.1181"])
+        await stack.service.admin.remove_participants(group_id, ["US.ENT.1181"])
     assert caught.value.refusal is not None
     assert "neither a phone number nor a business-scoped user id" in str(caught.value)
     assert await stack.audit() == audit_before

@@ -29,13 +29,13 @@ from .support import params_for as params
 async def test_group_lifecycle_window_and_template_costs(stack: Stack) -> None:
     service = stack.service
     # GIVEN a group the operator asks Meta to create
-    op = await service.create_group("Order 1042 - delivery", "Driver, warehouse, customer")
+    op = await service.admin.create_group("Order 1042 - delivery", "Driver, warehouse, customer")
 
     # THEN it shows as a pending row until the lifecycle webhook arrives
     pending = await stack.row(f"pending:{op.request_id}")
     assert pending.state == "pending"
     assert pending.subject == "Order 1042 - delivery"
-    assert [o.request_id for o in await stack.store.pending_operations("pending")] == [
+    assert [o.request_id for o in await stack.store.operations.pending("pending")] == [
         op.request_id
     ]
 
@@ -43,23 +43,23 @@ async def test_group_lifecycle_window_and_template_costs(stack: Stack) -> None:
     await stack.settle(OP_DELAY)
 
     # THEN the row carries Meta's group id and invite link, and the operation is done
-    created = await stack.store.get_group_by_request(op.request_id)
+    created = await stack.store.groups.get_by_request(op.request_id)
     assert created is not None and created.id
     group_id = created.id
     row = await stack.row(group_id)
     assert row.state == "active"
     assert created.invite_link == stack.world.groups[group_id].invite_link
     assert created.invite_link and created.invite_link.startswith("https://chat.whatsapp.com/")
-    done = await stack.store.get_operation(op.request_id)
+    done = await stack.store.operations.get(op.request_id)
     assert done is not None and done.state == "done"
-    assert not (await service.group_detail(group_id)).window.open
+    assert not (await service.reading.group_detail(group_id)).window.open
 
     # WHEN four people join by link and one of them writes
     await stack.join(group_id, DE, BR, IN, US)
     await stack.say(group_id, BR, "Is the driver on the way?")
 
     # THEN the members are listed and the window is open, opened by the writer
-    detail = await service.group_detail(group_id)
+    detail = await service.reading.group_detail(group_id)
     assert {m.wa_id for m in detail.members} == {DE, BR, IN, US}
     assert detail.window.open
     row = await stack.row(group_id)
@@ -73,10 +73,10 @@ async def test_group_lifecycle_window_and_template_costs(stack: Stack) -> None:
     # WHEN a marketing and a utility template are sent
     marketing = await stack.template(TemplateCategory.MARKETING)
     utility = await stack.template(TemplateCategory.UTILITY)
-    marketing_preview = await service.preview_cost(group_id, marketing)
-    utility_preview = await service.preview_cost(group_id, utility)
-    sent_marketing = await service.send_template(group_id, marketing, params(marketing))
-    sent_utility = await service.send_template(group_id, utility, params(utility))
+    marketing_preview = await service.sending.preview_cost(group_id, marketing)
+    utility_preview = await service.sending.preview_cost(group_id, utility)
+    sent_marketing = await service.sending.send_template(group_id, marketing, params(marketing))
+    sent_utility = await service.sending.send_template(group_id, utility, params(utility))
     assert sent_marketing.state == "accepted" and sent_marketing.wamid
     assert sent_utility.state == "accepted" and sent_utility.wamid
 
@@ -85,7 +85,8 @@ async def test_group_lifecycle_window_and_template_costs(stack: Stack) -> None:
 
     # THEN marketing reached everyone but the US member (Meta pauses US marketing) ...
     states = {
-        s.participant_key: s for s in await stack.store.recipient_statuses(sent_marketing.wamid)
+        s.participant_key: s
+        for s in await stack.store.messages.recipient_statuses(sent_marketing.wamid)
     }
     assert {k for k, s in states.items() if s.state is DeliveryState.DELIVERED} == {DE, BR, IN}
     assert states[US].state is DeliveryState.FAILED
@@ -102,7 +103,7 @@ async def test_group_lifecycle_window_and_template_costs(stack: Stack) -> None:
     marketing_view = views[sent_marketing.wamid]
     assert marketing_view.cost == expected
     assert not marketing_view.cost_unknown
-    ledger = await stack.store.cost_for_message(sent_marketing.wamid)
+    ledger = await stack.store.ledger.for_message(sent_marketing.wamid)
     assert {line.participant_key for line in ledger} == delivered
     assert {line.participant_key: line.amount for line in ledger} == {
         line.wa_id: line.amount for line in marketing_preview.lines if line.wa_id in delivered
@@ -117,7 +118,7 @@ async def test_group_lifecycle_window_and_template_costs(stack: Stack) -> None:
     assert utility_view.delivery.label().startswith("delivered 4/4")
     assert utility_preview.total == Decimal(0)
     assert utility_view.cost == utility_preview.total
-    assert len(await stack.store.cost_for_message(sent_utility.wamid)) == 4
+    assert len(await stack.store.ledger.for_message(sent_utility.wamid)) == 4
 
 
 @pytest.mark.parametrize(
@@ -133,19 +134,19 @@ async def test_utility_inside_window_is_free_before_october_and_charged_after(
     group_id = await stack.create_group("Pickup 77")
     await stack.join(group_id, DE, BR, IN, US)
     await stack.say(group_id, IN, "Ready when you are")
-    assert (await service.group_detail(group_id)).window.open
+    assert (await service.reading.group_detail(group_id)).window.open
     utility = await stack.template(TemplateCategory.UTILITY)
-    preview = await service.preview_cost(group_id, utility)
+    preview = await service.sending.preview_cost(group_id, utility)
 
     # WHEN the utility template is sent and its statuses arrive
-    sent = await service.send_template(group_id, utility, params(utility))
+    sent = await service.sending.send_template(group_id, utility, params(utility))
     await stack.settle(STATUS_HORIZON)
 
     # THEN it was delivered to all four, and the ledger equals the preview
     assert sent.wamid
     view = {v.message.id: v for v in await stack.outbound(group_id)}[sent.wamid]
     assert view.delivery is not None and view.delivery.label().startswith("delivered 4/4")
-    ledger = await stack.store.cost_for_message(sent.wamid)
+    ledger = await stack.store.ledger.for_message(sent.wamid)
     assert {line.participant_key for line in ledger} == {DE, BR, IN, US}
     assert {line.participant_key: line.amount for line in ledger} == {
         line.wa_id: line.amount for line in preview.lines
@@ -169,16 +170,16 @@ async def test_create_webhook_overtaking_the_response_leaves_one_active_row(
     stack = await make_stack(knobs=dataclasses.replace(default_knobs(), op_delay=0))
 
     # WHEN the operator creates a group and the webhooks settle
-    op = await stack.service.create_group("Order 8008")
+    op = await stack.service.admin.create_group("Order 8008")
     await stack.settle()
 
     # THEN the inbox holds exactly one row for it, active with Meta's id, and the create
     # operation is done
-    rows = await stack.service.inbox_rows()
+    rows = await stack.service.reading.inbox_rows()
     assert [(r.subject, r.state) for r in rows] == [("Order 8008", "active")]
-    group = await stack.store.get_group_by_request(op.request_id)
+    group = await stack.store.groups.get_by_request(op.request_id)
     assert group is not None and group.id == rows[0].group_id
     assert group.id in stack.world.groups
-    resolved = await stack.store.get_operation(op.request_id)
+    resolved = await stack.store.operations.get(op.request_id)
     assert resolved is not None and resolved.state == "done"
-    assert await stack.store.pending_operations("pending") == []
+    assert await stack.store.operations.pending("pending") == []

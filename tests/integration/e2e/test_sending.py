@@ -23,18 +23,18 @@ async def test_free_form_text_needs_an_open_window(stack: Stack) -> None:
 
     # WHEN the operator sends free-form text
     with pytest.raises(ServiceError) as closed:
-        await service.send_text(group_id, "Your order left the warehouse")
+        await service.sending.send_text(group_id, "Your order left the warehouse")
 
     # THEN the service refuses before calling the API: nothing is queued or sent
     assert closed.value.refusal is not None
     assert closed.value.refusal.code == "window_closed"
     assert closed.value.refusal.api_code == 131047
-    assert await stack.store.outbox_for_group(group_id) == []
+    assert await stack.store.outbox.for_group(group_id) == []
     assert stack.world.log.sent == {}
 
     # WHEN a member writes and the operator sends the text again
     await stack.say(group_id, MX, "Where is my order?")
-    sent = await service.send_text(group_id, "Your order left the warehouse")
+    sent = await service.sending.send_text(group_id, "Your order left the warehouse")
     await stack.settle(STATUS_HORIZON)
 
     # THEN the outbox row is accepted with Meta's id and every member got it
@@ -56,7 +56,7 @@ async def test_free_form_text_needs_an_open_window(stack: Stack) -> None:
 
     # THEN free-form text is refused again
     with pytest.raises(ServiceError) as reclosed:
-        await service.send_text(group_id, "Anyone there?")
+        await service.sending.send_text(group_id, "Anyone there?")
     assert reclosed.value.refusal is not None
     assert reclosed.value.refusal.code == "window_closed"
     assert len(stack.world.log.sent) == 1
@@ -70,14 +70,14 @@ async def test_send_to_a_group_with_only_the_business_is_refused_locally(stack: 
 
     # WHEN the operator sends a template to it
     with pytest.raises(ServiceError) as caught:
-        await service.send_template(group_id, utility, params(utility))
+        await service.sending.send_template(group_id, utility, params(utility))
 
     # THEN it is refused locally with Meta's reason, and nothing reached the API
     assert caught.value.refusal is not None
     assert caught.value.refusal.code == "no_members"
     assert caught.value.refusal.api_code == 131020
     assert stack.world.log.sent == {}
-    assert await stack.store.outbox_for_group(group_id) == []
+    assert await stack.store.outbox.for_group(group_id) == []
     assert not [e for e in await stack.audit() if e.action.startswith("send.")]
 
 
@@ -94,7 +94,7 @@ async def test_an_api_failure_stays_visible_with_metas_code_and_reason(stack: St
     ]
 
     # WHEN the operator sends it
-    result = await service.send_template(group_id, marketing, params(marketing))
+    result = await service.sending.send_template(group_id, marketing, params(marketing))
     await stack.settle(STATUS_HORIZON)
 
     # THEN the outbox row failed with Meta's code, and the conversation shows why
@@ -121,7 +121,7 @@ async def test_delivery_tally_counts_the_members_at_send_time(stack: Stack) -> N
     group_id = await stack.create_group("Order 6006")
     await stack.join(group_id, DE, BR, MX)
     await stack.say(group_id, DE, "Any news?")
-    sent = await service.send_text(group_id, "Out for delivery")
+    sent = await service.sending.send_text(group_id, "Out for delivery")
     await stack.settle(STATUS_HORIZON)
     [before] = await stack.outbound(group_id)
     assert before.delivery is not None
@@ -135,4 +135,4 @@ async def test_delivery_tally_counts_the_members_at_send_time(stack: Stack) -> N
     assert after.message.id == sent.wamid
     assert after.delivery is not None
     assert after.delivery.label() == "delivered 3/3, read 0/3"
-    assert len(await service.members(group_id)) == 4
+    assert len(await service.reading.members(group_id)) == 4

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from groups_tui.listener.commands import price_like_the_listener
+from groups_tui.listener.commands import listener_pricing
 from groups_tui.listener.ingest import IngestWriter
 from groups_tui.listener.server import ListenerServer
 from groups_tui.store import Store
@@ -55,8 +55,7 @@ async def running_listener(
     The store prices the cost ledger with the packaged rate card, as ``groups-tui listen``
     does.
     """
-    store = await Store.open(db_path)
-    price_like_the_listener(store, None)
+    store = await Store.open(db_path, pricing=listener_pricing(None))
     try:
         server = ListenerServer(
             store,

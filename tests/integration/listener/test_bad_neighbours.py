@@ -187,10 +187,10 @@ class Neighbours:
 
     async def check(self, store: Store) -> None:
         for group_id, wamid in self.expected:
-            group = await store.get_group(group_id)
+            group = await store.groups.get(group_id)
             assert group is not None, f"valid group {group_id} was lost"
             assert group.join_approval is JoinApproval.APPROVAL_REQUIRED
-            message = await store.get_message(wamid)
+            message = await store.messages.get(wamid)
             assert message is not None, f"valid message {wamid} was lost"
             assert message.group_id == group_id
 
@@ -201,11 +201,11 @@ async def ingest(store: Store, bodies: list[bytes], batch: int = 64) -> None:
         chunk = bodies[start : start + batch]
         payloads = [json.loads(body) for body in chunk]
         items = [RawEventIn(body=b, dedupe_key=dedupe_key_for(b), received_at=1.0) for b in chunk]
-        _, failures = await store.insert_raw_and_apply(
+        _, failures = await store.raw.insert_and_apply(
             items, lambda i, payloads=payloads: events_from_payload(payloads[i])
         )
         assert failures == [], failures[:3]
-    stats = await store.raw_stats()
+    stats = await store.raw.stats()
     assert (stats.errors, stats.failed_events) == (0, 0)
     assert stats.applied == stats.total
 
@@ -291,10 +291,10 @@ async def test_an_unexpected_join_approval_mode_is_kept_and_loses_nothing(
         # THEN it is acknowledged, every event of it is applied, nothing failed
         assert response.status_code == 200
         await neighbours.check(running.store)
-        stats = await running.store.raw_stats()
+        stats = await running.store.raw.stats()
         assert (stats.errors, stats.failed_events) == (0, 0)
         # AND the odd mode is kept as data: unknown, never taken for a known one
-        group = await running.store.get_group("VALIDGROUP000999")
+        group = await running.store.groups.get("VALIDGROUP000999")
         assert group is not None
         if mode == "":
             assert group.join_approval is JoinApproval.AUTO_APPROVE  # absent: the default

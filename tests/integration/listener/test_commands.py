@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from groups_tui.listener.commands import events_group, listen_command
-from groups_tui.store.apply import Applier
+from groups_tui.store.apply.groups import GroupApplier
 from tests.helpers.webhooks import fixture, fixture_bytes, fixture_names
 
 from .support import running_listener
@@ -69,13 +69,13 @@ def test_events_on_missing_database_fails_cleanly(tmp_path: Path) -> None:
 
 
 async def _log_with_a_broken_settings_handler(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = Applier._settings_changed
+    original = GroupApplier.settings_changed
 
-    def broken(applier: Applier, event: Any) -> None:
+    def broken(applier: GroupApplier, event: Any) -> None:
         original(applier, event)
         raise RuntimeError("settings handler bug")
 
-    monkeypatch.setattr(Applier, "_settings_changed", broken)
+    monkeypatch.setattr(GroupApplier, "settings_changed", broken)
     body = {
         "object": "whatsapp_business_account",
         "entry": [

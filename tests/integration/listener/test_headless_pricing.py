@@ -65,7 +65,7 @@ async def test_ledger_amount_comes_from_the_rate_card(tmp_path: Path) -> None:
         store = await Store.open_readonly(db)
         try:
             for _ in range(200):
-                lines = await store.cost_for_message("wamid.PRICED1")
+                lines = await store.ledger.for_message("wamid.PRICED1")
                 if lines:
                     break
                 await asyncio.sleep(0.05)

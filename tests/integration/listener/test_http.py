@@ -97,9 +97,9 @@ async def test_unsigned_and_missigned_deliveries_are_refused_and_counted(
     # THEN 401 for the missing one, 403 for the others; nothing stored; counter at 3
     assert (missing.status_code, wrong.status_code, other.status_code) == (401, 403, 403)
     await listener.ingest.wait_idle()
-    assert (await listener.store.raw_stats()).total == 0
+    assert (await listener.store.raw.stats()).total == 0
     assert (
-        await listener.store.get_message(
+        await listener.store.messages.get(
             "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA="
         )
         is None
@@ -110,7 +110,7 @@ async def test_unsigned_and_missigned_deliveries_are_refused_and_counted(
     # AND another process sees the counter
     other_process = await Store.open_readonly(listener.db_path)
     try:
-        assert (await other_process.counters())[REFUSED_COUNTER] == 3
+        assert (await other_process.raw.counters())[REFUSED_COUNTER] == 3
     finally:
         await other_process.close()
 
@@ -118,7 +118,7 @@ async def test_unsigned_and_missigned_deliveries_are_refused_and_counted(
 async def test_signed_body_that_is_not_json_gets_400(listener: Running) -> None:
     response = await listener.post_signed(b"\x00not json{")
     assert response.status_code == 400
-    assert (await listener.store.raw_stats()).total == 0
+    assert (await listener.store.raw.stats()).total == 0
 
 
 async def test_body_over_the_limit_gets_413(listener: Running) -> None:
@@ -128,7 +128,7 @@ async def test_body_over_the_limit_gets_413(listener: Running) -> None:
     except httpx.TransportError:
         pytest.fail("the listener closed the connection instead of answering 413")
     assert response.status_code == 413
-    assert (await listener.store.raw_stats()).total == 0
+    assert (await listener.store.raw.stats()).total == 0
 
 
 async def test_four_mebibyte_body_is_accepted(listener: Running) -> None:
@@ -139,9 +139,9 @@ async def test_four_mebibyte_body_is_accepted(listener: Running) -> None:
     # WHEN delivered
     await listener.deliver([body])
     # THEN it is stored and applied
-    stats = await listener.store.raw_stats()
+    stats = await listener.store.raw.stats()
     assert (stats.total, stats.applied, stats.unparsed) == (1, 1, 0)
-    assert await listener.store.message_state(SENT_WAMID) is DeliveryState.SENT
+    assert await listener.store.messages.state(SENT_WAMID) is DeliveryState.SENT
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ async def test_signed_unknown_shape_is_stored_raw_and_acknowledged(
     listener: Running, body: bytes
 ) -> None:
     await listener.deliver([body])
-    (raw,) = await listener.store.list_raw_events()
+    (raw,) = await listener.store.raw.events()
     assert raw.body == body
     assert raw.parse_state == "unparsed"
 
@@ -175,7 +175,7 @@ async def test_insecure_mode_accepts_unsigned(tmp_path: Path) -> None:
         response = await running.client.post(running.server.url, content=body)
         await running.ingest.wait_idle()
         assert response.status_code == 200
-        assert await running.store.get_group(GROUP) is not None
+        assert await running.store.groups.get(GROUP) is not None
 
 
 # --- durable acknowledgement and state ----------------------------------------------------
@@ -188,7 +188,7 @@ async def test_acknowledged_body_is_already_in_the_log(listener: Running) -> Non
     # Read through a separate connection: what was acknowledged was committed.
     other = await Store.open_readonly(listener.db_path)
     try:
-        assert [r.body for r in await other.list_raw_events()] == [body]
+        assert [r.body for r in await other.raw.events()] == [body]
     finally:
         await other.close()
 
@@ -196,7 +196,7 @@ async def test_acknowledged_body_is_already_in_the_log(listener: Running) -> Non
 @pytest.mark.parametrize("name", fixture_names())
 async def test_each_fixture_is_stored_and_applied(listener: Running, name: str) -> None:
     await listener.deliver([fixture_bytes(name)])
-    (raw,) = await listener.store.list_raw_events()
+    (raw,) = await listener.store.raw.events()
     assert raw.applied_at is not None
     expected = "unparsed" if name.startswith("unknown_") else "ok"
     assert raw.parse_state == expected
@@ -209,11 +209,11 @@ async def test_every_fixture_in_order_gives_the_documented_state(listener: Runni
     # WHEN delivered over HTTP
     await listener.deliver(bodies)
     store = listener.store
-    stats = await store.raw_stats()
+    stats = await store.raw.stats()
     assert (stats.total, stats.applied, stats.errors) == (len(names), len(names), 0)
     assert stats.unparsed == 2
     # THEN the group: created, renamed, suspension cleared, and finally deleted
-    group = await store.get_group(GROUP)
+    group = await store.groups.get(GROUP)
     assert group is not None
     assert group.request_id == "106540352242922"
     assert group.subject == "Order 1042 - delivered"
@@ -221,26 +221,28 @@ async def test_every_fixture_in_order_gives_the_documented_state(listener: Runni
     assert group.suspended is False
     assert group.state is GroupState.DELETED
     # AND membership follows event time: everyone left or was removed but the BSUID member
-    members = {m.key for m in await store.group_members(GROUP)}
+    members = {m.key for m in await store.groups.members(GROUP)}
     assert members == {BSUID}
     # AND the join request was revoked, so none is pending
-    assert await store.join_requests(GROUP) == []
+    assert await store.groups.join_requests(GROUP) == []
     # AND inbound messages are stored, the BSUID sender keyed by user id
     for wamid in (
         "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
         "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ1RgA=",
         "wamid.IMAGEINBOUND0001",
     ):
-        assert await store.get_message(wamid) is not None
-    bsuid_message = await store.get_message("wamid.BSUIDINBOUND0001")
+        assert await store.messages.get(wamid) is not None
+    bsuid_message = await store.messages.get("wamid.BSUIDINBOUND0001")
     assert bsuid_message is not None and bsuid_message.sender_key == BSUID
     # AND per-participant statuses never move backward; read implies delivered
-    states = {s.participant_key: s.state for s in await store.recipient_statuses(SENT_WAMID)}
+    states = {
+        s.participant_key: s.state for s in await store.messages.recipient_statuses(SENT_WAMID)
+    }
     assert states == {"16505551234": DeliveryState.READ, "447700900123": DeliveryState.DELIVERED}
-    read_states = {s.participant_key for s in await store.recipient_statuses(READ_WAMID)}
+    read_states = {s.participant_key for s in await store.messages.recipient_statuses(READ_WAMID)}
     assert read_states == {"16505551234", BSUID}
     # AND one ledger line per (message, participant), whatever the pricing layout
-    lines = await store.cost_for_message(SENT_WAMID)
+    lines = await store.ledger.for_message(SENT_WAMID)
     assert sorted(line.participant_key for line in lines) == ["16505551234", "447700900123"]
     assert {line.category for line in lines} == {"group_utility"}
 
@@ -249,12 +251,12 @@ async def test_duplicates_and_reverse_order_give_the_same_state(tmp_path: Path) 
     bodies = [fixture_bytes(n) for n in consistent_fixture_names()]
     async with running_listener(tmp_path / "ordered.db") as ordered:
         await ordered.deliver(bodies)
-        expected = await ordered.store.state_digest()
+        expected = await ordered.store.raw.state_digest()
     async with running_listener(tmp_path / "shuffled.db") as shuffled:
         replayed = list(reversed(bodies)) + bodies[::3] + list(reversed(bodies))[::2]
         await shuffled.deliver(replayed)
-        assert await shuffled.store.state_digest() == expected
-        stats = await shuffled.store.raw_stats()
+        assert await shuffled.store.raw.state_digest() == expected
+        stats = await shuffled.store.raw.stats()
         assert stats.total == len(bodies)
         assert shuffled.ingest.duplicates == len(replayed) - len(bodies)
 
@@ -275,7 +277,7 @@ async def test_restart_applies_what_was_logged_but_not_applied(tmp_path: Path) -
     store = await Store.open(db)
     try:
         bodies = [fixture_bytes("lifecycle_group_create"), fixture_bytes("participants_leave")]
-        await store.insert_raw_events(
+        await store.raw.insert(
             [RawEventIn(body=b, dedupe_key=dedupe_key_for(b), received_at=1.0) for b in bodies]
         )
     finally:
@@ -284,9 +286,9 @@ async def test_restart_applies_what_was_logged_but_not_applied(tmp_path: Path) -
     async with running_listener(db) as running:
         await running.ingest.wait_idle()
         # THEN it applies them
-        stats = await running.store.raw_stats()
+        stats = await running.store.raw.stats()
         assert (stats.total, stats.applied) == (2, 2)
-        assert await running.store.get_group(GROUP) is not None
+        assert await running.store.groups.get(GROUP) is not None
 
 
 async def test_embedded_server_leaves_ctrl_c_to_the_host(tmp_path: Path) -> None:

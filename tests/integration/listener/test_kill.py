@@ -193,15 +193,15 @@ async def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: 
     # A fresh store reads what is durable.
     store = await Store.open(tmp_path / "kill.db")
     try:
-        raws = await store.list_raw_events(limit=1_000_000)
+        raws = await store.raw.events(limit=1_000_000)
         logged = Counter(event_number(r.body) for r in raws)
         assert set(logged) == set(acked)
         assert max(logged.values()) == 1
-        stats = await store.raw_stats()
+        stats = await store.raw.stats()
         assert stats.applied == stats.total == sent
         assert stats.errors == 0
         for n in rng.sample(sorted(acked), k=min(50, len(acked))):
-            assert await store.get_message(f"wamid.KILL{n:08d}") is not None
+            assert await store.messages.get(f"wamid.KILL{n:08d}") is not None
     finally:
         await store.close()
 
@@ -246,7 +246,7 @@ async def test_sigkill_right_after_refusals_loses_none_of_them(tmp_path: Path) -
         listener.terminate()
     store = await Store.open(db)
     try:
-        assert (await store.counters()).get(REFUSED_COUNTER, 0) == 150
-        assert (await store.raw_stats()).total == 0
+        assert (await store.raw.counters()).get(REFUSED_COUNTER, 0) == 150
+        assert (await store.raw.stats()).total == 0
     finally:
         await store.close()

@@ -242,9 +242,9 @@ async def _hostile(db_path: Path, cases: list[tuple[bytes, str]]) -> None:
 
         await asyncio.gather(*(send(body, mode) for body, mode in cases))
         await running.ingest.wait_idle()
-        logged = [raw.body for raw in await running.store.list_raw_events(limit=10_000)]
+        logged = [raw.body for raw in await running.store.raw.events(limit=10_000)]
         assert sorted(logged) == sorted(accepted)
-        stats = await running.store.raw_stats()
+        stats = await running.store.raw.stats()
         assert stats.errors == 0
         refused = sum(mode != "good" for _, mode in cases)
         health = (await running.client.get(running.server.base_url + "/healthz")).json()

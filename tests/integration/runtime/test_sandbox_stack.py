@@ -22,7 +22,7 @@ from groups_tui.runtime import (
     sandbox_stack,
 )
 from groups_tui.sandbox import ManualClock, SandboxKnobs, ScaledClock, WebhookKnobs, sign_body
-from groups_tui.service_types import Mode
+from groups_tui.service.types import Mode
 
 SEED = 11
 START = datetime(2026, 9, 15, 12, 0, tzinfo=UTC).timestamp()
@@ -81,12 +81,12 @@ async def test_stack_starts_every_part_with_the_options_given(tmp_path: Path) ->
         assert stack.service.os_user == "stack-operator"
 
         # WHEN the service creates a group through the client and simulated time passes
-        op = await stack.service.create_group("Stack check")
+        op = await stack.service.admin.create_group("Stack check")
         stats = await stack.settle(2.0)
 
         # THEN the sandbox's signed webhook reached the store through the listener
         assert stats.errors == 0 and stats.total == stats.applied >= 1
-        group = await stack.store.get_group_by_request(op.request_id)
+        group = await stack.store.groups.get_by_request(op.request_id)
         assert group is not None and group.id in stack.world.groups
 
         # AND the listener checks signatures with the injected secret
@@ -140,5 +140,5 @@ async def test_make_run_sandbox_is_the_stack_on_a_fresh_database(tmp_path: Path)
         assert runtime.access_token.startswith("sandbox-") and len(runtime.app_secret) == 32
         # AND the pre-populated groups reached the inbox through signed webhooks
         assert runtime.world.groups.active_count == 3
-        rows = await runtime.service.inbox_rows()
+        rows = await runtime.service.reading.inbox_rows()
         assert {r.group_id for r in rows} == {g.id for g in runtime.world.groups.active()}

@@ -14,6 +14,13 @@ def test_help_lists_the_options() -> None:
         assert option in result.output
 
 
+def test_marketing_in_window_option() -> None:
+    runner = CliRunner()
+    assert "--marketing-in-window" in runner.invoke(sandbox_command, ["--help"]).output
+    refused = runner.invoke(sandbox_command, ["--marketing-in-window", "sometimes"])
+    assert refused.exit_code == 2 and "sometimes" in refused.output
+
+
 def test_refuses_non_loopback_hosts_and_too_many_groups() -> None:
     runner = CliRunner()
     assert runner.invoke(sandbox_command, ["--host", "0.0.0.0"]).exit_code != 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from groups_tui.sandbox import ManualClock, SandboxKnobs, SandboxServer
 
 from .conftest import PHONE_ID, Receiver, ServerFactory, api, control, create_group, outsiders
@@ -66,14 +68,25 @@ def pricing_by_participant(statuses: list[dict[str, Any]]) -> dict[str, dict[str
 
 
 async def run_case(
-    make_server: ServerFactory, receiver: Receiver, when: float, body: dict[str, Any], talk: bool
+    make_server: ServerFactory,
+    receiver: Receiver,
+    when: float,
+    body: dict[str, Any],
+    talk: bool,
+    *,
+    marketing_in_window: str = "charged",
 ) -> tuple[list[str], list[dict[str, Any]]]:
     # Several servers may share the receiver in one test: start from a clean slate.
     receiver.deliveries.clear()
     receiver.answered.clear()
     server = await make_server(
         clock=ManualClock(when),
-        knobs=SandboxKnobs(op_delay=0, failure_rate=0.0, read_rate=1.0),
+        knobs=SandboxKnobs(
+            op_delay=0,
+            failure_rate=0.0,
+            read_rate=1.0,
+            marketing_in_window=marketing_in_window,
+        ),
         seed=int(when) % 997,
     )
     gid, people = await group_with_members(server, receiver, 4, talk=talk)
@@ -114,6 +127,47 @@ async def test_marketing_is_charged_before_and_after_october(
                 "type": "regular",
                 "category": "group_marketing",
             }
+
+
+async def test_marketing_in_window_can_be_played_free(
+    make_server: ServerFactory, receiver: Receiver
+) -> None:
+    # GIVEN a sandbox that sides with the Groups pricing page of 2025-10-22
+    for when in (SEPT_20, OCT_05):
+        # WHEN marketing goes to a group whose window is open
+        people, statuses = await run_case(
+            make_server,
+            receiver,
+            when,
+            template("weekly_offers", "10%"),
+            talk=True,
+            marketing_in_window="free",
+        )
+        # THEN every delivery is free, in the shape of a free group status
+        prices = pricing_by_participant(statuses)
+        assert set(prices) == set(people)
+        for p in prices.values():
+            assert p == {
+                "billable": False,
+                "pricing_model": "PMP",
+                "type": "free_group_customer_service",
+                "category": "group_marketing",
+            }
+    # AND with the window closed it is charged as ever
+    _, closed = await run_case(
+        make_server,
+        receiver,
+        OCT_05,
+        template("weekly_offers", "10%"),
+        talk=False,
+        marketing_in_window="free",
+    )
+    assert {p["type"] for p in pricing_by_participant(closed).values()} == {"regular"}
+
+
+def test_marketing_in_window_knob_accepts_only_known_values() -> None:
+    with pytest.raises(ValueError, match="marketing_in_window must be one of charged, free"):
+        SandboxKnobs(marketing_in_window="sometimes")
 
 
 async def test_in_window_utility_free_before_october_charged_after(

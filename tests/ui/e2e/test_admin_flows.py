@@ -7,8 +7,7 @@ client and its signed webhooks reach the listener, whose change feed the app fol
 from __future__ import annotations
 
 from groups_tui.domain.models import GroupState
-from groups_tui.domain.moderation import ModerationConfig
-from groups_tui.moderation_watcher import ModerationWatcher
+from groups_tui.domain.moderation.config import ModerationConfig
 from groups_tui.ui.screens.audit_log import AuditLogScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.screens.invite_link import InviteLinkScreen
@@ -16,6 +15,7 @@ from groups_tui.ui.screens.join_requests import JoinRequestsScreen
 from groups_tui.ui.screens.members import MembersScreen
 from groups_tui.ui.screens.moderation_queue import ModerationQueueScreen
 from groups_tui.ui.widgets.mark_table import MarkTable
+from groups_tui.workers.moderation import ModerationWatcher
 from tests.integration.e2e.support import BR, DE, IN, MX, OP_DELAY, US, Stack
 from tests.ui.conftest import screen_text, settle
 
@@ -46,7 +46,7 @@ async def test_create_link_join_remove(stack: Stack) -> None:
         screen = app.screen
         assert isinstance(screen, InviteLinkScreen)
         group_id = screen.group_id
-        group = await stack.store.get_group(group_id)
+        group = await stack.store.groups.get(group_id)
         assert group is not None and group.invite_link
         await pilot.press("c")
         assert app.clipboard == group.invite_link
@@ -73,8 +73,8 @@ async def test_approve_reject_and_refuse_into_a_full_group(stack: Stack) -> None
     for wa_id in [*seven, DE, BR]:
         stack.world.persons.request_join(group_id, wa_id)
     await stack.settle()
-    ids = [v.request.join_request_id for v in await stack.service.join_requests(group_id)]
-    await stack.service.approve_join_requests(group_id, ids[:6])
+    ids = [v.request.join_request_id for v in await stack.service.reading.join_requests(group_id)]
+    await stack.service.admin.approve_join_requests(group_id, ids[:6])
     await stack.settle(OP_DELAY)
     app = app_for(stack)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -100,10 +100,10 @@ async def test_approve_reject_and_refuse_into_a_full_group(stack: Stack) -> None
         await stack.settle()
         [nid] = [
             v.request.join_request_id
-            for v in await stack.service.join_requests(group_id)
+            for v in await stack.service.reading.join_requests(group_id)
             if v.request.wa_id == IN
         ]
-        await stack.service.approve_join_requests(group_id, [nid])
+        await stack.service.admin.approve_join_requests(group_id, [nid])
         await stack.settle(OP_DELAY)
         await until(pilot, lambda: _rows(app) == 1, "one request left")
         await pilot.press("a")
@@ -201,7 +201,7 @@ async def test_delete_with_the_subject_typed(stack: Stack) -> None:
             lambda: app.screen.group_list.row_at(0).state == "deleted",  # type: ignore[attr-defined]
             "deleted mark",
         )
-    group = await stack.store.get_group(group_id)
+    group = await stack.store.groups.get(group_id)
     assert group is not None and group.state is GroupState.DELETED
 
 
@@ -218,7 +218,7 @@ async def test_spam_burst_flagged_removed_from_the_queue_and_audited(stack: Stac
             stack.world.persons.message(group_id, BR, f"BUY NOW {i}")
         await stack.settle()
         position = 0
-        flags = await watcher.process(await stack.store.changes_since(position, 1000))
+        flags = await watcher.process(await stack.store.feed.since(position, 1000))
         assert [f.rule for f in flags] == ["burst"]
         # WHEN the operator presses M, x, y (three keys after the flag appears)
         await pilot.press("M")

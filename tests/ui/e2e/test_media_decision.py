@@ -40,7 +40,7 @@ def _file(tmp_path: Path, name: str, size: int) -> Path:
 async def _through_the_service(stack: Stack, group_id: str, path: Path) -> str:
     before = len(await stack.outbound(group_id))
     try:
-        item = await stack.service.send_media(group_id, path)
+        item = await stack.service.sending.send_media(group_id, path)
     except ServiceError as error:
         return f"refused: {error.args[0]}"
     assert item.state == "accepted", item

@@ -101,9 +101,36 @@ def test_status_lines_never_carry_values(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_spacing_marks_default_to_zero_and_take_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TMUX", raising=False)
     assert load_settings().spacing_marks == "zero"
     monkeypatch.setenv("GROUPS_TUI_SPACING_MARKS", "one")
     assert load_settings().spacing_marks == "one"
     monkeypatch.setenv("GROUPS_TUI_SPACING_MARKS", "two")
     with pytest.raises(ConfigError):
         load_settings()
+
+
+def test_spacing_marks_default_to_one_inside_tmux(monkeypatch: pytest.MonkeyPatch) -> None:
+    # tmux measures code points with wcwidth and draws each spacing mark one cell wide.
+    monkeypatch.setenv("TMUX", "/tmp/tmux-1000/default,4242,0")
+    assert load_settings().spacing_marks == "one"
+    monkeypatch.setenv("GROUPS_TUI_SPACING_MARKS", "zero")  # an explicit setting wins
+    assert load_settings().spacing_marks == "zero"
+
+
+def test_pricing_table_is_read_and_checked() -> None:
+    from groups_tui.domain.pricing import PricingConfig
+    from groups_tui.runtime import pricing_config
+
+    path = config_path()
+    # GIVEN no [pricing] table, THEN the defaults (the reference's readings, 3 in 30 days)
+    assert pricing_config(load_settings()) == PricingConfig(evidence_min=3, evidence_days=30)
+    # GIVEN a [pricing] table, THEN its values
+    path.write_text('[pricing]\nevidence_min = 5\nevidence_days = 14\nutility_in_window = "free"\n')
+    assert pricing_config(load_settings()) == PricingConfig(
+        evidence_min=5, evidence_days=14, utility_in_window_charged=False
+    )
+    # GIVEN a bad value, THEN a one-line configuration error naming the key
+    path.write_text("[pricing]\nevidence_min = 0\n")
+    with pytest.raises(ConfigError, match="pricing.evidence_min must be at least 1"):
+        pricing_config(load_settings())

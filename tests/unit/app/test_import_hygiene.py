@@ -18,6 +18,9 @@ HEADLESS_MODULES = [
     "groups_tui.runtime",
     "groups_tui.cli_output",
     "groups_tui.automations.commands",
+    "groups_tui.workers.moderation",
+    "groups_tui.workers.runner",
+    "groups_tui.workers.commands",
 ]
 
 

@@ -18,8 +18,8 @@ from groups_tui.automations.config import (
     load_automations,
     parse_automations,
 )
-from groups_tui.automations.invite_flows import Trigger, matches
 from groups_tui.config import ConfigError
+from groups_tui.workers.invite_flows import Trigger, matches
 
 TOML = """
 [automations.pacing]

@@ -15,12 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from groups_tui.automations.config import ForwardTarget
-from groups_tui.automations.forwarding import SIGNATURE_HEADER, Forwarder, normalize, sign
 from groups_tui.automations.pacing import Pacer, VirtualClock
-from groups_tui.service_types import Change
+from groups_tui.service import InboxService
+from groups_tui.service.changes import normalize
+from groups_tui.service.types import AccountInfo, Change, Mode
 from groups_tui.store import Store
+from groups_tui.store.automations import BulkRow
 from groups_tui.store.schema import LATEST_VERSION
-from groups_tui.store.store import BulkRow
+from groups_tui.workers.forwarding import SIGNATURE_HEADER, Forwarder, sign
 
 
 @settings(max_examples=40, deadline=None)
@@ -57,6 +59,11 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await s.close()
 
 
+def over(store: Store) -> InboxService:
+    """A read-only service over the store (what the forwarder goes through)."""
+    return InboxService(store, None, account=AccountInfo("", "", Mode.SANDBOX))
+
+
 def change(cid: int, group: str | None, kind: str = "participant.joined") -> Change:
     return Change(cid, kind, group, f"e{cid}", 1_700_000_000 + cid, None, {})
 
@@ -82,7 +89,7 @@ async def test_forwarding_keeps_group_order_and_backs_off(store: Store) -> None:
     target = ForwardTarget(
         name="crm", url="http://127.0.0.1:1/x", secret="k", backoff_initial=2.0, backoff_max=3.0
     )
-    forwarder = Forwarder(store, [target], clock=lambda: now[0], http=http)
+    forwarder = Forwarder(over(store), [target], clock=lambda: now[0], http=http)
     changes = [
         change(1, "A"),
         change(2, "B"),
@@ -93,7 +100,7 @@ async def test_forwarding_keeps_group_order_and_backs_off(store: Store) -> None:
     ]
     queued = await forwarder.enqueue(changes, position_key="pos")
     assert queued == 5  # local bookkeeping kinds are not forwarded
-    assert await store.get_meta("pos") == "6"
+    assert await store.feed.get_meta("pos") == "6"
 
     # WHEN delivering: B's head fails, A and the group-less lane proceed
     first = await forwarder.deliver()
@@ -101,17 +108,17 @@ async def test_forwarding_keeps_group_order_and_backs_off(store: Store) -> None:
     assert first[0].failed == 1 and "HTTP 503" in (first[0].last_error or "")
     # THEN B is not retried before its backoff, and event 4 never overtakes event 2
     assert (await forwarder.deliver())[0].failed == 0
-    items = {i.change_id: i for i in await store.forward_items("crm")}
+    items = {i.change_id: i for i in await store.automations.forward_items("crm")}
     assert items[2].next_attempt_at == pytest.approx(1002.0) and items[4].attempts == 0
     now[0] += 2.0
     await forwarder.deliver()
-    items = {i.change_id: i for i in await store.forward_items("crm")}
+    items = {i.change_id: i for i in await store.automations.forward_items("crm")}
     assert items[2].next_attempt_at == pytest.approx(1002.0 + 3.0)  # capped at backoff_max
     now[0] += 3.0
     await forwarder.deliver()
     assert [e["id"] for e in seen] == [1, 3, 5, 2, 4]
     assert all(signatures_ok)
-    assert await store.forward_counts("crm") == (0, 5)
+    assert await store.automations.forward_counts("crm") == (0, 5)
     # AND enqueueing the same changes again adds nothing
     assert await forwarder.enqueue(changes, position_key="pos") == 0
     await http.aclose()
@@ -119,13 +126,13 @@ async def test_forwarding_keeps_group_order_and_backs_off(store: Store) -> None:
 
 async def test_command_target_failure_names_the_target(store: Store, tmp_path: Path) -> None:
     target = ForwardTarget(name="script", command=("sh", "-c", "echo boom >&2; exit 3"))
-    forwarder = Forwarder(store, [target], clock=lambda: 0.0)
+    forwarder = Forwarder(over(store), [target], clock=lambda: 0.0)
     await forwarder.enqueue([change(1, "A")], position_key="pos")
     result = (await forwarder.deliver())[0]
     assert result.failed == 1
     assert result.last_error == "forward target 'script': 'sh' exited with 3: boom"
     missing = ForwardTarget(name="nothere", command=(str(tmp_path / "no-such-program"),))
-    other = Forwarder(store, [missing], clock=lambda: 0.0)
+    other = Forwarder(over(store), [missing], clock=lambda: 0.0)
     await other.enqueue([change(2, "A")], position_key="pos2")
     error = (await other.deliver())[0].last_error or ""
     assert error.startswith("forward target 'nothere': cannot run")
@@ -150,36 +157,36 @@ def test_normalized_event_shape_and_signature() -> None:
 
 async def test_automation_tables(store: Store) -> None:
     assert LATEST_VERSION >= 3
-    job = await store.automation_job_create("j", "bulk_create", "fp", {"rows": 2})
-    assert (await store.automation_job_create("j", "bulk_create", "fp", {})).params == job.params
-    await store.bulk_rows_insert("j", [BulkRow(2, "A", tag="t"), BulkRow(3, "B")])
-    await store.bulk_rows_insert("j", [BulkRow(2, "changed")])  # existing rows are kept
-    await store.bulk_row_update("j", 2, "requested", request_id="r1")
-    await store.bulk_row_update("j", 2, "created", group_id="G1")
-    rows = await store.bulk_rows("j")
+    job = await store.automations.create_job("j", "bulk_create", "fp", {"rows": 2})
+    assert (await store.automations.create_job("j", "bulk_create", "fp", {})).params == job.params
+    await store.automations.bulk_rows_insert("j", [BulkRow(2, "A", tag="t"), BulkRow(3, "B")])
+    await store.automations.bulk_rows_insert("j", [BulkRow(2, "changed")])  # existing rows are kept
+    await store.automations.bulk_row_update("j", 2, "requested", request_id="r1")
+    await store.automations.bulk_row_update("j", 2, "created", group_id="G1")
+    rows = await store.automations.bulk_rows("j")
     assert (rows[0].subject, rows[0].state, rows[0].request_id, rows[0].group_id) == (
         "A",
         "created",
         "r1",
         "G1",
     )
-    assert await store.bulk_find_created("A", "t") == [("j", "G1")]
-    assert await store.bulk_find_created("A", "t", exclude_job="j") == []
-    assert await store.bulk_invite_begin("j", 2, "49")
-    assert not await store.bulk_invite_begin("j", 2, "49")
+    assert await store.automations.bulk_find_created("A", "t") == [("j", "G1")]
+    assert await store.automations.bulk_find_created("A", "t", exclude_job="j") == []
+    assert await store.automations.bulk_invite_begin("j", 2, "49")
+    assert not await store.automations.bulk_invite_begin("j", 2, "49")
 
-    sid = await store.invite_flow_begin("rule", "49", "G", state="calling", at=100.0)
-    assert await store.invite_flow_recent("rule", "49", "G", since=50.0)
-    assert not await store.invite_flow_recent("rule", "49", "G", since=150.0)
-    await store.invite_flow_update(sid, "failed", error="x")
-    assert not await store.invite_flow_recent("rule", "49", "G", since=50.0)
+    sid = await store.automations.invite_flow_begin("rule", "49", "G", state="calling", at=100.0)
+    assert await store.automations.invite_flow_recent("rule", "49", "G", since=50.0)
+    assert not await store.automations.invite_flow_recent("rule", "49", "G", since=150.0)
+    await store.automations.invite_flow_update(sid, "failed", error="x")
+    assert not await store.automations.invite_flow_recent("rule", "49", "G", since=50.0)
 
-    await store.automation_set_paused("crm", True)
-    await store.automation_set_paused("crm", True)
-    assert await store.automation_paused() == {"crm"}
-    await store.automation_set_paused("crm", False)
-    assert await store.automation_paused() == set()
-    await store.automation_run_add("crm", "forward", False, "down")
-    await store.automation_run_add("crm", "forward", True, "ok")
-    assert [r.detail for r in await store.automation_runs()] == ["ok", "down"]
-    assert [r.detail for r in await store.automation_runs(failures_only=True)] == ["down"]
+    await store.automations.set_paused("crm", True)
+    await store.automations.set_paused("crm", True)
+    assert await store.automations.paused() == {"crm"}
+    await store.automations.set_paused("crm", False)
+    assert await store.automations.paused() == set()
+    await store.automations.add_run("crm", "forward", False, "down")
+    await store.automations.add_run("crm", "forward", True, "ok")
+    assert [r.detail for r in await store.automations.runs()] == ["ok", "down"]
+    assert [r.detail for r in await store.automations.runs(failures_only=True)] == ["down"]

@@ -72,7 +72,7 @@ ContractFn = Callable[[CloudClient, Backend], Awaitable[None]]
 
 
 async def contract_create_group_returns_request_id(client: CloudClient, backend: Backend) -> None:
-    request_id = await client.create_group(
+    request_id = await client.groups.create(
         "  Order 1042 - delivery coordination  ",
         "Driver, warehouse and customer for order 1042.",
         join_approval=True,
@@ -81,14 +81,14 @@ async def contract_create_group_returns_request_id(client: CloudClient, backend:
     await backend.settle()
     group_id = await backend.created_group_id(request_id)
     assert group_id
-    info = await client.get_group(group_id)
+    info = await client.groups.get(group_id)
     assert info.subject == "Order 1042 - delivery coordination"
     assert info.approval_required
 
 
 async def contract_get_group_info(client: CloudClient, backend: Backend) -> None:
     group_id = await backend.seed_group("Order 1043", MEMBERS[:2], join_approval=True)
-    info = await client.get_group(group_id)
+    info = await client.groups.get(group_id)
     assert info.subject == "Order 1043"
     assert info.join_approval_mode == "approval_required"
     assert info.suspended is False
@@ -99,7 +99,7 @@ async def contract_get_group_info(client: CloudClient, backend: Backend) -> None
 
 async def contract_list_groups_follows_paging(client: CloudClient, backend: Backend) -> None:
     seeded = {await backend.seed_group(f"Paging {i}", MEMBERS[:1]) for i in range(5)}
-    listed = [group async for group in client.list_groups(limit=2)]
+    listed = [group async for group in client.groups.list(limit=2)]
     ids = [group.id for group in listed]
     assert len(ids) == len(set(ids))
     assert seeded <= set(ids)
@@ -109,12 +109,12 @@ async def contract_list_groups_follows_paging(client: CloudClient, backend: Back
 
 async def contract_invite_link_get_and_reset(client: CloudClient, backend: Backend) -> None:
     group_id = await backend.seed_group("Links", MEMBERS[:1])
-    first = await client.get_invite_link(group_id)
+    first = await client.invite_links.get(group_id)
     assert first.startswith(INVITE_PREFIX)
-    fresh = await client.reset_invite_link(group_id)
+    fresh = await client.invite_links.reset(group_id)
     assert fresh.startswith(INVITE_PREFIX)
     assert fresh != first
-    assert await client.get_invite_link(group_id) == fresh
+    assert await client.invite_links.get(group_id) == fresh
 
 
 async def contract_join_requests_list_approve_reject(client: CloudClient, backend: Backend) -> None:
@@ -122,34 +122,34 @@ async def contract_join_requests_list_approve_reject(client: CloudClient, backen
     requesters = ["16505550001", "16505550002", "16505550003"]
     request_ids = [await backend.add_join_request(group_id, wa) for wa in requesters]
 
-    pending = await client.list_join_requests(group_id)
+    pending = await client.join_requests.list(group_id)
     assert {item.join_request_id for item in pending} == set(request_ids)
     assert {item.wa_id for item in pending} == set(requesters)
 
-    approved = await client.approve_join_requests(group_id, [request_ids[0]])
+    approved = await client.join_requests.approve(group_id, [request_ids[0]])
     assert approved.approved == [request_ids[0]]
     assert approved.failed == []
-    rejected = await client.reject_join_requests(group_id, [request_ids[1]])
+    rejected = await client.join_requests.reject(group_id, [request_ids[1]])
     assert rejected.rejected == [request_ids[1]]
     assert rejected.failed == []
 
     await backend.settle()
-    remaining = await client.list_join_requests(group_id)
+    remaining = await client.join_requests.list(group_id)
     assert [item.join_request_id for item in remaining] == [request_ids[2]]
 
 
 async def contract_remove_participants(client: CloudClient, backend: Backend) -> None:
     group_id = await backend.seed_group("Removal", MEMBERS)
-    await client.remove_participants(group_id, [MEMBERS[0]])
+    await client.participants.remove(group_id, [MEMBERS[0]])
     await backend.settle()
-    info = await client.get_group(group_id)
+    info = await client.groups.get(group_id)
     assert {p.wa_id for p in info.participants} == set(MEMBERS[1:])
 
 
 async def contract_send_text(client: CloudClient, backend: Backend) -> None:
     group_id = await backend.seed_group("Texts", MEMBERS[:2])
     await backend.set_window_open(group_id)
-    sent = await client.send_text(group_id, "Driver is 10 minutes away", preview_url=False)
+    sent = await client.messages.send_text(group_id, "Driver is 10 minutes away", preview_url=False)
     assert sent.message_id
     if sent.messages[0].group_id is not None:
         assert sent.messages[0].group_id == group_id
@@ -158,23 +158,23 @@ async def contract_send_text(client: CloudClient, backend: Backend) -> None:
 async def contract_send_text_needs_open_window(client: CloudClient, backend: Backend) -> None:
     group_id = await backend.seed_group("Closed window", MEMBERS[:2])
     with pytest.raises(InvalidRequestError) as caught:
-        await client.send_text(group_id, "Anyone there?")
+        await client.messages.send_text(group_id, "Anyone there?")
     assert caught.value.code == 131047
 
 
 async def contract_send_to_lonely_group_fails(client: CloudClient, backend: Backend) -> None:
     group_id = await backend.seed_group("Only me", [])
     with pytest.raises(InvalidRequestError) as caught:
-        await client.send_template(group_id, "delivery_update_group", "en_US")
+        await client.messages.send_template(group_id, "delivery_update_group", "en_US")
     assert caught.value.code == 131020
 
 
 async def contract_upload_and_send_media(client: CloudClient, backend: Backend) -> None:
     group_id = await backend.seed_group("Media", MEMBERS[:2])
     await backend.set_window_open(group_id)
-    media_id = await client.upload_media(b"\xff\xd8\xff\xe0fake-jpeg", "image/jpeg", "pod.jpg")
+    media_id = await client.media.upload(b"\xff\xd8\xff\xe0fake-jpeg", "image/jpeg", "pod.jpg")
     assert media_id
-    sent = await client.send_media(group_id, "image", media_id=media_id, caption="Proof")
+    sent = await client.messages.send_media(group_id, "image", media_id=media_id, caption="Proof")
     assert sent.message_id
 
 
@@ -183,7 +183,7 @@ async def contract_send_template(client: CloudClient, backend: Backend) -> None:
     components = template_components(
         ["1042", "14:30"], HeaderParam(kind="image", link="https://example.com/truck.jpg")
     )
-    sent = await client.send_template(
+    sent = await client.messages.send_template(
         group_id, "delivery_update_group", "en_US", components=components
     )
     assert sent.message_id
@@ -191,7 +191,7 @@ async def contract_send_template(client: CloudClient, backend: Backend) -> None:
 
 async def contract_send_invite_link_template(client: CloudClient, backend: Backend) -> None:
     group_id = await backend.seed_group("Invites", MEMBERS[:1])
-    sent = await client.send_invite_link_template(
+    sent = await client.messages.send_invite_link_template(
         "+16505559999", "group_invite_upon_request", "en", group_id
     )
     assert sent.message_id
@@ -201,7 +201,7 @@ async def contract_list_message_templates(client: CloudClient, backend: Backend)
     names = ["delivery_update_group", "pickup_ready", "group_invite_upon_request"]
     for name in names:
         await backend.seed_template(name, "en_US", "UTILITY")
-    templates = await client.list_message_templates()
+    templates = await client.templates.list()
     listed = {t.name for t in templates}
     assert set(names) <= listed
     assert all(t.status == "APPROVED" for t in templates)
@@ -213,7 +213,7 @@ async def contract_ninth_participant_is_refused(client: CloudClient, backend: Ba
     request_id = await backend.add_join_request(group_id, "16505559999")
     # Meta may report the limit per item or as a request error: accept both.
     try:
-        result = await client.approve_join_requests(group_id, [request_id])
+        result = await client.join_requests.approve(group_id, [request_id])
     except InvalidRequestError as exc:
         assert exc.code == 131204
     else:
@@ -224,7 +224,7 @@ async def contract_ninth_participant_is_refused(client: CloudClient, backend: Ba
 
 async def contract_unknown_group_is_not_found(client: CloudClient, backend: Backend) -> None:
     with pytest.raises(NotFoundError) as caught:
-        await client.get_group(UNKNOWN_GROUP_ID)
+        await client.groups.get(UNKNOWN_GROUP_ID)
     assert caught.value.code == 131041
 
 
@@ -232,7 +232,7 @@ async def contract_bad_token_is_auth_error(client: CloudClient, backend: Backend
     group_id = await backend.seed_group("Tokens", MEMBERS[:1])
     async with backend.client_with_token("not-a-valid-token") as intruder:
         with pytest.raises(AuthError) as caught:
-            await intruder.get_group(group_id)
+            await intruder.groups.get(group_id)
     assert "not-a-valid-token" not in str(caught.value)
     assert "not-a-valid-token" not in repr(caught.value)
 
@@ -244,15 +244,15 @@ async def contract_remove_a_member_known_only_by_bsuid(
     # combination, so both members leaving proves each was named as Meta defines it.
     group_id = await backend.seed_group("Usernames", MEMBERS[:2])
     bsuid = await backend.add_hidden_member(group_id)
-    info = await client.get_group(group_id)
+    info = await client.groups.get(group_id)
     [hidden] = [p for p in info.participants if p.user_id == bsuid]
     assert hidden.wa_id is None and hidden.key == bsuid
     assert {p.wa_id for p in info.participants} == {*MEMBERS[:2], None}
 
-    await client.remove_participants(group_id, [MEMBERS[0], bsuid])
+    await client.participants.remove(group_id, [MEMBERS[0], bsuid])
     await backend.settle()
 
-    info = await client.get_group(group_id)
+    info = await client.groups.get(group_id)
     assert {p.wa_id or p.user_id for p in info.participants} == {MEMBERS[1]}
 
 
@@ -274,7 +274,7 @@ async def contract_a_bsuid_in_user_or_both_fields_is_refused(
         assert status == 400, entry
         assert body["error"]["code"] == 100, entry
     await backend.settle()
-    info = await client.get_group(group_id)
+    info = await client.groups.get(group_id)
     assert {p.wa_id or p.user_id for p in info.participants} == {MEMBERS[0], bsuid}
 
 

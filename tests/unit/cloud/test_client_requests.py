@@ -16,7 +16,7 @@ from groups_tui.cloud import (
     UnexpectedResponseError,
     template_components,
 )
-from groups_tui.cloud.client import participant_entry
+from groups_tui.cloud.resources.participants import participant_entry
 
 from .support import API, GROUP_ID, PHONE_NUMBER_ID, TOKEN, WABA_ID, graph_error, json_body
 
@@ -45,7 +45,7 @@ async def test_create_group_trims_subject_and_returns_request_id(
     route = router.post(f"{API}/{PHONE_NUMBER_ID}/groups").respond(
         json={"messaging_product": "whatsapp", "request_id": 106540352242922}
     )
-    request_id = await client.create_group("  Order 1042  ", "Driver and customer", True)
+    request_id = await client.groups.create("  Order 1042  ", "Driver and customer", True)
     assert request_id == "106540352242922"
     assert json_body(only_request(route)) == {
         "messaging_product": "whatsapp",
@@ -59,7 +59,7 @@ async def test_create_group_defaults_to_auto_approve(
     client: CloudClient, router: respx.Router
 ) -> None:
     route = router.post(f"{API}/{PHONE_NUMBER_ID}/groups").respond(json={"request_id": "r1"})
-    await client.create_group("Order 1043")
+    await client.groups.create("Order 1043")
     assert json_body(only_request(route)) == {
         "messaging_product": "whatsapp",
         "subject": "Order 1043",
@@ -77,7 +77,7 @@ async def test_create_group_validates_locally(
 ) -> None:
     route = router.post(f"{API}/{PHONE_NUMBER_ID}/groups")
     with pytest.raises(ValueError):
-        await client.create_group(subject, description)
+        await client.groups.create(subject, description)
     assert route.call_count == 0
 
 
@@ -85,7 +85,7 @@ async def test_create_group_accepts_128_characters(
     client: CloudClient, router: respx.Router
 ) -> None:
     route = router.post(f"{API}/{PHONE_NUMBER_ID}/groups").respond(json={"request_id": "r"})
-    await client.create_group(" " + "x" * 128 + " ")
+    await client.groups.create(" " + "x" * 128 + " ")
     assert json_body(only_request(route))["subject"] == "x" * 128
 
 
@@ -108,7 +108,7 @@ async def test_get_group_requests_default_fields_and_parses_string_values(
             "brand_new_field": {"x": 1},
         }
     )
-    info = await client.get_group(GROUP_ID)
+    info = await client.groups.get(GROUP_ID)
     request = only_request(route)
     assert request.url.params["fields"] == (
         "subject,description,participants,join_approval_mode,suspended,"
@@ -145,7 +145,7 @@ async def test_list_groups_follows_next_to_the_end(
     route = router.get(f"{API}/{PHONE_NUMBER_ID}/groups").mock(
         side_effect=[httpx.Response(200, json=p) for p in pages]
     )
-    groups = [g async for g in client.list_groups(limit=1)]
+    groups = [g async for g in client.groups.list(limit=1)]
     assert [(g.id, g.created_at) for g in groups] == [
         ("g1", 1767225600),
         ("g2", 1767229200),
@@ -171,7 +171,7 @@ async def test_list_groups_restarts_once_on_expired_cursor_without_duplicates(
             httpx.Response(200, json=last),
         ]
     )
-    ids = [g.id async for g in client.list_groups()]
+    ids = [g.id async for g in client.groups.list()]
     assert ids == ["g1", "g2", "g3"]
     assert route.call_count == 4
     assert "after" not in route.calls[2].request.url.params
@@ -189,13 +189,13 @@ async def test_list_groups_gives_up_on_a_second_expired_cursor(
         side_effect=[httpx.Response(200, json=first), expired] * 2
     )
     with pytest.raises(InvalidRequestError) as caught:
-        _ = [g async for g in client.list_groups()]
+        _ = [g async for g in client.groups.list()]
     assert caught.value.code == 131059
 
 
 async def test_delete_group(client: CloudClient, router: respx.Router) -> None:
     route = router.delete(f"{API}/{GROUP_ID}").respond(json={"success": "true"})
-    await client.delete_group(GROUP_ID)
+    await client.groups.delete(GROUP_ID)
     assert only_request(route).content == b""
 
 
@@ -210,9 +210,9 @@ async def test_invite_link_get_reset_delete(client: CloudClient, router: respx.R
     delete = router.delete(f"{API}/{GROUP_ID}/invite_link").respond(
         json={"messaging_product": "whatsapp", "success": True}
     )
-    assert await client.get_invite_link(GROUP_ID) == link
-    assert await client.reset_invite_link(GROUP_ID) == link + "2"
-    await client.delete_invite_link(GROUP_ID)
+    assert await client.invite_links.get(GROUP_ID) == link
+    assert await client.invite_links.reset(GROUP_ID) == link + "2"
+    await client.invite_links.delete(GROUP_ID)
     only_request(get)
     assert json_body(only_request(reset)) == {"messaging_product": "whatsapp"}
     assert json_body(only_request(delete)) == {"messaging_product": "whatsapp"}
@@ -220,7 +220,7 @@ async def test_invite_link_get_reset_delete(client: CloudClient, router: respx.R
 
 async def test_remove_participants_body(client: CloudClient, router: respx.Router) -> None:
     route = router.delete(f"{API}/{GROUP_ID}/participants").respond(json={})
-    assert await client.remove_participants(GROUP_ID, ["+16505551234", "447700900123"]) is None
+    assert await client.participants.remove(GROUP_ID, ["+16505551234", "447700900123"]) is None
     assert json_body(only_request(route)) == {
         "messaging_product": "whatsapp",
         "participants": [{"user": "+16505551234"}, {"user": "447700900123"}],
@@ -233,7 +233,7 @@ async def test_remove_participants_names_a_bsuid_in_user_id(
     # Meta: `user` for a phone number or WhatsApp id, `user_id` for a business-scoped
     # user id, one of the two per entry (reference 2.7, 3.9).
     route = router.delete(f"{API}/{GROUP_ID}/participants").respond(json={})
-    await client.remove_participants(
+    await client.participants.remove(
         GROUP_ID, ["+1 650 555 1234", " US.13491208655302741918 ", "447700900123"]
     )
     assert json_body(only_request(route))["participants"] == [
@@ -267,11 +267,11 @@ async def test_a_bsuid_is_not_sent_as_a_1to1_recipient(
     # The reference does not document the field a 1:1 send to a BSUID uses.
     route = router.post(f"{API}/{PHONE_NUMBER_ID}/messages")
     with pytest.raises(ValueError, match="business-scoped user id"):
-        await client.send_invite_link_template(
+        await client.messages.send_invite_link_template(
             "US.13491208655302741918", "group_invite_upon_request", "en", GROUP_ID
         )
     with pytest.raises(ValueError, match="business-scoped user id"):
-        await client.send_template(
+        await client.messages.send_template(
             "US.13491208655302741918", "welcome", "en", recipient_type="individual"
         )
     assert route.call_count == 0
@@ -287,7 +287,7 @@ async def test_remove_participants_refuses_locally(
 ) -> None:
     route = router.delete(f"{API}/{GROUP_ID}/participants")
     with pytest.raises(ValueError):
-        await client.remove_participants(GROUP_ID, users)
+        await client.participants.remove(GROUP_ID, users)
     assert route.call_count == 0
 
 
@@ -312,7 +312,7 @@ async def test_remove_participants_partial_raises_with_failed_items(
         )
     )
     with pytest.raises(PartialFailure) as caught:
-        await client.remove_participants(GROUP_ID, ["16505551234", "447700900123"])
+        await client.participants.remove(GROUP_ID, ["16505551234", "447700900123"])
     error = caught.value
     assert error.code == 131201
     assert error.status_code == 206
@@ -343,7 +343,7 @@ async def test_list_join_requests_follows_paging(client: CloudClient, router: re
             ),
         ]
     )
-    items = await client.list_join_requests(GROUP_ID)
+    items = await client.join_requests.list(GROUP_ID)
     assert [(i.join_request_id, i.wa_id, i.user_id) for i in items] == [
         ("J1", "1", None),
         ("J2", None, "US.1"),
@@ -374,7 +374,7 @@ async def test_approve_join_requests_parses_failures(
             "errors": [{"code": 131201, "message": "partial"}],
         }
     )
-    result = await client.approve_join_requests(GROUP_ID, ["J1", "J2"])
+    result = await client.join_requests.approve(GROUP_ID, ["J1", "J2"])
     assert json_body(only_request(route)) == {
         "messaging_product": "whatsapp",
         "join_requests": ["J1", "J2"],
@@ -389,7 +389,7 @@ async def test_reject_join_requests(client: CloudClient, router: respx.Router) -
     route = router.delete(f"{API}/{GROUP_ID}/join_requests").respond(
         json={"messaging_product": "whatsapp", "rejected_join_requests": ["J1"]}
     )
-    result = await client.reject_join_requests(GROUP_ID, ["J1"])
+    result = await client.join_requests.reject(GROUP_ID, ["J1"])
     assert json_body(only_request(route)) == {
         "messaging_product": "whatsapp",
         "join_requests": ["J1"],
@@ -400,7 +400,7 @@ async def test_reject_join_requests(client: CloudClient, router: respx.Router) -
 
 async def test_update_settings_body(client: CloudClient, router: respx.Router) -> None:
     route = router.post(f"{API}/{GROUP_ID}").respond(json={"request_id": "R7"})
-    request_id = await client.update_settings(
+    request_id = await client.groups.update_settings(
         GROUP_ID, subject=" Order 1042 - delivered ", description="Closes on Friday."
     )
     assert request_id == "R7"
@@ -413,15 +413,15 @@ async def test_update_settings_body(client: CloudClient, router: respx.Router) -
 
 async def test_update_settings_needs_something(client: CloudClient) -> None:
     with pytest.raises(ValueError):
-        await client.update_settings(GROUP_ID)
+        await client.groups.update_settings(GROUP_ID)
     with pytest.raises(ValueError):
-        await client.update_settings(GROUP_ID, subject="  ")
+        await client.groups.update_settings(GROUP_ID, subject="  ")
 
 
 async def test_update_picture_is_multipart(client: CloudClient, router: respx.Router) -> None:
     route = router.post(f"{API}/{GROUP_ID}").respond(json={})
     jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-    await client.update_picture(GROUP_ID, jpeg, filename="square.jpg")
+    await client.groups.update_picture(GROUP_ID, jpeg, filename="square.jpg")
     content = multipart_fields(only_request(route))
     assert b'name="messaging_product"\r\n\r\nwhatsapp' in content
     assert b'name="file"; filename="square.jpg"\r\nContent-Type: image/jpeg' in content
@@ -430,12 +430,12 @@ async def test_update_picture_is_multipart(client: CloudClient, router: respx.Ro
 
 async def test_update_picture_refuses_non_jpeg(client: CloudClient) -> None:
     with pytest.raises(ValueError):
-        await client.update_picture(GROUP_ID, b"\x89PNG\r\n")
+        await client.groups.update_picture(GROUP_ID, b"\x89PNG\r\n")
 
 
 async def test_send_text_body(client: CloudClient, router: respx.Router) -> None:
     route = router.post(f"{API}/{PHONE_NUMBER_ID}/messages").respond(json=SEND_OK)
-    sent = await client.send_text(GROUP_ID, "Driver is 10 minutes away", preview_url=True)
+    sent = await client.messages.send_text(GROUP_ID, "Driver is 10 minutes away", preview_url=True)
     assert json_body(only_request(route)) == {
         "messaging_product": "whatsapp",
         "recipient_type": "group",
@@ -468,7 +468,7 @@ async def test_send_media_body(
     expected: dict[str, str],
 ) -> None:
     route = router.post(f"{API}/{PHONE_NUMBER_ID}/messages").respond(json=SEND_OK)
-    await client.send_media(GROUP_ID, kind, **kwargs)
+    await client.messages.send_media(GROUP_ID, kind, **kwargs)
     assert json_body(only_request(route)) == {
         "messaging_product": "whatsapp",
         "recipient_type": "group",
@@ -493,7 +493,7 @@ async def test_send_media_validates_locally(
     client: CloudClient, kind: Any, kwargs: dict[str, str]
 ) -> None:
     with pytest.raises(ValueError):
-        await client.send_media(GROUP_ID, kind, **kwargs)
+        await client.messages.send_media(GROUP_ID, kind, **kwargs)
 
 
 async def test_send_template_to_group_with_components(
@@ -503,7 +503,9 @@ async def test_send_template_to_group_with_components(
     components = template_components(
         ["1042", "14:30"], HeaderParam(kind="document", media_id="137", filename="a.pdf")
     )
-    await client.send_template(GROUP_ID, "delivery_update_group", "en_US", components=components)
+    await client.messages.send_template(
+        GROUP_ID, "delivery_update_group", "en_US", components=components
+    )
     assert json_body(only_request(route)) == {
         "messaging_product": "whatsapp",
         "recipient_type": "group",
@@ -535,7 +537,7 @@ async def test_send_template_individual_without_components(
     client: CloudClient, router: respx.Router
 ) -> None:
     route = router.post(f"{API}/{PHONE_NUMBER_ID}/messages").respond(json=SEND_OK)
-    await client.send_template("+16505551234", "hello", "en", recipient_type="individual")
+    await client.messages.send_template("+16505551234", "hello", "en", recipient_type="individual")
     assert json_body(only_request(route)) == {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
@@ -562,7 +564,7 @@ async def test_send_invite_link_template_follows_reference(
     client: CloudClient, router: respx.Router
 ) -> None:
     route = router.post(f"{API}/{PHONE_NUMBER_ID}/messages").respond(json=SEND_OK)
-    await client.send_invite_link_template(
+    await client.messages.send_invite_link_template(
         "+16505551234", "group_invite_upon_request", "en", GROUP_ID
     )
     assert json_body(only_request(route)) == {
@@ -584,7 +586,7 @@ async def test_send_invite_link_template_with_a_link(
 ) -> None:
     route = router.post(f"{API}/{PHONE_NUMBER_ID}/messages").respond(json=SEND_OK)
     link = "https://chat.whatsapp.com/AbCdEf"
-    await client.send_invite_link_template("16505551234", "my_invite", "en_US", link)
+    await client.messages.send_invite_link_template("16505551234", "my_invite", "en_US", link)
     body = json_body(only_request(route))
     assert body["template"]["components"] == [
         {"type": "body", "parameters": [{"type": "text", "text": link}]}
@@ -593,15 +595,15 @@ async def test_send_invite_link_template_with_a_link(
 
 async def test_pin_and_unpin(client: CloudClient, router: respx.Router) -> None:
     route = router.post(f"{API}/{PHONE_NUMBER_ID}/messages").respond(json=SEND_OK)
-    await client.pin_message(GROUP_ID, "wamid.X", 4)
-    await client.unpin_message(GROUP_ID, "wamid.X")
+    await client.messages.pin(GROUP_ID, "wamid.X", 4)
+    await client.messages.unpin(GROUP_ID, "wamid.X")
     pin, unpin = (json_body(call.request) for call in route.calls)
     assert pin["pin"] == {"type": "pin", "message_id": "wamid.X", "expiration_days": 4}
     assert unpin["pin"] == {"type": "unpin", "message_id": "wamid.X"}
     assert pin["type"] == unpin["type"] == "pin"
     assert pin["recipient_type"] == "group"
     with pytest.raises(ValueError):
-        await client.pin_message(GROUP_ID, "wamid.X", 31)
+        await client.messages.pin(GROUP_ID, "wamid.X", 31)
 
 
 async def test_send_without_message_id_is_unexpected(
@@ -609,12 +611,12 @@ async def test_send_without_message_id_is_unexpected(
 ) -> None:
     router.post(f"{API}/{PHONE_NUMBER_ID}/messages").respond(json={"messages": []})
     with pytest.raises(UnexpectedResponseError):
-        await client.send_text(GROUP_ID, "hi")
+        await client.messages.send_text(GROUP_ID, "hi")
 
 
 async def test_upload_media_is_multipart(client: CloudClient, router: respx.Router) -> None:
     route = router.post(f"{API}/{PHONE_NUMBER_ID}/media").respond(json={"id": 1037543291543636})
-    media_id = await client.upload_media(b"%PDF-1.7 data", "application/pdf", "invoice.pdf")
+    media_id = await client.media.upload(b"%PDF-1.7 data", "application/pdf", "invoice.pdf")
     assert media_id == "1037543291543636"
     content = multipart_fields(only_request(route))
     assert b'name="messaging_product"\r\n\r\nwhatsapp' in content
@@ -630,10 +632,10 @@ async def test_media_get_download_delete(client: CloudClient, router: respx.Rout
     )
     download = router.get(url).respond(content=b"JPEGDATA")
     delete = router.delete(f"{API}/1037543291543636").respond(json={"success": True})
-    media = await client.get_media("1037543291543636")
+    media = await client.media.get("1037543291543636")
     assert media.file_size == 303833
-    assert await client.download_media(media.url) == b"JPEGDATA"
-    await client.delete_media("1037543291543636")
+    assert await client.media.download(media.url) == b"JPEGDATA"
+    await client.media.delete("1037543291543636")
     assert only_request(info).url.params["phone_number_id"] == PHONE_NUMBER_ID
     only_request(download)
     only_request(delete)
@@ -663,7 +665,7 @@ async def test_list_message_templates_follows_paging(
             httpx.Response(200, json={"data": [{**template, "name": "pickup", "id": 595}]}),
         ]
     )
-    templates = await client.list_message_templates()
+    templates = await client.templates.list()
     assert [(t.name, t.id) for t in templates] == [
         ("delivery_update_group", "594"),
         ("pickup", "595"),
@@ -679,7 +681,7 @@ async def test_list_message_templates_needs_waba(router: respx.Router) -> None:
         transport=httpx.MockTransport(router.async_handler),
     ) as no_waba:
         with pytest.raises(ValueError):
-            await no_waba.list_message_templates()
+            await no_waba.templates.list()
 
 
 async def test_base_url_and_version_are_injectable(router: respx.Router) -> None:
@@ -693,7 +695,7 @@ async def test_base_url_and_version_are_injectable(router: respx.Router) -> None
         graph_version="v26.0",
         transport=httpx.MockTransport(router.async_handler),
     ) as sandbox:
-        assert await sandbox.get_invite_link("G1") == "https://chat.whatsapp.com/Z"
+        assert await sandbox.invite_links.get("G1") == "https://chat.whatsapp.com/Z"
     only_request(route)
 
 

@@ -46,7 +46,7 @@ async def test_throttling_is_retried_with_growing_delays(
     route = router.get(f"{API}/{GROUP_ID}").mock(
         side_effect=[throttled(status), throttled(status), throttled(status), GROUP_OK]
     )
-    info = await client.get_group(GROUP_ID)
+    info = await client.groups.get(GROUP_ID)
     assert info.subject == "Order 1042"
     assert route.call_count == 4
     assert sleeps.delays == [0.5, 1.0, 2.0]
@@ -66,7 +66,7 @@ async def test_delays_are_capped_and_attempts_bounded(
         sleep=sleeps,
     ) as client:
         with pytest.raises(RateLimitError) as caught:
-            await client.get_group(GROUP_ID)
+            await client.groups.get(GROUP_ID)
     assert caught.value.code == 130429
     assert route.call_count == 6
     assert sleeps.delays == [0.5, 1.0, 1.5, 1.5, 1.5]
@@ -78,7 +78,7 @@ async def test_retry_after_header_is_honoured(
     router.get(f"{API}/{GROUP_ID}").mock(
         side_effect=[throttled(429, {"Retry-After": "7"}), GROUP_OK]
     )
-    await client.get_group(GROUP_ID)
+    await client.groups.get(GROUP_ID)
     assert sleeps.delays == [7.0]
 
 
@@ -89,7 +89,7 @@ async def test_retry_after_beyond_max_delay_is_left_to_the_caller(
         return_value=throttled(429, {"Retry-After": "120"})
     )
     with pytest.raises(RateLimitError) as caught:
-        await client.get_group(GROUP_ID)
+        await client.groups.get(GROUP_ID)
     assert caught.value.retry_after == 120.0
     assert route.call_count == 1
     assert sleeps.delays == []
@@ -115,7 +115,7 @@ async def test_waba_limit_waits_estimated_time_to_regain_access(
         headers={"X-Business-Use-Case-Usage": json.dumps(usage), "Retry-After": "2"},
     )
     router.get(f"{API}/{GROUP_ID}").mock(side_effect=[limited, GROUP_OK])
-    await client.get_group(GROUP_ID)
+    await client.groups.get(GROUP_ID)
     assert sleeps.delays == [15.0]
 
 
@@ -128,7 +128,7 @@ async def test_app_usage_at_100_percent_waits_the_longest_delay(
         headers={"X-App-Usage": '{"call_count":100,"total_cputime":12,"total_time":9}'},
     )
     router.get(f"{API}/{GROUP_ID}").mock(side_effect=[limited, GROUP_OK])
-    await client.get_group(GROUP_ID)
+    await client.groups.get(GROUP_ID)
     assert sleeps.delays == [30.0]
 
 
@@ -144,9 +144,9 @@ async def test_request_errors_are_not_retried(
     )
     get = router.get(f"{API}/{GROUP_ID}").mock(return_value=graph_error(code, message))
     with pytest.raises(InvalidRequestError):
-        await client.approve_join_requests(GROUP_ID, ["J1"])
+        await client.join_requests.approve(GROUP_ID, ["J1"])
     with pytest.raises(InvalidRequestError):
-        await client.get_group(GROUP_ID)
+        await client.groups.get(GROUP_ID)
     assert route.call_count == 1
     assert get.call_count == 1
     assert sleeps.delays == []
@@ -158,7 +158,7 @@ async def test_server_code_is_retried_for_reads_even_as_http_400(
     route = router.get(f"{API}/{GROUP_ID}").mock(
         side_effect=[graph_error(2, "Service temporarily unavailable", status=400), GROUP_OK]
     )
-    await client.get_group(GROUP_ID)
+    await client.groups.get(GROUP_ID)
     assert route.call_count == 2
     assert len(sleeps.delays) == 1
 
@@ -168,7 +168,7 @@ async def test_read_timeout_on_a_read_is_retried_then_raised(
 ) -> None:
     route = router.get(f"{API}/{GROUP_ID}").mock(side_effect=httpx.ReadTimeout("timed out"))
     with pytest.raises(CloudTimeoutError):
-        await client.get_group(GROUP_ID)
+        await client.groups.get(GROUP_ID)
     assert route.call_count == 5
     assert sleeps.delays == [0.5, 1.0, 2.0, 4.0]
 
@@ -179,7 +179,7 @@ async def test_connection_drop_on_a_read_is_retried(
     route = router.get(f"{API}/{GROUP_ID}").mock(
         side_effect=[httpx.RemoteProtocolError("Server disconnected"), GROUP_OK]
     )
-    await client.get_group(GROUP_ID)
+    await client.groups.get(GROUP_ID)
     assert route.call_count == 2
 
 
@@ -193,7 +193,7 @@ async def test_send_is_never_resent_after_a_timeout(
 ) -> None:
     route = router.post(MESSAGES).mock(side_effect=[failure, SEND_OK])
     with pytest.raises(SendOutcomeUnknown) as caught:
-        await client.send_text(GROUP_ID, "Driver is 10 minutes away")
+        await client.messages.send_text(GROUP_ID, "Driver is 10 minutes away")
     assert route.call_count == 1
     assert sleeps.delays == []
     assert caught.value.operation == "send message"
@@ -207,7 +207,7 @@ async def test_send_is_never_resent_after_a_dropped_connection(
         side_effect=[httpx.RemoteProtocolError("Server disconnected"), SEND_OK]
     )
     with pytest.raises(SendOutcomeUnknown):
-        await client.send_template(GROUP_ID, "delivery_update_group", "en_US")
+        await client.messages.send_template(GROUP_ID, "delivery_update_group", "en_US")
     assert route.call_count == 1
 
 
@@ -218,7 +218,7 @@ async def test_send_gateway_error_without_graph_body_is_unknown(
         side_effect=[httpx.Response(502, text="Bad Gateway"), SEND_OK]
     )
     with pytest.raises(SendOutcomeUnknown):
-        await client.send_text(GROUP_ID, "hello")
+        await client.messages.send_text(GROUP_ID, "hello")
     assert route.call_count == 1
 
 
@@ -229,7 +229,7 @@ async def test_send_unknown_failure_is_not_resent(
         side_effect=[graph_error(131000, "Something went wrong", status=500), SEND_OK]
     )
     with pytest.raises(ServerError) as caught:
-        await client.send_text(GROUP_ID, "hello")
+        await client.messages.send_text(GROUP_ID, "hello")
     assert caught.value.retryable
     assert not caught.value.rejected_before_acceptance
     assert route.call_count == 1
@@ -244,7 +244,7 @@ async def test_send_is_retried_when_throttling_proves_it_was_refused(
     route = router.post(MESSAGES).mock(
         side_effect=[graph_error(code, f"(#{code}) throttled", status=status), SEND_OK]
     )
-    sent = await client.send_text(GROUP_ID, "hello")
+    sent = await client.messages.send_text(GROUP_ID, "hello")
     assert sent.message_id == "wamid.A"
     assert route.call_count == 2
 
@@ -254,7 +254,7 @@ async def test_pair_rate_limit_backs_off_by_powers_of_four(
 ) -> None:
     pair = graph_error(131056, "(#131056) (Business Account, Consumer Account) pair rate limit")
     router.post(MESSAGES).mock(side_effect=[pair, pair, pair, SEND_OK])
-    await client.send_text(GROUP_ID, "hello")
+    await client.messages.send_text(GROUP_ID, "hello")
     assert sleeps.delays == [1.0, 4.0, 16.0]
 
 
@@ -264,7 +264,7 @@ async def test_send_connect_error_is_retried_because_nothing_was_sent(
     route = router.post(MESSAGES).mock(
         side_effect=[httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), SEND_OK]
     )
-    await client.send_text(GROUP_ID, "hello")
+    await client.messages.send_text(GROUP_ID, "hello")
     assert route.call_count == 3
 
 
@@ -273,7 +273,7 @@ async def test_send_connect_error_exhausted_is_a_connection_error(
 ) -> None:
     router.post(MESSAGES).mock(side_effect=httpx.ConnectError("refused"))
     with pytest.raises(CloudConnectionError):
-        await client.send_text(GROUP_ID, "hello")
+        await client.messages.send_text(GROUP_ID, "hello")
 
 
 async def test_create_group_is_not_resent_after_read_timeout(
@@ -283,7 +283,7 @@ async def test_create_group_is_not_resent_after_read_timeout(
         side_effect=[httpx.ReadTimeout("timed out"), httpx.Response(200, json={"request_id": "r"})]
     )
     with pytest.raises(CreateGroupOutcomeUnknown):
-        await client.create_group("Order 1042")
+        await client.groups.create("Order 1042")
     assert route.call_count == 1
 
 
@@ -294,7 +294,7 @@ async def test_create_group_retries_group_operation_throttling(
     route = router.post(f"{API}/{PHONE_NUMBER_ID}/groups").mock(
         side_effect=[limited, httpx.Response(200, json={"request_id": "r"})]
     )
-    assert await client.create_group("Order 1042") == "r"
+    assert await client.groups.create("Order 1042") == "r"
     assert route.call_count == 2
 
 
@@ -314,11 +314,11 @@ async def test_at_most_once_group_operations_report_unknown_outcome(
     )
     with pytest.raises(OutcomeUnknownError):
         if path.endswith("participants"):
-            await client.remove_participants(GROUP_ID, ["16505551234"])
+            await client.participants.remove(GROUP_ID, ["16505551234"])
         elif path.endswith("join_requests"):
-            await client.approve_join_requests(GROUP_ID, ["J1"])
+            await client.join_requests.approve(GROUP_ID, ["J1"])
         else:
-            await client.delete_group(GROUP_ID)
+            await client.groups.delete(GROUP_ID)
     assert route.call_count == 1
 
 
@@ -331,7 +331,7 @@ async def test_repeatable_writes_are_retried_after_timeout(
             httpx.Response(200, json={"invite_link": "https://chat.whatsapp.com/N"}),
         ]
     )
-    assert await client.reset_invite_link(GROUP_ID) == "https://chat.whatsapp.com/N"
+    assert await client.invite_links.reset(GROUP_ID) == "https://chat.whatsapp.com/N"
     assert route.call_count == 2
 
 
@@ -345,5 +345,5 @@ async def test_disabled_policy_never_retries(router: respx.Router) -> None:
         retry=RetryPolicy.disabled(),
     ) as client:
         with pytest.raises(RateLimitError):
-            await client.get_group(GROUP_ID)
+            await client.groups.get(GROUP_ID)
     assert route.call_count == 1

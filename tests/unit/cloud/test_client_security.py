@@ -55,17 +55,17 @@ async def test_errors_and_logs_never_carry_the_token(
     )
 
     with pytest.raises(AuthError) as auth:
-        await client.get_group(GROUP_ID)
+        await client.groups.get(GROUP_ID)
     assert auth.value.code == 190
     assert_clean(auth.value)
     assert "***" in auth.value.message
 
     with pytest.raises(UnexpectedResponseError) as odd:
-        await client.get_invite_link(GROUP_ID)
+        await client.invite_links.get(GROUP_ID)
     assert_clean(odd.value)
 
     with pytest.raises(SendOutcomeUnknown) as unknown:
-        await client.send_text(GROUP_ID, "hello")
+        await client.messages.send_text(GROUP_ID, "hello")
     assert_clean(unknown.value)
 
     assert "retrying" in caplog.text
@@ -92,6 +92,6 @@ async def test_paging_urls_with_a_token_are_not_followed_verbatim(
             httpx.Response(200, json={"data": []}),
         ]
     )
-    await client.list_join_requests(GROUP_ID)
+    await client.join_requests.list(GROUP_ID)
     assert dict(route.calls[1].request.url.params) == {"after": "A1"}
     assert TOKEN not in caplog.text

@@ -347,7 +347,7 @@ async def test_paging_never_sends_the_token_in_a_url(
 ) -> None:
     for i in range(3):
         await backend.seed_group(f"g{i}", [])
-    listed = [g async for g in contract_client.list_groups(limit=1)]
+    listed = [g async for g in contract_client.groups.list(limit=1)]
     assert len(listed) == 3
     urls = [str(r.url) for r in backend.graph.requests]
     assert len(urls) == 3

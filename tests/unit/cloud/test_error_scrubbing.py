@@ -25,7 +25,8 @@ from groups_tui.cloud import (
     RetryPolicy,
     ServerError,
 )
-from groups_tui.cloud.errors import error_from_response, scrub_text
+from groups_tui.cloud.errors import error_from_response
+from groups_tui.cloud.scrubbing import scrub_text
 
 from .support import API, BASE_URL, GROUP_ID, PHONE_NUMBER_ID, WABA_ID, SleepRecorder
 
@@ -124,7 +125,7 @@ async def test_every_field_of_an_api_error_is_scrubbed(
 
     # WHEN a call fails
     with pytest.raises(InvalidRequestError) as caught:
-        await client.get_group(GROUP_ID)
+        await client.groups.get(GROUP_ID)
 
     # THEN no field, nor str/repr, carries the token in any form
     error = caught.value
@@ -145,7 +146,7 @@ async def test_an_unknown_code_shows_meta_text_scrubbed(
         return_value=httpx.Response(400, json=echoing_error_body(code="987654"))
     )
     with pytest.raises(ApiError) as caught:
-        await client.get_group(GROUP_ID)
+        await client.groups.get(GROUP_ID)
     assert caught.value.code == 987654
     assert caught.value.headline.startswith("Title: ***")
     assert_clean(caught.value)
@@ -172,7 +173,7 @@ async def test_failed_items_of_a_partial_failure_are_scrubbed(
         return_value=httpx.Response(206, json=body)
     )
     with pytest.raises(PartialFailure) as caught:
-        await client.remove_participants(GROUP_ID, ["16505551234"])
+        await client.participants.remove(GROUP_ID, ["16505551234"])
     assert caught.value.failed_refs == ["16505551234"]
     assert caught.value.failed[0].codes == [131212]
     assert_clean(caught.value)
@@ -183,7 +184,7 @@ async def test_join_request_errors_are_scrubbed(client: CloudClient, router: res
         return_value=httpx.Response(200, json=echoing_error_body(code=131213))
     )
     with pytest.raises(ApiError) as caught:
-        await client.approve_join_requests(GROUP_ID, ["J1"])
+        await client.join_requests.approve(GROUP_ID, ["J1"])
     assert_clean(caught.value)
 
 
@@ -195,7 +196,7 @@ async def test_retried_errors_are_scrubbed_before_they_are_logged(
         return_value=httpx.Response(503, json=echoing_error_body(code=2))
     )
     with pytest.raises(ServerError) as caught:
-        await client.get_invite_link(GROUP_ID)
+        await client.invite_links.get(GROUP_ID)
     assert_clean(caught.value)
     assert "retrying" in caplog.text
     for secret in FORBIDDEN:

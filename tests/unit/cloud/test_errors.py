@@ -22,8 +22,9 @@ from groups_tui.cloud import (
     ServerError,
     error_from_response,
 )
-from groups_tui.cloud.errors import errors_of, redact_url
+from groups_tui.cloud.errors import errors_of
 from groups_tui.cloud.models import ErrorDetail
+from groups_tui.cloud.scrubbing import redact_url
 
 from .support import API, GROUP_ID, graph_error
 

@@ -11,20 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from groups_tui.domain.moderation import (
+from groups_tui.domain.moderation.blocklist import blocklist_match, is_blocklisted
+from groups_tui.domain.moderation.config import ModerationConfig
+from groups_tui.domain.moderation.engine import ModerationEngine
+from groups_tui.domain.moderation.rules import (
     MESSAGE_RULES,
     Flag,
-    ModerationConfig,
-    ModerationEngine,
     RuleAction,
     RuleName,
-    blocklist_match,
-    contains_link,
-    find_links,
     format_span,
-    is_blocklisted,
-    normalize_text,
 )
+from groups_tui.domain.moderation.text import contains_link, find_links, normalize_text
 
 T0 = 1_790_000_000
 ALICE = "447700900123"

@@ -160,11 +160,11 @@ class RawLog:
         body = f"body-{self.n}".encode()
         self.by_body[body] = list(events)
         dedupe = key or "|".join(e.dedupe_key for e in events) or f"k{self.n}"
-        [result] = await self.store.insert_raw_events(
+        [result] = await self.store.raw.insert(
             [RawEventIn(body=body, dedupe_key=dedupe, received_at=float(self.n))]
         )
         if not result.duplicate:
-            await self.store.apply_events(result.raw_id, events)
+            await self.store.raw.apply_events(result.raw_id, events)
         return result.raw_id
 
     def parse(self, body: bytes) -> list[Any]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from groups_tui.domain.events import MessageStatus, ParticipantRef
 from groups_tui.domain.pricing import RateCard, ledger_functions
-from groups_tui.store import Store
+from groups_tui.store import Pricing, Store
 
 from .conftest import G1, created, pricing
 
@@ -26,15 +26,14 @@ def delivered_to(wamid: str, user_id: str) -> MessageStatus:
 
 
 async def test_a_bsuid_only_delivery_is_priced_by_the_country_it_names(db_path: Path) -> None:
-    store = await Store.open(db_path)
-    store.set_cost_fn(*ledger_functions(CARD))
+    store = await Store.open(db_path, pricing=Pricing(*ledger_functions(CARD)))
     try:
-        await store.apply_events(
+        await store.raw.apply_events(
             None,
             [created(), delivered_to("wamid.a", "BR.134912"), delivered_to("wamid.b", "ZZ.1")],
         )
-        [brazil] = await store.cost_for_message("wamid.a")
-        [nowhere] = await store.cost_for_message("wamid.b")
+        [brazil] = await store.ledger.for_message("wamid.a")
+        [nowhere] = await store.ledger.for_message("wamid.b")
     finally:
         await store.close()
     row = CARD.row_for_region("BR")

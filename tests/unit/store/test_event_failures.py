@@ -15,7 +15,7 @@ import pytest
 
 from groups_tui.domain.events import DomainEvent, SettingsChanged
 from groups_tui.store import RawEventIn, Store
-from groups_tui.store.apply import Applier
+from groups_tui.store.apply.groups import GroupApplier
 from groups_tui.store.records import FAILED_EVENTS_COUNTER
 
 from .conftest import G1, created, inbound
@@ -26,13 +26,13 @@ class BrokenSettings:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.monkeypatch = monkeypatch
-        original = Applier._settings_changed
+        original = GroupApplier.settings_changed
 
-        def broken(applier: Applier, event: SettingsChanged) -> None:
+        def broken(applier: GroupApplier, event: SettingsChanged) -> None:
             original(applier, event)
             raise RuntimeError("settings handler bug")
 
-        monkeypatch.setattr(Applier, "_settings_changed", broken)
+        monkeypatch.setattr(GroupApplier, "settings_changed", broken)
 
     def fix(self) -> None:
         self.monkeypatch.undo()
@@ -70,14 +70,14 @@ def _raw_row(db_path: Path, body: bytes) -> tuple[str, str | None, bool]:
 
 async def _assert_one_failure(store: Store, db_path: Path, raw_id: int) -> None:
     # THEN the two good events are applied, the bad one left no trace in the state
-    group = await store.get_group(G1)
+    group = await store.groups.get(G1)
     assert group is not None and group.subject == "Before"
-    assert await store.get_message("wamid.1") is not None
-    kinds = [c.kind for c in await store.changes_since(0)]
+    assert await store.messages.get("wamid.1") is not None
+    kinds = [c.kind for c in await store.feed.since(0)]
     assert "group.created" in kinds and "message.received" in kinds
     assert "group.updated" not in kinds and "event.failed" in kinds
     # AND it is recorded with enough to find it again
-    [failure] = await store.event_failures()
+    [failure] = await store.raw.failures()
     assert (failure.raw_id, failure.index, failure.kind) == (raw_id, 1, "settings_changed")
     assert failure.group_id == G1 and failure.at == 200
     assert failure.event_key == BODY[1].dedupe_key
@@ -86,16 +86,16 @@ async def _assert_one_failure(store: Store, db_path: Path, raw_id: int) -> None:
     state, error, applied = _raw_row(db_path, b"three-events")
     assert (state, applied) == ("error", True)
     assert error is not None and error.startswith("1 of 3 events not applied; event 1")
-    stats = await store.raw_stats()
+    stats = await store.raw.stats()
     assert (stats.errors, stats.failed_events, stats.applied) == (1, 1, stats.total)
-    assert (await store.counters())[FAILED_EVENTS_COUNTER] == 1
+    assert (await store.raw.counters())[FAILED_EVENTS_COUNTER] == 1
 
 
 async def test_a_failing_event_is_rolled_back_alone_on_the_listener_path(
     store: Store, db_path: Path, broken: BrokenSettings
 ) -> None:
     # GIVEN a body of three events whose middle one fails, logged beside a good body
-    results, failures = await store.insert_raw_and_apply(
+    results, failures = await store.raw.insert_and_apply(
         [_raw(b"fine"), _raw(b"three-events")], lambda i: parse([b"fine", b"three-events"][i])
     )
     # THEN only that row is reported, and the other body is applied as usual
@@ -108,40 +108,40 @@ async def test_a_failing_event_is_rolled_back_alone_on_recovery(
     store: Store, db_path: Path, broken: BrokenSettings
 ) -> None:
     # GIVEN the body logged earlier but not applied (a crash), then applied on restart
-    [result] = await store.insert_raw_events([_raw(b"three-events")])
-    await store.apply_logged([(result.raw_id, lambda: parse(b"three-events"))])
+    [result] = await store.raw.insert([_raw(b"three-events")])
+    await store.raw.apply_logged([(result.raw_id, lambda: parse(b"three-events"))])
     await _assert_one_failure(store, db_path, result.raw_id)
 
 
 async def test_replay_of_failed_events_applies_them_once_fixed(
     store: Store, db_path: Path, broken: BrokenSettings
 ) -> None:
-    [result], _ = await store.insert_raw_and_apply([_raw(b"three-events")], lambda _: BODY)
-    applied_before = [c for c in await store.changes_since(0) if c.kind == "message.received"]
+    [result], _ = await store.raw.insert_and_apply([_raw(b"three-events")], lambda _: BODY)
+    applied_before = [c for c in await store.feed.since(0) if c.kind == "message.received"]
     # WHEN the cause is fixed (an upgrade) and the failed events are applied again
     broken.fix()
-    rows, still = await store.reapply_failed(parse)
+    rows, still = await store.raw.reapply_failed(parse)
     # THEN the failed event is applied, only it, and nothing is left failing
     assert (rows, still) == (1, [])
-    group = await store.get_group(G1)
+    group = await store.groups.get(G1)
     assert group is not None and group.subject == "After" and group.unread == 1
-    received = [c for c in await store.changes_since(0) if c.kind == "message.received"]
+    received = [c for c in await store.feed.since(0) if c.kind == "message.received"]
     assert received == applied_before
-    assert await store.event_failures() == []
+    assert await store.raw.failures() == []
     assert _raw_row(db_path, b"three-events") == ("ok", None, True)
-    stats = await store.raw_stats()
+    stats = await store.raw.stats()
     assert (stats.errors, stats.failed_events) == (0, 0)
-    assert (await store.counters())[FAILED_EVENTS_COUNTER] == 0
+    assert (await store.raw.counters())[FAILED_EVENTS_COUNTER] == 0
 
 
 async def test_replay_of_failed_events_keeps_what_still_fails(
     store: Store, broken: BrokenSettings
 ) -> None:
-    [result], _ = await store.insert_raw_and_apply([_raw(b"three-events")], lambda _: BODY)
-    rows, still = await store.reapply_failed(parse)
+    [result], _ = await store.raw.insert_and_apply([_raw(b"three-events")], lambda _: BODY)
+    rows, still = await store.raw.reapply_failed(parse)
     assert rows == 1 and [raw_id for raw_id, _ in still] == [result.raw_id]
-    assert [f.index for f in await store.event_failures()] == [1]
-    assert (await store.counters())[FAILED_EVENTS_COUNTER] == 1
+    assert [f.index for f in await store.raw.failures()] == [1]
+    assert (await store.raw.counters())[FAILED_EVENTS_COUNTER] == 1
 
 
 async def test_a_body_that_cannot_be_parsed_is_one_failure_replayed_whole(
@@ -151,32 +151,32 @@ async def test_a_body_that_cannot_be_parsed_is_one_failure_replayed_whole(
     def choke(_: int) -> Sequence[DomainEvent]:
         raise ValueError("parser bug")
 
-    [result], failures = await store.insert_raw_and_apply([_raw(b"three-events")], choke)
+    [result], failures = await store.raw.insert_and_apply([_raw(b"three-events")], choke)
     assert failures == [(result.raw_id, "parse: ValueError: parser bug")]
-    [failure] = await store.event_failures()
+    [failure] = await store.raw.failures()
     assert (failure.index, failure.kind, failure.event_key) == (-1, "body", None)
     # WHEN a fixed parser applies it again, THEN all of it is applied
-    assert await store.reapply_failed(parse) == (1, [])
-    group = await store.get_group(G1)
+    assert await store.raw.reapply_failed(parse) == (1, [])
+    group = await store.groups.get(G1)
     assert group is not None and group.subject == "After"
-    assert await store.get_message("wamid.1") is not None
-    assert (await store.raw_stats()).failed_events == 0
+    assert await store.messages.get("wamid.1") is not None
+    assert (await store.raw.stats()).failed_events == 0
 
 
 async def test_failures_are_derived_state_that_a_full_replay_records_again(
     store: Store, broken: BrokenSettings
 ) -> None:
-    await store.insert_raw_and_apply([_raw(b"three-events"), _raw(b"fine")], _by_index)
-    digest = await store.state_digest()
-    before = await store.event_failures()
-    await store.reset_derived_state()
-    assert (await store.counters())[FAILED_EVENTS_COUNTER] == 0
-    await store.replay_raw_log(parse)
-    assert await store.state_digest() == digest
-    assert [(f.raw_id, f.index, f.reason) for f in await store.event_failures()] == [
+    await store.raw.insert_and_apply([_raw(b"three-events"), _raw(b"fine")], _by_index)
+    digest = await store.raw.state_digest()
+    before = await store.raw.failures()
+    await store.raw.reset_derived_state()
+    assert (await store.raw.counters())[FAILED_EVENTS_COUNTER] == 0
+    await store.raw.replay(parse)
+    assert await store.raw.state_digest() == digest
+    assert [(f.raw_id, f.index, f.reason) for f in await store.raw.failures()] == [
         (f.raw_id, f.index, f.reason) for f in before
     ]
-    assert (await store.counters())[FAILED_EVENTS_COUNTER] == 1
+    assert (await store.raw.counters())[FAILED_EVENTS_COUNTER] == 1
 
 
 def _by_index(i: int) -> Sequence[DomainEvent]:
@@ -189,5 +189,5 @@ async def test_apply_events_still_rolls_back_a_failing_batch_whole(
     # The service's own writes (a sync) are not webhooks: they fail as a whole, visibly.
     events: list[Any] = list(BODY)
     with pytest.raises(RuntimeError):
-        await store.apply_events(None, events)
-    assert await store.get_group(G1) is None
+        await store.raw.apply_events(None, events)
+    assert await store.groups.get(G1) is None

@@ -11,25 +11,25 @@ from .conftest import G1, created, inbound, joined
 
 
 async def test_feed_is_monotonic_and_pages(store: Store) -> None:
-    assert await store.latest_change_id() == 0
-    await store.apply_events(None, [created(), joined("111", 200), inbound("w1", 300)])
-    changes = await store.changes_since(0)
+    assert await store.feed.latest_id() == 0
+    await store.raw.apply_events(None, [created(), joined("111", 200), inbound("w1", 300)])
+    changes = await store.feed.since(0)
     ids = [c.id for c in changes]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
-    assert await store.latest_change_id() == ids[-1]
+    assert await store.feed.latest_id() == ids[-1]
     assert [c.kind for c in changes] == ["group.created", "participant.joined", "message.received"]
     assert all(c.group_id == G1 for c in changes)
     assert changes[2].entity == "w1" and changes[2].at == 300
-    page = await store.changes_since(ids[0], limit=1)
+    page = await store.feed.since(ids[0], limit=1)
     assert [c.id for c in page] == [ids[1]]
 
 
 async def test_duplicate_events_append_nothing(store: Store) -> None:
     events = [created(), joined("111", 200), inbound("w1", 300)]
-    await store.apply_events(None, events)
-    latest = await store.latest_change_id()
-    await store.apply_events(None, events[1:])
-    assert await store.latest_change_id() == latest
+    await store.raw.apply_events(None, events)
+    latest = await store.feed.latest_id()
+    await store.raw.apply_events(None, events[1:])
+    assert await store.feed.latest_id() == latest
 
 
 async def test_follower_reads_while_writer_writes(db_path: Path) -> None:
@@ -37,24 +37,24 @@ async def test_follower_reads_while_writer_writes(db_path: Path) -> None:
     follower = await Store.open(db_path)
     readonly = await Store.open_readonly(db_path)
     try:
-        await writer.apply_events(None, [created()])
+        await writer.raw.apply_events(None, [created()])
         total = 60
 
         async def write() -> None:
             for i in range(total):
-                await writer.apply_events(None, [inbound(f"w{i}", 1000 + i)])
+                await writer.raw.apply_events(None, [inbound(f"w{i}", 1000 + i)])
                 await asyncio.sleep(0)
 
         seen: list[int] = []
 
         async def follow() -> None:
             last = 0
-            version = await follower.data_version()
+            version = await follower.feed.data_version()
             while len(seen) < total + 1:
-                now = await follower.data_version()
+                now = await follower.feed.data_version()
                 if now != version or not seen:
                     version = now
-                    for change in await follower.changes_since(last):
+                    for change in await follower.feed.since(last):
                         seen.append(change.id)
                         last = change.id
                 await asyncio.sleep(0.001)
@@ -62,8 +62,8 @@ async def test_follower_reads_while_writer_writes(db_path: Path) -> None:
         await asyncio.wait_for(asyncio.gather(write(), follow()), timeout=20)
         assert seen == sorted(seen) and len(set(seen)) == total + 1
         assert seen == list(range(seen[0], seen[0] + total + 1))
-        assert [c.id for c in await readonly.changes_since(0)] == seen
-        group = await readonly.get_group(G1)
+        assert [c.id for c in await readonly.feed.since(0)] == seen
+        group = await readonly.groups.get(G1)
         assert group is not None and group.unread == total
     finally:
         await readonly.close()
@@ -75,9 +75,9 @@ async def test_data_version_moves_on_foreign_commit(db_path: Path) -> None:
     a = await Store.open(db_path)
     b = await Store.open(db_path)
     try:
-        before = await b.data_version()
-        await a.set_meta("x", "1")
-        assert await b.data_version() != before
+        before = await b.feed.data_version()
+        await a.feed.set_meta("x", "1")
+        assert await b.feed.data_version() != before
     finally:
         await a.close()
         await b.close()

@@ -61,7 +61,7 @@ async def apply_each(path: Path, events: list[Any]) -> None:
     store = await Store.open(path)
     try:
         for event in events:
-            await store.apply_events(None, [event])
+            await store.raw.apply_events(None, [event])
     finally:
         await store.close()
 
@@ -70,21 +70,21 @@ async def test_reading_the_same_members_again_records_nothing(db_path: Path) -> 
     store = await Store.open(db_path)
     try:
         # GIVEN a group first known from a read
-        await store.apply_events(None, [read(A, B, at=1000)])
+        await store.raw.apply_events(None, [read(A, B, at=1000)])
         first = history(db_path)
-        joined_at = {m.key: m.joined_at for m in await store.group_members(G1)}
-        feed = await store.latest_change_id()
+        joined_at = {m.key: m.joined_at for m in await store.groups.members(G1)}
+        feed = await store.feed.latest_id()
 
         # WHEN it is read five more times with the same members
         for i in range(1, 6):
-            await store.apply_events(None, [read(A, B, at=1000 + 60 * i)])
+            await store.raw.apply_events(None, [read(A, B, at=1000 + 60 * i)])
 
         # THEN no history row, no joined_at change and no change-feed row was added
         assert history(db_path) == first
         assert first == [(A, "join", 1000, "invite_link", 1), (B, "join", 1000, "invite_link", 1)]
-        assert {m.key: m.joined_at for m in await store.group_members(G1)} == joined_at
-        assert await store.latest_change_id() == feed
-        group = await store.get_group(G1)
+        assert {m.key: m.joined_at for m in await store.groups.members(G1)} == joined_at
+        assert await store.feed.latest_id() == feed
+        group = await store.groups.get(G1)
         assert group is not None and group.subject == "Order 1042"
     finally:
         await store.close()
@@ -93,12 +93,12 @@ async def test_reading_the_same_members_again_records_nothing(db_path: Path) -> 
 async def test_a_read_records_one_join_and_one_leave_for_what_changed(db_path: Path) -> None:
     store = await Store.open(db_path)
     try:
-        await store.apply_events(None, [read(A, B, at=1000)])
+        await store.raw.apply_events(None, [read(A, B, at=1000)])
         # B left and C joined, and no webhook told us.
-        await store.apply_events(None, [read(A, C, at=2000)])
-        await store.apply_events(None, [read(A, C, at=3000)])
-        assert [m.key for m in await store.group_members(G1)] == [A, C]
-        changes = [(c.kind, c.entity) for c in await store.changes_since(0)]
+        await store.raw.apply_events(None, [read(A, C, at=2000)])
+        await store.raw.apply_events(None, [read(A, C, at=3000)])
+        assert [m.key for m in await store.groups.members(G1)] == [A, C]
+        changes = [(c.kind, c.entity) for c in await store.feed.since(0)]
     finally:
         await store.close()
     assert history(db_path) == [
@@ -113,10 +113,10 @@ async def test_a_read_records_one_join_and_one_leave_for_what_changed(db_path: P
 async def test_a_webhook_join_then_a_read_is_not_doubled(db_path: Path) -> None:
     store = await Store.open(db_path)
     try:
-        await store.apply_events(None, [created(at=50), joined(A, 500)])
-        feed = await store.latest_change_id()
-        await store.apply_events(None, [read(A, at=1000)])
-        assert await store.latest_change_id() == feed
+        await store.raw.apply_events(None, [created(at=50), joined(A, 500)])
+        feed = await store.feed.latest_id()
+        await store.raw.apply_events(None, [read(A, at=1000)])
+        assert await store.feed.latest_id() == feed
     finally:
         await store.close()
     assert history(db_path) == [(A, "join", 500, "invite_link", 0)]
@@ -126,10 +126,10 @@ async def test_a_webhook_join_then_a_read_is_not_doubled(db_path: Path) -> None:
 async def test_a_read_fills_in_identity_the_webhook_lacked(db_path: Path) -> None:
     store = await Store.open(db_path)
     try:
-        await store.apply_events(None, [created(at=50), joined(A, 500)])
-        await store.apply_events(None, [read(person(A, username="ana"), at=1000)])
-        [member] = await store.group_members(G1)
-        kinds = [c.kind for c in await store.changes_since(0)]
+        await store.raw.apply_events(None, [created(at=50), joined(A, 500)])
+        await store.raw.apply_events(None, [read(person(A, username="ana"), at=1000)])
+        [member] = await store.groups.members(G1)
+        kinds = [c.kind for c in await store.feed.since(0)]
     finally:
         await store.close()
     assert member.username == "ana" and member.joined_at == 500

@@ -103,16 +103,16 @@ async def _run(plan: list[tuple[str, Any]]) -> tuple[list[Any], list[Any]]:
                 await log.deliver(arg)
             elif what == "send":
                 group, at = arg
-                await store.outbox_enqueue(
+                await store.outbox.enqueue(
                     group, MessageKind.TEXT, {"text": "hi"}, text="hi", at=at
                 )
             elif what == "decide":
-                await store.decide_join_requests([arg], "approved", 140)
+                await store.groups.decide_join_requests([arg], "approved", 140)
             else:
-                await store.reset_derived_state()
-                await store.replay_raw_log(log.parse)
-        fresh = [tuple(r) for r in await store._all(FRESH)]
-        kept = [tuple(r) for r in await store._all(KEPT)]
+                await store.raw.reset_derived_state()
+                await store.raw.replay(log.parse)
+        fresh = [tuple(r) for r in await store.db.fetch_all(FRESH)]
+        kept = [tuple(r) for r in await store.db.fetch_all(KEPT)]
         return fresh, [(*k[:8], k[8] or None) for k in kept]
     finally:
         await store.close()

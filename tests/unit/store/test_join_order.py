@@ -18,17 +18,17 @@ PHONE = "447700900123"
 
 async def _state(store: Store) -> tuple[Any, ...]:
     """Membership as the operator sees it: member rows, join history, requests."""
-    members = tuple((m.key, m.joined_at, m.joined_via) for m in await store.group_members(G1))
+    members = tuple((m.key, m.joined_at, m.joined_via) for m in await store.groups.members(G1))
     history = tuple(
         (h.participant_key, h.action, h.at, h.via, h.request_id)
-        for h in await store.member_history(G1)
+        for h in await store.groups.member_history(G1)
     )
     return members, history, await _requests(store)
 
 
 async def _requests(store: Store, state: str | None = None) -> tuple[tuple[Any, ...], ...]:
     """``(id, state, state_at)`` of the group's requests (``JoinRequest`` has no state_at)."""
-    rows = await store._all(
+    rows = await store.db.fetch_all(
         "SELECT id, state, state_at FROM join_requests WHERE group_id = ? "
         "AND coalesce(?, state) = state ORDER BY id",
         (G1, state),
@@ -37,10 +37,10 @@ async def _requests(store: Store, state: str | None = None) -> tuple[tuple[Any, 
 
 
 async def _apply_each(store: Store, events: list[DomainEvent]) -> tuple[Any, ...]:
-    await store.reset_derived_state()
-    await store.apply_events(None, [created()])
+    await store.raw.reset_derived_state()
+    await store.raw.apply_events(None, [created()])
     for event in events:
-        await store.apply_events(None, [event])
+        await store.raw.apply_events(None, [event])
     return await _state(store)
 
 
@@ -58,16 +58,16 @@ async def test_join_after_a_request_is_an_approval_in_either_order(
     # GIVEN a join request at 200 and the join (reported as invite_link) at 260
     events = [join_request("jr1", PHONE, 200), joined(PHONE, 260, via="invite_link")]
     # WHEN they arrive in either order
-    await store.apply_events(None, [created()])
+    await store.raw.apply_events(None, [created()])
     for event in events if request_first else reversed(events):
-        await store.apply_events(None, [event])
+        await store.raw.apply_events(None, [event])
     # THEN the member, the history row and the request all say approval
-    [member] = await store.group_members(G1)
+    [member] = await store.groups.members(G1)
     assert member.joined_via is JoinVia.APPROVAL and member.joined_at == 260
-    [entry] = await store.member_history(G1)
+    [entry] = await store.groups.member_history(G1)
     assert (entry.action, entry.via, entry.request_id) == ("join", "approval", "jr1")
     assert await _requests(store) == (("jr1", "approved", 260),)
-    assert await store.join_requests(G1) == []
+    assert await store.groups.join_requests(G1) == []
 
 
 async def test_request_arriving_after_join_and_removal_still_marks_the_approval(
@@ -118,7 +118,7 @@ async def test_a_revoke_before_the_join_leaves_an_invite_link_join(store: Store)
 async def test_the_webhooks_own_reason_is_kept(store: Store) -> None:
     # A stated approval needs no request; an absent reason without one is the invite
     # link (the only other way in); a reason this version does not know stays unknown.
-    await store.apply_events(
+    await store.raw.apply_events(
         None,
         [
             created(),
@@ -127,36 +127,38 @@ async def test_the_webhooks_own_reason_is_kept(store: Store) -> None:
             joined("333", 200, via="added_by_magic"),
         ],
     )
-    vias = {m.key: m.joined_via for m in await store.group_members(G1)}
+    vias = {m.key: m.joined_via for m in await store.groups.members(G1)}
     assert vias == {"111": JoinVia.APPROVAL, "222": JoinVia.INVITE_LINK, "333": JoinVia.UNKNOWN}
     # A later request does not rewrite a stated reason.
-    await store.apply_events(None, [join_request("jr3", "333", 100)])
-    assert {m.key: m.joined_via for m in await store.group_members(G1)}["333"] is JoinVia.UNKNOWN
+    await store.raw.apply_events(None, [join_request("jr3", "333", 100)])
+    assert {m.key: m.joined_via for m in await store.groups.members(G1)}["333"] is JoinVia.UNKNOWN
 
 
 async def test_local_decision_wins_and_the_join_after_it_is_an_approval(store: Store) -> None:
-    await store.apply_events(None, [created(), join_request("jr1", PHONE, 200)])
-    await store.decide_join_requests(["jr1"], "approved", 230)
-    await store.apply_events(None, [joined(PHONE, 260)])
-    [member] = await store.group_members(G1)
+    await store.raw.apply_events(None, [created(), join_request("jr1", PHONE, 200)])
+    await store.groups.decide_join_requests(["jr1"], "approved", 230)
+    await store.raw.apply_events(None, [joined(PHONE, 260)])
+    [member] = await store.groups.members(G1)
     assert member.joined_via is JoinVia.APPROVAL
     assert await _requests(store) == (("jr1", "approved", 230),)
 
 
 async def test_a_failing_batch_is_rolled_back_as_a_whole(store: Store) -> None:
     # GIVEN two logged raw events, the second of which cannot be applied
-    results = await store.insert_raw_events(
+    results = await store.raw.insert(
         [RawEventIn(body=b"a", dedupe_key=k, received_at=1.0) for k in ("a", "b")]
     )
     bad: Any = object()  # not a domain event: the applier raises TypeError
     ok = ParticipantsJoined(group_id=G1, participants=(ParticipantRef(wa_id="111"),), at=200)
     # WHEN they are applied in one batch
     with pytest.raises(TypeError):
-        await store.apply_batch([(results[0].raw_id, [created(), ok]), (results[1].raw_id, [bad])])
+        await store.raw.apply_batch(
+            [(results[0].raw_id, [created(), ok]), (results[1].raw_id, [bad])]
+        )
     # THEN nothing of the batch is kept, and the store goes on working
-    assert await store.get_group(G1) is None
-    assert (await store.raw_stats()).applied == 0
-    assert await store.latest_change_id() == 0
-    assert await store.apply_batch([(results[0].raw_id, [created(), ok])]) > 0
-    assert [m.key for m in await store.group_members(G1)] == ["111"]
-    assert (await store.raw_stats()).applied == 1
+    assert await store.groups.get(G1) is None
+    assert (await store.raw.stats()).applied == 0
+    assert await store.feed.latest_id() == 0
+    assert await store.raw.apply_batch([(results[0].raw_id, [created(), ok])]) > 0
+    assert [m.key for m in await store.groups.members(G1)] == ["111"]
+    assert (await store.raw.stats()).applied == 1

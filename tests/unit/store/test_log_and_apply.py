@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from groups_tui.domain.events import DomainEvent
-from groups_tui.store import RawEventIn, Store
+from groups_tui.store import RawEventIn, RawStats, Store
 
 from .conftest import G1, created, joined
 
@@ -27,13 +27,13 @@ async def _states(db_path: Path) -> dict[str, tuple[str, bool]]:
 
 async def test_fresh_rows_are_applied_in_the_same_commit(store: Store, db_path: Path) -> None:
     events = {0: [created()], 1: [joined("15550001111", at=200)]}
-    results, failures = await store.insert_raw_and_apply(
+    results, failures = await store.raw.insert_and_apply(
         [_raw("a"), _raw("b")], lambda i: events[i]
     )
     assert failures == []
     assert [r.duplicate for r in results] == [False, False]
     assert await _states(db_path) == {"a": ("ok", True), "b": ("ok", True)}
-    members = await store.group_members(G1)
+    members = await store.groups.members(G1)
     assert [m.wa_id for m in members] == ["15550001111"]
 
 
@@ -44,8 +44,8 @@ async def test_duplicates_are_not_applied_again(store: Store) -> None:
         calls.append(i)
         return [created()]
 
-    await store.insert_raw_and_apply([_raw("a")], events_for)
-    results, _ = await store.insert_raw_and_apply([_raw("a"), _raw("b")], events_for)
+    await store.raw.insert_and_apply([_raw("a")], events_for)
+    results, _ = await store.raw.insert_and_apply([_raw("a"), _raw("b")], events_for)
     assert [r.duplicate for r in results] == [True, False]
     assert calls == [0, 1]  # "a" the first time, then only "b" (index 1 of the second batch)
 
@@ -60,7 +60,7 @@ async def test_a_failing_row_is_kept_with_its_reason_and_the_rest_applied(
             return ["not an event"]  # type: ignore[list-item]  # the applier raises TypeError
         return [created()]
 
-    results, failures = await store.insert_raw_and_apply(
+    results, failures = await store.raw.insert_and_apply(
         [_raw("a"), _raw("b"), _raw("c")], events_for
     )
     assert len(results) == 3
@@ -70,21 +70,22 @@ async def test_a_failing_row_is_kept_with_its_reason_and_the_rest_applied(
     assert "TypeError" in reasons[results[2].raw_id]
     states = await _states(db_path)
     assert states == {"a": ("ok", True), "b": ("error", True), "c": ("error", True)}
-    stored = await store.get_raw_event(results[2].raw_id)
+    stored = await store.raw.get(results[2].raw_id)
     assert stored is not None and stored.body == b"c" and stored.error
-    assert await store.get_group(G1) is not None
+    assert await store.groups.get(G1) is not None
 
 
 async def test_the_log_commit_is_full_synchronous(store: Store) -> None:
-    await store.insert_raw_and_apply([_raw("warm-up")])
-    inline = store._inline_writer()
-    assert inline is not None
+    await store.raw.insert_and_apply([_raw("warm-up")])
     statements: list[str] = []
-    inline.set_trace_callback(statements.append)
+    # Every write runs on the one writer connection: trace it from inside a write.
+    await store.db.execute_write_fn(lambda conn: conn.set_trace_callback(statements.append))
     try:
-        await store.insert_raw_and_apply([_raw("a")], lambda _: [created()])
+        statements.clear()
+        await store.raw.insert_and_apply([_raw("a")], lambda _: [created()])
+        statements = list(statements)  # that write's statements, all run when it returns
     finally:
-        inline.set_trace_callback(None)
+        await store.db.execute_write_fn(lambda conn: conn.set_trace_callback(None))
     commit = statements.index("COMMIT")
     pragmas = [s for s in statements[:commit] if s.startswith("PRAGMA synchronous")]
     assert pragmas and pragmas[-1] == "PRAGMA synchronous = FULL"
@@ -109,7 +110,7 @@ async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_event_loop(
     ticking = asyncio.create_task(ticker())
     try:
         # WHEN a batch is logged meanwhile
-        pending = asyncio.create_task(store.insert_raw_and_apply([_raw("a")], lambda _: []))
+        pending = asyncio.create_task(store.raw.insert_and_apply([_raw("a")], lambda _: []))
         await asyncio.sleep(0.3)
         # THEN it waits without blocking the loop, and completes once the lock is free
         assert not pending.done()
@@ -127,10 +128,10 @@ async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_event_loop(
 async def test_an_in_memory_store_uses_its_single_connection() -> None:
     store = await Store.open(":memory:")
     try:
-        results, failures = await store.insert_raw_and_apply([_raw("a")], lambda _: [created()])
+        results, failures = await store.raw.insert_and_apply([_raw("a")], lambda _: [created()])
         assert failures == [] and results[0].raw_id > 0
-        assert await store.get_group(G1) is not None
-        assert store._inline_writer() is None
+        assert await store.groups.get(G1) is not None
+        assert await store.raw.stats() == RawStats(1, 1, 0, 0, 1.0, 0)
     finally:
         await store.close()
 
@@ -139,7 +140,7 @@ async def test_rows_logged_earlier_are_applied_with_the_same_isolation(
     store: Store, db_path: Path
 ) -> None:
     # GIVEN three rows logged without being applied (a crash, a replay reset)
-    results = await store.insert_raw_events([_raw("a"), _raw("b"), _raw("c")])
+    results = await store.raw.insert([_raw("a"), _raw("b"), _raw("c")])
     assert await _states(db_path) == {
         "a": ("pending", False),
         "b": ("pending", False),
@@ -150,7 +151,7 @@ async def test_rows_logged_earlier_are_applied_with_the_same_isolation(
         raise ValueError("cannot parse this one")
 
     # WHEN they are applied, one failing to parse and one failing to apply
-    failures = await store.apply_logged(
+    failures = await store.raw.apply_logged(
         [
             (results[0].raw_id, lambda: [created()]),
             (results[1].raw_id, unparsable),
@@ -160,12 +161,12 @@ async def test_rows_logged_earlier_are_applied_with_the_same_isolation(
     # THEN the good one is applied and the others keep their bodies with the reason
     assert {raw_id for raw_id, _ in failures} == {results[1].raw_id, results[2].raw_id}
     assert await _states(db_path) == {"a": ("ok", True), "b": ("error", True), "c": ("error", True)}
-    assert await store.get_group(G1) is not None
+    assert await store.groups.get(G1) is not None
 
 
 async def test_a_replay_goes_past_a_row_that_cannot_be_applied(store: Store, db_path: Path) -> None:
     # GIVEN a raw log whose middle row parses into something the applier refuses
-    results = await store.insert_raw_events([_raw("a"), _raw("b"), _raw("c")])
+    results = await store.raw.insert([_raw("a"), _raw("b"), _raw("c")])
     by_body: dict[bytes, Sequence[DomainEvent]] = {
         b"a": [created()],
         b"b": ["not an event"],  # type: ignore[list-item]
@@ -173,11 +174,11 @@ async def test_a_replay_goes_past_a_row_that_cannot_be_applied(store: Store, db_
     }
 
     # WHEN the log is replayed in batches of one
-    done = await store.replay_raw_log(lambda body: by_body[body], batch_size=1)
+    done = await store.raw.replay(lambda body: by_body[body], batch_size=1)
 
     # THEN the rows before and after it are applied, and it keeps its body and reason
     assert done == 3
     assert await _states(db_path) == {"a": ("ok", True), "b": ("error", True), "c": ("ok", True)}
-    assert [m.wa_id for m in await store.group_members(G1)] == ["15550001111"]
-    failed = await store.get_raw_event(results[1].raw_id)
+    assert [m.wa_id for m in await store.groups.members(G1)] == ["15550001111"]
+    failed = await store.raw.get(results[1].raw_id)
     assert failed is not None and failed.body == b"b" and "TypeError" in (failed.error or "")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
-from groups_tui.store import Store, StoreClosedError
-from groups_tui.store.db import SchemaTooNewError, migrate, split_statements
+from groups_tui.store import SchemaTooNewError, Store, StoreClosedError
 from groups_tui.store.schema import LATEST_VERSION, MIGRATIONS
+from groups_tui.store.sqlite import migrate, split_statements
 
 EXPECTED_TABLES = {
     "meta",
@@ -67,32 +66,47 @@ async def test_open_creates_parent_directories(tmp_path: Path) -> None:
 
 async def test_reopen_is_idempotent_and_keeps_data(db_path: Path) -> None:
     store = await Store.open(db_path)
-    await store.set_meta("k", "v")
+    await store.feed.set_meta("k", "v")
     await store.close()
     store = await Store.open(db_path)
     try:
-        assert await store.get_meta("k") == "v"
+        assert await store.feed.get_meta("k") == "v"
     finally:
         await store.close()
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
 
 
+def _pragmas(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    return tuple(  # type: ignore[return-value]
+        conn.execute(f"PRAGMA {name}").fetchone()[0]
+        for name in ("foreign_keys", "busy_timeout", "synchronous")
+    )
+
+
 async def test_connection_pragmas(store: Store) -> None:
-    conn = store._writer
-    assert conn is not None
-    async with conn.execute("PRAGMA foreign_keys") as cur:
-        assert (await cur.fetchone())[0] == 1
-    async with conn.execute("PRAGMA busy_timeout") as cur:
-        assert (await cur.fetchone())[0] > 0
-    async with conn.execute("PRAGMA synchronous") as cur:
-        assert (await cur.fetchone())[0] == 1  # NORMAL between raw-log commits
+    # The writer, seen from inside a write, and the reader.
+    foreign_keys, busy_timeout, synchronous = await store.db.execute_write_fn(_pragmas)
+    assert foreign_keys == 1
+    assert busy_timeout > 0
+    assert synchronous == 1  # NORMAL between raw-log commits
+    foreign_keys, busy_timeout, _ = await store.db.execute_fn(_pragmas)
+    assert foreign_keys == 1
+    assert busy_timeout > 0
 
 
-async def test_migrate_twice_is_a_no_op(db_path: Path) -> None:
-    async with aiosqlite.connect(db_path, isolation_level=None) as conn:
-        assert await migrate(conn) == LATEST_VERSION
-        assert await migrate(conn) == LATEST_VERSION
+async def test_reads_cannot_write(store: Store) -> None:
+    with pytest.raises(sqlite3.OperationalError):
+        await store.db.execute_fn(lambda conn: conn.execute("DELETE FROM meta"))
+
+
+def test_migrate_twice_is_a_no_op(db_path: Path) -> None:
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        assert migrate(conn) == LATEST_VERSION
+        assert migrate(conn) == LATEST_VERSION
+    finally:
+        conn.close()
 
 
 async def test_newer_schema_is_refused(db_path: Path) -> None:
@@ -104,12 +118,12 @@ async def test_newer_schema_is_refused(db_path: Path) -> None:
 
 async def test_readonly_follower_reads_but_cannot_write(db_path: Path) -> None:
     writer = await Store.open(db_path)
-    await writer.set_meta("k", "v")
+    await writer.feed.set_meta("k", "v")
     follower = await Store.open_readonly(db_path)
     try:
-        assert await follower.get_meta("k") == "v"
+        assert await follower.feed.get_meta("k") == "v"
         with pytest.raises(StoreClosedError):
-            await follower.set_meta("k", "w")
+            await follower.feed.set_meta("k", "w")
     finally:
         await follower.close()
         await writer.close()
@@ -120,15 +134,15 @@ async def test_closed_store_refuses_use(db_path: Path) -> None:
     await store.close()
     await store.close()
     with pytest.raises(StoreClosedError):
-        await store.get_meta("k")
+        await store.feed.get_meta("k")
 
 
 async def test_in_memory_store_works(tmp_path: Path) -> None:
     store = await Store.open(":memory:")
     try:
-        await store.set_meta("k", "v")
-        assert await store.get_meta("k") == "v"
-        assert len(await store.state_digest()) == 64
+        await store.feed.set_meta("k", "v")
+        assert await store.feed.get_meta("k") == "v"
+        assert len(await store.raw.state_digest()) == 64
     finally:
         await store.close()
 
@@ -165,7 +179,7 @@ async def test_v6_marks_groups_whose_newest_message_is_ours(db_path: Path) -> No
     # WHEN the store opens it
     store = await Store.open(db_path)
     try:
-        rows = {r.group_id: r for r in await store.inbox_row_list()}
+        rows = {r.group_id: r for r in await store.groups.inbox_row_list()}
     finally:
         await store.close()
     # THEN the existing rows say whose message is newest

@@ -21,7 +21,7 @@ from groups_tui.domain.events import (
     PictureChange,
     SettingsChanged,
 )
-from groups_tui.store import Store
+from groups_tui.store import Pricing, Store
 
 from .conftest import (
     G1,
@@ -110,11 +110,11 @@ def histories(draw: st.DrawFn) -> list[Any]:
 
 
 async def _digest(events: list[Any]) -> str:
-    store = await Store.open(":memory:", cost_fn=flat_cost)
+    store = await Store.open(":memory:", pricing=Pricing(flat_cost))
     try:
         for event in events:
-            await store.apply_events(None, [event])
-        return await store.state_digest()
+            await store.raw.apply_events(None, [event])
+        return await store.raw.state_digest()
     finally:
         await store.close()
 

@@ -36,13 +36,13 @@ async def test_a_messages_own_brackets_are_kept_and_the_match_comes_from_offsets
     store: Store,
 ) -> None:
     # GIVEN a message that looks like markup and like the old [match] marks
-    await store.apply_events(None, [created(), inbound("w1", 1000, text="M0 [bold]x[/] tail")])
+    await store.raw.apply_events(None, [created(), inbound("w1", 1000, text="M0 [bold]x[/] tail")])
     # WHEN it is found
-    (hit,) = await store.search_messages("tail")
+    (hit,) = await store.messages.search("tail")
     # THEN the snippet is the text exactly, and only "tail" is a match
     assert hit.snippet == "M0 [bold]x[/] tail"
     assert hit.spans == ((14, 18),)
-    (hit,) = await store.search_messages("bold")
+    (hit,) = await store.messages.search("bold")
     assert hit.snippet == "M0 [bold]x[/] tail"
     assert marked(hit.snippet, hit.spans) == ["bold"]
 
@@ -58,16 +58,16 @@ async def test_a_messages_own_brackets_are_kept_and_the_match_comes_from_offsets
 async def test_a_text_holding_the_marks_is_shown_exactly_and_highlighted(
     store: Store, text: str
 ) -> None:
-    await store.apply_events(None, [created(), inbound("w1", 1000, text=text)])
-    (hit,) = await store.search_messages("gate")
+    await store.raw.apply_events(None, [created(), inbound("w1", 1000, text=text)])
+    (hit,) = await store.messages.search("gate")
     assert hit.snippet == text
     assert marked(hit.snippet, hit.spans) == ["gate"]
 
 
 async def test_accents_case_and_ellipsis(store: Store) -> None:
     long = " ".join(f"w{i}" for i in range(40)) + " Café " + " ".join(f"v{i}" for i in range(40))
-    await store.apply_events(None, [created(), inbound("w1", 1000, text=long)])
-    (hit,) = await store.search_messages("cafe")
+    await store.raw.apply_events(None, [created(), inbound("w1", 1000, text=long)])
+    (hit,) = await store.messages.search("cafe")
     assert marked(hit.snippet, hit.spans) == ["Café"]
     assert hit.snippet.startswith("…") and hit.snippet.endswith("…")
     assert is_excerpt(hit.snippet, long)
@@ -85,10 +85,10 @@ async def test_random_texts_full_of_marks_give_exact_snippets(store: Store) -> N
         text = f"{junk[0]} q{i}x {junk[1]}"
         texts[f"w{i}"] = text
         events.append(inbound(f"w{i}", 1000 + i, text=text))
-    await store.apply_events(None, events)
+    await store.raw.apply_events(None, events)
     for message_id, text in texts.items():
         needle = f"q{message_id[1:]}x"
-        hits = [h for h in await store.search_messages(needle) if h.message_id == message_id]
+        hits = [h for h in await store.messages.search(needle) if h.message_id == message_id]
         assert len(hits) == 1, (seed, text)
         hit = hits[0]
         # every match starts with the word searched, and the snippet is the text's own

@@ -18,7 +18,7 @@ from groups_tui.domain.events import (
     SettingsChanged,
 )
 from groups_tui.domain.models import JoinApproval, Unknown
-from groups_tui.store import Store
+from groups_tui.store import Pricing, Store
 
 from .conftest import (
     G1,
@@ -38,11 +38,11 @@ AT = 500
 
 
 async def _state(events: list[Any]) -> tuple[str, Store]:
-    store = await Store.open(":memory:", cost_fn=flat_cost)
+    store = await Store.open(":memory:", pricing=Pricing(flat_cost))
     try:
         for event in events:
-            await store.apply_events(None, [event])
-        return await store.state_digest(), store
+            await store.raw.apply_events(None, [event])
+        return await store.raw.state_digest(), store
     except BaseException:
         await store.close()
         raise
@@ -66,7 +66,7 @@ async def test_last_inbound_sender_at_the_same_second_is_the_greater_message_id(
     bob = inbound("wamid.B", AT, wa_id="222", name="Bob")
     store = await both_orders([created(at=1)], alice, bob)
     try:
-        group = await store.get_group(G1)
+        group = await store.groups.get(G1)
         assert group is not None
         assert (group.last_inbound_at, group.last_inbound_by) == (AT, "Bob")
         assert group.unread == 2
@@ -83,9 +83,9 @@ async def test_two_failures_in_the_same_second_keep_the_greater_error(
     store = await both_orders([created(at=1)], one, two)
     try:
         if participant is None:
-            assert str(await store.message_state("out1")) == "failed"
+            assert str(await store.messages.state("out1")) == "failed"
         else:
-            [row] = await store.recipient_statuses("out1")
+            [row] = await store.messages.recipient_statuses("out1")
             assert row.state.value == "failed"
     finally:
         await store.close()
@@ -96,7 +96,7 @@ async def test_delivered_and_read_in_the_same_second_keep_read() -> None:
         [created(at=1)], status("out1", "delivered", AT, "111"), status("out1", "read", AT, "111")
     )
     try:
-        [row] = await store.recipient_statuses("out1")
+        [row] = await store.messages.recipient_statuses("out1")
         assert row.state.value == "read"
     finally:
         await store.close()
@@ -113,7 +113,7 @@ async def test_two_subjects_in_the_same_second_keep_the_greater_text() -> None:
     two = SettingsChanged(group_id=G1, subject="Beta", at=AT)
     store = await both_orders([created(at=1, subject="S")], one, two)
     try:
-        group = await store.get_group(G1)
+        group = await store.groups.get(G1)
         assert group is not None and group.subject == "Beta"
     finally:
         await store.close()
@@ -125,7 +125,7 @@ async def test_two_creates_keep_the_newest_values_and_the_earliest_time() -> Non
     older = created(at=90, request_id=None, invite_link="https://l/old", join_approval_mode="x")
     store = await both_orders([], webhook, older)
     try:
-        group = await store.get_group(G1)
+        group = await store.groups.get(G1)
         assert group is not None
         assert group.invite_link == "https://l/new"
         assert group.join_approval is JoinApproval.APPROVAL_REQUIRED
@@ -139,7 +139,7 @@ async def test_a_newest_create_without_values_does_not_erase_older_ones() -> Non
     full = created(at=90, invite_link="https://l/1", join_approval_mode="AUTO_APPROVE")
     store = await both_orders([], bare, full)
     try:
-        group = await store.get_group(G1)
+        group = await store.groups.get(G1)
         assert group is not None and group.invite_link == "https://l/1"
         assert group.join_approval == Unknown("AUTO_APPROVE")
     finally:
@@ -151,7 +151,7 @@ async def test_two_creates_in_the_same_second_keep_the_greater_values() -> None:
     two = created(at=100, request_id=None, invite_link="https://l/b", join_approval_mode="zzz")
     store = await both_orders([], one, two)
     try:
-        group = await store.get_group(G1)
+        group = await store.groups.get(G1)
         assert group is not None and group.invite_link == "https://l/b"
         assert group.join_approval == Unknown("zzz")
     finally:
@@ -170,7 +170,7 @@ async def test_two_creates_in_the_same_second_keep_the_greater_values() -> None:
 async def test_member_moves_in_the_same_second_end_with_the_exit(a: Any, b: Any) -> None:
     store = await both_orders([created(at=1)], a, b)
     try:
-        assert await store.group_members(G1) == []
+        assert await store.groups.members(G1) == []
     finally:
         await store.close()
 
@@ -187,7 +187,7 @@ async def test_two_removals_in_the_same_second_keep_the_greater_request() -> Non
 
     store = await both_orders([created(at=1), joined("111", 10)], removal("r-1"), removal("r-2"))
     try:
-        history = await store.member_history(G1)
+        history = await store.groups.member_history(G1)
         assert [(h.action, h.request_id) for h in history if h.action == "remove"] == [
             ("remove", "r-2")
         ]
@@ -209,7 +209,7 @@ async def test_two_priced_statuses_in_the_same_second_give_one_line_either_way()
     read = status("out1", "read", AT, "111", pricing=pricing("group_marketing"))
     store = await both_orders([created(at=1)], delivered, read)
     try:
-        [line] = await store.cost_for_message("out1")
+        [line] = await store.ledger.for_message("out1")
         assert line.category == "group_marketing"  # the smaller category
     finally:
         await store.close()

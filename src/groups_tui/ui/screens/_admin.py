@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from groups_tui.domain.models import GroupState
 from groups_tui.service import ServiceError
-from groups_tui.service_types import GroupDetail
+from groups_tui.service.types import GroupDetail
 from groups_tui.ui.screen_roles import FollowsChanges, ShowsGroup, Ticking
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.widgets.group_banner import GroupBanner
@@ -112,7 +112,7 @@ class GroupScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup):
 
     @work(exclusive=True, group="admin-detail", exit_on_error=False)
     async def _load_detail(self) -> None:
-        detail = await self.app.service.group_detail(self.group_id)
+        detail = await self.app.service.reading.group_detail(self.group_id)
         self.post_message(self.DetailLoaded(detail))
 
     @on(DetailLoaded)
@@ -165,9 +165,5 @@ class GroupScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup):
         """
         error = event.worker.error
         if event.state is WorkerState.ERROR and error is not None:
-            text = (
-                str(error.args[0])
-                if isinstance(error, ServiceError) and error.args
-                else f"failed: {error}"
-            )
+            text = error.message if isinstance(error, ServiceError) else f"failed: {error}"
             self.status(text, ok=False)

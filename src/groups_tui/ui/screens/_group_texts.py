@@ -9,6 +9,7 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Label, TextArea
 
 from groups_tui.domain.limits import DESCRIPTION_MAX, SUBJECT_MAX
+from groups_tui.service import ServiceError
 from groups_tui.ui.screens._base import AppModal, ResultType
 from groups_tui.ui.widgets.length_counter import LengthCounter
 
@@ -16,7 +17,9 @@ __all__ = ["GroupTextsModal", "failure_reason"]
 
 
 def failure_reason(error: BaseException) -> str:
-    """The operator's sentence of a failed call (a ServiceError's first argument)."""
+    """The operator's sentence of a failed call (a ServiceError's message)."""
+    if isinstance(error, ServiceError):
+        return error.message
     return str(error.args[0]) if error.args else str(error)
 
 

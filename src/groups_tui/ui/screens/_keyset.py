@@ -102,7 +102,7 @@ class KeysetTableScreen(AppScreen, Ticking, Generic[RecordT]):
         view = self.page_view()
         records = await self.fetch_page(before_id, self.PAGE)
         missing = [r.group_id for r in records if r.group_id and r.group_id not in self.subjects]
-        subjects = await self.app.service.subjects(missing) if missing else {}
+        subjects = await self.app.service.reading.subjects(missing) if missing else {}
         self.post_message(self.PageLoaded(records, subjects, before_id is not None, view))
 
     @on(PageLoaded)

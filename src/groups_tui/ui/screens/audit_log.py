@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from groups_tui.store.records import AuditEntry
+from groups_tui.service.types import AuditEntry
 from groups_tui.ui.formatting import money, stamp
 from groups_tui.ui.screens._keyset import KeysetTableScreen
 from groups_tui.ui.widgets.key_bar import KeyBar
@@ -96,7 +96,7 @@ class AuditLogScreen(KeysetTableScreen[AuditEntry]):
 
     async def fetch_page(self, before_id: int | None, limit: int) -> list[AuditEntry]:
         """A page of the audit log."""
-        return await self.app.service.audit_page(before_id=before_id, limit=limit)
+        return await self.app.service.admin.audit_page(before_id=before_id, limit=limit)
 
     def cells(self, record: AuditEntry, subject: str | None, now: float) -> list[Text]:
         """One audit row."""

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from groups_tui.automations.runner import AutomationStatus
+from groups_tui.service.types import AutomationStatus
 from groups_tui.ui.formatting import ago
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.widgets.key_bar import KeyBar
@@ -25,7 +25,7 @@ REFRESH_SECONDS = 5.0
 
 
 class AutomationsPanel(Protocol):
-    """What the screen calls (an `AutomationsControl`, or a fake in tests)."""
+    """What the screen calls (`service.automations`, or a fake in tests)."""
 
     async def status(self, recent: int = 20) -> AutomationStatus:
         """Rules, targets, pause flags, runs and failures."""

@@ -19,19 +19,19 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from groups_tui.domain.media import media_for_file
 from groups_tui.domain.models import Direction, GroupState, MessageKind
 from groups_tui.domain.sending import Refusal
-from groups_tui.service_types import GroupDetail, MessagePage, MessageView, OutboxItem
+from groups_tui.service.types import GroupDetail, MessagePage, MessageView, OutboxItem
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.screens.template_picker import TemplateChoice, TemplatePicker
+from groups_tui.ui.widgets.composer import Composer
 from groups_tui.ui.widgets.key_bar import KeyBar
 from groups_tui.ui.widgets.message_log import MessageLog
 from groups_tui.ui.widgets.safe_text import fit, safe
@@ -179,15 +179,8 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         yield Static("", id="title")
         yield WindowCountdown(now=now, id="countdown")
         yield MessageLog(now=now, id="log")
-        with Vertical(id="composer"):
-            # Disabled until the group's window is known (see _update_refusal).
-            yield TextArea(
-                id="composer-text", soft_wrap=True, show_line_numbers=False, disabled=True
-            )
-            yield Input(
-                placeholder="path of the file to send (Enter sends, Esc cancels)", id="attach-path"
-            )
-            yield Static("Loading…", id="composer-status")
+        # Writing is disabled until the group's window is known (see _update_refusal).
+        yield Composer(id="composer")
         yield KeyBar()
 
     @property
@@ -198,7 +191,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
     @property
     def composer(self) -> TextArea:
         """The composer's text area."""
-        return self.query_one("#composer-text", TextArea)
+        return self.query_one(Composer).text_area
 
     def on_mount(self) -> None:
         """Load the group and its newest page; mark it read."""
@@ -213,7 +206,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
     async def _load_first(self) -> None:
         """The detail and the newest page together, so that they are drawn in one frame."""
         detail, page = await asyncio.gather(
-            self.app.service.group_detail(self.group_id), self._fetch_page(None, "latest")
+            self.app.service.reading.group_detail(self.group_id), self._fetch_page(None, "latest")
         )
         with self.app.batch_update():
             self._detail_loaded(self.DetailLoaded(detail))
@@ -221,12 +214,12 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
 
     @work(exclusive=True, group="conv-detail", exit_on_error=False)
     async def _load_detail(self) -> None:
-        detail = await self.app.service.group_detail(self.group_id)
+        detail = await self.app.service.reading.group_detail(self.group_id)
         self.post_message(self.DetailLoaded(detail))
 
     @work(exclusive=True, group="conv-read", exit_on_error=False)
     async def _mark_read(self) -> None:
-        await self.app.service.mark_read(self.group_id)
+        await self.app.service.reading.mark_read(self.group_id)
 
     @work(group="conv-page", exit_on_error=False)
     async def _load_page(self, older: tuple[int, str] | None, mode: str) -> None:
@@ -237,12 +230,12 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         if mode == "latest" and self._focus_message and self._focus_at is not None:
             # Jump to a search hit: the page that ends with it. The keyset is strict, so
             # a cursor just above the hit's id includes the hit itself.
-            return await service.messages_page(
+            return await service.reading.messages_page(
                 self.group_id,
                 older=(self._focus_at, self._focus_message + "\uffff"),
                 limit=PAGE_SIZE,
             )
-        return await service.messages_page(self.group_id, older=older, limit=PAGE_SIZE)
+        return await service.reading.messages_page(self.group_id, older=older, limit=PAGE_SIZE)
 
     @on(DetailLoaded)
     def _detail_loaded(self, event: DetailLoaded) -> None:
@@ -319,23 +312,21 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         """
         if self.detail is None:
             return
-        refusal = self.app.service.refusal(MessageKind.TEXT, self.detail)
+        refusal = self.app.service.sending.refusal(MessageKind.TEXT, self.detail)
         changed = not self._refusal_checked or refusal != self.refusal
         self._refusal_checked = True
         self.refusal = refusal
-        composer = self.composer
-        composer.disabled = refusal is not None
+        composer = self.query_one(Composer)
+        composer.allow(refusal is None)
         self.set_class(refusal is not None, "-refused")
-        if refusal is not None and composer.has_focus:
+        if refusal is not None and composer.text_area.has_focus:
             self.log_view.focus()
         if not changed:
             return
         if refusal is not None:
             self._status(f"Free-form sending disabled: {refusal.reason}")
         else:
-            self.query_one("#composer-status", Static).update(
-                Text("Ctrl+S send · t template · a attach · Esc back")
-            )
+            composer.show_hint()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed send also says so in the composer's status line.
@@ -347,15 +338,13 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
             self._status(f"Not sent: {error}")
 
     def _status(self, text: str) -> None:
-        self.query_one("#composer-status", Static).update(safe(text))
+        self.query_one(Composer).status(text)
 
     # ------------------------------------------------------------------ actions
 
     def action_back(self) -> None:
         """Leave the composer, the attach box, or the screen."""
-        attach = self.query_one("#attach-path", Input)
-        if attach.display:
-            attach.display = False
+        if self.query_one(Composer).close_attach():
             self.log_view.focus()
         elif self.composer.has_focus:
             self.log_view.focus()
@@ -379,7 +368,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         if self.detail is None:
             return
         text = self.composer.text.strip()
-        refusal = self.app.service.refusal(MessageKind.TEXT, self.detail)
+        refusal = self.app.service.sending.refusal(MessageKind.TEXT, self.detail)
         if refusal is not None:
             self._status(f"Not sent: {refusal.reason}")
             return
@@ -391,17 +380,19 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
 
     @work(exclusive=True, group="conv-send", exit_on_error=False)
     async def _send_text(self, text: str) -> None:
-        item = await self.app.service.send_text(self.group_id, text)
+        item = await self.app.service.sending.send_text(self.group_id, text)
         self.post_message(self.SendFinished(item, "message"))
 
     @work(exclusive=True, group="conv-send", exit_on_error=False)
     async def _send_media(self, path: Path, caption: str | None) -> None:
-        item = await self.app.service.send_media(self.group_id, path, caption)
+        item = await self.app.service.sending.send_media(self.group_id, path, caption)
         self.post_message(self.SendFinished(item, path.name))
 
     @work(exclusive=True, group="conv-send", exit_on_error=False)
     async def _send_template(self, choice: TemplateChoice) -> None:
-        item = await self.app.service.send_template(self.group_id, choice.template, choice.params)
+        item = await self.app.service.sending.send_template(
+            self.group_id, choice.template, choice.params
+        )
         self.post_message(self.SendFinished(item, f"template {choice.template.name}"))
 
     @on(SendFinished)
@@ -431,19 +422,13 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
 
     def action_attach(self) -> None:
         """Ask for a file path to send as media."""
-        attach = self.query_one("#attach-path", Input)
-        attach.display = True
-        attach.focus()
+        self.query_one(Composer).open_attach()
 
-    @on(Input.Submitted, "#attach-path")
-    def _attach_submitted(self, event: Input.Submitted) -> None:
-        attach = event.input
-        raw = event.value.strip()
-        attach.display = False
-        attach.value = ""
+    @on(Composer.PathSubmitted)
+    def _attach_submitted(self, event: Composer.PathSubmitted) -> None:
         self.log_view.focus()
-        if raw and self.detail is not None:
-            self.try_send_file(Path(raw).expanduser())
+        if event.path is not None and self.detail is not None:
+            self.try_send_file(event.path)
 
     def try_send_file(self, path: Path) -> bool:
         """Check a file against the Groups rules and the Cloud API limits, then send it.
@@ -468,7 +453,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         if isinstance(media, Refusal):
             refusal: Refusal | None = media
         else:
-            refusal = self.app.service.refusal(media.kind, self.detail)
+            refusal = self.app.service.sending.refusal(media.kind, self.detail)
         if refusal is not None:
             self._status(f"Not sent: {refusal.reason}")
             return False
@@ -479,33 +464,15 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
 
     # ------------------------------------------------------------------ moderation
 
-    def _member_messages(self) -> list[MessageView]:
-        return [
-            v
-            for v in self.log_view.views
-            if v.message.direction is Direction.INBOUND
-            and v.message.kind is not MessageKind.SYSTEM
-            and v.message.sender_key
-        ]
-
     def selected_message(self) -> MessageView | None:
         """The selected member message: chosen with ``[``/``]``, else the newest one."""
-        views = self._member_messages()
-        if self._selected is not None:
-            for view in views:
-                if view.message.id == self._selected:
-                    return view
-        return views[-1] if views else None
+        return self.log_view.member_message(self._selected)
 
     def action_select_message(self, step: int) -> None:
         """Select the previous (-1) or next (+1) member message and highlight it."""
-        views = self._member_messages()
-        if not views:
+        chosen = self.log_view.member_message(self._selected, step)
+        if chosen is None:
             return
-        current = self.selected_message()
-        index = views.index(current) if current in views else len(views) - 1
-        index = max(0, min(len(views) - 1, index + step))
-        chosen = views[index]
         self._selected = chosen.message.id
         self.log_view.highlight(chosen.message.id)
         who = chosen.message.sender_name or chosen.message.sender_wa_id or "unknown"
@@ -540,7 +507,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
 
     @work(exclusive=True, group="conv-moderate", exit_on_error=False)
     async def _remove_sender(self, message_id: str) -> None:
-        op = await self.app.service.remove_sender(message_id)
+        op = await self.app.service.moderation.remove_sender(message_id)
         self._status(f"Removal requested ({op.state}); the member list updates when Meta confirms")
 
     def action_members(self) -> None:

@@ -22,7 +22,7 @@ from groups_tui.domain.limits import (
     check_description,
     check_subject,
 )
-from groups_tui.service_types import PendingOperation
+from groups_tui.service.types import PendingOperation
 from groups_tui.ui.screens._group_texts import GroupTextsModal, failure_reason
 from groups_tui.ui.widgets.safe_text import fit, safe
 
@@ -93,7 +93,7 @@ class CreateGroupModal(GroupTextsModal[PendingOperation | None]):
 
     @work(exclusive=True, group="create-group", exit_on_error=False)
     async def _create(self, subject: str, description: str | None, approval: bool) -> None:
-        op = await self.app.service.create_group(subject, description, approval)
+        op = await self.app.service.admin.create_group(subject, description, approval)
         self.dismiss(op)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

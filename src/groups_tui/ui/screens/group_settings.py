@@ -25,7 +25,7 @@ from groups_tui.domain.limits import (
     check_picture_data,
     check_subject,
 )
-from groups_tui.service_types import GroupDetail
+from groups_tui.service.types import GroupDetail
 from groups_tui.ui.screens._group_texts import GroupTextsModal, failure_reason
 from groups_tui.ui.widgets.safe_text import fit, safe
 
@@ -127,7 +127,7 @@ class GroupSettingsModal(GroupTextsModal[str | None]):
                 self._say(f"Picture refused: {reason}")
                 return
         group_id = self.detail.group.id or ""
-        op = await self.app.service.update_settings(
+        op = await self.app.service.admin.update_settings(
             group_id, subject=subject, description=description, picture=picture
         )
         changed = [

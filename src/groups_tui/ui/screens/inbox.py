@@ -20,7 +20,7 @@ from textual.events import Resize
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from groups_tui.service_types import InboxRow
+from groups_tui.service.types import InboxRow
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, Ticking
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.widgets.filter_input import FilterInput
@@ -214,7 +214,7 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         changed: list[InboxRow] = []
         removed: list[str] = []
         for group_id in group_ids:
-            row = await service.inbox_row(group_id)
+            row = await service.reading.inbox_row(group_id)
             if row is None:
                 removed.append(group_id)
             else:

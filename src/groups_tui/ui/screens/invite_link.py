@@ -22,7 +22,7 @@ from textual.widgets import Static
 
 from groups_tui.domain.models import GroupState
 from groups_tui.service import PENDING_PREFIX
-from groups_tui.service_types import GroupDetail
+from groups_tui.service.types import GroupDetail
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
 from groups_tui.ui.screens._admin import blocked_reason
 from groups_tui.ui.screens._base import AppScreen
@@ -109,14 +109,14 @@ class InviteLinkScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersPal
     @work(exclusive=True, group="link-load", exit_on_error=False)
     async def _load(self, reset: bool) -> None:
         service = self.app.service
-        detail = await service.group_detail(self.group_id)
+        detail = await service.reading.group_detail(self.group_id)
         group = detail.group
         if group.state is GroupState.FAILED or (
             group.state is GroupState.PENDING and group.request_id
         ):
             failure = None
             if group.request_id:
-                op = await service.operation(group.request_id)
+                op = await service.reading.operation(group.request_id)
                 failure = op.error if op is not None and op.state == "failed" else None
             if group.state is GroupState.FAILED and failure is None:
                 failure = "Meta gave no reason"
@@ -124,7 +124,7 @@ class InviteLinkScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersPal
             return
         link = group.invite_link
         if group.id and blocked_reason(detail) is None and (reset or not link):
-            link = await service.invite_link(group.id, reset=reset)
+            link = await service.admin.invite_link(group.id, reset=reset)
         self.post_message(self.LinkLoaded(detail, link, was_reset=reset))
 
     @on(LinkLoaded)

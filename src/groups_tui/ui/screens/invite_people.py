@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from groups_tui.domain.limits import MAX_PARTICIPANTS
 from groups_tui.domain.models import Template
-from groups_tui.service_types import GroupDetail, InviteOutcome, KnownPerson
+from groups_tui.service.types import GroupDetail, InviteOutcome, KnownPerson
 from groups_tui.ui.formatting import money
 from groups_tui.ui.screens._base import AppModal
 from groups_tui.ui.screens._group_texts import failure_reason
@@ -129,8 +129,8 @@ class InvitePeopleModal(AppModal[InvitesSent | None]):
     @work(exclusive=True, group="invite-load", exit_on_error=False)
     async def _load(self) -> None:
         service = self.app.service
-        people = await service.known_people()
-        template = await service.invite_template()
+        people = await service.admin.known_people()
+        template = await service.sending.invite_template()
         self.post_message(self.PickerLoaded(people, template))
 
     @on(PickerLoaded)
@@ -185,7 +185,7 @@ class InvitePeopleModal(AppModal[InvitesSent | None]):
         free = max(MAX_PARTICIPANTS - len(self.detail.members), 0)
         text = Text(f"{len(chosen)} chosen · {free} free seat(s)")
         if self.template is not None and chosen:
-            preview = self.app.service.invite_preview(chosen, self.template)
+            preview = self.app.service.sending.invite_preview(chosen, self.template)
             text.append(f" · 1:1 {self.template.category.value} template, ")
             text.append(money(preview.total), style="bold")
             if preview.unknown:
@@ -228,7 +228,7 @@ class InvitePeopleModal(AppModal[InvitesSent | None]):
     @work(exclusive=True, group="invite-send", exit_on_error=False)
     async def _send(self, numbers: list[str], template: Template) -> None:
         group_id = self.detail.group.id or ""
-        outcomes = await self.app.service.send_invites(group_id, numbers, template)
+        outcomes = await self.app.service.sending.send_invites(group_id, numbers, template)
         self.dismiss(InvitesSent(tuple(outcomes)))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from groups_tui.domain.limits import MAX_PARTICIPANTS
 from groups_tui.service import ServiceError
-from groups_tui.service_types import DecisionResult, JoinRequestView
+from groups_tui.service.types import DecisionResult, JoinRequestView
 from groups_tui.ui.formatting import ago
 from groups_tui.ui.screen_roles import OffersPaletteActions
 from groups_tui.ui.screens._admin import ActionDone, GroupScreen
@@ -154,7 +154,7 @@ class JoinRequestsScreen(GroupScreen, OffersPaletteActions):
 
     @work(exclusive=True, group="requests-load", exit_on_error=False)
     async def _load_requests(self) -> None:
-        views = await self.app.service.join_requests(self.group_id)
+        views = await self.app.service.reading.join_requests(self.group_id)
         self.post_message(self.RequestsLoaded(self.group_id, views))
 
     @on(RequestsLoaded)
@@ -203,12 +203,12 @@ class JoinRequestsScreen(GroupScreen, OffersPaletteActions):
         service = self.app.service
         try:
             if approve:
-                result = await service.approve_join_requests(self.group_id, ids)
+                result = await service.admin.approve_join_requests(self.group_id, ids)
             else:
-                result = await service.reject_join_requests(self.group_id, ids)
+                result = await service.admin.reject_join_requests(self.group_id, ids)
         except ServiceError as error:
             # A refusal (a full group) is an expected answer, not a crash: show it here.
-            self.post_message(ActionDone(f"Refused: {error.args[0]}", ok=False))
+            self.post_message(ActionDone(f"Refused: {error.message}", ok=False))
             return
         self.table.clear_marks()
         self.post_message(self.RequestsDecided("approved" if approve else "rejected", result))

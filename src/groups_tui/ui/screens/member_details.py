@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
-from groups_tui.service_types import MemberRow
+from groups_tui.service.types import MemberRow
 from groups_tui.ui.screens._base import AppModal
 from groups_tui.ui.widgets.safe_text import fit, safe
 

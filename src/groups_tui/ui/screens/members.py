@@ -19,8 +19,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from groups_tui.domain.models import JoinVia
-from groups_tui.service_types import MemberRow
-from groups_tui.store.records import HistoryEntry
+from groups_tui.service.types import HistoryEntry, MemberRow
 from groups_tui.ui.formatting import ago, stamp
 from groups_tui.ui.screen_roles import OffersPaletteActions
 from groups_tui.ui.screens._admin import ActionDone, GroupScreen
@@ -225,12 +224,12 @@ class MembersScreen(GroupScreen, OffersPaletteActions):
 
     @work(exclusive=True, group="members-load", exit_on_error=False)
     async def _load_members(self) -> None:
-        rows = await self.app.service.member_rows(self.group_id)
+        rows = await self.app.service.admin.member_rows(self.group_id)
         self.post_message(self.MembersLoaded(self.group_id, rows))
 
     @work(exclusive=True, group="members-history", exit_on_error=False)
     async def _load_history(self) -> None:
-        entries = await self.app.service.member_history(self.group_id)
+        entries = await self.app.service.admin.member_history(self.group_id)
         self.post_message(self.HistoryLoaded(entries))
 
     @on(MembersLoaded)
@@ -301,7 +300,7 @@ class MembersScreen(GroupScreen, OffersPaletteActions):
 
     @work(exclusive=True, group="members-act", exit_on_error=False)
     async def _remove(self, keys: list[str]) -> None:
-        op = await self.app.service.remove_participants(self.group_id, keys)
+        op = await self.app.service.admin.remove_participants(self.group_id, keys)
         self.table.clear_marks()
         self.post_message(
             ActionDone(f"Removal of {len(keys)} requested ({op.state}); waiting for the webhook")
@@ -327,7 +326,7 @@ class MembersScreen(GroupScreen, OffersPaletteActions):
 
     @work(exclusive=True, group="members-act", exit_on_error=False)
     async def _remove_everywhere(self, target: str) -> None:
-        ops = await self.app.service.remove_everywhere(target)
+        ops = await self.app.service.admin.remove_everywhere(target)
         self.post_message(ActionDone(f"Removal requested in {len(ops)} group(s)"))
 
     # ------------------------------------------------------------------ other levers
@@ -346,7 +345,7 @@ class MembersScreen(GroupScreen, OffersPaletteActions):
 
     @work(exclusive=True, group="members-act", exit_on_error=False)
     async def _save_contact(self, key: str, details: MemberDetails) -> None:
-        await self.app.service.set_contact(
+        await self.app.service.admin.set_contact(
             key, display_name=details.display_name, note=details.note
         )
         self.post_message(ActionDone("Local details saved"))

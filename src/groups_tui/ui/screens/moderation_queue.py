@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from groups_tui.store.records import StoredFlag
+from groups_tui.service.types import StoredFlag
 from groups_tui.ui.formatting import ago
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions
 from groups_tui.ui.screens._admin import ActionDone
@@ -121,7 +121,9 @@ class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, Offer
 
     async def fetch_page(self, before_id: int | None, limit: int) -> list[StoredFlag]:
         """A page of the flags in the states shown."""
-        return await self.app.service.flags_page(self.states, before_id=before_id, limit=limit)
+        return await self.app.service.moderation.flags_page(
+            self.states, before_id=before_id, limit=limit
+        )
 
     def cells(self, record: StoredFlag, subject: str | None, now: float) -> list[Text]:
         """One flag row."""
@@ -185,7 +187,7 @@ class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, Offer
 
     @work(exclusive=True, group="queue-act", exit_on_error=False)
     async def _act(self, flag_id: int) -> None:
-        flag = await self.app.service.act_on_flag(flag_id)
+        flag = await self.app.service.moderation.act_on_flag(flag_id)
         self.post_message(ActionDone(f"Flag {flag_id}: {flag.outcome or flag.state}"))
 
     def action_dismiss_flag(self) -> None:
@@ -196,7 +198,7 @@ class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, Offer
 
     @work(exclusive=True, group="queue-act", exit_on_error=False)
     async def _dismiss(self, flag_id: int) -> None:
-        await self.app.service.dismiss_flag(flag_id)
+        await self.app.service.moderation.dismiss_flag(flag_id)
         self.post_message(ActionDone(f"Flag {flag_id} dismissed"))
 
     def action_block(self) -> None:
@@ -216,7 +218,7 @@ class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, Offer
 
     @work(exclusive=True, group="queue-act", exit_on_error=False)
     async def _block(self, key: str, rule: str) -> None:
-        await self.app.service.block(key, f"flagged by {rule}")
+        await self.app.service.moderation.block(key, f"flagged by {rule}")
         self.post_message(ActionDone(f"+{key.lstrip('+')} is on the blocklist"))
 
     def action_toggle_all(self) -> None:

@@ -13,7 +13,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from groups_tui.domain.text import one_line
-from groups_tui.service_types import SearchHit
+from groups_tui.service.types import SearchHit
 from groups_tui.ui.formatting import stamp
 from groups_tui.ui.screen_roles import Ticking
 from groups_tui.ui.screens._base import AppScreen
@@ -101,7 +101,7 @@ class SearchScreen(AppScreen, Ticking):
 
     @work(exclusive=True, group="search", exit_on_error=False)
     async def _search(self, query: str) -> None:
-        hits = await self.app.service.search(query) if query.strip() else []
+        hits = await self.app.service.reading.search(query) if query.strip() else []
         if query != self.query_text:
             return
         self.hits = hits

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from groups_tui.domain.models import MessageKind, Template, TemplateCategory
 from groups_tui.domain.pricing import CostPreview as Preview
-from groups_tui.service_types import GroupDetail
+from groups_tui.service.types import GroupDetail
 from groups_tui.ui.screen_roles import ShowsGroup
 from groups_tui.ui.screens._base import AppModal
 from groups_tui.ui.widgets.cost_preview import CostPreview
@@ -102,12 +102,12 @@ class TemplatePicker(AppModal[TemplateChoice | None], ShowsGroup):
 
     @work(exclusive=True, group="tpl-load", exit_on_error=False)
     async def _load(self) -> None:
-        templates = await self.app.service.templates()
+        templates = await self.app.service.reading.templates()
         self.templates = [t for t in templates if t.status.upper() == "APPROVED"]
         options = self.query_one(OptionList)
         options.clear_options()
         for index, template in enumerate(self.templates):
-            refusal = self.app.service.refusal(MessageKind.TEMPLATE, self.detail, template)
+            refusal = self.app.service.sending.refusal(MessageKind.TEMPLATE, self.detail, template)
             label = Text()
             label.append_text(safe(fit(template.name, 40), "bold"))
             label.append(f"  {template.category.value} · {template.language}")
@@ -148,7 +148,7 @@ class TemplatePicker(AppModal[TemplateChoice | None], ShowsGroup):
             Input(placeholder=f"{{{{{n}}}}} body parameter {n}", id=f"param-{n}")
             for n in range(1, template.body_params + 1)
         )
-        refusal = self.app.service.refusal(MessageKind.TEMPLATE, self.detail, template)
+        refusal = self.app.service.sending.refusal(MessageKind.TEMPLATE, self.detail, template)
         reason = self.query_one("#picker-reason", Static)
         reason.update(safe(f"Cannot send: {refusal.reason}") if refusal else Text(""))
         cost = self.query_one(CostPreview)
@@ -166,7 +166,7 @@ class TemplatePicker(AppModal[TemplateChoice | None], ShowsGroup):
 
     @work(exclusive=True, group="tpl-preview", exit_on_error=False)
     async def _preview(self, template: Template) -> None:
-        preview = await self.app.service.preview_cost(self.group_id, template)
+        preview = await self.app.service.sending.preview_cost(self.group_id, template)
         self.post_message(self.PreviewReady((template.name, template.language), preview))
 
     @on(PreviewReady)
@@ -189,7 +189,7 @@ class TemplatePicker(AppModal[TemplateChoice | None], ShowsGroup):
         template = self.selected
         if template is None:
             return
-        refusal = self.app.service.refusal(MessageKind.TEMPLATE, self.detail, template)
+        refusal = self.app.service.sending.refusal(MessageKind.TEMPLATE, self.detail, template)
         reason = self.query_one("#picker-reason", Static)
         if refusal is not None:
             reason.update(safe(f"Cannot send: {refusal.reason}"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rich.console import Group as RenderGroup
 from rich.console import RenderableType
 from rich.table import Table
@@ -10,7 +12,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from groups_tui.domain.pricing import CostPreview as Preview
-from groups_tui.domain.pricing import PreviewFlag, rule_set_on
+from groups_tui.domain.pricing import Origin, PreviewFlag, rule_set_on
 from groups_tui.ui.formatting import money
 from groups_tui.ui.widgets.safe_text import fit, safe
 
@@ -20,9 +22,6 @@ _FLAG_TEXT: dict[PreviewFlag, str] = {
     PreviewFlag.TOTAL_IS_LOWER_BOUND: "some rates are unknown: the total is a lower bound",
     PreviewFlag.US_MARKETING_PAUSED: (
         "marketing to US numbers is reportedly not delivered (error 131049)"
-    ),
-    PreviewFlag.IN_WINDOW_UTILITY_DISPUTED: (
-        "in-window utility priced as charged; Meta's pages disagree"
     ),
     PreviewFlag.SERVICE_ALLOWANCE_EXHAUSTED: (
         "the monthly free service allowance runs out with this message"
@@ -57,7 +56,10 @@ class CostPreview(Widget):
 
     Each member line shows the country, market, rate, the expected charge and the rule
     that applied (for example "utility inside window: charged from 2026-10-01"). Unknown
-    rates are shown as unknown, never as zero.
+    rates are shown as unknown, never as zero. Where a rule Meta's pages disagree on
+    priced the send, a line gives the range of totals and the readings with their
+    sources, and each member's cost becomes a range; where what Meta charged recently
+    settled it, the line says so ("as charged on 2026-12-03: free in window").
     """
 
     DEFAULT_CSS = """
@@ -98,13 +100,29 @@ class CostPreview(Widget):
             f" · rules of {preview.rule_set_effective_from.isoformat()}"
             f" · priced {preview.on.isoformat()}"
         )
+        disputes: list[Text] = []
+        for note in preview.disputes:
+            why = Text()
+            if note.origin is Origin.CONFIGURATION:
+                unpriced = sum(1 for line in preview.lines if line.high is None)
+                more = f" + {unpriced} unknown" if unpriced else ""
+                why.append(
+                    f"Range {money(preview.low_total)} – {money(preview.high_total)}{more}: ",
+                    style="bold",
+                )
+            else:
+                why.append("Calibrated: ", style="bold")
+            why.append_text(safe(note.reason))
+            disputes.append(why)
         shared_rule = len({line.rule for line in preview.lines}) == 1
         any_note = any(line.note for line in preview.lines)
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False, padding=(0, 1))
         table.add_column("Member", ratio=2, no_wrap=True)
         table.add_column("Market", ratio=2, no_wrap=True)
         table.add_column("Rate", width=7, justify="right", no_wrap=True)
-        table.add_column("Cost", width=7, justify="right", no_wrap=True)
+        ranged = preview.is_range
+        cost_width = 9 if ranged else 7
+        table.add_column("Cost", width=cost_width, justify="right", no_wrap=True)
         if not shared_rule:
             table.add_column("Rule", ratio=4)
         if any_note:
@@ -117,17 +135,14 @@ class CostPreview(Widget):
                 safe(fit(who, 30)),
                 market,
                 money(line.rate).removeprefix("$") if line.rate is not None else "unknown",
-                Text(
-                    money(line.amount).removeprefix("$"),
-                    style="bold reverse" if line.amount is None else "",
-                ),
+                _cost_cell(line.amount, line.low, line.high, ranged),
             ]
             if not shared_rule:
                 cells.append(safe(line.rule))
             if any_note:
                 cells.append(safe(line.note or ""))
             table.add_row(*cells)
-        parts: list[RenderableType] = [head]
+        parts: list[RenderableType] = [head, *disputes]
         if shared_rule and preview.lines:
             rule = Text("Rule: ", style="bold")
             rule.append_text(safe(preview.lines[0].rule))
@@ -138,3 +153,19 @@ class CostPreview(Widget):
             Text(f"⚠ {_FLAG_TEXT[flag]}") for flag in sorted(preview.flags) if flag in _FLAG_TEXT
         )
         return RenderGroup(*parts, *notes)
+
+
+def _cost_cell(
+    amount: Decimal | None, low: Decimal | None, high: Decimal | None, ranged: bool
+) -> Text:
+    """A member's cost: the amount, or ``0–0.0625`` when a disputed rule spans it."""
+    if ranged and low != high:
+        text = f"{_short(low)}–{_short(high)}"
+        return Text(text, style="bold reverse" if high is None else "")
+    return Text(money(amount).removeprefix("$"), style="bold reverse" if amount is None else "")
+
+
+def _short(value: Decimal | None) -> str:
+    if value is None:
+        return "?"
+    return "0" if value == 0 else money(value).removeprefix("$")

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from groups_tui.domain.models import GroupState
-from groups_tui.service_types import GroupDetail
+from groups_tui.service.types import GroupDetail
 from groups_tui.ui.widgets.safe_text import fit, safe
 
 __all__ = ["GroupBanner", "banner_text"]

@@ -2,7 +2,7 @@
 
 An account may hold 10,000 groups, so the list never mounts a widget per group. It is a
 :class:`~textual.scroll_view.ScrollView` using Textual's Line API: rows stay in memory as
-:class:`~groups_tui.service_types.InboxRow` records, sorting produces a list of indices,
+:class:`~groups_tui.service.types.InboxRow` records, sorting produces a list of indices,
 filtering produces a sub-list of those indices in one O(n) pass over the rows'
 precomputed lower-case haystacks, and :meth:`GroupList.render_line` draws only the lines
 that are on screen.
@@ -11,7 +11,7 @@ that are on screen.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -20,6 +20,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -27,7 +28,8 @@ from textual.strip import Strip
 
 from groups_tui.domain.models import GroupState
 from groups_tui.domain.window import CLOSING_SOON, WINDOW_SECONDS, format_countdown
-from groups_tui.service_types import InboxRow
+from groups_tui.service.types import InboxRow
+from groups_tui.ui.cell_widths import drawn_line, without_spacing_marks_filter
 from groups_tui.ui.formatting import ago
 from groups_tui.ui.widgets.safe_text import clip, fit
 from groups_tui.ui.widgets.scrolling import set_virtual_height
@@ -583,6 +585,10 @@ class GroupList(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ drawing
 
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """The app's filters; spacing marks are compensated in :meth:`render_line`."""
+        return without_spacing_marks_filter(super().get_line_filters())
+
     def notify_style_update(self) -> None:
         """Styles changed (theme, focus): drawn rows are stale."""
         self._strips.clear()
@@ -650,4 +656,4 @@ class GroupList(ScrollView, can_focus=True):
             Segment(" " + cells[6], line + dim + post),
             Segment(" " + cells[7], line + window_style + post),
         ]
-        return Strip(parts).crop_extend(0, width, base + post)
+        return drawn_line(Strip(parts).crop_extend(0, width, base + post), self)

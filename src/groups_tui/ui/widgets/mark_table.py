@@ -14,9 +14,13 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+from groups_tui.ui.cell_widths import drawn_line, pad_to_drawn, without_spacing_marks_filter
 
 __all__ = ["MarkTable"]
 
@@ -119,7 +123,7 @@ class MarkTable(DataTable[Text]):
             if key in self.rows:
                 continue
             mark = [_MARK if key in self.marked else _NO_MARK] if self.markable else []
-            self.add_row(*mark, *cells, key=key)
+            self.add_row(*mark, *map(pad_to_drawn, cells), key=key)
             self.row_keys.append(key)
         stale = self.marked - set(self.row_keys)
         if stale:
@@ -127,6 +131,14 @@ class MarkTable(DataTable[Text]):
             self.post_message(self.MarksChanged(self, frozenset(self.marked)))
         if keep is not None and keep in self.row_keys and not append:
             self.move_cursor(row=self.row_keys.index(keep), animate=False)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """The app's filters; spacing marks are compensated in :meth:`render_line`."""
+        return without_spacing_marks_filter(super().get_line_filters())
+
+    def render_line(self, y: int) -> Strip:
+        """The table's line, drawn as wide as laid out (:mod:`..cell_widths`)."""
+        return drawn_line(super().render_line(y), self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide the mark key on read-only lists."""

@@ -16,13 +16,15 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from groups_tui.domain.media import MEDIA_KINDS
 from groups_tui.domain.models import Direction, MessageKind
-from groups_tui.service_types import MessageView
+from groups_tui.service.types import MessageView
+from groups_tui.ui.cell_widths import drawn_line, fold_drawn, without_spacing_marks_filter
 from groups_tui.ui.formatting import local_date, money, size_label, stamp
 from groups_tui.ui.widgets.safe_text import fit, safe
 from groups_tui.ui.widgets.scrolling import set_virtual_height
@@ -293,6 +295,31 @@ class MessageLog(ScrollView, can_focus=True):
                 return True
         return False
 
+    def member_message(self, message_id: str | None, step: int = 0) -> MessageView | None:
+        """A message a member wrote (what moderation acts on; not a system notice).
+
+        Args:
+            message_id: The message to start from; the newest member message when it is
+                ``None`` or not shown.
+            step: How many member messages to move from it (negative: older), stopping
+                at the first and the last.
+
+        Returns:
+            The message, or ``None`` when no member message is shown.
+        """
+        views = [
+            v
+            for v in self._views
+            if v.message.direction is Direction.INBOUND
+            and v.message.kind is not MessageKind.SYSTEM
+            and v.message.sender_key
+        ]
+        if not views:
+            return None
+        ids = [v.message.id for v in views]
+        index = ids.index(message_id) if message_id in ids else len(views) - 1
+        return views[max(0, min(len(views) - 1, index + step))]
+
     def _ids(self) -> set[str]:
         return {v.message.id for v in self._views}
 
@@ -326,11 +353,12 @@ class MessageLog(ScrollView, can_focus=True):
         strips: list[Strip] = []
         for text in message_lines(view, self._now, styles):
             for wrapped in text.wrap(console, width, overflow="fold"):
-                wrapped.end = ""
-                strip = Strip(wrapped.render(console)).crop_extend(0, width, base)
-                if marked:
-                    strip = strip.apply_style(styles["highlight"])
-                strips.append(strip)
+                for piece in fold_drawn(wrapped, width):
+                    piece.end = ""
+                    strip = Strip(piece.render(console)).crop_extend(0, width, base)
+                    if marked:
+                        strip = strip.apply_style(styles["highlight"])
+                    strips.append(strip)
         return strips
 
     def _relayout(self) -> None:
@@ -393,11 +421,15 @@ class MessageLog(ScrollView, can_focus=True):
             self._relayout()
             self._scroll_to_end()
 
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """The app's filters; spacing marks are compensated in :meth:`render_line`."""
+        return without_spacing_marks_filter(super().get_line_filters())
+
     def render_line(self, y: int) -> Strip:
         """The strip at line ``scroll_y + y``."""
         index = int(self.scroll_y) + y
         if 0 <= index < len(self._lines):
-            return self._lines[index]
+            return drawn_line(self._lines[index], self)
         return Strip.blank(self.scrollable_content_region.width, self.rich_style)
 
     # ------------------------------------------------------------------ paging

@@ -11,11 +11,11 @@ literally, fires no action and cannot raise a markup error.
 
 from __future__ import annotations
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
 from groups_tui.domain.text import one_line, visible
+from groups_tui.ui.cell_widths import drawn_len
 
 __all__ = ["clip", "fit", "safe"]
 
@@ -39,7 +39,9 @@ def fit(s: str | None, width: int) -> str:
     """Make untrusted text fit one line of ``width`` terminal cells.
 
     Control characters are made visible, newlines and tabs become spaces, and text that
-    is too wide is cut with ``…``. East Asian wide characters count as two cells.
+    is too wide is cut with ``…``. East Asian wide characters count as two cells, and
+    spacing combining marks one when the terminal draws them so
+    (:mod:`groups_tui.ui.cell_widths`).
 
     Args:
         s: Untrusted text.
@@ -54,7 +56,7 @@ def fit(s: str | None, width: int) -> str:
 
 
 def clip(line: str, width: int) -> str:
-    """Cut a single-line string to ``width`` cells, ending in ``…`` when cut.
+    """Cut a single-line string to ``width`` drawn cells, ending in ``…`` when cut.
 
     Args:
         line: Text without newlines (already made visible).
@@ -70,12 +72,12 @@ def clip(line: str, width: int) -> str:
         if len(line) <= width:
             return line
         return line[: width - 1] + "…"
-    if cell_len(line) <= width:
+    if drawn_len(line) <= width:
         return line
     out: list[str] = []
     used = 0
     for char in line:
-        w = cell_len(char)
+        w = drawn_len(char)
         if used + w > width - 1:
             break
         out.append(char)

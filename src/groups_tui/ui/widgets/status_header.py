@@ -1,4 +1,4 @@
-"""The one-line header: account, listener health and spend today."""
+"""The one-line header: account, listener health, pricing evidence and spend today."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from groups_tui.service_types import AccountInfo, ListenerStatus, Mode
+from groups_tui.domain.pricing import Evidence
+from groups_tui.service.types import AccountInfo, ListenerStatus, Mode
 from groups_tui.ui.formatting import ago, money
 from groups_tui.ui.widgets.safe_text import fit
 
@@ -22,7 +23,8 @@ class StatusHeader(Widget):
     separate ``groups-tui listen`` through the change feed, how old the newest webhook is,
     how many deliveries were refused for a bad signature and, when there are any, how
     many stored webhook events could not be applied. The age is recomputed on every app
-    tick from the injected clock.
+    tick from the injected clock. When what Meta charged recently contradicts a disputed
+    charging rule as configured, it says so (``groups-tui cost --explain`` tells more).
     """
 
     DEFAULT_CSS = """
@@ -34,6 +36,7 @@ class StatusHeader(Widget):
         &.-sandbox { background: $warning 30%; }
         &.-refused { color: $error; }
         &.-failed { color: $error; }
+        &.-contradicted { color: $warning; }
     }
     """
 
@@ -52,6 +55,9 @@ class StatusHeader(Widget):
     note: reactive[str | None] = reactive(None)
     """An extra plain notice, e.g. "SANDBOX — simulated users"."""
 
+    contradictions: reactive[tuple[Evidence, ...]] = reactive(())
+    """What Meta charged that contradicts the configured reading of a disputed rule."""
+
     def tick(self, now: float) -> None:
         """Advance the clock, repainting only when the webhook age label changes."""
         listener = self.listener
@@ -69,6 +75,10 @@ class StatusHeader(Widget):
         """Mark refused signatures and events that could not be applied."""
         self.set_class(listener is not None and listener.signatures_refused > 0, "-refused")
         self.set_class(listener is not None and listener.failed_events > 0, "-failed")
+
+    def watch_contradictions(self, contradictions: tuple[Evidence, ...]) -> None:
+        """Mark evidence that contradicts the pricing configuration."""
+        self.set_class(bool(contradictions), "-contradicted")
 
     def render(self) -> Text:
         """The header line: the wide wording if it fits, else the short one; the failed
@@ -117,5 +127,20 @@ class StatusHeader(Widget):
             # them), and never cut: the listener details give way first.
             right.append(" │ ")
             right.append(f"{failed} failed", style="bold")
+        if self.contradictions:
+            # Never cut either: a preview that no longer follows the configuration.
+            right.append(" │ ")
+            right.append(_contradiction(self.contradictions, narrow), style="bold")
         right.append(f" │ {spend} today" if narrow else f" │ today {spend}")
         return text, right
+
+
+def _contradiction(evidence: tuple[Evidence, ...], narrow: bool) -> str:
+    """``"⚠ Meta: marketing in window free"`` (narrow) or, wide, with the configuration."""
+    if len(evidence) > 1:
+        return f"⚠ Meta: {len(evidence)} pricing rules" + ("" if narrow else " differ from config")
+    e = evidence[0]
+    observed = "charged" if e.observed_charged else "free"
+    configured = "charged" if e.configured_charged else "free"
+    head = f"⚠ Meta: {e.rule.category.value} in window {observed}"
+    return head if narrow else f"{head}, config {configured}"

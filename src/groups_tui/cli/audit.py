@@ -1,0 +1,54 @@
+"""``groups-tui audit``: operator actions, newest first."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from groups_tui.cli.common import EXIT_USAGE, emit, json_option, run_async
+from groups_tui.cli_output import fail
+from groups_tui.completion import complete_group_id
+from groups_tui.config import load_settings
+from groups_tui.jsonable import to_jsonable
+
+__all__ = ["audit"]
+
+
+@click.command("audit")
+@click.option(
+    "--group",
+    "group_id",
+    default=None,
+    shell_complete=complete_group_id,
+    help="Only this group's actions.",
+)
+@click.option("--limit", type=int, default=100, show_default=True)
+@json_option
+@run_async
+async def audit(group_id: str | None, limit: int, as_json: bool) -> None:
+    """Operator actions, newest first: who, what, which group and people, the API's answer."""
+    from groups_tui.runtime import open_readonly_service
+
+    settings = load_settings()
+    path = settings.db_path if settings.is_live else settings.sandbox_db_path
+    if not path.exists():
+        fail(f"no database at {path}", EXIT_USAGE)
+    async with open_readonly_service(path) as service:
+        rows = await service.admin.audit_page(group_id=group_id, limit=limit)
+
+    def text(entries: Any) -> str:
+        import time as _time
+
+        return (
+            "\n".join(
+                f"{_time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(e.at))}\t{e.os_user}\t"
+                f"{e.action}\t{e.group_id or '-'}\t{json.dumps(to_jsonable(e.targets))}\t"
+                f"{json.dumps(to_jsonable(e.api_result))}" + (f"\t{e.cost} USD" if e.cost else "")
+                for e in entries
+            )
+            or "no audited actions"
+        )
+
+    emit(rows, as_json, text)

@@ -1,0 +1,88 @@
+"""What every command of the command line shares: output, exit codes, the service.
+
+Exit codes: 0 on success, 1 on a Cloud API error or an outcome that is not a success (a
+send whose outcome is unknown, a join request or a removal the API refused; the reason on
+stderr), 2 on a usage or configuration error. Every line printed goes through
+:mod:`groups_tui.cli_output` (untrusted text never reaches the terminal raw).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from groups_tui.cli_output import echo, echo_json, fail
+
+__all__ = ["EXIT_API", "EXIT_USAGE", "emit", "json_option", "run_async", "with_service"]
+
+T = TypeVar("T")
+
+EXIT_API = 1
+EXIT_USAGE = 2
+
+
+def emit(
+    value: Any, as_json: bool, text: Callable[[Any], str], properties: tuple[str, ...] = ()
+) -> None:
+    """Print `value` as JSON or as the human text `text(value)` (both terminal-safe).
+
+    Args:
+        value: The result.
+        as_json: Print JSON.
+        text: The human text of the result.
+        properties: Derived properties to add to the JSON of a dataclass.
+    """
+    if as_json:
+        echo_json(value, properties)
+    else:
+        echo(text(value))
+
+
+def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
+    """Run an async command body, mapping errors to one line and an exit code."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        from groups_tui.cloud.errors import ApiError, CloudError
+        from groups_tui.config import ConfigError
+        from groups_tui.service import ServiceError
+
+        try:
+            return asyncio.run(fn(*args, **kwargs))
+        except ConfigError as exc:
+            fail(str(exc), EXIT_USAGE)
+        except ApiError as exc:
+            fail(f"API error: {exc}", EXIT_API)
+        except CloudError as exc:
+            fail(f"Cloud API unreachable: {exc}", EXIT_API)
+        except ServiceError as exc:
+            fail(exc.message, EXIT_USAGE if exc.refusal is not None else EXIT_API)
+        except (OSError, ValueError) as exc:
+            if os.environ.get("GROUPS_TUI_DEBUG"):
+                raise
+            fail(f"{type(exc).__name__}: {exc} (GROUPS_TUI_DEBUG=1 shows a traceback)", EXIT_API)
+
+    return wrapper
+
+
+def with_service(
+    body: Callable[..., Awaitable[T]],
+) -> Callable[..., Coroutine[Any, Any, T]]:
+    """Open the live runtime (store + client + service) around a command body."""
+
+    async def runner(*args: Any, **kwargs: Any) -> T:
+        from groups_tui.config import load_settings
+        from groups_tui.runtime import open_cli_service
+
+        async with open_cli_service(load_settings()) as service:
+            return await body(service, *args, **kwargs)
+
+    return runner
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")

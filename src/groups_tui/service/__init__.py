@@ -1,0 +1,115 @@
+"""InboxService: the one way into the account for the UI, the CLI and the workers.
+
+It composes the store, the Cloud API client and the domain rules, and hands out one
+small sub-API per concern:
+
+* :attr:`InboxService.reading` — the inbox, a group, its conversation, search, spend,
+  the listener's health, and refreshing from the Cloud API (:mod:`.reading`);
+* :attr:`InboxService.sending` — cost previews, send refusals, sends, 1:1 invites
+  (:mod:`.sending`);
+* :attr:`InboxService.admin` — groups, members, join requests, settings, contacts, the
+  audit log (:mod:`.admin`);
+* :attr:`InboxService.moderation` — flags, acting on them, the blocklist
+  (:mod:`.moderation`);
+* :attr:`InboxService.automations` — pause switches, runs, status and the durable rows of
+  the automations' work (:mod:`.automations`);
+* :attr:`InboxService.changes` — following the change feed (:mod:`.changes`).
+
+Only this package holds the store and the client (in :class:`~.core.ServiceCore`). It
+never imports Textual; every method is a coroutine safe to run in a worker. The records
+it returns are in :mod:`.types`, its one error in :mod:`.errors`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from groups_tui.cloud.client import CloudClient
+from groups_tui.domain.pricing import RULE_SETS, PricingConfig, RateCard, RuleSet
+from groups_tui.service.admin import Admin
+from groups_tui.service.automations import Automations
+from groups_tui.service.changes import Changes
+from groups_tui.service.core import Clock, ServiceCore
+from groups_tui.service.errors import ServiceError, refused
+from groups_tui.service.moderation import Moderation
+from groups_tui.service.reading import Reading
+from groups_tui.service.sending import Sending
+from groups_tui.service.types import PENDING_PREFIX, AccountInfo
+from groups_tui.store import Store
+
+__all__ = ["PENDING_PREFIX", "InboxService", "ServiceError", "refused"]
+
+
+class InboxService:
+    """The façade: account facts, the clock, and the sub-APIs by concern.
+
+    Args:
+        store: The open `Store` (its cost ledger is priced where it was opened: give
+            it the same rate card as ``rate_card``).
+        client: The Cloud API client (``None`` in read-only follower mode).
+        account: The business number and LIVE/SANDBOX mode.
+        clock: Returns now as epoch seconds; injected so tests freeze time.
+        rate_card: The rate card for cost previews (packaged default when ``None``).
+        listener_url: Where the in-process listener accepts webhooks, if one runs here.
+        os_user: Who the audit log names (the OS user by default).
+        rules: The effective-dated charging rules.
+        pricing: The ``[pricing]`` settings: the configured reading of each disputed rule
+            (applied to ``rules``) and when the ledger's evidence wins over it.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        client: CloudClient | None,
+        *,
+        account: AccountInfo,
+        clock: Clock = time.time,
+        rate_card: RateCard | None = None,
+        listener_url: str | None = None,
+        os_user: str | None = None,
+        rules: Sequence[RuleSet] = RULE_SETS,
+        pricing: PricingConfig | None = None,
+    ) -> None:
+        core = ServiceCore(
+            store,
+            client,
+            account=account,
+            clock=clock,
+            rate_card=rate_card or RateCard.load_default(),
+            listener_url=listener_url,
+            os_user=os_user,
+            rules=rules,
+            pricing=pricing or PricingConfig(),
+        )
+        self._core = core
+        self.account = account
+        """The business number and LIVE/SANDBOX mode (the header shows them)."""
+        self.clock = clock
+        """Returns now as epoch seconds (the service's and the UI's one clock)."""
+        self.reading = Reading(core)
+        """The inbox, groups, conversations, search, spend and listener health."""
+        self.sending = Sending(core, self.reading)
+        """Cost previews, send refusals, sends and 1:1 invites."""
+        self.admin = Admin(core, self.reading)
+        """Groups, members, join requests, settings, contacts and the audit log."""
+        self.moderation = Moderation(core, self.admin)
+        """Moderation flags, acting on them, and the blocklist."""
+        self.automations = Automations(core)
+        """Pause switches, runs and status of the automations, and their jobs' rows."""
+        self.changes = Changes(core)
+        """The change feed, for the TUI and the workers that follow it."""
+
+    def now(self) -> int:
+        """Now, as integer epoch seconds from the injected clock."""
+        return self._core.now()
+
+    @property
+    def os_user(self) -> str:
+        """Who the audit log names."""
+        return self._core.os_user
+
+    @property
+    def read_only(self) -> bool:
+        """True without a Cloud API client (a follower of another process's database)."""
+        return self._core.client is None

@@ -1,0 +1,146 @@
+"""What every part of the service shares: the store, the client, the clock, the audit.
+
+Each sub-API (:mod:`.reading`, :mod:`.sending`, :mod:`.admin`, :mod:`.moderation`,
+:mod:`.automations`, :mod:`.changes`) is a small class over one :class:`ServiceCore`; the
+core is the only object that holds the store and the Cloud API client, and nothing
+outside ``service/`` reaches it.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from groups_tui.cloud.client import CloudClient
+from groups_tui.cloud.errors import ApiError, CloudError
+from groups_tui.domain.models import Group
+from groups_tui.domain.pricing import PricingConfig, RateCard, RuleSet
+from groups_tui.service.errors import ServiceError
+from groups_tui.service.types import PENDING_PREFIX, AccountInfo
+from groups_tui.store import Store
+
+__all__ = ["Clock", "ServiceCore", "result_summary"]
+
+Clock = Callable[[], float]
+"""Returns now as epoch seconds."""
+
+
+class ServiceCore:
+    """The store, the client and the settings every sub-API works with.
+
+    Args:
+        store: The open store.
+        client: The Cloud API client (``None`` in read-only follower mode).
+        account: The business number and LIVE/SANDBOX mode.
+        clock: Returns now as epoch seconds.
+        rate_card: The rate card for cost previews.
+        listener_url: Where the in-process listener accepts webhooks, if one runs here.
+        os_user: Who the audit log names.
+        rules: The effective-dated charging rules.
+        pricing: The ``[pricing]`` settings: the configured reading of each disputed rule
+            (applied to ``rules``) and when the ledger's evidence wins over it.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        client: CloudClient | None,
+        *,
+        account: AccountInfo,
+        clock: Clock,
+        rate_card: RateCard,
+        listener_url: str | None,
+        os_user: str | None,
+        rules: Sequence[RuleSet],
+        pricing: PricingConfig,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.account = account
+        self.clock = clock
+        self.rate_card = rate_card
+        self.listener_url = listener_url
+        self.os_user = os_user or _os_user()
+        self.pricing_config = pricing
+        self.rules = pricing.rule_sets(rules)
+
+    def now(self) -> int:
+        """Now, as integer epoch seconds from the injected clock."""
+        return int(self.clock())
+
+    def api(self) -> CloudClient:
+        """The Cloud API client.
+
+        Raises:
+            ServiceError: Read-only mode (no client configured).
+        """
+        if self.client is None:
+            raise ServiceError("read-only: no Cloud API client is configured")
+        return self.client
+
+    async def audit(
+        self,
+        action: str,
+        group_id: str | None,
+        targets: Sequence[Any] = (),
+        result: Any = None,
+        cost: Decimal | None = None,
+    ) -> None:
+        """Append an operator-visible action, as this OS user, to the audit log."""
+        await self.store.audit.append(
+            self.os_user,
+            action,
+            group_id=group_id,
+            targets=list(targets),
+            api_result=result,
+            cost=cost,
+        )
+
+    async def call(
+        self, action: str, group_id: str | None, targets: Sequence[Any], call: Awaitable[Any]
+    ) -> Any:
+        """Run an API call, auditing its outcome; API errors become `ServiceError`."""
+        try:
+            result = await call
+        except ApiError as exc:
+            await self.audit(action, group_id, targets, {"error": str(exc), "code": exc.code})
+            raise ServiceError(str(exc), cause=exc) from exc
+        except CloudError as exc:
+            await self.audit(action, group_id, targets, {"error": str(exc)})
+            raise ServiceError(str(exc), cause=exc) from exc
+        await self.audit(action, group_id, targets, result_summary(result))
+        return result
+
+    async def find_group(self, group_id: str) -> Group | None:
+        """A group by Meta id, or by ``pending:<request id>`` while it is being created."""
+        if group_id.startswith(PENDING_PREFIX):
+            return await self.store.groups.get_by_request(group_id[len(PENDING_PREFIX) :])
+        return await self.store.groups.get(group_id)
+
+    async def group(self, group_id: str) -> Group:
+        """Like :meth:`find_group`, but an unknown group is refused.
+
+        Raises:
+            ServiceError: No such group.
+        """
+        group = await self.find_group(group_id)
+        if group is None:
+            raise ServiceError(f"unknown group {group_id}")
+        return group
+
+
+def result_summary(result: Any) -> Any:
+    """An API result as the audit log keeps it (JSON-able)."""
+    if result is None or isinstance(result, str | int | float | bool):
+        return result
+    dump = getattr(result, "model_dump", None)
+    return dump(mode="json") if callable(dump) else str(result)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

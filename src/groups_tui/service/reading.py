@@ -1,0 +1,375 @@
+"""Reading: the inbox, a group, its conversation, search, spend and the listener's health.
+
+Also the reads that refresh the store from the Cloud API (``sync_*``) when a webhook was
+missed or the account is opened for the first time.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from groups_tui.cloud.errors import ApiError
+from groups_tui.domain.events import GroupRead, JoinRequestCreated, ParticipantRef
+from groups_tui.domain.models import (
+    Direction,
+    Group,
+    JoinRequest,
+    Message,
+    MessageKind,
+    Participant,
+    Template,
+    TemplateCategory,
+)
+from groups_tui.domain.window import window_state
+from groups_tui.service.core import ServiceCore
+from groups_tui.service.errors import ServiceError
+from groups_tui.service.types import (
+    PENDING_PREFIX,
+    GroupDetail,
+    InboxRow,
+    JoinRequestView,
+    ListenerStatus,
+    MessagePage,
+    MessageView,
+    OutboxItem,
+    PendingOperation,
+    SearchHit,
+)
+from groups_tui.store.records import FAILED_EVENTS_COUNTER, REFUSED_COUNTER, HistoryEntry
+
+__all__ = ["HEARTBEAT_FRESH", "HEARTBEAT_KEY", "Reading"]
+
+PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+HEARTBEAT_KEY = "listener.heartbeat"
+HEARTBEAT_FRESH = 30.0
+
+
+class Reading:
+    """What the account holds, as the inbox, the conversation and the CLI read it.
+
+    Args:
+        core: The store, client and clock shared by the service's parts.
+    """
+
+    def __init__(self, core: ServiceCore) -> None:
+        self._core = core
+        self._store = core.store
+
+    # --- the inbox and one group -----------------------------------------------------------
+    async def inbox_rows(self) -> list[InboxRow]:
+        """Every group as a compact row, most recent activity first."""
+        return await self._store.groups.inbox_row_list()
+
+    async def inbox_row(self, group_id: str) -> InboxRow | None:
+        """One group's row, to patch the inbox after a change."""
+        return await self._store.groups.inbox_row(group_id)
+
+    async def group(self, group_id: str) -> Group | None:
+        """A group by Meta id, or by ``pending:<request id>`` while it is being created."""
+        return await self._core.find_group(group_id)
+
+    async def group_detail(self, group_id: str) -> GroupDetail:
+        """The group, its current members and its window state at `clock()`."""
+        group = await self._core.group(group_id)
+        members = await self._store.groups.members(group.id) if group.id else []
+        window = window_state(group.last_inbound_at, self._core.now(), group.last_inbound_by)
+        ops = [
+            op
+            for op in await self._store.operations.pending("pending")
+            if (group.id and op.group_id == group.id) or op.request_id == group.request_id
+        ]
+        return GroupDetail(
+            group=group, members=tuple(members), window=window, pending_operations=tuple(ops)
+        )
+
+    async def subjects(self, group_ids: Sequence[str]) -> dict[str, str]:
+        """Subjects of groups by id (unknown ids are left out)."""
+        out: dict[str, str] = {}
+        for group_id in dict.fromkeys(group_ids):
+            group = await self._store.groups.get(group_id)
+            if group is not None:
+                out[group_id] = group.subject
+        return out
+
+    async def tag(self, group_id: str) -> str | None:
+        """The operator's tag of a group, if any."""
+        return (await self._store.groups.annotations(group_id)).tag
+
+    async def operation(self, request_id: str) -> PendingOperation | None:
+        """One asynchronous operation (create, remove, settings, delete) by request id."""
+        return await self._store.operations.get(request_id)
+
+    async def members(self, group_id: str) -> list[Participant]:
+        """Current participants besides the business."""
+        return await self._store.groups.members(group_id)
+
+    async def member(self, group_id: str, key: str) -> Participant | None:
+        """One current participant by member key."""
+        return next((m for m in await self._store.groups.members(group_id) if m.key == key), None)
+
+    async def join_requests(self, group_id: str) -> list[JoinRequestView]:
+        """Pending join requests with their moderation signals."""
+        views = []
+        for request in await self._store.groups.join_requests(group_id):
+            signals = await self._store.groups.member_signals(request.key, exclude_group=group_id)
+            match = self._core.rate_card.match_member(request.wa_id, request.user_id)
+            views.append(
+                JoinRequestView(
+                    request=request,
+                    country=match.country_iso2 if match else None,
+                    in_other_groups=signals.groups,
+                    removed_before=signals.removed_before,
+                    blocklisted=await self._store.moderation.is_blocked(request.key),
+                )
+            )
+        return views
+
+    async def join_request(self, group_id: str, join_request_id: str) -> JoinRequest | None:
+        """One pending join request of a group."""
+        return next(
+            (
+                r
+                for r in await self._store.groups.join_requests(group_id)
+                if r.join_request_id == join_request_id
+            ),
+            None,
+        )
+
+    # --- the conversation ------------------------------------------------------------------
+    async def message(self, message_id: str) -> Message | None:
+        """One message by wamid or local id."""
+        return await self._store.messages.get(message_id)
+
+    async def messages_page(
+        self, group_id: str, older: tuple[int, str] | None = None, limit: int = 50
+    ) -> MessagePage:
+        """A page of the conversation ending before `older` (keyset), oldest first."""
+        store = self._store
+        page = await store.messages.page(group_id, before=older, limit=limit)
+        items = list(reversed(page.items))
+        outbound = [m.id for m in items if m.direction is Direction.OUTBOUND]
+        summaries = {}
+        outbox: dict[str, OutboxItem] = {}
+        if outbound:
+            # Recipients are the members present when the message was sent, not now.
+            current = len(await store.groups.members(group_id))
+            history = await store.groups.member_history(group_id, limit=1_000_000)
+            totals = {
+                m.id: _members_at(history, m.at, current)
+                for m in items
+                if m.direction is Direction.OUTBOUND
+            }
+            summaries = await store.messages.statuses(outbound, totals=totals)
+            for item in await store.outbox.for_group(group_id, limit=200):
+                outbox[item.message_id] = item
+                if item.wamid:
+                    outbox[item.wamid] = item
+        views = []
+        for m in items:
+            if m.direction is not Direction.OUTBOUND:
+                views.append(MessageView(message=m))
+                continue
+            box = outbox.get(m.id)
+            cost: Decimal | None = None
+            unknown = False
+            if m.kind is MessageKind.TEMPLATE or m.template_name:
+                lines = await store.ledger.for_message(m.id)
+                known = [ln.amount for ln in lines if ln.amount is not None]
+                unknown = any(ln.amount is None for ln in lines)
+                cost = sum(known, Decimal(0)) if known else None
+            views.append(
+                MessageView(
+                    message=m,
+                    delivery=summaries.get(m.id),
+                    outbox_state=box.state if box else None,
+                    error=box.error if box else None,
+                    cost=cost,
+                    cost_unknown=unknown,
+                )
+            )
+        return MessagePage(messages=tuple(views), older=page.next_before)
+
+    async def mark_read(self, group_id: str) -> None:
+        """Reset the group's unread count."""
+        await self._store.groups.mark_read(group_id)
+
+    async def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Full-text search across every group's messages, newest first."""
+        return await self._store.messages.search(query, limit=limit)
+
+    # --- templates -------------------------------------------------------------------------
+    async def templates(self, refresh: bool = False) -> list[Template]:
+        """Approved message templates (cached in the store)."""
+        cached = await self._store.messages.templates()
+        if cached and not refresh:
+            return cached
+        client = self._core.client
+        if client is None or not client.business_account_id:
+            return cached
+        raw = await client.templates.list()
+        fresh = [t for t in (_template_from_api(r) for r in raw) if t is not None]
+        await self._store.messages.save_templates(fresh)
+        return fresh
+
+    async def find_template(
+        self, name: str, language: str | None = None, *, refresh: bool = False
+    ) -> Template:
+        """The approved template called `name` (in `language`, if given).
+
+        Args:
+            name: The template's name.
+            language: Its language, or ``None`` for any.
+            refresh: When it is not in the cache, read the account's templates again once.
+
+        Raises:
+            ServiceError: No such template.
+        """
+        for attempt in (False, True) if refresh else (False,):
+            for template in await self.templates(refresh=attempt):
+                if template.name == name and (language is None or template.language == language):
+                    return template
+        raise ServiceError(
+            f"no approved template named {name!r}" + (f" in {language}" if language else "")
+        )
+
+    # --- spend and health ------------------------------------------------------------------
+    async def spend_today(self) -> Decimal:
+        """Sum of the cost ledger since local midnight."""
+        now = self._core.clock()
+        local = time.localtime(now)
+        midnight = int(now) - (local.tm_hour * 3600 + local.tm_min * 60 + local.tm_sec)
+        return (await self._store.ledger.spend_between(midnight, midnight + 86_400)).total
+
+    async def service_allowance_used(self) -> int:
+        """Service deliveries this calendar month (the 1,000 free allowance)."""
+        today = datetime.fromtimestamp(self._core.clock(), UTC)
+        return await self._store.ledger.service_messages_delivered_in_month(today.year, today.month)
+
+    async def listener_status(self) -> ListenerStatus:
+        """How webhooks reach us, and their health."""
+        stats = await self._store.raw.stats()
+        counters = await self._store.raw.counters()
+        refused = counters.get(REFUSED_COUNTER, 0)
+        if self._core.listener_url:
+            mode = "in-process"
+        else:
+            beat = await self._store.feed.get_meta(HEARTBEAT_KEY)
+            fresh = beat is not None and time.time() - float(beat) < HEARTBEAT_FRESH
+            mode = "following" if fresh else "none"
+        return ListenerStatus(
+            mode=mode,
+            last_event_at=stats.last_event_at,
+            events_stored=stats.total,
+            signatures_refused=refused,
+            url=self._core.listener_url,
+            failed_events=counters.get(FAILED_EVENTS_COUNTER, 0),
+        )
+
+    # --- synchronising from the API (live mode, or a missed webhook) -----------------------
+    async def sync_group(self, group_id: str) -> None:
+        """Fetch one group's info and members from the API into the store.
+
+        Idempotent: a read records only what changed since the store last knew (a
+        member not seen before, one gone since), never the same members again; see
+        :class:`~groups_tui.domain.events.GroupRead`.
+        """
+        client = self._core.client
+        if client is None or group_id.startswith(PENDING_PREFIX):
+            return
+        try:
+            info = await client.groups.get(group_id)
+        except ApiError as exc:
+            raise ServiceError(str(exc), cause=exc) from exc
+        now = self._core.now()
+        read = GroupRead(
+            group_id=group_id,
+            subject=info.subject,
+            description=info.description,
+            join_approval_mode=info.join_approval_mode,
+            created_at=int(info.creation_timestamp or now),
+            participants=tuple(
+                ParticipantRef(wa_id=p.wa_id, user_id=p.user_id, username=p.username)
+                for p in info.participants
+            ),
+            at=now,
+        )
+        await self._store.raw.apply_events(None, [read])
+
+    async def sync_groups(self) -> int:
+        """List the account's active groups and fetch those the store does not know."""
+        client = self._core.client
+        if client is None:
+            return 0
+        fetched = 0
+        try:
+            async for summary in client.groups.list():
+                if await self._store.groups.get(summary.id) is None:
+                    await self.sync_group(summary.id)
+                    fetched += 1
+        except ApiError as exc:
+            raise ServiceError(str(exc), cause=exc) from exc
+        return fetched
+
+    async def sync_join_requests(self, group_id: str) -> None:
+        """Fetch pending join requests from the API into the store."""
+        client = self._core.client
+        if client is None:
+            return
+        try:
+            items = await client.join_requests.list(group_id)
+        except ApiError as exc:
+            raise ServiceError(str(exc), cause=exc) from exc
+        events = [
+            JoinRequestCreated(
+                group_id=group_id,
+                join_request_id=i.join_request_id,
+                participant=ParticipantRef(wa_id=i.wa_id, user_id=i.user_id, username=i.username),
+                at=int(i.creation_timestamp or self._core.now()),
+            )
+            for i in items
+        ]
+        if events:
+            await self._store.raw.apply_events(None, events)
+
+
+def _members_at(history: Sequence[HistoryEntry], at: int, fallback: int) -> int:
+    """Members present at `at` from the membership history (`fallback` without history)."""
+    present: dict[str, bool] = {}
+    for entry in history:
+        if entry.at > at:
+            break
+        if entry.action == "join":
+            present[entry.participant_key] = True
+        elif entry.action in ("leave", "remove"):
+            present[entry.participant_key] = False
+    return sum(present.values()) if present else fallback
+
+
+def _template_from_api(raw: Any) -> Template | None:
+    try:
+        category = TemplateCategory(str(raw.category or "").lower())
+    except ValueError:
+        return None
+    body_params = 0
+    header_format: str | None = None
+    for component in raw.components:
+        kind = str(component.get("type", "")).upper()
+        if kind == "BODY":
+            text = str(component.get("text", ""))
+            body_params = len(set(PLACEHOLDER.findall(text)))
+        elif kind == "HEADER":
+            header_format = str(component.get("format", "TEXT")).upper()
+    return Template(
+        name=raw.name,
+        language=raw.language or "en_US",
+        category=category,
+        status=raw.status or "APPROVED",
+        body_params=body_params,
+        header_format=header_format,
+        components=tuple(raw.components),
+    )

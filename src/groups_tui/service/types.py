@@ -1,0 +1,315 @@
+"""Records the service hands to the UI, the CLI and the workers.
+
+Plain frozen dataclasses: the UI keeps thousands of them in memory, so they stay small.
+A record the store already returns in the shape callers need (an inbox row, an outbox
+item, a search hit, a flag...) is not copied into a second class: it is defined once in
+:mod:`groups_tui.store.records` and named here, so callers of the service import every
+record from this module and never from the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from groups_tui.domain.models import (
+    DeliverySummary,
+    Group,
+    JoinRequest,
+    Message,
+    Participant,
+)
+from groups_tui.domain.window import WindowState
+from groups_tui.store.automations import (
+    AnnounceRow,
+    AutomationJob,
+    AutomationRun,
+    BulkInvite,
+    BulkRow,
+    ForwardItem,
+    InviteFlowSend,
+)
+from groups_tui.store.records import (
+    PENDING_PREFIX,
+    AuditEntry,
+    Change,
+    Contact,
+    HistoryEntry,
+    InboxRow,
+    OutboxItem,
+    PendingOperation,
+    RawEvent,
+    SearchHit,
+    StoredFlag,
+)
+
+__all__ = [
+    "PENDING_PREFIX",
+    "AccountInfo",
+    "AnnounceRow",
+    "AuditEntry",
+    "AutomationJob",
+    "AutomationRun",
+    "AutomationSetup",
+    "AutomationStatus",
+    "BulkInvite",
+    "BulkRow",
+    "Change",
+    "ConfiguredRule",
+    "ConfiguredTarget",
+    "Contact",
+    "DecisionResult",
+    "ForwardItem",
+    "GroupDetail",
+    "HistoryEntry",
+    "InboxRow",
+    "InviteFlowSend",
+    "InviteOutcome",
+    "JoinRequestView",
+    "KnownPerson",
+    "ListenerStatus",
+    "MemberRow",
+    "MessagePage",
+    "MessageView",
+    "Mode",
+    "OutboxItem",
+    "PendingOperation",
+    "RawEvent",
+    "RuleView",
+    "SearchHit",
+    "StoredFlag",
+    "TargetView",
+]
+
+
+class Mode(StrEnum):
+    """Which backend the account talks to."""
+
+    LIVE = "LIVE"
+    SANDBOX = "SANDBOX"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    """The business number shown in the header."""
+
+    display_phone_number: str
+    phone_number_id: str
+    mode: Mode
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerStatus:
+    """How webhooks reach this process.
+
+    Attributes:
+        mode: ``"in-process"`` (the listener runs inside this app), ``"following"`` (a
+            separate ``groups-tui listen`` writes the database and we follow its change
+            feed) or ``"none"``.
+        last_event_at: Epoch seconds of the newest stored webhook.
+        events_stored: Raw webhooks stored.
+        signatures_refused: Deliveries refused for a missing or wrong signature.
+        url: Where the listener accepts webhooks, when known.
+        failed_events: Webhook events stored but not applied (``events list --failed``).
+    """
+
+    mode: str
+    last_event_at: float | None = None
+    events_stored: int = 0
+    signatures_refused: int = 0
+    url: str | None = None
+    failed_events: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDetail:
+    """A group with its members and window, for the conversation and admin screens."""
+
+    group: Group
+    members: tuple[Participant, ...]
+    window: WindowState
+    pending_operations: tuple[PendingOperation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """A message with what the operator needs beside it.
+
+    Attributes:
+        message: The stored message.
+        delivery: Per-recipient tally for outbound messages.
+        outbox_state: queued / accepted / failed / unknown for messages we sent.
+        error: The API's reason when a send failed.
+        cost: Actual cost so far from the status webhooks' pricing (outbound only);
+            ``None`` when nothing was charged or the rate is unknown.
+        cost_unknown: True when at least one charge had an unknown rate.
+    """
+
+    message: Message
+    delivery: DeliverySummary | None = None
+    outbox_state: str | None = None
+    error: str | None = None
+    cost: Decimal | None = None
+    cost_unknown: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    """A page of a conversation, oldest first; ``older`` is the keyset cursor for more."""
+
+    messages: tuple[MessageView, ...]
+    older: tuple[int, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequestView:
+    """A pending join request with the signals an operator decides on."""
+
+    request: JoinRequest
+    country: str | None
+    in_other_groups: int
+    removed_before: bool
+    blocklisted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionResult:
+    """Outcome of approving or rejecting join requests: ids done, and (id, reason) failed."""
+
+    done: tuple[str, ...]
+    failed: tuple[tuple[str, str], ...] = ()
+
+
+# --- administration views -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    """One member as the members screen lists it.
+
+    Attributes:
+        member: The participant.
+        country: ISO country of their number, when the rate card knows it.
+        last_message_at: Time of their newest message among those scanned.
+        last_message: Its text (untrusted).
+        message_count: Their messages among those scanned.
+        count_is_partial: True when the scan stopped before the group's first message,
+            so ``message_count`` is a lower bound.
+        flags: Rules of their open moderation flags in this group.
+        contact_name: Local display name the operator gave them.
+        note: Local note.
+        removing: A removal of this member is pending.
+        blocklisted: They are on the local blocklist.
+    """
+
+    member: Participant
+    country: str | None = None
+    last_message_at: int | None = None
+    last_message: str | None = None
+    message_count: int = 0
+    count_is_partial: bool = False
+    flags: tuple[str, ...] = ()
+    contact_name: str | None = None
+    note: str | None = None
+    removing: bool = False
+    blocklisted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPerson:
+    """Someone the invite picker offers: a member of a recent group or a saved contact."""
+
+    key: str
+    wa_id: str
+    name: str
+    groups: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class InviteOutcome:
+    """What became of one 1:1 invite-link template send.
+
+    Attributes:
+        number: The recipient's number (digits).
+        state: ``accepted``, ``failed``, or (for an automation's single send)
+            ``unknown``: no answer came, so it may have been sent.
+        wamid: The message id when accepted.
+        error: The API's reason when failed.
+    """
+
+    number: str
+    state: str
+    wamid: str | None = None
+    error: str | None = None
+
+
+# --- automations ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredRule:
+    """An invite rule as configured: its name, what triggers it, which group it offers."""
+
+    name: str
+    trigger: str
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredTarget:
+    """A forwarding target as configured: its name and where events go."""
+
+    name: str
+    destination: str
+
+
+@dataclass(frozen=True, slots=True)
+class AutomationSetup:
+    """The invite rules and forwarding targets configured for this account (read from the
+    ``[automations]`` configuration by whoever starts the service)."""
+
+    rules: tuple[ConfiguredRule, ...] = ()
+    targets: tuple[ConfiguredTarget, ...] = ()
+
+    @property
+    def names(self) -> set[str]:
+        """Every rule and target name."""
+        return {r.name for r in self.rules} | {t.name for t in self.targets}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleView:
+    """An invite rule as the automations screen shows it."""
+
+    name: str
+    trigger: str
+    group: str
+    paused: bool
+    sent: int
+    last_run_at: float | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetView:
+    """A forwarding target as the automations screen shows it."""
+
+    name: str
+    destination: str
+    paused: bool
+    pending: int
+    delivered: int
+    last_run_at: float | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AutomationStatus:
+    """Everything the automations screen renders."""
+
+    running: bool
+    rules: tuple[RuleView, ...]
+    targets: tuple[TargetView, ...]
+    recent_runs: tuple[AutomationRun, ...]
+    failures: tuple[AutomationRun, ...]

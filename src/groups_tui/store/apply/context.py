@@ -1,0 +1,207 @@
+"""What the appliers of one batch share: the writer's cursor, the change feed, the caches.
+
+:class:`ApplyContext` is the one piece of state of an :class:`~.applier.Applier`; every
+component (groups, members, join requests, messages, statuses, costs, operations) holds
+the same context and nothing else that changes while events are applied.
+
+* Statements run on one cursor of the writer's connection, inside the transaction the
+  caller owns (:meth:`ApplyContext.exec`, :meth:`~ApplyContext.row`,
+  :meth:`~ApplyContext.rows`).
+* Change-feed rows (:meth:`~ApplyContext.change`) and the ``raw_events`` marks
+  (:meth:`~ApplyContext.mark_applied`) are buffered and written with ``executemany`` by
+  :meth:`~ApplyContext.flush`; nothing that applies events reads those tables back.
+* Two caches save lookups across the events of a batch: the groups known to exist
+  (:meth:`~ApplyContext.ensure_group`) and the member key a participant reference
+  resolves to (:meth:`~ApplyContext.member_key`, forgotten whenever a participant row is
+  inserted). Both may name rows an event inserted, so undoing one event
+  (:meth:`~ApplyContext.undo_event`) clears them along with its feed rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from groups_tui.domain.events import EventError, ParticipantRef, normalize_input
+from groups_tui.store.codec import dumps
+
+__all__ = ["ApplyContext", "EventMark", "error_text", "first_error"]
+
+_CHANGE_SQL = (
+    "INSERT INTO change_feed(kind, group_id, entity, at, raw_id, payload) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_APPLIED_SQL = "UPDATE raw_events SET applied_at = ?, parse_state = ?, error = NULL WHERE id = ?"
+_EMPTY_PAYLOAD = dumps({})
+
+
+def error_text(errors: Sequence[EventError]) -> str | None:
+    """The errors of an event as one line (``code: title; ...``), ``None`` without any."""
+    if not errors:
+        return None
+    return "; ".join(
+        f"{e.code if e.code is not None else '?'}: {e.title or e.message or 'error'}"
+        for e in errors
+    )
+
+
+def first_error(errors: Sequence[EventError]) -> tuple[int | None, str | None]:
+    """The code and title (or message) of the first error, ``(None, None)`` without any."""
+    if not errors:
+        return None, None
+    e = errors[0]
+    return e.code, e.title or e.message
+
+
+@dataclass(frozen=True, slots=True)
+class EventMark:
+    """Where the buffers stood when one event began (see :meth:`ApplyContext.begin_event`)."""
+
+    feed: int
+    changes: int
+
+
+class ApplyContext:
+    """The cursor, the buffered change feed and the per-batch caches of one applier.
+
+    Args:
+        conn: Writer ``sqlite3`` connection with an open transaction (used only from the
+            thread that owns it).
+        now: Bookkeeping time for ``raw_events.applied_at``.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, *, now: float) -> None:
+        self._cur = conn.cursor()
+        self.now = now
+        """Bookkeeping time of the marks and failures."""
+        self.raw_id: int | None = None
+        """The raw row whose events are being applied (named by each change-feed row)."""
+        self.changes = 0
+        """Change-feed rows appended so far (undone ones not counted)."""
+        self._feed: list[tuple[str, str | None, str | None, int | None, int | None, str]] = []
+        self._applied: list[tuple[float, str, int]] = []
+        self._groups: set[str] = set()
+        self._keys: dict[tuple[str, str | None, str | None, str | None], str] = {}
+
+    # ------------------------------------------------------------------ statements
+
+    def exec(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        return self._cur.execute(sql, params).rowcount
+
+    def row(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one query; its first row, or ``None``."""
+        return self._cur.execute(sql, params).fetchone()
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run one query; all its rows."""
+        return self._cur.execute(sql, params).fetchall()
+
+    # ------------------------------------------------------------------ buffers
+
+    def change(
+        self,
+        kind: str,
+        group_id: str | None,
+        at: int | None,
+        entity: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Append one change-feed row (written by :meth:`flush`)."""
+        self._feed.append(
+            (
+                kind,
+                group_id,
+                entity,
+                at,
+                self.raw_id,
+                dumps(payload) if payload else _EMPTY_PAYLOAD,
+            )
+        )
+        self.changes += 1
+
+    def mark_applied(self, raw_id: int, parse_state: str) -> None:
+        """Set the raw row's ``applied_at`` and parse state (written by :meth:`flush`)."""
+        self._applied.append((self.now, parse_state, raw_id))
+
+    def flush(self) -> None:
+        """Write the buffered change-feed rows and ``applied_at`` marks."""
+        if self._feed:
+            self._cur.executemany(_CHANGE_SQL, self._feed)
+            self._feed.clear()
+        if self._applied:
+            self._cur.executemany(_APPLIED_SQL, self._applied)
+            self._applied.clear()
+
+    # ------------------------------------------------------------------ one event
+
+    def begin_event(self) -> EventMark:
+        """Open a savepoint for one event; what :meth:`undo_event` returns to."""
+        mark = EventMark(feed=len(self._feed), changes=self.changes)
+        self._cur.execute("SAVEPOINT apply_event")
+        return mark
+
+    def end_event(self) -> None:
+        """Keep what the event since :meth:`begin_event` did."""
+        self._cur.execute("RELEASE apply_event")
+
+    def undo_event(self, mark: EventMark) -> None:
+        """Undo the event since :meth:`begin_event`: its writes, its feed rows, the caches.
+
+        The caches are cleared, not rolled back: they may name rows the event inserted.
+        """
+        self._cur.execute("ROLLBACK TO apply_event")
+        self._cur.execute("RELEASE apply_event")
+        del self._feed[mark.feed :]
+        self.changes = mark.changes
+        self._groups.clear()
+        self._keys.clear()
+
+    # ------------------------------------------------------------------ shared rows
+
+    def ensure_group(self, group_id: str) -> None:
+        """Make sure the group's row exists (a placeholder until its create arrives)."""
+        # Events can reach a group before its create webhook; a placeholder keeps the
+        # foreign keys satisfied and is filled in when the create arrives.
+        if group_id in self._groups:
+            return
+        self.exec("INSERT INTO groups(id) VALUES (?) ON CONFLICT(id) DO NOTHING", (group_id,))
+        self._groups.add(group_id)
+
+    def touch(self, group_id: str, at: int) -> None:
+        """Move the group's ``last_activity_at`` forward to ``at``."""
+        self.exec(
+            "UPDATE groups SET last_activity_at = max(coalesce(last_activity_at, 0), ?) "
+            "WHERE id = ?",
+            (at, group_id),
+        )
+
+    def member_key(self, group_id: str | None, ref: ParticipantRef) -> str:
+        """The key of an existing row for this person, else the reference's own key."""
+        if group_id is None:
+            return ref.key
+        memo = (group_id, ref.user_id, ref.wa_id, ref.input)
+        known = self._keys.get(memo)
+        if known is not None:
+            return known
+        phones = [v for v in (ref.wa_id, normalize_input(ref.input) if ref.input else None) if v]
+        keys = [v for v in (ref.user_id, *phones) if v]
+        if not keys:
+            return ref.key
+        marks = ",".join("?" * len(keys))
+        pmarks = ",".join("?" * len(phones)) or "NULL"
+        row = self.row(
+            "SELECT participant_key FROM participants WHERE group_id = ? AND "
+            f"(participant_key IN ({marks}) OR wa_id IN ({pmarks})) "
+            "ORDER BY participant_key = ? DESC LIMIT 1",
+            (group_id, *keys, *phones, ref.user_id or ""),
+        )
+        key = str(row[0]) if row else ref.key
+        # Valid until a participant row is inserted (forget_keys).
+        self._keys[memo] = key
+        return key
+
+    def forget_keys(self) -> None:
+        """Drop the resolved member keys: a new participant row can change them."""
+        self._keys.clear()

@@ -1,0 +1,108 @@
+"""Inbound group messages, the unread count and the customer service window.
+
+Ordering rules (event time is the webhook's ``at``):
+
+* A message is stored once (its wamid); a repeat changes nothing.
+* Unread counts only messages newer than what the operator marked read
+  (``group_local.read_through``).
+* Last inbound message (the window, ``last_inbound_by``): the newest member message; at
+  equal times the one with the greater message id. A system notice (``MessageKind.SYSTEM``)
+  is stored and counted unread but never opens or renews the window
+  (:attr:`~groups_tui.domain.models.Message.renews_window`). The newest message of either direction
+  (``last_msg_*``, kept by the schema v4/v6 triggers) follows the same rule.
+
+Messages outside groups (1:1) are outside this inbox and ignored.
+"""
+
+from __future__ import annotations
+
+from groups_tui.domain.events import InboundMessage
+from groups_tui.domain.models import Media, MessageKind
+from groups_tui.store.apply.context import ApplyContext, first_error
+from groups_tui.store.codec import dumps, media_to_json
+
+__all__ = ["MessageApplier"]
+
+
+class MessageApplier:
+    """Applies inbound message webhooks.
+
+    Args:
+        ctx: The applier's shared context.
+    """
+
+    def __init__(self, ctx: ApplyContext) -> None:
+        self._ctx = ctx
+
+    def inbound(self, e: InboundMessage) -> None:
+        """A member wrote to the group."""
+        if e.group_id is None:
+            return  # 1:1 messages are outside this inbox
+        ctx = self._ctx
+        ctx.ensure_group(e.group_id)
+        sender = e.sender
+        key = ctx.member_key(e.group_id, sender)
+        name = sender.profile_name or sender.username or key or None
+        media = None
+        if e.media is not None:
+            media = Media(
+                kind=e.kind,
+                mime_type=e.media.mime_type,
+                size=e.media.size,
+                caption=e.media.caption,
+                filename=e.media.filename,
+                media_id=e.media.id,
+                link=e.media.url,
+            )
+        text = e.text if e.text is not None else (e.media.caption if e.media else None)
+        code, title = first_error(e.errors)
+        inserted = ctx.exec(
+            "INSERT INTO messages(id, group_id, direction, kind, sender_key, sender_name, "
+            "sender_wa_id, at, text, media, extras, reply_to, error_code, error_title, origin) "
+            "VALUES (?, ?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'webhook') "
+            "ON CONFLICT(id) DO NOTHING",
+            (
+                e.wamid,
+                e.group_id,
+                str(e.kind if isinstance(e.kind, MessageKind) else MessageKind.UNSUPPORTED),
+                key or None,
+                name,
+                sender.wa_id,
+                e.at,
+                text,
+                media_to_json(media),
+                dumps(dict(e.extras)) if e.extras else None,
+                e.reply_to,
+                code,
+                title,
+            ),
+        )
+        if not inserted:
+            return
+        if e.kind is MessageKind.SYSTEM:
+            # A notice of WhatsApp's, not a member writing: it never renews the window.
+            ctx.exec(
+                "UPDATE groups SET "
+                "unread = unread + (?2 > coalesce((SELECT read_through FROM group_local "
+                "WHERE group_id = ?1), -1)), "
+                "last_activity_at = max(coalesce(last_activity_at, ?2), ?2) WHERE id = ?1",
+                (e.group_id, e.at),
+            )
+            ctx.change("message.received", e.group_id, e.at, e.wamid, {"sender": key})
+            return
+        # Unread counts only messages newer than what the operator marked read; the
+        # window renews from the newest member message whatever the arrival order.
+        ctx.exec(
+            "UPDATE groups SET "
+            "unread = unread + (?2 > coalesce((SELECT read_through FROM group_local "
+            "WHERE group_id = ?1), -1)), "
+            "last_inbound_by = CASE WHEN last_inbound_at IS NULL OR ?2 > last_inbound_at "
+            "OR (?2 = last_inbound_at AND ?4 = (SELECT max(m.id) FROM messages m "
+            "WHERE m.group_id = ?1 AND m.at = ?2 AND m.direction = 'inbound' "
+            "AND m.kind != 'system')) "
+            "THEN ?3 ELSE last_inbound_by END, "
+            "last_inbound_at = max(coalesce(last_inbound_at, ?2), ?2), "
+            "last_activity_at = max(coalesce(last_activity_at, ?2), ?2) WHERE id = ?1",
+            (e.group_id, e.at, name, e.wamid),
+        )
+        ctx.change("message.received", e.group_id, e.at, e.wamid, {"sender": key})

@@ -1,0 +1,67 @@
+"""The audit log: who did what, as which OS user, with what result and cost."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from groups_tui.store.codec import dec_or_none, dumps, loads
+from groups_tui.store.records import AuditEntry
+from groups_tui.store.repository import Repository
+
+__all__ = ["Audit"]
+
+
+class Audit(Repository):
+    """Append-only record of operator actions."""
+
+    async def append(
+        self,
+        os_user: str,
+        action: str,
+        *,
+        group_id: str | None = None,
+        targets: Sequence[Any] = (),
+        api_result: Any = None,
+        cost: Decimal | None = None,
+    ) -> int:
+        """Append an audit entry and return its id."""
+        params = (
+            self._clock(),
+            os_user,
+            action,
+            group_id,
+            dumps(list(targets)),
+            None if api_result is None else dumps(api_result),
+            None if cost is None else str(cost),
+        )
+        row = await self.db.execute_write_fn(
+            lambda conn: conn.execute(
+                "INSERT INTO audit_log(at, os_user, action, group_id, targets, api_result, "
+                "cost) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                params,
+            ).fetchone()
+        )
+        return int(row[0])
+
+    async def entries(
+        self, *, group_id: str | None = None, before_id: int | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """Audit entries, newest first (keyset on id)."""
+        cond = ["id < ?"]
+        params: list[Any] = [before_id if before_id is not None else 2**62]
+        if group_id is not None:
+            cond.append("group_id = ?")
+            params.append(group_id)
+        rows = await self._all(
+            "SELECT id, at, os_user, action, group_id, targets, api_result, cost FROM audit_log "
+            f"WHERE {' AND '.join(cond)} ORDER BY id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [
+            AuditEntry(
+                r[0], r[1], r[2], r[3], r[4], loads(r[5], []), loads(r[6]), dec_or_none(r[7])
+            )
+            for r in rows
+        ]

@@ -1,0 +1,379 @@
+"""Groups and their members, join requests, and the operator's annotations.
+
+State here is derived from webhooks (``apply/``) except for a few local facts: the row
+of a group whose creation is pending, decisions on join requests made through the API,
+the invite link read through the API, and the operator's flag, tag, note and read mark.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from groups_tui.domain.models import Group, JoinApproval, JoinRequest, Participant
+from groups_tui.store import digest as digest_mod
+from groups_tui.store.codec import (
+    ACTIVITY,
+    GROUP_COLUMNS,
+    GROUP_FROM,
+    PARTICIPANT_COLUMNS,
+    dumps,
+    group_from_row,
+    join_request_from_row,
+    participant_from_row,
+)
+from groups_tui.store.feed import append_change
+from groups_tui.store.operations import settle_overtaken
+from groups_tui.store.records import (
+    PENDING_PREFIX,
+    GroupAnnotations,
+    HistoryEntry,
+    InboxRow,
+    MemberSignals,
+)
+from groups_tui.store.repository import Repository
+
+__all__ = ["Groups"]
+
+
+def _inbox_sql(where: str = "") -> str:
+    return f"""
+        SELECT g.id, g.request_id, g.subject, g.member_count, g.unread,
+               g.pending_requests,
+               g.last_msg_sender, g.last_msg_preview, nullif({ACTIVITY}, 0),
+               g.last_inbound_at, g.suspended, g.state,
+               coalesce(l.flagged, 0), l.tag, g.last_inbound_by, g.member_text,
+               g.last_msg_outbound
+          FROM {GROUP_FROM} LEFT JOIN group_local l ON l.group_id = g.id
+          {where}
+         ORDER BY {ACTIVITY} DESC, g.pk DESC
+    """
+
+
+_INBOX_SQL = _inbox_sql()
+_INBOX_ONE_SQL = _inbox_sql("WHERE g.id = ?1 OR (g.id IS NULL AND g.request_id = ?1)")
+
+
+def _inbox_row(r: Any) -> InboxRow:
+    # Columns 0-16: id, request_id, subject, member_count, unread, pending_requests,
+    # sender, preview, activity, last_inbound_at, suspended, state, flagged, tag,
+    # last_inbound_by, member_text, last_outbound. A pending group goes by its request id.
+    haystack = f"{r[2]}\n{r[15] or ''}".lower()
+    return InboxRow._make(
+        (r[0] or f"{PENDING_PREFIX}{r[1]}", *r[2:10], r[14], bool(r[10]), r[11], bool(r[12]))
+        + (haystack, bool(r[16]), r[1], r[13])
+    )
+
+
+class Groups(Repository):
+    """Groups, participants, membership history, join requests and annotations."""
+
+    async def create_pending(
+        self,
+        request_id: str,
+        subject: str,
+        *,
+        description: str = "",
+        join_approval: JoinApproval = JoinApproval.AUTO_APPROVE,
+    ) -> None:
+        """Record a create request the API accepted; the webhook completes it.
+
+        Also records the matching ``create`` pending operation, from which a reset
+        restores the pending row.
+        """
+        now = self._clock()
+        payload = {
+            "subject": subject,
+            "description": description,
+            "join_approval": str(join_approval),
+        }
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO pending_operations(request_id, kind, payload, created_at) "
+                "VALUES (?, 'create', ?, ?) ON CONFLICT(request_id) DO NOTHING",
+                (request_id, dumps(payload), now),
+            )
+            digest_mod.seed_pending_group(conn, request_id, payload)
+            append_change(conn, "group.pending", entity=request_id, payload=payload)
+            # The lifecycle webhook may have overtaken the API's answer: it found no
+            # pending operation then, so settle it now from what it left on the group row.
+            settle_overtaken(
+                conn,
+                "UPDATE pending_operations SET "
+                "state = CASE WHEN g.state = 'failed' THEN 'failed' ELSE 'done' END, "
+                "error = CASE WHEN g.state = 'failed' THEN g.error_message END, "
+                "resolved_at = coalesce(g.state_at, g.created_at, ?2), resolved_by = 'webhook', "
+                "group_id = g.id FROM groups g WHERE pending_operations.request_id = ?1 "
+                "AND pending_operations.state = 'pending' AND g.request_id = ?1 "
+                "AND (g.id IS NOT NULL OR g.state = 'failed') "
+                "RETURNING pending_operations.group_id, pending_operations.state, "
+                "pending_operations.error",
+                (request_id, int(now)),
+                request_id,
+            )
+
+        await self.db.execute_write_fn(write)
+
+    async def page(
+        self, after: tuple[int, int] | None = None, limit: int = 200
+    ) -> tuple[list[Group], tuple[int, int] | None]:
+        """A page of groups, most recent activity first.
+
+        Args:
+            after: Cursor returned with the previous page, or ``None`` for the first.
+            limit: Page size.
+
+        Returns:
+            The groups and the cursor of the next page (``None`` after the last).
+        """
+        where, params = "", []
+        if after is not None:
+            where = f"WHERE ({ACTIVITY}, g.pk) < (?, ?)"
+            params = [after[0], after[1]]
+        rows = await self._all(
+            f"SELECT {GROUP_COLUMNS}, {ACTIVITY}, g.pk FROM {GROUP_FROM} {where} "
+            f"ORDER BY {ACTIVITY} DESC, g.pk DESC LIMIT ?",
+            [*params, limit],
+        )
+        groups = [group_from_row(r) for r in rows]
+        cursor = (rows[-1][-2], rows[-1][-1]) if len(rows) == limit else None
+        return groups, cursor
+
+    async def inbox_rows(self, batch: int = 2000) -> AsyncIterator[InboxRow]:
+        """Stream compact rows of every group, most recent activity first.
+
+        One statement, read ``batch`` rows at a time; at most ``batch`` rows are
+        buffered. ``member_text`` carries the present members' names, numbers and
+        usernames for filter-as-you-type.
+        """
+        async for rows in self.db.iterate(_INBOX_SQL, batch=batch):
+            for r in rows:
+                yield _inbox_row(r)
+
+    async def inbox_row_list(self) -> list[InboxRow]:
+        """Every group's inbox row in one round trip to the database thread.
+
+        Faster than iterating :meth:`inbox_rows` when the caller wants them all anyway:
+        the rows are fetched and converted on the reader's thread in one hop. Sorted by
+        the database, most recent activity first.
+        """
+        return await self.db.execute_fn(
+            lambda conn: [_inbox_row(r) for r in conn.execute(_INBOX_SQL).fetchall()]
+        )
+
+    async def inbox_row(self, group_id: str) -> InboxRow | None:
+        """One group's inbox row by Meta id (or by request id while pending)."""
+        row = await self._one(_INBOX_ONE_SQL, (group_id,))
+        return _inbox_row(row) if row else None
+
+    async def set_invite_link(self, group_id: str, link: str) -> None:
+        """Remember the group's current invite link (read or reset through the API)."""
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE groups SET invite_link = ? WHERE id = ?", (link, group_id))
+            append_change(conn, "group.updated", group_id=group_id, entity="invite_link")
+
+        await self.db.execute_write_fn(write)
+
+    async def of_member(self, key_or_wa_id: str) -> list[str]:
+        """Ids of the active groups where the member (key or wa_id) is present."""
+        rows = await self._all(
+            "SELECT DISTINCT p.group_id FROM participants p JOIN groups g ON g.id = p.group_id "
+            "WHERE p.state = 'present' AND g.state = 'active' "
+            "AND (p.participant_key = ?1 OR p.wa_id = ?1) ORDER BY p.group_id",
+            (key_or_wa_id,),
+        )
+        return [r[0] for r in rows]
+
+    async def member_signals(
+        self, key_or_wa_id: str, *, exclude_group: str | None = None
+    ) -> MemberSignals:
+        """How a person appears elsewhere on this account (for join-request decisions)."""
+        row = await self._one(
+            "SELECT "
+            "(SELECT count(DISTINCT group_id) FROM participants WHERE state = 'present' "
+            " AND (participant_key = ?1 OR wa_id = ?1) AND group_id IS NOT ?2), "
+            "(SELECT count(*) FROM participant_history WHERE action = 'remove' "
+            " AND participant_key = ?1)",
+            (key_or_wa_id, exclude_group),
+        )
+        return MemberSignals(groups=int(row[0]), removed_before=bool(row[1]))
+
+    async def get(self, group_id: str) -> Group | None:
+        """One group by Meta id."""
+        row = await self._one(
+            f"SELECT {GROUP_COLUMNS} FROM {GROUP_FROM} WHERE g.id = ?", (group_id,)
+        )
+        return group_from_row(row) if row else None
+
+    async def get_by_request(self, request_id: str) -> Group | None:
+        """One group by the request id of its create call."""
+        row = await self._one(
+            f"SELECT {GROUP_COLUMNS} FROM {GROUP_FROM} WHERE g.request_id = ?", (request_id,)
+        )
+        return group_from_row(row) if row else None
+
+    async def members(self, group_id: str) -> list[Participant]:
+        """Present members of a group, in join order."""
+        rows = await self._all(
+            f"SELECT {PARTICIPANT_COLUMNS} FROM participants "
+            "WHERE group_id = ? AND state = 'present' "
+            "ORDER BY coalesce(joined_at, 0), participant_key",
+            (group_id,),
+        )
+        return [participant_from_row(r) for r in rows]
+
+    async def member_history(
+        self, group_id: str, *, after_id: int = 0, limit: int = 500
+    ) -> list[HistoryEntry]:
+        """Membership events of a group in event-time order."""
+        rows = await self._all(
+            "SELECT participant_key, action, at, initiated_by, via, request_id, error_code, "
+            "error_message, observed FROM participant_history WHERE group_id = ? AND id > ? "
+            "ORDER BY at, id LIMIT ?",
+            (group_id, after_id, limit),
+        )
+        return [
+            HistoryEntry(
+                participant_key=r[0],
+                action=r[1],
+                at=r[2],
+                initiated_by=r[3],
+                via=r[4],
+                request_id=r[5],
+                error_code=r[6],
+                error_message=r[7],
+                observed=bool(r[8]),
+            )
+            for r in rows
+        ]
+
+    async def join_requests(self, group_id: str, state: str = "pending") -> list[JoinRequest]:
+        """Join requests of a group in a given state, oldest first."""
+        rows = await self._all(
+            "SELECT id, group_id, wa_id, user_id, profile_name, created_at FROM join_requests "
+            "WHERE group_id = ? AND state = ? ORDER BY coalesce(created_at, 0), id",
+            (group_id, state),
+        )
+        return [join_request_from_row(r) for r in rows]
+
+    async def decide_join_requests(
+        self, request_ids: Sequence[str], decision: str, at: int
+    ) -> None:
+        """Record approvals or rejections made through the API.
+
+        A decision is local state (no webhook reports a rejection) and survives a reset;
+        applying the request's webhook again re-applies it.
+
+        Args:
+            request_ids: Join request ids.
+            decision: ``approved`` or ``rejected``.
+            at: Epoch seconds of the decision.
+        """
+        if decision not in ("approved", "rejected"):
+            raise ValueError(f"bad decision {decision!r}")
+        ids = list(request_ids)
+
+        def write(conn: sqlite3.Connection) -> None:
+            for rid in ids:
+                conn.execute(
+                    "INSERT INTO join_request_decisions(id, decision, at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET decision = excluded.decision, at = excluded.at",
+                    (rid, decision, at),
+                )
+                row = conn.execute(
+                    "UPDATE join_requests SET state = ?, state_at = ? "
+                    "WHERE id = ? AND state = 'pending' RETURNING group_id",
+                    (decision, at, rid),
+                ).fetchone()
+                if row:
+                    append_change(
+                        conn,
+                        "join_request.decided",
+                        group_id=row[0],
+                        entity=rid,
+                        at=at,
+                        payload={"decision": decision},
+                    )
+
+        await self.db.execute_write_fn(write)
+
+    # ------------------------------------------------------------------ annotations
+
+    async def annotate(
+        self,
+        group_id: str,
+        *,
+        flagged: bool | None = None,
+        tag: str | None = None,
+        note: str | None = None,
+        clear_tag: bool = False,
+    ) -> GroupAnnotations:
+        """Set operator annotations (only the given fields change)."""
+        now = self._clock()
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO group_local(group_id, updated_at) VALUES (?, ?) "
+                "ON CONFLICT(group_id) DO UPDATE SET updated_at = excluded.updated_at",
+                (group_id, now),
+            )
+            if flagged is not None:
+                conn.execute(
+                    "UPDATE group_local SET flagged = ? WHERE group_id = ?",
+                    (int(flagged), group_id),
+                )
+            if tag is not None or clear_tag:
+                conn.execute("UPDATE group_local SET tag = ? WHERE group_id = ?", (tag, group_id))
+            if note is not None:
+                conn.execute("UPDATE group_local SET note = ? WHERE group_id = ?", (note, group_id))
+            append_change(conn, "group.local", group_id=group_id)
+
+        await self.db.execute_write_fn(write)
+        return await self.annotations(group_id)
+
+    async def annotations(self, group_id: str) -> GroupAnnotations:
+        """Operator annotations of a group (defaults when none)."""
+        row = await self._one(
+            "SELECT flagged, tag, note, read_through FROM group_local WHERE group_id = ?",
+            (group_id,),
+        )
+        if not row:
+            return GroupAnnotations(group_id)
+        return GroupAnnotations(group_id, bool(row[0]), row[1], row[2], row[3])
+
+    async def mark_read(self, group_id: str, through_at: int | None = None) -> None:
+        """Clear the unread count of a group.
+
+        Args:
+            group_id: The group.
+            through_at: Messages at or before this time count as read; defaults to the
+                group's latest message. Replaying the raw log honours it.
+        """
+        now = self._clock()
+
+        def write(conn: sqlite3.Connection) -> None:
+            through = through_at
+            if through is None:
+                row = conn.execute(
+                    "SELECT coalesce(max(at), 0) FROM messages WHERE group_id = ?", (group_id,)
+                ).fetchone()
+                through = int(row[0]) if row else 0
+            conn.execute(
+                "INSERT INTO group_local(group_id, read_through, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(group_id) DO UPDATE SET "
+                "read_through = max(coalesce(read_through, 0), excluded.read_through), "
+                "updated_at = excluded.updated_at",
+                (group_id, through, now),
+            )
+            conn.execute(
+                "UPDATE groups SET unread = (SELECT count(*) FROM messages m "
+                "WHERE m.group_id = groups.id AND m.direction = 'inbound' AND m.at > ?) "
+                "WHERE id = ?",
+                (through, group_id),
+            )
+            append_change(conn, "group.read", group_id=group_id, at=through)
+
+        await self.db.execute_write_fn(write)

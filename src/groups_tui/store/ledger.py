@@ -1,0 +1,150 @@
+"""The cost ledger: one line per (message, participant) charged, priced when applied.
+
+Lines are written by the applier (``apply/costs.py``) from status webhooks, priced with the
+:class:`~groups_tui.store.records.Pricing` this repository was built with; the listener,
+the TUI and ``events replay`` open the store with the same rate card, so a replay rebuilds
+the same ledger.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from groups_tui.domain.pricing import DeliveryTally
+from groups_tui.domain.window import WINDOW_SECONDS
+from groups_tui.store.codec import dec_or_none
+from groups_tui.store.database import Database
+from groups_tui.store.records import UNPRICED, LedgerLine, Pricing, SpendSummary
+from groups_tui.store.repository import Repository
+
+__all__ = ["Ledger"]
+
+_SERVICE_CATEGORIES = ("group_service", "service")
+
+_COST_COLUMNS = (
+    "message_id, participant_key, group_id, category, pricing_type, billable, market, amount, at"
+)
+
+
+def _cost_from_row(row: Any) -> LedgerLine:
+    return LedgerLine(
+        message_id=row[0],
+        participant_key=row[1],
+        group_id=row[2],
+        category=row[3],
+        pricing_type=row[4],
+        billable=None if row[5] is None else bool(row[5]),
+        market=row[6],
+        amount=dec_or_none(row[7]),
+        at=row[8],
+    )
+
+
+class Ledger(Repository):
+    """The cost ledger and how it is priced.
+
+    Args:
+        db: The database.
+        pricing: Prices new ledger lines (the default leaves every amount unknown).
+        clock: Returns the current epoch time.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        pricing: Pricing = UNPRICED,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(db, clock=clock)
+        self.pricing = pricing
+        """How new ledger lines are priced (fixed for the store's lifetime)."""
+
+    async def for_message(self, message_id: str) -> list[LedgerLine]:
+        """Ledger lines of one message (one per participant charged)."""
+        rows = await self._all(
+            f"SELECT {_COST_COLUMNS} FROM cost_ledger WHERE message_id = ? "
+            "ORDER BY participant_key",
+            (message_id,),
+        )
+        return [_cost_from_row(r) for r in rows]
+
+    async def spend_between(self, t0: int, t1: int) -> SpendSummary:
+        """Known spend with ``t0 <= at < t1``, summed as Decimal while streaming."""
+        total, charges, unknown = Decimal(0), 0, 0
+        async for rows in self.db.iterate(
+            "SELECT amount FROM cost_ledger WHERE at >= ? AND at < ?", (t0, t1), batch=2000
+        ):
+            for (amount,) in rows:
+                charges += 1
+                value = dec_or_none(amount)
+                if value is None:
+                    unknown += 1
+                else:
+                    total += value
+        return SpendSummary(total=total, charges=charges, unknown=unknown)
+
+    async def service_messages_delivered_in_month(self, year: int, month: int) -> int:
+        """Service (free-form) deliveries in a UTC calendar month, per participant.
+
+        Counts ledger lines with a service category, which is what the monthly free
+        allowance of 1,000 consumes (one per delivered member).
+        """
+        start = int(datetime(year, month, 1, tzinfo=UTC).timestamp())
+        ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
+        end = int(datetime(ny, nm, 1, tzinfo=UTC).timestamp())
+        row = await self._one(
+            "SELECT count(*) FROM cost_ledger WHERE category IN (?, ?) AND at >= ? AND at < ?",
+            (*_SERVICE_CATEGORIES, start, end),
+        )
+        return int(row[0])
+
+    async def pricing_evidence(self, since: int, until: int) -> list[DeliveryTally]:
+        """What Meta charged for the business's group messages sent in ``[since, until)``.
+
+        Ledger lines of group messages, grouped by how Meta priced them (category, type,
+        billable), whether the group's window was open when the message was sent, and
+        the day it was sent. Both times come from stored messages, never from the clock,
+        so a replay of the raw log gives the same answer: the send time is the outbound
+        message's own time (a line whose message this database did not send is left
+        out), and the window was open when an inbound message of the group is at most
+        24 hours older than it (``domain.window``: open while ``now < last + 24 h``).
+
+        Args:
+            since: Earliest send time counted (epoch seconds).
+            until: Send times before this count.
+
+        Returns:
+            One tally per (category, type, billable, window open, day sent).
+        """
+        # Lines are counted per message first, so the window is looked up once per
+        # message rather than once per member.
+        rows = await self._all(
+            "WITH lines AS (SELECT message_id, category, pricing_type, billable, count(*) AS n "
+            "FROM cost_ledger WHERE group_id IS NOT NULL AND at >= ? "
+            "GROUP BY message_id, category, pricing_type, billable) "
+            "SELECT l.category, l.pricing_type, l.billable, "
+            "EXISTS (SELECT 1 FROM messages i WHERE i.group_id = m.group_id "
+            "AND i.direction = 'inbound' AND i.kind != 'system' AND i.at <= m.at "
+            "AND i.at > m.at - ?) AS open, "
+            "date(m.at, 'unixepoch') AS day, sum(l.n) "
+            "FROM lines l JOIN messages m ON m.id = l.message_id AND m.direction = 'outbound' "
+            "WHERE m.at >= ? AND m.at < ? "
+            "GROUP BY 1, 2, 3, 4, 5 ORDER BY 5, 1, 2, 3, 4",
+            (since, WINDOW_SECONDS, since, until),
+        )
+        return [
+            DeliveryTally(
+                category=r[0],
+                pricing_type=r[1],
+                billable=None if r[2] is None else bool(r[2]),
+                window_open=bool(r[3]),
+                sent_on=date.fromisoformat(r[4]),
+                count=int(r[5]),
+            )
+            for r in rows
+        ]

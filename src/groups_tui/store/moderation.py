@@ -1,0 +1,187 @@
+"""Local knowledge about people: contacts, the blocklist and moderation flags."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from groups_tui.store.codec import dumps, loads
+from groups_tui.store.feed import append_change
+from groups_tui.store.records import Contact, StoredFlag
+from groups_tui.store.repository import Repository, marks
+
+__all__ = ["FLAG_STATES", "Moderation"]
+
+FLAG_STATES = ("open", "acted", "dismissed", "auto_acted", "auto_failed")
+"""Every state a moderation flag can be in."""
+
+
+class Moderation(Repository):
+    """Contacts, blocklist and moderation flags."""
+
+    # ------------------------------------------------------------------ contacts
+
+    async def set_contact(
+        self, participant_key: str, *, display_name: str | None = None, note: str | None = None
+    ) -> None:
+        """Save local details about a member."""
+        await self.db.execute_write(
+            "INSERT INTO contacts(participant_key, display_name, note, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT(participant_key) DO UPDATE SET "
+            "display_name = excluded.display_name, note = excluded.note, "
+            "updated_at = excluded.updated_at",
+            (participant_key, display_name, note, self._clock()),
+        )
+
+    async def contact(self, participant_key: str) -> Contact | None:
+        """Local details about a member."""
+        row = await self._one(
+            "SELECT participant_key, display_name, note FROM contacts WHERE participant_key = ?",
+            (participant_key,),
+        )
+        return Contact(*row) if row else None
+
+    # ------------------------------------------------------------------ blocklist
+
+    async def block(self, participant_key: str, reason: str | None = None) -> None:
+        """Add a member to the blocklist."""
+        await self.db.execute_write(
+            "INSERT INTO blocklist(participant_key, reason, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(participant_key) DO UPDATE SET reason = excluded.reason",
+            (participant_key, reason, self._clock()),
+        )
+
+    async def unblock(self, participant_key: str) -> None:
+        """Remove a member from the blocklist."""
+        await self.db.execute_write(
+            "DELETE FROM blocklist WHERE participant_key = ?", (participant_key,)
+        )
+
+    async def is_blocked(self, participant_key: str) -> bool:
+        """Whether a member is on the blocklist."""
+        row = await self._one(
+            "SELECT 1 FROM blocklist WHERE participant_key = ?", (participant_key,)
+        )
+        return row is not None
+
+    async def blocklist(self) -> list[tuple[str, str | None]]:
+        """Blocked member keys with their reasons."""
+        return [
+            (r[0], r[1])
+            for r in await self._all(
+                "SELECT participant_key, reason FROM blocklist ORDER BY participant_key"
+            )
+        ]
+
+    # ------------------------------------------------------------------ flags
+
+    async def add_flag(
+        self,
+        *,
+        rule: str,
+        action: str,
+        group_id: str | None,
+        participant_key: str | None,
+        wa_id: str | None,
+        message_id: str | None,
+        join_request_id: str | None,
+        at: int,
+        reason: str,
+        evidence: Sequence[str] = (),
+    ) -> int | None:
+        """Record a moderation flag once; returns its id, or ``None`` if already known."""
+        params = (
+            rule,
+            action,
+            group_id,
+            participant_key,
+            wa_id,
+            message_id,
+            join_request_id,
+            at,
+            reason,
+            dumps(list(evidence)),
+            self._clock(),
+        )
+
+        def write(conn: sqlite3.Connection) -> int | None:
+            row = conn.execute(
+                "INSERT INTO moderation_flags(rule, action, group_id, participant_key, wa_id, "
+                "message_id, join_request_id, at, reason, evidence, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(rule, group_id, participant_key, at) DO NOTHING RETURNING id",
+                params,
+            ).fetchone()
+            if row is None:
+                return None
+            append_change(
+                conn,
+                "moderation.flagged",
+                group_id=group_id,
+                entity=str(row[0]),
+                at=at,
+                payload={"rule": rule, "action": action},
+            )
+            return int(row[0])
+
+        return await self.db.execute_write_fn(write)
+
+    async def set_flag_state(self, flag_id: int, state: str, outcome: str | None = None) -> None:
+        """Settle a flag: acted, dismissed, auto_acted or auto_failed (with what happened)."""
+        now = self._clock()
+
+        def write(conn: sqlite3.Connection) -> None:
+            row = conn.execute(
+                "UPDATE moderation_flags SET state = ?, outcome = ?, updated_at = ? "
+                "WHERE id = ? RETURNING group_id",
+                (state, outcome, now, flag_id),
+            ).fetchone()
+            if row is not None:
+                append_change(
+                    conn,
+                    "moderation.updated",
+                    group_id=row[0],
+                    entity=str(flag_id),
+                    payload={"state": state},
+                )
+
+        await self.db.execute_write_fn(write)
+
+    async def flags(
+        self,
+        states: Sequence[str] = ("open",),
+        *,
+        before_id: int | None = None,
+        limit: int = 200,
+    ) -> list[StoredFlag]:
+        """Flags in the given states, newest first (keyset on id)."""
+        rows = await self._all(
+            "SELECT id, rule, action, group_id, participant_key, wa_id, message_id, "
+            "join_request_id, at, reason, evidence, state, outcome FROM moderation_flags "
+            f"WHERE state IN ({marks(len(states))}) AND id < ? ORDER BY id DESC LIMIT ?",
+            [*states, before_id if before_id is not None else 2**62, limit],
+        )
+        return [
+            StoredFlag(
+                id=r[0],
+                rule=r[1],
+                action=r[2],
+                group_id=r[3],
+                participant_key=r[4],
+                wa_id=r[5],
+                message_id=r[6],
+                join_request_id=r[7],
+                at=r[8],
+                reason=r[9],
+                evidence=tuple(loads(r[10], [])),
+                state=r[11],
+                outcome=r[12],
+            )
+            for r in rows
+        ]
+
+    async def get_flag(self, flag_id: int) -> StoredFlag | None:
+        """One flag by id."""
+        for flag in await self.flags(FLAG_STATES, before_id=flag_id + 1, limit=1):
+            return flag if flag.id == flag_id else None
+        return None

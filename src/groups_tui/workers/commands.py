@@ -1,0 +1,59 @@
+"""``groups-tui automations run``: the automation runner, headless, beside ``listen``.
+
+The CLI registers :data:`automations_run_command` in the ``automations`` group of
+:mod:`groups_tui.automations.commands` (status, pause, resume, runs): those read and
+switch the automations through the service; this one hosts the runner that does them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from groups_tui.automations.commands import (
+    async_command,
+    automations_config,
+    cli_service,
+    config_option,
+)
+from groups_tui.cli_output import echo
+
+__all__ = ["automations_run_command"]
+
+
+@click.command("run")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.05, 60),
+    default=0.5,
+    show_default=True,
+    help="Seconds between passes.",
+)
+@click.option("--once", is_flag=True, help="One pass, then exit.")
+@config_option
+@async_command
+async def automations_run_command(interval: float, once: bool, config_file: Path | None) -> int:
+    """Follow the database and run invite flows and forwarding (beside `listen`)."""
+    from groups_tui.workers.runner import AutomationRunner
+
+    config = automations_config(config_file)
+    async with cli_service() as service:
+        runner = AutomationRunner(service, config, poll_interval=interval)
+        if once:
+            result = await runner.step()
+            await runner.stop()
+            echo(
+                f"{result.changes_seen} change(s), {result.messages_seen} 1:1 "
+                f"message(s), {result.invites_started} invite(s), "
+                f"{result.delivered} delivered, {result.delivery_failures} failed"
+            )
+            return 0
+        await runner.start()
+        echo("following; Ctrl-C stops", err=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.stop()
+    return 0

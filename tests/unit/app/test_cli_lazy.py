@@ -1,0 +1,89 @@
+"""The command line imports a subcommand only when it runs, and lists each truthfully."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from groups_tui.cli import COMMANDS, main
+from groups_tui.cli.lazy import LazyCommand
+
+
+def _entries() -> list[tuple[str, LazyCommand]]:
+    found: list[tuple[str, LazyCommand]] = []
+    for name, entry in COMMANDS.items():
+        found.append((name, entry))
+        found += [(f"{name} {child}", sub) for child, sub in entry.children.items()]
+    return found
+
+
+@pytest.mark.parametrize(("name", "entry"), _entries(), ids=[n for n, _ in _entries()])
+def test_each_listed_help_line_is_the_commands_own(name: str, entry: LazyCommand) -> None:
+    command = entry.load()
+    assert entry.short_help == command.get_short_help_str(limit=200), name
+
+
+def test_groups_lists_its_lazy_commands_with_their_own_help() -> None:
+    groups = COMMANDS["groups"].load()
+    assert isinstance(groups, click.Group)
+    lazy = getattr(groups, "lazy_commands", {})
+    assert set(lazy) == {"create-csv", "prune"}
+    for entry in lazy.values():
+        assert entry.short_help == entry.load().get_short_help_str(limit=200)
+
+
+def test_every_command_is_reachable_and_has_help() -> None:
+    runner = CliRunner()
+    for name, _entry in _entries():
+        result = runner.invoke(main, [*name.split(), "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert "Usage:" in result.output
+
+
+def test_help_imports_no_subcommand_module() -> None:
+    # GIVEN a fresh interpreter, WHEN `groups-tui --help` runs
+    probe = (
+        "import json, sys\n"
+        "from click.testing import CliRunner\n"
+        "from groups_tui.cli import main\n"
+        "result = CliRunner().invoke(main, ['--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    loaded = set(
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+            ).stdout
+        )
+    )
+    ours = {m for m in loaded if m.startswith("groups_tui.")}
+    heavy = loaded & {"textual", "aiohttp", "httpx", "pydantic", "sqlite3"}
+    # THEN none of the subcommands' modules, nor the heavy libraries behind them, was imported
+    assert not {
+        m
+        for m in ours
+        if m.split(".")[1]
+        in {
+            "listener",
+            "sandbox",
+            "automations",
+            "workers",
+            "ui",
+            "service",
+            "store",
+            "runtime",
+            "web",
+            "tui_runner",
+        }
+    }
+    assert {m for m in ours if m.startswith("groups_tui.cli.")} <= {
+        "groups_tui.cli.common",
+        "groups_tui.cli.lazy",
+    }
+    assert heavy == set()
