@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from rich.cells import cell_len
+from textual.app import App
 from textual.pilot import Pilot
 
 from groups_tui.service import InboxService
@@ -143,5 +148,46 @@ async def _drain(pilot: Pilot[None], rounds: int) -> None:
 
 def screen_text(app: GroupsApp) -> str:
     """What the active screen shows, as plain text lines (modals composited in)."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join(strip.text.rstrip() for strip in strips)
+    return "\n".join(line.rstrip() for line in screen_lines(app))
+
+
+_SVG_TEXT = re.compile(
+    r'<text [^>]*?x="([\d.]+)"[^>]*?clip-path="url\(#[\w-]+-line-(\d+)\)">(.*?)</text>'
+)
+_SVG_BACKGROUND = re.compile(
+    r'<rect fill="[^"]*" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="[\d.]+" '
+    r'shape-rendering="crispEdges"/>'
+)
+_SVG_CHAR_WIDTH = 12.2
+"""Rich's SVG export places a cell every 0.61 × 20 px ..."""
+_SVG_LINE_HEIGHT = 24.4
+"""... and a line every 1.22 × 20 px, its background 1.5 px below the line's top."""
+
+
+def screen_lines(app: App[Any]) -> list[str]:
+    """Every line of the running app's screen as drawn (modals composited in), read
+    from the app's public screenshot (an SVG), each up to the end of its background.
+
+    The export draws each run of text at its column (whitespace-only runs are left
+    out), so the spaces between runs are put back here, and those after the last one up
+    to the end of the line's painted background. Columns are counted as Rich counts
+    cells (as the export does).
+    """
+    svg = app.export_screenshot()
+    height = app.size.height
+    runs: list[list[tuple[int, str]]] = [[] for _ in range(height)]
+    ends = [0] * height
+    for x, y, width in _SVG_BACKGROUND.findall(svg):
+        row = round((float(y) - 1.5) / _SVG_LINE_HEIGHT)
+        end = round((float(x) + float(width)) / _SVG_CHAR_WIDTH)
+        ends[row] = max(ends[row], end)
+    for x, row, content in _SVG_TEXT.findall(svg):
+        text = html.unescape(content.replace("&#160;", " "))
+        runs[int(row)].append((round(float(x) / _SVG_CHAR_WIDTH), text))
+    lines = []
+    for row_runs, end in zip(runs, ends, strict=True):
+        line = ""
+        for column, text in sorted(row_runs, key=lambda run: run[0]):
+            line += " " * (column - cell_len(line)) + text
+        lines.append(line + " " * (end - cell_len(line)))
+    return lines
