@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 import pytest
 from textual.events import MouseScrollDown
 from textual.pilot import Pilot
 
-from groups_tui.domain.models import GroupState
+from groups_tui.service import InboxService
 from groups_tui.ui.app import GroupsApp, make_app
 from groups_tui.ui.screens.conversation import ConversationScreen
 from groups_tui.ui.screens.inbox import InboxScreen
 from groups_tui.ui.widgets.group_list import Columns, GroupList, row_columns
+from tests.helpers import meta
+from tests.helpers.meta import Person
 from tests.ui.conftest import screen_text, settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService, FrozenClock
+from tests.ui.seed import BOOK_CLUB, RUNNERS
+from tests.ui.world import World
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
@@ -60,16 +62,19 @@ async def _resized(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
-def _app() -> GroupsApp:
-    clock = FrozenClock()
+def _app(world: World) -> GroupsApp:
     return make_app(
-        FakeService(clock), clock=clock, bell=False, sandbox_note="SANDBOX — simulated users"
+        world.service, clock=world.clock, bell=False, sandbox_note="SANDBOX — simulated users"
     )
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_inbox_after_resizes_snapshot(snap_compare: Callable[..., bool], size: str) -> None:
-    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_resized)
+def test_inbox_after_resizes_snapshot(
+    snap_compare: Callable[..., bool], snapshot_worlds: Callable[..., World], size: str
+) -> None:
+    world = snapshot_worlds()
+    run_before = world.in_app(_resized)
+    assert snap_compare(_app(world), terminal_size=SIZES[size], run_before=run_before)
 
 
 async def test_the_palette_resets_the_sandbox_after_confirming(app: GroupsApp) -> None:
@@ -94,8 +99,8 @@ async def test_the_palette_resets_the_sandbox_after_confirming(app: GroupsApp) -
     assert app.return_code == 0
 
 
-async def test_a_live_account_has_no_sandbox_to_reset(service: FakeService) -> None:
-    app = make_app(service, clock=service.clock, bell=False, sandbox_note=None)
+async def test_a_live_account_has_no_sandbox_to_reset(service: InboxService, world: World) -> None:
+    app = make_app(service, clock=world.clock, bell=False, sandbox_note=None)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await app.screen.run_action("reset_sandbox")
@@ -103,21 +108,21 @@ async def test_a_live_account_has_no_sandbox_to_reset(service: FakeService) -> N
         assert app.is_running and not app.restart_sandbox_afresh
 
 
-def _with_deleted_group(service: FakeService) -> None:
-    group = service.groups["g-runners"]
-    service.groups["g-runners"] = replace(group, state=GroupState.DELETED)
+async def _delete_runners(world: World) -> None:
+    """Meta deleted Runners Lisbon (its lifecycle webhook)."""
+    await world.webhook(meta.group_deleted(RUNNERS, int(world.clock()) - 60, "req-del"))
 
 
 async def test_deleted_groups_are_hidden_unless_asked_with_a_legend(
-    app: GroupsApp, service: FakeService
+    app: GroupsApp, world: World
 ) -> None:
-    _with_deleted_group(service)
+    await _delete_runners(world)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         group_list = _list(app)
         shown = {group_list.row_at(i).group_id for i in range(len(group_list.shown))}
         # THEN the deleted group is not listed, and the counts say one is hidden
-        assert "g-runners" not in shown and len(shown) == group_list.total - 1
+        assert RUNNERS not in shown and len(shown) == group_list.total - 1
         assert "Runners Lisbon" not in screen_text(app)
         assert "1 deleted hidden · d shows" in screen_text(app)
         # WHEN d THEN it is listed, marked ✗, with the legend
@@ -125,45 +130,43 @@ async def test_deleted_groups_are_hidden_unless_asked_with_a_legend(
         await settle(pilot)
         assert len(group_list.shown) == group_list.total
         assert "✗ deleted group · d hides" in screen_text(app)
-        await pilot.press("G")
+        await pilot.press("slash", *"runners", "enter")
         await settle(pilot)
         assert "✗ Runners Lisbon" in screen_text(app)
-        # WHEN d again THEN it is hidden again; filters keep hiding it
-        await pilot.press("d", "slash", *"runners")
+        # WHEN d again THEN it is hidden again, filter or not
+        await pilot.press("d")
         await settle(pilot)
         assert len(group_list.shown) == 0
 
 
-async def _deleted(pilot: Pilot[None]) -> None:
-    await settle(pilot)
-
-
 @pytest.mark.parametrize("size", list(SIZES))
-def test_inbox_with_a_deleted_group_snapshot(snap_compare: Callable[..., bool], size: str) -> None:
-    app = _app()
-    _with_deleted_group(app.service)  # type: ignore[arg-type]
-    assert snap_compare(app, terminal_size=SIZES[size], run_before=_deleted)
+def test_inbox_with_a_deleted_group_snapshot(
+    snap_compare: Callable[..., bool], snapshot_worlds: Callable[..., World], size: str
+) -> None:
+    world = snapshot_worlds()
+    world.sync(lambda: _delete_runners(world))
+    run_before = world.in_app(settle)
+    assert snap_compare(_app(world), terminal_size=SIZES[size], run_before=run_before)
 
 
 async def test_an_emoji_terminals_disagree_on_keeps_the_window_column(
-    app: GroupsApp, service: FakeService
+    app: GroupsApp, world: World
 ) -> None:
-    # GIVEN a last sender and a subject with emoji whose width terminals disagree on
-    book = service.groups[BOOK_CLUB]
-    service.groups[BOOK_CLUB] = replace(book, subject="Love ❤️ club ✈️", last_inbound_by="Ana ❤️🇧🇷✨")
+    # GIVEN a member whose name has emoji terminals disagree on writes to the book club
+    ana = Person("Ana ❤️✈️🇧🇷✨", "5511900000001")
+    await world.join(BOOK_CLUB, ana)
+    await world.receive(BOOK_CLUB, ana, "hi ❤️")
     async with app.run_test(size=(120, 35)) as pilot:
         await settle(pilot)
         text = screen_text(app)
         # THEN they are drawn in their one-cell text form, and every row keeps its columns
         assert "\ufe0f" not in text
-        assert "Love ❤ club ✈" in text and "Ana ❤🇧🇷✨:" in text
+        assert "Ana ❤✈🇧🇷✨: hi ❤" in text
         for line in _expected_lines(_list(app)):
             assert line in text
 
 
-async def test_the_members_flags_column_stays_in_view_after_removals(
-    app: GroupsApp, service: FakeService
-) -> None:
+async def test_the_members_flags_column_stays_in_view_after_removals(app: GroupsApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         app.navigation.open_members(BOOK_CLUB)
