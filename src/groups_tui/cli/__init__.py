@@ -54,6 +54,7 @@ COMMANDS: dict[str, LazyCommand] = {
             )
         },
     ),
+    "db": LazyCommand("groups_tui.cli.db:db", "Back up and check the local database."),
     "events": LazyCommand(
         "groups_tui.listener.commands:events_group",
         "Inspect and replay the raw webhook log.",

@@ -12,13 +12,22 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from groups_tui.cli_output import echo, echo_json, fail
 
-__all__ = ["EXIT_API", "EXIT_USAGE", "emit", "json_option", "run_async", "with_service"]
+__all__ = [
+    "EXIT_API",
+    "EXIT_USAGE",
+    "emit",
+    "json_option",
+    "local_db_path",
+    "run_async",
+    "with_service",
+]
 
 T = TypeVar("T")
 
@@ -83,6 +92,25 @@ def with_service(
             return await body(service, *args, **kwargs)
 
     return runner
+
+
+def local_db_path(db: Path | None = None) -> Path:
+    """The database a local-only command reads: `db`, else the configured one.
+
+    The configured one is the live database with Meta credentials, the sandbox's without.
+    Exits with a usage error when the file does not exist (nothing is created).
+    """
+    if db is None:
+        from groups_tui.config import ConfigError, load_settings
+
+        try:
+            settings = load_settings()
+        except ConfigError as exc:
+            fail(str(exc), EXIT_USAGE)
+        db = settings.db_path if settings.is_live else settings.sandbox_db_path
+    if not db.is_file():
+        fail(f"no database at {db}", EXIT_USAGE)
+    return db
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")

@@ -455,3 +455,40 @@ class GroupAnnotations:
     tag: str | None = None
     note: str | None = None
     read_through: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseCheck:
+    """What ``PRAGMA integrity_check`` and ``foreign_key_check`` say of a database file.
+
+    Attributes:
+        path: The file checked.
+        ok: Integrity and foreign keys are both intact.
+        problems: The checks' complaints (empty when ``ok``); a file that is not a
+            database at all gives the engine's error here.
+        schema_version: ``PRAGMA user_version`` (0 when unreadable).
+        counts: Rows per table, by table name (FTS index internals left out).
+    """
+
+    path: str
+    ok: bool
+    problems: tuple[str, ...]
+    schema_version: int
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class BackupResult:
+    """A finished online backup.
+
+    Attributes:
+        path: The copy (a self-contained file: rollback journal, no WAL beside it).
+        bytes: Its size.
+        pages: Its page count.
+        check: The integrity check and counts of the copy.
+    """
+
+    path: str
+    bytes: int
+    pages: int
+    check: DatabaseCheck
