@@ -65,11 +65,8 @@ async def db_check(db_path: Path | None, as_json: bool) -> None:
 @_db_option
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @json_option
-@run_async
-async def db_backup(file: Path, db_path: Path | None, force: bool, as_json: bool) -> None:
+def db_backup(file: Path, db_path: Path | None, force: bool, as_json: bool) -> None:
     """Copy the database to FILE as of one commit, safely while others write to it."""
-    from groups_tui.runtime import open_readonly_service
-
     path = local_db_path(db_path)
     if file.exists() and file.resolve() == path.resolve():
         fail("FILE is the database itself", EXIT_USAGE)
@@ -77,6 +74,13 @@ async def db_backup(file: Path, db_path: Path | None, force: bool, as_json: bool
         fail(f"{file} exists (give --force to replace it)", EXIT_USAGE)
     if not file.parent.is_dir():
         fail(f"no directory {file.parent}", EXIT_USAGE)
+    _backup(path, file, as_json)
+
+
+@run_async
+async def _backup(path: Path, file: Path, as_json: bool) -> None:
+    from groups_tui.runtime import open_readonly_service
+
     async with open_readonly_service(path) as service:
         result = await service.maintenance.backup(file)
     emit(
