@@ -103,14 +103,21 @@ def _iso(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _summary(raw: RawEvent) -> str:
+def _kinds(raw: RawEvent) -> list[str] | None:
+    """The kinds of the events in a delivery, in order (``None`` when it is not JSON)."""
     try:
-        events = events_from_body(raw.body)
+        return [event.event_kind for event in events_from_body(raw.body)]
     except ValueError:
+        return None
+
+
+def _summary(raw: RawEvent) -> str:
+    found = _kinds(raw)
+    if found is None:
         return "(not JSON)"
     kinds: dict[str, int] = {}
-    for event in events:
-        kinds[event.event_kind] = kinds.get(event.event_kind, 0) + 1
+    for kind in found:
+        kinds[kind] = kinds.get(kind, 0) + 1
     return ", ".join(f"{k} x{n}" if n > 1 else k for k, n in kinds.items()) or "(empty)"
 
 
@@ -317,7 +324,7 @@ def events_list(after: int, limit: int, failed: bool, db: Path | None, as_json: 
                 "parse_state": r.parse_state,
                 "error": r.error,
                 "bytes": len(r.body),
-                "events": _summary(r),
+                "events": _kinds(r),
             }
             for r in rows
         ]

@@ -228,6 +228,11 @@ class InboxRow(NamedTuple):
     request_id: str | None = None
     tag: str | None = None
 
+    # JSON (docs/json.md): one shape with `groups show`'s group; the filter's haystack
+    # (every member's number) is internal.
+    json_names = {"last_text": "last_message_preview"}
+    json_omit = frozenset({"haystack"})
+
     @property
     def is_pending(self) -> bool:
         """True while Meta has not confirmed the group (it has no Meta id yet)."""

@@ -11,8 +11,9 @@ join request id, reference 3.2); statuses are keyed ``wamid | status | participa
 inbound messages by their wamid. Two deliveries of the same item, whatever batch they came
 in, therefore produce equal events with equal keys.
 
-Each class names itself in the class attribute ``event_kind`` (``"group_created"``, ...),
-which is what the change feed records.
+Each class names itself in the class attribute ``event_kind`` (``"group.created"``,
+``"message.received"``...), spelled as the change feed spells the change it makes (the raw
+log's ``events show`` and the forwarding feed's ``events tail`` use one vocabulary).
 
 One module per webhook field family (:mod:`.lifecycle`, :mod:`.participants`,
 :mod:`.settings`, :mod:`.status`, :mod:`.messages`), plus :mod:`.read` (a read of the API)
