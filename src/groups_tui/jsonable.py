@@ -78,7 +78,9 @@ def to_jsonable(value: Any, properties: Iterable[str] = ()) -> Any:
         return str(value)  # "unknown: X", never mistaken for a known value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = _record(
-            type(value), ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value)), names
+            type(value),
+            ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value)),
+            names,
         )
         for name in names:
             if isinstance(getattr(type(value), name, None), property):

@@ -107,6 +107,12 @@ def test_every_verb_takes_json_and_is_checked_here() -> None:
         assert path in checked, f"`{path}` is not run by the contract test"
 
 
+def test_docs_show_one_example_per_verb() -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "json.md").read_text(encoding="utf-8")
+    missing = [path for path, *_ in VERBS if f"### `{path}`" not in doc]
+    assert missing == []
+
+
 def _strings_and_numbers(value: Any, key: str = "", inside_body: bool = False) -> list[str]:
     """Every breach of the contract in a JSON value, as readable lines."""
     problems: list[str] = []

@@ -78,7 +78,7 @@ async def _assert_one_failure(store: Store, db_path: Path, raw_id: int) -> None:
     assert "group.updated" not in kinds and "event.failed" in kinds
     # AND it is recorded with enough to find it again
     [failure] = await store.raw.failures()
-    assert (failure.raw_id, failure.index, failure.kind) == (raw_id, 1, "settings_changed")
+    assert (failure.raw_id, failure.index, failure.kind) == (raw_id, 1, "group.updated")
     assert failure.group_id == G1 and failure.at == 200
     assert failure.event_key == BODY[1].dedupe_key
     assert "RuntimeError: settings handler bug" in failure.reason
