@@ -31,6 +31,7 @@ from groups_tui.store.records import (
     RawInsertResult,
     RawStats,
     SearchHit,
+    SpendRow,
     SpendSummary,
     TimelinePage,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "RawStats",
     "SchemaTooNewError",
     "SearchHit",
+    "SpendRow",
     "SpendSummary",
     "Store",
     "StoreClosedError",

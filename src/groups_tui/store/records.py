@@ -229,9 +229,10 @@ class InboxRow(NamedTuple):
     tag: str | None = None
 
     # JSON (docs/json.md): one shape with `groups show`'s group; the filter's haystack
-    # (every member's number) is internal.
-    json_names = {"last_text": "last_message_preview"}
-    json_omit = frozenset({"haystack"})
+    # (every member's number) is internal. (A NamedTuple body may hold class attributes
+    # at run time; mypy only accepts fields there.)
+    json_names = {"last_text": "last_message_preview"}  # type: ignore[misc]
+    json_omit = frozenset({"haystack"})  # type: ignore[misc]
 
     @property
     def is_pending(self) -> bool:
@@ -371,6 +372,26 @@ class SpendSummary:
     total: Decimal
     charges: int
     unknown: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpendRow:
+    """Spend of one bucket of the cost ledger (a day, a group, a market or a category).
+
+    Attributes:
+        key: The bucket: a UTC day ``YYYY-MM-DD``, a group id, a market or a category;
+            ``None`` for lines that do not say (a charge without a market...).
+        amount: Sum of the known amounts.
+        charges: Ledger lines in the bucket.
+        unknown: Lines whose amount is unknown (not in ``amount``).
+        label: What the key names, for people (a group's subject), when known.
+    """
+
+    key: str | None
+    amount: Decimal
+    charges: int
+    unknown: int
+    label: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

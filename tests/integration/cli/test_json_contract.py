@@ -70,6 +70,10 @@ VERBS: list[tuple[str, list[str], set[int], bool]] = [
     ("events stats", [], {0}, False),
     ("events replay", ["--db", f"{TMP}/copy.db"], {0}, False),
     ("events tail", ["--from", "0", "--no-follow"], {0}, True),
+    ("report spend", ["--by", "group"], {0}, False),
+    ("members export", [OPEN], {0}, False),
+    ("messages list", [OPEN], {0}, False),
+    ("templates list", [], {0}, False),
     ("db check", [], {0}, False),
     ("db backup", [f"{TMP}/copy.db", "--force"], {0}, False),
 ]
