@@ -13,7 +13,7 @@ import itertools
 import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -60,6 +60,8 @@ from groups_tui.service.types import (
     OutboxItem,
     PendingOperation,
     SearchHit,
+    SpendReport,
+    SpendRow,
 )
 from groups_tui.store.records import AuditEntry, Contact, HistoryEntry, StoredFlag
 
@@ -573,6 +575,24 @@ class FakeService(InboxService):
 
     async def spend_today(self) -> Decimal:
         return self.spend
+
+    async def spend_report(self, since: date, until: date, by: str = "day") -> SpendReport:
+        """A fixed month of daily spend: quiet weekends, one busy day, one unknown charge."""
+        rows = []
+        for n in range((until - since).days + 1):
+            day = since + timedelta(days=n)
+            charges = 0 if day.weekday() >= 5 else 3 + (n * 7) % 11
+            amount = Decimal("0.0618") * charges + (Decimal("2.4720") if n == 17 else 0)
+            rows.append(SpendRow(day.isoformat(), amount, charges, 1 if n == 22 else 0))
+        return SpendReport(
+            by,
+            since,
+            until,
+            sum((r.amount for r in rows), Decimal(0)),
+            sum(r.charges for r in rows),
+            sum(r.unknown for r in rows),
+            tuple(rows),
+        )
 
     async def listener_status(self) -> ListenerStatus:
         return ListenerStatus(
