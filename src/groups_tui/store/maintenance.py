@@ -1,17 +1,15 @@
 """Online backup and integrity check of the database file.
 
-A backup copies the database with SQLite's online backup API in ONE step from the
-reader's connection: that step reads one snapshot (WAL lets the writer, and another
-process such as ``groups-tui listen``, keep committing meanwhile, unblocked), so the copy
-is the database as of one commit, never half of a transaction. It is written beside the
-destination, checked, switched to a rollback journal (one self-contained file), and only
-then renamed into place: a failed backup leaves no file that looks like a backup.
+A backup is the engine's (:meth:`Database.backup`; SQLite's online backup API in ONE step
+from the reader's connection: that step reads one snapshot while WAL lets the writer, and
+another process such as ``groups-tui listen``, keep committing, unblocked), so the copy is
+the database as of one commit, never half of a transaction. It is written beside the
+destination, checked here, and only then renamed into place: a failed backup leaves no
+file that looks like a backup.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sqlite3
 from pathlib import Path
 
@@ -66,26 +64,6 @@ def check_connection(conn: sqlite3.Connection, path: str) -> DatabaseCheck:
     return DatabaseCheck(path, not problems, tuple(problems), version, counts)
 
 
-def _backup(source: sqlite3.Connection, dest: Path) -> BackupResult:
-    partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
-    partial.unlink(missing_ok=True)
-    try:
-        target = sqlite3.connect(str(partial), isolation_level=None)
-        try:
-            source.backup(target)  # pages=-1: every page in one step, one snapshot
-            target.execute("PRAGMA journal_mode = DELETE")
-            pages = int(target.execute("PRAGMA page_count").fetchone()[0])
-            check = check_connection(target, str(dest))
-        finally:
-            target.close()
-        if check.ok:
-            os.replace(partial, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
-    return BackupResult(str(dest), dest.stat().st_size if check.ok else 0, pages, check)
-
-
 class Maintenance(Repository):
     """Backup and integrity check of the database file."""
 
@@ -99,7 +77,14 @@ class Maintenance(Repository):
             The backup; when the copy fails its check (``check.ok`` false) `dest` is
             left untouched.
         """
-        return await self.db.execute_fn(lambda conn: _backup(conn, dest))
+
+        def check(conn: sqlite3.Connection) -> tuple[int, int, DatabaseCheck]:
+            pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+            page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            return pages, pages * page_size, check_connection(conn, str(dest))
+
+        pages, size, checked = await self.db.backup(dest, check, lambda r: r[2].ok)
+        return BackupResult(str(dest), size if checked.ok else 0, pages, checked)
 
     async def check(self) -> DatabaseCheck:
         """Integrity check, foreign key check and rows per table of this database."""
