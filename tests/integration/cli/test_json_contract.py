@@ -58,6 +58,7 @@ VERBS: list[tuple[str, list[str], set[int], bool]] = [
     ("requests reject", [APPROVAL, "bm9wZQ"], {1}, False),
     ("send text", [OPEN, "contract hello"], {0}, False),
     ("cost", [OPEN], {0}, False),
+    ("cost", [OPEN, "--explain", "--template", "weekly_offers"], {0}, False),
     ("audit", [], {0}, False),
     ("announce", ["weekly_offers", "--param", "10%", "--subject", "^Hi", "--no-sync"], {2}, False),
     ("automations status", ["--config", CONFIG], {0}, False),
@@ -66,11 +67,13 @@ VERBS: list[tuple[str, list[str], set[int], bool]] = [
     ("automations runs", [], {0}, False),
     ("automations run", ["--once", "--config", CONFIG], {0}, False),
     ("events list", ["--limit", "1000"], {0}, False),
+    ("events list", ["--failed"], {0}, False),
     ("events show", ["1"], {0}, False),
     ("events stats", [], {0}, False),
     ("events replay", ["--db", f"{TMP}/copy.db"], {0}, False),
     ("events tail", ["--from", "0", "--no-follow"], {0}, True),
     ("report spend", ["--by", "group"], {0}, False),
+    ("report spend", ["--by", "day"], {0}, False),
     ("members export", [OPEN], {0}, False),
     ("messages list", [OPEN], {0}, False),
     ("templates list", [], {0}, False),
@@ -199,12 +202,15 @@ def test_event_kinds_are_spelled_one_way_in_both_feeds(
     _, tail, _ = _run_json(cli_world, contract_tmp, "events tail", ["--from", "0", "--no-follow"])
     _, listed, _ = _run_json(cli_world, contract_tmp, "events list", ["--limit", "1000"])
     feed = {e["kind"] for e in tail}
-    raw = {k for item in listed for k in (item["events"] or [])}
+    raw = {k for item in listed for k in (item["kinds"] or [])}
     shown: set[str] = set()
     for item in listed[:40]:
         code, out, err = cli_world.run("events", "show", str(item["id"]), "--json")
         assert code == 0, err
-        shown |= {e["event"] for e in json.loads(out)["events"]}
+        record = json.loads(out)
+        shown |= {e["event"] for e in record["events"]}
+        # one shape for a delivery: show is list's item plus the body and parsed events
+        assert {k: v for k, v in record.items() if k not in ("body", "events")} == item
     assert all(KIND.match(k) for k in feed | raw | shown), feed | raw | shown
     assert {"message.received", "participant.joined", "group.created"} <= feed & raw
     assert shown <= raw
