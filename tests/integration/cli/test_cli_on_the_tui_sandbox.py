@@ -74,6 +74,7 @@ def test_an_unreachable_api_falls_back_to_local_state_with_a_warning(tmp_path: P
         ("groups", "list"),
         ("groups", "show", gid),
         ("members", "list", gid),
+        ("members", "export", gid),
         ("requests", "list", gid),
     ):
         # WHEN a read verb runs
