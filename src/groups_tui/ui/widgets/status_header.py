@@ -38,7 +38,6 @@ class StatusHeader(Widget):
         &.-refused { color: $error; }
         &.-failed { color: $error; }
         &.-contradicted { color: $warning; }
-        &.-flags { color: $error; }
     }
     """
 
@@ -80,10 +79,6 @@ class StatusHeader(Widget):
         """Mark refused signatures and events that could not be applied."""
         self.set_class(listener is not None and listener.signatures_refused > 0, "-refused")
         self.set_class(listener is not None and listener.failed_events > 0, "-failed")
-
-    def watch_open_flags(self, open_flags: int) -> None:
-        """Mark open moderation flags."""
-        self.set_class(open_flags > 0, "-flags")
 
     def watch_contradictions(self, contradictions: tuple[Evidence, ...]) -> None:
         """Mark evidence that contradicts the pricing configuration."""
