@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
+from sys import intern
 from typing import Any
 
 from groups_tui.domain.models import Group, JoinApproval, JoinRequest, Participant
+from groups_tui.domain.numbers import UNASSIGNED
 from groups_tui.store import digest as digest_mod
 from groups_tui.store.codec import (
     ACTIVITY,
@@ -38,13 +40,15 @@ __all__ = ["Groups"]
 
 
 def _inbox_sql(where: str = "") -> str:
+    # The order is served by the groups_inbox_order index (groups_number_order for one
+    # number): no temporary sort, whatever the number of groups (schema v9).
     return f"""
         SELECT g.id, g.request_id, g.subject, g.member_count, g.unread,
                g.pending_requests,
                g.last_msg_sender, g.last_msg_preview, nullif({ACTIVITY}, 0),
                g.last_inbound_at, g.suspended, g.state,
                coalesce(l.flagged, 0), l.tag, g.last_inbound_by, g.member_text,
-               g.last_msg_outbound
+               g.last_msg_outbound, g.phone_number_id
           FROM {GROUP_FROM} LEFT JOIN group_local l ON l.group_id = g.id
           {where}
          ORDER BY {ACTIVITY} DESC, g.pk DESC
@@ -52,17 +56,20 @@ def _inbox_sql(where: str = "") -> str:
 
 
 _INBOX_SQL = _inbox_sql()
+_INBOX_NUMBER_SQL = _inbox_sql("WHERE g.phone_number_id = ?")
 _INBOX_ONE_SQL = _inbox_sql("WHERE g.id = ?1 OR (g.id IS NULL AND g.request_id = ?1)")
 
 
 def _inbox_row(r: Any) -> InboxRow:
-    # Columns 0-16: id, request_id, subject, member_count, unread, pending_requests,
+    # Columns 0-17: id, request_id, subject, member_count, unread, pending_requests,
     # sender, preview, activity, last_inbound_at, suspended, state, flagged, tag,
-    # last_inbound_by, member_text, last_outbound. A pending group goes by its request id.
+    # last_inbound_by, member_text, last_outbound, number. A pending group goes by its
+    # request id. The state and the number are shared by thousands of rows: interned,
+    # each is held once.
     haystack = f"{r[2]}\n{r[15] or ''}".lower()
     return InboxRow._make(
-        (r[0] or f"{PENDING_PREFIX}{r[1]}", *r[2:10], r[14], bool(r[10]), r[11], bool(r[12]))
-        + (haystack, bool(r[16]), r[1], r[13])
+        (r[0] or f"{PENDING_PREFIX}{r[1]}", *r[2:10], r[14], bool(r[10]), intern(r[11]))
+        + (bool(r[12]), haystack, bool(r[16]), r[1], r[13], intern(r[17]))
     )
 
 
@@ -76,11 +83,12 @@ class Groups(Repository):
         *,
         description: str = "",
         join_approval: JoinApproval = JoinApproval.AUTO_APPROVE,
+        phone_number_id: str = UNASSIGNED,
     ) -> None:
         """Record a create request the API accepted; the webhook completes it.
 
         Also records the matching ``create`` pending operation, from which a reset
-        restores the pending row.
+        restores the pending row. Both are the number's the request was sent through.
         """
         now = self._clock()
         payload = {
@@ -91,11 +99,14 @@ class Groups(Repository):
 
         def write(conn: sqlite3.Connection) -> None:
             conn.execute(
-                "INSERT INTO pending_operations(request_id, kind, payload, created_at) "
-                "VALUES (?, 'create', ?, ?) ON CONFLICT(request_id) DO NOTHING",
-                (request_id, dumps(payload), now),
+                "INSERT INTO pending_operations(request_id, kind, payload, created_at, "
+                "phone_number_id) VALUES (?, 'create', ?, ?, ?) "
+                "ON CONFLICT(request_id) DO NOTHING",
+                (request_id, dumps(payload), now, phone_number_id),
             )
-            digest_mod.seed_pending_group(conn, request_id, payload)
+            digest_mod.seed_pending_group(
+                conn, request_id, payload, phone_number_id=phone_number_id
+            )
             append_change(conn, "group.pending", entity=request_id, payload=payload)
             # The lifecycle webhook may have overtaken the API's answer: it found no
             # pending operation then, so settle it now from what it left on the group row.
@@ -152,16 +163,40 @@ class Groups(Repository):
             for r in rows:
                 yield _inbox_row(r)
 
-    async def inbox_row_list(self) -> list[InboxRow]:
-        """Every group's inbox row in one round trip to the database thread.
+    async def inbox_row_list(self, phone_number_id: str | None = None) -> list[InboxRow]:
+        """Every group's inbox row (of one number, if given) in one round trip.
 
         Faster than iterating :meth:`inbox_rows` when the caller wants them all anyway:
         the rows are fetched and converted on the reader's thread in one hop. Sorted by
         the database, most recent activity first.
         """
-        return await self.db.execute_fn(
-            lambda conn: [_inbox_row(r) for r in conn.execute(_INBOX_SQL).fetchall()]
+        sql, params = (
+            (_INBOX_SQL, ()) if phone_number_id is None else (_INBOX_NUMBER_SQL, (phone_number_id,))
         )
+        return await self.db.execute_fn(
+            lambda conn: [_inbox_row(r) for r in conn.execute(sql, params).fetchall()]
+        )
+
+    async def count_of_number(self, phone_number_id: str) -> int:
+        """Groups of a number that count against its limit (active or being created)."""
+        row = await self._one(
+            "SELECT count(*) FROM groups WHERE phone_number_id = ? "
+            "AND state IN ('active', 'pending')",
+            (phone_number_id,),
+        )
+        return int(row[0])
+
+    async def number_of(self, group_id: str) -> str | None:
+        """The business number of a group (by Meta id, or ``pending:<request id>``)."""
+        if group_id.startswith(PENDING_PREFIX):
+            sql, key = (
+                "SELECT phone_number_id FROM groups WHERE request_id = ?",
+                group_id[len(PENDING_PREFIX) :],
+            )
+        else:
+            sql, key = "SELECT phone_number_id FROM groups WHERE id = ?", group_id
+        row = await self._one(sql, (key,))
+        return None if row is None else str(row[0])
 
     async def inbox_row(self, group_id: str) -> InboxRow | None:
         """One group's inbox row by Meta id (or by request id while pending)."""
