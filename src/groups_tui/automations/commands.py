@@ -17,6 +17,7 @@ through :mod:`groups_tui.cli_output` (untrusted text never reaches the terminal 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 import time
@@ -139,6 +140,13 @@ progress_option = click.option(
     default=None,
     help="Show a progress bar on stderr (default: when stderr is a terminal).",
 )
+number_option = click.option(
+    "--number",
+    "number",
+    default=None,
+    metavar="LABEL|ID",
+    help="The business number (label or phone number id); default: the only one.",
+)
 config_option = click.option(
     "--config",
     "config_file",
@@ -191,6 +199,7 @@ def _money(value: Decimal | None) -> str:
     show_default=True,
     help="Seconds to wait for the creation webhooks.",
 )
+@number_option
 @config_option
 @progress_option
 @json_option
@@ -203,6 +212,7 @@ async def create_from_csv_command(
     template: str,
     language: str,
     wait_seconds: float,
+    number: str | None,
     config_file: Path | None,
     progress: bool | None,
     as_json: bool,
@@ -237,6 +247,7 @@ async def create_from_csv_command(
                     pacing=config.pacing,
                     wait_seconds=wait_seconds,
                     on_progress=advance,
+                    number=number,
                 )
             except BulkCreateError as exc:
                 _fail(f"{csv_file}: {exc}")
@@ -295,6 +306,7 @@ groups_create_from_csv = create_from_csv_command
     default=True,
     help="List what would be deleted (default), or delete it.",
 )
+@number_option
 @sync_option
 @config_option
 @progress_option
@@ -308,6 +320,7 @@ async def prune_command(
     empty: bool,
     rule_name: str | None,
     dry_run: bool,
+    number: str | None,
     sync: bool,
     config_file: Path | None,
     progress: bool | None,
@@ -337,6 +350,8 @@ async def prune_command(
             empty=empty,
             created_before=created_before.date() if created_before else None,
         )
+    if number is not None:
+        flt = dataclasses.replace(flt, number=number)
     if flt.is_empty:
         _fail(
             "give at least one criterion (--idle-days, --subject, --tag, --created-before, "
@@ -395,6 +410,7 @@ async def prune_command(
 @click.option("--created-before", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--job", "job_id", default=None, help="Resume (or name) this job.")
 @click.option("--yes", is_flag=True, help="Send without asking for confirmation.")
+@number_option
 @sync_option
 @config_option
 @progress_option
@@ -410,6 +426,7 @@ async def announce_command(
     created_before: datetime | None,
     job_id: str | None,
     yes: bool,
+    number: str | None,
     sync: bool,
     config_file: Path | None,
     progress: bool | None,
@@ -429,6 +446,7 @@ async def announce_command(
         tag=tag,
         idle_days=idle_days,
         created_before=created_before.date() if created_before else None,
+        number=number,
     )
     async with cli_service() as service:
         if sync:

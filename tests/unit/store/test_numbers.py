@@ -16,7 +16,7 @@ from groups_tui.store.schema import MIGRATIONS, NUMBERED_TABLES
 from groups_tui.store.sqlite import split_statements
 from tests.helpers.webhooks import fixture
 
-from .conftest import Clock, created, flat_cost, inbound, pricing, status
+from .conftest import Clock, created, flat_cost, inbound
 
 US = BusinessNumber("100000000000001", "US", "200000000000002", "+1 555 010 0000")
 BR = BusinessNumber("100000000000002", "BR", "200000000000002", "+55 11 95550 0000")
