@@ -72,6 +72,10 @@ class Reading:
         """One group's row, to patch the inbox after a change."""
         return await self._store.groups.inbox_row(group_id)
 
+    async def number_of(self, group_id: str) -> str | None:
+        """The id of the business number a group belongs to (``None``: unknown group)."""
+        return await self._store.groups.number_of(group_id)
+
     async def group(self, group_id: str) -> Group | None:
         """A group by Meta id, or by ``pending:<request id>`` while it is being created."""
         return await self._core.find_group(group_id)
