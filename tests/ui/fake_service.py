@@ -31,6 +31,7 @@ from groups_tui.domain.models import (
     Template,
     TemplateCategory,
 )
+from groups_tui.domain.numbers import BusinessNumber, label_of
 from groups_tui.domain.pricing import (
     Calibration,
     CostPreview,
@@ -133,6 +134,7 @@ class FakeService(InboxService):
     ) -> None:
         self.clock = clock or FrozenClock()
         self.account = AccountInfo("+1 555 0100", "PNID-1", Mode.SANDBOX)
+        self.numbers = (BusinessNumber("PNID-1", "+1 555 0100"),)
         self.card = RateCard.load_default()
         self.groups: dict[str, Group] = {}
         self.people: dict[str, list[Participant]] = {}
@@ -510,6 +512,9 @@ class FakeService(InboxService):
 
     async def inbox_rows(self) -> list[InboxRow]:
         return [self._row(gid) for gid in self.groups]
+
+    def label(self, phone_number_id: str) -> str:
+        return label_of(self.numbers, phone_number_id)
 
     async def inbox_row(self, group_id: str) -> InboxRow | None:
         return self._row(group_id) if group_id in self.groups else None

@@ -32,6 +32,7 @@ from groups_tui.service.types import (
     GroupDetail,
     InboxRow,
     ListenerStatus,
+    NumberSpend,
 )
 from groups_tui.ui.cell_widths import SpacingMarksFilter, spacing_marks_counted
 from groups_tui.ui.host import HostApp, report_worker_error
@@ -65,6 +66,7 @@ STYLE_FILES: tuple[str, ...] = (
     "moderation_queue.tcss",
     "audit_log.tcss",
     "automations.tcss",
+    "spend_by_number.tcss",
 )
 """Stylesheets, in cascade order (base first)."""
 
@@ -117,6 +119,24 @@ class GroupsCommands(Provider):
         if isinstance(screen, OffersPaletteActions):
             for title, action, help_text in screen.PALETTE_ACTIONS:
                 entries.append((title, f"screen.{action}", help_text))
+        return entries
+
+    @staticmethod
+    def _number_actions(app: GroupsApp) -> list[tuple[str, str, str]]:
+        """Filters by number, the number column and spend by number (several numbers)."""
+        numbers = app.service.numbers
+        if len(numbers) < 2:
+            return []
+        entries = [
+            (
+                f"Filter: number {fit(n.label, 20)}",
+                f"app.inbox_number({position})",
+                f"Toggle ({position})" if position <= 9 else "Toggle",
+            )
+            for position, n in enumerate(numbers, start=1)
+        ]
+        entries.append(("Show or hide the number column", "app.inbox_number_column", "(L)"))
+        entries.append(("Spend by number", "app.spend_by_number", "Today and the allowance ($)"))
         return entries
 
     async def discover(self) -> Hits:
@@ -231,6 +251,9 @@ class GroupsApp(HostApp):
         self.account: AccountInfo | None = getattr(service, "account", None)
         self.listener: ListenerStatus | None = None
         self.spend: Decimal | None = None
+        self.spend_numbers: tuple[NumberSpend, ...] = ()
+        """Spend and allowance of each number (several numbers only)."""
+        self.number_column = True
         self.pricing_contradictions: tuple[Evidence, ...] = ()
         """What Meta charged against the configured reading of a disputed rule."""
         self.bells = 0
@@ -303,12 +326,15 @@ class GroupsApp(HostApp):
             header.spend_today = self.spend
             header.note = self.sandbox_note
             header.contradictions = self.pricing_contradictions
+            header.by_number = self.spend_numbers
             header.now = int(self.clock())
 
     @work(exclusive=True, group="header", exit_on_error=False)
     async def _load_header(self) -> None:
         listener = await self.service.reading.listener_status()
         spend = await self.service.reading.spend_today()
+        if len(self.service.numbers) > 1:
+            self.spend_numbers = await self.service.reading.spend_by_number()
         self.listener, self.spend = listener, spend
         for header in self.screen.query(StatusHeader):
             self.apply_header(header)
@@ -428,6 +454,22 @@ class GroupsApp(HostApp):
         if inbox is not None:
             await inbox.run_action(f"quick_filter('{name}')")
 
+    async def action_inbox_number(self, position: int) -> None:
+        """Toggle the inbox's filter on the number at ``position`` (palette)."""
+        inbox = self.navigation.inbox()
+        if inbox is not None:
+            await inbox.run_action(f"number_filter({position})")
+
+    async def action_inbox_number_column(self) -> None:
+        """Show or hide the inbox's number column (palette)."""
+        inbox = self.navigation.inbox()
+        if inbox is not None:
+            await inbox.run_action("toggle_number_column")
+
+    def action_spend_by_number(self) -> None:
+        """Show each number's spend and allowance."""
+        self.navigation.open_spend_by_number()
+
     def action_search(self) -> None:
         """Open full-text search."""
         self.navigation.open_search()
@@ -441,7 +483,8 @@ class GroupsApp(HostApp):
 
     def action_new_group(self) -> None:
         """Ask for a new group; then show its invite link screen (pending until Meta)."""
-        self.navigation.new_group()
+        inbox = self.navigation.inbox()
+        self.navigation.new_group(inbox.number_filter if inbox is not None else None)
 
     def open_members(self, group_id: str) -> None:
         """Show a group's members."""

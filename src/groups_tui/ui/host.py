@@ -57,8 +57,9 @@ class Navigator(ABC):
         """
 
     @abstractmethod
-    def new_group(self) -> None:
-        """Ask for a new group; then show its invite link screen."""
+    def new_group(self, number: str | None = None) -> None:
+        """Ask for a new group (on ``number`` by default, when several); then show its
+        invite link screen."""
 
     @abstractmethod
     def open_members(self, group_id: str) -> None:
@@ -100,6 +101,10 @@ class Navigator(ABC):
     def open_automations(self) -> None:
         """Show the automations, or say that none are configured."""
 
+    @abstractmethod
+    def open_spend_by_number(self) -> None:
+        """Show today's spend and this month's allowance, number by number."""
+
 
 class HostApp(App[None]):
     """The app as screens see it: Textual's :class:`App` plus what groups-tui adds."""
@@ -109,6 +114,10 @@ class HostApp(App[None]):
 
     navigation: Navigator
     """Opens the screen for an action (members, invite link, a conversation...)."""
+
+    number_column: bool = True
+    """Whether the inbox shows the number column (several numbers; kept for the
+    session)."""
 
     @abstractmethod
     def now(self) -> float:
