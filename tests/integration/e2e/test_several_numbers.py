@@ -17,7 +17,10 @@ import httpx
 import pytest
 
 from groups_tui.domain.models import TemplateCategory
+from groups_tui.domain.moderation.config import ModerationConfig
+from groups_tui.domain.moderation.rules import RuleAction
 from groups_tui.service import ServiceError
+from groups_tui.workers.moderation import ModerationWatcher
 from tests.helpers.signing import encode, signed_headers
 from tests.helpers.webhooks import fixture
 
@@ -220,3 +223,29 @@ async def test_a_webhook_of_an_unconfigured_number_is_kept_raw_and_changes_nothi
     spend = await stack.service.reading.spend_by_number()
     assert [s.label for s in spend] == ["US", "BR", "DE"]
     assert all(s.today == 0 for s in spend)
+
+
+async def test_the_blocklist_removes_on_every_number_through_its_own(stack: Stack) -> None:
+    service = stack.service
+    # GIVEN a blocklisted person (shared by US and BR) and a watcher removing such people
+    shared = stack.world_of("US").population.people[0].wa_id
+    await service.moderation.block(shared, "spam on every brand")
+    watcher = ModerationWatcher(service, ModerationConfig(blocklist_action=RuleAction.AUTO_REMOVE))
+    start = await watcher.prepare()
+    us_group = await stack.create_group("US shop", number="US")
+    br_group = await stack.create_group("Loja BR", number="BR")
+    # WHEN they join a group on each number
+    await stack.join(us_group, shared, DE)
+    await stack.join(br_group, shared, BR)
+    await watcher.process(await stack.store.feed.since(start))
+    await stack.settle(60)
+    # THEN both flags acted, each removal through the group's own number, and the queue
+    # says which number each flag is
+    flags = await service.moderation.flags_page(("auto_acted",))
+    assert {(f.group_id, f.phone_number_id) for f in flags} == {
+        (us_group, _ids(stack)["US"]),
+        (br_group, _ids(stack)["BR"]),
+    }
+    assert shared not in stack.world_of("US").groups[us_group].members
+    assert shared not in stack.world_of("BR").groups[br_group].members
+    assert BR in stack.world_of("BR").groups[br_group].members
