@@ -513,6 +513,11 @@ class FakeService(InboxService):
     async def inbox_rows(self) -> list[InboxRow]:
         return [self._row(gid) for gid in self.groups]
 
+    async def inbox_page(
+        self, after: tuple[int, int] | None = None, limit: int | None = None
+    ) -> tuple[list[InboxRow], tuple[int, int] | None]:
+        return await self.inbox_rows(), None
+
     def label(self, phone_number_id: str) -> str:
         return label_of(self.numbers, phone_number_id)
 

@@ -7,6 +7,7 @@ a group the whole in-process stack on a three-number sandbox.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -34,8 +35,6 @@ SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 def numbered(tmp_path: Path) -> Iterator[tuple[GroupsApp, Store]]:
     app, store, _clock = numbered_app(tmp_path / "numbers.db")
     yield app, store
-    import asyncio
-
     asyncio.run(store.close())
 
 
@@ -228,8 +227,6 @@ def test_inbox_with_three_numbers_snapshot(
     try:
         assert snap_compare(app, terminal_size=SIZES[size])
     finally:
-        import asyncio
-
         asyncio.run(store.close())
 
 
@@ -244,6 +241,46 @@ def test_spend_by_number_snapshot(snap_compare: Callable[..., bool], tmp_path: P
     try:
         assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=open_spend)
     finally:
-        import asyncio
-
         asyncio.run(store.close())
+
+
+async def test_the_first_screen_comes_first_and_the_filter_covers_the_rest(
+    numbered: tuple[GroupsApp, Store],
+) -> None:
+    app, _ = numbered
+    service = app.service
+    released = asyncio.Event()
+    read_rest = service.reading.inbox_page
+
+    async def slow_rest(after: object = None, limit: int | None = None) -> object:
+        if after is not None:
+            await released.wait()  # the rest is still being read
+        return await read_rest(after, limit)  # type: ignore[arg-type]
+
+    service.reading.inbox_page = slow_rest  # type: ignore[method-assign,assignment]
+    import groups_tui.ui.app as app_module
+
+    first_screen = app_module.FIRST_SCREEN_ROWS
+    app_module.FIRST_SCREEN_ROWS = 4
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            group_list = app.screen.query_one(GroupList)
+            # GIVEN the first screen's rows are drawn while the rest is being read
+            await pilot.pause()
+            assert group_list.total == 4
+            assert "loading" in screen_text(app)
+            # WHEN the operator filters for a group that is not on the first screen
+            await pilot.press("slash", *"elternabend")
+            await pilot.pause()
+            assert group_list.shown == []
+            # THEN once the rest is in, the filter covers it too
+            released.set()
+            await settle(pilot)
+            assert group_list.total == 9
+            assert [group_list.row_at(i).subject for i in range(len(group_list.shown))] == [
+                "Elternabend Klasse 4b"
+            ]
+            assert "loading" not in screen_text(app)
+    finally:
+        app_module.FIRST_SCREEN_ROWS = first_screen

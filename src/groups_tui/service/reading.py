@@ -42,6 +42,7 @@ from groups_tui.service.types import (
     PendingOperation,
     SearchHit,
 )
+from groups_tui.store.groups import InboxCursor
 from groups_tui.store.records import FAILED_EVENTS_COUNTER, REFUSED_COUNTER, HistoryEntry
 
 __all__ = ["HEARTBEAT_FRESH", "HEARTBEAT_KEY", "Reading"]
@@ -67,6 +68,13 @@ class Reading:
         """Every group (of one number: a label or id) as a compact row, most recent
         activity first."""
         return await self._store.groups.inbox_row_list(self._core.number_id(number))
+
+    async def inbox_page(
+        self, after: InboxCursor | None = None, limit: int | None = None
+    ) -> tuple[list[InboxRow], InboxCursor | None]:
+        """A page of the inbox (every number's groups), most recent activity first: the
+        first screen's rows (``limit``), then the rest (``after`` the cursor returned)."""
+        return await self._store.groups.inbox_page(after, limit)
 
     async def inbox_row(self, group_id: str) -> InboxRow | None:
         """One group's row, to patch the inbox after a change."""

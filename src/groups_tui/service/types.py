@@ -30,6 +30,7 @@ from groups_tui.store.automations import (
     ForwardItem,
     InviteFlowSend,
 )
+from groups_tui.store.groups import InboxCursor
 from groups_tui.store.records import (
     PENDING_PREFIX,
     AuditEntry,
@@ -63,6 +64,7 @@ __all__ = [
     "ForwardItem",
     "GroupDetail",
     "HistoryEntry",
+    "InboxCursor",
     "InboxRow",
     "InviteFlowSend",
     "InviteOutcome",

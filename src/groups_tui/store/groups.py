@@ -58,6 +58,17 @@ def _inbox_sql(where: str = "") -> str:
 _INBOX_SQL = _inbox_sql()
 _INBOX_NUMBER_SQL = _inbox_sql("WHERE g.phone_number_id = ?")
 _INBOX_ONE_SQL = _inbox_sql("WHERE g.id = ?1 OR (g.id IS NULL AND g.request_id = ?1)")
+_INBOX_FIRST_SQL = _inbox_sql() + " LIMIT ?"
+_INBOX_AFTER_SQL = _inbox_sql(f"WHERE ({ACTIVITY}, g.pk) < (?, ?)")
+_INBOX_CURSOR_SQL = (
+    f"SELECT {ACTIVITY}, g.pk FROM {GROUP_FROM} WHERE g.id = ?1 OR g.request_id = ?1"
+)
+
+InboxCursor = tuple[int, int]
+"""Where a page of the inbox ended: the last row's ``(activity, pk)``."""
+
+_CONVERT_BATCH = 2000
+"""Rows fetched and converted at a time (the fetched rows are freed batch by batch)."""
 
 
 def _inbox_row(r: Any) -> InboxRow:
@@ -67,10 +78,26 @@ def _inbox_row(r: Any) -> InboxRow:
     # request id. The state and the number are shared by thousands of rows: interned,
     # each is held once.
     haystack = f"{r[2]}\n{r[15] or ''}".lower()
+    # Equal values share one object: the newest activity is often the newest inbound
+    # message, and its sender the newest message's sender.
+    activity, inbound, by = r[8], r[9], r[14]
+    if inbound == activity:
+        inbound = activity
+    if by is not None and by == r[6]:
+        by = r[6]
     return InboxRow._make(
-        (r[0] or f"{PENDING_PREFIX}{r[1]}", *r[2:10], r[14], bool(r[10]), intern(r[11]))
-        + (bool(r[12]), haystack, bool(r[16]), r[1], r[13], intern(r[17]))
+        (r[0] or f"{PENDING_PREFIX}{r[1]}", *r[2:8], activity, inbound, by, bool(r[10]))
+        + (intern(r[11]), bool(r[12]), haystack, bool(r[16]), r[1], r[13], intern(r[17]))
     )
+
+
+def _converted(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[InboxRow]:
+    """Inbox rows of one query, converted batch by batch on the reader's thread."""
+    cursor = conn.execute(sql, params)
+    out: list[InboxRow] = []
+    while batch := cursor.fetchmany(_CONVERT_BATCH):
+        out += map(_inbox_row, batch)
+    return out
 
 
 class Groups(Repository):
@@ -173,9 +200,39 @@ class Groups(Repository):
         sql, params = (
             (_INBOX_SQL, ()) if phone_number_id is None else (_INBOX_NUMBER_SQL, (phone_number_id,))
         )
-        return await self.db.execute_fn(
-            lambda conn: [_inbox_row(r) for r in conn.execute(sql, params).fetchall()]
-        )
+        return await self.db.execute_fn(lambda conn: _converted(conn, sql, params))
+
+    async def inbox_page(
+        self, after: InboxCursor | None = None, limit: int | None = None
+    ) -> tuple[list[InboxRow], InboxCursor | None]:
+        """A page of the inbox, most recent activity first (every number's groups).
+
+        The inbox loads its first screen this way, then the rest after that screen is
+        drawn: ``inbox_page(limit=200)``, then ``inbox_page(after=cursor)``.
+
+        Args:
+            after: Where the previous page ended, or ``None`` for the first.
+            limit: Most rows; ``None`` for every row after ``after``.
+
+        Returns:
+            The rows, and where they end (``None`` when no row is left after them).
+        """
+
+        def read(conn: sqlite3.Connection) -> tuple[list[InboxRow], InboxCursor | None]:
+            if after is None:
+                rows = _converted(conn, _INBOX_FIRST_SQL, (-1 if limit is None else limit,))
+            else:
+                sql = _INBOX_AFTER_SQL + ("" if limit is None else " LIMIT ?")
+                params = (*after, *(() if limit is None else (limit,)))
+                rows = _converted(conn, sql, params)
+            if not rows or limit is None or len(rows) < limit:
+                return rows, None
+            last = rows[-1]
+            key = last.request_id if last.is_pending else last.group_id
+            found = conn.execute(_INBOX_CURSOR_SQL, (key,)).fetchone()
+            return rows, (int(found[0]), int(found[1])) if found else None
+
+        return await self.db.execute_fn(read)
 
     async def count_of_number(self, phone_number_id: str) -> int:
         """Groups of a number that count against its limit (active or being created)."""

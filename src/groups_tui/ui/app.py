@@ -30,6 +30,7 @@ from groups_tui.service.types import (
     AccountInfo,
     Change,
     GroupDetail,
+    InboxCursor,
     InboxRow,
     ListenerStatus,
     NumberSpend,
@@ -180,6 +181,9 @@ class GroupsCommands(Provider):
                     break
 
 
+FIRST_SCREEN_ROWS = 200
+"""Inbox rows read before the first frame; the rest are read once it is drawn."""
+
 SPACING_MARKS_FILTER = SpacingMarksFilter()
 """Installed when spacing marks are drawn one cell wide (see :mod:`.cell_widths`)."""
 
@@ -267,7 +271,7 @@ class GroupsApp(HostApp):
         self.changes_applied = 0
         """Feed batches applied (each one repaint), for tests and the bench."""
         self._freeze_heap = freeze_heap
-        self._inbox_prefetch: asyncio.Task[list[InboxRow]] | None = None
+        self._inbox_prefetch: asyncio.Task[tuple[list[InboxRow], InboxCursor | None]] | None = None
         try:
             # Read the inbox while the terminal is being set up: the query runs on the
             # database thread, overlapping Textual's start-up on this one.
@@ -275,7 +279,9 @@ class GroupsApp(HostApp):
         except RuntimeError:
             loop = None
         if loop is not None:
-            self._inbox_prefetch = loop.create_task(service.reading.inbox_rows())
+            self._inbox_prefetch = loop.create_task(
+                service.reading.inbox_page(limit=FIRST_SCREEN_ROWS)
+            )
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, plus the spacing-mark compensation when the terminal needs it."""
@@ -415,14 +421,16 @@ class GroupsApp(HostApp):
         inbox = self.navigation.inbox()
         return inbox.rows() if inbox is not None else []
 
-    async def initial_inbox_rows(self) -> list[InboxRow]:
-        """The inbox rows read at start-up (once), else a fresh read."""
+    async def initial_inbox_page(self) -> tuple[list[InboxRow], InboxCursor | None]:
+        """The inbox's first screen of rows read at start-up (once), else a fresh read;
+        and where the rest begins."""
         task, self._inbox_prefetch = self._inbox_prefetch, None
-        rows = await (task if task is not None else self.service.reading.inbox_rows())
+        reading = self.service.reading
+        page = await (task if task is not None else reading.inbox_page(limit=FIRST_SCREEN_ROWS))
         if self._freeze_heap:
             self._freeze_heap = False
             self.call_after_refresh(self.freeze_heap)
-        return rows
+        return page
 
     def freeze_heap(self) -> None:
         """Put the objects alive after start-up (modules, styles, the inbox index) out of

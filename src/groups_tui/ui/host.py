@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from groups_tui.service import InboxService
-from groups_tui.service.types import GroupDetail, InboxRow
+from groups_tui.service.types import GroupDetail, InboxCursor, InboxRow
 from groups_tui.ui.widgets.status_header import StatusHeader
 
 __all__ = ["HostApp", "Navigator", "report_worker_error"]
@@ -128,8 +128,9 @@ class HostApp(App[None]):
         """Fill a screen's header from the app's latest account and listener data."""
 
     @abstractmethod
-    async def initial_inbox_rows(self) -> list[InboxRow]:
-        """The inbox rows read at start-up (once), else a fresh read."""
+    async def initial_inbox_page(self) -> tuple[list[InboxRow], InboxCursor | None]:
+        """The inbox's first screen of rows read at start-up (once), else a fresh read;
+        and where the rest begins (``None``: there is no more)."""
 
     @abstractmethod
     def report_error(self, error: BaseException) -> None:

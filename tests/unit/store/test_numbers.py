@@ -253,3 +253,45 @@ async def test_a_v8_database_moves_under_the_configured_number(db_path: Path) ->
         assert [n.label for n in follower.numbers.served] == ["BR", "US"]
     finally:
         await follower.close()
+
+
+async def test_the_inbox_order_is_served_by_an_index(db_path: Path) -> None:
+    # GIVEN the store's inbox queries (every number's, and one number's)
+    from groups_tui.store import groups as groups_mod
+
+    store = await Store.open(db_path, clock=Clock(), numbers=[US, BR])
+    try:
+        for sql, params in (
+            (groups_mod._INBOX_SQL, ()),
+            (groups_mod._INBOX_NUMBER_SQL, (US.phone_number_id,)),
+            (groups_mod._INBOX_FIRST_SQL, (200,)),
+        ):
+            plan = await store.db.fetch_all("EXPLAIN QUERY PLAN " + sql, params)
+            # THEN no temporary B-tree sorts them: an index gives the order
+            details = " ".join(str(row[-1]) for row in plan)
+            assert "TEMP B-TREE" not in details, details
+            assert "groups_inbox_order" in details or "groups_number_order" in details
+    finally:
+        await store.close()
+
+
+async def test_the_inbox_comes_in_a_first_screen_then_the_rest(db_path: Path) -> None:
+    store = await Store.open(db_path, clock=Clock(), numbers=[US, BR])
+    try:
+        # GIVEN 25 groups over two numbers, some pending, some at the same time
+        events = [created(f"G{n:02d}", at=1_000 + n // 3, request_id=None) for n in range(22)]
+        await store.raw.apply_events(None, events)
+        for n in range(3):
+            await store.groups.create_pending(f"req-{n}", f"Pending {n}")
+        every = await store.groups.inbox_row_list()
+        # WHEN the first page is read, then the rest after it
+        first, after = await store.groups.inbox_page(limit=10)
+        rest, end = await store.groups.inbox_page(after)
+        # THEN together they are every row, in the same order, once each
+        assert len(first) == 10 and after is not None and end is None
+        assert [r.group_id for r in first + rest] == [r.group_id for r in every]
+        # AND a page that holds everything says there is no more
+        whole, none = await store.groups.inbox_page(limit=100)
+        assert len(whole) == 25 and none is None
+    finally:
+        await store.close()

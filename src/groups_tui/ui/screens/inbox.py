@@ -288,10 +288,25 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
 
     # ------------------------------------------------------------------ loading
 
+    all_loaded = False
+    """Every group's row is in memory (the first screen's come first, the rest after)."""
+
     @work(exclusive=True, group="inbox-load", exit_on_error=False)
     async def _load_all(self) -> None:
-        rows = await self.app.initial_inbox_rows()
-        self.group_list.set_rows(rows)
+        # The first screen's rows first, drawn at once; then every other row, read while
+        # that screen is on show. Until they are in, the filter and the quick filters
+        # cover the rows loaded, and run again over every row when the rest arrives (the
+        # counts say "loading" meanwhile).
+        self.all_loaded = False
+        first, after = await self.app.initial_inbox_page()
+        self.group_list.set_rows(first)
+        if after is not None:
+            rest, _ = await self.app.service.reading.inbox_page(after)
+            # Merged by group: a row patched from the change feed meanwhile stays patched.
+            self.group_list.update_rows(rest)
+        self.all_loaded = True
+        group_list = self.group_list
+        self._show_counts(len(group_list.shown), group_list.total)
 
     @work(group="inbox-patch", exit_on_error=False)
     async def _patch(self, group_ids: list[str]) -> None:
@@ -347,6 +362,8 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
             text += " · " + self.app.service.label(group_list.number_filter)
         if group_list.quick_filters:
             text += " · " + ",".join(sorted(q.value for q in group_list.quick_filters))
+        if not self.all_loaded:
+            text += " · loading"
         if text != self._counts_text:
             self._counts_text = text
             # Fixed width (styles/inbox.tcss): a new count repaints one line, not the screen.
