@@ -17,9 +17,16 @@ for an empty Textual app measured in the same run:
   process looks idle),
 * idle CPU, and peak RSS.
 
+With ``--numbers N`` (several business numbers, the groups spread over them), it
+measures instead, in the same run, the default account (10,000 groups, 1,000,000
+messages, one number) and the one asked for (say five full numbers: ``--numbers 5
+--groups 50000 --messages 5000000``), each three times in a fresh process: inbox ready
+(the first screen drawn, and every row in memory), CPU per filter keystroke, peak RSS,
+and the inbox's bytes per row (tracemalloc), as min/median/max.
+
 Prints figures only; nothing here asserts on time.
 
-Usage: ``python bench/ui.py [--groups N] [--messages N] [--db PATH]``
+Usage: ``python bench/ui.py [--groups N] [--messages N] [--numbers N] [--db PATH]``
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib
+import json
 import os
 import resource
 import sqlite3
@@ -37,6 +46,10 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from groups_tui.domain.numbers import BusinessNumber
 
 NOW = 1_789_473_600  # 2026-09-15 12:00 UTC, frozen
 BIG_GROUP_MESSAGES = 100_000
@@ -57,12 +70,30 @@ TARGETS = {
 # ------------------------------------------------------------------------ building
 
 
-def build(path: Path, groups: int, messages: int) -> None:
-    """Create the schema with the store, then bulk-insert rows with ``executemany``."""
+def bench_numbers(count: int) -> list[BusinessNumber]:
+    """The business numbers of a bench account (none registered for one number)."""
+    from groups_tui.domain.numbers import BusinessNumber
+
+    if count <= 1:
+        return []
+    return [
+        BusinessNumber(str(100000000000001 + i), f"N{i + 1}", "200000000000002")
+        for i in range(count)
+    ]
+
+
+def build(path: Path, groups: int, messages: int, numbers: int = 1) -> None:
+    """Create the schema with the store, then bulk-insert rows with ``executemany``.
+
+    With several numbers the groups are spread over them in turn (group ``i`` is number
+    ``i % numbers``'s), so each number holds ``groups / numbers`` of them.
+    """
     from groups_tui.store.store import Store
 
+    registered = bench_numbers(numbers)
+
     async def create() -> None:
-        store = await Store.open(path)
+        store = await Store.open(path, numbers=registered)
         await store.close()
 
     asyncio.run(create())
@@ -70,10 +101,11 @@ def build(path: Path, groups: int, messages: int) -> None:
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA journal_mode = WAL")
     words = ["book", "runners", "parents", "garden", "chess", "choir", "climbing", "cinema"]
+    ids = [n.phone_number_id for n in registered] or [""]
     with conn:
         conn.executemany(
             "INSERT INTO groups(id, subject, created_at, last_inbound_at, last_inbound_by,"
-            " last_activity_at, unread) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " last_activity_at, unread, phone_number_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     f"G{i:05d}",
@@ -83,6 +115,7 @@ def build(path: Path, groups: int, messages: int) -> None:
                     f"Member {i}-0",
                     NOW - (i * 37) % 90_000 if i else NOW,
                     i % 7,
+                    ids[i % len(ids)],
                 )
                 for i in range(groups)
             ),
@@ -360,16 +393,185 @@ async def bench_app(db: Path) -> dict[str, float]:
     return out
 
 
+# ------------------------------------------------------------------------ several numbers
+
+SCALE_FIGURES = {
+    "inbox ready (1st screen)": ("ms", "<= 2x the 10k figure"),
+    "all rows in memory": ("ms", ""),
+    "filter keystroke (CPU)": ("ms", "<= 16 ms"),
+    "peak RSS": ("MB", "<= 150 MB"),
+    "bytes per inbox row": ("B", "half of before"),
+}
+RUNS = 3
+
+
+async def measure_scale(db: Path) -> dict[str, float]:
+    """One run: the app over ``db``; the first screen, every row, keystrokes, RSS."""
+    from groups_tui.service import InboxService
+    from groups_tui.service.types import AccountInfo, Mode
+    from groups_tui.store.store import Store
+    from groups_tui.ui.app import make_app
+    from groups_tui.ui.screens.inbox import InboxScreen
+    from groups_tui.ui.widgets.group_list import GroupList
+
+    def clock() -> float:
+        return float(NOW)
+
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    store = await Store.open(db, clock=clock)
+    service = InboxService(
+        store, None, account=AccountInfo("+1 555 0100", "PNID", Mode.SANDBOX), clock=clock
+    )
+    app = make_app(service, clock=clock, bell=False, freeze_heap=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        group_list = app.screen.query_one(GroupList)
+        await until(lambda: group_list.total > 0)
+        await pilot.pause()
+        out["inbox ready (1st screen)"] = (time.perf_counter() - start) * 1000
+        inbox = app.screen
+        assert isinstance(inbox, InboxScreen)
+        await until(lambda: getattr(inbox, "all_loaded", True))
+        out["all rows in memory"] = (time.perf_counter() - start) * 1000
+        out["groups"] = group_list.total
+        await pilot.press("slash")
+        keys = iter("group 01 chess" * 4)
+
+        async def key() -> None:
+            await pilot.press(next(keys))
+            await pilot.pause()
+
+        out["filter keystroke (CPU)"] = await cpu_each(key, 14)
+    await store.close()
+    out["peak RSS"] = rss_mb()
+    return out
+
+
+async def measure_row_bytes(db: Path) -> float:
+    """Bytes the inbox holds per group (tracemalloc, the rows as the inbox keeps them)."""
+    import tracemalloc
+
+    from groups_tui.service import InboxService
+    from groups_tui.service.types import AccountInfo, Mode
+    from groups_tui.store.store import Store
+
+    store = await Store.open(db)
+    service = InboxService(store, None, account=AccountInfo("", "", Mode.SANDBOX))
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    rows = await service.reading.inbox_rows()
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    count = len(rows)
+    await store.close()
+    return held / max(count, 1)
+
+
+def _child(db: Path, what: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, f"--{what}", "--db", str(db)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TZ": "UTC"},
+    ).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def compare_scales(configs: list[tuple[int, int, int]], cache: Path) -> None:
+    """Measure each (groups, messages, numbers) account RUNS times, each in a fresh
+    process, and print min/median/max side by side."""
+    results: list[dict[str, list[float]]] = []
+    for groups, messages, numbers in configs:
+        db = cache / f"ui-{groups}-{messages}-{numbers}.db"
+        ensure_built(db, groups, messages, numbers)
+        runs: dict[str, list[float]] = {}
+        for _ in range(RUNS):
+            for name, value in _child(db, "measure").items():
+                runs.setdefault(name, []).append(value)
+        runs["bytes per inbox row"] = [_child(db, "measure-bytes")["bytes"]]
+        results.append(runs)
+    heads = [f"{g // 1000}k groups / {n} number{'s' if n > 1 else ''}" for g, _, n in configs]
+    print(f"{'figure (min / median / max)':<28}" + "".join(f"{h:>30}" for h in heads) + "  target")
+    for name, (unit, target) in SCALE_FIGURES.items():
+        cells = []
+        for runs in results:
+            values = sorted(runs.get(name, [float("nan")]))
+            if len(values) == 1:
+                cells.append(f"{values[0]:.0f} {unit}")
+            else:
+                cells.append(
+                    f"{values[0]:.1f} / {statistics.median(values):.1f} / {values[-1]:.1f} {unit}"
+                )
+        print(f"{name:<28}" + "".join(f"{c:>30}" for c in cells) + f"  {target}")
+    print("(rows in the inbox: " + ", ".join(f"{int(r['groups'][0]):,}" for r in results) + ")")
+
+
+def ensure_built(db: Path, groups: int, messages: int, numbers: int = 1) -> None:
+    """Build ``db`` in a child process unless it exists (its memory is not counted)."""
+    if db.exists():
+        return
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--build-only",
+            "--db",
+            str(db),
+            "--groups",
+            str(groups),
+            "--messages",
+            str(messages),
+            "--numbers",
+            str(numbers),
+        ],
+        check=True,
+    )
+    print(
+        f"built {groups:,} groups / {messages:,} messages / {numbers} number(s) "
+        f"in {time.perf_counter() - start:.1f} s ({db.stat().st_size / 1e6:.0f} MB)"
+    )
+
+
 def main() -> None:
     """Build (in a child process, so its memory is not counted), then measure."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--groups", type=int, default=10_000)
     parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument(
+        "--numbers",
+        type=int,
+        default=1,
+        help="business numbers the groups are spread over; above one, compare with the "
+        "10k-group single-number account in the same run",
+    )
     parser.add_argument("--db", type=Path, default=None, help="reuse or create this file")
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="keep the built databases in this directory"
+    )
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--measure-bytes", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_only:
-        build(args.db, args.groups, args.messages)
+        build(args.db, args.groups, args.messages, args.numbers)
+        return
+    if args.measure:
+        importlib.import_module("groups_tui.ui.app")  # imports are not part of "after launch"
+        print(json.dumps(asyncio.run(measure_scale(args.db))))
+        return
+    if args.measure_bytes:
+        print(json.dumps({"bytes": asyncio.run(measure_row_bytes(args.db))}))
+        return
+    if args.numbers > 1:
+        keep = tempfile.TemporaryDirectory() if args.cache is None else None
+        cache = args.cache or Path(keep.name)  # type: ignore[union-attr]
+        cache.mkdir(parents=True, exist_ok=True)
+        compare_scales([(10_000, 1_000_000, 1), (args.groups, args.messages, args.numbers)], cache)
+        if keep is not None:
+            keep.cleanup()
         return
     tmp = tempfile.TemporaryDirectory() if args.db is None else None
     db = args.db or Path(tmp.name) / "bench.db"  # type: ignore[union-attr]
