@@ -55,6 +55,7 @@ class CreateGroupModal(GroupTextsModal[PendingOperation | None]):
     def compose(self) -> ComposeResult:
         """Number (with several), subject, description, join mode, status and buttons."""
         numbers = self.app.service.numbers
+        self.set_class(len(numbers) > 1, "-numbers")
         with Vertical(id="create-group", classes="admin-modal"):
             yield Static(Text("New group", style="bold"), classes="modal-title")
             if len(numbers) > 1:
