@@ -249,3 +249,23 @@ async def test_the_blocklist_removes_on_every_number_through_its_own(stack: Stac
     assert shared not in stack.world_of("US").groups[us_group].members
     assert shared not in stack.world_of("BR").groups[br_group].members
     assert BR in stack.world_of("BR").groups[br_group].members
+
+
+async def test_the_10000_groups_limit_is_each_numbers(stack: Stack) -> None:
+    us, br = _ids(stack)["US"], _ids(stack)["BR"]
+    # GIVEN US already at Meta's 10,000 groups per number
+    await stack.store.db.execute_write_fn(
+        lambda conn: conn.executemany(
+            "INSERT INTO groups(id, subject, state, phone_number_id) VALUES (?, ?, 'active', ?)",
+            [(f"G-full-{n}", f"Full {n}", us) for n in range(10_000)],
+        )
+    )
+    # WHEN a group is created on US THEN it is refused before calling the API
+    with pytest.raises(ServiceError) as caught:
+        await stack.service.admin.create_group("One too many", number="US")
+    assert caught.value.refusal is not None and caught.value.refusal.api_code == 131211
+    assert "US" in caught.value.message
+    assert not stack.world_of("US").groups
+    # AND BR, with its own limit, creates one
+    group_id = await stack.create_group("Ainda cabe", number="BR")
+    assert await stack.service.reading.number_of(group_id) == br
