@@ -138,7 +138,7 @@ class Admin:
 
     async def invite_link(self, group_id: str, reset: bool = False) -> str:
         """The group's invite link, optionally reset first."""
-        api = self._core.api_for_group(await self._core.group(group_id))
+        api = await self._core.api_for_group_id(group_id)
         if reset:
             link = await self._core.call(
                 "invite_link.reset", group_id, [], api.invite_links.reset(group_id)
@@ -173,7 +173,7 @@ class Admin:
         for refusal in checks:
             if refusal is not None:
                 raise refused(refusal)
-        api = self._core.api_for_group(await self._core.group(group_id))
+        api = await self._core.api_for_group_id(group_id)
         rid: str | None = None
         payload: dict[str, Any] = {}
         if subject is not None or description is not None:
@@ -214,7 +214,7 @@ class Admin:
         """
         if not keys:
             raise ServiceError("nobody to remove")
-        api = self._core.api_for_group(await self._core.group(group_id))
+        api = await self._core.api_for_group_id(group_id)
         members = {m.key: m for m in await self._store.groups.members(group_id)}
         by_wa = {m.wa_id: m for m in members.values() if m.wa_id}
         users: list[str] = []
@@ -383,7 +383,7 @@ class Admin:
             refusal = limits.check_capacity(len(detail.members), len(request_ids))
             if refusal is not None:
                 raise refused(refusal)
-        api = self._core.api_for_group(await self._core.group(group_id))
+        api = await self._core.api_for_group_id(group_id)
         call = (
             api.join_requests.approve(group_id, list(request_ids))
             if approve

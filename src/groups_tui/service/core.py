@@ -125,6 +125,12 @@ class ServiceCore:
         """The client of the number the group belongs to."""
         return self.api_for(group.phone_number_id)
 
+    async def api_for_group_id(self, group_id: str) -> CloudClient:
+        """The client of the number a group belongs to; a group the store does not know
+        (yet) goes through the first number's, as it always did."""
+        number = await self.store.groups.number_of(group_id)
+        return self.api() if number is None else self.api_for(number)
+
     def label(self, phone_number_id: str) -> str:
         """How people name a number (its id when it is not configured)."""
         for number in self.numbers:

@@ -169,8 +169,10 @@ class InviteFlows:
         automations = self.service.automations
         template: Template | None
         try:
+            # The template of the group's own number's business account.
+            number = await self.service.reading.number_of(group_id)
             template = await self.service.reading.find_template(
-                rule.template, rule.language, refresh=True
+                rule.template, rule.language, refresh=True, number=number or None
             )
         except ServiceError:
             template = None
