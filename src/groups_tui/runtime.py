@@ -127,7 +127,8 @@ async def open_readonly_service(db_path: Path) -> AsyncIterator[InboxService]:
     store = await Store.open_readonly(db_path)
     try:
         account = AccountInfo(display_phone_number="", phone_number_id="", mode=Mode.LIVE)
-        yield InboxService(store, None, account=account)
+        # The numbers the writer registered: ``--number`` names them, output labels them.
+        yield InboxService(store, None, account=account, numbers=store.numbers.served)
     finally:
         await store.close()
 

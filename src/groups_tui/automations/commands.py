@@ -70,6 +70,10 @@ def _echo_json(value: Any) -> None:
     echo_json(value, ("ok", "deleted"))
 
 
+_USAGE_REFUSALS = frozenset({"number_choice", "other_number"})
+"""Refusals of what the command line said, not of the action (exit 2)."""
+
+
 def async_command(fn: Callable[..., Coroutine[Any, Any, int]]) -> Callable[..., None]:
     """Run an async command body; map errors to one line on stderr and an exit code.
 
@@ -92,7 +96,9 @@ def async_command(fn: Callable[..., Coroutine[Any, Any, int]]) -> Callable[..., 
         except CloudError as exc:
             fail(f"Cloud API unreachable: {exc}", EXIT_FAILED)
         except ServiceError as exc:
-            fail(exc.message, EXIT_FAILED)
+            # --number naming no number (or none with several) is a usage error
+            usage = exc.refusal is not None and exc.refusal.code in _USAGE_REFUSALS
+            fail(exc.message, EXIT_USAGE if usage else EXIT_FAILED)
         except OSError as exc:
             if os.environ.get("GROUPS_TUI_DEBUG"):
                 raise
@@ -549,6 +555,7 @@ async def announce_command(
     show_default=True,
     help="Seconds between polls while following.",
 )
+@number_option
 @json_option
 @async_command
 async def events_tail_command(
@@ -558,6 +565,7 @@ async def events_tail_command(
     kinds: tuple[str, ...],
     max_events: int | None,
     interval: float,
+    number: str | None,
     as_json: bool,
 ) -> int:
     """Stream applied group events (the forwarding feed), one JSON object per line."""
@@ -572,11 +580,26 @@ async def events_tail_command(
         _fail(f"no database at {db} (pass --db or set GROUPS_TUI_DB)")
     printed = 0
     async with open_readonly_service(db) as service:
+        # a usage error (exit 2) names the choices
+        wanted = None if number is None else service.number(number).phone_number_id
+        numbers: dict[str, str | None] = {}  # each group's number, read once
+
+        async def of_number(group_id: str | None) -> bool:
+            if wanted is None:
+                return True
+            if group_id is None:
+                return False  # not a group's event: no number's
+            if group_id not in numbers:
+                numbers[group_id] = await service.reading.number_of(group_id)
+            return numbers[group_id] == wanted
+
         changes = service.changes
         position = from_id if from_id is not None else await changes.latest_id()
         async for batch in changes.follow(position, interval, until_idle=not follow):
             for event in await changes.events(batch):
                 if kinds and not any(fnmatch.fnmatchcase(event["kind"], k) for k in kinds):
+                    continue
+                if not await of_number(event["group_id"]):
                     continue
                 if as_json:
                     echo_json(event, indent=None)

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from groups_tui.cli.common import EXIT_USAGE, emit
+from groups_tui.cli.common import EXIT_USAGE, emit, json_option, number_option
 from groups_tui.cli_output import echo, fail
 from groups_tui.config import ConfigError, config_path, load_settings
+from groups_tui.domain.numbers import NumberChoiceError, choose_number
 
 if TYPE_CHECKING:
     from groups_tui.config import NumberSettings, Settings
@@ -67,19 +68,23 @@ async def _probe_all(settings: Settings, numbers: list[NumberSettings]) -> list[
 
 
 @config.command("check")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
+@number_option
 @click.option(
     "--no-probe",
     is_flag=True,
     help="Do not ask the Cloud API whether each number answers.",
 )
-def config_check(as_json: bool, no_probe: bool) -> None:
+def config_check(as_json: bool, number: str | None, no_probe: bool) -> None:
     """Show each setting as set or missing (never its value), and each business number
-    with LIVE or SANDBOX and whether it answers."""
+    (or the one of --number) with LIVE or SANDBOX and whether it answers."""
     try:
         settings = load_settings()
         numbers = settings.business_numbers()
-    except ConfigError as exc:
+        if number is not None:
+            chosen = choose_number([n.number for n in numbers], number)
+            numbers = [n for n in numbers if n.number == chosen]
+    except (ConfigError, NumberChoiceError) as exc:
         fail(str(exc), EXIT_USAGE)
     rows = settings.status_lines()
     live = settings.is_live

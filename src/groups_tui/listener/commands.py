@@ -27,7 +27,7 @@ import click
 
 from groups_tui.cli_output import echo, echo_json, fail, install_log_handler
 from groups_tui.config import ConfigError, load_settings
-from groups_tui.domain.numbers import BusinessNumber
+from groups_tui.domain.numbers import BusinessNumber, NumberChoiceError, choose_number
 from groups_tui.domain.pricing import RateCard
 from groups_tui.jsonable import to_jsonable
 from groups_tui.listener.app import ListenerConfigError, make_empty_app
@@ -317,16 +317,27 @@ def events_group() -> None:
     is_flag=True,
     help="List the events that could not be applied (one line per event), instead.",
 )
+@click.option(
+    "--number",
+    "number",
+    default=None,
+    metavar="LABEL|ID",
+    help="Only the deliveries for this business number: a label of the database's "
+    "numbers, or any phone number id (another number's deliveries are kept too).",
+)
 @_db_option
 @_json_option
-def events_list(after: int, limit: int, failed: bool, db: Path | None, as_json: bool) -> None:
+def events_list(
+    after: int, limit: int, failed: bool, number: str | None, db: Path | None, as_json: bool
+) -> None:
     """List logged webhook deliveries, oldest first."""
     if failed:
         _list_failed(after, limit, _db_path(db), as_json)
         return
 
     async def body(store: Store) -> list[RawEvent]:
-        return await store.raw.events(after, limit)
+        wanted = _raw_number(store.numbers.served, number)
+        return await store.raw.events(after, limit, phone_number_id=wanted)
 
     rows = _run(_with_store(_db_path(db), body))
     if as_json:
@@ -355,6 +366,19 @@ def events_list(after: int, limit: int, failed: bool, db: Path | None, as_json: 
             f"{r.id:>8}  {_iso(r.received_at)}  {r.parse_state:<8}  {len(r.body):>8} B  "
             f"{_summary(r)}{other}"
         )
+
+
+def _raw_number(numbers: Sequence[BusinessNumber], wanted: str | None) -> str | None:
+    """The phone number id ``--number`` names: a served number's label or id, or any id
+    (the raw log keeps the deliveries of numbers nobody configured)."""
+    if wanted is None:
+        return None
+    if wanted.strip().isdigit():
+        return wanted.strip()
+    try:
+        return choose_number(numbers, wanted).phone_number_id
+    except NumberChoiceError as exc:
+        _fail(str(exc))
 
 
 def _list_failed(after: int, limit: int, db: Path, as_json: bool) -> None:

@@ -550,12 +550,22 @@ class RawLog(Repository):
         )
         return [_raw_from_row(r) for r in rows]
 
-    async def events(self, after_id: int = 0, limit: int = 500) -> list[RawEvent]:
-        """Raw events with ``id > after_id`` in id order (keyset paging)."""
-        rows = await self._all(
-            f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE id > ? ORDER BY id LIMIT ?",
-            (after_id, limit),
-        )
+    async def events(
+        self, after_id: int = 0, limit: int = 500, *, phone_number_id: str | None = None
+    ) -> list[RawEvent]:
+        """Raw events with ``id > after_id`` in id order (keyset paging), only those whose
+        webhook named ``phone_number_id`` when given."""
+        if phone_number_id is None:
+            rows = await self._all(
+                f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE id > ? ORDER BY id LIMIT ?",
+                (after_id, limit),
+            )
+        else:
+            rows = await self._all(
+                f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE id > ? AND phone_number_id = ? "
+                "ORDER BY id LIMIT ?",
+                (after_id, phone_number_id, limit),
+            )
         return [_raw_from_row(r) for r in rows]
 
     async def get(self, raw_id: int) -> RawEvent | None:

@@ -146,3 +146,75 @@ def test_config_check_lists_every_number_and_whether_it_answers(env: dict[str, s
     refused = json.loads(out)["numbers"]
     assert [n["answers"] for n in refused] == [False, False, False]
     assert "190" in refused[0]["error"] and "wrong" not in out
+
+
+def _created(env: dict[str, str], subject: str, label: str) -> str:
+    code, _, err = run(env, "groups", "create", "--subject", subject, "--number", label)
+    assert code == 0, err
+    run(env, "groups", "list")  # syncs every number once the webhook is in
+    wait_for(
+        subject,
+        lambda: any(r["subject"] == subject and r["state"] == "active" for r in groups(env)),
+    )
+    return next(str(r["group_id"]) for r in groups(env) if r["subject"] == subject)
+
+
+def test_the_reading_verbs_take_the_number(env: dict[str, str]) -> None:
+    us, br, de = NUMBERS
+    # GIVEN a group on BR and one on DE (each created, and announced by webhook, through
+    # its own number)
+    br_group = _created(env, "Leitura BR", "BR")
+    de_group = _created(env, "Lesen DE", "DE")
+
+    # WHEN the raw log is listed per number THEN each lists only the deliveries its
+    # number's webhooks named, and together they are the whole log
+    def raw(*flags: str) -> list[dict[str, Any]]:
+        code, out, err = run(env, "events", "list", "--limit", "1000", "--json", *flags)
+        assert code == 0, err
+        rows: list[dict[str, Any]] = json.loads(out)
+        return rows
+
+    everything = raw()
+    per_number = {n.label: raw("--number", n.label) for n in NUMBERS}
+    assert {r["phone_number_id"] for r in per_number["BR"]} == {br.phone_number_id}
+    assert {r["phone_number_id"] for r in per_number["DE"]} == {de.phone_number_id}
+    assert sorted(r["id"] for rows in per_number.values() for r in rows) == sorted(
+        r["id"] for r in everything
+    )
+    assert raw("--number", de.phone_number_id) == per_number["DE"]
+    code, _, err = run(env, "events", "list", "--number", "FR")
+    assert code == 2 and "no number 'FR'" in err and "BR (" in err
+
+    # AND the change feed per number holds only that number's groups
+    code, out, err = run(env, "events", "tail", "--from", "0", "--no-follow", "--number", "BR")
+    assert code == 0, err
+    tailed = {line.split("\t")[3] for line in out.splitlines()}
+    assert br_group in tailed and de_group not in tailed
+    code, _, err = run(env, "events", "tail", "--from", "0", "--no-follow", "--number", "FR")
+    assert code == 2 and "no number 'FR'" in err
+
+    # AND the audit log per number (read-only, from the numbers the database serves)
+    code, out, err = run(env, "audit", "--number", "DE", "--json")
+    assert code == 0, err
+    audited = json.loads(out)
+    assert audited and {a["phone_number_id"] for a in audited} == {de.phone_number_id}
+    code, out, _ = run(env, "audit")
+    assert "\tDE\t" in out and "\tBR\t" in out  # each line names its number
+
+    # AND config check of one number lists that one only; an unknown one is a usage error
+    code, out, err = run(env, "config", "check", "--number", "de", "--json")
+    assert code == 0, err
+    assert [n["label"] for n in json.loads(out)["numbers"]] == ["DE"]
+    code, _, err = run(env, "config", "check", "--number", "FR")
+    assert code == 2 and "no number 'FR'" in err
+    assert us.label in err
+
+
+def test_an_unknown_number_is_a_usage_error_for_the_automations_too(
+    env: dict[str, str],
+) -> None:
+    # WHEN a bulk verb names a number the account does not have
+    code, out, err = run(env, "groups", "prune", "--empty", "--no-sync", "--number", "FR")
+    # THEN exit 2, naming the choices, and nothing was done
+    assert code == 2, (out, err)
+    assert "no number 'FR'" in err and "US (" in err
