@@ -295,3 +295,64 @@ async def test_the_inbox_comes_in_a_first_screen_then_the_rest(db_path: Path) ->
         assert len(whole) == 25 and none is None
     finally:
         await store.close()
+
+
+def _v8_columns(db_path: Path) -> dict[str, list[str]]:
+    """Every table of a v8 file and its columns (FTS shadow tables aside)."""
+    with sqlite3.connect(db_path) as conn:
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts%'"
+            )
+        ]
+        return {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+
+
+def _rows(db_path: Path, columns: dict[str, list[str]]) -> dict[str, list[tuple[object, ...]]]:
+    with sqlite3.connect(db_path) as conn:
+        return {
+            table: sorted(
+                conn.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall(), key=repr
+            )
+            for table, cols in columns.items()
+        }
+
+
+async def test_a_one_number_database_keeps_every_value_under_its_number(db_path: Path) -> None:
+    # GIVEN a database of the schema before numbers, made by a one-number account whose
+    # webhooks name its own number
+    _v8_file_with_data(db_path)
+    columns = _v8_columns(db_path)
+    before = _rows(db_path, columns)
+    assert all(before[t] for t in NUMBERED_TABLES)
+    own = BusinessNumber(OTHER, "Main", "300000000000003")
+    # WHEN the one configured number opens it (the single-number environment variables)
+    store = await Store.open(db_path, clock=Clock(), numbers=[own])
+    try:
+        served = store.numbers.served
+        assert [n.phone_number_id for n in served] == [OTHER]
+        stats = await store.raw.stats()
+    finally:
+        await store.close()
+    # THEN every value of every table of before is still there, unchanged, and the only
+    # rows added say which number adopted them (and tell a running UI to reload)
+    after = _rows(db_path, columns)
+    added = {t: [r for r in after[t] if r not in before[t]] for t in after}
+    assert {t: rows for t, rows in added.items() if rows} == {
+        "meta": [(ADOPTED_KEY, OTHER)],
+        "change_feed": added["change_feed"],
+    }
+    assert [r[1:4] for r in added["change_feed"]] == [("store.reset", None, "numbers")]
+    assert {t: [r for r in after[t] if r in before[t]] for t in after} == before
+    # AND every fact belongs to that number, its templates to its WABA, and none of its
+    # own deliveries counts as another number's
+    with sqlite3.connect(db_path) as conn:
+        for table in NUMBERED_TABLES:
+            owners = {r[0] for r in conn.execute(f"SELECT phone_number_id FROM {table}")}
+            assert owners == {OTHER}, table
+        wabas = {r[0] for r in conn.execute("SELECT business_account_id FROM templates")}
+        assert wabas == {"300000000000003"}
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert stats.other_number == 0
