@@ -284,3 +284,48 @@ async def test_the_first_screen_comes_first_and_the_filter_covers_the_rest(
             assert "loading" not in screen_text(app)
     finally:
         app_module.FIRST_SCREEN_ROWS = first_screen
+
+
+async def test_the_rows_read_after_the_first_screen_are_frozen_too(
+    numbered: tuple[GroupsApp, Store],
+) -> None:
+    import gc
+
+    import groups_tui.ui.app as app_module
+
+    # GIVEN the app as `run` builds it (freezing the start-up heap), the first screen
+    # being four rows of the nine
+    plain, _ = numbered
+    service = plain.service
+    released = asyncio.Event()
+    read_rest = service.reading.inbox_page
+
+    async def slow_rest(after: object = None, limit: int | None = None) -> object:
+        if after is not None:
+            await released.wait()  # the rest arrives once the first screen is frozen
+        return await read_rest(after, limit)  # type: ignore[arg-type]
+
+    service.reading.inbox_page = slow_rest  # type: ignore[method-assign,assignment]
+    first_screen = app_module.FIRST_SCREEN_ROWS
+    app_module.FIRST_SCREEN_ROWS = 4
+    app = make_app(service, clock=plain.clock, bell=False, freeze_heap=True)
+    gc.unfreeze()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()  # (not settle: the rest is held back)
+            group_list = app.screen.query_one(GroupList)
+            await pilot.pause()
+            assert group_list.total == 4 and gc.get_freeze_count() > 0
+            # WHEN the rest arrives
+            released.set()
+            await settle(pilot)
+            assert _inbox(app).all_loaded and group_list.total == 9
+            # THEN every row, the rest's too, sits in the permanent generation: a full
+            # collection during a keystroke does not walk them
+            rows = [group_list.row_at(i) for i in range(group_list.total)]
+            assert all(gc.is_tracked(r) for r in rows)
+            collected = {id(o) for generation in range(3) for o in gc.get_objects(generation)}
+            assert [r.subject for r in rows if id(r) in collected] == []
+    finally:
+        gc.unfreeze()
+        app_module.FIRST_SCREEN_ROWS = first_screen

@@ -271,6 +271,8 @@ class GroupsApp(HostApp):
         self.changes_applied = 0
         """Feed batches applied (each one repaint), for tests and the bench."""
         self._freeze_heap = freeze_heap
+        self._freeze_rest = False
+        """Start-up froze the first screen's rows; the rest are still being read."""
         self._inbox_prefetch: asyncio.Task[tuple[list[InboxRow], InboxCursor | None]] | None = None
         try:
             # Read the inbox while the terminal is being set up: the query runs on the
@@ -429,8 +431,17 @@ class GroupsApp(HostApp):
         page = await (task if task is not None else reading.inbox_page(limit=FIRST_SCREEN_ROWS))
         if self._freeze_heap:
             self._freeze_heap = False
+            self._freeze_rest = page[1] is not None
             self.call_after_refresh(self.freeze_heap)
         return page
+
+    def inbox_complete(self) -> None:
+        """Every inbox row is in memory: when start-up froze the first screen's, freeze
+        the rest too (see :meth:`freeze_heap`), or a full collection walks them inside a
+        keystroke."""
+        if self._freeze_rest:
+            self._freeze_rest = False
+            self.call_after_refresh(self.freeze_heap)
 
     def freeze_heap(self) -> None:
         """Put the objects alive after start-up (modules, styles, the inbox index) out of
