@@ -133,6 +133,10 @@ class HostApp(App[None]):
         and where the rest begins (``None``: there is no more)."""
 
     @abstractmethod
+    def inbox_complete(self) -> None:
+        """Every inbox row is in memory (the rest arrived after the first screen)."""
+
+    @abstractmethod
     def report_error(self, error: BaseException) -> None:
         """Show a failed service call to the operator (plain text, never markup)."""
 
