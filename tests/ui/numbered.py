@@ -28,7 +28,8 @@ from groups_tui.service import InboxService
 from groups_tui.service.types import AccountInfo, Mode
 from groups_tui.store import Pricing, Store
 from groups_tui.ui.app import GroupsApp, make_app
-from tests.ui.fake_service import FrozenClock, epoch
+from tests.ui.seed import epoch
+from tests.ui.world import FrozenClock
 
 __all__ = ["NOW", "NUMBERS", "numbered_app", "open_numbered"]
 
