@@ -542,14 +542,16 @@ def _env(src: Path | None) -> dict[str, str]:
 
 
 def _child(db: Path, what: str, src: Path | None = None) -> dict[str, float]:
-    out = subprocess.run(
+    done = subprocess.run(
         [sys.executable, __file__, f"--{what}", "--db", str(db)],
-        check=True,
         capture_output=True,
         text=True,
         env=_env(src),
-    ).stdout
-    return dict(json.loads(out.strip().splitlines()[-1]))
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"--{what} over {db.name} failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def baseline_checkout(ref: str, into: Path) -> tuple[Path, str]:
