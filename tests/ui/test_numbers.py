@@ -118,7 +118,7 @@ async def test_the_keys_do_not_exist_with_one_number(app: GroupsApp) -> None:
         await settle(pilot)
         keys = set(app.screen.active_bindings)
         # THEN neither the digits, L nor $ are bound, and no number column is drawn
-        assert not keys & {"1", "2", "L", "dollar_sign"}
+        assert not keys & {"1", "2", "L", "N"}
         assert not app.screen.query_one(GroupList).number_column
 
 
@@ -151,7 +151,7 @@ async def test_at_80_columns_the_header_keeps_the_total_and_dollar_details(
         assert f"${total:.4f} today" in line and "svc 9/3,000" in line
         assert "US $" not in line
         assert len(app.screen.query_one(StatusHeader).render().plain) <= 80
-        await pilot.press("dollar_sign")
+        await pilot.press("N")
         await settle(pilot)
         assert isinstance(app.screen, SpendByNumberModal)
         text = screen_text(app)
@@ -235,7 +235,7 @@ def test_spend_by_number_snapshot(snap_compare: Callable[..., bool], tmp_path: P
 
     async def open_spend(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        await pilot.press("dollar_sign")
+        await pilot.press("N")
         await settle(pilot)
 
     try:
@@ -329,3 +329,24 @@ async def test_the_rows_read_after_the_first_screen_are_frozen_too(
     finally:
         gc.unfreeze()
         app_module.FIRST_SCREEN_ROWS = first_screen
+
+
+async def test_the_spend_report_is_by_number_or_of_one(
+    numbered: tuple[GroupsApp, Store],
+) -> None:
+    from datetime import UTC, datetime
+
+    app, store = numbered
+    reading = app.service.reading
+    today = datetime.fromtimestamp(NOW, UTC).date()
+    per_number = {s.label: s.today for s in await reading.spend_by_number()}
+    assert all(per_number.values())
+    # WHEN spend is reported by number THEN one row per number, labelled, as the ledger says
+    report = await reading.spend_report(today, today, "number")
+    assert {r.label: r.amount for r in report.rows} == per_number
+    assert [r.key for r in report.rows] == sorted(n.phone_number_id for n in NUMBERS)
+    # AND of one number (by label or id), only its spend
+    one = await reading.spend_report(today, today, "day", "br")
+    assert one.total == per_number["BR"]
+    by_id = await reading.spend_report(today, today, "category", NUMBERS[2].phone_number_id)
+    assert by_id.total == per_number["DE"]

@@ -28,9 +28,10 @@ def config() -> None:
 
 
 @config.command("path")
-def config_path_cmd() -> None:
+@json_option
+def config_path_cmd(as_json: bool) -> None:
     """Print the config file's path."""
-    echo(str(config_path()))
+    emit({"config_file": str(config_path())}, as_json, lambda d: d["config_file"])
 
 
 async def _probe(settings: Settings, item: NumberSettings) -> str | None:

@@ -19,6 +19,7 @@ from groups_tui.cli.common import (
 from groups_tui.cli.lazy import LazyCommand, LazyGroup
 from groups_tui.cli_output import fail
 from groups_tui.completion import complete_group_id
+from groups_tui.jsonable import to_jsonable
 
 __all__ = ["groups", "invite_link"]
 
@@ -55,7 +56,8 @@ async def groups_list(sync: bool, number: str | None, as_json: bool) -> None:
         rows = await service.reading.inbox_rows(chosen)
         if as_json:
             emit(
-                [dict(r._asdict(), number=service.label(r.phone_number_id)) for r in rows],
+                # the row's contract shape (docs/json.md), plus the number's label
+                [{**to_jsonable(r), "number": service.label(r.phone_number_id)} for r in rows],
                 True,
                 str,
             )

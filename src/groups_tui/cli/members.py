@@ -9,6 +9,7 @@ import click
 
 from groups_tui.cli.common import (
     EXIT_API,
+    EXIT_USAGE,
     emit,
     json_option,
     number_option,
@@ -44,6 +45,30 @@ async def members_list(group_id: str, number: str | None, as_json: bool) -> None
             as_json,
             lambda ms: "\n".join(f"{m.key}\t{m.display_name}" for m in ms) or "no members",
         )
+
+    await with_service(body)()
+
+
+@members.command("export")
+@click.argument("group_id", shell_complete=complete_group_id)
+@click.option("--csv", "as_csv", is_flag=True, help="CSV (the default).")
+@click.option("--sync/--no-sync", default=True, help="Refresh from the Cloud API first.")
+@number_option
+@json_option
+@run_async
+async def members_export(
+    group_id: str, as_csv: bool, sync: bool, number: str | None, as_json: bool
+) -> None:
+    """Export a group's members as CSV (or JSON): the fields of `members list --json`."""
+    if as_json and as_csv:
+        fail("give --json or --csv, not both", EXIT_USAGE)
+
+    async def body(service: Any) -> None:
+        await on_number(service, number, group_id)
+        if sync:
+            await service.reading.sync_group(group_id, number)
+        rows = await service.reading.members(group_id)
+        emit(rows, as_json, str, csv_rows=rows)
 
     await with_service(body)()
 

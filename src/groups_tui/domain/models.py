@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 __all__ = [
     "DeliveryState",
@@ -276,6 +276,9 @@ class Group:
     unread: int = 0
     pending_requests: int = 0
     phone_number_id: str = ""
+
+    json_names: ClassVar[Mapping[str, str]] = {"id": "group_id"}
+    """In JSON a group's id is ``group_id``, as in every record naming a group."""
 
 
 @dataclass(frozen=True, slots=True)

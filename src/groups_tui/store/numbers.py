@@ -108,7 +108,9 @@ class Numbers(Repository):
         def read(conn: sqlite3.Connection) -> list[Sequence[object]]:
             try:
                 return conn.execute(_SELECT).fetchall()
-            except sqlite3.OperationalError:
+            except sqlite3.DatabaseError:
+                # No table yet, or not a database at all: what reads the file next (say
+                # `db check`) reports the damage.
                 return []
 
         rows = await self.db.execute_fn(read)

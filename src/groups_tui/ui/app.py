@@ -68,6 +68,7 @@ STYLE_FILES: tuple[str, ...] = (
     "audit_log.tcss",
     "automations.tcss",
     "spend_by_number.tcss",
+    "spend.tcss",
 )
 """Stylesheets, in cascade order (base first)."""
 
@@ -137,7 +138,7 @@ class GroupsCommands(Provider):
             for position, n in enumerate(numbers, start=1)
         ]
         entries.append(("Show or hide the number column", "app.inbox_number_column", "(L)"))
-        entries.append(("Spend by number", "app.spend_by_number", "Today and the allowance ($)"))
+        entries.append(("Spend by number", "app.spend_by_number", "Today and the allowance (N)"))
         return entries
 
     async def discover(self) -> Hits:

@@ -201,6 +201,22 @@ def test_the_reading_verbs_take_the_number(env: dict[str, str]) -> None:
     code, out, _ = run(env, "audit")
     assert "\tDE\t" in out and "\tBR\t" in out  # each line names its number
 
+    # AND the messages, templates, export and spend report take it (the group's own number
+    # checked, one WABA's templates, one number's spend)
+    code, _, err = run(env, "messages", "list", br_group, "--number", "DE")
+    assert code == 2 and "belongs to number BR" in err
+    code, out, err = run(env, "messages", "list", br_group, "--number", "BR", "--json")
+    assert code == 0, err
+    code, _, err = run(env, "members", "export", de_group, "--no-sync", "--number", "US")
+    assert code == 2 and "belongs to number DE" in err
+    code, out, err = run(env, "templates", "list", "--number", "DE", "--json")
+    assert code == 0, err
+    code, out, err = run(env, "report", "spend", "--by", "number", "--number", "BR", "--json")
+    assert code == 0, err
+    assert {r["key"] for r in json.loads(out)["rows"]} <= {br.phone_number_id}
+    code, _, err = run(env, "report", "spend", "--number", "FR")
+    assert code == 2 and "no number 'FR'" in err
+
     # AND config check of one number lists that one only; an unknown one is a usage error
     code, out, err = run(env, "config", "check", "--number", "de", "--json")
     assert code == 0, err

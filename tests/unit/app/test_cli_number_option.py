@@ -9,6 +9,8 @@ from groups_tui.cli import main
 WITHOUT_NUMBER = {
     "completion": "prints a shell script",
     "config path": "prints a path",
+    "db backup": "the whole database file",
+    "db check": "the whole database file",
     "listen": "one endpoint serves every configured number",
     "sandbox": "simulates numbers (--numbers N)",
     "web": "serves the TUI, which shows every number",

@@ -34,7 +34,7 @@ class GroupCreated:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "group_created"
+    event_kind: ClassVar[str] = "group.created"
     phone_number_id: str | None = field(default=None, compare=False)
     request_id: str | None
     group_id: str
@@ -65,7 +65,7 @@ class GroupCreateFailed:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "group_create_failed"
+    event_kind: ClassVar[str] = "group.create_failed"
     phone_number_id: str | None = field(default=None, compare=False)
     request_id: str | None
     group_id: str | None = None
@@ -94,7 +94,7 @@ class GroupDeleted:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "group_deleted"
+    event_kind: ClassVar[str] = "group.deleted"
     phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     request_id: str | None = None
@@ -119,7 +119,7 @@ class GroupDeleteFailed:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "group_delete_failed"
+    event_kind: ClassVar[str] = "group.delete_failed"
     phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     request_id: str | None = None

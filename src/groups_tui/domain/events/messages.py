@@ -80,7 +80,7 @@ class InboundMessage:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "inbound_message"
+    event_kind: ClassVar[str] = "message.received"
     phone_number_id: str | None = field(default=None, compare=False)
     wamid: str
     group_id: str | None
@@ -130,7 +130,7 @@ class MessageStatus:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "message_status"
+    event_kind: ClassVar[str] = "message.status"
     phone_number_id: str | None = field(default=None, compare=False)
     wamid: str
     group_id: str | None

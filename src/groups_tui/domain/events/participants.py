@@ -48,7 +48,7 @@ class ParticipantsJoined:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "participants_joined"
+    event_kind: ClassVar[str] = "participant.joined"
     phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     participants: tuple[ParticipantRef, ...]
@@ -80,7 +80,7 @@ class ParticipantsLeft:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "participants_left"
+    event_kind: ClassVar[str] = "participant.left"
     phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     participants: tuple[ParticipantRef, ...]
@@ -113,7 +113,7 @@ class ParticipantsRemoved:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "participants_removed"
+    event_kind: ClassVar[str] = "participant.removed"
     phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     participants: tuple[ParticipantRef, ...]
@@ -149,7 +149,7 @@ class ParticipantsRemoveFailed:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "participants_remove_failed"
+    event_kind: ClassVar[str] = "participant.remove_failed"
     phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     failed: tuple[FailedParticipant, ...] = ()
@@ -185,7 +185,7 @@ class JoinRequestCreated:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "join_request_created"
+    event_kind: ClassVar[str] = "join_request.created"
     phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     join_request_id: str
@@ -220,7 +220,7 @@ class JoinRequestRevoked:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "join_request_revoked"
+    event_kind: ClassVar[str] = "join_request.revoked"
     phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     join_request_id: str

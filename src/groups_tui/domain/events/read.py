@@ -30,7 +30,7 @@ class GroupRead:
         phone_number_id: The business number the group was read through.
     """
 
-    event_kind: ClassVar[str] = "group_read"
+    event_kind: ClassVar[str] = "group.read"
     phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     subject: str | None = None

@@ -61,7 +61,7 @@ class SettingsChanged:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "settings_changed"
+    event_kind: ClassVar[str] = "group.updated"
     phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     request_id: str | None = None
@@ -92,7 +92,7 @@ class SettingsChangeFailed:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "settings_change_failed"
+    event_kind: ClassVar[str] = "group.settings_failed"
     phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     request_id: str | None = None

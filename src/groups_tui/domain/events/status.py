@@ -23,7 +23,7 @@ class GroupSuspended:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "group_suspended"
+    event_kind: ClassVar[str] = "group.suspended"
     phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     at: int
@@ -45,7 +45,7 @@ class GroupSuspendCleared:
             (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
-    event_kind: ClassVar[str] = "group_suspend_cleared"
+    event_kind: ClassVar[str] = "group.suspend_cleared"
     phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     at: int
