@@ -49,13 +49,21 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("state", "State"),
 )
 
+NUMBER_COLUMNS: tuple[tuple[str, str], ...] = (COLUMNS[0], ("number", "Number"), *COLUMNS[1:])
+"""The columns when the account has several business numbers: which number's group."""
 
-def flag_cells(flag: StoredFlag, subject: str | None, now: float) -> list[Text]:
-    """The cells of one flag row (untrusted text through ``safe``)."""
+
+def flag_cells(
+    flag: StoredFlag, subject: str | None, now: float, number: str | None = None
+) -> list[Text]:
+    """The cells of one flag row (untrusted text through ``safe``); ``number`` is the
+    label of the flag's number, shown when the account has several."""
     who = f"+{flag.wa_id}" if flag.wa_id else (flag.participant_key or "?")
     state = flag.state if flag.action == "notify" else f"{flag.state} ({flag.action})"
+    shown = [] if number is None else [safe(fit(number, 10))]
     return [
         Text(ago(flag.at, now)),
+        *shown,
         Text(flag.rule),
         safe(fit(subject or flag.group_id or "—", 24)),
         safe(fit(who, 18)),
@@ -129,7 +137,8 @@ class ModerationQueueScreen(KeysetTableScreen[QueueRecord], FollowsChanges, Offe
         """Header, title, table, status line and key bar."""
         yield StatusHeader()
         yield Static("", id="queue-title")
-        yield MarkTable(COLUMNS, markable=False, id="flags")
+        several = len(self.app.service.numbers) > 1
+        yield MarkTable(NUMBER_COLUMNS if several else COLUMNS, markable=False, id="flags")
         yield Static("", id="status")
         yield KeyBar()
 
@@ -156,10 +165,13 @@ class ModerationQueueScreen(KeysetTableScreen[QueueRecord], FollowsChanges, Offe
         return list(await moderation.flags_page(self.states, before_id=before_id, limit=limit))
 
     def cells(self, record: QueueRecord, subject: str | None, now: float) -> list[Text]:
-        """One person's entry, or one flag row."""
+        """One person's entry, or one flag row (with its number's label when the account
+        has several)."""
         if isinstance(record, FlaggedPerson):
             return person_cells(record, subject, now)
-        return flag_cells(record, subject, now)
+        service = self.app.service
+        label = service.label(record.phone_number_id) if len(service.numbers) > 1 else None
+        return flag_cells(record, subject, now, label)
 
     def page_view(self) -> object:
         """Pages read for the other view (open or every flag) are dropped."""
