@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 
 from groups_tui.store.codec import dumps, loads
 from groups_tui.store.feed import append_change
@@ -234,6 +235,10 @@ class Moderation(Repository):
                     join_requests_only=r[5] == r[2],
                 )
             )
+        for i, person in enumerate(people):
+            newest = await self.get_flag(person.id)
+            if newest is not None and newest.phone_number_id:
+                people[i] = replace(person, phone_number_id=newest.phone_number_id)
         return people
 
     async def open_flags_of(self, who: str) -> list[StoredFlag]:

@@ -332,6 +332,8 @@ class FlaggedPerson:
     message_id: str | None
     at: int
     join_requests_only: bool
+    phone_number_id: str = ""
+    """The business number of the newest flag's group."""
 
 
 @dataclass(frozen=True, slots=True)

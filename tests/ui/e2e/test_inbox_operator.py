@@ -74,7 +74,7 @@ async def test_a_spammer_in_three_groups_is_seen_from_the_inbox_and_removed_in_t
         n = len(flags)  # bursts, links, the same text in several groups
         group_list = app.screen.query_one(GroupList)
         # THEN the inbox marks the three groups, and the header counts the open flags
-        await until(pilot, shows(pilot, f"{n} open flags"), "open flags in the header")
+        await until(pilot, shows(pilot, f"│ {n} flags │"), "open flags in the header")
         await until(
             pilot,
             lambda: sum(r.open_flags for r in group_list.rows) == n,

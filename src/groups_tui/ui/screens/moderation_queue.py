@@ -72,15 +72,20 @@ def flag_cells(
     ]
 
 
-def person_cells(person: FlaggedPerson, subject: str | None, now: float) -> list[Text]:
-    """The cells of one person's entry: their groups and rules, the newest reason."""
+def person_cells(
+    person: FlaggedPerson, subject: str | None, now: float, number: str | None = None
+) -> list[Text]:
+    """The cells of one person's entry: their groups and rules, the newest reason (and the
+    newest flag's number, as :func:`flag_cells`)."""
     who = f"+{person.wa_id}" if person.wa_id else person.who
     groups = fit(subject or person.group_id or "—", 24)
     if len(person.group_ids) > 1:
         groups = fit(subject or person.group_id or "—", 16) + f" +{len(person.group_ids) - 1}"
     flags = f"{person.flags} flag{'s' if person.flags != 1 else ''}"
+    shown = [] if number is None else [safe(fit(number, 10))]
     return [
         Text(ago(person.at, now)),
+        *shown,
         Text(fit(",".join(person.rules), 24)),
         safe(groups),
         safe(fit(who, 18)),
@@ -167,10 +172,10 @@ class ModerationQueueScreen(KeysetTableScreen[QueueRecord], FollowsChanges, Offe
     def cells(self, record: QueueRecord, subject: str | None, now: float) -> list[Text]:
         """One person's entry, or one flag row (with its number's label when the account
         has several)."""
-        if isinstance(record, FlaggedPerson):
-            return person_cells(record, subject, now)
         service = self.app.service
         label = service.label(record.phone_number_id) if len(service.numbers) > 1 else None
+        if isinstance(record, FlaggedPerson):
+            return person_cells(record, subject, now, label)
         return flag_cells(record, subject, now, label)
 
     def page_view(self) -> object:

@@ -218,6 +218,20 @@ def next_exact_change(row: InboxRow, now: float) -> float:
     return last_hour if int(now) < last_hour else closes
 
 
+def passes(row: InboxRow, quick: frozenset[QuickFilter], now: float) -> bool:
+    """Whether ``row`` passes every quick filter of ``quick`` at ``now``."""
+    left = _remaining(row, now)
+    if QuickFilter.OPEN in quick and left <= 0:
+        return False
+    if QuickFilter.CLOSING in quick and not 0 < left <= CLOSING_SOON:
+        return False
+    if QuickFilter.REQUESTS in quick and row.pending_requests <= 0:
+        return False
+    if QuickFilter.UNREAD in quick and row.unread <= 0:
+        return False
+    return not (QuickFilter.FLAGGED in quick and not (row.flagged or row.open_flags))
+
+
 _BAND_STYLE = ("group-list--closed", "group-list--closing", "group-list--open")
 """Component class of the countdown for each band of :func:`clock_labels`."""
 
@@ -539,7 +553,8 @@ class GroupList(ScrollView, can_focus=True):
         if self._deleted and not self._show_deleted and within is None:
             shown = [i for i in shown if rows[i].state != GroupState.DELETED]
         if self._quick:
-            shown = [i for i in shown if self._passes(rows[i])]
+            quick, now = self._quick, self._now
+            shown = [i for i in shown if passes(rows[i], quick, now)]
         if self._number is not None and within is None:
             number = self._number
             shown = [i for i in shown if rows[i].phone_number_id == number]
@@ -556,19 +571,6 @@ class GroupList(ScrollView, can_focus=True):
         self._set_cursor(min(position, max(len(shown) - 1, 0)), scroll_center=False)
         self.refresh()
         self.post_message(self.Filtered(self, len(shown), len(rows)))
-
-    def _passes(self, row: InboxRow) -> bool:
-        quick = self._quick
-        left = _remaining(row, self._now)
-        if QuickFilter.OPEN in quick and left <= 0:
-            return False
-        if QuickFilter.CLOSING in quick and not 0 < left <= CLOSING_SOON:
-            return False
-        if QuickFilter.REQUESTS in quick and row.pending_requests <= 0:
-            return False
-        if QuickFilter.UNREAD in quick and row.unread <= 0:
-            return False
-        return not (QuickFilter.FLAGGED in quick and not (row.flagged or row.open_flags))
 
     # ------------------------------------------------------------------ time
 
@@ -723,42 +725,44 @@ class GroupList(ScrollView, can_focus=True):
         cached = self._strips.get(row.group_id)
         if cached is not None and cached[0] is row and cached[1] == key:
             return cached[2]
-        strip = self._render_row(row, columns, selected, width, base, labels)
+        strip = _draw_row(self, row, columns, selected, width, base, labels)
         if len(self._strips) > _STRIP_CACHE_MAX:
             self._strips.clear()
         self._strips[row.group_id] = (row, key, strip)
         return strip
 
-    def _render_row(
-        self,
-        row: InboxRow,
-        columns: Columns,
-        selected: bool,
-        width: int,
-        base: Style,
-        labels: tuple[str, str, int],
-    ) -> Strip:
-        cells = row_columns(row, self._now, columns, labels)
 
-        def style(name: str) -> Style:
-            return self.get_component_rich_style(name, partial=True)
+def _draw_row(
+    widget: GroupList,
+    row: InboxRow,
+    columns: Columns,
+    selected: bool,
+    width: int,
+    base: Style,
+    labels: tuple[str, str, int],
+) -> Strip:
+    """One row drawn (a module function: :class:`GroupList` stays under 500 lines)."""
+    cells = row_columns(row, widget._now, columns, labels)
 
-        line = base + style("group-list--unread") if row.unread else base
-        window_style = style(_BAND_STYLE[labels[2]])
-        dim = style("group-list--dim")
-        # The cursor style goes last so it wins over the column colours.
-        post = style("group-list--cursor") if selected else Style()
-        parts = [Segment(cells[0], line + style("group-list--mark") + post)]
-        if columns.number:
-            number = number_cell(row, self._labels, columns.number)
-            parts.append(Segment(number + " ", line + style("group-list--number") + post))
-        parts += [
-            Segment(cells[1], line + post),
-            Segment(" " + cells[2], line + dim + post),
-            Segment(" " + cells[3], line + style("group-list--count") + post),
-            Segment(" " + cells[4], line + style("group-list--mark") + post),
-            Segment(" " + cells[5], line + post),
-            Segment(" " + cells[6], line + dim + post),
-            Segment(" " + cells[7], line + window_style + post),
-        ]
-        return drawn_line(Strip(parts).crop_extend(0, width, base + post), self)
+    def style(name: str) -> Style:
+        return widget.get_component_rich_style(name, partial=True)
+
+    line = base + style("group-list--unread") if row.unread else base
+    window_style = style(_BAND_STYLE[labels[2]])
+    dim = style("group-list--dim")
+    # The cursor style goes last so it wins over the column colours.
+    post = style("group-list--cursor") if selected else Style()
+    parts = [Segment(cells[0], line + style("group-list--mark") + post)]
+    if columns.number:
+        number = number_cell(row, widget._labels, columns.number)
+        parts.append(Segment(number + " ", line + style("group-list--number") + post))
+    parts += [
+        Segment(cells[1], line + post),
+        Segment(" " + cells[2], line + dim + post),
+        Segment(" " + cells[3], line + style("group-list--count") + post),
+        Segment(" " + cells[4], line + style("group-list--mark") + post),
+        Segment(" " + cells[5], line + post),
+        Segment(" " + cells[6], line + dim + post),
+        Segment(" " + cells[7], line + window_style + post),
+    ]
+    return drawn_line(Strip(parts).crop_extend(0, width, base + post), widget)

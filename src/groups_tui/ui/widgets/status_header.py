@@ -157,8 +157,7 @@ class StatusHeader(Widget):
             # Never cut: someone may be spamming a group right now (M opens the queue).
             right.append(" │ ")
             n = self.open_flags
-            label = f"{n} flag{'s' if n != 1 else ''}" if narrow else f"M: {n} open flag"
-            right.append(label + ("" if narrow or n == 1 else "s"), style="bold")
+            right.append(f"{n} flag{'s' if n != 1 else ''}", style="bold")
         if self.contradictions:
             # Never cut either: a preview that no longer follows the configuration.
             right.append(" │ ")
