@@ -56,7 +56,7 @@ async def open_live_service(
     settings: Settings, *, clock: Callable[[], float] | None = None
 ) -> AsyncIterator[InboxService]:
     """Store + Cloud API client + service for a configured live account."""
-    from groups_tui.cloud.client import CloudClient
+    from groups_tui.service import LazyClient
     from groups_tui.store import Pricing, Store
 
     if not settings.is_live:
@@ -71,13 +71,21 @@ async def open_live_service(
         settings.db_path.parent.mkdir(parents=True, exist_ok=True)
         store = await Store.open(settings.db_path, pricing=Pricing.from_rate_card(card))
         stack.push_async_callback(store.close)
-        client = CloudClient(
-            access_token=settings.access_token.get_secret_value(),
-            phone_number_id=settings.phone_number_id,
-            business_account_id=settings.business_account_id,
-            base_url=settings.api_base_url,
-            graph_version=settings.graph_version,
-        )
+        token, number = settings.access_token.get_secret_value(), settings.phone_number_id
+
+        def build_client() -> CloudClient:
+            # Imported here: httpx and TLS cost more than a read command's whole work.
+            from groups_tui.cloud.client import CloudClient
+
+            return CloudClient(
+                access_token=token,
+                phone_number_id=number,
+                business_account_id=settings.business_account_id,
+                base_url=settings.api_base_url,
+                graph_version=settings.graph_version,
+            )
+
+        client = LazyClient(build_client)
         stack.push_async_callback(client.aclose)
         account = AccountInfo(
             display_phone_number=settings.phone_number_id,

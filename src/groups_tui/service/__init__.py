@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from groups_tui.cloud.client import CloudClient
 from groups_tui.domain.pricing import RULE_SETS, PricingConfig, RateCard, RuleSet
 from groups_tui.service.admin import Admin
 from groups_tui.service.automations import Automations
 from groups_tui.service.changes import Changes
-from groups_tui.service.core import Clock, ServiceCore
+from groups_tui.service.core import Clock, LazyClient, ServiceCore
 from groups_tui.service.errors import ServiceError, refused
 from groups_tui.service.moderation import Moderation
 from groups_tui.service.reading import Reading
@@ -38,7 +38,10 @@ from groups_tui.service.sending import Sending
 from groups_tui.service.types import PENDING_PREFIX, AccountInfo
 from groups_tui.store import Store
 
-__all__ = ["PENDING_PREFIX", "InboxService", "ServiceError", "refused"]
+if TYPE_CHECKING:
+    from groups_tui.cloud.client import CloudClient
+
+__all__ = ["PENDING_PREFIX", "InboxService", "LazyClient", "ServiceError", "refused"]
 
 
 class InboxService:
@@ -47,7 +50,8 @@ class InboxService:
     Args:
         store: The open `Store` (its cost ledger is priced where it was opened: give
             it the same rate card as ``rate_card``).
-        client: The Cloud API client (``None`` in read-only follower mode).
+        client: The Cloud API client, or a :class:`LazyClient` building it on first use
+            (``None`` in read-only follower mode).
         account: The business number and LIVE/SANDBOX mode.
         clock: Returns now as epoch seconds; injected so tests freeze time.
         rate_card: The rate card for cost previews (packaged default when ``None``).
@@ -61,7 +65,7 @@ class InboxService:
     def __init__(
         self,
         store: Store,
-        client: CloudClient | None,
+        client: CloudClient | LazyClient | None,
         *,
         account: AccountInfo,
         clock: Clock = time.time,
@@ -112,4 +116,4 @@ class InboxService:
     @property
     def read_only(self) -> bool:
         """True without a Cloud API client (a follower of another process's database)."""
-        return self._core.client is None
+        return not self._core.has_client

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -87,3 +89,39 @@ def test_help_imports_no_subcommand_module() -> None:
         "groups_tui.cli.lazy",
     }
     assert heavy == set()
+
+
+_NOT_FOR_READING = {"listener", "sandbox", "automations", "workers", "ui", "web", "tui_runner"}
+
+
+def test_a_read_verb_imports_no_http_client_listener_sandbox_or_automations(
+    tmp_path: Path,
+) -> None:
+    # GIVEN live credentials and a database, in a fresh interpreter
+    env = dict(
+        os.environ,
+        WHATSAPP_ACCESS_TOKEN="token",
+        WHATSAPP_PHONE_NUMBER_ID="100000000000001",
+        GROUPS_TUI_DB=str(tmp_path / "groups.db"),
+        GROUPS_TUI_CONFIG=str(tmp_path / "none.toml"),
+    )
+    probe = (
+        "import json, sys\n"
+        "from click.testing import CliRunner\n"
+        "from groups_tui.cli import main\n"
+        "result = CliRunner().invoke(main, ['groups', 'list', '--no-sync', '--json'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "assert json.loads(result.output) == [], result.output\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    # WHEN `groups-tui groups list --no-sync --json` runs
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    loaded = set(json.loads(out))
+    # THEN it read the database without the Cloud client's HTTP stack, the listener,
+    # the sandbox, the automations or the UI
+    assert loaded & {"httpx", "httpcore", "aiohttp", "textual"} == set()
+    assert not {
+        m for m in loaded if m.startswith("groups_tui.") and m.split(".")[1] in _NOT_FOR_READING
+    }
