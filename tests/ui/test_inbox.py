@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 
+import pytest
 from textual.message import Message
 
+from groups_tui.service.types import InboxRow
 from groups_tui.ui.app import GroupsApp, make_app
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.screens.conversation import ConversationScreen
 from groups_tui.ui.screens.help import HelpScreen
-from groups_tui.ui.screens.inbox import InboxScreen
+from groups_tui.ui.screens.inbox import LOADING, InboxScreen
 from groups_tui.ui.screens.search import SearchScreen
 from groups_tui.ui.widgets.group_list import GroupList, QuickFilter, SortMode
 from tests.ui.conftest import screen_text, settle
@@ -253,3 +256,54 @@ async def test_the_real_run_freezes_the_start_up_heap_once_the_inbox_is_drawn(
     async with plain.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert gc.get_freeze_count() == 0
+
+
+async def test_the_inbox_is_drawn_before_its_rows_arrive(
+    service: FakeService, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an inbox query that has not returned yet
+    release = asyncio.Event()
+    read = service.reading.inbox_rows
+
+    async def slow_rows() -> list[InboxRow]:
+        await release.wait()
+        return await read()
+
+    monkeypatch.setattr(service.reading, "inbox_rows", slow_rows)
+    app = make_app(service, clock=clock, bell=False)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        # THEN the screen is drawn: header, filter bar and footer, saying it is loading
+        assert isinstance(app.screen, InboxScreen)
+        drawn = screen_text(app)
+        assert LOADING in drawn
+        assert "Filter" in drawn
+        assert _list(app).total == 0
+        # WHEN the rows arrive THEN they are drawn in place, and the counts replace it
+        release.set()
+        await settle(pilot)
+        drawn = screen_text(app)
+        assert _list(app).total == len(service.groups)
+        assert LOADING not in drawn
+        assert f"{len(service.groups)}/{len(service.groups)}" in drawn
+        assert "Book club" in drawn
+
+
+async def test_background_work_starts_once_the_first_rows_are_drawn(
+    service: FakeService, clock: FrozenClock
+) -> None:
+    # GIVEN the work the runner defers until the inbox is on screen
+    seen: list[int] = []
+    app: GroupsApp | None = None
+
+    async def started() -> None:
+        assert app is not None
+        seen.append(_list(app).total)
+
+    app = make_app(service, clock=clock, bell=False, on_started=started)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        await settle(pilot)
+        # THEN it ran once, with the rows already in the list
+        assert seen == [len(service.groups)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -208,6 +208,7 @@ class GroupsApp(HostApp):
         sandbox_note: str | None = None,
         automations: AutomationsPanel | None = None,
         freeze_heap: bool = False,
+        on_started: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Create the app; prefer :func:`make_app`.
 
@@ -219,6 +220,8 @@ class GroupsApp(HostApp):
             automations: Status and pause switches of configured automations, if any.
             freeze_heap: Once the inbox is first drawn, move everything alive into the
                 collector's permanent generation (see :meth:`freeze_heap`).
+            on_started: Run once the inbox has drawn its first rows (what can wait until
+                the operator sees the inbox: the background workers).
         """
         super().__init__()
         self.service = service
@@ -244,6 +247,7 @@ class GroupsApp(HostApp):
         self.changes_applied = 0
         """Feed batches applied (each one repaint), for tests and the bench."""
         self._freeze_heap = freeze_heap
+        self._on_started = on_started
         self._inbox_prefetch: asyncio.Task[list[InboxRow]] | None = None
         try:
             # Read the inbox while the terminal is being set up: the query runs on the
@@ -396,7 +400,13 @@ class GroupsApp(HostApp):
         if self._freeze_heap:
             self._freeze_heap = False
             self.call_after_refresh(self.freeze_heap)
+        if self._on_started is not None:
+            started, self._on_started = self._on_started, None
+            self.call_after_refresh(self._start_background, started)
         return rows
+
+    def _start_background(self, started: Callable[[], Awaitable[None]]) -> None:
+        self.run_worker(started, name="on-started", group="on-started", exit_on_error=False)
 
     def freeze_heap(self) -> None:
         """Put the objects alive after start-up (modules, styles, the inbox index) out of
@@ -408,6 +418,7 @@ class GroupsApp(HostApp):
         """
         gc.collect(1)
         gc.freeze()
+        gc.enable()  # the runner holds the collector off until now (groups_tui.tui_runner)
 
     def open_group(
         self, group_id: str, message_id: str | None = None, at: int | None = None
@@ -490,6 +501,7 @@ def make_app(
     sandbox_note: str | None = None,
     automations: AutomationsPanel | None = None,
     freeze_heap: bool = False,
+    on_started: Callable[[], Awaitable[None]] | None = None,
 ) -> GroupsApp:
     """Build the application.
 
@@ -501,6 +513,7 @@ def make_app(
         automations: Status and pause switches of configured automations, if any.
         freeze_heap: Freeze the start-up heap once the inbox is drawn (the real run
             does; tests do not, as frozen objects outlive the app).
+        on_started: Run once the inbox has drawn its first rows.
 
     Returns:
         The app, not yet running.
@@ -512,4 +525,5 @@ def make_app(
         sandbox_note=sandbox_note,
         automations=automations,
         freeze_heap=freeze_heap,
+        on_started=on_started,
     )

@@ -36,6 +36,9 @@ _SORT_LABEL = {
     SortMode.UNREAD: "unread",
 }
 
+LOADING = "loading groups…"
+"""What the counts label says until the first rows arrive (the screen is drawn first)."""
+
 _RELOAD_ALL_ABOVE = 200
 """Above this many changed groups in one burst, reload the whole inbox instead."""
 
@@ -165,7 +168,7 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         yield StatusHeader()
         with Horizontal(id="filter-bar"):
             yield FilterInput(placeholder="/ filter: subject, member, number", id="filter")
-            yield Static("", id="counts")
+            yield Static(LOADING, id="counts")
         yield ColumnTitles(id="columns")
         yield GroupList(now=self.app.now(), id="groups")
         yield KeyBar()
