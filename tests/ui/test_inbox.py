@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from typing import Any
 
 import pytest
 from textual.message import Message
@@ -307,3 +308,35 @@ async def test_background_work_starts_once_the_first_rows_are_drawn(
         await settle(pilot)
         # THEN it ran once, with the rows already in the list
         assert seen == [len(service.groups)]
+
+
+async def test_a_filter_keystroke_restyles_the_counts_not_the_screen(
+    app: GroupsApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    restyled: list[str] = []
+    update_styles = GroupsApp.update_styles
+
+    def spy(self: GroupsApp, node: Any, animate: bool = True) -> None:
+        restyled.append(type(node).__name__)
+        update_styles(self, node, animate=animate)
+
+    monkeypatch.setattr(GroupsApp, "update_styles", spy)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        restyled.clear()
+        # WHEN the first key is typed into the filter (the filter switches on)
+        await pilot.press("b")
+        await settle(pilot)
+        # THEN the counts say the list is filtered, and the screen (every widget of it)
+        # was not styled again for it
+        assert "InboxScreen" not in restyled
+        counts = app.screen.query_one("#counts")
+        assert counts.has_class("-filtered")
+        # WHEN it is deleted again (the filter switches off) THEN the same
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert not counts.has_class("-filtered")
+        assert "InboxScreen" not in restyled
+        assert _list(app).filter_text == ""
