@@ -101,7 +101,7 @@ def run_tui(settings: Settings) -> None:
     start-up allocates some 100,000 objects that all stay alive, and collecting them
     half-way only costs time.
     """
-    gc.disable()
+    gc.disable()  # (the command line has already, before importing the TUI)
     try:
         asyncio.run(_run(settings))
     finally:

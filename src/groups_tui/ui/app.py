@@ -396,10 +396,12 @@ class GroupsApp(HostApp):
     async def initial_inbox_rows(self) -> list[InboxRow]:
         """The inbox rows read at start-up (once), else a fresh read."""
         task, self._inbox_prefetch = self._inbox_prefetch, None
-        rows = await (task if task is not None else self.service.reading.inbox_rows())
-        if self._freeze_heap:
-            self._freeze_heap = False
-            self.call_after_refresh(self.freeze_heap)
+        try:
+            rows = await (task if task is not None else self.service.reading.inbox_rows())
+        finally:
+            if self._freeze_heap:  # whether or not the rows came (the collector is off)
+                self._freeze_heap = False
+                self.call_after_refresh(self.freeze_heap)
         if self._on_started is not None:
             started, self._on_started = self._on_started, None
             self.call_after_refresh(self._start_background, started)
