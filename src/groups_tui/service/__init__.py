@@ -24,22 +24,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from groups_tui.domain.pricing import RULE_SETS, PricingConfig, RateCard, RuleSet
-from groups_tui.service.admin import Admin
 from groups_tui.service.automations import Automations
 from groups_tui.service.changes import Changes
 from groups_tui.service.core import Clock, LazyClient, ServiceCore
 from groups_tui.service.errors import ServiceError, refused
-from groups_tui.service.moderation import Moderation
 from groups_tui.service.reading import Reading
-from groups_tui.service.sending import Sending
 from groups_tui.service.types import PENDING_PREFIX, AccountInfo
 from groups_tui.store import Store
 
 if TYPE_CHECKING:
     from groups_tui.cloud.client import CloudClient
+    from groups_tui.service.admin import Admin
+    from groups_tui.service.moderation import Moderation
+    from groups_tui.service.sending import Sending
 
 __all__ = ["PENDING_PREFIX", "InboxService", "LazyClient", "ServiceError", "refused"]
 
@@ -93,16 +94,34 @@ class InboxService:
         """Returns now as epoch seconds (the service's and the UI's one clock)."""
         self.reading = Reading(core)
         """The inbox, groups, conversations, search, spend and listener health."""
-        self.sending = Sending(core, self.reading)
-        """Cost previews, send refusals, sends and 1:1 invites."""
-        self.admin = Admin(core, self.reading)
-        """Groups, members, join requests, settings, contacts and the audit log."""
-        self.moderation = Moderation(core, self.admin)
-        """Moderation flags, acting on them, and the blocklist."""
         self.automations = Automations(core)
         """Pause switches, runs and status of the automations, and their jobs' rows."""
         self.changes = Changes(core)
         """The change feed, for the TUI and the workers that follow it."""
+
+    # Built on first use: their modules (templates, previews, moderation rules, the
+    # response models) are not needed to show the inbox or to list groups.
+
+    @cached_property
+    def sending(self) -> Sending:
+        """Cost previews, send refusals, sends and 1:1 invites."""
+        from groups_tui.service.sending import Sending
+
+        return Sending(self._core, self.reading)
+
+    @cached_property
+    def admin(self) -> Admin:
+        """Groups, members, join requests, settings, contacts and the audit log."""
+        from groups_tui.service.admin import Admin
+
+        return Admin(self._core, self.reading)
+
+    @cached_property
+    def moderation(self) -> Moderation:
+        """Moderation flags, acting on them, and the blocklist."""
+        from groups_tui.service.moderation import Moderation
+
+        return Moderation(self._core, self.admin)
 
     def now(self) -> int:
         """Now, as integer epoch seconds from the injected clock."""

@@ -248,6 +248,7 @@ class GroupsApp(HostApp):
         """Feed batches applied (each one repaint), for tests and the bench."""
         self._freeze_heap = freeze_heap
         self._on_started = on_started
+        self._evidence_requested = False
         self._inbox_prefetch: asyncio.Task[list[InboxRow]] | None = None
         try:
             # Read the inbox while the terminal is being set up: the query runs on the
@@ -278,8 +279,9 @@ class GroupsApp(HostApp):
         self.push_screen(InboxScreen())
         self.set_interval(1.0, self.tick_clock, name="clock")
         self._load_header()
-        self._load_pricing_evidence()
         self._follow()
+        # What Meta charged against the configuration is read once the inbox is drawn
+        # (initial_inbox_rows): it weighs the ledger, which the inbox does not need.
 
     def tick_clock(self) -> None:
         """The single timer: every countdown and age label advances from here.
@@ -402,6 +404,9 @@ class GroupsApp(HostApp):
             if self._freeze_heap:  # whether or not the rows came (the collector is off)
                 self._freeze_heap = False
                 self.call_after_refresh(self.freeze_heap)
+            if not self._evidence_requested:
+                self._evidence_requested = True
+                self.call_after_refresh(self._load_pricing_evidence)
         if self._on_started is not None:
             started, self._on_started = self._on_started, None
             self.call_after_refresh(self._start_background, started)
