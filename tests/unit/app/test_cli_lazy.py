@@ -122,6 +122,7 @@ def test_a_read_verb_imports_no_http_client_listener_sandbox_or_automations(
     # THEN it read the database without the Cloud client's HTTP stack, the listener,
     # the sandbox, the automations or the UI
     assert loaded & {"httpx", "httpcore", "aiohttp", "textual"} == set()
+    assert "groups_tui.cloud.models" not in loaded  # the response models: only for API calls
     assert not {
         m for m in loaded if m.startswith("groups_tui.") and m.split(".")[1] in _NOT_FOR_READING
     }
