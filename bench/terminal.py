@@ -47,6 +47,9 @@ class TerminalRun:
 
     first_frame_ms: float
     ready_ms: float
+    ready_cpu_ms: float = 0.0
+    """CPU the app's threads had used when it was seen ready (less sensitive to a busy
+    machine than the wall times)."""
     keys: list[tuple[str, float, float]] = field(default_factory=list)
     """``(label, wall ms to the next frame, CPU ms of the app's threads)`` per key."""
     peak_rss_mb: float = 0.0
@@ -152,7 +155,12 @@ def run_in_tmux(
         pid = tmux.pid()
         first, _ = _until(tmux, lambda t: first_frame in t, timeout, repr(first_frame))
         done, screen = _until(tmux, lambda t: ready in t, timeout, repr(ready))
-        result = TerminalRun((first - started) * 1000, (done - started) * 1000, screen=screen)
+        result = TerminalRun(
+            (first - started) * 1000,
+            (done - started) * 1000,
+            ready_cpu_ms=_cpu_ns(pid) / 1e6,
+            screen=screen,
+        )
         time.sleep(0.3)  # let start-up work after the frame (freezing the heap...) finish
         for key in before_keys:
             _send(tmux, key)
