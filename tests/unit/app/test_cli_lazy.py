@@ -123,6 +123,7 @@ def test_a_read_verb_imports_no_http_client_listener_sandbox_or_automations(
     # the sandbox, the automations or the UI
     assert loaded & {"httpx", "httpcore", "aiohttp", "textual"} == set()
     assert "groups_tui.cloud.models" not in loaded  # the response models: only for API calls
+    assert "pydantic_settings" not in loaded  # settings are read without it
     assert not {
         m for m in loaded if m.startswith("groups_tui.") and m.split(".")[1] in _NOT_FOR_READING
     }
