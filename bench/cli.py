@@ -11,7 +11,10 @@ Runs, ``--runs`` times each and in turns (so a noisy neighbour weighs on all of 
 Each process is timed from spawn to exit; its peak RSS is the child's ``ru_maxrss``.
 Prints min/median/max; nothing is asserted.
 
-Usage: ``python bench/cli.py [--db PATH] [--groups 10000] [--runs 5] [--src DIR]``
+Usage: ``python bench/cli.py [--db PATH] [--groups 10000] [--runs 5] [--src DIR] [--baseline DIR]``
+
+``--baseline DIR`` runs the two groups-tui commands with another checkout's ``src`` too,
+in the same turns.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--src", type=Path, default=ROOT / "src", help="the groups_tui to run")
+    parser.add_argument("--baseline", type=Path, help="also run the commands with this src")
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory(prefix="groups-tui-cli-") if args.db is None else None
     db = args.db or Path(tmp.name) / "bench.db"  # type: ignore[union-attr]
@@ -94,13 +98,18 @@ def main() -> None:
             "--json",
         ],
     }
-    for cmd in commands.values():  # warm the page cache; not counted
-        timed(cmd, env)
+    envs = {name: env for name in commands}
+    if args.baseline:
+        for name in list(commands)[2:]:
+            commands[f"{name} [baseline]"] = commands[name]
+            envs[f"{name} [baseline]"] = env | {"PYTHONPATH": str(args.baseline)}
+    for name, cmd in commands.items():  # warm the page cache; not counted
+        timed(cmd, envs[name])
     walls: dict[str, list[float]] = {name: [] for name in commands}
     rss: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.runs):
         for name, cmd in commands.items():
-            wall, peak = timed(cmd, env)
+            wall, peak = timed(cmd, envs[name])
             walls[name].append(wall)
             rss[name].append(peak)
 
@@ -108,9 +117,11 @@ def main() -> None:
         return f"{min(values):.0f}/{statistics.median(values):.0f}/{max(values):.0f}"
 
     print(f"command start-up (src {args.src}), min/median/max of {args.runs} runs")
-    print(f"{'command':<44}{'wall ms':>16}{'peak RSS MB':>16}")
+    if args.baseline:
+        print(f"[baseline]: src {args.baseline}")
+    print(f"{'command':<56}{'wall ms':>16}{'peak RSS MB':>16}")
     for name in commands:
-        print(f"{name:<44}{spread(walls[name]):>16}{spread(rss[name]):>16}")
+        print(f"{name:<56}{spread(walls[name]):>16}{spread(rss[name]):>16}")
     print("targets: --help <= 150 ms; groups list --no-sync --json at 10k <= 400 ms and <= 80 MB")
     if tmp is not None:
         tmp.cleanup()

@@ -22,8 +22,10 @@ of the pair and the latency percentiles of every acknowledged request.
 Usage::
 
     python bench/ingest.py [--levels 1,8,32,128] [--seconds 3] [--rounds 3] [--src DIR]
+                           [--baseline DIR]
 
-``--src`` measures another checkout's ``src`` (a before/after comparison in one run).
+``--src`` measures another checkout's ``src``; ``--baseline DIR`` adds, in every round, the
+durable server of another checkout's ``src`` (``baseline``: the branch point, say).
 Prints figures only; nothing is asserted. Traffic never leaves 127.0.0.1.
 """
 
@@ -206,7 +208,7 @@ def start_server(kind: str, db: Path, src: Path) -> tuple[subprocess.Popen[str],
         cmd = [sys.executable, __file__, "--serve-naive", str(db)]
         if kind == "naive-wal":
             cmd.append("--wal")
-    else:
+    else:  # durable, empty, or the durable server of the baseline checkout
         cmd = [sys.executable, "-m", "groups_tui.listener", "--port", "0", "--db", str(db)]
         if kind == "empty":
             cmd.append("--bench-empty-handler")
@@ -289,7 +291,7 @@ def measure(kind: str, concurrency: int, seconds: float, src: Path) -> dict[str,
         proc, url = start_server(kind, Path(tmp) / "bench.db", src)
         try:
             figures = run_load(url, concurrency, seconds)
-            if kind == "durable":
+            if kind in ("durable", "baseline"):
                 figures["unapplied"] = unapplied(url)
         finally:
             proc.terminate()
@@ -308,6 +310,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="load per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every measurement")
     parser.add_argument("--src", type=Path, default=ROOT / "src", help="the groups_tui to run")
+    parser.add_argument("--baseline", type=Path, help="also run this src's durable server")
     parser.add_argument("--concurrency", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--generate", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
@@ -325,12 +328,15 @@ def main() -> None:
     print(
         f"cpus: {os.cpu_count()}  levels: {levels}  {args.seconds:g} s per measurement, "
         f"{args.rounds} rounds, two load generators; src {args.src}"
+        + (f"; baseline {args.baseline}" if args.baseline else "")
     )
+    kinds = SERVERS + (("baseline",) if args.baseline else ())
     runs: dict[tuple[int, str], list[dict[str, Any]]] = {}
     for round_no in range(1, args.rounds + 1):
         for level in levels:
-            for kind in SERVERS:
-                figures = measure(kind, level, args.seconds, args.src)
+            for kind in kinds:
+                src = args.baseline if kind == "baseline" else args.src
+                figures = measure(kind, level, args.seconds, src)
                 runs.setdefault((level, kind), []).append(figures)
                 extra = f"  unapplied {figures.get('unapplied')}" if "unapplied" in figures else ""
                 print(
@@ -360,6 +366,18 @@ def main() -> None:
             f"{spread(rates[3]):>15} {ratio(1):>15} {ratio(2):>15} {ratio(3):>15} "
             f"{spread(p50, '{:.1f}'):>15} {spread(p99, '{:.1f}'):>17}"
         )
+    if args.baseline:
+        print(f"\nbaseline ({args.baseline}), durable server, same rounds")
+        print(f"{'conn':>5} {'ev/s':>15} {'dur/baseline':>15} {'p50 ms':>15} {'p99 ms':>17}")
+        for level in levels:
+            d, b = runs[(level, "durable")], runs[(level, "baseline")]
+            pairs = zip((r["rate"] for r in d), (r["rate"] for r in b), strict=True)
+            print(
+                f"{level:>5} {spread([r['rate'] for r in b]):>15} "
+                f"{spread([x / y if y else 0.0 for x, y in pairs], '{:.2f}'):>15} "
+                f"{spread([r.get('p50_ms', 0.0) for r in b], '{:.1f}'):>15} "
+                f"{spread([r.get('p99_ms', 0.0) for r in b], '{:.1f}'):>17}"
+            )
     print(
         "targets: durable/empty >= 0.5 at 8, 32 and 128 connections; durable >= naive at 1; "
         "durable p99 <= 100 ms at 128"

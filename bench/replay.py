@@ -9,7 +9,10 @@ events per second of the whole command (interpreter start and both digests inclu
 
 Usage::
 
-    python bench/replay.py [--events 100000] [--rounds 3] [--src DIR]
+    python bench/replay.py [--events 100000] [--rounds 3] [--src DIR] [--baseline DIR]
+
+``--baseline DIR`` replays the same log with another checkout's ``src`` too, in turns
+with ``--src`` (each round runs both), and prints its figures and the paired ratio.
 
 Prints figures only; nothing is asserted.
 """
@@ -120,6 +123,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--src", type=Path, default=ROOT / "src", help="the groups_tui to run")
+    parser.add_argument("--baseline", type=Path, help="also replay with this src, in turns")
     parser.add_argument("--db", type=Path, default=None, help="reuse or create this file")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -145,31 +149,41 @@ def main() -> None:
             env=env,
         )
         print(f"logged {args.events:,} webhooks in {time.perf_counter() - started:.1f} s")
-    walls: list[float] = []
+    srcs = {"src": args.src} | ({"baseline": args.baseline} if args.baseline else {})
+    walls: dict[str, list[float]] = {name: [] for name in srcs}
     for round_no in range(args.rounds + 1):
-        started = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, "-m", "groups_tui", "events", "replay", "--db", str(db), "--json"],
-            check=True,
-            env=env,
-            capture_output=True,
-            text=True,
-        ).stdout
-        wall = time.perf_counter() - started
-        result = json.loads(out)
-        if round_no == 0:  # the log was never applied: this one builds the state
-            continue
-        if result["replayed"] != args.events or not result["identical"]:
-            raise SystemExit(f"replay did not rebuild the same state: {result}")
-        walls.append(wall)
-    rates = [args.events / w for w in walls]
-    print(
-        f"events replay, {args.events:,} webhooks (src {args.src}): "
-        f"{min(rates):,.0f}/{statistics.median(rates):,.0f}/{max(rates):,.0f} events/s "
-        f"(min/median/max of {args.rounds}; whole command, "
-        f"{min(walls):.1f}/{statistics.median(walls):.1f}/{max(walls):.1f} s); "
-        "target >= 20,000 events/s"
-    )
+        for name, src in srcs.items():
+            started = time.perf_counter()
+            out = subprocess.run(
+                [sys.executable, "-m", "groups_tui", "events", "replay", "--db", str(db), "--json"],
+                check=True,
+                env=env | {"PYTHONPATH": str(src)},
+                capture_output=True,
+                text=True,
+            ).stdout
+            wall = time.perf_counter() - started
+            result = json.loads(out)
+            if round_no == 0:  # the log was never applied: this one builds the state
+                continue
+            if result["replayed"] != args.events or not result["identical"]:
+                raise SystemExit(f"replay did not rebuild the same state: {result}")
+            walls[name].append(wall)
+    for name, src in srcs.items():
+        rates = [args.events / w for w in walls[name]]
+        print(
+            f"events replay, {args.events:,} webhooks ({name} {src}): "
+            f"{min(rates):,.0f}/{statistics.median(rates):,.0f}/{max(rates):,.0f} events/s "
+            f"(min/median/max of {args.rounds}; whole command, "
+            f"{min(walls[name]):.1f}/{statistics.median(walls[name]):.1f}/"
+            f"{max(walls[name]):.1f} s)"
+        )
+    if args.baseline:
+        ratios = [b / a for a, b in zip(walls["src"], walls["baseline"], strict=True)]
+        print(
+            f"src/baseline events/s, paired by round: {min(ratios):.2f}/"
+            f"{statistics.median(ratios):.2f}/{max(ratios):.2f}"
+        )
+    print("target >= 20,000 events/s")
     if tmp is not None:
         tmp.cleanup()
 

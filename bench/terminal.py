@@ -28,6 +28,9 @@ from pathlib import Path
 
 __all__ = ["Key", "TerminalRun", "run_in_tmux", "start_server", "stop_server"]
 
+# One private tmux server per benchmark process: two runs at once never end each other's.
+SOCKET = f"groups-tui-bench-{os.getpid()}"
+
 POLL_SECONDS = 0.002
 
 
@@ -124,7 +127,7 @@ def run_in_tmux(
     keys: Sequence[Key] = (),
     before_keys: Sequence[Key] = (),
     size: tuple[int, int] = (120, 40),
-    socket: str = "groups-tui-bench",
+    socket: str = SOCKET,
     timeout: float = 60.0,
     cwd: Path | None = None,
 ) -> TerminalRun:
@@ -189,7 +192,7 @@ def _send(tmux: _Tmux, key: Key) -> None:
         tmux.run("send-keys", "-t", tmux.target, key.keys)
 
 
-def start_server(socket: str = "groups-tui-bench") -> None:
+def start_server(socket: str = SOCKET) -> None:
     """Start the private tmux server with an idle session, so that no measured start
     pays for starting the server."""
     stop_server(socket)
@@ -200,6 +203,6 @@ def start_server(socket: str = "groups-tui-bench") -> None:
     )
 
 
-def stop_server(socket: str = "groups-tui-bench") -> None:
+def stop_server(socket: str = SOCKET) -> None:
     """End the private tmux server (and any session left on it)."""
     subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
