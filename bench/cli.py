@@ -8,7 +8,8 @@ Runs, ``--runs`` times each and in turns (so a noisy neighbour weighs on all of 
   one ``bench/ui.py`` builds; built here when ``--db`` does not exist), with live
   credentials pointing at a closed local port (nothing is called: ``--no-sync``).
 
-Each process is timed from spawn to exit; its peak RSS is the child's ``ru_maxrss``.
+Each process is timed from spawn to exit (wall, and the CPU it used); its peak RSS is the
+child's ``ru_maxrss``.
 Prints min/median/max; nothing is asserted.
 
 Usage: ``python bench/cli.py [--db PATH] [--groups 10000] [--runs 5] [--src DIR] [--baseline DIR]``
@@ -32,8 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall ms and peak RSS MB of one run of ``cmd`` (its output discarded)."""
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall ms, CPU ms (user + system) and peak RSS MB of one run of ``cmd`` (its output
+    discarded). CPU is the steadier figure on a busy machine: wall time there includes
+    waiting for a core."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -44,7 +47,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err}")
     if proc.stderr:
         proc.stderr.close()
-    return wall, usage.ru_maxrss / 1024
+    return wall, (usage.ru_utime + usage.ru_stime) * 1000, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -106,11 +109,13 @@ def main() -> None:
     for name, cmd in commands.items():  # warm the page cache; not counted
         timed(cmd, envs[name])
     walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
     rss: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.runs):
         for name, cmd in commands.items():
-            wall, peak = timed(cmd, envs[name])
+            wall, cpu, peak = timed(cmd, envs[name])
             walls[name].append(wall)
+            cpus[name].append(cpu)
             rss[name].append(peak)
 
     def spread(values: list[float]) -> str:
@@ -119,9 +124,9 @@ def main() -> None:
     print(f"command start-up (src {args.src}), min/median/max of {args.runs} runs")
     if args.baseline:
         print(f"[baseline]: src {args.baseline}")
-    print(f"{'command':<56}{'wall ms':>16}{'peak RSS MB':>16}")
+    print(f"{'command':<56}{'wall ms':>16}{'CPU ms':>16}{'peak RSS MB':>16}")
     for name in commands:
-        print(f"{name:<56}{spread(walls[name]):>16}{spread(rss[name]):>16}")
+        print(f"{name:<56}{spread(walls[name]):>16}{spread(cpus[name]):>16}{spread(rss[name]):>16}")
     print("targets: --help <= 150 ms; groups list --no-sync --json at 10k <= 400 ms and <= 80 MB")
     if tmp is not None:
         tmp.cleanup()

@@ -8,7 +8,6 @@ stderr), 2 on a usage or configuration error. Every line printed goes through
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import os
 from collections.abc import Awaitable, Callable, Coroutine
@@ -49,6 +48,8 @@ def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
+        import asyncio  # here, not at the top: `--help` and completion need no event loop
+
         from groups_tui.cloud.errors import ApiError, CloudError
         from groups_tui.config import ConfigError
         from groups_tui.service import ServiceError
