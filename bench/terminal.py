@@ -204,5 +204,8 @@ def start_server(socket: str = SOCKET) -> None:
 
 
 def stop_server(socket: str = SOCKET) -> None:
-    """End the private tmux server (and any session left on it)."""
+    """End the private tmux server (and any session left on it), and remove its socket
+    file (tmux leaves it behind)."""
     subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+    tmp = Path(os.environ.get("TMUX_TMPDIR") or "/tmp")
+    (tmp / f"tmux-{os.getuid()}" / socket).unlink(missing_ok=True)
