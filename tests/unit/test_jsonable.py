@@ -153,7 +153,7 @@ _values = st.recursive(
 def test_dumps_is_json_dumps_of_to_jsonable_with_the_escapes(
     value: object, indent: int | None, properties: tuple[str, ...]
 ) -> None:
-    # GIVEN any result (records of plain values take the C encoder, the rest do not)
+    # GIVEN any result
     separators = (",", ":") if indent is None else None
     reference = json.dumps(
         to_jsonable(value, properties), ensure_ascii=False, indent=indent, separators=separators
@@ -161,9 +161,10 @@ def test_dumps_is_json_dumps_of_to_jsonable_with_the_escapes(
     reference = "".join(
         f"\\u{ord(c):04x}" if ord(c) in UNSAFE_CODE_POINTS else c for c in reference
     )
-    # THEN the one-pass encoder writes exactly that text, and it reads back the same
+    # THEN dumps, and iterdumps' pieces joined, write exactly that text, and it reads back
     text = dumps(value, properties, indent=indent)
     assert text == reference
+    assert "".join(iterdumps(value, properties, indent=indent)) == reference
     assert json.loads(text) == json.loads(reference)
 
 
@@ -172,3 +173,22 @@ def test_a_listing_is_written_in_pieces_that_join_to_the_whole() -> None:
     pieces = list(iterdumps(rows))
     assert len(pieces) == len(rows) + 2  # "[", one per row, "\n]"
     assert "".join(pieces) == json.dumps(to_jsonable(rows), ensure_ascii=False, indent=2)
+
+
+class Listed(NamedTuple):
+    group_id: str
+    last_text: str
+    haystack: str
+    at: int
+
+    json_names = {"last_text": "last_message_preview"}
+    json_omit = frozenset({"haystack"})
+
+
+def test_times_are_iso_utc_and_records_choose_their_json_names() -> None:
+    # GIVEN a record with a time, a renamed field and an internal one
+    out = to_jsonable([Listed("g1", "hi", "g1 hi 15551234567", 1767231000)])
+    # THEN the time is ISO-8601 UTC, the name is the contract's, the internal field is gone
+    assert out == [{"group_id": "g1", "last_message_preview": "hi", "at": "2026-01-01T01:30:00Z"}]
+    fractional = to_jsonable({"received_at": 1767231000.25, "closes_at": None, "count": 3})
+    assert fractional == {"received_at": "2026-01-01T01:30:00.250Z", "closes_at": None, "count": 3}
