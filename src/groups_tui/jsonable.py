@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -22,6 +23,19 @@ __all__ = ["dumps", "is_time_name", "iso_time", "iterdumps", "to_jsonable"]
 # so replacing those code points anywhere in the output only touches strings, and
 # ``json.loads`` reads every ``\uXXXX`` back to the same character.
 _JSON_ESCAPES: Final[dict[int, str]] = {code: f"\\u{code:04x}" for code in UNSAFE_CODE_POINTS}
+_UNSAFE: Final = re.compile(
+    "[" + "".join(re.escape(chr(code)) for code in sorted(UNSAFE_CODE_POINTS)) + "]"
+)
+
+
+def _escaped(text: str) -> str:
+    """``text`` with the unsafe code points as ``\\uXXXX`` (a scan when there are none)."""
+    return text.translate(_JSON_ESCAPES) if _UNSAFE.search(text) else text
+
+
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+"""Types ``json`` writes as they are: :func:`to_jsonable` returns them unchanged, and
+:func:`iterdumps` writes an object of only these with the C encoder."""
 
 
 def is_time_name(name: str) -> bool:
@@ -73,6 +87,8 @@ def to_jsonable(value: Any, properties: Iterable[str] = ()) -> Any:
     Returns:
         The JSON-friendly value.
     """
+    if type(value) in _SCALARS:  # the bulk of every record's fields, taken first
+        return value
     names = tuple(properties)
     if isinstance(value, Unknown):
         return str(value)  # "unknown: X", never mistaken for a known value
@@ -132,16 +148,28 @@ def iterdumps(
 
     A command listing 10,000 groups writes them without holding the whole text, nor a
     converted copy of every record, in memory at once. The pieces join to exactly the
-    text of :func:`dumps`: an element's lines are indented one level further (JSON text
-    holds no raw line break inside a string, so every one is a line of the layout).
+    text of :func:`dumps`. An element that is an object of plain values (a listing's
+    usual row) is written by ``json``'s C encoder, its item separator carrying the line
+    break and the indentation (the indenting encoder is pure Python); any other element
+    is indented one level further line by line (JSON text holds no raw line break inside
+    a string, so every one is a line of the layout).
     """
     listing = isinstance(value, list | tuple) and not hasattr(value, "_asdict")
     if not (listing and value and indent is not None):
         yield dumps(value, properties, indent=indent)
         return
+    names = tuple(properties)
     step = "\n" + " " * indent
+    inner = step + " " * indent
+    flat = json.JSONEncoder(
+        ensure_ascii=False, check_circular=False, separators=("," + inner, ": ")
+    )
     yield "["
     for index, item in enumerate(value):
-        text = dumps(item, properties, indent=indent)
-        yield ("," if index else "") + step + text.replace("\n", step)
+        plain = to_jsonable(item, names)
+        if isinstance(plain, dict) and plain and all(type(v) in _SCALARS for v in plain.values()):
+            text = "{" + inner + flat.encode(plain)[1:-1] + step + "}"
+        else:
+            text = json.dumps(plain, ensure_ascii=False, indent=indent).replace("\n", step)
+        yield ("," if index else "") + step + _escaped(text)
     yield "\n]"
