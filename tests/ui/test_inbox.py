@@ -10,7 +10,7 @@ import pytest
 from textual.message import Message
 
 from groups_tui.service import InboxService
-from groups_tui.service.types import InboxRow
+from groups_tui.service.types import InboxCursor, InboxRow
 from groups_tui.ui.app import GroupsApp, make_app
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.screens.conversation import ConversationScreen
@@ -267,13 +267,13 @@ async def test_the_inbox_is_drawn_before_its_rows_arrive(
 ) -> None:
     # GIVEN an inbox query that has not returned yet
     release = asyncio.Event()
-    read = service.reading.inbox_rows
+    read = service.reading.inbox_page
 
-    async def slow_rows() -> list[InboxRow]:
+    async def slow_page(*args: Any, **kwargs: Any) -> tuple[list[InboxRow], InboxCursor | None]:
         await release.wait()
-        return await read()
+        return await read(*args, **kwargs)
 
-    monkeypatch.setattr(service.reading, "inbox_rows", slow_rows)
+    monkeypatch.setattr(service.reading, "inbox_page", slow_page)
     app = make_app(service, clock=clock, bell=False)
     async with app.run_test(size=(100, 24)) as pilot:
         await pilot.pause()
