@@ -81,9 +81,10 @@ async def test_the_palette_resets_the_sandbox_after_confirming(app: GroupsApp) -
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         # WHEN the operator picks "Reset the sandbox" in the palette and says no
-        actions = {title: action for title, action, _ in InboxScreen.PALETTE_ACTIONS}
-        assert actions["Reset the sandbox (start afresh)…"] == "reset_sandbox"
-        await app.screen.run_action("reset_sandbox")
+        await pilot.press("colon", *"reset the sandbox")
+        await settle(pilot)
+        assert "Reset the sandbox (start afresh)" in screen_text(app)
+        await pilot.press("enter")
         await settle(pilot)
         assert "Start the sandbox afresh?" in screen_text(app)
         await pilot.press("n")
@@ -91,7 +92,7 @@ async def test_the_palette_resets_the_sandbox_after_confirming(app: GroupsApp) -
         # THEN nothing happens
         assert app.is_running and not app.restart_sandbox_afresh
         # WHEN the operator confirms THEN the app exits asking for a fresh sandbox
-        await app.screen.run_action("reset_sandbox")
+        await app.run_action("reset_sandbox")
         await settle(pilot)
         await pilot.press("y")
         await settle(pilot)
@@ -103,7 +104,7 @@ async def test_a_live_account_has_no_sandbox_to_reset(service: InboxService, wor
     app = make_app(service, clock=world.clock, bell=False, sandbox_note=None)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await app.screen.run_action("reset_sandbox")
+        await app.run_action("reset_sandbox")
         await settle(pilot)
         assert app.is_running and not app.restart_sandbox_afresh
 

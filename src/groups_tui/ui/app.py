@@ -118,6 +118,14 @@ class GroupsCommands(Provider):
             ("Toggle bell on new messages", "app.toggle_bell", "Terminal bell"),
             ("Quit", "app.quit", "Leave groups-tui"),
         ]
+        if app.sandbox_note is not None:
+            entries.append(
+                (
+                    "Reset the sandbox (start afresh)…",
+                    "app.reset_sandbox",
+                    "Forget the kept sandbox world and database; start again from the seed",
+                )
+            )
         screen = app.screen
         if isinstance(screen, OffersPaletteActions):
             for title, action, help_text in screen.PALETTE_ACTIONS:
@@ -562,6 +570,28 @@ class GroupsApp(HostApp):
     def delete_group(self, group_id: str) -> None:
         """Ask for the typed subject, then delete the group (pending until the webhook)."""
         self.navigation.delete_group(group_id)
+
+    def action_reset_sandbox(self) -> None:
+        """Start the sandbox afresh from its seed, after confirming (sandbox only): the
+        app exits and the runner forgets the kept world and database, then reopens."""
+        if self.sandbox_note is None:
+            self.notify("Only the sandbox can be reset.", severity="warning")
+            return
+        from rich.text import Text
+
+        from groups_tui.ui.screens.confirm import ConfirmModal
+
+        question = Text(
+            "Start the sandbox afresh? Its groups, messages, audit log and spend are "
+            "forgotten and it starts again from its seed (the app reopens)."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.restart_sandbox_afresh = True
+                self.exit()
+
+        self.push_screen(ConfirmModal(question, yes="Start afresh"), answered)
 
     def action_toggle_bell(self) -> None:
         """Switch the new-message bell on or off."""

@@ -23,7 +23,6 @@ from textual.widgets import Input, Static
 from groups_tui.service.types import InboxRow
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, Ticking
 from groups_tui.ui.screens._base import AppScreen
-from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.widgets.filter_input import FilterInput
 from groups_tui.ui.widgets.group_list import Columns, GroupList, QuickFilter, SortMode
 from groups_tui.ui.widgets.key_bar import KeyBar
@@ -207,11 +206,6 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         ("Join requests of this group", "join_requests", "Approve or reject (J)"),
         ("Invite link of this group", "invite_link", "Copy, QR code, reset (i)"),
         ("Delete this group…", "delete_group", "Type the subject to confirm (D)"),
-        (
-            "Reset the sandbox (start afresh)…",
-            "reset_sandbox",
-            "Forget the kept sandbox world and database; start again from the seed",
-        ),
     )
     """Entries this screen adds to the command palette."""
 
@@ -444,24 +438,6 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         group_id = self._highlighted_id()
         if group_id is not None:
             self.app.navigation.delete_group(group_id)
-
-    def action_reset_sandbox(self) -> None:
-        """Start the sandbox afresh from its seed, after confirming (sandbox only)."""
-        app = self.app
-        if app.sandbox_note is None:
-            app.notify("Only the sandbox can be reset.", severity="warning")
-            return
-        question = Text(
-            "Start the sandbox afresh? Its groups, messages, audit log and spend are "
-            "forgotten and it starts again from its seed (the app reopens)."
-        )
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                app.restart_sandbox_afresh = True
-                app.exit()
-
-        app.push_screen(ConfirmModal(question, yes="Start afresh"), answered)
 
     def action_moderation(self) -> None:
         """Open the moderation queue."""
