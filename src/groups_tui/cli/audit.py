@@ -29,21 +29,29 @@ __all__ = ["audit"]
 @run_async
 async def audit(group_id: str | None, limit: int, as_json: bool) -> None:
     """Operator actions, newest first: who, what, which group and people, the API's answer."""
+    from groups_tui.daemon.client import find_socket, open_remote_service
     from groups_tui.runtime import open_readonly_service
 
     settings = load_settings()
-    path = settings.db_path if settings.is_live else settings.sandbox_db_path
-    if not path.exists():
-        fail(f"no database at {path}", EXIT_USAGE)
-    async with open_readonly_service(path) as service:
-        rows = await service.admin.audit_page(group_id=group_id, limit=limit)
+    socket_file = find_socket(settings.socket)
+    if socket_file is not None:  # team mode: the daemon's database
+        async with open_remote_service(socket_file) as remote:
+            rows = await remote.admin.audit_page(group_id=group_id, limit=limit)
+    else:
+        path = settings.db_path if settings.is_live else settings.sandbox_db_path
+        if not path.exists():
+            fail(f"no database at {path}", EXIT_USAGE)
+        async with open_readonly_service(path) as service:
+            rows = await service.admin.audit_page(group_id=group_id, limit=limit)
 
     def text(entries: Any) -> str:
         import time as _time
 
         return (
             "\n".join(
-                f"{_time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(e.at))}\t{e.os_user}\t"
+                f"{_time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(e.at))}\t{e.os_user}"
+                + (f" ({e.role})" if e.role else "")
+                + "\t"
                 f"{e.action}\t{e.group_id or '-'}\t{json.dumps(to_jsonable(e.targets))}\t"
                 f"{json.dumps(to_jsonable(e.api_result))}" + (f"\t{e.cost} USD" if e.cost else "")
                 for e in entries

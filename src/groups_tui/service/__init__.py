@@ -104,6 +104,13 @@ class InboxService:
         """Now, as integer epoch seconds from the injected clock."""
         return self._core.now()
 
+    def permits(self, operation: str, group_id: str | None = None, tag: str | None = None) -> bool:
+        """Whether this operator may run `operation` (``sub_api.method``) on the group.
+
+        Always true here, in single-user mode; a daemon's client answers from its roles.
+        """
+        return True
+
     @property
     def os_user(self) -> str:
         """Who the audit log names."""

@@ -9,7 +9,9 @@ outside ``service/`` reaches it.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +23,21 @@ from groups_tui.service.errors import ServiceError
 from groups_tui.service.types import PENDING_PREFIX, AccountInfo
 from groups_tui.store import Store
 
-__all__ = ["Clock", "ServiceCore", "result_summary"]
+__all__ = ["Clock", "ServiceCore", "acting_as", "result_summary"]
+
+_ACTOR: ContextVar[tuple[str, str] | None] = ContextVar("groups_tui_actor", default=None)
+"""The operator a daemon is acting for in this task: (user, role)."""
+
+
+@contextmanager
+def acting_as(user: str, role: str) -> Iterator[None]:
+    """Audit what runs inside as `user` in `role` (the daemon's caller), not the OS user."""
+    token = _ACTOR.set((user, role))
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
+
 
 Clock = Callable[[], float]
 """Returns now as epoch seconds."""
@@ -88,15 +104,26 @@ class ServiceCore:
         result: Any = None,
         cost: Decimal | None = None,
     ) -> None:
-        """Append an operator-visible action, as this OS user, to the audit log."""
+        """Append an operator-visible action to the audit log.
+
+        As the daemon's caller and role inside :func:`acting_as`, otherwise as this OS user.
+        """
+        user, role = _ACTOR.get() or (self.os_user, None)
         await self.store.audit.append(
-            self.os_user,
+            user,
             action,
             group_id=group_id,
             targets=list(targets),
             api_result=result,
             cost=cost,
+            role=role,
         )
+
+    @property
+    def actor(self) -> str:
+        """Who the audit log names now (the daemon's caller, or the OS user)."""
+        current = _ACTOR.get()
+        return current[0] if current else self.os_user
 
     async def call(
         self, action: str, group_id: str | None, targets: Sequence[Any], call: Awaitable[Any]

@@ -25,8 +25,9 @@ class Audit(Repository):
         targets: Sequence[Any] = (),
         api_result: Any = None,
         cost: Decimal | None = None,
+        role: str | None = None,
     ) -> int:
-        """Append an audit entry and return its id."""
+        """Append an audit entry and return its id (`role`: the operator's, in team mode)."""
         params = (
             self._clock(),
             os_user,
@@ -35,11 +36,12 @@ class Audit(Repository):
             dumps(list(targets)),
             None if api_result is None else dumps(api_result),
             None if cost is None else str(cost),
+            role,
         )
         row = await self.db.execute_write_fn(
             lambda conn: conn.execute(
                 "INSERT INTO audit_log(at, os_user, action, group_id, targets, api_result, "
-                "cost) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "cost, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 params,
             ).fetchone()
         )
@@ -55,13 +57,30 @@ class Audit(Repository):
             cond.append("group_id = ?")
             params.append(group_id)
         rows = await self._all(
-            "SELECT id, at, os_user, action, group_id, targets, api_result, cost FROM audit_log "
+            "SELECT id, at, os_user, action, group_id, targets, api_result, cost, role "
+            "FROM audit_log "
             f"WHERE {' AND '.join(cond)} ORDER BY id DESC LIMIT ?",
             [*params, limit],
         )
         return [
             AuditEntry(
-                r[0], r[1], r[2], r[3], r[4], loads(r[5], []), loads(r[6]), dec_or_none(r[7])
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                loads(r[5], []),
+                loads(r[6]),
+                dec_or_none(r[7]),
+                r[8],
             )
             for r in rows
         ]
+
+    async def cost_since(self, os_user: str, since: float) -> Decimal:
+        """What `os_user`'s audited actions were previewed to cost since `since`."""
+        rows = await self._all(
+            "SELECT cost FROM audit_log WHERE os_user = ? AND at >= ? AND cost IS NOT NULL",
+            (os_user, since),
+        )
+        return sum((dec_or_none(r[0]) or Decimal(0) for r in rows), Decimal(0))

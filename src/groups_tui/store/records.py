@@ -435,6 +435,8 @@ class AuditEntry:
     targets: Sequence[Any]
     api_result: Any
     cost: Decimal | None
+    role: str | None = None
+    """The role the operator held (team mode), ``None`` in single-user mode."""
 
 
 @dataclass(frozen=True, slots=True)

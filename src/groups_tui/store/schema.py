@@ -701,7 +701,21 @@ ALTER TABLE participant_history ADD COLUMN observed INTEGER NOT NULL DEFAULT 0;
 """
 
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+# v9: team mode. An audit entry names the role its operator held (the daemon's peer
+# credentials give the user; NULL in single-user mode), and one lease row per background
+# runner lets at most one process run the automations and the moderation watcher.
+_V9 = """
+ALTER TABLE audit_log ADD COLUMN role TEXT;
+CREATE TABLE runner_lease (
+    name       TEXT PRIMARY KEY,
+    holder_pid INTEGER NOT NULL,
+    holder     TEXT NOT NULL,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 """Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1``."""
 
 LATEST_VERSION: int = len(MIGRATIONS)
