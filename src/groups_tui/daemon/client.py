@@ -266,12 +266,31 @@ class RemoteService(InboxService):
         """False: the daemon acts for this client."""
         return False
 
-    def permits(self, operation: str, group_id: str | None = None, tag: str | None = None) -> bool:
-        """Whether the daemon would let this caller run `operation` (for greying keys)."""
-        needed = required_role(operation, {})
+    @property
+    def automations_run_here(self) -> bool:
+        """False: the daemon runs the automations."""
+        return False
+
+    def permits(
+        self,
+        operation: str,
+        group_id: str | None = None,
+        tag: str | None = None,
+        arguments: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Whether a grant could let this caller run `operation` (for greying keys).
+
+        Generous where it cannot know (no group given, or a tag-scoped grant and no
+        tag): the daemon decides, this only greys what no grant allows.
+        """
+        needed = required_role(operation, arguments or {})
         if needed is None:
             return True
-        roles = [g.role for g in self.session.grants if g.covers(group_id, tag)]
+        roles = [
+            g.role
+            for g in self.session.grants
+            if group_id is None or g.covers(group_id, tag) or (tag is None and g.tags)
+        ]
         return bool(roles) and max(roles) >= needed
 
 

@@ -38,6 +38,7 @@ from groups_tui.ui.host import HostApp, report_worker_error
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.navigation import Navigation
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
+from groups_tui.ui.screens._base import permitted, role_needed
 from groups_tui.ui.widgets.safe_text import fit
 from groups_tui.ui.widgets.status_header import StatusHeader
 
@@ -113,9 +114,16 @@ class GroupsCommands(Provider):
             ("Toggle bell on new messages", "app.toggle_bell", "Terminal bell"),
             ("Quit", "app.quit", "Leave groups-tui"),
         ]
+        if not app.service.permits("admin.create_group"):
+            entries = [e for e in entries if e[1] != "app.new_group"]
+            entries.append(("New group… (needs the admin role)", "app.new_group", "Not allowed"))
         screen = app.screen
         if isinstance(screen, OffersPaletteActions):
             for title, action, help_text in screen.PALETTE_ACTIONS:
+                name = action.split("(")[0]
+                role = role_needed(screen, name) if not permitted(screen, name) else None
+                if role is not None:  # listed, but says why it will not run
+                    title, help_text = f"{title} (needs the {role} role)", "Not allowed"
                 entries.append((title, f"screen.{action}", help_text))
         return entries
 
@@ -438,6 +446,12 @@ class GroupsApp(HostApp):
 
     # ------------------------------------------------------------------ administration
     # Shortcuts to :attr:`navigation` for the palette, the app's keys and scripts.
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out creating a group when the operator's role does not allow it."""
+        if action == "new_group" and not self.service.permits("admin.create_group"):
+            return None
+        return True
 
     def action_new_group(self) -> None:
         """Ask for a new group; then show its invite link screen (pending until Meta)."""

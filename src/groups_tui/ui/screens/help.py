@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from groups_tui.ui.screens._base import AppModal
+from groups_tui.ui.screens._base import AppModal, permitted, role_needed
 
 __all__ = ["HelpScreen", "NAVIGATION"]
 
@@ -48,7 +48,7 @@ class HelpScreen(AppModal[None]):
             under: The screen whose keys to list.
         """
         super().__init__()
-        rows: list[tuple[str, str, str]] = []
+        rows: list[tuple[str, str, str, bool]] = []
         seen: set[str] = set()
         for active in under.active_bindings.values():
             binding = active.binding
@@ -56,7 +56,11 @@ class HelpScreen(AppModal[None]):
                 continue
             seen.add(binding.action)
             display = binding.key_display or self.app.get_key_display(binding)
-            rows.append((display, binding.description, active.tooltip or binding.tooltip))
+            tooltip = active.tooltip or binding.tooltip
+            role = None if permitted(under, binding.action) else role_needed(under, binding.action)
+            if role is not None:
+                tooltip = f"{tooltip} (needs the {role} role)"
+            rows.append((display, binding.description, tooltip, active.enabled))
         self.rows = rows
         self.title_text = type(under).__name__.removesuffix("Screen") or "Screen"
 
@@ -66,8 +70,9 @@ class HelpScreen(AppModal[None]):
         table.add_column("Key", style="bold", no_wrap=True, min_width=13)
         table.add_column("Action", no_wrap=True)
         table.add_column("What it does", ratio=1)
-        for key, description, tooltip in self.rows:
-            table.add_row(Text(key), Text(description), Text(tooltip))
+        for key, description, tooltip, enabled in self.rows:
+            style = "" if enabled else "dim"  # greyed as in the footer
+            table.add_row(Text(key, style), Text(description, style), Text(tooltip, style))
         for key, description in NAVIGATION:
             table.add_row(Text(key), Text(description), Text(""))
         with VerticalScroll(id="help"):

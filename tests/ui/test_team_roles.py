@@ -1,0 +1,66 @@
+"""Team mode in the TUI: what the operator's role does not allow is greyed out.
+
+In footer, help and palette alike; in single-user mode nothing is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from groups_tui.domain.roles import Role, required_role
+from groups_tui.ui.app import GroupsApp, make_app
+from groups_tui.ui.screens.help import HelpScreen
+from groups_tui.ui.screens.members import MembersScreen
+from tests.ui.conftest import settle
+from tests.ui.fake_service import BOOK_CLUB, FakeService, FrozenClock
+
+
+class AgentService(FakeService):
+    """The fake service, as a team daemon's client whose operator is an agent."""
+
+    def permits(
+        self,
+        operation: str,
+        group_id: str | None = None,
+        tag: str | None = None,
+        arguments: Mapping[str, Any] | None = None,
+    ) -> bool:
+        needed = required_role(operation, arguments or {})
+        return needed is None or needed <= Role.AGENT
+
+
+def _app(service: FakeService, clock: FrozenClock) -> GroupsApp:
+    return make_app(service, clock=clock, bell=False, sandbox_note="team: sam (agent)")
+
+
+def _disabled(app: GroupsApp) -> set[str]:
+    return {a.binding.action for a in app.screen.active_bindings.values() if not a.enabled}
+
+
+async def test_an_agent_sees_admin_and_moderator_keys_greyed(clock: FrozenClock) -> None:
+    app = _app(AgentService(clock), clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        # the inbox: creating and deleting groups need an admin
+        assert {"new_group", "delete_group"} <= _disabled(app)
+        app.open_members(BOOK_CLUB)
+        await settle(pilot)
+        assert isinstance(app.screen, MembersScreen)
+        greyed = _disabled(app)
+        assert {"remove", "remove_everywhere", "settings"} <= greyed
+        assert "edit" not in greyed and "invite_people" not in greyed
+        # the help lists them greyed, naming the role they need
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        rows = {description: (tip, on) for _, description, tip, on in app.screen.rows}
+        tip, enabled = rows["Remove"]
+        assert not enabled and tip.endswith("(needs the moderator role)")
+        assert rows["Details"][1] is True
+
+
+async def test_single_user_mode_greys_nothing(app: GroupsApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert not {"new_group", "delete_group"} & _disabled(app)
