@@ -105,8 +105,12 @@ class Peer:
     unix_groups: tuple[str, ...]
 
 
-def peer_of(request: web.Request) -> Peer:
+def peer_of(request: web.Request, users: dict[int, tuple[str, tuple[str, ...]]]) -> Peer:
     """The caller of `request`, from ``SO_PEERCRED`` on its Unix socket.
+
+    Args:
+        request: The request.
+        users: Known uids' names and Unix groups (filled here; cleared on SIGHUP).
 
     Raises:
         web.HTTPForbidden: The transport is not a Unix socket with credentials.
@@ -116,6 +120,14 @@ def peer_of(request: web.Request) -> Peer:
     if sock is None:
         raise web.HTTPForbidden(text="no peer credentials")
     pid, uid, gid = _CRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CRED.size))
+    known = users.get(uid)
+    if known is None:
+        known = users[uid] = _user(uid, gid)
+    return Peer(pid, uid, known[0], known[1])
+
+
+def _user(uid: int, gid: int) -> tuple[str, tuple[str, ...]]:
+    """The user name of `uid` and the names of its Unix groups."""
     try:
         entry = pwd.getpwuid(uid)
         user, groups = entry.pw_name, os.getgrouplist(entry.pw_name, entry.pw_gid)
@@ -127,7 +139,7 @@ def peer_of(request: web.Request) -> Peer:
             names.append(grp.getgrgid(g).gr_name)
         except KeyError:
             names.append(f"gid:{g}")
-    return Peer(pid, uid, user, tuple(names))
+    return user, tuple(names)
 
 
 class Daemon:
@@ -170,6 +182,7 @@ class Daemon:
         self._files = Path(tempfile.mkdtemp(prefix="groups-tui-daemon-"))
         self.listener_url = listener_url
         self.automations_running = automations_running
+        self._users: dict[int, tuple[str, tuple[str, ...]]] = {}
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -198,6 +211,7 @@ class Daemon:
 
     def reload_roles(self) -> bool:
         """Read the roles file again (SIGHUP); a bad file keeps the roles in force."""
+        self._users.clear()  # group memberships are read again too
         if self.roles_path is None:
             return False
         try:
@@ -234,7 +248,7 @@ class Daemon:
         )
 
     async def _session(self, request: web.Request) -> web.Response:
-        peer = peer_of(request)
+        peer = peer_of(request, self._users)
         grants = self.roles.grants_of(peer.user, peer.unix_groups)
         role = self.roles.highest_role(peer.user, peer.unix_groups)
         cap = self.roles.daily_cap(peer.user, role) if role is not None else None
@@ -263,7 +277,7 @@ class Daemon:
 
     async def _call(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
-        peer = peer_of(request)
+        peer = peer_of(request, self._users)
         operation = request.match_info["operation"]
         try:
             body = await request.json()
@@ -277,7 +291,8 @@ class Daemon:
             return _error(404, ServiceError(f"no such operation: {operation}"))
         group_id = arguments.get("group_id")
         group_id = group_id if isinstance(group_id, str) else None
-        tag = await self.service.reading.tag(group_id) if group_id else None
+        scoped_by_tag = any(g.tags for g in self.roles.grants)
+        tag = await self.service.reading.tag(group_id) if group_id and scoped_by_tag else None
         held = self.roles.role_for(peer.user, peer.unix_groups, group_id, tag)
         with acting_as(peer.user, held.label if held is not None else "none"):
             refusal = check(operation, needed, held, peer.user, group_id)
