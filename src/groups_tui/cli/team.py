@@ -65,6 +65,13 @@ def _socket_default(settings: Settings) -> Path:
     show_default=True,
     help="info logs every call (user, role, operation, outcome); warning only problems.",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: LEVEL message lines; json: one JSON object per line (for log collectors).",
+)
 @click.option("--check", is_flag=True, help="Validate the settings and the roles file, then exit.")
 def serve(
     socket_path: Path | None,
@@ -74,6 +81,7 @@ def serve(
     port: int,
     hook_path: str,
     log_level: str,
+    log_format: str,
     check: bool,
 ) -> None:
     """Run the team daemon: the account's secrets, webhooks, automations and every write.
@@ -83,7 +91,7 @@ def serve(
     """
     from groups_tui.daemon.server import RolesFileError, load_roles
 
-    install_log_handler(_LOG_LEVELS[log_level])
+    install_log_handler(_LOG_LEVELS[log_level], json_lines=log_format == "json", levels=True)
     # The daemon logs each call itself; the HTTP client's per-request lines only at debug.
     logging.getLogger("httpx").setLevel(min(logging.WARNING, _LOG_LEVELS[log_level] + 10))
     try:
@@ -199,28 +207,32 @@ async def _serve(
             listener_url=listener.url,
             automations_running=lambda: lease.running,
         )
+        stop = _signals(daemon)  # before saying it is ready
+        stack.callback(_no_signals)
         await daemon.start()
         stack.push_async_callback(daemon.stop)
         log.info("webhooks on %s", listener.url)
         echo(f"url {listener.url}")
         echo(f"socket {socket_file}")
         sys.stdout.flush()
-        await _wait(daemon)
+        await stop.wait()
         log.info("stopping")
 
 
-async def _wait(daemon: Any) -> None:
-    """Until SIGTERM or SIGINT; SIGHUP reloads the roles file meanwhile."""
+def _signals(daemon: Any) -> asyncio.Event:
+    """SIGTERM and SIGINT set the returned event; SIGHUP reloads the roles file."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, daemon.reload_roles)
-    try:
-        await stop.wait()
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.remove_signal_handler(sig)
+    return stop
+
+
+def _no_signals() -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.remove_signal_handler(sig)
 
 
 @click.command("whoami")

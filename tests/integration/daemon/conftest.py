@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -128,6 +129,8 @@ class TeamWorld:
     invite_group: str
     env: dict[str, str]
     """A client's whole environment: the socket and an empty config, no token."""
+    daemon_env: dict[str, str] = field(default_factory=dict)
+    """The daemon's environment (the account's secrets)."""
     _log_offset: int = field(default=0)
 
     def cli(self, user: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -143,6 +146,12 @@ class TeamWorld:
     def log(self) -> str:
         """Everything the daemon logged so far."""
         return self.daemon_log.read_text(encoding="utf-8", errors="replace")
+
+    def audit_rows(self) -> list[tuple[str, str, str | None, list[Any]]]:
+        """(user, action, role, targets) of every audit entry, read straight from the file."""
+        with sqlite3.connect(f"file:{self.root / 'team.db'}?mode=ro", uri=True) as conn:
+            rows = conn.execute("SELECT os_user, action, role, targets FROM audit_log").fetchall()
+        return [(u, a, r, json.loads(t)) for u, a, r, t in rows]
 
     def audit(self) -> list[dict[str, Any]]:
         """The audit log, newest first (read as root, a client of the daemon)."""
@@ -289,6 +298,7 @@ def team(operators: dict[str, str]) -> Iterator[TeamWorld]:
                         "GROUPS_TUI_SOCKET": str(socket_path),
                         "GROUPS_TUI_CONFIG": str(root / "absent.toml"),
                     },
+                    daemon_env=daemon_env,
                 )
                 synced = world.cli("gt14viewer", "groups", "list", "--json")
                 assert synced.returncode == 0, synced.stderr
