@@ -42,8 +42,9 @@ async def test_an_agent_sees_admin_and_moderator_keys_greyed(clock: FrozenClock)
     app = _app(AgentService(clock), clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        # the inbox: creating and deleting groups need an admin
+        # the inbox: creating and deleting groups need an admin (the app's key too)
         assert {"new_group", "delete_group"} <= _disabled(app)
+        assert app.check_action("new_group", ()) is None
         app.open_members(BOOK_CLUB)
         await settle(pilot)
         assert isinstance(app.screen, MembersScreen)
@@ -64,3 +65,4 @@ async def test_single_user_mode_greys_nothing(app: GroupsApp) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert not {"new_group", "delete_group"} & _disabled(app)
+        assert app.check_action("new_group", ()) is True

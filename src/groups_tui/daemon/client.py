@@ -91,7 +91,8 @@ class Session:
     spent_today: Decimal
     db_path: Path
     account: AccountInfo
-    runner_pid: int
+    daemon_pid: int
+    automations_running: bool = False
 
     @property
     def remaining(self) -> Decimal | None:
@@ -125,7 +126,8 @@ class Session:
             spent_today=Decimal(body.get("spent_today", "0")),
             db_path=Path(body["db_path"]),
             account=account,
-            runner_pid=int(body.get("pid", 0)),
+            daemon_pid=int(body.get("pid", 0)),
+            automations_running=bool(body.get("automations", False)),
         )
 
 
@@ -260,6 +262,8 @@ class RemoteService(InboxService):
         self.moderation = _attach(_RemoteModeration(core, self.admin), daemon)
         self.automations = _attach(_RemoteAutomations(core), daemon)
         self.changes = _attach(_RemoteChanges(core), daemon)
+        # The automations panel says whether they run: in the daemon, not here.
+        self.automations.running = session.automations_running
 
     @property
     def read_only(self) -> bool:

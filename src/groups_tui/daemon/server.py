@@ -272,6 +272,7 @@ class Daemon:
                 "db_path": str(self.db_path),
                 "account": encode(self.service.account),
                 "pid": os.getpid(),
+                "automations": self.automations_running(),
             }
         )
 

@@ -40,6 +40,8 @@ async def test_the_tui_reads_locally_and_acts_through_the_daemon(team: TeamWorld
     group, member = _open_window_group(team)
     async with open_remote_service(team.socket) as service:
         assert not service.read_only and not service.automations_run_here
+        # the automations run in the daemon, and the client says so
+        assert service.automations.running and service.session.daemon_pid == team.daemon.pid
         app = make_app(service, clock=service.clock, bell=False, sandbox_note="team: root")
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
