@@ -8,38 +8,41 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
+
 from groups_tui.domain.roles import Role, required_role
 from groups_tui.ui.app import GroupsApp, make_app
 from groups_tui.ui.screens.help import HelpScreen
 from groups_tui.ui.screens.members import MembersScreen
 from tests.ui.conftest import settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService, FrozenClock
+from tests.ui.seed import BOOK_CLUB
+from tests.ui.world import FrozenClock, World
 
 
-class AgentService(FakeService):
-    """The fake service, as a team daemon's client whose operator is an agent."""
-
-    def permits(
-        self,
-        operation: str,
-        group_id: str | None = None,
-        tag: str | None = None,
-        arguments: Mapping[str, Any] | None = None,
-    ) -> bool:
-        needed = required_role(operation, arguments or {})
-        return needed is None or needed <= Role.AGENT
+def _as_agent(
+    operation: str,
+    group_id: str | None = None,
+    tag: str | None = None,
+    arguments: Mapping[str, Any] | None = None,
+) -> bool:
+    """What a team daemon's client answers when its operator is an agent."""
+    needed = required_role(operation, arguments or {})
+    return needed is None or needed <= Role.AGENT
 
 
-def _app(service: FakeService, clock: FrozenClock) -> GroupsApp:
-    return make_app(service, clock=clock, bell=False, sandbox_note="team: sam (agent)")
+def _app(world: World, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> GroupsApp:
+    monkeypatch.setattr(world.service, "permits", _as_agent)
+    return make_app(world.service, clock=clock, bell=False, sandbox_note="team: sam (agent)")
 
 
 def _disabled(app: GroupsApp) -> set[str]:
     return {a.binding.action for a in app.screen.active_bindings.values() if not a.enabled}
 
 
-async def test_an_agent_sees_admin_and_moderator_keys_greyed(clock: FrozenClock) -> None:
-    app = _app(AgentService(clock), clock)
+async def test_an_agent_sees_admin_and_moderator_keys_greyed(
+    world: World, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app(world, clock, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         # the inbox: creating and deleting groups need an admin (the app's key too)
