@@ -17,6 +17,7 @@ Routes: ``GET /healthz``; ``GET /v1/session`` (who the caller is, the database t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import grp
 import logging
 import os
@@ -183,6 +184,7 @@ class Daemon:
         self.listener_url = listener_url
         self.automations_running = automations_running
         self._users: dict[int, tuple[str, tuple[str, ...]]] = {}
+        self._spend_locks: dict[str, asyncio.Lock] = {}
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -296,31 +298,38 @@ class Daemon:
         tag = await self.service.reading.tag(group_id) if group_id and scoped_by_tag else None
         held = self.roles.role_for(peer.user, peer.unix_groups, group_id, tag)
         with acting_as(peer.user, held.label if held is not None else "none"):
-            refusal = check(operation, needed, held, peer.user, group_id)
-            if refusal is None and held is not None and operation in SPENDING_OPERATIONS:
-                refusal = await self._spend_check(peer.user, held, operation, arguments)
-            if refusal is not None:
-                await self.service.admin.record_refusal(operation, group_id, refusal.reason)
-                log.warning(
-                    "refused %s (%s, pid %d) %s: %s",
-                    peer.user,
-                    held.label if held else "no role",
-                    peer.pid,
-                    operation,
-                    refusal.reason,
-                )
-                return _error(403, refused(refusal))
-            try:
-                await self._receive_files(operation, arguments, body)
-                sub_api, _, name = operation.partition(".")
-                method = getattr(getattr(self.service, sub_api), name)
-                result = await method(**arguments)
-            except ServiceError as exc:
-                self._log_call(peer, held, operation, f"failed: {exc.message}", started)
-                return _error(422, exc)
-            except (KeyError, ValueError, LookupError, TypeError) as exc:
-                self._log_call(peer, held, operation, f"failed: {exc}", started)
-                return _error(400 if isinstance(exc, TypeError) else 422, exc)
+            # One spending call per user at a time: the cap sees the previous one audited.
+            guard = (
+                self._spend_locks.setdefault(peer.user, asyncio.Lock())
+                if operation in SPENDING_OPERATIONS
+                else contextlib.nullcontext()
+            )
+            async with guard:
+                refusal = check(operation, needed, held, peer.user, group_id)
+                if refusal is None and held is not None and operation in SPENDING_OPERATIONS:
+                    refusal = await self._spend_check(peer.user, held, operation, arguments)
+                if refusal is not None:
+                    await self.service.admin.record_refusal(operation, group_id, refusal.reason)
+                    log.warning(
+                        "refused %s (%s, pid %d) %s: %s",
+                        peer.user,
+                        held.label if held else "no role",
+                        peer.pid,
+                        operation,
+                        refusal.reason,
+                    )
+                    return _error(403, refused(refusal))
+                try:
+                    await self._receive_files(operation, arguments, body)
+                    sub_api, _, name = operation.partition(".")
+                    method = getattr(getattr(self.service, sub_api), name)
+                    result = await method(**arguments)
+                except ServiceError as exc:
+                    self._log_call(peer, held, operation, f"failed: {exc.message}", started)
+                    return _error(422, exc)
+                except (KeyError, ValueError, LookupError, TypeError) as exc:
+                    self._log_call(peer, held, operation, f"failed: {exc}", started)
+                    return _error(400 if isinstance(exc, TypeError) else 422, exc)
         self._log_call(peer, held, operation, "ok", started)
         return web.json_response({"result": encode(result)})
 
