@@ -14,7 +14,7 @@ from groups_tui.domain.roles import Role, required_role
 from groups_tui.ui.app import GroupsApp, make_app
 from groups_tui.ui.screens.help import HelpScreen
 from groups_tui.ui.screens.members import MembersScreen
-from tests.ui.conftest import settle
+from tests.ui.conftest import screen_text, settle
 from tests.ui.seed import BOOK_CLUB
 from tests.ui.world import FrozenClock, World
 
@@ -69,3 +69,19 @@ async def test_single_user_mode_greys_nothing(app: GroupsApp) -> None:
         await settle(pilot)
         assert not {"new_group", "delete_group"} & _disabled(app)
         assert app.check_action("new_group", ()) is True
+
+
+async def test_the_audit_log_names_the_operators_role(
+    world: World, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an action the daemon audited for an agent
+    await world.store.audit.append("sam", "send.text", group_id=BOOK_CLUB, role="agent")
+    app = _app(world, clock, monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        # WHEN its details are opened THEN they say who, as which role
+        await pilot.press("home", "enter")
+        await settle(pilot)
+        assert "sam (agent) send.text" in screen_text(app)
