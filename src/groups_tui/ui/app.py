@@ -66,6 +66,7 @@ STYLE_FILES: tuple[str, ...] = (
     "moderation_queue.tcss",
     "audit_log.tcss",
     "automations.tcss",
+    "spend.tcss",
 )
 """Stylesheets, in cascade order (base first)."""
 

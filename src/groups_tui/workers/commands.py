@@ -17,8 +17,9 @@ from groups_tui.automations.commands import (
     automations_config,
     cli_service,
     config_option,
+    json_option,
 )
-from groups_tui.cli_output import echo, fail
+from groups_tui.cli_output import echo, echo_json, fail
 
 EXIT_USAGE = 2
 
@@ -35,8 +36,11 @@ __all__ = ["automations_run_command"]
 )
 @click.option("--once", is_flag=True, help="One pass, then exit.")
 @config_option
+@json_option
 @async_command
-async def automations_run_command(interval: float, once: bool, config_file: Path | None) -> int:
+async def automations_run_command(
+    interval: float, once: bool, config_file: Path | None, as_json: bool
+) -> int:
     """Follow the database and run invite flows and forwarding (beside `listen`)."""
     from groups_tui.workers.lease import RunnerLease
     from groups_tui.workers.runner import AutomationRunner
@@ -55,12 +59,17 @@ async def automations_run_command(interval: float, once: bool, config_file: Path
                 fail(f"automations run in process {holder}", EXIT_USAGE)
             result = await runner.step()
             await runner.stop()
+            if as_json:
+                echo_json(result)
+                return 0
             echo(
                 f"{result.changes_seen} change(s), {result.messages_seen} 1:1 "
                 f"message(s), {result.invites_started} invite(s), "
                 f"{result.delivered} delivered, {result.delivery_failures} failed"
             )
             return 0
+        # --json without --once: the runner reports nothing per pass; its failures are
+        # in `automations runs --json`.
         lease = RunnerLease(service, runner.start, runner.stop, holder="automations run")
         other = await lease.start()
         if other is not None:
