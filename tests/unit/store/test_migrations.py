@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from groups_tui.store import SchemaTooNewError, Store, StoreClosedError
-from groups_tui.store.schema import LATEST_VERSION, MIGRATIONS
+from groups_tui.store.schema import LATEST_VERSION, MIGRATIONS, NUMBERED_TABLES
 from groups_tui.store.sqlite import migrate, split_statements
 
 EXPECTED_TABLES = {
@@ -36,6 +36,15 @@ EXPECTED_TABLES = {
     "blocklist",
     "runner_lease",
 }
+
+
+V9_INDEXES = {
+    "groups_inbox_order",
+    "groups_number_order",
+    "cost_ledger_number_at",
+    "raw_events_other_number",
+}
+"""The indexes schema v9 adds (the inbox's order, spend per number, other numbers)."""
 
 
 def _exists(path: Path) -> bool:
@@ -264,6 +273,22 @@ def _dump(db_path: Path) -> tuple[dict[str, list[tuple[object, ...]]], dict[str,
             for name in tables
             if not name.startswith("messages_fts")
         }
+        if "role" in {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}:
+            # v10 adds ``role`` last: NULL for every entry written in single-user mode.
+            assert {r[-1] for r in rows["audit_log"]} <= {None}
+            rows["audit_log"] = [row[:-1] for row in rows["audit_log"]]
+            assert rows.pop("runner_lease") == []
+        if "numbers" in rows:
+            # v9 adds the number last to these tables (the placeholder for the rows it
+            # found, no number being registered), two columns to the raw log, the table of
+            # numbers, and the WABA first to the template cache.
+            for name in NUMBERED_TABLES:
+                assert {r[-1] for r in rows[name]} <= {""}, name
+                rows[name] = [row[:-1] for row in rows[name]]
+            assert {r[-1] for r in rows["raw_events"]} <= {0}
+            rows["raw_events"] = [row[:-2] for row in rows["raw_events"]]
+            assert rows.pop("numbers") == []
+            rows["templates"] = [row[1:] for row in rows["templates"]]
         if "join_approval_at" in {r[1] for r in conn.execute("PRAGMA table_info(groups)")}:
             added = conn.execute(
                 "SELECT invite_link_at, join_approval_at FROM groups ORDER BY 1, 2"
@@ -274,11 +299,6 @@ def _dump(db_path: Path) -> tuple[dict[str, list[tuple[object, ...]]], dict[str,
             # v8 adds ``observed`` last: 0 for every row recorded from a webhook.
             assert {r[-1] for r in rows["participant_history"]} <= {0}
             rows["participant_history"] = [row[:-1] for row in rows["participant_history"]]
-        if "role" in {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}:
-            # v9 adds ``role`` last: NULL for every entry written in single-user mode.
-            assert {r[-1] for r in rows["audit_log"]} <= {None}
-            rows["audit_log"] = [row[:-1] for row in rows["audit_log"]]
-            assert rows.pop("runner_lease") == []
         rows["fts"] = conn.execute(
             "SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'hello OR bye'"
         ).fetchall()
@@ -301,9 +321,10 @@ async def test_v7_rebuilds_groups_without_losing_anything(db_path: Path) -> None
     assert counters == {"listener.signatures_refused": 4, "events.failed": 1}
     rows_before.pop("counters")
     assert rows_after == rows_before
-    # AND every index and trigger is identical, plus the two that count failures
+    # AND every index and trigger is identical, plus the two that count failures (and the
+    # indexes of v9)
     added = {n: schema_after.pop(n) for n in list(schema_after) if n not in schema_before}
-    assert set(added) == {"event_failures_count_ai", "event_failures_count_ad"}
+    assert set(added) == {"event_failures_count_ai", "event_failures_count_ad"} | V9_INDEXES
     assert schema_after == schema_before
     with sqlite3.connect(db_path) as conn:
         conn.execute("PRAGMA foreign_keys = ON")
@@ -329,13 +350,13 @@ async def test_v7_rebuilds_groups_without_losing_anything(db_path: Path) -> None
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-async def test_v9_keeps_the_audit_log_and_adds_roles_and_the_runner_lease(db_path: Path) -> None:
-    # GIVEN a version-8 file with audited actions
+async def test_v10_keeps_the_audit_log_and_adds_roles_and_the_runner_lease(db_path: Path) -> None:
+    # GIVEN a version-9 file with audited actions
     with sqlite3.connect(db_path) as conn:
-        for script in MIGRATIONS[:8]:
+        for script in MIGRATIONS[:9]:
             for statement in split_statements(script):
                 conn.execute(statement)
-        conn.execute("PRAGMA user_version = 8")
+        conn.execute("PRAGMA user_version = 9")
         conn.execute(
             "INSERT INTO audit_log(at, os_user, action, group_id, cost) "
             "VALUES (5, 'ann', 'send.template', 'g1', '0.25')"

@@ -11,7 +11,7 @@ that are on screen.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -34,7 +34,7 @@ from groups_tui.ui.formatting import ago
 from groups_tui.ui.widgets.safe_text import clip, fit
 from groups_tui.ui.widgets.scrolling import set_virtual_height
 
-__all__ = ["Columns", "GroupList", "QuickFilter", "SortMode", "row_columns"]
+__all__ = ["Columns", "GroupList", "QuickFilter", "SortMode", "number_cell", "row_columns"]
 
 
 class SortMode(StrEnum):
@@ -69,11 +69,13 @@ class Columns:
 
     Fixed columns: marks (2), members ``n/8`` (3), unread (3), join requests (3),
     last activity (4) and the window countdown (7), each after a one-cell gap; the
-    subject and the last message share what remains.
+    subject and the last message share what remains. With several business numbers, a
+    number column (its label, at most :attr:`NUMBER_MAX` cells) follows the marks.
     """
 
     subject: int
     last: int
+    number: int = 0
 
     MARKS: ClassVar[int] = 2
     MEMBERS: ClassVar[int] = 3
@@ -81,14 +83,19 @@ class Columns:
     REQUESTS: ClassVar[int] = 3
     ACTIVITY: ClassVar[int] = 4
     WINDOW: ClassVar[int] = 7
+    NUMBER_MAX: ClassVar[int] = 8
 
     @classmethod
-    def for_width(cls, width: int) -> Columns:
-        """Split ``width`` cells between the columns."""
+    def for_width(cls, width: int, number: int = 0) -> Columns:
+        """Split ``width`` cells between the columns (``number``: the number column's
+        width, 0 when it is hidden)."""
         fixed = cls.MARKS + cls.MEMBERS + cls.UNREAD + cls.REQUESTS + cls.ACTIVITY + cls.WINDOW
+        if number:
+            number = min(number, cls.NUMBER_MAX)
+            fixed += number + 1
         flexible = max(width - fixed - 6, 8)
         subject = max(min(flexible * 2 // 5, 40), 6)
-        return cls(subject=subject, last=max(flexible - subject, 1))
+        return cls(subject=subject, last=max(flexible - subject, 1), number=number)
 
 
 OUTBOUND_MARK = "You › "
@@ -152,6 +159,12 @@ def row_columns(
         _pad(clip(activity, Columns.ACTIVITY), Columns.ACTIVITY, right=True),
         _pad(window, Columns.WINDOW, right=True),
     )
+
+
+def number_cell(row: InboxRow, labels: Mapping[str, str], width: int) -> str:
+    """The number column of a row: its number's label, fitted to ``width`` cells."""
+    label = labels.get(row.phone_number_id) or row.phone_number_id or "?"
+    return _pad(fit(label, width), width)
 
 
 def _remaining(row: InboxRow, now: float) -> int:
@@ -233,6 +246,7 @@ class GroupList(ScrollView, can_focus=True):
         & > .group-list--mark { color: $error; text-style: bold; }
         & > .group-list--count { color: $accent; text-style: bold; }
         & > .group-list--dim { color: $text-muted; }
+        & > .group-list--number { color: $secondary; }
     }
     """
 
@@ -245,6 +259,7 @@ class GroupList(ScrollView, can_focus=True):
         "group-list--mark",
         "group-list--count",
         "group-list--dim",
+        "group-list--number",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -329,6 +344,10 @@ class GroupList(ScrollView, can_focus=True):
         """The soonest exact change among the rows drawn since the last full check."""
         self._columns: Columns | None = None
         self._strips: dict[str, tuple[InboxRow, tuple[object, ...], Strip]] = {}
+        self._labels: Mapping[str, str] = {}
+        """Number labels by id, when the number column is shown (else empty)."""
+        self._number: str | None = None
+        """The number whose groups alone are shown, if any."""
 
     # ------------------------------------------------------------------ data
 
@@ -361,6 +380,34 @@ class GroupList(ScrollView, can_focus=True):
     def quick_filters(self) -> frozenset[QuickFilter]:
         """Active quick filters."""
         return self._quick
+
+    @property
+    def number_filter(self) -> str | None:
+        """The number (id) whose groups alone are shown, or ``None`` for every number."""
+        return self._number
+
+    @property
+    def number_column(self) -> bool:
+        """Whether the number column is shown."""
+        return bool(self._labels)
+
+    def column_widths(self, width: int) -> Columns:
+        """The columns of a line ``width`` cells wide, as rows are drawn now."""
+        number = max((cell_len(v) for v in self._labels.values()), default=0)
+        return Columns.for_width(width, max(number, 3) if number else 0)
+
+    def set_number_column(self, labels: Mapping[str, str] | None) -> None:
+        """Show the number column with these labels (by number id), or hide it."""
+        self._labels = dict(labels or {})
+        self._columns = None
+        self._strips.clear()
+        self.refresh()
+
+    def set_number_filter(self, number: str | None) -> None:
+        """Show only the groups of one number (its id), or of every number (``None``)."""
+        keep = self.highlighted
+        self._number = number
+        self._refilter(keep.group_id if keep else None)
 
     @property
     def highlighted(self) -> InboxRow | None:
@@ -465,6 +512,9 @@ class GroupList(ScrollView, can_focus=True):
             shown = list(order)
         if self._quick:
             shown = [i for i in shown if self._passes(rows[i])]
+        if self._number is not None and within is None:
+            number = self._number
+            shown = [i for i in shown if rows[i].phone_number_id == number]
         self._shown = shown
         set_virtual_height(self, len(shown))
         position = 0
@@ -609,7 +659,7 @@ class GroupList(ScrollView, can_focus=True):
         if position >= len(self._shown):
             return Strip.blank(width, base)
         if self._columns is None:
-            self._columns = Columns.for_width(width)
+            self._columns = self.column_widths(width)
         row = self._rows[self._shown[position]]
         selected = position == self.cursor
         # Every row drawn (from the cache too) has its band change checked by the tick.
@@ -646,8 +696,11 @@ class GroupList(ScrollView, can_focus=True):
         dim = style("group-list--dim")
         # The cursor style goes last so it wins over the column colours.
         post = style("group-list--cursor") if selected else Style()
-        parts = [
-            Segment(cells[0], line + style("group-list--mark") + post),
+        parts = [Segment(cells[0], line + style("group-list--mark") + post)]
+        if self._columns.number:
+            number = number_cell(row, self._labels, self._columns.number)
+            parts.append(Segment(number + " ", line + style("group-list--number") + post))
+        parts += [
             Segment(cells[1], line + post),
             Segment(" " + cells[2], line + dim + post),
             Segment(" " + cells[3], line + style("group-list--count") + post),
