@@ -240,9 +240,10 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The number keys exist only when the account has several numbers (and a
-        digit only up to the number of numbers)."""
+        digit only up to the number of numbers); what the operator's role does not
+        allow is greyed out."""
         if action not in self.NUMBER_ACTIONS:
-            return True
+            return super().check_action(action, parameters)
         numbers = self.app.service.numbers
         if len(numbers) < 2:
             return False
