@@ -93,8 +93,8 @@ async def open_serving_runtime(
 async def _open_live(
     settings: Settings, *, clock: Callable[[], float] | None, listen: ListenOptions | None
 ) -> AsyncIterator[tuple[InboxService, ListenerServer | None]]:
-    from groups_tui.cloud.client import CloudClient
     from groups_tui.listener.server import ListenerServer
+    from groups_tui.service import LazyClient
     from groups_tui.store import Pricing, Store
 
     if not settings.is_live:
@@ -132,16 +132,28 @@ async def _open_live(
             )
             await listener.start()
             stack.push_async_callback(listener.stop)
-        clients: list[CloudClient] = []
+
+        def builder(number: BusinessNumber, token: str) -> Callable[[], CloudClient]:
+            def build() -> CloudClient:
+                # Imported here: httpx and TLS cost more than a read command's whole work.
+                from groups_tui.cloud.client import CloudClient
+
+                return CloudClient(
+                    access_token=token,
+                    phone_number_id=number.phone_number_id,
+                    business_account_id=number.business_account_id,
+                    base_url=settings.api_base_url,
+                    graph_version=settings.graph_version,
+                )
+
+            return build
+
+        clients: list[LazyClient] = []
         for number, token in configured:
             # One client per number: its own token, its own rate limits and retries.
             assert token is not None  # business_numbers() refuses a live number without
-            client = CloudClient(
-                access_token=token.get_secret_value(),
-                phone_number_id=number.phone_number_id,
-                business_account_id=number.business_account_id,
-                base_url=settings.api_base_url,
-                graph_version=settings.graph_version,
+            client = LazyClient(
+                builder(number, token.get_secret_value()), phone_number_id=number.phone_number_id
             )
             stack.push_async_callback(client.aclose)
             clients.append(client)
@@ -174,10 +186,12 @@ async def open_cli_service(settings: Settings) -> AsyncIterator[InboxService]:
         ConfigError: No daemon and no credentials.
         ServiceError: A daemon is configured but does not answer.
     """
-    from groups_tui.daemon.client import find_socket, open_remote_service
+    from groups_tui.daemon.wire import find_socket
 
     socket_path = find_socket(settings.socket)
     if socket_path is not None:
+        from groups_tui.daemon.client import open_remote_service
+
         async with open_remote_service(socket_path) as remote:
             yield remote
         return

@@ -1,18 +1,29 @@
-"""Open the TUI: live when credentials are configured, otherwise on the embedded sandbox."""
+"""Open the TUI: live when credentials are configured, otherwise on the embedded sandbox.
+
+The inbox is on screen before anything it does not need is imported or started: the
+Cloud API client is built on its first call (:class:`~groups_tui.service.LazyClient`),
+and the moderation watcher and the automation runner start once the first rows are drawn
+(they follow the change feed from their stored positions, so they miss nothing), under
+the runner lease: at most one process runs them, and a second TUI says which one does. In
+team mode (a daemon's socket is configured or found) the daemon runs them. Their
+configuration is still read and checked before the TUI starts, so a bad value is a
+one-line error, not a broken session.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
 from groups_tui.config import ConfigError, Settings
-from groups_tui.domain.moderation.config import ModerationConfig
 from groups_tui.runtime import open_live_service, open_sandbox_runtime
 from groups_tui.service import InboxService
 
 if TYPE_CHECKING:
     from groups_tui.automations.config import AutomationsConfig
+    from groups_tui.domain.moderation.config import ModerationConfig
 
 SANDBOX_NOTE = "SANDBOX — simulated users"
 RUNNER_ELSEWHERE = "automations run in process {pid}"
@@ -21,40 +32,86 @@ RUNNER_ELSEWHERE = "automations run in process {pid}"
 
 def moderation_config(settings: Settings) -> ModerationConfig:
     """The moderation rules from the ``[moderation]`` config table."""
+    from groups_tui.domain.moderation.config import ModerationConfig
+
     try:
         return ModerationConfig.from_mapping(settings.moderation)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 
 
-async def _run(settings: Settings) -> None:
+def automations_config(settings: Settings) -> AutomationsConfig | None:
+    """The ``[automations]`` table, checked; ``None`` when there is none (nothing to run)."""
+    if not settings.automations:
+        return None
     from groups_tui.automations.config import load_automations
-    from groups_tui.daemon.client import find_socket, open_remote_service
+
+    return load_automations()
+
+
+async def _run(settings: Settings) -> None:
+    from groups_tui.daemon.wire import find_socket
     from groups_tui.ui.app import make_app
     from groups_tui.ui.cell_widths import count_spacing_marks_as_one_cell
 
-    automations = load_automations()
+    # Checked now (a bad table is a one-line error); the default rules need no import yet.
+    rules = moderation_config(settings) if settings.moderation else None
+    automations = automations_config(settings)
     socket_path = find_socket(settings.socket)
     async with AsyncExitStack() as stack:
         notes: list[str] = []
         service: InboxService
         if socket_path is not None:
-            # Team mode: the daemon runs the workers and does every write.
+            # Team mode: the daemon runs the workers and makes every write.
+            from groups_tui.daemon.client import open_remote_service
+
             remote = await stack.enter_async_context(open_remote_service(socket_path))
             service = remote
             role = remote.session.role.label if remote.session.role else "no role"
             notes.append(f"team: {remote.session.user} ({role})")
+        elif settings.is_live:
+            service = await stack.enter_async_context(open_live_service(settings))
         else:
-            if settings.is_live:
-                service = await stack.enter_async_context(open_live_service(settings))
-            else:
-                runtime = await stack.enter_async_context(open_sandbox_runtime(settings))
-                service = runtime.service
-                notes.append(SANDBOX_NOTE)
-            other = await _start_workers(stack, service, settings, automations)
-            if other is not None:
-                notes.append(RUNNER_ELSEWHERE.format(pid=other))
-        service.automations.configure(automations.setup())
+            runtime = await stack.enter_async_context(open_sandbox_runtime(settings))
+            service = runtime.service
+            notes.append(SANDBOX_NOTE)
+        if automations is not None:
+            service.automations.configure(automations.setup())
+        if service.automations_run_here:
+            holder = await service.automations.runner_pid()
+            if holder is not None:
+                notes.append(RUNNER_ELSEWHERE.format(pid=holder))
+
+        async def start_workers() -> None:
+            """The watcher and the runner, under the runner lease (one process runs them)."""
+            if not service.automations_run_here:
+                return
+            from groups_tui.workers.lease import RunnerLease
+            from groups_tui.workers.moderation import ModerationWatcher
+
+            watcher = ModerationWatcher(service, rules)
+            runner = None
+            if automations is not None and service.automations.configured:
+                # Invite flows and forwarding run here too; `groups-tui automations run`
+                # runs them headless beside `groups-tui listen`.
+                from groups_tui.workers.runner import AutomationRunner
+
+                runner = AutomationRunner(service, automations, clock=service.clock)
+
+            async def start() -> None:
+                watcher.start()
+                if runner is not None:
+                    await runner.start()
+
+            async def stop() -> None:
+                await watcher.stop()
+                if runner is not None:
+                    await runner.stop()
+
+            lease = RunnerLease(service, start, stop, holder="tui")
+            stack.push_async_callback(lease.stop)
+            await lease.start()
+
         if settings.spacing_marks == "one":
             count_spacing_marks_as_one_cell()
         app = make_app(
@@ -64,52 +121,21 @@ async def _run(settings: Settings) -> None:
             sandbox_note=" · ".join(notes) or None,
             automations=service.automations if service.automations.configured else None,
             freeze_heap=True,
+            on_started=start_workers,
         )
         await app.run_async()
 
 
-async def _start_workers(
-    stack: AsyncExitStack,
-    service: InboxService,
-    settings: Settings,
-    automations: AutomationsConfig,
-) -> int | None:
-    """Run the moderation watcher and the automations here if no other process does.
-
-    Returns:
-        The pid of the process that runs them instead (single-user mode, another TUI or
-        ``automations run`` on the same database), or ``None``.
-    """
-    from groups_tui.workers.lease import RunnerLease
-    from groups_tui.workers.moderation import ModerationWatcher
-    from groups_tui.workers.runner import AutomationRunner
-
-    watcher = ModerationWatcher(service, moderation_config(settings))
-    service.automations.configure(automations.setup())
-    # Invite flows and forwarding run here too; `groups-tui automations run` runs them
-    # headless beside `groups-tui listen`.
-    runner = (
-        AutomationRunner(service, automations, clock=service.clock)
-        if service.automations.configured
-        else None
-    )
-
-    async def start() -> None:
-        watcher.start()
-        if runner is not None:
-            await runner.start()
-
-    async def stop() -> None:
-        await watcher.stop()
-        if runner is not None:
-            await runner.stop()
-
-    lease = RunnerLease(service, start, stop, holder="tui")
-    other = await lease.start()
-    stack.push_async_callback(lease.stop)
-    return other
-
-
 def run_tui(settings: Settings) -> None:
-    """Run the TUI until the operator quits."""
-    asyncio.run(_run(settings))
+    """Run the TUI until the operator quits.
+
+    The cyclic garbage collector waits until the inbox is drawn (the app then freezes
+    what start-up allocated, see :meth:`~groups_tui.ui.app.GroupsApp.freeze_heap`): a
+    start-up allocates some 100,000 objects that all stay alive, and collecting them
+    half-way only costs time.
+    """
+    gc.disable()  # (the command line has already, before importing the TUI)
+    try:
+        asyncio.run(_run(settings))
+    finally:
+        gc.enable()

@@ -40,7 +40,7 @@ async def audit(
     group_id: str | None, limit: int, number: str | None, as_json: bool, as_csv: bool
 ) -> None:
     """Operator actions, newest first: who, what, which group and people, the API's answer."""
-    from groups_tui.daemon.client import find_socket, open_remote_service
+    from groups_tui.daemon.wire import find_socket
     from groups_tui.runtime import open_readonly_service
 
     if as_json and as_csv:
@@ -48,6 +48,8 @@ async def audit(
     settings = load_settings()
     socket_file = find_socket(settings.socket)
     if socket_file is not None:  # team mode: the daemon's database
+        from groups_tui.daemon.client import open_remote_service
+
         async with open_remote_service(socket_file) as remote:
             labels = remote.label
             several = len(remote.numbers) > 1

@@ -29,7 +29,7 @@ _LOG_LEVELS = {
 
 
 def _socket_default(settings: Settings) -> Path:
-    from groups_tui.daemon.client import DEFAULT_SOCKET
+    from groups_tui.daemon.wire import DEFAULT_SOCKET
 
     return settings.socket or DEFAULT_SOCKET
 
@@ -240,7 +240,8 @@ def _no_signals() -> None:
 @run_async
 async def whoami(as_json: bool) -> None:
     """Who the daemon says you are: user, role, scope and today's remaining spend."""
-    from groups_tui.daemon.client import DaemonClient, find_socket
+    from groups_tui.daemon.client import DaemonClient
+    from groups_tui.daemon.wire import find_socket
 
     settings = load_settings()
     socket_file = find_socket(settings.socket)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import stat
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,7 +21,14 @@ from typing import Any, Final, TypeVar
 
 import httpx
 
-from groups_tui.daemon.wire import API_PREFIX, FILE_ARGUMENTS, encode, error_from_body
+from groups_tui.daemon.wire import (
+    API_PREFIX,
+    DEFAULT_SOCKET,
+    FILE_ARGUMENTS,
+    encode,
+    error_from_body,
+    find_socket,
+)
 from groups_tui.domain.roles import OPERATIONS, Grant, Role, required_role
 from groups_tui.domain.sending import Refusal
 from groups_tui.service import InboxService, ServiceError
@@ -45,9 +51,6 @@ __all__ = [
     "open_remote_service",
 ]
 
-DEFAULT_SOCKET: Final = Path("/run/groups-tui/groups-tui.sock")
-"""Where ``groups-tui serve`` listens unless told otherwise (clients look here too)."""
-
 _BASE_URL: Final = "http://groups-tui"
 T = TypeVar("T")
 
@@ -58,25 +61,6 @@ class DaemonUnavailable(ServiceError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, refusal=Refusal("daemon_unavailable", message))
-
-
-def find_socket(configured: Path | None) -> Path | None:
-    """The daemon's socket to use: the configured one, else the default if it exists.
-
-    Args:
-        configured: ``GROUPS_TUI_SOCKET`` (or the config file's ``socket``), if set.
-
-    Returns:
-        ``None`` in single-user mode (nothing configured, no socket at the default path).
-    """
-    if configured is not None:
-        return configured
-    try:
-        if stat.S_ISSOCK(DEFAULT_SOCKET.stat().st_mode):
-            return DEFAULT_SOCKET
-    except OSError:
-        pass
-    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import importlib
+import stat
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -23,12 +24,14 @@ from groups_tui.service.errors import ServiceError
 
 __all__ = [
     "API_PREFIX",
+    "DEFAULT_SOCKET",
     "FILE_ARGUMENTS",
     "WireError",
     "decode",
     "encode",
     "error_body",
     "error_from_body",
+    "find_socket",
 ]
 
 API_PREFIX: Final = "/v1"
@@ -40,6 +43,29 @@ FILE_ARGUMENTS: Final[dict[str, str]] = {
 }
 """Operations with a file argument: the client sends the file's content (the daemon's
 user may not read the operator's files), the daemon passes a private copy on."""
+
+DEFAULT_SOCKET: Final = Path("/run/groups-tui/groups-tui.sock")
+"""Where ``groups-tui serve`` listens unless told otherwise (clients look here too)."""
+
+
+def find_socket(configured: Path | None) -> Path | None:
+    """The daemon's socket to use: the configured one, else the default if it exists.
+
+    Args:
+        configured: ``GROUPS_TUI_SOCKET`` (or the config file's ``socket``), if set.
+
+    Returns:
+        ``None`` in single-user mode (nothing configured, no socket at the default path).
+    """
+    if configured is not None:
+        return configured
+    try:
+        if stat.S_ISSOCK(DEFAULT_SOCKET.stat().st_mode):
+            return DEFAULT_SOCKET
+    except OSError:
+        pass
+    return None
+
 
 _TYPE_MODULES: Final = (
     "groups_tui.domain.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -241,6 +241,7 @@ class GroupsApp(HostApp):
         sandbox_note: str | None = None,
         automations: AutomationsPanel | None = None,
         freeze_heap: bool = False,
+        on_started: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Create the app; prefer :func:`make_app`.
 
@@ -252,6 +253,8 @@ class GroupsApp(HostApp):
             automations: Status and pause switches of configured automations, if any.
             freeze_heap: Once the inbox is first drawn, move everything alive into the
                 collector's permanent generation (see :meth:`freeze_heap`).
+            on_started: Run once the inbox has drawn its first rows (what can wait until
+                the operator sees the inbox: the background workers).
         """
         super().__init__()
         self.service = service
@@ -280,6 +283,8 @@ class GroupsApp(HostApp):
         self.changes_applied = 0
         """Feed batches applied (each one repaint), for tests and the bench."""
         self._freeze_heap = freeze_heap
+        self._on_started = on_started
+        self._evidence_requested = False
         self._freeze_rest = False
         """Start-up froze the first screen's rows; the rest are still being read."""
         self._inbox_prefetch: asyncio.Task[tuple[list[InboxRow], InboxCursor | None]] | None = None
@@ -314,8 +319,9 @@ class GroupsApp(HostApp):
         self.push_screen(InboxScreen())
         self.set_interval(1.0, self.tick_clock, name="clock")
         self._load_header()
-        self._load_pricing_evidence()
         self._follow()
+        # What Meta charged against the configuration is read once the inbox is drawn
+        # (initial_inbox_rows): it weighs the ledger, which the inbox does not need.
 
     def tick_clock(self) -> None:
         """The single timer: every countdown and age label advances from here.
@@ -437,11 +443,21 @@ class GroupsApp(HostApp):
         and where the rest begins."""
         task, self._inbox_prefetch = self._inbox_prefetch, None
         reading = self.service.reading
-        page = await (task if task is not None else reading.inbox_page(limit=FIRST_SCREEN_ROWS))
-        if self._freeze_heap:
-            self._freeze_heap = False
-            self._freeze_rest = page[1] is not None
-            self.call_after_refresh(self.freeze_heap)
+        try:
+            page = await (task if task is not None else reading.inbox_page(limit=FIRST_SCREEN_ROWS))
+        finally:
+            if self._freeze_heap:  # whether or not the rows came (the collector is off)
+                self._freeze_heap = False
+                self._freeze_rest = True
+                self.call_after_refresh(self.freeze_heap)
+            if not self._evidence_requested:
+                self._evidence_requested = True
+                self.call_after_refresh(self._load_pricing_evidence)
+        if page[1] is None:
+            self._freeze_rest = False
+        if self._on_started is not None:
+            started, self._on_started = self._on_started, None
+            self.call_after_refresh(self._start_background, started)
         return page
 
     def inbox_complete(self) -> None:
@@ -451,6 +467,9 @@ class GroupsApp(HostApp):
         if self._freeze_rest:
             self._freeze_rest = False
             self.call_after_refresh(self.freeze_heap)
+
+    def _start_background(self, started: Callable[[], Awaitable[None]]) -> None:
+        self.run_worker(started, name="on-started", group="on-started", exit_on_error=False)
 
     def freeze_heap(self) -> None:
         """Put the objects alive after start-up (modules, styles, the inbox index) out of
@@ -462,6 +481,7 @@ class GroupsApp(HostApp):
         """
         gc.collect(1)
         gc.freeze()
+        gc.enable()  # the runner holds the collector off until now (groups_tui.tui_runner)
 
     def open_group(
         self, group_id: str, message_id: str | None = None, at: int | None = None
@@ -567,6 +587,7 @@ def make_app(
     sandbox_note: str | None = None,
     automations: AutomationsPanel | None = None,
     freeze_heap: bool = False,
+    on_started: Callable[[], Awaitable[None]] | None = None,
 ) -> GroupsApp:
     """Build the application.
 
@@ -578,6 +599,7 @@ def make_app(
         automations: Status and pause switches of configured automations, if any.
         freeze_heap: Freeze the start-up heap once the inbox is drawn (the real run
             does; tests do not, as frozen objects outlive the app).
+        on_started: Run once the inbox has drawn its first rows.
 
     Returns:
         The app, not yet running.
@@ -589,4 +611,5 @@ def make_app(
         sandbox_note=sandbox_note,
         automations=automations,
         freeze_heap=freeze_heap,
+        on_started=on_started,
     )

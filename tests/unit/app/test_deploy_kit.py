@@ -17,7 +17,7 @@ import click
 import pytest
 
 from groups_tui.cli import main
-from groups_tui.daemon.client import DEFAULT_SOCKET
+from groups_tui.daemon.wire import DEFAULT_SOCKET
 from groups_tui.listener.app import MAX_BODY_BYTES
 from groups_tui.listener.commands import listen_command
 from groups_tui.web import web_command
