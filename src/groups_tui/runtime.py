@@ -93,7 +93,6 @@ async def open_serving_runtime(
 async def _open_live(
     settings: Settings, *, clock: Callable[[], float] | None, listen: ListenOptions | None
 ) -> AsyncIterator[tuple[InboxService, ListenerServer | None]]:
-    from groups_tui.listener.server import ListenerServer
     from groups_tui.service import LazyClient
     from groups_tui.store import Pricing, Store
 
@@ -118,7 +117,9 @@ async def _open_live(
         )
         stack.push_async_callback(store.close)
         listener: ListenerServer | None = None
-        if listen is not None:
+        if listen is not None:  # the daemon only: a command or the TUI imports no aiohttp
+            from groups_tui.listener.server import ListenerServer
+
             secret = settings.app_secret.get_secret_value() if settings.app_secret else None
             verify = settings.verify_token.get_secret_value() if settings.verify_token else None
             listener = ListenerServer(
