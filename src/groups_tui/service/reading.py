@@ -6,7 +6,6 @@ missed or the account is opened for the first time.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from groups_tui.domain.models import (
     Template,
     TemplateCategory,
 )
+from groups_tui.domain.templates import placeholder_count
 from groups_tui.domain.window import window_state
 from groups_tui.service.core import ServiceCore
 from groups_tui.service.errors import ServiceError
@@ -44,7 +44,6 @@ from groups_tui.store.records import FAILED_EVENTS_COUNTER, REFUSED_COUNTER, His
 
 __all__ = ["HEARTBEAT_FRESH", "HEARTBEAT_KEY", "Reading"]
 
-PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 HEARTBEAT_KEY = "listener.heartbeat"
 HEARTBEAT_FRESH = 30.0
 
@@ -361,7 +360,7 @@ def _template_from_api(raw: Any) -> Template | None:
         kind = str(component.get("type", "")).upper()
         if kind == "BODY":
             text = str(component.get("text", ""))
-            body_params = len(set(PLACEHOLDER.findall(text)))
+            body_params = placeholder_count(text)
         elif kind == "HEADER":
             header_format = str(component.get("format", "TEXT")).upper()
     return Template(
