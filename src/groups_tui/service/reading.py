@@ -189,6 +189,7 @@ class Reading:
                     error=box.error if box else None,
                     cost=cost,
                     cost_unknown=unknown,
+                    outbox_id=box.id if box else None,
                 )
             )
         return MessagePage(messages=tuple(views), older=page.next_before)

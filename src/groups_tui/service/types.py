@@ -144,6 +144,8 @@ class MessageView:
         cost: Actual cost so far from the status webhooks' pricing (outbound only);
             ``None`` when nothing was charged or the rate is unknown.
         cost_unknown: True when at least one charge had an unknown rate.
+        outbox_id: The outbox item of a message we sent: it stays the same when the
+            message's local id becomes Meta's wamid, so a view keyed by it is one row.
     """
 
     message: Message
@@ -152,6 +154,7 @@ class MessageView:
     error: str | None = None
     cost: Decimal | None = None
     cost_unknown: bool = False
+    outbox_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

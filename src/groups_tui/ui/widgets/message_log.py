@@ -263,9 +263,17 @@ class MessageLog(ScrollView, can_focus=True):
         """
         at_end = self.is_vertical_scroll_end or self.max_scroll_y == 0
         positions = {v.message.id: i for i, v in enumerate(self._views)}
+        # A send is one row from queued to delivered: its id changes from the local one
+        # to Meta's wamid when the API accepts it, its outbox item does not.
+        sends = {v.outbox_id: i for i, v in enumerate(self._views) if v.outbox_id is not None}
         appended = False
         for view in views:
             i = positions.get(view.message.id)
+            if i is None and view.outbox_id is not None:
+                i = sends.get(view.outbox_id)
+                if i is not None:
+                    del positions[self._views[i].message.id]
+                    positions[view.message.id] = i
             if i is None:
                 if not append:
                     continue
