@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.content import Content
 from textual.css.query import NoMatches
 from textual.filter import LineFilter
+from textual.screen import Screen
 from textual.worker import Worker
 
 from groups_tui.domain.pricing import Evidence
@@ -37,7 +35,8 @@ from groups_tui.ui.cell_widths import SpacingMarksFilter, spacing_marks_counted
 from groups_tui.ui.host import HostApp, report_worker_error
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.navigation import Navigation
-from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
+from groups_tui.ui.palette import GroupsCommands
+from groups_tui.ui.screen_roles import FollowsChanges, ShowsGroup, Ticking
 from groups_tui.ui.widgets.safe_text import fit
 from groups_tui.ui.widgets.status_header import StatusHeader
 
@@ -82,82 +81,6 @@ def styles_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).parents[3] / "styles"
-
-
-class GroupsCommands(Provider):
-    """Every action of the app in the command palette (``:`` or Ctrl+P).
-
-    Groups are found by subject; the rest are the inbox's sorts and quick filters, search,
-    help and quit, plus the open screen's own actions.
-    """
-
-    def _actions(self) -> list[tuple[str, str, str]]:
-        app = self.app
-        assert isinstance(app, GroupsApp)
-        entries: list[tuple[str, str, str]] = [
-            ("Sort by last activity", "app.inbox_sort('activity')", "Most recent first"),
-            ("Sort by window closing soonest", "app.inbox_sort('closing')", "Open windows first"),
-            ("Sort by unread", "app.inbox_sort('unread')", "Most unread first"),
-            ("Filter: window open", "app.inbox_filter('open')", "Toggle the quick filter"),
-            ("Filter: closing within 1 h", "app.inbox_filter('closing')", "Toggle"),
-            ("Filter: has join requests", "app.inbox_filter('requests')", "Toggle"),
-            ("Filter: unread", "app.inbox_filter('unread')", "Toggle"),
-            ("Filter: flagged", "app.inbox_filter('flagged')", "Toggle"),
-            ("Clear filters", "app.inbox_filter('')", "Show every group"),
-            ("Search messages", "app.search", "Full-text search across every group"),
-            ("New group…", "app.new_group", "Create a group (n in the inbox)"),
-            ("Moderation queue", "app.moderation_queue", "What the rules flagged (M)"),
-            ("Audit log", "app.audit_log", "Every operator action (A)"),
-            ("Automations", "app.automations", "Invite rules and forwarding targets (Ctrl+O)"),
-            ("Help: keys", "app.help", "List the keys of this screen"),
-            ("Toggle bell on new messages", "app.toggle_bell", "Terminal bell"),
-            ("Quit", "app.quit", "Leave groups-tui"),
-        ]
-        screen = app.screen
-        if isinstance(screen, OffersPaletteActions):
-            for title, action, help_text in screen.PALETTE_ACTIONS:
-                entries.append((title, f"screen.{action}", help_text))
-        return entries
-
-    async def discover(self) -> Hits:
-        """Everything, when nothing is typed yet."""
-        for title, action, help_text in self._actions():
-            yield DiscoveryHit(title, partial(self.app.run_action, action), help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        """Actions matching ``query`` fuzzily, then groups whose subject matches."""
-        matcher = self.matcher(query)
-        for title, action, help_text in self._actions():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(title),
-                    partial(self.app.run_action, action),
-                    help=help_text,
-                )
-        app = self.app
-        assert isinstance(app, GroupsApp)
-        needle = query.strip().lower()
-        if not needle:
-            return
-        # A substring pass over the in-memory haystacks first: fuzzy-scoring 10,000
-        # subjects per keystroke would cost more than the whole inbox filter.
-        shown = 0
-        for row in app.inbox_rows_snapshot():
-            if needle in row.haystack:
-                # Subjects are untrusted: a Content built from a plain string is never
-                # parsed as markup (a str hit would be).
-                label = Content("Open group: " + fit(row.subject or "(no subject)", 60))
-                yield Hit(
-                    0.5,
-                    label,
-                    partial(app.open_group, row.group_id),
-                    help=f"{row.participant_count}/8 members",
-                )
-                shown += 1
-                if shown >= 30:
-                    break
 
 
 SPACING_MARKS_FILTER = SpacingMarksFilter()
@@ -253,6 +176,13 @@ class GroupsApp(HostApp):
             loop = None
         if loop is not None:
             self._inbox_prefetch = loop.create_task(service.reading.inbox_rows())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's palette commands, without the two groups-tui has its own of: Quit
+        (Ctrl+Q, listed from its binding) and Keys (``?``, the help)."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Keys"):
+                yield command
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, plus the spacing-mark compensation when the terminal needs it."""
@@ -458,6 +388,22 @@ class GroupsApp(HostApp):
     def open_invite_people(self, detail: GroupDetail) -> None:
         """Send a group's invite link 1:1 to chosen people."""
         self.navigation.open_invite_people(detail)
+
+    def action_group_settings(self) -> None:
+        """Change the subject, description or picture of the open group, or of the
+        group highlighted in the inbox (palette)."""
+        screen = self.screen
+        group_id: str | None = None
+        if isinstance(screen, ShowsGroup):
+            group_id = screen.group_id
+        else:
+            inbox = self.navigation.inbox()
+            if inbox is not None and screen is inbox and inbox.group_list.highlighted:
+                group_id = inbox.group_list.highlighted.group_id
+        if group_id is None:
+            self.notify("Open or highlight a group first", markup=False)
+            return
+        self.navigation.open_group_settings(group_id)
 
     def action_moderation_queue(self) -> None:
         """Show the moderation queue."""

@@ -81,6 +81,10 @@ class Navigator(ABC):
         """Ask for the typed subject, then delete the group."""
 
     @abstractmethod
+    def open_group_settings(self, group_id: str) -> None:
+        """Change a group's subject, description or picture."""
+
+    @abstractmethod
     def open_moderation_queue(self) -> None:
         """Show the moderation queue."""
 
@@ -121,6 +125,10 @@ class HostApp(App[None]):
     @abstractmethod
     async def initial_inbox_rows(self) -> list[InboxRow]:
         """The inbox rows read at start-up (once), else a fresh read."""
+
+    @abstractmethod
+    def inbox_rows_snapshot(self) -> list[InboxRow]:
+        """The inbox rows held in memory (for the palette), or an empty list."""
 
     @abstractmethod
     def report_error(self, error: BaseException) -> None:
