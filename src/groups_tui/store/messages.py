@@ -84,13 +84,21 @@ class Messages(Repository):
     async def recipient_statuses(self, message_id: str) -> list[RecipientStatus]:
         """Per-participant delivery states of one message."""
         rows = await self._all(
-            "SELECT message_id, participant_key, state, at, error_code, error_title "
-            "FROM recipient_status WHERE message_id = ? ORDER BY participant_key",
+            "SELECT message_id, participant_key, state, at, error_code, error_title, "
+            "delivered_at, read_at FROM recipient_status WHERE message_id = ? "
+            "ORDER BY participant_key",
             (message_id,),
         )
         return [
             RecipientStatus(
-                r[0], r[1], enum_or(DeliveryState, r[2], DeliveryState.SENT), r[3], r[4], r[5]
+                r[0],
+                r[1],
+                enum_or(DeliveryState, r[2], DeliveryState.SENT),
+                r[3],
+                r[4],
+                r[5],
+                delivered_at=r[6],
+                read_at=r[7],
             )
             for r in rows
         ]

@@ -9,7 +9,8 @@ Tables fall into three families, which matters for :meth:`RawLog.reset_derived_s
 * the **raw log** (``raw_events``) — the source of truth for everything webhooks said;
 * **derived state**, rebuilt by replaying the raw log (groups, participants,
   participant_history, join_requests, inbound messages, message_delivery,
-  recipient_status, cost_ledger, and the resolution columns of pending_operations);
+  recipient_status, cost_ledger, group_events, and the resolution columns of
+  pending_operations);
 * **local state** written by the operator or the service and kept across a reset
   (outbox and outbound messages, group_local, contacts, blocklist, join_request_decisions,
   audit_log, templates, counters, meta, change_feed).
@@ -701,7 +702,38 @@ ALTER TABLE participant_history ADD COLUMN observed INTEGER NOT NULL DEFAULT 0;
 """
 
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+# v9: who got a message and what happened in a group, for the conversation.
+#
+# * ``recipient_status`` keeps, besides the best state, when each member's copy was first
+#   delivered and first read (the earliest status of each, whatever the arrival order), so
+#   that a read does not hide when the message arrived. Rows from before keep the one time
+#   they have for the state they are in.
+# * ``group_events`` is derived state: the group's own history that the ``groups`` row
+#   keeps only the latest of (creation, subject, description, picture, suspension), one row
+#   per event, so the conversation can show "subject changed to ..." where it happened.
+#   ``value`` is the new text ('' when there is none); the key makes re-applying an event
+#   (a replay, a duplicate webhook) a no-op.
+# * Indexes let the conversation read a page's events by time: membership history and
+#   join requests of one group between two times.
+_V9 = """
+ALTER TABLE recipient_status ADD COLUMN delivered_at INTEGER;
+ALTER TABLE recipient_status ADD COLUMN read_at INTEGER;
+UPDATE recipient_status SET delivered_at = at WHERE state = 'delivered';
+UPDATE recipient_status SET read_at = at WHERE state = 'read';
+CREATE TABLE group_events (
+    group_id   TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    kind       TEXT NOT NULL,
+    value      TEXT NOT NULL DEFAULT '',
+    request_id TEXT,
+    PRIMARY KEY (group_id, at, kind, value)
+) WITHOUT ROWID;
+CREATE INDEX participant_history_group_at ON participant_history(group_id, at);
+CREATE INDEX join_requests_group_created ON join_requests(group_id, created_at);
+"""
+
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 """Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1``."""
 
 LATEST_VERSION: int = len(MIGRATIONS)
