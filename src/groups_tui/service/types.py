@@ -14,12 +14,14 @@ from decimal import Decimal
 from enum import StrEnum
 
 from groups_tui.domain.models import (
+    DeliveryState,
     DeliverySummary,
     Group,
     JoinRequest,
     Message,
     Participant,
 )
+from groups_tui.domain.timeline import TimelineEvent
 from groups_tui.domain.window import WindowState
 from groups_tui.store.automations import (
     AnnounceRow,
@@ -37,6 +39,7 @@ from groups_tui.store.records import (
     Contact,
     HistoryEntry,
     InboxRow,
+    LedgerLine,
     OutboxItem,
     PendingOperation,
     RawEvent,
@@ -68,10 +71,12 @@ __all__ = [
     "InviteOutcome",
     "JoinRequestView",
     "KnownPerson",
+    "LedgerLine",
     "ListenerStatus",
     "MemberRow",
     "MessagePage",
     "MessageView",
+    "RecipientView",
     "Mode",
     "OutboxItem",
     "PendingOperation",
@@ -80,6 +85,7 @@ __all__ = [
     "SearchHit",
     "StoredFlag",
     "TargetView",
+    "TimelineEvent",
 ]
 
 
@@ -159,10 +165,52 @@ class MessageView:
 
 @dataclass(frozen=True, slots=True)
 class MessagePage:
-    """A page of a conversation, oldest first; ``older`` is the keyset cursor for more."""
+    """A page of a conversation, oldest first; ``older`` is the keyset cursor for more.
+
+    Attributes:
+        messages: The page's messages, oldest first.
+        older: The cursor for the next older page, ``None`` at the beginning.
+        events: What happened in the group over the page's stretch of time (joins,
+            leaves, removals, requests, settings), oldest first: from the oldest message
+            (the beginning, on the last page) up to the cursor the page was read before
+            (now, on the newest page), so that pages never share an event.
+    """
 
     messages: tuple[MessageView, ...]
     older: tuple[int, str] | None
+    events: tuple[TimelineEvent, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientView:
+    """One member's copy of a message the business sent, as the operator checks it.
+
+    Attributes:
+        member_key: The member's key.
+        name: Their WhatsApp name, when known (untrusted).
+        wa_id: Their number, when known.
+        state: The best state reported, ``None`` while no status came for them.
+        delivered_at: When the copy first reached them.
+        read_at: When they first read it.
+        failed_at: When delivery to them failed.
+        error_code: Meta's error code of a failure.
+        error: Meta's reason for a failure (untrusted).
+        charge: The charge Meta booked for their copy (its amount ``None`` when the
+            rate is unknown), or ``None`` when nothing was booked.
+        still_member: Whether they are in the group now.
+    """
+
+    member_key: str
+    name: str | None
+    wa_id: str | None
+    state: DeliveryState | None
+    delivered_at: int | None = None
+    read_at: int | None = None
+    failed_at: int | None = None
+    error_code: int | None = None
+    error: str | None = None
+    charge: LedgerLine | None = None
+    still_member: bool = True
 
 
 @dataclass(frozen=True, slots=True)
