@@ -63,6 +63,7 @@ STYLE_FILES: tuple[str, ...] = (
     "delete_group.tcss",
     "moderation_queue.tcss",
     "audit_log.tcss",
+    "message_state.tcss",
     "automations.tcss",
 )
 """Stylesheets, in cascade order (base first)."""

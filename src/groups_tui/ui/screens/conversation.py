@@ -30,6 +30,7 @@ from groups_tui.service.types import GroupDetail, MessagePage, MessageView, Outb
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
 from groups_tui.ui.screens._base import AppScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
+from groups_tui.ui.screens.message_state import MessageStateScreen
 from groups_tui.ui.screens.template_picker import TemplateChoice, TemplatePicker
 from groups_tui.ui.widgets.composer import Composer
 from groups_tui.ui.widgets.key_bar import KeyBar
@@ -48,7 +49,9 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
     """A group's messages, newest at the bottom, with a composer below.
 
     Keys: ``i`` or Enter writes, Ctrl+S sends, ``t`` picks a template, ``a`` attaches a
-    file by path, ``PgUp`` at the top loads older messages, Escape goes back.
+    file by path, ``PgUp`` at the top loads older messages, Escape goes back. ``[`` and
+    ``]`` select a message (the business's own too); on a message we sent, Enter shows
+    who got it, and Escape clears the selection first.
     """
 
     FOLLOWS_READ_MARKS: ClassVar[bool] = False
@@ -57,6 +60,16 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="conv.back", tooltip="Back to the inbox"),
         Binding("i,enter", "compose", "Write", id="conv.write", tooltip="Focus the composer"),
+        # Before the composer's Enter (priority) while one of our messages is selected in
+        # the log; hidden otherwise, so Enter writes as before.
+        Binding(
+            "enter",
+            "message_state",
+            "Who got it",
+            id="conv.message_state",
+            priority=True,
+            tooltip="Per member: delivered, read, failed and why, the charge (a sent message)",
+        ),
         Binding(
             "ctrl+s",
             "send",
@@ -86,7 +99,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
             "Prev msg",
             id="conv.select_prev",
             show=False,
-            tooltip="Select the previous member message",
+            tooltip="Select the previous message (yours too: Enter shows who got it)",
         ),
         Binding(
             "right_square_bracket",
@@ -94,7 +107,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
             "Next msg",
             id="conv.select_next",
             show=False,
-            tooltip="Select the next member message",
+            tooltip="Select the next message (yours too: Enter shows who got it)",
         ),
         Binding("m", "members", "Members", id="conv.members", show=False, tooltip="Members"),
         Binding(
@@ -113,6 +126,11 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         ("Send a template…", "template", "Pick an approved template and see its cost"),
         ("Attach a file…", "attach", "Send media by file path"),
         ("Remove sender of the selected message…", "remove_sender", "Confirm first (X)"),
+        (
+            "Who got the selected message: delivery per member",
+            "message_state",
+            "Delivered, read, failed and why, the charge ([ ] select, Enter)",
+        ),
         ("Members of this group", "members", "Remove, mark, history (m)"),
         ("Back to the inbox", "back", "Close this conversation"),
     )
@@ -264,10 +282,10 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         log = self.log_view
         page = event.page
         if event.mode == "older":
-            log.prepend(page.messages, page.older)
+            log.prepend(page.messages, page.older, page.events)
         elif event.mode in ("update", "sent"):
             shown = {v.message.id for v in log.views}
-            log.upsert(page.messages, append=self._focus_message is None)
+            log.upsert(page.messages, append=self._focus_message is None, events=page.events)
             if event.mode == "sent":
                 log.follow_end()
             if any(
@@ -277,7 +295,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
                 # Members wrote while the operator is looking: they are read, not unread.
                 self._mark_read()
         else:
-            log.set_page(page.messages, page.older)
+            log.set_page(page.messages, page.older, page.events)
             if self._focus_message:
                 log.highlight(self._focus_message)
                 self._status("Showing a search hit · R shows the newest messages")
@@ -343,11 +361,13 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
     # ------------------------------------------------------------------ actions
 
     def action_back(self) -> None:
-        """Leave the composer, the attach box, or the screen."""
+        """Leave the composer, the attach box, the selection, or the screen."""
         if self.query_one(Composer).close_attach():
             self.log_view.focus()
         elif self.composer.has_focus:
             self.log_view.focus()
+        elif self._selected is not None and self._selected != self._focus_message:
+            self._select(None)
         else:
             self.dismiss()
 
@@ -468,18 +488,62 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         """The selected member message: chosen with ``[``/``]``, else the newest one."""
         return self.log_view.member_message(self._selected)
 
+    def selected_view(self) -> MessageView | None:
+        """The message chosen with ``[``/``]`` (any direction), if one is."""
+        if self._selected is None:
+            return None
+        return next((v for v in self.log_view.views if v.message.id == self._selected), None)
+
+    def _select(self, message_id: str | None) -> None:
+        self._selected = message_id
+        self.log_view.highlight(message_id, keep_in_view=True)
+        self.refresh_bindings()
+        if message_id is None:
+            self.query_one(Composer).show_hint()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Enter shows who got a message only while one the business sent is selected
+        and the log, not an input, has the focus (otherwise Enter writes)."""
+        if action == "message_state":
+            view = self.selected_view()
+            return (
+                view is not None
+                and view.message.direction is Direction.OUTBOUND
+                and self.focused in (None, self.log_view)
+            )
+        return True
+
     def action_select_message(self, step: int) -> None:
-        """Select the previous (-1) or next (+1) member message and highlight it."""
-        chosen = self.log_view.member_message(self._selected, step)
+        """Select the previous (-1) or next (+1) message, ours too, and highlight it.
+
+        With nothing selected yet, either key selects the newest message first.
+        """
+        chosen = self.log_view.message_at(self._selected, step if self._selected else 0)
         if chosen is None:
             return
-        self._selected = chosen.message.id
-        self.log_view.highlight(chosen.message.id)
-        who = chosen.message.sender_name or chosen.message.sender_wa_id or "unknown"
-        self._status(f"Selected {who}: {fit(chosen.message.text or '', 50)} · X removes the sender")
+        self._select(chosen.message.id)
+        message = chosen.message
+        text = fit(message.text or (message.media.filename if message.media else "") or "", 50)
+        if message.direction is Direction.OUTBOUND:
+            self._status(f"Selected your message: {text} · Enter: who got it · Esc: unselect")
+        else:
+            who = message.sender_name or message.sender_wa_id or "unknown"
+            self._status(f"Selected {who}: {text} · X removes the sender · Esc: unselect")
+
+    def action_message_state(self) -> None:
+        """Show, member by member, what became of the selected message we sent."""
+        view = self.selected_view()
+        if view is None or view.message.direction is not Direction.OUTBOUND:
+            self._status("Select a message you sent first ([ and ])")
+            return
+        self.app.push_screen(MessageStateScreen(view))
 
     def action_remove_sender(self) -> None:
         """Remove the sender of the selected message from the group, after confirming."""
+        chosen = self.selected_view()
+        if chosen is not None and chosen.message.direction is Direction.OUTBOUND:
+            self._status("That message is yours: X removes the sender of a member's message")
+            return
         view = self.selected_message()
         if view is None:
             self._status("No member message to act on")
