@@ -62,7 +62,7 @@ class _TomlFileSource(PydanticBaseSettingsSource):
             raise ConfigError(f"cannot read config file {self._path}: {exc}") from exc
         data = raw.get("whatsapp", {}) | {k: v for k, v in raw.items() if not isinstance(v, dict)}
         data = {k.lower(): v for k, v in data.items()}
-        for table in ("moderation", "automations", "pricing"):
+        for table in ("moderation", "automations", "pricing", "keys"):
             if isinstance(raw.get(table), dict):
                 data[table] = raw[table]
         check_file_permissions(self._path, data)
@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     pricing: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_PRICING")
     """The ``[pricing]`` table of the config file: the reading of each disputed charging
     rule and when what Meta charged wins over it (``evidence_min``, ``evidence_days``)."""
+    keys: dict[str, str] = Field(default_factory=dict, alias="GROUPS_TUI_KEYS")
+    """The ``[keys]`` table of the config file: a binding id (listed by ``?``) and the
+    keys that replace its own, e.g. ``"inbox.sort" = "o"`` or ``"app.quit" = "ctrl+q,f10"``."""
 
     @classmethod
     def settings_customise_sources(
@@ -152,6 +155,11 @@ class Settings(BaseSettings):
         return bool(self.access_token and self.access_token.get_secret_value()) and bool(
             self.phone_number_id
         )
+
+    @property
+    def preferences_path(self) -> Path:
+        """Where the TUI keeps the operator's choices (theme, inbox sort and columns)."""
+        return self.db_path.with_name("preferences.json")
 
     @property
     def sandbox_db_path(self) -> Path:

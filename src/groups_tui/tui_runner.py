@@ -25,6 +25,7 @@ async def _run(settings: Settings) -> None:
     from groups_tui.automations.config import load_automations
     from groups_tui.ui.app import make_app
     from groups_tui.ui.cell_widths import count_spacing_marks_as_one_cell
+    from groups_tui.ui.preferences import PreferencesFile
     from groups_tui.workers.moderation import ModerationWatcher
     from groups_tui.workers.runner import AutomationRunner
 
@@ -58,6 +59,8 @@ async def _run(settings: Settings) -> None:
             sandbox_note=note,
             automations=service.automations if service.automations.configured else None,
             freeze_heap=True,
+            preferences=PreferencesFile(settings.preferences_path),
+            keymap=settings.keys,
         )
         await app.run_async()
 

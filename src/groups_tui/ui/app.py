@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+import importlib
+import pkgutil
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.dom import DOMNode
 from textual.filter import LineFilter
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.worker import Worker
 
 from groups_tui.domain.pricing import Evidence
@@ -36,6 +41,7 @@ from groups_tui.ui.host import HostApp, report_worker_error
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.navigation import Navigation
 from groups_tui.ui.palette import GroupsCommands
+from groups_tui.ui.preferences import Preferences, PreferencesFile
 from groups_tui.ui.screen_roles import FollowsChanges, ShowsGroup, Ticking
 from groups_tui.ui.widgets.safe_text import fit
 from groups_tui.ui.widgets.status_header import StatusHeader
@@ -88,6 +94,28 @@ SPACING_MARKS_FILTER = SpacingMarksFilter()
 """Installed when spacing marks are drawn one cell wide (see :mod:`.cell_widths`)."""
 
 
+def binding_ids() -> set[str]:
+    """The id of every binding of groups-tui (what ``[keys]`` may remap).
+
+    Every screen and widget module is imported (only when a ``[keys]`` table is set).
+    """
+    from groups_tui.ui import screens, widgets
+
+    for package in (screens, widgets):
+        for info in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    ids: set[str] = set()
+    pending: list[type[DOMNode]] = [DOMNode]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("groups_tui."):
+            for binding in cls.__dict__.get("BINDINGS", []):
+                if isinstance(binding, Binding) and binding.id:
+                    ids.add(binding.id)
+    return ids
+
+
 class GroupsApp(HostApp):
     """groups-tui: a keyboard-driven inbox for WhatsApp Cloud API groups.
 
@@ -132,6 +160,8 @@ class GroupsApp(HostApp):
         sandbox_note: str | None = None,
         automations: AutomationsPanel | None = None,
         freeze_heap: bool = False,
+        preferences: PreferencesFile | None = None,
+        keymap: Mapping[str, str] | None = None,
     ) -> None:
         """Create the app; prefer :func:`make_app`.
 
@@ -143,8 +173,14 @@ class GroupsApp(HostApp):
             automations: Status and pause switches of configured automations, if any.
             freeze_heap: Once the inbox is first drawn, move everything alive into the
                 collector's permanent generation (see :meth:`freeze_heap`).
+            preferences: Where the operator's choices are kept across runs (``None``:
+                remembered for this run only).
+            keymap: The ``[keys]`` table: binding id to the keys that replace its own.
         """
         super().__init__()
+        self._preferences_file = preferences
+        self.preferences = preferences.load() if preferences is not None else Preferences()
+        self._keymap = dict(keymap or {})
         self.service = service
         self.clock = clock
         self.bell_enabled = bell
@@ -203,10 +239,53 @@ class GroupsApp(HostApp):
         from groups_tui.ui.screens.inbox import InboxScreen
 
         self.push_screen(InboxScreen())
+        self._apply_preferences()
         self.set_interval(1.0, self.tick_clock, name="clock")
         self._load_header()
         self._load_pricing_evidence()
         self._follow()
+
+    def _apply_preferences(self) -> None:
+        """The remembered theme, the ``[keys]`` remapping, and what to say about either."""
+        problem = self._preferences_file.problem if self._preferences_file else None
+        if problem:
+            self.notify(fit(problem, 300), title="Preferences", severity="warning", markup=False)
+        theme = self.preferences.theme
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self._keymap:
+            unknown = sorted(set(self._keymap) - binding_ids())
+            if unknown:
+                self.notify(
+                    "[keys]: no key has the id " + ", ".join(unknown) + " (see ? for the ids)",
+                    title="Configuration",
+                    severity="warning",
+                    markup=False,
+                )
+            self.set_keymap({k: v for k, v in self._keymap.items() if k not in unknown})
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if theme.name != self.preferences.theme:
+            self.remember(theme=theme.name)
+
+    def remember(self, **changes: Any) -> None:
+        """Change some of the preferences and write them to the data directory.
+
+        A failed write is said once (a notification) and the choice holds for this run.
+        """
+        self.preferences = replace(self.preferences, **changes)
+        if self._preferences_file is None:
+            return
+        try:
+            self._preferences_file.save(self.preferences)
+        except OSError as exc:
+            self.notify(
+                f"preferences not saved: {exc.strerror or exc}",
+                title="Preferences",
+                severity="warning",
+                markup=False,
+            )
 
     def tick_clock(self) -> None:
         """The single timer: every countdown and age label advances from here.
@@ -437,6 +516,8 @@ def make_app(
     sandbox_note: str | None = None,
     automations: AutomationsPanel | None = None,
     freeze_heap: bool = False,
+    preferences: PreferencesFile | None = None,
+    keymap: Mapping[str, str] | None = None,
 ) -> GroupsApp:
     """Build the application.
 
@@ -448,6 +529,9 @@ def make_app(
         automations: Status and pause switches of configured automations, if any.
         freeze_heap: Freeze the start-up heap once the inbox is drawn (the real run
             does; tests do not, as frozen objects outlive the app).
+        preferences: Where the operator's choices are kept (the data directory's
+            ``preferences.json``); ``None`` keeps them for the run only.
+        keymap: The ``[keys]`` table of the config: binding id to keys.
 
     Returns:
         The app, not yet running.
@@ -459,4 +543,6 @@ def make_app(
         sandbox_note=sandbox_note,
         automations=automations,
         freeze_heap=freeze_heap,
+        preferences=preferences,
+        keymap=keymap,
     )

@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from groups_tui.service import InboxService
 from groups_tui.service.types import GroupDetail, InboxRow
+from groups_tui.ui.preferences import Preferences
 from groups_tui.ui.widgets.status_header import StatusHeader
 
 __all__ = ["HostApp", "Navigator", "report_worker_error"]
@@ -114,6 +115,9 @@ class HostApp(App[None]):
     navigation: Navigator
     """Opens the screen for an action (members, invite link, a conversation...)."""
 
+    preferences: Preferences
+    """The operator's choices kept across restarts (theme, inbox sort and columns)."""
+
     @abstractmethod
     def now(self) -> float:
         """The injected clock's current time (epoch seconds)."""
@@ -129,6 +133,10 @@ class HostApp(App[None]):
     @abstractmethod
     def inbox_rows_snapshot(self) -> list[InboxRow]:
         """The inbox rows held in memory (for the palette), or an empty list."""
+
+    @abstractmethod
+    def remember(self, **changes: Any) -> None:
+        """Change some of :attr:`preferences` and keep them for the next run."""
 
     @abstractmethod
     def report_error(self, error: BaseException) -> None:

@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -31,6 +31,7 @@ from groups_tui.domain.window import CLOSING_SOON, WINDOW_SECONDS, format_countd
 from groups_tui.service.types import InboxRow
 from groups_tui.ui.cell_widths import drawn_line, without_spacing_marks_filter
 from groups_tui.ui.formatting import ago
+from groups_tui.ui.preferences import OPTIONAL_COLUMNS
 from groups_tui.ui.widgets.safe_text import clip, fit
 from groups_tui.ui.widgets.scrolling import set_virtual_height
 
@@ -63,6 +64,9 @@ class QuickFilter(StrEnum):
     """The operator flagged the group."""
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True, slots=True)
 class Columns:
     """Cell widths of the inbox columns for one line width.
@@ -74,6 +78,10 @@ class Columns:
 
     subject: int
     last: int
+    hidden: frozenset[str] = frozenset()
+    """Optional columns the operator hid (``members``, ``unread``, ``requests``,
+    ``activity``, ``window``): their cells are not drawn and their width goes to the
+    subject and the last message."""
 
     MARKS: ClassVar[int] = 2
     MEMBERS: ClassVar[int] = 3
@@ -83,12 +91,24 @@ class Columns:
     WINDOW: ClassVar[int] = 7
 
     @classmethod
-    def for_width(cls, width: int) -> Columns:
-        """Split ``width`` cells between the columns."""
-        fixed = cls.MARKS + cls.MEMBERS + cls.UNREAD + cls.REQUESTS + cls.ACTIVITY + cls.WINDOW
-        flexible = max(width - fixed - 6, 8)
+    def widths(cls) -> dict[str, int]:
+        """The fixed columns that may be hidden, by name, with their widths."""
+        sizes = (cls.MEMBERS, cls.UNREAD, cls.REQUESTS, cls.ACTIVITY, cls.WINDOW)
+        return dict(zip(OPTIONAL_COLUMNS, sizes, strict=True))
+
+    @classmethod
+    def for_width(cls, width: int, hidden: frozenset[str] = frozenset()) -> Columns:
+        """Split ``width`` cells between the columns shown (each after a one-cell gap)."""
+        shown = [w for name, w in cls.widths().items() if name not in hidden]
+        fixed = cls.MARKS + sum(shown)
+        flexible = max(width - fixed - len(shown) - 1, 8)
         subject = max(min(flexible * 2 // 5, 40), 6)
-        return cls(subject=subject, last=max(flexible - subject, 1))
+        return cls(subject=subject, last=max(flexible - subject, 1), hidden=hidden)
+
+    def shown(self, cells: Sequence[_T]) -> list[_T]:
+        """The items of a row (:func:`row_columns` order) for the columns shown."""
+        names = ("marks", "subject", "members", "unread", "requests", "last", "activity", "window")
+        return [cell for name, cell in zip(names, cells, strict=True) if name not in self.hidden]
 
 
 OUTBOUND_MARK = "You › "
@@ -328,6 +348,7 @@ class GroupList(ScrollView, can_focus=True):
         self._next_exact = math.inf
         """The soonest exact change among the rows drawn since the last full check."""
         self._columns: Columns | None = None
+        self._hidden: frozenset[str] = frozenset()
         self._strips: dict[str, tuple[InboxRow, tuple[object, ...], Strip]] = {}
 
     # ------------------------------------------------------------------ data
@@ -400,6 +421,18 @@ class GroupList(ScrollView, can_focus=True):
             self._rows = [r for r in self._rows if r.group_id not in gone]
             self._index = {row.group_id: i for i, row in enumerate(self._rows)}
         self._resort(keep.group_id if keep else None)
+
+    @property
+    def hidden_columns(self) -> frozenset[str]:
+        """The optional columns not shown (see :class:`Columns`)."""
+        return self._hidden
+
+    def set_hidden_columns(self, hidden: frozenset[str]) -> None:
+        """Show every column but these; every row is laid out again."""
+        self._hidden = frozenset(hidden) & frozenset(Columns.widths())
+        self._columns = None
+        self._strips.clear()
+        self.refresh()
 
     def set_sort(self, mode: SortMode) -> None:
         """Order the list by ``mode``, keeping the highlighted group."""
@@ -609,7 +642,7 @@ class GroupList(ScrollView, can_focus=True):
         if position >= len(self._shown):
             return Strip.blank(width, base)
         if self._columns is None:
-            self._columns = Columns.for_width(width)
+            self._columns = Columns.for_width(width, self._hidden)
         row = self._rows[self._shown[position]]
         selected = position == self.cursor
         # Every row drawn (from the cache too) has its band change checked by the tick.
@@ -646,14 +679,16 @@ class GroupList(ScrollView, can_focus=True):
         dim = style("group-list--dim")
         # The cursor style goes last so it wins over the column colours.
         post = style("group-list--cursor") if selected else Style()
-        parts = [
-            Segment(cells[0], line + style("group-list--mark") + post),
-            Segment(cells[1], line + post),
-            Segment(" " + cells[2], line + dim + post),
-            Segment(" " + cells[3], line + style("group-list--count") + post),
-            Segment(" " + cells[4], line + style("group-list--mark") + post),
-            Segment(" " + cells[5], line + post),
-            Segment(" " + cells[6], line + dim + post),
-            Segment(" " + cells[7], line + window_style + post),
-        ]
+        parts = self._columns.shown(
+            [
+                Segment(cells[0], line + style("group-list--mark") + post),
+                Segment(cells[1], line + post),
+                Segment(" " + cells[2], line + dim + post),
+                Segment(" " + cells[3], line + style("group-list--count") + post),
+                Segment(" " + cells[4], line + style("group-list--mark") + post),
+                Segment(" " + cells[5], line + post),
+                Segment(" " + cells[6], line + dim + post),
+                Segment(" " + cells[7], line + window_style + post),
+            ]
+        )
         return drawn_line(Strip(parts).crop_extend(0, width, base + post), self)
