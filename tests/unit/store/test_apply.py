@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from groups_tui.domain.events import (
     SettingsChanged,
     SettingsChangeFailed,
 )
-from groups_tui.domain.models import DeliveryState, GroupState, JoinApproval, JoinVia
+from groups_tui.domain.models import DeliveryState, GroupState, JoinApproval, JoinVia, MessageKind
 from groups_tui.store import Pricing, Store
 
 from .conftest import (
@@ -329,6 +330,22 @@ async def test_inbound_message_inserted_once_and_renews_window(store: Store) -> 
     assert group.last_inbound_by == "Sheena" and group.last_message_preview == "hello"
     kinds = [c.kind for c in await store.feed.since(0)]
     assert kinds.count("message.received") == 2
+
+
+async def test_a_system_notice_never_opens_or_renews_the_window(store: Store) -> None:
+    # GIVEN a group whose window a member opened at 1000
+    await store.raw.apply_events(None, [created(), inbound("wamid.1", 1000, name="Sheena")])
+    # WHEN a system notice arrives later (and another at the very same second)
+    notice = replace(inbound("wamid.9", 5000, text="Ana changed the subject", name=None),
+                     kind=MessageKind.SYSTEM, type="system")  # fmt: skip
+    same_second = replace(notice, wamid="wamid.z", at=1000)
+    await store.raw.apply_events(None, [notice, same_second])
+    # THEN the window still dates from the member's message, by the member
+    group = await store.groups.get(G1)
+    assert group is not None
+    assert group.last_inbound_at == 1000 and group.last_inbound_by == "Sheena"
+    # AND the notices are kept, counted unread and shown as the newest activity
+    assert group.unread == 3 and group.last_activity_at == 5000
 
 
 async def test_mark_read_clears_unread_and_holds_on_replay(store: Store) -> None:

@@ -5,8 +5,10 @@ Ordering rules (event time is the webhook's ``at``):
 * A message is stored once (its wamid); a repeat changes nothing.
 * Unread counts only messages newer than what the operator marked read
   (``group_local.read_through``).
-* Last inbound message (the window, ``last_inbound_by``): the newest message; at equal
-  times the one with the greater message id. The newest message of either direction
+* Last inbound message (the window, ``last_inbound_by``): the newest member message; at
+  equal times the one with the greater message id. A system notice (``MessageKind.SYSTEM``)
+  is stored and counted unread but never opens or renews the window
+  (:attr:`~groups_tui.domain.models.Message.renews_window`). The newest message of either direction
   (``last_msg_*``, kept by the schema v4/v6 triggers) follows the same rule.
 
 Messages outside groups (1:1) are outside this inbox and ignored.
@@ -77,15 +79,27 @@ class MessageApplier:
         )
         if not inserted:
             return
+        if e.kind is MessageKind.SYSTEM:
+            # A notice of WhatsApp's, not a member writing: it never renews the window.
+            ctx.exec(
+                "UPDATE groups SET "
+                "unread = unread + (?2 > coalesce((SELECT read_through FROM group_local "
+                "WHERE group_id = ?1), -1)), "
+                "last_activity_at = max(coalesce(last_activity_at, ?2), ?2) WHERE id = ?1",
+                (e.group_id, e.at),
+            )
+            ctx.change("message.received", e.group_id, e.at, e.wamid, {"sender": key})
+            return
         # Unread counts only messages newer than what the operator marked read; the
-        # window renews from the newest inbound message whatever the arrival order.
+        # window renews from the newest member message whatever the arrival order.
         ctx.exec(
             "UPDATE groups SET "
             "unread = unread + (?2 > coalesce((SELECT read_through FROM group_local "
             "WHERE group_id = ?1), -1)), "
             "last_inbound_by = CASE WHEN last_inbound_at IS NULL OR ?2 > last_inbound_at "
             "OR (?2 = last_inbound_at AND ?4 = (SELECT max(m.id) FROM messages m "
-            "WHERE m.group_id = ?1 AND m.at = ?2 AND m.direction = 'inbound')) "
+            "WHERE m.group_id = ?1 AND m.at = ?2 AND m.direction = 'inbound' "
+            "AND m.kind != 'system')) "
             "THEN ?3 ELSE last_inbound_by END, "
             "last_inbound_at = max(coalesce(last_inbound_at, ?2), ?2), "
             "last_activity_at = max(coalesce(last_activity_at, ?2), ?2) WHERE id = ?1",
