@@ -141,28 +141,28 @@ async def test_keys_remapped_in_the_config_work_and_are_listed(
 ) -> None:
     # GIVEN a config file with a [keys] table
     config = tmp_path / "config.toml"
-    config.write_text('[keys]\n"inbox.sort" = "o"\n"inbox.nothing" = "z"\n')
+    config.write_text('[keys]\n"inbox.sort" = "S"\n"inbox.nothing" = "z"\n')
     monkeypatch.setenv("GROUPS_TUI_CONFIG", str(config))
     settings = load_settings()
-    assert settings.keys == {"inbox.sort": "o", "inbox.nothing": "z"}
+    assert settings.keys == {"inbox.sort": "S", "inbox.nothing": "z"}
     await _group(stack)
     app = _app(stack, tmp_path / "preferences.json", keymap=settings.keys)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _inbox(app, pilot)
         # THEN the unknown id is said, not a crash
         await until(pilot, lambda: _said(app, "no key has the id inbox.nothing"), "the warning")
-        # AND o sorts, s no longer does
+        # AND S sorts, s no longer does
         await pilot.press("s")
         await settle(pilot)
         assert screen.group_list.sort_mode is SortMode.ACTIVITY
-        await pilot.press("o")
+        await pilot.press("S")
         await settle(pilot)
         assert screen.group_list.sort_mode is SortMode.CLOSING
         # AND the help lists the key as remapped
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
         lines = [ln for ln in screen_text(app).splitlines() if "Sort —" in ln]
-        assert lines and " o " in lines[0], lines
+        assert lines and " S " in lines[0], lines
 
 
 @pytest.mark.parametrize("size", list(SIZES))
