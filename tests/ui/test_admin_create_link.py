@@ -8,12 +8,14 @@ from groups_tui.ui.screens.create_group import CreateGroupModal
 from groups_tui.ui.screens.invite_link import InviteLinkScreen
 from groups_tui.ui.screens.invite_people import InvitePeopleModal, parse_number
 from groups_tui.ui.widgets.qr_code import QRCode, qr_lines
+from tests.helpers.meta import PHONE_NUMBER_ID
 from tests.ui.conftest import screen_text, settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService
+from tests.ui.seed import BOOK_CLUB
+from tests.ui.world import World
 
 
 async def test_create_shows_pending_then_the_link_with_a_qr_code(
-    app: GroupsApp, service: FakeService
+    app: GroupsApp, world: World
 ) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
@@ -26,12 +28,18 @@ async def test_create_shows_pending_then_the_link_with_a_qr_code(
         await pilot.press("ctrl+s")
         await settle(pilot)
         # THEN the group was requested and its link screen waits for Meta
-        assert service.api_calls == [("create_group", "Order 3003")]
+        (create,) = world.graph.requests
+        assert (create.method, create.path) == ("POST", f"{PHONE_NUMBER_ID}/groups")
+        assert create.body == {
+            "messaging_product": "whatsapp",
+            "subject": "Order 3003",
+            "join_approval_mode": "auto_approve",
+        }
         assert isinstance(app.screen, InviteLinkScreen)
         assert "Pending: waiting for Meta" in screen_text(app)
         assert app.screen.query_one(QRCode).data == ""
         # WHEN the lifecycle webhook arrives
-        service.confirm(next(iter(service.ops)))
+        await world.confirm(create.answer["request_id"])
         await settle(pilot)
         # THEN the link and its QR code show
         link = "https://chat.whatsapp.com/g-new-req-1"
@@ -45,30 +53,31 @@ async def test_create_shows_pending_then_the_link_with_a_qr_code(
         assert "Copied the invite link" in screen_text(app)
 
 
-async def test_create_failure_shows_metas_reason(app: GroupsApp, service: FakeService) -> None:
+async def test_create_failure_shows_metas_reason(app: GroupsApp, world: World) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("n", *"Doomed", "ctrl+s")
         await settle(pilot)
-        service.confirm(next(iter(service.ops)), error="(#131215) Group creation limit reached")
+        (create,) = world.graph.requests
+        await world.confirm(
+            create.answer["request_id"], error=(131211, "Group creation limit reached")
+        )
         await settle(pilot)
         assert "Meta did not create the group" in screen_text(app)
         assert "Group creation limit reached" in screen_text(app)
 
 
-async def test_empty_subject_is_refused_without_a_call(
-    app: GroupsApp, service: FakeService
-) -> None:
+async def test_empty_subject_is_refused_without_a_call(app: GroupsApp, world: World) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("n", "ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, CreateGroupModal)
         assert "cannot be empty" in screen_text(app)
-        assert service.api_calls == []
+        assert world.graph.requests == []
 
 
-async def test_reset_link_asks_first(app: GroupsApp, service: FakeService) -> None:
+async def test_reset_link_asks_first(app: GroupsApp, world: World) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
         app.open_invite_link(BOOK_CLUB)
@@ -79,13 +88,13 @@ async def test_reset_link_asks_first(app: GroupsApp, service: FakeService) -> No
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
         await settle(pilot)
-        assert ("reset_invite_link", BOOK_CLUB) in service.api_calls
+        assert world.graph.calls("POST", f"{BOOK_CLUB}/invite_link")
         assert "chat.whatsapp.com/g-book-1" in screen_text(app)
         assert "New link made" in screen_text(app)
 
 
 async def test_invite_people_validates_numbers_previews_cost_and_warns_on_seats(
-    app: GroupsApp, service: FakeService
+    app: GroupsApp, world: World
 ) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
@@ -114,12 +123,19 @@ async def test_invite_people_validates_numbers_previews_cost_and_warns_on_seats(
         # WHEN Ctrl+S sends
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert [c for c in service.api_calls if c[0] == "send_invite"] == [
-            ("send_invite", "4915123456780"),
-            ("send_invite", "5511987654322"),
-            ("send_invite", "16505551234"),
-            ("send_invite", "525512345678"),
+        sent = world.graph.calls("POST", f"{PHONE_NUMBER_ID}/messages")
+        assert [r.body["to"] for r in sent] == [
+            "4915123456780",
+            "5511987654322",
+            "16505551234",
+            "525512345678",
         ]
+        assert all(
+            r.body["template"]["name"] == "group_invite_upon_request"
+            and r.body["template"]["components"][0]["parameters"]
+            == [{"type": "group_id", "group_id": BOOK_CLUB}]
+            for r in sent
+        )
         assert not isinstance(app.screen, InvitePeopleModal)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from groups_tui.store.records import AuditEntry
+from groups_tui.service import InboxService
 from groups_tui.ui.app import GroupsApp
 from groups_tui.ui.screens.audit_log import AuditLogScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
@@ -13,17 +13,22 @@ from groups_tui.ui.screens.conversation import ConversationScreen
 from groups_tui.ui.screens.moderation_queue import ModerationQueueScreen
 from groups_tui.ui.widgets.mark_table import MarkTable
 from tests.ui.conftest import screen_text, settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService
+from tests.ui.seed import ALICE, BOOK_CLUB, RUI
+from tests.ui.test_admin_members import removals
+from tests.ui.world import World
+
+SEEDED_AUDIT_ENTRIES = 8
+"""Audit entries of the seeded history (a create, three sends, four older actions)."""
 
 
 async def test_spammer_is_removed_from_the_inbox_in_three_keys(
-    app: GroupsApp, service: FakeService
+    app: GroupsApp, world: World
 ) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         # GIVEN a spam burst was just flagged
-        spammer = service.people["g-runners"][1]
-        service.flag("burst", "g-runners", spammer, "6 messages within 60 s from +351913333333")
+        spammer = RUI
+        await world.flag("burst", "g-runners", spammer, "6 messages within 60 s from +351913333333")
         await settle(pilot)
         # WHEN the operator presses M, x, y
         await pilot.press("M")
@@ -35,12 +40,12 @@ async def test_spammer_is_removed_from_the_inbox_in_three_keys(
         await pilot.press("y")
         await settle(pilot)
         # THEN the spammer's removal was requested and the flag is acted on
-        assert service.removed_batches == [("g-runners", [spammer.key])]
-        assert service.flags[-1].state == "acted"
+        assert removals(world) == [("g-runners", [spammer.key])]
+        assert (await world.all_flags())[-1].state == "acted"
         assert "member removed" in screen_text(app)
 
 
-async def test_dismiss_and_show_all(app: GroupsApp, service: FakeService) -> None:
+async def test_dismiss_and_show_all(app: GroupsApp, world: World) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("M")
@@ -50,14 +55,14 @@ async def test_dismiss_and_show_all(app: GroupsApp, service: FakeService) -> Non
         await pilot.press("d")
         await settle(pilot)
         assert table.row_count == 1
-        assert [f.state for f in service.flags] == ["open", "dismissed"]
+        assert [f.state for f in await world.all_flags()] == ["open", "dismissed"]
         await pilot.press("a")
         await settle(pilot)
         assert table.row_count == 2
         assert "every flag" in screen_text(app)
 
 
-async def test_join_flag_rejects_the_request(app: GroupsApp, service: FakeService) -> None:
+async def test_join_flag_rejects_the_request(app: GroupsApp, world: World) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("M")
@@ -68,23 +73,26 @@ async def test_join_flag_rejects_the_request(app: GroupsApp, service: FakeServic
         assert "Reject the join request" in screen_text(app)
         await pilot.press("y")
         await settle(pilot)
-        assert ("reject_join_requests", "g-parents") in service.api_calls
+        (reject,) = world.graph.calls("DELETE", "g-parents/join_requests")
+        assert reject.body["join_requests"] == ["jr-g-parents-0"]
 
 
-async def test_blocklist_from_the_queue(app: GroupsApp, service: FakeService) -> None:
+async def test_blocklist_from_the_queue(app: GroupsApp, world: World) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("M")
         await settle(pilot)
         await pilot.press("j", "b", "y")
         await settle(pilot)
-        assert service.blocked == {"5511987654321"}
+        assert [key for key, _reason in await world.store.moderation.blocklist()] == [
+            "5511987654321"
+        ]
 
 
-async def test_queue_pages_by_keyset(app: GroupsApp, service: FakeService) -> None:
-    member = service.people[BOOK_CLUB][0]
+async def test_queue_pages_by_keyset(app: GroupsApp, world: World) -> None:
+    now = int(world.clock())
     for i in range(120):
-        service.flag("link_flood", BOOK_CLUB, member, f"flood {i}")
+        await world.flag("link_flood", BOOK_CLUB, ALICE, f"flood {i}", at=now - 120 + i)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("M")
@@ -99,7 +107,7 @@ async def test_queue_pages_by_keyset(app: GroupsApp, service: FakeService) -> No
         assert table.row_count == 122
 
 
-async def test_remove_sender_of_the_selected_message(app: GroupsApp, service: FakeService) -> None:
+async def test_remove_sender_of_the_selected_message(app: GroupsApp, world: World) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         app.open_group(BOOK_CLUB)
@@ -115,13 +123,13 @@ async def test_remove_sender_of_the_selected_message(app: GroupsApp, service: Fa
         await pilot.press("y")
         await settle(pilot)
         # THEN Bruno's removal was requested
-        assert service.removed_batches == [(BOOK_CLUB, ["5511987654321"])]
+        assert removals(world) == [(BOOK_CLUB, ["5511987654321"])]
         assert isinstance(app.screen, ConversationScreen)
         assert "Removal requested" in screen_text(app)
 
 
 async def test_remove_sender_defaults_to_the_newest_member_message(
-    app: GroupsApp, service: FakeService
+    app: GroupsApp, world: World
 ) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -129,22 +137,19 @@ async def test_remove_sender_defaults_to_the_newest_member_message(
         await settle(pilot)
         await pilot.press("X", "y")
         await settle(pilot)
-        assert service.removed_batches == [(BOOK_CLUB, ["447911123456"])]
+        assert removals(world) == [(BOOK_CLUB, ["447911123456"])]
 
 
-async def test_audit_log_lists_actions_and_pages(app: GroupsApp, service: FakeService) -> None:
+async def test_audit_log_lists_actions_and_pages(app: GroupsApp, world: World) -> None:
+    now = world.clock()
     for i in range(150):
-        service.audit.append(
-            AuditEntry(
-                len(service.audit) + 1,
-                service.clock() - 10 + i,
-                "operator",
-                "invite.send",
-                BOOK_CLUB,
-                [f"4477009{i:05d}"],
-                {"wamid": f"w{i}"},
-                Decimal("0.0080"),
-            )
+        await world.audit_at(
+            now - 10 + i,
+            "invite.send",
+            BOOK_CLUB,
+            [f"4477009{i:05d}"],
+            {"wamid": f"w{i}"},
+            Decimal("0.0080"),
         )
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -156,20 +161,21 @@ async def test_audit_log_lists_actions_and_pages(app: GroupsApp, service: FakeSe
         assert "invite.send" in screen_text(app)
         await pilot.press("end")
         await settle(pilot)
-        assert table.row_count == 154
+        assert table.row_count == 150 + SEEDED_AUDIT_ENTRIES
         await pilot.press("end", "enter")
         text = screen_text(app)
         assert "#1 " in text and "group.create" in text
 
 
 async def test_queue_pages_by_keyset_and_drops_a_page_read_for_the_other_view(
-    app: GroupsApp, service: FakeService
+    app: GroupsApp, world: World, service: InboxService
 ) -> None:
     # GIVEN 70 more open flags than the seeded ones
-    spammer = service.people["g-runners"][1]
+    now = int(world.clock())
     for i in range(70):
-        service.flag("burst", "g-runners", spammer, f"burst {i}")
-    open_flags = sum(f.state == "open" for f in service.flags)
+        await world.flag("burst", "g-runners", RUI, f"burst {i}", at=now - 70 + i)
+    flags = await world.all_flags()
+    open_flags = sum(f.state == "open" for f in flags)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("M")
@@ -191,7 +197,7 @@ async def test_queue_pages_by_keyset_and_drops_a_page_read_for_the_other_view(
         shown = table.row_count
         assert shown >= ModerationQueueScreen.PAGE and "every flag" in screen_text(app)
         # AND a page read earlier for open flags only arrives late
-        screen.post_message(screen.PageLoaded(service.flags[:1], {}, False, ("open",)))
+        screen.post_message(screen.PageLoaded(flags[:1], {}, False, ("open",)))
         await settle(pilot)
         # THEN it is dropped
         assert table.row_count == shown

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from groups_tui.domain.models import JoinRequest
+from groups_tui.service import InboxService
 from groups_tui.ui.app import GroupsApp
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.screens.join_requests import JoinRequestsScreen
 from groups_tui.ui.widgets.mark_table import MarkTable
+from tests.helpers.meta import Person
 from tests.ui.conftest import screen_text, settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService
+from tests.ui.seed import BOOK_CLUB, DAY
+from tests.ui.world import World
 
 
-def _ask(service: FakeService, n: int, group_id: str = BOOK_CLUB) -> None:
-    now = int(service.clock())
-    service.requests[group_id] = [
-        JoinRequest(
-            f"jr-{i}", group_id, f"44770090020{i}", profile_name=f"Asker {i}", created_at=now - 120
-        )
-        for i in range(n)
-    ]
+def asker(i: int) -> Person:
+    return Person(f"Asker {i}", f"44770090020{i}")
+
+
+async def _ask(world: World, n: int, group_id: str = BOOK_CLUB, first: int = 0) -> None:
+    """`n` people ask to join, two minutes ago."""
+    at = int(world.clock()) - 120
+    await world.ask(group_id, [(f"jr-{i}", asker(i)) for i in range(first, first + n)], at)
+
+
+async def _pending(service: InboxService, group_id: str = BOOK_CLUB) -> list[str]:
+    return [v.request.join_request_id for v in await service.reading.join_requests(group_id)]
 
 
 async def _open(app: GroupsApp, pilot: object, group_id: str = BOOK_CLUB) -> JoinRequestsScreen:
@@ -29,8 +35,13 @@ async def _open(app: GroupsApp, pilot: object, group_id: str = BOOK_CLUB) -> Joi
     return app.screen
 
 
-async def test_requests_show_signals(app: GroupsApp, service: FakeService) -> None:
-    _ask(service, 3)
+async def test_requests_show_signals(app: GroupsApp, world: World) -> None:
+    # GIVEN one asker is in another of our groups, and one was removed from one before
+    now = int(world.clock())
+    await world.join("g-runners", asker(0), at=now - 5 * DAY)
+    await world.join("g-flagged", asker(1), at=now - 5 * DAY)
+    await world.leave_removed("g-flagged", asker(1), at=now - 4 * DAY)
+    await _ask(world, 3)
     async with app.run_test(size=(120, 40)) as pilot:
         await _open(app, pilot)
         text = screen_text(app)
@@ -39,9 +50,11 @@ async def test_requests_show_signals(app: GroupsApp, service: FakeService) -> No
         assert "removed before" in text
 
 
-async def test_approve_one_and_reject_one(app: GroupsApp, service: FakeService) -> None:
+async def test_approve_one_and_reject_one(
+    app: GroupsApp, world: World, service: InboxService
+) -> None:
     # GIVEN three requests to the book club (five members, three seats free)
-    _ask(service, 3)
+    await _ask(world, 3)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(app, pilot)
         # WHEN a approves the first and r rejects the next
@@ -50,17 +63,21 @@ async def test_approve_one_and_reject_one(app: GroupsApp, service: FakeService) 
         await pilot.press("r")
         await settle(pilot)
         # THEN each went to the service, and one request is left
-        assert ("approve_join_requests", BOOK_CLUB) in service.api_calls
-        assert ("reject_join_requests", BOOK_CLUB) in service.api_calls
-        assert [r.join_request_id for r in service.requests[BOOK_CLUB]] == ["jr-2"]
+        (approve,) = world.graph.calls("POST", f"{BOOK_CLUB}/join_requests")
+        (reject,) = world.graph.calls("DELETE", f"{BOOK_CLUB}/join_requests")
+        assert (approve.body["join_requests"], reject.body["join_requests"]) == (
+            ["jr-0"],
+            ["jr-1"],
+        )
+        assert await _pending(service) == ["jr-2"]
         assert screen.query_one(MarkTable).row_count == 1
         assert "1 rejected" in screen_text(app)
 
 
 async def test_marked_requests_are_decided_in_one_call(
-    app: GroupsApp, service: FakeService
+    app: GroupsApp, world: World, service: InboxService
 ) -> None:
-    _ask(service, 3)
+    await _ask(world, 3)
     async with app.run_test(size=(120, 40)) as pilot:
         await _open(app, pilot)
         await pilot.press("space", "space", "r")
@@ -68,12 +85,13 @@ async def test_marked_requests_are_decided_in_one_call(
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
         await settle(pilot)
-        assert service.api_calls.count(("reject_join_requests", BOOK_CLUB)) == 1
-        assert [r.join_request_id for r in service.requests[BOOK_CLUB]] == ["jr-2"]
+        (reject,) = world.graph.calls("DELETE", f"{BOOK_CLUB}/join_requests")
+        assert reject.body["join_requests"] == ["jr-0", "jr-1"]
+        assert await _pending(service) == ["jr-2"]
 
 
 async def test_approval_into_a_full_group_is_refused_with_the_reason(
-    app: GroupsApp, service: FakeService
+    app: GroupsApp, world: World, service: InboxService
 ) -> None:
     # GIVEN Parents 3B holds eight members and has two requests
     async with app.run_test(size=(120, 40)) as pilot:
@@ -82,19 +100,18 @@ async def test_approval_into_a_full_group_is_refused_with_the_reason(
         await pilot.press("a")
         await settle(pilot)
         # THEN the service refused before any API call, and the reason is on screen
-        assert ("approve_join_requests", "g-parents") not in service.api_calls
+        assert world.graph.requests == []
         assert "at most 8 members" in screen_text(app)
-        assert len(service.requests["g-parents"]) == 2
+        assert len(await _pending(service, "g-parents")) == 2
 
 
-async def test_requests_update_live(app: GroupsApp, service: FakeService) -> None:
-    _ask(service, 1)
+async def test_requests_update_live(app: GroupsApp, world: World) -> None:
+    await _ask(world, 1)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(app, pilot)
         # WHEN a new request arrives and another is revoked (webhooks)
-        _ask(service, 2)
-        service.requests[BOOK_CLUB].pop(0)
-        service.emit("join_request.created", BOOK_CLUB)
+        await _ask(world, 1, first=1)
+        await world.revoke(BOOK_CLUB, "jr-0", asker(0))
         await settle(pilot)
         # THEN the list shows the new state without a key press
         assert screen.query_one(MarkTable).row_keys == ["jr-1"]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from groups_tui.domain.models import GroupState
+from groups_tui.service import InboxService
 from groups_tui.ui.app import GroupsApp
 from groups_tui.ui.screens.delete_group import DeleteGroupModal
 from groups_tui.ui.screens.group_settings import GroupSettingsModal
 from groups_tui.ui.screens.members import MembersScreen
 from tests.ui.conftest import screen_text, settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService
+from tests.ui.seed import BOOK_CLUB
+from tests.ui.world import World
 
 
 def jpeg(width: int, height: int) -> bytes:
@@ -28,18 +31,20 @@ async def _settings(app: GroupsApp, pilot: object) -> None:
 
 
 async def test_subject_change_is_pending_until_the_webhook(
-    app: GroupsApp, service: FakeService
+    app: GroupsApp, world: World, service: InboxService
 ) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         await _settings(app, pilot)
         await pilot.press("ctrl+a", "ctrl+k", *"Book club 2026", "ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, MembersScreen)
-        assert service.api_calls == [("update_settings", BOOK_CLUB)]
-        op = next(iter(service.ops.values()))
+        (update,) = world.graph.requests
+        assert (update.method, update.path) == ("POST", BOOK_CLUB)
+        assert update.body == {"messaging_product": "whatsapp", "subject": "Book club 2026"}
+        (op,) = (await service.reading.group_detail(BOOK_CLUB)).pending_operations
         assert op.payload == {"subject": "Book club 2026"}
         assert "settings change pending" in screen_text(app)
-        service.confirm(op.request_id)
+        await world.confirm(op.request_id)
         await settle(pilot)
         text = screen_text(app)
         assert "settings change pending" not in text
@@ -47,7 +52,7 @@ async def test_subject_change_is_pending_until_the_webhook(
 
 
 async def test_a_picture_that_is_not_square_is_refused_before_upload(
-    app: GroupsApp, service: FakeService, tmp_path: Path
+    app: GroupsApp, world: World, tmp_path: Path
 ) -> None:
     picture = tmp_path / "wide.jpg"
     picture.write_bytes(jpeg(640, 480))
@@ -58,12 +63,10 @@ async def test_a_picture_that_is_not_square_is_refused_before_upload(
         await settle(pilot)
         assert isinstance(app.screen, GroupSettingsModal)
         assert "must be square" in screen_text(app)
-        assert service.api_calls == []
+        assert world.graph.requests == []
 
 
-async def test_a_square_picture_is_sent(
-    app: GroupsApp, service: FakeService, tmp_path: Path
-) -> None:
+async def test_a_square_picture_is_sent(app: GroupsApp, world: World, tmp_path: Path) -> None:
     picture = tmp_path / "square.jpg"
     picture.write_bytes(jpeg(640, 640))
     async with app.run_test(size=(100, 40)) as pilot:
@@ -71,11 +74,18 @@ async def test_a_square_picture_is_sent(
         app.screen.query_one("#picture").value = str(picture)  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert service.api_calls == [("update_settings", BOOK_CLUB)]
+        (update,) = world.graph.requests
+        assert (update.method, update.path) == ("POST", BOOK_CLUB)
+        assert update.body == {
+            "messaging_product": "whatsapp",
+            "file": ("picture.jpg", len(jpeg(640, 640))),
+        }
         assert "Requested: picture" in screen_text(app)
 
 
-async def test_delete_needs_the_subject_typed_exactly(app: GroupsApp, service: FakeService) -> None:
+async def test_delete_needs_the_subject_typed_exactly(
+    app: GroupsApp, world: World, service: InboxService
+) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         # WHEN D is pressed on the book club (second row) and a wrong text entered
@@ -87,22 +97,24 @@ async def test_delete_needs_the_subject_typed_exactly(app: GroupsApp, service: F
         # THEN nothing is deleted
         assert isinstance(app.screen, DeleteGroupModal)
         assert "does not match" in screen_text(app)
-        assert service.api_calls == []
+        assert world.graph.requests == []
         # WHEN the exact subject is typed
         await pilot.press("ctrl+a", "ctrl+k", *"Book club", "enter")
         await settle(pilot)
         # THEN the deletion is requested and pending
-        assert service.api_calls == [("delete_group", BOOK_CLUB)]
-        service.confirm(next(iter(service.ops)))
+        assert [(r.method, r.path) for r in world.graph.requests] == [("DELETE", BOOK_CLUB)]
+        (op,) = (await service.reading.group_detail(BOOK_CLUB)).pending_operations
+        assert op.kind == "delete"
+        await world.confirm_delete(BOOK_CLUB)
         await settle(pilot)
-        assert service.groups[BOOK_CLUB].state.value == "deleted"
+        assert (await service.reading.group_detail(BOOK_CLUB)).group.state is GroupState.DELETED
 
 
-async def test_escape_keeps_the_group(app: GroupsApp, service: FakeService) -> None:
+async def test_escape_keeps_the_group(app: GroupsApp, world: World) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("j", "D")
         await settle(pilot)
         await pilot.press(*"Book club", "escape")
         await settle(pilot)
-        assert service.api_calls == []
+        assert world.graph.requests == []

@@ -1,7 +1,8 @@
 """Snapshots of every administration screen and modal at 80x24 and 120x40.
 
 Same deterministic setup as ``test_snapshots.py``: the frozen clock, UTC, no cursor
-blink and the seeded fake service.
+blink and the seeded world, here with three join requests to the Book club (one from a
+blocklisted number).
 """
 
 from __future__ import annotations
@@ -11,35 +12,20 @@ from collections.abc import Awaitable, Callable
 import pytest
 from textual.pilot import Pilot
 
-from groups_tui.domain.models import JoinRequest
 from groups_tui.ui.app import GroupsApp, make_app
 from tests.ui.conftest import settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService, FrozenClock
+from tests.ui.seed import BOOK_CLUB, Seed
+from tests.ui.world import World
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
 Setup = Callable[[Pilot[None]], Awaitable[None]]
 
 
-def _app() -> GroupsApp:
-    clock = FrozenClock()
-    service = FakeService(clock)
-    now = int(clock())
-    service.requests[BOOK_CLUB] = [
-        JoinRequest(
-            "jr-a",
-            BOOK_CLUB,
-            "447700900201",
-            profile_name="[@click=app.quit]Eve[/]",
-            created_at=now - 90,
-        ),
-        JoinRequest(
-            "jr-b", BOOK_CLUB, "5215512345001", profile_name="Marta", created_at=now - 4_000
-        ),
-        JoinRequest("jr-c", BOOK_CLUB, "919876543210", created_at=now - 90_000),
-    ]
-    service.blocked.add("919876543210")
-    return make_app(service, clock=clock, bell=False, sandbox_note="SANDBOX — simulated users")
+def _app(world: World) -> GroupsApp:
+    return make_app(
+        world.service, clock=world.clock, bell=False, sandbox_note="SANDBOX — simulated users"
+    )
 
 
 def _gapp(pilot: Pilot[None]) -> GroupsApp:
@@ -163,5 +149,12 @@ SCREENS: dict[str, Setup] = {
     ("screen", "size"),
     [pytest.param(s, z, id=f"{s}-{z}") for s in SCREENS for z in SIZES],
 )
-def test_admin_snapshot(snap_compare: Callable[..., bool], screen: str, size: str) -> None:
-    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=SCREENS[screen])
+def test_admin_snapshot(
+    snap_compare: Callable[..., bool],
+    snapshot_worlds: Callable[..., World],
+    screen: str,
+    size: str,
+) -> None:
+    world = snapshot_worlds(Seed(requests_to_book_club=True))
+    run_before = world.in_app(SCREENS[screen])
+    assert snap_compare(_app(world), terminal_size=SIZES[size], run_before=run_before)

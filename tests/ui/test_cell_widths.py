@@ -19,7 +19,9 @@ from rich.cells import cell_len
 from rich.segment import ControlType, Segment
 from rich.style import Style
 from rich.text import Text
+from textual.app import App, ComposeResult
 from textual.color import Color
+from textual.widgets import Static
 
 from groups_tui.service.types import InboxRow
 from groups_tui.ui.app import GroupsApp
@@ -32,7 +34,7 @@ from groups_tui.ui.cell_widths import (
 )
 from groups_tui.ui.widgets.group_list import GroupList
 from groups_tui.ui.widgets.safe_text import fit
-from tests.ui.conftest import settle
+from tests.ui.conftest import screen_lines, settle
 
 NAME = "प्रिया शर्मा"  # three spacing vowel signs (Mc), two viramas (Mn)
 TAMIL = "தமிழ் செல்வி"  # ி (Mc, twice), ெ (Mc), ் (Mn, twice)
@@ -169,8 +171,7 @@ async def test_inbox_rows_line_up_and_fill_the_screen_as_tmux_draws(
         ]
         group_list.set_rows(rows)
         await pilot.pause()
-        lines = [strip for strip in app.screen._compositor.render_strips()]
-        texts = ["".join(s.text for s in strip if not s.control) for strip in lines]
+        texts = screen_lines(app)
         # every line is drawn exactly as wide as the screen
         assert [drawn_len(t) for t in texts] == [100] * len(texts)
         # and the members column ("3/8") starts at the same drawn column in every row
@@ -178,6 +179,25 @@ async def test_inbox_rows_line_up_and_fill_the_screen_as_tmux_draws(
         assert len(starts) == 1, starts
         ends = {drawn_len(t[: t.index("Kann")]) for t in texts if "Kann" in t}
         assert ends  # the last-message column is on screen
+
+
+async def test_screen_lines_are_the_text_the_screen_draws() -> None:
+    # GIVEN a screen with runs of spaces, markup-like text, wide characters and a
+    # no-break space, over a painted background
+    text = "a  [b]  ＷＩＤＥ  x\u00a0y &#160;"
+
+    class Host(App[None]):
+        CSS = "Screen { background: black; } Static { background: red; }"
+
+        def compose(self) -> ComposeResult:
+            yield Static(Text(text))
+
+    host = Host()
+    async with host.run_test(size=(30, 2)) as pilot:
+        await pilot.pause()
+        # WHEN its lines are read THEN they are what was drawn, cell for cell
+        lines = screen_lines(host)
+    assert lines == [text + " " * (30 - cell_len(text)), " " * 30]
 
 
 def test_the_app_installs_the_filter_only_when_counting(app: GroupsApp) -> None:

@@ -3,7 +3,7 @@ paging, search jumps and the template cost preview."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,8 +20,12 @@ from groups_tui.ui.widgets.cost_preview import CostPreview
 from groups_tui.ui.widgets.group_list import Columns, GroupList, row_columns
 from groups_tui.ui.widgets.message_log import MessageLog
 from groups_tui.ui.widgets.window_countdown import WindowCountdown
+from tests.helpers.meta import PHONE_NUMBER_ID
 from tests.ui.conftest import screen_text, settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService, FrozenClock, epoch
+from tests.ui.seed import ALICE, BOOK_CLUB, BOOK_MEMBERS, Seed, epoch
+from tests.ui.world import FrozenClock, World
+
+MESSAGES = f"{PHONE_NUMBER_ID}/messages"
 
 
 async def _open(app: GroupsApp, pilot: object, group_id: str = BOOK_CLUB) -> ConversationScreen:
@@ -33,9 +37,7 @@ async def _open(app: GroupsApp, pilot: object, group_id: str = BOOK_CLUB) -> Con
     return screen
 
 
-async def test_sending_text_shows_the_outbox_state_live(
-    app: GroupsApp, service: FakeService
-) -> None:
+async def test_sending_text_shows_the_outbox_state_live(app: GroupsApp, world: World) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(app, pilot)
         # GIVEN the composer focused (i) WHEN typing and Ctrl+S
@@ -45,7 +47,19 @@ async def test_sending_text_shows_the_outbox_state_live(
         await pilot.press("ctrl+s")
         await settle(pilot)
         # THEN the send went through the service once, the state is shown, the box cleared
-        assert service.api_calls == [("send_text", BOOK_CLUB)]
+        assert [(r.method, r.path, r.body) for r in world.graph.requests] == [
+            (
+                "POST",
+                MESSAGES,
+                {
+                    "messaging_product": "whatsapp",
+                    "recipient_type": "group",
+                    "to": BOOK_CLUB,
+                    "type": "text",
+                    "text": {"preview_url": False, "body": "Hello all"},
+                },
+            )
+        ]
         assert "message: accepted" in screen_text(app)
         assert screen.composer.text == ""
         log = screen.query_one(MessageLog)
@@ -53,14 +67,16 @@ async def test_sending_text_shows_the_outbox_state_live(
         assert sent.message.text == "Hello all"
         assert "delivered 0/5" in screen_text(app)
         # WHEN status webhooks arrive through the change feed
-        service.deliver(BOOK_CLUB, sent.message.id, delivered=4, read=2)
+        await world.deliver(
+            BOOK_CLUB, sent.message.id, delivered=BOOK_MEMBERS[:4], read=BOOK_MEMBERS[:2]
+        )
         await settle(pilot)
         # THEN the delivery across participants updates live
         assert "delivered 4/5, read 2/5" in screen_text(app)
 
 
 async def test_countdown_crosses_one_hour_and_zero(
-    app: GroupsApp, service: FakeService, clock: FrozenClock
+    app: GroupsApp, world: World, clock: FrozenClock
 ) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(app, pilot)
@@ -87,10 +103,10 @@ async def test_countdown_crosses_one_hour_and_zero(
         assert "Window closed" in text
         assert screen.composer.disabled
         assert "24-hour window is closed" in text
-        # AND Ctrl+S does not reach the service
+        # AND Ctrl+S does not reach the Cloud API
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert service.api_calls == []
+        assert world.graph.requests == []
 
 
 async def test_inbox_countdown_turns_to_warning_then_closed(
@@ -119,15 +135,14 @@ def _book_club_line(app: GroupsApp) -> str:
 
 
 async def test_inbox_countdown_changes_on_the_rows_own_second_not_the_clocks_minute(
-    service: FakeService, clock: FrozenClock
+    world: World, clock: FrozenClock
 ) -> None:
-    # GIVEN a window that closes 30 s into a minute of the clock
-    group = service.groups[BOOK_CLUB]
+    # GIVEN a window that closes 30 s into a minute of the clock (a member wrote then)
     opened = int(clock()) - 3_600 + 30
-    service.groups[BOOK_CLUB] = replace(group, last_inbound_at=opened, last_activity_at=opened)
+    await world.receive(BOOK_CLUB, ALICE, "half a minute later", at=opened)
     closes = opened + 24 * 3_600
     assert closes % 60 == 30
-    app = make_app(service, clock=clock, bell=False)
+    app = make_app(world.service, clock=clock, bell=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         group_list = app.screen.query_one(GroupList)
@@ -171,7 +186,7 @@ async def test_inbox_countdown_changes_on_the_rows_own_second_not_the_clocks_min
     ],
 )
 async def test_unsupported_send_is_refused_before_any_api_call(
-    app: GroupsApp, service: FakeService, tmp_path: Path, name: str, content: bytes, reason: str
+    app: GroupsApp, world: World, tmp_path: Path, name: str, content: bytes, reason: str
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
@@ -186,12 +201,10 @@ async def test_unsupported_send_is_refused_before_any_api_call(
         await settle(pilot)
         # THEN the Groups-specific reason is shown and nothing reached the API
         assert reason in screen_text(app).replace("\n", " ")
-        assert service.api_calls == []
+        assert world.graph.requests == []
 
 
-async def test_attaching_an_image_sends_media(
-    app: GroupsApp, service: FakeService, tmp_path: Path
-) -> None:
+async def test_attaching_an_image_sends_media(app: GroupsApp, world: World, tmp_path: Path) -> None:
     path = tmp_path / "cover.jpg"
     path.write_bytes(b"\xff\xd8\xff" + b"0" * 1000)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -200,8 +213,13 @@ async def test_attaching_an_image_sends_media(
         app.screen.query_one("#attach-path", Input).value = str(path)
         await pilot.press("enter")
         await settle(pilot)
-        assert service.api_calls == [("send_media", BOOK_CLUB)]
-        assert "‹image› cover.jpg · 1.0 KB" in screen_text(app)
+        # THEN the file was uploaded, then sent to the group by its media id
+        upload, send = world.graph.requests
+        assert (upload.method, upload.path) == ("POST", f"{PHONE_NUMBER_ID}/media")
+        assert upload.body["file"] == ("cover.jpg", 1003)
+        assert (send.path, send.body["to"], send.body["type"]) == (MESSAGES, BOOK_CLUB, "image")
+        assert send.body["image"] == {"id": upload.answer["id"]}
+        assert "‹image› · 1.0 KB · image/jpeg" in screen_text(app)
 
 
 async def test_pgup_at_the_top_loads_older_messages_by_keyset(app: GroupsApp) -> None:
@@ -256,15 +274,19 @@ def _card_rates(category: str) -> dict[str, Decimal | None]:
     return out
 
 
-async def _preview_for(app: GroupsApp, pilot: object, template_index: int) -> CostPreview:
+async def _preview_for(app: GroupsApp, pilot: object, template: str) -> CostPreview:
+    """Open the template picker and move down to `template`."""
     await _open(app, pilot)
     await pilot.press("t")  # type: ignore[attr-defined]
     await settle(pilot)  # type: ignore[arg-type]
     picker = app.screen
     assert isinstance(picker, TemplatePicker)
-    for _ in range(template_index):
+    for _ in picker.templates:
+        if picker.selected is not None and picker.selected.name == template:
+            break
         await pilot.press("down")  # type: ignore[attr-defined]
-    await settle(pilot)  # type: ignore[arg-type]
+        await settle(pilot)  # type: ignore[arg-type]
+    assert picker.selected is not None and picker.selected.name == template
     return picker.query_one(CostPreview)
 
 
@@ -272,7 +294,7 @@ async def test_utility_template_inside_window_is_free_before_2026_10_01(
     app: GroupsApp,
 ) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
-        cost = await _preview_for(app, pilot, 0)
+        cost = await _preview_for(app, pilot, "order_update")
         preview = cost.preview
         assert preview is not None and preview.category is not None
         assert preview.total == Decimal(0)
@@ -285,12 +307,14 @@ async def test_utility_template_inside_window_is_free_before_2026_10_01(
             assert f"{rate:.4f}" in text, region  # the rate is shown, the charge is 0
 
 
-async def test_utility_template_inside_window_is_charged_from_2026_10_01() -> None:
+async def test_utility_template_inside_window_is_charged_from_2026_10_01(
+    worlds: Callable[..., Awaitable[World]],
+) -> None:
     clock = FrozenClock(epoch(2026, 10, 5, 12, 0))
-    service = FakeService(clock)
-    app = make_app(service, clock=clock)
+    world = await worlds(Seed(now=int(clock())), clock)
+    app = make_app(world.service, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        cost = await _preview_for(app, pilot, 0)
+        cost = await _preview_for(app, pilot, "order_update")
         preview = cost.preview
         assert preview is not None
         rates = _card_rates("utility")
@@ -302,12 +326,14 @@ async def test_utility_template_inside_window_is_charged_from_2026_10_01() -> No
         assert "free service allowance: 120 of 1,000 used this month" in text
 
 
-async def test_marketing_template_flags_unknown_rates() -> None:
+async def test_marketing_template_flags_unknown_rates(
+    worlds: Callable[..., Awaitable[World]],
+) -> None:
     clock = FrozenClock(epoch(2026, 10, 5, 12, 0))
-    service = FakeService(clock)
-    app = make_app(service, clock=clock)
+    world = await worlds(Seed(now=int(clock())), clock)
+    app = make_app(world.service, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        cost = await _preview_for(app, pilot, 1)
+        cost = await _preview_for(app, pilot, "spring_sale")
         preview = cost.preview
         assert preview is not None
         rates = _card_rates("marketing")
@@ -318,22 +344,34 @@ async def test_marketing_template_flags_unknown_rates() -> None:
         assert "total is a lower bound" in screen_text(app)
 
 
-async def test_template_send_goes_through_the_service(app: GroupsApp, service: FakeService) -> None:
+async def test_template_send_goes_through_the_service(app: GroupsApp, world: World) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
-        await _preview_for(app, pilot, 0)
+        await _preview_for(app, pilot, "order_update")
         await pilot.press("enter")  # select: focus the first parameter
         await pilot.press(*"42", "enter", *"Tuesday", "enter")
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen)
-        assert service.api_calls == [("send_template", BOOK_CLUB)]
+        (sent,) = world.graph.requests
+        assert (sent.path, sent.body["to"], sent.body["type"]) == (MESSAGES, BOOK_CLUB, "template")
+        assert sent.body["template"] == {
+            "name": "order_update",
+            "language": {"code": "en_US"},
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": "42"},
+                        {"type": "text", "text": "Tuesday"},
+                    ],
+                }
+            ],
+        }
         assert "template order_update: accepted" in screen_text(app)
 
 
-async def test_authentication_template_cannot_be_chosen(
-    app: GroupsApp, service: FakeService
-) -> None:
+async def test_authentication_template_cannot_be_chosen(app: GroupsApp) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
-        await _preview_for(app, pilot, 0)
+        await _preview_for(app, pilot, "order_update")
         assert "login_code  authentication" in screen_text(app)
         assert "(cannot be sent to groups)" in screen_text(app)
         assert "draft_promo" not in screen_text(app), "only approved templates are listed"

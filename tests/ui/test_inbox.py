@@ -6,6 +6,7 @@ import gc
 
 from textual.message import Message
 
+from groups_tui.service import InboxService
 from groups_tui.ui.app import GroupsApp, make_app
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.screens.conversation import ConversationScreen
@@ -14,7 +15,11 @@ from groups_tui.ui.screens.inbox import InboxScreen
 from groups_tui.ui.screens.search import SearchScreen
 from groups_tui.ui.widgets.group_list import GroupList, QuickFilter, SortMode
 from tests.ui.conftest import screen_text, settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService, FrozenClock
+from tests.ui.seed import BOOK_CLUB, filler
+from tests.ui.world import FrozenClock, World
+
+GROUPS = 30
+"""Groups in the seeded world (ten, and twenty "Neighbourhood" ones)."""
 
 
 def _list(app: GroupsApp) -> GroupList:
@@ -27,21 +32,22 @@ def _subject(app: GroupsApp) -> str:
     return row.subject
 
 
-async def test_inbox_lists_every_group_by_activity(app: GroupsApp, service: FakeService) -> None:
+async def test_inbox_lists_every_group_by_activity(app: GroupsApp, service: InboxService) -> None:
     # GIVEN the seeded account WHEN the app starts
+    assert len(await service.reading.inbox_rows()) == GROUPS
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         # THEN the inbox holds every group, most recent activity first
         assert isinstance(app.screen, InboxScreen)
         group_list = _list(app)
-        assert group_list.total == len(service.groups)
-        assert len(group_list.shown) == len(service.groups)
+        assert group_list.total == GROUPS
+        assert len(group_list.shown) == GROUPS
         assert _subject(app) == "Suspended group"
         assert group_list.row_at(1).subject == "Book club"
         assert "Book club" in screen_text(app)
 
 
-async def test_navigation_keys_move_the_cursor(app: GroupsApp, service: FakeService) -> None:
+async def test_navigation_keys_move_the_cursor(app: GroupsApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         group_list = _list(app)
@@ -113,7 +119,7 @@ async def test_filter_as_you_type_on_subject_member_and_number(app: GroupsApp) -
         assert len(group_list.shown) == group_list.total
 
 
-async def test_quick_filters_combine_and_clear(app: GroupsApp, service: FakeService) -> None:
+async def test_quick_filters_combine_and_clear(app: GroupsApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         group_list = _list(app)
@@ -145,9 +151,7 @@ async def test_quick_filters_combine_and_clear(app: GroupsApp, service: FakeServ
         assert len(group_list.shown) == group_list.total
 
 
-async def test_enter_opens_the_group_and_escape_returns(
-    app: GroupsApp, service: FakeService
-) -> None:
+async def test_enter_opens_the_group_and_escape_returns(app: GroupsApp, world: World) -> None:
     messages: list[Message] = []
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
         await settle(pilot)
@@ -160,7 +164,7 @@ async def test_enter_opens_the_group_and_escape_returns(
         assert opened[-1].control is _list_of(opened[-1])
         assert isinstance(app.screen, ConversationScreen)
         assert app.screen.group_id == BOOK_CLUB
-        assert service.read == [BOOK_CLUB]
+        assert await world.reads() == [BOOK_CLUB]
         assert "See you Thursday!" in screen_text(app)
         # WHEN Escape THEN back to the inbox, and the unread count was patched from the feed
         await pilot.press("escape")
@@ -174,14 +178,13 @@ def _list_of(message: GroupList.GroupOpened) -> GroupList:
     return message.group_list
 
 
-async def test_a_burst_of_changes_repaints_once(app: GroupsApp, service: FakeService) -> None:
+async def test_a_burst_of_changes_repaints_once(app: GroupsApp, world: World) -> None:
     messages: list[Message] = []
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
         await settle(pilot)
         before = app.changes_applied
         # WHEN 50 webhooks arrive for groups that are not open, in one burst
-        for i in range(50):
-            service.receive(f"g-filler-{i % 20:03d}", ("Member", "447911100000"), f"burst {i}")
+        await world.burst([(f"g-filler-{i % 20:03d}", filler(0), f"burst {i}") for i in range(50)])
         await settle(pilot)
         # THEN the feed was applied once (or very few times), not 50 times
         assert 1 <= app.changes_applied - before <= 2
@@ -229,7 +232,7 @@ async def test_command_palette_sorts_and_opens_groups(app: GroupsApp) -> None:
 
 
 async def test_the_real_run_freezes_the_start_up_heap_once_the_inbox_is_drawn(
-    service: FakeService, clock: FrozenClock
+    service: InboxService, clock: FrozenClock
 ) -> None:
     # GIVEN the app as `run` builds it (tests otherwise leave the collector alone)
     app = make_app(service, clock=clock, bell=False, freeze_heap=True)
@@ -238,7 +241,7 @@ async def test_the_real_run_freezes_the_start_up_heap_once_the_inbox_is_drawn(
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             # THEN once the inbox is drawn, what was alive sits in the permanent generation
-            assert _list(app).total == len(service.groups)
+            assert _list(app).total == GROUPS
             frozen = gc.get_freeze_count()
             assert frozen > 1_000
             # AND a later full reload does not freeze again (frozen objects it replaces

@@ -6,13 +6,18 @@ import random
 
 from textual.widget import Widget
 
+from groups_tui.service import InboxService
 from groups_tui.service.types import InboxRow
 from groups_tui.ui.app import GroupsApp
 from groups_tui.ui.screens.conversation import ConversationScreen
 from groups_tui.ui.widgets.filter_input import FilterInput
 from groups_tui.ui.widgets.group_list import Columns, GroupList, row_columns
+from tests.helpers.meta import Person
 from tests.ui.conftest import screen_text, settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService
+from tests.ui.seed import BOOK_CLUB
+from tests.ui.world import World
+
+SEED = 7
 
 
 def _list(app: GroupsApp) -> GroupList:
@@ -29,7 +34,8 @@ async def test_typing_on_and_back_gives_what_a_fresh_filter_gives(app: GroupsApp
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         group_list = _list(app)
-        rng = random.Random(7)
+        print(f"random keystrokes seeded with {SEED}")
+        rng = random.Random(SEED)
         alphabet = "abcdeginorstu 0123"
         query = ""
         # WHEN random keystrokes type on (narrowing) and delete (widening)
@@ -44,7 +50,7 @@ async def test_typing_on_and_back_gives_what_a_fresh_filter_gives(app: GroupsApp
             assert shown == _brute_force(group_list, query), query
 
 
-async def test_a_changed_row_is_drawn_anew(app: GroupsApp, service: FakeService) -> None:
+async def test_a_changed_row_is_drawn_anew(app: GroupsApp) -> None:
     async with app.run_test(size=(100, 24)) as pilot:
         await settle(pilot)
         group_list = _list(app)
@@ -86,28 +92,29 @@ async def test_filtering_never_lays_out_the_screen(app: GroupsApp) -> None:
 
 
 async def test_the_open_group_is_not_reloaded_for_its_own_read_mark(
-    app: GroupsApp, service: FakeService
+    app: GroupsApp, world: World, service: InboxService
 ) -> None:
     calls: list[str] = []
-    page = service.messages_page
+    page = service.reading.messages_page
 
     async def counting_page(group_id: str, **kwargs: object):  # type: ignore[no-untyped-def]
         calls.append(group_id)
         return await page(group_id, **kwargs)  # type: ignore[arg-type]
 
-    service.messages_page = counting_page  # type: ignore[method-assign]
-    assert service.groups[BOOK_CLUB].unread > 0
+    service.reading.messages_page = counting_page  # type: ignore[method-assign]
+    row = await service.reading.inbox_row(BOOK_CLUB)
+    assert row is not None and row.unread > 0
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         # WHEN the operator opens an unread group (which marks it read)
         app.open_group(BOOK_CLUB)
         await settle(pilot, rounds=8)
         assert isinstance(app.screen, ConversationScreen)
-        assert service.read == [BOOK_CLUB]
+        assert await world.reads() == [BOOK_CLUB]
         # THEN the page was read once: the read mark's change is for the inbox only
         assert calls == [BOOK_CLUB]
         # AND a real change to the group still reloads it
-        service.receive(BOOK_CLUB, ("Dieter", "4915112345678"), "new message")
+        await world.receive(BOOK_CLUB, Person("Dieter", "4915112345678"), "new message")
         await settle(pilot, rounds=8)
         assert calls.count(BOOK_CLUB) >= 2
         # AND the covered inbox catches up when it is shown again
@@ -117,11 +124,11 @@ async def test_the_open_group_is_not_reloaded_for_its_own_read_mark(
         assert inbox_row.last_text == "new message"
         # (a message that arrived while the group was open counts as read)
         assert inbox_row.unread == 0
-        assert service.read == [BOOK_CLUB, BOOK_CLUB]
+        assert await world.reads() == [BOOK_CLUB, BOOK_CLUB]
 
 
 async def test_a_covered_inbox_applies_changes_when_shown_again(
-    app: GroupsApp, service: FakeService
+    app: GroupsApp, world: World
 ) -> None:
     async with app.run_test(size=(100, 24)) as pilot:
         await settle(pilot)
@@ -129,7 +136,7 @@ async def test_a_covered_inbox_applies_changes_when_shown_again(
         app.open_group(BOOK_CLUB)
         await settle(pilot, rounds=8)
         # WHEN a message arrives for another group while a conversation covers the inbox
-        service.receive(runners.group_id, ("Ana", "351912345678"), "hidden update")
+        await world.receive(runners.group_id, Person("Ana", "351912345678"), "hidden update")
         await settle(pilot, rounds=8)
         # THEN the hidden inbox is not patched yet
         hidden = next(r for r in app.inbox_rows_snapshot() if r.group_id == runners.group_id)

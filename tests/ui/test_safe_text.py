@@ -10,7 +10,7 @@ from rich.console import Console
 
 from groups_tui.domain.text import visible
 from groups_tui.ui.widgets.safe_text import clip, fit, safe
-from tests.ui.fake_service import HOSTILE
+from tests.ui.seed import HOSTILE
 
 
 @pytest.mark.parametrize("s", HOSTILE)

@@ -6,8 +6,10 @@ from rich.text import Text
 
 from groups_tui.ui.app import GroupsApp
 from groups_tui.ui.screens.search import SearchScreen, snippet_text
+from tests.helpers.meta import Person
 from tests.ui.conftest import screen_text, settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService
+from tests.ui.seed import BOOK_CLUB
+from tests.ui.world import World
 
 
 def highlighted(text: Text) -> list[str]:
@@ -31,10 +33,10 @@ def test_marks_and_controls_in_a_snippet_are_shown_visibly_and_spans_still_fit()
 
 
 async def test_search_screen_shows_a_bracketed_message_exactly(
-    app: GroupsApp, service: FakeService
+    app: GroupsApp, world: World
 ) -> None:
     # GIVEN a member wrote something that looks like markup
-    service.receive(BOOK_CLUB, ("Mallory", "447700900666"), "M0 [bold]x[/] tail")
+    await world.receive(BOOK_CLUB, Person("Mallory", "447700900666"), "M0 [bold]x[/] tail")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         # WHEN searching for it

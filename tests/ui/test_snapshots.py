@@ -1,4 +1,5 @@
-"""Snapshots of every screen at 80x24 and 120x40, with a frozen clock and seeded data.
+"""Snapshots of every screen at 80x24 and 120x40, with a frozen clock and the seeded world
+(the real service over a seeded store, :mod:`tests.ui.world`).
 
 Widget-level snapshots use tiny host apps, so a change to one widget does not churn
 every screen's snapshot.
@@ -6,36 +7,37 @@ every screen's snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 
 from groups_tui.domain.models import TemplateCategory
-from groups_tui.domain.pricing import DeliveryTally, MemberRef, RateCard, preview_cost
+from groups_tui.domain.pricing import MemberRef, RateCard, preview_cost
 from groups_tui.ui.app import GroupsApp, make_app, styles_dir
 from groups_tui.ui.screens.confirm import ConfirmModal
+from groups_tui.ui.screens.template_picker import TemplatePicker
 from groups_tui.ui.widgets.cost_preview import CostPreview
 from groups_tui.ui.widgets.group_list import GroupList
 from groups_tui.ui.widgets.safe_text import safe
 from groups_tui.ui.widgets.window_countdown import WindowCountdown
 from tests.ui.conftest import settle
-from tests.ui.fake_service import BOOK_CLUB, FakeService, FrozenClock, epoch
+from tests.ui.seed import BOOK_CLUB, DAY, RUNNERS, RUNNERS_MEMBERS, Seed, epoch
+from tests.ui.world import FrozenClock, World
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
 Setup = Callable[[Pilot[None]], Awaitable[None]]
 
 
-def _app(clock: FrozenClock | None = None, evidence: Sequence[DeliveryTally] = ()) -> GroupsApp:
-    clock = clock or FrozenClock()
-    service = FakeService(clock)
-    service.pricing_tallies = list(evidence)
-    return make_app(service, clock=clock, bell=False, sandbox_note="SANDBOX — simulated users")
+def _app(world: World) -> GroupsApp:
+    return make_app(
+        world.service, clock=world.clock, bell=False, sandbox_note="SANDBOX — simulated users"
+    )
 
 
 async def _inbox(pilot: Pilot[None]) -> None:
@@ -114,40 +116,80 @@ SCREENS: dict[str, Setup] = {
     ("screen", "size"),
     [pytest.param(s, z, id=f"{s}-{z}") for s in SCREENS for z in SIZES],
 )
-def test_screen_snapshot(snap_compare: Callable[..., bool], screen: str, size: str) -> None:
-    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=SCREENS[screen])
+def test_screen_snapshot(
+    snap_compare: Callable[..., bool],
+    snapshot_worlds: Callable[..., World],
+    screen: str,
+    size: str,
+) -> None:
+    world = snapshot_worlds()
+    run_before = world.in_app(SCREENS[screen])
+    assert snap_compare(_app(world), terminal_size=SIZES[size], run_before=run_before)
 
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_template_picker_after_2026_10_01_snapshot(
-    snap_compare: Callable[..., bool], size: str
+    snap_compare: Callable[..., bool], snapshot_worlds: Callable[..., World], size: str
 ) -> None:
-    app = _app(FrozenClock(epoch(2026, 10, 5, 12, 0)))
-    assert snap_compare(app, terminal_size=SIZES[size], run_before=_template_picker)
+    clock = FrozenClock(epoch(2026, 10, 5, 12, 0))
+    world = snapshot_worlds(Seed(now=int(clock())), clock)
+    run_before = world.in_app(_template_picker)
+    assert snap_compare(_app(world), terminal_size=SIZES[size], run_before=run_before)
 
 
 async def _template_picker_marketing(pilot: Pilot[None]) -> None:
     await _template_picker(pilot)
-    await pilot.press("down")  # spring_sale, a marketing template; the window is open
+    picker = pilot.app.screen
+    assert isinstance(picker, TemplatePicker)
+    # spring_sale, a marketing template; the window is open
+    for _ in range(len(picker.templates)):
+        if picker.templates[picker.query_one(OptionList).highlighted or 0].name == "spring_sale":
+            break
+        await pilot.press("down")
     await settle(pilot)
 
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_template_picker_disputed_range_snapshot(
-    snap_compare: Callable[..., bool], size: str
+    snap_compare: Callable[..., bool], snapshot_worlds: Callable[..., World], size: str
 ) -> None:
     # Marketing inside the open window: Meta's pages disagree, so the total is a range.
-    assert snap_compare(_app(), terminal_size=SIZES[size], run_before=_template_picker_marketing)
+    world = snapshot_worlds()
+    run_before = world.in_app(_template_picker_marketing)
+    assert snap_compare(_app(world), terminal_size=SIZES[size], run_before=run_before)
+
+
+async def _marketing_priced_free(world: World) -> None:
+    """Yesterday two marketing templates went to Runners Lisbon inside its window (Inês
+    wrote 10 minutes before), and Meta priced the four deliveries as free."""
+    now = world.clock()
+    template = await world.service.reading.find_template("spring_sale")
+    assert template is not None
+    for n in range(2):
+        world.clock.set(now - DAY + 40 * 60 + n * 60)
+        sent = await world.service.sending.send_template(RUNNERS, template, ["10%"])
+        assert sent.wamid is not None
+        await world.deliver(
+            RUNNERS,
+            sent.wamid,
+            delivered=RUNNERS_MEMBERS,
+            category="group_marketing",
+            at=int(world.clock()) + 5,
+        )
+    world.clock.set(now)
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_template_picker_calibrated_snapshot(snap_compare: Callable[..., bool], size: str) -> None:
+def test_template_picker_calibrated_snapshot(
+    snap_compare: Callable[..., bool], snapshot_worlds: Callable[..., World], size: str
+) -> None:
     # Meta priced four in-window marketing deliveries of the day before as free.
-    free = DeliveryTally(
-        "group_marketing", "free_group_customer_service", False, True, date(2026, 9, 14), 4
-    )
-    app = _app(evidence=[free])
-    assert snap_compare(app, terminal_size=SIZES[size], run_before=_template_picker_marketing)
+    world = snapshot_worlds()
+    world.sync(lambda: _marketing_priced_free(world))
+    calibration = world.sync(world.service.sending.pricing_calibration)
+    assert list(calibration.decided().values()) == [False], calibration
+    run_before = world.in_app(_template_picker_marketing)
+    assert snap_compare(_app(world), terminal_size=SIZES[size], run_before=run_before)
 
 
 # ---------------------------------------------------------------- widget-level host apps
@@ -197,17 +239,19 @@ def test_cost_preview_widget_snapshot(snap_compare: Callable[..., bool]) -> None
     assert snap_compare(_Host(widget), terminal_size=(80, 14))
 
 
-def test_group_list_rows_snapshot(snap_compare: Callable[..., bool]) -> None:
-    clock = FrozenClock()
-    service = FakeService(clock, filler_groups=0, messages_in_book_club=0)
-    group_list = GroupList(now=clock())
+def test_group_list_rows_snapshot(
+    snap_compare: Callable[..., bool], snapshot_worlds: Callable[..., World]
+) -> None:
+    world = snapshot_worlds(Seed(fillers=0, book_messages=0))
+    rows = world.sync(world.service.reading.inbox_rows)
+    group_list = GroupList(now=world.clock())
 
     async def fill(pilot: Pilot[None]) -> None:
-        group_list.set_rows([service._row(gid) for gid in service.groups])
+        group_list.set_rows(rows)
         group_list.focus()
         await pilot.press("j")
 
-    assert BOOK_CLUB in service.groups
+    assert BOOK_CLUB in {r.group_id for r in rows}
     assert snap_compare(_Host(group_list), terminal_size=(80, 12), run_before=fill)
 
 

@@ -191,7 +191,8 @@ def test_the_cli_runs_the_automations_under_their_group() -> None:
     # The runner's host lives with the workers; the CLI names it `automations run`.
     from groups_tui.cli import main
 
-    group = main.commands["automations"]
+    ctx = click.Context(main)
+    group = main.get_command(ctx, "automations")
     assert isinstance(group, click.Group)
-    assert group.commands["run"] is automations_run_command
-    assert {"status", "pause", "resume", "runs"} <= set(group.commands)
+    assert group.get_command(ctx, "run") is automations_run_command
+    assert {"status", "pause", "resume", "runs"} <= set(group.list_commands(ctx))
