@@ -5,7 +5,9 @@ Cloud API's error texts, which a server may fill with anything), so every line i
 through :func:`groups_tui.domain.text.visible` — the rule the TUI uses — before it is
 written: no escape sequence, C1 control or bidi override reaches the operator's terminal.
 ``--json`` output goes through :func:`groups_tui.jsonable.dumps`, which writes the same
-code points as ``\\uXXXX`` escapes. Log records (retry warnings, listener errors) get a
+code points as ``\\uXXXX`` escapes. ``--csv`` output (:func:`echo_csv`) has the columns
+of the records' JSON, quotes every cell that needs it, guards cells a spreadsheet would
+run as a formula, and is made visible like plain output. Log records (retry warnings, listener errors) get a
 handler that does the same.
 
 Nothing here imports Textual or rich.
@@ -13,6 +15,9 @@ Nothing here imports Textual or rich.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import logging
 import os
 import sys
@@ -23,9 +28,22 @@ from typing import Any, NoReturn
 import click
 
 from groups_tui.domain.text import visible
-from groups_tui.jsonable import dumps
+from groups_tui.jsonable import dumps, to_jsonable
 
-__all__ = ["JsonLogFormatter", "echo", "echo_json", "fail", "install_log_handler", "no_color"]
+__all__ = [
+    "JsonLogFormatter",
+    "csv_cell",
+    "csv_text",
+    "echo",
+    "echo_csv",
+    "echo_json",
+    "fail",
+    "install_log_handler",
+    "no_color",
+]
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP "CSV injection")."""
 
 
 def echo(text: str = "", *, err: bool = False, nl: bool = True, **style: Any) -> None:
@@ -61,6 +79,51 @@ def echo_json(
         err: Write to stderr instead of stdout.
     """
     click.echo(dumps(value, properties, indent=indent), err=err)
+
+
+def csv_cell(value: Any) -> str:
+    """One JSON-ready value as a CSV cell.
+
+    ``None`` is empty, booleans ``true``/``false``, numbers as written, lists and objects
+    compact JSON. Text (anything that was a string or becomes JSON text) starting with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so that a
+    spreadsheet shows it instead of running it; numbers are never text here, so a
+    negative amount stays a number.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def csv_text(records: Iterable[Any], properties: Iterable[str] = ()) -> str:
+    """Records as CSV: a header of their JSON fields, then one line per record.
+
+    The columns are the keys of each record's JSON (:func:`groups_tui.jsonable.
+    to_jsonable`, so times are ISO-8601 UTC and the names are the JSON contract's), in
+    the order first seen; cells go through :func:`csv_cell` and are quoted when they hold
+    a comma, a quote or a line break.
+    """
+    rows = [to_jsonable(r, properties) for r in records]
+    header: dict[str, None] = {}
+    for row in rows:
+        header.update(dict.fromkeys(row if isinstance(row, dict) else {"value": None}))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        values = row if isinstance(row, dict) else {"value": row}
+        writer.writerow(csv_cell(values.get(name)) for name in header)
+    return out.getvalue()
+
+
+def echo_csv(records: Iterable[Any], properties: Iterable[str] = ()) -> None:
+    """Write records as CSV (:func:`csv_text`), made visible as plain output is."""
+    echo(csv_text(records, properties), nl=False)
 
 
 def fail(message: str, code: int) -> NoReturn:

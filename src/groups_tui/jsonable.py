@@ -6,7 +6,7 @@ import base64
 import dataclasses
 import json
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -15,7 +15,7 @@ from typing import Any, Final
 from groups_tui.domain.models import Unknown
 from groups_tui.domain.text import UNSAFE_CODE_POINTS
 
-__all__ = ["dumps", "to_jsonable"]
+__all__ = ["dumps", "is_time_name", "iso_time", "to_jsonable"]
 
 # ``json.dumps`` already escapes C0 controls inside strings; DEL, C1 and the bidi controls
 # it writes raw (with ``ensure_ascii=False``). Outside string literals its output is ASCII,
@@ -24,13 +24,46 @@ __all__ = ["dumps", "to_jsonable"]
 _JSON_ESCAPES: Final[dict[int, str]] = {code: f"\\u{code:04x}" for code in UNSAFE_CODE_POINTS}
 
 
+def is_time_name(name: str) -> bool:
+    """True for the names the project gives to points in time: ``at`` and ``*_at``."""
+    return name == "at" or name.endswith("_at")
+
+
+def iso_time(epoch: float) -> str:
+    """Epoch seconds as ISO-8601 UTC: ``2026-12-05T18:14:07Z``, or with milliseconds
+    (``...07.250Z``) when the time has a fraction of a second."""
+    moment = datetime.fromtimestamp(epoch, UTC)
+    spec = "seconds" if float(epoch).is_integer() else "milliseconds"
+    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+def _field(name: str, value: Any, names: tuple[str, ...]) -> Any:
+    if is_time_name(name) and isinstance(value, int | float) and not isinstance(value, bool):
+        return iso_time(value)
+    return to_jsonable(value, names)
+
+
+def _record(cls: type, items: Iterable[tuple[str, Any]], names: tuple[str, ...]) -> dict[str, Any]:
+    """A record's fields as an object, after its class's ``json_names`` and ``json_omit``."""
+    renamed: dict[str, str] = getattr(cls, "json_names", {})
+    omitted: frozenset[str] = getattr(cls, "json_omit", frozenset())
+    return {
+        renamed.get(name, name): _field(name, value, names)
+        for name, value in items
+        if name not in omitted
+    }
+
+
 def to_jsonable(value: Any, properties: Iterable[str] = ()) -> Any:
-    """Turn a command's result into values ``json.dumps`` accepts.
+    """Turn a command's result into values ``json.dumps`` accepts (the JSON contract).
 
     Dataclasses become objects (a domain event's kind first, as ``event``), a value
     outside a known enum its ``unknown: X`` label, named tuples
     objects, enums their values, decimals, dates and paths strings, bytes base64, and
-    sets and tuples lists.
+    sets and tuples lists. A number under a time's name (``at``, ``*_at``) becomes
+    ISO-8601 UTC (:func:`iso_time`). A record class may rename fields for JSON
+    (``json_names``, so that one entity has one shape in every command) and leave out
+    internal ones (``json_omit``); see ``docs/json.md``.
 
     Args:
         value: The result.
@@ -44,9 +77,11 @@ def to_jsonable(value: Any, properties: Iterable[str] = ()) -> Any:
     if isinstance(value, Unknown):
         return str(value)  # "unknown: X", never mistaken for a known value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {
-            f.name: to_jsonable(getattr(value, f.name), names) for f in dataclasses.fields(value)
-        }
+        out = _record(
+            type(value),
+            ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value)),
+            names,
+        )
         for name in names:
             if isinstance(getattr(type(value), name, None), property):
                 out[name] = to_jsonable(getattr(value, name), names)
@@ -59,9 +94,9 @@ def to_jsonable(value: Any, properties: Iterable[str] = ()) -> Any:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, dict):
-        return {str(k): to_jsonable(v, names) for k, v in value.items()}
+        return {str(k): _field(str(k), v, names) for k, v in value.items()}
     if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a named tuple record
-        return {k: to_jsonable(v, names) for k, v in value._asdict().items()}
+        return _record(type(value), value._asdict().items(), names)
     if isinstance(value, list | tuple | set | frozenset):
         return [to_jsonable(v, names) for v in value]
     return value

@@ -109,3 +109,22 @@ def test_an_unknown_enum_value_is_its_label() -> None:
     group = Group(id="g1", join_approval=Unknown("x"))
     assert to_jsonable(group)["join_approval"] == "unknown: x"
     assert to_jsonable(Group(id="g2"))["join_approval"] == "auto_approve"
+
+
+class Listed(NamedTuple):
+    group_id: str
+    last_text: str
+    haystack: str
+    at: int
+
+    json_names = {"last_text": "last_message_preview"}
+    json_omit = frozenset({"haystack"})
+
+
+def test_times_are_iso_utc_and_records_choose_their_json_names() -> None:
+    # GIVEN a record with a time, a renamed field and an internal one
+    out = to_jsonable([Listed("g1", "hi", "g1 hi 15551234567", 1767231000)])
+    # THEN the time is ISO-8601 UTC, the name is the contract's, the internal field is gone
+    assert out == [{"group_id": "g1", "last_message_preview": "hi", "at": "2026-01-01T01:30:00Z"}]
+    fractional = to_jsonable({"received_at": 1767231000.25, "closes_at": None, "count": 3})
+    assert fractional == {"received_at": "2026-01-01T01:30:00.250Z", "closes_at": None, "count": 3}

@@ -47,6 +47,7 @@ __all__ = [
     "create_from_csv_command",
     "events_tail_command",
     "groups_create_from_csv",
+    "json_option",
     "prune_command",
 ]
 
@@ -461,10 +462,20 @@ async def announce_command(
             else ""
         )
         echo(f"total: {plan.total} USD{lower}", err=as_json)
+        planned = {
+            "job_id": plan.job_id,
+            "total": plan.total,
+            "buckets": plan.buckets,
+            "groups": plan.groups,
+        }
         if not yes:
             if not sys.stdin.isatty():
+                if as_json:  # the plan on stdout, as `cost` does with a refused preview
+                    _echo_json({"plan": planned, "report": None})
                 _fail("not sending without confirmation: pass --yes")
             if not click.confirm("send now?", default=False, err=True):
+                if as_json:
+                    _echo_json({"plan": planned, "report": None})
                 echo("not sent", err=True)
                 return EXIT_FAILED
         with _progress(len(plan.groups), "announcing", progress) as advance:
@@ -472,17 +483,7 @@ async def announce_command(
                 service, plan, pacing=config.pacing, on_progress=advance
             )
     if as_json:
-        _echo_json(
-            {
-                "plan": {
-                    "job_id": plan.job_id,
-                    "total": plan.total,
-                    "buckets": plan.buckets,
-                    "groups": plan.groups,
-                },
-                "report": report,
-            }
-        )
+        _echo_json({"plan": planned, "report": report})
     else:
         for item in report.sent:
             echo(f"{item['group_id']}\tsent\t{item['wamid']}")
@@ -619,8 +620,9 @@ async def automations_status(config_file: Path | None, as_json: bool) -> int:
 def _pause_command(paused: bool) -> Callable[..., None]:
     @click.argument("name")
     @config_option
+    @json_option
     @async_command
-    async def command(name: str, config_file: Path | None) -> int:
+    async def command(name: str, config_file: Path | None, as_json: bool) -> int:
         config = automations_config(config_file)
         async with cli_service() as service:
             service.automations.configure(config.setup())
@@ -628,7 +630,10 @@ def _pause_command(paused: bool) -> Callable[..., None]:
                 await service.automations.set_paused(name, paused)
             except KeyError as exc:
                 _fail(str(exc.args[0]))
-        echo(f"{name}: {'paused' if paused else 'resumed'}")
+        if as_json:
+            _echo_json({"name": name, "paused": paused})
+        else:
+            echo(f"{name}: {'paused' if paused else 'resumed'}")
         return 0
 
     return command

@@ -32,6 +32,15 @@ COMMANDS: dict[str, LazyCommand] = {
     "requests": LazyCommand(
         "groups_tui.cli.members:requests", "List, approve and reject join requests."
     ),
+    "messages": LazyCommand(
+        "groups_tui.cli.messages:messages", "Read a group's conversation from the local database."
+    ),
+    "templates": LazyCommand(
+        "groups_tui.cli.messages:templates", "The account's approved message templates."
+    ),
+    "report": LazyCommand(
+        "groups_tui.cli.report:report", "Reports from the local database: spend."
+    ),
     "send": LazyCommand("groups_tui.cli.sending:send", "Send messages to a group."),
     "cost": LazyCommand(
         "groups_tui.cli.sending:cost", "Preview what a send to the group would cost now."
@@ -54,6 +63,7 @@ COMMANDS: dict[str, LazyCommand] = {
             )
         },
     ),
+    "db": LazyCommand("groups_tui.cli.db:db", "Back up and check the local database."),
     "events": LazyCommand(
         "groups_tui.listener.commands:events_group",
         "Inspect and replay the raw webhook log.",

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from groups_tui.cli.common import EXIT_USAGE, emit, json_option, run_async
+from groups_tui.cli.common import EXIT_USAGE, csv_option, emit, json_option, run_async
 from groups_tui.cli_output import fail
 from groups_tui.completion import complete_group_id
 from groups_tui.config import load_settings
@@ -26,11 +26,14 @@ __all__ = ["audit"]
 )
 @click.option("--limit", type=int, default=100, show_default=True)
 @json_option
+@csv_option
 @run_async
-async def audit(group_id: str | None, limit: int, as_json: bool) -> None:
+async def audit(group_id: str | None, limit: int, as_json: bool, as_csv: bool) -> None:
     """Operator actions, newest first: who, what, which group and people, the API's answer."""
     from groups_tui.runtime import open_readonly_service
 
+    if as_json and as_csv:
+        fail("give --json or --csv, not both", EXIT_USAGE)
     settings = load_settings()
     path = settings.db_path if settings.is_live else settings.sandbox_db_path
     if not path.exists():
@@ -51,4 +54,4 @@ async def audit(group_id: str | None, limit: int, as_json: bool) -> None:
             or "no audited actions"
         )
 
-    emit(rows, as_json, text)
+    emit(rows, as_json, text, csv_rows=rows if as_csv else None)

@@ -12,13 +12,23 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from groups_tui.cli_output import echo, echo_json, fail
+from groups_tui.cli_output import echo, echo_csv, echo_json, fail
 
-__all__ = ["EXIT_API", "EXIT_USAGE", "emit", "json_option", "run_async", "with_service"]
+__all__ = [
+    "EXIT_API",
+    "EXIT_USAGE",
+    "csv_option",
+    "emit",
+    "json_option",
+    "local_db_path",
+    "run_async",
+    "with_service",
+]
 
 T = TypeVar("T")
 
@@ -27,18 +37,26 @@ EXIT_USAGE = 2
 
 
 def emit(
-    value: Any, as_json: bool, text: Callable[[Any], str], properties: tuple[str, ...] = ()
+    value: Any,
+    as_json: bool,
+    text: Callable[[Any], str],
+    properties: tuple[str, ...] = (),
+    *,
+    csv_rows: Any = None,
 ) -> None:
-    """Print `value` as JSON or as the human text `text(value)` (both terminal-safe).
+    """Print `value` as JSON, as CSV or as the human text `text(value)` (all terminal-safe).
 
     Args:
         value: The result.
         as_json: Print JSON.
         text: The human text of the result.
         properties: Derived properties to add to the JSON of a dataclass.
+        csv_rows: Print these records as CSV instead (their JSON's fields as columns).
     """
     if as_json:
         echo_json(value, properties)
+    elif csv_rows is not None:
+        echo_csv(csv_rows, properties)
     else:
         echo(text(value))
 
@@ -85,4 +103,30 @@ def with_service(
     return runner
 
 
+def local_db_path(db: Path | None = None) -> Path:
+    """The database a local-only command reads: `db`, else the configured one.
+
+    The configured one is the live database with Meta credentials, the sandbox's without.
+    Exits with a usage error when the file does not exist (nothing is created).
+    """
+    if db is None:
+        from groups_tui.config import ConfigError, load_settings
+
+        try:
+            settings = load_settings()
+        except ConfigError as exc:
+            fail(str(exc), EXIT_USAGE)
+        db = settings.db_path if settings.is_live else settings.sandbox_db_path
+    if not db.is_file():
+        fail(f"no database at {db}", EXIT_USAGE)
+    return db
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+csv_option = click.option(
+    "--csv",
+    "as_csv",
+    is_flag=True,
+    help="CSV output (the JSON's fields as columns; formula-like cells quoted with ').",
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from groups_tui.cli.common import EXIT_USAGE, emit
+from groups_tui.cli.common import EXIT_USAGE, emit, json_option
 from groups_tui.cli_output import echo, fail
 from groups_tui.config import ConfigError, config_path, load_settings
 
@@ -17,9 +17,10 @@ def config() -> None:
 
 
 @config.command("path")
-def config_path_cmd() -> None:
+@json_option
+def config_path_cmd(as_json: bool) -> None:
     """Print the config file's path."""
-    echo(str(config_path()))
+    emit({"config_file": str(config_path())}, as_json, lambda d: d["config_file"])
 
 
 @config.command("check")

@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
-from groups_tui.cli.common import EXIT_API, emit, json_option, run_async, with_service
+from groups_tui.cli.common import (
+    EXIT_API,
+    EXIT_USAGE,
+    emit,
+    json_option,
+    run_async,
+    with_service,
+)
 from groups_tui.cli_output import fail
 from groups_tui.completion import complete_group_id
 
@@ -34,6 +41,26 @@ async def members_list(group_id: str, as_json: bool) -> None:
             as_json,
             lambda ms: "\n".join(f"{m.key}\t{m.display_name}" for m in ms) or "no members",
         )
+
+    await with_service(body)()
+
+
+@members.command("export")
+@click.argument("group_id", shell_complete=complete_group_id)
+@click.option("--csv", "as_csv", is_flag=True, help="CSV (the default).")
+@click.option("--sync/--no-sync", default=True, help="Refresh from the Cloud API first.")
+@json_option
+@run_async
+async def members_export(group_id: str, as_csv: bool, sync: bool, as_json: bool) -> None:
+    """Export a group's members as CSV (or JSON): the fields of `members list --json`."""
+    if as_json and as_csv:
+        fail("give --json or --csv, not both", EXIT_USAGE)
+
+    async def body(service: Any) -> None:
+        if sync:
+            await service.reading.sync_group(group_id)
+        rows = await service.reading.members(group_id)
+        emit(rows, as_json, str, csv_rows=rows)
 
     await with_service(body)()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 __all__ = [
     "DeliveryState",
@@ -273,6 +273,9 @@ class Group:
     last_activity_at: int | None = None
     unread: int = 0
     pending_requests: int = 0
+
+    json_names: ClassVar[Mapping[str, str]] = {"id": "group_id"}
+    """In JSON a group's id is ``group_id``, as in every record naming a group."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,14 +103,36 @@ def _iso(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _summary(raw: RawEvent) -> str:
+def _kinds(raw: RawEvent) -> list[str] | None:
+    """The kinds of the events in a delivery, in order (``None`` when it is not JSON)."""
     try:
-        events = events_from_body(raw.body)
+        return [event.event_kind for event in events_from_body(raw.body)]
     except ValueError:
+        return None
+
+
+def _raw_json(raw: RawEvent) -> dict[str, Any]:
+    """A logged delivery as JSON, one shape for ``events list`` and ``events show`` (which
+    adds the body and the parsed events): docs/json.md."""
+    return {
+        "id": raw.id,
+        "dedupe_key": raw.dedupe_key,
+        "received_at": raw.received_at,
+        "applied_at": raw.applied_at,
+        "parse_state": raw.parse_state,
+        "error": raw.error,
+        "bytes": len(raw.body),
+        "kinds": _kinds(raw),
+    }
+
+
+def _summary(raw: RawEvent) -> str:
+    found = _kinds(raw)
+    if found is None:
         return "(not JSON)"
     kinds: dict[str, int] = {}
-    for event in events:
-        kinds[event.event_kind] = kinds.get(event.event_kind, 0) + 1
+    for kind in found:
+        kinds[kind] = kinds.get(kind, 0) + 1
     return ", ".join(f"{k} x{n}" if n > 1 else k for k, n in kinds.items()) or "(empty)"
 
 
@@ -309,19 +331,7 @@ def events_list(after: int, limit: int, failed: bool, db: Path | None, as_json: 
 
     rows = _run(_with_store(_db_path(db), body))
     if as_json:
-        items = [
-            {
-                "id": r.id,
-                "received_at": r.received_at,
-                "applied_at": r.applied_at,
-                "parse_state": r.parse_state,
-                "error": r.error,
-                "bytes": len(r.body),
-                "events": _summary(r),
-            }
-            for r in rows
-        ]
-        echo_json(items)
+        echo_json([_raw_json(r) for r in rows])
         return
     if not rows:
         echo("no events")
@@ -373,16 +383,7 @@ def events_show(raw_id: int, db: Path | None, as_json: bool) -> None:
     except ValueError as exc:
         payload = raw.body.decode("utf-8", "replace")
         events = {"error": str(exc)}
-    record = {
-        "id": raw.id,
-        "dedupe_key": raw.dedupe_key,
-        "received_at": raw.received_at,
-        "applied_at": raw.applied_at,
-        "parse_state": raw.parse_state,
-        "error": raw.error,
-        "body": payload,
-        "events": events,
-    }
+    record = {**_raw_json(raw), "body": payload, "events": events}
     if as_json:
         echo_json(record)
         return

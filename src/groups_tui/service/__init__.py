@@ -13,7 +13,9 @@ small sub-API per concern:
   (:mod:`.moderation`);
 * :attr:`InboxService.automations` — pause switches, runs, status and the durable rows of
   the automations' work (:mod:`.automations`);
-* :attr:`InboxService.changes` — following the change feed (:mod:`.changes`).
+* :attr:`InboxService.changes` — following the change feed (:mod:`.changes`);
+* :attr:`InboxService.maintenance` — backing up and checking the database file
+  (:mod:`.maintenance`).
 
 Only this package holds the store and the client (in :class:`~.core.ServiceCore`). It
 never imports Textual; every method is a coroutine safe to run in a worker. The records
@@ -32,6 +34,7 @@ from groups_tui.service.automations import Automations
 from groups_tui.service.changes import Changes
 from groups_tui.service.core import Clock, ServiceCore
 from groups_tui.service.errors import ServiceError, refused
+from groups_tui.service.maintenance import Maintenance
 from groups_tui.service.moderation import Moderation
 from groups_tui.service.reading import Reading
 from groups_tui.service.sending import Sending
@@ -99,6 +102,8 @@ class InboxService:
         """Pause switches, runs and status of the automations, and their jobs' rows."""
         self.changes = Changes(core)
         """The change feed, for the TUI and the workers that follow it."""
+        self.maintenance = Maintenance(core)
+        """Online backup and integrity check of the database file."""
 
     def now(self) -> int:
         """Now, as integer epoch seconds from the injected clock."""

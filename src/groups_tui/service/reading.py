@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +43,8 @@ from groups_tui.service.types import (
     PendingOperation,
     RecipientView,
     SearchHit,
+    SpendReport,
+    SpendRow,
 )
 from groups_tui.store.records import FAILED_EVENTS_COUNTER, REFUSED_COUNTER, HistoryEntry
 
@@ -320,6 +324,45 @@ class Reading:
         local = time.localtime(now)
         midnight = int(now) - (local.tm_hour * 3600 + local.tm_min * 60 + local.tm_sec)
         return (await self._store.ledger.spend_between(midnight, midnight + 86_400)).total
+
+    async def spend_report(self, since: date, until: date, by: str = "day") -> SpendReport:
+        """Spend from the cost ledger over UTC days `since`..`until`, per `by` bucket.
+
+        Args:
+            since: First day (UTC).
+            until: Last day (UTC, included).
+            by: ``day`` (every day of the period, zeros included), ``group`` (with the
+                subject as label), ``market`` or ``category``.
+
+        Raises:
+            ServiceError: An unknown bucket, or `until` before `since`.
+        """
+        if until < since:
+            raise ServiceError(f"the period ends ({until}) before it starts ({since})")
+        t0 = int(datetime.combine(since, dt_time(), UTC).timestamp())
+        t1 = int(datetime.combine(until + timedelta(days=1), dt_time(), UTC).timestamp())
+        try:
+            rows = await self._store.ledger.spend_by(by, t0, t1)
+        except ValueError as exc:
+            raise ServiceError(str(exc)) from exc
+        if by == "day":
+            found = {r.key: r for r in rows}
+            days = (
+                (since + timedelta(days=n)).isoformat() for n in range((until - since).days + 1)
+            )
+            rows = [found.get(d) or SpendRow(d, Decimal(0), 0, 0) for d in days]
+        elif by == "group":
+            subjects = await self.subjects([r.key for r in rows if r.key])
+            rows = [replace(r, label=subjects.get(r.key or "")) for r in rows]
+        return SpendReport(
+            by=by,
+            since=since,
+            until=until,
+            total=sum((r.amount for r in rows), Decimal(0)),
+            charges=sum(r.charges for r in rows),
+            unknown=sum(r.unknown for r in rows),
+            rows=tuple(rows),
+        )
 
     async def service_allowance_used(self) -> int:
         """Service deliveries this calendar month (the 1,000 free allowance)."""

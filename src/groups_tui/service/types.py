@@ -10,6 +10,7 @@ record from this module and never from the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -35,8 +36,10 @@ from groups_tui.store.automations import (
 from groups_tui.store.records import (
     PENDING_PREFIX,
     AuditEntry,
+    BackupResult,
     Change,
     Contact,
+    DatabaseCheck,
     HistoryEntry,
     InboxRow,
     LedgerLine,
@@ -44,6 +47,7 @@ from groups_tui.store.records import (
     PendingOperation,
     RawEvent,
     SearchHit,
+    SpendRow,
     StoredFlag,
 )
 
@@ -56,12 +60,14 @@ __all__ = [
     "AutomationRun",
     "AutomationSetup",
     "AutomationStatus",
+    "BackupResult",
     "BulkInvite",
     "BulkRow",
     "Change",
     "ConfiguredRule",
     "ConfiguredTarget",
     "Contact",
+    "DatabaseCheck",
     "DecisionResult",
     "ForwardItem",
     "GroupDetail",
@@ -83,6 +89,8 @@ __all__ = [
     "RawEvent",
     "RuleView",
     "SearchHit",
+    "SpendReport",
+    "SpendRow",
     "StoredFlag",
     "TargetView",
     "TimelineEvent",
@@ -364,3 +372,27 @@ class AutomationStatus:
     targets: tuple[TargetView, ...]
     recent_runs: tuple[AutomationRun, ...]
     failures: tuple[AutomationRun, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SpendReport:
+    """What the cost ledger says was spent from `since` to `until`, bucketed by `by`.
+
+    Attributes:
+        by: ``day``, ``group``, ``market`` or ``category``.
+        since: First UTC day counted.
+        until: Last UTC day counted (included).
+        total: Sum of the known amounts (USD).
+        charges: Ledger lines counted.
+        unknown: Lines whose amount is unknown (not in ``total``).
+        rows: One per bucket; by day, every day of the period, zero when nothing was
+            charged.
+    """
+
+    by: str
+    since: date
+    until: date
+    total: Decimal
+    charges: int
+    unknown: int
+    rows: tuple[SpendRow, ...]

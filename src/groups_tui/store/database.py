@@ -109,6 +109,26 @@ class Database(ABC):
         """
 
     @abstractmethod
+    async def backup(
+        self, dest: Path, check: Callable[[Connection], T], accept: Callable[[T], bool]
+    ) -> T:
+        """Copy the database to `dest` as of one commit, while writers go on.
+
+        The copy is made beside `dest`, ``check(conn)`` runs on it, and it replaces `dest`
+        only when ``accept(result)``; otherwise it is removed. SQLite: the online backup
+        API in one step from the reader's snapshot, the copy a single file (rollback
+        journal); PostgreSQL would run ``pg_dump`` of one snapshot.
+
+        Args:
+            dest: The file to write.
+            check: Reads the copy (integrity, counts).
+            accept: Whether the check's result lets the copy replace `dest`.
+
+        Returns:
+            What `check` returned.
+        """
+
+    @abstractmethod
     async def close(self) -> None:
         """Finish the submitted work and close every connection (idempotent)."""
 

@@ -18,10 +18,18 @@ from groups_tui.domain.pricing import DeliveryTally
 from groups_tui.domain.window import WINDOW_SECONDS
 from groups_tui.store.codec import dec_or_none
 from groups_tui.store.database import Database
-from groups_tui.store.records import UNPRICED, LedgerLine, Pricing, SpendSummary
+from groups_tui.store.records import UNPRICED, LedgerLine, Pricing, SpendRow, SpendSummary
 from groups_tui.store.repository import Repository
 
-__all__ = ["Ledger"]
+__all__ = ["SPEND_BUCKETS", "Ledger"]
+
+SPEND_BUCKETS = {
+    "day": "date(at, 'unixepoch')",
+    "group": "group_id",
+    "market": "market",
+    "category": "category",
+}
+"""How :meth:`Ledger.spend_by` can bucket the ledger: name -> SQL expression."""
 
 _SERVICE_CATEGORIES = ("group_service", "service")
 
@@ -87,6 +95,42 @@ class Ledger(Repository):
                 else:
                     total += value
         return SpendSummary(total=total, charges=charges, unknown=unknown)
+
+    async def spend_by(self, by: str, t0: int, t1: int) -> list[SpendRow]:
+        """Spend with ``t0 <= at < t1`` per bucket (:data:`SPEND_BUCKETS`), by key.
+
+        Amounts are summed as Decimal while streaming (never as SQLite floats).
+
+        Args:
+            by: ``day``, ``group``, ``market`` or ``category``.
+            t0: Start (epoch seconds, included).
+            t1: End (excluded).
+
+        Returns:
+            One row per bucket that has lines, ordered by key (``None`` last).
+
+        Raises:
+            ValueError: An unknown bucket.
+        """
+        expr = SPEND_BUCKETS.get(by)
+        if expr is None:
+            raise ValueError(f"cannot bucket spend by {by!r}")
+        sums: dict[str | None, list[Any]] = {}
+        async for rows in self.db.iterate(
+            f"SELECT {expr}, amount FROM cost_ledger WHERE at >= ? AND at < ?",
+            (t0, t1),
+            batch=2000,
+        ):
+            for key, amount in rows:
+                bucket = sums.setdefault(key, [Decimal(0), 0, 0])
+                bucket[1] += 1
+                value = dec_or_none(amount)
+                if value is None:
+                    bucket[2] += 1
+                else:
+                    bucket[0] += value
+        order = sorted(sums, key=lambda k: (k is None, k or ""))
+        return [SpendRow(k, sums[k][0], sums[k][1], sums[k][2]) for k in order]
 
     async def service_messages_delivered_in_month(self, year: int, month: int) -> int:
         """Service (free-form) deliveries in a UTC calendar month, per participant.

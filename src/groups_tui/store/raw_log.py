@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, cast
 
-from groups_tui.domain.events import DomainEvent
+from groups_tui.domain.events import LEGACY_KINDS, DomainEvent
 from groups_tui.store import apply as apply_mod
 from groups_tui.store import digest as digest_mod
 from groups_tui.store.database import Database
@@ -572,7 +572,8 @@ class RawLog(Repository):
             "FROM event_failures WHERE (raw_id, idx) > (?, ?) ORDER BY raw_id, idx LIMIT ?",
             (*after, limit),
         )
-        return [EventFailure(*row) for row in rows]
+        # A failure stored by an earlier version names its event the earlier way.
+        return [EventFailure(r[0], r[1], LEGACY_KINDS.get(r[2], r[2]), *r[3:]) for r in rows]
 
     # ------------------------------------------------------------------ counters
 

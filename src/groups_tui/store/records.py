@@ -228,6 +228,12 @@ class InboxRow(NamedTuple):
     request_id: str | None = None
     tag: str | None = None
 
+    # JSON (docs/json.md): one shape with `groups show`'s group; the filter's haystack
+    # (every member's number) is internal. (A NamedTuple body may hold class attributes
+    # at run time; mypy only accepts fields there.)
+    json_names = {"last_text": "last_message_preview"}  # type: ignore[misc]
+    json_omit = frozenset({"haystack"})  # type: ignore[misc]
+
     @property
     def is_pending(self) -> bool:
         """True while Meta has not confirmed the group (it has no Meta id yet)."""
@@ -369,6 +375,26 @@ class SpendSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class SpendRow:
+    """Spend of one bucket of the cost ledger (a day, a group, a market or a category).
+
+    Attributes:
+        key: The bucket: a UTC day ``YYYY-MM-DD``, a group id, a market or a category;
+            ``None`` for lines that do not say (a charge without a market...).
+        amount: Sum of the known amounts.
+        charges: Ledger lines in the bucket.
+        unknown: Lines whose amount is unknown (not in ``amount``).
+        label: What the key names, for people (a group's subject), when known.
+    """
+
+    key: str | None
+    amount: Decimal
+    charges: int
+    unknown: int
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxItem:
     """An outbound message and the fate of its API call.
 
@@ -455,3 +481,40 @@ class GroupAnnotations:
     tag: str | None = None
     note: str | None = None
     read_through: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseCheck:
+    """What ``PRAGMA integrity_check`` and ``foreign_key_check`` say of a database file.
+
+    Attributes:
+        path: The file checked.
+        ok: Integrity and foreign keys are both intact.
+        problems: The checks' complaints (empty when ``ok``); a file that is not a
+            database at all gives the engine's error here.
+        schema_version: ``PRAGMA user_version`` (0 when unreadable).
+        counts: Rows per table, by table name (FTS index internals left out).
+    """
+
+    path: str
+    ok: bool
+    problems: tuple[str, ...]
+    schema_version: int
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class BackupResult:
+    """A finished online backup.
+
+    Attributes:
+        path: The copy (a self-contained file: rollback journal, no WAL beside it).
+        bytes: Its size.
+        pages: Its page count.
+        check: The integrity check and counts of the copy.
+    """
+
+    path: str
+    bytes: int
+    pages: int
+    check: DatabaseCheck

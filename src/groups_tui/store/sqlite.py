@@ -22,6 +22,8 @@ Migrations run on the writer thread when the database is opened (:func:`migrate`
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import queue
 import sqlite3
 import threading
@@ -270,6 +272,31 @@ def _in_transaction(
     return result
 
 
+def _backup_file(
+    source: sqlite3.Connection,
+    dest: Path,
+    check: Callable[[sqlite3.Connection], T],
+    accept: Callable[[T], bool],
+) -> T:
+    """Copy `source` to `dest` in ONE backup step (one snapshot), check, then rename."""
+    partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
+    partial.unlink(missing_ok=True)
+    try:
+        target = sqlite3.connect(str(partial), isolation_level=None)
+        try:
+            source.backup(target)  # pages=-1: every page in one step, from one snapshot
+            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            result = check(target)
+        finally:
+            target.close()
+        if accept(result):
+            os.replace(partial, dest)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+    return result
+
+
 class SQLiteDatabase(Database):
     """A SQLite file (or ``":memory:"``) behind one writer thread and one reader thread.
 
@@ -363,6 +390,18 @@ class SQLiteDatabase(Database):
         finally:
             if not self._closed:
                 await self.execute_fn(lambda _: cursor.close())
+
+    async def backup(
+        self,
+        dest: Path,
+        check: Callable[[sqlite3.Connection], T],
+        accept: Callable[[T], bool],
+    ) -> T:
+        if self._closed:
+            raise StoreClosedError("the database is closed")
+        # On the reader's thread: WAL lets the writer (and other processes) commit while
+        # the step reads its snapshot.
+        return await self._reader.submit(lambda conn: _backup_file(conn, dest, check, accept))
 
     async def close(self) -> None:
         if self._closed:

@@ -3,7 +3,8 @@
 ``store = await Store.open(path, pricing=...)`` gives ``store.raw`` (the raw webhook log
 and applying it), ``store.groups``, ``store.messages``, ``store.ledger``,
 ``store.outbox``, ``store.operations``, ``store.feed``, ``store.audit``,
-``store.moderation`` and ``store.automations``, all over ``store.db``, the one
+``store.moderation``, ``store.automations`` and ``store.maintenance``, all over
+``store.db``, the one
 :class:`~groups_tui.store.database.Database` that owns the connections, the writer
 thread and the migrations. The Store itself holds no SQL: it only builds the
 repositories, so that callers receive one object to pass around and close.
@@ -21,6 +22,7 @@ from groups_tui.store.database import Database
 from groups_tui.store.feed import Feed
 from groups_tui.store.groups import Groups
 from groups_tui.store.ledger import Ledger
+from groups_tui.store.maintenance import Maintenance
 from groups_tui.store.messages import Messages
 from groups_tui.store.moderation import Moderation
 from groups_tui.store.operations import Operations
@@ -71,6 +73,8 @@ class Store:
         """Contacts, blocklist and moderation flags."""
         self.automations = Automations(db, clock=clock)
         """Local state of the automations."""
+        self.maintenance = Maintenance(db, clock=clock)
+        """Online backup and integrity check of the database file."""
 
     @classmethod
     async def open(

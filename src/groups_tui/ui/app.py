@@ -71,6 +71,7 @@ STYLE_FILES: tuple[str, ...] = (
     "audit_log.tcss",
     "message_state.tcss",
     "automations.tcss",
+    "spend.tcss",
 )
 """Stylesheets, in cascade order (base first)."""
 

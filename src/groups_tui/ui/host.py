@@ -94,6 +94,10 @@ class Navigator(ABC):
         """Show the audit log."""
 
     @abstractmethod
+    def open_spend(self) -> None:
+        """Show daily spend (a sparkline of the last 30 days)."""
+
+    @abstractmethod
     def open_search(self) -> None:
         """Open full-text search."""
 

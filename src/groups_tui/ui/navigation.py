@@ -140,6 +140,13 @@ class Navigation(Navigator):
         if not isinstance(self._app.screen, AuditLogScreen):
             self._app.push_screen(AuditLogScreen())
 
+    def open_spend(self) -> None:
+        """Show daily spend (a sparkline of the last 30 days)."""
+        from groups_tui.ui.screens.spend import SpendScreen
+
+        if not isinstance(self._app.screen, SpendScreen):
+            self._app.push_screen(SpendScreen())
+
     def open_search(self) -> None:
         """Open full-text search."""
         from groups_tui.ui.screens.search import SearchScreen

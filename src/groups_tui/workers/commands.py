@@ -17,8 +17,9 @@ from groups_tui.automations.commands import (
     automations_config,
     cli_service,
     config_option,
+    json_option,
 )
-from groups_tui.cli_output import echo
+from groups_tui.cli_output import echo, echo_json
 
 __all__ = ["automations_run_command"]
 
@@ -33,8 +34,11 @@ __all__ = ["automations_run_command"]
 )
 @click.option("--once", is_flag=True, help="One pass, then exit.")
 @config_option
+@json_option
 @async_command
-async def automations_run_command(interval: float, once: bool, config_file: Path | None) -> int:
+async def automations_run_command(
+    interval: float, once: bool, config_file: Path | None, as_json: bool
+) -> int:
     """Follow the database and run invite flows and forwarding (beside `listen`)."""
     from groups_tui.workers.runner import AutomationRunner
 
@@ -44,6 +48,9 @@ async def automations_run_command(interval: float, once: bool, config_file: Path
         if once:
             result = await runner.step()
             await runner.stop()
+            if as_json:
+                echo_json(result)
+                return 0
             echo(
                 f"{result.changes_seen} change(s), {result.messages_seen} 1:1 "
                 f"message(s), {result.invites_started} invite(s), "
@@ -51,6 +58,8 @@ async def automations_run_command(interval: float, once: bool, config_file: Path
             )
             return 0
         await runner.start()
+        # --json without --once: the runner reports nothing per pass; its failures are
+        # in `automations runs --json`.
         echo("following; Ctrl-C stops", err=True)
         try:
             await asyncio.Event().wait()

@@ -110,9 +110,9 @@ def test_failed_events_are_listed_counted_and_replayed(
     assert (stats["errors"], stats["failed_events"], stats["unapplied"]) == (1, 1, 0)
     assert "failed events 1" in _run(["stats", *args])
     [failed] = json.loads(_run(["list", "--failed", "--json", *args]))
-    assert (failed["raw_id"], failed["index"], failed["kind"]) == (1, 1, "settings_changed")
+    assert (failed["raw_id"], failed["index"], failed["kind"]) == (1, 1, "group.updated")
     assert "settings handler bug" in failed["reason"]
-    assert "settings_changed" in _run(["list", "--failed", *args])
+    assert "group.updated" in _run(["list", "--failed", *args])
     # WHEN, after the upgrade, the failed events are replayed
     result = json.loads(_run(["replay", "--failed", "--json", *args]))
     # THEN it is applied and nothing is left failing

@@ -78,7 +78,7 @@ async def _assert_one_failure(store: Store, db_path: Path, raw_id: int) -> None:
     assert "group.updated" not in kinds and "event.failed" in kinds
     # AND it is recorded with enough to find it again
     [failure] = await store.raw.failures()
-    assert (failure.raw_id, failure.index, failure.kind) == (raw_id, 1, "settings_changed")
+    assert (failure.raw_id, failure.index, failure.kind) == (raw_id, 1, "group.updated")
     assert failure.group_id == G1 and failure.at == 200
     assert failure.event_key == BODY[1].dedupe_key
     assert "RuntimeError: settings handler bug" in failure.reason
@@ -191,3 +191,19 @@ async def test_apply_events_still_rolls_back_a_failing_batch_whole(
     with pytest.raises(RuntimeError):
         await store.raw.apply_events(None, events)
     assert await store.groups.get(G1) is None
+
+
+async def test_a_failure_stored_with_an_earlier_kind_reads_with_todays(
+    store: Store, db_path: Path
+) -> None:
+    # GIVEN a failure recorded by a version that spelled kinds `settings_changed`
+    await store.db.execute_write_fn(
+        lambda conn: conn.execute(
+            "INSERT INTO event_failures(raw_id, idx, kind, group_id, event_key, at, reason, "
+            "failed_at) VALUES (7, 0, 'settings_changed', ?, 'k', 200, 'bug', 1.0)",
+            (G1,),
+        )
+    )
+    # THEN it reads with the change feed's spelling, as every kind today
+    [failure] = await store.raw.failures()
+    assert failure.kind == "group.updated"

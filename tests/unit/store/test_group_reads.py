@@ -173,7 +173,7 @@ def test_an_exit_seen_by_a_read_then_told_by_its_webhook(tmp_path: Path) -> None
         state = members(tmp_path / "two.db")[0]
         assert state[:3] == (
             A,
-            "removed" if exit_event.event_kind != "participants_left" else "left",
+            "removed" if exit_event.event_kind != "participant.left" else "left",
             600,
         )
         assert all(observed == 0 for *_, observed in history(tmp_path / "two.db"))

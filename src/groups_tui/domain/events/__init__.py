@@ -11,8 +11,9 @@ join request id, reference 3.2); statuses are keyed ``wamid | status | participa
 inbound messages by their wamid. Two deliveries of the same item, whatever batch they came
 in, therefore produce equal events with equal keys.
 
-Each class names itself in the class attribute ``event_kind`` (``"group_created"``, ...),
-which is what the change feed records.
+Each class names itself in the class attribute ``event_kind`` (``"group.created"``,
+``"message.received"``...), spelled as the change feed spells the change it makes (the raw
+log's ``events show`` and the forwarding feed's ``events tail`` use one vocabulary).
 
 One module per webhook field family (:mod:`.lifecycle`, :mod:`.participants`,
 :mod:`.settings`, :mod:`.status`, :mod:`.messages`), plus :mod:`.read` (a read of the API)
@@ -21,6 +22,10 @@ API; import them from here.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
 
 from .base import EventError, ParticipantRef, normalize_input
 from .lifecycle import (
@@ -52,7 +57,32 @@ from .settings import (
 from .status import FIELD_STATUS, GroupSuspendCleared, GroupSuspended
 from .unknown import UnknownEvent
 
+LEGACY_KINDS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "group_created": "group.created",
+        "group_create_failed": "group.create_failed",
+        "group_deleted": "group.deleted",
+        "group_delete_failed": "group.delete_failed",
+        "inbound_message": "message.received",
+        "message_status": "message.status",
+        "participants_joined": "participant.joined",
+        "participants_left": "participant.left",
+        "participants_removed": "participant.removed",
+        "participants_remove_failed": "participant.remove_failed",
+        "join_request_created": "join_request.created",
+        "join_request_revoked": "join_request.revoked",
+        "group_read": "group.read",
+        "settings_changed": "group.updated",
+        "settings_change_failed": "group.settings_failed",
+        "group_suspended": "group.suspended",
+        "group_suspend_cleared": "group.suspend_cleared",
+    }
+)
+"""Earlier spellings of ``event_kind`` (kept in databases written before the change feed's
+spelling was adopted) -> today's. Readers of stored kinds map them through this."""
+
 __all__ = [
+    "LEGACY_KINDS",
     "FIELD_LIFECYCLE",
     "FIELD_MESSAGES",
     "FIELD_PARTICIPANTS",

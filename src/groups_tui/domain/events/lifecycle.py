@@ -32,7 +32,7 @@ class GroupCreated:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "group_created"
+    event_kind: ClassVar[str] = "group.created"
     request_id: str | None
     group_id: str
     subject: str | None = None
@@ -60,7 +60,7 @@ class GroupCreateFailed:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "group_create_failed"
+    event_kind: ClassVar[str] = "group.create_failed"
     request_id: str | None
     group_id: str | None = None
     subject: str | None = None
@@ -86,7 +86,7 @@ class GroupDeleted:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "group_deleted"
+    event_kind: ClassVar[str] = "group.deleted"
     group_id: str
     request_id: str | None = None
     at: int
@@ -108,7 +108,7 @@ class GroupDeleteFailed:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "group_delete_failed"
+    event_kind: ClassVar[str] = "group.delete_failed"
     group_id: str
     request_id: str | None = None
     errors: tuple[EventError, ...] = ()

@@ -78,7 +78,7 @@ class InboundMessage:
         at: Webhook epoch seconds (opens or refreshes the group's 24-hour window).
     """
 
-    event_kind: ClassVar[str] = "inbound_message"
+    event_kind: ClassVar[str] = "message.received"
     wamid: str
     group_id: str | None
     sender: ParticipantRef
@@ -125,7 +125,7 @@ class MessageStatus:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "message_status"
+    event_kind: ClassVar[str] = "message.status"
     wamid: str
     group_id: str | None
     recipient_id: str | None = None

@@ -46,7 +46,7 @@ class ParticipantsJoined:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "participants_joined"
+    event_kind: ClassVar[str] = "participant.joined"
     group_id: str
     participants: tuple[ParticipantRef, ...]
     via: str = "unknown"
@@ -75,7 +75,7 @@ class ParticipantsLeft:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "participants_left"
+    event_kind: ClassVar[str] = "participant.left"
     group_id: str
     participants: tuple[ParticipantRef, ...]
     at: int
@@ -105,7 +105,7 @@ class ParticipantsRemoved:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "participants_removed"
+    event_kind: ClassVar[str] = "participant.removed"
     group_id: str
     participants: tuple[ParticipantRef, ...]
     initiated_by: str | None = None
@@ -138,7 +138,7 @@ class ParticipantsRemoveFailed:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "participants_remove_failed"
+    event_kind: ClassVar[str] = "participant.remove_failed"
     group_id: str
     failed: tuple[FailedParticipant, ...] = ()
     errors: tuple[EventError, ...] = ()
@@ -171,7 +171,7 @@ class JoinRequestCreated:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "join_request_created"
+    event_kind: ClassVar[str] = "join_request.created"
     group_id: str
     join_request_id: str
     participant: ParticipantRef
@@ -203,7 +203,7 @@ class JoinRequestRevoked:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "join_request_revoked"
+    event_kind: ClassVar[str] = "join_request.revoked"
     group_id: str
     join_request_id: str
     participant: ParticipantRef

@@ -29,7 +29,7 @@ class GroupRead:
         at: When the read was made (the reader's clock).
     """
 
-    event_kind: ClassVar[str] = "group_read"
+    event_kind: ClassVar[str] = "group.read"
     group_id: str
     subject: str | None = None
     description: str | None = None

@@ -59,7 +59,7 @@ class SettingsChanged:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "settings_changed"
+    event_kind: ClassVar[str] = "group.updated"
     group_id: str
     request_id: str | None = None
     subject: str | None = None
@@ -87,7 +87,7 @@ class SettingsChangeFailed:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "settings_change_failed"
+    event_kind: ClassVar[str] = "group.settings_failed"
     group_id: str
     request_id: str | None = None
     failures: tuple[SettingFailure, ...] = ()

@@ -21,7 +21,7 @@ class GroupSuspended:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "group_suspended"
+    event_kind: ClassVar[str] = "group.suspended"
     group_id: str
     at: int
 
@@ -40,7 +40,7 @@ class GroupSuspendCleared:
         at: Webhook epoch seconds.
     """
 
-    event_kind: ClassVar[str] = "group_suspend_cleared"
+    event_kind: ClassVar[str] = "group.suspend_cleared"
     group_id: str
     at: int
 

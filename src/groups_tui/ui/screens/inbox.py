@@ -148,6 +148,9 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         Binding("M", "moderation", "Mod queue", id="inbox.moderation", tooltip="Flagged spam"),
         Binding("A", "audit", "Audit", id="inbox.audit", show=False, tooltip="Audit log"),
         Binding(
+            "dollar_sign", "spend", "Spend", id="inbox.spend", show=False, tooltip="Daily spend"
+        ),
+        Binding(
             "i",
             "invite_link",
             "Link",
@@ -353,6 +356,10 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
     def action_audit(self) -> None:
         """Open the audit log."""
         self.app.navigation.open_audit_log()
+
+    def action_spend(self) -> None:
+        """Open the daily spend chart."""
+        self.app.navigation.open_spend()
 
     def action_focus_filter(self) -> None:
         """Put the cursor in the filter box."""
