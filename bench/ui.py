@@ -17,9 +17,21 @@ for an empty Textual app measured in the same run:
   process looks idle),
 * idle CPU, and peak RSS.
 
+With ``--numbers N`` (several business numbers, the groups spread over them), it
+measures instead, in the same run, the default account (10,000 groups, 1,000,000
+messages) on one number and on N, and the one asked for (say five full numbers:
+``--numbers 5 --groups 50000 --messages 5000000``), each three times in a fresh process
+(the runs of the accounts interleaved): inbox ready (the first screen drawn, and every
+row in memory), CPU per filter key (the median typed key, the first key, the worst
+backspace, a 200-character paste, and the worst of them all), peak RSS, and the inbox's
+bytes per row (tracemalloc), as min/median/max. ``--baseline main`` adds the 10k and
+the large account (on one number: it knows no other) as that git ref's code measures
+them, over databases its own code built.
+
 Prints figures only; nothing here asserts on time.
 
-Usage: ``python bench/ui.py [--groups N] [--messages N] [--db PATH]``
+Usage: ``python bench/ui.py [--groups N] [--messages N] [--numbers N [--baseline REF]]
+[--db PATH] [--cache DIR]``
 """
 
 from __future__ import annotations
@@ -27,6 +39,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib
+import json
 import os
 import resource
 import sqlite3
@@ -37,6 +51,10 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from groups_tui.domain.numbers import BusinessNumber
 
 NOW = 1_789_473_600  # 2026-09-15 12:00 UTC, frozen
 BIG_GROUP_MESSAGES = 100_000
@@ -57,12 +75,31 @@ TARGETS = {
 # ------------------------------------------------------------------------ building
 
 
-def build(path: Path, groups: int, messages: int) -> None:
-    """Create the schema with the store, then bulk-insert rows with ``executemany``."""
+def bench_numbers(count: int) -> list[BusinessNumber]:
+    """The business numbers of a bench account (none registered for one number)."""
+    if count <= 1:
+        return []  # nor imported: a baseline checkout may predate numbers
+    from groups_tui.domain.numbers import BusinessNumber
+
+    return [
+        BusinessNumber(str(100000000000001 + i), f"N{i + 1}", "200000000000002")
+        for i in range(count)
+    ]
+
+
+def build(path: Path, groups: int, messages: int, numbers: int = 1) -> None:
+    """Create the schema with the store, then bulk-insert rows with ``executemany``.
+
+    With several numbers the groups are spread over them in turn (group ``i`` is number
+    ``i % numbers``'s), so each number holds ``groups / numbers`` of them.
+    """
     from groups_tui.store.store import Store
 
+    registered = bench_numbers(numbers)
+
     async def create() -> None:
-        store = await Store.open(path)
+        # A store of before numbers (a baseline checkout) takes no ``numbers``.
+        store = await (Store.open(path, numbers=registered) if registered else Store.open(path))
         await store.close()
 
     asyncio.run(create())
@@ -70,10 +107,17 @@ def build(path: Path, groups: int, messages: int) -> None:
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA journal_mode = WAL")
     words = ["book", "runners", "parents", "garden", "chess", "choir", "climbing", "cinema"]
+    ids = [n.phone_number_id for n in registered] or [""]
+    numbered = "phone_number_id" in {r[1] for r in conn.execute("PRAGMA table_info(groups)")}
     with conn:
         conn.executemany(
             "INSERT INTO groups(id, subject, created_at, last_inbound_at, last_inbound_by,"
-            " last_activity_at, unread) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " last_activity_at, unread"
+            + (
+                ", phone_number_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                if numbered
+                else ") VALUES (?, ?, ?, ?, ?, ?, ?)"
+            ),
             (
                 (
                     f"G{i:05d}",
@@ -84,6 +128,7 @@ def build(path: Path, groups: int, messages: int) -> None:
                     NOW - (i * 37) % 90_000 if i else NOW,
                     i % 7,
                 )
+                + ((ids[i % len(ids)],) if numbered else ())
                 for i in range(groups)
             ),
         )
@@ -360,16 +405,293 @@ async def bench_app(db: Path) -> dict[str, float]:
     return out
 
 
+# ------------------------------------------------------------------------ several numbers
+
+SCALE_FIGURES = {
+    "inbox ready (1st screen)": ("ms", "<= 2x the 10k figure"),
+    "all rows in memory": ("ms", ""),
+    "filter keystroke (CPU)": ("ms", "<= 16 ms (median of typed keys)"),
+    "first key (CPU)": ("ms", "<= 16 ms"),
+    "backspace, worst (CPU)": ("ms", "<= 16 ms"),
+    "paste 200 chars (CPU)": ("ms", "<= 16 ms"),
+    "worst keystroke (CPU)": ("ms", "<= 16 ms"),
+    "peak RSS": ("MB", "<= 150 MB"),
+    "bytes per inbox row": ("B", "half of before"),
+}
+RUNS = 3
+PASTE = "chess club of the north " * 8 + "xxxxxxxx"
+"""A long paste into the filter (200 characters)."""
+
+
+def db_numbers(db: Path) -> list[BusinessNumber]:
+    """The numbers a bench database registered (none before schema v9 or for one number)."""
+    with sqlite3.connect(db) as conn:
+        has = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'numbers'").fetchone()
+        count = conn.execute("SELECT count(*) FROM numbers").fetchone()[0] if has else 0
+    return bench_numbers(count)
+
+
+async def filter_keys(app: object, pilot: object) -> dict[str, float]:
+    """CPU of each filter key: the first, the typed ones, backspaces and a paste."""
+    from textual import events
+    from textual.app import App
+
+    assert isinstance(app, App)
+    await pilot.press("slash")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+    async def cpu(action: Callable[[], Awaitable[None]]) -> float:
+        start = time.process_time()
+        await action()
+        await pilot.pause()  # type: ignore[attr-defined]
+        return (time.process_time() - start) * 1000
+
+    typed = [await cpu(lambda k=k: pilot.press(k)) for k in "group 01 chess"]  # type: ignore[attr-defined,misc]
+    backspaces = [await cpu(lambda: pilot.press("backspace")) for _ in range(14)]  # type: ignore[attr-defined]
+
+    async def paste() -> None:
+        focused = app.focused
+        assert focused is not None
+        focused.post_message(events.Paste(PASTE))
+
+    pasted = await cpu(paste)
+    return {
+        "filter keystroke (CPU)": statistics.median(typed[1:]),
+        "first key (CPU)": typed[0],
+        "backspace, worst (CPU)": max(backspaces),
+        "paste 200 chars (CPU)": pasted,
+        "worst keystroke (CPU)": max([*typed, *backspaces, pasted]),
+    }
+
+
+async def measure_scale(db: Path) -> dict[str, float]:
+    """One run: the app over ``db``; the first screen, every row, keystrokes, RSS."""
+    from groups_tui.service import InboxService
+    from groups_tui.service.types import AccountInfo, Mode
+    from groups_tui.store.store import Store
+    from groups_tui.ui.app import make_app
+    from groups_tui.ui.screens.inbox import InboxScreen
+    from groups_tui.ui.widgets.group_list import GroupList
+
+    def clock() -> float:
+        return float(NOW)
+
+    numbers = db_numbers(db)
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    store = await Store.open(db, clock=clock)
+    service = InboxService(
+        store,
+        None,
+        account=AccountInfo("+1 555 0100", "PNID", Mode.SANDBOX),
+        clock=clock,
+        **({"numbers": numbers} if numbers else {}),  # a baseline checkout has no numbers
+    )
+    app = make_app(service, clock=clock, bell=False, freeze_heap=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        group_list = app.screen.query_one(GroupList)
+        await until(lambda: group_list.total > 0)
+        # The first screen's rows are in the list: the frame that draws them.
+        await app.screen.wait_for_refresh()
+        out["inbox ready (1st screen)"] = (time.perf_counter() - start) * 1000
+        inbox = app.screen
+        assert isinstance(inbox, InboxScreen)
+        # A checkout that loads every row at once has no ``all_loaded``.
+        await until(lambda: getattr(inbox, "all_loaded", True))
+        await app.screen.wait_for_refresh()
+        out["all rows in memory"] = (time.perf_counter() - start) * 1000
+        await pilot.pause()
+        out["groups"] = group_list.total
+        out |= await filter_keys(app, pilot)
+    await store.close()
+    out["peak RSS"] = rss_mb()
+    return out
+
+
+async def measure_row_bytes(db: Path) -> float:
+    """Bytes the inbox holds per group (tracemalloc, the rows as the inbox keeps them)."""
+    import tracemalloc
+
+    from groups_tui.service import InboxService
+    from groups_tui.service.types import AccountInfo, Mode
+    from groups_tui.store.store import Store
+
+    store = await Store.open(db)
+    service = InboxService(store, None, account=AccountInfo("", "", Mode.SANDBOX))
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    rows = await service.reading.inbox_rows()
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    count = len(rows)
+    await store.close()
+    return held / max(count, 1)
+
+
+Config = tuple[int, int, int, "Path | None"]
+"""An account to measure: groups, messages, numbers, and the ``src`` of the checkout that
+measures it (``None``: this one)."""
+
+
+def _env(src: Path | None) -> dict[str, str]:
+    env = {**os.environ, "TZ": "UTC"}
+    if src is not None:
+        env["PYTHONPATH"] = str(src)  # before the installed package: the baseline's code
+    return env
+
+
+def _child(db: Path, what: str, src: Path | None = None) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, __file__, f"--{what}", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        env=_env(src),
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"--{what} over {db.name} failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def baseline_checkout(ref: str, into: Path) -> tuple[Path, str]:
+    """Export ``ref`` of this repository into ``into``; its ``src`` and short commit."""
+    repo = Path(__file__).resolve().parent.parent
+    commit = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--short", ref],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    into.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", commit, "src", "styles"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src", commit
+
+
+def compare_scales(configs: list[tuple[str, Config]], cache: Path) -> None:
+    """Measure each account RUNS times, each in a fresh process (the runs of all the
+    accounts interleaved), and print min/median/max side by side."""
+    results: list[dict[str, list[float]]] = [{} for _ in configs]
+    for tag, (groups, messages, numbers, src) in configs:
+        ensure_built(
+            cache / f"{tag}-{groups}-{messages}-{numbers}.db", groups, messages, numbers, src
+        )
+    for _ in range(RUNS):
+        for runs, (tag, (groups, messages, numbers, src)) in zip(results, configs, strict=True):
+            db = cache / f"{tag}-{groups}-{messages}-{numbers}.db"
+            for name, value in _child(db, "measure", src).items():
+                runs.setdefault(name, []).append(value)
+    for runs, (tag, (groups, messages, numbers, src)) in zip(results, configs, strict=True):
+        db = cache / f"{tag}-{groups}-{messages}-{numbers}.db"
+        runs["bytes per inbox row"] = [_child(db, "measure-bytes", src)["bytes"]]
+    heads = [f"{tag.split('-')[0]} {g // 1000}k/{n}n" for tag, (g, _, n, _) in configs]
+    width = 22
+    print(f"{'figure (min / median / max)':<28}" + "".join(f"{h:>{width}}" for h in heads))
+    for name, (unit, target) in SCALE_FIGURES.items():
+        cells = []
+        for runs in results:
+            values = sorted(runs.get(name, [float("nan")]))
+            if len(values) == 1:
+                cells.append(f"{values[0]:.0f} {unit}")
+            else:
+                cells.append(f"{values[0]:.1f}/{statistics.median(values):.1f}/{values[-1]:.1f}")
+        print(f"{name:<28}" + "".join(f"{c:>{width}}" for c in cells) + f"  {unit}; {target}")
+    print("(rows in the inbox: " + ", ".join(f"{int(r['groups'][0]):,}" for r in results) + ")")
+
+
+def ensure_built(
+    db: Path, groups: int, messages: int, numbers: int = 1, src: Path | None = None
+) -> None:
+    """Build ``db`` in a child process unless it exists (its memory is not counted)."""
+    if db.exists():
+        return
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--build-only",
+            "--db",
+            str(db),
+            "--groups",
+            str(groups),
+            "--messages",
+            str(messages),
+            "--numbers",
+            str(numbers),
+        ],
+        check=True,
+        env=_env(src),
+    )
+    print(
+        f"built {db.name}: {groups:,} groups / {messages:,} messages / {numbers} number(s) "
+        f"in {time.perf_counter() - start:.1f} s ({db.stat().st_size / 1e6:.0f} MB)"
+    )
+
+
 def main() -> None:
     """Build (in a child process, so its memory is not counted), then measure."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--groups", type=int, default=10_000)
     parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument(
+        "--numbers",
+        type=int,
+        default=1,
+        help="business numbers the groups are spread over; above one, compare with the "
+        "10k-group single-number account in the same run",
+    )
     parser.add_argument("--db", type=Path, default=None, help="reuse or create this file")
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="keep the built databases in this directory"
+    )
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        metavar="REF",
+        help="with --numbers: also measure this git ref (say main) in the same run, over "
+        "databases its own code built",
+    )
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--measure-bytes", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_only:
-        build(args.db, args.groups, args.messages)
+        build(args.db, args.groups, args.messages, args.numbers)
+        return
+    if args.measure:
+        importlib.import_module("groups_tui.ui.app")  # imports are not part of "after launch"
+        print(json.dumps(asyncio.run(measure_scale(args.db))))
+        return
+    if args.measure_bytes:
+        print(json.dumps({"bytes": asyncio.run(measure_row_bytes(args.db))}))
+        return
+    if args.numbers > 1:
+        keep = tempfile.TemporaryDirectory() if args.cache is None else None
+        cache = args.cache or Path(keep.name)  # type: ignore[union-attr]
+        cache.mkdir(parents=True, exist_ok=True)
+        configs: list[tuple[str, Config]] = []
+        with tempfile.TemporaryDirectory() as checkout:
+            if args.baseline:
+                src, commit = baseline_checkout(args.baseline, Path(checkout))
+                print(f"baseline: {args.baseline} ({commit}), one number (it knows no other)")
+                configs += [
+                    (f"{args.baseline}@{commit}", (10_000, 1_000_000, 1, src)),
+                    (f"{args.baseline}@{commit}", (args.groups, args.messages, 1, src)),
+                ]
+            configs += [
+                ("this", (10_000, 1_000_000, 1, None)),
+                ("this", (10_000, 1_000_000, args.numbers, None)),
+                ("this", (args.groups, args.messages, args.numbers, None)),
+            ]
+            compare_scales(configs, cache)
+        if keep is not None:
+            keep.cleanup()
         return
     tmp = tempfile.TemporaryDirectory() if args.db is None else None
     db = args.db or Path(tmp.name) / "bench.db"  # type: ignore[union-attr]

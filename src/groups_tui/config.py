@@ -2,6 +2,13 @@
 
 Secrets are `SecretStr`: they never appear in a repr, a log line or `config check`. A config
 file that holds a secret and can be read by the group or by others is refused.
+
+Business numbers: a ``[[numbers]]`` array in the file lists every number of the account
+(``phone_number_id``, ``label``, ``business_account_id``, ``display_phone_number``, and its
+token: ``access_token`` inline, ``token = "NAME"`` naming an entry of a ``[tokens]``
+table, or neither for the shared ``WHATSAPP_ACCESS_TOKEN``). Without it, the
+``WHATSAPP_*`` variables describe the one number, as they always did
+(:meth:`Settings.business_numbers`).
 """
 
 from __future__ import annotations
@@ -10,19 +17,24 @@ import os
 import stat
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
+from groups_tui.domain.numbers import BusinessNumber
+
 APP_NAME = "groups-tui"
 CONFIG_ENV = "GROUPS_TUI_CONFIG"
 SECRET_FIELDS = ("access_token", "app_secret", "verify_token")
+DEFAULT_LABEL = "default"
+"""The label of the one number the ``WHATSAPP_*`` variables describe, when no display
+number is known."""
 
 
 class ConfigError(Exception):
@@ -62,7 +74,7 @@ class _TomlFileSource(PydanticBaseSettingsSource):
             raise ConfigError(f"cannot read config file {self._path}: {exc}") from exc
         data = raw.get("whatsapp", {}) | {k: v for k, v in raw.items() if not isinstance(v, dict)}
         data = {k.lower(): v for k, v in data.items()}
-        for table in ("moderation", "automations", "pricing", "keys"):
+        for table in ("moderation", "automations", "pricing", "tokens", "keys"):
             if isinstance(raw.get(table), dict):
                 data[table] = raw[table]
         check_file_permissions(self._path, data)
@@ -76,9 +88,18 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         return {k: v for k, v in self._load().items() if k in self.settings_cls.model_fields}
 
 
+def _holds_secret(data: dict[str, Any]) -> bool:
+    if any(data.get(name) for name in SECRET_FIELDS) or data.get("tokens"):
+        return True
+    numbers = data.get("numbers")
+    return isinstance(numbers, list) and any(
+        isinstance(n, dict) and n.get("access_token") for n in numbers
+    )
+
+
 def check_file_permissions(path: Path, data: dict[str, Any]) -> None:
     """Refuse a config file holding a secret that group or others may read."""
-    if not any(data.get(name) for name in SECRET_FIELDS):
+    if not _holds_secret(data):
         return
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
@@ -86,6 +107,39 @@ def check_file_permissions(path: Path, data: dict[str, Any]) -> None:
             f"{path} holds secrets but is readable by others "
             f"(mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}"
         )
+
+
+class NumberEntry(BaseModel):
+    """One ``[[numbers]]`` entry of the config file, as written (checked by pydantic:
+    unknown keys are refused, the token is a secret)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone_number_id: str
+    """Meta's id of the number."""
+    label: str | None = None
+    """How people name it (default: its display number, else its id)."""
+    business_account_id: str | None = None
+    """Its WABA (default: ``WHATSAPP_BUSINESS_ACCOUNT_ID``)."""
+    display_phone_number: str | None = None
+    """The number as people dial it."""
+    access_token: SecretStr | None = None
+    """Its own token."""
+    token: str | None = None
+    """The name of a ``[tokens]`` entry it shares."""
+
+
+class NumberSettings(NamedTuple):
+    """A configured business number and the token its requests carry.
+
+    Attributes:
+        number: The number (the record every layer shares).
+        access_token: Its bearer token (its own, a named one, or the shared one), or
+            ``None`` when none is configured.
+    """
+
+    number: BusinessNumber
+    access_token: SecretStr | None
 
 
 class Settings(BaseSettings):
@@ -134,6 +188,17 @@ class Settings(BaseSettings):
     pricing: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_PRICING")
     """The ``[pricing]`` table of the config file: the reading of each disputed charging
     rule and when what Meta charged wins over it (``evidence_min``, ``evidence_days``)."""
+    numbers: list[NumberEntry] = Field(default_factory=list, alias="GROUPS_TUI_NUMBERS")
+    """The ``[[numbers]]`` of the config file: every business number of the account
+    (``phone_number_id``, ``label``, ``business_account_id``, ``display_phone_number``,
+    ``access_token`` or ``token``); without it the ``WHATSAPP_*`` variables describe one."""
+    tokens: dict[str, SecretStr] = Field(default_factory=dict, alias="GROUPS_TUI_TOKENS")
+    """The ``[tokens]`` table: access tokens by name, shared by numbers that say
+    ``token = "NAME"``."""
+    display_phone_number: str | None = Field(default=None, alias="WHATSAPP_DISPLAY_PHONE_NUMBER")
+    """How the one number of the ``WHATSAPP_*`` variables is dialled (its label)."""
+    sandbox_numbers: int = Field(default=1, ge=1, le=9, alias="GROUPS_TUI_SANDBOX_NUMBERS")
+    """Business numbers the embedded sandbox simulates (1 to 9), without credentials."""
     keys: dict[str, str] = Field(default_factory=dict, alias="GROUPS_TUI_KEYS")
     """The ``[keys]`` table of the config file: a binding id (listed by ``?``) and the
     keys that replace its own, e.g. ``"inbox.sort" = "o"`` or ``"app.quit" = "ctrl+q,f10"``."""
@@ -151,10 +216,96 @@ class Settings(BaseSettings):
 
     @property
     def is_live(self) -> bool:
-        """True when the Cloud API credentials are set; otherwise the sandbox runs."""
-        return bool(self.access_token and self.access_token.get_secret_value()) and bool(
-            self.phone_number_id
+        """True when the Cloud API credentials are set; otherwise the sandbox runs.
+
+        With ``[[numbers]]``, when some number has a token (:meth:`business_numbers`
+        refuses a configuration where others lack one).
+        """
+        if self.numbers:
+            return any(_has_value(e.access_token) or e.token for e in self.numbers) or _has_value(
+                self.access_token
+            )
+        return _has_value(self.access_token) and bool(self.phone_number_id)
+
+    def business_numbers(self) -> list[NumberSettings]:
+        """Every configured business number with its token, in configuration order.
+
+        ``[[numbers]]`` entries first; the number of ``WHATSAPP_PHONE_NUMBER_ID`` (with
+        ``WHATSAPP_ACCESS_TOKEN`` and ``WHATSAPP_BUSINESS_ACCOUNT_ID``) is the only one
+        without them, and is added after them when they do not list it. Its label is
+        ``WHATSAPP_DISPLAY_PHONE_NUMBER``, or ``default``.
+
+        Returns:
+            The numbers (empty when none is configured).
+
+        Raises:
+            ConfigError: An entry without ``phone_number_id``, an unknown key or token
+                name, two numbers with one label or id, or (in live mode) a number
+                without any token.
+        """
+        out = [self._number_entry(i, entry) for i, entry in enumerate(self.numbers, start=1)]
+        single = (self.phone_number_id or "").strip()
+        if single and single not in {n.number.phone_number_id for n in out}:
+            label = (self.display_phone_number or "").strip() or DEFAULT_LABEL
+            if label in {n.number.label for n in out}:
+                label = single
+            number = BusinessNumber(
+                phone_number_id=single,
+                label=label,
+                business_account_id=self.business_account_id or None,
+                display_phone_number=self.display_phone_number or None,
+            )
+            out.append(NumberSettings(number, self.access_token))
+        seen_ids: set[str] = set()
+        seen_labels: set[str] = set()
+        for item in out:
+            pnid, label = item.number.phone_number_id, item.number.label.casefold()
+            if pnid in seen_ids:
+                raise ConfigError(f"number {pnid} is configured twice in [[numbers]]")
+            if label in seen_labels:
+                raise ConfigError(f"two numbers are labelled {item.number.label!r}")
+            seen_ids.add(pnid)
+            seen_labels.add(label)
+        if self.numbers and self.is_live:
+            missing = [n.number.label for n in out if not _has_value(n.access_token)]
+            if missing:
+                raise ConfigError(
+                    f"number {missing[0]!r} has no access token: give it access_token, "
+                    'token = "NAME" (from [tokens]) or set WHATSAPP_ACCESS_TOKEN'
+                )
+        return out
+
+    def _number_entry(self, position: int, entry: NumberEntry) -> NumberSettings:
+        """One ``[[numbers]]`` entry, checked."""
+        where = f"[[numbers]] entry {position}"
+        pnid = entry.phone_number_id.strip()
+        if not pnid:
+            raise ConfigError(f"{where} has no phone_number_id")
+        display = (entry.display_phone_number or "").strip() or None
+        label = (entry.label or "").strip() or display or pnid
+        token: SecretStr | None
+        if entry.access_token is not None and entry.token:
+            raise ConfigError(f"{where} ({label}): give access_token or token, not both")
+        if entry.access_token is not None:
+            token = entry.access_token
+        elif entry.token:
+            if entry.token not in self.tokens:
+                known = ", ".join(sorted(self.tokens)) or "none"
+                raise ConfigError(
+                    f"{where} ({label}) names token {entry.token!r}, which [tokens] does not "
+                    f"hold (it holds: {known})"
+                )
+            token = self.tokens[entry.token]
+        else:
+            token = self.access_token
+        waba = (entry.business_account_id or "").strip() or self.business_account_id
+        number = BusinessNumber(
+            phone_number_id=pnid,
+            label=label,
+            business_account_id=waba or None,
+            display_phone_number=display,
         )
+        return NumberSettings(number, token)
 
     @property
     def preferences_path(self) -> Path:
@@ -170,12 +321,18 @@ class Settings(BaseSettings):
         """(environment variable, description, is set) for every setting; never a value."""
         rows: list[tuple[str, str, bool]] = []
         for name, field in type(self).model_fields.items():
+            if name in ("numbers", "tokens"):
+                continue  # listed number by number by `config check`
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = value.get_secret_value()
             present = value is not None and value != "" and value != {}
             rows.append((field.alias or name, (field.description or "").strip(), present))
         return rows
+
+
+def _has_value(secret: SecretStr | None) -> bool:
+    return bool(secret and secret.get_secret_value())
 
 
 def load_settings(**overrides: Any) -> Settings:

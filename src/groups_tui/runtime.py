@@ -9,11 +9,12 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, overload
 
 from groups_tui.config import ConfigError, Settings
+from groups_tui.domain.numbers import BusinessNumber
 from groups_tui.service import InboxService
 from groups_tui.service.types import AccountInfo, Mode
 
@@ -64,33 +65,49 @@ async def open_live_service(
             "no Cloud API credentials: set WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID "
             "(see `groups-tui config check`)"
         )
-    assert settings.access_token is not None and settings.phone_number_id is not None
+    configured = settings.business_numbers()
+    if not configured:
+        raise ConfigError(
+            "no business number: set WHATSAPP_PHONE_NUMBER_ID or add [[numbers]] to the "
+            "config file (see `groups-tui config check`)"
+        )
     card = _rate_card(settings)
     pricing = pricing_config(settings)
+    numbers = [n.number for n in configured]
     async with AsyncExitStack() as stack:
         settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-        store = await Store.open(settings.db_path, pricing=Pricing.from_rate_card(card))
-        stack.push_async_callback(store.close)
-        client = CloudClient(
-            access_token=settings.access_token.get_secret_value(),
-            phone_number_id=settings.phone_number_id,
-            business_account_id=settings.business_account_id,
-            base_url=settings.api_base_url,
-            graph_version=settings.graph_version,
+        store = await Store.open(
+            settings.db_path, pricing=Pricing.from_rate_card(card), numbers=numbers
         )
-        stack.push_async_callback(client.aclose)
+        stack.push_async_callback(store.close)
+        clients: list[CloudClient] = []
+        for number, token in configured:
+            # One client per number: its own token, its own rate limits and retries.
+            assert token is not None  # business_numbers() refuses a live number without
+            client = CloudClient(
+                access_token=token.get_secret_value(),
+                phone_number_id=number.phone_number_id,
+                business_account_id=number.business_account_id,
+                base_url=settings.api_base_url,
+                graph_version=settings.graph_version,
+            )
+            stack.push_async_callback(client.aclose)
+            clients.append(client)
+        first = numbers[0]
         account = AccountInfo(
-            display_phone_number=settings.phone_number_id,
-            phone_number_id=settings.phone_number_id,
+            display_phone_number=first.display_phone_number or first.label,
+            phone_number_id=first.phone_number_id,
             mode=Mode.LIVE,
         )
         service = InboxService(
             store,
-            client,
+            clients[0],
             account=account,
             rate_card=card,
             clock=clock or time.time,
             pricing=pricing,
+            numbers=numbers,
+            clients=clients,
         )
         yield service
 
@@ -110,7 +127,8 @@ async def open_readonly_service(db_path: Path) -> AsyncIterator[InboxService]:
     store = await Store.open_readonly(db_path)
     try:
         account = AccountInfo(display_phone_number="", phone_number_id="", mode=Mode.LIVE)
-        yield InboxService(store, None, account=account)
+        # The numbers the writer registered: ``--number`` names them, output labels them.
+        yield InboxService(store, None, account=account, numbers=store.numbers.served)
     finally:
         await store.close()
 
@@ -145,6 +163,11 @@ class SandboxOptions:
         receipt_clock: Clock of the store and the listener (receipt times); real time by
             default, the simulated clock's ``now`` in tests that freeze time.
         limiter_time: Time source of the sandbox's rate limiters.
+        numbers: Business numbers to simulate (1 to 9): the first is
+            ``phone_number_id``, the others follow it, each with its own groups, people
+            of its market, limits and client (see :mod:`groups_tui.sandbox.numbers`).
+        number_tokens: Give every number after the first an access token of its own
+            (the sandbox then refuses another number's token for it).
     """
 
     db_path: Path
@@ -169,6 +192,8 @@ class SandboxOptions:
     operator: str | None = None
     receipt_clock: Callable[[], float] = time.time
     limiter_time: Callable[[], float] = time.monotonic
+    numbers: int = 1
+    number_tokens: bool = False
 
 
 @dataclass
@@ -187,11 +212,22 @@ class SandboxStack:
     service: InboxService
     app_secret: str
     access_token: str
+    numbers: tuple[BusinessNumber, ...] = ()
+    """Every business number of the stack, the first one first."""
+    clients: tuple[CloudClient, ...] = ()
+    """One client per number (``client`` is the first number's)."""
 
     @property
     def world(self) -> World:
-        """The sandbox's simulated Meta state and people."""
+        """The sandbox's simulated Meta state and people (the first number's)."""
         return self.sandbox.world
+
+    def world_of(self, number: str) -> World:
+        """The simulated state of one number (by label or phone number id)."""
+        for candidate in self.numbers:
+            if number in (candidate.label, candidate.phone_number_id):
+                return self.sandbox.world_of(candidate.phone_number_id)
+        raise KeyError(number)
 
     async def settle(self, seconds: float = 0.0, *, within: float = 15.0) -> RawStats:
         """Advance simulated time, run what became due, and wait until it is applied.
@@ -258,11 +294,33 @@ async def _sandbox_stack(
     from groups_tui.domain.pricing import RateCard
     from groups_tui.listener.server import ListenerServer
     from groups_tui.sandbox.clock import ScaledClock
+    from groups_tui.sandbox.numbers import sim_numbers
     from groups_tui.sandbox.server import SandboxServer
     from groups_tui.store import Pricing, Store
 
     app_secret = options.app_secret or secrets.token_hex(16)
     token = options.access_token or "sandbox-" + secrets.token_hex(8)
+    simulated = sim_numbers(
+        options.numbers,
+        phone_number_id=options.phone_number_id,
+        business_account_id=options.business_account_id,
+    )
+    if options.number_tokens:
+        simulated = simulated[:1] + tuple(
+            replace(n, access_token=f"sandbox-{n.label.lower()}-" + secrets.token_hex(8))
+            for n in simulated[1:]
+        )
+    numbers = tuple(
+        BusinessNumber(
+            phone_number_id=n.phone_number_id,
+            label=n.label if options.numbers > 1 else options.display_phone_number,
+            business_account_id=n.business_account_id,
+            display_phone_number=options.display_phone_number
+            if i == 0
+            else "+" + n.display_phone_number,
+        )
+        for i, n in enumerate(simulated)
+    )
     clock = options.clock or ScaledClock(speed=options.speed)
     db_path = options.db_path
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -272,7 +330,10 @@ async def _sandbox_stack(
     card = options.rate_card or RateCard.load_default()
     async with AsyncExitStack() as stack:
         store = await Store.open(
-            db_path, pricing=Pricing.from_rate_card(card), clock=options.receipt_clock
+            db_path,
+            pricing=Pricing.from_rate_card(card),
+            clock=options.receipt_clock,
+            numbers=numbers,
         )
         stack.push_async_callback(store.close)
         listener = ListenerServer(
@@ -295,18 +356,23 @@ async def _sandbox_stack(
             webhook_knobs=options.webhook_knobs,
             population_size=options.population_size,
             limiter_time=options.limiter_time,
+            numbers=simulated,
         )
         await sandbox.start()
         stack.push_async_callback(sandbox.stop)
-        client = CloudClient(
-            access_token=token,
-            phone_number_id=options.phone_number_id,
-            business_account_id=options.business_account_id,
-            base_url=sandbox.base_url,
-            graph_version=options.graph_version,
-            retry=options.retry,
-        )
-        stack.push_async_callback(client.aclose)
+        clients: list[CloudClient] = []
+        for number in simulated:
+            one = CloudClient(
+                access_token=number.access_token or token,
+                phone_number_id=number.phone_number_id,
+                business_account_id=number.business_account_id,
+                base_url=sandbox.base_url,
+                graph_version=options.graph_version,
+                retry=options.retry,
+            )
+            stack.push_async_callback(one.aclose)
+            clients.append(one)
+        client = clients[0]
         account = AccountInfo(
             display_phone_number=options.display_phone_number,
             phone_number_id=options.phone_number_id,
@@ -321,6 +387,8 @@ async def _sandbox_stack(
             listener_url=listener.url,
             os_user=options.operator,
             pricing=options.pricing,
+            numbers=numbers,
+            clients=clients,
         )
         yield handle(
             clock=clock,
@@ -331,6 +399,8 @@ async def _sandbox_stack(
             service=service,
             app_secret=app_secret,
             access_token=token,
+            numbers=numbers,
+            clients=tuple(clients),
         )
 
 
@@ -347,9 +417,11 @@ async def open_sandbox_runtime(
     """Start the simulator and an in-process listener on free loopback ports.
 
     The sandbox has its own database file, recreated at every start, so simulated groups
-    never mix with a live account's.
+    never mix with a live account's. ``GROUPS_TUI_SANDBOX_NUMBERS`` (1 to 9) sets how
+    many business numbers it simulates.
     """
     options = SandboxOptions(
+        numbers=settings.sandbox_numbers,
         db_path=settings.sandbox_db_path,
         speed=speed,
         seed=seed,

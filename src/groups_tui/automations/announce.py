@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from groups_tui.automations.common import THROTTLE_CODES, GroupFilter, fingerprint, select_groups
@@ -121,9 +121,16 @@ async def plan_announcement(
         AnnounceError: Unknown template, wrong parameter count, or no group selected.
     """
     try:
-        template = await service.reading.find_template(template_name, language, refresh=True)
+        # A template is its business account's: the groups' number's (the only number,
+        # unless the filter names one).
+        number = service.number(flt.number).phone_number_id if service.numbers else None
+        template = await service.reading.find_template(
+            template_name, language, refresh=True, number=number
+        )
     except ServiceError as exc:
         raise AnnounceError(exc.message) from None
+    if number is not None and flt.number is None and len(service.numbers) > 1:
+        flt = replace(flt, number=number)
     if len(params) != template.body_params:
         raise AnnounceError(
             f"template {template.name} takes {template.body_params} parameter(s), got {len(params)}"
@@ -205,6 +212,7 @@ async def plan_announcement(
                 "params": list(params),
                 "criteria": criteria,
             },
+            number=number,
         )
         await jobs.announce_rows_insert(job_id, group_ids)
     return plan

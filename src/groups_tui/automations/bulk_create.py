@@ -176,8 +176,9 @@ async def bulk_create(
     wait_seconds: float = 60.0,
     sleep: Sleep = asyncio.sleep,
     on_progress: Progress | None = None,
+    number: str | None = None,
 ) -> BulkCreateReport:
-    """Create the CSV's groups (resuming an unfinished job on the same file).
+    """Create the CSV's groups on one number (resuming an unfinished job on the same file).
 
     Args:
         service: The service (its client calls the API).
@@ -193,6 +194,8 @@ async def bulk_create(
         wait_seconds: How long to wait for the creation webhooks before listing groups.
         sleep: Awaitable sleep used while waiting for webhooks.
         on_progress: Called with 1 per row finished.
+        number: The business number to create them on (label or id): the only one by
+            default; refused with several and none named.
 
     Returns:
         The report, built from the durable rows.
@@ -208,6 +211,10 @@ async def bulk_create(
     rows = parse_csv(csv_text)
     if not rows:
         raise BulkCreateError("the CSV file has a header but no rows")
+    try:
+        pnid = service.number(number).phone_number_id if service.numbers else None
+    except ServiceError as exc:
+        raise BulkCreateError(exc.message) from None
     jobs = service.automations
     fp = fingerprint(KIND, csv_text)
     resumed = False
@@ -226,7 +233,7 @@ async def bulk_create(
                 "to create them once more"
             )
         job_id = job_id or f"bulk-{fp[:8]}-{len(previous) + 1}"
-        await jobs.create_job(job_id, KIND, fp, {"rows": len(rows)})
+        await jobs.create_job(job_id, KIND, fp, {"rows": len(rows)}, number=pnid)
         await jobs.bulk_rows_insert(job_id, rows)
         if not again:
             await _adopt_existing(service, job_id)
@@ -253,7 +260,7 @@ async def bulk_create(
         for attempt in range(THROTTLE_RETRIES + 1):
             try:
                 op = await service.admin.create_group(
-                    row.subject, row.description or None, row.join_approval
+                    row.subject, row.description or None, row.join_approval, number=pnid
                 )
             except ServiceError as exc:
                 if is_throttled(exc.cause) and attempt < THROTTLE_RETRIES:
@@ -273,7 +280,7 @@ async def bulk_create(
             on_progress(1)
 
     await _await_groups(service, job_id, wait_seconds, sleep)
-    await _send_invites(service, job_id, template, language, message_pacer)
+    await _send_invites(service, job_id, template, language, message_pacer, pnid)
     report = await _report(service, job_id, resumed)
     unfinished = report.unknown or report.pending
     await jobs.set_job_state(job_id, "running" if unfinished else "done")
@@ -410,7 +417,12 @@ async def _await_groups(
 
 
 async def _send_invites(
-    service: InboxService, job_id: str, template_name: str, language: str, pacer: Pacer
+    service: InboxService,
+    job_id: str,
+    template_name: str,
+    language: str,
+    pacer: Pacer,
+    number: str | None = None,
 ) -> None:
     jobs = service.automations
     rows = [r for r in await jobs.bulk_rows(job_id) if r.state == "created" and r.group_id]
@@ -421,7 +433,9 @@ async def _send_invites(
         return
     template: Template | None
     try:
-        template = await service.reading.find_template(template_name, language, refresh=True)
+        template = await service.reading.find_template(
+            template_name, language, refresh=True, number=number
+        )
     except ServiceError:
         template = None
     done = {(i.row_no, i.wa_id): i for i in await jobs.bulk_invites(job_id)}

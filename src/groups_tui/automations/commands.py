@@ -17,6 +17,7 @@ through :mod:`groups_tui.cli_output` (untrusted text never reaches the terminal 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 import time
@@ -70,6 +71,10 @@ def _echo_json(value: Any) -> None:
     echo_json(value, ("ok", "deleted"))
 
 
+_USAGE_REFUSALS = frozenset({"number_choice", "other_number"})
+"""Refusals of what the command line said, not of the action (exit 2)."""
+
+
 def async_command(fn: Callable[..., Coroutine[Any, Any, int]]) -> Callable[..., None]:
     """Run an async command body; map errors to one line on stderr and an exit code.
 
@@ -92,7 +97,9 @@ def async_command(fn: Callable[..., Coroutine[Any, Any, int]]) -> Callable[..., 
         except CloudError as exc:
             fail(f"Cloud API unreachable: {exc}", EXIT_FAILED)
         except ServiceError as exc:
-            fail(exc.message, EXIT_FAILED)
+            # --number naming no number (or none with several) is a usage error
+            usage = exc.refusal is not None and exc.refusal.code in _USAGE_REFUSALS
+            fail(exc.message, EXIT_USAGE if usage else EXIT_FAILED)
         except OSError as exc:
             if os.environ.get("GROUPS_TUI_DEBUG"):
                 raise
@@ -139,6 +146,13 @@ progress_option = click.option(
     "--progress/--no-progress",
     default=None,
     help="Show a progress bar on stderr (default: when stderr is a terminal).",
+)
+number_option = click.option(
+    "--number",
+    "number",
+    default=None,
+    metavar="LABEL|ID",
+    help="The business number (label or phone number id); default: the only one.",
 )
 config_option = click.option(
     "--config",
@@ -192,6 +206,7 @@ def _money(value: Decimal | None) -> str:
     show_default=True,
     help="Seconds to wait for the creation webhooks.",
 )
+@number_option
 @config_option
 @progress_option
 @json_option
@@ -204,6 +219,7 @@ async def create_from_csv_command(
     template: str,
     language: str,
     wait_seconds: float,
+    number: str | None,
     config_file: Path | None,
     progress: bool | None,
     as_json: bool,
@@ -238,6 +254,7 @@ async def create_from_csv_command(
                     pacing=config.pacing,
                     wait_seconds=wait_seconds,
                     on_progress=advance,
+                    number=number,
                 )
             except BulkCreateError as exc:
                 _fail(f"{csv_file}: {exc}")
@@ -296,6 +313,7 @@ groups_create_from_csv = create_from_csv_command
     default=True,
     help="List what would be deleted (default), or delete it.",
 )
+@number_option
 @sync_option
 @config_option
 @progress_option
@@ -309,6 +327,7 @@ async def prune_command(
     empty: bool,
     rule_name: str | None,
     dry_run: bool,
+    number: str | None,
     sync: bool,
     config_file: Path | None,
     progress: bool | None,
@@ -338,6 +357,8 @@ async def prune_command(
             empty=empty,
             created_before=created_before.date() if created_before else None,
         )
+    if number is not None:
+        flt = dataclasses.replace(flt, number=number)
     if flt.is_empty:
         _fail(
             "give at least one criterion (--idle-days, --subject, --tag, --created-before, "
@@ -396,6 +417,7 @@ async def prune_command(
 @click.option("--created-before", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--job", "job_id", default=None, help="Resume (or name) this job.")
 @click.option("--yes", is_flag=True, help="Send without asking for confirmation.")
+@number_option
 @sync_option
 @config_option
 @progress_option
@@ -411,6 +433,7 @@ async def announce_command(
     created_before: datetime | None,
     job_id: str | None,
     yes: bool,
+    number: str | None,
     sync: bool,
     config_file: Path | None,
     progress: bool | None,
@@ -430,6 +453,7 @@ async def announce_command(
         tag=tag,
         idle_days=idle_days,
         created_before=created_before.date() if created_before else None,
+        number=number,
     )
     async with cli_service() as service:
         if sync:
@@ -532,6 +556,7 @@ async def announce_command(
     show_default=True,
     help="Seconds between polls while following.",
 )
+@number_option
 @json_option
 @async_command
 async def events_tail_command(
@@ -541,6 +566,7 @@ async def events_tail_command(
     kinds: tuple[str, ...],
     max_events: int | None,
     interval: float,
+    number: str | None,
     as_json: bool,
 ) -> int:
     """Stream applied group events (the forwarding feed), one JSON object per line."""
@@ -555,11 +581,26 @@ async def events_tail_command(
         _fail(f"no database at {db} (pass --db or set GROUPS_TUI_DB)")
     printed = 0
     async with open_readonly_service(db) as service:
+        # a usage error (exit 2) names the choices
+        wanted = None if number is None else service.number(number).phone_number_id
+        numbers: dict[str, str | None] = {}  # each group's number, read once
+
+        async def of_number(group_id: str | None) -> bool:
+            if wanted is None:
+                return True
+            if group_id is None:
+                return False  # not a group's event: no number's
+            if group_id not in numbers:
+                numbers[group_id] = await service.reading.number_of(group_id)
+            return numbers[group_id] == wanted
+
         changes = service.changes
         position = from_id if from_id is not None else await changes.latest_id()
         async for batch in changes.follow(position, interval, until_idle=not follow):
             for event in await changes.events(batch):
                 if kinds and not any(fnmatch.fnmatchcase(event["kind"], k) for k in kinds):
+                    continue
+                if not await of_number(event["group_id"]):
                     continue
                 if as_json:
                     echo_json(event, indent=None)

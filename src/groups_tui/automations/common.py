@@ -60,6 +60,8 @@ class GroupFilter:
     """No inbound message for this many days (by the service clock)."""
     empty: bool = False
     """No member besides the business."""
+    number: str | None = None
+    """Only the groups of this business number (label or id)."""
 
     @property
     def is_empty(self) -> bool:
@@ -82,6 +84,7 @@ class GroupFilter:
                 ("created_before", self.created_before),
                 ("idle_days", self.idle_days),
                 ("empty", self.empty or None),
+                ("number", self.number),
             )
             if v is not None
         }
@@ -144,7 +147,7 @@ async def select_groups(service: InboxService, flt: GroupFilter) -> list[Selecte
     now = service.clock()
     out: list[tuple[int, SelectedGroup]] = []
     reading = service.reading
-    for row in await reading.inbox_rows():
+    for row in await reading.inbox_rows(flt.number):
         if row.state != "active" or row.is_pending:
             continue
         group = await reading.group(row.group_id)

@@ -73,15 +73,21 @@ def make_filter(
     tag: str | None = None,
     created_before: date | None = None,
     empty: bool = False,
+    number: str | None = None,
 ) -> GroupFilter:
-    """A group filter from command-line style criteria."""
+    """A group filter from command-line style criteria (``number``: only that number's)."""
     before = (
         datetime.combine(created_before, time(0), UTC).timestamp()
         if created_before is not None
         else None
     )
     return GroupFilter(
-        subject=subject, tag=tag, created_before=before, idle_days=idle_days, empty=empty
+        subject=subject,
+        tag=tag,
+        created_before=before,
+        idle_days=idle_days,
+        empty=empty,
+        number=number,
     )
 
 

@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
-from groups_tui.cli.common import EXIT_USAGE, csv_option, emit, json_option, run_async
+from groups_tui.cli.common import (
+    EXIT_USAGE,
+    csv_option,
+    emit,
+    json_option,
+    number_option,
+    run_async,
+)
 from groups_tui.cli_output import fail
 from groups_tui.completion import complete_group_id
 from groups_tui.config import load_settings
@@ -25,10 +32,13 @@ __all__ = ["audit"]
     help="Only this group's actions.",
 )
 @click.option("--limit", type=int, default=100, show_default=True)
+@number_option
 @json_option
 @csv_option
 @run_async
-async def audit(group_id: str | None, limit: int, as_json: bool, as_csv: bool) -> None:
+async def audit(
+    group_id: str | None, limit: int, number: str | None, as_json: bool, as_csv: bool
+) -> None:
     """Operator actions, newest first: who, what, which group and people, the API's answer."""
     from groups_tui.runtime import open_readonly_service
 
@@ -39,7 +49,9 @@ async def audit(group_id: str | None, limit: int, as_json: bool, as_csv: bool) -
     if not path.exists():
         fail(f"no database at {path}", EXIT_USAGE)
     async with open_readonly_service(path) as service:
-        rows = await service.admin.audit_page(group_id=group_id, limit=limit)
+        labels = service.label
+        several = len(service.numbers) > 1
+        rows = await service.admin.audit_page(group_id=group_id, limit=limit, number=number)
 
     def text(entries: Any) -> str:
         import time as _time
@@ -47,7 +59,8 @@ async def audit(group_id: str | None, limit: int, as_json: bool, as_csv: bool) -
         return (
             "\n".join(
                 f"{_time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(e.at))}\t{e.os_user}\t"
-                f"{e.action}\t{e.group_id or '-'}\t{json.dumps(to_jsonable(e.targets))}\t"
+                + (f"{labels(e.phone_number_id)}\t" if several else "")
+                + f"{e.action}\t{e.group_id or '-'}\t{json.dumps(to_jsonable(e.targets))}\t"
                 f"{json.dumps(to_jsonable(e.api_result))}" + (f"\t{e.cost} USD" if e.cost else "")
                 for e in entries
             )

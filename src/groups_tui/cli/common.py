@@ -26,6 +26,8 @@ __all__ = [
     "emit",
     "json_option",
     "local_db_path",
+    "number_option",
+    "on_number",
     "run_async",
     "with_service",
 ]
@@ -123,6 +125,52 @@ def local_db_path(db: Path | None = None) -> Path:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+number_option = click.option(
+    "--number",
+    "number",
+    default=None,
+    metavar="LABEL|ID",
+    help="The business number (its label or phone number id). Default: the only one; "
+    "with several, a command that needs one names the choices. A group's own number is "
+    "always the one used for it.",
+)
+"""``--number`` of every verb."""
+
+
+async def on_number(service: Any, number: str | None, group_id: str | None = None) -> str | None:
+    """Check ``--number`` against the account (and the group) and return its id.
+
+    Args:
+        service: The open service.
+        number: What ``--number`` said, if anything.
+        group_id: The group the command acts on, if any: it must be that number's.
+
+    Returns:
+        The chosen number's id, or ``None`` when none was named.
+
+    Raises:
+        ServiceError: An unknown number (naming the choices), or a group of another
+            number (a usage error: exit 2).
+    """
+    if number is None:
+        return None
+    from groups_tui.domain.sending import Refusal
+    from groups_tui.service import refused
+
+    chosen = service.number(number)
+    if group_id is not None:
+        actual = await service.reading.number_of(group_id)
+        if actual is not None and actual != chosen.phone_number_id:
+            raise refused(
+                Refusal(
+                    "other_number",
+                    f"group {group_id} belongs to number {service.label(actual)}, "
+                    f"not {chosen.label}",
+                )
+            )
+    return str(chosen.phone_number_id)
+
 
 csv_option = click.option(
     "--csv",

@@ -12,6 +12,8 @@ from groups_tui.cli.common import (
     EXIT_USAGE,
     emit,
     json_option,
+    number_option,
+    on_number,
     run_async,
     with_service,
 )
@@ -28,13 +30,15 @@ def members() -> None:
 
 @members.command("list")
 @click.argument("group_id", shell_complete=complete_group_id)
+@number_option
 @json_option
 @run_async
-async def members_list(group_id: str, as_json: bool) -> None:
+async def members_list(group_id: str, number: str | None, as_json: bool) -> None:
     """List a group's members."""
 
     async def body(service: Any) -> None:
-        await service.reading.sync_group(group_id)
+        await on_number(service, number, group_id)
+        await service.reading.sync_group(group_id, number)
         rows = await service.reading.members(group_id)
         emit(
             rows,
@@ -49,16 +53,20 @@ async def members_list(group_id: str, as_json: bool) -> None:
 @click.argument("group_id", shell_complete=complete_group_id)
 @click.option("--csv", "as_csv", is_flag=True, help="CSV (the default).")
 @click.option("--sync/--no-sync", default=True, help="Refresh from the Cloud API first.")
+@number_option
 @json_option
 @run_async
-async def members_export(group_id: str, as_csv: bool, sync: bool, as_json: bool) -> None:
+async def members_export(
+    group_id: str, as_csv: bool, sync: bool, number: str | None, as_json: bool
+) -> None:
     """Export a group's members as CSV (or JSON): the fields of `members list --json`."""
     if as_json and as_csv:
         fail("give --json or --csv, not both", EXIT_USAGE)
 
     async def body(service: Any) -> None:
+        await on_number(service, number, group_id)
         if sync:
-            await service.reading.sync_group(group_id)
+            await service.reading.sync_group(group_id, number)
         rows = await service.reading.members(group_id)
         emit(rows, as_json, str, csv_rows=rows)
 
@@ -68,12 +76,16 @@ async def members_export(group_id: str, as_csv: bool, sync: bool, as_json: bool)
 @members.command("remove")
 @click.argument("group_id", shell_complete=complete_group_id)
 @click.argument("users", nargs=-1, required=True)
+@number_option
 @json_option
 @run_async
-async def members_remove(group_id: str, users: tuple[str, ...], as_json: bool) -> None:
+async def members_remove(
+    group_id: str, users: tuple[str, ...], number: str | None, as_json: bool
+) -> None:
     """Remove members (by number or user id); batches of 8 per call."""
 
     async def body(service: Any) -> None:
+        await on_number(service, number, group_id)
         op = await service.admin.remove_participants(group_id, list(users))
         emit(op, as_json, lambda o: f"removal of {len(users)} requested: {o.state}")
         refused = op.payload.get("refused") or []
@@ -95,12 +107,14 @@ def requests() -> None:
 
 @requests.command("list")
 @click.argument("group_id", shell_complete=complete_group_id)
+@number_option
 @json_option
 @run_async
-async def requests_list(group_id: str, as_json: bool) -> None:
+async def requests_list(group_id: str, number: str | None, as_json: bool) -> None:
     """List pending join requests."""
 
     async def body(service: Any) -> None:
+        await on_number(service, number, group_id)
         await service.reading.sync_join_requests(group_id)
         rows = await service.reading.join_requests(group_id)
         emit(
@@ -121,10 +135,14 @@ async def requests_list(group_id: str, as_json: bool) -> None:
 def _decide(approve: bool) -> Callable[..., None]:
     @click.argument("group_id", shell_complete=complete_group_id)
     @click.argument("request_ids", nargs=-1, required=True)
+    @number_option
     @json_option
     @run_async
-    async def decide(group_id: str, request_ids: tuple[str, ...], as_json: bool) -> None:
+    async def decide(
+        group_id: str, request_ids: tuple[str, ...], number: str | None, as_json: bool
+    ) -> None:
         async def body(service: Any) -> None:
+            await on_number(service, number, group_id)
             if approve:
                 result = await service.admin.approve_join_requests(group_id, list(request_ids))
             else:

@@ -13,6 +13,8 @@ from groups_tui.cli.common import (
     emit,
     json_option,
     local_db_path,
+    number_option,
+    on_number,
     run_async,
     with_service,
 )
@@ -39,10 +41,13 @@ def _message_line(view: Any) -> str:
 @messages.command("list")
 @click.argument("group_id", shell_complete=complete_group_id)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@number_option
 @json_option
 @csv_option
 @run_async
-async def messages_list(group_id: str, limit: int, as_json: bool, as_csv: bool) -> None:
+async def messages_list(
+    group_id: str, limit: int, number: str | None, as_json: bool, as_csv: bool
+) -> None:
     """The group's newest messages, oldest first (read-only, beside a running listener)."""
     from groups_tui.runtime import open_readonly_service
 
@@ -51,6 +56,7 @@ async def messages_list(group_id: str, limit: int, as_json: bool, as_csv: bool) 
     async with open_readonly_service(local_db_path()) as service:
         if await service.reading.group(group_id) is None:
             fail(f"no group {group_id} in the local database", EXIT_USAGE)
+        await on_number(service, number, group_id)
         page = await service.reading.messages_page(group_id, limit=limit)
     views = list(page.messages)
     emit(
@@ -68,16 +74,18 @@ def templates() -> None:
 
 @templates.command("list")
 @click.option("--refresh", is_flag=True, help="Read them from the Cloud API again.")
+@number_option
 @json_option
 @csv_option
 @run_async
-async def templates_list(refresh: bool, as_json: bool, as_csv: bool) -> None:
-    """Approved templates: name, language, category, parameters."""
+async def templates_list(refresh: bool, number: str | None, as_json: bool, as_csv: bool) -> None:
+    """Approved templates (of the number's business account): name, language, category,
+    parameters."""
     if as_json and as_csv:
         fail("give --json or --csv, not both", EXIT_USAGE)
 
     async def body(service: Any) -> None:
-        rows = await service.reading.templates(refresh=refresh)
+        rows = await service.reading.templates(refresh=refresh, number=number)
         emit(
             rows,
             as_json,

@@ -16,6 +16,7 @@ from groups_tui.cli.common import (
     emit,
     json_option,
     local_db_path,
+    number_option,
     run_async,
 )
 from groups_tui.cli_output import fail
@@ -50,10 +51,10 @@ def _table(r: Any) -> str:
 @click.option("--until", type=_DAY, default=None, help="Last UTC day, included (default: today).")
 @click.option(
     "--by",
-    type=click.Choice(["day", "group", "market", "category"]),
+    type=click.Choice(["day", "group", "market", "category", "number"]),
     default="day",
     show_default=True,
-    help="One row per day, group, market or category.",
+    help="One row per day, group, market, category or business number.",
 )
 @click.option(
     "--db",
@@ -62,6 +63,7 @@ def _table(r: Any) -> str:
     default=None,
     help="The database file (default: the configured one).",
 )
+@number_option
 @json_option
 @csv_option
 @run_async
@@ -70,10 +72,12 @@ async def spend(
     until: datetime | None,
     by: str,
     db_path: Path | None,
+    number: str | None,
     as_json: bool,
     as_csv: bool,
 ) -> None:
-    """Spend from the cost ledger by day, group, market or category."""
+    """Spend from the cost ledger by day, group, market, category or number (of one
+    number with --number)."""
     from groups_tui.runtime import open_readonly_service
 
     if as_json and as_csv:
@@ -83,5 +87,5 @@ async def spend(
     if last < first:
         fail(f"the period ends ({last}) before it starts ({first})", EXIT_USAGE)
     async with open_readonly_service(local_db_path(db_path)) as service:
-        result = await service.reading.spend_report(first, last, by)
+        result = await service.reading.spend_report(first, last, by, number)
     emit(result, as_json, _table, csv_rows=result.rows if as_csv else None)

@@ -6,7 +6,16 @@ from typing import Any
 
 import click
 
-from groups_tui.cli.common import EXIT_API, EXIT_USAGE, emit, json_option, run_async, with_service
+from groups_tui.cli.common import (
+    EXIT_API,
+    EXIT_USAGE,
+    emit,
+    json_option,
+    number_option,
+    on_number,
+    run_async,
+    with_service,
+)
 from groups_tui.cli_output import fail
 from groups_tui.completion import complete_group_id
 
@@ -21,13 +30,16 @@ def send() -> None:
 @send.command("text")
 @click.argument("group_id", shell_complete=complete_group_id)
 @click.argument("text")
+@number_option
 @json_option
 @run_async
-async def send_text(group_id: str, text: str, as_json: bool) -> None:
-    """Send free-form text (only while the group's window is open)."""
+async def send_text(group_id: str, text: str, number: str | None, as_json: bool) -> None:
+    """Send free-form text (only while the group's window is open), through the group's
+    own number."""
 
     async def body(service: Any) -> None:
-        await service.reading.sync_group(group_id)
+        await on_number(service, number, group_id)
+        await service.reading.sync_group(group_id, number)
         item = await service.sending.send_text(group_id, text)
         emit(item, as_json, lambda i: f"{i.state}: {i.wamid or i.id}", ("error",))
         if item.state == "failed":
@@ -55,21 +67,30 @@ async def send_text(group_id: str, text: str, as_json: bool) -> None:
     help="Per member: market, rate, rule applied, its source and whether it comes from "
     "configuration or from what Meta charged; the range; contradicting evidence.",
 )
+@number_option
 @json_option
 @run_async
 async def cost(
-    group_id: str, template_name: str | None, language: str | None, explain: bool, as_json: bool
+    group_id: str,
+    template_name: str | None,
+    language: str | None,
+    explain: bool,
+    number: str | None,
+    as_json: bool,
 ) -> None:
     """Preview what a send to the group would cost now."""
 
     async def body(service: Any) -> None:
-        await service.reading.sync_group(group_id)
+        await on_number(service, number, group_id)
+        await service.reading.sync_group(group_id, number)
         template = None
         if template_name:
             from groups_tui.service import ServiceError
 
+            # The templates of the group's own number's business account.
+            own = await service.reading.number_of(group_id) or number
             try:
-                template = await service.reading.find_template(template_name, language)
+                template = await service.reading.find_template(template_name, language, number=own)
             except ServiceError as exc:
                 fail(exc.message, EXIT_USAGE)
         preview = await service.sending.preview_cost(group_id, template)

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from groups_tui.domain.events import DomainEvent, UnknownEvent
@@ -31,6 +32,7 @@ __all__ = [
     "InvalidSignatureError",
     "MalformedPayloadError",
     "WebhookError",
+    "body_number",
     "parse_body",
     "parse_payload",
     "sign_body",
@@ -118,12 +120,45 @@ def parse_body(body: bytes) -> list[DomainEvent]:
     return parse_payload(payload)
 
 
+def body_number(payload: Any) -> str | None:
+    """The business number the first change of a decoded body is for, if it says.
+
+    Meta sends every number of a WABA (and several WABAs of one app) to one URL; each
+    change's ``value.metadata.phone_number_id`` names its number (reference 3.2).
+
+    Args:
+        payload: The decoded JSON body.
+
+    Returns:
+        The first ``metadata.phone_number_id`` found, or ``None``.
+    """
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else ():
+            value = change.get("value") if isinstance(change, dict) else None
+            number = _metadata_number(value)
+            if number is not None:
+                return number
+    return None
+
+
+def _metadata_number(value: Any) -> str | None:
+    metadata = value.get("metadata") if isinstance(value, dict) else None
+    number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+    if isinstance(number, int) and not isinstance(number, bool):
+        number = str(number)
+    return number.strip() or None if isinstance(number, str) else None
+
+
 def parse_payload(payload: Any) -> list[DomainEvent]:
     """Turn a decoded webhook body into domain events, in body order.
 
     Loops over ``entry[]``, ``changes[]`` and the arrays inside each change (a POST may
     batch many updates). An entry, change or item this version does not understand yields
-    an :class:`UnknownEvent` and parsing carries on with the next one.
+    an :class:`UnknownEvent` and parsing carries on with the next one. Each event carries
+    the business number its change names (``metadata.phone_number_id``), by which the
+    store routes it.
 
     Args:
         payload: The decoded JSON body.
@@ -146,7 +181,11 @@ def parse_payload(payload: Any) -> list[DomainEvent]:
             events.append(UnknownEvent(field="", raw=as_mapping(entry), reason="no changes[]"))
             continue
         for change in changes:
-            events.extend(_parse_change(change))
+            parsed = list(_parse_change(change))
+            number = _metadata_number(change.get("value")) if isinstance(change, dict) else None
+            if number is not None:
+                parsed = [replace(event, phone_number_id=number) for event in parsed]
+            events.extend(parsed)
     return events
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "SUBJECT_MAX",
     "check_capacity",
     "check_description",
+    "check_group_count",
     "check_media",
     "check_picture",
     "check_picture_data",
@@ -290,6 +291,29 @@ def check_capacity(current_participants: int, adding: int) -> Refusal | None:
             f"A WhatsApp group can have at most {MAX_PARTICIPANTS} members besides the "
             f"business; room is left for {free}",
             131204,
+        )
+    return None
+
+
+def check_group_count(groups_of_number: int, label: str = "this number") -> Refusal | None:
+    """Check that a business number may create one more group.
+
+    The limit is each number's (reference 4.1): a number at 10,000 cannot create more,
+    whatever the other numbers of the account hold.
+
+    Args:
+        groups_of_number: The number's active groups and groups being created.
+        label: How to name the number in the refusal.
+
+    Returns:
+        A refusal when the number already has :data:`MAX_GROUPS_PER_NUMBER` groups.
+    """
+    if groups_of_number >= MAX_GROUPS_PER_NUMBER:
+        return Refusal(
+            "group_limit",
+            f"{label} already has {groups_of_number:,} groups; a business number can have "
+            f"at most {MAX_GROUPS_PER_NUMBER:,} (delete some, or create it on another number)",
+            131211,
         )
     return None
 

@@ -254,6 +254,8 @@ class Group:
         last_activity_at: Epoch seconds of the latest activity of any kind.
         unread: Inbound messages not yet seen by an operator.
         pending_requests: Open join requests.
+        phone_number_id: The business number the group belongs to (every call about it
+            goes through that number).
     """
 
     id: str | None
@@ -273,6 +275,7 @@ class Group:
     last_activity_at: int | None = None
     unread: int = 0
     pending_requests: int = 0
+    phone_number_id: str = ""
 
     json_names: ClassVar[Mapping[str, str]] = {"id": "group_id"}
     """In JSON a group's id is ``group_id``, as in every record naming a group."""

@@ -18,7 +18,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -27,6 +27,7 @@ import click
 
 from groups_tui.cli_output import echo, echo_json, fail, install_log_handler
 from groups_tui.config import ConfigError, load_settings
+from groups_tui.domain.numbers import BusinessNumber, NumberChoiceError, choose_number
 from groups_tui.domain.pricing import RateCard
 from groups_tui.jsonable import to_jsonable
 from groups_tui.listener.app import ListenerConfigError, make_empty_app
@@ -89,6 +90,14 @@ def listener_pricing(rates_csv: Path | None) -> Pricing:
     return Pricing.from_rate_card(RateCard.configured(rates_csv))
 
 
+def configured_numbers() -> list[BusinessNumber]:
+    """The configured business numbers (the listener routes webhooks by them), if any."""
+    try:
+        return [n.number for n in load_settings().business_numbers()]
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
 def _configured_rates() -> Path | None:
     """``GROUPS_TUI_RATES_CSV`` from the settings (a replay prices like the listener)."""
     try:
@@ -123,6 +132,8 @@ def _raw_json(raw: RawEvent) -> dict[str, Any]:
         "error": raw.error,
         "bytes": len(raw.body),
         "kinds": _kinds(raw),
+        "phone_number_id": raw.phone_number_id,
+        "other_number": raw.other_number,
     }
 
 
@@ -213,6 +224,7 @@ def listen_command(
                 empty=bench_empty_handler,
                 rates_csv=settings.rates_csv,
                 json_logs=log_format == "json",
+                numbers=configured_numbers(),
             )
         )
     except ListenerConfigError as exc:
@@ -233,8 +245,15 @@ async def _serve(
     empty: bool,
     rates_csv: Path | None = None,
     json_logs: bool = False,
+    numbers: Sequence[BusinessNumber] = (),
 ) -> None:
-    store = None if empty else await Store.open(db_path, pricing=listener_pricing(rates_csv))
+    # One endpoint serves every configured number: the store routes each event by the
+    # number its webhook names, and keeps another number's raw only.
+    store = (
+        None
+        if empty
+        else await Store.open(db_path, pricing=listener_pricing(rates_csv), numbers=numbers)
+    )
     try:
         server = ListenerServer(
             store,
@@ -296,9 +315,13 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.
 
 
 async def _with_store(
-    db: Path, body: Callable[[Store], Awaitable[T]], *, pricing: Pricing = UNPRICED
+    db: Path,
+    body: Callable[[Store], Awaitable[T]],
+    *,
+    pricing: Pricing = UNPRICED,
+    numbers: Sequence[BusinessNumber] = (),
 ) -> T:
-    store = await Store.open(db, pricing=pricing)
+    store = await Store.open(db, pricing=pricing, numbers=numbers)
     try:
         return await body(store)
     finally:
@@ -318,16 +341,27 @@ def events_group() -> None:
     is_flag=True,
     help="List the events that could not be applied (one line per event), instead.",
 )
+@click.option(
+    "--number",
+    "number",
+    default=None,
+    metavar="LABEL|ID",
+    help="Only the deliveries for this business number: a label of the database's "
+    "numbers, or any phone number id (another number's deliveries are kept too).",
+)
 @_db_option
 @_json_option
-def events_list(after: int, limit: int, failed: bool, db: Path | None, as_json: bool) -> None:
+def events_list(
+    after: int, limit: int, failed: bool, number: str | None, db: Path | None, as_json: bool
+) -> None:
     """List logged webhook deliveries, oldest first."""
     if failed:
         _list_failed(after, limit, _db_path(db), as_json)
         return
 
     async def body(store: Store) -> list[RawEvent]:
-        return await store.raw.events(after, limit)
+        wanted = _raw_number(store.numbers.served, number)
+        return await store.raw.events(after, limit, phone_number_id=wanted)
 
     rows = _run(_with_store(_db_path(db), body))
     if as_json:
@@ -337,10 +371,24 @@ def events_list(after: int, limit: int, failed: bool, db: Path | None, as_json: 
         echo("no events")
         return
     for r in rows:
+        other = f"  (other number {r.phone_number_id or '?'}: kept only)" if r.other_number else ""
         echo(
             f"{r.id:>8}  {_iso(r.received_at)}  {r.parse_state:<8}  {len(r.body):>8} B  "
-            f"{_summary(r)}"
+            f"{_summary(r)}{other}"
         )
+
+
+def _raw_number(numbers: Sequence[BusinessNumber], wanted: str | None) -> str | None:
+    """The phone number id ``--number`` names: a served number's label or id, or any id
+    (the raw log keeps the deliveries of numbers nobody configured)."""
+    if wanted is None:
+        return None
+    if wanted.strip().isdigit():
+        return wanted.strip()
+    try:
+        return choose_number(numbers, wanted).phone_number_id
+    except NumberChoiceError as exc:
+        _fail(str(exc))
 
 
 def _list_failed(after: int, limit: int, db: Path, as_json: bool) -> None:
@@ -434,7 +482,9 @@ def events_replay(failed: bool, db: Path | None, as_json: bool) -> None:
             "failed_events": stats.failed_events,
         }
 
-    result = _run(_with_store(path, body, pricing=listener_pricing(rates)))
+    result = _run(
+        _with_store(path, body, pricing=listener_pricing(rates), numbers=configured_numbers())
+    )
     if as_json:
         echo_json(result)
         return
@@ -465,7 +515,9 @@ def _replay_failed(db: Path, rates: Path | None, as_json: bool) -> None:
             "rows_still_failing": len(still),
         }
 
-    result = _run(_with_store(db, body, pricing=listener_pricing(rates)))
+    result = _run(
+        _with_store(db, body, pricing=listener_pricing(rates), numbers=configured_numbers())
+    )
     if as_json:
         echo_json(result)
         return
@@ -492,6 +544,7 @@ def events_stats(db: Path | None, as_json: bool) -> None:
             "unparsed": stats.unparsed,
             "errors": stats.errors,
             "failed_events": stats.failed_events,
+            "other_number": stats.other_number,
             "last_event_at": stats.last_event_at,
             "signatures_refused": counters.get(REFUSED_COUNTER, 0),
             "latest_change_id": await store.feed.latest_id(),
@@ -507,6 +560,7 @@ def events_stats(db: Path | None, as_json: bool) -> None:
         f"unparsed {result['unparsed']}, errors {result['errors']})\n"
         f"failed events {result['failed_events']}"
         f"{' (groups-tui events list --failed)' if result['failed_events'] else ''}\n"
+        f"other numbers' deliveries kept only {result['other_number']}\n"
         f"last event received {_iso(result['last_event_at'])}\n"
         f"signatures refused {result['signatures_refused']}"
     )

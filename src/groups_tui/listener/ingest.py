@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from groups_tui.cloud.webhooks import MalformedPayloadError, parse_payload
+from groups_tui.cloud.webhooks import MalformedPayloadError, body_number, parse_payload
 from groups_tui.domain.events import DomainEvent, UnknownEvent
 from groups_tui.store import RawEventIn, RawInsertResult, Store
 from groups_tui.store.records import REFUSED_COUNTER
@@ -200,7 +200,12 @@ class IngestWriter:
         if self._task is None or self._closing:
             raise IngestClosedError("listener is shutting down")
         future: asyncio.Future[RawInsertResult] = asyncio.get_running_loop().create_future()
-        raw = RawEventIn(body=body, dedupe_key=dedupe_key_for(body), received_at=self._clock())
+        raw = RawEventIn(
+            body=body,
+            dedupe_key=dedupe_key_for(body),
+            received_at=self._clock(),
+            phone_number_id=body_number(payload),
+        )
         self._idle_event.clear()
         self._queue.put_nowait(_Pending(raw, payload, future))
         return await future

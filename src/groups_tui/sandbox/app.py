@@ -6,6 +6,12 @@ the world become Graph error envelopes with the documented HTTP status.
 
 The ``/_sandbox/`` routes let a test or a driver in another process act as the simulated
 people and move time. They take and return plain JSON and need no token (loopback only).
+
+With several business numbers (one :class:`~.world.World` each), a request reaches the
+world of the number it names (``/{phone_number_id}/...``), of the group or media it names,
+or of the WABA whose templates it lists. A number with a token of its own accepts only
+that token (another number's gets permission error 10, as a token without access to the
+number would), so a call made through the wrong number never succeeds.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import json
 import random
 import string
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -41,19 +47,47 @@ def build_app(
     access_token: str,
     webhooks: Any = None,
     on_advance: Callable[[], None] | None = None,
+    worlds: Sequence[World] = (),
+    tokens: Mapping[str, str] | None = None,
 ) -> web.Application:
     """Build the aiohttp application.
 
     Args:
-        world: The simulated state.
-        access_token: The only bearer token accepted.
+        world: The simulated state (the first business number's).
+        access_token: The bearer token every number without one of its own accepts.
         webhooks: The webhook sender (for control routes that inspect or re-point it).
         on_advance: Called after the clock moved through a control route.
+        worlds: Every number's world, ``world`` first (just ``world`` by default).
+        tokens: Numbers (by phone number id) that accept only a token of their own.
 
     Returns:
         The application (not started).
     """
     trace_rng = random.Random(f"trace:{world.seed}")
+    every = list(worlds) or [world]
+    own_tokens = dict(tokens or {})
+    accepted = {access_token, *own_tokens.values()}
+
+    def bearer(request: web.Request) -> str:
+        """The request's bearer token (the middleware accepted it)."""
+        return request.headers.get("Authorization", "").partition(" ")[2].strip()
+
+    def allowed(request: web.Request, owner: World) -> World:
+        """``owner``, if the request's token may act on its number (else error 10)."""
+        if bearer(request) != own_tokens.get(owner.phone_number_id, access_token):
+            raise GraphError(
+                10,
+                f"The access token has no permission on phone number {owner.phone_number_id}.",
+            )
+        return owner
+
+    def for_group(request: web.Request, group_id: str) -> World:
+        """The world of the number a group (or media) belongs to; the first otherwise
+        (its lookups answer 131041 for an unknown group)."""
+        for candidate in every:
+            if group_id in candidate.groups or group_id in candidate.media:
+                return allowed(request, candidate)
+        return allowed(request, world) if len(every) == 1 else world
 
     def trace_id() -> str:
         return "".join(trace_rng.choice(_TRACE_CHARS) for _ in range(23))
@@ -79,7 +113,7 @@ def build_app(
         if request.match_info.http_exception is None or path.startswith("/_sandbox/media/"):
             auth = request.headers.get("Authorization", "")
             scheme, _, token = auth.partition(" ")
-            if scheme.lower() != "bearer" or token.strip() != access_token:
+            if scheme.lower() != "bearer" or token.strip() not in accepted:
                 return error_response(GraphError(190, status=401))
         try:
             return await handler(request)
@@ -117,21 +151,26 @@ def build_app(
     def origin(request: web.Request) -> str:
         return f"{request.scheme}://{request.host}"
 
-    def phone(request: web.Request) -> str:
+    def phone(request: web.Request) -> World:
         node = request.match_info["node"]
-        if node != world.phone_number_id:
-            raise GraphError(
-                100,
-                f"Unsupported request. Object with ID '{node}' does not exist, cannot be "
-                "loaded due to missing permissions, or does not support this operation.",
-                subcode=33,
-            )
-        return node
+        for candidate in every:
+            if node == candidate.phone_number_id:
+                return allowed(request, candidate)
+        raise GraphError(
+            100,
+            f"Unsupported request. Object with ID '{node}' does not exist, cannot be "
+            "loaded due to missing permissions, or does not support this operation.",
+            subcode=33,
+        )
+
+    def node_world(request: web.Request) -> World:
+        return for_group(request, request.match_info["node"])
 
     # ---------------------------------------------------------------- Graph: node
 
     async def node_get(request: web.Request) -> web.Response:
         node = request.match_info["node"]
+        world = node_world(request)
         if node in world.media:
             url = f"{origin(request)}/_sandbox/media/{node}?expires={int(world.now()) + 300}"
             return ok(world.media.info(node, url))
@@ -141,12 +180,14 @@ def build_app(
 
     async def node_delete(request: web.Request) -> web.Response:
         node = request.match_info["node"]
+        world = node_world(request)
         if node in world.media:
             return ok(world.media.delete(node))
         return ok(world.groups_api.delete(node))
 
     async def node_post(request: web.Request) -> web.Response:
         node = request.match_info["node"]
+        world = node_world(request)
         world.groups.require(node)
         if request.content_type.startswith("multipart/") or request.content_type.startswith(
             "application/x-www-form-urlencoded"
@@ -186,11 +227,12 @@ def build_app(
     # ---------------------------------------------------------------- Graph: edges
 
     async def groups_post(request: web.Request) -> web.Response:
-        phone(request)
+        world = phone(request)
         return ok(world.groups_api.create(await body(request)))
 
     async def groups_get(request: web.Request) -> web.Response:
-        node = phone(request)
+        world = phone(request)
+        node = world.phone_number_id
         q = request.query
         page_url = f"{origin(request)}/{request.match_info['version']}/{node}/groups"
         return ok(
@@ -203,11 +245,11 @@ def build_app(
         )
 
     async def messages_post(request: web.Request) -> web.Response:
-        phone(request)
+        world = phone(request)
         return ok(world.messaging.send(await body(request)))
 
     async def media_post(request: web.Request) -> web.Response:
-        phone(request)
+        world = phone(request)
         if not request.content_type.startswith("multipart/"):
             raise GraphError(100, "Upload media as multipart form data.")
         form = await request.post()
@@ -224,33 +266,44 @@ def build_app(
 
     async def templates_get(request: web.Request) -> web.Response:
         q = request.query
+        node = request.match_info["node"]
+        # A WABA's templates: any of its numbers' tokens may list them.
+        owners = [w for w in every if w.business_account_id == node] or [world]
+        permitted = [
+            w for w in owners if bearer(request) == own_tokens.get(w.phone_number_id, access_token)
+        ]
+        owner = permitted[0] if permitted else allowed(request, owners[0])
         return ok(
-            world.templates.list_templates(
-                request.match_info["node"], q.get("name"), q.get("limit"), q.get("status")
-            )
+            owner.templates.list_templates(node, q.get("name"), q.get("limit"), q.get("status"))
         )
 
     async def invite_get(request: web.Request) -> web.Response:
+        world = node_world(request)
         return ok(world.groups_api.get_invite_link(request.match_info["node"]))
 
     async def invite_post(request: web.Request) -> web.Response:
+        world = node_world(request)
         data = await body(request)
         return ok(world.groups_api.reset_invite_link(request.match_info["node"], data))
 
     async def invite_delete(request: web.Request) -> web.Response:
+        world = node_world(request)
         return ok(world.groups_api.delete_invite_link(request.match_info["node"]))
 
     async def participants_delete(request: web.Request) -> web.Response:
+        world = node_world(request)
         return ok(
             world.members_api.remove_participants(request.match_info["node"], await body(request))
         )
 
     async def participants_post(request: web.Request) -> web.Response:
+        world = node_world(request)
         return ok(
             world.members_api.add_participants(request.match_info["node"], await body(request))
         )
 
     async def join_requests_get(request: web.Request) -> web.Response:
+        world = node_world(request)
         q = request.query
         return ok(
             world.members_api.list_join_requests(
@@ -259,16 +312,22 @@ def build_app(
         )
 
     async def join_requests_post(request: web.Request) -> web.Response:
+        world = node_world(request)
         return ok(
             world.members_api.approve_join_requests(request.match_info["node"], await body(request))
         )
 
     async def join_requests_delete(request: web.Request) -> web.Response:
+        world = node_world(request)
         return ok(
             world.members_api.reject_join_requests(request.match_info["node"], await body(request))
         )
 
+    def media_world(media_id: str) -> World:
+        return next((w for w in every if media_id in w.media), world)
+
     async def media_download(request: web.Request) -> web.StreamResponse:
+        world = media_world(request.match_info["media_id"])
         item = world.media.get(request.match_info["media_id"])
         expires = request.query.get("expires", "")
         if item is None or not expires.isdigit() or int(expires) < world.now():
@@ -297,18 +356,24 @@ def build_app(
             raise SandboxError(f"{key} must be a string")
         return value
 
+    def ctl_world(group_id: str) -> World:
+        return next((w for w in every if group_id in w.groups), world)
+
     async def ctl_join(request: web.Request) -> web.Response:
+        world = ctl_world(request.match_info["gid"])
         data = await ctl_body(request)
         wa = world.persons.join(request.match_info["gid"], opt_str(data, "wa_id"))
         return ok({"wa_id": wa})
 
     async def ctl_join_request(request: web.Request) -> web.Response:
+        world = ctl_world(request.match_info["gid"])
         data = await ctl_body(request)
         gid = request.match_info["gid"]
         jr_id = world.persons.request_join(gid, opt_str(data, "wa_id"))
         return ok({"join_request_id": jr_id, "wa_id": world.groups[gid].join_requests[jr_id].wa_id})
 
     async def ctl_revoke(request: web.Request) -> web.Response:
+        world = ctl_world(request.match_info["gid"])
         data = await ctl_body(request)
         jr_id = world.persons.revoke_request(
             request.match_info["gid"],
@@ -318,6 +383,7 @@ def build_app(
         return ok({"join_request_id": jr_id})
 
     async def ctl_message(request: web.Request) -> web.Response:
+        world = ctl_world(request.match_info["gid"])
         data = await ctl_body(request)
         wamid = world.persons.message(
             request.match_info["gid"],
@@ -328,10 +394,12 @@ def build_app(
         return ok({"id": wamid})
 
     async def ctl_leave(request: web.Request) -> web.Response:
+        world = ctl_world(request.match_info["gid"])
         data = await ctl_body(request)
         return ok({"wa_id": world.persons.leave(request.match_info["gid"], opt_str(data, "wa_id"))})
 
     async def ctl_suspend(request: web.Request) -> web.Response:
+        world = ctl_world(request.match_info["gid"])
         data = await ctl_body(request)
         world.groups_api.suspend(
             request.match_info["gid"], cleared=bool(data.get("cleared", False))
@@ -339,6 +407,7 @@ def build_app(
         return ok({"suspended": not bool(data.get("cleared", False))})
 
     async def ctl_group(request: web.Request) -> web.Response:
+        world = ctl_world(request.match_info["gid"])
         return ok(world.group_state(request.match_info["gid"]))
 
     async def ctl_advance(request: web.Request) -> web.Response:
@@ -356,6 +425,8 @@ def build_app(
 
     async def ctl_state(request: web.Request) -> web.Response:
         state = world.state()
+        if len(every) > 1:
+            state["numbers"] = {w.phone_number_id: w.state() for w in every}
         if webhooks is not None:
             stats = webhooks.stats
             state["webhooks"] = {
@@ -376,7 +447,9 @@ def build_app(
             offset = int(request.query.get("offset", "0"))
         except ValueError:
             raise SandboxError("limit and offset must be integers") from None
-        return ok({"people": world.people(limit=max(0, min(limit, 10_000)), offset=max(0, offset))})
+        number = request.query.get("phone_number_id")
+        owner = next((w for w in every if w.phone_number_id == number), world)
+        return ok({"people": owner.people(limit=max(0, min(limit, 10_000)), offset=max(0, offset))})
 
     async def ctl_webhook_url(request: web.Request) -> web.Response:
         data = await ctl_body(request)

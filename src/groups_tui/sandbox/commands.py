@@ -12,6 +12,7 @@ import click
 from groups_tui.cli_output import echo, install_log_handler
 
 from .clock import ScaledClock
+from .numbers import MAX_NUMBERS, sim_numbers
 from .server import SandboxServer
 from .state import MARKETING_IN_WINDOW_CHOICES, SandboxKnobs
 
@@ -66,6 +67,15 @@ DEFAULT_WABA_ID = "102290129340398"
 @click.option("--token", default=DEFAULT_TOKEN, help="Bearer token the API accepts.")
 @click.option("--phone-number-id", default=DEFAULT_PHONE_NUMBER_ID, show_default=True)
 @click.option("--business-account-id", default=DEFAULT_WABA_ID, show_default=True)
+@click.option(
+    "--numbers",
+    "number_count",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, MAX_NUMBERS),
+    help="Business numbers to simulate (each with its own groups and people of its market, "
+    "all signing to the one webhook URL); the first is --phone-number-id.",
+)
 def sandbox_command(
     host: str,
     port: int,
@@ -81,14 +91,20 @@ def sandbox_command(
     token: str,
     phone_number_id: str,
     business_account_id: str,
+    number_count: int,
 ) -> None:
     """Run the WhatsApp Groups API sandbox until Ctrl-C."""
     install_log_handler()
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise click.BadParameter("the sandbox only listens on loopback", param_hint="--host")
 
+    numbers = sim_numbers(
+        number_count, phone_number_id=phone_number_id, business_account_id=business_account_id
+    )
+
     async def run() -> None:
         server = SandboxServer(
+            numbers=numbers,
             host=host,
             port=port,
             webhook_url=webhook_url,
@@ -121,8 +137,17 @@ def sandbox_command(
             echo(f"  export WHATSAPP_API_BASE_URL={server.base_url}")
             echo(f"  export WHATSAPP_ACCESS_TOKEN={shown_token}")
             echo(f"  export WHATSAPP_APP_SECRET={shown_secret}")
-            echo(f"  export WHATSAPP_PHONE_NUMBER_ID={phone_number_id}")
-            echo(f"  export WHATSAPP_BUSINESS_ACCOUNT_ID={business_account_id}")
+            if len(numbers) == 1:
+                echo(f"  export WHATSAPP_PHONE_NUMBER_ID={phone_number_id}")
+                echo(f"  export WHATSAPP_BUSINESS_ACCOUNT_ID={business_account_id}")
+            else:
+                echo("and, in the config file (`groups-tui config path`):")
+                for number in numbers:
+                    echo("  [[numbers]]")
+                    echo(f'  phone_number_id = "{number.phone_number_id}"')
+                    echo(f'  label = "{number.label}"')
+                    echo(f'  business_account_id = "{number.business_account_id}"')
+                    echo(f'  display_phone_number = "+{number.display_phone_number}"')
             echo("Press Ctrl-C to stop.")
             await asyncio.Event().wait()
         finally:

@@ -15,6 +15,9 @@ __all__ = ["ERROR_TABLE", "GraphError", "SandboxError", "error_object", "graph_e
 ERROR_TABLE: dict[int, tuple[str, int]] = {
     1: ("An unknown error occurred", 400),
     2: ("Service temporarily unavailable", 503),
+    # Permission missing (reference 7.3: codes 3, 10, 200-299, 403). Which of them Meta
+    # answers to a token of another business number is not documented; the sandbox uses 10.
+    10: ("Application does not have permission for this action", 403),
     100: ("Invalid parameter", 400),
     190: ("Invalid OAuth access token - Cannot parse access token", 401),
     130429: ("Rate limit hit", 400),

@@ -23,6 +23,7 @@ __all__ = [
     "CHAT_LINES",
     "COUNTRIES",
     "HIDDEN_PHONE_SHARE",
+    "MARKET_SHARE",
     "HOSTILE_NAMES",
     "HOSTILE_TEXTS",
     "SPAM_TEXTS",
@@ -281,6 +282,9 @@ class Person:
     phone_hidden: bool = False
 
 
+MARKET_SHARE = 0.85
+"""Share of a market's population (``Population(market=...)``) from that market."""
+
 HIDDEN_PHONE_SHARE = 0.15
 """Share of people who adopted a username and hide their phone number."""
 _MIN_HIDDEN = 3
@@ -344,16 +348,27 @@ class Population:
     Args:
         seed: Seed of the ``random.Random`` that builds everyone.
         size: Number of people (at least the number of countries plus hostile names).
+        market: ISO region most people come from (the people around a business number
+            of that market, :data:`MARKET_SHARE` of them); ``None``: every market by
+            weight.
     """
 
-    def __init__(self, seed: int = 7, size: int = 400) -> None:
-        rng = random.Random(f"population:{seed}")
+    def __init__(self, seed: int = 7, size: int = 400, market: str | None = None) -> None:
+        rng = random.Random(
+            f"population:{seed}" if market is None else f"population:{seed}:{market}"
+        )
         size = max(size, len(COUNTRIES) + len(HOSTILE_NAMES) + 8)
         countries = list(COUNTRIES)
-        # Everyone's country: one per country first, then by weight.
+        # Everyone's country: one per country first, then by weight (or mostly the market).
         chosen: list[Country] = countries + rng.choices(
             countries, weights=[c.weight for c in countries], k=size - len(countries)
         )
+        home = next((c for c in countries if c.iso2 == market), None)
+        if market is not None and home is None:
+            raise ValueError(f"no simulated people from {market!r}")
+        if home is not None:
+            local = int(size * MARKET_SHARE)
+            chosen = [home] * local + chosen[: size - local]
         rng.shuffle(chosen)
         hostile_at = dict(
             zip(rng.sample(range(size), len(HOSTILE_NAMES)), HOSTILE_NAMES, strict=True)

@@ -12,15 +12,18 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 
 from aiohttp import web
 
 from .app import build_app
 from .behaviour import Behaviour, BehaviourKnobs
 from .clock import Clock, ManualClock, ScaledClock
+from .numbers import SHARED_PEOPLE, SimNumber, sim_numbers
 from .people import Population
 from .prefill import populate_demo, prepopulate
-from .state import SandboxKnobs
+from .state import Json, SandboxKnobs
 from .webhooks import WebhookKnobs, WebhookSender
 from .world import World
 
@@ -52,6 +55,10 @@ class SandboxServer:
         population_size: People in the world (default scales with ``groups``).
         tick_interval: Real seconds between scheduler runs.
         limiter_time: Real time source of the rate limiters.
+        numbers: The business numbers to simulate (:func:`~.numbers.sim_numbers`); the
+            first must be ``phone_number_id``. By default that one number alone. Each
+            has its own world (groups, people of its market, rate limits, group limit);
+            pre-population fills each with ``groups`` groups.
     """
 
     def __init__(
@@ -76,6 +83,7 @@ class SandboxServer:
         population_size: int | None = None,
         tick_interval: float = 0.2,
         limiter_time: Callable[[], float] = time.monotonic,
+        numbers: tuple[SimNumber, ...] = (),
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the sandbox only listens on loopback")
@@ -90,6 +98,11 @@ class SandboxServer:
         self.simulate = simulate
         self.tick_interval = tick_interval
         size = population_size or max(300, min(5000, groups // 2))
+        self.numbers = numbers or sim_numbers(
+            1, phone_number_id=phone_number_id, business_account_id=business_account_id
+        )
+        if self.numbers[0].phone_number_id != phone_number_id:
+            raise ValueError("the first simulated number must be phone_number_id")
         self.world = World(
             phone_number_id=phone_number_id,
             business_account_id=business_account_id,
@@ -99,6 +112,12 @@ class SandboxServer:
             population=Population(seed, size),
             limiter_time=limiter_time,
         )
+        self.worlds: list[World] = [self.world]
+        """Every number's world, the first number's first."""
+        for index, number in enumerate(self.numbers[1:], start=1):
+            self.worlds.append(
+                self._number_world(number, seed + 7919 * index, size, knobs, limiter_time)
+            )
         self.webhooks = WebhookSender(
             app_secret=app_secret,
             business_account_id=business_account_id,
@@ -106,10 +125,58 @@ class SandboxServer:
             knobs=webhook_knobs or WebhookKnobs(seed=seed),
         )
         self.world.attach_sink(self.webhooks.enqueue)
+        for world in self.worlds[1:]:
+            # Every number's webhooks go to the one URL, under the number's own WABA.
+            world.attach_sink(partial(self._enqueue, waba=world.business_account_id))
         self.behaviour = Behaviour(self.world, seed=seed, knobs=behaviour_knobs)
+        self.behaviours = [self.behaviour] + [
+            Behaviour(world, seed=world.seed, knobs=behaviour_knobs) for world in self.worlds[1:]
+        ]
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._bound_port: int | None = None
+
+    def _number_world(
+        self,
+        number: SimNumber,
+        seed: int,
+        size: int,
+        knobs: SandboxKnobs | None,
+        limiter_time: Callable[[], float],
+    ) -> World:
+        """The world of a number after the first: its market's people, with a share of
+        the first number's (someone can be in groups of two numbers), on the first
+        world's clock and schedule."""
+        population = Population(seed, size, market=number.market)
+        shared = self.world.population.people
+        for person in shared[: int(len(shared) * SHARED_PEOPLE)]:
+            if population.get(person.wa_id) is None:
+                population.add(person)
+        return World(
+            phone_number_id=number.phone_number_id,
+            business_account_id=number.business_account_id,
+            clock=self.clock,
+            seed=seed,
+            knobs=replace(knobs) if knobs is not None else None,
+            population=population,
+            display_phone_number=number.display_phone_number,
+            limiter_time=limiter_time,
+            timeline=self.world.timeline,
+        )
+
+    def _enqueue(self, change: Json, bulk: bool, *, waba: str) -> None:
+        self.webhooks.enqueue(change, bulk, waba=waba)
+
+    def world_of(self, phone_number_id: str) -> World:
+        """The world of one simulated number.
+
+        Raises:
+            KeyError: The sandbox does not simulate that number.
+        """
+        for world in self.worlds:
+            if world.phone_number_id == phone_number_id:
+                return world
+        raise KeyError(phone_number_id)
 
     @property
     def base_url(self) -> str:
@@ -132,11 +199,18 @@ class SandboxServer:
         """Populate, then serve (inside the running loop)."""
         if self._runner is not None:
             return
-        if self.demo:
-            populate_demo(self.world, self.groups_to_populate or 50)
-        elif self.groups_to_populate:
-            prepopulate(self.world, self.groups_to_populate)
-        app = build_app(self.world, access_token=self.access_token, webhooks=self.webhooks)
+        for world in self.worlds:
+            if self.demo:
+                populate_demo(world, self.groups_to_populate or 50)
+            elif self.groups_to_populate:
+                prepopulate(world, self.groups_to_populate)
+        app = build_app(
+            self.world,
+            access_token=self.access_token,
+            webhooks=self.webhooks,
+            worlds=self.worlds,
+            tokens={n.phone_number_id: n.access_token for n in self.numbers if n.access_token},
+        )
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
@@ -146,12 +220,14 @@ class SandboxServer:
         self._bound_port = int(address[1])
         await self.webhooks.start()
         if self.simulate:
-            self.behaviour.start()
+            for behaviour in self.behaviours:
+                behaviour.start()
         self._ticker = asyncio.create_task(self._tick_loop(), name="sandbox-clock")
 
     async def stop(self) -> None:
         """Stop serving and delivering."""
-        self.behaviour.stop()
+        for behaviour in self.behaviours:
+            behaviour.stop()
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):

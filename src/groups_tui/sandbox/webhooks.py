@@ -84,6 +84,7 @@ class _Item:
     change: Json
     bulk: bool
     size: int
+    waba: str | None = None
 
 
 @dataclass
@@ -160,24 +161,38 @@ class WebhookSender:
         """Changes queued or in flight."""
         return len(self._queue) + self._in_flight
 
-    def enqueue(self, change: Json, bulk: bool = False) -> None:
+    def enqueue(self, change: Json, bulk: bool = False, *, waba: str | None = None) -> None:
         """Queue one change for delivery.
 
         Args:
             change: ``{"field": ..., "value": {...}}``.
             bulk: Part of a pre-population announcement (batched by ``bulk_batch_max``).
+            waba: The WABA of the number the change is about (``entry[].id``), when it
+                is not the sender's own (several business accounts of one app share one
+                webhook URL).
         """
         size = len(self._dumps(change))
-        self._queue.append(_Item(change, bulk, size))
+        self._queue.append(_Item(change, bulk, size, waba))
         self._idle.clear()
         self._wake.set()
 
-    def envelope(self, changes: list[Json]) -> bytes:
-        """The exact body bytes for a batch of changes."""
-        payload = {
-            "object": "whatsapp_business_account",
-            "entry": [{"id": self._waba, "changes": changes}],
-        }
+    def envelope(self, changes: list[Json], wabas: list[str | None] | None = None) -> bytes:
+        """The exact body bytes for a batch of changes.
+
+        Consecutive changes of one WABA share an ``entry[]`` item; changes of several
+        WABAs (``wabas``, one per change, ``None`` for the sender's own) make one entry
+        each run, as Meta batches the updates of an app's accounts.
+        """
+        entries: list[Json] = []
+        for change, waba in zip(changes, wabas or [None] * len(changes), strict=True):
+            waba_id = waba or self._waba
+            if entries and entries[-1]["id"] == waba_id:
+                entries[-1]["changes"].append(change)
+            else:
+                entries.append({"id": waba_id, "changes": [change]})
+        if not entries:
+            entries.append({"id": self._waba, "changes": []})
+        payload = {"object": "whatsapp_business_account", "entry": entries}
         return self._dumps(payload)
 
     async def start(self) -> None:
@@ -246,10 +261,10 @@ class WebhookSender:
             await self._deliver(batch)
 
     async def _deliver(self, batch: list[_Item]) -> None:
-        changes = [item.change for item in batch]
-        if len(changes) > 1 and self._rng.random() < self.knobs.reorder_rate:
-            self._rng.shuffle(changes)
-        body = self.envelope(changes)
+        items = list(batch)
+        if len(items) > 1 and self._rng.random() < self.knobs.reorder_rate:
+            self._rng.shuffle(items)
+        body = self.envelope([item.change for item in items], [item.waba for item in items])
         try:
             if await self._post(body):
                 self.stats.changes += len(batch)

@@ -55,6 +55,8 @@ class World:
         population: The simulated people; built from ``seed`` when omitted.
         display_phone_number: The business number shown in webhook metadata.
         limiter_time: Real time source of the rate limiters (tests may freeze it).
+        timeline: The simulated clock's schedule, shared by the worlds of several
+            business numbers (a new one when omitted).
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class World:
         population: Population | None = None,
         display_phone_number: str = "15550783881",
         limiter_time: Callable[[], float] = time.monotonic,
+        timeline: Timeline | None = None,
     ) -> None:
         self.phone_number_id = phone_number_id
         self.business_account_id = business_account_id
@@ -78,7 +81,7 @@ class World:
         self.population = population or Population(seed)
         self.rng = random.Random(f"world:{seed}")
         """The one random source of ids and outcomes every component shares."""
-        self.timeline = Timeline(clock)
+        self.timeline = timeline or Timeline(clock)
         self.ids = Ids(self.rng, display_phone_number)
         self.emitter = Emitter(
             phone_number_id=phone_number_id,

@@ -28,6 +28,7 @@ import time
 from collections.abc import Sequence
 
 from groups_tui.cloud.client import CloudClient
+from groups_tui.domain.numbers import BusinessNumber
 from groups_tui.domain.pricing import RULE_SETS, PricingConfig, RateCard, RuleSet
 from groups_tui.service.admin import Admin
 from groups_tui.service.automations import Automations
@@ -59,6 +60,11 @@ class InboxService:
         rules: The effective-dated charging rules.
         pricing: The ``[pricing]`` settings: the configured reading of each disputed rule
             (applied to ``rules``) and when the ledger's evidence wins over it.
+        numbers: Every business number of the account, in configuration order (the
+            first is the default); by default the numbers the store serves, else the
+            account's one number.
+        clients: One Cloud API client per number (each with its number's token);
+            ``client`` is the first number's and need not be repeated.
     """
 
     def __init__(
@@ -73,7 +79,10 @@ class InboxService:
         os_user: str | None = None,
         rules: Sequence[RuleSet] = RULE_SETS,
         pricing: PricingConfig | None = None,
+        numbers: Sequence[BusinessNumber] = (),
+        clients: Sequence[CloudClient] = (),
     ) -> None:
+        known = tuple(numbers) or store.numbers.served or _account_number(account)
         core = ServiceCore(
             store,
             client,
@@ -84,10 +93,14 @@ class InboxService:
             os_user=os_user,
             rules=rules,
             pricing=pricing or PricingConfig(),
+            numbers=known,
+            clients=clients,
         )
         self._core = core
         self.account = account
         """The business number and LIVE/SANDBOX mode (the header shows them)."""
+        self.numbers: tuple[BusinessNumber, ...] = known
+        """Every business number of the account, in configuration order."""
         self.clock = clock
         """Returns now as epoch seconds (the service's and the UI's one clock)."""
         self.reading = Reading(core)
@@ -118,3 +131,28 @@ class InboxService:
     def read_only(self) -> bool:
         """True without a Cloud API client (a follower of another process's database)."""
         return self._core.client is None
+
+    def label(self, phone_number_id: str) -> str:
+        """How people name a number (its id when it is not configured here)."""
+        return self._core.label(phone_number_id)
+
+    def number(self, wanted: str | None = None) -> BusinessNumber:
+        """The number named by a label or id; without one, the only number.
+
+        Raises:
+            ServiceError: An unknown name, or several numbers and none named (a usage
+                refusal naming the choices).
+        """
+        return self._core.number(wanted)
+
+
+def _account_number(account: AccountInfo) -> tuple[BusinessNumber, ...]:
+    """The one number an account record names (none when it names none)."""
+    if not account.phone_number_id:
+        return ()
+    label = account.display_phone_number or "default"
+    return (
+        BusinessNumber(
+            account.phone_number_id, label, display_phone_number=account.display_phone_number
+        ),
+    )

@@ -55,19 +55,45 @@ class Admin:
 
     # --- groups ----------------------------------------------------------------------------
     async def create_group(
-        self, subject: str, description: str | None = None, join_approval: bool = False
+        self,
+        subject: str,
+        description: str | None = None,
+        join_approval: bool = False,
+        *,
+        number: str | None = None,
     ) -> PendingOperation:
-        """Ask Meta to create a group; it stays pending until the lifecycle webhook."""
+        """Ask Meta to create a group on a number; it stays pending until the lifecycle
+        webhook.
+
+        Args:
+            subject: The group's subject.
+            description: Its description.
+            join_approval: People ask to join and are approved one by one.
+            number: The number to create it on (label or id); the only number by
+                default, refused when there are several and none is named.
+
+        Raises:
+            ServiceError: A refusal (subject, description, the number's 10,000 groups,
+                no number chosen) or the API's error.
+        """
         subject = subject.strip()
         for refusal in (limits.check_subject(subject), limits.check_description(description or "")):
             if refusal is not None:
                 raise refused(refusal)
+        chosen = self._core.number(number) if self._core.numbers else None
+        pnid = chosen.phone_number_id if chosen is not None else self._core.api().phone_number_id
+        api = self._core.api_for(pnid)
+        count = await self._store.groups.count_of_number(pnid)
+        too_many = limits.check_group_count(count, chosen.label if chosen else "this number")
+        if too_many is not None:
+            raise refused(too_many)
         try:
             request_id = await self._core.call(
                 "group.create",
                 None,
                 [subject],
-                self._core.api().groups.create(subject, description, join_approval),
+                api.groups.create(subject, description, join_approval),
+                phone_number_id=pnid,
             )
         except ServiceError as exc:
             if isinstance(exc.cause, CreateGroupOutcomeUnknown):
@@ -84,6 +110,7 @@ class Admin:
             join_approval=(
                 JoinApproval.APPROVAL_REQUIRED if join_approval else JoinApproval.AUTO_APPROVE
             ),
+            phone_number_id=pnid,
         )
         op = await self._store.operations.get(request_id)
         assert op is not None
@@ -103,14 +130,15 @@ class Admin:
         group = await self._core.group(group_id)
         if group.state is GroupState.DELETED:
             raise ServiceError(f"group {group.subject!r} is already deleted")
+        api = self._core.api_for_group(group)
         await self._core.call(
-            "group.delete", group_id, [group.subject], self._core.api().groups.delete(group_id)
+            "group.delete", group_id, [group.subject], api.groups.delete(group_id)
         )
         return await self._pending("delete", group_id, None, {"subject": group.subject})
 
     async def invite_link(self, group_id: str, reset: bool = False) -> str:
         """The group's invite link, optionally reset first."""
-        api = self._core.api()
+        api = await self._core.api_for_group_id(group_id)
         if reset:
             link = await self._core.call(
                 "invite_link.reset", group_id, [], api.invite_links.reset(group_id)
@@ -145,7 +173,7 @@ class Admin:
         for refusal in checks:
             if refusal is not None:
                 raise refused(refusal)
-        api = self._core.api()
+        api = await self._core.api_for_group_id(group_id)
         rid: str | None = None
         payload: dict[str, Any] = {}
         if subject is not None or description is not None:
@@ -186,6 +214,7 @@ class Admin:
         """
         if not keys:
             raise ServiceError("nobody to remove")
+        api = await self._core.api_for_group_id(group_id)
         members = {m.key: m for m in await self._store.groups.members(group_id)}
         by_wa = {m.wa_id: m for m in members.values() if m.wa_id}
         users: list[str] = []
@@ -212,7 +241,7 @@ class Admin:
                         "participants.remove",
                         group_id,
                         chunk,
-                        self._core.api().participants.remove(group_id, chunk),
+                        api.participants.remove(group_id, chunk),
                     )
                 )
             except ServiceError as exc:
@@ -228,7 +257,8 @@ class Admin:
         return await self._pending("remove", group_id, rid, payload)
 
     async def remove_everywhere(self, key: str) -> list[PendingOperation]:
-        """Remove one member (key or number) from every group they are in."""
+        """Remove one member (key or number) from every group they are in, whichever
+        number each group belongs to: each removal goes through its group's number."""
         ops = []
         for group_id in await self._store.groups.of_member(key.lstrip("+")):
             ops.append(await self.remove_participants(group_id, [key]))
@@ -353,7 +383,7 @@ class Admin:
             refusal = limits.check_capacity(len(detail.members), len(request_ids))
             if refusal is not None:
                 raise refused(refusal)
-        api = self._core.api()
+        api = await self._core.api_for_group_id(group_id)
         call = (
             api.join_requests.approve(group_id, list(request_ids))
             if approve
@@ -383,10 +413,20 @@ class Admin:
 
     # --- the audit log ---------------------------------------------------------------------
     async def audit_page(
-        self, before_id: int | None = None, limit: int = 100, group_id: str | None = None
+        self,
+        before_id: int | None = None,
+        limit: int = 100,
+        group_id: str | None = None,
+        *,
+        number: str | None = None,
     ) -> list[AuditEntry]:
-        """A keyset page of the audit log, newest first."""
-        return await self._store.audit.entries(group_id=group_id, before_id=before_id, limit=limit)
+        """A keyset page of the audit log (of a group, of a number), newest first."""
+        return await self._store.audit.entries(
+            group_id=group_id,
+            before_id=before_id,
+            limit=limit,
+            phone_number_id=self._core.number_id(number),
+        )
 
 
 def _failed_reason(item: FailedItem) -> str:

@@ -154,10 +154,19 @@ class Automations:
         at: float,
         group_id: str | None = None,
         trigger_id: str | None = None,
+        phone_number_id: str | None = None,
     ) -> int:
-        """Record an invite before its API call (``calling``) or before its group exists."""
+        """Record an invite before its API call (``calling``) or before its group exists
+        (under the number it goes through: by default its group's)."""
         return await self._store.automations.invite_flow_begin(
-            rule, person, group_key, state=state, at=at, group_id=group_id, trigger_id=trigger_id
+            rule,
+            person,
+            group_key,
+            state=state,
+            at=at,
+            group_id=group_id,
+            trigger_id=trigger_id,
+            phone_number_id=phone_number_id,
         )
 
     async def invite_flow_update(
@@ -219,10 +228,20 @@ class Automations:
 
     # --- jobs (bulk creation, announcements) -----------------------------------------------
     async def create_job(
-        self, job_id: str, kind: str, fingerprint: str, params: Mapping[str, Any]
+        self,
+        job_id: str,
+        kind: str,
+        fingerprint: str,
+        params: Mapping[str, Any],
+        *,
+        number: str | None = None,
     ) -> AutomationJob:
-        """Record a new job (an existing one with this id is kept)."""
-        return await self._store.automations.create_job(job_id, kind, fingerprint, params)
+        """Record a new job (an existing one with this id is kept), working through a
+        number (label or id; unassigned when none is named)."""
+        pnid = self._core.number_id(number) or ""
+        return await self._store.automations.create_job(
+            job_id, kind, fingerprint, params, phone_number_id=pnid
+        )
 
     async def job(self, job_id: str) -> AutomationJob | None:
         """One job by id."""

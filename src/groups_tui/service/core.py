@@ -1,9 +1,13 @@
-"""What every part of the service shares: the store, the client, the clock, the audit.
+"""What every part of the service shares: the store, the clients, the clock, the audit.
 
 Each sub-API (:mod:`.reading`, :mod:`.sending`, :mod:`.admin`, :mod:`.moderation`,
 :mod:`.automations`, :mod:`.changes`) is a small class over one :class:`ServiceCore`; the
-core is the only object that holds the store and the Cloud API client, and nothing
+core is the only object that holds the store and the Cloud API clients, and nothing
 outside ``service/`` reaches it.
+
+An account may have several business numbers (:class:`~groups_tui.domain.numbers.
+BusinessNumber`), each with its own client (its own token, its own rate limits): every
+call about a group goes through the group's own number (:meth:`ServiceCore.api_for`).
 """
 
 from __future__ import annotations
@@ -16,8 +20,15 @@ from typing import Any
 from groups_tui.cloud.client import CloudClient
 from groups_tui.cloud.errors import ApiError, CloudError
 from groups_tui.domain.models import Group
+from groups_tui.domain.numbers import (
+    UNASSIGNED,
+    BusinessNumber,
+    NumberChoiceError,
+    choose_number,
+)
 from groups_tui.domain.pricing import PricingConfig, RateCard, RuleSet
-from groups_tui.service.errors import ServiceError
+from groups_tui.domain.sending import Refusal
+from groups_tui.service.errors import ServiceError, refused
 from groups_tui.service.types import PENDING_PREFIX, AccountInfo
 from groups_tui.store import Store
 
@@ -41,6 +52,9 @@ class ServiceCore:
         rules: The effective-dated charging rules.
         pricing: The ``[pricing]`` settings: the configured reading of each disputed rule
             (applied to ``rules``) and when the ledger's evidence wins over it.
+        numbers: The account's business numbers, in configuration order.
+        clients: One client per number (keyed by the number it serves); ``client`` is
+            the first number's.
     """
 
     def __init__(
@@ -55,9 +69,15 @@ class ServiceCore:
         os_user: str | None,
         rules: Sequence[RuleSet],
         pricing: PricingConfig,
+        numbers: Sequence[BusinessNumber] = (),
+        clients: Sequence[CloudClient] = (),
     ) -> None:
         self.store = store
         self.client = client
+        self.numbers: tuple[BusinessNumber, ...] = tuple(numbers)
+        self.clients: dict[str, CloudClient] = {c.phone_number_id: c for c in clients}
+        if client is not None:
+            self.clients.setdefault(client.phone_number_id, client)
         self.account = account
         self.clock = clock
         self.rate_card = rate_card
@@ -71,7 +91,7 @@ class ServiceCore:
         return int(self.clock())
 
     def api(self) -> CloudClient:
-        """The Cloud API client.
+        """The first number's Cloud API client.
 
         Raises:
             ServiceError: Read-only mode (no client configured).
@@ -80,6 +100,60 @@ class ServiceCore:
             raise ServiceError("read-only: no Cloud API client is configured")
         return self.client
 
+    def api_for(self, phone_number_id: str) -> CloudClient:
+        """The client of one number (its token, its rate limits).
+
+        A fact stored before the database knew its numbers (unassigned) goes through the
+        first number's client.
+
+        Raises:
+            ServiceError: Read-only mode, or no client for that number.
+        """
+        if phone_number_id == UNASSIGNED:
+            return self.api()
+        client = self.clients.get(phone_number_id)
+        if client is None:
+            if self.client is None:
+                raise ServiceError("read-only: no Cloud API client is configured")
+            raise ServiceError(
+                f"number {self.label(phone_number_id)} is not configured here: "
+                "its groups can be read, not acted on"
+            )
+        return client
+
+    def api_for_group(self, group: Group) -> CloudClient:
+        """The client of the number the group belongs to."""
+        return self.api_for(group.phone_number_id)
+
+    async def api_for_group_id(self, group_id: str) -> CloudClient:
+        """The client of the number a group belongs to; a group the store does not know
+        (yet) goes through the first number's, as it always did."""
+        number = await self.store.groups.number_of(group_id)
+        return self.api() if number is None else self.api_for(number)
+
+    def label(self, phone_number_id: str) -> str:
+        """How people name a number (its id when it is not configured)."""
+        for number in self.numbers:
+            if number.phone_number_id == phone_number_id:
+                return number.label
+        return phone_number_id or "(unassigned)"
+
+    def number(self, wanted: str | None = None) -> BusinessNumber:
+        """The number named by a label or id; without one, the only number.
+
+        Raises:
+            ServiceError: Unknown, or several numbers and none named (a usage refusal
+                naming the choices).
+        """
+        try:
+            return choose_number(self.numbers, wanted)
+        except NumberChoiceError as exc:
+            raise refused(Refusal("number_choice", str(exc))) from None
+
+    def number_id(self, wanted: str | None) -> str | None:
+        """The id of the number a label or id names (``None`` passes through)."""
+        return None if wanted is None else self.number(wanted).phone_number_id
+
     async def audit(
         self,
         action: str,
@@ -87,8 +161,11 @@ class ServiceCore:
         targets: Sequence[Any] = (),
         result: Any = None,
         cost: Decimal | None = None,
+        *,
+        phone_number_id: str | None = None,
     ) -> None:
-        """Append an operator-visible action, as this OS user, to the audit log."""
+        """Append an operator-visible action, as this OS user, to the audit log (under
+        the number given, else the group's)."""
         await self.store.audit.append(
             self.os_user,
             action,
@@ -96,21 +173,35 @@ class ServiceCore:
             targets=list(targets),
             api_result=result,
             cost=cost,
+            phone_number_id=phone_number_id,
         )
 
     async def call(
-        self, action: str, group_id: str | None, targets: Sequence[Any], call: Awaitable[Any]
+        self,
+        action: str,
+        group_id: str | None,
+        targets: Sequence[Any],
+        call: Awaitable[Any],
+        *,
+        phone_number_id: str | None = None,
     ) -> Any:
         """Run an API call, auditing its outcome; API errors become `ServiceError`."""
+        number = phone_number_id
         try:
             result = await call
         except ApiError as exc:
-            await self.audit(action, group_id, targets, {"error": str(exc), "code": exc.code})
+            await self.audit(
+                action,
+                group_id,
+                targets,
+                {"error": str(exc), "code": exc.code},
+                phone_number_id=number,
+            )
             raise ServiceError(str(exc), cause=exc) from exc
         except CloudError as exc:
-            await self.audit(action, group_id, targets, {"error": str(exc)})
+            await self.audit(action, group_id, targets, {"error": str(exc)}, phone_number_id=number)
             raise ServiceError(str(exc), cause=exc) from exc
-        await self.audit(action, group_id, targets, result_summary(result))
+        await self.audit(action, group_id, targets, result_summary(result), phone_number_id=number)
         return result
 
     async def find_group(self, group_id: str) -> Group | None:

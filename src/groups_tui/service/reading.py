@@ -27,6 +27,7 @@ from groups_tui.domain.models import (
     Template,
     TemplateCategory,
 )
+from groups_tui.domain.pricing import rule_set_on
 from groups_tui.domain.templates import placeholder_count
 from groups_tui.domain.window import window_state
 from groups_tui.service.core import ServiceCore
@@ -39,6 +40,7 @@ from groups_tui.service.types import (
     ListenerStatus,
     MessagePage,
     MessageView,
+    NumberSpend,
     OutboxItem,
     PendingOperation,
     RecipientView,
@@ -46,6 +48,7 @@ from groups_tui.service.types import (
     SpendReport,
     SpendRow,
 )
+from groups_tui.store.groups import InboxCursor
 from groups_tui.store.records import FAILED_EVENTS_COUNTER, REFUSED_COUNTER, HistoryEntry
 
 __all__ = ["HEARTBEAT_FRESH", "HEARTBEAT_KEY", "Reading"]
@@ -75,13 +78,25 @@ class Reading:
         self._store = core.store
 
     # --- the inbox and one group -----------------------------------------------------------
-    async def inbox_rows(self) -> list[InboxRow]:
-        """Every group as a compact row, most recent activity first."""
-        return await self._store.groups.inbox_row_list()
+    async def inbox_rows(self, number: str | None = None) -> list[InboxRow]:
+        """Every group (of one number: a label or id) as a compact row, most recent
+        activity first."""
+        return await self._store.groups.inbox_row_list(self._core.number_id(number))
+
+    async def inbox_page(
+        self, after: InboxCursor | None = None, limit: int | None = None
+    ) -> tuple[list[InboxRow], InboxCursor | None]:
+        """A page of the inbox (every number's groups), most recent activity first: the
+        first screen's rows (``limit``), then the rest (``after`` the cursor returned)."""
+        return await self._store.groups.inbox_page(after, limit)
 
     async def inbox_row(self, group_id: str) -> InboxRow | None:
         """One group's row, to patch the inbox after a change."""
         return await self._store.groups.inbox_row(group_id)
+
+    async def number_of(self, group_id: str) -> str | None:
+        """The id of the business number a group belongs to (``None``: unknown group)."""
+        return await self._store.groups.number_of(group_id)
 
     async def group(self, group_id: str) -> Group | None:
         """A group by Meta id, or by ``pending:<request id>`` while it is being created."""
@@ -283,21 +298,44 @@ class Reading:
         return await self._store.messages.search(query, limit=limit)
 
     # --- templates -------------------------------------------------------------------------
-    async def templates(self, refresh: bool = False) -> list[Template]:
-        """Approved message templates (cached in the store)."""
-        cached = await self._store.messages.templates()
+    async def templates(
+        self, refresh: bool = False, *, number: str | None = None
+    ) -> list[Template]:
+        """Approved message templates of a number's business account (cached in the
+        store, per WABA); the first number's by default.
+
+        Args:
+            refresh: Read them from the API again.
+            number: The number (label or id) whose WABA's templates to list.
+        """
+        client = self._template_client(number)
+        waba = client.business_account_id if client is not None else None
+        cached = await self._store.messages.templates(waba or "")
         if cached and not refresh:
             return cached
-        client = self._core.client
-        if client is None or not client.business_account_id:
+        if client is None or not waba:
             return cached
         raw = await client.templates.list()
         fresh = [t for t in (_template_from_api(r) for r in raw) if t is not None]
-        await self._store.messages.save_templates(fresh)
+        await self._store.messages.save_templates(fresh, waba)
         return fresh
 
+    def _template_client(self, number: str | None) -> Any:
+        """The client whose WABA's templates are asked for (``None`` read-only)."""
+        core = self._core
+        if core.client is None:
+            return None
+        if number is None:
+            return core.client
+        return core.api_for(core.number(number).phone_number_id)
+
     async def find_template(
-        self, name: str, language: str | None = None, *, refresh: bool = False
+        self,
+        name: str,
+        language: str | None = None,
+        *,
+        refresh: bool = False,
+        number: str | None = None,
     ) -> Template:
         """The approved template called `name` (in `language`, if given).
 
@@ -305,12 +343,13 @@ class Reading:
             name: The template's name.
             language: Its language, or ``None`` for any.
             refresh: When it is not in the cache, read the account's templates again once.
+            number: The number (label or id) whose WABA's templates to search.
 
         Raises:
             ServiceError: No such template.
         """
         for attempt in (False, True) if refresh else (False,):
-            for template in await self.templates(refresh=attempt):
+            for template in await self.templates(refresh=attempt, number=number):
                 if template.name == name and (language is None or template.language == language):
                     return template
         raise ServiceError(
@@ -318,21 +357,30 @@ class Reading:
         )
 
     # --- spend and health ------------------------------------------------------------------
-    async def spend_today(self) -> Decimal:
-        """Sum of the cost ledger since local midnight."""
+    def _today(self) -> tuple[int, int]:
         now = self._core.clock()
         local = time.localtime(now)
         midnight = int(now) - (local.tm_hour * 3600 + local.tm_min * 60 + local.tm_sec)
-        return (await self._store.ledger.spend_between(midnight, midnight + 86_400)).total
+        return midnight, midnight + 86_400
 
-    async def spend_report(self, since: date, until: date, by: str = "day") -> SpendReport:
+    async def spend_today(self, number: str | None = None) -> Decimal:
+        """Sum of the cost ledger since local midnight (of one number: label or id)."""
+        since, until = self._today()
+        ledger = self._store.ledger
+        return (await ledger.spend_between(since, until, self._core.number_id(number))).total
+
+    async def spend_report(
+        self, since: date, until: date, by: str = "day", number: str | None = None
+    ) -> SpendReport:
         """Spend from the cost ledger over UTC days `since`..`until`, per `by` bucket.
 
         Args:
             since: First day (UTC).
             until: Last day (UTC, included).
             by: ``day`` (every day of the period, zeros included), ``group`` (with the
-                subject as label), ``market`` or ``category``.
+                subject as label), ``market``, ``category`` or ``number`` (with the
+                number's label).
+            number: Only this number's spend (label or id), if given.
 
         Raises:
             ServiceError: An unknown bucket, or `until` before `since`.
@@ -342,7 +390,7 @@ class Reading:
         t0 = int(datetime.combine(since, dt_time(), UTC).timestamp())
         t1 = int(datetime.combine(until + timedelta(days=1), dt_time(), UTC).timestamp())
         try:
-            rows = await self._store.ledger.spend_by(by, t0, t1)
+            rows = await self._store.ledger.spend_by(by, t0, t1, self._core.number_id(number))
         except ValueError as exc:
             raise ServiceError(str(exc)) from exc
         if by == "day":
@@ -354,6 +402,8 @@ class Reading:
         elif by == "group":
             subjects = await self.subjects([r.key for r in rows if r.key])
             rows = [replace(r, label=subjects.get(r.key or "")) for r in rows]
+        elif by == "number":
+            rows = [replace(r, label=self._core.label(r.key or "")) for r in rows]
         return SpendReport(
             by=by,
             since=since,
@@ -364,10 +414,36 @@ class Reading:
             rows=tuple(rows),
         )
 
-    async def service_allowance_used(self) -> int:
-        """Service deliveries this calendar month (the 1,000 free allowance)."""
+    async def service_allowance_used(self, phone_number_id: str | None = None) -> int:
+        """Service deliveries this calendar month (of one number: the 1,000 free
+        allowance is each number's; every number's together without one)."""
         today = datetime.fromtimestamp(self._core.clock(), UTC)
-        return await self._store.ledger.service_messages_delivered_in_month(today.year, today.month)
+        return await self._store.ledger.service_messages_delivered_in_month(
+            today.year, today.month, phone_number_id
+        )
+
+    async def spend_by_number(self) -> tuple[NumberSpend, ...]:
+        """Today's spend and this month's service allowance, number by number (every
+        configured number, in configuration order, then any other number that spent)."""
+        since, until = self._today()
+        today = datetime.fromtimestamp(self._core.clock(), UTC)
+        ledger = self._store.ledger
+        spend = await ledger.spend_by_number(since, until)
+        used = await ledger.service_messages_by_number_in_month(today.year, today.month)
+        allowance = rule_set_on(today.date(), self._core.rules).service_monthly_allowance
+        ids = [n.phone_number_id for n in self._core.numbers]
+        ids += sorted((set(spend) | set(used)) - set(ids))
+        return tuple(
+            NumberSpend(
+                phone_number_id=pnid,
+                label=self._core.label(pnid),
+                today=spend[pnid].total if pnid in spend else Decimal(0),
+                unknown=spend[pnid].unknown if pnid in spend else 0,
+                service_used=used.get(pnid, 0),
+                allowance=allowance,
+            )
+            for pnid in ids
+        )
 
     async def listener_status(self) -> ListenerStatus:
         """How webhooks reach us, and their health."""
@@ -390,16 +466,30 @@ class Reading:
         )
 
     # --- synchronising from the API (live mode, or a missed webhook) -----------------------
-    async def sync_group(self, group_id: str) -> None:
+    async def _group_client(self, group_id: str, number: str | None) -> tuple[Any, str]:
+        """The client to read a group through, and its number: the group's own number
+        when the store knows the group, else the number named (the first by default)."""
+        core = self._core
+        known = await self._store.groups.number_of(group_id)
+        if known:
+            return core.api_for(known), known
+        if number is not None:
+            pnid = core.number(number).phone_number_id
+            return core.api_for(pnid), pnid
+        client = core.api()
+        return client, client.phone_number_id
+
+    async def sync_group(self, group_id: str, number: str | None = None) -> None:
         """Fetch one group's info and members from the API into the store.
 
         Idempotent: a read records only what changed since the store last knew (a
         member not seen before, one gone since), never the same members again; see
-        :class:`~groups_tui.domain.events.GroupRead`.
+        :class:`~groups_tui.domain.events.GroupRead`. The group is read through its own
+        number (a group the store does not know yet, through ``number``: label or id).
         """
-        client = self._core.client
-        if client is None or group_id.startswith(PENDING_PREFIX):
+        if self._core.client is None or group_id.startswith(PENDING_PREFIX):
             return
+        client, pnid = await self._group_client(group_id, number)
         try:
             info = await client.groups.get(group_id)
         except ApiError as exc:
@@ -416,29 +506,37 @@ class Reading:
                 for p in info.participants
             ),
             at=now,
+            phone_number_id=pnid,
         )
         await self._store.raw.apply_events(None, [read])
 
-    async def sync_groups(self) -> int:
-        """List the account's active groups and fetch those the store does not know."""
-        client = self._core.client
-        if client is None:
+    async def sync_groups(self, number: str | None = None) -> int:
+        """List the active groups of every number (or of one: label or id) and fetch
+        those the store does not know, each through its own number."""
+        core = self._core
+        if core.client is None:
             return 0
+        numbers = [core.number(number)] if number is not None else list(core.numbers)
+        pnids = [n.phone_number_id for n in numbers if n.phone_number_id in core.clients]
+        if not pnids:
+            pnids = [core.api().phone_number_id]
         fetched = 0
-        try:
-            async for summary in client.groups.list():
-                if await self._store.groups.get(summary.id) is None:
-                    await self.sync_group(summary.id)
-                    fetched += 1
-        except ApiError as exc:
-            raise ServiceError(str(exc), cause=exc) from exc
+        for pnid in pnids:
+            try:
+                async for summary in core.api_for(pnid).groups.list():
+                    if await self._store.groups.get(summary.id) is None:
+                        await self.sync_group(summary.id, pnid)
+                        fetched += 1
+            except ApiError as exc:
+                raise ServiceError(str(exc), cause=exc) from exc
         return fetched
 
     async def sync_join_requests(self, group_id: str) -> None:
-        """Fetch pending join requests from the API into the store."""
-        client = self._core.client
-        if client is None:
+        """Fetch pending join requests from the API into the store (through the
+        group's number)."""
+        if self._core.client is None:
             return
+        client, pnid = await self._group_client(group_id, None)
         try:
             items = await client.join_requests.list(group_id)
         except ApiError as exc:
@@ -449,6 +547,7 @@ class Reading:
                 join_request_id=i.join_request_id,
                 participant=ParticipantRef(wa_id=i.wa_id, user_id=i.user_id, username=i.username),
                 at=int(i.creation_timestamp or self._core.now()),
+                phone_number_id=pnid,
             )
             for i in items
         ]

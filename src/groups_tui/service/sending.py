@@ -72,7 +72,10 @@ class Sending:
             template.category if template else None,
             today,
             window_open=detail.window.open,
-            service_used_this_month=await self._reading.service_allowance_used(),
+            # The free allowance is each number's: the group's number's counts.
+            service_used_this_month=await self._reading.service_allowance_used(
+                detail.group.phone_number_id
+            ),
             card=self._core.rate_card,
             rules=self._core.rules,
             calibration=await self.pricing_calibration(),
@@ -158,7 +161,8 @@ class Sending:
             raise ServiceError("nothing to send: the message is empty")
         if len(text) > limits.TEXT_MAX:
             raise ServiceError(f"text is limited to {limits.TEXT_MAX} characters")
-        await self._checked(group_id, MessageKind.TEXT)
+        detail = await self._checked(group_id, MessageKind.TEXT)
+        api = self._core.api_for_group(detail.group)
         item = await self._store.outbox.enqueue(
             group_id,
             MessageKind.TEXT,
@@ -167,7 +171,7 @@ class Sending:
             at=self._core.now(),
         )
         return await self._dispatch(
-            item, lambda: self._core.api().messages.send_text(group_id, text), "send.text"
+            item, lambda: api.messages.send_text(group_id, text), "send.text"
         )
 
     async def send_media(self, group_id: str, path: Path, caption: str | None = None) -> OutboxItem:
@@ -178,7 +182,8 @@ class Sending:
         if isinstance(decided, Refusal):
             raise refused(decided)
         kind, mime = decided.kind, decided.mime
-        await self._checked(group_id, kind)
+        detail = await self._checked(group_id, kind)
+        api = self._core.api_for_group(detail.group)
         media = Media(
             kind=kind,
             mime_type=mime,
@@ -196,7 +201,6 @@ class Sending:
         )
 
         async def send() -> Any:
-            api = self._core.api()
             media_id = await api.media.upload(data, mime, path.name)
             return await api.messages.send_media(
                 group_id,
@@ -221,6 +225,7 @@ class Sending:
         if refusal is not None:
             raise refused(refusal)
         detail = await self._checked(group_id, MessageKind.TEMPLATE, template)
+        api = self._core.api_for_group(detail.group)
         preview = await self._preview(detail, template)
         components = template_components(list(params))
         item = await self._store.outbox.enqueue(
@@ -239,7 +244,7 @@ class Sending:
         )
         return await self._dispatch(
             item,
-            lambda: self._core.api().messages.send_template(
+            lambda: api.messages.send_template(
                 group_id, template.name, template.language, components=components
             ),
             "send.template",
@@ -251,9 +256,10 @@ class Sending:
         return await self._store.outbox.for_group(group_id, limit=limit)
 
     # --- invite links, 1:1 ------------------------------------------------------------------
-    async def invite_template(self) -> Template | None:
-        """The approved invite-link template (``group_invite_upon_request``), if any."""
-        for template in await self._reading.templates():
+    async def invite_template(self, number: str | None = None) -> Template | None:
+        """The approved invite-link template (``group_invite_upon_request``) of a number's
+        business account (label or id; the first number's by default), if any."""
+        for template in await self._reading.templates(number=number):
             if template.name == INVITE_TEMPLATE and template.status == "APPROVED":
                 return template
         return None
@@ -295,12 +301,12 @@ class Sending:
             raise ServiceError("the group is not active yet: invite once Meta confirms it")
         if group.suspended:
             raise ServiceError(f"the group is suspended: {group.suspended_reason or 'no reason'}")
-        self._core.api()
+        self._core.api_for_group(group)
         out: list[InviteOutcome] = []
         for number in dict.fromkeys(n.lstrip("+") for n in numbers):
             preview = self.invite_preview([number], template)
             cost = None if preview.unknown else preview.total
-            outcome, result = await self._invite(number, template, group.id)
+            outcome, result = await self._invite(number, template, group.id, group.phone_number_id)
             await self._core.audit("invite.send", group.id, [number], result, cost)
             if outcome.state == "unknown":
                 outcome = InviteOutcome(number, "failed", error=outcome.error)
@@ -319,14 +325,18 @@ class Sending:
         Raises:
             ServiceError: Read-only mode.
         """
-        outcome, _result = await self._invite(number, template, group_id)
+        group = await self._core.find_group(group_id)
+        pnid = group.phone_number_id if group is not None else self._core.api().phone_number_id
+        outcome, _result = await self._invite(number, template, group_id, pnid)
         return outcome
 
     async def _invite(
-        self, number: str, template: Template, group_id: str
+        self, number: str, template: Template, group_id: str, phone_number_id: str
     ) -> tuple[InviteOutcome, dict[str, Any]]:
-        """One 1:1 invite send: its outcome, and the result the audit log keeps."""
-        api = self._core.api()
+        """One 1:1 invite send through the group's number: its outcome, and the result
+        the audit log keeps. The 1:1 message, its statuses and its charge are that
+        number's."""
+        api = self._core.api_for(phone_number_id)
         try:
             response = await api.messages.send_invite_link_template(
                 number, template.name, template.language, group_id

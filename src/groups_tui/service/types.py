@@ -33,6 +33,7 @@ from groups_tui.store.automations import (
     ForwardItem,
     InviteFlowSend,
 )
+from groups_tui.store.groups import InboxCursor
 from groups_tui.store.records import (
     PENDING_PREFIX,
     AuditEntry,
@@ -72,6 +73,7 @@ __all__ = [
     "ForwardItem",
     "GroupDetail",
     "HistoryEntry",
+    "InboxCursor",
     "InboxRow",
     "InviteFlowSend",
     "InviteOutcome",
@@ -84,6 +86,7 @@ __all__ = [
     "MessageView",
     "RecipientView",
     "Mode",
+    "NumberSpend",
     "OutboxItem",
     "PendingOperation",
     "RawEvent",
@@ -111,6 +114,29 @@ class AccountInfo:
     display_phone_number: str
     phone_number_id: str
     mode: Mode
+
+
+@dataclass(frozen=True, slots=True)
+class NumberSpend:
+    """What one business number spent today and used of its monthly allowance.
+
+    Attributes:
+        phone_number_id: The number.
+        label: How people name it.
+        today: Known spend since local midnight.
+        unknown: Charges today whose amount is unknown (not in ``today``).
+        service_used: Service deliveries this calendar month (each number has its own
+            free allowance).
+        allowance: The free service deliveries per number per month in force today
+            (``None`` before the allowance exists: service messages are free).
+    """
+
+    phone_number_id: str
+    label: str
+    today: Decimal
+    unknown: int
+    service_used: int
+    allowance: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from groups_tui.domain.numbers import UNASSIGNED
 from groups_tui.store.codec import dec_or_none, dumps, loads
 from groups_tui.store.feed import set_meta
+from groups_tui.store.records import NUMBER_OF_GROUP
 from groups_tui.store.repository import Repository
 
 __all__ = [
@@ -174,23 +176,42 @@ def _money(cost: Decimal | None) -> str | None:
     return None if cost is None else str(cost)
 
 
+_FLOW_NUMBER = NUMBER_OF_GROUP.format(explicit="?10", group="?4")
+"""An invite-flow send is its group's number's unless told."""
+
+
 class Automations(Repository):
     """Jobs, bulk rows and invites, announcements, forwarding, invite flows, runs."""
 
     # ------------------------------------------------------------------ jobs
 
     async def create_job(
-        self, job_id: str, kind: str, fingerprint: str, params: Mapping[str, Any]
+        self,
+        job_id: str,
+        kind: str,
+        fingerprint: str,
+        params: Mapping[str, Any],
+        *,
+        phone_number_id: str = UNASSIGNED,
     ) -> AutomationJob:
-        """Create a job (idempotent on ``job_id``) and return it."""
+        """Create a job (idempotent on ``job_id``) and return it.
+
+        Args:
+            job_id: The job's id.
+            kind: ``bulk_create`` or ``announce``.
+            fingerprint: What makes two runs the same job.
+            params: The job's parameters.
+            phone_number_id: The business number the job works through.
+        """
         now = self._clock()
         body = dumps(dict(params))
 
         def write(conn: sqlite3.Connection) -> Any:
             conn.execute(
                 "INSERT INTO automation_jobs(id, kind, fingerprint, params, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-                (job_id, kind, fingerprint, body, now, now),
+                "updated_at, phone_number_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO NOTHING",
+                (job_id, kind, fingerprint, body, now, now, phone_number_id),
             )
             return conn.execute(
                 f"SELECT {_JOB_COLUMNS} FROM automation_jobs WHERE id = ?", (job_id,)
@@ -495,8 +516,12 @@ class Automations(Repository):
         group_id: str | None = None,
         request_id: str | None = None,
         trigger_id: str | None = None,
+        phone_number_id: str | None = None,
     ) -> int:
-        """Record an invite before its API call (``calling``) or before its group exists."""
+        """Record an invite before its API call (``calling``) or before its group exists.
+
+        The send is the number's it goes through (by default its group's).
+        """
         params = (
             rule,
             person,
@@ -507,12 +532,13 @@ class Automations(Repository):
             state,
             at,
             self._clock(),
+            phone_number_id,
         )
         row = await self.db.execute_write_fn(
             lambda conn: conn.execute(
                 "INSERT INTO invite_flow_sends(rule, person, group_key, group_id, request_id, "
-                "trigger_id, state, at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "RETURNING id",
+                "trigger_id, state, at, updated_at, phone_number_id) "
+                f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, {_FLOW_NUMBER}) RETURNING id",
                 params,
             ).fetchone()
         )

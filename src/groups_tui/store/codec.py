@@ -123,7 +123,7 @@ GROUP_COLUMNS = f"""
     g.id, g.request_id, g.subject, g.description, g.join_approval, g.state, g.suspended,
     g.suspended_reason, g.created_at, g.invite_link, g.member_count,
     g.last_inbound_at, g.last_inbound_by, g.last_msg_preview, nullif({ACTIVITY}, 0), g.unread,
-    g.pending_requests
+    g.pending_requests, g.phone_number_id
 """
 """Columns read by :func:`group_from_row`; select them ``FROM`` :data:`GROUP_FROM`."""
 
@@ -148,6 +148,7 @@ def group_from_row(row: Any) -> Group:
         last_activity_at=row[14],
         unread=row[15],
         pending_requests=row[16],
+        phone_number_id=row[17],
     )
 
 

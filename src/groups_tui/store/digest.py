@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from groups_tui.domain.numbers import UNASSIGNED
 from groups_tui.store.codec import dumps, loads
 
 __all__ = ["DIGEST_QUERIES", "feed_digest", "reset_derived_state", "seed_pending_group"]
@@ -29,7 +30,8 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
         "suspended_reason, suspended_at, created_at, invite_link, last_inbound_at, "
         "last_inbound_by, last_activity_at, picture_sha256, picture_at, unread, "
         "invite_link_at, join_approval_at, last_msg_at, last_msg_preview, last_msg_sender, "
-        "last_msg_outbound, member_count, member_text, pending_requests FROM groups "
+        "last_msg_outbound, member_count, member_text, pending_requests, phone_number_id "
+        "FROM groups "
         "ORDER BY id IS NULL, id, request_id",
     ),
     ("participants", "SELECT * FROM participants ORDER BY group_id, participant_key"),
@@ -51,7 +53,8 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
     (
         "cost_ledger",
         "SELECT message_id, participant_key, group_id, participant_wa_id, category, "
-        "pricing_type, pricing_model, billable, market, amount, at FROM cost_ledger "
+        "pricing_type, pricing_model, billable, market, amount, at, phone_number_id "
+        "FROM cost_ledger "
         "ORDER BY message_id, participant_key",
     ),
     (
@@ -61,8 +64,8 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
     ),
     (
         "pending_operations",
-        "SELECT request_id, kind, group_id, payload, state, error, resolved_at, resolved_by "
-        "FROM pending_operations ORDER BY request_id",
+        "SELECT request_id, kind, group_id, payload, state, error, resolved_at, resolved_by, "
+        "phone_number_id FROM pending_operations ORDER BY request_id",
     ),
     (
         "early_outcomes",
@@ -77,8 +80,8 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
     ),
     (
         "raw_events",
-        "SELECT dedupe_key, parse_state, error, applied_at IS NOT NULL FROM raw_events "
-        "ORDER BY dedupe_key",
+        "SELECT dedupe_key, parse_state, error, applied_at IS NOT NULL, phone_number_id, "
+        "other_number FROM raw_events ORDER BY dedupe_key",
     ),
 )
 
@@ -113,11 +116,14 @@ def seed_pending_group(
     payload: Mapping[str, Any],
     state: str = "pending",
     error: str | None = None,
+    *,
+    phone_number_id: str = UNASSIGNED,
 ) -> None:
     """Insert the local row of a group whose creation is pending (no-op if present)."""
     conn.execute(
         "INSERT INTO groups(request_id, subject, description, join_approval, state, "
-        "error_message) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO NOTHING",
+        "error_message, phone_number_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(request_id) DO NOTHING",
         (
             request_id,
             str(payload.get("subject") or ""),
@@ -125,6 +131,7 @@ def seed_pending_group(
             str(payload.get("join_approval") or "auto_approve"),
             state,
             error,
+            phone_number_id,
         ),
     )
 
@@ -157,15 +164,19 @@ def reset_derived_state(conn: sqlite3.Connection) -> None:
         "WHERE resolved_by = 'webhook'"
     )
     creates = conn.execute(
-        "SELECT request_id, payload, state, error FROM pending_operations "
+        "SELECT request_id, payload, state, error, phone_number_id FROM pending_operations "
         "WHERE kind = 'create' ORDER BY created_at, request_id"
     ).fetchall()
-    for request_id, payload, state, error in creates:
+    for request_id, payload, state, error, number in creates:
         seed_pending_group(
             conn,
             request_id,
             loads(payload, {}),
             "failed" if state == "failed" else "pending",
             error,
+            phone_number_id=number,
         )
-    conn.execute("UPDATE raw_events SET applied_at = NULL, parse_state = 'pending', error = NULL")
+    conn.execute(
+        "UPDATE raw_events SET applied_at = NULL, parse_state = 'pending', error = NULL, "
+        "other_number = 0"
+    )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
+from sys import intern
 from typing import Any
 
 from groups_tui.domain.models import Group, JoinApproval, JoinRequest, Participant
+from groups_tui.domain.numbers import UNASSIGNED
 from groups_tui.domain.timeline import EventKind, TimelineEvent
 from groups_tui.store import digest as digest_mod
 from groups_tui.store.codec import (
@@ -39,13 +41,15 @@ __all__ = ["Groups"]
 
 
 def _inbox_sql(where: str = "") -> str:
+    # The order is served by the groups_inbox_order index (groups_number_order for one
+    # number): no temporary sort, whatever the number of groups (schema v9).
     return f"""
         SELECT g.id, g.request_id, g.subject, g.member_count, g.unread,
                g.pending_requests,
                g.last_msg_sender, g.last_msg_preview, nullif({ACTIVITY}, 0),
                g.last_inbound_at, g.suspended, g.state,
                coalesce(l.flagged, 0), l.tag, g.last_inbound_by, g.member_text,
-               g.last_msg_outbound
+               g.last_msg_outbound, g.phone_number_id
           FROM {GROUP_FROM} LEFT JOIN group_local l ON l.group_id = g.id
           {where}
          ORDER BY {ACTIVITY} DESC, g.pk DESC
@@ -53,18 +57,48 @@ def _inbox_sql(where: str = "") -> str:
 
 
 _INBOX_SQL = _inbox_sql()
+_INBOX_NUMBER_SQL = _inbox_sql("WHERE g.phone_number_id = ?")
 _INBOX_ONE_SQL = _inbox_sql("WHERE g.id = ?1 OR (g.id IS NULL AND g.request_id = ?1)")
+_INBOX_FIRST_SQL = _inbox_sql() + " LIMIT ?"
+_INBOX_AFTER_SQL = _inbox_sql(f"WHERE ({ACTIVITY}, g.pk) < (?, ?)")
+_INBOX_CURSOR_SQL = (
+    f"SELECT {ACTIVITY}, g.pk FROM {GROUP_FROM} WHERE g.id = ?1 OR g.request_id = ?1"
+)
+
+InboxCursor = tuple[int, int]
+"""Where a page of the inbox ended: the last row's ``(activity, pk)``."""
+
+_CONVERT_BATCH = 2000
+"""Rows fetched and converted at a time (the fetched rows are freed batch by batch)."""
 
 
 def _inbox_row(r: Any) -> InboxRow:
-    # Columns 0-16: id, request_id, subject, member_count, unread, pending_requests,
+    # Columns 0-17: id, request_id, subject, member_count, unread, pending_requests,
     # sender, preview, activity, last_inbound_at, suspended, state, flagged, tag,
-    # last_inbound_by, member_text, last_outbound. A pending group goes by its request id.
+    # last_inbound_by, member_text, last_outbound, number. A pending group goes by its
+    # request id. The state and the number are shared by thousands of rows: interned,
+    # each is held once.
     haystack = f"{r[2]}\n{r[15] or ''}".lower()
+    # Equal values share one object: the newest activity is often the newest inbound
+    # message, and its sender the newest message's sender.
+    activity, inbound, by = r[8], r[9], r[14]
+    if inbound == activity:
+        inbound = activity
+    if by is not None and by == r[6]:
+        by = r[6]
     return InboxRow._make(
-        (r[0] or f"{PENDING_PREFIX}{r[1]}", *r[2:10], r[14], bool(r[10]), r[11], bool(r[12]))
-        + (haystack, bool(r[16]), r[1], r[13])
+        (r[0] or f"{PENDING_PREFIX}{r[1]}", *r[2:8], activity, inbound, by, bool(r[10]))
+        + (intern(r[11]), bool(r[12]), haystack, bool(r[16]), r[1], r[13], intern(r[17]))
     )
+
+
+def _converted(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[InboxRow]:
+    """Inbox rows of one query, converted batch by batch on the reader's thread."""
+    cursor = conn.execute(sql, params)
+    out: list[InboxRow] = []
+    while batch := cursor.fetchmany(_CONVERT_BATCH):
+        out += map(_inbox_row, batch)
+    return out
 
 
 class Groups(Repository):
@@ -77,11 +111,12 @@ class Groups(Repository):
         *,
         description: str = "",
         join_approval: JoinApproval = JoinApproval.AUTO_APPROVE,
+        phone_number_id: str = UNASSIGNED,
     ) -> None:
         """Record a create request the API accepted; the webhook completes it.
 
         Also records the matching ``create`` pending operation, from which a reset
-        restores the pending row.
+        restores the pending row. Both are the number's the request was sent through.
         """
         now = self._clock()
         payload = {
@@ -92,11 +127,14 @@ class Groups(Repository):
 
         def write(conn: sqlite3.Connection) -> None:
             conn.execute(
-                "INSERT INTO pending_operations(request_id, kind, payload, created_at) "
-                "VALUES (?, 'create', ?, ?) ON CONFLICT(request_id) DO NOTHING",
-                (request_id, dumps(payload), now),
+                "INSERT INTO pending_operations(request_id, kind, payload, created_at, "
+                "phone_number_id) VALUES (?, 'create', ?, ?, ?) "
+                "ON CONFLICT(request_id) DO NOTHING",
+                (request_id, dumps(payload), now, phone_number_id),
             )
-            digest_mod.seed_pending_group(conn, request_id, payload)
+            digest_mod.seed_pending_group(
+                conn, request_id, payload, phone_number_id=phone_number_id
+            )
             append_change(conn, "group.pending", entity=request_id, payload=payload)
             # The lifecycle webhook may have overtaken the API's answer: it found no
             # pending operation then, so settle it now from what it left on the group row.
@@ -153,16 +191,70 @@ class Groups(Repository):
             for r in rows:
                 yield _inbox_row(r)
 
-    async def inbox_row_list(self) -> list[InboxRow]:
-        """Every group's inbox row in one round trip to the database thread.
+    async def inbox_row_list(self, phone_number_id: str | None = None) -> list[InboxRow]:
+        """Every group's inbox row (of one number, if given) in one round trip.
 
         Faster than iterating :meth:`inbox_rows` when the caller wants them all anyway:
         the rows are fetched and converted on the reader's thread in one hop. Sorted by
         the database, most recent activity first.
         """
-        return await self.db.execute_fn(
-            lambda conn: [_inbox_row(r) for r in conn.execute(_INBOX_SQL).fetchall()]
+        sql, params = (
+            (_INBOX_SQL, ()) if phone_number_id is None else (_INBOX_NUMBER_SQL, (phone_number_id,))
         )
+        return await self.db.execute_fn(lambda conn: _converted(conn, sql, params))
+
+    async def inbox_page(
+        self, after: InboxCursor | None = None, limit: int | None = None
+    ) -> tuple[list[InboxRow], InboxCursor | None]:
+        """A page of the inbox, most recent activity first (every number's groups).
+
+        The inbox loads its first screen this way, then the rest after that screen is
+        drawn: ``inbox_page(limit=200)``, then ``inbox_page(after=cursor)``.
+
+        Args:
+            after: Where the previous page ended, or ``None`` for the first.
+            limit: Most rows; ``None`` for every row after ``after``.
+
+        Returns:
+            The rows, and where they end (``None`` when no row is left after them).
+        """
+
+        def read(conn: sqlite3.Connection) -> tuple[list[InboxRow], InboxCursor | None]:
+            if after is None:
+                rows = _converted(conn, _INBOX_FIRST_SQL, (-1 if limit is None else limit,))
+            else:
+                sql = _INBOX_AFTER_SQL + ("" if limit is None else " LIMIT ?")
+                params = (*after, *(() if limit is None else (limit,)))
+                rows = _converted(conn, sql, params)
+            if not rows or limit is None or len(rows) < limit:
+                return rows, None
+            last = rows[-1]
+            key = last.request_id if last.is_pending else last.group_id
+            found = conn.execute(_INBOX_CURSOR_SQL, (key,)).fetchone()
+            return rows, (int(found[0]), int(found[1])) if found else None
+
+        return await self.db.execute_fn(read)
+
+    async def count_of_number(self, phone_number_id: str) -> int:
+        """Groups of a number that count against its limit (active or being created)."""
+        row = await self._one(
+            "SELECT count(*) FROM groups WHERE phone_number_id = ? "
+            "AND state IN ('active', 'pending')",
+            (phone_number_id,),
+        )
+        return int(row[0])
+
+    async def number_of(self, group_id: str) -> str | None:
+        """The business number of a group (by Meta id, or ``pending:<request id>``)."""
+        if group_id.startswith(PENDING_PREFIX):
+            sql, key = (
+                "SELECT phone_number_id FROM groups WHERE request_id = ?",
+                group_id[len(PENDING_PREFIX) :],
+            )
+        else:
+            sql, key = "SELECT phone_number_id FROM groups WHERE id = ?", group_id
+        row = await self._one(sql, (key,))
+        return None if row is None else str(row[0])
 
     async def inbox_row(self, group_id: str) -> InboxRow | None:
         """One group's inbox row by Meta id (or by request id while pending)."""

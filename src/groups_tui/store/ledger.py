@@ -28,6 +28,7 @@ SPEND_BUCKETS = {
     "group": "group_id",
     "market": "market",
     "category": "category",
+    "number": "phone_number_id",
 }
 """How :meth:`Ledger.spend_by` can bucket the ledger: name -> SQL expression."""
 
@@ -81,30 +82,52 @@ class Ledger(Repository):
         )
         return [_cost_from_row(r) for r in rows]
 
-    async def spend_between(self, t0: int, t1: int) -> SpendSummary:
-        """Known spend with ``t0 <= at < t1``, summed as Decimal while streaming."""
-        total, charges, unknown = Decimal(0), 0, 0
+    async def spend_between(
+        self, t0: int, t1: int, phone_number_id: str | None = None
+    ) -> SpendSummary:
+        """Known spend with ``t0 <= at < t1`` (of one number, if given), summed as
+        Decimal while streaming."""
+        by_number = await self.spend_by_number(t0, t1)
+        if phone_number_id is not None:
+            return by_number.get(phone_number_id, SpendSummary(Decimal(0), 0, 0))
+        return SpendSummary(
+            total=sum((s.total for s in by_number.values()), Decimal(0)),
+            charges=sum(s.charges for s in by_number.values()),
+            unknown=sum(s.unknown for s in by_number.values()),
+        )
+
+    async def spend_by_number(self, t0: int, t1: int) -> dict[str, SpendSummary]:
+        """Known spend with ``t0 <= at < t1`` of each number that spent anything."""
+        sums: dict[str, list[Any]] = {}
         async for rows in self.db.iterate(
-            "SELECT amount FROM cost_ledger WHERE at >= ? AND at < ?", (t0, t1), batch=2000
+            "SELECT phone_number_id, amount FROM cost_ledger WHERE at >= ? AND at < ?",
+            (t0, t1),
+            batch=2000,
         ):
-            for (amount,) in rows:
-                charges += 1
+            for number, amount in rows:
+                tally = sums.get(number)
+                if tally is None:
+                    tally = sums[number] = [Decimal(0), 0, 0]
+                tally[1] += 1
                 value = dec_or_none(amount)
                 if value is None:
-                    unknown += 1
+                    tally[2] += 1
                 else:
-                    total += value
-        return SpendSummary(total=total, charges=charges, unknown=unknown)
+                    tally[0] += value
+        return {n: SpendSummary(total=t[0], charges=t[1], unknown=t[2]) for n, t in sums.items()}
 
-    async def spend_by(self, by: str, t0: int, t1: int) -> list[SpendRow]:
+    async def spend_by(
+        self, by: str, t0: int, t1: int, phone_number_id: str | None = None
+    ) -> list[SpendRow]:
         """Spend with ``t0 <= at < t1`` per bucket (:data:`SPEND_BUCKETS`), by key.
 
         Amounts are summed as Decimal while streaming (never as SQLite floats).
 
         Args:
-            by: ``day``, ``group``, ``market`` or ``category``.
+            by: ``day``, ``group``, ``market``, ``category`` or ``number``.
             t0: Start (epoch seconds, included).
             t1: End (excluded).
+            phone_number_id: Only this number's lines, if given.
 
         Returns:
             One row per bucket that has lines, ordered by key (``None`` last).
@@ -116,9 +139,10 @@ class Ledger(Repository):
         if expr is None:
             raise ValueError(f"cannot bucket spend by {by!r}")
         sums: dict[str | None, list[Any]] = {}
+        one = "" if phone_number_id is None else " AND phone_number_id = ?"
         async for rows in self.db.iterate(
-            f"SELECT {expr}, amount FROM cost_ledger WHERE at >= ? AND at < ?",
-            (t0, t1),
+            f"SELECT {expr}, amount FROM cost_ledger WHERE at >= ? AND at < ?{one}",
+            (t0, t1) if phone_number_id is None else (t0, t1, phone_number_id),
             batch=2000,
         ):
             for key, amount in rows:
@@ -132,20 +156,31 @@ class Ledger(Repository):
         order = sorted(sums, key=lambda k: (k is None, k or ""))
         return [SpendRow(k, sums[k][0], sums[k][1], sums[k][2]) for k in order]
 
-    async def service_messages_delivered_in_month(self, year: int, month: int) -> int:
-        """Service (free-form) deliveries in a UTC calendar month, per participant.
+    async def service_messages_delivered_in_month(
+        self, year: int, month: int, phone_number_id: str | None = None
+    ) -> int:
+        """Service (free-form) deliveries in a UTC calendar month, per participant (of
+        one number, if given: the allowance is each number's).
 
         Counts ledger lines with a service category, which is what the monthly free
-        allowance of 1,000 consumes (one per delivered member).
+        allowance of 1,000 per number consumes (one per delivered member).
         """
+        counts = await self.service_messages_by_number_in_month(year, month)
+        if phone_number_id is not None:
+            return counts.get(phone_number_id, 0)
+        return sum(counts.values())
+
+    async def service_messages_by_number_in_month(self, year: int, month: int) -> dict[str, int]:
+        """Service deliveries of each number in a UTC calendar month."""
         start = int(datetime(year, month, 1, tzinfo=UTC).timestamp())
         ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
         end = int(datetime(ny, nm, 1, tzinfo=UTC).timestamp())
-        row = await self._one(
-            "SELECT count(*) FROM cost_ledger WHERE category IN (?, ?) AND at >= ? AND at < ?",
+        rows = await self._all(
+            "SELECT phone_number_id, count(*) FROM cost_ledger "
+            "WHERE category IN (?, ?) AND at >= ? AND at < ? GROUP BY phone_number_id",
             (*_SERVICE_CATEGORIES, start, end),
         )
-        return int(row[0])
+        return {str(r[0]): int(r[1]) for r in rows}
 
     async def pricing_evidence(self, since: int, until: int) -> list[DeliveryTally]:
         """What Meta charged for the business's group messages sent in ``[since, until)``.

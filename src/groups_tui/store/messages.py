@@ -220,11 +220,14 @@ class Messages(Repository):
 
     # ------------------------------------------------------------------ templates
 
-    async def save_templates(self, templates: Sequence[Template]) -> None:
-        """Replace the template cache."""
+    async def save_templates(
+        self, templates: Sequence[Template], business_account_id: str = ""
+    ) -> None:
+        """Replace the template cache of one business account (WABA)."""
         now = self._clock()
         rows = [
             (
+                business_account_id,
                 t.name,
                 t.language,
                 str(t.category),
@@ -238,20 +241,24 @@ class Messages(Repository):
         ]
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("DELETE FROM templates")
+            conn.execute(
+                "DELETE FROM templates WHERE business_account_id = ?", (business_account_id,)
+            )
             conn.executemany(
-                "INSERT INTO templates(name, language, category, status, body_params, "
-                "header_format, components, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO templates(business_account_id, name, language, category, status, "
+                "body_params, header_format, components, fetched_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
         await self.db.execute_write_fn(write)
 
-    async def templates(self) -> list[Template]:
-        """Cached templates, by name and language."""
+    async def templates(self, business_account_id: str = "") -> list[Template]:
+        """Cached templates of one business account (WABA), by name and language."""
         rows = await self._all(
             "SELECT name, language, category, status, body_params, header_format, components "
-            "FROM templates ORDER BY name, language"
+            "FROM templates WHERE business_account_id = ? ORDER BY name, language",
+            (business_account_id,),
         )
         return [
             Template(

@@ -7,10 +7,13 @@ from collections.abc import Sequence
 
 from groups_tui.store.codec import dumps, loads
 from groups_tui.store.feed import append_change
-from groups_tui.store.records import Contact, StoredFlag
+from groups_tui.store.records import NUMBER_OF_GROUP, Contact, StoredFlag
 from groups_tui.store.repository import Repository, marks
 
 __all__ = ["FLAG_STATES", "Moderation"]
+
+_NUMBER = NUMBER_OF_GROUP.format(explicit="NULL", group="?3")
+"""A flag is its group's number's."""
 
 FLAG_STATES = ("open", "acted", "dismissed", "auto_acted", "auto_failed")
 """Every state a moderation flag can be in."""
@@ -107,8 +110,8 @@ class Moderation(Repository):
         def write(conn: sqlite3.Connection) -> int | None:
             row = conn.execute(
                 "INSERT INTO moderation_flags(rule, action, group_id, participant_key, wa_id, "
-                "message_id, join_request_id, at, reason, evidence, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "message_id, join_request_id, at, reason, evidence, updated_at, phone_number_id) "
+                f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, {_NUMBER}) "
                 "ON CONFLICT(rule, group_id, participant_key, at) DO NOTHING RETURNING id",
                 params,
             ).fetchone()
@@ -157,7 +160,8 @@ class Moderation(Repository):
         """Flags in the given states, newest first (keyset on id)."""
         rows = await self._all(
             "SELECT id, rule, action, group_id, participant_key, wa_id, message_id, "
-            "join_request_id, at, reason, evidence, state, outcome FROM moderation_flags "
+            "join_request_id, at, reason, evidence, state, outcome, phone_number_id "
+            "FROM moderation_flags "
             f"WHERE state IN ({marks(len(states))}) AND id < ? ORDER BY id DESC LIMIT ?",
             [*states, before_id if before_id is not None else 2**62, limit],
         )
@@ -176,6 +180,7 @@ class Moderation(Repository):
                 evidence=tuple(loads(r[10], [])),
                 state=r[11],
                 outcome=r[12],
+                phone_number_id=r[13],
             )
             for r in rows
         ]

@@ -15,7 +15,7 @@ from typing import Any
 from groups_tui.store import apply as apply_mod
 from groups_tui.store.codec import dumps, loads
 from groups_tui.store.feed import append_change
-from groups_tui.store.records import PendingOperation
+from groups_tui.store.records import NUMBER_OF_GROUP, PendingOperation
 from groups_tui.store.repository import Repository
 
 __all__ = ["EARLY_OUTCOME_KEPT", "Operations", "settle_overtaken"]
@@ -23,7 +23,12 @@ __all__ = ["EARLY_OUTCOME_KEPT", "Operations", "settle_overtaken"]
 EARLY_OUTCOME_KEPT = 86_400
 """Seconds an overtaking webhook's outcome waits for its operation to be recorded."""
 
-_OP_COLUMNS = "request_id, kind, group_id, payload, state, error, created_at, resolved_at"
+_OP_COLUMNS = (
+    "request_id, kind, group_id, payload, state, error, created_at, resolved_at, phone_number_id"
+)
+
+
+_NUMBER = NUMBER_OF_GROUP.format(explicit="?6", group="?3")
 
 
 def _op_from_row(row: Any) -> PendingOperation:
@@ -36,6 +41,7 @@ def _op_from_row(row: Any) -> PendingOperation:
         error=row[5],
         created_at=row[6],
         resolved_at=row[7],
+        phone_number_id=row[8],
     )
 
 
@@ -65,19 +71,22 @@ class Operations(Repository):
         *,
         group_id: str | None = None,
         payload: Mapping[str, Any] | None = None,
+        phone_number_id: str | None = None,
     ) -> None:
         """Record an asynchronous operation (remove, settings, delete) awaiting its webhook.
 
-        Use :meth:`groups_tui.store.groups.Groups.create_pending` for creates.
+        Use :meth:`groups_tui.store.groups.Groups.create_pending` for creates. The
+        operation is the number's it was sent through (by default its group's).
         """
         now = self._clock()
         body = dumps(payload or {})
 
         def write(conn: sqlite3.Connection) -> None:
             conn.execute(
-                "INSERT INTO pending_operations(request_id, kind, group_id, payload, created_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(request_id) DO NOTHING",
-                (request_id, kind, group_id, body, now),
+                "INSERT INTO pending_operations(request_id, kind, group_id, payload, created_at, "
+                f"phone_number_id) VALUES (?1, ?2, ?3, ?4, ?5, {_NUMBER}) "
+                "ON CONFLICT(request_id) DO NOTHING",
+                (request_id, kind, group_id, body, now, phone_number_id),
             )
             append_change(
                 conn,

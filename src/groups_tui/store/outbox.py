@@ -11,7 +11,7 @@ from typing import Any
 from groups_tui.domain.models import Media, MessageKind
 from groups_tui.store.codec import dumps, loads, media_to_json
 from groups_tui.store.feed import append_change
-from groups_tui.store.records import OutboxItem
+from groups_tui.store.records import NUMBER_OF_GROUP, OutboxItem
 from groups_tui.store.repository import Repository, marks
 
 __all__ = ["Outbox"]
@@ -21,6 +21,8 @@ _OUTBOX_COLUMNS = (
     "o.created_at, o.updated_at, coalesce(o.wamid, 'local:' || o.id)"
 )
 _GET_SQL = f"SELECT {_OUTBOX_COLUMNS} FROM outbox o WHERE o.id = ?"
+_NUMBER = NUMBER_OF_GROUP.format(explicit="NULL", group="?1")
+"""A send goes through its group's number."""
 
 
 def _outbox_from_row(row: Any) -> OutboxItem:
@@ -84,8 +86,8 @@ class Outbox(Repository):
 
         def write(conn: sqlite3.Connection) -> Any:
             row = conn.execute(
-                "INSERT INTO outbox(group_id, kind, payload, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO outbox(group_id, kind, payload, created_at, updated_at, "
+                f"phone_number_id) VALUES (?1, ?2, ?3, ?4, ?5, {_NUMBER}) RETURNING id",
                 (group_id, str(kind), body, now, now),
             ).fetchone()
             local_id = int(row[0])

@@ -28,6 +28,7 @@ from groups_tui.store import digest as digest_mod
 from groups_tui.store.database import Database
 from groups_tui.store.feed import append_change
 from groups_tui.store.ledger import Ledger
+from groups_tui.store.numbers import Numbers, Routing
 from groups_tui.store.records import (
     EventFailure,
     RawEvent,
@@ -41,7 +42,10 @@ __all__ = ["RawLog", "apply_isolated"]
 
 _log = logging.getLogger(__name__)
 
-_RAW_COLUMNS = "id, dedupe_key, body, received_at, applied_at, parse_state, error"
+_RAW_COLUMNS = (
+    "id, dedupe_key, body, received_at, applied_at, parse_state, error, phone_number_id, "
+    "other_number"
+)
 
 EventsFor = Callable[[int], Sequence[DomainEvent]]
 """Index of a body in its batch -> its domain events (may raise: a parse failure)."""
@@ -51,7 +55,9 @@ Logged = tuple[int, Callable[[], Sequence[DomainEvent]]]
 
 
 def _raw_from_row(row: Any) -> RawEvent:
-    return RawEvent(row[0], row[1], bytes(row[2]), row[3], row[4], row[5], row[6])
+    return RawEvent(
+        row[0], row[1], bytes(row[2]), row[3], row[4], row[5], row[6], row[7], bool(row[8])
+    )
 
 
 def _failure_summary(failures: Sequence[EventFailure], total: int) -> str:
@@ -83,16 +89,21 @@ def _insert_raw(
         if item.dedupe_key not in existing and item.dedupe_key not in fresh:
             fresh[item.dedupe_key] = item
     if applied_at is None:
-        sql = "INSERT INTO raw_events(dedupe_key, body, received_at) VALUES (?, ?, ?)"
+        sql = (
+            "INSERT INTO raw_events(dedupe_key, body, received_at, phone_number_id) "
+            "VALUES (?, ?, ?, ?)"
+        )
         tail: tuple[Any, ...] = ()
     else:
         sql = (
-            "INSERT INTO raw_events(dedupe_key, body, received_at, applied_at, parse_state) "
-            "VALUES (?, ?, ?, ?, 'ok')"
+            "INSERT INTO raw_events(dedupe_key, body, received_at, phone_number_id, "
+            "applied_at, parse_state) VALUES (?, ?, ?, ?, ?, 'ok')"
         )
         tail = (applied_at,)
     for item in fresh.values():
-        cur = db.execute(sql, (item.dedupe_key, item.body, item.received_at, *tail))
+        cur = db.execute(
+            sql, (item.dedupe_key, item.body, item.received_at, item.phone_number_id, *tail)
+        )
         existing[item.dedupe_key] = cast(int, cur.lastrowid)
     results: list[RawInsertResult] = []
     first_seen: set[str] = set()
@@ -153,6 +164,7 @@ def apply_isolated(
         todo.append((raw_id, events, keys))
     totals = {raw_id: len(events) for raw_id, events, _ in todo}
     unparsed: set[int] = set()
+    others: set[int] = set()
 
     def attempt(isolate: bool) -> apply_mod.Applier | str:
         db.execute("SAVEPOINT apply_batch")
@@ -170,6 +182,7 @@ def apply_isolated(
             return f"apply: {type(exc).__name__}: {exc}"
         db.execute("RELEASE apply_batch")
         unparsed.update(seen)
+        others.update(applier.other_number_rows)
         return applier
 
     if todo:
@@ -202,6 +215,12 @@ def apply_isolated(
         db.executemany(
             "UPDATE raw_events SET applied_at = ?, parse_state = 'ok', error = NULL WHERE id = ?",
             applied,
+        )
+    if others:
+        # Every event of these bodies is another number's: kept in the raw log only.
+        db.executemany(
+            "UPDATE raw_events SET other_number = 1 WHERE id = ?",
+            [(raw_id,) for raw_id in sorted(others) if raw_id not in by_row],
         )
     if unparsed:
         # Kept for re-parsing by a later version (the shape is unknown to this one).
@@ -238,16 +257,26 @@ class RawLog(Repository):
     """
 
     def __init__(
-        self, db: Database, *, ledger: Ledger, clock: Callable[[], float] = time.time
+        self,
+        db: Database,
+        *,
+        ledger: Ledger,
+        numbers: Numbers | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(db, clock=clock)
         self._ledger = ledger
+        self._numbers = numbers
 
     def _applier(self, conn: sqlite3.Connection) -> apply_mod.Applier:
         """A synchronous applier over the writer's connection (use it inside a write)."""
         pricing = self._ledger.pricing
         return apply_mod.Applier(
-            conn, cost_fn=pricing.cost_fn, market_fn=pricing.market_fn, now=self._clock()
+            conn,
+            cost_fn=pricing.cost_fn,
+            market_fn=pricing.market_fn,
+            now=self._clock(),
+            routing=self._numbers.routing if self._numbers is not None else Routing(),
         )
 
     # ------------------------------------------------------------------ logging
@@ -521,12 +550,22 @@ class RawLog(Repository):
         )
         return [_raw_from_row(r) for r in rows]
 
-    async def events(self, after_id: int = 0, limit: int = 500) -> list[RawEvent]:
-        """Raw events with ``id > after_id`` in id order (keyset paging)."""
-        rows = await self._all(
-            f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE id > ? ORDER BY id LIMIT ?",
-            (after_id, limit),
-        )
+    async def events(
+        self, after_id: int = 0, limit: int = 500, *, phone_number_id: str | None = None
+    ) -> list[RawEvent]:
+        """Raw events with ``id > after_id`` in id order (keyset paging), only those whose
+        webhook named ``phone_number_id`` when given."""
+        if phone_number_id is None:
+            rows = await self._all(
+                f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE id > ? ORDER BY id LIMIT ?",
+                (after_id, limit),
+            )
+        else:
+            rows = await self._all(
+                f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE id > ? AND phone_number_id = ? "
+                "ORDER BY id LIMIT ?",
+                (after_id, phone_number_id, limit),
+            )
         return [_raw_from_row(r) for r in rows]
 
     async def get(self, raw_id: int) -> RawEvent | None:
@@ -544,7 +583,8 @@ class RawLog(Repository):
         row = await self._one(
             "SELECT count(*), count(applied_at), "
             "coalesce(sum(parse_state = 'unparsed'), 0), coalesce(sum(parse_state = 'error'), 0), "
-            "max(received_at), (SELECT count(*) FROM event_failures) FROM raw_events"
+            "max(received_at), (SELECT count(*) FROM event_failures), "
+            "coalesce(sum(other_number), 0) FROM raw_events"
         )
         return RawStats(
             total=row[0],
@@ -553,6 +593,7 @@ class RawLog(Repository):
             errors=row[3],
             last_event_at=row[4],
             failed_events=row[5],
+            other_number=row[6],
         )
 
     async def failures(

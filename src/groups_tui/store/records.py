@@ -40,6 +40,12 @@ __all__ = [
     "UNPRICED",
 ]
 
+NUMBER_OF_GROUP = (
+    "coalesce({explicit}, (SELECT phone_number_id FROM groups WHERE id = {group}), '')"
+)
+"""SQL of the number a row belongs to: the one given, else its group's, else unassigned
+(format with the two placeholders)."""
+
 REFUSED_COUNTER = "listener.signatures_refused"
 """Counter of deliveries the listener refused for a missing or wrong signature."""
 
@@ -98,6 +104,8 @@ class RawEventIn:
     body: bytes
     dedupe_key: str
     received_at: float
+    phone_number_id: str | None = None
+    """The number the body's first change names (``metadata.phone_number_id``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +123,13 @@ class RawInsertResult:
 
 @dataclass(frozen=True, slots=True)
 class RawEvent:
-    """A row of the raw log."""
+    """A row of the raw log.
+
+    Attributes:
+        phone_number_id: The number the body's first change names, if it names one.
+        other_number: None of its events is for a number this database serves: it is
+            kept here only (nothing of it reached the inbox, the ledger or the feed).
+    """
 
     id: int
     dedupe_key: str
@@ -124,6 +138,8 @@ class RawEvent:
     applied_at: float | None
     parse_state: str
     error: str | None
+    phone_number_id: str | None = None
+    other_number: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +155,7 @@ class RawStats:
         last_event_at: Receipt time of the newest row, if any.
         failed_events: Events not applied (see :class:`EventFailure`); a body that could
             not be parsed counts as one.
+        other_number: Rows kept only: every event of them is another number's.
     """
 
     total: int
@@ -147,6 +164,7 @@ class RawStats:
     errors: int
     last_event_at: float | None
     failed_events: int = 0
+    other_number: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +226,7 @@ class InboxRow(NamedTuple):
             ``None``).
         request_id: The create request's id, when the group was created from here.
         tag: The operator's tag of the group.
+        phone_number_id: The business number the group belongs to.
     """
 
     group_id: str
@@ -227,6 +246,7 @@ class InboxRow(NamedTuple):
     last_outbound: bool = False
     request_id: str | None = None
     tag: str | None = None
+    phone_number_id: str = ""
 
     # JSON (docs/json.md): one shape with `groups show`'s group; the filter's haystack
     # (every member's number) is internal. (A NamedTuple body may hold class attributes
@@ -258,6 +278,7 @@ class StoredFlag:
         evidence: Message ids behind the flag.
         state: open, acted, dismissed, auto_acted or auto_failed.
         outcome: What was done, or why it failed.
+        phone_number_id: The business number of the flag's group.
     """
 
     id: int
@@ -273,6 +294,7 @@ class StoredFlag:
     evidence: tuple[str, ...]
     state: str
     outcome: str | None
+    phone_number_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,7 +459,8 @@ class OutboxItem:
 
 @dataclass(frozen=True, slots=True)
 class PendingOperation:
-    """An asynchronous group operation awaiting its webhook."""
+    """An asynchronous group operation awaiting its webhook (of the number it was sent
+    through)."""
 
     request_id: str
     kind: str
@@ -447,11 +470,12 @@ class PendingOperation:
     error: str | None
     created_at: float
     resolved_at: int | None
+    phone_number_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One audited operator action."""
+    """One audited operator action (through the number it names)."""
 
     id: int
     at: float
@@ -461,6 +485,7 @@ class AuditEntry:
     targets: Sequence[Any]
     api_result: Any
     cost: Decimal | None
+    phone_number_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ injected clock. Money is Decimal rendered as TEXT; NULL means unknown, never zer
 
 from __future__ import annotations
 
-__all__ = ["LATEST_VERSION", "MIGRATIONS"]
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "NUMBERED_TABLES"]
 
 _V1 = """
 CREATE TABLE meta (
@@ -702,7 +702,98 @@ ALTER TABLE participant_history ADD COLUMN observed INTEGER NOT NULL DEFAULT 0;
 """
 
 
-# v9: who got a message and what happened in a group, for the conversation.
+# The inbox's order (codec.ACTIVITY without the table alias): an index on it serves
+# `ORDER BY activity DESC, pk DESC` without a temporary sort, for every number at once and
+# for one number.
+_ACTIVITY_KEY = (
+    "max(coalesce(last_activity_at, 0), coalesce(last_msg_at, 0), coalesce(created_at, 0))"
+)
+
+# v9: several business numbers in one database. Every fact that does not take its number
+# from its group gets the number it belongs to (Meta's phone_number_id):
+#
+# * ``numbers`` lists the numbers the database serves (local state, written when a
+#   configured store opens: ``Numbers.register``). An event of a number it does not
+#   list is kept in the raw log only (``raw_events.other_number``).
+# * groups, outbox, operations, audit, moderation flags, the cost ledger (1:1 invites have
+#   no group), automation jobs and invite-flow sends carry ``phone_number_id``; messages,
+#   members and join requests take it from their group. Existing rows get the placeholder
+#   ``''`` (``domain.numbers.UNASSIGNED``); the first open that knows its numbers gives
+#   them its first number (``Numbers.register``), so a single-number database moves under
+#   the configured number without loss, whenever the number is configured.
+# * the raw log keeps, per body, the number its first change names (filled here from the
+#   bodies already logged) and whether none of its events was for a number served here.
+# * the template cache is keyed by WABA (templates belong to a business account).
+# * two indexes on the inbox's order: one for every number, one per number.
+_V9 = f"""
+CREATE TABLE numbers (
+    phone_number_id      TEXT PRIMARY KEY,
+    label                TEXT NOT NULL,
+    business_account_id  TEXT,
+    display_phone_number TEXT,
+    position             INTEGER NOT NULL,
+    updated_at           REAL NOT NULL
+) WITHOUT ROWID;
+
+ALTER TABLE groups ADD COLUMN phone_number_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN phone_number_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE pending_operations ADD COLUMN phone_number_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN phone_number_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE moderation_flags ADD COLUMN phone_number_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE cost_ledger ADD COLUMN phone_number_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE automation_jobs ADD COLUMN phone_number_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE invite_flow_sends ADD COLUMN phone_number_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE raw_events ADD COLUMN phone_number_id TEXT;
+ALTER TABLE raw_events ADD COLUMN other_number INTEGER NOT NULL DEFAULT 0;
+
+UPDATE raw_events SET phone_number_id = (
+    SELECT json_extract(c.value, '$.value.metadata.phone_number_id')
+      FROM json_each(CAST(raw_events.body AS TEXT), '$.entry') AS e,
+           json_each(e.value, '$.changes') AS c
+     WHERE json_type(c.value, '$.value.metadata.phone_number_id') IN ('text', 'integer')
+     LIMIT 1)
+ WHERE json_valid(CAST(body AS TEXT))
+   AND json_type(CAST(body AS TEXT), '$.entry') = 'array';
+
+CREATE INDEX groups_inbox_order ON groups({_ACTIVITY_KEY} DESC, pk DESC);
+CREATE INDEX groups_number_order ON groups(phone_number_id, {_ACTIVITY_KEY} DESC, pk DESC);
+CREATE INDEX cost_ledger_number_at ON cost_ledger(phone_number_id, at);
+CREATE INDEX raw_events_other_number ON raw_events(id) WHERE other_number = 1;
+
+CREATE TABLE templates_v9 (
+    business_account_id TEXT NOT NULL DEFAULT '',
+    name          TEXT NOT NULL,
+    language      TEXT NOT NULL,
+    category      TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    body_params   INTEGER NOT NULL DEFAULT 0,
+    header_format TEXT,
+    components    TEXT NOT NULL DEFAULT '[]',
+    fetched_at    REAL NOT NULL,
+    PRIMARY KEY (business_account_id, name, language)
+) WITHOUT ROWID;
+INSERT INTO templates_v9(business_account_id, name, language, category, status, body_params,
+    header_format, components, fetched_at)
+    SELECT '', name, language, category, status, body_params, header_format, components,
+           fetched_at FROM templates;
+DROP TABLE templates;
+ALTER TABLE templates_v9 RENAME TO templates;
+"""
+
+NUMBERED_TABLES: tuple[str, ...] = (
+    "groups",
+    "outbox",
+    "pending_operations",
+    "audit_log",
+    "moderation_flags",
+    "cost_ledger",
+    "automation_jobs",
+    "invite_flow_sends",
+)
+"""Tables whose rows carry the ``phone_number_id`` they belong to (schema v9)."""
+
+
+# v10: who got a message and what happened in a group, for the conversation.
 #
 # * ``recipient_status`` keeps, besides the best state, when each member's copy was first
 #   delivered and first read (the earliest status of each, whatever the arrival order), so
@@ -715,7 +806,7 @@ ALTER TABLE participant_history ADD COLUMN observed INTEGER NOT NULL DEFAULT 0;
 #   (a replay, a duplicate webhook) a no-op.
 # * Indexes let the conversation read a page's events by time: membership history and
 #   join requests of one group between two times.
-_V9 = """
+_V10 = """
 ALTER TABLE recipient_status ADD COLUMN delivered_at INTEGER;
 ALTER TABLE recipient_status ADD COLUMN read_at INTEGER;
 UPDATE recipient_status SET delivered_at = at WHERE state = 'delivered';
@@ -733,7 +824,7 @@ CREATE INDEX join_requests_group_created ON join_requests(group_id, created_at);
 """
 
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
 """Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1``."""
 
 LATEST_VERSION: int = len(MIGRATIONS)

@@ -13,9 +13,10 @@ repositories, so that callers receive one object to pass around and close.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from groups_tui.domain.numbers import BusinessNumber
 from groups_tui.store.audit import Audit
 from groups_tui.store.automations import Automations
 from groups_tui.store.database import Database
@@ -25,6 +26,7 @@ from groups_tui.store.ledger import Ledger
 from groups_tui.store.maintenance import Maintenance
 from groups_tui.store.messages import Messages
 from groups_tui.store.moderation import Moderation
+from groups_tui.store.numbers import Numbers
 from groups_tui.store.operations import Operations
 from groups_tui.store.outbox import Outbox
 from groups_tui.store.raw_log import RawLog
@@ -53,9 +55,11 @@ class Store:
     ) -> None:
         self.db = db
         """The database every repository reads and writes through."""
+        self.numbers = Numbers(db, clock=clock)
+        """The business numbers the database serves (how events are routed)."""
         self.ledger = Ledger(db, pricing=pricing, clock=clock)
         """The cost ledger (and its pricing)."""
-        self.raw = RawLog(db, ledger=self.ledger, clock=clock)
+        self.raw = RawLog(db, ledger=self.ledger, numbers=self.numbers, clock=clock)
         """The raw webhook log, its counters, and applying it to derived state."""
         self.groups = Groups(db, clock=clock)
         """Groups, members, join requests and annotations."""
@@ -83,6 +87,7 @@ class Store:
         *,
         pricing: Pricing = UNPRICED,
         clock: Callable[[], float] = time.time,
+        numbers: Sequence[BusinessNumber] = (),
     ) -> Store:
         """Open (creating if needed) and migrate the SQLite database at ``path``.
 
@@ -90,11 +95,24 @@ class Store:
             path: Database file; ``":memory:"`` gives a private single-connection store.
             pricing: See :class:`Store`.
             clock: See :class:`Store`.
+            numbers: The configured business numbers, in configuration order: the
+                database serves exactly them from now on (``store.numbers.register``,
+                which also gives the facts stored before numbers were known to the
+                first). Without them, the numbers registered before are served.
 
         Returns:
             The open store.
         """
-        return cls(await SQLiteDatabase.open(path), pricing=pricing, clock=clock)
+        store = cls(await SQLiteDatabase.open(path), pricing=pricing, clock=clock)
+        try:
+            if numbers:
+                await store.numbers.register(numbers)
+            else:
+                await store.numbers.load()
+        except BaseException:
+            await store.close()
+            raise
+        return store
 
     @classmethod
     async def open_readonly(cls, path: str | Path) -> Store:
@@ -107,7 +125,13 @@ class Store:
             A store whose writes raise
             :class:`~groups_tui.store.database.StoreClosedError`.
         """
-        return cls(await SQLiteDatabase.open(path, readonly=True))
+        store = cls(await SQLiteDatabase.open(path, readonly=True))
+        try:
+            await store.numbers.load()
+        except BaseException:
+            await store.close()
+            raise
+        return store
 
     @property
     def path(self) -> str | Path:

@@ -33,8 +33,10 @@ from groups_tui.service.types import (
     AccountInfo,
     Change,
     GroupDetail,
+    InboxCursor,
     InboxRow,
     ListenerStatus,
+    NumberSpend,
 )
 from groups_tui.ui.cell_widths import SpacingMarksFilter, spacing_marks_counted
 from groups_tui.ui.host import HostApp, report_worker_error
@@ -71,6 +73,7 @@ STYLE_FILES: tuple[str, ...] = (
     "audit_log.tcss",
     "message_state.tcss",
     "automations.tcss",
+    "spend_by_number.tcss",
     "spend.tcss",
 )
 """Stylesheets, in cascade order (base first)."""
@@ -90,6 +93,9 @@ def styles_dir() -> Path:
         return packaged
     return Path(__file__).parents[3] / "styles"
 
+
+FIRST_SCREEN_ROWS = 200
+"""Inbox rows read before the first frame; the rest are read once it is drawn."""
 
 SPACING_MARKS_FILTER = SpacingMarksFilter()
 """Installed when spacing marks are drawn one cell wide (see :mod:`.cell_widths`)."""
@@ -192,6 +198,9 @@ class GroupsApp(HostApp):
         self.account: AccountInfo | None = getattr(service, "account", None)
         self.listener: ListenerStatus | None = None
         self.spend: Decimal | None = None
+        self.spend_numbers: tuple[NumberSpend, ...] = ()
+        """Spend and allowance of each number (several numbers only)."""
+        self.number_column = True
         self.pricing_contradictions: tuple[Evidence, ...] = ()
         """What Meta charged against the configured reading of a disputed rule."""
         self.bells = 0
@@ -205,7 +214,9 @@ class GroupsApp(HostApp):
         self.changes_applied = 0
         """Feed batches applied (each one repaint), for tests and the bench."""
         self._freeze_heap = freeze_heap
-        self._inbox_prefetch: asyncio.Task[list[InboxRow]] | None = None
+        self._freeze_rest = False
+        """Start-up froze the first screen's rows; the rest are still being read."""
+        self._inbox_prefetch: asyncio.Task[tuple[list[InboxRow], InboxCursor | None]] | None = None
         try:
             # Read the inbox while the terminal is being set up: the query runs on the
             # database thread, overlapping Textual's start-up on this one.
@@ -213,7 +224,9 @@ class GroupsApp(HostApp):
         except RuntimeError:
             loop = None
         if loop is not None:
-            self._inbox_prefetch = loop.create_task(service.reading.inbox_rows())
+            self._inbox_prefetch = loop.create_task(
+                service.reading.inbox_page(limit=FIRST_SCREEN_ROWS)
+            )
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Textual's palette commands, without the two groups-tui has its own of: Quit
@@ -314,12 +327,15 @@ class GroupsApp(HostApp):
             header.spend_today = self.spend
             header.note = self.sandbox_note
             header.contradictions = self.pricing_contradictions
+            header.by_number = self.spend_numbers
             header.now = int(self.clock())
 
     @work(exclusive=True, group="header", exit_on_error=False)
     async def _load_header(self) -> None:
         listener = await self.service.reading.listener_status()
         spend = await self.service.reading.spend_today()
+        if len(self.service.numbers) > 1:
+            self.spend_numbers = await self.service.reading.spend_by_number()
         self.listener, self.spend = listener, spend
         for header in self.screen.query(StatusHeader):
             self.apply_header(header)
@@ -400,14 +416,25 @@ class GroupsApp(HostApp):
         inbox = self.navigation.inbox()
         return inbox.rows() if inbox is not None else []
 
-    async def initial_inbox_rows(self) -> list[InboxRow]:
-        """The inbox rows read at start-up (once), else a fresh read."""
+    async def initial_inbox_page(self) -> tuple[list[InboxRow], InboxCursor | None]:
+        """The inbox's first screen of rows read at start-up (once), else a fresh read;
+        and where the rest begins."""
         task, self._inbox_prefetch = self._inbox_prefetch, None
-        rows = await (task if task is not None else self.service.reading.inbox_rows())
+        reading = self.service.reading
+        page = await (task if task is not None else reading.inbox_page(limit=FIRST_SCREEN_ROWS))
         if self._freeze_heap:
             self._freeze_heap = False
+            self._freeze_rest = page[1] is not None
             self.call_after_refresh(self.freeze_heap)
-        return rows
+        return page
+
+    def inbox_complete(self) -> None:
+        """Every inbox row is in memory: when start-up froze the first screen's, freeze
+        the rest too (see :meth:`freeze_heap`), or a full collection walks them inside a
+        keystroke."""
+        if self._freeze_rest:
+            self._freeze_rest = False
+            self.call_after_refresh(self.freeze_heap)
 
     def freeze_heap(self) -> None:
         """Put the objects alive after start-up (modules, styles, the inbox index) out of
@@ -439,6 +466,22 @@ class GroupsApp(HostApp):
         if inbox is not None:
             await inbox.run_action(f"quick_filter('{name}')")
 
+    async def action_inbox_number(self, position: int) -> None:
+        """Toggle the inbox's filter on the number at ``position`` (palette)."""
+        inbox = self.navigation.inbox()
+        if inbox is not None:
+            await inbox.run_action(f"number_filter({position})")
+
+    async def action_inbox_number_column(self) -> None:
+        """Show or hide the inbox's number column (palette)."""
+        inbox = self.navigation.inbox()
+        if inbox is not None:
+            await inbox.run_action("toggle_number_column")
+
+    def action_spend_by_number(self) -> None:
+        """Show each number's spend and allowance."""
+        self.navigation.open_spend_by_number()
+
     def action_search(self) -> None:
         """Open full-text search."""
         self.navigation.open_search()
@@ -452,7 +495,8 @@ class GroupsApp(HostApp):
 
     def action_new_group(self) -> None:
         """Ask for a new group; then show its invite link screen (pending until Meta)."""
-        self.navigation.new_group()
+        inbox = self.navigation.inbox()
+        self.navigation.new_group(inbox.number_filter if inbox is not None else None)
 
     def open_members(self, group_id: str) -> None:
         """Show a group's members."""

@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from groups_tui.service import InboxService
-from groups_tui.service.types import GroupDetail, InboxRow
+from groups_tui.service.types import GroupDetail, InboxCursor, InboxRow
 from groups_tui.ui.preferences import Preferences
 from groups_tui.ui.widgets.status_header import StatusHeader
 
@@ -58,8 +58,9 @@ class Navigator(ABC):
         """
 
     @abstractmethod
-    def new_group(self) -> None:
-        """Ask for a new group; then show its invite link screen."""
+    def new_group(self, number: str | None = None) -> None:
+        """Ask for a new group (on ``number`` by default, when several); then show its
+        invite link screen."""
 
     @abstractmethod
     def open_members(self, group_id: str) -> None:
@@ -109,6 +110,10 @@ class Navigator(ABC):
     def open_automations(self) -> None:
         """Show the automations, or say that none are configured."""
 
+    @abstractmethod
+    def open_spend_by_number(self) -> None:
+        """Show today's spend and this month's allowance, number by number."""
+
 
 class HostApp(App[None]):
     """The app as screens see it: Textual's :class:`App` plus what groups-tui adds."""
@@ -122,6 +127,10 @@ class HostApp(App[None]):
     preferences: Preferences
     """The operator's choices kept across restarts (theme, inbox sort and columns)."""
 
+    number_column: bool = True
+    """Whether the inbox shows the number column (several numbers; kept for the
+    session)."""
+
     @abstractmethod
     def now(self) -> float:
         """The injected clock's current time (epoch seconds)."""
@@ -131,8 +140,13 @@ class HostApp(App[None]):
         """Fill a screen's header from the app's latest account and listener data."""
 
     @abstractmethod
-    async def initial_inbox_rows(self) -> list[InboxRow]:
-        """The inbox rows read at start-up (once), else a fresh read."""
+    async def initial_inbox_page(self) -> tuple[list[InboxRow], InboxCursor | None]:
+        """The inbox's first screen of rows read at start-up (once), else a fresh read;
+        and where the rest begins (``None``: there is no more)."""
+
+    @abstractmethod
+    def inbox_complete(self) -> None:
+        """Every inbox row is in memory (the rest arrived after the first screen)."""
 
     @abstractmethod
     def inbox_rows_snapshot(self) -> list[InboxRow]:

@@ -66,8 +66,9 @@ class Navigation(Navigator):
 
         self._app.push_screen(ConversationScreen(group_id, focus_message=message_id, focus_at=at))
 
-    def new_group(self) -> None:
-        """Ask for a new group; then show its invite link screen (pending until Meta)."""
+    def new_group(self, number: str | None = None) -> None:
+        """Ask for a new group (on ``number`` by default, when the account has several);
+        then show its invite link screen (pending until Meta)."""
         from groups_tui.ui.screens.create_group import CreateGroupModal
         from groups_tui.ui.screens.invite_link import InviteLinkScreen
 
@@ -78,7 +79,13 @@ class Navigation(Navigator):
                 app.notify("Group requested: pending until Meta confirms", markup=False)
                 app.push_screen(InviteLinkScreen(PENDING_PREFIX + op.request_id))
 
-        app.push_screen(CreateGroupModal(), created)
+        app.push_screen(CreateGroupModal(number), created)
+
+    def open_spend_by_number(self) -> None:
+        """Show today's spend and this month's allowance, number by number."""
+        from groups_tui.ui.screens.spend_by_number import SpendByNumberModal
+
+        self._app.push_screen(SpendByNumberModal())
 
     def open_members(self, group_id: str) -> None:
         """Show a group's members."""

@@ -98,6 +98,15 @@ class GroupsCommands(Provider):
                 add(title, help_text, action, screen)
         for title, action, help_text in APP_ACTIONS:
             add(title, help_text, action, app)
+        numbers = app.service.numbers
+        if len(numbers) > 1:
+            # Filters by number, the number column and spend by number.
+            for position, number in enumerate(numbers, start=1):
+                toggle = f"Toggle ({position})" if position <= 9 else "Toggle"
+                title = f"Filter: number {fit(number.label, 20)}"
+                add(title, toggle, f"app.inbox_number({position})", app)
+            add("Show or hide the number column", "(L)", "app.inbox_number_column", app)
+            add("Spend by number", "Today and the allowance (N)", "app.spend_by_number", app)
         for entry in screen_keys(screen):
             if entry.scope == Scope.NAVIGATION or not entry.enabled:
                 continue

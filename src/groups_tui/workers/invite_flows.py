@@ -29,13 +29,15 @@ __all__ = ["InviteFlows", "Trigger", "matches"]
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    """An inbound 1:1 message, as the rules see it."""
+    """An inbound 1:1 message, as the rules see it (to the number it names: a group
+    it creates is that number's)."""
 
     wamid: str
     wa_id: str
     name: str | None
     text: str
     at: int
+    phone_number_id: str | None = None
 
     @classmethod
     def from_event(cls, event: InboundMessage) -> Trigger | None:
@@ -48,6 +50,7 @@ class Trigger:
             name=event.sender.profile_name,
             text=event.text or "",
             at=event.at,
+            phone_number_id=event.phone_number_id,
         )
 
 
@@ -105,6 +108,7 @@ class InviteFlows:
             at=now,
             group_id=rule.group_id,
             trigger_id=trigger.wamid,
+            phone_number_id=None if rule.group_id is not None else trigger.phone_number_id,
         )
         if rule.group_id is not None:
             await self._send(rule, send_id, trigger.wa_id, rule.group_id, why)
@@ -114,7 +118,8 @@ class InviteFlows:
         )[:128]
         await self.pacer.acquire()
         try:
-            op = await self.service.admin.create_group(subject)
+            # The group is the number's the person wrote to.
+            op = await self.service.admin.create_group(subject, number=trigger.phone_number_id)
         except ServiceError as exc:
             await automations.invite_flow_update(send_id, "failed", error=exc.message)
             await automations.add_run(
@@ -164,8 +169,10 @@ class InviteFlows:
         automations = self.service.automations
         template: Template | None
         try:
+            # The template of the group's own number's business account.
+            number = await self.service.reading.number_of(group_id)
             template = await self.service.reading.find_template(
-                rule.template, rule.language, refresh=True
+                rule.template, rule.language, refresh=True, number=number or None
             )
         except ServiceError:
             template = None

@@ -167,9 +167,10 @@ class AutomationRunner:
                 raws = await feed_changes.raw_since(raw_pos, BATCH)
                 if not raws:
                     break
+                served = {n.phone_number_id for n in self.service.numbers}
                 for raw in raws:
-                    if self.invites.rules:
-                        for trigger in _triggers(raw.body):
+                    if self.invites.rules and not raw.other_number:
+                        for trigger in _triggers(raw.body, served):
                             messages += 1
                             started += await self.invites.on_message(trigger, paused)
                     raw_pos = raw.id
@@ -209,7 +210,8 @@ class AutomationRunner:
         return await self.service.automations.status(recent)
 
 
-def _triggers(body: bytes) -> list[Trigger]:
+def _triggers(body: bytes, served: set[str] | frozenset[str] = frozenset()) -> list[Trigger]:
+    """The 1:1 messages of a raw body to the numbers served (any, when none is)."""
     try:
         events = parse_payload(json.loads(body))
     except (ValueError, TypeError):
@@ -217,6 +219,8 @@ def _triggers(body: bytes) -> list[Trigger]:
     out = []
     for event in events:
         if isinstance(event, InboundMessage):
+            if served and event.phone_number_id and event.phone_number_id not in served:
+                continue  # another number's message: not this account's to answer
             trigger = Trigger.from_event(event)
             if trigger is not None:
                 out.append(trigger)

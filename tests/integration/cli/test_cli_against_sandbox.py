@@ -187,3 +187,21 @@ def test_create_takes_either_a_subject_or_a_csv(cli_env: dict[str, str], tmp_pat
     assert code == 2 and "not both" in err
     code, _, err = run(cli_env, "groups", "create")
     assert code == 2 and "--subject" in err
+
+
+def test_the_only_number_is_the_default_and_can_be_named(cli_env: dict[str, str]) -> None:
+    # GIVEN the one number of WHATSAPP_PHONE_NUMBER_ID (labelled "default")
+    code, out, err = run(cli_env, "groups", "list", "--json")
+    assert code == 0, err
+    every = json.loads(out)
+    assert {r["number"] for r in every} == {"default"}
+    assert {r["phone_number_id"] for r in every} == {PNID}
+    # WHEN it is named by label or id THEN the same groups are listed
+    for name in ("default", "DEFAULT", PNID):
+        code, out, err = run(cli_env, "groups", "list", "--no-sync", "--json", "--number", name)
+        assert code == 0, err
+        assert len(json.loads(out)) == len(every)
+    # AND another name is a usage error naming the one choice
+    code, _, err = run(cli_env, "groups", "list", "--number", "US")
+    assert code == 2
+    assert f"default ({PNID})" in err

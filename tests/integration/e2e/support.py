@@ -20,6 +20,7 @@ from groups_tui.cloud import RetryPolicy
 from groups_tui.domain.models import Template, TemplateCategory
 from groups_tui.runtime import SandboxOptions, SandboxStack, sandbox_stack
 from groups_tui.sandbox import ManualClock, SandboxKnobs, WebhookKnobs
+from groups_tui.sandbox.world import World
 from groups_tui.service.types import InboxRow, MessageView
 from groups_tui.store.records import AuditEntry, RawStats
 
@@ -60,9 +61,12 @@ class Stack(SandboxStack):
         assert stats.errors == 0, "a webhook could not be applied"
         return stats
 
-    async def create_group(self, subject: str, *, approval: bool = False) -> str:
-        """Create a group through the service and return its id once the webhook says so."""
-        op = await self.service.admin.create_group(subject, join_approval=approval)
+    async def create_group(
+        self, subject: str, *, approval: bool = False, number: str | None = None
+    ) -> str:
+        """Create a group through the service (on a number: label or id) and return its id
+        once the webhook says so."""
+        op = await self.service.admin.create_group(subject, join_approval=approval, number=number)
         await self.settle(OP_DELAY)
         group = await self.store.groups.get_by_request(op.request_id)
         assert group is not None and group.id, "the group_create webhook never arrived"
@@ -71,13 +75,17 @@ class Stack(SandboxStack):
     async def join(self, group_id: str, *wa_ids: str) -> None:
         """Simulated people tap the invite link (auto-approve groups)."""
         for wa_id in wa_ids:
-            self.world.persons.join(group_id, wa_id)
+            self.group_world(group_id).persons.join(group_id, wa_id)
         await self.settle()
 
     async def say(self, group_id: str, wa_id: str, text: str) -> None:
         """A member writes to the group (opens the 24-hour window)."""
-        self.world.persons.message(group_id, wa_id, text)
+        self.group_world(group_id).persons.message(group_id, wa_id, text)
         await self.settle()
+
+    def group_world(self, group_id: str) -> World:
+        """The simulated state of the number the group belongs to."""
+        return next((w for w in self.sandbox.worlds if group_id in w.groups), self.world)
 
     async def template(self, category: TemplateCategory) -> Template:
         """An approved template of `category` whose body takes parameters."""
@@ -115,11 +123,22 @@ def money(value: Decimal | None) -> Decimal:
 
 @asynccontextmanager
 async def running_stack(
-    db_path: Path, *, start: float = SEPT_15, knobs: SandboxKnobs | None = None
+    db_path: Path,
+    *,
+    start: float = SEPT_15,
+    knobs: SandboxKnobs | None = None,
+    numbers: int = 1,
+    number_tokens: bool = False,
 ) -> AsyncIterator[Stack]:
-    """Start store, listener, sandbox, client and service; stop them in reverse order."""
+    """Start store, listener, sandbox, clients and service; stop them in reverse order.
+
+    With ``numbers`` above one the sandbox simulates that many business numbers (each
+    after the first with a token of its own when ``number_tokens``).
+    """
     clock = ManualClock(start)
     options = SandboxOptions(
+        numbers=numbers,
+        number_tokens=number_tokens,
         db_path=db_path,
         clock=clock,
         receipt_clock=clock.now,

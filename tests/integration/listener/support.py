@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from groups_tui.domain.numbers import BusinessNumber
 from groups_tui.listener.commands import listener_pricing
 from groups_tui.listener.ingest import IngestWriter
 from groups_tui.listener.server import ListenerServer
@@ -49,13 +50,14 @@ async def running_listener(
     app_secret: str | None = TEST_APP_SECRET,
     verify_token: str | None = TEST_VERIFY_TOKEN,
     insecure_no_signature: bool = False,
+    numbers: Sequence[BusinessNumber] = (),
 ) -> AsyncIterator[Running]:
     """Open a store at ``db_path`` and serve the listener on a free loopback port.
 
     The store prices the cost ledger with the packaged rate card, as ``groups-tui listen``
-    does.
+    does, and serves ``numbers`` (as configured) when given.
     """
-    store = await Store.open(db_path, pricing=listener_pricing(None))
+    store = await Store.open(db_path, pricing=listener_pricing(None), numbers=numbers)
     try:
         server = ListenerServer(
             store,

@@ -134,3 +134,75 @@ def test_pricing_table_is_read_and_checked() -> None:
     path.write_text("[pricing]\nevidence_min = 0\n")
     with pytest.raises(ConfigError, match="pricing.evidence_min must be at least 1"):
         pricing_config(load_settings())
+
+
+def test_numbers_are_listed_in_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN three numbers: one with its own token, one naming a shared one, one the default
+    path = config_path()
+    path.write_text(
+        '[whatsapp]\naccess_token = "shared-secret"\nbusiness_account_id = "900"\n'
+        '[tokens]\nbrands = "brand-secret"\n'
+        '[[numbers]]\nphone_number_id = "101"\nlabel = "US"\naccess_token = "own-secret"\n'
+        '[[numbers]]\nphone_number_id = "102"\nlabel = "BR"\ntoken = "brands"\n'
+        'business_account_id = "901"\n'
+        '[[numbers]]\nphone_number_id = "103"\ndisplay_phone_number = "+49 151 555"\n'
+    )
+    os.chmod(path, 0o600)
+    # WHEN the settings are loaded
+    settings = load_settings()
+    numbers = settings.business_numbers()
+    # THEN every number comes with its token, in order, labelled
+    assert settings.is_live
+    assert [n.number.label for n in numbers] == ["US", "BR", "+49 151 555"]
+    tokens = [n.access_token.get_secret_value() for n in numbers if n.access_token]
+    assert tokens == ["own-secret", "brand-secret", "shared-secret"]
+    assert [n.number.business_account_id for n in numbers] == ["900", "901", "900"]
+    # AND `config check` lists no secret, nor the numbers as settings
+    shown = str(settings.status_lines()) + repr(settings) + repr(numbers)
+    assert not any(value in shown for value in ("shared-secret", "own-secret", "brand-secret"))
+    assert "GROUPS_TUI_NUMBERS" not in [name for name, _, _ in settings.status_lines()]
+
+
+def test_the_environment_still_describes_one_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WHATSAPP_ACCESS_TOKEN", "tok")
+    monkeypatch.setenv("WHATSAPP_PHONE_NUMBER_ID", "106540352242922")
+    [only] = load_settings().business_numbers()
+    assert (only.number.phone_number_id, only.number.label) == ("106540352242922", "default")
+    monkeypatch.setenv("WHATSAPP_DISPLAY_PHONE_NUMBER", "+1 555 078 3881")
+    [only] = load_settings().business_numbers()
+    assert only.number.label == "+1 555 078 3881"
+
+
+@pytest.mark.parametrize(
+    ("numbers", "message"),
+    [
+        ('[[numbers]]\nlabel = "US"\n', "numbers.0.phone_number_id: Field required"),
+        ('[[numbers]]\nphone_number_id = "1"\ncolour = "red"\n', "numbers.0.colour: Extra inputs"),
+        ('[[numbers]]\nphone_number_id = "1"\ntoken = "nope"\n', "names token 'nope'"),
+        (
+            '[[numbers]]\nphone_number_id = "1"\nlabel = "A"\n'
+            '[[numbers]]\nphone_number_id = "2"\nlabel = "a"\n',
+            "two numbers are labelled",
+        ),
+        (
+            '[[numbers]]\nphone_number_id = "1"\naccess_token = "x"\n'
+            '[[numbers]]\nphone_number_id = "2"\n',
+            "has no access token",
+        ),
+    ],
+)
+def test_bad_numbers_get_one_line_errors(numbers: str, message: str) -> None:
+    path = config_path()
+    path.write_text(numbers)
+    os.chmod(path, 0o600)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings().business_numbers()
+    assert "\n" not in str(caught.value)
+
+
+def test_a_token_in_numbers_makes_a_readable_file_refused() -> None:
+    path = config_path()
+    path.write_text('[[numbers]]\nphone_number_id = "1"\naccess_token = "s3cret"\n')
+    os.chmod(path, 0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        load_settings()

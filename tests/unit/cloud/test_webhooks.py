@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from groups_tui.cloud.webhooks import (
     InvalidSignatureError,
     MalformedPayloadError,
+    body_number,
     parse_body,
     parse_payload,
     sign_body,
@@ -73,6 +74,7 @@ EXPECTED_TYPES: dict[str, list[type]] = {
     "settings_update_success": [SettingsChanged],
     "statuses_delivered_aggregated": [MessageStatus, MessageStatus],
     "statuses_delivered_legacy_layout": [MessageStatus, MessageStatus],
+    "statuses_delivered_one_to_one": [MessageStatus],
     "statuses_failed": [MessageStatus],
     "statuses_read_bsuid": [MessageStatus],
     "statuses_read_no_pricing": [MessageStatus],
@@ -481,3 +483,21 @@ def test_mutated_fixtures_never_raise(name: str, data: st.DataObject, replacemen
 def test_random_objects_never_raise(payload: dict[str, Any]) -> None:
     for event in parse_payload(payload):
         assert isinstance(event.dedupe_key, str)
+
+
+def test_every_event_names_the_number_its_change_is_for() -> None:
+    # GIVEN Meta's 1:1 status sample, and a batch of several changes
+    [status] = parse("statuses_delivered_one_to_one")
+    # THEN the number comes from the change's metadata, for every event
+    assert status.phone_number_id == "106540352242922"
+    assert status.group_id is None and status.pricing is not None
+    assert {e.phone_number_id for e in parse("batched_mixed")} == {"106540352242922"}
+    # AND a change naming another number gives its events that number (and equality
+    # of events does not depend on it: a delivery is the same whichever the number)
+    payload = fixture("statuses_delivered_one_to_one")
+    payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = 106540352242999
+    [other] = parse_payload(payload)
+    assert other.phone_number_id == "106540352242999"
+    assert other == status
+    assert body_number(payload) == "106540352242999"
+    assert body_number({"entry": [{"changes": [{"value": {}}]}]}) is None

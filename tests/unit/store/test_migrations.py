@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from groups_tui.store import SchemaTooNewError, Store, StoreClosedError
-from groups_tui.store.schema import LATEST_VERSION, MIGRATIONS
+from groups_tui.store.schema import LATEST_VERSION, MIGRATIONS, NUMBERED_TABLES
 from groups_tui.store.sqlite import migrate, split_statements
 
 EXPECTED_TABLES = {
@@ -34,6 +34,15 @@ EXPECTED_TABLES = {
     "contacts",
     "blocklist",
 }
+
+
+V9_INDEXES = {
+    "groups_inbox_order",
+    "groups_number_order",
+    "cost_ledger_number_at",
+    "raw_events_other_number",
+}
+"""The indexes schema v9 adds (the inbox's order, spend per number, other numbers)."""
 
 
 def _exists(path: Path) -> bool:
@@ -262,6 +271,17 @@ def _dump(db_path: Path) -> tuple[dict[str, list[tuple[object, ...]]], dict[str,
             for name in tables
             if not name.startswith("messages_fts")
         }
+        if "numbers" in rows:
+            # v9 adds the number last to these tables (the placeholder for the rows it
+            # found, no number being registered), two columns to the raw log, the table of
+            # numbers, and the WABA first to the template cache.
+            for name in NUMBERED_TABLES:
+                assert {r[-1] for r in rows[name]} <= {""}, name
+                rows[name] = [row[:-1] for row in rows[name]]
+            assert {r[-1] for r in rows["raw_events"]} <= {0}
+            rows["raw_events"] = [row[:-2] for row in rows["raw_events"]]
+            assert rows.pop("numbers") == []
+            rows["templates"] = [row[1:] for row in rows["templates"]]
         if "join_approval_at" in {r[1] for r in conn.execute("PRAGMA table_info(groups)")}:
             added = conn.execute(
                 "SELECT invite_link_at, join_approval_at FROM groups ORDER BY 1, 2"
@@ -273,7 +293,7 @@ def _dump(db_path: Path) -> tuple[dict[str, list[tuple[object, ...]]], dict[str,
             assert {r[-1] for r in rows["participant_history"]} <= {0}
             rows["participant_history"] = [row[:-1] for row in rows["participant_history"]]
         if "read_at" in {r[1] for r in conn.execute("PRAGMA table_info(recipient_status)")}:
-            # v9 adds ``delivered_at`` and ``read_at`` last, from the one time a row had.
+            # v10 adds ``delivered_at`` and ``read_at`` last, from the one time a row had.
             for row in rows["recipient_status"]:
                 state, at, delivered_at, read_at = row[2], row[4], row[-2], row[-1]
                 assert delivered_at == (at if state == "delivered" else None)
@@ -303,15 +323,16 @@ async def test_v7_rebuilds_groups_without_losing_anything(db_path: Path) -> None
     assert counters == {"listener.signatures_refused": 4, "events.failed": 1}
     rows_before.pop("counters")
     assert rows_after == rows_before
-    # AND every index and trigger is identical, plus the two that count failures
+    # AND every index and trigger is identical, plus the two that count failures (and the
+    # indexes of v9 and v10)
     added = {n: schema_after.pop(n) for n in list(schema_after) if n not in schema_before}
-    assert set(added) == {
-        "event_failures_count_ai",
-        "event_failures_count_ad",
-        # v9: the conversation reads a page's events by time
-        "participant_history_group_at",
-        "join_requests_group_created",
-    }
+    assert (
+        set(added)
+        == {"event_failures_count_ai", "event_failures_count_ad"}
+        | V9_INDEXES
+        # v10: the conversation reads a page's events by time
+        | {"participant_history_group_at", "join_requests_group_created"}
+    )
     assert schema_after == schema_before
     with sqlite3.connect(db_path) as conn:
         conn.execute("PRAGMA foreign_keys = ON")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .base import EventError, join_key
@@ -30,9 +30,12 @@ class GroupCreated:
         invite_link: Invite link, if given.
         join_approval_mode: ``approval_required`` or ``auto_approve``, if given.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "group.created"
+    phone_number_id: str | None = field(default=None, compare=False)
     request_id: str | None
     group_id: str
     subject: str | None = None
@@ -58,9 +61,12 @@ class GroupCreateFailed:
         description: Description that was asked for.
         errors: Why it failed.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "group.create_failed"
+    phone_number_id: str | None = field(default=None, compare=False)
     request_id: str | None
     group_id: str | None = None
     subject: str | None = None
@@ -84,9 +90,12 @@ class GroupDeleted:
         group_id: The deleted group.
         request_id: Carried by the webhook although the delete call returns none.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "group.deleted"
+    phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     request_id: str | None = None
     at: int
@@ -106,9 +115,12 @@ class GroupDeleteFailed:
         request_id: The request's id, if given.
         errors: Why it failed.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "group.delete_failed"
+    phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     request_id: str | None = None
     errors: tuple[EventError, ...] = ()

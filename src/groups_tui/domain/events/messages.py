@@ -76,9 +76,12 @@ class InboundMessage:
         forwarded: True when ``context.forwarded`` or ``frequently_forwarded`` is set.
         errors: Errors, e.g. ``130501`` for ``unsupported``.
         at: Webhook epoch seconds (opens or refreshes the group's 24-hour window).
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "message.received"
+    phone_number_id: str | None = field(default=None, compare=False)
     wamid: str
     group_id: str | None
     sender: ParticipantRef
@@ -123,9 +126,12 @@ class MessageStatus:
         conversation_id: ``conversation.id`` of older payloads, if any.
         errors: Errors of a ``failed`` status.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "message.status"
+    phone_number_id: str | None = field(default=None, compare=False)
     wamid: str
     group_id: str | None
     recipient_id: str | None = None

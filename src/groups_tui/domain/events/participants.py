@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .base import EventError, ParticipantRef, join_key, participants_key
@@ -44,9 +44,12 @@ class ParticipantsJoined:
         via: Meta's ``reason`` (``invite_link`` in every sample, also for approvals), or
             ``unknown`` when absent.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "participant.joined"
+    phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     participants: tuple[ParticipantRef, ...]
     via: str = "unknown"
@@ -73,9 +76,12 @@ class ParticipantsLeft:
         group_id: The group.
         participants: Who left (by ``wa_id`` / ``user_id``).
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "participant.left"
+    phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     participants: tuple[ParticipantRef, ...]
     at: int
@@ -103,9 +109,12 @@ class ParticipantsRemoved:
         initiated_by: ``business`` in Meta's samples.
         request_id: The removal request's id.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "participant.removed"
+    phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     participants: tuple[ParticipantRef, ...]
     initiated_by: str | None = None
@@ -136,9 +145,12 @@ class ParticipantsRemoveFailed:
         initiated_by: ``business`` in Meta's samples.
         request_id: The removal request's id.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "participant.remove_failed"
+    phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     failed: tuple[FailedParticipant, ...] = ()
     errors: tuple[EventError, ...] = ()
@@ -169,9 +181,12 @@ class JoinRequestCreated:
         participant: The requester.
         reason: Meta's ``reason`` (values undocumented), if any.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "join_request.created"
+    phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     join_request_id: str
     participant: ParticipantRef
@@ -201,9 +216,12 @@ class JoinRequestRevoked:
         participant: The requester.
         reason: Meta's ``reason`` (values undocumented), if any.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "join_request.revoked"
+    phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     join_request_id: str
     participant: ParticipantRef

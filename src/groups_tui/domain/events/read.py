@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .base import ParticipantRef, join_key
@@ -27,9 +27,11 @@ class GroupRead:
         created_at: ``creation_timestamp``.
         participants: Everyone listed, besides the business.
         at: When the read was made (the reader's clock).
+        phone_number_id: The business number the group was read through.
     """
 
     event_kind: ClassVar[str] = "group.read"
+    phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     subject: str | None = None
     description: str | None = None

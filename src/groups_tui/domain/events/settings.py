@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .base import EventError, join_key
@@ -57,9 +57,12 @@ class SettingsChanged:
         description: New description.
         picture: New picture.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "group.updated"
+    phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     request_id: str | None = None
     subject: str | None = None
@@ -85,9 +88,12 @@ class SettingsChangeFailed:
         failures: One entry per failed setting, with its errors.
         errors: The item-level errors.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "group.settings_failed"
+    phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     request_id: str | None = None
     failures: tuple[SettingFailure, ...] = ()

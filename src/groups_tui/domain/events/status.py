@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .base import join_key
@@ -19,9 +19,12 @@ class GroupSuspended:
     Attributes:
         group_id: The group.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "group.suspended"
+    phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     at: int
 
@@ -38,9 +41,12 @@ class GroupSuspendCleared:
     Attributes:
         group_id: The group.
         at: Webhook epoch seconds.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "group.suspend_cleared"
+    phone_number_id: str | None = field(default=None, compare=False)
     group_id: str
     at: int
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .base import join_key
@@ -22,9 +22,12 @@ class UnknownEvent:
         raw: The unrecognised object verbatim.
         reason: Why it was not recognised.
         at: The object's ``timestamp`` when readable, else ``0``.
+        phone_number_id: The business number the webhook was for
+            (``metadata.phone_number_id``); ``None`` when it did not say.
     """
 
     event_kind: ClassVar[str] = "unknown"
+    phone_number_id: str | None = field(default=None, compare=False)
     field: str
     raw: Mapping[str, Any]
     reason: str = ""

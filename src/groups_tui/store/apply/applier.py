@@ -10,6 +10,12 @@ With isolation each event runs in its own savepoint: one that raises is rolled b
 alone (its writes, its change-feed rows and the context's caches), recorded in
 :attr:`Applier.failures` with an ``event.failed`` change-feed row, and the next event is
 applied.
+
+Every event is routed first (:class:`~groups_tui.store.numbers.Routing`): by the number
+its webhook names, else the number of the group it is about, else the first number
+served. An event of a number the database does not serve is skipped whole: nothing of it
+reaches the groups, the ledger or the change feed (its raw row is marked
+``other_number`` when none of its events was for a number served here).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from groups_tui.store.apply.members import MemberApplier
 from groups_tui.store.apply.messages import MessageApplier
 from groups_tui.store.apply.operations import OperationSettler
 from groups_tui.store.apply.statuses import StatusApplier
+from groups_tui.store.numbers import Routing
 from groups_tui.store.records import CostFn, EventFailure, MarketFn
 
 __all__ = ["Applier", "event_key"]
@@ -82,6 +89,7 @@ class Applier:
         cost_fn: Prices ledger lines (``None`` → amounts unknown).
         market_fn: Maps ``wa_id`` to a market name.
         now: Bookkeeping time for ``raw_events.applied_at``.
+        routing: The numbers the database serves (the default serves every number).
     """
 
     def __init__(
@@ -91,8 +99,10 @@ class Applier:
         cost_fn: CostFn | None,
         market_fn: MarketFn | None,
         now: float,
+        routing: Routing | None = None,
     ) -> None:
         ctx = ApplyContext(conn, now=now)
+        self._routing = routing or Routing()
         operations = OperationSettler(ctx)
         joins = JoinSettler(ctx)
         self._ctx = ctx
@@ -103,6 +113,8 @@ class Applier:
         self._statuses = StatusApplier(ctx, CostCharger(ctx, cost_fn=cost_fn, market_fn=market_fn))
         self.failures: list[EventFailure] = []
         """Events that :meth:`apply` with ``isolate`` could not apply, in order."""
+        self.other_number_rows: set[int] = set()
+        """Raw rows whose events were all another number's (nothing of them applied)."""
 
     @property
     def changes(self) -> int:
@@ -139,21 +151,40 @@ class Applier:
             True when the events included a shape this version does not know (the row's
             parse state is then ``unparsed``).
         """
-        self._ctx.raw_id = raw_id
+        ctx = self._ctx
+        ctx.raw_id = raw_id
         unparsed = False
+        routed = others = 0
         for index, event in enumerate(events):
             if isinstance(event, UnknownEvent):
                 unparsed = True
                 continue
             if only and event_key(event) not in only:
                 continue
+            named = getattr(event, "phone_number_id", None)
+            number = self._routing.route(named, None if named else self._known_number(event))
+            if number is None:
+                others += 1
+                continue
+            routed += 1
+            ctx.number = number
             if isolate:
                 self._isolated(raw_id, index, event)
             else:
                 self._dispatch(event)
+        if raw_id is not None and others and not routed:
+            self.other_number_rows.add(raw_id)
         if raw_id is not None and mark:
             self._ctx.mark_applied(raw_id, "unparsed" if unparsed else "ok")
         return unparsed
+
+    def _known_number(self, event: DomainEvent) -> str | None:
+        """The number of the group the event is about, when the store knows the group.
+
+        Only looked up for an event whose webhook named no number (a test fixture, an
+        older payload), or while the database serves no number.
+        """
+        return self._ctx.group_number(_event_group(event), getattr(event, "request_id", None))
 
     def _isolated(self, raw_id: int | None, index: int, event: DomainEvent) -> None:
         """Apply one event in a savepoint; on failure undo it alone and record why."""

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from groups_tui.domain.events import EventError, ParticipantRef, normalize_input
+from groups_tui.domain.numbers import UNASSIGNED
 from groups_tui.store.codec import dumps
 
 __all__ = ["ApplyContext", "EventMark", "error_text", "first_error"]
@@ -77,11 +78,15 @@ class ApplyContext:
         """Bookkeeping time of the marks and failures."""
         self.raw_id: int | None = None
         """The raw row whose events are being applied (named by each change-feed row)."""
+        self.number: str = UNASSIGNED
+        """The business number the event being applied belongs to (set by the router):
+        a group it creates and a ledger line it writes are that number's."""
         self.changes = 0
         """Change-feed rows appended so far (undone ones not counted)."""
         self._feed: list[tuple[str, str | None, str | None, int | None, int | None, str]] = []
         self._applied: list[tuple[float, str, int]] = []
         self._groups: set[str] = set()
+        self._group_numbers: dict[tuple[str | None, str | None], str] = {}
         self._keys: dict[tuple[str, str | None, str | None, str | None], str] = {}
 
     # ------------------------------------------------------------------ statements
@@ -156,6 +161,7 @@ class ApplyContext:
         del self._feed[mark.feed :]
         self.changes = mark.changes
         self._groups.clear()
+        self._group_numbers.clear()
         self._keys.clear()
 
     # ------------------------------------------------------------------ shared rows
@@ -166,8 +172,27 @@ class ApplyContext:
         # foreign keys satisfied and is filled in when the create arrives.
         if group_id in self._groups:
             return
-        self.exec("INSERT INTO groups(id) VALUES (?) ON CONFLICT(id) DO NOTHING", (group_id,))
+        self.exec(
+            "INSERT INTO groups(id, phone_number_id) VALUES (?, ?) ON CONFLICT(id) DO NOTHING",
+            (group_id, self.number),
+        )
         self._groups.add(group_id)
+
+    def group_number(self, group_id: str | None, request_id: str | None = None) -> str | None:
+        """The number of a stored group (by id, else by its create's request id)."""
+        memo = (group_id, request_id)
+        if memo in self._group_numbers:
+            return self._group_numbers[memo]
+        row = None
+        if group_id:
+            row = self.row("SELECT phone_number_id FROM groups WHERE id = ?", (group_id,))
+        if row is None and request_id:
+            row = self.row("SELECT phone_number_id FROM groups WHERE request_id = ?", (request_id,))
+        number = str(row[0]) if row and row[0] else None
+        if number is not None:
+            # A group's number never changes once known; an unknown one may appear.
+            self._group_numbers[memo] = number
+        return number
 
     def touch(self, group_id: str, at: int) -> None:
         """Move the group's ``last_activity_at`` forward to ``at``."""

@@ -8,6 +8,8 @@ Rules (event time is the webhook's ``at``):
 * The amount comes from the ledger's pricing (``cost_fn``; ``None`` leaves it unknown)
   and the market from ``market_fn``; without a number, the country a business-scoped
   user id names sets the market.
+* The line is the business number's the status was routed to (a 1:1 invite has no
+  group to take it from).
 
 Each new line appends a ``cost.charged`` change-feed row.
 """
@@ -49,7 +51,7 @@ class CostCharger:
         inserted = ctx.exec(
             "INSERT OR IGNORE INTO cost_ledger(message_id, participant_key, group_id, "
             "participant_wa_id, category, pricing_type, pricing_model, billable, market, "
-            "amount, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "amount, at, phone_number_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 e.wamid,
                 key,
@@ -62,6 +64,7 @@ class CostCharger:
                 market,
                 None if amount is None else str(amount),
                 e.at,
+                ctx.number,
             ),
         )
         if not inserted:

@@ -90,6 +90,12 @@ class GroupApplier:
                 "AND NOT EXISTS (SELECT 1 FROM groups WHERE request_id = ?2)",
                 (e.group_id, e.request_id),
             )
+        # The group is its number's from its first row (the service's pending row, or a
+        # placeholder); a row made before numbers were known takes the create's.
+        ctx.exec(
+            "UPDATE groups SET phone_number_id = ? WHERE id = ? AND phone_number_id = ''",
+            (ctx.number, e.group_id),
+        )
         # Several creates of one group (a webhook, then a sync) may come in any order:
         # the earliest gives the creation time, and each value comes from the newest
         # create that carries one (_set_texts).
@@ -128,9 +134,17 @@ class GroupApplier:
             if not updated:
                 ctx.exec(
                     "INSERT INTO groups(request_id, subject, description, state, state_at, "
-                    "error_code, error_message) VALUES (?, ?, ?, 'failed', ?, ?, ?) "
-                    "ON CONFLICT(request_id) DO NOTHING",
-                    (e.request_id, e.subject or "", e.description or "", e.at, code, text),
+                    "error_code, error_message, phone_number_id) "
+                    "VALUES (?, ?, ?, 'failed', ?, ?, ?, ?) ON CONFLICT(request_id) DO NOTHING",
+                    (
+                        e.request_id,
+                        e.subject or "",
+                        e.description or "",
+                        e.at,
+                        code,
+                        text,
+                        ctx.number,
+                    ),
                 )
         ctx.change("group.create_failed", None, e.at, e.request_id, {"error": text, "code": code})
         self._operations.resolve(e.request_id, "failed", e.at, error=text)

@@ -1,9 +1,11 @@
-"""Create a group: subject, description and how people get in.
+"""Create a group: its number, subject, description and how people get in.
 
 The modal checks the subject and description against the Groups API limits as you type
 (live counters), calls the service in a worker, and dismisses with the pending
 operation. The group then shows as pending until the lifecycle webhook brings its id
-and invite link (see :mod:`~groups_tui.ui.screens.invite_link`).
+and invite link (see :mod:`~groups_tui.ui.screens.invite_link`). An account with several
+business numbers is asked which one the group belongs to (the inbox's number filter,
+when one is on, is chosen already).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, RadioButton, RadioSet, Static, TextArea
+from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from groups_tui.domain.limits import (
@@ -41,10 +43,30 @@ class CreateGroupModal(GroupTextsModal[PendingOperation | None]):
     ]
     """Modal keys (Tab moves between fields)."""
 
+    def __init__(self, number: str | None = None) -> None:
+        """Ask for a new group.
+
+        Args:
+            number: The number (id) chosen already, when the account has several.
+        """
+        super().__init__()
+        self._number = number
+
     def compose(self) -> ComposeResult:
-        """Subject, description, join mode, status and buttons."""
+        """Number (with several), subject, description, join mode, status and buttons."""
+        numbers = self.app.service.numbers
+        self.set_class(len(numbers) > 1, "-numbers")
         with Vertical(id="create-group", classes="admin-modal"):
             yield Static(Text("New group", style="bold"), classes="modal-title")
+            if len(numbers) > 1:
+                ids = {n.phone_number_id for n in numbers}
+                chosen = self._number
+                yield Select[str](
+                    [(fit(n.title, 40), n.phone_number_id) for n in numbers],
+                    prompt="Number: choose which one the group belongs to",
+                    value=chosen if chosen is not None and chosen in ids else Select.NULL,
+                    id="number",
+                )
             yield from self.compose_texts(
                 "Subject (required)",
                 "Description (optional)",
@@ -87,13 +109,27 @@ class CreateGroupModal(GroupTextsModal[PendingOperation | None]):
         if refusal is not None:
             self._say(refusal.reason)
             return
+        number: str | None = None
+        choices = self.query("#number")
+        if choices:
+            chosen = choices.first(Select).value
+            if not isinstance(chosen, str):
+                self._say("Choose the number the group belongs to.")
+                return
+            number = chosen
         approval = self.query_one("#mode-approval", RadioButton).value
         self._say("Creating…", error=False)
-        self._create(subject, description.strip() or None, approval)
+        self._create(subject, description.strip() or None, approval, number)
 
     @work(exclusive=True, group="create-group", exit_on_error=False)
-    async def _create(self, subject: str, description: str | None, approval: bool) -> None:
-        op = await self.app.service.admin.create_group(subject, description, approval)
+    async def _create(
+        self, subject: str, description: str | None, approval: bool, number: str | None
+    ) -> None:
+        admin = self.app.service.admin
+        if number is None:
+            op = await admin.create_group(subject, description, approval)
+        else:
+            op = await admin.create_group(subject, description, approval, number=number)
         self.dismiss(op)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -53,15 +53,18 @@ _COLUMN_TITLES = {
 class ColumnTitles(Static):
     """The inbox's column titles, aligned with :class:`GroupList` rows."""
 
-    hidden: frozenset[str] = frozenset()
-    """The optional columns not shown (as the list)."""
-
     def render(self) -> Text:
         """Titles sized like the list's columns (the list has a one-cell scrollbar)."""
-        cols = Columns.for_width(max(self.size.width - 1, 0), self.hidden)
+        width = max(self.size.width - 1, 0)
+        lists = self.screen.query(GroupList)
+        cols = lists.first().column_widths(width) if lists else Columns.for_width(width)
+        marks = " " * Columns.MARKS
+        if cols.number:
+            title = "Number" if cols.number >= 6 else "No."
+            marks += title.ljust(cols.number) + " "
         parts = cols.shown(
             [
-                " " * Columns.MARKS,
+                marks,
                 "Subject".ljust(cols.subject),
                 "Mbr".rjust(Columns.MEMBERS),
                 "New".rjust(Columns.UNREAD),
@@ -167,8 +170,37 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
             tooltip="Delete this group (type its subject to confirm)",
         ),
         Binding("escape", "escape", "Back", show=False, id="inbox.escape"),
+        # With several business numbers only (check_action hides them otherwise).
+        Binding(
+            "1",
+            "number_filter(1)",
+            "Number",
+            id="inbox.number_1",
+            key_display="1-9",
+            tooltip="Only the groups of number 1, 2...9 (again: every number)",
+        ),
+        *(Binding(str(n), f"number_filter({n})", f"Number {n}", show=False) for n in range(2, 10)),
+        Binding(
+            "L",
+            "toggle_number_column",
+            "Number col",
+            id="inbox.number_column",
+            tooltip="Show or hide the number column",
+        ),
+        Binding(
+            "N",
+            "spend_by_number",
+            "By number",
+            id="inbox.spend_by_number",
+            tooltip="Today's spend and this month's free allowance, number by number",
+        ),
     ]
     """Inbox keys; list navigation lives on :class:`GroupList`."""
+
+    NUMBER_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"number_filter", "toggle_number_column", "spend_by_number"}
+    )
+    """Actions that exist only when the account has several numbers."""
 
     PALETTE_ACTIONS: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("Members of this group", "members", "Remove, mark, history (m)"),
@@ -208,6 +240,8 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         self.app.apply_header(self.query_one(StatusHeader))
         self._apply_preferences()
         self.group_list.focus()
+        if self._several_numbers() and self.app.number_column:
+            self._show_number_column(True)
         self._load_all()
 
     def _apply_preferences(self) -> None:
@@ -219,9 +253,54 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
 
     def _show_columns(self, hidden: frozenset[str]) -> None:
         self.group_list.set_hidden_columns(hidden)
-        titles = self.query_one(ColumnTitles)
-        titles.hidden = self.group_list.hidden_columns
-        titles.refresh()
+        self.query_one(ColumnTitles).refresh()
+
+    # ------------------------------------------------------------------ numbers
+
+    def _several_numbers(self) -> bool:
+        return len(self.app.service.numbers) > 1
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The number keys exist only when the account has several numbers (and a
+        digit only up to the number of numbers)."""
+        if action not in self.NUMBER_ACTIONS:
+            return True
+        numbers = self.app.service.numbers
+        if len(numbers) < 2:
+            return False
+        if action == "number_filter" and parameters:
+            return isinstance(parameters[0], int) and parameters[0] <= len(numbers)
+        return True
+
+    def _show_number_column(self, shown: bool) -> None:
+        service = self.app.service
+        labels = {n.phone_number_id: n.label for n in service.numbers} if shown else None
+        self.group_list.set_number_column(labels)
+        self.query_one(ColumnTitles).refresh()
+
+    def action_toggle_number_column(self) -> None:
+        """Show or hide the number column (remembered for the session)."""
+        self.app.number_column = not self.group_list.number_column
+        self._show_number_column(self.app.number_column)
+
+    def action_number_filter(self, position: int) -> None:
+        """Only the groups of the number at ``position`` (1-based); again: every number."""
+        numbers = self.app.service.numbers
+        if not 1 <= position <= len(numbers):
+            return
+        chosen = numbers[position - 1].phone_number_id
+        group_list = self.group_list
+        group_list.set_number_filter(None if group_list.number_filter == chosen else chosen)
+        self._show_counts(len(group_list.shown), group_list.total)
+
+    def action_spend_by_number(self) -> None:
+        """Today's spend and this month's allowance, number by number."""
+        self.app.navigation.open_spend_by_number()
+
+    @property
+    def number_filter(self) -> str | None:
+        """The number (id) whose groups alone are shown, if any."""
+        return self.group_list.number_filter
 
     def on_screen_resume(self) -> None:
         """Back from a conversation: refresh the header, the countdowns and the rows of
@@ -239,10 +318,26 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
 
     # ------------------------------------------------------------------ loading
 
+    all_loaded = False
+    """Every group's row is in memory (the first screen's come first, the rest after)."""
+
     @work(exclusive=True, group="inbox-load", exit_on_error=False)
     async def _load_all(self) -> None:
-        rows = await self.app.initial_inbox_rows()
-        self.group_list.set_rows(rows)
+        # The first screen's rows first, drawn at once; then every other row, read while
+        # that screen is on show. Until they are in, the filter and the quick filters
+        # cover the rows loaded, and run again over every row when the rest arrives (the
+        # counts say "loading" meanwhile).
+        self.all_loaded = False
+        first, after = await self.app.initial_inbox_page()
+        self.group_list.set_rows(first)
+        if after is not None:
+            rest, _ = await self.app.service.reading.inbox_page(after)
+            # Merged by group: a row patched from the change feed meanwhile stays patched.
+            self.group_list.update_rows(rest)
+            self.app.inbox_complete()
+        self.all_loaded = True
+        group_list = self.group_list
+        self._show_counts(len(group_list.shown), group_list.total)
 
     @work(group="inbox-patch", exit_on_error=False)
     async def _patch(self, group_ids: list[str]) -> None:
@@ -294,15 +389,20 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
     def _show_counts(self, shown: int, total: int) -> None:
         group_list = self.group_list
         text = f"{shown:,}/{total:,} · sort {_SORT_LABEL[group_list.sort_mode]}"
+        if group_list.number_filter is not None:
+            text += " · " + self.app.service.label(group_list.number_filter)
         if group_list.quick_filters:
             text += " · " + ",".join(sorted(q.value for q in group_list.quick_filters))
+        if not self.all_loaded:
+            text += " · loading"
         if text != self._counts_text:
             self._counts_text = text
             # Fixed width (styles/inbox.tcss): a new count repaints one line, not the screen.
             self.query_one("#counts", Static).update(
                 Text(text, no_wrap=True, overflow="ellipsis"), layout=False
             )
-        self.set_class(bool(group_list.quick_filters or group_list.filter_text), "-filtered")
+        filtered = group_list.quick_filters or group_list.filter_text or group_list.number_filter
+        self.set_class(bool(filtered), "-filtered")
 
     def _filter_changed(self, value: str) -> None:
         """The filter box's value changed (called by the box itself, see FilterInput)."""
@@ -322,8 +422,8 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         return row.group_id if row is not None else None
 
     def action_new_group(self) -> None:
-        """Create a group."""
-        self.app.navigation.new_group()
+        """Create a group (on the number shown, when the list shows one)."""
+        self.app.navigation.new_group(self.group_list.number_filter)
 
     def action_members(self) -> None:
         """Open the highlighted group's members."""
@@ -397,6 +497,7 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         if not name:
             self.query_one("#filter", Input).value = ""
             self.group_list.set_query("")
+            self.group_list.set_number_filter(None)
             self.group_list.set_quick_filters(frozenset())
             return
         self.group_list.toggle_quick_filter(QuickFilter(name))

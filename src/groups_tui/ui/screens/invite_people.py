@@ -130,7 +130,12 @@ class InvitePeopleModal(AppModal[InvitesSent | None]):
     async def _load(self) -> None:
         service = self.app.service
         people = await service.admin.known_people()
-        template = await service.sending.invite_template()
+        number = self.detail.group.phone_number_id
+        if number and len(service.numbers) > 1:
+            # The invite template of the group's own number's business account.
+            template = await service.sending.invite_template(number)
+        else:
+            template = await service.sending.invite_template()
         self.post_message(self.PickerLoaded(people, template))
 
     @on(PickerLoaded)

@@ -45,13 +45,21 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("state", "State"),
 )
 
+NUMBER_COLUMNS: tuple[tuple[str, str], ...] = (COLUMNS[0], ("number", "Number"), *COLUMNS[1:])
+"""The columns when the account has several business numbers: which number's group."""
 
-def flag_cells(flag: StoredFlag, subject: str | None, now: float) -> list[Text]:
-    """The cells of one flag row (untrusted text through ``safe``)."""
+
+def flag_cells(
+    flag: StoredFlag, subject: str | None, now: float, number: str | None = None
+) -> list[Text]:
+    """The cells of one flag row (untrusted text through ``safe``); ``number`` is the
+    label of the flag's number, shown when the account has several."""
     who = f"+{flag.wa_id}" if flag.wa_id else (flag.participant_key or "?")
     state = flag.state if flag.action == "notify" else f"{flag.state} ({flag.action})"
+    shown = [] if number is None else [safe(fit(number, 10))]
     return [
         Text(ago(flag.at, now)),
+        *shown,
         Text(flag.rule),
         safe(fit(subject or flag.group_id or "—", 24)),
         safe(fit(who, 18)),
@@ -100,7 +108,8 @@ class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, Offer
         """Header, title, table, status line and key bar."""
         yield StatusHeader()
         yield Static("", id="queue-title")
-        yield MarkTable(COLUMNS, markable=False, id="flags")
+        several = len(self.app.service.numbers) > 1
+        yield MarkTable(NUMBER_COLUMNS if several else COLUMNS, markable=False, id="flags")
         yield Static("", id="status")
         yield KeyBar()
 
@@ -126,8 +135,10 @@ class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, Offer
         )
 
     def cells(self, record: StoredFlag, subject: str | None, now: float) -> list[Text]:
-        """One flag row."""
-        return flag_cells(record, subject, now)
+        """One flag row (with its number's label when the account has several)."""
+        service = self.app.service
+        label = service.label(record.phone_number_id) if len(service.numbers) > 1 else None
+        return flag_cells(record, subject, now, label)
 
     def page_view(self) -> object:
         """Pages read for the other view (open or every flag) are dropped."""

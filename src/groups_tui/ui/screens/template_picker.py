@@ -252,7 +252,13 @@ class TemplatePicker(AppModal[TemplateChoice | None], ShowsGroup):
 
     @work(exclusive=True, group="tpl-load", exit_on_error=False)
     async def _load(self) -> None:
-        templates = await self.app.service.reading.templates()
+        service = self.app.service
+        number = self.detail.group.phone_number_id
+        if number and len(service.numbers) > 1:
+            # A template is its business account's: the group's own number's.
+            templates = await service.reading.templates(number=number)
+        else:
+            templates = await service.reading.templates()
         self.templates = [t for t in templates if t.status.upper() == "APPROVED"]
         # The fields are mounted once, as many as the longest template needs; choosing
         # a template then only shows, labels and clears them (nothing is mounted while

@@ -11,7 +11,7 @@ that are on screen.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
@@ -35,7 +35,7 @@ from groups_tui.ui.preferences import OPTIONAL_COLUMNS
 from groups_tui.ui.widgets.safe_text import clip, fit
 from groups_tui.ui.widgets.scrolling import set_virtual_height
 
-__all__ = ["Columns", "GroupList", "QuickFilter", "SortMode", "row_columns"]
+__all__ = ["Columns", "GroupList", "QuickFilter", "SortMode", "number_cell", "row_columns"]
 
 
 class SortMode(StrEnum):
@@ -73,11 +73,13 @@ class Columns:
 
     Fixed columns: marks (2), members ``n/8`` (3), unread (3), join requests (3),
     last activity (4) and the window countdown (7), each after a one-cell gap; the
-    subject and the last message share what remains.
+    subject and the last message share what remains. With several business numbers, a
+    number column (its label, at most :attr:`NUMBER_MAX` cells) follows the marks.
     """
 
     subject: int
     last: int
+    number: int = 0
     hidden: frozenset[str] = frozenset()
     """Optional columns the operator hid (``members``, ``unread``, ``requests``,
     ``activity``, ``window``): their cells are not drawn and their width goes to the
@@ -89,6 +91,7 @@ class Columns:
     REQUESTS: ClassVar[int] = 3
     ACTIVITY: ClassVar[int] = 4
     WINDOW: ClassVar[int] = 7
+    NUMBER_MAX: ClassVar[int] = 8
 
     @classmethod
     def widths(cls) -> dict[str, int]:
@@ -97,13 +100,20 @@ class Columns:
         return dict(zip(OPTIONAL_COLUMNS, sizes, strict=True))
 
     @classmethod
-    def for_width(cls, width: int, hidden: frozenset[str] = frozenset()) -> Columns:
-        """Split ``width`` cells between the columns shown (each after a one-cell gap)."""
+    def for_width(
+        cls, width: int, number: int = 0, hidden: frozenset[str] = frozenset()
+    ) -> Columns:
+        """Split ``width`` cells between the columns shown, each after a one-cell gap
+        (``number``: the number column's width, 0 when it is hidden; ``hidden``: the
+        optional columns the operator hid)."""
         shown = [w for name, w in cls.widths().items() if name not in hidden]
         fixed = cls.MARKS + sum(shown)
+        if number:
+            number = min(number, cls.NUMBER_MAX)
+            fixed += number + 1
         flexible = max(width - fixed - len(shown) - 1, 8)
         subject = max(min(flexible * 2 // 5, 40), 6)
-        return cls(subject=subject, last=max(flexible - subject, 1), hidden=hidden)
+        return cls(subject=subject, last=max(flexible - subject, 1), number=number, hidden=hidden)
 
     def shown(self, cells: Sequence[_T]) -> list[_T]:
         """The items of a row (:func:`row_columns` order) for the columns shown."""
@@ -172,6 +182,12 @@ def row_columns(
         _pad(clip(activity, Columns.ACTIVITY), Columns.ACTIVITY, right=True),
         _pad(window, Columns.WINDOW, right=True),
     )
+
+
+def number_cell(row: InboxRow, labels: Mapping[str, str], width: int) -> str:
+    """The number column of a row: its number's label, fitted to ``width`` cells."""
+    label = labels.get(row.phone_number_id) or row.phone_number_id or "?"
+    return _pad(fit(label, width), width)
 
 
 def _remaining(row: InboxRow, now: float) -> int:
@@ -253,6 +269,7 @@ class GroupList(ScrollView, can_focus=True):
         & > .group-list--mark { color: $error; text-style: bold; }
         & > .group-list--count { color: $accent; text-style: bold; }
         & > .group-list--dim { color: $text-muted; }
+        & > .group-list--number { color: $secondary; }
     }
     """
 
@@ -265,6 +282,7 @@ class GroupList(ScrollView, can_focus=True):
         "group-list--mark",
         "group-list--count",
         "group-list--dim",
+        "group-list--number",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -350,6 +368,10 @@ class GroupList(ScrollView, can_focus=True):
         self._columns: Columns | None = None
         self._hidden: frozenset[str] = frozenset()
         self._strips: dict[str, tuple[InboxRow, tuple[object, ...], Strip]] = {}
+        self._labels: Mapping[str, str] = {}
+        """Number labels by id, when the number column is shown (else empty)."""
+        self._number: str | None = None
+        """The number whose groups alone are shown, if any."""
 
     # ------------------------------------------------------------------ data
 
@@ -382,6 +404,34 @@ class GroupList(ScrollView, can_focus=True):
     def quick_filters(self) -> frozenset[QuickFilter]:
         """Active quick filters."""
         return self._quick
+
+    @property
+    def number_filter(self) -> str | None:
+        """The number (id) whose groups alone are shown, or ``None`` for every number."""
+        return self._number
+
+    @property
+    def number_column(self) -> bool:
+        """Whether the number column is shown."""
+        return bool(self._labels)
+
+    def column_widths(self, width: int) -> Columns:
+        """The columns of a line ``width`` cells wide, as rows are drawn now."""
+        number = max((cell_len(v) for v in self._labels.values()), default=0)
+        return Columns.for_width(width, max(number, 3) if number else 0, self._hidden)
+
+    def set_number_column(self, labels: Mapping[str, str] | None) -> None:
+        """Show the number column with these labels (by number id), or hide it."""
+        self._labels = dict(labels or {})
+        self._columns = None
+        self._strips.clear()
+        self.refresh()
+
+    def set_number_filter(self, number: str | None) -> None:
+        """Show only the groups of one number (its id), or of every number (``None``)."""
+        keep = self.highlighted
+        self._number = number
+        self._refilter(keep.group_id if keep else None)
 
     @property
     def highlighted(self) -> InboxRow | None:
@@ -498,6 +548,9 @@ class GroupList(ScrollView, can_focus=True):
             shown = list(order)
         if self._quick:
             shown = [i for i in shown if self._passes(rows[i])]
+        if self._number is not None and within is None:
+            number = self._number
+            shown = [i for i in shown if rows[i].phone_number_id == number]
         self._shown = shown
         set_virtual_height(self, len(shown))
         position = 0
@@ -642,7 +695,7 @@ class GroupList(ScrollView, can_focus=True):
         if position >= len(self._shown):
             return Strip.blank(width, base)
         if self._columns is None:
-            self._columns = Columns.for_width(width, self._hidden)
+            self._columns = self.column_widths(width)
         row = self._rows[self._shown[position]]
         selected = position == self.cursor
         # Every row drawn (from the cache too) has its band change checked by the tick.
@@ -679,16 +732,25 @@ class GroupList(ScrollView, can_focus=True):
         dim = style("group-list--dim")
         # The cursor style goes last so it wins over the column colours.
         post = style("group-list--cursor") if selected else Style()
-        parts = self._columns.shown(
-            [
-                Segment(cells[0], line + style("group-list--mark") + post),
-                Segment(cells[1], line + post),
-                Segment(" " + cells[2], line + dim + post),
-                Segment(" " + cells[3], line + style("group-list--count") + post),
-                Segment(" " + cells[4], line + style("group-list--mark") + post),
-                Segment(" " + cells[5], line + post),
-                Segment(" " + cells[6], line + dim + post),
-                Segment(" " + cells[7], line + window_style + post),
-            ]
+        column_styles = (
+            line + style("group-list--mark"),
+            line,
+            line + dim,
+            line + style("group-list--count"),
+            line + style("group-list--mark"),
+            line,
+            line + dim,
+            line + window_style,
         )
+        # The marks and the subject are always shown; the optional columns the operator
+        # hid are left out, each shown one after a one-cell gap.
+        (marks, mark_style), (subject, subject_style), *others = self._columns.shown(
+            list(zip(cells, column_styles, strict=True))
+        )
+        parts = [Segment(marks, mark_style + post)]
+        if self._columns.number:
+            number = number_cell(row, self._labels, self._columns.number)
+            parts.append(Segment(number + " ", line + style("group-list--number") + post))
+        parts.append(Segment(subject, subject_style + post))
+        parts += [Segment(" " + cell, cell_style + post) for cell, cell_style in others]
         return drawn_line(Strip(parts).crop_extend(0, width, base + post), self)

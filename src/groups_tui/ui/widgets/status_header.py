@@ -1,4 +1,9 @@
-"""The one-line header: account, listener health, pricing evidence and spend today."""
+"""The one-line header: account, listener health, pricing evidence and spend today.
+
+With several business numbers it names how many, and shows today's spend in total and,
+where there is room, number by number, with this month's free service allowance of
+every number together (``$`` in the inbox details both per number).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from groups_tui.domain.pricing import Evidence
-from groups_tui.service.types import AccountInfo, ListenerStatus, Mode
+from groups_tui.service.types import AccountInfo, ListenerStatus, Mode, NumberSpend
 from groups_tui.ui.formatting import ago, money
 from groups_tui.ui.widgets.safe_text import fit
 
@@ -58,6 +63,9 @@ class StatusHeader(Widget):
     contradictions: reactive[tuple[Evidence, ...]] = reactive(())
     """What Meta charged that contradicts the configured reading of a disputed rule."""
 
+    by_number: reactive[tuple[NumberSpend, ...]] = reactive(())
+    """Today's spend and the month's allowance of each number (several numbers only)."""
+
     def tick(self, now: float) -> None:
         """Advance the clock, repainting only when the webhook age label changes."""
         listener = self.listener
@@ -85,22 +93,36 @@ class StatusHeader(Widget):
         events count and the spend at the end are never cut (the listener part gives
         way first)."""
         width = self.size.width
-        for narrow in (False, True):
-            left, right = self._parts(narrow)
-            if left.cell_len + right.cell_len <= width:
+        # (narrow wording, spend number by number): each number's spend gives way last.
+        levels: tuple[tuple[bool, bool], ...] = (
+            (False, True),
+            (True, True),
+            (False, False),
+            (True, False),
+        )
+        if len(self.by_number) < 2:
+            levels = ((False, False), (True, False))
+        for narrow, breakdown in levels:
+            left, right = self._parts(narrow, breakdown)
+            # In the short wording, each number's spend may cut the listener details
+            # (down to _MIN_LEFT cells).
+            needed = min(left.cell_len, _MIN_LEFT) if breakdown and narrow else left.cell_len
+            if needed + right.cell_len <= width:
                 break
         left.truncate(max(width - right.cell_len, 0), overflow="ellipsis")
         left.append_text(right)
         return left
 
-    def _parts(self, narrow: bool) -> tuple[Text, Text]:
+    def _parts(self, narrow: bool, breakdown: bool = False) -> tuple[Text, Text]:
         """The account and listener part, and the failed-events and spend part."""
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         account = self.account
+        numbers = self.by_number
         if account is None:
             text.append(" …")
         else:
-            text.append(" " + fit(account.display_phone_number, 20) + " ")
+            shown = f"{len(numbers)} numbers" if len(numbers) > 1 else account.display_phone_number
+            text.append(" " + fit(shown, 20) + " ")
             # The sandbox note already names the mode; on a wide screen it replaces it.
             label = self.note if self.note and not narrow else account.mode.value
             text.append(fit(label, 40), style="bold reverse")
@@ -131,8 +153,34 @@ class StatusHeader(Widget):
             # Never cut either: a preview that no longer follows the configuration.
             right.append(" │ ")
             right.append(_contradiction(self.contradictions, narrow), style="bold")
+        if len(numbers) > 1:
+            right.append_text(_numbers_spend(numbers, spend, narrow, breakdown))
+            return text, right
         right.append(f" │ {spend} today" if narrow else f" │ today {spend}")
         return text, right
+
+
+_MIN_LEFT = 36
+"""Cells the account and listener keep when each number's spend is shown beside them."""
+
+
+def _numbers_spend(
+    numbers: tuple[NumberSpend, ...], total: str, narrow: bool, breakdown: bool
+) -> Text:
+    """Spend today in total (and number by number), and the allowance used of all."""
+    out = Text(end="")
+    if narrow:
+        out.append(f" │ {total} today")
+    else:
+        out.append(f" │ today {total}")
+    if breakdown:
+        out.append(" (" + " · ".join(f"{fit(n.label, 8)} {money(n.today)}" for n in numbers) + ")")
+    allowance = numbers[0].allowance
+    if allowance is not None:
+        used = sum(n.service_used for n in numbers)
+        free = f"{used:,}/{allowance * len(numbers):,}"
+        out.append(f" │ svc {free}" if narrow else f" │ free service {free}")
+    return out
 
 
 def _contradiction(evidence: tuple[Evidence, ...], narrow: bool) -> str:
