@@ -366,7 +366,7 @@ class GroupList(ScrollView, can_focus=True):
         self._next_exact = math.inf
         """The soonest exact change among the rows drawn since the last full check."""
         self._columns: Columns | None = None
-        self._hidden: frozenset[str] = frozenset()
+        self.hidden_columns: frozenset[str] = frozenset()  # optional columns not shown
         self._strips: dict[str, tuple[InboxRow, tuple[object, ...], Strip]] = {}
         self._labels: Mapping[str, str] = {}
         """Number labels by id, when the number column is shown (else empty)."""
@@ -418,7 +418,7 @@ class GroupList(ScrollView, can_focus=True):
     def column_widths(self, width: int) -> Columns:
         """The columns of a line ``width`` cells wide, as rows are drawn now."""
         number = max((cell_len(v) for v in self._labels.values()), default=0)
-        return Columns.for_width(width, max(number, 3) if number else 0, self._hidden)
+        return Columns.for_width(width, max(number, 3) if number else 0, self.hidden_columns)
 
     def set_number_column(self, labels: Mapping[str, str] | None) -> None:
         """Show the number column with these labels (by number id), or hide it."""
@@ -472,17 +472,10 @@ class GroupList(ScrollView, can_focus=True):
             self._index = {row.group_id: i for i, row in enumerate(self._rows)}
         self._resort(keep.group_id if keep else None)
 
-    @property
-    def hidden_columns(self) -> frozenset[str]:
-        """The optional columns not shown (see :class:`Columns`)."""
-        return self._hidden
-
     def set_hidden_columns(self, hidden: frozenset[str]) -> None:
         """Show every column but these; every row is laid out again."""
-        self._hidden = frozenset(hidden) & frozenset(Columns.widths())
-        self._columns = None
-        self._strips.clear()
-        self.refresh()
+        self.hidden_columns = frozenset(hidden) & frozenset(Columns.widths())
+        self.set_number_column(self._labels)  # every row laid out again
 
     def set_sort(self, mode: SortMode) -> None:
         """Order the list by ``mode``, keeping the highlighted group."""
@@ -742,8 +735,6 @@ class GroupList(ScrollView, can_focus=True):
             line + dim,
             line + window_style,
         )
-        # The marks and the subject are always shown; the optional columns the operator
-        # hid are left out, each shown one after a one-cell gap.
         (marks, mark_style), (subject, subject_style), *others = self._columns.shown(
             list(zip(cells, column_styles, strict=True))
         )
