@@ -1,18 +1,31 @@
-"""Webhook ingest benchmark: durable events/s and ack latency over loopback.
+"""Webhook ingest benchmark: durable events/s and ack latency at 1, 8, 32 and 128 connections.
 
-Starts ``python -m groups_tui.listener`` on a temporary database in a subprocess, then a
-load generator in ANOTHER subprocess posts signed status webhooks (one event per POST,
-as Meta sends non-aggregated statuses) over N concurrent connections. Every 200 means the
-body was committed with ``synchronous=FULL`` before the answer went out.
+For every concurrency level it measures three servers back to back, in the same run, under
+the same load, so that a noisy neighbour on a shared machine weighs on all of them:
 
-The same server command is then run with its hidden ``--bench-empty-handler`` flag (an
-app that answers 200 and does nothing) under the same load, in the same run, so the
-ratio shows how much of the ceiling the durable path keeps.
+* **durable** -- ``python -m groups_tui.listener`` on a fresh database: every 200 means the
+  body was verified, logged with ``synchronous=FULL`` and applied before the answer;
+* **empty** -- the same server command with its hidden ``--bench-empty-handler`` flag (an
+  app that reads the body and answers 200): the ceiling the HTTP server itself imposes;
+* **naive** -- a receiver written the obvious way (this file, ``--serve-naive``): verify
+  the signature, decode, ``INSERT`` and ``COMMIT`` with ``synchronous=FULL`` on the event
+  loop's thread, once per request, in SQLite's default (rollback journal) mode;
+* **naive-wal** -- the same with ``journal_mode=WAL`` (one fsync per commit, as ours): a
+  stronger baseline than the issue's, printed beside it.
+
+The load comes from TWO generator processes (one at a single connection), each posting
+signed status webhooks (one event per POST, as Meta sends non-aggregated statuses) over
+half the connections, so the generator is not the ceiling. Each generator warms up, waits
+for the word to start, then posts for ``--seconds``; the figures are the acks per second
+of the pair and the latency percentiles of every acknowledged request.
 
 Usage::
 
-    python bench/ingest.py [--events 20000] [--concurrency 32] [--seconds 20] [--rounds 3]
+    python bench/ingest.py [--levels 1,8,32,128] [--seconds 3] [--rounds 3] [--src DIR]
+                           [--baseline DIR]
 
+``--src`` measures another checkout's ``src``; ``--baseline DIR`` adds, in every round, the
+durable server of another checkout's ``src`` (``baseline``: the branch point, say).
 Prints figures only; nothing is asserted. Traffic never leaves 127.0.0.1.
 """
 
@@ -24,18 +37,19 @@ import hashlib
 import hmac
 import json
 import os
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 SECRET = "bench-app-secret"
 GROUP_ID = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD"
 ROOT = Path(__file__).resolve().parent.parent
+SERVERS = ("durable", "empty", "naive", "naive-wal")
 
 
 def status_body(n: int) -> bytes:
@@ -86,24 +100,21 @@ def sign(body: bytes) -> str:
 # --------------------------------------------------------------------------- generator
 
 
-async def generate(url: str, count: int, concurrency: int, seconds: float, offset: int) -> None:
-    """Post ``count`` signed bodies with ``concurrency`` workers; print JSON results."""
+async def generate(url: str, concurrency: int, seconds: float, offset: int) -> None:
+    """Warm up, print ``ready``, wait for a line on stdin, post for ``seconds``; print JSON."""
     import aiohttp
 
-    bodies = [status_body(offset + i) for i in range(count)]
-    signed = [
-        (b, {"Content-Type": "application/json", "X-Hub-Signature-256": sign(b)}) for b in bodies
-    ]
     latencies: list[float] = []
     errors: dict[str, int] = {}
-    next_index = 0
-    deadline = 0.0
-
+    counter = offset
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def post(index: int) -> None:
-            body, headers = signed[index]
+        async def post() -> None:
+            nonlocal counter
+            body = status_body(counter)
+            counter += 1
+            headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body)}
             started = time.perf_counter()
             try:
                 async with session.post(url, data=body, headers=headers) as resp:
@@ -117,62 +128,90 @@ async def generate(url: str, count: int, concurrency: int, seconds: float, offse
             else:
                 errors[str(status)] = errors.get(str(status), 0) + 1
 
-        async def worker() -> None:
-            nonlocal next_index
-            while next_index < count and time.perf_counter() < deadline:
-                index = next_index
-                next_index += 1
-                await post(index)
+        async def warm() -> None:
+            for _ in range(10):
+                await post()
 
-        warmup = min(500, count // 10)
-        deadline = time.perf_counter() + seconds
-        for i in range(warmup):
-            await post(i)
-        next_index = warmup
+        await asyncio.gather(*(warm() for _ in range(concurrency)))
         latencies.clear()
+        errors.clear()
+        print("ready", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         started = time.perf_counter()
         deadline = started + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                await post()
+
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-        backlog_at_end: int | None = None
-        drained = elapsed
-        health = url.rsplit("/", 1)[0] + "/healthz"
-        while True:
-            async with session.get(health) as resp:
-                if resp.status == 404:
-                    break
-                unapplied = int((await resp.json())["unapplied"])
-            if backlog_at_end is None:
-                backlog_at_end = unapplied
-            if unapplied == 0:
-                drained = time.perf_counter() - started
-                break
-            await asyncio.sleep(0.05)
-    print(
-        json.dumps(
-            {
-                "ok": len(latencies),
-                "elapsed": elapsed,
-                "drained": drained,
-                "backlog_at_end": backlog_at_end,
-                "errors": errors,
-                "latencies": latencies,
-            }
-        )
+    print(json.dumps({"elapsed": elapsed, "errors": errors, "latencies": latencies}))
+
+
+# --------------------------------------------------------------------------- naive receiver
+
+
+async def serve_naive(db: Path, *, wal: bool) -> None:
+    """The obvious receiver: verify, decode, INSERT and COMMIT (FULL) per request, inline.
+
+    SQLite's default rollback journal unless ``wal`` (the stronger baseline).
+    """
+    import sqlite3
+
+    from aiohttp import web
+
+    conn = sqlite3.connect(db, isolation_level=None)
+    if wal:
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS raw(id INTEGER PRIMARY KEY, dedupe_key TEXT UNIQUE,"
+        " body BLOB, received_at REAL)"
     )
+
+    async def deliver(request: web.Request) -> web.Response:
+        body = await request.read()
+        expected = sign(body)
+        if not hmac.compare_digest(expected, request.headers.get("X-Hub-Signature-256", "")):
+            return web.Response(status=403)
+        json.loads(body)
+        key = hashlib.sha256(body).hexdigest()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "INSERT OR IGNORE INTO raw(dedupe_key, body, received_at) VALUES (?, ?, ?)",
+            (key, body, time.time()),
+        )
+        conn.execute("COMMIT")
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/webhook", deliver)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+    await site.start()
+    port = runner.addresses[0][1]
+    print(f"url http://127.0.0.1:{port}/webhook", flush=True)
+    await asyncio.Event().wait()
 
 
 # --------------------------------------------------------------------------- driver
 
 
-def start_server(db: Path, *, empty: bool) -> tuple[subprocess.Popen[str], str]:
+def start_server(kind: str, db: Path, src: Path) -> tuple[subprocess.Popen[str], str]:
     env = dict(
         os.environ, WHATSAPP_APP_SECRET=SECRET, GROUPS_TUI_CONFIG=str(db.parent / "none.toml")
     )
-    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, "-m", "groups_tui.listener", "--port", "0", "--db", str(db)]
-    if empty:
-        cmd.append("--bench-empty-handler")
+    env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
+    if kind.startswith("naive"):
+        cmd = [sys.executable, __file__, "--serve-naive", str(db)]
+        if kind == "naive-wal":
+            cmd.append("--wal")
+    else:  # durable, empty, or the durable server of the baseline checkout
+        cmd = [sys.executable, "-m", "groups_tui.listener", "--port", "0", "--db", str(db)]
+        if kind == "empty":
+            cmd.append("--bench-empty-handler")
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
     )
@@ -180,139 +219,168 @@ def start_server(db: Path, *, empty: bool) -> tuple[subprocess.Popen[str], str]:
     line = proc.stdout.readline()
     if not line.startswith("url "):
         proc.kill()
-        raise SystemExit(f"listener did not start: {line!r}")
+        raise SystemExit(f"{kind} server did not start: {line!r}")
     return proc, line.split()[1]
 
 
-def run_load(url: str, count: int, concurrency: int, seconds: float, offset: int) -> dict[str, Any]:
-    cmd = [
-        sys.executable,
-        __file__,
-        "--generate",
-        url,
-        "--events",
-        str(count),
-        "--concurrency",
-        str(concurrency),
-        "--seconds",
-        str(seconds),
-        "--offset",
-        str(offset),
-    ]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    result: dict[str, Any] = json.loads(out)
-    return result
-
-
-def measure(
-    db: Path, *, empty: bool, count: int, concurrency: int, seconds: float
-) -> dict[str, Any]:
-    proc, url = start_server(db, empty=empty)
-    try:
-        result = run_load(url, count, concurrency, seconds, offset=0)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    lat = sorted(result["latencies"])
-    ok = result["ok"]
+def run_load(url: str, concurrency: int, seconds: float) -> dict[str, Any]:
+    """Two generator processes (one at a single connection), started together."""
+    shares = (
+        [concurrency] if concurrency < 2 else [concurrency // 2, concurrency - concurrency // 2]
+    )
+    procs = []
+    for i, share in enumerate(shares):
+        cmd = [
+            sys.executable,
+            __file__,
+            "--generate",
+            url,
+            "--concurrency",
+            str(share),
+            "--seconds",
+            str(seconds),
+            "--offset",
+            str(i * 50_000_000),
+        ]
+        procs.append(
+            subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        )
+    for proc in procs:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            raise SystemExit("a load generator did not start")
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    results = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=seconds + 60)
+        results.append(json.loads(out))
+    latencies = sorted(x for r in results for x in r["latencies"])
+    errors: dict[str, int] = {}
+    for r in results:
+        for k, v in r["errors"].items():
+            errors[k] = errors.get(k, 0) + v
+    elapsed = max(r["elapsed"] for r in results)
     figures: dict[str, Any] = {
-        "acked": ok,
-        "rate": ok / result["elapsed"] if result["elapsed"] else 0.0,
-        "applied_rate": ok / result["drained"] if result["drained"] else 0.0,
-        "backlog_at_end": result["backlog_at_end"],
-        "errors": result["errors"],
+        "acked": len(latencies),
+        "rate": len(latencies) / elapsed if elapsed else 0.0,
+        "errors": errors,
     }
-    if lat:
+    if latencies:
         figures |= {
-            "p50_ms": statistics.median(lat) * 1000,
-            "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000,
-            "max_ms": lat[-1] * 1000,
+            "p50_ms": statistics.median(latencies) * 1000,
+            "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+            "max_ms": latencies[-1] * 1000,
         }
     return figures
 
 
-def stored_rows(db: Path) -> tuple[int, int]:
-    conn = sqlite3.connect(db)
+def unapplied(url: str) -> int | None:
+    health = url.rsplit("/", 1)[0] + "/healthz"
     try:
-        total, applied = conn.execute(
-            "SELECT count(*), count(applied_at) FROM raw_events"
-        ).fetchone()
-    finally:
-        conn.close()
-    return int(total), int(applied)
+        with urllib.request.urlopen(health, timeout=10) as resp:
+            return int(json.load(resp)["unapplied"])
+    except OSError:
+        return None
+
+
+def measure(kind: str, concurrency: int, seconds: float, src: Path) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="groups-tui-bench-") as tmp:
+        proc, url = start_server(kind, Path(tmp) / "bench.db", src)
+        try:
+            figures = run_load(url, concurrency, seconds)
+            if kind in ("durable", "baseline"):
+                figures["unapplied"] = unapplied(url)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return figures
+
+
+def spread(values: list[float], fmt: str = "{:.0f}") -> str:
+    """min/median/max."""
+    return "/".join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=20000)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=20.0, help="cap per measurement")
-    parser.add_argument("--rounds", type=int, default=3, help="durable/empty pairs to run")
+    parser.add_argument("--levels", default="1,8,32,128", help="connection counts")
+    parser.add_argument("--seconds", type=float, default=3.0, help="load per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every measurement")
+    parser.add_argument("--src", type=Path, default=ROOT / "src", help="the groups_tui to run")
+    parser.add_argument("--baseline", type=Path, help="also run this src's durable server")
+    parser.add_argument("--concurrency", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--generate", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-naive", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--wal", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
-        asyncio.run(
-            generate(args.generate, args.events, args.concurrency, args.seconds, args.offset)
-        )
+        asyncio.run(generate(args.generate, args.concurrency, args.seconds, args.offset))
+        return
+    if args.serve_naive:
+        asyncio.run(serve_naive(args.serve_naive, wal=args.wal))
         return
 
+    levels = [int(x) for x in args.levels.split(",")]
     print(
-        f"cpus: {os.cpu_count()}  events: {args.events}  concurrency: {args.concurrency}  "
-        f"rounds: {args.rounds}"
+        f"cpus: {os.cpu_count()}  levels: {levels}  {args.seconds:g} s per measurement, "
+        f"{args.rounds} rounds, two load generators; src {args.src}"
+        + (f"; baseline {args.baseline}" if args.baseline else "")
     )
-
-    def line(name: str, f: dict[str, Any]) -> str:
-        return (
-            f"{name:<16} {f['rate']:>9.0f} events/s   p50 {f.get('p50_ms', 0):6.1f} ms   "
-            f"p99 {f.get('p99_ms', 0):6.1f} ms   max {f.get('max_ms', 0):7.1f} ms   "
-            f"acked {f['acked']}  errors {f['errors'] or 0}"
-        )
-
-    ratios: list[float] = []
-    durables: list[dict[str, Any]] = []
-    empties: list[dict[str, Any]] = []
+    kinds = SERVERS + (("baseline",) if args.baseline else ())
+    runs: dict[tuple[int, str], list[dict[str, Any]]] = {}
     for round_no in range(1, args.rounds + 1):
-        # Each round measures both servers back to back, so that a noisy neighbour on a
-        # shared machine weighs on the pair rather than on one side of the ratio.
-        with tempfile.TemporaryDirectory(prefix="groups-tui-bench-") as tmp:
-            db = Path(tmp) / "bench.db"
-            durable = measure(
-                db,
-                empty=False,
-                count=args.events,
-                concurrency=args.concurrency,
-                seconds=args.seconds,
-            )
-            total, applied = stored_rows(db)
-            empty = measure(
-                Path(tmp) / "empty.db",
-                empty=True,
-                count=args.events,
-                concurrency=args.concurrency,
-                seconds=args.seconds,
-            )
-        ratio = durable["rate"] / empty["rate"] if empty["rate"] else 0.0
-        ratios.append(ratio)
-        durables.append(durable)
-        empties.append(empty)
-        print(f"round {round_no}")
-        print("  " + line("durable listener", durable))
-        print("  " + line("empty handler", empty))
-        print(
-            f"  ratio durable/empty: {ratio:.2f}; unapplied when the load stopped "
-            f"{durable['backlog_at_end']}; acked and applied {durable['applied_rate']:.0f} "
-            f"events/s; raw log rows {total} (applied {applied})"
-        )
+        for level in levels:
+            for kind in kinds:
+                src = args.baseline if kind == "baseline" else args.src
+                figures = measure(kind, level, args.seconds, src)
+                runs.setdefault((level, kind), []).append(figures)
+                extra = f"  unapplied {figures.get('unapplied')}" if "unapplied" in figures else ""
+                print(
+                    f"round {round_no} {level:>4} conn {kind:<8}{figures['rate']:>7.0f} ev/s  "
+                    f"p50 {figures.get('p50_ms', 0):6.1f} ms  p99 {figures.get('p99_ms', 0):6.1f} ms"
+                    f"  errors {figures['errors'] or 0}{extra}",
+                    flush=True,
+                )
+    print(f"\nmin/median/max over {args.rounds} rounds (ratios paired within a round)")
     print(
-        f"median over {args.rounds} rounds: durable "
-        f"{statistics.median(d['rate'] for d in durables):.0f} events/s "
-        f"(p99 {statistics.median(d.get('p99_ms', 0) for d in durables):.1f} ms, "
-        f"max {max(d.get('max_ms', 0) for d in durables):.1f} ms), empty handler "
-        f"{statistics.median(e['rate'] for e in empties):.0f} events/s, "
-        f"ratio {statistics.median(ratios):.2f} (per round: "
-        + ", ".join(f"{r:.2f}" for r in ratios)
-        + ")"
+        f"{'conn':>5} {'durable ev/s':>15} {'empty':>15} {'naive':>15} {'naive-wal':>15} "
+        f"{'dur/empty':>15} {'dur/naive':>15} {'dur/naive-wal':>15} {'dur p50 ms':>15} "
+        f"{'dur p99 ms':>17}"
+    )
+    for level in levels:
+        d, e, n, w = (runs[(level, k)] for k in SERVERS)
+        rates = [[r["rate"] for r in rs] for rs in (d, e, n, w)]
+
+        def ratio(i: int, rates: list[list[float]] = rates) -> str:
+            pairs = zip(rates[0], rates[i], strict=True)
+            return spread([a / b if b else 0.0 for a, b in pairs], "{:.2f}")
+
+        p50 = [r.get("p50_ms", 0.0) for r in d]
+        p99 = [r.get("p99_ms", 0.0) for r in d]
+        print(
+            f"{level:>5} {spread(rates[0]):>15} {spread(rates[1]):>15} {spread(rates[2]):>15} "
+            f"{spread(rates[3]):>15} {ratio(1):>15} {ratio(2):>15} {ratio(3):>15} "
+            f"{spread(p50, '{:.1f}'):>15} {spread(p99, '{:.1f}'):>17}"
+        )
+    if args.baseline:
+        print(f"\nbaseline ({args.baseline}), durable server, same rounds")
+        print(f"{'conn':>5} {'ev/s':>15} {'dur/baseline':>15} {'p50 ms':>15} {'p99 ms':>17}")
+        for level in levels:
+            d, b = runs[(level, "durable")], runs[(level, "baseline")]
+            pairs = zip((r["rate"] for r in d), (r["rate"] for r in b), strict=True)
+            print(
+                f"{level:>5} {spread([r['rate'] for r in b]):>15} "
+                f"{spread([x / y if y else 0.0 for x, y in pairs], '{:.2f}'):>15} "
+                f"{spread([r.get('p50_ms', 0.0) for r in b], '{:.1f}'):>15} "
+                f"{spread([r.get('p99_ms', 0.0) for r in b], '{:.1f}'):>17}"
+            )
+    print(
+        "targets: durable/empty >= 0.5 at 8, 32 and 128 connections; durable >= naive at 1; "
+        "durable p99 <= 100 ms at 128"
     )
 
 

@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 import click
 
 from groups_tui.domain.text import visible
-from groups_tui.jsonable import dumps, to_jsonable
+from groups_tui.jsonable import dumps, iterdumps, to_jsonable
 
 __all__ = [
     "JsonLogFormatter",
@@ -78,7 +78,18 @@ def echo_json(
         indent: Indentation, or ``None`` for one line.
         err: Write to stderr instead of stdout.
     """
-    click.echo(dumps(value, properties, indent=indent), err=err)
+    # Written in pieces of about 64 kB: a listing of 10,000 groups never exists in memory
+    # as one text (nor as one converted copy of its records).
+    pending: list[str] = []
+    size = 0
+    for piece in iterdumps(value, properties, indent=indent):
+        pending.append(piece)
+        size += len(piece)
+        if size >= 65_536:
+            click.echo("".join(pending), err=err, nl=False)
+            pending, size = [], 0
+    pending.append("\n")
+    click.echo("".join(pending), err=err, nl=False)
 
 
 def csv_cell(value: Any) -> str:

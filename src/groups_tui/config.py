@@ -3,6 +3,11 @@
 Secrets are `SecretStr`: they never appear in a repr, a log line or `config check`. A config
 file that holds a secret and can be read by the group or by others is refused.
 
+`Settings` is a pydantic model that gathers its own sources when constructed (keyword
+arguments, then environment variables by their names, any case, then the file): every
+command starts by reading it, and pydantic-settings cost more to import than the rest of
+a read command.
+
 Business numbers: a ``[[numbers]]`` array in the file lists every number of the account
 (``phone_number_id``, ``label``, ``business_account_id``, ``display_phone_number``, and its
 token: ``access_token`` inline, ``token = "NAME"`` naming an entry of a ``[tokens]``
@@ -13,19 +18,15 @@ table, or neither for the shared ``WHATSAPP_ACCESS_TOKEN``). Without it, the
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, get_origin
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
 
 from groups_tui.domain.numbers import BusinessNumber
 
@@ -54,11 +55,11 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
-class _TomlFileSource(PydanticBaseSettingsSource):
+class _TomlFileSource:
     """Reads the TOML config file, refusing one that leaks secrets to other users."""
 
-    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
-        super().__init__(settings_cls)
+    def __init__(self, settings_cls: type[BaseModel], path: Path) -> None:
+        self.settings_cls = settings_cls
         self._path = path
         self._data: dict[str, Any] | None = None
 
@@ -80,9 +81,6 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         check_file_permissions(self._path, data)
         self._data = data
         return data
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return self._load().get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
         return {k: v for k, v in self._load().items() if k in self.settings_cls.model_fields}
@@ -107,6 +105,29 @@ def check_file_permissions(path: Path, data: dict[str, Any]) -> None:
             f"{path} holds secrets but is readable by others "
             f"(mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}"
         )
+
+
+def _environment(settings_cls: type[BaseModel]) -> dict[str, tuple[str, Any]]:
+    """The fields set by environment variables (names in any case): field name ->
+    (variable name, value). A table or array field (``dict``, ``list``) is given as JSON.
+
+    Raises:
+        ConfigError: A table that is not JSON.
+    """
+    env = {name.lower(): value for name, value in os.environ.items()}
+    found: dict[str, tuple[str, Any]] = {}
+    for name, field in settings_cls.model_fields.items():
+        variable = field.alias or name
+        value = env.get(variable.lower())
+        if value is None:
+            continue
+        if get_origin(field.annotation) in (dict, list):
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ConfigError(f"invalid setting {variable}: not JSON ({exc})") from None
+        found[name] = (variable, value)
+    return found
 
 
 class NumberEntry(BaseModel):
@@ -142,12 +163,25 @@ class NumberSettings(NamedTuple):
     access_token: SecretStr | None
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """groups-tui settings. Environment variables win over the config file."""
 
-    model_config = SettingsConfigDict(
-        extra="ignore", populate_by_name=True, use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, use_attribute_docstrings=True)
+
+    def __init__(self, **values: Any) -> None:
+        """Settings from ``values`` (by field name or variable name), then the environment,
+        then the config file. Each value keeps the name it was given by, so an invalid one
+        is reported as the user wrote it (``GROUPS_TUI_BELL`` from the environment)."""
+        fields = type(self).model_fields
+        chosen: dict[str, tuple[str, Any]] = {
+            name: (name, value)
+            for name, value in _TomlFileSource(type(self), config_path())().items()
+        }
+        chosen |= _environment(type(self))
+        for key, value in values.items():
+            name = next((n for n, f in fields.items() if key in (n, f.alias)), key)
+            chosen[name] = (key, value)
+        super().__init__(**dict(chosen.values()))
 
     access_token: SecretStr | None = Field(default=None, alias="WHATSAPP_ACCESS_TOKEN")
     """Bearer token for the Cloud API."""
@@ -202,17 +236,6 @@ class Settings(BaseSettings):
     keys: dict[str, str] = Field(default_factory=dict, alias="GROUPS_TUI_KEYS")
     """The ``[keys]`` table of the config file: a binding id (listed by ``?``) and the
     keys that replace its own, e.g. ``"inbox.sort" = "o"`` or ``"app.quit" = "ctrl+q,f10"``."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _TomlFileSource(settings_cls, config_path()))
 
     @property
     def is_live(self) -> bool:

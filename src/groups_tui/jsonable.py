@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -15,13 +16,26 @@ from typing import Any, Final
 from groups_tui.domain.models import Unknown
 from groups_tui.domain.text import UNSAFE_CODE_POINTS
 
-__all__ = ["dumps", "is_time_name", "iso_time", "to_jsonable"]
+__all__ = ["dumps", "is_time_name", "iso_time", "iterdumps", "to_jsonable"]
 
 # ``json.dumps`` already escapes C0 controls inside strings; DEL, C1 and the bidi controls
 # it writes raw (with ``ensure_ascii=False``). Outside string literals its output is ASCII,
 # so replacing those code points anywhere in the output only touches strings, and
 # ``json.loads`` reads every ``\uXXXX`` back to the same character.
 _JSON_ESCAPES: Final[dict[int, str]] = {code: f"\\u{code:04x}" for code in UNSAFE_CODE_POINTS}
+_UNSAFE: Final = re.compile(
+    "[" + "".join(re.escape(chr(code)) for code in sorted(UNSAFE_CODE_POINTS)) + "]"
+)
+
+
+def _escaped(text: str) -> str:
+    """``text`` with the unsafe code points as ``\\uXXXX`` (a scan when there are none)."""
+    return text.translate(_JSON_ESCAPES) if _UNSAFE.search(text) else text
+
+
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+"""Types ``json`` writes as they are: :func:`to_jsonable` returns them unchanged, and
+:func:`iterdumps` writes an object of only these with the C encoder."""
 
 
 def is_time_name(name: str) -> bool:
@@ -73,6 +87,8 @@ def to_jsonable(value: Any, properties: Iterable[str] = ()) -> Any:
     Returns:
         The JSON-friendly value.
     """
+    if type(value) in _SCALARS:  # the bulk of every record's fields, taken first
+        return value
     names = tuple(properties)
     if isinstance(value, Unknown):
         return str(value)  # "unknown: X", never mistaken for a known value
@@ -123,3 +139,37 @@ def dumps(value: Any, properties: Iterable[str] = (), *, indent: int | None = 2)
         to_jsonable(value, properties), ensure_ascii=False, indent=indent, separators=separators
     )
     return text.translate(_JSON_ESCAPES)
+
+
+def iterdumps(
+    value: Any, properties: Iterable[str] = (), *, indent: int | None = 2
+) -> Iterator[str]:
+    """:func:`dumps` in pieces (one per element of a top-level list), to write as they come.
+
+    A command listing 10,000 groups writes them without holding the whole text, nor a
+    converted copy of every record, in memory at once. The pieces join to exactly the
+    text of :func:`dumps`. An element that is an object of plain values (a listing's
+    usual row) is written by ``json``'s C encoder, its item separator carrying the line
+    break and the indentation (the indenting encoder is pure Python); any other element
+    is indented one level further line by line (JSON text holds no raw line break inside
+    a string, so every one is a line of the layout).
+    """
+    listing = isinstance(value, list | tuple) and not hasattr(value, "_asdict")
+    if not (listing and value and indent is not None):
+        yield dumps(value, properties, indent=indent)
+        return
+    names = tuple(properties)
+    step = "\n" + " " * indent
+    inner = step + " " * indent
+    flat = json.JSONEncoder(
+        ensure_ascii=False, check_circular=False, separators=("," + inner, ": ")
+    )
+    yield "["
+    for index, item in enumerate(value):
+        plain = to_jsonable(item, names)
+        if isinstance(plain, dict) and plain and all(type(v) in _SCALARS for v in plain.values()):
+            text = "{" + inner + flat.encode(plain)[1:-1] + step + "}"
+        else:
+            text = json.dumps(plain, ensure_ascii=False, indent=indent).replace("\n", step)
+        yield ("," if index else "") + step + _escaped(text)
+    yield "\n]"

@@ -57,7 +57,7 @@ async def open_live_service(
     settings: Settings, *, clock: Callable[[], float] | None = None
 ) -> AsyncIterator[InboxService]:
     """Store + Cloud API client + service for a configured live account."""
-    from groups_tui.cloud.client import CloudClient
+    from groups_tui.service import LazyClient
     from groups_tui.store import Pricing, Store
 
     if not settings.is_live:
@@ -80,16 +80,28 @@ async def open_live_service(
             settings.db_path, pricing=Pricing.from_rate_card(card), numbers=numbers
         )
         stack.push_async_callback(store.close)
-        clients: list[CloudClient] = []
+
+        def builder(number: BusinessNumber, token: str) -> Callable[[], CloudClient]:
+            def build() -> CloudClient:
+                # Imported here: httpx and TLS cost more than a read command's whole work.
+                from groups_tui.cloud.client import CloudClient
+
+                return CloudClient(
+                    access_token=token,
+                    phone_number_id=number.phone_number_id,
+                    business_account_id=number.business_account_id,
+                    base_url=settings.api_base_url,
+                    graph_version=settings.graph_version,
+                )
+
+            return build
+
+        clients: list[LazyClient] = []
         for number, token in configured:
             # One client per number: its own token, its own rate limits and retries.
             assert token is not None  # business_numbers() refuses a live number without
-            client = CloudClient(
-                access_token=token.get_secret_value(),
-                phone_number_id=number.phone_number_id,
-                business_account_id=number.business_account_id,
-                base_url=settings.api_base_url,
-                graph_version=settings.graph_version,
+            client = LazyClient(
+                builder(number, token.get_secret_value()), phone_number_id=number.phone_number_id
             )
             stack.push_async_callback(client.aclose)
             clients.append(client)

@@ -1,36 +1,58 @@
-"""Open the TUI: live when credentials are configured, otherwise on the embedded sandbox."""
+"""Open the TUI: live when credentials are configured, otherwise on the embedded sandbox.
+
+The inbox is on screen before anything it does not need is imported or started: the
+Cloud API client is built on its first call (:class:`~groups_tui.service.LazyClient`),
+and the moderation watcher and the automation runner start once the first rows are drawn
+(they follow the change feed from their stored positions, so they miss nothing). Their
+configuration is still read and checked before the TUI starts, so a bad value is a
+one-line error, not a broken session.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
 from groups_tui.config import ConfigError, Settings
-from groups_tui.domain.moderation.config import ModerationConfig
 from groups_tui.runtime import open_live_service, open_sandbox_runtime
 from groups_tui.service import InboxService
+
+if TYPE_CHECKING:
+    from groups_tui.automations.config import AutomationsConfig
+    from groups_tui.domain.moderation.config import ModerationConfig
 
 SANDBOX_NOTE = "SANDBOX — simulated users"
 
 
 def moderation_config(settings: Settings) -> ModerationConfig:
     """The moderation rules from the ``[moderation]`` config table."""
+    from groups_tui.domain.moderation.config import ModerationConfig
+
     try:
         return ModerationConfig.from_mapping(settings.moderation)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 
 
-async def _run(settings: Settings) -> None:
+def automations_config(settings: Settings) -> AutomationsConfig | None:
+    """The ``[automations]`` table, checked; ``None`` when there is none (nothing to run)."""
+    if not settings.automations:
+        return None
     from groups_tui.automations.config import load_automations
+
+    return load_automations()
+
+
+async def _run(settings: Settings) -> None:
     from groups_tui.ui.app import make_app
     from groups_tui.ui.cell_widths import count_spacing_marks_as_one_cell
     from groups_tui.ui.preferences import PreferencesFile
-    from groups_tui.workers.moderation import ModerationWatcher
-    from groups_tui.workers.runner import AutomationRunner
 
-    rules = moderation_config(settings)
-    automations = load_automations()
+    # Checked now (a bad table is a one-line error); the default rules need no import yet.
+    rules = moderation_config(settings) if settings.moderation else None
+    automations = automations_config(settings)
     async with AsyncExitStack() as stack:
         note: str | None = None
         service: InboxService
@@ -40,16 +62,24 @@ async def _run(settings: Settings) -> None:
             runtime = await stack.enter_async_context(open_sandbox_runtime(settings))
             service = runtime.service
             note = SANDBOX_NOTE
-        watcher = ModerationWatcher(service, rules)
-        watcher.start()
-        stack.push_async_callback(watcher.stop)
-        service.automations.configure(automations.setup())
-        if service.automations.configured:
-            # Invite flows and forwarding run here too; `groups-tui automations run` runs
-            # them headless beside `groups-tui listen`.
-            runner = AutomationRunner(service, automations, clock=service.clock)
-            await runner.start()
-            stack.push_async_callback(runner.stop)
+        if automations is not None:
+            service.automations.configure(automations.setup())
+
+        async def start_workers() -> None:
+            from groups_tui.workers.moderation import ModerationWatcher
+
+            watcher = ModerationWatcher(service, rules)
+            watcher.start()
+            stack.push_async_callback(watcher.stop)
+            if automations is not None and service.automations.configured:
+                # Invite flows and forwarding run here too; `groups-tui automations run`
+                # runs them headless beside `groups-tui listen`.
+                from groups_tui.workers.runner import AutomationRunner
+
+                runner = AutomationRunner(service, automations, clock=service.clock)
+                stack.push_async_callback(runner.stop)
+                await runner.start()
+
         if settings.spacing_marks == "one":
             count_spacing_marks_as_one_cell()
         app = make_app(
@@ -61,10 +91,21 @@ async def _run(settings: Settings) -> None:
             freeze_heap=True,
             preferences=PreferencesFile(settings.preferences_path),
             keymap=settings.keys,
+            on_started=start_workers,
         )
         await app.run_async()
 
 
 def run_tui(settings: Settings) -> None:
-    """Run the TUI until the operator quits."""
-    asyncio.run(_run(settings))
+    """Run the TUI until the operator quits.
+
+    The cyclic garbage collector waits until the inbox is drawn (the app then freezes
+    what start-up allocated, see :meth:`~groups_tui.ui.app.GroupsApp.freeze_heap`): a
+    start-up allocates some 100,000 objects that all stay alive, and collecting them
+    half-way only costs time.
+    """
+    gc.disable()  # (the command line has already, before importing the TUI)
+    try:
+        asyncio.run(_run(settings))
+    finally:
+        gc.enable()

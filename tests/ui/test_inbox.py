@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+from typing import Any
 
+import pytest
 from textual.message import Message
 
 from groups_tui.service import InboxService
+from groups_tui.service.types import InboxCursor, InboxRow
 from groups_tui.ui.app import GroupsApp, make_app
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.screens.conversation import ConversationScreen
 from groups_tui.ui.screens.help import HelpScreen
-from groups_tui.ui.screens.inbox import InboxScreen
+from groups_tui.ui.screens.inbox import LOADING, InboxScreen
 from groups_tui.ui.screens.search import SearchScreen
 from groups_tui.ui.widgets.group_list import GroupList, QuickFilter, SortMode
 from tests.ui.conftest import screen_text, settle
@@ -256,3 +260,86 @@ async def test_the_real_run_freezes_the_start_up_heap_once_the_inbox_is_drawn(
     async with plain.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert gc.get_freeze_count() == 0
+
+
+async def test_the_inbox_is_drawn_before_its_rows_arrive(
+    service: InboxService, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an inbox query that has not returned yet
+    release = asyncio.Event()
+    read = service.reading.inbox_page
+
+    async def slow_page(*args: Any, **kwargs: Any) -> tuple[list[InboxRow], InboxCursor | None]:
+        await release.wait()
+        return await read(*args, **kwargs)
+
+    monkeypatch.setattr(service.reading, "inbox_page", slow_page)
+    app = make_app(service, clock=clock, bell=False)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        # THEN the screen is drawn: header, filter bar and footer, saying it is loading
+        assert isinstance(app.screen, InboxScreen)
+        drawn = screen_text(app)
+        assert LOADING in drawn
+        assert "Filter" in drawn
+        assert _list(app).total == 0
+        # WHEN the rows arrive THEN they are drawn in place, and the counts replace it
+        release.set()
+        await settle(pilot)
+        drawn = screen_text(app)
+        assert _list(app).total == GROUPS
+        assert LOADING not in drawn
+        assert f"{GROUPS}/{GROUPS}" in drawn
+        assert "Book club" in drawn
+
+
+async def test_background_work_starts_once_the_first_rows_are_drawn(
+    service: InboxService, clock: FrozenClock
+) -> None:
+    # GIVEN the work the runner defers until the inbox is on screen
+    seen: list[int] = []
+    app: GroupsApp | None = None
+
+    async def started() -> None:
+        assert app is not None
+        seen.append(_list(app).total)
+
+    app = make_app(service, clock=clock, bell=False, on_started=started)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        await settle(pilot)
+        # THEN it ran once, with the rows already in the list
+        assert seen == [GROUPS]
+
+
+async def test_a_filter_keystroke_restyles_the_counts_not_the_screen(
+    app: GroupsApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    restyled: list[str] = []
+    update_styles = GroupsApp.update_styles
+
+    def spy(self: GroupsApp, node: Any, animate: bool = True) -> None:
+        restyled.append(type(node).__name__)
+        update_styles(self, node, animate=animate)
+
+    monkeypatch.setattr(GroupsApp, "update_styles", spy)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        restyled.clear()
+        # WHEN the first key is typed into the filter (the filter switches on)
+        await pilot.press("b")
+        await settle(pilot)
+        # THEN the counts say the list is filtered, and the screen (every widget of it)
+        # was not styled again for it
+        assert "InboxScreen" not in restyled
+        counts = app.screen.query_one("#counts")
+        assert counts.has_class("-filtered")
+        # WHEN it is deleted again (the filter switches off) THEN the same
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert not counts.has_class("-filtered")
+        assert "InboxScreen" not in restyled
+        assert _list(app).filter_text == ""

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from groups_tui.domain.models import MessageKind
 from groups_tui.domain.text import UNSAFE_CODE_POINTS
-from groups_tui.jsonable import dumps, to_jsonable
+from groups_tui.jsonable import dumps, iterdumps, to_jsonable
 
 
 class Row(NamedTuple):
@@ -109,6 +109,70 @@ def test_an_unknown_enum_value_is_its_label() -> None:
     group = Group(id="g1", join_approval=Unknown("x"))
     assert to_jsonable(group)["join_approval"] == "unknown: x"
     assert to_jsonable(Group(id="g2"))["join_approval"] == "auto_approve"
+
+
+class Pair(NamedTuple):
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
+class Box:
+    event_kind: ClassVar[str] = "boxed"
+    event: object
+    inner: object
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+
+_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(alphabet=st.characters(codec="utf-8")),
+    st.sampled_from([MessageKind.TEXT, Decimal("1.20"), date(2026, 1, 2), Path("/x"), b"\x00\xff"]),
+)
+_values = st.recursive(
+    _leaves,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.text(max_size=5), inner, max_size=4),
+        st.builds(Pair, inner, inner),
+        st.builds(Box, inner, inner),
+        st.builds(Outcome, st.integers(), st.integers()),
+    ),
+    max_leaves=20,
+)
+
+
+@given(_values, st.sampled_from([2, None, 4]), st.sampled_from([(), ("ok",)]))
+def test_dumps_is_json_dumps_of_to_jsonable_with_the_escapes(
+    value: object, indent: int | None, properties: tuple[str, ...]
+) -> None:
+    # GIVEN any result
+    separators = (",", ":") if indent is None else None
+    reference = json.dumps(
+        to_jsonable(value, properties), ensure_ascii=False, indent=indent, separators=separators
+    )
+    reference = "".join(
+        f"\\u{ord(c):04x}" if ord(c) in UNSAFE_CODE_POINTS else c for c in reference
+    )
+    # THEN dumps, and iterdumps' pieces joined, write exactly that text, and it reads back
+    text = dumps(value, properties, indent=indent)
+    assert text == reference
+    assert "".join(iterdumps(value, properties, indent=indent)) == reference
+    assert json.loads(text) == json.loads(reference)
+
+
+def test_a_listing_is_written_in_pieces_that_join_to_the_whole() -> None:
+    rows = [Row(f"G{i}", i) for i in range(5)]
+    pieces = list(iterdumps(rows))
+    assert len(pieces) == len(rows) + 2  # "[", one per row, "\n]"
+    assert "".join(pieces) == json.dumps(to_jsonable(rows), ensure_ascii=False, indent=2)
 
 
 class Listed(NamedTuple):

@@ -12,6 +12,8 @@ automations, workers, web, completion) and is imported only when it runs
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from groups_tui.cli.common import EXIT_USAGE
@@ -108,6 +110,9 @@ def main(ctx: click.Context) -> None:
     are configured).
     """
     if ctx.invoked_subcommand is None:
+        # No cyclic collection while the TUI starts: everything allocated until the inbox
+        # is drawn stays alive (the app freezes it, then turns the collector back on).
+        gc.disable()
         from groups_tui.config import ConfigError, load_settings
         from groups_tui.tui_runner import run_tui
 

@@ -8,7 +8,7 @@ stderr), 2 on a usage or configuration error. Every line printed goes through
 
 from __future__ import annotations
 
-import asyncio
+import gc
 import os
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
@@ -68,10 +68,15 @@ def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
+        import asyncio  # here, not at the top: `--help` and completion need no event loop
+
         from groups_tui.cloud.errors import ApiError, CloudError
         from groups_tui.config import ConfigError
         from groups_tui.service import ServiceError
 
+        # A one-shot command: its few cycles are freed at exit, so the collector's passes
+        # over a heap of thousands of records (a listing of every group) are saved.
+        gc.disable()
         try:
             return asyncio.run(fn(*args, **kwargs))
         except ConfigError as exc:
@@ -86,6 +91,8 @@ def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
             if os.environ.get("GROUPS_TUI_DEBUG"):
                 raise
             fail(f"{type(exc).__name__}: {exc} (GROUPS_TUI_DEBUG=1 shows a traceback)", EXIT_API)
+        finally:
+            gc.enable()
 
     return wrapper
 

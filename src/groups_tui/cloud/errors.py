@@ -28,10 +28,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
-
-import httpx
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from .error_codes import (
     AUTH_CODES,
@@ -48,9 +45,13 @@ from .error_codes import (
     SUSPENDED_CODES,
     TEMPLATE_CODES,
 )
-from .models import ErrorDetail, FailedItem
 from .retry import server_wait_hint
 from .scrubbing import redact_url, scrub_value
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .models import ErrorDetail, FailedItem
 
 __all__ = [
     "ApiError",
@@ -417,6 +418,11 @@ def _class_for(code: int | None, status: int, subcode: int | None) -> type[ApiEr
 
 
 def _failed_items(*sources: dict[str, Any]) -> list[FailedItem]:
+    # Imported here: the response models (pydantic) are only needed to read an error.
+    from pydantic import ValidationError
+
+    from .models import FailedItem
+
     items: list[FailedItem] = []
     for source in sources:
         for key in ("failed_participants", "failed_join_requests", "failed"):

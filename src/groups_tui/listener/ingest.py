@@ -112,8 +112,22 @@ def events_from_body(body: bytes) -> list[DomainEvent]:
 @dataclass(slots=True)
 class _Pending:
     raw: RawEventIn
-    payload: Any
+    events: list[DomainEvent] | Exception
+    """The body's domain events, parsed before it is queued, or why they could not be."""
     future: asyncio.Future[RawInsertResult] = field(repr=False)
+
+    def parsed(self) -> list[DomainEvent]:
+        """The events (raises what parsing raised: the row is then marked ``error``)."""
+        if isinstance(self.events, Exception):
+            raise self.events
+        return self.events
+
+
+def _parse(payload: Any) -> list[DomainEvent] | Exception:
+    try:
+        return events_from_payload(payload)
+    except Exception as exc:  # recorded with the row by the writer, as any apply failure
+        return exc
 
 
 @dataclass(slots=True)
@@ -206,8 +220,11 @@ class IngestWriter:
             received_at=self._clock(),
             phone_number_id=body_number(payload),
         )
+        # Parsed here, while the writer may be committing the previous batch: the durable
+        # transaction holds only the inserts and the applying.
+        pending = _Pending(raw, _parse(payload), future)
         self._idle_event.clear()
-        self._queue.put_nowait(_Pending(raw, payload, future))
+        self._queue.put_nowait(pending)
         return await future
 
     @property
@@ -292,7 +309,7 @@ class IngestWriter:
         try:
             results, failures = await self._store.raw.insert_and_apply(
                 [p.raw for p in deliveries],
-                lambda index: events_from_payload(deliveries[index].payload),
+                lambda index: deliveries[index].parsed(),
                 counters={REFUSED_COUNTER: len(refusals)} if refusals else None,
             )
         except BaseException as exc:

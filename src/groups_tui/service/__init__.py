@@ -26,23 +26,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from groups_tui.cloud.client import CloudClient
 from groups_tui.domain.numbers import BusinessNumber
 from groups_tui.domain.pricing import RULE_SETS, PricingConfig, RateCard, RuleSet
-from groups_tui.service.admin import Admin
 from groups_tui.service.automations import Automations
 from groups_tui.service.changes import Changes
-from groups_tui.service.core import Clock, ServiceCore
+from groups_tui.service.core import Clock, LazyClient, ServiceCore
 from groups_tui.service.errors import ServiceError, refused
 from groups_tui.service.maintenance import Maintenance
-from groups_tui.service.moderation import Moderation
 from groups_tui.service.reading import Reading
-from groups_tui.service.sending import Sending
 from groups_tui.service.types import PENDING_PREFIX, AccountInfo
 from groups_tui.store import Store
 
-__all__ = ["PENDING_PREFIX", "InboxService", "ServiceError", "refused"]
+if TYPE_CHECKING:
+    from groups_tui.cloud.client import CloudClient
+    from groups_tui.service.admin import Admin
+    from groups_tui.service.moderation import Moderation
+    from groups_tui.service.sending import Sending
+
+__all__ = ["PENDING_PREFIX", "InboxService", "LazyClient", "ServiceError", "refused"]
 
 
 class InboxService:
@@ -51,7 +55,8 @@ class InboxService:
     Args:
         store: The open `Store` (its cost ledger is priced where it was opened: give
             it the same rate card as ``rate_card``).
-        client: The Cloud API client (``None`` in read-only follower mode).
+        client: The Cloud API client, or a :class:`LazyClient` building it on first use
+            (``None`` in read-only follower mode).
         account: The business number and LIVE/SANDBOX mode.
         clock: Returns now as epoch seconds; injected so tests freeze time.
         rate_card: The rate card for cost previews (packaged default when ``None``).
@@ -70,7 +75,7 @@ class InboxService:
     def __init__(
         self,
         store: Store,
-        client: CloudClient | None,
+        client: CloudClient | LazyClient | None,
         *,
         account: AccountInfo,
         clock: Clock = time.time,
@@ -80,7 +85,7 @@ class InboxService:
         rules: Sequence[RuleSet] = RULE_SETS,
         pricing: PricingConfig | None = None,
         numbers: Sequence[BusinessNumber] = (),
-        clients: Sequence[CloudClient] = (),
+        clients: Sequence[CloudClient | LazyClient] = (),
     ) -> None:
         known = tuple(numbers) or store.numbers.served or _account_number(account)
         core = ServiceCore(
@@ -105,18 +110,36 @@ class InboxService:
         """Returns now as epoch seconds (the service's and the UI's one clock)."""
         self.reading = Reading(core)
         """The inbox, groups, conversations, search, spend and listener health."""
-        self.sending = Sending(core, self.reading)
-        """Cost previews, send refusals, sends and 1:1 invites."""
-        self.admin = Admin(core, self.reading)
-        """Groups, members, join requests, settings, contacts and the audit log."""
-        self.moderation = Moderation(core, self.admin)
-        """Moderation flags, acting on them, and the blocklist."""
         self.automations = Automations(core)
         """Pause switches, runs and status of the automations, and their jobs' rows."""
         self.changes = Changes(core)
         """The change feed, for the TUI and the workers that follow it."""
         self.maintenance = Maintenance(core)
         """Online backup and integrity check of the database file."""
+
+    # Built on first use: their modules (templates, previews, moderation rules, the
+    # response models) are not needed to show the inbox or to list groups.
+
+    @cached_property
+    def sending(self) -> Sending:
+        """Cost previews, send refusals, sends and 1:1 invites."""
+        from groups_tui.service.sending import Sending
+
+        return Sending(self._core, self.reading)
+
+    @cached_property
+    def admin(self) -> Admin:
+        """Groups, members, join requests, settings, contacts and the audit log."""
+        from groups_tui.service.admin import Admin
+
+        return Admin(self._core, self.reading)
+
+    @cached_property
+    def moderation(self) -> Moderation:
+        """Moderation flags, acting on them, and the blocklist."""
+        from groups_tui.service.moderation import Moderation
+
+        return Moderation(self._core, self.admin)
 
     def now(self) -> int:
         """Now, as integer epoch seconds from the injected clock."""
@@ -130,7 +153,7 @@ class InboxService:
     @property
     def read_only(self) -> bool:
         """True without a Cloud API client (a follower of another process's database)."""
-        return self._core.client is None
+        return not self._core.has_client
 
     def label(self, phone_number_id: str) -> str:
         """How people name a number (its id when it is not configured here)."""

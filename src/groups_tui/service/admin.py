@@ -12,10 +12,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from groups_tui.cloud.errors import ApiError, CreateGroupOutcomeUnknown, PartialFailure
-from groups_tui.cloud.models import FailedItem
 from groups_tui.domain import limits
 from groups_tui.domain.identity import is_bsuid, is_phone_number
 from groups_tui.domain.models import Direction, GroupState, JoinApproval
@@ -33,6 +32,9 @@ from groups_tui.service.types import (
     MemberRow,
     PendingOperation,
 )
+
+if TYPE_CHECKING:
+    from groups_tui.cloud.models import FailedItem
 
 __all__ = ["Admin"]
 

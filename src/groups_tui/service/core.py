@@ -15,9 +15,8 @@ from __future__ import annotations
 import getpass
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from groups_tui.cloud.client import CloudClient
 from groups_tui.cloud.errors import ApiError, CloudError
 from groups_tui.domain.models import Group
 from groups_tui.domain.numbers import (
@@ -32,10 +31,48 @@ from groups_tui.service.errors import ServiceError, refused
 from groups_tui.service.types import PENDING_PREFIX, AccountInfo
 from groups_tui.store import Store
 
-__all__ = ["Clock", "ServiceCore", "result_summary"]
+if TYPE_CHECKING:
+    from groups_tui.cloud.client import CloudClient
+
+__all__ = ["Clock", "LazyClient", "ServiceCore", "result_summary"]
 
 Clock = Callable[[], float]
 """Returns now as epoch seconds."""
+
+
+class LazyClient:
+    """A Cloud API client built when it is first needed.
+
+    The client's module imports the HTTP stack (httpx, TLS), which costs more than the
+    rest of a read command; a command that only reads the local database, or a TUI
+    painting its inbox, never pays for it.
+
+    Args:
+        build: Creates the client (called at most once).
+        phone_number_id: The number the client serves.
+    """
+
+    def __init__(self, build: Callable[[], CloudClient], *, phone_number_id: str) -> None:
+        self._build = build
+        self.phone_number_id = phone_number_id
+        """The number the client will serve (known before it is built)."""
+        self._client: CloudClient | None = None
+
+    def get(self) -> CloudClient:
+        """The client, built now if it was not yet."""
+        if self._client is None:
+            self._client = self._build()
+        return self._client
+
+    @property
+    def built(self) -> bool:
+        """True once :meth:`get` has built the client."""
+        return self._client is not None
+
+    async def aclose(self) -> None:
+        """Close the client if it was built."""
+        if self._client is not None:
+            await self._client.aclose()
 
 
 class ServiceCore:
@@ -43,7 +80,8 @@ class ServiceCore:
 
     Args:
         store: The open store.
-        client: The Cloud API client (``None`` in read-only follower mode).
+        client: The Cloud API client, or a :class:`LazyClient` building it on first use
+            (``None`` in read-only follower mode).
         account: The business number and LIVE/SANDBOX mode.
         clock: Returns now as epoch seconds.
         rate_card: The rate card for cost previews.
@@ -60,7 +98,7 @@ class ServiceCore:
     def __init__(
         self,
         store: Store,
-        client: CloudClient | None,
+        client: CloudClient | LazyClient | None,
         *,
         account: AccountInfo,
         clock: Clock,
@@ -70,14 +108,14 @@ class ServiceCore:
         rules: Sequence[RuleSet],
         pricing: PricingConfig,
         numbers: Sequence[BusinessNumber] = (),
-        clients: Sequence[CloudClient] = (),
+        clients: Sequence[CloudClient | LazyClient] = (),
     ) -> None:
         self.store = store
-        self.client = client
+        self._client = client
         self.numbers: tuple[BusinessNumber, ...] = tuple(numbers)
-        self.clients: dict[str, CloudClient] = {c.phone_number_id: c for c in clients}
+        self._clients: dict[str, CloudClient | LazyClient] = {c.phone_number_id: c for c in clients}
         if client is not None:
-            self.clients.setdefault(client.phone_number_id, client)
+            self._clients.setdefault(client.phone_number_id, client)
         self.account = account
         self.clock = clock
         self.rate_card = rate_card
@@ -90,15 +128,28 @@ class ServiceCore:
         """Now, as integer epoch seconds from the injected clock."""
         return int(self.clock())
 
+    @property
+    def has_client(self) -> bool:
+        """True when a Cloud API client is configured (built or not yet)."""
+        return self._client is not None
+
+    @property
+    def client(self) -> CloudClient | None:
+        """The Cloud API client (built on first use when lazy), or ``None``."""
+        if isinstance(self._client, LazyClient):
+            return self._client.get()
+        return self._client
+
     def api(self) -> CloudClient:
         """The first number's Cloud API client.
 
         Raises:
             ServiceError: Read-only mode (no client configured).
         """
-        if self.client is None:
+        client = self.client
+        if client is None:
             raise ServiceError("read-only: no Cloud API client is configured")
-        return self.client
+        return client
 
     def api_for(self, phone_number_id: str) -> CloudClient:
         """The client of one number (its token, its rate limits).
@@ -111,15 +162,19 @@ class ServiceCore:
         """
         if phone_number_id == UNASSIGNED:
             return self.api()
-        client = self.clients.get(phone_number_id)
+        client = self._clients.get(phone_number_id)
         if client is None:
-            if self.client is None:
+            if not self.has_client:
                 raise ServiceError("read-only: no Cloud API client is configured")
             raise ServiceError(
                 f"number {self.label(phone_number_id)} is not configured here: "
                 "its groups can be read, not acted on"
             )
-        return client
+        return client.get() if isinstance(client, LazyClient) else client
+
+    def acts_for(self, phone_number_id: str) -> bool:
+        """True when a client for that number is configured here (built or not yet)."""
+        return phone_number_id in self._clients
 
     def api_for_group(self, group: Group) -> CloudClient:
         """The client of the number the group belongs to."""

@@ -323,7 +323,7 @@ class Reading:
     def _template_client(self, number: str | None) -> Any:
         """The client whose WABA's templates are asked for (``None`` read-only)."""
         core = self._core
-        if core.client is None:
+        if not core.has_client:
             return None
         if number is None:
             return core.client
@@ -487,7 +487,7 @@ class Reading:
         :class:`~groups_tui.domain.events.GroupRead`. The group is read through its own
         number (a group the store does not know yet, through ``number``: label or id).
         """
-        if self._core.client is None or group_id.startswith(PENDING_PREFIX):
+        if not self._core.has_client or group_id.startswith(PENDING_PREFIX):
             return
         client, pnid = await self._group_client(group_id, number)
         try:
@@ -514,10 +514,10 @@ class Reading:
         """List the active groups of every number (or of one: label or id) and fetch
         those the store does not know, each through its own number."""
         core = self._core
-        if core.client is None:
+        if not core.has_client:
             return 0
         numbers = [core.number(number)] if number is not None else list(core.numbers)
-        pnids = [n.phone_number_id for n in numbers if n.phone_number_id in core.clients]
+        pnids = [n.phone_number_id for n in numbers if core.acts_for(n.phone_number_id)]
         if not pnids:
             pnids = [core.api().phone_number_id]
         fetched = 0
@@ -534,7 +534,7 @@ class Reading:
     async def sync_join_requests(self, group_id: str) -> None:
         """Fetch pending join requests from the API into the store (through the
         group's number)."""
-        if self._core.client is None:
+        if not self._core.has_client:
             return
         client, pnid = await self._group_client(group_id, None)
         try:

@@ -14,6 +14,7 @@ synchronous and runs inside those functions.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import sqlite3
@@ -54,10 +55,38 @@ Logged = tuple[int, Callable[[], Sequence[DomainEvent]]]
 """A logged row to apply: ``(raw_id, parse)``, ``parse()`` giving its events (may raise)."""
 
 
+REPLAY_BATCH = 2000
+"""Raw events applied per transaction by :meth:`RawLog.replay`."""
+
+
 def _raw_from_row(row: Any) -> RawEvent:
     return RawEvent(
         row[0], row[1], bytes(row[2]), row[3], row[4], row[5], row[6], row[7], bool(row[8])
     )
+
+
+def _parsed(
+    rows: Sequence[RawEvent], parse: Callable[[bytes], Sequence[DomainEvent]]
+) -> list[Logged]:
+    """Parse each row now; a row whose body does not parse raises the same when applied
+    (and is recorded as failed there, as when parsing happens inside the transaction)."""
+    out: list[Logged] = []
+    for raw in rows:
+        try:
+            events = parse(raw.body)
+        except Exception as exc:
+            out.append((raw.id, partial(_reraise, exc)))
+        else:
+            out.append((raw.id, partial(_given, events)))
+    return out
+
+
+def _given(events: Sequence[DomainEvent]) -> Sequence[DomainEvent]:
+    return events
+
+
+def _reraise(error: Exception) -> Sequence[DomainEvent]:
+    raise error
 
 
 def _failure_summary(failures: Sequence[EventFailure], total: int) -> str:
@@ -508,12 +537,15 @@ class RawLog(Repository):
         self,
         parse: Callable[[bytes], Sequence[DomainEvent]],
         *,
-        batch_size: int = 500,
+        batch_size: int = REPLAY_BATCH,
     ) -> int:
         """Apply every unapplied raw event in id order using ``parse``.
 
-        Batches go through :meth:`apply_logged`, so a row that cannot be parsed or
-        applied is marked ``error`` with its reason and the replay goes on.
+        Batches of ``batch_size`` rows go through :meth:`apply_logged`, one transaction
+        each, so a row that cannot be parsed or applied is marked ``error`` with its
+        reason and the replay goes on. While the writer applies one batch, the next is
+        read (on the reader) and parsed (here): the writer's transactions hold only the
+        applying.
 
         Args:
             parse: Turns a raw body into domain events (may raise).
@@ -523,16 +555,28 @@ class RawLog(Repository):
             The number of raw events gone through (applied or marked).
         """
         done = 0
-        while True:
-            pending = await self.unapplied(batch_size)
-            if not pending:
-                return done
-            failures = await self.apply_logged(
-                [(raw.id, partial(parse, raw.body)) for raw in pending]
-            )
+        pending = await self._unapplied_after(0, batch_size)
+        while pending:
+            applying = asyncio.ensure_future(self.apply_logged(_parsed(pending, parse)))
+            try:
+                following = await self._unapplied_after(pending[-1].id, batch_size)
+            except BaseException:
+                await asyncio.gather(applying, return_exceptions=True)
+                raise
+            failures = await applying
             for raw_id, reason in failures:
                 _log.warning("replay: raw event %d not applied: %s", raw_id, reason)
             done += len(pending)
+            pending = following
+        return done
+
+    async def _unapplied_after(self, after_id: int, limit: int) -> list[RawEvent]:
+        rows = await self._all(
+            f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE applied_at IS NULL AND id > ? "
+            "ORDER BY id LIMIT ?",
+            (after_id, limit),
+        )
+        return [_raw_from_row(r) for r in rows]
 
     async def state_digest(self) -> str:
         """Canonical SHA-256 of the derived state (ids and receipt times excluded)."""

@@ -11,7 +11,7 @@ import asyncio
 import gc
 import importlib
 import pkgutil
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -169,6 +169,7 @@ class GroupsApp(HostApp):
         freeze_heap: bool = False,
         preferences: PreferencesFile | None = None,
         keymap: Mapping[str, str] | None = None,
+        on_started: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Create the app; prefer :func:`make_app`.
 
@@ -183,6 +184,8 @@ class GroupsApp(HostApp):
             preferences: Where the operator's choices are kept across runs (``None``:
                 remembered for this run only).
             keymap: The ``[keys]`` table: binding id to the keys that replace its own.
+            on_started: Run once the inbox has drawn its first rows (what can wait until
+                the operator sees the inbox: the background workers).
         """
         super().__init__()
         self._preferences_file = preferences
@@ -214,6 +217,8 @@ class GroupsApp(HostApp):
         self.changes_applied = 0
         """Feed batches applied (each one repaint), for tests and the bench."""
         self._freeze_heap = freeze_heap
+        self._on_started = on_started
+        self._evidence_requested = False
         self._freeze_rest = False
         """Start-up froze the first screen's rows; the rest are still being read."""
         self._inbox_prefetch: asyncio.Task[tuple[list[InboxRow], InboxCursor | None]] | None = None
@@ -256,8 +261,9 @@ class GroupsApp(HostApp):
         self._apply_preferences()
         self.set_interval(1.0, self.tick_clock, name="clock")
         self._load_header()
-        self._load_pricing_evidence()
         self._follow()
+        # What Meta charged against the configuration is read once the inbox is drawn
+        # (initial_inbox_rows): it weighs the ledger, which the inbox does not need.
 
     def _apply_preferences(self) -> None:
         """The remembered theme, the ``[keys]`` remapping, and what to say about either."""
@@ -421,11 +427,21 @@ class GroupsApp(HostApp):
         and where the rest begins."""
         task, self._inbox_prefetch = self._inbox_prefetch, None
         reading = self.service.reading
-        page = await (task if task is not None else reading.inbox_page(limit=FIRST_SCREEN_ROWS))
-        if self._freeze_heap:
-            self._freeze_heap = False
-            self._freeze_rest = page[1] is not None
-            self.call_after_refresh(self.freeze_heap)
+        try:
+            page = await (task if task is not None else reading.inbox_page(limit=FIRST_SCREEN_ROWS))
+        finally:
+            if self._freeze_heap:  # whether or not the rows came (the collector is off)
+                self._freeze_heap = False
+                self._freeze_rest = True
+                self.call_after_refresh(self.freeze_heap)
+            if not self._evidence_requested:
+                self._evidence_requested = True
+                self.call_after_refresh(self._load_pricing_evidence)
+        if page[1] is None:
+            self._freeze_rest = False
+        if self._on_started is not None:
+            started, self._on_started = self._on_started, None
+            self.call_after_refresh(self._start_background, started)
         return page
 
     def inbox_complete(self) -> None:
@@ -435,6 +451,9 @@ class GroupsApp(HostApp):
         if self._freeze_rest:
             self._freeze_rest = False
             self.call_after_refresh(self.freeze_heap)
+
+    def _start_background(self, started: Callable[[], Awaitable[None]]) -> None:
+        self.run_worker(started, name="on-started", group="on-started", exit_on_error=False)
 
     def freeze_heap(self) -> None:
         """Put the objects alive after start-up (modules, styles, the inbox index) out of
@@ -446,6 +465,7 @@ class GroupsApp(HostApp):
         """
         gc.collect(1)
         gc.freeze()
+        gc.enable()  # the runner holds the collector off until now (groups_tui.tui_runner)
 
     def open_group(
         self, group_id: str, message_id: str | None = None, at: int | None = None
@@ -563,6 +583,7 @@ def make_app(
     freeze_heap: bool = False,
     preferences: PreferencesFile | None = None,
     keymap: Mapping[str, str] | None = None,
+    on_started: Callable[[], Awaitable[None]] | None = None,
 ) -> GroupsApp:
     """Build the application.
 
@@ -577,6 +598,7 @@ def make_app(
         preferences: Where the operator's choices are kept (the data directory's
             ``preferences.json``); ``None`` keeps them for the run only.
         keymap: The ``[keys]`` table of the config: binding id to keys.
+        on_started: Run once the inbox has drawn its first rows.
 
     Returns:
         The app, not yet running.
@@ -590,4 +612,5 @@ def make_app(
         freeze_heap=freeze_heap,
         preferences=preferences,
         keymap=keymap,
+        on_started=on_started,
     )

@@ -82,3 +82,32 @@ async def test_the_loop_answers_while_a_commit_is_in_progress(tmp_path: Path) ->
         await busy
         assert (await delivery).status_code == 200
         assert (await running.store.raw.stats()).total == 1
+
+
+async def test_bodies_are_parsed_before_the_durable_transaction(
+    tmp_path: Path, traced: list[tuple[int, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import groups_tui.listener.ingest as ingest
+
+    parsed_on: list[int] = []
+    real_parse = ingest.events_from_payload
+
+    def parse(payload: Any) -> Any:
+        parsed_on.append(threading.get_ident())
+        return real_parse(payload)
+
+    monkeypatch.setattr(ingest, "events_from_payload", parse)
+    loop_thread = threading.get_ident()
+    names = consistent_fixture_names()[:4]
+    async with running_listener(tmp_path / "groups.db") as running:
+        # WHEN deliveries arrive
+        answers = await asyncio.gather(
+            *(running.post_signed(fixture_bytes(name)) for name in names)
+        )
+        assert [r.status_code for r in answers] == [200] * len(names)
+        assert (await running.store.raw.stats()).applied == len(names)
+    # THEN each body was parsed on the loop's thread as it arrived, not inside the
+    # writer's transaction (which holds only the inserts and the applying)
+    writer = {thread for thread, sql in traced if sql.startswith("INSERT INTO raw_events")}
+    assert parsed_on == [loop_thread] * len(names)
+    assert loop_thread not in writer

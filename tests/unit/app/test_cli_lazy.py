@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -63,7 +65,7 @@ def test_help_imports_no_subcommand_module() -> None:
         )
     )
     ours = {m for m in loaded if m.startswith("groups_tui.")}
-    heavy = loaded & {"textual", "aiohttp", "httpx", "pydantic", "sqlite3"}
+    heavy = loaded & {"textual", "aiohttp", "httpx", "pydantic", "sqlite3", "asyncio"}
     # THEN none of the subcommands' modules, nor the heavy libraries behind them, was imported
     assert not {
         m
@@ -87,3 +89,107 @@ def test_help_imports_no_subcommand_module() -> None:
         "groups_tui.cli.lazy",
     }
     assert heavy == set()
+
+
+_NOT_FOR_READING = {"listener", "sandbox", "automations", "workers", "ui", "web", "tui_runner"}
+
+
+def test_a_read_verb_imports_no_http_client_listener_sandbox_or_automations(
+    tmp_path: Path,
+) -> None:
+    # GIVEN live credentials and a database, in a fresh interpreter
+    env = dict(
+        os.environ,
+        WHATSAPP_ACCESS_TOKEN="token",
+        WHATSAPP_PHONE_NUMBER_ID="100000000000001",
+        GROUPS_TUI_DB=str(tmp_path / "groups.db"),
+        GROUPS_TUI_CONFIG=str(tmp_path / "none.toml"),
+    )
+    probe = (
+        "import json, sys\n"
+        "from click.testing import CliRunner\n"
+        "from groups_tui.cli import main\n"
+        "result = CliRunner().invoke(main, ['groups', 'list', '--no-sync', '--json'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "assert json.loads(result.output) == [], result.output\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    # WHEN `groups-tui groups list --no-sync --json` runs
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    loaded = set(json.loads(out))
+    # THEN it read the database without the Cloud client's HTTP stack, the listener,
+    # the sandbox, the automations or the UI
+    assert loaded & {"httpx", "httpcore", "aiohttp", "textual"} == set()
+    assert "groups_tui.cloud.models" not in loaded  # the response models: only for API calls
+    assert "pydantic_settings" not in loaded  # settings are read without it
+    assert not {
+        m for m in loaded if m.startswith("groups_tui.") and m.split(".")[1] in _NOT_FOR_READING
+    }
+
+
+_TUI_PROBE = """
+import json, sys
+import textual.app
+import groups_tui.ui.app as ui_app
+
+real_run, real_make = textual.app.App.run_async, ui_app.make_app
+
+async def run_async(self, **kwargs):
+    kwargs["headless"] = True
+    return await real_run(self, **kwargs)
+
+def make_app(service, **kwargs):
+    started = kwargs["on_started"]
+    async def then_quit():
+        await started()
+        app.exit()
+    kwargs["on_started"] = then_quit
+    app = real_make(service, **kwargs)
+    return app
+
+textual.app.App.run_async = run_async
+ui_app.make_app = make_app
+from groups_tui.cli import main
+try:
+    main([])
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_opening_the_tui_live_imports_no_listener_sandbox_automations_or_http(
+    tmp_path: Path,
+) -> None:
+    # GIVEN live credentials, no [automations] table, in a fresh interpreter
+    env = dict(
+        os.environ,
+        WHATSAPP_ACCESS_TOKEN="token",
+        WHATSAPP_PHONE_NUMBER_ID="100000000000001",
+        WHATSAPP_API_BASE_URL="http://127.0.0.1:9",
+        GROUPS_TUI_DB=str(tmp_path / "groups.db"),
+        GROUPS_TUI_CONFIG=str(tmp_path / "none.toml"),
+    )
+    # WHEN the TUI opens, draws its inbox and starts its background work
+    out = subprocess.run(
+        [sys.executable, "-c", _TUI_PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=120,
+    ).stdout
+    loaded = set(json.loads(out.strip().splitlines()[-1]))
+    # THEN the moderation watcher runs, and nothing of the listener, the sandbox, the
+    # automations or an HTTP stack was imported (the Cloud client is built on first use)
+    assert "groups_tui.workers.moderation" in loaded
+    assert loaded & {"aiohttp", "httpx", "httpcore"} == set()
+    assert not {
+        m
+        for m in loaded
+        if m.startswith("groups_tui.")
+        and m.split(".")[1] in {"listener", "sandbox", "automations", "web"}
+    }
+    assert "groups_tui.workers.runner" not in loaded

@@ -136,6 +136,25 @@ def test_pricing_table_is_read_and_checked() -> None:
         pricing_config(load_settings())
 
 
+def test_a_table_in_the_environment_is_json_and_bad_json_is_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GROUPS_TUI_PRICING", '{"evidence_min": 4}')
+    assert load_settings().pricing == {"evidence_min": 4}
+    monkeypatch.setenv("groups_tui_pricing", "{not json")  # names in any case
+    monkeypatch.delenv("GROUPS_TUI_PRICING")
+    with pytest.raises(ConfigError, match="GROUPS_TUI_PRICING"):
+        load_settings()
+
+
+def test_keyword_arguments_win_by_field_or_variable_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WHATSAPP_GRAPH_VERSION", "v24.0")
+    assert load_settings().graph_version == "v24.0"
+    assert load_settings(graph_version="v26.0").graph_version == "v26.0"
+    assert Settings(WHATSAPP_GRAPH_VERSION="v27.0").graph_version == "v27.0"
+    assert "graph_version" in load_settings().model_fields_set
+
+
 def test_numbers_are_listed_in_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN three numbers: one with its own token, one naming a shared one, one the default
     path = config_path()

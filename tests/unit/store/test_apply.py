@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from groups_tui.domain.events import (
     EventError,
@@ -534,3 +536,43 @@ async def test_replay_records_parser_errors(store: Store) -> None:
     await store.raw.replay(broken)
     stats = await store.raw.stats()
     assert stats.errors == 1 and await store.raw.unapplied() == []
+
+
+async def test_replay_applies_in_one_transaction_per_batch_with_the_same_digest(
+    db_path: Path,
+) -> None:
+    store = await Store.open(db_path, pricing=Pricing(flat_cost), clock=Clock())
+    try:
+        await _seed_local(store)
+        log = RawLog(store)
+        for events in _scenario():
+            await log.deliver(*events)
+        digest = await store.raw.state_digest()
+        await store.raw.reset_derived_state()
+        writer = await store.db.execute_write_fn(lambda _: threading.get_ident())
+        began: list[str] = []
+        await store.db.execute_write_fn(
+            lambda conn: conn.set_trace_callback(
+                lambda sql: began.append(sql) if sql.startswith("BEGIN") else None
+            )
+        )
+        parsed_on: set[int] = set()
+
+        def parse(body: bytes) -> Any:
+            parsed_on.add(threading.get_ident())
+            return log.parse(body)
+
+        # WHEN the log is replayed in batches of 3 (the next batch read and parsed while
+        # the writer applies the current one)
+        replayed = await store.raw.replay(parse, batch_size=3)
+        await store.db.execute_write_fn(lambda conn: conn.set_trace_callback(None))
+        # THEN every raw event went through, one write transaction per batch, and the
+        # state is the one the deliveries built
+        assert replayed == len(_scenario())
+        assert len(began) == -(-len(_scenario()) // 3) + 1  # + the trace-removing write
+        assert await store.raw.state_digest() == digest
+        assert (await store.raw.stats()).applied == len(_scenario())
+        # AND the bodies were parsed outside the writer's transactions
+        assert parsed_on and writer not in parsed_on
+    finally:
+        await store.close()

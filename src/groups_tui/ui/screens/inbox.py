@@ -36,6 +36,9 @@ _SORT_LABEL = {
     SortMode.UNREAD: "unread",
 }
 
+LOADING = "loading groups…"
+"""What the counts label says until the first rows arrive (the screen is drawn first)."""
+
 _RELOAD_ALL_ABOVE = 200
 """Above this many changed groups in one burst, reload the whole inbox instead."""
 
@@ -219,7 +222,7 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         yield StatusHeader()
         with Horizontal(id="filter-bar"):
             yield FilterInput(placeholder="/ filter: subject, member, number", id="filter")
-            yield Static("", id="counts")
+            yield Static(LOADING, id="counts")
         yield ColumnTitles(id="columns")
         yield GroupList(now=self.app.now(), id="groups")
         yield KeyBar()
@@ -395,14 +398,15 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
             text += " · " + ",".join(sorted(q.value for q in group_list.quick_filters))
         if not self.all_loaded:
             text += " · loading"
+        counts = self.query_one("#counts", Static)
         if text != self._counts_text:
             self._counts_text = text
             # Fixed width (styles/inbox.tcss): a new count repaints one line, not the screen.
-            self.query_one("#counts", Static).update(
-                Text(text, no_wrap=True, overflow="ellipsis"), layout=False
-            )
+            counts.update(Text(text, no_wrap=True, overflow="ellipsis"), layout=False)
+        # On the label, not the screen: a class on the screen restyles and repaints every
+        # widget of it (the first key typed and the last one deleted cost twice the rest).
         filtered = group_list.quick_filters or group_list.filter_text or group_list.number_filter
-        self.set_class(bool(filtered), "-filtered")
+        counts.set_class(bool(filtered), "-filtered")
 
     def _filter_changed(self, value: str) -> None:
         """The filter box's value changed (called by the box itself, see FilterInput)."""
