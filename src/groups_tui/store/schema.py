@@ -9,7 +9,8 @@ Tables fall into three families, which matters for :meth:`RawLog.reset_derived_s
 * the **raw log** (``raw_events``) — the source of truth for everything webhooks said;
 * **derived state**, rebuilt by replaying the raw log (groups, participants,
   participant_history, join_requests, inbound messages, message_delivery,
-  recipient_status, cost_ledger, and the resolution columns of pending_operations);
+  recipient_status, cost_ledger, group_events, and the resolution columns of
+  pending_operations);
 * **local state** written by the operator or the service and kept across a reset
   (outbox and outbound messages, group_local, contacts, blocklist, join_request_decisions,
   audit_log, templates, counters, meta, change_feed).
@@ -21,6 +22,8 @@ injected clock. Money is Decimal rendered as TEXT; NULL means unknown, never zer
 """
 
 from __future__ import annotations
+
+from groups_tui.store.schema_timeline import TIMELINE_STEP
 
 __all__ = ["LATEST_VERSION", "MIGRATIONS", "NUMBERED_TABLES"]
 
@@ -791,8 +794,7 @@ NUMBERED_TABLES: tuple[str, ...] = (
 )
 """Tables whose rows carry the ``phone_number_id`` they belong to (schema v9)."""
 
-
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
-"""Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1``."""
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, TIMELINE_STEP)
+"""Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1`` (v10: .schema_timeline)."""
 
 LATEST_VERSION: int = len(MIGRATIONS)
