@@ -53,6 +53,7 @@ async def _run(settings: Settings) -> None:
     from groups_tui.daemon.wire import find_socket
     from groups_tui.ui.app import make_app
     from groups_tui.ui.cell_widths import count_spacing_marks_as_one_cell
+    from groups_tui.ui.preferences import PreferencesFile
 
     # Checked now (a bad table is a one-line error); the default rules need no import yet.
     rules = moderation_config(settings) if settings.moderation else None
@@ -121,6 +122,8 @@ async def _run(settings: Settings) -> None:
             sandbox_note=" · ".join(notes) or None,
             automations=service.automations if service.automations.configured else None,
             freeze_heap=True,
+            preferences=PreferencesFile(settings.preferences_path),
+            keymap=settings.keys,
             on_started=start_workers,
         )
         await app.run_async()

@@ -58,7 +58,7 @@ async def test_an_agent_sees_admin_and_moderator_keys_greyed(
         await pilot.press("question_mark")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
-        rows = {description: (tip, on) for _, description, tip, on in app.screen.rows}
+        rows = {e.description: (e.tooltip, e.enabled) for e in app.screen.entries}
         tip, enabled = rows["Remove"]
         assert not enabled and tip.endswith("(needs the moderator role)")
         assert rows["Details"][1] is True

@@ -274,7 +274,7 @@ def _dump(db_path: Path) -> tuple[dict[str, list[tuple[object, ...]]], dict[str,
             if not name.startswith("messages_fts")
         }
         if "role" in {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}:
-            # v10 adds ``role`` last: NULL for every entry written in single-user mode.
+            # v11 adds ``role`` last: NULL for every entry written in single-user mode.
             assert {r[-1] for r in rows["audit_log"]} <= {None}
             rows["audit_log"] = [row[:-1] for row in rows["audit_log"]]
             assert rows.pop("runner_lease") == []
@@ -299,6 +299,15 @@ def _dump(db_path: Path) -> tuple[dict[str, list[tuple[object, ...]]], dict[str,
             # v8 adds ``observed`` last: 0 for every row recorded from a webhook.
             assert {r[-1] for r in rows["participant_history"]} <= {0}
             rows["participant_history"] = [row[:-1] for row in rows["participant_history"]]
+        if "read_at" in {r[1] for r in conn.execute("PRAGMA table_info(recipient_status)")}:
+            # v10 adds ``delivered_at`` and ``read_at`` last, from the one time a row had.
+            for row in rows["recipient_status"]:
+                state, at, delivered_at, read_at = row[2], row[4], row[-2], row[-1]
+                assert delivered_at == (at if state == "delivered" else None)
+                assert read_at == (at if state == "read" else None)
+            rows["recipient_status"] = [row[:-2] for row in rows["recipient_status"]]
+            # ... and the timeline of each group's own events, derived: empty until applied.
+            assert rows.pop("group_events") == []
         rows["fts"] = conn.execute(
             "SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'hello OR bye'"
         ).fetchall()
@@ -322,9 +331,15 @@ async def test_v7_rebuilds_groups_without_losing_anything(db_path: Path) -> None
     rows_before.pop("counters")
     assert rows_after == rows_before
     # AND every index and trigger is identical, plus the two that count failures (and the
-    # indexes of v9)
+    # indexes of v9 and v10)
     added = {n: schema_after.pop(n) for n in list(schema_after) if n not in schema_before}
-    assert set(added) == {"event_failures_count_ai", "event_failures_count_ad"} | V9_INDEXES
+    assert (
+        set(added)
+        == {"event_failures_count_ai", "event_failures_count_ad"}
+        | V9_INDEXES
+        # v10: the conversation reads a page's events by time
+        | {"participant_history_group_at", "join_requests_group_created"}
+    )
     assert schema_after == schema_before
     with sqlite3.connect(db_path) as conn:
         conn.execute("PRAGMA foreign_keys = ON")
