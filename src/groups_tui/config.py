@@ -201,6 +201,12 @@ class Settings(BaseModel):
         default_factory=lambda: default_data_dir() / "groups.db", alias="GROUPS_TUI_DB"
     )
     """SQLite database for the live account (the sandbox always uses its own file)."""
+    socket: Path | None = Field(default=None, alias="GROUPS_TUI_SOCKET")
+    """The team daemon's Unix socket (``groups-tui serve``); when set, or when a socket
+    exists at the default path (/run/groups-tui/groups-tui.sock), every command and the
+    TUI act through the daemon and need no Cloud API token."""
+    roles_file: Path = Field(default=Path("/etc/groups-tui/roles.toml"), alias="GROUPS_TUI_ROLES")
+    """The daemon's roles file (TOML; readable only by the daemon's user)."""
     rates_csv: Path | None = Field(default=None, alias="GROUPS_TUI_RATES_CSV")
     """A rate card CSV replacing the packaged one."""
     bell: bool = Field(default=True, alias="GROUPS_TUI_BELL")

@@ -513,6 +513,12 @@ class GroupsApp(HostApp):
     # ------------------------------------------------------------------ administration
     # Shortcuts to :attr:`navigation` for the palette, the app's keys and scripts.
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out creating a group when the operator's role does not allow it."""
+        if action == "new_group" and not self.service.permits("admin.create_group"):
+            return None
+        return True
+
     def action_new_group(self) -> None:
         """Ask for a new group; then show its invite link screen (pending until Meta)."""
         inbox = self.navigation.inbox()

@@ -15,10 +15,13 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.dom import DOMNode
+from textual.screen import Screen
 
+from groups_tui.domain.roles import required_role
 from groups_tui.ui.host import HostApp
 from groups_tui.ui.keys import Scope, screen_keys
 from groups_tui.ui.screen_roles import OffersPaletteActions, PaletteAction
+from groups_tui.ui.screens._base import permitted, role_needed
 from groups_tui.ui.widgets.safe_text import fit
 
 __all__ = ["APP_ACTIONS", "GroupsCommands", "PaletteEntry"]
@@ -48,6 +51,9 @@ APP_ACTIONS: tuple[PaletteAction, ...] = (
 )
 """The app's own palette entries (run on the app)."""
 
+APP_OPERATIONS: dict[str, str] = {"new_group": "admin.create_group"}
+"""The app's palette actions that are service operations (for roles)."""
+
 
 @dataclass(frozen=True, slots=True)
 class PaletteEntry:
@@ -62,6 +68,19 @@ class PaletteEntry:
     title: str
     help: str
     run: Callable[[], object]
+
+
+def _role_refused(app: HostApp, target: DOMNode, action: str) -> str | None:
+    """The role an action needs when the operator's role does not allow it (team mode)."""
+    if target is app:
+        operation = APP_OPERATIONS.get(action)
+        if operation is None or app.service.permits(operation):
+            return None
+        role = required_role(operation, {})
+        return role.label if role is not None else None
+    if isinstance(target, Screen) and not permitted(target, action):
+        return role_needed(target, action)
+    return None
 
 
 class GroupsCommands(Provider):
@@ -91,6 +110,9 @@ class GroupsCommands(Provider):
                 return
             actions.add(key)
             titles.add(title.lower())
+            role = _role_refused(app, target, name)
+            if role is not None:  # listed, but says why it will not run
+                title, help_text = f"{title} (needs the {role} role)", "Not allowed"
             out.append(PaletteEntry(title, help_text, partial(app.run_action, name, target)))
 
         if isinstance(screen, OffersPaletteActions):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ EXPECTED_TABLES = {
     "templates",
     "contacts",
     "blocklist",
+    "runner_lease",
 }
 
 
@@ -271,6 +273,11 @@ def _dump(db_path: Path) -> tuple[dict[str, list[tuple[object, ...]]], dict[str,
             for name in tables
             if not name.startswith("messages_fts")
         }
+        if "role" in {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}:
+            # v11 adds ``role`` last: NULL for every entry written in single-user mode.
+            assert {r[-1] for r in rows["audit_log"]} <= {None}
+            rows["audit_log"] = [row[:-1] for row in rows["audit_log"]]
+            assert rows.pop("runner_lease") == []
         if "numbers" in rows:
             # v9 adds the number last to these tables (the placeholder for the rows it
             # found, no number being registered), two columns to the raw log, the table of
@@ -356,3 +363,43 @@ async def test_v7_rebuilds_groups_without_losing_anything(db_path: Path) -> None
         ).fetchone() == (0,)
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+async def test_v10_keeps_the_audit_log_and_adds_roles_and_the_runner_lease(db_path: Path) -> None:
+    # GIVEN a version-9 file with audited actions
+    with sqlite3.connect(db_path) as conn:
+        for script in MIGRATIONS[:9]:
+            for statement in split_statements(script):
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 9")
+        conn.execute(
+            "INSERT INTO audit_log(at, os_user, action, group_id, cost) "
+            "VALUES (5, 'ann', 'send.template', 'g1', '0.25')"
+        )
+    # WHEN the store opens it
+    store = await Store.open(db_path)
+    try:
+        (old,) = await store.audit.entries()
+        # THEN the entry is kept, with no role (single-user mode), and new ones carry one
+        assert (old.os_user, old.action, old.cost, old.role) == (
+            "ann",
+            "send.template",
+            Decimal("0.25"),
+            None,
+        )
+        await store.audit.append("bo", "send.text", group_id="g1", role="agent")
+        newest = (await store.audit.entries())[0]
+        assert (newest.os_user, newest.role) == ("bo", "agent")
+        assert await store.audit.cost_since("ann", 0) == Decimal("0.25")
+        # AND the runner lease goes to one process at a time until it expires
+        assert await store.leases.acquire("automations", pid=1, holder="a", ttl=30, now=100) is None
+        assert await store.leases.acquire("automations", pid=2, holder="b", ttl=30, now=110) == 1
+        assert await store.leases.acquire("automations", pid=1, holder="a", ttl=30, now=120) is None
+        assert await store.leases.holder("automations", now=149) == 1
+        assert await store.leases.acquire("automations", pid=2, holder="b", ttl=30, now=151) is None
+        await store.leases.release("automations", pid=1)  # not the holder: no effect
+        assert await store.leases.holder("automations", now=152) == 2
+        await store.leases.release("automations", pid=2)
+        assert await store.leases.holder("automations", now=152) is None
+    finally:
+        await store.close()

@@ -10,7 +10,7 @@ before any API call.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -28,6 +28,7 @@ from groups_tui.domain.models import Direction, GroupState, MessageKind
 from groups_tui.domain.sending import Refusal
 from groups_tui.service.types import GroupDetail, MessagePage, OutboxItem
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
+from groups_tui.ui.screens._base import Needs
 from groups_tui.ui.screens._message_actions import MessageActions
 from groups_tui.ui.screens.template_picker import TemplateChoice, TemplatePicker
 from groups_tui.ui.widgets.composer import Composer
@@ -54,6 +55,14 @@ class ConversationScreen(MessageActions, FollowsChanges, Ticking, ShowsGroup, Of
 
     FOLLOWS_READ_MARKS: ClassVar[bool] = False
     """Its own read mark must not reload the page it was set from."""
+
+    ACTION_OPERATIONS: ClassVar[Mapping[str, Needs]] = {
+        "send": "sending.send_text",
+        "template": "sending.send_template",
+        "attach": "sending.send_media",
+        "remove_sender": "moderation.remove_sender",
+    }
+    """Its service actions, for roles (greyed when the operator's role falls short)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="conv.back", tooltip="Back to the inbox"),

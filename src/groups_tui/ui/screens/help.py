@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from groups_tui.ui.keys import KeyEntry, Scope, screen_keys
-from groups_tui.ui.screens._base import AppModal
+from groups_tui.ui.screens._base import AppModal, permitted, role_needed
 
 __all__ = ["HelpScreen", "help_table"]
 
@@ -77,6 +77,10 @@ class HelpScreen(AppModal[None]):
         super().__init__()
         self.entries = screen_keys(under)
         """The keys listed."""
+        for entry in self.entries:
+            if entry.node is under and not permitted(under, entry.action):
+                role = role_needed(under, entry.action)
+                entry.tooltip = f"{entry.tooltip or entry.description} (needs the {role} role)"
         self.title_text = getattr(under, "SCREEN_NAME", None) or (
             type(under).__name__.removesuffix("Screen").removesuffix("Modal") or "Screen"
         )

@@ -8,7 +8,7 @@ no more to draw than twenty.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,7 +22,7 @@ from textual.widgets import Input, Static
 
 from groups_tui.service.types import InboxRow
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, Ticking
-from groups_tui.ui.screens._base import AppScreen
+from groups_tui.ui.screens._base import AppScreen, Needs
 from groups_tui.ui.widgets.filter_input import FilterInput
 from groups_tui.ui.widgets.group_list import Columns, GroupList, QuickFilter, SortMode
 from groups_tui.ui.widgets.key_bar import KeyBar
@@ -92,6 +92,12 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
 
     _deferred_reset = False
     """A reload is due when the inbox is shown again."""
+
+    ACTION_OPERATIONS: ClassVar[Mapping[str, Needs]] = {
+        "new_group": "admin.create_group",
+        "delete_group": "admin.delete_group",
+    }
+    """Its service actions, for roles (greyed when the operator's role falls short)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", id="inbox.filter", tooltip="Filter as you type"),
@@ -265,9 +271,10 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The number keys exist only when the account has several numbers (and a
-        digit only up to the number of numbers)."""
+        digit only up to the number of numbers); what the operator's role does not
+        allow is greyed out."""
         if action not in self.NUMBER_ACTIONS:
-            return True
+            return super().check_action(action, parameters)
         numbers = self.app.service.numbers
         if len(numbers) < 2:
             return False
