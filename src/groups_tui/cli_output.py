@@ -184,7 +184,9 @@ class JsonLogFormatter(logging.Formatter):
         return dumps(line, indent=None)
 
 
-def install_log_handler(level: int = logging.WARNING, *, json_lines: bool = False) -> None:
+def install_log_handler(
+    level: int = logging.WARNING, *, json_lines: bool = False, levels: bool = False
+) -> None:
     """Write the library's log records of ``level`` and above to stderr, made visible.
 
     Without a handler Python's last-resort handler would print them raw; this one prints
@@ -196,6 +198,7 @@ def install_log_handler(level: int = logging.WARNING, *, json_lines: bool = Fals
     Args:
         level: The lowest level written (``logging.INFO`` shows the access log).
         json_lines: Write one JSON object per record instead of the bare message.
+        levels: Start each text line with the record's level (``INFO``, ``WARNING``...).
     """
     root = logging.getLogger()
     ours = [h for h in root.handlers if isinstance(h, _VisibleStderrHandler)]
@@ -203,7 +206,8 @@ def install_log_handler(level: int = logging.WARNING, *, json_lines: bool = Fals
         return
     handler = ours[0] if ours else _VisibleStderrHandler()
     handler.setLevel(level)
-    handler.setFormatter(JsonLogFormatter() if json_lines else logging.Formatter("%(message)s"))
+    text = "%(levelname)s %(message)s" if levels else "%(message)s"
+    handler.setFormatter(JsonLogFormatter() if json_lines else logging.Formatter(text))
     if not ours:
         root.addHandler(handler)
     if level < root.getEffectiveLevel():

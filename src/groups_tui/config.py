@@ -75,7 +75,7 @@ class _TomlFileSource:
             raise ConfigError(f"cannot read config file {self._path}: {exc}") from exc
         data = raw.get("whatsapp", {}) | {k: v for k, v in raw.items() if not isinstance(v, dict)}
         data = {k.lower(): v for k, v in data.items()}
-        for table in ("moderation", "automations", "pricing", "tokens"):
+        for table in ("moderation", "automations", "pricing", "tokens", "keys"):
             if isinstance(raw.get(table), dict):
                 data[table] = raw[table]
         check_file_permissions(self._path, data)
@@ -201,6 +201,12 @@ class Settings(BaseModel):
         default_factory=lambda: default_data_dir() / "groups.db", alias="GROUPS_TUI_DB"
     )
     """SQLite database for the live account (the sandbox always uses its own file)."""
+    socket: Path | None = Field(default=None, alias="GROUPS_TUI_SOCKET")
+    """The team daemon's Unix socket (``groups-tui serve``); when set, or when a socket
+    exists at the default path (/run/groups-tui/groups-tui.sock), every command and the
+    TUI act through the daemon and need no Cloud API token."""
+    roles_file: Path = Field(default=Path("/etc/groups-tui/roles.toml"), alias="GROUPS_TUI_ROLES")
+    """The daemon's roles file (TOML; readable only by the daemon's user)."""
     rates_csv: Path | None = Field(default=None, alias="GROUPS_TUI_RATES_CSV")
     """A rate card CSV replacing the packaged one."""
     bell: bool = Field(default=True, alias="GROUPS_TUI_BELL")
@@ -233,6 +239,9 @@ class Settings(BaseModel):
     """How the one number of the ``WHATSAPP_*`` variables is dialled (its label)."""
     sandbox_numbers: int = Field(default=1, ge=1, le=9, alias="GROUPS_TUI_SANDBOX_NUMBERS")
     """Business numbers the embedded sandbox simulates (1 to 9), without credentials."""
+    keys: dict[str, str] = Field(default_factory=dict, alias="GROUPS_TUI_KEYS")
+    """The ``[keys]`` table of the config file: a binding id (listed by ``?``) and the
+    keys that replace its own, e.g. ``"inbox.sort" = "o"`` or ``"app.quit" = "ctrl+q,f10"``."""
 
     @property
     def is_live(self) -> bool:
@@ -326,6 +335,11 @@ class Settings(BaseModel):
             display_phone_number=display,
         )
         return NumberSettings(number, token)
+
+    @property
+    def preferences_path(self) -> Path:
+        """Where the TUI keeps the operator's choices (theme, inbox sort and columns)."""
+        return self.db_path.with_name("preferences.json")
 
     @property
     def sandbox_db_path(self) -> Path:

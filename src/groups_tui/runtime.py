@@ -62,6 +62,42 @@ async def open_live_service(
     settings: Settings, *, clock: Callable[[], float] | None = None
 ) -> AsyncIterator[InboxService]:
     """Store + Cloud API client + service for a configured live account."""
+    async with _open_live(settings, clock=clock, listen=None) as (service, _listener):
+        yield service
+
+
+@dataclass(frozen=True)
+class ListenOptions:
+    """Where a process that owns the account receives its webhooks."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    path: str = "/webhook"
+
+
+@asynccontextmanager
+async def open_serving_runtime(
+    settings: Settings, listen: ListenOptions
+) -> AsyncIterator[tuple[InboxService, ListenerServer]]:
+    """The live service and its webhook listener, for ``groups-tui serve``.
+
+    The listener writes the same store the service does (one writer thread), so every
+    write to the database happens in this one process.
+
+    Raises:
+        ConfigError: No credentials, or no app secret to check webhooks with.
+    """
+    if not (settings.app_secret and settings.app_secret.get_secret_value()):
+        raise ConfigError("no app secret: set WHATSAPP_APP_SECRET so the daemon can check webhooks")
+    async with _open_live(settings, clock=None, listen=listen) as (service, listener):
+        assert listener is not None
+        yield service, listener
+
+
+@asynccontextmanager
+async def _open_live(
+    settings: Settings, *, clock: Callable[[], float] | None, listen: ListenOptions | None
+) -> AsyncIterator[tuple[InboxService, ListenerServer | None]]:
     from groups_tui.service import LazyClient
     from groups_tui.store import Pricing, Store
 
@@ -85,6 +121,23 @@ async def open_live_service(
             settings.db_path, pricing=Pricing.from_rate_card(card), numbers=numbers
         )
         stack.push_async_callback(store.close)
+        listener: ListenerServer | None = None
+        if listen is not None:  # the daemon only: a command or the TUI imports no aiohttp
+            from groups_tui.listener.server import ListenerServer
+
+            secret = settings.app_secret.get_secret_value() if settings.app_secret else None
+            verify = settings.verify_token.get_secret_value() if settings.verify_token else None
+            listener = ListenerServer(
+                store,
+                app_secret=secret,
+                verify_token=verify,
+                host=listen.host,
+                port=listen.port,
+                path=listen.path,
+                access_log=True,
+            )
+            await listener.start()
+            stack.push_async_callback(listener.stop)
 
         def builder(number: BusinessNumber, token: str) -> Callable[[], CloudClient]:
             def build() -> CloudClient:
@@ -122,26 +175,49 @@ async def open_live_service(
             account=account,
             rate_card=card,
             clock=clock or time.time,
+            listener_url=listener.url if listener is not None else None,
             pricing=pricing,
             numbers=numbers,
             clients=clients,
         )
-        yield service
+        yield service, listener
 
 
 @asynccontextmanager
 async def open_cli_service(settings: Settings) -> AsyncIterator[InboxService]:
-    """The service a command works on: the live account when credentials are set,
-    otherwise the sandbox the TUI uses, its world and database.
+    """The service a command uses: the daemon's client when one is configured or found at
+    its default path (team mode), otherwise the live service itself (single-user mode),
+    or without credentials the sandbox the TUI uses (its world and database).
+
+    Raises:
+        ConfigError: Several sandbox numbers and no credentials.
+        ServiceError: A daemon is configured but does not answer.
+    """
+    from groups_tui.daemon.wire import find_socket
+
+    socket_path = find_socket(settings.socket)
+    if socket_path is not None:
+        from groups_tui.daemon.client import open_remote_service
+
+        async with open_remote_service(socket_path) as remote:
+            yield remote
+        return
+    if not settings.is_live:
+        async with _open_sandbox_cli_service(settings) as sandbox_service:
+            yield sandbox_service
+        return
+    async with open_live_service(settings) as service:
+        yield service
+
+
+@asynccontextmanager
+async def _open_sandbox_cli_service(settings: Settings) -> AsyncIterator[InboxService]:
+    """The sandbox the TUI uses, its world and database, for a command without credentials.
 
     With a TUI running on the sandbox (its endpoint published beside the database), the
     command calls that sandbox and writes the same database; otherwise it starts the
     embedded sandbox from its kept world (simulated people idle) and keeps it again.
     """
-    if settings.is_live:
-        async with open_live_service(settings) as service:
-            yield service
-        return
     if settings.sandbox_numbers > 1:
         # Its world is not kept (nor published): a command would start another one and
         # recreate the database a running TUI uses.

@@ -3,7 +3,9 @@
 The inbox is on screen before anything it does not need is imported or started: the
 Cloud API client is built on its first call (:class:`~groups_tui.service.LazyClient`),
 and the moderation watcher and the automation runner start once the first rows are drawn
-(they follow the change feed from their stored positions, so they miss nothing). Their
+(they follow the change feed from their stored positions, so they miss nothing), under
+the runner lease: at most one process runs them, and a second TUI says which one does. In
+team mode (a daemon's socket is configured or found) the daemon runs them. Their
 configuration is still read and checked before the TUI starts, so a bad value is a
 one-line error, not a broken session.
 """
@@ -28,6 +30,8 @@ KEPT_NOTE = f"{SANDBOX_NOTE}, kept"
 """The header when the sandbox's world and database were kept from the last run."""
 FRESH_NOTE = f"{SANDBOX_NOTE}, fresh"
 """The header when the sandbox starts from its seed (first run, reset)."""
+RUNNER_ELSEWHERE = "automations run in process {pid}"
+"""The header's note when another process holds the runner lease."""
 
 
 def moderation_config(settings: Settings) -> ModerationConfig:
@@ -63,38 +67,70 @@ async def _run_once(settings: Settings) -> bool:
     Returns:
         True when the operator asked to start the sandbox afresh.
     """
+    from groups_tui.daemon.wire import find_socket
     from groups_tui.ui.app import make_app
     from groups_tui.ui.cell_widths import count_spacing_marks_as_one_cell
+    from groups_tui.ui.preferences import PreferencesFile
 
     # Checked now (a bad table is a one-line error); the default rules need no import yet.
     rules = moderation_config(settings) if settings.moderation else None
     automations = automations_config(settings)
+    socket_path = find_socket(settings.socket)
     async with AsyncExitStack() as stack:
-        note: str | None = None
+        notes: list[str] = []
+        resettable = False
         service: InboxService
-        if settings.is_live:
+        if socket_path is not None:
+            # Team mode: the daemon runs the workers and makes every write.
+            from groups_tui.daemon.client import open_remote_service
+
+            remote = await stack.enter_async_context(open_remote_service(socket_path))
+            service = remote
+            role = remote.session.role.label if remote.session.role else "no role"
+            notes.append(f"team: {remote.session.user} ({role})")
+        elif settings.is_live:
             service = await stack.enter_async_context(open_live_service(settings))
         else:
             runtime = await stack.enter_async_context(open_sandbox_runtime(settings, publish=True))
             service = runtime.service
-            note = KEPT_NOTE if runtime.kept else FRESH_NOTE
+            notes.append(KEPT_NOTE if runtime.kept else FRESH_NOTE)
+            resettable = True
         if automations is not None:
             service.automations.configure(automations.setup())
+        if service.automations_run_here:
+            holder = await service.automations.runner_pid()
+            if holder is not None:
+                notes.append(RUNNER_ELSEWHERE.format(pid=holder))
 
         async def start_workers() -> None:
+            """The watcher and the runner, under the runner lease (one process runs them)."""
+            if not service.automations_run_here:
+                return
+            from groups_tui.workers.lease import RunnerLease
             from groups_tui.workers.moderation import ModerationWatcher
 
             watcher = ModerationWatcher(service, rules)
-            watcher.start()
-            stack.push_async_callback(watcher.stop)
+            runner = None
             if automations is not None and service.automations.configured:
                 # Invite flows and forwarding run here too; `groups-tui automations run`
                 # runs them headless beside `groups-tui listen`.
                 from groups_tui.workers.runner import AutomationRunner
 
                 runner = AutomationRunner(service, automations, clock=service.clock)
-                stack.push_async_callback(runner.stop)
-                await runner.start()
+
+            async def start() -> None:
+                watcher.start()
+                if runner is not None:
+                    await runner.start()
+
+            async def stop() -> None:
+                await watcher.stop()
+                if runner is not None:
+                    await runner.stop()
+
+            lease = RunnerLease(service, start, stop, holder="tui")
+            stack.push_async_callback(lease.stop)
+            await lease.start()
 
         if settings.spacing_marks == "one":
             count_spacing_marks_as_one_cell()
@@ -102,9 +138,12 @@ async def _run_once(settings: Settings) -> bool:
             service,
             clock=service.clock,
             bell=settings.bell,
-            sandbox_note=note,
+            sandbox_note=" · ".join(notes) or None,
+            sandbox_resettable=resettable,
             automations=service.automations if service.automations.configured else None,
             freeze_heap=True,
+            preferences=PreferencesFile(settings.preferences_path),
+            keymap=settings.keys,
             on_started=start_workers,
         )
         await app.run_async()

@@ -115,8 +115,9 @@ async def test_remove_sender_of_the_selected_message(app: GroupsApp, world: Worl
         await settle(pilot)
         app.open_group(BOOK_CLUB)
         await settle(pilot)
-        # WHEN [ selects the message before Alice's (Bruno's photo) and X confirms
-        await pilot.press("left_square_bracket")
+        # WHEN [ selects the newest message (Alice's), then steps back over our three
+        # sends to Bruno's photo, and X confirms
+        await pilot.press(*["left_square_bracket"] * 5)
         assert "Selected Bruno Souza" in screen_text(app)
         await pilot.press("X")
         await settle(pilot)

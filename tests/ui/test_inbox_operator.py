@@ -64,7 +64,11 @@ async def _resized(pilot: Pilot[None]) -> None:
 
 def _app(world: World) -> GroupsApp:
     return make_app(
-        world.service, clock=world.clock, bell=False, sandbox_note="SANDBOX — simulated users"
+        world.service,
+        clock=world.clock,
+        bell=False,
+        sandbox_note="SANDBOX — simulated users",
+        sandbox_resettable=True,
     )
 
 
@@ -77,7 +81,8 @@ def test_inbox_after_resizes_snapshot(
     assert snap_compare(_app(world), terminal_size=SIZES[size], run_before=run_before)
 
 
-async def test_the_palette_resets_the_sandbox_after_confirming(app: GroupsApp) -> None:
+async def test_the_palette_resets_the_sandbox_after_confirming(world: World) -> None:
+    app = _app(world)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         # WHEN the operator picks "Reset the sandbox" in the palette and says no

@@ -51,6 +51,14 @@ COMMANDS: dict[str, LazyCommand] = {
         "groups_tui.cli.audit:audit",
         "Operator actions, newest first: who, what, which group and people, the API's answer.",
     ),
+    "serve": LazyCommand(
+        "groups_tui.cli.team:serve",
+        "Run the team daemon: the account's secrets, webhooks, automations and every write.",
+    ),
+    "whoami": LazyCommand(
+        "groups_tui.cli.team:whoami",
+        "Who the daemon says you are: user, role, scope and today's remaining spend.",
+    ),
     "announce": LazyCommand(
         "groups_tui.automations.commands:announce_command",
         "Send one template to many groups, with the total cost first (resumable).",

@@ -40,25 +40,37 @@ async def audit(
     group_id: str | None, limit: int, number: str | None, as_json: bool, as_csv: bool
 ) -> None:
     """Operator actions, newest first: who, what, which group and people, the API's answer."""
+    from groups_tui.daemon.wire import find_socket
     from groups_tui.runtime import open_readonly_service
 
     if as_json and as_csv:
         fail("give --json or --csv, not both", EXIT_USAGE)
     settings = load_settings()
-    path = settings.db_path if settings.is_live else settings.sandbox_db_path
-    if not path.exists():
-        fail(f"no database at {path}", EXIT_USAGE)
-    async with open_readonly_service(path) as service:
-        labels = service.label
-        several = len(service.numbers) > 1
-        rows = await service.admin.audit_page(group_id=group_id, limit=limit, number=number)
+    socket_file = find_socket(settings.socket)
+    if socket_file is not None:  # team mode: the daemon's database
+        from groups_tui.daemon.client import open_remote_service
+
+        async with open_remote_service(socket_file) as remote:
+            labels = remote.label
+            several = len(remote.numbers) > 1
+            rows = await remote.admin.audit_page(group_id=group_id, limit=limit, number=number)
+    else:
+        path = settings.db_path if settings.is_live else settings.sandbox_db_path
+        if not path.exists():
+            fail(f"no database at {path}", EXIT_USAGE)
+        async with open_readonly_service(path) as service:
+            labels = service.label
+            several = len(service.numbers) > 1
+            rows = await service.admin.audit_page(group_id=group_id, limit=limit, number=number)
 
     def text(entries: Any) -> str:
         import time as _time
 
         return (
             "\n".join(
-                f"{_time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(e.at))}\t{e.os_user}\t"
+                f"{_time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(e.at))}\t{e.os_user}"
+                + (f" ({e.role})" if e.role else "")
+                + "\t"
                 + (f"{labels(e.phone_number_id)}\t" if several else "")
                 + f"{e.action}\t{e.group_id or '-'}\t{json.dumps(to_jsonable(e.targets))}\t"
                 f"{json.dumps(to_jsonable(e.api_result))}" + (f"\t{e.cost} USD" if e.cost else "")

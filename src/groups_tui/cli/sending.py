@@ -42,19 +42,55 @@ async def send_text(group_id: str, text: str, number: str | None, as_json: bool)
         await service.reading.sync_group(group_id, number)
         item = await service.sending.send_text(group_id, text)
         emit(item, as_json, lambda i: f"{i.state}: {i.wamid or i.id}", ("error",))
-        if item.state == "failed":
-            fail(f"send failed: {item.error}", EXIT_API)
-        if item.state != "accepted":
-            # Unknown: the request may have reached Meta. Not a success, and not to be
-            # repeated blindly either (the outbox keeps it as unknown).
-            fail(
-                f"outcome unknown (outbox item {item.id}): "
-                f"{item.error or 'no answer from the API'}; check the conversation "
-                "before sending again",
-                EXIT_API,
-            )
+        _fail_unless_accepted(item)
 
     await with_service(body)()
+
+
+@send.command("template")
+@click.argument("group_id", shell_complete=complete_group_id)
+@click.argument("name")
+@click.argument("params", nargs=-1)
+@click.option("--language", default=None, help="Template language, e.g. en_US.")
+@number_option
+@json_option
+@run_async
+async def send_template(
+    group_id: str,
+    name: str,
+    params: tuple[str, ...],
+    language: str | None,
+    number: str | None,
+    as_json: bool,
+) -> None:
+    """Send an approved template NAME with its body PARAMS (charged; see `cost`), through
+    the group's own number."""
+
+    async def body(service: Any) -> None:
+        await on_number(service, number, group_id)
+        await service.reading.sync_group(group_id, number)
+        # The templates of the group's own number's business account.
+        own = await service.reading.number_of(group_id) or number
+        template = await service.reading.find_template(name, language, refresh=True, number=own)
+        item = await service.sending.send_template(group_id, template, params)
+        emit(item, as_json, lambda i: f"{i.state}: {i.wamid or i.id}", ("error",))
+        _fail_unless_accepted(item)
+
+    await with_service(body)()
+
+
+def _fail_unless_accepted(item: Any) -> None:
+    if item.state == "failed":
+        fail(f"send failed: {item.error}", EXIT_API)
+    if item.state != "accepted":
+        # Unknown: the request may have reached Meta. Not a success, and not to be
+        # repeated blindly either (the outbox keeps it as unknown).
+        fail(
+            f"outcome unknown (outbox item {item.id}): "
+            f"{item.error or 'no answer from the API'}; check the conversation "
+            "before sending again",
+            EXIT_API,
+        )
 
 
 @click.command("cost")

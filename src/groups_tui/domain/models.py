@@ -382,6 +382,9 @@ class RecipientStatus:
         at: Epoch seconds of the status webhook.
         error_code: Meta error code on failure.
         error_title: Meta error title on failure.
+        delivered_at: When the copy first reached the member (a delivered or read
+            status), if known.
+        read_at: When the member first read it, if known.
     """
 
     message_id: str
@@ -390,6 +393,8 @@ class RecipientStatus:
     at: int
     error_code: int | None = None
     error_title: str | None = None
+    delivered_at: int | None = None
+    read_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,6 +140,7 @@ class Messaging:
             window_open=group.window_open(now),
             recipients=tuple(group.members),
             template=template_name,
+            body=dict(body),
         )
         self._log.sent[wamid] = msg
         self._statuses.schedule_group(msg)
@@ -177,6 +178,7 @@ class Messaging:
             window_open=False,
             recipients=(wa_id,),
             template=tpl.name,
+            body=dict(body),
         )
         self._log.sent[wamid] = msg
         self._statuses.schedule_individual(msg)

@@ -155,6 +155,8 @@ class OutboundMessage:
     window_open: bool
     recipients: tuple[str, ...]
     template: str | None = None
+    body: Json | None = None
+    """The request body as received (what Meta was asked to send)."""
 
 
 @dataclass

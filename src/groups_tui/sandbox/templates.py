@@ -176,7 +176,14 @@ class Templates:
             if not isinstance(comp, Mapping):
                 continue
             if comp.get("type") == "body":
-                params += len([p for p in comp.get("parameters") or [] if isinstance(p, Mapping)])
+                given = [p for p in comp.get("parameters") or [] if isinstance(p, Mapping)]
+                for param in given:
+                    # The reference documents text parameters with a value; what Meta does
+                    # with an empty one is not stated, so only the documented shape (a
+                    # non-blank text) is accepted, refused as a missing parameter.
+                    if param.get("type") == "text" and not str(param.get("text") or "").strip():
+                        raise GraphError(131008, "Parameter of type text is missing text value.")
+                params += len(given)
             if comp.get("type") == "header":
                 header_given = True
         if tpl.name == "group_invite_upon_request":

@@ -25,9 +25,9 @@ it returns are in :mod:`.types`, its one error in :mod:`.errors`.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from groups_tui.domain.numbers import BusinessNumber
 from groups_tui.domain.pricing import RULE_SETS, PricingConfig, RateCard, RuleSet
@@ -144,6 +144,24 @@ class InboxService:
     def now(self) -> int:
         """Now, as integer epoch seconds from the injected clock."""
         return self._core.now()
+
+    def permits(
+        self,
+        operation: str,
+        group_id: str | None = None,
+        tag: str | None = None,
+        arguments: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Whether this operator may run `operation` (``sub_api.method``) on the group.
+
+        Always true here, in single-user mode; a daemon's client answers from its roles.
+        """
+        return True
+
+    @property
+    def automations_run_here(self) -> bool:
+        """Whether this process may run the automations (false for a team daemon's client)."""
+        return True
 
     @property
     def os_user(self) -> str:

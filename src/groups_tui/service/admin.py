@@ -8,9 +8,11 @@ that the listener settles.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -429,6 +431,17 @@ class Admin:
             limit=limit,
             phone_number_id=self._core.number_id(number),
         )
+
+    async def record_refusal(self, action: str, group_id: str | None, reason: str) -> None:
+        """Audit an attempt the daemon refused (as the caller it is acting for)."""
+        await self._core.audit(action, group_id, [], {"refused": reason})
+
+    async def spent_today_by(self, user: str) -> Decimal:
+        """What `user`'s audited sends since local midnight were previewed to cost."""
+        now = self._core.clock()
+        local = time.localtime(now)
+        midnight = int(now) - (local.tm_hour * 3600 + local.tm_min * 60 + local.tm_sec)
+        return await self._store.audit.cost_since(user, midnight)
 
 
 def _failed_reason(item: FailedItem) -> str:

@@ -9,6 +9,7 @@ the API call it stands for, so an interruption never leaves a call unaccounted f
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -28,7 +29,12 @@ from groups_tui.service.types import (
     TargetView,
 )
 
-__all__ = ["Automations"]
+__all__ = ["RUNNER_LEASE", "RUNNER_LEASE_TTL", "Automations"]
+
+RUNNER_LEASE = "automations"
+"""The lease of the one process that runs the automations and the moderation watcher."""
+RUNNER_LEASE_TTL = 30.0
+"""Seconds a runner lease lasts unrenewed (renewed every third of it)."""
 
 
 class Automations:
@@ -108,6 +114,27 @@ class Automations:
             raise KeyError(f"no rule or target named {name!r} (known: {known})")
         await self._store.automations.set_paused(name, paused)
         await self._core.audit("automation.pause" if paused else "automation.resume", None, [name])
+
+    async def claim_runner(
+        self, pid: int, holder: str, ttl: float = RUNNER_LEASE_TTL
+    ) -> int | None:
+        """Take or renew the runner lease for process `pid` (real time, not the clock).
+
+        Returns:
+            ``None`` when `pid` may run the automations and the moderation watcher now;
+            otherwise the pid of the process that runs them.
+        """
+        return await self._store.leases.acquire(
+            RUNNER_LEASE, pid=pid, holder=holder, ttl=ttl, now=time.time()
+        )
+
+    async def release_runner(self, pid: int) -> None:
+        """Give the runner lease up (on a clean stop)."""
+        await self._store.leases.release(RUNNER_LEASE, pid=pid)
+
+    async def runner_pid(self) -> int | None:
+        """The process that runs the automations now, if any."""
+        return await self._store.leases.holder(RUNNER_LEASE, now=time.time())
 
     async def paused(self) -> set[str]:
         """Names of the paused rules and targets."""

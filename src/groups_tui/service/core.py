@@ -13,7 +13,9 @@ call about a group goes through the group's own number (:meth:`ServiceCore.api_f
 from __future__ import annotations
 
 import getpass
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +36,21 @@ from groups_tui.store import Store
 if TYPE_CHECKING:
     from groups_tui.cloud.client import CloudClient
 
-__all__ = ["Clock", "LazyClient", "ServiceCore", "result_summary"]
+__all__ = ["Clock", "LazyClient", "ServiceCore", "acting_as", "result_summary"]
+
+_ACTOR: ContextVar[tuple[str, str] | None] = ContextVar("groups_tui_actor", default=None)
+"""The operator a daemon is acting for in this task: (user, role)."""
+
+
+@contextmanager
+def acting_as(user: str, role: str) -> Iterator[None]:
+    """Audit what runs inside as `user` in `role` (the daemon's caller), not the OS user."""
+    token = _ACTOR.set((user, role))
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
+
 
 Clock = Callable[[], float]
 """Returns now as epoch seconds."""
@@ -219,17 +235,26 @@ class ServiceCore:
         *,
         phone_number_id: str | None = None,
     ) -> None:
-        """Append an operator-visible action, as this OS user, to the audit log (under
-        the number given, else the group's)."""
+        """Append an operator-visible action to the audit log (under the number given,
+        else the group's): as the daemon's caller and role inside :func:`acting_as`,
+        otherwise as this OS user."""
+        user, role = _ACTOR.get() or (self.os_user, None)
         await self.store.audit.append(
-            self.os_user,
+            user,
             action,
             group_id=group_id,
             targets=list(targets),
             api_result=result,
             cost=cost,
             phone_number_id=phone_number_id,
+            role=role,
         )
+
+    @property
+    def actor(self) -> str:
+        """Who the audit log names now (the daemon's caller, or the OS user)."""
+        current = _ACTOR.get()
+        return current[0] if current else self.os_user
 
     async def call(
         self,

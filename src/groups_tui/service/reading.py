@@ -6,7 +6,6 @@ missed or the account is opened for the first time.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -18,6 +17,7 @@ from typing import Any
 from groups_tui.cloud.errors import ApiError
 from groups_tui.domain.events import GroupRead, JoinRequestCreated, ParticipantRef
 from groups_tui.domain.models import (
+    DeliveryState,
     Direction,
     Group,
     JoinRequest,
@@ -28,6 +28,7 @@ from groups_tui.domain.models import (
     TemplateCategory,
 )
 from groups_tui.domain.pricing import rule_set_on
+from groups_tui.domain.templates import placeholder_count
 from groups_tui.domain.window import window_state
 from groups_tui.service.core import ServiceCore
 from groups_tui.service.errors import ServiceError
@@ -42,6 +43,7 @@ from groups_tui.service.types import (
     NumberSpend,
     OutboxItem,
     PendingOperation,
+    RecipientView,
     SearchHit,
     SpendReport,
     SpendRow,
@@ -51,8 +53,16 @@ from groups_tui.store.records import FAILED_EVENTS_COUNTER, REFUSED_COUNTER, His
 
 __all__ = ["HEARTBEAT_FRESH", "HEARTBEAT_KEY", "Reading"]
 
-PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 HEARTBEAT_KEY = "listener.heartbeat"
+EVENTS_PER_PAGE = 500
+"""At most this many timeline events come with one page of messages (the newest ones)."""
+_STATE_ORDER: dict[DeliveryState | None, int] = {
+    DeliveryState.FAILED: 0,
+    None: 1,
+    DeliveryState.DELIVERED: 3,
+    DeliveryState.READ: 4,
+}
+"""How recipients are listed: failures first, read copies last (others: 2)."""
 HEARTBEAT_FRESH = 30.0
 
 
@@ -173,17 +183,19 @@ class Reading:
         items = list(reversed(page.items))
         outbound = [m.id for m in items if m.direction is Direction.OUTBOUND]
         summaries = {}
+        reasons: dict[str, str] = {}
         outbox: dict[str, OutboxItem] = {}
         if outbound:
             # Recipients are the members present when the message was sent, not now.
             current = len(await store.groups.members(group_id))
             history = await store.groups.member_history(group_id, limit=1_000_000)
-            totals = {
-                m.id: _members_at(history, m.at, current)
-                for m in items
-                if m.direction is Direction.OUTBOUND
-            }
+            totals = {}
+            for m in items:
+                if m.direction is Direction.OUTBOUND:
+                    present = _present_at(history, m.at)
+                    totals[m.id] = current if present is None else len(present)
             summaries = await store.messages.statuses(outbound, totals=totals)
+            reasons = await store.messages.failure_reasons(outbound)
             for item in await store.outbox.for_group(group_id, limit=200):
                 outbox[item.message_id] = item
                 if item.wamid:
@@ -206,12 +218,76 @@ class Reading:
                     message=m,
                     delivery=summaries.get(m.id),
                     outbox_state=box.state if box else None,
-                    error=box.error if box else None,
+                    # A refused send has the API's error; an accepted one, the reason its
+                    # failed copies gave (one line; who and why: message_recipients).
+                    error=(box.error if box else None) or reasons.get(m.id),
                     cost=cost,
                     cost_unknown=unknown,
+                    outbox_id=box.id if box else None,
                 )
             )
-        return MessagePage(messages=tuple(views), older=page.next_before)
+        # The page's stretch of time: from its oldest message (from the beginning on the
+        # last page) up to the cursor it was read before (up to now on the newest page).
+        since = items[0].at if items and page.next_before is not None else None
+        events = await store.groups.timeline(
+            group_id, since=since, until=older[0] if older else None, limit=EVENTS_PER_PAGE
+        )
+        return MessagePage(messages=tuple(views), older=page.next_before, events=tuple(events))
+
+    async def message_recipients(self, message_id: str) -> list[RecipientView]:
+        """Who a message the business sent went to, and what became of each copy.
+
+        The recipients are the members present when it was sent (from the membership
+        history), and anyone a status or a charge names. Failures come first, then
+        copies with no news yet, then delivered, then read.
+
+        Args:
+            message_id: The message's wamid (or local id while it is queued).
+
+        Returns:
+            One line per recipient: state, first delivered and read times, the failure's
+            reason, and the charge booked.
+
+        Raises:
+            ServiceError: No such message.
+        """
+        store = self._store
+        message = await store.messages.get(message_id)
+        if message is None:
+            raise ServiceError(f"no message {message_id}")
+        group_id = message.group_id
+        people = await store.groups.people(group_id)
+        current = {m.key for m in await store.groups.members(group_id)}
+        history = await store.groups.member_history(group_id, limit=1_000_000)
+        present = _present_at(history, message.at)
+        statuses = {
+            s.participant_key: s for s in await store.messages.recipient_statuses(message.id)
+        }
+        charges = {c.participant_key: c for c in await store.ledger.for_message(message.id)}
+        keys = dict.fromkeys([*(current if present is None else present), *statuses, *charges])
+        views = []
+        for key in keys:
+            person = people.get(key)
+            status = statuses.get(key)
+            state = status.state if status else None
+            failed = state is DeliveryState.FAILED
+            views.append(
+                RecipientView(
+                    member_key=key,
+                    name=person.profile_name if person else None,
+                    wa_id=person.wa_id if person else None,
+                    state=state,
+                    delivered_at=status.delivered_at if status else None,
+                    read_at=status.read_at if status else None,
+                    failed_at=status.at if status and failed else None,
+                    error_code=status.error_code if status and failed else None,
+                    error=status.error_title if status and failed else None,
+                    charge=charges.get(key),
+                    still_member=key in current,
+                )
+            )
+        views.sort(key=lambda v: (_STATE_ORDER.get(v.state, 2), v.name or v.wa_id or v.member_key))
+        return views
 
     async def mark_read(self, group_id: str) -> None:
         """Reset the group's unread count."""
@@ -479,8 +555,9 @@ class Reading:
             await self._store.raw.apply_events(None, events)
 
 
-def _members_at(history: Sequence[HistoryEntry], at: int, fallback: int) -> int:
-    """Members present at `at` from the membership history (`fallback` without history)."""
+def _present_at(history: Sequence[HistoryEntry], at: int) -> set[str] | None:
+    """Keys of the members present at `at` from the membership history (oldest first),
+    or ``None`` without any history to tell."""
     present: dict[str, bool] = {}
     for entry in history:
         if entry.at > at:
@@ -489,7 +566,7 @@ def _members_at(history: Sequence[HistoryEntry], at: int, fallback: int) -> int:
             present[entry.participant_key] = True
         elif entry.action in ("leave", "remove"):
             present[entry.participant_key] = False
-    return sum(present.values()) if present else fallback
+    return {key for key, here in present.items() if here} if present else None
 
 
 def _template_from_api(raw: Any) -> Template | None:
@@ -503,7 +580,7 @@ def _template_from_api(raw: Any) -> Template | None:
         kind = str(component.get("type", "")).upper()
         if kind == "BODY":
             text = str(component.get("text", ""))
-            body_params = len(set(PLACEHOLDER.findall(text)))
+            body_params = placeholder_count(text)
         elif kind == "HEADER":
             header_format = str(component.get("format", "TEXT")).upper()
     return Template(

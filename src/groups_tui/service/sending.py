@@ -30,6 +30,7 @@ from groups_tui.domain.pricing import (
     preview_cost,
 )
 from groups_tui.domain.sending import Refusal, SendKind, can_send
+from groups_tui.domain.templates import parameter_refusal, render_template
 from groups_tui.service.core import ServiceCore
 from groups_tui.service.errors import ServiceError, refused
 from groups_tui.service.reading import Reading
@@ -214,12 +215,15 @@ class Sending:
     async def send_template(
         self, group_id: str, template: Template, params: Sequence[str] = ()
     ) -> OutboxItem:
-        """Send an approved template with body parameters."""
-        if len(params) != template.body_params:
-            raise ServiceError(
-                f"template {template.name} takes {template.body_params} parameter(s), "
-                f"got {len(params)}"
-            )
+        """Send an approved template with body parameters.
+
+        Raises:
+            ServiceError: A refusal: a parameter missing or blank (nothing the operator did
+                not see is sent), or the group cannot receive the template now.
+        """
+        refusal = parameter_refusal(template, params)
+        if refusal is not None:
+            raise refused(refusal)
         detail = await self._checked(group_id, MessageKind.TEMPLATE, template)
         api = self._core.api_for_group(detail.group)
         preview = await self._preview(detail, template)
@@ -233,7 +237,7 @@ class Sending:
                 "language": template.language,
                 "components": components,
             },
-            text=_render_template(template, params),
+            text=render_template(template, params).text,
             template_name=template.name,
             template_category=template.category.value,
             at=self._core.now(),
@@ -358,17 +362,3 @@ def read_file(path: Path) -> bytes:
         raise ServiceError(f"no such file: {path}") from None
     except OSError as exc:
         raise ServiceError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _render_template(template: Template, params: Sequence[str]) -> str:
-    body = next(
-        (
-            str(c.get("text", ""))
-            for c in template.components
-            if str(c.get("type", "")).upper() == "BODY"
-        ),
-        "",
-    )
-    for i, value in enumerate(params, start=1):
-        body = body.replace("{{" + str(i) + "}}", value)
-    return body or f"[template {template.name}]"

@@ -15,12 +15,14 @@ from decimal import Decimal
 from enum import StrEnum
 
 from groups_tui.domain.models import (
+    DeliveryState,
     DeliverySummary,
     Group,
     JoinRequest,
     Message,
     Participant,
 )
+from groups_tui.domain.timeline import TimelineEvent
 from groups_tui.domain.window import WindowState
 from groups_tui.store.automations import (
     AnnounceRow,
@@ -42,6 +44,7 @@ from groups_tui.store.records import (
     FlaggedPerson,
     HistoryEntry,
     InboxRow,
+    LedgerLine,
     OutboxItem,
     PendingOperation,
     RawEvent,
@@ -78,10 +81,12 @@ __all__ = [
     "InviteOutcome",
     "JoinRequestView",
     "KnownPerson",
+    "LedgerLine",
     "ListenerStatus",
     "MemberRow",
     "MessagePage",
     "MessageView",
+    "RecipientView",
     "Mode",
     "NumberSpend",
     "OutboxItem",
@@ -93,6 +98,7 @@ __all__ = [
     "SpendRow",
     "StoredFlag",
     "TargetView",
+    "TimelineEvent",
 ]
 
 
@@ -180,6 +186,8 @@ class MessageView:
         cost: Actual cost so far from the status webhooks' pricing (outbound only);
             ``None`` when nothing was charged or the rate is unknown.
         cost_unknown: True when at least one charge had an unknown rate.
+        outbox_id: The outbox item of a message we sent: it stays the same when the
+            message's local id becomes Meta's wamid, so a view keyed by it is one row.
     """
 
     message: Message
@@ -188,14 +196,57 @@ class MessageView:
     error: str | None = None
     cost: Decimal | None = None
     cost_unknown: bool = False
+    outbox_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class MessagePage:
-    """A page of a conversation, oldest first; ``older`` is the keyset cursor for more."""
+    """A page of a conversation, oldest first; ``older`` is the keyset cursor for more.
+
+    Attributes:
+        messages: The page's messages, oldest first.
+        older: The cursor for the next older page, ``None`` at the beginning.
+        events: What happened in the group over the page's stretch of time (joins,
+            leaves, removals, requests, settings), oldest first: from the oldest message
+            (the beginning, on the last page) up to the cursor the page was read before
+            (now, on the newest page), so that pages never share an event.
+    """
 
     messages: tuple[MessageView, ...]
     older: tuple[int, str] | None
+    events: tuple[TimelineEvent, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientView:
+    """One member's copy of a message the business sent, as the operator checks it.
+
+    Attributes:
+        member_key: The member's key.
+        name: Their WhatsApp name, when known (untrusted).
+        wa_id: Their number, when known.
+        state: The best state reported, ``None`` while no status came for them.
+        delivered_at: When the copy first reached them.
+        read_at: When they first read it.
+        failed_at: When delivery to them failed.
+        error_code: Meta's error code of a failure.
+        error: Meta's reason for a failure (untrusted).
+        charge: The charge Meta booked for their copy (its amount ``None`` when the
+            rate is unknown), or ``None`` when nothing was booked.
+        still_member: Whether they are in the group now.
+    """
+
+    member_key: str
+    name: str | None
+    wa_id: str | None
+    state: DeliveryState | None
+    delivered_at: int | None = None
+    read_at: int | None = None
+    failed_at: int | None = None
+    error_code: int | None = None
+    error: str | None = None
+    charge: LedgerLine | None = None
+    still_member: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,10 +28,12 @@ class Audit(Repository):
         api_result: Any = None,
         cost: Decimal | None = None,
         phone_number_id: str | None = None,
+        role: str | None = None,
     ) -> int:
         """Append an audit entry and return its id.
 
-        The entry is the number's the action went through (by default its group's).
+        The entry is the number's the action went through (by default its group's);
+        `role` is the operator's in team mode.
         """
         params = (
             self._clock(),
@@ -42,11 +44,12 @@ class Audit(Repository):
             None if api_result is None else dumps(api_result),
             None if cost is None else str(cost),
             phone_number_id,
+            role,
         )
         row = await self.db.execute_write_fn(
             lambda conn: conn.execute(
                 "INSERT INTO audit_log(at, os_user, action, group_id, targets, api_result, "
-                f"cost, phone_number_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, {_NUMBER}) "
+                f"cost, phone_number_id, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, {_NUMBER}, ?9) "
                 "RETURNING id",
                 params,
             ).fetchone()
@@ -72,7 +75,7 @@ class Audit(Repository):
             params.append(phone_number_id)
         rows = await self._all(
             "SELECT id, at, os_user, action, group_id, targets, api_result, cost, "
-            f"phone_number_id FROM audit_log WHERE {' AND '.join(cond)} "
+            f"phone_number_id, role FROM audit_log WHERE {' AND '.join(cond)} "
             "ORDER BY id DESC LIMIT ?",
             [*params, limit],
         )
@@ -87,6 +90,15 @@ class Audit(Repository):
                 loads(r[6]),
                 dec_or_none(r[7]),
                 r[8],
+                r[9],
             )
             for r in rows
         ]
+
+    async def cost_since(self, os_user: str, since: float) -> Decimal:
+        """What `os_user`'s audited actions were previewed to cost since `since`."""
+        rows = await self._all(
+            "SELECT cost FROM audit_log WHERE os_user = ? AND at >= ? AND cost IS NOT NULL",
+            (os_user, since),
+        )
+        return sum((dec_or_none(r[0]) or Decimal(0) for r in rows), Decimal(0))

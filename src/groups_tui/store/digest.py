@@ -58,6 +58,11 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
         "ORDER BY message_id, participant_key",
     ),
     (
+        "group_events",
+        "SELECT group_id, at, kind, value, request_id FROM group_events "
+        "ORDER BY group_id, at, kind, value",
+    ),
+    (
         "pending_operations",
         "SELECT request_id, kind, group_id, payload, state, error, resolved_at, resolved_by, "
         "phone_number_id FROM pending_operations ORDER BY request_id",
@@ -146,6 +151,7 @@ def reset_derived_state(conn: sqlite3.Connection) -> None:
         "message_delivery",
         "recipient_status",
         "cost_ledger",
+        "group_events",
         "early_outcomes",
         "event_failures",
     ):

@@ -15,6 +15,7 @@ from typing import Any
 from groups_tui.domain.models import Group, JoinApproval, JoinRequest, Participant
 from groups_tui.domain.numbers import UNASSIGNED
 from groups_tui.domain.text import folded
+from groups_tui.domain.timeline import EventKind, TimelineEvent
 from groups_tui.store import digest as digest_mod
 from groups_tui.store.codec import (
     ACTIVITY,
@@ -343,6 +344,89 @@ class Groups(Repository):
             (group_id,),
         )
         return [participant_from_row(r) for r in rows]
+
+    async def people(self, group_id: str) -> dict[str, Participant]:
+        """Everyone the group has had as a member (present or not), by member key."""
+        rows = await self._all(
+            f"SELECT participant_key, {PARTICIPANT_COLUMNS} FROM participants WHERE group_id = ?",
+            (group_id,),
+        )
+        return {r[0]: participant_from_row(r[1:]) for r in rows}
+
+    async def timeline(
+        self,
+        group_id: str,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        limit: int = 500,
+    ) -> list[TimelineEvent]:
+        """The group's events with ``since <= at < until``, oldest first.
+
+        Joins, leaves, removals and failed removals (membership history), join requests
+        asked and rejected, and the group's own events (creation, subject, description,
+        picture, suspension). Each part is read through an index on ``(group_id, at)``,
+        so a page of a long conversation costs its own stretch of time only.
+
+        Args:
+            group_id: The group.
+            since: Earliest time included (``None``: from the beginning).
+            until: Time excluded and after (``None``: up to now).
+            limit: At most this many events, the newest ones.
+
+        Returns:
+            The events; names are WhatsApp's profile names, else numbers (untrusted).
+        """
+        low = -(2**62) if since is None else since
+        high = 2**62 if until is None else until
+        who = "coalesce(nullif({p}.profile_name, ''), {p}.username, '+' || {p}.wa_id, {k})"
+        rows = await self._all(
+            f"""
+            SELECT kind, at, person_key, who, via, by, value, observed FROM (
+              SELECT CASE h.action WHEN 'join' THEN 'joined' WHEN 'leave' THEN 'left'
+                     WHEN 'remove' THEN 'removed' ELSE 'remove_failed' END AS kind,
+                     h.at AS at, h.participant_key AS person_key,
+                     {who.format(p="p", k="h.participant_key")} AS who, h.via AS via,
+                     h.initiated_by AS by, h.error_message AS value, h.observed AS observed
+                FROM participant_history h
+                LEFT JOIN participants p
+                  ON p.group_id = h.group_id AND p.participant_key = h.participant_key
+               WHERE h.group_id = ?1 AND h.at >= ?2 AND h.at < ?3
+              UNION ALL
+              SELECT 'asked_to_join', r.created_at, r.participant_key,
+                     {who.format(p="r", k="r.participant_key")}, NULL, NULL, NULL, 0
+                FROM join_requests r
+               WHERE r.group_id = ?1 AND r.created_at >= ?2 AND r.created_at < ?3
+              UNION ALL
+              SELECT 'request_rejected', r.state_at, r.participant_key,
+                     {who.format(p="r", k="r.participant_key")}, NULL, NULL, NULL, 0
+                FROM join_requests r
+               WHERE r.group_id = ?1 AND r.state = 'rejected'
+                 AND r.state_at >= ?2 AND r.state_at < ?3
+              UNION ALL
+              SELECT e.kind, e.at, NULL, NULL, NULL, NULL, e.value, 0
+                FROM group_events e
+               WHERE e.group_id = ?1 AND e.at >= ?2 AND e.at < ?3
+            ) ORDER BY at DESC, kind DESC, coalesce(person_key, '') DESC LIMIT ?4
+            """,
+            (group_id, low, high, limit),
+        )
+        events = [
+            TimelineEvent(
+                group_id=group_id,
+                kind=EventKind(r[0]),
+                at=r[1],
+                person_key=r[2],
+                who=r[3],
+                via=r[4],
+                by=r[5],
+                value=r[6] or None,
+                observed=bool(r[7]),
+            )
+            for r in rows
+        ]
+        events.reverse()
+        return events
 
     async def member_history(
         self, group_id: str, *, after_id: int = 0, limit: int = 500

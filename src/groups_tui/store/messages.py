@@ -84,13 +84,21 @@ class Messages(Repository):
     async def recipient_statuses(self, message_id: str) -> list[RecipientStatus]:
         """Per-participant delivery states of one message."""
         rows = await self._all(
-            "SELECT message_id, participant_key, state, at, error_code, error_title "
-            "FROM recipient_status WHERE message_id = ? ORDER BY participant_key",
+            "SELECT message_id, participant_key, state, at, error_code, error_title, "
+            "delivered_at, read_at FROM recipient_status WHERE message_id = ? "
+            "ORDER BY participant_key",
             (message_id,),
         )
         return [
             RecipientStatus(
-                r[0], r[1], enum_or(DeliveryState, r[2], DeliveryState.SENT), r[3], r[4], r[5]
+                r[0],
+                r[1],
+                enum_or(DeliveryState, r[2], DeliveryState.SENT),
+                r[3],
+                r[4],
+                r[5],
+                delivered_at=r[6],
+                read_at=r[7],
             )
             for r in rows
         ]
@@ -128,6 +136,36 @@ class Messages(Repository):
                 states[mid].append(enum_or(DeliveryState, state, DeliveryState.SENT))
         totals = totals or {}
         return {mid: DeliverySummary.from_states(s, totals.get(mid)) for mid, s in states.items()}
+
+    async def failure_reasons(self, message_ids: Sequence[str]) -> dict[str, str]:
+        """Why copies of each message failed, as Meta said, for messages with failures.
+
+        Args:
+            message_ids: Wamids to look at.
+
+        Returns:
+            Per message with at least one failed copy: its most frequent reason
+            (``"131026 Message undeliverable"``; the code alone when Meta gave no title),
+            followed by ``" (+N other reasons)"`` when copies failed for other reasons too.
+            The texts are Meta's (untrusted).
+        """
+        reasons: dict[str, list[tuple[int, str]]] = {}
+        for chunk in chunks(list(dict.fromkeys(message_ids))):
+            rows = await self._all(
+                "SELECT message_id, error_code, error_title, count(*) FROM recipient_status "
+                f"WHERE state = 'failed' AND message_id IN ({marks(len(chunk))}) "
+                "GROUP BY message_id, error_code, error_title",
+                chunk,
+            )
+            for mid, code, title, count in rows:
+                text = " ".join(str(p) for p in (code, title) if p not in (None, "")) or "failed"
+                reasons.setdefault(mid, []).append((count, text))
+        out: dict[str, str] = {}
+        for mid, found in reasons.items():
+            found.sort(key=lambda r: (-r[0], r[1]))
+            others = len(found) - 1
+            out[mid] = found[0][1] + (f" (+{others} other reasons)" if others else "")
+        return out
 
     async def search(
         self, query: str, limit: int = 50, after: MessageCursor | None = None

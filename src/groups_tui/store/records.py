@@ -525,6 +525,8 @@ class AuditEntry:
     api_result: Any
     cost: Decimal | None
     phone_number_id: str = ""
+    role: str | None = None
+    """The role the operator held (team mode), ``None`` in single-user mode."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,18 @@
 """Schema of the local database, as an ordered list of migration steps.
 
-``PRAGMA user_version`` records how many steps have been applied; step ``n`` (1-based)
-moves a database from version ``n - 1`` to ``n``. Steps are append-only: never edit a
-step that has shipped, add a new one.
+``PRAGMA user_version`` records how many steps have been applied (step ``n`` moves version
+``n - 1`` to ``n``). Steps are append-only: never edit a shipped step, add a new one.
 
 Tables fall into three families, which matters for :meth:`RawLog.reset_derived_state`:
 
 * the **raw log** (``raw_events``) — the source of truth for everything webhooks said;
 * **derived state**, rebuilt by replaying the raw log (groups, participants,
   participant_history, join_requests, inbound messages, message_delivery,
-  recipient_status, cost_ledger, and the resolution columns of pending_operations);
+  recipient_status, cost_ledger, group_events, and the resolution columns of
+  pending_operations);
 * **local state** written by the operator or the service and kept across a reset
   (outbox and outbound messages, group_local, contacts, blocklist, join_request_decisions,
-  audit_log, templates, counters, meta, change_feed).
+  audit_log, templates, counters, meta, change_feed, runner_lease).
 
 Every timestamp named ``*_at`` holding event time is UTC epoch seconds from the webhook
 (INTEGER). Receipt and local bookkeeping times (``received_at``, ``applied_at``,
@@ -21,6 +21,9 @@ injected clock. Money is Decimal rendered as TEXT; NULL means unknown, never zer
 """
 
 from __future__ import annotations
+
+from groups_tui.store.schema_team import TEAM_STEP
+from groups_tui.store.schema_timeline import TIMELINE_STEP
 
 __all__ = ["LATEST_VERSION", "MIGRATIONS", "NUMBERED_TABLES"]
 
@@ -791,8 +794,7 @@ NUMBERED_TABLES: tuple[str, ...] = (
 )
 """Tables whose rows carry the ``phone_number_id`` they belong to (schema v9)."""
 
-
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
-"""Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1``."""
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, TIMELINE_STEP, TEAM_STEP)
+"""Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1`` (v10, v11: own modules)."""
 
 LATEST_VERSION: int = len(MIGRATIONS)

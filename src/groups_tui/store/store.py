@@ -22,6 +22,7 @@ from groups_tui.store.automations import Automations
 from groups_tui.store.database import Database
 from groups_tui.store.feed import Feed
 from groups_tui.store.groups import Groups
+from groups_tui.store.leases import Leases
 from groups_tui.store.ledger import Ledger
 from groups_tui.store.maintenance import Maintenance
 from groups_tui.store.messages import Messages
@@ -77,6 +78,8 @@ class Store:
         """Contacts, blocklist and moderation flags."""
         self.automations = Automations(db, clock=clock)
         """Local state of the automations."""
+        self.leases = Leases(db, clock=clock)
+        """Runner leases (one process runs the automations)."""
         self.maintenance = Maintenance(db, clock=clock)
         """Online backup and integrity check of the database file."""
 

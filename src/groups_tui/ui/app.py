@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import importlib
+import pkgutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.content import Content
 from textual.css.query import NoMatches
+from textual.dom import DOMNode
 from textual.filter import LineFilter
+from textual.screen import Screen
+from textual.theme import Theme
 from textual.worker import Worker
 
 from groups_tui.domain.pricing import Evidence
-from groups_tui.domain.text import folded
 from groups_tui.service import InboxService, ServiceError
 from groups_tui.service.types import (
     AccountInfo,
@@ -40,7 +42,9 @@ from groups_tui.ui.cell_widths import SpacingMarksFilter, spacing_marks_counted
 from groups_tui.ui.host import HostApp, report_worker_error
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.navigation import Navigation
-from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
+from groups_tui.ui.palette import GroupsCommands
+from groups_tui.ui.preferences import Preferences, PreferencesFile
+from groups_tui.ui.screen_roles import FollowsChanges, ShowsGroup, Ticking
 from groups_tui.ui.widgets.safe_text import fit
 from groups_tui.ui.widgets.status_header import StatusHeader
 
@@ -67,6 +71,7 @@ STYLE_FILES: tuple[str, ...] = (
     "delete_group.tcss",
     "moderation_queue.tcss",
     "audit_log.tcss",
+    "message_state.tcss",
     "automations.tcss",
     "spend_by_number.tcss",
     "spend.tcss",
@@ -89,113 +94,33 @@ def styles_dir() -> Path:
     return Path(__file__).parents[3] / "styles"
 
 
-class GroupsCommands(Provider):
-    """Every action of the app in the command palette (``:`` or Ctrl+P).
-
-    Groups are found by subject; the rest are the inbox's sorts and quick filters, search,
-    help and quit, plus the open screen's own actions.
-    """
-
-    def _actions(self) -> list[tuple[str, str, str]]:
-        app = self.app
-        assert isinstance(app, GroupsApp)
-        entries: list[tuple[str, str, str]] = [
-            ("Sort by last activity", "app.inbox_sort('activity')", "Most recent first"),
-            ("Sort by window closing soonest", "app.inbox_sort('closing')", "Open windows first"),
-            ("Sort by unread", "app.inbox_sort('unread')", "Most unread first"),
-            ("Filter: window open", "app.inbox_filter('open')", "Toggle the quick filter"),
-            ("Filter: closing within 1 h", "app.inbox_filter('closing')", "Toggle"),
-            ("Filter: has join requests", "app.inbox_filter('requests')", "Toggle"),
-            ("Filter: unread", "app.inbox_filter('unread')", "Toggle"),
-            ("Filter: flagged", "app.inbox_filter('flagged')", "Toggle"),
-            ("Clear filters", "app.inbox_filter('')", "Show every group"),
-            ("Search messages", "app.search", "Full-text search across every group"),
-            ("New group…", "app.new_group", "Create a group (n in the inbox)"),
-            ("Moderation queue", "app.moderation_queue", "What the rules flagged (M)"),
-            ("Audit log", "app.audit_log", "Every operator action (A)"),
-            ("Automations", "app.automations", "Invite rules and forwarding targets (Ctrl+O)"),
-            ("Help: keys", "app.help", "List the keys of this screen"),
-            ("Toggle bell on new messages", "app.toggle_bell", "Terminal bell"),
-            ("Quit", "app.quit", "Leave groups-tui"),
-        ]
-        if app.sandbox_note is not None:
-            entries.append(
-                (
-                    "Reset the sandbox (start afresh)…",
-                    "app.reset_sandbox",
-                    "Forget the kept sandbox world and database; start again from the seed",
-                )
-            )
-        screen = app.screen
-        if isinstance(screen, OffersPaletteActions):
-            for title, action, help_text in screen.PALETTE_ACTIONS:
-                entries.append((title, f"screen.{action}", help_text))
-        return entries
-
-    @staticmethod
-    def _number_actions(app: GroupsApp) -> list[tuple[str, str, str]]:
-        """Filters by number, the number column and spend by number (several numbers)."""
-        numbers = app.service.numbers
-        if len(numbers) < 2:
-            return []
-        entries = [
-            (
-                f"Filter: number {fit(n.label, 20)}",
-                f"app.inbox_number({position})",
-                f"Toggle ({position})" if position <= 9 else "Toggle",
-            )
-            for position, n in enumerate(numbers, start=1)
-        ]
-        entries.append(("Show or hide the number column", "app.inbox_number_column", "(L)"))
-        entries.append(("Spend by number", "app.spend_by_number", "Today and the allowance (N)"))
-        return entries
-
-    async def discover(self) -> Hits:
-        """Everything, when nothing is typed yet."""
-        for title, action, help_text in self._actions():
-            yield DiscoveryHit(title, partial(self.app.run_action, action), help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        """Actions matching ``query`` fuzzily, then groups whose subject matches."""
-        matcher = self.matcher(query)
-        for title, action, help_text in self._actions():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(title),
-                    partial(self.app.run_action, action),
-                    help=help_text,
-                )
-        app = self.app
-        assert isinstance(app, GroupsApp)
-        needle = folded(query.strip())
-        if not needle:
-            return
-        # A substring pass over the in-memory haystacks first: fuzzy-scoring 10,000
-        # subjects per keystroke would cost more than the whole inbox filter.
-        shown = 0
-        for row in app.inbox_rows_snapshot():
-            if needle in row.haystack:
-                # Subjects are untrusted: a Content built from a plain string is never
-                # parsed as markup (a str hit would be).
-                label = Content("Open group: " + fit(row.subject or "(no subject)", 60))
-                yield Hit(
-                    0.5,
-                    label,
-                    partial(app.open_group, row.group_id),
-                    help=f"{row.participant_count}/8 members",
-                )
-                shown += 1
-                if shown >= 30:
-                    break
-
-
 FIRST_SCREEN_ROWS = 200
 """Inbox rows read before the first frame; the rest are read once it is drawn."""
 
 SPACING_MARKS_FILTER = SpacingMarksFilter()
 """Installed when spacing marks are drawn one cell wide (see :mod:`.cell_widths`)."""
+
+
+def binding_ids() -> set[str]:
+    """The id of every binding of groups-tui (what ``[keys]`` may remap).
+
+    Every screen and widget module is imported (only when a ``[keys]`` table is set).
+    """
+    from groups_tui.ui import screens, widgets
+
+    for package in (screens, widgets):
+        for info in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    ids: set[str] = set()
+    pending: list[type[DOMNode]] = [DOMNode]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("groups_tui."):
+            for binding in cls.__dict__.get("BINDINGS", []):
+                if isinstance(binding, Binding) and binding.id:
+                    ids.add(binding.id)
+    return ids
 
 
 class GroupsApp(HostApp):
@@ -240,8 +165,11 @@ class GroupsApp(HostApp):
         clock: Callable[[], float],
         bell: bool = True,
         sandbox_note: str | None = None,
+        sandbox_resettable: bool = False,
         automations: AutomationsPanel | None = None,
         freeze_heap: bool = False,
+        preferences: PreferencesFile | None = None,
+        keymap: Mapping[str, str] | None = None,
         on_started: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Create the app; prefer :func:`make_app`.
@@ -251,17 +179,26 @@ class GroupsApp(HostApp):
             clock: Returns now as epoch seconds (frozen in tests).
             bell: Ring the terminal bell for new messages in groups that are not open.
             sandbox_note: A notice shown in the header in sandbox mode.
+            sandbox_resettable: This process runs the embedded sandbox, which the operator
+                may start afresh (not on a live account, nor as a daemon's client).
             automations: Status and pause switches of configured automations, if any.
             freeze_heap: Once the inbox is first drawn, move everything alive into the
                 collector's permanent generation (see :meth:`freeze_heap`).
+            preferences: Where the operator's choices are kept across runs (``None``:
+                remembered for this run only).
+            keymap: The ``[keys]`` table: binding id to the keys that replace its own.
             on_started: Run once the inbox has drawn its first rows (what can wait until
                 the operator sees the inbox: the background workers).
         """
         super().__init__()
+        self._preferences_file = preferences
+        self.preferences = preferences.load() if preferences is not None else Preferences()
+        self._keymap = dict(keymap or {})
         self.service = service
         self.clock = clock
         self.bell_enabled = bell
         self.sandbox_note = sandbox_note
+        self.sandbox_resettable = sandbox_resettable
         self.automations = automations
         """Status and pause switches of the automations, when configured."""
         self.navigation: Navigation = Navigation(self, automations)
@@ -302,6 +239,13 @@ class GroupsApp(HostApp):
                 service.reading.inbox_page(limit=FIRST_SCREEN_ROWS)
             )
 
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's palette commands, without the two groups-tui has its own of: Quit
+        (Ctrl+Q, listed from its binding) and Keys (``?``, the help)."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Keys"):
+                yield command
+
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, plus the spacing-mark compensation when the terminal needs it."""
         filters = super().get_line_filters()
@@ -320,11 +264,54 @@ class GroupsApp(HostApp):
         from groups_tui.ui.screens.inbox import InboxScreen
 
         self.push_screen(InboxScreen())
+        self._apply_preferences()
         self.set_interval(1.0, self.tick_clock, name="clock")
         self._load_header()
         self._follow()
         # What Meta charged against the configuration is read once the inbox is drawn
         # (initial_inbox_rows): it weighs the ledger, which the inbox does not need.
+
+    def _apply_preferences(self) -> None:
+        """The remembered theme, the ``[keys]`` remapping, and what to say about either."""
+        problem = self._preferences_file.problem if self._preferences_file else None
+        if problem:
+            self.notify(fit(problem, 300), title="Preferences", severity="warning", markup=False)
+        theme = self.preferences.theme
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self._keymap:
+            unknown = sorted(set(self._keymap) - binding_ids())
+            if unknown:
+                self.notify(
+                    "[keys]: no key has the id " + ", ".join(unknown) + " (see ? for the ids)",
+                    title="Configuration",
+                    severity="warning",
+                    markup=False,
+                )
+            self.set_keymap({k: v for k, v in self._keymap.items() if k not in unknown})
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if theme.name != self.preferences.theme:
+            self.remember(theme=theme.name)
+
+    def remember(self, **changes: Any) -> None:
+        """Change some of the preferences and write them to the data directory.
+
+        A failed write is said once (a notification) and the choice holds for this run.
+        """
+        self.preferences = replace(self.preferences, **changes)
+        if self._preferences_file is None:
+            return
+        try:
+            self._preferences_file.save(self.preferences)
+        except OSError as exc:
+            self.notify(
+                f"preferences not saved: {exc.strerror or exc}",
+                title="Preferences",
+                severity="warning",
+                markup=False,
+            )
 
     def tick_clock(self) -> None:
         """The single timer: every countdown and age label advances from here.
@@ -534,6 +521,12 @@ class GroupsApp(HostApp):
     # ------------------------------------------------------------------ administration
     # Shortcuts to :attr:`navigation` for the palette, the app's keys and scripts.
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out creating a group when the operator's role does not allow it."""
+        if action == "new_group" and not self.service.permits("admin.create_group"):
+            return None
+        return True
+
     def action_new_group(self) -> None:
         """Ask for a new group; then show its invite link screen (pending until Meta)."""
         inbox = self.navigation.inbox()
@@ -555,6 +548,22 @@ class GroupsApp(HostApp):
         """Send a group's invite link 1:1 to chosen people."""
         self.navigation.open_invite_people(detail)
 
+    def action_group_settings(self) -> None:
+        """Change the subject, description or picture of the open group, or of the
+        group highlighted in the inbox (palette)."""
+        screen = self.screen
+        group_id: str | None = None
+        if isinstance(screen, ShowsGroup):
+            group_id = screen.group_id
+        else:
+            inbox = self.navigation.inbox()
+            if inbox is not None and screen is inbox and inbox.group_list.highlighted:
+                group_id = inbox.group_list.highlighted.group_id
+        if group_id is None:
+            self.notify("Open or highlight a group first", markup=False)
+            return
+        self.navigation.open_group_settings(group_id)
+
     def action_moderation_queue(self) -> None:
         """Show the moderation queue."""
         self.navigation.open_moderation_queue()
@@ -574,7 +583,7 @@ class GroupsApp(HostApp):
     def action_reset_sandbox(self) -> None:
         """Start the sandbox afresh from its seed, after confirming (sandbox only): the
         app exits and the runner forgets the kept world and database, then reopens."""
-        if self.sandbox_note is None:
+        if not self.sandbox_resettable:
             self.notify("Only the sandbox can be reset.", severity="warning")
             return
         from rich.text import Text
@@ -606,8 +615,11 @@ def make_app(
     clock: Callable[[], float],
     bell: bool = True,
     sandbox_note: str | None = None,
+    sandbox_resettable: bool = False,
     automations: AutomationsPanel | None = None,
     freeze_heap: bool = False,
+    preferences: PreferencesFile | None = None,
+    keymap: Mapping[str, str] | None = None,
     on_started: Callable[[], Awaitable[None]] | None = None,
 ) -> GroupsApp:
     """Build the application.
@@ -617,9 +629,13 @@ def make_app(
         clock: Returns now as epoch seconds; every countdown reads it.
         bell: Ring the terminal bell on new messages in groups that are not open.
         sandbox_note: Shown in the header when running against the sandbox.
+        sandbox_resettable: The embedded sandbox runs here and may be started afresh.
         automations: Status and pause switches of configured automations, if any.
         freeze_heap: Freeze the start-up heap once the inbox is drawn (the real run
             does; tests do not, as frozen objects outlive the app).
+        preferences: Where the operator's choices are kept (the data directory's
+            ``preferences.json``); ``None`` keeps them for the run only.
+        keymap: The ``[keys]`` table of the config: binding id to keys.
         on_started: Run once the inbox has drawn its first rows.
 
     Returns:
@@ -630,7 +646,10 @@ def make_app(
         clock=clock,
         bell=bell,
         sandbox_note=sandbox_note,
+        sandbox_resettable=sandbox_resettable,
         automations=automations,
         freeze_heap=freeze_heap,
+        preferences=preferences,
+        keymap=keymap,
         on_started=on_started,
     )

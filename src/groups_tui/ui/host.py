@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from groups_tui.service import InboxService
 from groups_tui.service.types import GroupDetail, InboxCursor, InboxRow
+from groups_tui.ui.preferences import Preferences
 from groups_tui.ui.widgets.status_header import StatusHeader
 
 __all__ = ["HostApp", "Navigator", "report_worker_error"]
@@ -82,6 +83,10 @@ class Navigator(ABC):
         """Ask for the typed subject, then delete the group."""
 
     @abstractmethod
+    def open_group_settings(self, group_id: str) -> None:
+        """Change a group's subject, description or picture."""
+
+    @abstractmethod
     def open_moderation_queue(self) -> None:
         """Show the moderation queue."""
 
@@ -119,12 +124,18 @@ class HostApp(App[None]):
     navigation: Navigator
     """Opens the screen for an action (members, invite link, a conversation...)."""
 
+    preferences: Preferences
+    """The operator's choices kept across restarts (theme, inbox sort and columns)."""
+
     number_column: bool = True
     """Whether the inbox shows the number column (several numbers; kept for the
     session)."""
 
     sandbox_note: str | None
     """The header's sandbox notice; ``None`` on a live account."""
+
+    sandbox_resettable: bool
+    """Whether this process runs the embedded sandbox, which may be started afresh."""
 
     restart_sandbox_afresh: bool = False
     """Set when the operator asked to start the sandbox afresh: the app then exits and
@@ -146,6 +157,14 @@ class HostApp(App[None]):
     @abstractmethod
     def inbox_complete(self) -> None:
         """Every inbox row is in memory (the rest arrived after the first screen)."""
+
+    @abstractmethod
+    def inbox_rows_snapshot(self) -> list[InboxRow]:
+        """The inbox rows held in memory (for the palette), or an empty list."""
+
+    @abstractmethod
+    def remember(self, **changes: Any) -> None:
+        """Change some of :attr:`preferences` and keep them for the next run."""
 
     @abstractmethod
     def report_error(self, error: BaseException) -> None:

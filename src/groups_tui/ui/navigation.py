@@ -117,6 +117,22 @@ class Navigation(Navigator):
 
         app.push_screen(InvitePeopleModal(detail), sent)
 
+    def open_group_settings(self, group_id: str) -> None:
+        """Change a group's subject, description or picture (its detail is read first)."""
+        self._run(partial(self._settings, group_id), f"_settings({group_id!r})", "settings")
+
+    async def _settings(self, group_id: str) -> None:
+        from groups_tui.ui.screens.group_settings import GroupSettingsModal
+
+        app = self._app
+        detail = await app.service.reading.group_detail(group_id)
+
+        def done(text: str | None) -> None:
+            if text:
+                app.notify(fit(text, 200), markup=False)
+
+        app.push_screen(GroupSettingsModal(detail), done)
+
     def open_moderation_queue(self) -> None:
         """Show the moderation queue."""
         from groups_tui.ui.screens.moderation_queue import ModerationQueueScreen
@@ -175,15 +191,17 @@ class Navigation(Navigator):
         """
         self._run(partial(self._prepare_delete, group_id), f"_prepare_delete({group_id!r})")
 
-    def _run(self, work: Callable[[], Awaitable[None]], description: str) -> None:
-        """Run a step of the deletion as the app's worker (one at a time), as ``@work``
+    def _run(
+        self, work: Callable[[], Awaitable[None]], description: str, group: str = "delete-group"
+    ) -> None:
+        """Run a step as the app's worker (one at a time per ``group``), as ``@work``
         would on the app: a failure becomes a notification, not a crash."""
         self._app.run_worker(
             # Textual's WorkType union defeats inference for an async callable (its own
             # @work decorator casts too).
             cast("WorkType[None]", work),
             name=description.split("(", 1)[0],
-            group="delete-group",
+            group=group,
             description=description,
             exclusive=True,
             exit_on_error=False,

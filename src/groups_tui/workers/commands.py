@@ -19,7 +19,9 @@ from groups_tui.automations.commands import (
     config_option,
     json_option,
 )
-from groups_tui.cli_output import echo, echo_json
+from groups_tui.cli_output import echo, echo_json, fail
+
+EXIT_USAGE = 2
 
 __all__ = ["automations_run_command"]
 
@@ -40,12 +42,21 @@ async def automations_run_command(
     interval: float, once: bool, config_file: Path | None, as_json: bool
 ) -> int:
     """Follow the database and run invite flows and forwarding (beside `listen`)."""
+    from groups_tui.workers.lease import RunnerLease
     from groups_tui.workers.runner import AutomationRunner
 
     config = automations_config(config_file)
     async with cli_service() as service:
+        if not service.automations_run_here:
+            fail(
+                "a team daemon runs the automations (`groups-tui serve`); nothing to run here",
+                EXIT_USAGE,
+            )
         runner = AutomationRunner(service, config, poll_interval=interval)
         if once:
+            holder = await service.automations.runner_pid()
+            if holder is not None:
+                fail(f"automations run in process {holder}", EXIT_USAGE)
             result = await runner.step()
             await runner.stop()
             if as_json:
@@ -57,12 +68,17 @@ async def automations_run_command(
                 f"{result.delivered} delivered, {result.delivery_failures} failed"
             )
             return 0
-        await runner.start()
         # --json without --once: the runner reports nothing per pass; its failures are
         # in `automations runs --json`.
-        echo("following; Ctrl-C stops", err=True)
+        lease = RunnerLease(service, runner.start, runner.stop, holder="automations run")
+        other = await lease.start()
+        if other is not None:
+            echo(f"automations run in process {other}; waiting to take over", err=True)
+        else:
+            echo("following; Ctrl-C stops", err=True)
         try:
             await asyncio.Event().wait()
         finally:
+            await lease.stop()
             await runner.stop()
     return 0

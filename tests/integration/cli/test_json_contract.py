@@ -57,6 +57,8 @@ VERBS: list[tuple[str, list[str], set[int], bool]] = [
     ("requests approve", [APPROVAL, "bm9wZQ"], {1}, False),
     ("requests reject", [APPROVAL, "bm9wZQ"], {1}, False),
     ("send text", [OPEN, "contract hello"], {0}, False),
+    ("send template", [OPEN, "weekly_offers", "10%"], {0}, False),
+    ("whoami", [], {0}, False),
     ("cost", [OPEN], {0}, False),
     ("cost", [OPEN, "--explain", "--template", "weekly_offers"], {0}, False),
     ("audit", [], {0}, False),
@@ -86,6 +88,7 @@ EXEMPT = {
     "sandbox": "a server",
     "web": "a server",
     "completion": "prints a shell script",
+    "serve": "a server; its log lines are JSON with --log-format json",
 }
 """Verbs without --json, and why."""
 

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from groups_tui.cloud.errors import ApiError
 from groups_tui.domain.models import TemplateCategory
 from groups_tui.service import ServiceError
 
@@ -136,3 +137,43 @@ async def test_delivery_tally_counts_the_members_at_send_time(stack: Stack) -> N
     assert after.delivery is not None
     assert after.delivery.label() == "delivered 3/3, read 0/3"
     assert len(await service.reading.members(group_id)) == 4
+
+
+async def test_a_blank_template_parameter_is_refused_before_the_api(stack: Stack) -> None:
+    service = stack.service
+    # GIVEN a group and a utility template with two body parameters
+    group_id = await stack.create_group("Order 2002")
+    await stack.join(group_id, DE, BR)
+    template = await service.reading.find_template("delivery_update_group")
+    assert template.body_params == 2
+
+    # WHEN the second parameter is blank (spaces only)
+    with pytest.raises(ServiceError) as blank:
+        await service.sending.send_template(group_id, template, ["1042", "  "])
+
+    # THEN the service refuses, naming the placeholder, and nothing is queued or sent
+    assert blank.value.refusal is not None
+    assert blank.value.refusal.code == "template_param_empty"
+    assert "{{2}}" in blank.value.message
+    assert await stack.store.outbox.for_group(group_id) == []
+    assert stack.world.log.sent == {}
+
+
+async def test_the_sandbox_refuses_a_blank_text_parameter_as_meta_would(stack: Stack) -> None:
+    # GIVEN a group; the request is made with the client directly (no service check)
+    group_id = await stack.create_group("Order 2003")
+    await stack.join(group_id, DE, BR)
+    components = [
+        {
+            "type": "body",
+            "parameters": [{"type": "text", "text": "1042"}, {"type": "text", "text": ""}],
+        }
+    ]
+    # WHEN a template goes out with an empty text parameter
+    with pytest.raises(ApiError) as refused:
+        await stack.client.messages.send_template(
+            group_id, "delivery_update_group", "en_US", components=components
+        )
+    # THEN the sandbox refuses it as a missing parameter value
+    assert refused.value.code == 131008
+    assert stack.world.log.sent == {}

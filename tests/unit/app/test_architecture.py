@@ -249,7 +249,12 @@ def test_the_layers_contract_puts_the_ui_over_the_service_over_the_store() -> No
     assert where["service"] < where["cloud"]
     # Every package and top-level module of groups_tui has its place.
     tops = {p.name.removesuffix(".py") for p in PACKAGE.iterdir() if _is_part(p)}
-    assert tops - {"__main__", "__init__"} <= set(where)
+    assert tops - {"__main__", "__init__"} <= set(where) | {m.split(".")[0] for m in where}
+    # A package placed module by module (the daemon: its server over the runtime, its
+    # client under it) has every module placed.
+    for top in {m.split(".")[0] for m in where if "." in m}:
+        modules = {p.stem for p in (PACKAGE / top).glob("*.py")} - {"__init__"}
+        assert {f"{top}.{m}" for m in modules} <= set(where), top
 
 
 def _is_part(path: Path) -> bool:

@@ -22,6 +22,8 @@ WITHOUT_NUMBER = {
     "automations resume": "a rule or target by name",
     "automations runs": "runs of rules and targets by name",
     "automations run": "runs every rule, each through its group's number",
+    "serve": "one daemon serves every configured number",
+    "whoami": "a role is the user's, whatever the number",
 }
 """The verbs without ``--number``, and why."""
 

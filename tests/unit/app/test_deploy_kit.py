@@ -17,6 +17,7 @@ import click
 import pytest
 
 from groups_tui.cli import main
+from groups_tui.daemon.wire import DEFAULT_SOCKET
 from groups_tui.listener.app import MAX_BODY_BYTES
 from groups_tui.listener.commands import listen_command
 from groups_tui.web import web_command
@@ -62,11 +63,12 @@ def _unit(path: Path) -> dict[str, _Section]:
     return sections
 
 
-def test_there_are_units_for_the_listener_automations_and_web() -> None:
+def test_there_are_units_for_the_listener_automations_web_and_the_team_daemon() -> None:
     assert {u.name for u in UNITS} == {
         "groups-tui-listen.service",
         "groups-tui-automations.service",
         "groups-tui-web.service",
+        "groups-tui-serve.service",
     }
 
 
@@ -99,6 +101,14 @@ def test_units_run_commands_that_exist_with_options_they_accept(path: Path) -> N
         assert (sub.params["port"], sub.params["path"]) == (LISTEN_PORT, LISTEN_PATH)
     if argv[1] == "web":
         assert sub.params["host"] == "127.0.0.1" and sub.params["port"] == WEB_PORT
+    if argv[1] == "serve":
+        # the daemon takes the listener's place behind the proxies, and serves the socket
+        # where clients look for it by default
+        assert sub.params["host"] == "127.0.0.1"
+        assert (sub.params["port"], sub.params["hook_path"]) == (LISTEN_PORT, LISTEN_PATH)
+        assert sub.params["socket_path"] == DEFAULT_SOCKET
+        service = _unit(path)["Service"]
+        assert f"/run/{service['RuntimeDirectory']}" == str(DEFAULT_SOCKET.parent)
 
 
 @pytest.mark.parametrize("path", UNITS, ids=lambda p: p.name)

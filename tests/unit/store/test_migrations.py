@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ EXPECTED_TABLES = {
     "templates",
     "contacts",
     "blocklist",
+    "runner_lease",
 }
 
 
@@ -271,6 +273,11 @@ def _dump(db_path: Path) -> tuple[dict[str, list[tuple[object, ...]]], dict[str,
             for name in tables
             if not name.startswith("messages_fts")
         }
+        if "role" in {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}:
+            # v11 adds ``role`` last: NULL for every entry written in single-user mode.
+            assert {r[-1] for r in rows["audit_log"]} <= {None}
+            rows["audit_log"] = [row[:-1] for row in rows["audit_log"]]
+            assert rows.pop("runner_lease") == []
         if "numbers" in rows:
             # v9 adds the number last to these tables (the placeholder for the rows it
             # found, no number being registered), two columns to the raw log, the table of
@@ -292,6 +299,15 @@ def _dump(db_path: Path) -> tuple[dict[str, list[tuple[object, ...]]], dict[str,
             # v8 adds ``observed`` last: 0 for every row recorded from a webhook.
             assert {r[-1] for r in rows["participant_history"]} <= {0}
             rows["participant_history"] = [row[:-1] for row in rows["participant_history"]]
+        if "read_at" in {r[1] for r in conn.execute("PRAGMA table_info(recipient_status)")}:
+            # v10 adds ``delivered_at`` and ``read_at`` last, from the one time a row had.
+            for row in rows["recipient_status"]:
+                state, at, delivered_at, read_at = row[2], row[4], row[-2], row[-1]
+                assert delivered_at == (at if state == "delivered" else None)
+                assert read_at == (at if state == "read" else None)
+            rows["recipient_status"] = [row[:-2] for row in rows["recipient_status"]]
+            # ... and the timeline of each group's own events, derived: empty until applied.
+            assert rows.pop("group_events") == []
         rows["fts"] = conn.execute(
             "SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'hello OR bye'"
         ).fetchall()
@@ -315,9 +331,15 @@ async def test_v7_rebuilds_groups_without_losing_anything(db_path: Path) -> None
     rows_before.pop("counters")
     assert rows_after == rows_before
     # AND every index and trigger is identical, plus the two that count failures (and the
-    # indexes of v9)
+    # indexes of v9 and v10)
     added = {n: schema_after.pop(n) for n in list(schema_after) if n not in schema_before}
-    assert set(added) == {"event_failures_count_ai", "event_failures_count_ad"} | V9_INDEXES
+    assert (
+        set(added)
+        == {"event_failures_count_ai", "event_failures_count_ad"}
+        | V9_INDEXES
+        # v10: the conversation reads a page's events by time
+        | {"participant_history_group_at", "join_requests_group_created"}
+    )
     assert schema_after == schema_before
     with sqlite3.connect(db_path) as conn:
         conn.execute("PRAGMA foreign_keys = ON")
@@ -341,3 +363,43 @@ async def test_v7_rebuilds_groups_without_losing_anything(db_path: Path) -> None
         ).fetchone() == (0,)
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+async def test_v10_keeps_the_audit_log_and_adds_roles_and_the_runner_lease(db_path: Path) -> None:
+    # GIVEN a version-9 file with audited actions
+    with sqlite3.connect(db_path) as conn:
+        for script in MIGRATIONS[:9]:
+            for statement in split_statements(script):
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 9")
+        conn.execute(
+            "INSERT INTO audit_log(at, os_user, action, group_id, cost) "
+            "VALUES (5, 'ann', 'send.template', 'g1', '0.25')"
+        )
+    # WHEN the store opens it
+    store = await Store.open(db_path)
+    try:
+        (old,) = await store.audit.entries()
+        # THEN the entry is kept, with no role (single-user mode), and new ones carry one
+        assert (old.os_user, old.action, old.cost, old.role) == (
+            "ann",
+            "send.template",
+            Decimal("0.25"),
+            None,
+        )
+        await store.audit.append("bo", "send.text", group_id="g1", role="agent")
+        newest = (await store.audit.entries())[0]
+        assert (newest.os_user, newest.role) == ("bo", "agent")
+        assert await store.audit.cost_since("ann", 0) == Decimal("0.25")
+        # AND the runner lease goes to one process at a time until it expires
+        assert await store.leases.acquire("automations", pid=1, holder="a", ttl=30, now=100) is None
+        assert await store.leases.acquire("automations", pid=2, holder="b", ttl=30, now=110) == 1
+        assert await store.leases.acquire("automations", pid=1, holder="a", ttl=30, now=120) is None
+        assert await store.leases.holder("automations", now=149) == 1
+        assert await store.leases.acquire("automations", pid=2, holder="b", ttl=30, now=151) is None
+        await store.leases.release("automations", pid=1)  # not the holder: no effect
+        assert await store.leases.holder("automations", now=152) == 2
+        await store.leases.release("automations", pid=2)
+        assert await store.leases.holder("automations", now=152) is None
+    finally:
+        await store.close()

@@ -12,6 +12,9 @@ Ordering rules (event time is the webhook's ``at``):
   its request (``id`` still unknown) and a placeholder made by an event that reached the
   group first: the two are folded into one.
 * Suspension: the newest of suspend/clear wins; at equal times suspended wins.
+* The group's timeline (``group_events``) keeps every creation, subject, description,
+  picture and suspension event once (re-applying one is a no-op); of several creates of
+  one group only the earliest stays (at equal times, the greater subject).
 * Deletion is terminal: a late create never revives a deleted group.
 * A read of the group (:class:`GroupRead`) creates a group the store has no create of,
   as a create at the group's creation time would; what it shows of the members is
@@ -33,6 +36,7 @@ from groups_tui.domain.events import (
     SettingsChanged,
     SettingsChangeFailed,
 )
+from groups_tui.domain.timeline import EventKind
 from groups_tui.store.apply.context import ApplyContext, error_text, first_error
 from groups_tui.store.apply.operations import OperationSettler
 
@@ -111,6 +115,7 @@ class GroupApplier:
             invite_link=e.invite_link,
             join_approval=e.join_approval_mode,
         )
+        self._created_event(e.group_id, e.at, e.subject or "", e.request_id)
         ctx.touch(e.group_id, e.at)
         ctx.change("group.created", e.group_id, e.at, e.request_id)
         self._operations.resolve(e.request_id, "done", e.at, group_id=e.group_id)
@@ -196,6 +201,13 @@ class GroupApplier:
                 "AND coalesce(?1, '') > coalesce(picture_sha256, '')))",
                 (e.picture.sha256, e.at, e.group_id),
             )
+        for kind, value in (
+            (EventKind.SUBJECT, e.subject),
+            (EventKind.DESCRIPTION, e.description),
+            (EventKind.PICTURE, e.picture.sha256 or "" if e.picture is not None else None),
+        ):
+            if value is not None:
+                self._event(e.group_id, e.at, kind, value, e.request_id)
         ctx.touch(e.group_id, e.at)
         changed = [
             name
@@ -235,9 +247,43 @@ class GroupApplier:
             "(suspended_at IS NULL OR suspended_at < ?3 OR (suspended_at = ?3 AND ?2 = 1))",
             (group_id, int(suspended), at),
         )
+        self._event(
+            group_id, at, EventKind.SUSPENDED if suspended else EventKind.SUSPEND_CLEARED, ""
+        )
         if changed:
             kind = "group.suspended" if suspended else "group.suspend_cleared"
             ctx.change(kind, group_id, at)
+
+    # ------------------------------------------------------------------ timeline
+
+    def _event(
+        self, group_id: str, at: int, kind: EventKind, value: str, request_id: str | None = None
+    ) -> None:
+        """Record one event of the group's timeline (once; the greater request id wins)."""
+        self._ctx.exec(
+            "INSERT INTO group_events(group_id, at, kind, value, request_id) "
+            "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(group_id, at, kind, value) DO UPDATE "
+            "SET request_id = excluded.request_id "
+            "WHERE coalesce(excluded.request_id, '') > coalesce(request_id, '')",
+            (group_id, at, str(kind), value, request_id),
+        )
+
+    def _created_event(self, group_id: str, at: int, subject: str, request_id: str | None) -> None:
+        """The group's creation: only the earliest create is kept in the timeline."""
+        ctx = self._ctx
+        earlier = ctx.row(
+            "SELECT 1 FROM group_events WHERE group_id = ?1 AND kind = ?2 "
+            "AND (at < ?3 OR (at = ?3 AND value > ?4))",
+            (group_id, str(EventKind.CREATED), at, subject),
+        )
+        if earlier is not None:
+            return
+        ctx.exec(
+            "DELETE FROM group_events WHERE group_id = ?1 AND kind = ?2 "
+            "AND NOT (at = ?3 AND value = ?4)",
+            (group_id, str(EventKind.CREATED), at, subject),
+        )
+        self._event(group_id, at, EventKind.CREATED, subject, request_id)
 
     def _set_texts(
         self,

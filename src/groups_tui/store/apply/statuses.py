@@ -5,6 +5,9 @@ Ordering rules (event time is the webhook's ``at``):
 * Delivery: recipient and message states only rise in :attr:`DeliveryState.rank`; at an
   equal rank the earliest time is kept; at an equal rank and time the greater
   (state, error code, error title) is kept (``_DELIVERY_WINS``).
+* First delivered and first read (``delivered_at``, ``read_at``): the earliest status
+  that reached the member (delivered or read) and the earliest read, whatever the order
+  statuses arrive in; a read never hides when the copy arrived.
 * A status value this version does not model changes nothing.
 * A participant's status that carries pricing is charged once (:mod:`.costs`), whether
   or not it changed the delivery state.
@@ -13,6 +16,7 @@ Ordering rules (event time is the webhook's ``at``):
 from __future__ import annotations
 
 from groups_tui.domain.events import MessageStatus
+from groups_tui.domain.models import DeliveryState
 from groups_tui.store.apply.context import ApplyContext, first_error
 from groups_tui.store.apply.costs import CostCharger
 
@@ -77,6 +81,15 @@ class StatusApplier:
             f"WHERE {_RECIPIENT_WINS}",
             (e.wamid, key, str(state), state.rank, e.at, code, title),
         )
+        if state.reached_member:
+            read = state is DeliveryState.READ
+            ctx.exec(
+                "UPDATE recipient_status SET "
+                "delivered_at = min(coalesce(delivered_at, ?3), ?3), "
+                "read_at = CASE WHEN ?4 THEN min(coalesce(read_at, ?3), ?3) ELSE read_at END "
+                "WHERE message_id = ?1 AND participant_key = ?2",
+                (e.wamid, key, e.at, int(read)),
+            )
         if changed:
             ctx.change(
                 "message.status",

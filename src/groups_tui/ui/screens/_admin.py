@@ -136,10 +136,11 @@ class GroupScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup):
             header.tick(now)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Disable (grey out) the group levers while the group cannot be changed."""
+        """Disable (grey out) the group levers while the group cannot be changed, and
+        what the operator's role does not allow."""
         if action in self.GUARDED and blocked_reason(self.detail) is not None:
             return None
-        return True
+        return super().check_action(action, parameters)
 
     def status(self, text: str, *, ok: bool = True) -> None:
         """Show one line of outcome under the table."""

@@ -120,7 +120,10 @@ class AuditLogScreen(KeysetTableScreen[AuditEntry]):
         if entry is None:
             return
         text = Text(f"#{entry.id} {stamp(entry.at, self.app.now())} ", style="bold")
-        text.append_text(safe(entry.os_user)).append(f" {entry.action} ")
+        text.append_text(safe(entry.os_user))
+        if entry.role is not None:  # team mode: the role the daemon saw
+            text.append(f" ({entry.role})")
+        text.append(f" {entry.action} ")
         text.append_text(safe(entry.group_id or ""))
         text.append("\ntargets: ").append_text(safe(json.dumps(list(entry.targets), default=str)))
         text.append("\nanswer: ").append_text(safe(result_summary(entry.api_result)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
@@ -14,7 +15,7 @@ from textual.widgets import DataTable, Static
 
 from groups_tui.service.types import AutomationStatus
 from groups_tui.ui.formatting import ago
-from groups_tui.ui.screens._base import AppScreen
+from groups_tui.ui.screens._base import AppScreen, Needs
 from groups_tui.ui.widgets.key_bar import KeyBar
 from groups_tui.ui.widgets.safe_text import safe
 from groups_tui.ui.widgets.status_header import StatusHeader
@@ -42,6 +43,9 @@ class AutomationsScreen(AppScreen):
     The tables are small (a handful of rules and targets, the last 20 runs), so plain
     `DataTable`s are used; the screen re-reads the status every few seconds while open.
     """
+
+    ACTION_OPERATIONS: ClassVar[Mapping[str, Needs]] = {"toggle_pause": "automations.set_paused"}
+    """Its service actions, for roles (greyed when the operator's role falls short)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="auto.back", tooltip="Back to the inbox"),

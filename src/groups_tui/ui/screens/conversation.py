@@ -10,7 +10,7 @@ before any API call.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -26,10 +26,10 @@ from textual.worker import Worker, WorkerState
 from groups_tui.domain.media import media_for_file
 from groups_tui.domain.models import Direction, GroupState, MessageKind
 from groups_tui.domain.sending import Refusal
-from groups_tui.service.types import GroupDetail, MessagePage, MessageView, OutboxItem
+from groups_tui.service.types import GroupDetail, MessagePage, OutboxItem
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
-from groups_tui.ui.screens._base import AppScreen
-from groups_tui.ui.screens.confirm import ConfirmModal
+from groups_tui.ui.screens._base import Needs
+from groups_tui.ui.screens._message_actions import MessageActions
 from groups_tui.ui.screens.template_picker import TemplateChoice, TemplatePicker
 from groups_tui.ui.widgets.composer import Composer
 from groups_tui.ui.widgets.key_bar import KeyBar
@@ -44,19 +44,39 @@ PAGE_SIZE = 50
 """Messages per keyset page."""
 
 
-class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersPaletteActions):
+class ConversationScreen(MessageActions, FollowsChanges, Ticking, ShowsGroup, OffersPaletteActions):
     """A group's messages, newest at the bottom, with a composer below.
 
     Keys: ``i`` or Enter writes, Ctrl+S sends, ``t`` picks a template, ``a`` attaches a
-    file by path, ``PgUp`` at the top loads older messages, Escape goes back.
+    file by path, ``PgUp`` at the top loads older messages, Escape goes back. ``[`` and
+    ``]`` select a message (the business's own too); on a message we sent, Enter shows
+    who got it, and Escape clears the selection first.
     """
 
     FOLLOWS_READ_MARKS: ClassVar[bool] = False
     """Its own read mark must not reload the page it was set from."""
 
+    ACTION_OPERATIONS: ClassVar[Mapping[str, Needs]] = {
+        "send": "sending.send_text",
+        "template": "sending.send_template",
+        "attach": "sending.send_media",
+        "remove_sender": "moderation.remove_sender",
+    }
+    """Its service actions, for roles (greyed when the operator's role falls short)."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="conv.back", tooltip="Back to the inbox"),
         Binding("i,enter", "compose", "Write", id="conv.write", tooltip="Focus the composer"),
+        # Before the composer's Enter (priority) while one of our messages is selected in
+        # the log; hidden otherwise, so Enter writes as before.
+        Binding(
+            "enter",
+            "message_state",
+            "Who got it",
+            id="conv.message_state",
+            priority=True,
+            tooltip="Per member: delivered, read, failed and why, the charge (a sent message)",
+        ),
         Binding(
             "ctrl+s",
             "send",
@@ -86,7 +106,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
             "Prev msg",
             id="conv.select_prev",
             show=False,
-            tooltip="Select the previous member message",
+            tooltip="Select the previous message (yours too: Enter shows who got it)",
         ),
         Binding(
             "right_square_bracket",
@@ -94,7 +114,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
             "Next msg",
             id="conv.select_next",
             show=False,
-            tooltip="Select the next member message",
+            tooltip="Select the next message (yours too: Enter shows who got it)",
         ),
         Binding("m", "members", "Members", id="conv.members", show=False, tooltip="Members"),
         Binding(
@@ -113,6 +133,11 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         ("Send a template…", "template", "Pick an approved template and see its cost"),
         ("Attach a file…", "attach", "Send media by file path"),
         ("Remove sender of the selected message…", "remove_sender", "Confirm first (X)"),
+        (
+            "Who got the selected message: delivery per member",
+            "message_state",
+            "Delivered, read, failed and why, the charge ([ ] select, Enter)",
+        ),
         ("Members of this group", "members", "Remove, mark, history (m)"),
         ("Back to the inbox", "back", "Close this conversation"),
     )
@@ -170,7 +195,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         self._refusal_checked = False
         self._focus_message = focus_message
         self._focus_at = focus_at
-        self._selected: str | None = focus_message
+        self._selected = focus_message
 
     def compose(self) -> ComposeResult:
         """Header, title, countdown, log, composer and footer."""
@@ -182,11 +207,6 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         # Writing is disabled until the group's window is known (see _update_refusal).
         yield Composer(id="composer")
         yield KeyBar()
-
-    @property
-    def log_view(self) -> MessageLog:
-        """The message log."""
-        return self.query_one(MessageLog)
 
     @property
     def composer(self) -> TextArea:
@@ -264,10 +284,10 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         log = self.log_view
         page = event.page
         if event.mode == "older":
-            log.prepend(page.messages, page.older)
+            log.prepend(page.messages, page.older, page.events)
         elif event.mode in ("update", "sent"):
             shown = {v.message.id for v in log.views}
-            log.upsert(page.messages, append=self._focus_message is None)
+            log.upsert(page.messages, append=self._focus_message is None, events=page.events)
             if event.mode == "sent":
                 log.follow_end()
             if any(
@@ -277,7 +297,7 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
                 # Members wrote while the operator is looking: they are read, not unread.
                 self._mark_read()
         else:
-            log.set_page(page.messages, page.older)
+            log.set_page(page.messages, page.older, page.events)
             if self._focus_message:
                 log.highlight(self._focus_message)
                 self._status("Showing a search hit · R shows the newest messages")
@@ -337,17 +357,16 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         if event.state is WorkerState.ERROR and event.worker.group == "conv-send" and error:
             self._status(f"Not sent: {error}")
 
-    def _status(self, text: str) -> None:
-        self.query_one(Composer).status(text)
-
     # ------------------------------------------------------------------ actions
 
     def action_back(self) -> None:
-        """Leave the composer, the attach box, or the screen."""
+        """Leave the composer, the attach box, the selection, or the screen."""
         if self.query_one(Composer).close_attach():
             self.log_view.focus()
         elif self.composer.has_focus:
             self.log_view.focus()
+        elif self._selected is not None and self._selected != self._focus_message:
+            self._select(None)
         else:
             self.dismiss()
 
@@ -461,54 +480,6 @@ class ConversationScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersP
         self._status(f"Uploading {path.name}…")
         self._send_media(path, caption)
         return True
-
-    # ------------------------------------------------------------------ moderation
-
-    def selected_message(self) -> MessageView | None:
-        """The selected member message: chosen with ``[``/``]``, else the newest one."""
-        return self.log_view.member_message(self._selected)
-
-    def action_select_message(self, step: int) -> None:
-        """Select the previous (-1) or next (+1) member message and highlight it."""
-        chosen = self.log_view.member_message(self._selected, step)
-        if chosen is None:
-            return
-        self._selected = chosen.message.id
-        self.log_view.highlight(chosen.message.id)
-        who = chosen.message.sender_name or chosen.message.sender_wa_id or "unknown"
-        self._status(f"Selected {who}: {fit(chosen.message.text or '', 50)} · X removes the sender")
-
-    def action_remove_sender(self) -> None:
-        """Remove the sender of the selected message from the group, after confirming."""
-        view = self.selected_message()
-        if view is None:
-            self._status("No member message to act on")
-            return
-        group = self.detail.group if self.detail else None
-        if group is not None and group.suspended:
-            self._status(f"Not available: the group is suspended ({group.suspended_reason or '?'})")
-            return
-        message = view.message
-        question = Text("Remove ")
-        question.append_text(safe(fit(message.sender_name or "unknown", 40), "bold"))
-        if message.sender_wa_id:
-            question.append(f" (+{message.sender_wa_id})")
-        question.append(" from ").append_text(
-            safe(fit(group.subject if group else self.group_id, 48), "bold")
-        )
-        question.append("? They wrote: ").append_text(safe(fit(message.text or "", 80)))
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._status("Removing the sender… (pending until Meta confirms)")
-                self._remove_sender(message.id)
-
-        self.app.push_screen(ConfirmModal(question, yes="Remove"), answered)
-
-    @work(exclusive=True, group="conv-moderate", exit_on_error=False)
-    async def _remove_sender(self, message_id: str) -> None:
-        op = await self.app.service.moderation.remove_sender(message_id)
-        self._status(f"Removal requested ({op.state}); the member list updates when Meta confirms")
 
     def action_members(self) -> None:
         """Open the group's members."""

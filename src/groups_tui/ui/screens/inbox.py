@@ -8,7 +8,7 @@ no more to draw than twenty.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,7 +22,7 @@ from textual.widgets import Input, Static
 
 from groups_tui.service.types import InboxRow
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, Ticking
-from groups_tui.ui.screens._base import AppScreen
+from groups_tui.ui.screens._base import AppScreen, Needs
 from groups_tui.ui.widgets.filter_input import FilterInput
 from groups_tui.ui.widgets.group_list import Columns, GroupList, QuickFilter, SortMode
 from groups_tui.ui.widgets.key_bar import KeyBar
@@ -43,6 +43,16 @@ _RELOAD_ALL_ABOVE = 200
 """Above this many changed groups in one burst, reload the whole inbox instead."""
 
 
+_COLUMN_TITLES = {
+    "members": "Mbr (members)",
+    "unread": "New (unread)",
+    "requests": "Req (join requests)",
+    "activity": "Act (last activity)",
+    "window": "Window (countdown)",
+}
+"""The optional columns as the palette names them."""
+
+
 class ColumnTitles(Static):
     """The inbox's column titles, aligned with :class:`GroupList` rows."""
 
@@ -55,16 +65,18 @@ class ColumnTitles(Static):
         if cols.number:
             title = "Number" if cols.number >= 6 else "No."
             marks += title.ljust(cols.number) + " "
-        parts = [
-            marks,
-            "Subject".ljust(cols.subject),
-            "Mbr".rjust(Columns.MEMBERS),
-            "New".rjust(Columns.UNREAD),
-            "Req".rjust(Columns.REQUESTS),
-            "Last message".ljust(cols.last),
-            "Act".rjust(Columns.ACTIVITY),
-            "Window".rjust(Columns.WINDOW),
-        ]
+        parts = cols.shown(
+            [
+                marks,
+                "Subject".ljust(cols.subject),
+                "Mbr".rjust(Columns.MEMBERS),
+                "New".rjust(Columns.UNREAD),
+                "Req".rjust(Columns.REQUESTS),
+                "Last message".ljust(cols.last),
+                "Act".rjust(Columns.ACTIVITY),
+                "Window".rjust(Columns.WINDOW),
+            ]
+        )
         return Text(parts[0] + parts[1] + " " + " ".join(parts[2:]), no_wrap=True, end="")
 
 
@@ -80,6 +92,12 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
 
     _deferred_reset = False
     """A reload is due when the inbox is shown again."""
+
+    ACTION_OPERATIONS: ClassVar[Mapping[str, Needs]] = {
+        "new_group": "admin.create_group",
+        "delete_group": "admin.delete_group",
+    }
+    """Its service actions, for roles (greyed when the operator's role falls short)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", id="inbox.filter", tooltip="Filter as you type"),
@@ -206,6 +224,10 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         ("Join requests of this group", "join_requests", "Approve or reject (J)"),
         ("Invite link of this group", "invite_link", "Copy, QR code, reset (i)"),
         ("Delete this group…", "delete_group", "Type the subject to confirm (D)"),
+        *(
+            (f"Inbox column {title}: show or hide", f"toggle_column('{name}')", "Remembered")
+            for name, title in _COLUMN_TITLES.items()
+        ),
     )
     """Entries this screen adds to the command palette."""
 
@@ -233,10 +255,22 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         self._deferred_ids: set[str] = set()
         self.query_one(FilterInput).on_value = self._filter_changed
         self.app.apply_header(self.query_one(StatusHeader))
+        self._apply_preferences()
         self.group_list.focus()
         if self._several_numbers() and self.app.number_column:
             self._show_number_column(True)
         self._load_all()
+
+    def _apply_preferences(self) -> None:
+        """The remembered sort order and hidden columns."""
+        preferences = self.app.preferences
+        if preferences.inbox_sort in {m.value for m in SortMode}:
+            self.group_list.set_sort(SortMode(preferences.inbox_sort))
+        self._show_columns(preferences.hidden_columns)
+
+    def _show_columns(self, hidden: frozenset[str]) -> None:
+        self.group_list.set_hidden_columns(hidden)
+        self.query_one(ColumnTitles).refresh()
 
     # ------------------------------------------------------------------ numbers
 
@@ -245,9 +279,10 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The number keys exist only when the account has several numbers (and a
-        digit only up to the number of numbers)."""
+        digit only up to the number of numbers); what the operator's role does not
+        allow is greyed out."""
         if action not in self.NUMBER_ACTIONS:
-            return True
+            return super().check_action(action, parameters)
         numbers = self.app.service.numbers
         if len(numbers) < 2:
             return False
@@ -478,6 +513,15 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
     def action_sort_by(self, mode: str) -> None:
         """Sort by ``activity``, ``closing`` or ``unread``."""
         self.group_list.set_sort(SortMode(mode))
+        self.app.remember(inbox_sort=mode)
+
+    def action_toggle_column(self, name: str) -> None:
+        """Show or hide one optional column; the choice is remembered."""
+        if name not in _COLUMN_TITLES:
+            return
+        hidden = self.group_list.hidden_columns ^ {name}
+        self._show_columns(hidden)
+        self.app.remember(hidden_columns=self.group_list.hidden_columns)
 
     def action_quick_filter(self, name: str) -> None:
         """Toggle one quick filter; an empty name clears every filter."""

@@ -8,7 +8,7 @@ terminals honour over SSH too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -25,7 +25,7 @@ from groups_tui.service import PENDING_PREFIX
 from groups_tui.service.types import GroupDetail
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
 from groups_tui.ui.screens._admin import blocked_reason
-from groups_tui.ui.screens._base import AppScreen
+from groups_tui.ui.screens._base import AppScreen, Needs
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.widgets.group_banner import GroupBanner
 from groups_tui.ui.widgets.key_bar import KeyBar
@@ -42,6 +42,12 @@ class InviteLinkScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersPal
     While the group is being created the screen says so and follows the change feed;
     once the lifecycle webhook arrives it switches to the new group id.
     """
+
+    ACTION_OPERATIONS: ClassVar[Mapping[str, Needs]] = {
+        "reset": ("admin.invite_link", {"reset": True}),
+        "invite_people": "sending.send_invites",
+    }
+    """Its service actions, for roles (greyed when the operator's role falls short)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="link.back", tooltip="Back"),
@@ -180,7 +186,7 @@ class InviteLinkScreen(AppScreen, FollowsChanges, Ticking, ShowsGroup, OffersPal
         """Link actions need the link (and, for reset and invites, an active group)."""
         if action in self._NEEDS_LINK and (self.link is None or blocked_reason(self.detail)):
             return None
-        return True
+        return super().check_action(action, parameters)
 
     def _status(self, text: str) -> None:
         self.query_one("#status", Static).update(safe(fit(text, 300)))

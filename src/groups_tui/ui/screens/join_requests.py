@@ -9,6 +9,7 @@ decided elsewhere) as the webhooks arrive.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -25,6 +26,7 @@ from groups_tui.service.types import DecisionResult, JoinRequestView
 from groups_tui.ui.formatting import ago
 from groups_tui.ui.screen_roles import OffersPaletteActions
 from groups_tui.ui.screens._admin import ActionDone, GroupScreen
+from groups_tui.ui.screens._base import Needs
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.widgets.group_banner import GroupBanner
 from groups_tui.ui.widgets.key_bar import KeyBar
@@ -79,6 +81,12 @@ class JoinRequestsScreen(GroupScreen, OffersPaletteActions):
 
     SCREEN_NAME = "Join requests"
     GUARDED = frozenset({"approve", "reject"})
+
+    ACTION_OPERATIONS: ClassVar[Mapping[str, Needs]] = {
+        "approve": "admin.approve_join_requests",
+        "reject": "admin.reject_join_requests",
+    }
+    """Its service actions, for roles (greyed when the operator's role falls short)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="requests.back", tooltip="Back"),

@@ -8,6 +8,7 @@ participants webhook confirms it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -23,6 +24,7 @@ from groups_tui.service.types import HistoryEntry, MemberRow
 from groups_tui.ui.formatting import ago, stamp
 from groups_tui.ui.screen_roles import OffersPaletteActions
 from groups_tui.ui.screens._admin import ActionDone, GroupScreen
+from groups_tui.ui.screens._base import Needs
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.screens.member_details import MemberDetails, MemberDetailsModal
 from groups_tui.ui.widgets.group_banner import GroupBanner
@@ -119,6 +121,16 @@ class MembersScreen(GroupScreen, OffersPaletteActions):
 
     SCREEN_NAME = "Members"
     GUARDED = frozenset({"remove", "remove_marked", "settings", "invite_people"})
+
+    ACTION_OPERATIONS: ClassVar[Mapping[str, Needs]] = {
+        "remove": "admin.remove_participants",
+        "remove_marked": "admin.remove_participants",
+        "remove_everywhere": "admin.remove_everywhere",
+        "edit": "admin.set_contact",
+        "settings": "admin.update_settings",
+        "invite_people": "sending.send_invites",
+    }
+    """Its service actions, for roles (greyed when the operator's role falls short)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="members.back", tooltip="Back"),

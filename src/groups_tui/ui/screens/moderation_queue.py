@@ -11,7 +11,7 @@ conversation. ``a`` shows every flag, one per row, with what became of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -25,6 +25,7 @@ from groups_tui.service.types import FlaggedPerson, StoredFlag
 from groups_tui.ui.formatting import ago
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions
 from groups_tui.ui.screens._admin import ActionDone
+from groups_tui.ui.screens._base import Needs
 from groups_tui.ui.screens._keyset import KeysetTableScreen
 from groups_tui.ui.screens.confirm import ConfirmModal
 from groups_tui.ui.widgets.key_bar import KeyBar
@@ -105,6 +106,13 @@ class ModerationQueueScreen(KeysetTableScreen[QueueRecord], FollowsChanges, Offe
     dismisses, ``b`` blocklists them and offers to remove them now, ``a`` toggles
     between open flags and every flag, Enter opens the group.
     """
+
+    ACTION_OPERATIONS: ClassVar[Mapping[str, Needs]] = {
+        "act": "moderation.act_on_flag",
+        "dismiss_flag": "moderation.dismiss_flag",
+        "block": "moderation.block",
+    }
+    """Its service actions, for roles (greyed when the operator's role falls short)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="queue.back", tooltip="Back"),

@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -33,6 +33,7 @@ from groups_tui.domain.window import CLOSING_SOON, WINDOW_SECONDS, format_countd
 from groups_tui.service.types import InboxRow
 from groups_tui.ui.cell_widths import drawn_line, without_spacing_marks_filter
 from groups_tui.ui.formatting import ago
+from groups_tui.ui.preferences import OPTIONAL_COLUMNS
 from groups_tui.ui.widgets.safe_text import clip, fit
 from groups_tui.ui.widgets.scrolling import set_virtual_height
 
@@ -65,6 +66,9 @@ class QuickFilter(StrEnum):
     """The group has open moderation flags, or the operator flagged it."""
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True, slots=True)
 class Columns:
     """Cell widths of the inbox columns for one line width.
@@ -78,6 +82,10 @@ class Columns:
     subject: int
     last: int
     number: int = 0
+    hidden: frozenset[str] = frozenset()
+    """Optional columns the operator hid (``members``, ``unread``, ``requests``,
+    ``activity``, ``window``): their cells are not drawn and their width goes to the
+    subject and the last message."""
 
     MARKS: ClassVar[int] = 2
     MEMBERS: ClassVar[int] = 3
@@ -88,16 +96,31 @@ class Columns:
     NUMBER_MAX: ClassVar[int] = 8
 
     @classmethod
-    def for_width(cls, width: int, number: int = 0) -> Columns:
-        """Split ``width`` cells between the columns (``number``: the number column's
-        width, 0 when it is hidden)."""
-        fixed = cls.MARKS + cls.MEMBERS + cls.UNREAD + cls.REQUESTS + cls.ACTIVITY + cls.WINDOW
+    def widths(cls) -> dict[str, int]:
+        """The fixed columns that may be hidden, by name, with their widths."""
+        sizes = (cls.MEMBERS, cls.UNREAD, cls.REQUESTS, cls.ACTIVITY, cls.WINDOW)
+        return dict(zip(OPTIONAL_COLUMNS, sizes, strict=True))
+
+    @classmethod
+    def for_width(
+        cls, width: int, number: int = 0, hidden: frozenset[str] = frozenset()
+    ) -> Columns:
+        """Split ``width`` cells between the columns shown, each after a one-cell gap
+        (``number``: the number column's width, 0 when it is hidden; ``hidden``: the
+        optional columns the operator hid)."""
+        shown = [w for name, w in cls.widths().items() if name not in hidden]
+        fixed = cls.MARKS + sum(shown)
         if number:
             number = min(number, cls.NUMBER_MAX)
             fixed += number + 1
-        flexible = max(width - fixed - 6, 8)
+        flexible = max(width - fixed - len(shown) - 1, 8)
         subject = max(min(flexible * 2 // 5, 40), 6)
-        return cls(subject=subject, last=max(flexible - subject, 1), number=number)
+        return cls(subject=subject, last=max(flexible - subject, 1), number=number, hidden=hidden)
+
+    def shown(self, cells: Sequence[_T]) -> list[_T]:
+        """The items of a row (:func:`row_columns` order) for the columns shown."""
+        names = ("marks", "subject", "members", "unread", "requests", "last", "activity", "window")
+        return [cell for name, cell in zip(names, cells, strict=True) if name not in self.hidden]
 
 
 OUTBOUND_MARK = "You › "
@@ -362,6 +385,7 @@ class GroupList(ScrollView, can_focus=True):
         self._checked_minute = int(now) // 60
         self._next_exact = math.inf
         """The soonest exact change among the rows drawn since the last full check."""
+        self.hidden_columns: frozenset[str] = frozenset()  # optional columns not shown
         self._columns = Columns.for_width(0)
         """Column widths of the last width drawn (:meth:`_columns_for`)."""
         self._columns_width = -1
@@ -432,7 +456,7 @@ class GroupList(ScrollView, can_focus=True):
     def column_widths(self, width: int) -> Columns:
         """The columns of a line ``width`` cells wide, as rows are drawn now."""
         number = max((cell_len(v) for v in self._labels.values()), default=0)
-        return Columns.for_width(width, max(number, 3) if number else 0)
+        return Columns.for_width(width, max(number, 3) if number else 0, self.hidden_columns)
 
     def set_number_column(self, labels: Mapping[str, str] | None) -> None:
         """Show the number column with these labels (by number id), or hide it."""
@@ -485,6 +509,11 @@ class GroupList(ScrollView, can_focus=True):
             self._rows = [r for r in self._rows if r.group_id not in gone]
             self._index = {row.group_id: i for i, row in enumerate(self._rows)}
         self._resort(keep.group_id if keep else None)
+
+    def set_hidden_columns(self, hidden: frozenset[str]) -> None:
+        """Show every column but these; every row is laid out again."""
+        self.hidden_columns = frozenset(hidden) & frozenset(Columns.widths())
+        self.set_number_column(self._labels)  # every row laid out again
 
     def set_sort(self, mode: SortMode) -> None:
         """Order the list by ``mode``, keeping the highlighted group."""
@@ -752,17 +781,23 @@ def _draw_row(
     dim = style("group-list--dim")
     # The cursor style goes last so it wins over the column colours.
     post = style("group-list--cursor") if selected else Style()
-    parts = [Segment(cells[0], line + style("group-list--mark") + post)]
+    column_styles = (
+        line + style("group-list--mark"),
+        line,
+        line + dim,
+        line + style("group-list--count"),
+        line + style("group-list--mark"),
+        line,
+        line + dim,
+        line + window_style,
+    )
+    (marks, mark_style), (subject, subject_style), *others = columns.shown(
+        list(zip(cells, column_styles, strict=True))
+    )
+    parts = [Segment(marks, mark_style + post)]
     if columns.number:
         number = number_cell(row, widget._labels, columns.number)
         parts.append(Segment(number + " ", line + style("group-list--number") + post))
-    parts += [
-        Segment(cells[1], line + post),
-        Segment(" " + cells[2], line + dim + post),
-        Segment(" " + cells[3], line + style("group-list--count") + post),
-        Segment(" " + cells[4], line + style("group-list--mark") + post),
-        Segment(" " + cells[5], line + post),
-        Segment(" " + cells[6], line + dim + post),
-        Segment(" " + cells[7], line + window_style + post),
-    ]
+    parts.append(Segment(subject, subject_style + post))
+    parts += [Segment(" " + cell, cell_style + post) for cell, cell_style in others]
     return drawn_line(Strip(parts).crop_extend(0, width, base + post), widget)

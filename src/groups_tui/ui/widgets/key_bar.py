@@ -6,7 +6,10 @@ from rich.text import Text
 from textual.screen import Screen
 from textual.widget import Widget
 
-__all__ = ["KeyBar"]
+__all__ = ["ALWAYS_SHOWN", "KeyBar"]
+
+ALWAYS_SHOWN = frozenset({"app.help", "app.palette"})
+"""Ids of the bindings the bar never drops: the help and the palette find the rest."""
 
 
 class KeyBar(Widget):
@@ -42,10 +45,14 @@ class KeyBar(Widget):
         self.refresh()
 
     def render(self) -> Text:
-        """`key description` pairs for the shown bindings, de-duplicated by action."""
+        """`key description` pairs for the shown bindings, de-duplicated by action.
+
+        When they do not fit, the last ones give way (the line ends with ``…``), but
+        never those of :data:`ALWAYS_SHOWN`: ``? Help`` lists every key that was cut.
+        """
         key_style = self.get_component_rich_style("key-bar--key", partial=True)
         off_style = self.get_component_rich_style("key-bar--disabled", partial=True)
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        pairs: list[tuple[Text, bool]] = []
         seen: set[str] = set()
         for active in self.screen.active_bindings.values():
             binding = active.binding
@@ -53,7 +60,23 @@ class KeyBar(Widget):
                 continue
             seen.add(binding.action)
             key = binding.key_display or self.app.get_key_display(binding)
-            text.append(" ")
-            text.append(key, style=key_style if active.enabled else off_style)
-            text.append(" " + binding.description + " ", style="" if active.enabled else off_style)
+            pair = Text(" ")
+            pair.append(key, style=key_style if active.enabled else off_style)
+            pair.append(" " + binding.description + " ", style="" if active.enabled else off_style)
+            pairs.append((pair, binding.id in ALWAYS_SHOWN))
+        width = self.size.width or 10_000
+        total = sum(pair.cell_len for pair, _ in pairs)
+        cut = False
+        while total + (2 if cut else 0) > width:
+            droppable = [i for i, (_, always) in enumerate(pairs) if not always]
+            if not droppable:
+                break
+            dropped, _ = pairs.pop(droppable[-1])
+            total -= dropped.cell_len
+            cut = True
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        for pair, _ in pairs:
+            text.append_text(pair)
+        if cut:
+            text.append(" …")
         return text

@@ -5,6 +5,10 @@ operator has scrolled through, fetched by keyset (``older`` cursor) from the ser
 is a Line API :class:`~textual.scroll_view.ScrollView`: messages are laid out into
 :class:`~textual.strip.Strip` lines once per width, and :meth:`MessageLog.render_line`
 returns the strip at the requested line.
+
+What happened in the group over each page's stretch of time (joins, leaves, removals,
+requests, changes of subject...) comes with the page and is drawn as event lines
+between the messages, at the time it happened.
 """
 
 from __future__ import annotations
@@ -23,13 +27,44 @@ from textual.strip import Strip
 
 from groups_tui.domain.media import MEDIA_KINDS
 from groups_tui.domain.models import Direction, MessageKind
+from groups_tui.domain.timeline import TimelineEvent, describe
 from groups_tui.service.types import MessageView
 from groups_tui.ui.cell_widths import drawn_line, fold_drawn, without_spacing_marks_filter
 from groups_tui.ui.formatting import local_date, money, size_label, stamp
 from groups_tui.ui.widgets.safe_text import fit, safe
 from groups_tui.ui.widgets.scrolling import set_virtual_height
 
-__all__ = ["MessageLog", "message_lines"]
+__all__ = ["LogItem", "MessageLog", "event_line", "message_lines"]
+
+LogItem = MessageView | TimelineEvent
+"""What the log draws: a message, or an event of the group."""
+
+
+def event_line(event: TimelineEvent, now: float, styles: dict[str, Style]) -> Text:
+    """One event of the group as a line of the conversation (``12:05 · Ana left``).
+
+    Args:
+        event: The event (names and texts in it are untrusted, shown literally).
+        now: Current epoch seconds, for the time label.
+        styles: Component styles (``system`` is used).
+
+    Returns:
+        The line.
+    """
+    line = Text(f"{stamp(event.at, now)} · ", style=styles["system"])
+    line.append_text(safe(describe(event), styles["system"]))
+    return line
+
+
+def _item_id(item: LogItem) -> str:
+    return item.id if isinstance(item, TimelineEvent) else item.message.id
+
+
+def _order(item: LogItem) -> tuple[int, int, str]:
+    """Time order; at the same second an event comes before the messages."""
+    if isinstance(item, TimelineEvent):
+        return (item.at, 0, item.id)
+    return (item.message.at, 1, item.message.id)
 
 
 def message_lines(view: MessageView, now: float, styles: dict[str, Style]) -> list[Text]:
@@ -195,12 +230,12 @@ class MessageLog(ScrollView, can_focus=True):
         self._views: list[MessageView] = []
         self._older: tuple[int, str] | None = None
         self._requested: tuple[int, str] | None = None
+        self._events: dict[str, TimelineEvent] = {}
         self._lines: list[Strip] = []
-        self._owners: list[int] = []
-        self._starts: list[int] = []
+        self._starts: dict[str, int] = {}
         self._laid_out_width = -1
         self._highlight: str | None = None
-        self._strip_cache: dict[str, tuple[MessageView, bool, list[Strip]]] = {}
+        self._strip_cache: dict[str, tuple[LogItem, bool, list[Strip]]] = {}
         self._cache_key: tuple[int, str] = (-1, "")
         self._now = now
         self.loaded = False
@@ -214,13 +249,29 @@ class MessageLog(ScrollView, can_focus=True):
         return self._views
 
     @property
+    def events(self) -> list[TimelineEvent]:
+        """The loaded events of the group, oldest first."""
+        return sorted(self._events.values(), key=_order)
+
+    def _add_events(self, events: Iterable[TimelineEvent]) -> None:
+        for event in events:
+            self._events[event.id] = event
+
+    @property
     def older(self) -> tuple[int, str] | None:
         """The cursor for the next older page, ``None`` at the beginning of history."""
         return self._older
 
-    def set_page(self, views: Iterable[MessageView], older: tuple[int, str] | None) -> None:
+    def set_page(
+        self,
+        views: Iterable[MessageView],
+        older: tuple[int, str] | None,
+        events: Iterable[TimelineEvent] = (),
+    ) -> None:
         """Show the newest page (replacing anything loaded) and scroll to the end."""
         self._views = list(views)
+        self._events = {}
+        self._add_events(events)
         self._older = older
         self._requested = None
         self.loaded = True
@@ -241,31 +292,54 @@ class MessageLog(ScrollView, can_focus=True):
             immediate=True,
         )
 
-    def prepend(self, views: Iterable[MessageView], older: tuple[int, str] | None) -> None:
-        """Add an older page above, keeping what is on screen in place."""
+    def prepend(
+        self,
+        views: Iterable[MessageView],
+        older: tuple[int, str] | None,
+        events: Iterable[TimelineEvent] = (),
+    ) -> None:
+        """Add an older page (and its events) above, keeping what is on screen in place."""
         new = [v for v in views if v.message.id not in self._ids()]
         self._older = older
         self._requested = None
         before = len(self._lines)
         self._views[:0] = new
+        self._add_events(events)
         target = self.scroll_y
         self._relayout()
         added = len(self._lines) - before
         self.call_after_refresh(self.scroll_to, y=target + added, animate=False, immediate=True)
 
-    def upsert(self, views: Iterable[MessageView], *, append: bool = True) -> None:
+    def upsert(
+        self,
+        views: Iterable[MessageView],
+        *,
+        append: bool = True,
+        events: Iterable[TimelineEvent] = (),
+    ) -> None:
         """Replace messages already shown (delivery updates) and append newer ones.
 
         Args:
             views: The newest page.
             append: False while showing an older stretch of history (a search jump), so
-                the newest page is not appended after a gap.
+                the newest page (and its events) is not appended after a gap.
+            events: The newest page's events.
         """
+        if append:
+            self._add_events(events)
         at_end = self.is_vertical_scroll_end or self.max_scroll_y == 0
         positions = {v.message.id: i for i, v in enumerate(self._views)}
+        # A send is one row from queued to delivered: its id changes from the local one
+        # to Meta's wamid when the API accepts it, its outbox item does not.
+        sends = {v.outbox_id: i for i, v in enumerate(self._views) if v.outbox_id is not None}
         appended = False
         for view in views:
             i = positions.get(view.message.id)
+            if i is None and view.outbox_id is not None:
+                i = sends.get(view.outbox_id)
+                if i is not None:
+                    del positions[self._views[i].message.id]
+                    positions[view.message.id] = i
             if i is None:
                 if not append:
                     continue
@@ -280,20 +354,28 @@ class MessageLog(ScrollView, can_focus=True):
         if at_end:
             self.call_after_refresh(self._scroll_to_end)
 
-    def highlight(self, message_id: str | None) -> bool:
-        """Mark a message (a search hit) and scroll it into view.
+    def highlight(self, message_id: str | None, *, keep_in_view: bool = False) -> bool:
+        """Mark a message (a search hit, a selection) and scroll it into view.
+
+        Args:
+            message_id: The message, or ``None`` to mark none.
+            keep_in_view: Scroll only when the message is not on screen (a selection
+                moving step by step), rather than bringing it to the top (a search hit).
 
         Returns:
             True if the message is loaded.
         """
         self._highlight = message_id
         self._relayout()
-        for i, view in enumerate(self._views):
-            if view.message.id == message_id:
-                top = max(self._starts[i] - 1, 0)
-                self.call_after_refresh(self.scroll_to, y=top, animate=False, immediate=True)
-                return True
-        return False
+        start = self._starts.get(message_id or "")
+        if start is None:
+            return False
+        top = max(start - 1, 0)
+        height = self.scrollable_content_region.height
+        if keep_in_view and self.scroll_y <= top and start < self.scroll_y + height - 1:
+            return True
+        self.call_after_refresh(self.scroll_to, y=top, animate=False, immediate=True)
+        return True
 
     def member_message(self, message_id: str | None, step: int = 0) -> MessageView | None:
         """A message a member wrote (what moderation acts on; not a system notice).
@@ -307,12 +389,31 @@ class MessageLog(ScrollView, can_focus=True):
         Returns:
             The message, or ``None`` when no member message is shown.
         """
+        return self.message_at(message_id, step, members_only=True)
+
+    def message_at(
+        self, message_id: str | None, step: int = 0, *, members_only: bool = False
+    ) -> MessageView | None:
+        """A message shown, the business's own included (what ``[`` and ``]`` select).
+
+        Args:
+            message_id: The message to start from; the newest one when it is ``None``
+                or not shown.
+            step: How many messages to move from it (negative: older), stopping at the
+                first and the last.
+            members_only: Only messages a member wrote (not ours, not system notices).
+
+        Returns:
+            The message, or ``None`` when none is shown.
+        """
         views = [
             v
             for v in self._views
-            if v.message.direction is Direction.INBOUND
-            and v.message.kind is not MessageKind.SYSTEM
-            and v.message.sender_key
+            if v.message.kind is not MessageKind.SYSTEM
+            and (
+                not members_only
+                or (v.message.direction is Direction.INBOUND and v.message.sender_key)
+            )
         ]
         if not views:
             return None
@@ -343,7 +444,7 @@ class MessageLog(ScrollView, can_focus=True):
 
     def _layout_message(
         self,
-        view: MessageView,
+        view: LogItem,
         marked: bool,
         width: int,
         console: Console,
@@ -351,7 +452,11 @@ class MessageLog(ScrollView, can_focus=True):
         base: Style,
     ) -> list[Strip]:
         strips: list[Strip] = []
-        for text in message_lines(view, self._now, styles):
+        if isinstance(view, TimelineEvent):
+            texts = [event_line(view, self._now, styles)]
+        else:
+            texts = message_lines(view, self._now, styles)
+        for text in texts:
             for wrapped in text.wrap(console, width, overflow="fold"):
                 for piece in fold_drawn(wrapped, width):
                     piece.end = ""
@@ -367,7 +472,7 @@ class MessageLog(ScrollView, can_focus=True):
         if self._cache_key != (width, local_date(self._now)):
             self._strip_cache = {}
         if width <= 0 or not self.is_mounted:
-            self._lines, self._owners, self._starts = [], [], []
+            self._lines, self._starts = [], {}
             set_virtual_height(self, 0)
             self.refresh()
             return
@@ -375,32 +480,33 @@ class MessageLog(ScrollView, can_focus=True):
         styles = self._styles()
         base = self.rich_style
         lines: list[Strip] = []
-        owners: list[int] = []
-        starts: list[int] = []
+        starts: dict[str, int] = {}
         top = Text(
             "── older messages: PgUp ──" if self._older else "── beginning of the conversation ──",
             style=styles["more"],
         )
         lines.append(Strip(top.render(console)).crop_extend(0, width, base))
-        owners.append(-1)
         cache = self._strip_cache
-        fresh: dict[str, tuple[MessageView, bool, list[Strip]]] = {}
+        fresh: dict[str, tuple[LogItem, bool, list[Strip]]] = {}
         day = local_date(self._now)
-        for index, view in enumerate(self._views):
-            starts.append(len(lines))
-            marked = view.message.id == self._highlight
-            cached = cache.get(view.message.id)
-            if cached is not None and cached[0] == view and cached[1] == marked:
+        items: list[LogItem] = [*self._views, *self._events.values()]
+        if self._events:
+            items.sort(key=_order)
+        for item in items:
+            item_id = _item_id(item)
+            starts[item_id] = len(lines)
+            marked = item_id == self._highlight
+            cached = cache.get(item_id)
+            if cached is not None and cached[0] == item and cached[1] == marked:
                 strips = cached[2]
             else:
-                strips = self._layout_message(view, marked, width, console, styles, base)
-            fresh[view.message.id] = (view, marked, strips)
+                strips = self._layout_message(item, marked, width, console, styles, base)
+            fresh[item_id] = (item, marked, strips)
             lines.extend(strips)
-            owners.extend([index] * len(strips))
         # The cache only holds what is loaded, laid out for the current width and day.
         self._strip_cache = fresh
         self._cache_key = (width, day)
-        self._lines, self._owners, self._starts = lines, owners, starts
+        self._lines, self._starts = lines, starts
         set_virtual_height(self, len(lines))
         self.refresh()
 
