@@ -781,16 +781,8 @@ def _draw_row(
     dim = style("group-list--dim")
     # The cursor style goes last so it wins over the column colours.
     post = style("group-list--cursor") if selected else Style()
-    column_styles = (
-        line + style("group-list--mark"),
-        line,
-        line + dim,
-        line + style("group-list--count"),
-        line + style("group-list--mark"),
-        line,
-        line + dim,
-        line + window_style,
-    )
+    mark, count = line + style("group-list--mark"), line + style("group-list--count")
+    column_styles = (mark, line, line + dim, count, mark, line, line + dim, line + window_style)
     (marks, mark_style), (subject, subject_style), *others = columns.shown(
         list(zip(cells, column_styles, strict=True))
     )
