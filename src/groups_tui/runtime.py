@@ -5,6 +5,9 @@ and an in-process webhook listener, all inside one asyncio loop.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
     from groups_tui.sandbox.world import World
     from groups_tui.store import Store
     from groups_tui.store.records import RawStats
+
+log = logging.getLogger(__name__)
 
 SANDBOX_PHONE_NUMBER_ID = "100000000000001"
 SANDBOX_WABA_ID = "200000000000002"
@@ -181,10 +186,11 @@ async def _open_live(
 @asynccontextmanager
 async def open_cli_service(settings: Settings) -> AsyncIterator[InboxService]:
     """The service a command uses: the daemon's client when one is configured or found at
-    its default path (team mode), otherwise the live service itself (single-user mode).
+    its default path (team mode), otherwise the live service itself (single-user mode),
+    or without credentials the sandbox the TUI uses (its world and database).
 
     Raises:
-        ConfigError: No daemon and no credentials.
+        ConfigError: Several sandbox numbers and no credentials.
         ServiceError: A daemon is configured but does not answer.
     """
     from groups_tui.daemon.wire import find_socket
@@ -196,8 +202,102 @@ async def open_cli_service(settings: Settings) -> AsyncIterator[InboxService]:
         async with open_remote_service(socket_path) as remote:
             yield remote
         return
+    if not settings.is_live:
+        async with _open_sandbox_cli_service(settings) as sandbox_service:
+            yield sandbox_service
+        return
     async with open_live_service(settings) as service:
         yield service
+
+
+@asynccontextmanager
+async def _open_sandbox_cli_service(settings: Settings) -> AsyncIterator[InboxService]:
+    """The sandbox the TUI uses, its world and database, for a command without credentials.
+
+    With a TUI running on the sandbox (its endpoint published beside the database), the
+    command calls that sandbox and writes the same database; otherwise it starts the
+    embedded sandbox from its kept world (simulated people idle) and keeps it again.
+    """
+    if settings.sandbox_numbers > 1:
+        # Its world is not kept (nor published): a command would start another one and
+        # recreate the database a running TUI uses.
+        raise ConfigError(
+            "the sandbox simulates several numbers (GROUPS_TUI_SANDBOX_NUMBERS): commands "
+            "work on it with one number only, or with Cloud API credentials"
+        )
+    endpoint = running_sandbox(settings)
+    if endpoint is not None:
+        async with _connect_sandbox(settings, endpoint) as service:
+            yield service
+        return
+    async with open_sandbox_runtime(settings, simulate=False) as running:
+        yield running.service
+        await running.settle()
+
+
+def sandbox_endpoint_path(settings: Settings) -> Path:
+    """Where a TUI running on the sandbox publishes how to reach it (for the CLI)."""
+    return settings.sandbox_db_path.with_name("sandbox.endpoint")
+
+
+def running_sandbox(settings: Settings) -> dict[str, str] | None:
+    """The published endpoint of a TUI running on the sandbox, if its process lives."""
+    path = sandbox_endpoint_path(settings)
+    try:
+        endpoint = json.loads(path.read_text())
+        pid = int(endpoint["pid"])
+        url, token = str(endpoint["url"]), str(endpoint["token"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None  # left behind by a TUI that did not stop cleanly
+    except PermissionError:
+        pass  # alive, another user's: its file would not be readable anyway
+    return {"url": url, "token": token}
+
+
+def _publish_endpoint(settings: Settings, running: SandboxStack) -> Path:
+    path = sandbox_endpoint_path(settings)
+    body = {"url": running.sandbox.base_url, "token": running.access_token, "pid": os.getpid()}
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(body, f)
+    tmp.replace(path)
+    return path
+
+
+@asynccontextmanager
+async def _connect_sandbox(
+    settings: Settings, endpoint: dict[str, str]
+) -> AsyncIterator[InboxService]:
+    """Store + client of the sandbox a running TUI serves (its webhooks reach the TUI's
+    listener, which writes the same database)."""
+    from groups_tui.cloud.client import CloudClient
+    from groups_tui.store import Pricing, Store
+
+    card = _rate_card(settings)
+    async with AsyncExitStack() as stack:
+        store = await Store.open(settings.sandbox_db_path, pricing=Pricing.from_rate_card(card))
+        stack.push_async_callback(store.close)
+        client = CloudClient(
+            access_token=endpoint["token"],
+            phone_number_id=SANDBOX_PHONE_NUMBER_ID,
+            business_account_id=SANDBOX_WABA_ID,
+            base_url=endpoint["url"],
+            graph_version=settings.graph_version,
+        )
+        stack.push_async_callback(client.aclose)
+        account = AccountInfo(
+            display_phone_number=SANDBOX_DISPLAY_NUMBER,
+            phone_number_id=SANDBOX_PHONE_NUMBER_ID,
+            mode=Mode.SANDBOX,
+        )
+        yield InboxService(
+            store, client, account=account, rate_card=card, pricing=pricing_config(settings)
+        )
 
 
 @asynccontextmanager
@@ -223,7 +323,8 @@ class SandboxOptions:
     """How to start the in-process sandbox stack (every part injectable).
 
     Attributes:
-        db_path: The stack's database file, recreated at every start.
+        db_path: The stack's database file, recreated at every start unless the world
+            is kept (``world_path``).
         clock: Simulated time of the sandbox and the service; a
             :class:`~groups_tui.sandbox.clock.ScaledClock` at ``speed`` when omitted.
         speed: Simulated seconds per real second when no clock is given.
@@ -253,6 +354,10 @@ class SandboxOptions:
             of its market, limits and client (see :mod:`groups_tui.sandbox.numbers`).
         number_tokens: Give every number after the first an access token of its own
             (the sandbox then refuses another number's token for it).
+        world_path: Where the sandbox's world is kept between runs: read (and consumed)
+            at start, written at a clean stop. With a kept world the database is kept
+            too; without one (none yet, unreadable) both start afresh. ``None``: both
+            start afresh every time. Kept only with one number.
     """
 
     db_path: Path
@@ -279,6 +384,7 @@ class SandboxOptions:
     limiter_time: Callable[[], float] = time.monotonic
     numbers: int = 1
     number_tokens: bool = False
+    world_path: Path | None = None
 
 
 @dataclass
@@ -301,6 +407,8 @@ class SandboxStack:
     """Every business number of the stack, the first one first."""
     clients: tuple[CloudClient, ...] = ()
     """One client per number (``client`` is the first number's)."""
+    kept: bool = False
+    """The world and database were kept from the last run (else they start afresh)."""
 
     @property
     def world(self) -> World:
@@ -380,6 +488,7 @@ async def _sandbox_stack(
     from groups_tui.listener.server import ListenerServer
     from groups_tui.sandbox.clock import ScaledClock
     from groups_tui.sandbox.numbers import sim_numbers
+    from groups_tui.sandbox.persistence import load_world
     from groups_tui.sandbox.server import SandboxServer
     from groups_tui.store import Pricing, Store
 
@@ -406,11 +515,14 @@ async def _sandbox_stack(
         )
         for i, n in enumerate(simulated)
     )
-    clock = options.clock or ScaledClock(speed=options.speed)
+    kept = None
+    if options.world_path is not None and options.numbers == 1:
+        kept = load_world(options.world_path)
+    clock = kept.clock if kept is not None else options.clock or ScaledClock(speed=options.speed)
     db_path = options.db_path
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+    if kept is None:
+        remove_database(db_path)
     # The cost ledger is priced where the store is opened, with the service's card.
     card = options.rate_card or RateCard.load_default()
     async with AsyncExitStack() as stack:
@@ -442,9 +554,12 @@ async def _sandbox_stack(
             population_size=options.population_size,
             limiter_time=options.limiter_time,
             numbers=simulated,
+            world=kept,
         )
         await sandbox.start()
         stack.push_async_callback(sandbox.stop)
+        if options.world_path is not None and options.numbers == 1:
+            stack.push_async_callback(_keep_world, sandbox, listener, options.world_path)
         clients: list[CloudClient] = []
         for number in simulated:
             one = CloudClient(
@@ -486,7 +601,61 @@ async def _sandbox_stack(
             access_token=token,
             numbers=numbers,
             clients=tuple(clients),
+            kept=kept is not None,
         )
+
+
+def remove_database(db_path: Path) -> list[Path]:
+    """Delete a SQLite database and its WAL files; returns those that existed."""
+    removed = []
+    for suffix in ("", "-wal", "-shm"):
+        path = db_path.with_name(db_path.name + suffix)
+        if path.exists():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+async def _keep_world(sandbox: SandboxServer, listener: ListenerServer, path: Path) -> None:
+    """Deliver and apply what the world emitted, then write it down for the next run."""
+    sandbox.behaviour.withdraw()  # nothing spontaneous is scheduled while it is kept
+    sandbox.world.finish_in_flight()
+    try:
+        await sandbox.drain_webhooks(within=5.0)
+        if listener.ingest is not None:
+            await asyncio.wait_for(listener.ingest.wait_idle(), 5.0)
+    except TimeoutError:
+        log.warning("some sandbox webhooks were not applied before saving the world")
+    _save_or_forget(sandbox.world, path)
+
+
+def _save_or_forget(world: World, path: Path) -> None:
+    """Keep the world; if it cannot be kept, the next run starts afresh (quitting never
+    fails over it)."""
+    from groups_tui.sandbox.persistence import save_world
+
+    try:
+        save_world(world, path)
+    except Exception:
+        log.exception("the sandbox world could not be kept; the next run starts afresh")
+        path.unlink(missing_ok=True)
+
+
+def sandbox_world_path(settings: Settings) -> Path:
+    """Where the TUI's sandbox keeps its world between runs (beside its database)."""
+    return settings.sandbox_db_path.with_name("sandbox.world")
+
+
+def reset_sandbox(settings: Settings) -> list[Path]:
+    """Forget the kept sandbox world and database: the next run starts from the seed.
+
+    Returns:
+        The files removed.
+    """
+    world = sandbox_world_path(settings)
+    removed = [world] if world.exists() else []
+    world.unlink(missing_ok=True)
+    return removed + remove_database(settings.sandbox_db_path)
 
 
 @asynccontextmanager
@@ -498,16 +667,21 @@ async def open_sandbox_runtime(
     seed: int = 7,
     speed: float = 1.0,
     simulate: bool = True,
+    keep: bool = True,
+    publish: bool = False,
 ) -> AsyncIterator[SandboxStack]:
     """Start the simulator and an in-process listener on free loopback ports.
 
-    The sandbox has its own database file, recreated at every start, so simulated groups
-    never mix with a live account's. ``GROUPS_TUI_SANDBOX_NUMBERS`` (1 to 9) sets how
-    many business numbers it simulates.
+    The sandbox has its own database file, so simulated groups never mix with a live
+    account's. ``GROUPS_TUI_SANDBOX_NUMBERS`` (1 to 9) sets how many business numbers it
+    simulates. With one number its world and database are kept between runs (``keep``;
+    :func:`reset_sandbox` starts afresh); :attr:`SandboxStack.kept` says which. With
+    ``publish`` (the TUI), commands run meanwhile reach it (:func:`open_cli_service`).
     """
     options = SandboxOptions(
         numbers=settings.sandbox_numbers,
         db_path=settings.sandbox_db_path,
+        world_path=sandbox_world_path(settings) if keep else None,
         speed=speed,
         seed=seed,
         groups=groups,
@@ -518,4 +692,11 @@ async def open_sandbox_runtime(
         pricing=pricing_config(settings),
     )
     async with sandbox_stack(options) as running:
-        yield running
+        if not publish or options.numbers > 1:
+            yield running
+            return
+        published = _publish_endpoint(settings, running)
+        try:
+            yield running
+        finally:
+            published.unlink(missing_ok=True)

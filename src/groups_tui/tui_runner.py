@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from groups_tui.domain.moderation.config import ModerationConfig
 
 SANDBOX_NOTE = "SANDBOX — simulated users"
+KEPT_NOTE = f"{SANDBOX_NOTE}, kept"
+"""The header when the sandbox's world and database were kept from the last run."""
+FRESH_NOTE = f"{SANDBOX_NOTE}, fresh"
+"""The header when the sandbox starts from its seed (first run, reset)."""
 RUNNER_ELSEWHERE = "automations run in process {pid}"
 """The header's note when another process holds the runner lease."""
 
@@ -50,6 +54,19 @@ def automations_config(settings: Settings) -> AutomationsConfig | None:
 
 
 async def _run(settings: Settings) -> None:
+    from groups_tui.runtime import reset_sandbox
+
+    while await _run_once(settings):
+        # The stack has stopped (and kept its world): forget it, then open it again.
+        reset_sandbox(settings)
+
+
+async def _run_once(settings: Settings) -> bool:
+    """Open the service and the app until the operator quits.
+
+    Returns:
+        True when the operator asked to start the sandbox afresh.
+    """
     from groups_tui.daemon.wire import find_socket
     from groups_tui.ui.app import make_app
     from groups_tui.ui.cell_widths import count_spacing_marks_as_one_cell
@@ -61,6 +78,7 @@ async def _run(settings: Settings) -> None:
     socket_path = find_socket(settings.socket)
     async with AsyncExitStack() as stack:
         notes: list[str] = []
+        resettable = False
         service: InboxService
         if socket_path is not None:
             # Team mode: the daemon runs the workers and makes every write.
@@ -73,9 +91,10 @@ async def _run(settings: Settings) -> None:
         elif settings.is_live:
             service = await stack.enter_async_context(open_live_service(settings))
         else:
-            runtime = await stack.enter_async_context(open_sandbox_runtime(settings))
+            runtime = await stack.enter_async_context(open_sandbox_runtime(settings, publish=True))
             service = runtime.service
-            notes.append(SANDBOX_NOTE)
+            notes.append(KEPT_NOTE if runtime.kept else FRESH_NOTE)
+            resettable = True
         if automations is not None:
             service.automations.configure(automations.setup())
         if service.automations_run_here:
@@ -120,6 +139,7 @@ async def _run(settings: Settings) -> None:
             clock=service.clock,
             bell=settings.bell,
             sandbox_note=" · ".join(notes) or None,
+            sandbox_resettable=resettable,
             automations=service.automations if service.automations.configured else None,
             freeze_heap=True,
             preferences=PreferencesFile(settings.preferences_path),
@@ -127,6 +147,7 @@ async def _run(settings: Settings) -> None:
             on_started=start_workers,
         )
         await app.run_async()
+        return app.restart_sandbox_afresh
 
 
 def run_tui(settings: Settings) -> None:

@@ -89,7 +89,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "Receive Cloud API webhooks headless, storing each before acknowledging it.",
     ),
     "sandbox": LazyCommand(
-        "groups_tui.sandbox.commands:sandbox_command",
+        "groups_tui.cli.sandbox:sandbox",
         "Run the WhatsApp Groups API sandbox until Ctrl-C.",
     ),
     "web": LazyCommand(

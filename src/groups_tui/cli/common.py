@@ -28,7 +28,9 @@ __all__ = [
     "local_db_path",
     "number_option",
     "on_number",
+    "refresh",
     "run_async",
+    "sync_option",
     "with_service",
 ]
 
@@ -100,7 +102,8 @@ def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
 def with_service(
     body: Callable[..., Awaitable[T]],
 ) -> Callable[..., Coroutine[Any, Any, T]]:
-    """Open the live runtime (store + client + service) around a command body."""
+    """Open the service around a command body: the live account, or without credentials
+    the sandbox the TUI uses (see :func:`groups_tui.runtime.open_cli_service`)."""
 
     async def runner(*args: Any, **kwargs: Any) -> T:
         from groups_tui.config import load_settings
@@ -132,6 +135,36 @@ def local_db_path(db: Path | None = None) -> Path:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+sync_option = click.option(
+    "--sync/--no-sync",
+    default=True,
+    help="Refresh from the Cloud API first (unreachable: local state, with a warning).",
+)
+"""The read verbs' choice between a refresh from the API and the local state alone."""
+
+
+async def refresh(sync: bool, read: Callable[[], Awaitable[Any]]) -> None:
+    """Refresh local state from the API before a read verb answers.
+
+    When the API cannot be reached the verb answers from local state and says so on
+    stderr; an error the API answered with still fails the command.
+
+    Args:
+        sync: False for ``--no-sync``: nothing is asked of the API.
+        read: The refresh to run.
+    """
+    if not sync:
+        return
+    from groups_tui.cloud.errors import ApiError, CloudError
+
+    try:
+        await read()
+    except ApiError:
+        raise
+    except CloudError as exc:
+        echo(f"warning: Cloud API unreachable ({exc}); showing local state", err=True)
+
 
 number_option = click.option(
     "--number",

@@ -13,7 +13,9 @@ from groups_tui.cli.common import (
     json_option,
     number_option,
     on_number,
+    refresh,
     run_async,
+    sync_option,
     with_service,
 )
 from groups_tui.cli.lazy import LazyCommand, LazyGroup
@@ -42,7 +44,7 @@ def groups() -> None:
 
 
 @groups.command("list")
-@click.option("--sync/--no-sync", default=True, help="Refresh from the Cloud API first.")
+@sync_option
 @number_option
 @json_option
 @run_async
@@ -51,8 +53,7 @@ async def groups_list(sync: bool, number: str | None, as_json: bool) -> None:
 
     async def body(service: Any) -> None:
         chosen = await on_number(service, number)
-        if sync:
-            await service.reading.sync_groups(chosen)
+        await refresh(sync, lambda: service.reading.sync_groups(chosen))
         rows = await service.reading.inbox_rows(chosen)
         if as_json:
             emit(
@@ -81,15 +82,16 @@ async def groups_list(sync: bool, number: str | None, as_json: bool) -> None:
 
 @groups.command("show")
 @click.argument("group_id", shell_complete=complete_group_id)
+@sync_option
 @number_option
 @json_option
 @run_async
-async def groups_show(group_id: str, number: str | None, as_json: bool) -> None:
+async def groups_show(group_id: str, sync: bool, number: str | None, as_json: bool) -> None:
     """Show one group with its members and window."""
 
     async def body(service: Any) -> None:
         await on_number(service, number, group_id)
-        await service.reading.sync_group(group_id, number)
+        await refresh(sync, lambda: service.reading.sync_group(group_id, number))
         detail = await service.reading.group_detail(group_id)
         from groups_tui.domain.window import format_countdown
 

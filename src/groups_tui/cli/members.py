@@ -14,7 +14,9 @@ from groups_tui.cli.common import (
     json_option,
     number_option,
     on_number,
+    refresh,
     run_async,
+    sync_option,
     with_service,
 )
 from groups_tui.cli_output import fail
@@ -30,15 +32,16 @@ def members() -> None:
 
 @members.command("list")
 @click.argument("group_id", shell_complete=complete_group_id)
+@sync_option
 @number_option
 @json_option
 @run_async
-async def members_list(group_id: str, number: str | None, as_json: bool) -> None:
+async def members_list(group_id: str, sync: bool, number: str | None, as_json: bool) -> None:
     """List a group's members."""
 
     async def body(service: Any) -> None:
         await on_number(service, number, group_id)
-        await service.reading.sync_group(group_id, number)
+        await refresh(sync, lambda: service.reading.sync_group(group_id, number))
         rows = await service.reading.members(group_id)
         emit(
             rows,
@@ -52,7 +55,7 @@ async def members_list(group_id: str, number: str | None, as_json: bool) -> None
 @members.command("export")
 @click.argument("group_id", shell_complete=complete_group_id)
 @click.option("--csv", "as_csv", is_flag=True, help="CSV (the default).")
-@click.option("--sync/--no-sync", default=True, help="Refresh from the Cloud API first.")
+@sync_option
 @number_option
 @json_option
 @run_async
@@ -65,8 +68,7 @@ async def members_export(
 
     async def body(service: Any) -> None:
         await on_number(service, number, group_id)
-        if sync:
-            await service.reading.sync_group(group_id, number)
+        await refresh(sync, lambda: service.reading.sync_group(group_id, number))
         rows = await service.reading.members(group_id)
         emit(rows, as_json, str, csv_rows=rows)
 
@@ -107,15 +109,16 @@ def requests() -> None:
 
 @requests.command("list")
 @click.argument("group_id", shell_complete=complete_group_id)
+@sync_option
 @number_option
 @json_option
 @run_async
-async def requests_list(group_id: str, number: str | None, as_json: bool) -> None:
+async def requests_list(group_id: str, sync: bool, number: str | None, as_json: bool) -> None:
     """List pending join requests."""
 
     async def body(service: Any) -> None:
         await on_number(service, number, group_id)
-        await service.reading.sync_join_requests(group_id)
+        await refresh(sync, lambda: service.reading.sync_join_requests(group_id))
         rows = await service.reading.join_requests(group_id)
         emit(
             rows,

@@ -10,9 +10,11 @@ the CLI prints it), and the JSON encoder of ``--json`` output writes each as ``\
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Final
 
-__all__ = ["UNSAFE_CODE_POINTS", "one_line", "visible"]
+__all__ = ["UNSAFE_CODE_POINTS", "folded", "one_line", "visible"]
 
 # C0 controls get the Unicode "control pictures" (U+2400 block): ESC becomes "␛".
 # Newline and tab are layout, not control, and are kept.
@@ -70,3 +72,29 @@ def one_line(s: str) -> str:
         Text without line breaks, tabs or unsafe code points.
     """
     return s.translate(_ONE_LINE)
+
+
+# The combining diacritical marks (U+0300-U+036F) that NFKD splits off Latin, Greek and
+# Cyrillic letters; marks of other scripts (Devanagari vowel signs...) are letters there
+# and stay. Letters with a stroke have no decomposition and are mapped by hand.
+_DIACRITICS = re.compile("[\u0300-\u036f]+")
+_STROKES: Final[dict[int, str]] = {ord(a): b for a, b in zip("øłđħŧ", "oldht", strict=True)}
+
+
+def folded(s: str) -> str:
+    """``s`` for matching as the search does: any case, any accent (``Sofía`` -> ``sofia``).
+
+    Like SQLite's ``unicode61 remove_diacritics 2`` tokenizer that message search uses,
+    Latin letters lose their diacritics (``ö``, ``í``, ``ç``, ``ø``, ``ł``); other scripts
+    are only case-folded. Applied to both the text searched and what is typed.
+
+    Args:
+        s: Any text.
+
+    Returns:
+        The case-folded text without Latin diacritics (NFC).
+    """
+    if s.isascii():
+        return s.lower()
+    bare = _DIACRITICS.sub("", unicodedata.normalize("NFKD", s))
+    return unicodedata.normalize("NFC", bare.casefold().translate(_STROKES))

@@ -94,6 +94,22 @@ class Behaviour:
         """Stop scheduling new spontaneous actions (already scheduled ones still run)."""
         self.running = False
 
+    def withdraw(self) -> int:
+        """Stop, and drop the spontaneous actions already scheduled (the next step, the
+        replies people were about to write) before the world is kept: they are made up
+        again when the world runs next.
+
+        Returns:
+            How many scheduled actions were dropped.
+        """
+        self.stop()
+        return self.world.scheduler.discard(self._is_mine)
+
+    def _is_mine(self, action: Callable[[float], None]) -> bool:
+        if getattr(action, "__self__", None) is self:
+            return True
+        return getattr(action, "__qualname__", "").startswith("Behaviour._follow_up.")
+
     # ------------------------------------------------------------------ scheduling
 
     def _next_after(self, t: float) -> float:

@@ -104,6 +104,19 @@ class ScaledClock:
         """Simulated seconds per real second."""
         return self._speed
 
+    def __getstate__(self) -> dict[str, float]:
+        """What a kept sandbox world saves: the simulated time, when, and the speed (the
+        monotonic clock's origin means nothing in another process)."""
+        return {"now": self.now(), "wall": time.time(), "speed": self._speed}
+
+    def __setstate__(self, state: dict[str, float]) -> None:
+        """Resume where it was saved, plus the real time elapsed since, scaled."""
+        self._speed = float(state["speed"])
+        elapsed = max(time.time() - float(state["wall"]), 0.0)
+        self._start = float(state["now"]) + elapsed * self._speed
+        self._monotonic = time.monotonic
+        self._t0 = time.monotonic()
+
     def now(self) -> float:
         """Return the scaled simulated time."""
         return self._start + (self._monotonic() - self._t0) * self._speed

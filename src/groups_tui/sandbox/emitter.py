@@ -53,6 +53,11 @@ class Emitter:
         """Changes emitted while no sink is attached (in-process tests read these)."""
         self.emitted_count = 0
 
+    @property
+    def sink(self) -> Sink | None:
+        """Where emitted changes go (``None``: collected in :attr:`emitted`)."""
+        return self._sink
+
     def attach(self, sink: Sink | None) -> None:
         """Send emitted changes to ``sink`` (``None`` collects them in :attr:`emitted`)."""
         self._sink = sink

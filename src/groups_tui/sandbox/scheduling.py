@@ -83,6 +83,14 @@ class Scheduler:
             ran += 1
         return ran
 
+    def discard(self, unwanted: Callable[[Callable[[float], None]], bool]) -> int:
+        """Drop the scheduled actions ``unwanted(action)`` picks; returns how many."""
+        kept = [entry for entry in self._heap if not unwanted(entry[2])]
+        dropped = len(self._heap) - len(kept)
+        heapq.heapify(kept)
+        self._heap = kept
+        return dropped
+
     def __len__(self) -> int:
         return len(self._heap)
 

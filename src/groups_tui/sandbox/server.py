@@ -59,6 +59,9 @@ class SandboxServer:
             first must be ``phone_number_id``. By default that one number alone. Each
             has its own world (groups, people of its market, rate limits, group limit);
             pre-population fills each with ``groups`` groups.
+        world: A kept world to serve (:mod:`.persistence`) instead of a new one from
+            ``seed``; its own clock and state win over ``clock``, ``groups`` and ``demo``
+            (one number only).
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class SandboxServer:
         tick_interval: float = 0.2,
         limiter_time: Callable[[], float] = time.monotonic,
         numbers: tuple[SimNumber, ...] = (),
+        world: World | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the sandbox only listens on loopback")
@@ -92,9 +96,9 @@ class SandboxServer:
         self.access_token = access_token
         self.app_secret = app_secret
         self.seed = seed
-        self.clock: Clock = clock or ScaledClock(speed=speed)
-        self.groups_to_populate = groups
-        self.demo = demo
+        self.clock: Clock = world.clock if world else clock or ScaledClock(speed=speed)
+        self.groups_to_populate = 0 if world else groups
+        self.demo = demo and world is None
         self.simulate = simulate
         self.tick_interval = tick_interval
         size = population_size or max(300, min(5000, groups // 2))
@@ -103,7 +107,9 @@ class SandboxServer:
         )
         if self.numbers[0].phone_number_id != phone_number_id:
             raise ValueError("the first simulated number must be phone_number_id")
-        self.world = World(
+        if world is not None and len(self.numbers) > 1:
+            raise ValueError("a kept world is for one simulated number")
+        self.world = world or World(
             phone_number_id=phone_number_id,
             business_account_id=business_account_id,
             clock=self.clock,

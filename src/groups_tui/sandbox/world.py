@@ -22,6 +22,7 @@ emitter, normally to the :class:`~groups_tui.sandbox.webhooks.WebhookSender`.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -163,6 +164,16 @@ class World:
             SandboxError: If the clock cannot be moved.
         """
         return self.timeline.advance(seconds)
+
+    def finish_in_flight(self) -> int:
+        """Run every scheduled action now, each at its own time: operations, delivery
+        receipts and delayed joins still in flight complete (before the world is kept:
+        what is scheduled is code, not data, and is not saved).
+
+        Returns:
+            How many actions ran.
+        """
+        return self.timeline.scheduler.run_due(math.inf)
 
     def attach_sink(self, sink: Sink | None) -> None:
         """Send emitted changes to ``sink`` (``None`` collects them in ``emitter.emitted``)."""

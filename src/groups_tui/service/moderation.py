@@ -14,7 +14,7 @@ from groups_tui.domain.moderation.rules import Flag, RuleAction
 from groups_tui.service.admin import Admin
 from groups_tui.service.core import ServiceCore
 from groups_tui.service.errors import ServiceError
-from groups_tui.service.types import PendingOperation, StoredFlag
+from groups_tui.service.types import FlaggedPerson, PendingOperation, StoredFlag
 
 __all__ = ["Moderation"]
 
@@ -58,6 +58,90 @@ class Moderation:
         updated = await self._store.moderation.get_flag(flag_id)
         assert updated is not None
         return updated
+
+    async def people_page(
+        self, before_id: int | None = None, limit: int = 50
+    ) -> list[FlaggedPerson]:
+        """A keyset page of the open queue, one entry per person across groups."""
+        return await self._store.moderation.open_people(before_id=before_id, limit=limit)
+
+    async def open_count(self) -> int:
+        """How many flags are open."""
+        return await self._store.moderation.open_count()
+
+    async def groups_of(self, who: str) -> list[str]:
+        """The active groups a number or member key is in now."""
+        return await self._store.groups.of_member(who.lstrip("+"))
+
+    async def act_on_person(self, who: str) -> str:
+        """Remove a flagged person everywhere: from every group they are in, and reject
+        their flagged join requests; their open flags are then acted.
+
+        Each group is tried even when another refuses; the flags of a group that refused
+        stay open and the refusal is raised after the others were done.
+
+        Args:
+            who: :attr:`FlaggedPerson.who` (a number, else a member key).
+
+        Returns:
+            What was done, in one line ("removed from 3 groups").
+
+        Raises:
+            ServiceError: When a removal or rejection was refused (the others stand).
+        """
+        store = self._store
+        flags = await store.moderation.open_flags_of(who)
+        refused: dict[str, ServiceError] = {}
+        rejected: set[str] = set()
+        requests: dict[str, list[str]] = {}
+        for flag in flags:
+            if flag.group_id and flag.join_request_id:
+                requests.setdefault(flag.group_id, []).append(flag.join_request_id)
+        for group_id, ids in requests.items():
+            try:
+                await self._admin.reject_join_requests(group_id, sorted(set(ids)))
+                rejected.add(group_id)
+            except ServiceError as exc:
+                refused[group_id] = exc
+        removed: list[str] = []
+        for group_id in await self.groups_of(who):
+            try:
+                await self._admin.remove_participants(group_id, [who])
+                removed.append(group_id)
+            except ServiceError as exc:
+                refused[group_id] = exc
+        parts = []
+        if removed:
+            parts.append(f"removed from {len(removed)} group{'s' if len(removed) != 1 else ''}")
+        if rejected:
+            n = len(rejected)
+            parts.append(f"join request{'s' if n != 1 else ''} rejected in {n}")
+        outcome = ", ".join(parts) or "no longer in any group"
+        for flag in flags:
+            if flag.group_id not in refused:
+                await store.moderation.set_flag_state(flag.id, "acted", outcome)
+        if refused:
+            group_id, first = next(iter(refused.items()))
+            raise ServiceError(
+                f"{outcome}; refused in {len(refused)} group(s): {first.message}",
+                refusal=first.refusal,
+                cause=first.cause,
+            )
+        return outcome
+
+    async def dismiss_person(self, who: str) -> int:
+        """Close every open flag of one person without acting.
+
+        Returns:
+            How many flags were closed.
+        """
+        flags = await self._store.moderation.open_flags_of(who)
+        for flag in flags:
+            await self._store.moderation.set_flag_state(
+                flag.id, "dismissed", f"dismissed by {self._core.os_user}"
+            )
+        await self._core.audit("moderation.dismiss", None, [f.id for f in flags])
+        return len(flags)
 
     async def dismiss_flag(self, flag_id: int) -> None:
         """Close a flag without acting."""

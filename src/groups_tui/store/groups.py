@@ -14,6 +14,7 @@ from typing import Any
 
 from groups_tui.domain.models import Group, JoinApproval, JoinRequest, Participant
 from groups_tui.domain.numbers import UNASSIGNED
+from groups_tui.domain.text import folded
 from groups_tui.domain.timeline import EventKind, TimelineEvent
 from groups_tui.store import digest as digest_mod
 from groups_tui.store.codec import (
@@ -78,7 +79,7 @@ def _inbox_row(r: Any) -> InboxRow:
     # last_inbound_by, member_text, last_outbound, number. A pending group goes by its
     # request id. The state and the number are shared by thousands of rows: interned,
     # each is held once.
-    haystack = f"{r[2]}\n{r[15] or ''}".lower()
+    haystack = folded(f"{r[2]}\n{r[15] or ''}")
     # Equal values share one object: the newest activity is often the newest inbound
     # message, and its sender the newest message's sender.
     activity, inbound, by = r[8], r[9], r[14]
@@ -88,8 +89,24 @@ def _inbox_row(r: Any) -> InboxRow:
         by = r[6]
     return InboxRow._make(
         (r[0] or f"{PENDING_PREFIX}{r[1]}", *r[2:8], activity, inbound, by, bool(r[10]))
-        + (intern(r[11]), bool(r[12]), haystack, bool(r[16]), r[1], r[13], intern(r[17]))
+        + (intern(r[11]), bool(r[12]), haystack, bool(r[16]), r[1], r[13], intern(r[17]), 0)
     )
+
+
+_OPEN_FLAGS_SQL = (
+    "SELECT group_id, count(*) FROM moderation_flags WHERE state = 'open' "
+    "AND group_id IS NOT NULL GROUP BY group_id"
+)
+"""Open moderation flags by group: a few rows, read beside the inbox's index-ordered scan
+(joined into it, the grouping would cost the scan its index order)."""
+
+
+def _flagged(conn: sqlite3.Connection, rows: list[InboxRow]) -> list[InboxRow]:
+    """``rows`` with the open moderation flags of their groups counted."""
+    counts: dict[str, int] = dict(conn.execute(_OPEN_FLAGS_SQL).fetchall())
+    if not counts:
+        return rows
+    return [r._replace(open_flags=counts[r.group_id]) if r.group_id in counts else r for r in rows]
 
 
 def _converted(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[InboxRow]:
@@ -98,7 +115,7 @@ def _converted(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> lis
     out: list[InboxRow] = []
     while batch := cursor.fetchmany(_CONVERT_BATCH):
         out += map(_inbox_row, batch)
-    return out
+    return _flagged(conn, out)
 
 
 class Groups(Repository):
@@ -187,9 +204,12 @@ class Groups(Repository):
         buffered. ``member_text`` carries the present members' names, numbers and
         usernames for filter-as-you-type.
         """
+        counts = dict(await self._all(_OPEN_FLAGS_SQL))
         async for rows in self.db.iterate(_INBOX_SQL, batch=batch):
             for r in rows:
-                yield _inbox_row(r)
+                row = _inbox_row(r)
+                n = counts.get(row.group_id)
+                yield row._replace(open_flags=n) if n else row
 
     async def inbox_row_list(self, phone_number_id: str | None = None) -> list[InboxRow]:
         """Every group's inbox row (of one number, if given) in one round trip.
@@ -259,7 +279,14 @@ class Groups(Repository):
     async def inbox_row(self, group_id: str) -> InboxRow | None:
         """One group's inbox row by Meta id (or by request id while pending)."""
         row = await self._one(_INBOX_ONE_SQL, (group_id,))
-        return _inbox_row(row) if row else None
+        if not row:
+            return None
+        inbox = _inbox_row(row)
+        flags = await self._one(
+            "SELECT count(*) FROM moderation_flags WHERE state = 'open' AND group_id = ?",
+            (inbox.group_id,),
+        )
+        return inbox._replace(open_flags=flags[0]) if flags and flags[0] else inbox
 
     async def set_invite_link(self, group_id: str, link: str) -> None:
         """Remember the group's current invite link (read or reset through the API)."""

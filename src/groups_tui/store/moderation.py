@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 
 from groups_tui.store.codec import dumps, loads
 from groups_tui.store.feed import append_change
-from groups_tui.store.records import NUMBER_OF_GROUP, Contact, StoredFlag
+from groups_tui.store.records import NUMBER_OF_GROUP, Contact, FlaggedPerson, StoredFlag
 from groups_tui.store.repository import Repository, marks
 
 __all__ = ["FLAG_STATES", "Moderation"]
@@ -17,6 +18,10 @@ _NUMBER = NUMBER_OF_GROUP.format(explicit="NULL", group="?3")
 
 FLAG_STATES = ("open", "acted", "dismissed", "auto_acted", "auto_failed")
 """Every state a moderation flag can be in."""
+
+
+_WHO = "coalesce(wa_id, participant_key, 'flag:' || id)"
+"""Who a flag is about: their number, else their member key, else the flag alone."""
 
 
 class Moderation(Repository):
@@ -184,6 +189,70 @@ class Moderation(Repository):
             )
             for r in rows
         ]
+
+    async def open_count(self) -> int:
+        """How many flags are open (the header shows it)."""
+        row = await self._one("SELECT count(*) FROM moderation_flags WHERE state = 'open'")
+        return int(row[0])
+
+    async def open_people(
+        self, *, before_id: int | None = None, limit: int = 50
+    ) -> list[FlaggedPerson]:
+        """Open flags grouped by person (number, else member key) across groups.
+
+        Newest person first, by their newest open flag's id (the keyset): a spammer who
+        posted in three groups is one entry. A flag that names nobody is its own entry.
+        """
+        rows = await self._all(
+            f"SELECT p.newest, p.who, p.n, p.groups, p.rules, p.requests, f.wa_id, "
+            "f.participant_key, f.group_id, f.reason, f.message_id, f.at "
+            f"FROM (SELECT {_WHO} AS who, max(id) AS newest, count(*) AS n, "
+            "group_concat(DISTINCT group_id) AS groups, group_concat(DISTINCT rule) AS rules, "
+            "count(join_request_id) AS requests FROM moderation_flags WHERE state = 'open' "
+            "GROUP BY who HAVING max(id) < ? ORDER BY newest DESC LIMIT ?) p "
+            "JOIN moderation_flags f ON f.id = p.newest ORDER BY p.newest DESC",
+            (before_id if before_id is not None else 2**62, limit),
+        )
+        people = []
+        for r in rows:
+            groups = [g for g in (r[3] or "").split(",") if g]
+            if r[8] in groups:
+                groups.remove(r[8])
+                groups.insert(0, r[8])
+            people.append(
+                FlaggedPerson(
+                    id=r[0],
+                    who=r[1],
+                    wa_id=r[6],
+                    participant_key=r[7],
+                    group_id=r[8],
+                    group_ids=tuple(groups),
+                    rules=tuple((r[4] or "").split(",")),
+                    flags=r[2],
+                    reason=r[9],
+                    message_id=r[10],
+                    at=r[11],
+                    join_requests_only=r[5] == r[2],
+                )
+            )
+        for i, person in enumerate(people):
+            newest = await self.get_flag(person.id)
+            if newest is not None and newest.phone_number_id:
+                people[i] = replace(person, phone_number_id=newest.phone_number_id)
+        return people
+
+    async def open_flags_of(self, who: str) -> list[StoredFlag]:
+        """Every open flag of one person (:attr:`FlaggedPerson.who`), newest first."""
+        ids = [
+            r[0]
+            for r in await self._all(
+                f"SELECT id FROM moderation_flags WHERE state = 'open' AND {_WHO} = ? "
+                "ORDER BY id DESC",
+                (who,),
+            )
+        ]
+        flags = [await self.get_flag(i) for i in ids]
+        return [f for f in flags if f is not None]
 
     async def get_flag(self, flag_id: int) -> StoredFlag | None:
         """One flag by id."""

@@ -18,6 +18,7 @@ __all__ = [
     "Contact",
     "CostFn",
     "EventFailure",
+    "FlaggedPerson",
     "GroupAnnotations",
     "HistoryEntry",
     "InboxRow",
@@ -220,8 +221,9 @@ class InboxRow(NamedTuple):
     Attributes:
         group_id: Meta's group id, or :data:`PENDING_PREFIX` and the request id while
             the group is being created.
-        haystack: The lower-cased subject, member names, numbers and usernames that the
-            filter-as-you-type matches against.
+        haystack: The subject, member names, numbers and usernames that the
+            filter-as-you-type matches against, :func:`~groups_tui.domain.text.folded`
+            (any case, any accent).
         last_outbound: The newest message is the business's own (``last_sender`` is then
             ``None``).
         request_id: The create request's id, when the group was created from here.
@@ -247,6 +249,8 @@ class InboxRow(NamedTuple):
     request_id: str | None = None
     tag: str | None = None
     phone_number_id: str = ""
+    open_flags: int = 0
+    """Open moderation flags raised in the group (the inbox marks it, ``f`` lists it)."""
 
     # JSON (docs/json.md): one shape with `groups show`'s group; the filter's haystack
     # (every member's number) is internal. (A NamedTuple body may hold class attributes
@@ -295,6 +299,41 @@ class StoredFlag:
     state: str
     outcome: str | None
     phone_number_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedPerson:
+    """One person's open moderation flags, in every group: one entry of the queue.
+
+    Attributes:
+        id: The newest of their open flags' ids (the queue's keyset).
+        who: Their number, else their member key (what the actions take).
+        wa_id: Their number, if known.
+        participant_key: Their member key in the newest flag.
+        group_id: The group of the newest flag.
+        group_ids: Every group their open flags name, newest flag's group first.
+        rules: The rules that fired, each once.
+        flags: How many open flags.
+        reason: The newest flag's sentence.
+        message_id: The message that tipped the newest flag, if any.
+        at: Event time of the newest flag.
+        join_requests_only: Every flag is about a join request (acting rejects them).
+    """
+
+    id: int
+    who: str
+    wa_id: str | None
+    participant_key: str | None
+    group_id: str | None
+    group_ids: tuple[str, ...]
+    rules: tuple[str, ...]
+    flags: int
+    reason: str
+    message_id: str | None
+    at: int
+    join_requests_only: bool
+    phone_number_id: str = ""
+    """The business number of the newest flag's group."""
 
 
 @dataclass(frozen=True, slots=True)

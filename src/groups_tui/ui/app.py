@@ -165,6 +165,7 @@ class GroupsApp(HostApp):
         clock: Callable[[], float],
         bell: bool = True,
         sandbox_note: str | None = None,
+        sandbox_resettable: bool = False,
         automations: AutomationsPanel | None = None,
         freeze_heap: bool = False,
         preferences: PreferencesFile | None = None,
@@ -178,6 +179,8 @@ class GroupsApp(HostApp):
             clock: Returns now as epoch seconds (frozen in tests).
             bell: Ring the terminal bell for new messages in groups that are not open.
             sandbox_note: A notice shown in the header in sandbox mode.
+            sandbox_resettable: This process runs the embedded sandbox, which the operator
+                may start afresh (not on a live account, nor as a daemon's client).
             automations: Status and pause switches of configured automations, if any.
             freeze_heap: Once the inbox is first drawn, move everything alive into the
                 collector's permanent generation (see :meth:`freeze_heap`).
@@ -195,6 +198,7 @@ class GroupsApp(HostApp):
         self.clock = clock
         self.bell_enabled = bell
         self.sandbox_note = sandbox_note
+        self.sandbox_resettable = sandbox_resettable
         self.automations = automations
         """Status and pause switches of the automations, when configured."""
         self.navigation: Navigation = Navigation(self, automations)
@@ -205,6 +209,8 @@ class GroupsApp(HostApp):
         """Spend and allowance of each number (several numbers only)."""
         self.number_column = True
         self.pricing_contradictions: tuple[Evidence, ...] = ()
+        self.open_flags = 0
+        """Open moderation flags (the header shows them)."""
         """What Meta charged against the configured reading of a disputed rule."""
         self.bells = 0
         """Bells rung (tests assert on it)."""
@@ -333,6 +339,7 @@ class GroupsApp(HostApp):
             header.spend_today = self.spend
             header.note = self.sandbox_note
             header.contradictions = self.pricing_contradictions
+            header.open_flags = self.open_flags
             header.by_number = self.spend_numbers
             header.now = int(self.clock())
 
@@ -340,6 +347,7 @@ class GroupsApp(HostApp):
     async def _load_header(self) -> None:
         listener = await self.service.reading.listener_status()
         spend = await self.service.reading.spend_today()
+        self.open_flags = await self.service.moderation.open_count()
         if len(self.service.numbers) > 1:
             self.spend_numbers = await self.service.reading.spend_by_number()
         self.listener, self.spend = listener, spend
@@ -572,6 +580,28 @@ class GroupsApp(HostApp):
         """Ask for the typed subject, then delete the group (pending until the webhook)."""
         self.navigation.delete_group(group_id)
 
+    def action_reset_sandbox(self) -> None:
+        """Start the sandbox afresh from its seed, after confirming (sandbox only): the
+        app exits and the runner forgets the kept world and database, then reopens."""
+        if not self.sandbox_resettable:
+            self.notify("Only the sandbox can be reset.", severity="warning")
+            return
+        from rich.text import Text
+
+        from groups_tui.ui.screens.confirm import ConfirmModal
+
+        question = Text(
+            "Start the sandbox afresh? Its groups, messages, audit log and spend are "
+            "forgotten and it starts again from its seed (the app reopens)."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.restart_sandbox_afresh = True
+                self.exit()
+
+        self.push_screen(ConfirmModal(question, yes="Start afresh"), answered)
+
     def action_toggle_bell(self) -> None:
         """Switch the new-message bell on or off."""
         self.bell_enabled = not self.bell_enabled
@@ -585,6 +615,7 @@ def make_app(
     clock: Callable[[], float],
     bell: bool = True,
     sandbox_note: str | None = None,
+    sandbox_resettable: bool = False,
     automations: AutomationsPanel | None = None,
     freeze_heap: bool = False,
     preferences: PreferencesFile | None = None,
@@ -598,6 +629,7 @@ def make_app(
         clock: Returns now as epoch seconds; every countdown reads it.
         bell: Ring the terminal bell on new messages in groups that are not open.
         sandbox_note: Shown in the header when running against the sandbox.
+        sandbox_resettable: The embedded sandbox runs here and may be started afresh.
         automations: Status and pause switches of configured automations, if any.
         freeze_heap: Freeze the start-up heap once the inbox is drawn (the real run
             does; tests do not, as frozen objects outlive the app).
@@ -614,6 +646,7 @@ def make_app(
         clock=clock,
         bell=bell,
         sandbox_note=sandbox_note,
+        sandbox_resettable=sandbox_resettable,
         automations=automations,
         freeze_heap=freeze_heap,
         preferences=preferences,

@@ -46,10 +46,43 @@ __all__ = [
     "drawn_line",
     "extra_cells",
     "fold_drawn",
+    "narrow_emoji",
     "pad_to_drawn",
     "spacing_marks_counted",
     "without_spacing_marks_filter",
 ]
+
+_VS16 = "\ufe0f"
+"""The emoji presentation selector."""
+
+
+def narrow_emoji(line: str) -> str:
+    """Drop the emoji presentation selector (U+FE0F) after a one-cell character.
+
+    ``❤️`` is ``❤`` (text presentation, one cell) and U+FE0F (draw it as an emoji).
+    Rich counts the pair as two cells; tmux and ``wcwidth`` terminals draw one; the
+    terminal under tmux may draw two again. Nobody agrees, so a column after such a name
+    moves and the line's end is cut (the Window column read ``23h 5``). Without the
+    selector every one of them draws ``❤`` in one cell. Emoji that are wide on their own
+    (``😀``, ``🇧🇷``, ``✅``) are left alone.
+
+    Args:
+        line: Text already made visible.
+
+    Returns:
+        The text without those selectors.
+    """
+    if _VS16 not in line:
+        return line
+    out: list[str] = []
+    previous = ""
+    for char in line:
+        if char == _VS16 and previous and cell_len(previous) == 1:
+            continue
+        out.append(char)
+        previous = char
+    return "".join(out)
+
 
 _counting = False
 """Whether the terminal draws each spacing mark as one cell (set once at start-up)."""

@@ -131,6 +131,16 @@ class HostApp(App[None]):
     """Whether the inbox shows the number column (several numbers; kept for the
     session)."""
 
+    sandbox_note: str | None
+    """The header's sandbox notice; ``None`` on a live account."""
+
+    sandbox_resettable: bool
+    """Whether this process runs the embedded sandbox, which may be started afresh."""
+
+    restart_sandbox_afresh: bool = False
+    """Set when the operator asked to start the sandbox afresh: the app then exits and
+    the runner forgets the kept world and database and opens it again."""
+
     @abstractmethod
     def now(self) -> float:
         """The injected clock's current time (epoch seconds)."""

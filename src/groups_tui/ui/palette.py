@@ -18,6 +18,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 
 from groups_tui.domain.roles import required_role
+from groups_tui.domain.text import folded
 from groups_tui.ui.host import HostApp
 from groups_tui.ui.keys import Scope, screen_keys
 from groups_tui.ui.screen_roles import OffersPaletteActions, PaletteAction
@@ -120,6 +121,13 @@ class GroupsCommands(Provider):
                 add(title, help_text, action, screen)
         for title, action, help_text in APP_ACTIONS:
             add(title, help_text, action, app)
+        if app.sandbox_resettable:
+            add(
+                "Reset the sandbox (start afresh)…",
+                "Forget the kept sandbox world and database; start again from the seed",
+                "app.reset_sandbox",
+                app,
+            )
         numbers = app.service.numbers
         if len(numbers) > 1:
             # Filters by number, the number column and spend by number.
@@ -152,7 +160,7 @@ class GroupsCommands(Provider):
                 yield Hit(score, matcher.highlight(entry.title), entry.run, help=entry.help)
         app = self.app
         assert isinstance(app, HostApp)
-        needle = query.strip().lower()
+        needle = folded(query.strip())
         if not needle:
             return
         # A substring pass over the in-memory haystacks first: fuzzy-scoring 10,000

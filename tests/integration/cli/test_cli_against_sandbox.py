@@ -122,14 +122,6 @@ def test_bad_token_is_an_api_error_on_one_line(cli_env: dict[str, str]) -> None:
     assert "wrong-token" not in err
 
 
-def test_no_credentials_is_a_configuration_error(tmp_path: Path) -> None:
-    env = {k: "" for k in ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID")}
-    env["GROUPS_TUI_CONFIG"] = str(tmp_path / "none.toml")
-    code, _, err = run(env, "groups", "list")
-    assert code == 2
-    assert "WHATSAPP_ACCESS_TOKEN" in err
-
-
 def test_delete_requires_yes(cli_env: dict[str, str]) -> None:
     code, _, err = run(cli_env, "groups", "delete", "some-group")
     assert code == 2

@@ -196,6 +196,9 @@ async def test_delete_with_the_subject_typed(stack: Stack) -> None:
             "deletion requested",
         )
         await stack.settle(OP_DELAY)
+        # A deleted group leaves the list (d lists it again, marked ✗)
+        await until(pilot, shows(pilot, "1 deleted hidden"), "hidden once deleted")
+        await pilot.press("d")
         await until(
             pilot,
             lambda: app.screen.group_list.row_at(0).state == "deleted",  # type: ignore[attr-defined]
@@ -228,7 +231,7 @@ async def test_spam_burst_flagged_removed_from_the_queue_and_audited(stack: Stac
             "the flag",
         )
         await pilot.press("x", "y")
-        await until(pilot, shows(pilot, "member removed"), "acted")
+        await until(pilot, shows(pilot, "removed from 1 group"), "acted")
         await stack.settle(OP_DELAY)
         # THEN the spammer is out, and the audit log screen lists every step
         assert list(stack.world.groups[group_id].members) == [DE]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from groups_tui.domain.text import UNSAFE_CODE_POINTS, one_line, visible
+from groups_tui.domain.text import UNSAFE_CODE_POINTS, folded, one_line, visible
 
 BIDI = (0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069, 0x200E, 0x200F)
 
@@ -54,3 +54,21 @@ def test_one_line_is_visible_without_line_breaks_or_tabs(s: str) -> None:
     out = one_line(s)
     assert "\n" not in out and "\t" not in out
     assert out == visible(s).replace("\n", " ").replace("\t", " ")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sofía Castro", "sofia castro"),
+        ("Björn Åkesson", "bjorn akesson"),
+        ("KRAKÓW", "krakow"),
+        ("Łódź Ørsted", "lodz orsted"),
+        ("Straße", "strasse"),
+        ("प्रिया शर्मा", "प्रिया शर्मा"),  # other scripts keep their marks
+        ("한국어 Ünal", "한국어 unal"),
+        ("plain ASCII 123", "plain ascii 123"),
+    ],
+)
+def test_folded_drops_latin_accents_and_case(text: str, expected: str) -> None:
+    assert folded(text) == expected
+    assert folded(folded(text)) == expected, "folding is idempotent"

@@ -28,7 +28,18 @@ from groups_tui.domain.events import EventError, ParticipantRef, normalize_input
 from groups_tui.domain.numbers import UNASSIGNED
 from groups_tui.store.codec import dumps
 
-__all__ = ["ApplyContext", "EventMark", "error_text", "first_error"]
+__all__ = ["MESSAGE_NAME_SQL", "ApplyContext", "EventMark", "error_text", "first_error"]
+
+MESSAGE_NAME_SQL = (
+    "(SELECT m.sender_name FROM messages m WHERE m.group_id = {g} AND m.sender_key = {k} "
+    "AND m.direction = 'inbound' AND m.kind != 'system' AND m.sender_name != m.sender_key "
+    "ORDER BY m.at DESC, m.id DESC LIMIT 1)"
+)
+"""The name a member's newest message carried (``{g}`` group id, ``{k}`` member key).
+
+Participant webhooks carry numbers; a member's profile name arrives with their
+messages. The newest message's name wins over what participant events said, on every
+path that writes ``participants.profile_name``, so any arrival order ends with it."""
 
 _CHANGE_SQL = (
     "INSERT INTO change_feed(kind, group_id, entity, at, raw_id, payload) VALUES (?, ?, ?, ?, ?, ?)"

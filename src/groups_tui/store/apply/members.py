@@ -21,6 +21,7 @@ Ordering rules (event time is the webhook's ``at``):
   failed removals in the same second keep the greater (request id, initiator, error).
   A join row's ``via`` and request are re-derived by :meth:`.JoinSettler.settle`.
 
+Names: the name of a member's newest message wins (:data:`.context.MESSAGE_NAME_SQL`).
 Known limit: a participant's identity fields (name, username, numbers) take the newest
 event's non-empty values and fill gaps from older ones; two events of different times
 carrying different non-empty names can leave either name, depending on arrival order.
@@ -41,7 +42,12 @@ from groups_tui.domain.events import (
     normalize_input,
 )
 from groups_tui.domain.models import JoinVia
-from groups_tui.store.apply.context import ApplyContext, error_text, first_error
+from groups_tui.store.apply.context import (
+    MESSAGE_NAME_SQL,
+    ApplyContext,
+    error_text,
+    first_error,
+)
 from groups_tui.store.apply.joins import JoinSettler, stated_via
 from groups_tui.store.apply.operations import OperationSettler
 
@@ -284,7 +290,9 @@ class MemberApplier:
             ctx.exec(
                 "INSERT INTO participants(group_id, participant_key, wa_id, user_id, username, "
                 "profile_name, joined_at, joined_via, state, state_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?1, ?2, ?3, ?4, ?5, coalesce("
+                + MESSAGE_NAME_SQL.format(g="?1", k="?2")
+                + ", ?6), ?7, ?8, ?9, ?10)",
                 (
                     group_id,
                     key,
@@ -306,7 +314,9 @@ class MemberApplier:
             ctx.exec(
                 "UPDATE participants SET state = ?3, state_at = ?4, "
                 "wa_id = coalesce(?5, wa_id), user_id = coalesce(?6, user_id), "
-                "username = coalesce(?7, username), profile_name = coalesce(?8, profile_name), "
+                "username = coalesce(?7, username), profile_name = coalesce("
+                + MESSAGE_NAME_SQL.format(g="?1", k="?2")
+                + ", ?8, profile_name), "
                 "joined_at = CASE WHEN ?9 IS NOT NULL AND coalesce(joined_at, ?9) <= ?9 "
                 "THEN ?9 ELSE joined_at END "
                 "WHERE group_id = ?1 AND participant_key = ?2",
@@ -328,7 +338,9 @@ class MemberApplier:
             ctx.exec(
                 "UPDATE participants SET wa_id = coalesce(wa_id, ?3), "
                 "user_id = coalesce(user_id, ?4), username = coalesce(username, ?5), "
-                "profile_name = coalesce(profile_name, ?6), "
+                "profile_name = coalesce("
+                + MESSAGE_NAME_SQL.format(g="?1", k="?2")
+                + ", profile_name, ?6), "
                 "joined_at = CASE WHEN ?7 IS NOT NULL AND coalesce(joined_at, ?7) <= ?7 "
                 "THEN ?7 ELSE joined_at END "
                 "WHERE group_id = ?1 AND participant_key = ?2",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from groups_tui.domain.events import InboundMessage
 from groups_tui.domain.models import Media, MessageKind
-from groups_tui.store.apply.context import ApplyContext, first_error
+from groups_tui.store.apply.context import MESSAGE_NAME_SQL, ApplyContext, first_error
 from groups_tui.store.codec import dumps, media_to_json
 
 __all__ = ["MessageApplier"]
@@ -79,6 +79,15 @@ class MessageApplier:
         )
         if not inserted:
             return
+        if sender.profile_name and e.kind is not MessageKind.SYSTEM:
+            # Participant webhooks carry numbers only; a member's name arrives with their
+            # messages (the inbox filter matches it through ``member_text``).
+            ctx.exec(
+                "UPDATE participants SET profile_name = coalesce("
+                + MESSAGE_NAME_SQL.format(g="?1", k="?2")
+                + ", profile_name) WHERE group_id = ?1 AND participant_key = ?2",
+                (e.group_id, key),
+            )
         if e.kind is MessageKind.SYSTEM:
             # A notice of WhatsApp's, not a member writing: it never renews the window.
             ctx.exec(

@@ -137,7 +137,7 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
             "Flagged",
             id="inbox.f_flagged",
             show=False,
-            tooltip="Only flagged groups",
+            tooltip="Only flagged groups (open moderation flags, marked !)",
         ),
         Binding(
             "x",
@@ -146,6 +146,14 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
             id="inbox.f_clear",
             show=False,
             tooltip="Clear the filter text and quick filters",
+        ),
+        Binding(
+            "d",
+            "toggle_deleted",
+            "Deleted",
+            id="inbox.deleted",
+            show=False,
+            tooltip="Show or hide deleted groups (hidden by default)",
         ),
         Binding("n", "new_group", "New", id="inbox.new", tooltip="Create a group"),
         Binding("m", "members", "Members", id="inbox.members", tooltip="Members of this group"),
@@ -405,6 +413,12 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
             text += " · " + ",".join(sorted(q.value for q in group_list.quick_filters))
         if not self.all_loaded:
             text += " · loading"
+        deleted = group_list.deleted_count
+        # The legend of deleted groups, on the counts' second line.
+        if deleted and group_list.show_deleted:
+            text += "\n✗ deleted group · d hides"
+        elif deleted:
+            text += f"\n{deleted:,} deleted hidden · d shows"
         counts = self.query_one("#counts", Static)
         if text != self._counts_text:
             self._counts_text = text
@@ -483,6 +497,12 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
             self.group_list.focus()
         elif filter_input.value:
             filter_input.value = ""
+
+    def action_toggle_deleted(self) -> None:
+        """Show the deleted groups (marked ✗), or hide them again."""
+        group_list = self.group_list
+        group_list.set_show_deleted(not group_list.show_deleted)
+        self._show_counts(len(group_list.shown), group_list.total)
 
     def action_cycle_sort(self) -> None:
         """Activity → closing soonest → unread → activity."""

@@ -37,13 +37,15 @@ __all__ = ["MembersScreen", "member_cells"]
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "Name"),
+    # Beside the name: a column at the far right leaves the screen at 80 columns, or
+    # when "removing…" widens the names.
+    ("flags", "Flags"),
     ("number", "Number"),
     ("country", "Cty"),
     ("joined", "Joined"),
     ("via", "Via"),
     ("msgs", "Msgs"),
     ("last", "Last message"),
-    ("flags", "Flags"),
 )
 
 _VIA = {JoinVia.INVITE_LINK: "link", JoinVia.APPROVAL: "approval", JoinVia.UNKNOWN: "?"}
@@ -76,13 +78,13 @@ def member_cells(row: MemberRow, now: float) -> list[Text]:
     count = f"{row.message_count}{'+' if row.count_is_partial else ''}"
     return [
         name,
+        safe(fit(",".join(row.flags), 24), "bold") if row.flags else Text(""),
         Text(f"+{m.wa_id}" if m.wa_id else "(no number)"),
         Text(row.country or "—"),
         Text(stamp(m.joined_at, now) if m.joined_at else "—"),
         Text(_VIA[m.joined_via]),
         Text(count, justify="right"),
         last,
-        safe(fit(",".join(row.flags), 24), "bold") if row.flags else Text(""),
     ]
 
 

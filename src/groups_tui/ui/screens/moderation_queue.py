@@ -1,9 +1,12 @@
-"""The moderation queue: what the rules flagged, one key to act on each.
+"""The moderation queue: what the rules flagged, one entry per person, one key to act.
 
-Flags are read newest first by keyset (``id < last``), a page at a time, as the cursor
-nears the end; nothing loads the whole queue. ``x`` does what the flag calls for (remove
-the member, or reject the join request), after confirming; ``d`` dismisses it; ``b``
-puts the sender on the blocklist; Enter opens the group's conversation.
+Open flags are grouped by person across groups (a spammer who posted in three groups is
+one entry naming the three groups and the rules that fired), read newest first by keyset
+(``id < last``), a page at a time, as the cursor nears the end; nothing loads the whole
+queue. ``x`` removes the person everywhere (from every group they are in, rejecting
+their flagged join requests), after confirming; ``d`` dismisses their flags; ``b`` puts
+them on the blocklist and offers to remove them now; Enter opens the newest flag's
+conversation. ``a`` shows every flag, one per row, with what became of it.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from groups_tui.service.types import StoredFlag
+from groups_tui.service.types import FlaggedPerson, StoredFlag
 from groups_tui.ui.formatting import ago
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions
 from groups_tui.ui.screens._admin import ActionDone
@@ -69,12 +73,38 @@ def flag_cells(
     ]
 
 
-class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, OffersPaletteActions):
-    """Flags raised by the moderation rules, newest first.
+def person_cells(
+    person: FlaggedPerson, subject: str | None, now: float, number: str | None = None
+) -> list[Text]:
+    """The cells of one person's entry: their groups and rules, the newest reason (and the
+    newest flag's number, as :func:`flag_cells`)."""
+    who = f"+{person.wa_id}" if person.wa_id else person.who
+    groups = fit(subject or person.group_id or "—", 24)
+    if len(person.group_ids) > 1:
+        groups = fit(subject or person.group_id or "—", 16) + f" +{len(person.group_ids) - 1}"
+    flags = f"{person.flags} flag{'s' if person.flags != 1 else ''}"
+    shown = [] if number is None else [safe(fit(number, 10))]
+    return [
+        Text(ago(person.at, now)),
+        *shown,
+        Text(fit(",".join(person.rules), 24)),
+        safe(groups),
+        safe(fit(who, 18)),
+        safe(fit(person.reason, 60)),
+        Text(flags, style="bold"),
+    ]
 
-    ``x`` acts (remove the member or reject the request), ``d`` dismisses, ``b``
-    blocklists the sender, ``a`` toggles between open flags and every flag, Enter opens
-    the group.
+
+QueueRecord = StoredFlag | FlaggedPerson
+"""An entry of the queue: a person (open view) or one flag (every flag)."""
+
+
+class ModerationQueueScreen(KeysetTableScreen[QueueRecord], FollowsChanges, OffersPaletteActions):
+    """Open flags, one entry per person across groups, newest first; or every flag.
+
+    ``x`` removes the person from every group (or rejects their join requests), ``d``
+    dismisses, ``b`` blocklists them and offers to remove them now, ``a`` toggles
+    between open flags and every flag, Enter opens the group.
     """
 
     ACTION_OPERATIONS: ClassVar[Mapping[str, Needs]] = {
@@ -87,7 +117,11 @@ class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, Offer
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="queue.back", tooltip="Back"),
         Binding(
-            "x", "act", "Act", id="queue.act", tooltip="Remove the member / reject the request"
+            "x",
+            "act",
+            "Remove everywhere",
+            id="queue.act",
+            tooltip="Remove the person from every group / reject the request",
         ),
         Binding("d", "dismiss_flag", "Dismiss", id="queue.dismiss", tooltip="Close without acting"),
         Binding("b", "block", "Blocklist", id="queue.block", tooltip="Blocklist the sender"),
@@ -101,7 +135,7 @@ class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, Offer
     PAGE: ClassVar[int] = PAGE
 
     PALETTE_ACTIONS: ClassVar[tuple[tuple[str, str, str], ...]] = (
-        ("Act on flag…", "act", "Remove the member or reject the request (x)"),
+        ("Remove everywhere…", "act", "Remove the flagged person from every group (x)"),
         ("Dismiss flag", "dismiss_flag", "Close without acting (d)"),
         ("Blocklist sender…", "block", "Add the sender to the blocklist (b)"),
     )
@@ -129,23 +163,27 @@ class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, Offer
         self.load()
 
     def _title(self) -> None:
-        which = "open flags" if self.states == OPEN_STATES else "every flag"
+        which = "open flags, by person" if self.states == OPEN_STATES else "every flag"
         count = len(self.records)
         shown = "nothing flagged" if not count else f"{count}{'' if self.exhausted else '+'}"
         self.query_one("#queue-title", Static).update(
             Text(f"Moderation queue · {which} · {shown}", style="bold")
         )
 
-    async def fetch_page(self, before_id: int | None, limit: int) -> list[StoredFlag]:
-        """A page of the flags in the states shown."""
-        return await self.app.service.moderation.flags_page(
-            self.states, before_id=before_id, limit=limit
-        )
+    async def fetch_page(self, before_id: int | None, limit: int) -> list[QueueRecord]:
+        """A page of people with open flags, or of every flag."""
+        moderation = self.app.service.moderation
+        if self.states == OPEN_STATES:
+            return list(await moderation.people_page(before_id=before_id, limit=limit))
+        return list(await moderation.flags_page(self.states, before_id=before_id, limit=limit))
 
-    def cells(self, record: StoredFlag, subject: str | None, now: float) -> list[Text]:
-        """One flag row (with its number's label when the account has several)."""
+    def cells(self, record: QueueRecord, subject: str | None, now: float) -> list[Text]:
+        """One person's entry, or one flag row (with its number's label when the account
+        has several)."""
         service = self.app.service
         label = service.label(record.phone_number_id) if len(service.numbers) > 1 else None
+        if isinstance(record, FlaggedPerson):
+            return person_cells(record, subject, now, label)
         return flag_cells(record, subject, now, label)
 
     def page_view(self) -> object:
@@ -176,18 +214,25 @@ class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, Offer
         self.status(event.text, ok=event.ok)
         self.load()
 
-    def _who(self, flag: StoredFlag) -> Text:
+    def _who(self, flag: QueueRecord) -> Text:
         who = f"+{flag.wa_id}" if flag.wa_id else (flag.participant_key or "?")
         text = safe(fit(who, 30), "bold")
+        if isinstance(flag, FlaggedPerson) and len(flag.group_ids) > 1:
+            text.append(f" from {len(flag.group_ids)} groups")
+            return text
         subject = self.subjects.get(flag.group_id or "")
         if subject:
             text.append(" in ").append_text(safe(fit(subject, 40), "bold"))
         return text
 
     def action_act(self) -> None:
-        """Do what the flag calls for, after confirming."""
+        """Remove the person everywhere (or do what the one flag calls for), after
+        confirming."""
         flag = self.current
         if flag is None:
+            return
+        if isinstance(flag, FlaggedPerson):
+            self._confirm_person(flag)
             return
         if flag.state != "open":
             self.status(f"This flag is already {flag.state}", ok=False)
@@ -204,16 +249,52 @@ class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, Offer
         yes = "Reject" if flag.join_request_id else "Remove"
         self.app.push_screen(ConfirmModal(question, yes=yes), answered)
 
+    def _confirm_person(self, person: FlaggedPerson) -> None:
+        if person.join_requests_only:
+            requests = "requests" if person.flags != 1 else "request"
+            question = Text(f"Reject the join {requests} of ").append_text(self._who(person))
+            yes = "Reject"
+        else:
+            who = f"+{person.wa_id}" if person.wa_id else person.who
+            question = Text("Remove ").append_text(safe(fit(who, 30), "bold"))
+            question.append(" from every group they are in")
+            yes = "Remove everywhere"
+        rules = ", ".join(person.rules)
+        groups = len(person.group_ids)
+        question.append(f"? {person.flags} open flag{'s' if person.flags != 1 else ''} ")
+        question.append(f"in {groups} group{'s' if groups != 1 else ''} ({rules}): ")
+        question.append_text(safe(fit(person.reason, 120)))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.status("Removing…")
+                self._act_person(person.who)
+
+        self.app.push_screen(ConfirmModal(question, yes=yes), answered)
+
+    @work(exclusive=True, group="queue-act", exit_on_error=False)
+    async def _act_person(self, who: str) -> None:
+        label = f"+{who}" if who.isdigit() else who
+        outcome = await self.app.service.moderation.act_on_person(who)
+        self.post_message(ActionDone(f"{label}: {outcome}"))
+
     @work(exclusive=True, group="queue-act", exit_on_error=False)
     async def _act(self, flag_id: int) -> None:
         flag = await self.app.service.moderation.act_on_flag(flag_id)
         self.post_message(ActionDone(f"Flag {flag_id}: {flag.outcome or flag.state}"))
 
     def action_dismiss_flag(self) -> None:
-        """Close the flag without acting."""
+        """Close the flag (every open flag of the person) without acting."""
         flag = self.current
-        if flag is not None and flag.state == "open":
+        if isinstance(flag, FlaggedPerson):
+            self._dismiss_person(flag.who)
+        elif flag is not None and flag.state == "open":
             self._dismiss(flag.id)
+
+    @work(exclusive=True, group="queue-act", exit_on_error=False)
+    async def _dismiss_person(self, who: str) -> None:
+        closed = await self.app.service.moderation.dismiss_person(who)
+        self.post_message(ActionDone(f"{closed} flag{'s' if closed != 1 else ''} dismissed"))
 
     @work(exclusive=True, group="queue-act", exit_on_error=False)
     async def _dismiss(self, flag_id: int) -> None:
@@ -221,24 +302,53 @@ class ModerationQueueScreen(KeysetTableScreen[StoredFlag], FollowsChanges, Offer
         self.post_message(ActionDone(f"Flag {flag_id} dismissed"))
 
     def action_block(self) -> None:
-        """Put the flag's sender on the blocklist, after confirming."""
+        """Put the flagged person on the blocklist, after confirming; then offer to remove
+        them now from the groups they are in."""
         flag = self.current
         if flag is None or not (flag.wa_id or flag.participant_key):
             return
         key = flag.wa_id or flag.participant_key or ""
+        rule = ",".join(flag.rules) if isinstance(flag, FlaggedPerson) else flag.rule
         question = Text("Blocklist ").append_text(self._who(flag))
         question.append("? Their join requests and messages will be flagged in every group.")
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._block(key, flag.rule)
+                self._block(key, rule)
 
         self.app.push_screen(ConfirmModal(question, yes="Blocklist"), answered)
 
     @work(exclusive=True, group="queue-act", exit_on_error=False)
     async def _block(self, key: str, rule: str) -> None:
-        await self.app.service.moderation.block(key, f"flagged by {rule}")
-        self.post_message(ActionDone(f"+{key.lstrip('+')} is on the blocklist"))
+        moderation = self.app.service.moderation
+        await moderation.block(key, f"flagged by {rule}")
+        label = f"+{key.lstrip('+')}" if key.lstrip("+").isdigit() else key
+        self.post_message(ActionDone(f"{label} is on the blocklist"))
+        groups = await moderation.groups_of(key)
+        if groups:
+            self.post_message(self.OfferRemoval(key, label, len(groups)))
+
+    class OfferRemoval(Message):
+        """A person just blocklisted is still in some groups: offer to remove them now."""
+
+        def __init__(self, key: str, label: str, groups: int) -> None:
+            super().__init__()
+            self.key = key
+            self.label = label
+            self.groups = groups
+
+    @on(OfferRemoval)
+    def _offer_removal(self, event: OfferRemoval) -> None:
+        n = event.groups
+        question = Text("Remove ").append_text(safe(fit(event.label, 30), "bold"))
+        question.append(f" now from the {n} group{'s' if n != 1 else ''} they are in?")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.status("Removing…")
+                self._act_person(event.key)
+
+        self.app.push_screen(ConfirmModal(question, yes="Remove now"), answered)
 
     def action_toggle_all(self) -> None:
         """Show every flag, or only open ones."""

@@ -4,7 +4,7 @@ An account may hold 10,000 groups, so the list never mounts a widget per group. 
 :class:`~textual.scroll_view.ScrollView` using Textual's Line API: rows stay in memory as
 :class:`~groups_tui.service.types.InboxRow` records, sorting produces a list of indices,
 filtering produces a sub-list of those indices in one O(n) pass over the rows'
-precomputed lower-case haystacks, and :meth:`GroupList.render_line` draws only the lines
+precomputed folded haystacks (any case, any accent), and :meth:`GroupList.render_line` draws only the lines
 that are on screen.
 """
 
@@ -19,6 +19,7 @@ from typing import Any, ClassVar, TypeVar
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
 from textual.message import Message
@@ -27,6 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from groups_tui.domain.models import GroupState
+from groups_tui.domain.text import folded
 from groups_tui.domain.window import CLOSING_SOON, WINDOW_SECONDS, format_countdown
 from groups_tui.service.types import InboxRow
 from groups_tui.ui.cell_widths import drawn_line, without_spacing_marks_filter
@@ -61,7 +63,7 @@ class QuickFilter(StrEnum):
     UNREAD = "unread"
     """The group has unread messages."""
     FLAGGED = "flagged"
-    """The operator flagged the group."""
+    """The group has open moderation flags, or the operator flagged it."""
 
 
 _T = TypeVar("_T")
@@ -157,7 +159,8 @@ def row_columns(
         mark = "✗"
     else:
         mark = " "
-    marks = mark + ("*" if row.flagged else " ")
+    # "!" open moderation flags (the queue, M), "*" the operator's own flag.
+    marks = mark + ("!" if row.open_flags else "*" if row.flagged else " ")
     subject = fit(row.subject or "(no subject)", cols.subject)
     members = f"{row.participant_count}/8"
     unread = "" if not row.unread else ("99+" if row.unread > 99 else str(row.unread))
@@ -236,6 +239,20 @@ def next_exact_change(row: InboxRow, now: float) -> float:
         return math.inf
     last_hour = closes - CLOSING_SOON
     return last_hour if int(now) < last_hour else closes
+
+
+def passes(row: InboxRow, quick: frozenset[QuickFilter], now: float) -> bool:
+    """Whether ``row`` passes every quick filter of ``quick`` at ``now``."""
+    left = _remaining(row, now)
+    if QuickFilter.OPEN in quick and left <= 0:
+        return False
+    if QuickFilter.CLOSING in quick and not 0 < left <= CLOSING_SOON:
+        return False
+    if QuickFilter.REQUESTS in quick and row.pending_requests <= 0:
+        return False
+    if QuickFilter.UNREAD in quick and row.unread <= 0:
+        return False
+    return not (QuickFilter.FLAGGED in quick and not (row.flagged or row.open_flags))
 
 
 _BAND_STYLE = ("group-list--closed", "group-list--closing", "group-list--open")
@@ -360,13 +377,18 @@ class GroupList(ScrollView, can_focus=True):
         self._shown: list[int] = []
         self._query = ""
         self._quick: frozenset[QuickFilter] = frozenset()
+        self._show_deleted = False
+        self._deleted = 0
+        """Rows of deleted groups held (hidden unless :attr:`show_deleted`)."""
         self._sort = SortMode.ACTIVITY
         self._now = now
         self._checked_minute = int(now) // 60
         self._next_exact = math.inf
         """The soonest exact change among the rows drawn since the last full check."""
-        self._columns: Columns | None = None
         self.hidden_columns: frozenset[str] = frozenset()  # optional columns not shown
+        self._columns = Columns.for_width(0)
+        """Column widths of the last width drawn (:meth:`_columns_for`)."""
+        self._columns_width = -1
         self._strips: dict[str, tuple[InboxRow, tuple[object, ...], Strip]] = {}
         self._labels: Mapping[str, str] = {}
         """Number labels by id, when the number column is shown (else empty)."""
@@ -397,13 +419,29 @@ class GroupList(ScrollView, can_focus=True):
 
     @property
     def filter_text(self) -> str:
-        """The filter text (lower-cased)."""
+        """The filter text (folded: lower case, no accents)."""
         return self._query
 
     @property
     def quick_filters(self) -> frozenset[QuickFilter]:
         """Active quick filters."""
         return self._quick
+
+    @property
+    def show_deleted(self) -> bool:
+        """Deleted groups are listed (hidden by default)."""
+        return self._show_deleted
+
+    @property
+    def deleted_count(self) -> int:
+        """Rows of deleted groups held, shown or not."""
+        return self._deleted
+
+    def set_show_deleted(self, show: bool) -> None:
+        """List deleted groups (marked ✗) or hide them."""
+        keep = self.highlighted
+        self._show_deleted = show
+        self._refilter(keep.group_id if keep else None)
 
     @property
     def number_filter(self) -> str | None:
@@ -423,7 +461,7 @@ class GroupList(ScrollView, can_focus=True):
     def set_number_column(self, labels: Mapping[str, str] | None) -> None:
         """Show the number column with these labels (by number id), or hide it."""
         self._labels = dict(labels or {})
-        self._columns = None
+        self._columns_width = -1  # laid out again, with or without the number column
         self._strips.clear()
         self.refresh()
 
@@ -484,13 +522,14 @@ class GroupList(ScrollView, can_focus=True):
         self._resort(keep.group_id if keep else None)
 
     def set_query(self, query: str) -> None:
-        """Filter as you type: keep rows whose haystack contains ``query`` (any case).
+        """Filter as you type: keep rows whose haystack contains ``query`` (any case, any
+        accent: ``sofia`` finds Sofía, ``björn`` finds Bjorn).
 
         Typing on narrows the rows already shown instead of scanning every row again.
         """
         keep = self.highlighted
         previous = self._query
-        self._query = query.strip().lower()
+        self._query = folded(query.strip())
         narrowing = bool(previous) and self._query.startswith(previous) and not self._quick
         self._refilter(keep.group_id if keep else None, within=self._shown if narrowing else None)
 
@@ -528,6 +567,7 @@ class GroupList(ScrollView, can_focus=True):
 
     def _resort(self, keep: str | None) -> None:
         self._order = sorted(range(len(self._rows)), key=self._sort_key())
+        self._deleted = sum(row.state == GroupState.DELETED for row in self._rows)
         self._refilter(keep)
 
     def _refilter(self, keep: str | None, within: list[int] | None = None) -> None:
@@ -535,12 +575,15 @@ class GroupList(ScrollView, can_focus=True):
         order = self._order if within is None else within
         query = self._query
         if query:
-            # One pass of C-level substring tests over precomputed lower-case haystacks.
+            # One pass of C-level substring tests over precomputed folded haystacks.
             shown = [i for i in order if query in rows[i].haystack]
         else:
             shown = list(order)
+        if self._deleted and not self._show_deleted and within is None:
+            shown = [i for i in shown if rows[i].state != GroupState.DELETED]
         if self._quick:
-            shown = [i for i in shown if self._passes(rows[i])]
+            quick, now = self._quick, self._now
+            shown = [i for i in shown if passes(rows[i], quick, now)]
         if self._number is not None and within is None:
             number = self._number
             shown = [i for i in shown if rows[i].phone_number_id == number]
@@ -557,19 +600,6 @@ class GroupList(ScrollView, can_focus=True):
         self._set_cursor(min(position, max(len(shown) - 1, 0)), scroll_center=False)
         self.refresh()
         self.post_message(self.Filtered(self, len(shown), len(rows)))
-
-    def _passes(self, row: InboxRow) -> bool:
-        quick = self._quick
-        left = _remaining(row, self._now)
-        if QuickFilter.OPEN in quick and left <= 0:
-            return False
-        if QuickFilter.CLOSING in quick and not 0 < left <= CLOSING_SOON:
-            return False
-        if QuickFilter.REQUESTS in quick and row.pending_requests <= 0:
-            return False
-        if QuickFilter.UNREAD in quick and row.unread <= 0:
-            return False
-        return not (QuickFilter.FLAGGED in quick and not row.flagged)
 
     # ------------------------------------------------------------------ time
 
@@ -657,10 +687,33 @@ class GroupList(ScrollView, can_focus=True):
         if row is not None:
             self.post_message(self.GroupOpened(self, row))
 
+    def on_click(self, event: events.Click) -> None:
+        """A click selects the row under the pointer; a double click, or a click on the
+        row already selected, opens it. (The wheel scrolls, as in any ScrollView.)"""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        position = int(self.scroll_y) + offset.y
+        if not 0 <= position < len(self._shown):
+            return
+        event.stop()
+        self.focus()
+        if event.chain >= 2 or position == self.cursor:
+            self._set_cursor(position)
+            self.action_open()
+        else:
+            self._set_cursor(position)
+
     def on_resize(self) -> None:
-        """Recompute column widths and keep the cursor visible."""
-        self._columns = None
+        """Keep the cursor visible (rows re-lay out by their width, see render_line)."""
         self._scroll_cursor_visible()
+
+    def _columns_for(self, width: int) -> Columns:
+        """The column widths for ``width`` cells (kept while the width stays)."""
+        if width != self._columns_width:
+            self._columns = self.column_widths(width)
+            self._columns_width = width
+        return self._columns
 
     # ------------------------------------------------------------------ drawing
 
@@ -687,8 +740,7 @@ class GroupList(ScrollView, can_focus=True):
         base = self.rich_style
         if position >= len(self._shown):
             return Strip.blank(width, base)
-        if self._columns is None:
-            self._columns = self.column_widths(width)
+        columns = self._columns_for(width)
         row = self._rows[self._shown[position]]
         selected = position == self.cursor
         # Every row drawn (from the cache too) has its band change checked by the tick.
@@ -696,52 +748,48 @@ class GroupList(ScrollView, can_focus=True):
         # Rows drawn again with the same clock labels (a filter keystroke that keeps them
         # on screen, the cursor passing by) come from the cache; ticks compare index 2.
         labels = clock_labels(row, self._now)
-        key = (selected, width, labels, self.has_focus, base)
+        # A row is laid out for one width and one theme: a resize (even one painted
+        # before this widget's Resize event) or a theme change draws it again.
+        key = (selected, width, labels, self.has_focus, base, self.app.theme)
         cached = self._strips.get(row.group_id)
         if cached is not None and cached[0] is row and cached[1] == key:
             return cached[2]
-        strip = self._render_row(row, selected, width, base, labels)
+        strip = _draw_row(self, row, columns, selected, width, base, labels)
         if len(self._strips) > _STRIP_CACHE_MAX:
             self._strips.clear()
         self._strips[row.group_id] = (row, key, strip)
         return strip
 
-    def _render_row(
-        self,
-        row: InboxRow,
-        selected: bool,
-        width: int,
-        base: Style,
-        labels: tuple[str, str, int],
-    ) -> Strip:
-        assert self._columns is not None
-        cells = row_columns(row, self._now, self._columns, labels)
 
-        def style(name: str) -> Style:
-            return self.get_component_rich_style(name, partial=True)
+def _draw_row(
+    widget: GroupList,
+    row: InboxRow,
+    columns: Columns,
+    selected: bool,
+    width: int,
+    base: Style,
+    labels: tuple[str, str, int],
+) -> Strip:
+    """One row drawn (a module function: :class:`GroupList` stays under 500 lines)."""
+    cells = row_columns(row, widget._now, columns, labels)
 
-        line = base + style("group-list--unread") if row.unread else base
-        window_style = style(_BAND_STYLE[labels[2]])
-        dim = style("group-list--dim")
-        # The cursor style goes last so it wins over the column colours.
-        post = style("group-list--cursor") if selected else Style()
-        column_styles = (
-            line + style("group-list--mark"),
-            line,
-            line + dim,
-            line + style("group-list--count"),
-            line + style("group-list--mark"),
-            line,
-            line + dim,
-            line + window_style,
-        )
-        (marks, mark_style), (subject, subject_style), *others = self._columns.shown(
-            list(zip(cells, column_styles, strict=True))
-        )
-        parts = [Segment(marks, mark_style + post)]
-        if self._columns.number:
-            number = number_cell(row, self._labels, self._columns.number)
-            parts.append(Segment(number + " ", line + style("group-list--number") + post))
-        parts.append(Segment(subject, subject_style + post))
-        parts += [Segment(" " + cell, cell_style + post) for cell, cell_style in others]
-        return drawn_line(Strip(parts).crop_extend(0, width, base + post), self)
+    def style(name: str) -> Style:
+        return widget.get_component_rich_style(name, partial=True)
+
+    line = base + style("group-list--unread") if row.unread else base
+    window_style = style(_BAND_STYLE[labels[2]])
+    dim = style("group-list--dim")
+    # The cursor style goes last so it wins over the column colours.
+    post = style("group-list--cursor") if selected else Style()
+    mark, count = line + style("group-list--mark"), line + style("group-list--count")
+    column_styles = (mark, line, line + dim, count, mark, line, line + dim, line + window_style)
+    (marks, mark_style), (subject, subject_style), *others = columns.shown(
+        list(zip(cells, column_styles, strict=True))
+    )
+    parts = [Segment(marks, mark_style + post)]
+    if columns.number:
+        number = number_cell(row, widget._labels, columns.number)
+        parts.append(Segment(number + " ", line + style("group-list--number") + post))
+    parts.append(Segment(subject, subject_style + post))
+    parts += [Segment(" " + cell, cell_style + post) for cell, cell_style in others]
+    return drawn_line(Strip(parts).crop_extend(0, width, base + post), widget)

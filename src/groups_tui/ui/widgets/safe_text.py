@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 
 from groups_tui.domain.text import one_line, visible
-from groups_tui.ui.cell_widths import drawn_len
+from groups_tui.ui.cell_widths import drawn_len, narrow_emoji
 
 __all__ = ["clip", "fit", "safe"]
 
@@ -40,7 +40,8 @@ def fit(s: str | None, width: int) -> str:
 
     Control characters are made visible, newlines and tabs become spaces, and text that
     is too wide is cut with ``…``. East Asian wide characters count as two cells, and
-    spacing combining marks one when the terminal draws them so
+    spacing combining marks one when the terminal draws them so; an emoji whose width
+    terminals disagree on (``❤️``) is drawn in its one-cell text form
     (:mod:`groups_tui.ui.cell_widths`).
 
     Args:
@@ -52,7 +53,7 @@ def fit(s: str | None, width: int) -> str:
     """
     if not s or width <= 0:
         return ""
-    return clip(one_line(s), width)
+    return clip(narrow_emoji(one_line(s)), width)
 
 
 def clip(line: str, width: int) -> str:

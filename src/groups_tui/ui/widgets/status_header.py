@@ -22,7 +22,8 @@ __all__ = ["StatusHeader"]
 
 
 class StatusHeader(Widget):
-    """Account number with LIVE or SANDBOX, listener state and today's spend.
+    """Account number with LIVE or SANDBOX, listener state, open moderation flags and
+    today's spend.
 
     The listener part says whether webhooks arrive in this process or whether we follow a
     separate ``groups-tui listen`` through the change feed, how old the newest webhook is,
@@ -59,6 +60,9 @@ class StatusHeader(Widget):
 
     note: reactive[str | None] = reactive(None)
     """An extra plain notice, e.g. "SANDBOX — simulated users"."""
+
+    open_flags: reactive[int] = reactive(0)
+    """Open moderation flags (``M`` opens the queue)."""
 
     contradictions: reactive[tuple[Evidence, ...]] = reactive(())
     """What Meta charged that contradicts the configured reading of a disputed rule."""
@@ -149,6 +153,11 @@ class StatusHeader(Widget):
             # them), and never cut: the listener details give way first.
             right.append(" │ ")
             right.append(f"{failed} failed", style="bold")
+        if self.open_flags:
+            # Never cut: someone may be spamming a group right now (M opens the queue).
+            right.append(" │ ")
+            n = self.open_flags
+            right.append(f"{n} flag{'s' if n != 1 else ''}", style="bold")
         if self.contradictions:
             # Never cut either: a preview that no longer follows the configuration.
             right.append(" │ ")
