@@ -1,8 +1,8 @@
 """Run the real CLI in a child process as another Unix user (tests run as root).
 
-The interpreter of the test environment may live where other users cannot read it (a
-home directory), so the child starts as root, imports everything the command needs,
-then drops to the user (``setgroups``/``setgid``/``setuid``) before running the command:
+The interpreter and the checkout of the test environment may live where other users
+cannot read them (a home directory, a 0700 temporary directory), so the child starts as
+root, imports everything the command needs and reads the packaged rate card, then drops to the user (``setgroups``/``setgid``/``setuid``) before running the command:
 the daemon sees the user in the socket's peer credentials, as it would a real operator.
 """
 
@@ -19,6 +19,8 @@ import importlib, os, sys, json
 for name in json.loads(sys.argv[1]):
     importlib.import_module(name)
 import encodings.idna  # httpx encodes the host name
+from groups_tui.domain.pricing import RateCard
+RateCard.load_default()  # package data, read (and cached) while the checkout is readable
 uid, gid, groups = json.loads(sys.argv[2])
 os.setgroups(groups)
 os.setgid(gid)

@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -59,10 +60,31 @@ def _root_or_skip() -> None:
         pytest.skip("team-mode tests need useradd and groupadd to create operators")
 
 
+def _traversable_by_others(paths: list[Path]) -> dict[Path, int]:
+    """Let other users traverse every directory above ``paths`` (``o+x``, never read).
+
+    The checkout and the interpreter may sit under a 0700 directory (``/root``, a
+    ``mktemp -d``): operators' processes must reach the code they run. Returns the
+    directories changed, with their modes, to restore afterwards.
+    """
+    changed: dict[Path, int] = {}
+    for path in paths:
+        for directory in [path, *path.parents]:
+            mode = directory.stat().st_mode
+            if directory not in changed and not mode & stat.S_IXOTH:
+                changed[directory] = stat.S_IMODE(mode)
+                directory.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+    return changed
+
+
 @pytest.fixture(scope="session")
 def operators() -> Iterator[dict[str, str]]:
-    """Create the operators' Unix users and groups (removed afterwards)."""
+    """Create the operators' Unix users and groups (removed afterwards), and let them
+    reach the checkout and the interpreter for the session (modes restored afterwards)."""
     _root_or_skip()
+    checkout = Path(__file__).resolve().parents[3]
+    reach = [checkout, Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
+    modes = _traversable_by_others(reach)
     created_groups: list[str] = []
     created_users: list[str] = []
     for group in (OPS, AGENTS):
@@ -83,6 +105,8 @@ def operators() -> Iterator[dict[str, str]]:
             subprocess.run(["userdel", user], check=False)
         for group in created_groups:
             subprocess.run(["groupdel", group], check=False)
+        for directory, mode in modes.items():
+            directory.chmod(mode)
 
 
 class Collector(ThreadingHTTPServer):
