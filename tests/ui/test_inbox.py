@@ -7,7 +7,9 @@ import gc
 from typing import Any
 
 import pytest
+from textual import events
 from textual.message import Message
+from textual.widgets import Input
 
 from groups_tui.service import InboxService
 from groups_tui.service.types import InboxCursor, InboxRow
@@ -97,6 +99,21 @@ async def test_sort_modes(app: GroupsApp) -> None:
         # WHEN cycling again THEN back to activity
         await pilot.press("s")
         assert group_list.sort_mode is SortMode.ACTIVITY
+
+
+async def test_keys_arriving_with_the_slash_reach_the_filter(app: GroupsApp) -> None:
+    # GIVEN the inbox, and "/cro" arriving in one read from the terminal (a fast typist,
+    # a batch over SSH): every key is queued before the first is handled
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        group_list = _list(app)
+        for key, character in [("slash", "/"), *[(c, c) for c in "cro"]]:
+            app.post_message(events.Key(key, character))
+        await settle(pilot)
+        # THEN the letters are the filter's text, not list keys (c, r, o are quick filters)
+        assert app.screen.query_one("#filter", Input).value == "cro"
+        assert group_list.quick_filters == frozenset()
+        assert group_list.filter_text == "cro"
 
 
 async def test_filter_as_you_type_on_subject_member_and_number(app: GroupsApp) -> None:

@@ -22,9 +22,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.dom import DOMNode
+from textual.events import Event, Key
 from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.widgets import Input, TextArea
 from textual.worker import Worker
 
 from groups_tui.domain.pricing import Evidence
@@ -410,6 +412,23 @@ class GroupsApp(HostApp):
             self._load_pricing_evidence()
 
     # ------------------------------------------------------------------ errors
+
+    async def on_event(self, event: Event) -> None:
+        """Keys typed into a box keep reaching it when they arrived with the key that
+        opened it (``/book`` in one read from the terminal, a fast typist over SSH).
+
+        Textual hands every queued key to the widget focused when it was read, so after
+        ``/`` the letters would reach the inbox list and run its keys (``o``, ``c``,
+        ``r``...). A text key bubbling back here while a text box has the focus never
+        reached that box (a box keeps every text key it gets): it goes to the box now.
+        """
+        if isinstance(event, Key) and event.is_forwarded and event.is_printable:
+            focused = self.focused
+            if isinstance(focused, (Input, TextArea)):
+                event.stop()
+                focused.post_message(Key(event.key, event.character))
+                return
+        await super().on_event(event)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Report a failed app-level worker."""

@@ -487,8 +487,9 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         self.app.navigation.open_spend()
 
     def action_focus_filter(self) -> None:
-        """Put the cursor in the filter box."""
-        self.query_one("#filter", Input).focus()
+        """Put the cursor in the filter box now (not after the keys already queued: they
+        are text for the box, see :meth:`GroupsApp.on_event`)."""
+        self.set_focus(self.query_one("#filter", Input))
 
     def action_escape(self) -> None:
         """From the filter box, return to the list; on the list, clear the filter text."""
