@@ -414,14 +414,10 @@ class GroupsApp(HostApp):
     # ------------------------------------------------------------------ errors
 
     async def on_event(self, event: Event) -> None:
-        """Keys typed into a box keep reaching it when they arrived with the key that
-        opened it (``/book`` in one read from the terminal, a fast typist over SSH).
-
-        Textual hands every queued key to the widget focused when it was read, so after
-        ``/`` the letters would reach the inbox list and run its keys (``o``, ``c``,
-        ``r``...). A text key bubbling back here while a text box has the focus never
-        reached that box (a box keeps every text key it gets): it goes to the box now.
-        """
+        """Keys that arrived with the key opening a box (``/book`` in one read over SSH)
+        are its text: Textual hands queued keys to the widget focused when they were read
+        (the inbox list would run ``o``, ``c``...), so a text key bubbling back here while
+        a text box has the focus (a box keeps every text key it gets) goes to the box."""
         if isinstance(event, Key) and event.is_forwarded and event.is_printable:
             focused = self.focused
             if isinstance(focused, (Input, TextArea)):
