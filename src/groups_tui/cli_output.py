@@ -31,6 +31,7 @@ from groups_tui.domain.text import visible
 from groups_tui.jsonable import dumps, iterdumps, to_jsonable
 
 __all__ = [
+    "LOG_LEVELS",
     "JsonLogFormatter",
     "csv_cell",
     "csv_text",
@@ -182,6 +183,15 @@ class JsonLogFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return dumps(line, indent=None)
+
+
+LOG_LEVELS: dict[str, int] = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+"""The ``--log-level`` choices of the long-running commands (``listen``, ``serve``)."""
 
 
 def install_log_handler(

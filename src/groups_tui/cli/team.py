@@ -13,19 +13,12 @@ from typing import Any
 import click
 
 from groups_tui.cli.common import EXIT_USAGE, emit, json_option, run_async
-from groups_tui.cli_output import echo, fail, install_log_handler
+from groups_tui.cli_output import LOG_LEVELS, echo, fail, install_log_handler
 from groups_tui.config import ConfigError, Settings, load_settings
 
 __all__ = ["serve", "whoami"]
 
 log = logging.getLogger("groups_tui.daemon")
-
-_LOG_LEVELS = {
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "warning": logging.WARNING,
-    "error": logging.ERROR,
-}
 
 
 def _socket_default(settings: Settings) -> Path:
@@ -60,7 +53,7 @@ def _socket_default(settings: Settings) -> Path:
 @click.option("--path", "hook_path", default="/webhook", show_default=True, help="Callback path.")
 @click.option(
     "--log-level",
-    type=click.Choice(list(_LOG_LEVELS)),
+    type=click.Choice(list(LOG_LEVELS)),
     default="info",
     show_default=True,
     help="info logs every call (user, role, operation, outcome); warning only problems.",
@@ -91,9 +84,9 @@ def serve(
     """
     from groups_tui.daemon.server import RolesFileError, load_roles
 
-    install_log_handler(_LOG_LEVELS[log_level], json_lines=log_format == "json", levels=True)
+    install_log_handler(LOG_LEVELS[log_level], json_lines=log_format == "json", levels=True)
     # The daemon logs each call itself; the HTTP client's per-request lines only at debug.
-    logging.getLogger("httpx").setLevel(min(logging.WARNING, _LOG_LEVELS[log_level] + 10))
+    logging.getLogger("httpx").setLevel(min(logging.WARNING, LOG_LEVELS[log_level] + 10))
     try:
         settings = load_settings()
         roles_file = roles_path or settings.roles_file

@@ -25,7 +25,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from groups_tui.cli_output import echo, echo_json, fail, install_log_handler
+from groups_tui.cli_output import LOG_LEVELS, echo, echo_json, fail, install_log_handler
 from groups_tui.config import ConfigError, load_settings
 from groups_tui.domain.numbers import BusinessNumber, NumberChoiceError, choose_number
 from groups_tui.domain.pricing import RateCard
@@ -44,12 +44,6 @@ EXIT_USAGE = 2
 
 log = logging.getLogger("groups_tui.listener")
 
-_LOG_LEVELS = {
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "warning": logging.WARNING,
-    "error": logging.ERROR,
-}
 
 _INSECURE_WARNING = (
     "WARNING: webhook signature check is DISABLED (--insecure-no-signature).\n"
@@ -168,7 +162,7 @@ def _summary(raw: RawEvent) -> str:
 )
 @click.option(
     "--log-level",
-    type=click.Choice(sorted(_LOG_LEVELS, key=_LOG_LEVELS.__getitem__)),
+    type=click.Choice(sorted(LOG_LEVELS, key=LOG_LEVELS.__getitem__)),
     default="info",
     show_default=True,
     help="info logs one access line per request; warning only problems.",
@@ -198,7 +192,7 @@ def listen_command(
     status, bytes, milliseconds; never a body or a query string) at --log-level info.
     Stops cleanly on Ctrl-C or SIGTERM.
     """
-    install_log_handler(_LOG_LEVELS[log_level], json_lines=log_format == "json")
+    install_log_handler(LOG_LEVELS[log_level], json_lines=log_format == "json")
     try:
         settings = load_settings()
     except ConfigError as exc:
