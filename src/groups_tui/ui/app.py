@@ -320,6 +320,10 @@ class GroupsApp(HostApp):
 
         Only the active screen is told, and it refreshes only what is visible.
         """
+        # The timer can fire while the app is torn down (at exit), after its screens or
+        # their widgets are gone; there is nothing left to advance.
+        if not self.screen_stack:
+            return
         now = self.clock()
         screen = self.screen
         if not isinstance(screen, Ticking):
@@ -327,8 +331,6 @@ class GroupsApp(HostApp):
         try:
             screen.tick(now)
         except NoMatches:
-            # The timer can fire while the screen is being torn down (at exit), after its
-            # widgets are gone; there is nothing left to advance.
             return
 
     # ------------------------------------------------------------------ header
