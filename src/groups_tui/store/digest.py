@@ -8,12 +8,13 @@ the applier writes (``DIGEST_QUERIES``), the cost ledger's market and amount inc
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from groups_tui.domain.numbers import UNASSIGNED
-from groups_tui.store.codec import dumps, loads
+from groups_tui.store.codec import loads
 
 __all__ = ["DIGEST_QUERIES", "feed_digest", "reset_derived_state", "seed_pending_group"]
 
@@ -86,28 +87,32 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
 )
 
 
+def _blob_as_hex(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"not a column value: {type(value).__name__}")
+
+
+# The canonical JSON of ``codec.dumps`` (sorted keys, compact); a BLOB is its hex text.
+_ROW_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_blob_as_hex).encode
+
+
 def feed_digest(conn: sqlite3.Connection, hasher: _Hasher) -> None:
     """Feed every derived table, canonically serialised, into ``hasher``.
 
-    Reads inside one transaction so the tables form a consistent snapshot.
+    Each row is one line of JSON (a list of its values). Reads inside one transaction so
+    the tables form a consistent snapshot.
     """
     conn.execute("BEGIN")
     try:
         for name, sql in DIGEST_QUERIES:
             hasher.update(f"#{name}\n".encode())
             cur = conn.execute(sql)
-            while rows := cur.fetchmany(1000):
-                for row in rows:
-                    hasher.update(dumps([_plain(v) for v in row]).encode())
-                    hasher.update(b"\n")
+            while rows := cur.fetchmany(2000):
+                lines = "\n".join(map(_ROW_JSON, rows))
+                hasher.update(f"{lines}\n".encode())
     finally:
         conn.execute("COMMIT")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
 
 
 def seed_pending_group(
