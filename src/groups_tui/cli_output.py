@@ -22,13 +22,13 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
 import click
 
 from groups_tui.domain.text import visible
-from groups_tui.jsonable import dumps, iterdumps, to_jsonable
+from groups_tui.jsonable import dumps, iterdumps, iterdumps_records, to_jsonable
 
 __all__ = [
     "LOG_LEVELS",
@@ -38,6 +38,7 @@ __all__ = [
     "echo",
     "echo_csv",
     "echo_json",
+    "echo_json_records",
     "fail",
     "install_log_handler",
     "no_color",
@@ -79,11 +80,29 @@ def echo_json(
         indent: Indentation, or ``None`` for one line.
         err: Write to stderr instead of stdout.
     """
+    _write_json(iterdumps(value, properties, indent=indent), err)
+
+
+def echo_json_records(
+    records: Sequence[Any], extra: Mapping[str, Callable[[Any], Any]] | None = None
+) -> None:
+    """Write a listing of records as :func:`echo_json` writes it, each record's object
+    with the ``extra`` fields added after its own (a faster way for named tuples; see
+    :func:`groups_tui.jsonable.iterdumps_records`).
+
+    Args:
+        records: The records.
+        extra: Fields to add to each record's object: name -> its value for a record.
+    """
+    _write_json(iterdumps_records(records, extra), False)
+
+
+def _write_json(pieces: Iterator[str], err: bool) -> None:
     # Written in pieces of about 64 kB: a listing of 10,000 groups never exists in memory
     # as one text (nor as one converted copy of its records).
     pending: list[str] = []
     size = 0
-    for piece in iterdumps(value, properties, indent=indent):
+    for piece in pieces:
         pending.append(piece)
         size += len(piece)
         if size >= 65_536:

@@ -19,9 +19,8 @@ from groups_tui.cli.common import (
     with_service,
 )
 from groups_tui.cli.lazy import LazyCommand, LazyGroup
-from groups_tui.cli_output import fail
+from groups_tui.cli_output import echo_json_records, fail
 from groups_tui.completion import complete_group_id
-from groups_tui.jsonable import to_jsonable
 
 __all__ = ["groups", "invite_link"]
 
@@ -56,12 +55,9 @@ async def groups_list(sync: bool, number: str | None, as_json: bool) -> None:
         await refresh(sync, lambda: service.reading.sync_groups(chosen))
         rows = await service.reading.inbox_rows(chosen)
         if as_json:
-            emit(
-                # the row's contract shape (docs/json.md), plus the number's label
-                [{**to_jsonable(r), "number": service.label(r.phone_number_id)} for r in rows],
-                True,
-                str,
-            )
+            # the row's contract shape (docs/json.md), plus the number's label
+            labels = {n: service.label(n) for n in {r.phone_number_id for r in rows}}
+            echo_json_records(rows, {"number": lambda r: labels[r.phone_number_id]})
             return
         several = len(service.numbers) > 1
         emit(
