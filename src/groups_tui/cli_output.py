@@ -23,7 +23,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
 import click
 
@@ -33,6 +33,7 @@ from groups_tui.jsonable import dumps, iterdumps, iterdumps_records, to_jsonable
 __all__ = [
     "LOG_LEVELS",
     "JsonLogFormatter",
+    "cell",
     "csv_cell",
     "csv_text",
     "echo",
@@ -43,6 +44,13 @@ __all__ = [
     "install_log_handler",
     "no_color",
 ]
+
+_CELL: Final[dict[int, str]] = {
+    0x09: "\u2409",  # ␉, the control picture visible() gives the other C0 controls
+    0x0A: "\u240a",  # ␊
+    0x2028: "<U+2028>",  # line and paragraph separators: lines to str.splitlines()
+    0x2029: "<U+2029>",
+}
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """What makes a spreadsheet read a cell as a formula (OWASP "CSV injection")."""
@@ -62,6 +70,17 @@ def echo(text: str = "", *, err: bool = False, nl: bool = True, **style: Any) ->
     if style and not no_color():
         safe = click.style(safe, **style)
     click.echo(safe, err=err, nl=nl)
+
+
+def cell(value: object) -> str:
+    """One untrusted field of a plain output line (a subject, a name, a message body).
+
+    Its tabs and line breaks are shown as the control pictures ``␉`` and ``␊`` (as
+    :func:`echo` shows the other C0 controls; a carriage return is ``␍`` there), and the
+    Unicode line and paragraph separators by code point, so a record stays on one line
+    with its columns. The rest is made visible by :func:`echo` when the line is written.
+    """
+    return str(value).translate(_CELL)
 
 
 def no_color() -> bool:

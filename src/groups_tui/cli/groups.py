@@ -19,7 +19,7 @@ from groups_tui.cli.common import (
     with_service,
 )
 from groups_tui.cli.lazy import LazyCommand, LazyGroup
-from groups_tui.cli_output import echo_json_records, fail
+from groups_tui.cli_output import cell, echo_json_records, fail
 from groups_tui.completion import complete_group_id
 
 __all__ = ["groups", "invite_link"]
@@ -65,8 +65,9 @@ async def groups_list(sync: bool, number: str | None, as_json: bool) -> None:
             False,
             lambda rs: (
                 "\n".join(
-                    (f"{service.label(r.phone_number_id)}\t" if several else "")
-                    + f"{r.group_id}\t{r.participant_count}/8\t{r.unread} unread\t{r.subject}"
+                    (f"{cell(service.label(r.phone_number_id))}\t" if several else "")
+                    + f"{cell(r.group_id)}\t{r.participant_count}/8\t{r.unread} unread\t"
+                    + cell(r.subject)
                     for r in rs
                 )
                 or "no groups"
@@ -94,13 +95,13 @@ async def groups_show(group_id: str, sync: bool, number: str | None, as_json: bo
         def text(d: Any) -> str:
             g = d.group
             lines = [
-                f"{g.subject}  ({g.id})",
+                f"{cell(g.subject)}  ({g.id})",
                 f"number: {service.label(g.phone_number_id)}",
                 f"state: {g.state}{' SUSPENDED' if g.suspended else ''}",
                 f"joining: {g.join_approval.label}",
                 f"members: {len(d.members)}/8   window: {format_countdown(d.window.remaining)}",
             ]
-            lines += [f"  {m.key}\t{m.display_name}" for m in d.members]
+            lines += [f"  {cell(m.key)}\t{cell(m.display_name)}" for m in d.members]
             return "\n".join(lines)
 
         emit(detail, as_json, text)
