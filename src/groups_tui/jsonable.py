@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import json
 import operator
 import re
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
+from itertools import chain
 from pathlib import Path
 from typing import Any, Final
 
@@ -59,6 +61,14 @@ _DAYS: dict[int, str] = {}
 """``YYYY-MM-DDT`` of each day (days since the epoch) formatted so far."""
 
 
+@functools.cache
+def _clock_texts() -> tuple[list[str], list[str]]:
+    """``HH:`` of each hour of a day and ``MM:SSZ`` of each second of an hour."""
+    return [f"{h:02d}:" for h in range(24)], [
+        f"{m:02d}:{s:02d}Z" for m in range(60) for s in range(60)
+    ]
+
+
 def iso_time(epoch: float) -> str:
     """Epoch seconds as ISO-8601 UTC: ``2026-12-05T18:14:07Z``, or with milliseconds
     (``...07.250Z``) when the time has a fraction of a second."""
@@ -68,7 +78,8 @@ def iso_time(epoch: float) -> str:
         if prefix is None:
             year, month, mday = time.gmtime(epoch)[:3]
             prefix = _DAYS[day] = f"{year:04d}-{month:02d}-{mday:02d}T"
-        return f"{prefix}{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
+        hour, rest = divmod(second, 3600)
+        return prefix + _clock_texts()[0][hour] + _clock_texts()[1][rest]
     moment = datetime.fromtimestamp(epoch, UTC)
     spec = "seconds" if float(epoch).is_integer() else "milliseconds"
     return moment.isoformat(timespec=spec).replace("+00:00", "Z")
@@ -244,7 +255,7 @@ def iterdumps_records(
             [_with_extra(to_jsonable(r), r, extra) for r in records], indent=indent
         )
         return
-    keys, indices, times = plan
+    keys, plain, times = plan
     step = "\n" + " " * indent
     inner = step + " " * indent
     flat = json.JSONEncoder(
@@ -262,22 +273,32 @@ def iterdumps_records(
         + step
         + "}"
     )
-    getter = operator.itemgetter(*indices)
-    makers = tuple(extra.items())
+    # A batch's values are gathered column group by column group (the plain fields of
+    # every record, then the times, then each extra field), each by one C-level pass or
+    # one comprehension; one permutation puts their texts in the records' key order.
+    plain_of = _getter([index for _, index in plain])
+    times_of = _getter([index for _, index in times])
+    makers = [
+        functools.partial(_made_field, name, make) if is_time_name(name) else make
+        for name, make in extra.items()
+    ]
+    plain_at = tuple(position for position, _ in plain)
+    times_at = tuple(position for position, _ in times)
+    written: dict[int, str] = {}  # ISO text by epoch: a group's times are often equal
     yield "["
     for start in range(0, len(records), batch):
         chunk = records[start : start + batch]
-        values: list[Any] = []
-        for record in chunk:
-            row = list(getter(record)) if len(indices) > 1 else [getter(record)]
-            for position, name in times:
-                at = row[position]
-                row[position] = iso_time(at) if type(at) is int else _field(name, at, ())
-            row += [_field(name, make(record), ()) for name, make in makers]
-            values += row
+        values: list[Any] = list(chain.from_iterable(map(plain_of, chunk)))
+        values += [
+            (written.get(at) or _remember(written, at)) if type(at) is int else _time_value(at)
+            for at in chain.from_iterable(map(times_of, chunk))
+        ]
+        for make in makers:
+            values += map(make, chunk)
         if _SCALARS.issuperset(map(type, values)):
             pieces = cut.encode(values)[1:-1].split(_CUT)
-            text = _escaped((template * len(chunk)) % tuple(pieces))
+            ordered = _permutation(plain_at, times_at, len(keys), len(chunk))(pieces)
+            text = _escaped((template * len(chunk)) % ordered)
         else:  # some value needs converting: record by record, as iterdumps does
             text = "".join(
                 "," + step + _item_text(_with_extra(to_jsonable(r), r, extra), indent, flat)
@@ -287,31 +308,80 @@ def iterdumps_records(
     yield "\n]"
 
 
+def _getter(indices: list[int]) -> Callable[[Any], tuple[Any, ...]]:
+    """A record's values at ``indices``, as a tuple (C-level)."""
+    if not indices:
+        return lambda _record: ()
+    if len(indices) == 1:
+        return lambda record: (record[indices[0]],)
+    return operator.itemgetter(*indices)
+
+
+@functools.cache
+def _permutation(
+    plain: tuple[int, ...], times: tuple[int, ...], keys: int, rows: int
+) -> Callable[[list[str]], tuple[str, ...]]:
+    """Puts the texts of a batch's values, gathered as :func:`iterdumps_records` gathers
+    them, in the order of the records' keys.
+
+    Gathered: the plain fields (key positions ``plain``) row by row, then the times (key
+    positions ``times``) row by row, then each extra field (the last keys) for every row.
+    """
+    # where column j of row k was gathered: (start of its group, width, offset in it)
+    where: dict[int, tuple[int, int, int]] = {}
+    for offset, position in enumerate(plain):
+        where[position] = (0, len(plain), offset)
+    for offset, position in enumerate(times):
+        where[position] = (rows * len(plain), len(times), offset)
+    first = rows * (len(plain) + len(times))
+    for extra, position in enumerate(range(len(plain) + len(times), keys)):
+        where[position] = (first + extra * rows, 1, 0)
+    indices = [
+        where[j][0] + k * where[j][1] + where[j][2] for k in range(rows) for j in range(keys)
+    ]
+    if len(indices) == 1:
+        return lambda pieces: (pieces[indices[0]],)
+    return operator.itemgetter(*indices)
+
+
+def _time_value(at: Any) -> Any:
+    """A value under a time's name, as :func:`to_jsonable` writes it."""
+    return _field("at", at, ())
+
+
+def _remember(written: dict[int, str], at: int) -> str:
+    text = written[at] = iso_time(at)
+    return text
+
+
+def _made_field(name: str, make: Callable[[Any], Any], record: Any) -> Any:
+    return _field(name, make(record), ())
+
+
 def _record_plan(
     cls: type, extra: Mapping[str, Any]
-) -> tuple[list[str], list[int], list[tuple[int, str]]] | None:
-    """For named tuples of ``cls`` with ``extra`` fields: the JSON keys in order, the
-    indices of the fields written, and (position, field name) of the time fields and the
-    extra ones; ``None`` when the class is not a plain named tuple record."""
+) -> tuple[list[str], list[tuple[int, int]], list[tuple[int, int]]] | None:
+    """For named tuples of ``cls`` with ``extra`` fields: the JSON keys in order, then
+    (key position, field index) of the plain fields and of the times; ``None`` when the
+    class is not a plain named tuple record."""
     fields = getattr(cls, "_fields", None)
     if not (issubclass(cls, tuple) and isinstance(fields, tuple)) or dataclasses.is_dataclass(cls):
         return None
     renamed: dict[str, str] = getattr(cls, "json_names", {})
     omitted: frozenset[str] = getattr(cls, "json_omit", frozenset())
     keys: list[str] = []
-    indices: list[int] = []
-    times: list[tuple[int, str]] = []
+    plain: list[tuple[int, int]] = []
+    times: list[tuple[int, int]] = []
     for index, name in enumerate(fields):
         if name in omitted:
             continue
         key = renamed.get(name, name)
-        if is_time_name(name) or is_time_name(key):  # the dict's keys are looked at too
-            times.append((len(keys), name if is_time_name(name) else key))
+        # the dict's keys were looked at too: a field renamed to a time's name is one
+        (times if is_time_name(name) or is_time_name(key) else plain).append((len(keys), index))
         keys.append(key)
-        indices.append(index)
-    if not indices or len(set(keys)) != len(keys) or set(keys) & set(extra):
+    if not keys or len(set(keys)) != len(keys) or set(keys) & set(extra):
         return None  # a merge the dict would make (one key twice): the general way
-    return [*keys, *extra], indices, times
+    return [*keys, *extra], plain, times
 
 
 def _with_extra(plain: Any, record: Any, extra: Mapping[str, Callable[[Any], Any]]) -> Any:

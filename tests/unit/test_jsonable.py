@@ -255,25 +255,34 @@ _WIDE = st.builds(
 )
 
 
-def _old_listing(rows: list[Wide], label: dict[str, str]) -> str:
+def _old_listing(rows: list[Wide], extra: dict[str, dict[str, object]]) -> str:
     """What ``groups list --json`` wrote before: objects built row by row, then dumps."""
-    return dumps([{**to_jsonable(r), "number": label.get(r.group_id, "x")} for r in rows])
+    return dumps(
+        [{**to_jsonable(r), **{k: v.get(r.group_id, "x") for k, v in extra.items()}} for r in rows]
+    )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_WIDE, max_size=12), st.sampled_from([1, 2, 5, 500]))
+@given(
+    st.lists(_WIDE, max_size=12),
+    st.sampled_from([1, 2, 5, 500]),
+    st.lists(_TIME, min_size=1, max_size=3),
+)
 def test_records_are_written_exactly_as_objects_built_one_by_one(
-    rows: list[Wide], batch: int
+    rows: list[Wide], batch: int, seen: list[object]
 ) -> None:
     # GIVEN rows of every kind of value (times as numbers, None, floats, text and flags;
     # C0, C1, DEL, bidi, NUL, % and quotes in text; enums and unknown values)
-    label = {r.group_id: f"n{len(r.group_id)}\x1b" for r in rows}
-    # WHEN they are written in batches with an extra field
-    text = "".join(
-        iterdumps_records(rows, {"number": lambda r: label.get(r.group_id, "x")}, batch=batch)
-    )
+    extra: dict[str, dict[str, object]] = {
+        "number": {r.group_id: f"n{len(r.group_id)}\x1b" for r in rows},
+        "seen_at": {r.group_id: seen[len(r.group_id) % len(seen)] for r in rows},
+        "kind": {r.group_id: MessageKind.TEXT for r in rows[:1]},
+    }
+    makers = {k: (lambda r, v=v: v.get(r.group_id, "x")) for k, v in extra.items()}
+    # WHEN they are written in batches with extra fields (a label, a time, an enum)
+    text = "".join(iterdumps_records(rows, makers, batch=batch))
     # THEN the text is byte for byte what the object-by-object path wrote
-    assert text == _old_listing(rows, label)
+    assert text == _old_listing(rows, extra)
     assert not {c for c in text if ord(c) in UNSAFE_CODE_POINTS}
 
 
