@@ -385,7 +385,6 @@ def _record_plan(
 
 
 def _with_extra(plain: Any, record: Any, extra: Mapping[str, Callable[[Any], Any]]) -> Any:
-    """A record's JSON object with the extra fields added (as the command's dict did)."""
-    if not extra:
-        return plain
+    """A record's JSON object with the extra fields added, converted as :func:`iterdumps`
+    converts each element (the command's dict was converted again there)."""
     return to_jsonable({**plain, **{name: make(record) for name, make in extra.items()}})
