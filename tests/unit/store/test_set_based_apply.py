@@ -9,7 +9,9 @@ over the order property's histories), and a bad event in a batch of good ones.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 
 from groups_tui.domain.events import DomainEvent
 from groups_tui.store import Pricing, RawEventIn, Store
+from groups_tui.store.apply import Applier
 
 from .conftest import G1, G2, created, flat_cost, inbound, joined, pricing, status
 from .test_order_property import histories
@@ -148,3 +151,19 @@ async def test_a_bad_message_in_a_batch_of_good_ones_fails_alone(tmp_path: Path)
         ).fetchone()[0]
     assert rows == 31
     assert fts == 31
+
+
+def test_an_applier_is_freed_as_soon_as_it_is_dropped() -> None:
+    # A reference cycle would keep the applier, and the statement its cursor last ran,
+    # alive until the garbage collector runs: a store closed meanwhile cannot checkpoint
+    # its log, and a copy of the file then misses what was applied.
+    conn = sqlite3.connect(":memory:")
+    gc.disable()
+    try:
+        applier = Applier(conn, cost_fn=None, market_fn=None, now=0.0)
+        ref = weakref.ref(applier)
+        del applier
+        assert ref() is None
+    finally:
+        gc.enable()
+        conn.close()

@@ -112,6 +112,15 @@ class Applier:
         self._join_requests = JoinRequestApplier(ctx, joins)
         self._messages = MessageApplier(ctx)
         self._statuses = StatusApplier(ctx, CostCharger(ctx, cost_fn=cost_fn, market_fn=market_fn))
+        groups, members = self._groups, self._members
+
+        def read(event: GroupRead) -> None:
+            groups.read(event)
+            members.read(event)
+
+        # Bound methods of the components only: one of the applier itself would make a
+        # reference cycle, keeping the applier (and its cursor's last statement, open on
+        # the connection) alive until the garbage collector runs.
         self._handlers: dict[type, Callable[[Any], None]] = {
             GroupCreated: self._groups.created,
             GroupCreateFailed: self._groups.create_failed,
@@ -127,7 +136,7 @@ class Applier:
             SettingsChangeFailed: self._groups.settings_failed,
             GroupSuspended: self._groups.suspended,
             GroupSuspendCleared: self._groups.suspend_cleared,
-            GroupRead: self._read,
+            GroupRead: read,
         }
         """Every event but messages and statuses, by its exact type."""
         self.failures: list[EventFailure] = []
@@ -261,7 +270,3 @@ class Applier:
             else:
                 raise TypeError(f"not a domain event: {type(event).__name__}")
         handler(event)
-
-    def _read(self, event: GroupRead) -> None:
-        self._groups.read(event)
-        self._members.read(event)
