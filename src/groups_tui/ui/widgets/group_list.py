@@ -623,12 +623,20 @@ def _filtered(view: GroupList, typed: bool) -> list[int]:
 
 
 def _repaint_changed(view: GroupList, top: int, before: list[int]) -> None:
-    """Ask for the lines from ``top`` whose row is no longer the one of ``before``."""
+    """Ask for the lines from ``top`` whose row is no longer the one of ``before`` (each
+    run of them at once)."""
     height = view.scrollable_content_region.height
     after = view._shown[top : top + height]
-    for y in range(height):
-        if (after[y] if y < len(after) else None) != (before[y] if y < len(before) else None):
-            view.refresh_line(top + y)
+    start = None
+    for y in range(height + 1):
+        changed = y < height and (after[y] if y < len(after) else None) != (
+            before[y] if y < len(before) else None
+        )
+        if changed and start is None:
+            start = y
+        elif not changed and start is not None:
+            view.refresh_lines(top + start, y - start)
+            start = None
 
 
 def _candidates(view: GroupList) -> tuple[list[int], list[str]]:
