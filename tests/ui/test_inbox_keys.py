@@ -158,7 +158,7 @@ async def test_kept_filter_results_are_what_a_fresh_filter_shows(
         await pilot.pause()
 
 
-async def test_background_work_waits_until_every_row_is_in(
+async def test_background_work_and_header_figures_wait_until_every_row_is_in(
     service: InboxService, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN a first screen of four rows, the rest held back
@@ -174,6 +174,14 @@ async def test_background_work_waits_until_every_row_is_in(
         return await read(after, limit)
 
     monkeypatch.setattr(service.reading, "inbox_page", slow_rest)
+    header_reads: list[str] = []
+    listener_status = service.reading.listener_status
+
+    async def counted_status() -> Any:
+        header_reads.append("listener")
+        return await listener_status()
+
+    monkeypatch.setattr(service.reading, "listener_status", counted_status)
     seen: list[int] = []
     app: GroupsApp | None = None
 
@@ -185,14 +193,17 @@ async def test_background_work_waits_until_every_row_is_in(
     async with app.run_test(size=(100, 24)) as pilot:
         for _ in range(5):
             await pilot.pause()
-        # THEN the first screen is drawn, and the background work has not started
+        # THEN the first screen is drawn; the background work and the header's figures wait
         assert _list(app).total == 4
         assert seen == []
-        # WHEN the rest arrives THEN it starts, once, with every row in
+        assert header_reads == []
+        # WHEN the rest arrives THEN the work starts, once, with every row in, and the
+        # header reads its figures
         released.set()
         await settle(pilot)
         await settle(pilot)
         assert seen == [GROUPS]
+        assert header_reads
 
 
 async def test_background_work_starts_when_the_rest_of_the_rows_cannot_be_read(

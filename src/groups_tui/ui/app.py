@@ -268,10 +268,9 @@ class GroupsApp(HostApp):
         self.push_screen(InboxScreen())
         self._apply_preferences()
         self.set_interval(1.0, self.tick_clock, name="clock")
-        self._load_header()
         self._follow()
-        # What Meta charged against the configuration is read once the inbox is drawn
-        # (initial_inbox_rows): it weighs the ledger, which the inbox does not need.
+        # The header's figures and what Meta charged against the configuration are read
+        # once every inbox row is in (inbox_complete): the inbox needs neither.
 
     def _apply_preferences(self) -> None:
         """The remembered theme, the ``[keys]`` remapping, and what to say about either."""
@@ -476,6 +475,7 @@ class GroupsApp(HostApp):
             self.call_after_refresh(self.freeze_heap)
         if not self._evidence_requested:
             self._evidence_requested = True
+            self.call_after_refresh(self._load_header)
             self.call_after_refresh(self._load_pricing_evidence)
         if self._on_started is not None:
             started, self._on_started = self._on_started, None
