@@ -540,6 +540,7 @@ def terminal_figures(
                 note(which, "first frame", run.first_frame_ms)
                 note(which, "ready", run.ready_ms)
                 note(which, "CPU until ready", run.ready_cpu_ms)
+                note(which, "CPU until settled", run.settled_cpu_ms)
                 note(which, "peak RSS", run.peak_rss_mb)
                 for label, wall, cpu in run.keys:
                     note(which, "key -> frame", wall)
@@ -564,7 +565,7 @@ def print_terminal(fig: dict[str, dict[str, list[float]]]) -> None:
     def spread(values: list[float]) -> str:
         return f"{min(values):.0f}/{statistics.median(values):.0f}/{max(values):.0f}"
 
-    for name in ("first frame", "ready", "CPU until ready", "peak RSS"):
+    for name in ("first frame", "ready", "CPU until ready", "CPU until settled", "peak RSS"):
         ours, empty = fig["ours"][name], fig["empty"][name]
         unit = " MB" if name == "peak RSS" else " ms"
         ratio = statistics.median(ours) / statistics.median(empty)
