@@ -38,12 +38,18 @@ _MESSAGE_SQL = (
     "error_code = excluded.error_code, error_title = excluded.error_title "
     "WHERE " + _DELIVERY_WINS.format(t="message_delivery")
 )
+# The first delivered and first read times ride along with the status when it is stored
+# (a new row, or one it wins); a status that loses sets them with _REACHED_SQL.
 _RECIPIENT_SQL = (
     "INSERT INTO recipient_status(message_id, participant_key, state, rank, at, "
-    "error_code, error_title) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "error_code, error_title, delivered_at, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(message_id, participant_key) DO UPDATE SET "
     "state = excluded.state, rank = excluded.rank, at = excluded.at, "
-    "error_code = excluded.error_code, error_title = excluded.error_title "
+    "error_code = excluded.error_code, error_title = excluded.error_title, "
+    "delivered_at = CASE WHEN excluded.delivered_at IS NULL THEN delivered_at "
+    "ELSE min(coalesce(delivered_at, excluded.delivered_at), excluded.delivered_at) END, "
+    "read_at = CASE WHEN excluded.read_at IS NULL THEN read_at "
+    "ELSE min(coalesce(read_at, excluded.read_at), excluded.read_at) END "
     "WHERE " + _DELIVERY_WINS.format(t="recipient_status")
 )
 _REACHED_SQL = (
@@ -84,11 +90,23 @@ class StatusApplier:
             wa_id = e.participant.wa_id
         else:
             key, wa_id = e.recipient_id or "", e.recipient_id
+        reached = state.reached_member
+        read = state is DeliveryState.READ
         changed = ctx.exec(
-            _RECIPIENT_SQL, (e.wamid, key, str(state), state.rank, e.at, code, title)
+            _RECIPIENT_SQL,
+            (
+                e.wamid,
+                key,
+                str(state),
+                state.rank,
+                e.at,
+                code,
+                title,
+                e.at if reached else None,
+                e.at if read else None,
+            ),
         )
-        if state.reached_member:
-            read = state is DeliveryState.READ
+        if reached and not changed:
             ctx.exec(_REACHED_SQL, (e.wamid, key, e.at, int(read)))
         if changed:
             ctx.change(
