@@ -4,7 +4,9 @@ For every concurrency level it measures three servers back to back, in the same 
 the same load, so that a noisy neighbour on a shared machine weighs on all of them:
 
 * **durable** -- ``python -m groups_tui.listener`` on a fresh database: every 200 means the
-  body was verified, logged with ``synchronous=FULL`` and applied before the answer;
+  body was verified and logged with ``synchronous=FULL``; it is applied right after the
+  answer, and the figures wait until every logged body is applied (``drain``) and count
+  that CPU too;
 * **empty** -- the same server command with its hidden ``--bench-empty-handler`` flag (an
   app that reads the body and answers 200): the ceiling the HTTP server itself imposes;
 * **naive** -- a receiver written the obvious way (this file, ``--serve-naive``): verify
@@ -17,7 +19,9 @@ The load comes from TWO generator processes (one at a single connection), each p
 signed status webhooks (one event per POST, as Meta sends non-aggregated statuses) over
 half the connections, so the generator is not the ceiling. Each generator warms up, waits
 for the word to start, then posts for ``--seconds``; the figures are the acks per second
-of the pair and the latency percentiles of every acknowledged request.
+of the pair and the latency percentiles of every acknowledged request, and the server
+process's CPU time per acknowledged event (Linux), which the machine's other load
+disturbs far less than the rates.
 
 Usage::
 
