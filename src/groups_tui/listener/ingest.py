@@ -259,7 +259,7 @@ class IngestWriter:
             phone_number_id=body_number(payload),
         )
         # Parsed here, while the writer may be committing the previous batch: the durable
-        # transaction holds only the inserts and the applying.
+        # transaction holds only the inserts, and applying needs no second parse.
         pending = _Pending(raw, _parse(payload), future)
         self._idle_event.clear()
         self._queue.put_nowait(pending)

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from groups_tui.domain.models import DeliveryState
+from groups_tui.listener import ingest
 from groups_tui.store import raw_log
+from groups_tui.store.raw_log import Logged, RawLog
 from tests.helpers.webhooks import consistent_fixture_names, fixture_bytes
 
 from .support import running_listener
@@ -96,3 +100,54 @@ async def test_a_burst_with_duplicates_is_logged_once_and_applied_after_its_200s
         assert running.ingest.duplicates == 5
         assert running.ingest.applied == len(names)
         assert running.ingest.apply_failures == 0
+
+
+async def test_an_apply_transaction_that_fails_is_tried_again_from_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the first apply transaction fails as a whole (a lock held too long elsewhere)
+    monkeypatch.setattr(ingest, "APPLY_RETRY_SECONDS", 0.01)
+    calls = 0
+    real_apply = RawLog.apply_logged
+
+    async def flaky(self: RawLog, rows: Sequence[Logged]) -> list[tuple[int, str]]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return await real_apply(self, rows)
+
+    monkeypatch.setattr(RawLog, "apply_logged", flaky)
+    async with running_listener(tmp_path / "groups.db") as running:
+        # WHEN a delivery is acknowledged
+        await running.deliver([fixture_bytes("statuses_sent_group")])
+        # THEN the row is read back from the log and applied on a later attempt
+        stats = await running.store.raw.stats()
+        assert (stats.total, stats.applied, stats.errors) == (1, 1, 0)
+        assert calls == 2
+        assert await running.store.messages.state(SENT_WAMID) is DeliveryState.SENT
+
+
+async def test_rows_that_never_apply_are_left_unapplied_for_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN every apply transaction failing
+    monkeypatch.setattr(ingest, "APPLY_RETRY_SECONDS", 0.01)
+
+    async def broken(self: RawLog, rows: Sequence[Logged]) -> list[tuple[int, str]]:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(RawLog, "apply_logged", broken)
+    db = tmp_path / "groups.db"
+    async with running_listener(db) as running:
+        # WHEN a delivery is acknowledged
+        await running.deliver([fixture_bytes("statuses_sent_group")])
+        # THEN the writer gives up after a few attempts (idle again), the row unapplied
+        stats = await running.store.raw.stats()
+        assert (stats.total, stats.applied) == (1, 0)
+    monkeypatch.undo()
+    # AND the next start applies it
+    async with running_listener(db) as restarted:
+        await restarted.ingest.wait_idle()
+        stats = await restarted.store.raw.stats()
+        assert (stats.total, stats.applied, stats.errors) == (1, 1, 0)
