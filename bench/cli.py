@@ -12,7 +12,15 @@ Each process is timed from spawn to exit (wall, and the CPU it used); its peak R
 child's ``ru_maxrss``.
 Prints min/median/max; nothing is asserted.
 
-Usage: ``python bench/cli.py [--db PATH] [--groups 10000] [--runs 5] [--src DIR] [--baseline DIR]``
+Bytecode is cached as an installed package has it (``pip`` compiles every module): the runs
+share a private ``PYTHONPYCACHEPREFIX`` that the warm-up run fills, for ``--src`` and
+``--baseline`` alike (a read-only checkout gets its cache there too), whatever
+``PYTHONDONTWRITEBYTECODE`` says. ``--no-bytecode-cache`` compiles the project's modules at
+every run instead (copies of the ``src`` trees without ``__pycache__``, run with
+``PYTHONDONTWRITEBYTECODE=1``, as a fresh checkout runs: about 70 ms more).
+
+Usage: ``python bench/cli.py [--db PATH] [--groups 10000] [--runs 5] [--src DIR] [--baseline DIR]
+[--no-bytecode-cache]``
 
 ``--baseline DIR`` runs the two groups-tui commands with another checkout's ``src`` too,
 in the same turns.
@@ -22,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -58,11 +67,32 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--src", type=Path, default=ROOT / "src", help="the groups_tui to run")
     parser.add_argument("--baseline", type=Path, help="also run the commands with this src")
+    parser.add_argument(
+        "--no-bytecode-cache", action="store_true", help="compile every module at every run"
+    )
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory(prefix="groups-tui-cli-") if args.db is None else None
     db = args.db or Path(tmp.name) / "bench.db"  # type: ignore[union-attr]
+    cache = tempfile.TemporaryDirectory(prefix="groups-tui-cli-pyc-")
+    # A cache prefix hides the installed packages' own __pycache__: without it they keep
+    # theirs, and the project's modules are compiled at every run.
+    bytecode = (
+        {"PYTHONDONTWRITEBYTECODE": "1"}
+        if args.no_bytecode_cache
+        else {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": cache.name}
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
+    shown = {"src": args.src, "baseline": args.baseline}  # the trees named, not copies
+    if args.no_bytecode_cache:  # copies without the __pycache__ a test run leaves behind
+        for name in ("src", "baseline"):
+            tree = getattr(args, name)
+            if tree is not None:
+                copy = Path(cache.name) / name
+                shutil.copytree(tree, copy, ignore=shutil.ignore_patterns("__pycache__"))
+                setattr(args, name, copy)
     env = dict(
-        os.environ,
+        environ,
+        **bytecode,
         PYTHONPATH=str(args.src),
         GROUPS_TUI_CONFIG=str(db.parent / "none.toml"),
         GROUPS_TUI_DB=str(db),
@@ -106,6 +136,11 @@ def main() -> None:
         for name in list(commands)[2:]:
             commands[f"{name} [baseline]"] = commands[name]
             envs[f"{name} [baseline]"] = env | {"PYTHONPATH": str(args.baseline)}
+
+    def load_now() -> str:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+    load_before = load_now()
     for name, cmd in commands.items():  # warm the page cache; not counted
         timed(cmd, envs[name])
     walls: dict[str, list[float]] = {name: [] for name in commands}
@@ -121,15 +156,18 @@ def main() -> None:
     def spread(values: list[float]) -> str:
         return f"{min(values):.0f}/{statistics.median(values):.0f}/{max(values):.0f}"
 
-    print(f"command start-up (src {args.src}), min/median/max of {args.runs} runs")
+    cached = "compiled at every run" if args.no_bytecode_cache else "cached"
+    print(f"command start-up (src {shown['src']}), min/median/max of {args.runs} runs")
+    print(f"bytecode {cached}; load average before {load_before}, after {load_now()}")
     if args.baseline:
-        print(f"[baseline]: src {args.baseline}")
+        print(f"[baseline]: src {shown['baseline']}")
     print(f"{'command':<56}{'wall ms':>16}{'CPU ms':>16}{'peak RSS MB':>16}")
     for name in commands:
         print(f"{name:<56}{spread(walls[name]):>16}{spread(cpus[name]):>16}{spread(rss[name]):>16}")
     print("targets: --help <= 150 ms; groups list --no-sync --json at 10k <= 400 ms and <= 80 MB")
     if tmp is not None:
         tmp.cleanup()
+    cache.cleanup()
 
 
 if __name__ == "__main__":

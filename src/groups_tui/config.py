@@ -18,6 +18,7 @@ table, or neither for the shared ``WHATSAPP_ACCESS_TOKEN``). Without it, the
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
@@ -166,7 +167,9 @@ class NumberSettings(NamedTuple):
 class Settings(BaseModel):
     """groups-tui settings. Environment variables win over the config file."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, use_attribute_docstrings=True)
+    # Each field's docstring is its description in `config check` (:meth:`status_lines`);
+    # it is read from the source when asked, not by pydantic for every command.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     def __init__(self, **values: Any) -> None:
         """Settings from ``values`` (by field name or variable name), then the environment,
@@ -356,8 +359,35 @@ class Settings(BaseModel):
             if isinstance(value, SecretStr):
                 value = value.get_secret_value()
             present = value is not None and value != "" and value != {}
-            rows.append((field.alias or name, (field.description or "").strip(), present))
+            text = field.description or _field_docs().get(name, "")
+            rows.append((field.alias or name, text.strip(), present))
         return rows
+
+
+@functools.cache
+def _field_docs() -> dict[str, str]:
+    """The docstring under each field of :class:`Settings`, by field name (none when the
+    source cannot be read)."""
+    import ast
+    import inspect
+
+    try:
+        body = ast.parse(inspect.getsource(Settings)).body[0]
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    docs: dict[str, str] = {}
+    if not isinstance(body, ast.ClassDef):
+        return docs
+    for field, after in zip(body.body, body.body[1:], strict=False):
+        if (
+            isinstance(field, ast.AnnAssign)
+            and isinstance(field.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            docs[field.target.id] = inspect.cleandoc(after.value.value)
+    return docs
 
 
 def _has_value(secret: SecretStr | None) -> bool:

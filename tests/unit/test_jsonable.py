@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar, NamedTuple
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from groups_tui.domain.models import MessageKind
+from groups_tui.domain.models import MessageKind, Unknown
 from groups_tui.domain.text import UNSAFE_CODE_POINTS
-from groups_tui.jsonable import dumps, iterdumps, to_jsonable
+from groups_tui.jsonable import dumps, iso_time, iterdumps, iterdumps_records, to_jsonable
 
 
 class Row(NamedTuple):
@@ -192,3 +192,116 @@ def test_times_are_iso_utc_and_records_choose_their_json_names() -> None:
     assert out == [{"group_id": "g1", "last_message_preview": "hi", "at": "2026-01-01T01:30:00Z"}]
     fractional = to_jsonable({"received_at": 1767231000.25, "closes_at": None, "count": 3})
     assert fractional == {"received_at": "2026-01-01T01:30:00.250Z", "closes_at": None, "count": 3}
+
+
+# --- iterdumps_records: a listing of named tuples written in one pass per batch ------------
+
+_HOSTILE = st.sampled_from(
+    [
+        "\x1b]52;c;UFdORUQ=\x07",
+        "\x9b31m",
+        "\x7f",
+        "\u202eevil\u202c",
+        "\u2066\u200e\u061c",
+        "\x00",
+        "%s %(x)s %%",
+        '"quoted" \\ back',
+        "line\nbreak\ttab\r",
+        "\u2028\u2029",
+        "Sofía 🎉 नमस्ते",
+        "",
+    ]
+)
+_TEXT = st.one_of(st.text(max_size=12), _HOSTILE, st.lists(_HOSTILE, max_size=3).map("".join))
+_TIME = st.one_of(
+    st.none(),
+    st.integers(0, 4_102_444_800),
+    st.integers(253_402_300_700, 253_402_300_799),  # the last seconds of year 9999
+    st.integers(-86_400 * 400, -1),  # before 1970
+    st.floats(0, 4_102_444_800, allow_nan=False),
+    st.booleans(),
+    _TEXT,
+)
+
+
+class Wide(NamedTuple):
+    """A listing's row: text, numbers, flags, times, an internal field, a renamed one."""
+
+    group_id: str
+    subject: str | None
+    amount: int | float
+    flagged: bool
+    last_activity_at: object
+    haystack: str
+    renamed: object
+    at: object
+    state: object
+
+    json_names = {"renamed": "preview_at", "subject": "subject"}  # type: ignore[misc]
+    json_omit = frozenset({"haystack"})  # type: ignore[misc]
+
+
+_WIDE = st.builds(
+    Wide,
+    _TEXT,
+    st.one_of(st.none(), _TEXT),
+    st.one_of(st.integers(-(2**40), 2**40), st.floats(allow_nan=False)),
+    st.booleans(),
+    _TIME,
+    _TEXT,
+    _TIME,
+    _TIME,
+    st.one_of(_TEXT, st.sampled_from([MessageKind.TEXT, Unknown("future")])),
+)
+
+
+def _old_listing(rows: list[Wide], extra: dict[str, dict[str, object]]) -> str:
+    """What ``groups list --json`` wrote before: objects built row by row, then dumps."""
+    return dumps(
+        [{**to_jsonable(r), **{k: v.get(r.group_id, "x") for k, v in extra.items()}} for r in rows]
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_WIDE, max_size=12),
+    st.sampled_from([1, 2, 5, 500]),
+    st.lists(_TIME, min_size=1, max_size=3),
+    st.lists(st.sampled_from(["number", "seen_at", "kind"]), unique=True),
+)
+def test_records_are_written_exactly_as_objects_built_one_by_one(
+    rows: list[Wide], batch: int, seen: list[object], chosen: list[str]
+) -> None:
+    # GIVEN rows of every kind of value (times as numbers, None, floats, text and flags;
+    # C0, C1, DEL, bidi, NUL, % and quotes in text; enums and unknown values)
+    extra: dict[str, dict[str, object]] = {
+        "number": {r.group_id: f"n{len(r.group_id)}\x1b" for r in rows},
+        "seen_at": {r.group_id: seen[len(r.group_id) % len(seen)] for r in rows},
+        "kind": {r.group_id: MessageKind.TEXT for r in rows[:1]},
+    }
+    extra = {name: extra[name] for name in chosen}  # some, in any order, or none
+    makers = {k: (lambda r, v=v: v.get(r.group_id, "x")) for k, v in extra.items()}
+    # WHEN they are written in batches with extra fields (a label, a time, an enum)
+    text = "".join(iterdumps_records(rows, makers, batch=batch))
+    # THEN the text is byte for byte what the object-by-object path wrote
+    assert text == _old_listing(rows, extra)
+    assert not {c for c in text if ord(c) in UNSAFE_CODE_POINTS}
+
+
+def test_records_of_mixed_kinds_and_no_records_take_the_general_way() -> None:
+    assert "".join(iterdumps_records([])) == "[]"
+    mixed = [Row("G1", 1), Listed("g", "hi", "h", 5)]
+    assert "".join(iterdumps_records(mixed, {"n": lambda r: 1})) == dumps(
+        [{**to_jsonable(r), "n": 1} for r in mixed]
+    )
+    # an extra field named like a record's own replaces it in place, as the dict did
+    rows = [Row("G1", 1)]
+    assert "".join(iterdumps_records(rows, {"group_id": lambda r: "x"})) == dumps(
+        [{"group_id": "x", "unread": 1}]
+    )
+
+
+@given(st.integers(0, 253_402_300_799))
+def test_iso_time_of_whole_seconds_is_datetime_isoformat(epoch: int) -> None:
+    expected = datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+    assert iso_time(epoch) == expected

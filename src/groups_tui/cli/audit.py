@@ -15,7 +15,7 @@ from groups_tui.cli.common import (
     number_option,
     run_async,
 )
-from groups_tui.cli_output import fail
+from groups_tui.cli_output import cell, fail
 from groups_tui.completion import complete_group_id
 from groups_tui.config import load_settings
 from groups_tui.jsonable import to_jsonable
@@ -68,11 +68,11 @@ async def audit(
 
         return (
             "\n".join(
-                f"{_time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(e.at))}\t{e.os_user}"
-                + (f" ({e.role})" if e.role else "")
+                f"{_time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(e.at))}\t{cell(e.os_user)}"
+                + (f" ({cell(e.role)})" if e.role else "")
                 + "\t"
                 + (f"{labels(e.phone_number_id)}\t" if several else "")
-                + f"{e.action}\t{e.group_id or '-'}\t{json.dumps(to_jsonable(e.targets))}\t"
+                + f"{cell(e.action)}\t{cell(e.group_id or '-')}\t{json.dumps(to_jsonable(e.targets))}\t"
                 f"{json.dumps(to_jsonable(e.api_result))}" + (f"\t{e.cost} USD" if e.cost else "")
                 for e in entries
             )

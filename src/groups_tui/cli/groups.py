@@ -19,9 +19,8 @@ from groups_tui.cli.common import (
     with_service,
 )
 from groups_tui.cli.lazy import LazyCommand, LazyGroup
-from groups_tui.cli_output import fail
+from groups_tui.cli_output import cell, echo_json_records, fail
 from groups_tui.completion import complete_group_id
-from groups_tui.jsonable import to_jsonable
 
 __all__ = ["groups", "invite_link"]
 
@@ -56,12 +55,9 @@ async def groups_list(sync: bool, number: str | None, as_json: bool) -> None:
         await refresh(sync, lambda: service.reading.sync_groups(chosen))
         rows = await service.reading.inbox_rows(chosen)
         if as_json:
-            emit(
-                # the row's contract shape (docs/json.md), plus the number's label
-                [{**to_jsonable(r), "number": service.label(r.phone_number_id)} for r in rows],
-                True,
-                str,
-            )
+            # the row's contract shape (docs/json.md), plus the number's label
+            labels = {n: service.label(n) for n in {r.phone_number_id for r in rows}}
+            echo_json_records(rows, {"number": lambda r: labels[r.phone_number_id]})
             return
         several = len(service.numbers) > 1
         emit(
@@ -69,8 +65,9 @@ async def groups_list(sync: bool, number: str | None, as_json: bool) -> None:
             False,
             lambda rs: (
                 "\n".join(
-                    (f"{service.label(r.phone_number_id)}\t" if several else "")
-                    + f"{r.group_id}\t{r.participant_count}/8\t{r.unread} unread\t{r.subject}"
+                    (f"{cell(service.label(r.phone_number_id))}\t" if several else "")
+                    + f"{cell(r.group_id)}\t{r.participant_count}/8\t{r.unread} unread\t"
+                    + cell(r.subject)
                     for r in rs
                 )
                 or "no groups"
@@ -98,13 +95,13 @@ async def groups_show(group_id: str, sync: bool, number: str | None, as_json: bo
         def text(d: Any) -> str:
             g = d.group
             lines = [
-                f"{g.subject}  ({g.id})",
+                f"{cell(g.subject)}  ({g.id})",
                 f"number: {service.label(g.phone_number_id)}",
                 f"state: {g.state}{' SUSPENDED' if g.suspended else ''}",
                 f"joining: {g.join_approval.label}",
                 f"members: {len(d.members)}/8   window: {format_countdown(d.window.remaining)}",
             ]
-            lines += [f"  {m.key}\t{m.display_name}" for m in d.members]
+            lines += [f"  {cell(m.key)}\t{cell(m.display_name)}" for m in d.members]
             return "\n".join(lines)
 
         emit(detail, as_json, text)

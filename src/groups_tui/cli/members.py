@@ -19,7 +19,7 @@ from groups_tui.cli.common import (
     sync_option,
     with_service,
 )
-from groups_tui.cli_output import fail
+from groups_tui.cli_output import cell, fail
 from groups_tui.completion import complete_group_id
 
 __all__ = ["members", "requests"]
@@ -46,7 +46,9 @@ async def members_list(group_id: str, sync: bool, number: str | None, as_json: b
         emit(
             rows,
             as_json,
-            lambda ms: "\n".join(f"{m.key}\t{m.display_name}" for m in ms) or "no members",
+            lambda ms: (
+                "\n".join(f"{cell(m.key)}\t{cell(m.display_name)}" for m in ms) or "no members"
+            ),
         )
 
     await with_service(body)()
@@ -125,7 +127,8 @@ async def requests_list(group_id: str, sync: bool, number: str | None, as_json: 
             as_json,
             lambda rs: (
                 "\n".join(
-                    f"{r.request.join_request_id}\t{r.request.key}\t{r.request.profile_name or ''}"
+                    f"{cell(r.request.join_request_id)}\t{cell(r.request.key)}\t"
+                    + cell(r.request.profile_name or "")
                     for r in rs
                 )
                 or "no pending requests"

@@ -18,7 +18,7 @@ from groups_tui.cli.common import (
     run_async,
     with_service,
 )
-from groups_tui.cli_output import fail
+from groups_tui.cli_output import cell, fail
 from groups_tui.completion import complete_group_id
 from groups_tui.jsonable import iso_time
 
@@ -35,7 +35,7 @@ def _message_line(view: Any) -> str:
     who = "you" if str(m.direction) == "outbound" else (m.sender_name or m.sender_key or "?")
     body = m.text if m.text is not None else f"[{m.kind}]"
     state = f"\t({view.outbox_state})" if view.outbox_state not in (None, "accepted") else ""
-    return f"{iso_time(m.at)}\t{who}\t{body}{state}"
+    return f"{iso_time(m.at)}\t{cell(who)}\t{cell(body)}{state}"
 
 
 @messages.command("list")
@@ -91,7 +91,8 @@ async def templates_list(refresh: bool, number: str | None, as_json: bool, as_cs
             as_json,
             lambda ts: (
                 "\n".join(
-                    f"{t.name}\t{t.language}\t{t.category}\t{t.status}\t{t.body_params} param(s)"
+                    "\t".join(map(cell, (t.name, t.language, t.category, t.status)))
+                    + f"\t{t.body_params} param(s)"
                     for t in ts
                 )
                 or "no templates"

@@ -16,7 +16,7 @@ from groups_tui.cli.common import (
     run_async,
     with_service,
 )
-from groups_tui.cli_output import fail
+from groups_tui.cli_output import cell, fail
 from groups_tui.completion import complete_group_id
 
 __all__ = ["cost", "send"]
@@ -145,7 +145,7 @@ async def cost(
 
         def text(p: Any) -> str:
             lines = [
-                f"{ln.name or ln.member_key}\t{ln.country or '?'}\t{ln.market or '?'}\t"
+                f"{cell(ln.name or ln.member_key)}\t{ln.country or '?'}\t{ln.market or '?'}\t"
                 f"{'unknown' if ln.rate is None else ln.rate}\t{ln.rule}"
                 + (f"\t({ln.note})" if ln.note else "")
                 for ln in p.lines

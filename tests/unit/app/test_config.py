@@ -225,3 +225,13 @@ def test_a_token_in_numbers_makes_a_readable_file_refused() -> None:
     os.chmod(path, 0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
         load_settings()
+
+
+def test_status_lines_describe_each_setting_by_its_docstring() -> None:
+    rows = {name: text for name, text, _present in Settings().status_lines()}
+    assert rows["WHATSAPP_ACCESS_TOKEN"] == "Bearer token for the Cloud API."
+    assert rows["GROUPS_TUI_SPACING_MARKS"].startswith("Cells a spacing combining mark")
+    assert (
+        "\n" in rows["GROUPS_TUI_SPACING_MARKS"] and "    " not in rows["GROUPS_TUI_SPACING_MARKS"]
+    )
+    assert all(rows.values()), [name for name, text in rows.items() if not text]
