@@ -11,11 +11,12 @@ Applying to state comes after the 200, on the same writer: the fresh rows (alrea
 parsed on the event loop as they arrived) queue in memory and are applied with
 :meth:`RawLog.apply_logged <groups_tui.store.raw_log.RawLog.apply_logged>`, which
 isolates failures exactly as before (an event that cannot be applied is recorded with
-its reason, its neighbours are applied). When no delivery waits, they are applied at
-once in chunks bounded by :data:`APPLY_BUDGET`, so one delivery alone is in state a few
-milliseconds after its 200; under load they accumulate to :data:`APPLY_UNDER_LOAD` rows
-and are applied in one transaction between two commits, which makes applying cheaper per
-event while the acknowledgements no longer wait for it.
+its reason, its neighbours are applied). Several rows share one transaction, which
+makes applying cheaper per event: when no delivery waits, the rows of the last
+:data:`APPLY_DELAY` seconds are applied in chunks bounded by :data:`APPLY_BUDGET` (one
+delivery alone is in state some 20 ms after its 200); under load they accumulate to
+:data:`APPLY_UNDER_LOAD` rows and are applied between two commits. Acknowledgements no
+longer wait for applying.
 
 The commit runs on the database's writer thread, never on the event loop's: while one
 batch is being committed the loop goes on receiving deliveries, which queue up and form
