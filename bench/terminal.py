@@ -9,6 +9,8 @@ moment the process is spawned:
 * key -> frame: for each key sent with ``tmux send-keys`` (or a bracketed paste with
   ``paste-buffer -p``), the wall time until the pane shows something else, and the CPU the
   app's threads used for it (``/proc/PID/task/*/schedstat``, nanoseconds),
+* the CPU once it has gone idle after ready ("settled": start-up work done after the
+  ready frame counts there),
 * the peak RSS of the process (``VmHWM``).
 
 The pane is read with ``tmux capture-pane -p`` every couple of milliseconds; that read
@@ -53,6 +55,9 @@ class TerminalRun:
     ready_cpu_ms: float = 0.0
     """CPU the app's threads had used when it was seen ready (less sensitive to a busy
     machine than the wall times)."""
+    settled_cpu_ms: float = 0.0
+    """CPU the app's threads had used once it went idle after ready (start-up work put
+    after the ready frame -- background workers, header figures -- counts here)."""
     keys: list[tuple[str, float, float]] = field(default_factory=list)
     """``(label, wall ms to the next frame, CPU ms of the app's threads)`` per key."""
     peak_rss_mb: float = 0.0
@@ -102,6 +107,19 @@ def _peak_rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def _settled_cpu_ms(pid: int, limit: float = 3.0) -> float:
+    """CPU (ms) of ``pid`` once it used under 2 ms of CPU in 100 ms (at most ``limit`` s on)."""
+    deadline = time.perf_counter() + limit
+    last = _cpu_ns(pid)
+    while time.perf_counter() < deadline:
+        time.sleep(0.1)
+        now = _cpu_ns(pid)
+        if now - last < 2_000_000:
+            return now / 1e6
+        last = now
+    return last / 1e6
 
 
 def _until(
@@ -164,7 +182,9 @@ def run_in_tmux(
             ready_cpu_ms=_cpu_ns(pid) / 1e6,
             screen=screen,
         )
-        time.sleep(0.3)  # let start-up work after the frame (freezing the heap...) finish
+        # Let start-up work after the frame (workers, freezing the heap...) finish.
+        result.settled_cpu_ms = _settled_cpu_ms(pid)
+        time.sleep(0.1)
         for key in before_keys:
             _send(tmux, key)
             time.sleep(0.3)

@@ -2,7 +2,7 @@
 
 The inbox is on screen before anything it does not need is imported or started: the
 Cloud API client is built on its first call (:class:`~groups_tui.service.LazyClient`),
-and the moderation watcher and the automation runner start once the first rows are drawn
+and the moderation watcher and the automation runner start once every inbox row is in
 (they follow the change feed from their stored positions, so they miss nothing), under
 the runner lease: at most one process runs them, and a second TUI says which one does. In
 team mode (a daemon's socket is configured or found) the daemon runs them. Their

@@ -189,7 +189,7 @@ class GroupsApp(HostApp):
             preferences: Where the operator's choices are kept across runs (``None``:
                 remembered for this run only).
             keymap: The ``[keys]`` table: binding id to the keys that replace its own.
-            on_started: Run once the inbox has drawn its first rows (what can wait until
+            on_started: Run once every inbox row is in (what can wait until
                 the operator sees the inbox: the background workers).
         """
         super().__init__()
@@ -268,10 +268,9 @@ class GroupsApp(HostApp):
         self.push_screen(InboxScreen())
         self._apply_preferences()
         self.set_interval(1.0, self.tick_clock, name="clock")
-        self._load_header()
         self._follow()
-        # What Meta charged against the configuration is read once the inbox is drawn
-        # (initial_inbox_rows): it weighs the ledger, which the inbox does not need.
+        # The header's figures and what Meta charged against the configuration are read
+        # once every inbox row is in (inbox_complete): the inbox needs neither.
 
     def _apply_preferences(self) -> None:
         """The remembered theme, the ``[keys]`` remapping, and what to say about either."""
@@ -454,40 +453,42 @@ class GroupsApp(HostApp):
         reading = self.service.reading
         try:
             page = await (task if task is not None else reading.inbox_page(limit=FIRST_SCREEN_ROWS))
+        except BaseException:
+            self.inbox_complete()  # no rows come: what waits for them starts now
+            raise
         finally:
             if self._freeze_heap:  # whether or not the rows came (the collector is off)
                 self._freeze_heap = False
                 self._freeze_rest = True
                 self.call_after_refresh(self.freeze_heap)
-            if not self._evidence_requested:
-                self._evidence_requested = True
-                self.call_after_refresh(self._load_pricing_evidence)
         if page[1] is None:
             self._freeze_rest = False
-        if self._on_started is not None:
-            started, self._on_started = self._on_started, None
-            self.call_after_refresh(self._start_background, started)
+            self.inbox_complete()
         return page
 
     def inbox_complete(self) -> None:
-        """Every inbox row is in memory: when start-up froze the first screen's, freeze
-        the rest too (see :meth:`freeze_heap`), or a full collection walks them inside a
-        keystroke."""
+        """Every inbox row is in memory (or none will come): freeze the rest too when start-up
+        froze the first screen's (:meth:`freeze_heap`); then, once, read the pricing evidence
+        and start ``on_started``'s work (until every row is in, the CPU goes to the rows)."""
         if self._freeze_rest:
             self._freeze_rest = False
             self.call_after_refresh(self.freeze_heap)
+        if not self._evidence_requested:
+            self._evidence_requested = True
+            self.call_after_refresh(self._load_header)
+            self.call_after_refresh(self._load_pricing_evidence)
+        if self._on_started is not None:
+            started, self._on_started = self._on_started, None
+            self.call_after_refresh(self._start_background, started)
 
     def _start_background(self, started: Callable[[], Awaitable[None]]) -> None:
         self.run_worker(started, name="on-started", group="on-started", exit_on_error=False)
 
     def freeze_heap(self) -> None:
         """Put the objects alive after start-up (modules, styles, the inbox index) out of
-        the cyclic collector's reach.
-
-        With 10,000 groups a full collection walks ~90,000 objects and took ~50 ms
-        here; it fell inside whichever keystroke happened to trigger it (often the
-        first group opened). Frozen objects are still freed by reference counting.
-        """
+        the cyclic collector's reach: with 10,000 groups a full collection walks ~90,000
+        objects (~50 ms here), inside whichever keystroke triggers it (often the first
+        group opened). Frozen objects are still freed by reference counting."""
         gc.collect(1)
         gc.freeze()
         gc.enable()  # the runner holds the collector off until now (groups_tui.tui_runner)
@@ -653,7 +654,7 @@ def make_app(
         preferences: Where the operator's choices are kept (the data directory's
             ``preferences.json``); ``None`` keeps them for the run only.
         keymap: The ``[keys]`` table of the config: binding id to keys.
-        on_started: Run once the inbox has drawn its first rows.
+        on_started: Run once every inbox row is in.
 
     Returns:
         The app, not yet running.

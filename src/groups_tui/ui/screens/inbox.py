@@ -349,10 +349,12 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         first, after = await self.app.initial_inbox_page()
         self.group_list.set_rows(first)
         if after is not None:
-            rest, _ = await self.app.service.reading.inbox_page(after)
-            # Merged by group: a row patched from the change feed meanwhile stays patched.
-            self.group_list.update_rows(rest)
-            self.app.inbox_complete()
+            try:
+                rest, _ = await self.app.service.reading.inbox_page(after)
+                # Merged by group: a row patched from the change feed meanwhile stays patched.
+                self.group_list.update_rows(rest)
+            finally:
+                self.app.inbox_complete()
         self.all_loaded = True
         group_list = self.group_list
         self._show_counts(len(group_list.shown), group_list.total)

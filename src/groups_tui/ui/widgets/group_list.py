@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, TypeVar
+from itertools import compress, repeat
+from operator import contains
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -22,6 +23,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -29,12 +31,17 @@ from textual.strip import Strip
 
 from groups_tui.domain.models import GroupState
 from groups_tui.domain.text import folded
-from groups_tui.domain.window import CLOSING_SOON, WINDOW_SECONDS, format_countdown
+from groups_tui.domain.window import CLOSING_SOON
 from groups_tui.service.types import InboxRow
 from groups_tui.ui.cell_widths import drawn_line, without_spacing_marks_filter
-from groups_tui.ui.formatting import ago
-from groups_tui.ui.preferences import OPTIONAL_COLUMNS
-from groups_tui.ui.widgets.safe_text import clip, fit
+from groups_tui.ui.widgets.group_rows import (
+    Columns,
+    clock_labels,
+    next_exact_change,
+    number_cell,
+    row_columns,
+    seconds_left,
+)
 from groups_tui.ui.widgets.scrolling import set_virtual_height
 
 __all__ = ["Columns", "GroupList", "QuickFilter", "SortMode", "number_cell", "row_columns"]
@@ -66,184 +73,9 @@ class QuickFilter(StrEnum):
     """The group has open moderation flags, or the operator flagged it."""
 
 
-_T = TypeVar("_T")
-
-
-@dataclass(frozen=True, slots=True)
-class Columns:
-    """Cell widths of the inbox columns for one line width.
-
-    Fixed columns: marks (2), members ``n/8`` (3), unread (3), join requests (3),
-    last activity (4) and the window countdown (7), each after a one-cell gap; the
-    subject and the last message share what remains. With several business numbers, a
-    number column (its label, at most :attr:`NUMBER_MAX` cells) follows the marks.
-    """
-
-    subject: int
-    last: int
-    number: int = 0
-    hidden: frozenset[str] = frozenset()
-    """Optional columns the operator hid (``members``, ``unread``, ``requests``,
-    ``activity``, ``window``): their cells are not drawn and their width goes to the
-    subject and the last message."""
-
-    MARKS: ClassVar[int] = 2
-    MEMBERS: ClassVar[int] = 3
-    UNREAD: ClassVar[int] = 3
-    REQUESTS: ClassVar[int] = 3
-    ACTIVITY: ClassVar[int] = 4
-    WINDOW: ClassVar[int] = 7
-    NUMBER_MAX: ClassVar[int] = 8
-
-    @classmethod
-    def widths(cls) -> dict[str, int]:
-        """The fixed columns that may be hidden, by name, with their widths."""
-        sizes = (cls.MEMBERS, cls.UNREAD, cls.REQUESTS, cls.ACTIVITY, cls.WINDOW)
-        return dict(zip(OPTIONAL_COLUMNS, sizes, strict=True))
-
-    @classmethod
-    def for_width(
-        cls, width: int, number: int = 0, hidden: frozenset[str] = frozenset()
-    ) -> Columns:
-        """Split ``width`` cells between the columns shown, each after a one-cell gap
-        (``number``: the number column's width, 0 when it is hidden; ``hidden``: the
-        optional columns the operator hid)."""
-        shown = [w for name, w in cls.widths().items() if name not in hidden]
-        fixed = cls.MARKS + sum(shown)
-        if number:
-            number = min(number, cls.NUMBER_MAX)
-            fixed += number + 1
-        flexible = max(width - fixed - len(shown) - 1, 8)
-        subject = max(min(flexible * 2 // 5, 40), 6)
-        return cls(subject=subject, last=max(flexible - subject, 1), number=number, hidden=hidden)
-
-    def shown(self, cells: Sequence[_T]) -> list[_T]:
-        """The items of a row (:func:`row_columns` order) for the columns shown."""
-        names = ("marks", "subject", "members", "unread", "requests", "last", "activity", "window")
-        return [cell for name, cell in zip(names, cells, strict=True) if name not in self.hidden]
-
-
-OUTBOUND_MARK = "You › "
-"""Before the last message when the business sent it."""
-
-
-def _pad(text: str, width: int, *, right: bool = False) -> str:
-    gap = width - cell_len(text)
-    if gap <= 0:
-        return text
-    return (" " * gap + text) if right else (text + " " * gap)
-
-
-def row_columns(
-    row: InboxRow, now: float, cols: Columns, labels: tuple[str, str, int] | None = None
-) -> tuple[str, ...]:
-    """The cell texts of one row, each already fitted to its column.
-
-    Untrusted strings go through :func:`~groups_tui.ui.widgets.safe_text.fit`, so control
-    characters are visible escapes and nothing is parsed as markup.
-
-    Args:
-        row: The group.
-        now: Current epoch seconds (the app clock).
-        cols: Column widths.
-        labels: :func:`clock_labels` of the row at ``now``, when already computed.
-
-    Returns:
-        ``(marks, subject, members, unread, requests, last, activity, window)``.
-    """
-    if row.suspended:
-        mark = "⊘"
-    elif row.state == GroupState.PENDING:
-        mark = "…"
-    elif row.state in (GroupState.FAILED, GroupState.DELETED):
-        mark = "✗"
-    else:
-        mark = " "
-    # "!" open moderation flags (the queue, M), "*" the operator's own flag.
-    marks = mark + ("!" if row.open_flags else "*" if row.flagged else " ")
-    subject = fit(row.subject or "(no subject)", cols.subject)
-    members = f"{row.participant_count}/8"
-    unread = "" if not row.unread else ("99+" if row.unread > 99 else str(row.unread))
-    requests = "" if not row.pending_requests else f"+{min(row.pending_requests, 99)}"
-    if row.last_outbound:
-        # No colon: a member who calls themselves "You" still reads "You: …".
-        last = fit(f"{OUTBOUND_MARK}{row.last_text or ''}", cols.last)
-    elif row.last_text is None and row.last_sender is None:
-        last = ""
-    elif row.last_sender:
-        last = fit(f"{row.last_sender}: {row.last_text or ''}", cols.last)
-    else:
-        last = fit(row.last_text, cols.last)
-    activity, window, _band = labels or clock_labels(row, now)
-    return (
-        _pad(marks, Columns.MARKS),
-        _pad(subject, cols.subject),
-        _pad(members, Columns.MEMBERS, right=True),
-        _pad(unread, Columns.UNREAD, right=True),
-        _pad(requests, Columns.REQUESTS, right=True),
-        _pad(last, cols.last),
-        _pad(clip(activity, Columns.ACTIVITY), Columns.ACTIVITY, right=True),
-        _pad(window, Columns.WINDOW, right=True),
-    )
-
-
-def number_cell(row: InboxRow, labels: Mapping[str, str], width: int) -> str:
-    """The number column of a row: its number's label, fitted to ``width`` cells."""
-    label = labels.get(row.phone_number_id) or row.phone_number_id or "?"
-    return _pad(fit(label, width), width)
-
-
-def _remaining(row: InboxRow, now: float) -> int:
-    if row.last_inbound_at is None:
-        return 0
-    return max(row.last_inbound_at + WINDOW_SECONDS - int(now), 0)
-
-
-def clock_labels(row: InboxRow, now: float) -> tuple[str, str, int]:
-    """What a row shows that moves with the clock: age, countdown and colour band.
-
-    The age and the countdown's minutes are taken for the clock's current minute, so a
-    screen of rows repaints together once a minute. The minutes are those left at the
-    end of that minute, so the label never promises more time than is left. Closing
-    and entering the last hour are exact to the second: the colour band (0 closed,
-    1 closing within the hour, 2 open) and "closed" use ``now`` itself.
-
-    Args:
-        row: The group.
-        now: Current epoch seconds.
-
-    Returns:
-        ``(age, countdown, band)``.
-    """
-    minute = int(now) // 60 * 60
-    age = ago(row.last_activity_at, minute)
-    if row.last_inbound_at is None:
-        return age, "—", 0
-    left = _remaining(row, now)
-    if left <= 0:
-        return age, "closed", 0
-    band = 1 if left <= CLOSING_SOON else 2
-    return age, format_countdown(max(_remaining(row, minute + 59), 1)), band
-
-
-def next_exact_change(row: InboxRow, now: float) -> float:
-    """When the row's window next changes band (enters the last hour, or closes).
-
-    Returns:
-        Epoch seconds, or infinity when it is closed or was never opened.
-    """
-    if row.last_inbound_at is None:
-        return math.inf
-    closes = row.last_inbound_at + WINDOW_SECONDS
-    if int(now) >= closes:
-        return math.inf
-    last_hour = closes - CLOSING_SOON
-    return last_hour if int(now) < last_hour else closes
-
-
 def passes(row: InboxRow, quick: frozenset[QuickFilter], now: float) -> bool:
     """Whether ``row`` passes every quick filter of ``quick`` at ``now``."""
-    left = _remaining(row, now)
+    left = seconds_left(row, now)
     if QuickFilter.OPEN in quick and left <= 0:
         return False
     if QuickFilter.CLOSING in quick and not 0 < left <= CLOSING_SOON:
@@ -374,6 +206,8 @@ class GroupList(ScrollView, can_focus=True):
         self._rows: list[InboxRow] = []
         self._index: dict[str, int] = {}
         self._order: list[int] = []
+        self._order_hays: list[str] = []  # the rows' haystacks, in that order
+        self._typed: dict[str, tuple[list[int], list[str]]] = {}  # results by filter text
         self._shown: list[int] = []
         self._query = ""
         self._quick: frozenset[QuickFilter] = frozenset()
@@ -390,6 +224,7 @@ class GroupList(ScrollView, can_focus=True):
         """Column widths of the last width drawn (:meth:`_columns_for`)."""
         self._columns_width = -1
         self._strips: dict[str, tuple[InboxRow, tuple[object, ...], Strip]] = {}
+        self._base_style: Style | None = None  # while render_lines draws
         self._labels: Mapping[str, str] = {}
         """Number labels by id, when the number column is shown (else empty)."""
         self._number: str | None = None
@@ -525,13 +360,18 @@ class GroupList(ScrollView, can_focus=True):
         """Filter as you type: keep rows whose haystack contains ``query`` (any case, any
         accent: ``sofia`` finds Sofía, ``björn`` finds Bjorn).
 
-        Typing on narrows the rows already shown instead of scanning every row again.
-        """
+        Typing on narrows the result kept for the text it extends, deleting returns to
+        the one kept for the shorter text (see :func:`_filtered`), and only the lines
+        whose row changed are drawn again."""
         keep = self.highlighted
-        previous = self._query
         self._query = folded(query.strip())
-        narrowing = bool(previous) and self._query.startswith(previous) and not self._quick
-        self._refilter(keep.group_id if keep else None, within=self._shown if narrowing else None)
+        top, drawn = int(self.scroll_y), self.scrollable_content_region.height
+        before = self._shown[top : top + drawn]
+        self._refilter(keep.group_id if keep else None, typed=True)
+        if int(self.scroll_y) != top or drawn != self.scrollable_content_region.height:
+            self.refresh()
+        else:
+            _repaint_changed(self, top, before)
 
     def set_quick_filters(self, filters: frozenset[QuickFilter]) -> None:
         """Replace the active quick filters."""
@@ -549,45 +389,18 @@ class GroupList(ScrollView, can_focus=True):
         self.set_quick_filters(self._quick | {quick} if on else self._quick - {quick})
         return on
 
-    def _sort_key(self) -> Callable[[int], Any]:
-        rows = self._rows
-        now = int(self._now)
-        if self._sort is SortMode.CLOSING:
-
-            def closing(i: int) -> tuple[int, int, int]:
-                row = rows[i]
-                left = _remaining(row, now)
-                activity = row.last_activity_at or 0
-                return (0, left, -activity) if left > 0 else (1, 0, -activity)
-
-            return closing
-        if self._sort is SortMode.UNREAD:
-            return lambda i: (-rows[i].unread, -(rows[i].last_activity_at or 0))
-        return lambda i: -(rows[i].last_activity_at or 0)
-
     def _resort(self, keep: str | None) -> None:
-        self._order = sorted(range(len(self._rows)), key=self._sort_key())
+        self._order = sorted(
+            range(len(self._rows)), key=_sort_key(self._rows, self._sort, int(self._now))
+        )
+        self._order_hays = [self._rows[i].haystack for i in self._order]
         self._deleted = sum(row.state == GroupState.DELETED for row in self._rows)
         self._refilter(keep)
 
-    def _refilter(self, keep: str | None, within: list[int] | None = None) -> None:
+    def _refilter(self, keep: str | None, *, typed: bool = False) -> None:
+        """The rows shown again, ``keep`` highlighted (``typed``: the text changed alone)."""
         rows = self._rows
-        order = self._order if within is None else within
-        query = self._query
-        if query:
-            # One pass of C-level substring tests over precomputed folded haystacks.
-            shown = [i for i in order if query in rows[i].haystack]
-        else:
-            shown = list(order)
-        if self._deleted and not self._show_deleted and within is None:
-            shown = [i for i in shown if rows[i].state != GroupState.DELETED]
-        if self._quick:
-            quick, now = self._quick, self._now
-            shown = [i for i in shown if passes(rows[i], quick, now)]
-        if self._number is not None and within is None:
-            number = self._number
-            shown = [i for i in shown if rows[i].phone_number_id == number]
-        self._shown = shown
+        self._shown = shown = _filtered(self, typed)
         set_virtual_height(self, len(shown))
         position = 0
         if keep is not None:
@@ -598,7 +411,8 @@ class GroupList(ScrollView, can_focus=True):
                 except ValueError:
                     position = 0
         self._set_cursor(min(position, max(len(shown) - 1, 0)), scroll_center=False)
-        self.refresh()
+        if not typed:
+            self.refresh()
         self.post_message(self.Filtered(self, len(shown), len(rows)))
 
     # ------------------------------------------------------------------ time
@@ -726,6 +540,15 @@ class GroupList(ScrollView, can_focus=True):
         self._strips.clear()
         super().notify_style_update()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Draw ``crop``'s lines with the base style worked out once (Textual derives it
+        from every ancestor's styles: ~0.15 ms, most of a keystroke's drawing per line)."""
+        self._base_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._base_style = None
+
     def render_line(self, y: int) -> Strip:
         """Draw screen line ``y``: the row at ``scroll_y + y`` or a blank line.
 
@@ -737,7 +560,7 @@ class GroupList(ScrollView, can_focus=True):
         """
         width = self.scrollable_content_region.width
         position = int(self.scroll_y) + y
-        base = self.rich_style
+        base = self._base_style if self._base_style is not None else self.rich_style
         if position >= len(self._shown):
             return Strip.blank(width, base)
         columns = self._columns_for(width)
@@ -759,6 +582,78 @@ class GroupList(ScrollView, can_focus=True):
             self._strips.clear()
         self._strips[row.group_id] = (row, key, strip)
         return strip
+
+
+def _sort_key(rows: list[InboxRow], mode: SortMode, now: int) -> Callable[[int], Any]:
+    """The key ordering row indices by ``mode`` at ``now``."""
+    if mode is SortMode.CLOSING:
+
+        def closing(i: int) -> tuple[int, int, int]:
+            row = rows[i]
+            left = seconds_left(row, now)
+            activity = row.last_activity_at or 0
+            return (0, left, -activity) if left > 0 else (1, 0, -activity)
+
+        return closing
+    if mode is SortMode.UNREAD:
+        return lambda i: (-rows[i].unread, -(rows[i].last_activity_at or 0))
+    return lambda i: -(rows[i].last_activity_at or 0)
+
+
+def _filtered(view: GroupList, typed: bool) -> list[int]:
+    """The rows that pass every filter, in order; keeps the result by filter text (see
+    :meth:`GroupList.set_query`) unless quick filters, which move with the clock, are on."""
+    query, kept = view._query, view._typed
+    if typed:
+        # Only results for texts this one extends can serve again (deleting returns to them).
+        kept = {text: found for text, found in kept.items() if query.startswith(text)}
+    base = max(kept, key=len, default=None) if typed and not view._quick else None
+    # A kept result has passed the deleted and number filters already.
+    shown, hays = kept[base] if base is not None else _candidates(view)
+    if query and base != query:
+        # Substring tests over the precomputed folded haystacks, without a Python loop.
+        matched = list(map(contains, hays, repeat(query)))
+        shown, hays = list(compress(shown, matched)), list(compress(hays, matched))
+    if view._quick:
+        quick, now, rows = view._quick, view._now, view._rows
+        view._typed = {}
+        return [i for i in shown if passes(rows[i], quick, now)]
+    view._typed = {**kept, query: (shown, hays)} if typed else {query: (shown, hays)}
+    return list(shown) if shown is view._order else shown
+
+
+def _repaint_changed(view: GroupList, top: int, before: list[int]) -> None:
+    """Ask for the lines from ``top`` whose row is no longer the one of ``before`` (each
+    run of them at once)."""
+    height = view.scrollable_content_region.height
+    after = view._shown[top : top + height]
+    start = None
+    for y in range(height + 1):
+        changed = y < height and (after[y] if y < len(after) else None) != (
+            before[y] if y < len(before) else None
+        )
+        if changed and start is None:
+            start = y
+        elif not changed and start is not None:
+            view.refresh_lines(top + start, y - start)
+            start = None
+
+
+def _candidates(view: GroupList) -> tuple[list[int], list[str]]:
+    """Every row in order, less hidden deleted groups and other numbers' groups, with
+    their haystacks (what a filter text is looked for in)."""
+    shown, hays = view._order, view._order_hays
+    rows, number = view._rows, view._number
+    hide = bool(view._deleted) and not view._show_deleted
+    if hide or number is not None:
+        shown = [
+            i
+            for i in shown
+            if not (hide and rows[i].state == GroupState.DELETED)
+            and (number is None or rows[i].phone_number_id == number)
+        ]
+        hays = [rows[i].haystack for i in shown]
+    return shown, hays
 
 
 def _draw_row(
