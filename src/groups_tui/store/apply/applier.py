@@ -150,10 +150,15 @@ class Applier:
         return self._ctx.changes
 
     def flush(self) -> None:
-        """Write the deferred messages, the buffered change-feed rows and ``applied_at``
-        marks."""
-        self._messages.flush_pending()
+        """Write the deferred messages and statuses, the buffered change-feed rows and
+        ``applied_at`` marks."""
+        self._flush_pending()
         self._ctx.flush()
+
+    def _flush_pending(self) -> None:
+        """Write the deferred messages and statuses (see :mod:`.messages`, :mod:`.statuses`)."""
+        self._messages.flush_pending()
+        self._statuses.flush_pending()
 
     def apply(
         self,
@@ -219,7 +224,7 @@ class Applier:
     def _isolated(self, raw_id: int | None, index: int, event: DomainEvent) -> None:
         """Apply one event in a savepoint; on failure undo it alone and record why."""
         ctx = self._ctx
-        self._messages.flush_pending()  # what was deferred is not this event's to undo
+        self._flush_pending()  # what was deferred is not this event's to undo
         mark = ctx.begin_event()
         try:
             self._dispatch(event, defer=False)
@@ -251,16 +256,16 @@ class Applier:
     def _dispatch(self, event: DomainEvent, *, defer: bool) -> None:
         """Hand the event to its component.
 
-        With ``defer``, a message's row waits for the next event that is neither a
-        message nor a status, or for :meth:`flush` (see :mod:`.messages`).
+        With ``defer``, messages and statuses wait for the next event that is neither a
+        message nor a status, or for :meth:`flush` (see :mod:`.messages`, :mod:`.statuses`).
         """
         if isinstance(event, MessageStatus):
-            self._statuses.status(event)
+            self._statuses.status(event, defer=defer)
             return
         if isinstance(event, InboundMessage):
             self._messages.inbound(event, defer=defer)
             return
-        self._messages.flush_pending()
+        self._flush_pending()
         handler = self._handlers.get(type(event))
         if handler is None:  # a subclass of an event, or not an event
             for base, found in self._handlers.items():

@@ -20,7 +20,7 @@ the same context and nothing else that changes while events are applied.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,8 @@ _CHANGE_SQL = (
 )
 _APPLIED_SQL = "UPDATE raw_events SET applied_at = ?, parse_state = ?, error = NULL WHERE id = ?"
 _EMPTY_PAYLOAD = dumps({})
+
+_FeedRow = tuple[str, str | None, str | None, int | None, int | None, str]
 
 
 def error_text(errors: Sequence[EventError]) -> str | None:
@@ -94,7 +96,7 @@ class ApplyContext:
         a group it creates and a ledger line it writes are that number's."""
         self.changes = 0
         """Change-feed rows appended so far (undone ones not counted)."""
-        self._feed: list[tuple[str, str | None, str | None, int | None, int | None, str]] = []
+        self._feed: list[_FeedRow | None] = []
         self._applied: list[tuple[float, str, int]] = []
         self._groups: set[str] = set()
         self._group_numbers: dict[tuple[str | None, str | None], str] = {}
@@ -105,6 +107,10 @@ class ApplyContext:
     def exec(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; the number of rows it changed."""
         return self._cur.execute(sql, params).rowcount
+
+    def exec_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement over every parameter row."""
+        self._cur.executemany(sql, rows)
 
     def row(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one query; its first row, or ``None``."""
@@ -137,6 +143,29 @@ class ApplyContext:
         )
         self.changes += 1
 
+    def reserve(self) -> int:
+        """Keep the next change-feed place for a row decided later (:meth:`fill`).
+
+        A place left unfilled writes nothing. Every reserved place is filled or left
+        before the next :meth:`begin_event` (the deferred writes run first).
+        """
+        self._feed.append(None)
+        return len(self._feed) - 1
+
+    def fill(
+        self,
+        place: int,
+        raw_id: int | None,
+        kind: str,
+        group_id: str | None,
+        at: int | None,
+        entity: str | None,
+        payload: dict[str, Any],
+    ) -> None:
+        """Write the change-feed row of a place :meth:`reserve` kept (of raw row ``raw_id``)."""
+        self._feed[place] = (kind, group_id, entity, at, raw_id, dumps(payload))
+        self.changes += 1
+
     def mark_applied(self, raw_id: int, parse_state: str) -> None:
         """Set the raw row's ``applied_at`` and parse state (written by :meth:`flush`)."""
         self._applied.append((self.now, parse_state, raw_id))
@@ -144,7 +173,7 @@ class ApplyContext:
     def flush(self) -> None:
         """Write the buffered change-feed rows and ``applied_at`` marks."""
         if self._feed:
-            self._cur.executemany(_CHANGE_SQL, self._feed)
+            self._cur.executemany(_CHANGE_SQL, [row for row in self._feed if row is not None])
             self._feed.clear()
         if self._applied:
             self._cur.executemany(_APPLIED_SQL, self._applied)
