@@ -201,6 +201,8 @@ def apply_isolated(
         db.execute("SAVEPOINT apply_batch")
         try:
             applier = make_applier(db)
+            if not isolate:
+                applier.prefetch(e for _, events, _ in todo for e in events)
             seen = {
                 raw_id
                 for raw_id, events, keys in todo
@@ -446,6 +448,7 @@ class RawLog(Repository):
 
         def run(conn: sqlite3.Connection) -> int:
             applier = self._applier(conn)
+            applier.prefetch(e for _, events in items for e in events)
             for raw_id, events in items:
                 applier.apply(raw_id, events)
             applier.flush()

@@ -22,11 +22,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from groups_tui.domain.events import DomainEvent, EventError
+from groups_tui.domain.events import DomainEvent, EventError, ParticipantsJoined
 from groups_tui.store import Pricing, RawEventIn, Store
 from groups_tui.store.apply import Applier
 
-from .conftest import G1, G2, created, flat_cost, inbound, joined, pricing, status
+from .conftest import G1, G2, created, flat_cost, inbound, joined, person, pricing, status
 from .test_order_property import histories
 
 
@@ -178,6 +178,47 @@ async def test_a_batch_of_statuses_is_written_in_a_few_statements_with_the_same_
     print(f"{len(writes)} status and ledger statements")
     assert 2 <= len(writes) <= 12
     # AND the outcome (state, change feed, ledger, statuses) is the one-by-one one
+    assert await _outcome(before, events, batch=True) == await _outcome(before, events, batch=False)
+
+
+async def test_a_batch_looks_its_members_and_messages_up_in_a_few_queries() -> None:
+    # GIVEN members known by a business-scoped id and a number, and by a number only
+    # (two rows match the number "12": the query decides between them), then a batch of
+    # messages and statuses that name them by number, with a member joining in the middle
+    # (after which the rows read ahead no longer hold) and repeated messages
+    def member(wa_id: str, user_id: str | None, at: int) -> ParticipantsJoined:
+        return ParticipantsJoined(
+            group_id=G1, participants=(person(wa_id, user_id=user_id),), via="invite_link", at=at
+        )
+
+    before = [created(at=1), member("10", "US.10", 50), member("11", None, 51)]
+    before += [member("12", "US.12", 52), member("12", None, 53), inbound("wamid.0", 60)]
+    events: list[Any] = []
+    for n in range(120):
+        wa_id = str(10 + n % 20)
+        events.append(inbound(f"wamid.{n % 100}", 100 + n, wa_id=wa_id))
+        events.append(status(f"out{n % 7}", "delivered", 100 + n, wa_id, pricing=pricing()))
+        if n == 110:
+            events.append(member("99", "US.99", 150))
+    store = await Store.open(":memory:", pricing=Pricing(flat_cost))
+    statements: list[str] = []
+    try:
+        for event in before:
+            await store.raw.apply_events(None, [event])
+        await store.db.execute_write_fn(lambda c: c.set_trace_callback(statements.append))
+        # WHEN they are applied as one batch
+        await store.raw.apply_batch([(None, [event]) for event in events])
+        await store.db.execute_write_fn(lambda c: c.set_trace_callback(None))
+    finally:
+        await store.close()
+    # THEN members and stored messages were read ahead, not looked up one by one (but
+    # for the ambiguous number, and after the join)
+    lookups = [s for s in statements if s.startswith("SELECT participant_key FROM participants")]
+    stored = [s for s in statements if s.startswith("SELECT 1 FROM messages")]
+    print(f"{len(lookups)} member lookups, {len(stored)} message lookups")
+    assert 1 <= len(lookups) <= 12
+    assert 1 <= len(stored) <= 12
+    # AND the outcome is the one-by-one one (each member's key as the query gives it)
     assert await _outcome(before, events, batch=True) == await _outcome(before, events, batch=False)
 
 

@@ -21,7 +21,7 @@ reaches the groups, the ledger or the change feed (its raw row is marked
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from groups_tui.domain.events import (
@@ -155,8 +155,28 @@ class Applier:
         self._flush_pending()
         self._ctx.flush()
 
+    def prefetch(self, events: Iterable[DomainEvent]) -> None:
+        """Read ahead, in a few queries, what applying ``events`` without isolation
+        looks up one by one: the members of their groups, which messages are stored.
+
+        Used until the first event other than a message or a status (see
+        :meth:`~.context.ApplyContext.prefetch`).
+        """
+        groups: set[str] = set()
+        wamids: list[str] = []
+        for event in events:
+            if isinstance(event, InboundMessage):
+                wamids.append(event.wamid)
+            elif not isinstance(event, MessageStatus):
+                continue
+            if event.group_id is not None:
+                groups.add(event.group_id)
+        self._ctx.prefetch(groups, wamids)
+
     def _flush_pending(self) -> None:
-        """Write the deferred messages and statuses (see :mod:`.messages`, :mod:`.statuses`)."""
+        """Write the deferred messages and statuses (see :mod:`.messages`, :mod:`.statuses`),
+        and forget what :meth:`prefetch` read: what runs next may change it."""
+        self._ctx.forget_prefetched()
         self._messages.flush_pending()
         self._statuses.flush_pending()
 
