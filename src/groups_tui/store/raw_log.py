@@ -244,11 +244,13 @@ def apply_isolated(
         ids = [raw_id for raw_id, _ in rows]
         for chunk in chunks(ids):
             db.execute(f"DELETE FROM event_failures WHERE raw_id IN ({marks(len(chunk))})", chunk)
-        applied = [(now, raw_id) for raw_id, _, _ in todo if raw_id not in by_row]
-        db.executemany(
-            "UPDATE raw_events SET applied_at = ?, parse_state = 'ok', error = NULL WHERE id = ?",
-            applied,
-        )
+        applied = [raw_id for raw_id, _, _ in todo if raw_id not in by_row]
+        for chunk in chunks(applied):
+            db.execute(
+                "UPDATE raw_events SET applied_at = ?, parse_state = 'ok', error = NULL "
+                f"WHERE id IN ({marks(len(chunk))})",
+                (now, *chunk),
+            )
     if others:
         # Every event of these bodies is another number's: kept in the raw log only.
         db.executemany(

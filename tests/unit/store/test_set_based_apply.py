@@ -362,6 +362,40 @@ async def test_a_bad_message_in_a_batch_of_good_ones_fails_alone(tmp_path: Path)
     assert fts == 31
 
 
+async def test_a_replay_batch_marks_its_rows_applied_in_a_few_statements(tmp_path: Path) -> None:
+    # GIVEN a raw log of 1,200 bodies, one of which cannot be parsed
+    bodies: dict[bytes, Sequence[DomainEvent]] = {b"create": [created(at=1)]}
+    for n in range(1200):
+        bodies[f"in-{n}".encode()] = [inbound(f"wamid.{n}", 100 + n)]
+    store = await Store.open(tmp_path / "store.db", pricing=Pricing(flat_cost))
+    statements: list[str] = []
+    try:
+        await store.raw.insert(
+            [RawEventIn(body=b, dedupe_key=b.decode(), received_at=1.0) for b in bodies]
+        )
+
+        def parse(body: bytes) -> Sequence[DomainEvent]:
+            if bytes(body) == b"in-7":
+                raise ValueError("not JSON")
+            return bodies[bytes(body)]
+
+        await store.db.execute_write_fn(lambda c: c.set_trace_callback(statements.append))
+        # WHEN it is replayed
+        await store.raw.replay(parse)
+        await store.db.execute_write_fn(lambda c: c.set_trace_callback(None))
+        stats = await store.raw.stats()
+        [failure] = await store.raw.failures()
+    finally:
+        await store.close()
+    # THEN the rows were marked applied a few hundred at a time, not one statement each
+    marks = [s for s in statements if s.startswith("UPDATE raw_events SET applied_at")]
+    print(f"{len(marks)} statements marked the rows applied")
+    assert 1 <= len(marks) <= 8
+    # AND every row but the bad one is applied, that one with its reason
+    assert (stats.applied, stats.errors, stats.failed_events) == (len(bodies), 1, 1)
+    assert "parse: ValueError: not JSON" in failure.reason
+
+
 def test_an_applier_is_freed_as_soon_as_it_is_dropped() -> None:
     # A reference cycle would keep the applier, and the statement its cursor last ran,
     # alive until the garbage collector runs: a store closed meanwhile cannot checkpoint
