@@ -19,11 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from groups_tui.domain.events import DomainEvent, EventError, ParticipantsJoined
-from groups_tui.store import Pricing, RawEventIn, Store
+from groups_tui.store import Pricing, RawEventIn, Store, codec
 from groups_tui.store.apply import Applier
 
 from .conftest import G1, G2, created, flat_cost, inbound, joined, person, pricing, status
@@ -396,6 +397,38 @@ async def test_a_replay_batch_marks_its_rows_applied_in_a_few_statements(tmp_pat
     # AND every row but the bad one is applied, that one with its reason
     assert (stats.applied, stats.errors, stats.failed_events) == (len(bodies), 1, 1)
     assert "parse: ValueError: not JSON" in failure.reason
+
+
+async def test_a_batch_encodes_each_repeated_feed_payload_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN 300 priced statuses and 100 messages of 10 members (their change-feed
+    # payloads, member and state or amount, repeat), counting the JSON encodings
+    from groups_tui.store.apply import context
+
+    encoded: list[Any] = []
+
+    def dumps(value: Any) -> str:
+        encoded.append(value)
+        return codec.dumps(value)
+
+    monkeypatch.setattr(context, "dumps", dumps)
+    events: list[Any] = [created(at=1)]
+    for n in range(300):
+        events.append(
+            status(f"out{n // 10}", "delivered", 100 + n, f"1{n % 10}", pricing=pricing())
+        )
+        if n % 3 == 0:
+            events.append(inbound(f"wamid.{n}", 100 + n, wa_id=f"1{n % 10}"))
+    # WHEN they are applied as one batch
+    outcome = await _outcome([], events, batch=True)
+    # THEN each distinct payload was encoded once per batch, not once per row
+    print(f"{len(encoded)} payloads encoded for {len(outcome[1])} feed rows")
+    assert len(outcome[1]) == 1 + 300 + 300 + 100
+    assert len(encoded) <= 40
+    # AND the feed is the one-by-one one
+    encoded.clear()
+    assert outcome == await _outcome([], events, batch=False)
 
 
 def test_an_applier_is_freed_as_soon_as_it_is_dropped() -> None:

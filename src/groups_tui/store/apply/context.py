@@ -105,6 +105,7 @@ class ApplyContext:
         self._group_numbers: dict[tuple[str | None, str | None], str] = {}
         self._keys: dict[tuple[str, str | None, str | None, str | None], str] = {}
         self._members: dict[str, list[tuple[str, str | None]]] = {}
+        self._payloads: dict[tuple[tuple[str, ...], tuple[Any, ...]], str] = {}
         self._messages: frozenset[str] = frozenset()
         self._stored_messages: frozenset[str] = frozenset()
 
@@ -144,7 +145,7 @@ class ApplyContext:
                 entity,
                 at,
                 self.raw_id,
-                dumps(payload) if payload else _EMPTY_PAYLOAD,
+                self._json(payload) if payload else _EMPTY_PAYLOAD,
             )
         )
         self.changes += 1
@@ -169,8 +170,20 @@ class ApplyContext:
         payload: dict[str, Any],
     ) -> None:
         """Write the change-feed row of a place :meth:`reserve` kept (of raw row ``raw_id``)."""
-        self._feed[place] = (kind, group_id, entity, at, raw_id, dumps(payload))
+        self._feed[place] = (kind, group_id, entity, at, raw_id, self._json(payload))
         self.changes += 1
+
+    def _json(self, payload: dict[str, Any]) -> str:
+        """The payload's JSON; remembered for payloads of text values (a batch's status
+        and message rows repeat a few of them: member and state)."""
+        values = tuple(payload.values())
+        if not all(v is None or type(v) is str for v in values):
+            return dumps(payload)
+        memo = (tuple(payload), values)
+        text = self._payloads.get(memo)
+        if text is None:
+            text = self._payloads[memo] = dumps(payload)
+        return text
 
     def mark_applied(self, raw_id: int, parse_state: str) -> None:
         """Set the raw row's ``applied_at`` and parse state (written by :meth:`flush`)."""
