@@ -348,6 +348,7 @@ class GroupsApp(HostApp):
 
     @work(exclusive=True, group="header", exit_on_error=False)
     async def _load_header(self) -> None:
+        await self.service.load_parts()  # imported off the event loop (keys answered)
         listener = await self.service.reading.listener_status()
         spend = await self.service.reading.spend_today()
         self.open_flags = await self.service.moderation.open_count()
@@ -360,6 +361,7 @@ class GroupsApp(HostApp):
     @work(exclusive=True, group="pricing-evidence", exit_on_error=False)
     async def _load_pricing_evidence(self) -> None:
         # Read at start and when the ledger gains lines, not on every feed batch.
+        await self.service.load_parts()
         calibration = await self.service.sending.pricing_calibration()
         self.pricing_contradictions = calibration.contradictions
         for header in self.screen.query(StatusHeader):
@@ -479,10 +481,8 @@ class GroupsApp(HostApp):
             self.call_after_refresh(self._load_pricing_evidence)
         if self._on_started is not None:
             started, self._on_started = self._on_started, None
-            self.call_after_refresh(self._start_background, started)
-
-    def _start_background(self, started: Callable[[], Awaitable[None]]) -> None:
-        self.run_worker(started, name="on-started", group="on-started", exit_on_error=False)
+            kwargs = {"name": "on-started", "group": "on-started", "exit_on_error": False}
+            self.call_after_refresh(self.run_worker, started, **kwargs)
 
     def freeze_heap(self) -> None:
         """Put the objects alive after start-up (modules, styles, the inbox index) out of
