@@ -4,7 +4,9 @@ For every concurrency level it measures three servers back to back, in the same 
 the same load, so that a noisy neighbour on a shared machine weighs on all of them:
 
 * **durable** -- ``python -m groups_tui.listener`` on a fresh database: every 200 means the
-  body was verified, logged with ``synchronous=FULL`` and applied before the answer;
+  body was verified and logged with ``synchronous=FULL``; it is applied right after the
+  answer, and the figures wait until every logged body is applied (``drain``) and count
+  that CPU too;
 * **empty** -- the same server command with its hidden ``--bench-empty-handler`` flag (an
   app that reads the body and answers 200): the ceiling the HTTP server itself imposes;
 * **naive** -- a receiver written the obvious way (this file, ``--serve-naive``): verify
@@ -17,7 +19,9 @@ The load comes from TWO generator processes (one at a single connection), each p
 signed status webhooks (one event per POST, as Meta sends non-aggregated statuses) over
 half the connections, so the generator is not the ceiling. Each generator warms up, waits
 for the word to start, then posts for ``--seconds``; the figures are the acks per second
-of the pair and the latency percentiles of every acknowledged request.
+of the pair and the latency percentiles of every acknowledged request, and the server
+process's CPU time per acknowledged event (Linux), which the machine's other load
+disturbs far less than the rates.
 
 Usage::
 
@@ -286,13 +290,40 @@ def unapplied(url: str) -> int | None:
         return None
 
 
+def drain(url: str, limit: float = 60.0) -> tuple[int | None, float | None]:
+    """Rows logged but not yet applied when the load stops, and seconds until none are."""
+    started = time.perf_counter()
+    left = first = unapplied(url)
+    while left:
+        if time.perf_counter() - started > limit:
+            return first, None
+        time.sleep(0.01)
+        left = unapplied(url)
+    return first, time.perf_counter() - started if first else 0.0
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux ``/proc``; ``None`` elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(kind: str, concurrency: int, seconds: float, src: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="groups-tui-bench-") as tmp:
         proc, url = start_server(kind, Path(tmp) / "bench.db", src)
         try:
+            before = cpu_seconds(proc.pid)
             figures = run_load(url, concurrency, seconds)
             if kind in ("durable", "baseline"):
-                figures["unapplied"] = unapplied(url)
+                # Applying may trail the acknowledgements: wait until state caught up, and
+                # count that CPU too (it is the same work, done later).
+                figures["unapplied"], figures["drain_s"] = drain(url)
+            after = cpu_seconds(proc.pid)
+            if before is not None and after is not None and figures["acked"]:
+                figures["cpu_us"] = (after - before) * 1e6 / figures["acked"]
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -338,7 +369,9 @@ def main() -> None:
                 src = args.baseline if kind == "baseline" else args.src
                 figures = measure(kind, level, args.seconds, src)
                 runs.setdefault((level, kind), []).append(figures)
-                extra = f"  unapplied {figures.get('unapplied')}" if "unapplied" in figures else ""
+                extra = f"  cpu {figures.get('cpu_us', 0):4.0f} us/ev"
+                if "unapplied" in figures:
+                    extra += f"  unapplied {figures['unapplied']} drained in {figures['drain_s']}"
                 print(
                     f"round {round_no} {level:>4} conn {kind:<8}{figures['rate']:>7.0f} ev/s  "
                     f"p50 {figures.get('p50_ms', 0):6.1f} ms  p99 {figures.get('p99_ms', 0):6.1f} ms"
@@ -365,6 +398,16 @@ def main() -> None:
             f"{level:>5} {spread(rates[0]):>15} {spread(rates[1]):>15} {spread(rates[2]):>15} "
             f"{spread(rates[3]):>15} {ratio(1):>15} {ratio(2):>15} {ratio(3):>15} "
             f"{spread(p50, '{:.1f}'):>15} {spread(p99, '{:.1f}'):>17}"
+        )
+    print("\nserver CPU per acknowledged event (us; the durable figure includes applying)")
+    print(f"{'conn':>5} " + " ".join(f"{k:>15}" for k in kinds) + f" {'dur drain s':>15}")
+    for level in levels:
+        cells = [spread([r.get("cpu_us", 0.0) for r in runs[(level, k)]]) for k in kinds]
+        drained = [r.get("drain_s") or 0.0 for r in runs[(level, "durable")]]
+        print(
+            f"{level:>5} "
+            + " ".join(f"{c:>15}" for c in cells)
+            + f" {spread(drained, '{:.2f}'):>15}"
         )
     if args.baseline:
         print(f"\nbaseline ({args.baseline}), durable server, same rounds")

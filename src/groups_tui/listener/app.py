@@ -13,9 +13,10 @@ Per delivery, in this order (reference 3.2):
    body of unknown shape is logged and acknowledged like any other, and kept for
    re-parsing.
 
-Applying to state happens in that same commit, in the writer (see :mod:`.ingest`): the
-200 is sent once the body is both logged and applied (an event that cannot be applied is
-recorded as failed, and the rest of the body is applied).
+Applying to state happens after the 200, in the writer (see :mod:`.ingest`): the body is
+parsed here, on arrival, and applied right after its commit (an event that cannot be
+applied is recorded as failed, and the rest of the body is applied). A body logged but
+not yet applied when the process dies is applied at the next start.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The raw webhook log and the derived state applied from it.
 
 Every verified body is logged with its dedupe key in a durable commit before the
-listener answers 200 (:meth:`RawLog.insert_and_apply`, the listener's group commit: the
-fresh bodies are applied in that same transaction). Rows logged but not applied (a
-crash, a replay reset) are applied later (:meth:`RawLog.apply_logged`); applying is
+listener answers 200 (:meth:`RawLog.insert_and_apply`, the listener's group commit, which
+can also apply the fresh bodies in that same transaction). Rows logged but not applied
+(the listener applies them right after its commit; a crash, a replay reset) are applied
+later (:meth:`RawLog.apply_logged`); applying is
 idempotent and order-safe, so replaying the log in id order after
 :meth:`RawLog.reset_derived_state` gives the same :meth:`RawLog.state_digest`.
 

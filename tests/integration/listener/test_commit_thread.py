@@ -105,9 +105,10 @@ async def test_bodies_are_parsed_before_the_durable_transaction(
             *(running.post_signed(fixture_bytes(name)) for name in names)
         )
         assert [r.status_code for r in answers] == [200] * len(names)
+        await running.ingest.wait_idle()  # applied after the 200s
         assert (await running.store.raw.stats()).applied == len(names)
     # THEN each body was parsed on the loop's thread as it arrived, not inside the
-    # writer's transaction (which holds only the inserts and the applying)
+    # writer's transactions (which hold only the inserts, then the applying)
     writer = {thread for thread, sql in traced if sql.startswith("INSERT INTO raw_events")}
     assert parsed_on == [loop_thread] * len(names)
     assert loop_thread not in writer

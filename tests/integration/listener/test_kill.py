@@ -250,3 +250,50 @@ async def test_sigkill_right_after_refusals_loses_none_of_them(tmp_path: Path) -
         assert (await store.raw.stats()).total == 0
     finally:
         await store.close()
+
+
+async def test_sigkill_right_after_the_acknowledgements_loses_no_applying(tmp_path: Path) -> None:
+    # GIVEN a listener process acknowledging a burst of deliveries over 16 connections
+    # (applying follows each 200 on the writer, so some are logged and not yet applied)
+    db = tmp_path / "burst.db"
+    listener = ListenerProcess(db)
+    listener.start()
+    count = 400
+    try:
+        limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+            answers = await asyncio.gather(
+                *(
+                    client.post(listener.url, content=body, headers=signed_headers(body))
+                    for body in map(event_body, range(count))
+                )
+            )
+            assert {a.status_code for a in answers} == {200}
+            # WHEN it is killed the moment the last one is acknowledged
+            listener.kill()
+        # THEN every acknowledged delivery is in the raw log, applied or marked unapplied
+        store = await Store.open(db)
+        try:
+            raws = await store.raw.events(limit=10_000)
+            assert sorted(event_number(r.body) for r in raws) == list(range(count))
+            at_kill = await store.raw.stats()
+        finally:
+            await store.close()
+        # AND a restarted listener applies what was left, first thing
+        listener.start()
+        health = listener.url.rsplit("/", 1)[0] + "/healthz"
+        async with httpx.AsyncClient(timeout=30) as client:
+            for _ in range(400):
+                if (await client.get(health)).json()["unapplied"] == 0:
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        listener.terminate()
+    store = await Store.open(db)
+    try:
+        stats = await store.raw.stats()
+        assert (stats.total, stats.applied, stats.errors) == (count, count, 0), at_kill
+        for n in range(count):
+            assert await store.messages.get(f"wamid.KILL{n:08d}") is not None
+    finally:
+        await store.close()

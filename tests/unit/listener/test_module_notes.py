@@ -6,10 +6,12 @@ import groups_tui.listener.app
 import groups_tui.listener.ingest
 
 
-def test_the_app_note_says_applying_happens_in_the_same_commit_before_the_200() -> None:
-    # The writer logs and applies a body in ONE transaction, then releases the handler.
-    ingest = groups_tui.listener.ingest.__doc__ or ""
-    assert "applied to state in ONE transaction" in ingest
+def test_the_notes_say_applying_happens_after_the_200_and_survives_a_crash() -> None:
+    # The writer logs a body durably, releases the handler, then applies it; a body
+    # logged but not applied is applied at the next start.
+    ingest = " ".join((groups_tui.listener.ingest.__doc__ or "").split())
+    assert "Applying to state comes after the 200" in ingest
+    assert "applied when the writer starts" in ingest
     note = " ".join((groups_tui.listener.app.__doc__ or "").split())
-    assert "after the 200" not in note
-    assert "Applying to state happens in that same commit" in note
+    assert "Applying to state happens after the 200" in note
+    assert "applied at the next start" in note
