@@ -69,6 +69,8 @@ def test_a_bare_launch_opens_the_tui_without_the_command_line(tmp_path: Path) ->
     assert not {m for m in loaded if m == "groups_tui.cli" or m.startswith("groups_tui.cli.")}
     # nor the raw log's appliers' entry point, the ledger or the backups (built on use)
     assert loaded & {"groups_tui.store.raw_log", "groups_tui.store.maintenance"} == set()
+    # nor Textual's multi-line text box (no screen of the start shows one)
+    assert "textual.widgets._text_area" not in loaded
 
 
 def test_a_bare_launch_with_a_bad_setting_is_a_usage_error(tmp_path: Path) -> None:
