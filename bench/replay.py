@@ -5,7 +5,8 @@ inbound text messages from members of 500 groups (one in four bodies) and per-pa
 ``delivered`` statuses with pricing (the rest), as a busy account receives them. Then it
 runs the real command, ``python -m groups_tui events replay --json`` (reset derived
 state, apply the whole log, compare the state digest), ``--rounds`` times, and prints the
-events per second of the whole command (interpreter start and both digests included).
+events per second of the whole command (interpreter start and both digests included)
+and its CPU seconds (user + system, every thread), which a busy machine disturbs less.
 
 Usage::
 
@@ -23,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -151,8 +153,10 @@ def main() -> None:
         print(f"logged {args.events:,} webhooks in {time.perf_counter() - started:.1f} s")
     srcs = {"src": args.src} | ({"baseline": args.baseline} if args.baseline else {})
     walls: dict[str, list[float]] = {name: [] for name in srcs}
+    cpus: dict[str, list[float]] = {name: [] for name in srcs}
     for round_no in range(args.rounds + 1):
         for name, src in srcs.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             out = subprocess.run(
                 [sys.executable, "-m", "groups_tui", "events", "replay", "--db", str(db), "--json"],
@@ -162,12 +166,15 @@ def main() -> None:
                 text=True,
             ).stdout
             wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
             result = json.loads(out)
             if round_no == 0:  # the log was never applied: this one builds the state
                 continue
             if result["replayed"] != args.events or not result["identical"]:
                 raise SystemExit(f"replay did not rebuild the same state: {result}")
             walls[name].append(wall)
+            cpus[name].append(cpu)
     for name, src in srcs.items():
         rates = [args.events / w for w in walls[name]]
         print(
@@ -175,13 +182,19 @@ def main() -> None:
             f"{min(rates):,.0f}/{statistics.median(rates):,.0f}/{max(rates):,.0f} events/s "
             f"(min/median/max of {args.rounds}; whole command, "
             f"{min(walls[name]):.1f}/{statistics.median(walls[name]):.1f}/"
-            f"{max(walls[name]):.1f} s)"
+            f"{max(walls[name]):.1f} s); CPU (user+sys) "
+            f"{min(cpus[name]):.2f}/{statistics.median(cpus[name]):.2f}/{max(cpus[name]):.2f} s"
         )
     if args.baseline:
         ratios = [b / a for a, b in zip(walls["src"], walls["baseline"], strict=True)]
         print(
             f"src/baseline events/s, paired by round: {min(ratios):.2f}/"
             f"{statistics.median(ratios):.2f}/{max(ratios):.2f}"
+        )
+        cpu_ratios = [b / a for a, b in zip(cpus["src"], cpus["baseline"], strict=True)]
+        print(
+            f"baseline/src CPU seconds, paired by round: {min(cpu_ratios):.2f}/"
+            f"{statistics.median(cpu_ratios):.2f}/{max(cpu_ratios):.2f}"
         )
     print("target >= 20,000 events/s")
     if tmp is not None:

@@ -181,10 +181,16 @@ def parse_payload(payload: Any) -> list[DomainEvent]:
             events.append(UnknownEvent(field="", raw=as_mapping(entry), reason="no changes[]"))
             continue
         for change in changes:
-            parsed = list(_parse_change(change))
             number = _metadata_number(change.get("value")) if isinstance(change, dict) else None
+            parsed = list(_parse_change(change, number))
             if number is not None:
-                parsed = [replace(event, phone_number_id=number) for event in parsed]
+                # Messages and statuses are built with their number already.
+                parsed = [
+                    event
+                    if event.phone_number_id == number
+                    else replace(event, phone_number_id=number)
+                    for event in parsed
+                ]
             events.extend(parsed)
     return events
 
@@ -192,7 +198,7 @@ def parse_payload(payload: Any) -> list[DomainEvent]:
 # --- changes, dispatched by field ------------------------------------------------------
 
 
-def _parse_change(change: Any) -> Iterator[DomainEvent]:
+def _parse_change(change: Any, number: str | None) -> Iterator[DomainEvent]:
     if not isinstance(change, dict):
         yield unknown_event("", change, "change is not an object")
         return
@@ -210,7 +216,7 @@ def _parse_change(change: Any) -> Iterator[DomainEvent]:
         for item in items:
             yield from guarded(field, item, lambda i: group_parser(i, value))
     elif field == "messages":
-        yield from parse_messages(value)
+        yield from parse_messages(value, number)
     else:
         yield unknown_event(field, value, "unknown field")
 

@@ -30,9 +30,7 @@ from groups_tui.config import ConfigError, load_settings
 from groups_tui.domain.numbers import BusinessNumber, NumberChoiceError, choose_number
 from groups_tui.domain.pricing import RateCard
 from groups_tui.jsonable import to_jsonable
-from groups_tui.listener.app import ListenerConfigError, make_empty_app
 from groups_tui.listener.ingest import events_from_body
-from groups_tui.listener.server import ListenerServer
 from groups_tui.store import UNPRICED, EventFailure, Pricing, RawEvent, Store
 from groups_tui.store.records import REFUSED_COUNTER
 
@@ -192,6 +190,10 @@ def listen_command(
     status, bytes, milliseconds; never a body or a query string) at --log-level info.
     Stops cleanly on Ctrl-C or SIGTERM.
     """
+    # The server (aiohttp) is imported by the command that serves, not by every command
+    # of this module (``events replay`` starts faster without it).
+    from groups_tui.listener.app import ListenerConfigError
+
     install_log_handler(LOG_LEVELS[log_level], json_lines=log_format == "json")
     try:
         settings = load_settings()
@@ -241,6 +243,9 @@ async def _serve(
     json_logs: bool = False,
     numbers: Sequence[BusinessNumber] = (),
 ) -> None:
+    from groups_tui.listener.app import make_empty_app
+    from groups_tui.listener.server import ListenerServer
+
     # One endpoint serves every configured number: the store routes each event by the
     # number its webhook names, and keeps another number's raw only.
     store = (

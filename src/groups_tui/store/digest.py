@@ -8,12 +8,13 @@ the applier writes (``DIGEST_QUERIES``), the cost ledger's market and amount inc
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from groups_tui.domain.numbers import UNASSIGNED
-from groups_tui.store.codec import dumps, loads
+from groups_tui.store.codec import loads
 
 __all__ = ["DIGEST_QUERIES", "feed_digest", "reset_derived_state", "seed_pending_group"]
 
@@ -86,28 +87,65 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
 )
 
 
+def _as_json_rows(conn: sqlite3.Connection, sql: str) -> str:
+    """``sql`` rewritten to give each row as one JSON array (SQLite's ``json_array``).
+
+    ``SELECT *`` is spelt out with the table's columns, so a column a migration adds is
+    covered without editing the query.
+    """
+    head, _, tail = sql.partition(" FROM ")
+    columns = head.removeprefix("SELECT ")
+    if columns == "*":
+        table = tail.split()[0]
+        names = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        columns = ", ".join('"' + name.replace('"', '""') + '"' for name in names)
+    return f"SELECT json_array({columns}) FROM {tail}"
+
+
+def _blob_as_hex(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"not a column value: {type(value).__name__}")
+
+
+# The same lines from Python, for a table holding a BLOB (which ``json_array`` refuses):
+# canonical JSON as ``codec.dumps`` writes it, a BLOB as its hex text.
+_ROW_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_blob_as_hex).encode
+
+
+def _table_lines(conn: sqlite3.Connection, sql: str) -> list[bytes]:
+    """The digest lines of one query's rows, in chunks."""
+    out: list[bytes] = []
+    try:
+        cur = conn.execute(_as_json_rows(conn, sql))
+        while rows := cur.fetchmany(2000):
+            lines = "\n".join([row[0] for row in rows])
+            out.append(f"{lines}\n".encode())
+        return out
+    except sqlite3.OperationalError:  # "JSON cannot hold BLOB values"
+        out.clear()
+    cur = conn.execute(sql)
+    while rows := cur.fetchmany(2000):
+        lines = "\n".join(map(_ROW_JSON, rows))
+        out.append(f"{lines}\n".encode())
+    return out
+
+
 def feed_digest(conn: sqlite3.Connection, hasher: _Hasher) -> None:
     """Feed every derived table, canonically serialised, into ``hasher``.
 
-    Reads inside one transaction so the tables form a consistent snapshot.
+    Each row is one line: the JSON array of its values, written by SQLite (compact, text
+    as UTF-8) so the rows never become Python objects. Reads inside one transaction so
+    the tables form a consistent snapshot.
     """
     conn.execute("BEGIN")
     try:
         for name, sql in DIGEST_QUERIES:
             hasher.update(f"#{name}\n".encode())
-            cur = conn.execute(sql)
-            while rows := cur.fetchmany(1000):
-                for row in rows:
-                    hasher.update(dumps([_plain(v) for v in row]).encode())
-                    hasher.update(b"\n")
+            for chunk in _table_lines(conn, sql):
+                hasher.update(chunk)
     finally:
         conn.execute("COMMIT")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
 
 
 def seed_pending_group(

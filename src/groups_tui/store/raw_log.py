@@ -67,18 +67,19 @@ def _raw_from_row(row: Any) -> RawEvent:
 
 
 def _parsed(
-    rows: Sequence[RawEvent], parse: Callable[[bytes], Sequence[DomainEvent]]
+    rows: Sequence[tuple[int, bytes]], parse: Callable[[bytes], Sequence[DomainEvent]]
 ) -> list[Logged]:
-    """Parse each row now; a row whose body does not parse raises the same when applied
-    (and is recorded as failed there, as when parsing happens inside the transaction)."""
+    """Parse each ``(raw_id, body)`` now; a body that does not parse raises the same when
+    applied (and is recorded as failed there, as when parsing happens inside the
+    transaction)."""
     out: list[Logged] = []
-    for raw in rows:
+    for raw_id, body in rows:
         try:
-            events = parse(raw.body)
+            events = parse(body)
         except Exception as exc:
-            out.append((raw.id, partial(_reraise, exc)))
+            out.append((raw_id, partial(_reraise, exc)))
         else:
-            out.append((raw.id, partial(_given, events)))
+            out.append((raw_id, partial(_given, events)))
     return out
 
 
@@ -546,7 +547,7 @@ class RawLog(Repository):
         each, so a row that cannot be parsed or applied is marked ``error`` with its
         reason and the replay goes on. While the writer applies one batch, the next is
         read (on the reader) and parsed (here): the writer's transactions hold only the
-        applying.
+        applying, and parsing runs beside it.
 
         Args:
             parse: Turns a raw body into domain events (may raise).
@@ -556,11 +557,13 @@ class RawLog(Repository):
             The number of raw events gone through (applied or marked).
         """
         done = 0
-        pending = await self._unapplied_after(0, batch_size)
+        pending = await self._unapplied_bodies(0, batch_size)
+        parsed = _parsed(pending, parse)
         while pending:
-            applying = asyncio.ensure_future(self.apply_logged(_parsed(pending, parse)))
+            applying = asyncio.ensure_future(self.apply_logged(parsed))
             try:
-                following = await self._unapplied_after(pending[-1].id, batch_size)
+                following = await self._unapplied_bodies(pending[-1][0], batch_size)
+                parsed = _parsed(following, parse)
             except BaseException:
                 await asyncio.gather(applying, return_exceptions=True)
                 raise
@@ -571,13 +574,13 @@ class RawLog(Repository):
             pending = following
         return done
 
-    async def _unapplied_after(self, after_id: int, limit: int) -> list[RawEvent]:
+    async def _unapplied_bodies(self, after_id: int, limit: int) -> list[tuple[int, bytes]]:
         rows = await self._all(
-            f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE applied_at IS NULL AND id > ? "
+            "SELECT id, body FROM raw_events WHERE applied_at IS NULL AND id > ? "
             "ORDER BY id LIMIT ?",
             (after_id, limit),
         )
-        return [_raw_from_row(r) for r in rows]
+        return [(raw_id, bytes(body)) for raw_id, body in rows]
 
     async def state_digest(self) -> str:
         """Canonical SHA-256 of the derived state (ids and receipt times excluded)."""

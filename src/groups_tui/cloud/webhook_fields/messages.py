@@ -85,7 +85,8 @@ def _merge(base: ParticipantRef, contact: ParticipantRef | None) -> ParticipantR
     )
 
 
-def parse_messages(value: Mapping[str, Any]) -> Iterator[DomainEvent]:
+def parse_messages(value: Mapping[str, Any], number: str | None = None) -> Iterator[DomainEvent]:
+    """The messages and statuses of a ``messages`` change, for the business ``number``."""
     contacts = _Contacts(value.get("contacts"))
     messages = value.get("messages")
     statuses = value.get("statuses")
@@ -93,11 +94,11 @@ def parse_messages(value: Mapping[str, Any]) -> Iterator[DomainEvent]:
     if isinstance(messages, list):
         found = True
         for item in messages:
-            yield from guarded("messages", item, lambda i: [_inbound(i, contacts)])
+            yield from guarded("messages", item, lambda i: [_inbound(i, contacts, number)])
     if isinstance(statuses, list):
         found = True
         for item in statuses:
-            yield from guarded("messages", item, lambda i: [_status(i, contacts)])
+            yield from guarded("messages", item, lambda i: [_status(i, contacts, number)])
     if "errors" in value:
         found = True
         yield unknown_event("messages", value, "change-level errors")
@@ -119,7 +120,7 @@ def _media(obj: Mapping[str, Any]) -> MediaRef:
     )
 
 
-def _inbound(item: Mapping[str, Any], contacts: _Contacts) -> InboundMessage:
+def _inbound(item: Mapping[str, Any], contacts: _Contacts, number: str | None) -> InboundMessage:
     wamid = required_str(item, "id")
     at = timestamp(item.get("timestamp"))
     type_ = str_or_none(item.get("type")) or "unknown"
@@ -165,6 +166,7 @@ def _inbound(item: Mapping[str, Any], contacts: _Contacts) -> InboundMessage:
         )
     )
     return InboundMessage(
+        phone_number_id=number,
         wamid=wamid,
         group_id=str_or_none(item.get("group_id")),
         sender=sender,
@@ -195,7 +197,7 @@ def _pricing(item: Mapping[str, Any]) -> PricingInfo | None:
     )
 
 
-def _status(item: Mapping[str, Any], contacts: _Contacts) -> MessageStatus:
+def _status(item: Mapping[str, Any], contacts: _Contacts, number: str | None) -> MessageStatus:
     wamid = required_str(item, "id")
     status = required_str(item, "status")
     at = timestamp(item.get("timestamp"))
@@ -219,6 +221,7 @@ def _status(item: Mapping[str, Any], contacts: _Contacts) -> MessageStatus:
         )
         participant = _merge(base, contacts.find(participant_id, participant_user_id))
     return MessageStatus(
+        phone_number_id=number,
         wamid=wamid,
         group_id=(str_or_none(item.get("group_id")) or recipient_id) if is_group else None,
         recipient_id=recipient_id,

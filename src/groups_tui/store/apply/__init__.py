@@ -14,7 +14,7 @@ Each rule is written next to the code that keeps it:
 * :mod:`.joins`: join requests (approved by a later join, closed at the earliest revoke,
   a local decision wins) and how each join came about (``via``).
 * :mod:`.messages`: inbound messages, unread counts and the window (last inbound
-  message).
+  message); outside isolation a batch's messages are stored in multi-row inserts.
 * :mod:`.statuses`: delivery states (they only rise in rank).
 * :mod:`.costs`: the cost ledger (one line per message and participant, from the
   earliest priced status).

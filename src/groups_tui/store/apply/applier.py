@@ -21,7 +21,8 @@ reaches the groups, the ledger or the change feed (its raw row is marked
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
 from groups_tui.domain.events import (
     DomainEvent,
@@ -111,6 +112,33 @@ class Applier:
         self._join_requests = JoinRequestApplier(ctx, joins)
         self._messages = MessageApplier(ctx)
         self._statuses = StatusApplier(ctx, CostCharger(ctx, cost_fn=cost_fn, market_fn=market_fn))
+        groups, members = self._groups, self._members
+
+        def read(event: GroupRead) -> None:
+            groups.read(event)
+            members.read(event)
+
+        # Bound methods of the components only: one of the applier itself would make a
+        # reference cycle, keeping the applier (and its cursor's last statement, open on
+        # the connection) alive until the garbage collector runs.
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            GroupCreated: self._groups.created,
+            GroupCreateFailed: self._groups.create_failed,
+            GroupDeleted: self._groups.deleted,
+            GroupDeleteFailed: self._groups.delete_failed,
+            ParticipantsJoined: self._members.joined,
+            ParticipantsLeft: self._members.left,
+            ParticipantsRemoved: self._members.removed,
+            ParticipantsRemoveFailed: self._members.remove_failed,
+            JoinRequestCreated: self._join_requests.created,
+            JoinRequestRevoked: self._join_requests.revoked,
+            SettingsChanged: self._groups.settings_changed,
+            SettingsChangeFailed: self._groups.settings_failed,
+            GroupSuspended: self._groups.suspended,
+            GroupSuspendCleared: self._groups.suspend_cleared,
+            GroupRead: read,
+        }
+        """Every event but messages and statuses, by its exact type."""
         self.failures: list[EventFailure] = []
         """Events that :meth:`apply` with ``isolate`` could not apply, in order."""
         self.other_number_rows: set[int] = set()
@@ -122,7 +150,9 @@ class Applier:
         return self._ctx.changes
 
     def flush(self) -> None:
-        """Write the buffered change-feed rows and ``applied_at`` marks."""
+        """Write the deferred messages, the buffered change-feed rows and ``applied_at``
+        marks."""
+        self._messages.flush_pending()
         self._ctx.flush()
 
     def apply(
@@ -171,7 +201,7 @@ class Applier:
             if isolate:
                 self._isolated(raw_id, index, event)
             else:
-                self._dispatch(event)
+                self._dispatch(event, defer=True)
         if raw_id is not None and others and not routed:
             self.other_number_rows.add(raw_id)
         if raw_id is not None and mark:
@@ -189,9 +219,10 @@ class Applier:
     def _isolated(self, raw_id: int | None, index: int, event: DomainEvent) -> None:
         """Apply one event in a savepoint; on failure undo it alone and record why."""
         ctx = self._ctx
+        self._messages.flush_pending()  # what was deferred is not this event's to undo
         mark = ctx.begin_event()
         try:
-            self._dispatch(event)
+            self._dispatch(event, defer=False)
         except Exception as exc:
             # Whatever the event did is undone: its writes, its feed rows, and the
             # caches that may name rows it inserted.
@@ -217,42 +248,25 @@ class Applier:
             return
         ctx.end_event()
 
-    def _dispatch(self, event: DomainEvent) -> None:
-        match event:
-            case GroupCreated():
-                self._groups.created(event)
-            case GroupCreateFailed():
-                self._groups.create_failed(event)
-            case GroupDeleted():
-                self._groups.deleted(event)
-            case GroupDeleteFailed():
-                self._groups.delete_failed(event)
-            case ParticipantsJoined():
-                self._members.joined(event)
-            case ParticipantsLeft():
-                self._members.left(event)
-            case ParticipantsRemoved():
-                self._members.removed(event)
-            case ParticipantsRemoveFailed():
-                self._members.remove_failed(event)
-            case JoinRequestCreated():
-                self._join_requests.created(event)
-            case JoinRequestRevoked():
-                self._join_requests.revoked(event)
-            case SettingsChanged():
-                self._groups.settings_changed(event)
-            case SettingsChangeFailed():
-                self._groups.settings_failed(event)
-            case GroupSuspended():
-                self._groups.suspended(event)
-            case GroupSuspendCleared():
-                self._groups.suspend_cleared(event)
-            case InboundMessage():
-                self._messages.inbound(event)
-            case MessageStatus():
-                self._statuses.status(event)
-            case GroupRead():
-                self._groups.read(event)
-                self._members.read(event)
-            case _:
+    def _dispatch(self, event: DomainEvent, *, defer: bool) -> None:
+        """Hand the event to its component.
+
+        With ``defer``, a message's row waits for the next event that is neither a
+        message nor a status, or for :meth:`flush` (see :mod:`.messages`).
+        """
+        if isinstance(event, MessageStatus):
+            self._statuses.status(event)
+            return
+        if isinstance(event, InboundMessage):
+            self._messages.inbound(event, defer=defer)
+            return
+        self._messages.flush_pending()
+        handler = self._handlers.get(type(event))
+        if handler is None:  # a subclass of an event, or not an event
+            for base, found in self._handlers.items():
+                if isinstance(event, base):
+                    handler = found
+                    break
+            else:
                 raise TypeError(f"not a domain event: {type(event).__name__}")
+        handler(event)

@@ -31,8 +31,33 @@ _DELIVERY_WINS = (
     "coalesce(excluded.error_title, '')) > ({t}.state, coalesce({t}.error_code, -1), "
     "coalesce({t}.error_title, '')))))"
 )
-_MESSAGE_WINS = _DELIVERY_WINS.format(t="message_delivery")
-_RECIPIENT_WINS = _DELIVERY_WINS.format(t="recipient_status")
+_MESSAGE_SQL = (
+    "INSERT INTO message_delivery(message_id, state, rank, at, error_code, "
+    "error_title) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(message_id) DO UPDATE SET "
+    "state = excluded.state, rank = excluded.rank, at = excluded.at, "
+    "error_code = excluded.error_code, error_title = excluded.error_title "
+    "WHERE " + _DELIVERY_WINS.format(t="message_delivery")
+)
+# The first delivered and first read times ride along with the status when it is stored
+# (a new row, or one it wins); a status that loses sets them with _REACHED_SQL.
+_RECIPIENT_SQL = (
+    "INSERT INTO recipient_status(message_id, participant_key, state, rank, at, "
+    "error_code, error_title, delivered_at, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(message_id, participant_key) DO UPDATE SET "
+    "state = excluded.state, rank = excluded.rank, at = excluded.at, "
+    "error_code = excluded.error_code, error_title = excluded.error_title, "
+    "delivered_at = CASE WHEN excluded.delivered_at IS NULL THEN delivered_at "
+    "ELSE min(coalesce(delivered_at, excluded.delivered_at), excluded.delivered_at) END, "
+    "read_at = CASE WHEN excluded.read_at IS NULL THEN read_at "
+    "ELSE min(coalesce(read_at, excluded.read_at), excluded.read_at) END "
+    "WHERE " + _DELIVERY_WINS.format(t="recipient_status")
+)
+_REACHED_SQL = (
+    "UPDATE recipient_status SET "
+    "delivered_at = min(coalesce(delivered_at, ?3), ?3), "
+    "read_at = CASE WHEN ?4 THEN min(coalesce(read_at, ?3), ?3) ELSE read_at END "
+    "WHERE message_id = ?1 AND participant_key = ?2"
+)
 
 
 class StatusApplier:
@@ -56,14 +81,7 @@ class StatusApplier:
         code, title = first_error(e.errors)
         group_level = e.participant is None and e.group_id is not None
         if group_level:
-            changed = ctx.exec(
-                "INSERT INTO message_delivery(message_id, state, rank, at, error_code, "
-                "error_title) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(message_id) DO UPDATE SET "
-                "state = excluded.state, rank = excluded.rank, at = excluded.at, "
-                "error_code = excluded.error_code, error_title = excluded.error_title "
-                f"WHERE {_MESSAGE_WINS}",
-                (e.wamid, str(state), state.rank, e.at, code, title),
-            )
+            changed = ctx.exec(_MESSAGE_SQL, (e.wamid, str(state), state.rank, e.at, code, title))
             if changed:
                 ctx.change("message.status", e.group_id, e.at, e.wamid, {"state": str(state)})
             return
@@ -72,24 +90,24 @@ class StatusApplier:
             wa_id = e.participant.wa_id
         else:
             key, wa_id = e.recipient_id or "", e.recipient_id
+        reached = state.reached_member
+        read = state is DeliveryState.READ
         changed = ctx.exec(
-            "INSERT INTO recipient_status(message_id, participant_key, state, rank, at, "
-            "error_code, error_title) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(message_id, participant_key) DO UPDATE SET "
-            "state = excluded.state, rank = excluded.rank, at = excluded.at, "
-            "error_code = excluded.error_code, error_title = excluded.error_title "
-            f"WHERE {_RECIPIENT_WINS}",
-            (e.wamid, key, str(state), state.rank, e.at, code, title),
+            _RECIPIENT_SQL,
+            (
+                e.wamid,
+                key,
+                str(state),
+                state.rank,
+                e.at,
+                code,
+                title,
+                e.at if reached else None,
+                e.at if read else None,
+            ),
         )
-        if state.reached_member:
-            read = state is DeliveryState.READ
-            ctx.exec(
-                "UPDATE recipient_status SET "
-                "delivered_at = min(coalesce(delivered_at, ?3), ?3), "
-                "read_at = CASE WHEN ?4 THEN min(coalesce(read_at, ?3), ?3) ELSE read_at END "
-                "WHERE message_id = ?1 AND participant_key = ?2",
-                (e.wamid, key, e.at, int(read)),
-            )
+        if reached and not changed:
+            ctx.exec(_REACHED_SQL, (e.wamid, key, e.at, int(read)))
         if changed:
             ctx.change(
                 "message.status",
