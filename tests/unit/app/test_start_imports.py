@@ -4,63 +4,30 @@ no repository of the store before its first use."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-_BARE_LAUNCH = """
-import json, sys
-import textual.app
-import groups_tui.ui.app as ui_app
+from tests.helpers.tui_probe import live_env, probe_script, run_probe
 
-real_run, real_make = textual.app.App.run_async, ui_app.make_app
-
-async def run_async(self, **kwargs):
-    kwargs["headless"] = True
-    return await real_run(self, **kwargs)
-
-def make_app(service, **kwargs):
-    async def quit_once_drawn():
-        app.exit()
-    kwargs["on_started"] = quit_once_drawn
-    app = real_make(service, **kwargs)
-    return app
-
-textual.app.App.run_async = run_async
-ui_app.make_app = make_app
+_BARE_LAUNCH = probe_script(
+    on_started="        pass",  # quit once the inbox is drawn
+    launch="""
 sys.argv = ["groups-tui"]
 from groups_tui.__main__ import run
 try:
     run()
 except SystemExit as exc:
     print(json.dumps({"exit": exc.code, "modules": sorted(sys.modules)}))
-"""
-
-
-def _live_env(tmp_path: Path) -> dict[str, str]:
-    return dict(
-        os.environ,
-        WHATSAPP_ACCESS_TOKEN="token",
-        WHATSAPP_PHONE_NUMBER_ID="100000000000001",
-        WHATSAPP_API_BASE_URL="http://127.0.0.1:9",
-        GROUPS_TUI_DB=str(tmp_path / "groups.db"),
-        GROUPS_TUI_CONFIG=str(tmp_path / "none.toml"),
-    )
+""",
+    after="",
+)
 
 
 def test_a_bare_launch_opens_the_tui_without_the_command_line(tmp_path: Path) -> None:
     # GIVEN live credentials, in a fresh interpreter
     # WHEN `groups-tui` runs without a command and its inbox is drawn
-    out = subprocess.run(
-        [sys.executable, "-c", _BARE_LAUNCH],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=_live_env(tmp_path),
-        timeout=120,
-    ).stdout
-    result = json.loads(out.strip().splitlines()[-1])
+    result = run_probe(_BARE_LAUNCH, live_env(tmp_path))
     loaded = set(result["modules"])
     # THEN it exits 0, the TUI ran, and neither click nor the command line was imported
     assert result["exit"] == 0
@@ -75,7 +42,7 @@ def test_a_bare_launch_opens_the_tui_without_the_command_line(tmp_path: Path) ->
 
 def test_a_bare_launch_with_a_bad_setting_is_a_usage_error(tmp_path: Path) -> None:
     # GIVEN a setting that is not a boolean
-    env = _live_env(tmp_path) | {"GROUPS_TUI_BELL": "maybe"}
+    env = live_env(tmp_path) | {"GROUPS_TUI_BELL": "maybe"}
     # WHEN `python -m groups_tui` runs without a command
     done = subprocess.run(
         [sys.executable, "-m", "groups_tui"],
@@ -100,14 +67,14 @@ def test_an_argument_still_goes_through_the_command_line(tmp_path: Path) -> None
         [sys.executable, "-m", "groups_tui", "--version"],
         capture_output=True,
         text=True,
-        env=_live_env(tmp_path),
+        env=live_env(tmp_path),
         timeout=60,
     )
     helped = subprocess.run(
         [sys.executable, "-m", "groups_tui", "--help"],
         capture_output=True,
         text=True,
-        env=_live_env(tmp_path),
+        env=live_env(tmp_path),
         timeout=60,
     )
     # THEN click answers both, as before

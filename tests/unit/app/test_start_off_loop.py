@@ -4,17 +4,13 @@ ready -> frame")."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-_PROBE = """
-import importlib.abc, json, sys, threading
+from tests.helpers.tui_probe import LAUNCH_THROUGH_CLI, live_env, probe_script, run_probe
+
+_RECORDER = """
+import importlib.abc, threading
 import httpx
-import textual.app
-import groups_tui.ui.app as ui_app
 
 WATCHED = {
     "groups_tui.workers.lease",
@@ -40,33 +36,18 @@ def client_init(self, *args, **kwargs):
     real_client_init(self, *args, **kwargs)
 
 httpx.AsyncClient.__init__ = client_init
-real_run, real_make = textual.app.App.run_async, ui_app.make_app
+"""
 
-async def run_async(self, **kwargs):
-    kwargs["headless"] = True
-    return await real_run(self, **kwargs)
-
-def make_app(service, **kwargs):
-    started = kwargs["on_started"]
-    async def then_quit():
+_PROBE = probe_script(
+    before=_RECORDER,
+    on_started="""\
         await started()
         for worker in list(app.workers):
             if worker.group in ("header", "pricing-evidence"):
-                await worker.wait()
-        app.exit()
-    kwargs["on_started"] = then_quit
-    app = real_make(service, **kwargs)
-    return app
-
-textual.app.App.run_async = run_async
-ui_app.make_app = make_app
-from groups_tui.cli import main
-try:
-    main([])
-except SystemExit:
-    pass
-print(json.dumps(where))
-"""
+                await worker.wait()""",
+    launch=LAUNCH_THROUGH_CLI,
+    after="print(json.dumps(where))",
+)
 
 _CONFIG = """
 [[automations.forward]]
@@ -81,25 +62,9 @@ def test_workers_and_service_parts_load_off_the_event_loop(tmp_path: Path) -> No
     config = tmp_path / "config.toml"
     config.write_text(_CONFIG, encoding="utf-8")
     config.chmod(0o600)
-    env = dict(
-        os.environ,
-        HOME=str(tmp_path),
-        WHATSAPP_ACCESS_TOKEN="token",
-        WHATSAPP_PHONE_NUMBER_ID="100000000000001",
-        WHATSAPP_API_BASE_URL="http://127.0.0.1:9",
-        GROUPS_TUI_DB=str(tmp_path / "groups.db"),
-        GROUPS_TUI_CONFIG=str(config),
-    )
+    env = live_env(tmp_path, HOME=str(tmp_path), GROUPS_TUI_CONFIG=str(config))
     # WHEN the TUI opens, draws its inbox and starts its background work
-    out = subprocess.run(
-        [sys.executable, "-c", _PROBE],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-        timeout=120,
-    ).stdout
-    on_main_thread = json.loads(out.strip().splitlines()[-1])
+    on_main_thread = run_probe(_PROBE, env)
     # THEN the workers' and the sub-APIs' modules, and the forwarding HTTP client (its CA
     # bundle), were loaded on another thread than the event loop's
     assert set(on_main_thread) == {
