@@ -58,6 +58,9 @@ class TerminalRun:
     settled_cpu_ms: float = 0.0
     """CPU the app's threads had used once it went idle after ready (start-up work put
     after the ready frame -- background workers, header figures -- counts here)."""
+    at_ready: tuple[float, float] | None = None
+    """``(wall ms to the next frame, CPU ms)`` of the key sent as soon as ready was seen
+    (while the work started after ready still runs)."""
     keys: list[tuple[str, float, float]] = field(default_factory=list)
     """``(label, wall ms to the next frame, CPU ms of the app's threads)`` per key."""
     peak_rss_mb: float = 0.0
@@ -144,6 +147,7 @@ def run_in_tmux(
     ready: str,
     keys: Sequence[Key] = (),
     before_keys: Sequence[Key] = (),
+    at_ready: Key | None = None,
     size: tuple[int, int] = (120, 40),
     socket: str = SOCKET,
     timeout: float = 60.0,
@@ -159,6 +163,8 @@ def run_in_tmux(
         ready: Text whose appearance marks the app ready (every row loaded).
         keys: Inputs to time, one after another, each once the previous one has drawn.
         before_keys: Inputs sent first without timing (focusing the filter box).
+        at_ready: An input sent the moment ready is seen, timed to the next frame (then
+            the app settles before ``before_keys`` and ``keys``).
         size: Columns and lines of the pane.
         socket: The private tmux server's socket name.
         timeout: Seconds any one wait may take.
@@ -182,6 +188,12 @@ def run_in_tmux(
             ready_cpu_ms=_cpu_ns(pid) / 1e6,
             screen=screen,
         )
+        if at_ready is not None:
+            cpu = _cpu_ns(pid)
+            sent = time.perf_counter()
+            _send(tmux, at_ready)
+            drawn, _ = _until(tmux, lambda t: t != screen, timeout, f"a frame after {at_ready}")
+            result.at_ready = ((drawn - sent) * 1000, (_cpu_ns(pid) - cpu) / 1e6)
         # Let start-up work after the frame (workers, freezing the heap...) finish.
         result.settled_cpu_ms = _settled_cpu_ms(pid)
         time.sleep(0.1)

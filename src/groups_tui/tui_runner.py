@@ -13,13 +13,14 @@ one-line error, not a broken session.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
 from groups_tui.config import ConfigError, Settings
 from groups_tui.runtime import open_live_service, open_sandbox_runtime
-from groups_tui.service import InboxService
+from groups_tui.service import InboxService, import_in_thread
 
 if TYPE_CHECKING:
     from groups_tui.automations.config import AutomationsConfig
@@ -30,6 +31,12 @@ KEPT_NOTE = f"{SANDBOX_NOTE}, kept"
 """The header when the sandbox's world and database were kept from the last run."""
 FRESH_NOTE = f"{SANDBOX_NOTE}, fresh"
 """The header when the sandbox starts from its seed (first run, reset)."""
+WORKER_MODULES = (
+    "groups_tui.workers.lease",
+    "groups_tui.workers.moderation",
+    "groups_tui.workers.runner",
+)
+"""What :func:`_run_once`'s background work imports (the runner's only with automations)."""
 RUNNER_ELSEWHERE = "automations run in process {pid}"
 """The header's note when another process holds the runner lease."""
 
@@ -106,17 +113,25 @@ async def _run_once(settings: Settings) -> bool:
             """The watcher and the runner, under the runner lease (one process runs them)."""
             if not service.automations_run_here:
                 return
+            # Their modules (~190 ms with the runner's) load on a thread: the inbox is on
+            # screen and answers keys meanwhile.
+            runs_automations = automations is not None and service.automations.configured
+            await import_in_thread(*WORKER_MODULES[: None if runs_automations else 2])
+            await service.load_parts()
             from groups_tui.workers.lease import RunnerLease
             from groups_tui.workers.moderation import ModerationWatcher
 
             watcher = ModerationWatcher(service, rules)
             runner = None
-            if automations is not None and service.automations.configured:
+            if automations is not None and runs_automations:
                 # Invite flows and forwarding run here too; `groups-tui automations run`
                 # runs them headless beside `groups-tui listen`.
                 from groups_tui.workers.runner import AutomationRunner
 
-                runner = AutomationRunner(service, automations, clock=service.clock)
+                # Built on a thread too: its forwarding HTTP client loads the CA bundle.
+                runner = await asyncio.to_thread(
+                    functools.partial(AutomationRunner, service, automations, clock=service.clock)
+                )
 
             async def start() -> None:
                 watcher.start()

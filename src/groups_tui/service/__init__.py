@@ -24,6 +24,9 @@ it returns are in :mod:`.types`, its one error in :mod:`.errors`.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
@@ -46,7 +49,14 @@ if TYPE_CHECKING:
     from groups_tui.service.moderation import Moderation
     from groups_tui.service.sending import Sending
 
-__all__ = ["PENDING_PREFIX", "InboxService", "LazyClient", "ServiceError", "refused"]
+__all__ = [
+    "PENDING_PREFIX",
+    "InboxService",
+    "LazyClient",
+    "ServiceError",
+    "import_in_thread",
+    "refused",
+]
 
 
 class InboxService:
@@ -141,6 +151,14 @@ class InboxService:
 
         return Moderation(self._core, self.admin)
 
+    async def load_parts(self) -> None:
+        """Import the modules of the sub-APIs built on first use (:attr:`sending`,
+        :attr:`admin`, :attr:`moderation`) on a worker thread: what starts after the
+        inbox is drawn awaits this first, so the event loop keeps answering keys while
+        some 100 ms of imports run (Python hands the loop back within its switch
+        interval, 5 ms)."""
+        await import_in_thread(*_PARTS)
+
     def now(self) -> int:
         """Now, as integer epoch seconds from the injected clock."""
         return self._core.now()
@@ -185,6 +203,29 @@ class InboxService:
                 refusal naming the choices).
         """
         return self._core.number(wanted)
+
+
+_PARTS = (
+    "groups_tui.service.sending",
+    "groups_tui.service.admin",
+    "groups_tui.service.moderation",
+)
+"""The sub-APIs' modules imported on first use (see :meth:`InboxService.load_parts`)."""
+
+
+async def import_in_thread(*names: str) -> None:
+    """Import the modules ``names`` (in this order) on a worker thread, for code that runs
+    beside the UI: an ``import`` statement on the event loop holds every key until it
+    is done, while on a thread it gives the loop the interpreter back every switch
+    interval (5 ms). Modules already imported cost nothing."""
+    missing = [name for name in names if name not in sys.modules]
+    if missing:
+        await asyncio.to_thread(_import_modules, missing)
+
+
+def _import_modules(names: Sequence[str]) -> None:
+    for name in names:
+        importlib.import_module(name)
 
 
 def _account_number(account: AccountInfo) -> tuple[BusinessNumber, ...]:

@@ -14,31 +14,38 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from groups_tui.domain.numbers import BusinessNumber
-from groups_tui.store.audit import Audit
-from groups_tui.store.automations import Automations
 from groups_tui.store.database import Database
-from groups_tui.store.feed import Feed
-from groups_tui.store.groups import Groups
-from groups_tui.store.leases import Leases
-from groups_tui.store.ledger import Ledger
-from groups_tui.store.maintenance import Maintenance
-from groups_tui.store.messages import Messages
-from groups_tui.store.moderation import Moderation
 from groups_tui.store.numbers import Numbers
-from groups_tui.store.operations import Operations
-from groups_tui.store.outbox import Outbox
-from groups_tui.store.raw_log import RawLog
 from groups_tui.store.records import UNPRICED, Pricing
-from groups_tui.store.sqlite import SQLiteDatabase
+
+if TYPE_CHECKING:
+    from groups_tui.store.audit import Audit
+    from groups_tui.store.automations import Automations
+    from groups_tui.store.feed import Feed
+    from groups_tui.store.groups import Groups
+    from groups_tui.store.leases import Leases
+    from groups_tui.store.ledger import Ledger
+    from groups_tui.store.maintenance import Maintenance
+    from groups_tui.store.messages import Messages
+    from groups_tui.store.moderation import Moderation
+    from groups_tui.store.operations import Operations
+    from groups_tui.store.outbox import Outbox
+    from groups_tui.store.raw_log import RawLog
 
 __all__ = ["Store"]
 
 
 class Store:
     """The repositories over one database. Create with :meth:`open`.
+
+    Each repository but :attr:`numbers` is built, and its module imported, when first
+    used: a process that only reads the inbox imports neither the raw log's appliers nor
+    the ledger's pricing.
 
     Args:
         db: The open database.
@@ -56,32 +63,94 @@ class Store:
     ) -> None:
         self.db = db
         """The database every repository reads and writes through."""
+        self._pricing = pricing
+        self._clock = clock
         self.numbers = Numbers(db, clock=clock)
         """The business numbers the database serves (how events are routed)."""
-        self.ledger = Ledger(db, pricing=pricing, clock=clock)
+
+    @cached_property
+    def ledger(self) -> Ledger:
         """The cost ledger (and its pricing)."""
-        self.raw = RawLog(db, ledger=self.ledger, numbers=self.numbers, clock=clock)
+        from groups_tui.store.ledger import Ledger
+
+        return Ledger(self.db, pricing=self._pricing, clock=self._clock)
+
+    @cached_property
+    def raw(self) -> RawLog:
         """The raw webhook log, its counters, and applying it to derived state."""
-        self.groups = Groups(db, clock=clock)
+        from groups_tui.store.raw_log import RawLog
+
+        return RawLog(self.db, ledger=self.ledger, numbers=self.numbers, clock=self._clock)
+
+    @cached_property
+    def groups(self) -> Groups:
         """Groups, members, join requests and annotations."""
-        self.messages = Messages(db, clock=clock)
+        from groups_tui.store.groups import Groups
+
+        return Groups(self.db, clock=self._clock)
+
+    @cached_property
+    def messages(self) -> Messages:
         """Timelines, delivery states, search and the template cache."""
-        self.outbox = Outbox(db, clock=clock)
+        from groups_tui.store.messages import Messages
+
+        return Messages(self.db, clock=self._clock)
+
+    @cached_property
+    def outbox(self) -> Outbox:
         """Outbound messages and their fate."""
-        self.operations = Operations(db, clock=clock)
+        from groups_tui.store.outbox import Outbox
+
+        return Outbox(self.db, clock=self._clock)
+
+    @cached_property
+    def operations(self) -> Operations:
         """Asynchronous operations awaiting their webhook."""
-        self.feed = Feed(db, clock=clock)
+        from groups_tui.store.operations import Operations
+
+        return Operations(self.db, clock=self._clock)
+
+    @cached_property
+    def feed(self) -> Feed:
         """The change feed and followers' positions."""
-        self.audit = Audit(db, clock=clock)
+        from groups_tui.store.feed import Feed
+
+        return Feed(self.db, clock=self._clock)
+
+    @cached_property
+    def audit(self) -> Audit:
         """The audit log."""
-        self.moderation = Moderation(db, clock=clock)
+        from groups_tui.store.audit import Audit
+
+        return Audit(self.db, clock=self._clock)
+
+    @cached_property
+    def moderation(self) -> Moderation:
         """Contacts, blocklist and moderation flags."""
-        self.automations = Automations(db, clock=clock)
+        from groups_tui.store.moderation import Moderation
+
+        return Moderation(self.db, clock=self._clock)
+
+    @cached_property
+    def automations(self) -> Automations:
         """Local state of the automations."""
-        self.leases = Leases(db, clock=clock)
+        from groups_tui.store.automations import Automations
+
+        return Automations(self.db, clock=self._clock)
+
+    @cached_property
+    def leases(self) -> Leases:
         """Runner leases (one process runs the automations)."""
-        self.maintenance = Maintenance(db, clock=clock)
+        from groups_tui.store.leases import Leases
+
+        return Leases(self.db, clock=self._clock)
+
+    @cached_property
+    def maintenance(self) -> Maintenance:
         """Online backup and integrity check of the database file."""
+        from groups_tui.store.maintenance import Maintenance
+
+        return Maintenance(self.db, clock=self._clock)
 
     @classmethod
     async def open(
@@ -106,6 +175,8 @@ class Store:
         Returns:
             The open store.
         """
+        from groups_tui.store.sqlite import SQLiteDatabase
+
         store = cls(await SQLiteDatabase.open(path), pricing=pricing, clock=clock)
         try:
             if numbers:
@@ -128,6 +199,8 @@ class Store:
             A store whose writes raise
             :class:`~groups_tui.store.database.StoreClosedError`.
         """
+        from groups_tui.store.sqlite import SQLiteDatabase
+
         store = cls(await SQLiteDatabase.open(path, readonly=True))
         try:
             await store.numbers.load()

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -26,7 +26,7 @@ from textual.events import Event, Key
 from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 from textual.worker import Worker
 
 from groups_tui.domain.pricing import Evidence
@@ -51,6 +51,8 @@ from groups_tui.ui.widgets.safe_text import fit
 from groups_tui.ui.widgets.status_header import StatusHeader
 
 if TYPE_CHECKING:
+    from textual.widgets import TextArea
+
     from groups_tui.ui.screens.automations import AutomationsPanel
 
 __all__ = ["GroupsApp", "make_app", "styles_dir"]
@@ -101,6 +103,14 @@ FIRST_SCREEN_ROWS = 200
 
 SPACING_MARKS_FILTER = SpacingMarksFilter()
 """Installed when spacing marks are drawn one cell wide (see :mod:`.cell_widths`)."""
+
+
+def _text_box(widget: object) -> TypeGuard[Input | TextArea]:
+    """Whether ``widget`` is a box that keeps every text key (``TextArea`` is imported
+    here, not at start: a focused one exists only once a screen has imported it)."""
+    from textual.widgets import TextArea
+
+    return isinstance(widget, (Input, TextArea))
 
 
 def binding_ids() -> set[str]:
@@ -348,6 +358,7 @@ class GroupsApp(HostApp):
 
     @work(exclusive=True, group="header", exit_on_error=False)
     async def _load_header(self) -> None:
+        await self.service.load_parts()  # imported off the event loop (keys answered)
         listener = await self.service.reading.listener_status()
         spend = await self.service.reading.spend_today()
         self.open_flags = await self.service.moderation.open_count()
@@ -360,6 +371,7 @@ class GroupsApp(HostApp):
     @work(exclusive=True, group="pricing-evidence", exit_on_error=False)
     async def _load_pricing_evidence(self) -> None:
         # Read at start and when the ledger gains lines, not on every feed batch.
+        await self.service.load_parts()
         calibration = await self.service.sending.pricing_calibration()
         self.pricing_contradictions = calibration.contradictions
         for header in self.screen.query(StatusHeader):
@@ -421,7 +433,7 @@ class GroupsApp(HostApp):
         a text box has the focus (a box keeps every text key it gets) goes to the box."""
         if isinstance(event, Key) and event.is_forwarded and event.is_printable:
             focused = self.focused
-            if isinstance(focused, (Input, TextArea)):
+            if _text_box(focused):
                 event.stop()
                 focused.post_message(Key(event.key, event.character))
                 return
@@ -479,10 +491,8 @@ class GroupsApp(HostApp):
             self.call_after_refresh(self._load_pricing_evidence)
         if self._on_started is not None:
             started, self._on_started = self._on_started, None
-            self.call_after_refresh(self._start_background, started)
-
-    def _start_background(self, started: Callable[[], Awaitable[None]]) -> None:
-        self.run_worker(started, name="on-started", group="on-started", exit_on_error=False)
+            kwargs = {"name": "on-started", "group": "on-started", "exit_on_error": False}
+            self.call_after_refresh(self.run_worker, started, **kwargs)
 
     def freeze_heap(self) -> None:
         """Put the objects alive after start-up (modules, styles, the inbox index) out of

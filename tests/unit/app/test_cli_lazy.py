@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from groups_tui.cli import COMMANDS, main
 from groups_tui.cli.lazy import LazyCommand
+from tests.helpers.tui_probe import LAUNCH_THROUGH_CLI, live_env, probe_script, run_probe
 
 
 def _entries() -> list[tuple[str, LazyCommand]]:
@@ -129,59 +130,16 @@ def test_a_read_verb_imports_no_http_client_listener_sandbox_or_automations(
     }
 
 
-_TUI_PROBE = """
-import json, sys
-import textual.app
-import groups_tui.ui.app as ui_app
-
-real_run, real_make = textual.app.App.run_async, ui_app.make_app
-
-async def run_async(self, **kwargs):
-    kwargs["headless"] = True
-    return await real_run(self, **kwargs)
-
-def make_app(service, **kwargs):
-    started = kwargs["on_started"]
-    async def then_quit():
-        await started()
-        app.exit()
-    kwargs["on_started"] = then_quit
-    app = real_make(service, **kwargs)
-    return app
-
-textual.app.App.run_async = run_async
-ui_app.make_app = make_app
-from groups_tui.cli import main
-try:
-    main([])
-except SystemExit:
-    pass
-print(json.dumps(sorted(sys.modules)))
-"""
+_TUI_PROBE = probe_script(launch=LAUNCH_THROUGH_CLI, after="print(json.dumps(sorted(sys.modules)))")
 
 
 def test_opening_the_tui_live_imports_no_listener_sandbox_automations_or_http(
     tmp_path: Path,
 ) -> None:
     # GIVEN live credentials, no [automations] table, in a fresh interpreter
-    env = dict(
-        os.environ,
-        WHATSAPP_ACCESS_TOKEN="token",
-        WHATSAPP_PHONE_NUMBER_ID="100000000000001",
-        WHATSAPP_API_BASE_URL="http://127.0.0.1:9",
-        GROUPS_TUI_DB=str(tmp_path / "groups.db"),
-        GROUPS_TUI_CONFIG=str(tmp_path / "none.toml"),
-    )
+    env = live_env(tmp_path)
     # WHEN the TUI opens, draws its inbox and starts its background work
-    out = subprocess.run(
-        [sys.executable, "-c", _TUI_PROBE],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-        timeout=120,
-    ).stdout
-    loaded = set(json.loads(out.strip().splitlines()[-1]))
+    loaded = set(run_probe(_TUI_PROBE, env))
     # THEN the moderation watcher runs, and nothing of the listener, the sandbox, the
     # automations or an HTTP stack was imported (the Cloud client is built on first use)
     assert "groups_tui.workers.moderation" in loaded
