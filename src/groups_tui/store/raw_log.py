@@ -201,6 +201,8 @@ def apply_isolated(
         db.execute("SAVEPOINT apply_batch")
         try:
             applier = make_applier(db)
+            if not isolate:
+                applier.prefetch(e for _, events, _ in todo for e in events)
             seen = {
                 raw_id
                 for raw_id, events, keys in todo
@@ -242,11 +244,13 @@ def apply_isolated(
         ids = [raw_id for raw_id, _ in rows]
         for chunk in chunks(ids):
             db.execute(f"DELETE FROM event_failures WHERE raw_id IN ({marks(len(chunk))})", chunk)
-        applied = [(now, raw_id) for raw_id, _, _ in todo if raw_id not in by_row]
-        db.executemany(
-            "UPDATE raw_events SET applied_at = ?, parse_state = 'ok', error = NULL WHERE id = ?",
-            applied,
-        )
+        applied = [raw_id for raw_id, _, _ in todo if raw_id not in by_row]
+        for chunk in chunks(applied):
+            db.execute(
+                "UPDATE raw_events SET applied_at = ?, parse_state = 'ok', error = NULL "
+                f"WHERE id IN ({marks(len(chunk))})",
+                (now, *chunk),
+            )
     if others:
         # Every event of these bodies is another number's: kept in the raw log only.
         db.executemany(
@@ -446,6 +450,7 @@ class RawLog(Repository):
 
         def run(conn: sqlite3.Connection) -> int:
             applier = self._applier(conn)
+            applier.prefetch(e for _, events in items for e in events)
             for raw_id, events in items:
                 applier.apply(raw_id, events)
             applier.flush()

@@ -21,7 +21,7 @@ reaches the groups, the ledger or the change feed (its raw row is marked
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from groups_tui.domain.events import (
@@ -150,10 +150,35 @@ class Applier:
         return self._ctx.changes
 
     def flush(self) -> None:
-        """Write the deferred messages, the buffered change-feed rows and ``applied_at``
-        marks."""
-        self._messages.flush_pending()
+        """Write the deferred messages and statuses, the buffered change-feed rows and
+        ``applied_at`` marks."""
+        self._flush_pending()
         self._ctx.flush()
+
+    def prefetch(self, events: Iterable[DomainEvent]) -> None:
+        """Read ahead, in a few queries, what applying ``events`` without isolation
+        looks up one by one: the members of their groups, which messages are stored.
+
+        Used until the first event other than a message or a status (see
+        :meth:`~.context.ApplyContext.prefetch`).
+        """
+        groups: set[str] = set()
+        wamids: list[str] = []
+        for event in events:
+            if isinstance(event, InboundMessage):
+                wamids.append(event.wamid)
+            elif not isinstance(event, MessageStatus):
+                continue
+            if event.group_id is not None:
+                groups.add(event.group_id)
+        self._ctx.prefetch(groups, wamids)
+
+    def _flush_pending(self) -> None:
+        """Write the deferred messages and statuses (see :mod:`.messages`, :mod:`.statuses`),
+        and forget what :meth:`prefetch` read: what runs next may change it."""
+        self._ctx.forget_prefetched()
+        self._messages.flush_pending()
+        self._statuses.flush_pending()
 
     def apply(
         self,
@@ -219,7 +244,7 @@ class Applier:
     def _isolated(self, raw_id: int | None, index: int, event: DomainEvent) -> None:
         """Apply one event in a savepoint; on failure undo it alone and record why."""
         ctx = self._ctx
-        self._messages.flush_pending()  # what was deferred is not this event's to undo
+        self._flush_pending()  # what was deferred is not this event's to undo
         mark = ctx.begin_event()
         try:
             self._dispatch(event, defer=False)
@@ -251,16 +276,16 @@ class Applier:
     def _dispatch(self, event: DomainEvent, *, defer: bool) -> None:
         """Hand the event to its component.
 
-        With ``defer``, a message's row waits for the next event that is neither a
-        message nor a status, or for :meth:`flush` (see :mod:`.messages`).
+        With ``defer``, messages and statuses wait for the next event that is neither a
+        message nor a status, or for :meth:`flush` (see :mod:`.messages`, :mod:`.statuses`).
         """
         if isinstance(event, MessageStatus):
-            self._statuses.status(event)
+            self._statuses.status(event, defer=defer)
             return
         if isinstance(event, InboundMessage):
             self._messages.inbound(event, defer=defer)
             return
-        self._messages.flush_pending()
+        self._flush_pending()
         handler = self._handlers.get(type(event))
         if handler is None:  # a subclass of an event, or not an event
             for base, found in self._handlers.items():

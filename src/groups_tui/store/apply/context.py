@@ -20,7 +20,7 @@ the same context and nothing else that changes while events are applied.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,11 @@ _CHANGE_SQL = (
 )
 _APPLIED_SQL = "UPDATE raw_events SET applied_at = ?, parse_state = ?, error = NULL WHERE id = ?"
 _EMPTY_PAYLOAD = dumps({})
+
+_IN_LIST = 900
+"""Values per ``IN`` list (within SQLite's oldest 999 parameter limit)."""
+
+_FeedRow = tuple[str, str | None, str | None, int | None, int | None, str]
 
 
 def error_text(errors: Sequence[EventError]) -> str | None:
@@ -94,17 +99,25 @@ class ApplyContext:
         a group it creates and a ledger line it writes are that number's."""
         self.changes = 0
         """Change-feed rows appended so far (undone ones not counted)."""
-        self._feed: list[tuple[str, str | None, str | None, int | None, int | None, str]] = []
+        self._feed: list[_FeedRow | None] = []
         self._applied: list[tuple[float, str, int]] = []
         self._groups: set[str] = set()
         self._group_numbers: dict[tuple[str | None, str | None], str] = {}
         self._keys: dict[tuple[str, str | None, str | None, str | None], str] = {}
+        self._members: dict[str, list[tuple[str, str | None]]] = {}
+        self._payloads: dict[tuple[tuple[str, ...], tuple[Any, ...]], str] = {}
+        self._messages: frozenset[str] = frozenset()
+        self._stored_messages: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------------ statements
 
     def exec(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; the number of rows it changed."""
         return self._cur.execute(sql, params).rowcount
+
+    def exec_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement over every parameter row."""
+        self._cur.executemany(sql, rows)
 
     def row(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one query; its first row, or ``None``."""
@@ -132,10 +145,45 @@ class ApplyContext:
                 entity,
                 at,
                 self.raw_id,
-                dumps(payload) if payload else _EMPTY_PAYLOAD,
+                self._json(payload) if payload else _EMPTY_PAYLOAD,
             )
         )
         self.changes += 1
+
+    def reserve(self) -> int:
+        """Keep the next change-feed place for a row decided later (:meth:`fill`).
+
+        A place left unfilled writes nothing. Every reserved place is filled or left
+        before the next :meth:`begin_event` (the deferred writes run first).
+        """
+        self._feed.append(None)
+        return len(self._feed) - 1
+
+    def fill(
+        self,
+        place: int,
+        raw_id: int | None,
+        kind: str,
+        group_id: str | None,
+        at: int | None,
+        entity: str | None,
+        payload: dict[str, Any],
+    ) -> None:
+        """Write the change-feed row of a place :meth:`reserve` kept (of raw row ``raw_id``)."""
+        self._feed[place] = (kind, group_id, entity, at, raw_id, self._json(payload))
+        self.changes += 1
+
+    def _json(self, payload: dict[str, Any]) -> str:
+        """The payload's JSON; remembered for payloads of text values (a batch's status
+        and message rows repeat a few of them: member and state)."""
+        values = tuple(payload.values())
+        if not all(v is None or type(v) is str for v in values):
+            return dumps(payload)
+        memo = (tuple(payload), values)
+        text = self._payloads.get(memo)
+        if text is None:
+            text = self._payloads[memo] = dumps(payload)
+        return text
 
     def mark_applied(self, raw_id: int, parse_state: str) -> None:
         """Set the raw row's ``applied_at`` and parse state (written by :meth:`flush`)."""
@@ -144,7 +192,7 @@ class ApplyContext:
     def flush(self) -> None:
         """Write the buffered change-feed rows and ``applied_at`` marks."""
         if self._feed:
-            self._cur.executemany(_CHANGE_SQL, self._feed)
+            self._cur.executemany(_CHANGE_SQL, [row for row in self._feed if row is not None])
             self._feed.clear()
         if self._applied:
             self._cur.executemany(_APPLIED_SQL, self._applied)
@@ -174,6 +222,7 @@ class ApplyContext:
         self._groups.clear()
         self._group_numbers.clear()
         self._keys.clear()
+        self.forget_prefetched()
 
     # ------------------------------------------------------------------ shared rows
 
@@ -225,6 +274,20 @@ class ApplyContext:
         keys = [v for v in (ref.user_id, *phones) if v]
         if not keys:
             return ref.key
+        members = self._members.get(group_id)
+        if members is not None:
+            # Read ahead: the query's answer, unless several rows match and none is the
+            # reference's user id (then the query decides, as it always did).
+            found = [k for k, w in members if k in keys or (w is not None and w in phones)]
+            if len(found) <= 1 or (ref.user_id and ref.user_id in found):
+                if not found:
+                    key = ref.key
+                elif len(found) == 1:
+                    key = found[0]
+                else:
+                    key = ref.user_id or ""
+                self._keys[memo] = key
+                return key
         marks = ",".join("?" * len(keys))
         pmarks = ",".join("?" * len(phones)) or "NULL"
         row = self.row(
@@ -241,3 +304,44 @@ class ApplyContext:
     def forget_keys(self) -> None:
         """Drop the resolved member keys: a new participant row can change them."""
         self._keys.clear()
+        self.forget_prefetched()
+
+    # ------------------------------------------------------------------ read ahead
+
+    def prefetch(self, group_ids: Collection[str], wamids: Collection[str]) -> None:
+        """Read the participants of ``group_ids`` and which of ``wamids`` are stored.
+
+        Valid while only messages and statuses are applied (they write neither the
+        participants' keys nor numbers, and the messages they store are the deferred
+        ones): the applier calls :meth:`forget_prefetched` before anything else runs.
+        """
+        members: dict[str, list[tuple[str, str | None]]] = {g: [] for g in group_ids}
+        groups = list(members)
+        for start in range(0, len(groups), _IN_LIST):
+            chunk = groups[start : start + _IN_LIST]
+            for group_id, key, wa_id in self.rows(
+                "SELECT group_id, participant_key, wa_id FROM participants "
+                f"WHERE group_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                members[group_id].append((key, wa_id))
+        ids = list(dict.fromkeys(wamids))
+        stored: set[str] = set()
+        for start in range(0, len(ids), _IN_LIST):
+            chunk = ids[start : start + _IN_LIST]
+            sql = f"SELECT id FROM messages WHERE id IN ({','.join('?' * len(chunk))})"
+            stored.update(row[0] for row in self.rows(sql, chunk))
+        self._members = members
+        self._messages = frozenset(ids)
+        self._stored_messages = frozenset(stored)
+
+    def forget_prefetched(self) -> None:
+        """Drop what :meth:`prefetch` read (something else may change it now)."""
+        self._members = {}
+        self._messages = self._stored_messages = frozenset()
+
+    def message_stored(self, wamid: str) -> bool:
+        """Whether an inbound message ``wamid`` is stored already."""
+        if wamid in self._messages:
+            return wamid in self._stored_messages
+        return self.row("SELECT 1 FROM messages WHERE id = ?", (wamid,)) is not None

@@ -16,11 +16,33 @@ Each new line appends a ``cost.charged`` change-feed row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from groups_tui.domain.events import MessageStatus
 from groups_tui.store.apply.context import ApplyContext
 from groups_tui.store.records import CostFn, MarketFn
 
-__all__ = ["CostCharger"]
+__all__ = ["INSERT_SQL", "ROW_SQL", "CostCharger", "LedgerLine", "charged", "replaces"]
+
+LedgerLine = tuple[Any, ...]
+"""One ``cost_ledger`` row, in ``INSERT_SQL``'s column order."""
+
+INSERT_SQL = (
+    "INSERT OR IGNORE INTO cost_ledger(message_id, participant_key, group_id, "
+    "participant_wa_id, category, pricing_type, pricing_model, billable, market, "
+    "amount, at, phone_number_id) VALUES "
+)
+ROW_SQL = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_REPEAT_SQL = (
+    "UPDATE cost_ledger SET at = ?3, category = ?4, pricing_type = ?5, "
+    "pricing_model = ?6, billable = ?7, market = ?8, amount = ?9, "
+    "participant_wa_id = ?10, group_id = ?11 "
+    "WHERE message_id = ?1 AND participant_key = ?2 AND (at > ?3 OR (at = ?3 "
+    "AND (coalesce(?4, ''), coalesce(?5, ''), coalesce(?6, ''), coalesce(?7, -1)) "
+    "< (coalesce(category, ''), coalesce(pricing_type, ''), "
+    "coalesce(pricing_model, ''), coalesce(billable, -1))))"
+)
 
 
 class CostCharger:
@@ -39,65 +61,57 @@ class CostCharger:
         self._cost_fn = cost_fn
         self._market_fn = market_fn
 
-    def charge(self, e: MessageStatus, key: str, wa_id: str | None) -> None:
-        """Charge the status's pricing to the participant ``key`` (number ``wa_id``)."""
+    def line(self, e: MessageStatus, key: str, wa_id: str | None) -> LedgerLine:
+        """The ledger line the status's pricing makes for the participant ``key``.
+
+        Its columns in ``_INSERT_SQL``'s order: message, participant key, group, number,
+        category, type, model, billable, market, amount, time, business number.
+        """
         p = e.pricing
         assert p is not None
-        ctx = self._ctx
         # Without a number, the country a business-scoped user id names sets the market.
         who = wa_id or (e.participant.user_id if e.participant is not None else None)
         amount = self._cost_fn(p.category, p.type, p.billable, who) if self._cost_fn else None
         market = self._market_fn(who) if self._market_fn else None
-        inserted = ctx.exec(
-            "INSERT OR IGNORE INTO cost_ledger(message_id, participant_key, group_id, "
-            "participant_wa_id, category, pricing_type, pricing_model, billable, market, "
-            "amount, at, phone_number_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                e.wamid,
-                key,
-                e.group_id,
-                wa_id,
-                p.category,
-                p.type,
-                p.pricing_model,
-                None if p.billable is None else int(p.billable),
-                market,
-                None if amount is None else str(amount),
-                e.at,
-                ctx.number,
-            ),
+        return (
+            e.wamid,
+            key,
+            e.group_id,
+            wa_id,
+            p.category,
+            p.type,
+            p.pricing_model,
+            None if p.billable is None else int(p.billable),
+            market,
+            None if amount is None else str(amount),
+            e.at,
+            self._ctx.number,
         )
-        if not inserted:
+
+    def charge(self, e: MessageStatus, key: str, wa_id: str | None) -> None:
+        """Charge the status's pricing to the participant ``key`` (number ``wa_id``)."""
+        ctx = self._ctx
+        line = self.line(e, key, wa_id)
+        if not ctx.exec(INSERT_SQL + ROW_SQL, line):
             # Already charged. Pricing comes once per participant, but should a repeat
             # arrive, the line is the earliest status's; at the same second, the smaller
             # (category, type, model, billable) one's, so arrival order does not matter.
-            ctx.exec(
-                "UPDATE cost_ledger SET at = ?3, category = ?4, pricing_type = ?5, "
-                "pricing_model = ?6, billable = ?7, market = ?8, amount = ?9, "
-                "participant_wa_id = ?10, group_id = ?11 "
-                "WHERE message_id = ?1 AND participant_key = ?2 AND (at > ?3 OR (at = ?3 "
-                "AND (coalesce(?4, ''), coalesce(?5, ''), coalesce(?6, ''), coalesce(?7, -1)) "
-                "< (coalesce(category, ''), coalesce(pricing_type, ''), "
-                "coalesce(pricing_model, ''), coalesce(billable, -1))))",
-                (
-                    e.wamid,
-                    key,
-                    e.at,
-                    p.category,
-                    p.type,
-                    p.pricing_model,
-                    None if p.billable is None else int(p.billable),
-                    market,
-                    None if amount is None else str(amount),
-                    wa_id,
-                    e.group_id,
-                ),
-            )
+            ctx.exec(_REPEAT_SQL, (*line[:2], line[10], *line[4:10], line[3], line[2]))
             return
-        ctx.change(
-            "cost.charged",
-            e.group_id,
-            e.at,
-            e.wamid,
-            {"participant": key, "amount": None if amount is None else str(amount)},
-        )
+        ctx.change("cost.charged", e.group_id, e.at, e.wamid, charged(line))
+
+
+def charged(line: LedgerLine) -> dict[str, Any]:
+    """The payload of a new line's ``cost.charged`` change-feed row."""
+    return {"participant": line[1], "amount": line[9]}
+
+
+def replaces(new: LedgerLine, old: Sequence[Any]) -> bool:
+    """Whether a repeat ``new`` replaces the line ``old`` (``_REPEAT_SQL``'s rule)."""
+    if old[10] != new[10]:
+        return bool(old[10] > new[10])
+    return _order(new) < _order(old)
+
+
+def _order(line: Sequence[Any]) -> tuple[str, str, str, int]:
+    return (line[4] or "", line[5] or "", line[6] or "", -1 if line[7] is None else line[7])

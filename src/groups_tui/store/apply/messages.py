@@ -141,7 +141,7 @@ class MessageApplier:
             # window renews from the newest member message whatever the arrival order.
             after.append((_WINDOW_SQL, (e.group_id, e.at, name, e.wamid)))
         if defer:
-            if e.wamid in self._ids or ctx.row("SELECT 1 FROM messages WHERE id = ?", (e.wamid,)):
+            if e.wamid in self._ids or ctx.message_stored(e.wamid):
                 return
             self._ids.add(e.wamid)
             self._rows.append(row)
