@@ -108,6 +108,21 @@ _ERRORS = (
 _PRICES = (None, pricing(), pricing("group_marketing"), pricing("group_utility", False))
 
 
+async def _statements_of_batch(before: Sequence[Any], events: Sequence[Any]) -> list[str]:
+    """The SQL run to apply ``events`` as one batch, after ``before`` one by one."""
+    store = await Store.open(":memory:", pricing=Pricing(flat_cost))
+    statements: list[str] = []
+    try:
+        for event in before:
+            await store.raw.apply_events(None, [event])
+        await store.db.execute_write_fn(lambda c: c.set_trace_callback(statements.append))
+        await store.raw.apply_batch([(None, [event]) for event in events])
+        await store.db.execute_write_fn(lambda c: c.set_trace_callback(None))
+    finally:
+        await store.close()
+    return statements
+
+
 @st.composite
 def _statuses(draw: st.DrawFn) -> Any:
     """A status of two messages, the group or one of two members, in a narrow time range."""
@@ -160,17 +175,8 @@ async def test_a_batch_of_statuses_is_written_in_a_few_statements_with_the_same_
         state = "read" if n % 3 == 0 else "delivered"
         events.append(status(f"out{n % 30}", state, 100 + n % 11, f"1{n % 10}", pricing=pricing()))
     events += events[:20]
-    store = await Store.open(":memory:", pricing=Pricing(flat_cost))
-    statements: list[str] = []
-    try:
-        for event in before:
-            await store.raw.apply_events(None, [event])
-        await store.db.execute_write_fn(lambda c: c.set_trace_callback(statements.append))
-        # WHEN they are applied as one batch
-        await store.raw.apply_batch([(None, [event]) for event in events])
-        await store.db.execute_write_fn(lambda c: c.set_trace_callback(None))
-    finally:
-        await store.close()
+    # WHEN they are applied as one batch
+    statements = await _statements_of_batch(before, events)
     # THEN the status rows and ledger lines took a handful of statements, not one each
     writes = [
         s
@@ -203,17 +209,8 @@ async def test_a_batch_looks_its_members_and_messages_up_in_a_few_queries() -> N
         events.append(status(f"out{n % 7}", "delivered", 100 + n, wa_id, pricing=pricing()))
         if n == 110:
             events.append(member("99", "US.99", 150))
-    store = await Store.open(":memory:", pricing=Pricing(flat_cost))
-    statements: list[str] = []
-    try:
-        for event in before:
-            await store.raw.apply_events(None, [event])
-        await store.db.execute_write_fn(lambda c: c.set_trace_callback(statements.append))
-        # WHEN they are applied as one batch
-        await store.raw.apply_batch([(None, [event]) for event in events])
-        await store.db.execute_write_fn(lambda c: c.set_trace_callback(None))
-    finally:
-        await store.close()
+    # WHEN they are applied as one batch
+    statements = await _statements_of_batch(before, events)
     # THEN members and stored messages were read ahead, not looked up one by one (but
     # for the ambiguous number, and after the join)
     lookups = [s for s in statements if s.startswith("SELECT participant_key FROM participants")]
