@@ -79,7 +79,8 @@ def iso_time(epoch: float) -> str:
             year, month, mday = time.gmtime(epoch)[:3]
             prefix = _DAYS[day] = f"{year:04d}-{month:02d}-{mday:02d}T"
         hour, rest = divmod(second, 3600)
-        return prefix + _clock_texts()[0][hour] + _clock_texts()[1][rest]
+        hours, minutes_seconds = _clock_texts()
+        return prefix + hours[hour] + minutes_seconds[rest]
     moment = datetime.fromtimestamp(epoch, UTC)
     spec = "seconds" if float(epoch).is_integer() else "milliseconds"
     return moment.isoformat(timespec=spec).replace("+00:00", "Z")
