@@ -8,12 +8,15 @@ from typing import Any, TypeVar
 
 from groups_tui.store.database import Database
 
-__all__ = ["IN_CHUNK", "Repository", "chunks", "marks"]
+__all__ = ["IN_CHUNK", "MAX_PARAMS", "Repository", "chunks", "marks"]
 
 T = TypeVar("T")
 
 IN_CHUNK = 500
 """Bound on ``IN (?, ?, ...)`` lists; far below SQLite's variable limit."""
+
+MAX_PARAMS = 990
+"""Parameters of one multi-row statement (within SQLite's oldest limit, 999)."""
 
 
 def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterable[Sequence[T]]:

@@ -27,6 +27,7 @@ from typing import Any
 from groups_tui.domain.events import EventError, ParticipantRef, normalize_input
 from groups_tui.domain.numbers import UNASSIGNED
 from groups_tui.store.codec import dumps
+from groups_tui.store.repository import chunks, marks
 
 __all__ = ["MESSAGE_NAME_SQL", "ApplyContext", "EventMark", "error_text", "first_error"]
 
@@ -46,9 +47,6 @@ _CHANGE_SQL = (
 )
 _APPLIED_SQL = "UPDATE raw_events SET applied_at = ?, parse_state = ?, error = NULL WHERE id = ?"
 _EMPTY_PAYLOAD = dumps({})
-
-_IN_LIST = 900
-"""Values per ``IN`` list (within SQLite's oldest 999 parameter limit)."""
 
 _FeedRow = tuple[str, str | None, str | None, int | None, int | None, str]
 
@@ -288,11 +286,10 @@ class ApplyContext:
                     key = ref.user_id or ""
                 self._keys[memo] = key
                 return key
-        marks = ",".join("?" * len(keys))
-        pmarks = ",".join("?" * len(phones)) or "NULL"
         row = self.row(
             "SELECT participant_key FROM participants WHERE group_id = ? AND "
-            f"(participant_key IN ({marks}) OR wa_id IN ({pmarks})) "
+            f"(participant_key IN ({marks(len(keys))}) "
+            f"OR wa_id IN ({marks(len(phones)) or 'NULL'})) "
             "ORDER BY participant_key = ? DESC LIMIT 1",
             (group_id, *keys, *phones, ref.user_id or ""),
         )
@@ -317,19 +314,17 @@ class ApplyContext:
         """
         members: dict[str, list[tuple[str, str | None]]] = {g: [] for g in group_ids}
         groups = list(members)
-        for start in range(0, len(groups), _IN_LIST):
-            chunk = groups[start : start + _IN_LIST]
+        for chunk in chunks(groups):
             for group_id, key, wa_id in self.rows(
                 "SELECT group_id, participant_key, wa_id FROM participants "
-                f"WHERE group_id IN ({','.join('?' * len(chunk))})",
+                f"WHERE group_id IN ({marks(len(chunk))})",
                 chunk,
             ):
                 members[group_id].append((key, wa_id))
         ids = list(dict.fromkeys(wamids))
         stored: set[str] = set()
-        for start in range(0, len(ids), _IN_LIST):
-            chunk = ids[start : start + _IN_LIST]
-            sql = f"SELECT id FROM messages WHERE id IN ({','.join('?' * len(chunk))})"
+        for chunk in chunks(ids):
+            sql = f"SELECT id FROM messages WHERE id IN ({marks(len(chunk))})"
             stored.update(row[0] for row in self.rows(sql, chunk))
         self._members = members
         self._messages = frozenset(ids)

@@ -34,6 +34,7 @@ from groups_tui.domain.events import InboundMessage
 from groups_tui.domain.models import Media, MessageKind
 from groups_tui.store.apply.context import MESSAGE_NAME_SQL, ApplyContext, first_error
 from groups_tui.store.codec import dumps, media_to_json
+from groups_tui.store.repository import chunks
 
 __all__ = ["MessageApplier"]
 
@@ -161,8 +162,7 @@ class MessageApplier:
         rows, after = self._rows, self._after
         self._rows, self._after = [], []
         self._ids.clear()
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start : start + _ROWS_PER_INSERT]
+        for chunk in chunks(rows, _ROWS_PER_INSERT):
             sql = _COLUMNS + ", ".join([_ROW] * len(chunk)) + " ON CONFLICT(id) DO NOTHING"
             stored = ctx.exec(sql, [value for row in chunk for value in row])
             if stored != len(chunk):

@@ -25,7 +25,7 @@ if it fails, the caller applies the batch again event by event.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from groups_tui.domain.events import MessageStatus
@@ -39,6 +39,7 @@ from groups_tui.store.apply.costs import (
     charged,
     replaces,
 )
+from groups_tui.store.repository import MAX_PARAMS, chunks, marks
 
 __all__ = ["StatusApplier"]
 
@@ -103,8 +104,6 @@ _LEDGER_UPDATE = (
     "pricing_type = ?6, pricing_model = ?7, billable = ?8, market = ?9, amount = ?10, "
     "at = ?11 WHERE message_id = ?1 AND participant_key = ?2"
 )
-_PARAMS_PER_STATEMENT = 990
-"""Parameters per multi-row insert or ``IN`` list (within SQLite's oldest 999 limit)."""
 
 # A pending status: the row's values, whether it reached the member / was read, its
 # group, its change-feed place and raw row, and its ledger line (with the line's place).
@@ -125,12 +124,6 @@ def _wins(new: _Delivery, old: Sequence[Any]) -> bool:
 
 def _tie(d: Sequence[Any]) -> tuple[str, int, str]:
     return (d[0], -1 if d[3] is None else d[3], "" if d[4] is None else d[4])
-
-
-def _in_chunks(items: Sequence[Any], per: int) -> Iterable[Sequence[Any]]:
-    size = max(1, _PARAMS_PER_STATEMENT // per)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class StatusApplier:
@@ -316,15 +309,15 @@ class StatusApplier:
     def _stored(self, sql: str, wamids: Sequence[str]) -> list[Any]:
         """The rows ``sql`` (ending in ``IN ``) gives for the messages ``wamids``."""
         rows: list[Any] = []
-        for chunk in _in_chunks(wamids, 1):
-            rows += self._ctx.rows(sql + "(" + ",".join("?" * len(chunk)) + ")", chunk)
+        for chunk in chunks(wamids):
+            rows += self._ctx.rows(f"{sql}({marks(len(chunk))})", chunk)
         return rows
 
     def _insert(self, head: str, row: str, values: Sequence[Sequence[Any]]) -> None:
         """Insert new rows in multi-row statements; all of them, or it raises."""
         if not values:
             return
-        for chunk in _in_chunks(values, len(values[0])):
+        for chunk in chunks(values, max(1, MAX_PARAMS // len(values[0]))):
             sql = head + ", ".join([row] * len(chunk))
             stored = self._ctx.exec(sql, [value for one in chunk for value in one])
             if stored != len(chunk):
