@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from groups_tui.cloud.errors import ApiError
-from groups_tui.domain.events import GroupRead, JoinRequestCreated, ParticipantRef
 from groups_tui.domain.models import (
     DeliveryState,
     Direction,
@@ -489,6 +488,9 @@ class Reading:
         """
         if not self._core.has_client or group_id.startswith(PENDING_PREFIX):
             return
+        # The webhook events (~12 ms of imports) are loaded by the syncs, not by the inbox.
+        from groups_tui.domain.events import GroupRead, ParticipantRef
+
         client, pnid = await self._group_client(group_id, number)
         try:
             info = await client.groups.get(group_id)
@@ -536,6 +538,8 @@ class Reading:
         group's number)."""
         if not self._core.has_client:
             return
+        from groups_tui.domain.events import JoinRequestCreated, ParticipantRef
+
         client, pnid = await self._group_client(group_id, None)
         try:
             items = await client.join_requests.list(group_id)

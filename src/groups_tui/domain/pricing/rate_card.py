@@ -10,14 +10,18 @@ from datetime import date
 from decimal import Decimal
 from importlib import resources
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import phonenumbers
-
-from groups_tui.domain.identity import bsuid_country, is_bsuid
 from groups_tui.domain.models import TemplateCategory
 
 from .rate_rows import RateCardError, RateRow, category_name, rate_for_category, read_rows
+
+if TYPE_CHECKING:
+    import phonenumbers
+
+# ``phonenumbers`` (~10 ms) and the identity rules (which import the webhook events,
+# ~12 ms) are imported by the lookups that use them: loading and checking a card, as
+# every start does, needs neither.
 
 __all__ = ["UNPRICED_REGIONS", "MarketMatch", "RateCard"]
 
@@ -264,6 +268,10 @@ class RateCard:
         Returns:
             The match; ``market`` is ``None`` with a ``reason`` when unknown.
         """
+        import phonenumbers
+
+        from groups_tui.domain.identity import bsuid_country
+
         named = bsuid_country(number)
         if named is not None:
             return self._match_named_country(number, named)
@@ -333,6 +341,8 @@ class RateCard:
         """
         if wa_id:
             return self.match(wa_id)
+        from groups_tui.domain.identity import is_bsuid
+
         if user_id and is_bsuid(user_id):
             return self.match(user_id)
         return None
@@ -347,6 +357,8 @@ class RateCard:
         its own, a BSUID carries no area code to decide with: unknown. A prefix that
         names no country (``ZZ``) is unknown.
         """
+        import phonenumbers
+
         code = phonenumbers.country_code_for_region(region)
         if not code:
             return MarketMatch(
@@ -442,6 +454,8 @@ def _normalise(number: str) -> str:
 
 
 def _region(parsed: phonenumbers.PhoneNumber, country_code: int, valid: bool) -> str | None:
+    import phonenumbers
+
     if valid:
         region = phonenumbers.region_code_for_number(parsed)
         if region and region != "001":

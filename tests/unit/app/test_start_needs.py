@@ -1,0 +1,80 @@
+"""Until every inbox row is in, the TUI's start imports only what the inbox needs: not the
+phone-number library, the webhook events, the applier, the cost previews or an HTTP
+client. The configuration is still checked before the TUI opens (a bad value is a
+one-line error, see ``test_start_imports``); the time saved is in ``bench/ui.py``
+("CPU until ready")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers.tui_probe import live_env, probe_script, run_probe
+
+_SNAPSHOT = """
+import groups_tui.ui.app as snap_app
+
+at_ready = []
+real_complete = snap_app.GroupsApp.inbox_complete
+
+def inbox_complete(self):
+    if not at_ready:
+        at_ready.append(sorted(sys.modules))
+    real_complete(self)
+
+snap_app.GroupsApp.inbox_complete = inbox_complete
+"""
+
+_PROBE = probe_script(
+    before=_SNAPSHOT,
+    on_started="        pass",  # quit once every row is in
+    launch="""
+sys.argv = ["groups-tui"]
+from groups_tui.__main__ import run
+try:
+    run()
+except SystemExit as exc:
+    print(json.dumps({"exit": exc.code, "ready": at_ready[0], "end": sorted(sys.modules)}))
+""",
+    after="",
+)
+
+_CONFIG = """
+[pricing]
+evidence_min = 50
+
+[automations.pacing]
+group_ops_per_second = 3
+
+[[automations.invite_rules]]
+name = "join"
+keywords = ["join", "invite"]
+group_id = "G00001"
+
+[[automations.forward]]
+name = "crm"
+url = "http://127.0.0.1:9/hook"
+kinds = ["message.*"]
+"""
+
+NOT_FOR_THE_INBOX = {
+    "phonenumbers",  # a member's market: previews and the pricing evidence
+    "groups_tui.domain.events",  # the webhook events: the applier and the syncs
+    "groups_tui.domain.identity",
+    "groups_tui.store.apply",  # the applier: the listener, replays, syncs
+    "groups_tui.domain.pricing.preview",  # cost previews: the composer
+    "groups_tui.domain.pricing.explain",
+}
+
+
+def test_the_inbox_is_ready_before_what_it_does_not_need_is_imported(tmp_path: Path) -> None:
+    # GIVEN live credentials, [pricing] and [automations] tables, a fresh interpreter
+    config = tmp_path / "config.toml"
+    config.write_text(_CONFIG, encoding="utf-8")
+    config.chmod(0o600)
+    env = live_env(tmp_path, HOME=str(tmp_path), GROUPS_TUI_CONFIG=str(config))
+    # WHEN `groups-tui` opens the TUI and every inbox row is in
+    result = run_probe(_PROBE, env)
+    # THEN it ran, and none of the modules only later screens and workers use was imported
+    assert result["exit"] == 0
+    assert "groups_tui.ui.screens.inbox" in result["ready"]
+    assert NOT_FOR_THE_INBOX & set(result["ready"]) == set()
