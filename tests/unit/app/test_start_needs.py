@@ -92,3 +92,37 @@ def test_the_inbox_is_ready_before_what_it_does_not_need_is_imported(tmp_path: P
     assert NOT_FOR_THE_INBOX & set(result["ready"]) == set()
     # and no module's source was read to build its classes (the automations' models)
     assert result["sources"] == []
+
+
+_STARTED_PROBE = probe_script(
+    on_started="""\
+        await started()
+        for worker in list(app.workers):
+            if worker.group in ("header", "pricing-evidence"):
+                await worker.wait()
+        loaded.extend(sorted(sys.modules))""",
+    before="loaded = []",
+    launch="""
+sys.argv = ["groups-tui"]
+from groups_tui.__main__ import run
+try:
+    run()
+except SystemExit as exc:
+    print(json.dumps({"exit": exc.code, "started": loaded}))
+""",
+    after="",
+)
+
+
+def test_the_started_workers_import_no_http_client_before_a_request(tmp_path: Path) -> None:
+    # GIVEN the same configuration (a forwarding target over HTTP, live credentials)
+    config = tmp_path / "config.toml"
+    config.write_text(_CONFIG, encoding="utf-8")
+    config.chmod(0o600)
+    env = live_env(tmp_path, HOME=str(tmp_path), GROUPS_TUI_CONFIG=str(config))
+    # WHEN the TUI has started its watcher and automation runner, header and evidence read
+    result = run_probe(_STARTED_PROBE, env)
+    # THEN the runner ran, and httpx waits for the first Cloud API call or forward
+    assert result["exit"] == 0
+    assert "groups_tui.workers.runner" in result["started"]
+    assert "httpx" not in result["started"]
