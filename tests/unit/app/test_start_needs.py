@@ -122,7 +122,9 @@ def test_the_started_workers_import_no_http_client_before_a_request(tmp_path: Pa
     env = live_env(tmp_path, HOME=str(tmp_path), GROUPS_TUI_CONFIG=str(config))
     # WHEN the TUI has started its watcher and automation runner, header and evidence read
     result = run_probe(_STARTED_PROBE, env)
-    # THEN the runner ran, and httpx waits for the first Cloud API call or forward
+    # THEN the runner ran; httpx waits for the first Cloud API call or forward, the API's
+    # response models for the first template sent, phonenumbers for the first cost
+    # preview or flag reason worded
     assert result["exit"] == 0
     assert "groups_tui.workers.runner" in result["started"]
-    assert "httpx" not in result["started"]
+    assert {"httpx", "groups_tui.cloud.models", "phonenumbers"} & set(result["started"]) == set()
