@@ -54,6 +54,12 @@ _CONFIG = """
 [pricing]
 evidence_min = 50
 
+[moderation.link_flood]
+count = 3
+
+[moderation.blocklist]
+entries = ["+234", "447700900123"]
+
 [automations.pacing]
 group_ops_per_second = 3
 
@@ -71,7 +77,6 @@ kinds = ["message.*"]
 NOT_FOR_THE_INBOX = {
     "phonenumbers",  # a member's market: previews and the pricing evidence
     "groups_tui.domain.events",  # the webhook events: the applier and the syncs
-    "groups_tui.domain.identity",
     "groups_tui.store.apply",  # the applier: the listener, replays, syncs
     "groups_tui.domain.pricing.preview",  # cost previews: the composer
     "groups_tui.domain.pricing.explain",
@@ -79,7 +84,8 @@ NOT_FOR_THE_INBOX = {
 
 
 def test_the_inbox_is_ready_before_what_it_does_not_need_is_imported(tmp_path: Path) -> None:
-    # GIVEN live credentials, [pricing] and [automations] tables, a fresh interpreter
+    # GIVEN live credentials, [pricing], [moderation] and [automations] tables (all checked
+    # before the TUI opens), a fresh interpreter
     config = tmp_path / "config.toml"
     config.write_text(_CONFIG, encoding="utf-8")
     config.chmod(0o600)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from groups_tui.domain.events import normalize_input
+from groups_tui.domain.identity import normalize_input
 
 __all__ = ["MESSAGE_RULES", "Flag", "RuleAction", "RuleName", "describe", "format_span"]
 

@@ -12,6 +12,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
+from groups_tui.domain.identity import bsuid_country, is_bsuid
 from groups_tui.domain.models import TemplateCategory
 
 from .rate_rows import RateCardError, RateRow, category_name, rate_for_category, read_rows
@@ -19,9 +20,8 @@ from .rate_rows import RateCardError, RateRow, category_name, rate_for_category,
 if TYPE_CHECKING:
     import phonenumbers
 
-# ``phonenumbers`` (~10 ms) and the identity rules (which import the webhook events,
-# ~12 ms) are imported by the lookups that use them: loading and checking a card, as
-# every start does, needs neither.
+# ``phonenumbers`` (~10 ms) is imported by the lookups that use it: loading and checking
+# a card, as every start does, does not.
 
 __all__ = ["UNPRICED_REGIONS", "MarketMatch", "RateCard"]
 
@@ -270,8 +270,6 @@ class RateCard:
         """
         import phonenumbers
 
-        from groups_tui.domain.identity import bsuid_country
-
         named = bsuid_country(number)
         if named is not None:
             return self._match_named_country(number, named)
@@ -341,8 +339,6 @@ class RateCard:
         """
         if wa_id:
             return self.match(wa_id)
-        from groups_tui.domain.identity import is_bsuid
-
         if user_id and is_bsuid(user_id):
             return self.match(user_id)
         return None
