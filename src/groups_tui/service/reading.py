@@ -29,7 +29,7 @@ from groups_tui.domain.models import (
 from groups_tui.domain.pricing import rule_set_on
 from groups_tui.domain.templates import placeholder_count
 from groups_tui.domain.window import window_state
-from groups_tui.service.core import ServiceCore
+from groups_tui.service.core import ServiceCore, import_in_thread
 from groups_tui.service.errors import ServiceError
 from groups_tui.service.types import (
     PENDING_PREFIX,
@@ -446,6 +446,10 @@ class Reading:
 
     async def listener_status(self) -> ListenerStatus:
         """How webhooks reach us, and their health."""
+        # The raw log's module loads the applier and every webhook event (~25 ms), which
+        # the inbox does not need: the first call (the TUI's header, once every row is
+        # in) imports it off the event loop.
+        await import_in_thread("groups_tui.store.raw_log")
         stats = await self._store.raw.stats()
         counters = await self._store.raw.counters()
         refused = counters.get(REFUSED_COUNTER, 0)
