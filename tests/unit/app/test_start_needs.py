@@ -78,6 +78,7 @@ NOT_FOR_THE_INBOX = {
     "phonenumbers",  # a member's market: previews and the pricing evidence
     "groups_tui.domain.events",  # the webhook events: the applier and the syncs
     "groups_tui.store.apply",  # the applier: the listener, replays, syncs
+    "groups_tui.store.automations",  # the automations' rows: the runner, their screen
     "groups_tui.domain.pricing.preview",  # cost previews: the composer
     "groups_tui.domain.pricing.explain",
 }
