@@ -31,7 +31,9 @@ them, over databases its own code built.
 Prints figures only; nothing here asserts on time.
 
 Usage: ``python bench/ui.py [--groups N] [--messages N] [--numbers N [--baseline REF]]
-[--db PATH] [--cache DIR]``
+[--db PATH] [--cache DIR] [--src DIR] [--baseline-src DIR]``; ``--baseline-src`` starts
+another checkout's ``src`` in every real-terminal round too (the empty app, ``--src``
+and it in turn, so the three share each round's load).
 """
 
 from __future__ import annotations
