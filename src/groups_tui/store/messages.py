@@ -100,6 +100,19 @@ class Messages(Repository):
         cursor = (items[-1].at, items[-1].id) if len(items) == limit else None
         return TimelinePage(items=items, next_before=cursor)
 
+    async def recent_senders(
+        self, group_id: str, limit: int
+    ) -> list[tuple[str, str | None, str | None, int, str | None]]:
+        """Who wrote the group's newest ``limit`` messages, newest first (the order of
+        :meth:`page`): ``(direction, sender_key, sender_name, at, text)`` of each, read in
+        one statement without building the messages."""
+        rows = await self._all(
+            "SELECT direction, sender_key, sender_name, at, text FROM messages "
+            "WHERE group_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+            (group_id, limit),
+        )
+        return [tuple(r) for r in rows]
+
     async def recipient_statuses(self, message_id: str) -> list[RecipientStatus]:
         """Per-participant delivery states of one message."""
         rows = await self._all(
