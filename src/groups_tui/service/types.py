@@ -34,6 +34,7 @@ from groups_tui.store.automations import (
     InviteFlowSend,
 )
 from groups_tui.store.groups import InboxCursor
+from groups_tui.store.inbox_table import FIELD_GROUPS, NO_TIME, RowsView, RowTable
 from groups_tui.store.records import (
     PENDING_PREFIX,
     AuditEntry,
@@ -54,6 +55,8 @@ from groups_tui.store.records import (
 )
 
 __all__ = [
+    "FIELD_GROUPS",
+    "NO_TIME",
     "PENDING_PREFIX",
     "AccountInfo",
     "AnnounceRow",
@@ -92,6 +95,8 @@ __all__ = [
     "OutboxItem",
     "PendingOperation",
     "RawEvent",
+    "RowTable",
+    "RowsView",
     "RuleView",
     "SearchHit",
     "SpendReport",
