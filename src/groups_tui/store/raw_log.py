@@ -595,11 +595,13 @@ class RawLog(Repository):
 
     # ------------------------------------------------------------------ reading
 
-    async def unapplied(self, limit: int = 500) -> list[RawEvent]:
-        """Raw events not yet applied, oldest first (crash recovery and replay)."""
+    async def unapplied(self, limit: int = 500, *, after_id: int = 0) -> list[RawEvent]:
+        """Raw events not yet applied with ``id > after_id``, oldest first (crash recovery
+        and replay; ``after_id`` pages on)."""
         rows = await self._all(
-            f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE applied_at IS NULL ORDER BY id LIMIT ?",
-            (limit,),
+            f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE applied_at IS NULL AND id > ? "
+            "ORDER BY id LIMIT ?",
+            (after_id, limit),
         )
         return [_raw_from_row(r) for r in rows]
 
