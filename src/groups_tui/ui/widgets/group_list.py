@@ -221,7 +221,7 @@ class GroupList(ScrollView, can_focus=True):
         """
         super().__init__(name=name, id=id, classes=classes)
         self._table = RowTable()
-        self._built: dict[int, InboxRow] = {}  # records built again, by row (see _row)
+        self._built: dict[int, InboxRow] = {}  # records built again, by row (_record)
         self._order: list[int] = []
         self._order_hays: list[str] = []  # the rows' haystacks, in that order
         self._typed: dict[str, tuple[list[int], list[str]]] = {}  # results by filter text
