@@ -65,6 +65,30 @@ def _plain(text: str, packs: list[bytes], i: int) -> bool:
     return True
 
 
+def _add(columns: dict[str, array[int]], name: str, values: Sequence[int]) -> None:
+    """Add ``values`` to ``columns[name]``; an unusual value (one its array type does not
+    hold) makes the column 64 bits wide from then on."""
+    numbers = columns[name]
+    size = len(numbers)
+    try:
+        if isinstance(values, array) and values.typecode == numbers.typecode:
+            numbers += values
+        else:
+            numbers.fromlist(list(values))
+    except OverflowError:
+        del numbers[size:]
+        columns[name] = array("q", [*numbers, *values])
+
+
+def _put(columns: dict[str, array[int]], name: str, i: int, value: int) -> None:
+    """Set ``columns[name][i]`` (widened as :func:`_add` does)."""
+    try:
+        columns[name][i] = value
+    except OverflowError:
+        columns[name] = array("q", columns[name])
+        columns[name][i] = value
+
+
 class RowTable:
     """Every inbox row, in load order: a few dozen bytes of arrays, its haystack and
     one ``bytes`` each.
@@ -87,6 +111,8 @@ class RowTable:
         self.codes = {name: array("H") for name in _SHARED}
         self.values: dict[str, list[str]] = {name: [] for name in _SHARED}
         """The values of each shared field met so far (a row keeps its value's index)."""
+        self._code_of: dict[str, dict[str, int]] = {name: {} for name in _SHARED}
+        """Each value's index in :attr:`values`."""
         self.odd = 0
         """Rows kept the odd way (see :data:`_SEP`)."""
         self._index: dict[str, int] | None = None
@@ -98,24 +124,15 @@ class RowTable:
     # ------------------------------------------------------------------ writing
 
     def _code(self, name: str, value: str) -> int:
-        values = self.values[name]
-        try:
-            return values.index(value)
-        except ValueError:
-            values.append(value)
-            return len(values) - 1
+        codes = self._code_of[name]
+        code = codes.get(value)
+        if code is None:
+            code = codes[value] = len(self.values[name])
+            self.values[name].append(value)
+        return code
 
     def _count(self, name: str, values: Sequence[int]) -> None:
-        numbers = self.counts[name]
-        size = len(numbers)
-        try:
-            if isinstance(values, array) and values.typecode == numbers.typecode:
-                numbers += values
-            else:
-                numbers.fromlist(list(values))
-        except OverflowError:  # an unusual count: the column takes 64 bits from now on
-            del numbers[size:]
-            self.counts[name] = array("q", [*numbers, *values])
+        _add(self.counts, name, values)
 
     def extend(self, rows: Sequence[InboxRow]) -> None:
         """Add ``rows`` after the others."""
@@ -163,7 +180,7 @@ class RowTable:
         for name in _SHARED:
             shared: Sequence[str] = columns[name]
             found = {value: self._code(name, value) for value in set(shared)}
-            self.codes[name].fromlist(list(map(found.__getitem__, shared)))
+            _add(self.codes, name, list(map(found.__getitem__, shared)))
 
     def append(self, other: RowTable, ids: Sequence[str] | None = None) -> None:
         """Add the rows of ``other`` after these (``ids``: its :meth:`ids`, if known)."""
@@ -181,10 +198,8 @@ class RowTable:
         self.flags += other.flags
         for name, codes in other.codes.items():
             remap = [self._code(name, value) for value in other.values[name]]
-            if remap == list(range(len(remap))):
-                self.codes[name] += codes
-            else:
-                self.codes[name].fromlist(list(map(remap.__getitem__, codes)))
+            identity = remap == list(range(len(remap)))
+            _add(self.codes, name, codes if identity else list(map(remap.__getitem__, codes)))
 
     def ids(self) -> list[str]:
         """Every row's group id, in order (sliced out of its bytes without a Python loop)."""
@@ -203,22 +218,18 @@ class RowTable:
         self.packs[i] = other.packs[0]
         self.nulls[i] = other.nulls[0]
         for name in _COUNTS:
-            value = other.counts[name][0]
-            try:
-                self.counts[name][i] = value
-            except OverflowError:
-                self.counts[name] = array("q", self.counts[name])
-                self.counts[name][i] = value
+            _put(self.counts, name, i, other.counts[name][0])
         for name in _TIMES:
             self.times[name][i] = other.times[name][0]
         self.flags[i] = other.flags[0]
         for name in _SHARED:
-            self.codes[name][i] = self._code(name, other.values[name][0])
+            _put(self.codes, name, i, self._code(name, other.values[name][0]))
 
     def keep(self, kept: Sequence[int]) -> RowTable:
         """A table of rows ``kept`` alone (in that order)."""
         out = RowTable()
         out.values = {name: list(v) for name, v in self.values.items()}
+        out._code_of = {name: dict(codes) for name, codes in self._code_of.items()}
         out.hays = [self.hays[i] for i in kept]
         out.packs = [self.packs[i] for i in kept]
         out.nulls = array("B", [self.nulls[i] for i in kept])
@@ -226,7 +237,7 @@ class RowTable:
         out.counts = {n: array(c.typecode, [c[i] for i in kept]) for n, c in self.counts.items()}
         out.times = {n: array("q", [t[i] for i in kept]) for n, t in self.times.items()}
         out.flags = array("B", [self.flags[i] for i in kept])
-        out.codes = {n: array("H", [c[i] for i in kept]) for n, c in self.codes.items()}
+        out.codes = {n: array(c.typecode, [c[i] for i in kept]) for n, c in self.codes.items()}
         return out
 
     # ------------------------------------------------------------------ reading
@@ -303,10 +314,7 @@ class RowTable:
 
     def code(self, name: str, value: str) -> int | None:
         """The code of ``value`` of a shared field (``None``: no row has it)."""
-        try:
-            return self.values[name].index(value)
-        except ValueError:
-            return None
+        return self._code_of[name].get(value)
 
     def containing(self, needle: str) -> Iterator[InboxRow]:
         """The rows (load order) whose haystack contains ``needle`` (folded)."""

@@ -110,3 +110,19 @@ def test_replacing_keeping_and_indexing_rows() -> None:
     # THEN every row is still the one added, wherever it now is
     assert _rows(smaller) == [rows[n] for n in kept]
     assert smaller.find(rows[kept[-1]].group_id) == len(kept) - 1
+
+
+def test_a_shared_field_with_more_values_than_a_short_code_holds() -> None:
+    # GIVEN 70,000 rows, each of its own number (an unusual account, still data)
+    rng = random.Random(SEED + 2)
+    template = _row(rng, 0)._replace(group_id="G", request_id=None)
+    rows = [template._replace(group_id=f"G{n}", phone_number_id=f"{n}") for n in range(70_000)]
+    # WHEN they are added, then one is replaced by a number not seen yet
+    table = RowTable()
+    table.extend(rows)
+    rows[5] = rows[5]._replace(phone_number_id="new")
+    table.set(5, rows[5])
+    # THEN every row keeps its own number
+    assert table.row(69_999) == rows[69_999]
+    assert table.row(5) == rows[5]
+    assert table.code("phone_number_id", "new") == 70_000
