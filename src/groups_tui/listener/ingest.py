@@ -27,8 +27,9 @@ already buffered join the same commit.
 
 A row stays unapplied in the log (``applied_at`` NULL) until it is applied, so a crash
 between the 200 and the applying loses nothing: rows logged but not applied (a kill, a
-replay reset) are applied when the writer starts, and a replay gives the same state,
-because applying is idempotent and order-safe.
+replay reset) are applied when the writer starts (one chunk at each apply step if
+deliveries are already arriving, so a flood cannot put them off), and a replay gives the
+same state, because applying is idempotent and order-safe.
 """
 
 from __future__ import annotations
@@ -193,7 +194,11 @@ class IngestWriter:
         self._queue: asyncio.Queue[_Pending | _Refusal | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._to_apply: deque[tuple[int, Callable[[], list[DomainEvent]]]] = deque()
+        self._queued: set[int] = set()
+        """The raw ids in :attr:`_to_apply` (never read back from the log as well)."""
         self._db_backlog = True
+        self._backlog_after = 0
+        """Where reading unapplied rows back from the log goes on (a raw id)."""
         self._busy = True
         self._idle_event = asyncio.Event()
         self._apply_cost = 0.001
@@ -341,6 +346,10 @@ class IngestWriter:
             # stays close behind the log.
             if len(self._to_apply) >= APPLY_UNDER_LOAD or self._apply_due_now():
                 await self._apply_next(under_load=True)
+                # Rows an earlier run (or a failed apply) left unapplied: one chunk per
+                # apply step, so that they are applied even if deliveries never pause.
+                if self._backlog_due():
+                    await self._catch_up()
         while self._to_apply:
             await self._apply_next(under_load=True)
 
@@ -388,6 +397,7 @@ class IngestWriter:
             if not result.duplicate:
                 fresh += 1
                 self._to_apply.append((result.raw_id, p.parsed))
+                self._queued.add(result.raw_id)
             if not p.future.done():
                 p.future.set_result(result)
         for refusal in refusals:
@@ -403,18 +413,35 @@ class IngestWriter:
             log.error("raw event %d not applied: %s", raw_id, reason)
 
     async def _load_backlog(self) -> bool:
-        """Queue one chunk of logged-but-unapplied raw events; False once none are left.
+        """Queue one chunk of logged-but-unapplied raw events, ahead of the rows queued in
+        memory (which it skips); False once the log has none left.
 
-        Only called with nothing queued in memory (every row queued before is applied
-        or marked by then), so no row is queued twice.
+        The log is read on from :attr:`_backlog_after`, so rows queued in memory (also
+        unapplied in the log) cannot hide older ones.
         """
         try:
-            pending = await self._store.raw.unapplied(RECOVERY_CHUNK)
+            pending = await self._store.raw.unapplied(RECOVERY_CHUNK, after_id=self._backlog_after)
         except Exception:
             log.exception("could not read unapplied raw events")
             return False
-        self._to_apply.extend((raw.id, partial(events_from_body, raw.body)) for raw in pending)
-        return len(pending) == RECOVERY_CHUNK
+        if pending:
+            self._backlog_after = pending[-1].id
+        rows = [raw for raw in pending if raw.id not in self._queued]
+        self._to_apply.extendleft(
+            (raw.id, partial(events_from_body, raw.body)) for raw in reversed(rows)
+        )
+        self._queued.update(raw.id for raw in rows)
+        if len(pending) == RECOVERY_CHUNK:
+            return True
+        self._backlog_after = 0
+        return False
+
+    async def _catch_up(self) -> None:
+        """Apply one chunk of the rows left unapplied in the log, before the fresh ones."""
+        before = len(self._to_apply)
+        self._db_backlog = await self._load_backlog()
+        if len(self._to_apply) > before:
+            await self._apply_next(under_load=True)
 
     async def _apply_next(self, *, under_load: bool) -> None:
         """Apply one chunk of the queued raw events in one transaction.
@@ -433,6 +460,7 @@ class IngestWriter:
         else:
             size = max(MIN_APPLY_CHUNK, min(MAX_APPLY_CHUNK, int(APPLY_BUDGET / self._apply_cost)))
         chunk = [self._to_apply.popleft() for _ in range(min(size, len(self._to_apply)))]
+        self._queued.difference_update(raw_id for raw_id, _ in chunk)
         started = time.perf_counter()
         try:
             failures = await self._store.raw.apply_logged(chunk)
@@ -448,6 +476,7 @@ class IngestWriter:
             )
             if self._apply_errors < APPLY_RETRIES:
                 self._db_backlog = True
+                self._backlog_after = 0
                 self._retry_at = time.monotonic() + APPLY_RETRY_SECONDS
             return
         self._apply_errors = 0

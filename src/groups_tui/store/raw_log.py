@@ -653,12 +653,13 @@ class RawLog(Repository):
 
     # ------------------------------------------------------------------ reading
 
-    async def unapplied(self, limit: int = 500) -> list[RawEvent]:
-        """Raw events not yet applied, oldest first (crash recovery and replay)."""
+    async def unapplied(self, limit: int = 500, *, after_id: int = 0) -> list[RawEvent]:
+        """Raw events not yet applied with ``id > after_id``, oldest first (crash recovery
+        and replay; ``after_id`` pages on)."""
         rows = await self._all(
-            f"SELECT {_RAW_COLUMNS} FROM {_RAW_FROM} WHERE r.applied_at IS NULL "
+            f"SELECT {_RAW_COLUMNS} FROM {_RAW_FROM} WHERE r.applied_at IS NULL AND r.id > ? "
             "ORDER BY r.id LIMIT ?",
-            (limit,),
+            (after_id, limit),
         )
         return [_raw_from_row(r) for r in rows]
 
