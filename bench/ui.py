@@ -31,7 +31,9 @@ them, over databases its own code built.
 Prints figures only; nothing here asserts on time.
 
 Usage: ``python bench/ui.py [--groups N] [--messages N] [--numbers N [--baseline REF]]
-[--db PATH] [--cache DIR]``
+[--db PATH] [--cache DIR] [--src DIR] [--baseline-src DIR]``; ``--baseline-src`` starts
+another checkout's ``src`` in every real-terminal round too (the empty app, ``--src``
+and it in turn, so the three share each round's load).
 """
 
 from __future__ import annotations
@@ -498,9 +500,11 @@ def terminal_keys() -> list[object]:
 
 
 def terminal_figures(
-    db: Path, src: Path, runs: int, groups: int
+    db: Path, src: Path, runs: int, groups: int, baseline: Path | None = None
 ) -> dict[str, dict[str, list[float]]]:
-    """Start the empty app and groups-tui in tmux ``runs`` times each, alternating."""
+    """Start the empty app and groups-tui in tmux ``runs`` times each, alternating; with
+    ``baseline`` (another checkout's ``src``), that one too in every round (its figures
+    under ``"baseline"``, paired with the same round's empty app)."""
     from terminal import Key, run_in_tmux, start_server, stop_server
 
     here = Path(__file__).resolve().parent
@@ -526,6 +530,10 @@ def terminal_figures(
         "GROUPS_TUI_BELL": "false",
     }
     out: dict[str, dict[str, list[float]]] = {"empty": {}, "ours": {}}
+    sources = {"ours": src}
+    if baseline is not None:
+        out["baseline"] = {}
+        sources["baseline"] = baseline
 
     def note(which: str, name: str, value: float) -> None:
         out[which].setdefault(name, []).append(value)
@@ -533,7 +541,7 @@ def terminal_figures(
     start_server()
     try:
         for _ in range(runs):
-            for which in ("empty", "ours"):
+            for which in ("empty", *sources):
                 if which == "empty":
                     run = run_in_tmux(
                         [sys.executable, str(here / "empty_app.py")],
@@ -548,7 +556,7 @@ def terminal_figures(
                 else:
                     run = run_in_tmux(
                         [sys.executable, "-m", "groups_tui"],
-                        env=ours_env,
+                        env=ours_env | {"PYTHONPATH": str(sources[which])},
                         first_frame="Quit",
                         ready=f"{groups:,}/{groups:,}",
                         keys=terminal_keys(),  # type: ignore[arg-type]
@@ -578,9 +586,11 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def print_terminal(fig: dict[str, dict[str, list[float]]]) -> None:
+def print_terminal(fig: dict[str, dict[str, list[float]]], title: str = "") -> None:
     """min/median/max per figure (p95 and worst for keys), ours beside the empty app."""
-    print("\nreal terminal (tmux 120x40, process start -> pane), min/median/max of every run")
+    print(
+        f"\nreal terminal{title} (tmux 120x40, process start -> pane), min/median/max of every run"
+    )
     print(f"{'figure':<30}{'groups-tui':>24}{'empty app':>24}{'ratio (med)':>13}")
 
     def spread(values: list[float]) -> str:
@@ -888,6 +898,14 @@ def main() -> None:
     parser.add_argument("--src", type=Path, default=ROOT / "src", help="the groups_tui to run")
     parser.add_argument("--no-terminal", action="store_true", help="headless figures only")
     parser.add_argument("--no-headless", action="store_true", help="real-terminal figures only")
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also start this checkout's src in every real-terminal round (beside --src and "
+        "the empty app, alternating)",
+    )
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--headless-once", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -976,7 +994,11 @@ def main() -> None:
             runs.append(json.loads(out.strip().splitlines()[-1]))
         print_headless(runs)
     if not args.no_terminal:
-        print_terminal(terminal_figures(db, args.src, args.runs, args.groups))
+        fig = terminal_figures(db, args.src, args.runs, args.groups, args.baseline_src)
+        print_terminal(fig)
+        if args.baseline_src is not None:
+            print(f"\nbaseline: groups_tui from {args.baseline_src}, same rounds")
+            print_terminal({"ours": fig["baseline"], "empty": fig["empty"]}, " (baseline)")
     if tmp is not None:
         tmp.cleanup()
 

@@ -13,7 +13,6 @@ one-line error, not a broken session.
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
@@ -128,10 +127,9 @@ async def _run_once(settings: Settings) -> bool:
                 # runs them headless beside `groups-tui listen`.
                 from groups_tui.workers.runner import AutomationRunner
 
-                # Built on a thread too: its forwarding HTTP client loads the CA bundle.
-                runner = await asyncio.to_thread(
-                    functools.partial(AutomationRunner, service, automations, clock=service.clock)
-                )
+                # Its forwarding HTTP client (httpx, the CA bundle) is built on a thread
+                # for the first HTTP delivery, not now.
+                runner = AutomationRunner(service, automations, clock=service.clock)
 
             async def start() -> None:
                 watcher.start()

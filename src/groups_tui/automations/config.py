@@ -61,7 +61,10 @@ def _check_name(value: str) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+    # The fields' docstrings are for readers: nothing shows them, and pydantic's
+    # ``use_attribute_docstrings`` would read and parse this module's source at import
+    # (~10 ms of every start with an [automations] table).
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Pacing(_Model):

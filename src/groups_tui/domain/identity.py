@@ -15,12 +15,30 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from .events import normalize_input
-
-__all__ = ["BSUID_PATTERN", "bsuid_country", "is_bsuid", "is_phone_number"]
+__all__ = ["BSUID_PATTERN", "bsuid_country", "is_bsuid", "is_phone_number", "normalize_input"]
 
 BSUID_PATTERN: Final = re.compile(r"([A-Z]{2})\.([0-9]+)")
 """A business-scoped user id: a country's ISO 3166 code, a dot, digits (full match)."""
+
+_PHONE_PUNCTUATION = str.maketrans("", "", "+-() .")
+
+
+def normalize_input(value: str) -> str:
+    """Reduce an ``input`` echoed by a removal webhook to a member key.
+
+    Removals identify people exactly as the business typed them (``+1 650-555-1234``, a
+    WhatsApp id, or from 2026 a BSUID). Phone-shaped inputs become digits so they match
+    ``wa_id``; anything else (a BSUID) is returned stripped but otherwise unchanged.
+
+    Args:
+        value: The ``input`` string from the webhook.
+
+    Returns:
+        The digits of a phone number, or the stripped input.
+    """
+    stripped = value.strip()
+    digits = stripped.translate(_PHONE_PUNCTUATION)
+    return digits if digits.isdigit() else stripped
 
 
 def is_bsuid(value: str) -> bool:

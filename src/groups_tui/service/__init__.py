@@ -24,9 +24,6 @@ it returns are in :mod:`.types`, its one error in :mod:`.errors`.
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
@@ -36,7 +33,7 @@ from groups_tui.domain.numbers import BusinessNumber
 from groups_tui.domain.pricing import RULE_SETS, PricingConfig, RateCard, RuleSet
 from groups_tui.service.automations import Automations
 from groups_tui.service.changes import Changes
-from groups_tui.service.core import Clock, LazyClient, ServiceCore
+from groups_tui.service.core import Clock, LazyClient, ServiceCore, import_in_thread
 from groups_tui.service.errors import ServiceError, refused
 from groups_tui.service.maintenance import Maintenance
 from groups_tui.service.reading import Reading
@@ -155,8 +152,7 @@ class InboxService:
         """Import the modules of the sub-APIs built on first use (:attr:`sending`,
         :attr:`admin`, :attr:`moderation`) on a worker thread: what starts after the
         inbox is drawn awaits this first, so the event loop keeps answering keys while
-        some 100 ms of imports run (Python hands the loop back within its switch
-        interval, 5 ms)."""
+        the imports run (Python hands the loop back within its switch interval, 5 ms)."""
         await import_in_thread(*_PARTS)
 
     def now(self) -> int:
@@ -211,21 +207,6 @@ _PARTS = (
     "groups_tui.service.moderation",
 )
 """The sub-APIs' modules imported on first use (see :meth:`InboxService.load_parts`)."""
-
-
-async def import_in_thread(*names: str) -> None:
-    """Import the modules ``names`` (in this order) on a worker thread, for code that runs
-    beside the UI: an ``import`` statement on the event loop holds every key until it
-    is done, while on a thread it gives the loop the interpreter back every switch
-    interval (5 ms). Modules already imported cost nothing."""
-    missing = [name for name in names if name not in sys.modules]
-    if missing:
-        await asyncio.to_thread(_import_modules, missing)
-
-
-def _import_modules(names: Sequence[str]) -> None:
-    for name in names:
-        importlib.import_module(name)
 
 
 def _account_number(account: AccountInfo) -> tuple[BusinessNumber, ...]:

@@ -12,22 +12,21 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from groups_tui.service.core import ServiceCore
-from groups_tui.service.types import (
-    AnnounceRow,
-    AutomationJob,
-    AutomationRun,
-    AutomationSetup,
-    AutomationStatus,
-    BulkInvite,
-    BulkRow,
-    ForwardItem,
-    InviteFlowSend,
-    RuleView,
-    TargetView,
-)
+from groups_tui.service.types import AutomationSetup, AutomationStatus, RuleView, TargetView
+
+if TYPE_CHECKING:
+    from groups_tui.service.types import (
+        AnnounceRow,
+        AutomationJob,
+        AutomationRun,
+        BulkInvite,
+        BulkRow,
+        ForwardItem,
+        InviteFlowSend,
+    )
 
 __all__ = ["RUNNER_LEASE", "RUNNER_LEASE_TTL", "Automations"]
 

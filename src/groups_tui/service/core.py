@@ -12,7 +12,10 @@ call about a group goes through the group's own number (:meth:`ServiceCore.api_f
 
 from __future__ import annotations
 
+import asyncio
 import getpass
+import importlib
+import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -315,3 +318,18 @@ def _os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+async def import_in_thread(*names: str) -> None:
+    """Import the modules ``names`` (in this order) on a worker thread, for code that runs
+    beside the UI: an ``import`` statement on the event loop holds every key until it
+    is done, while on a thread it gives the loop the interpreter back every switch
+    interval (5 ms). Modules already imported cost nothing."""
+    missing = [name for name in names if name not in sys.modules]
+    if missing:
+        await asyncio.to_thread(_import_modules, missing)
+
+
+def _import_modules(names: Sequence[str]) -> None:
+    for name in names:
+        importlib.import_module(name)

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from groups_tui.cloud.errors import ApiError
-from groups_tui.domain.events import GroupRead, JoinRequestCreated, ParticipantRef
 from groups_tui.domain.models import (
     DeliveryState,
     Direction,
@@ -30,7 +29,7 @@ from groups_tui.domain.models import (
 from groups_tui.domain.pricing import rule_set_on
 from groups_tui.domain.templates import placeholder_count
 from groups_tui.domain.window import window_state
-from groups_tui.service.core import ServiceCore
+from groups_tui.service.core import ServiceCore, import_in_thread
 from groups_tui.service.errors import ServiceError
 from groups_tui.service.types import (
     PENDING_PREFIX,
@@ -447,6 +446,10 @@ class Reading:
 
     async def listener_status(self) -> ListenerStatus:
         """How webhooks reach us, and their health."""
+        # The raw log's module loads the applier and every webhook event (~25 ms), which
+        # the inbox does not need: the first call (the TUI's header, once every row is
+        # in) imports it off the event loop.
+        await import_in_thread("groups_tui.store.raw_log")
         stats = await self._store.raw.stats()
         counters = await self._store.raw.counters()
         refused = counters.get(REFUSED_COUNTER, 0)
@@ -489,6 +492,9 @@ class Reading:
         """
         if not self._core.has_client or group_id.startswith(PENDING_PREFIX):
             return
+        # The webhook events (~12 ms of imports) are loaded by the syncs, not by the inbox.
+        from groups_tui.domain.events import GroupRead, ParticipantRef
+
         client, pnid = await self._group_client(group_id, number)
         try:
             info = await client.groups.get(group_id)
@@ -536,6 +542,8 @@ class Reading:
         group's number)."""
         if not self._core.has_client:
             return
+        from groups_tui.domain.events import JoinRequestCreated, ParticipantRef
+
         client, pnid = await self._group_client(group_id, None)
         try:
             items = await client.join_requests.list(group_id)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from groups_tui.cloud.errors import ApiError, CloudError, OutcomeUnknownError
-from groups_tui.cloud.resources.templates import template_components
 from groups_tui.domain import limits
 from groups_tui.domain.media import media_for_file
 from groups_tui.domain.models import GroupState, Media, MessageKind, Template
@@ -227,6 +226,10 @@ class Sending:
         detail = await self._checked(group_id, MessageKind.TEMPLATE, template)
         api = self._core.api_for_group(detail.group)
         preview = await self._preview(detail, template)
+        # The Cloud API's response models (pydantic) load with the first template sent,
+        # not with the sub-API (which the header's figures and the watcher build).
+        from groups_tui.cloud.resources.templates import template_components
+
         components = template_components(list(params))
         item = await self._store.outbox.enqueue(
             group_id,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from groups_tui.domain.models import (
     DeliveryState,
@@ -24,15 +25,6 @@ from groups_tui.domain.models import (
 )
 from groups_tui.domain.timeline import TimelineEvent
 from groups_tui.domain.window import WindowState
-from groups_tui.store.automations import (
-    AnnounceRow,
-    AutomationJob,
-    AutomationRun,
-    BulkInvite,
-    BulkRow,
-    ForwardItem,
-    InviteFlowSend,
-)
 from groups_tui.store.groups import InboxCursor
 from groups_tui.store.records import (
     PENDING_PREFIX,
@@ -52,6 +44,17 @@ from groups_tui.store.records import (
     SpendRow,
     StoredFlag,
 )
+
+if TYPE_CHECKING:
+    from groups_tui.store.automations import (
+        AnnounceRow,
+        AutomationJob,
+        AutomationRun,
+        BulkInvite,
+        BulkRow,
+        ForwardItem,
+        InviteFlowSend,
+    )
 
 __all__ = [
     "PENDING_PREFIX",
@@ -424,3 +427,28 @@ class SpendReport:
     charges: int
     unknown: int
     rows: tuple[SpendRow, ...]
+
+
+_AUTOMATION_ROWS = frozenset(
+    (
+        "AnnounceRow",
+        "AutomationJob",
+        "AutomationRun",
+        "BulkInvite",
+        "BulkRow",
+        "ForwardItem",
+        "InviteFlowSend",
+    )
+)
+"""The automations' stored rows (:mod:`groups_tui.store.automations`), named here as the
+others are but imported with the first use of one: the inbox needs none of them."""
+
+
+def __getattr__(name: str) -> object:
+    if name not in _AUTOMATION_ROWS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from groups_tui.store import automations
+
+    value = getattr(automations, name)
+    globals()[name] = value
+    return value

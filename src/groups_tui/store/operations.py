@@ -12,7 +12,6 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from groups_tui.store import apply as apply_mod
 from groups_tui.store.codec import dumps, loads
 from groups_tui.store.feed import append_change
 from groups_tui.store.records import NUMBER_OF_GROUP, PendingOperation
@@ -78,6 +77,10 @@ class Operations(Repository):
         Use :meth:`groups_tui.store.groups.Groups.create_pending` for creates. The
         operation is the number's it was sent through (by default its group's).
         """
+        # Imported here: the applier and the webhook events it loads are not needed by
+        # the store's readers (the TUI's inbox imports this module through ``groups``).
+        from groups_tui.store.apply import EARLY_OUTCOME_KINDS
+
         now = self._clock()
         body = dumps(payload or {})
 
@@ -95,7 +98,7 @@ class Operations(Repository):
                 entity=request_id,
                 payload={"kind": kind},
             )
-            if kind in apply_mod.EARLY_OUTCOME_KINDS:
+            if kind in EARLY_OUTCOME_KINDS:
                 # Its webhook may have overtaken the API's answer (kept by the applier).
                 settle_overtaken(
                     conn,

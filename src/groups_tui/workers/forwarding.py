@@ -26,12 +26,14 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from groups_tui.automations.config import ForwardTarget
 from groups_tui.service import InboxService
 from groups_tui.service.types import Change
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -77,7 +79,10 @@ class Forwarder:
         service: The service (the change feed's events, the forwarding queue, runs).
         targets: The configured targets.
         clock: Epoch seconds (backoff schedule); injectable for tests.
-        http: HTTP client (one is created, and closed by :meth:`aclose`, when ``None``).
+        http: HTTP client (when ``None``, one is created for the first HTTP delivery, on
+            a thread: importing httpx and loading the CA bundle take ~100 ms, which a
+            runner with command targets only, or no event to forward yet, never pays;
+            :meth:`aclose` closes it).
     """
 
     def __init__(
@@ -92,13 +97,22 @@ class Forwarder:
         self.targets = tuple(targets)
         self._clock = clock
         self._own_http = http is None
-        self._http = http or httpx.AsyncClient(follow_redirects=False)
+        self._http = http
+        self._http_built = asyncio.Lock()
         self._keys: dict[str, bytes | None] = {t.name: t.signing_key() for t in self.targets}
 
     async def aclose(self) -> None:
         """Close the HTTP client if this forwarder created it."""
-        if self._own_http:
-            await self._http.aclose()
+        if self._own_http and self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()
+
+    async def _client(self) -> httpx.AsyncClient:
+        """The HTTP client, created on a thread the first time (see ``http``)."""
+        async with self._http_built:
+            if self._http is None:
+                self._http = await asyncio.to_thread(_new_client)
+            return self._http
 
     async def enqueue(self, changes: Sequence[Change], *, position_key: str) -> int:
         """Queue the forwarded changes for every target and move the feed position.
@@ -184,10 +198,11 @@ class Forwarder:
         key = self._keys.get(target.name)
         if key is not None:
             headers[SIGNATURE_HEADER] = sign(key, body)
+        http = await self._client()
+        import httpx  # loaded by now, with the client
+
         try:
-            response = await self._http.post(
-                url, content=body, headers=headers, timeout=target.timeout
-            )
+            response = await http.post(url, content=body, headers=headers, timeout=target.timeout)
         except httpx.TimeoutException:
             raise ForwardError(
                 f"forward target {target.name!r} ({url}): no answer within {target.timeout:g}s"
@@ -231,3 +246,9 @@ class Forwarder:
                 f"forward target {target.name!r}: {program!r} exited with {proc.returncode}"
                 + (f": {tail[0][:200]}" if tail else "")
             )
+
+
+def _new_client() -> httpx.AsyncClient:
+    import httpx
+
+    return httpx.AsyncClient(follow_redirects=False)

@@ -23,8 +23,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from groups_tui.automations.config import AutomationsConfig
 from groups_tui.automations.pacing import Pacer
@@ -34,6 +33,9 @@ from groups_tui.service import InboxService
 from groups_tui.service.types import AutomationStatus
 from groups_tui.workers.forwarding import Forwarder
 from groups_tui.workers.invite_flows import InviteFlows, Trigger
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "FEED_POSITION_KEY",
@@ -69,7 +71,8 @@ class AutomationRunner:
         config: Rules and targets (named to ``service.automations`` for its status).
         clock: Epoch seconds for forwarding backoff (the service clock by default).
         poll_interval: Real seconds between passes when started as a task.
-        http: HTTP client for forwarding (created when ``None``).
+        http: HTTP client for forwarding (created for the first HTTP delivery when
+            ``None``).
         pacer: Paces invite sends (from ``config.pacing`` when ``None``).
     """
 

@@ -19,6 +19,7 @@ WATCHED = {
     "groups_tui.service.sending",
     "groups_tui.service.admin",
     "groups_tui.service.moderation",
+    "groups_tui.store.raw_log",
 }
 where = {}
 
@@ -65,8 +66,10 @@ def test_workers_and_service_parts_load_off_the_event_loop(tmp_path: Path) -> No
     env = live_env(tmp_path, HOME=str(tmp_path), GROUPS_TUI_CONFIG=str(config))
     # WHEN the TUI opens, draws its inbox and starts its background work
     on_main_thread = run_probe(_PROBE, env)
-    # THEN the workers' and the sub-APIs' modules, and the forwarding HTTP client (its CA
-    # bundle), were loaded on another thread than the event loop's
+    # THEN the workers', the sub-APIs' and the raw log's modules (the header's listener
+    # figures: the applier, every webhook event) were loaded on another thread than the
+    # event loop's, and no forwarding HTTP client (its CA bundle) was built: nothing was
+    # forwarded yet (the first delivery builds it, off the loop too)
     assert set(on_main_thread) == {
         "groups_tui.workers.lease",
         "groups_tui.workers.moderation",
@@ -74,6 +77,6 @@ def test_workers_and_service_parts_load_off_the_event_loop(tmp_path: Path) -> No
         "groups_tui.service.sending",
         "groups_tui.service.admin",
         "groups_tui.service.moderation",
-        "httpx.AsyncClient()",
+        "groups_tui.store.raw_log",
     }, on_main_thread
     assert not any(on_main_thread.values()), on_main_thread

@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -190,3 +194,49 @@ async def test_automation_tables(store: Store) -> None:
     await store.automations.add_run("crm", "forward", True, "ok")
     assert [r.detail for r in await store.automations.runs()] == ["ok", "down"]
     assert [r.detail for r in await store.automations.runs(failures_only=True)] == ["down"]
+
+
+async def test_the_forwarders_own_client_is_built_off_the_loop_at_its_first_delivery(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a receiver over real HTTP, and HTTP clients recording the thread they are built on
+    built: list[bool] = []
+    real_init = httpx.AsyncClient.__init__
+
+    def init(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> None:
+        built.append(threading.current_thread() is threading.main_thread())
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.AsyncClient, "__init__", init)
+    received: list[int] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        received.append(json.loads(await request.read())["id"])
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/events", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        # WHEN a forwarder without a client of its own is made
+        target = ForwardTarget(name="crm", url=f"http://127.0.0.1:{port}/events")
+        forwarder = Forwarder(over(store), [target], clock=lambda: 0.0)
+        # THEN it builds none yet (httpx and the CA bundle wait for an HTTP delivery)
+        assert built == []
+        # WHEN it delivers twice
+        await forwarder.enqueue([change(1, "A")], position_key="pos")
+        first = (await forwarder.deliver())[0]
+        await forwarder.enqueue([change(2, "A")], position_key="pos")
+        second = (await forwarder.deliver())[0]
+        # THEN both arrived, through one client built once, on another thread than the loop's
+        assert (first.delivered, second.delivered, received) == (1, 1, [1, 2])
+        assert built == [False]
+        await forwarder.aclose()
+        await forwarder.aclose()  # closing twice is harmless
+    finally:
+        await runner.cleanup()

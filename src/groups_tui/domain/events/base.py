@@ -5,27 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from groups_tui.domain.identity import normalize_input
+
 __all__ = ["EventError", "ParticipantRef", "join_key", "normalize_input", "participants_key"]
-
-_PHONE_PUNCTUATION = str.maketrans("", "", "+-() .")
-
-
-def normalize_input(value: str) -> str:
-    """Reduce an ``input`` echoed by a removal webhook to a member key.
-
-    Removals identify people exactly as the business typed them (``+1 650-555-1234``, a
-    WhatsApp id, or from 2026 a BSUID). Phone-shaped inputs become digits so they match
-    ``wa_id``; anything else (a BSUID) is returned stripped but otherwise unchanged.
-
-    Args:
-        value: The ``input`` string from the webhook.
-
-    Returns:
-        The digits of a phone number, or the stripped input.
-    """
-    stripped = value.strip()
-    digits = stripped.translate(_PHONE_PUNCTUATION)
-    return digits if digits.isdigit() else stripped
 
 
 def join_key(*parts: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from groups_tui.domain.events import normalize_input
+from groups_tui.domain.identity import normalize_input
 
 __all__ = [
     "Blocklist",

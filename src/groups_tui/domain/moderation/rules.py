@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-import phonenumbers
-
-from groups_tui.domain.events import normalize_input
+from groups_tui.domain.identity import normalize_input
 
 __all__ = ["MESSAGE_RULES", "Flag", "RuleAction", "RuleName", "describe", "format_span"]
 
@@ -109,6 +107,8 @@ def describe(wa_id: str | None, participant_key: str) -> str:
     """The sender as a reason names them: an international number when possible."""
     number = normalize_input(wa_id) if wa_id else ""
     if number.isdigit():
+        import phonenumbers  # ~10 ms: loaded with the first reason worded, not the rules
+
         try:
             parsed = phonenumbers.parse("+" + number)
         except phonenumbers.NumberParseException:

@@ -44,31 +44,35 @@ The names below are the package's public API; import them from here.
 
 from __future__ import annotations
 
-from .calibration import (
-    CALIBRATION_MAX_AGE,
-    Calibration,
-    DeliveryTally,
-    Evidence,
-    Origin,
-    PricingConfig,
-    calibrate,
-    evidence_period,
-)
-from .disputes import Dispute, DisputedRule, Reading, Source
-from .explain import CostExplanation, MemberCharge, explain_cost
-from .ledger import actual_cost, charged_per_webhook, ledger_functions
-from .preview import CostLine, CostPreview, DisputeNote, MemberRef, PreviewFlag, preview_cost
-from .rate_card import UNPRICED_REGIONS, MarketMatch, RateCard
-from .rate_rows import RateCardError, RateRow
-from .rules import (
-    RULE_SETS,
-    ChargeRule,
-    PricingRefused,
-    RuleSet,
-    charging_rule,
-    rule_set_on,
-    rule_sets,
-)
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .calibration import (
+        CALIBRATION_MAX_AGE,
+        Calibration,
+        DeliveryTally,
+        Evidence,
+        Origin,
+        PricingConfig,
+        calibrate,
+        evidence_period,
+    )
+    from .disputes import Dispute, DisputedRule, Reading, Source
+    from .explain import CostExplanation, MemberCharge, explain_cost
+    from .ledger import actual_cost, charged_per_webhook, ledger_functions
+    from .preview import CostLine, CostPreview, DisputeNote, MemberRef, PreviewFlag, preview_cost
+    from .rate_card import UNPRICED_REGIONS, MarketMatch, RateCard
+    from .rate_rows import RateCardError, RateRow
+    from .rules import (
+        RULE_SETS,
+        ChargeRule,
+        PricingRefused,
+        RuleSet,
+        charging_rule,
+        rule_set_on,
+        rule_sets,
+    )
 
 __all__ = [
     "CALIBRATION_MAX_AGE",
@@ -108,3 +112,59 @@ __all__ = [
     "rule_set_on",
     "rule_sets",
 ]
+
+
+_HOMES = {
+    "CALIBRATION_MAX_AGE": "calibration",
+    "Calibration": "calibration",
+    "DeliveryTally": "calibration",
+    "Evidence": "calibration",
+    "Origin": "calibration",
+    "PricingConfig": "calibration",
+    "calibrate": "calibration",
+    "evidence_period": "calibration",
+    "Dispute": "disputes",
+    "DisputedRule": "disputes",
+    "Reading": "disputes",
+    "Source": "disputes",
+    "CostExplanation": "explain",
+    "MemberCharge": "explain",
+    "explain_cost": "explain",
+    "actual_cost": "ledger",
+    "charged_per_webhook": "ledger",
+    "ledger_functions": "ledger",
+    "CostLine": "preview",
+    "CostPreview": "preview",
+    "DisputeNote": "preview",
+    "MemberRef": "preview",
+    "PreviewFlag": "preview",
+    "preview_cost": "preview",
+    "UNPRICED_REGIONS": "rate_card",
+    "MarketMatch": "rate_card",
+    "RateCard": "rate_card",
+    "RateCardError": "rate_rows",
+    "RateRow": "rate_rows",
+    "RULE_SETS": "rules",
+    "ChargeRule": "rules",
+    "PricingRefused": "rules",
+    "RuleSet": "rules",
+    "charging_rule": "rules",
+    "rule_set_on": "rules",
+    "rule_sets": "rules",
+}
+"""The module of each public name: the package imports one on first use of a name of
+it (``from groups_tui.domain.pricing import RateCard`` loads the rate card, not the
+previews, their explanations and the ledger's evidence)."""
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

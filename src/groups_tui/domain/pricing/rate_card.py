@@ -10,14 +10,18 @@ from datetime import date
 from decimal import Decimal
 from importlib import resources
 from types import MappingProxyType
-from typing import Final
-
-import phonenumbers
+from typing import TYPE_CHECKING, Final
 
 from groups_tui.domain.identity import bsuid_country, is_bsuid
 from groups_tui.domain.models import TemplateCategory
 
 from .rate_rows import RateCardError, RateRow, category_name, rate_for_category, read_rows
+
+if TYPE_CHECKING:
+    import phonenumbers
+
+# ``phonenumbers`` (~10 ms) is imported by the lookups that use it: loading and checking
+# a card, as every start does, does not.
 
 __all__ = ["UNPRICED_REGIONS", "MarketMatch", "RateCard"]
 
@@ -264,6 +268,8 @@ class RateCard:
         Returns:
             The match; ``market`` is ``None`` with a ``reason`` when unknown.
         """
+        import phonenumbers
+
         named = bsuid_country(number)
         if named is not None:
             return self._match_named_country(number, named)
@@ -347,6 +353,8 @@ class RateCard:
         its own, a BSUID carries no area code to decide with: unknown. A prefix that
         names no country (``ZZ``) is unknown.
         """
+        import phonenumbers
+
         code = phonenumbers.country_code_for_region(region)
         if not code:
             return MarketMatch(
@@ -442,6 +450,8 @@ def _normalise(number: str) -> str:
 
 
 def _region(parsed: phonenumbers.PhoneNumber, country_code: int, valid: bool) -> str | None:
+    import phonenumbers
+
     if valid:
         region = phonenumbers.region_code_for_number(parsed)
         if region and region != "001":
