@@ -312,9 +312,15 @@ def _v8_columns(db_path: Path) -> dict[str, list[str]]:
 
 def _rows(db_path: Path, columns: dict[str, list[str]]) -> dict[str, list[tuple[object, ...]]]:
     with sqlite3.connect(db_path) as conn:
+        # Since v12 the raw log's bodies are kept apart, under their row's id.
+        apart = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'raw_bodies'").fetchone()
+        sources = {"raw_events": "raw_events JOIN raw_bodies USING (id)"} if apart else {}
         return {
             table: sorted(
-                conn.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall(), key=repr
+                conn.execute(
+                    f"SELECT {', '.join(cols)} FROM {sources.get(table, table)}"
+                ).fetchall(),
+                key=repr,
             )
             for table, cols in columns.items()
         }
