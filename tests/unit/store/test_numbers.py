@@ -362,3 +362,26 @@ async def test_a_one_number_database_keeps_every_value_under_its_number(db_path:
         assert wabas == {"300000000000003"}
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert stats.other_number == 0
+
+
+async def test_the_inbox_table_pages_hold_what_the_records_hold(db_path: Path) -> None:
+    store = await Store.open(db_path, clock=Clock(), numbers=[US, BR])
+    try:
+        # GIVEN 25 groups over two numbers, some pending, some at the same time
+        events = [created(f"G{n:02d}", at=1_000 + n // 3, request_id=None) for n in range(22)]
+        await store.raw.apply_events(None, events)
+        for n in range(3):
+            await store.groups.create_pending(f"req-{n}", f"Pending {n}")
+        every = await store.groups.inbox_row_list()
+        # WHEN the inbox is read as compact tables, a page of 10 at a time
+        table, after = await store.groups.inbox_table(limit=10)
+        pages = 1
+        while after is not None:
+            page, after = await store.groups.inbox_table(after, 10)
+            table.append(page)
+            pages += 1
+        # THEN they hold every row once, in the same order, equal to the records
+        assert pages == 3
+        assert [table.row(i) for i in range(len(table))] == every
+    finally:
+        await store.close()
