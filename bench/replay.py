@@ -13,7 +13,9 @@ Usage::
     python bench/replay.py [--events 100000] [--rounds 3] [--src DIR] [--baseline DIR]
 
 ``--baseline DIR`` replays the same log with another checkout's ``src`` too, in turns
-with ``--src`` (each round runs both), and prints its figures and the paired ratio.
+with ``--src`` (each round runs both), and prints its figures and the paired ratio. Each
+checkout logs and replays its own copy of the log (``--db`` names the ``--src`` one; the
+baseline's sits beside it), so the two may use different schema versions.
 
 Prints figures only; nothing is asserted.
 """
@@ -133,9 +135,15 @@ def main() -> None:
         asyncio.run(build(args.db, args.events))
         return
     tmp = tempfile.TemporaryDirectory(prefix="groups-tui-replay-") if args.db is None else None
-    db = args.db or Path(tmp.name) / "replay.db"  # type: ignore[union-attr]
-    env = dict(os.environ, PYTHONPATH=str(args.src), GROUPS_TUI_CONFIG=str(db) + ".none.toml")
-    if not db.exists():
+    base = args.db or Path(tmp.name) / "replay.db"  # type: ignore[union-attr]
+    env = dict(os.environ, GROUPS_TUI_CONFIG=str(base) + ".none.toml")
+    srcs = {"src": args.src} | ({"baseline": args.baseline} if args.baseline else {})
+    # Each checkout replays its own copy of the log, logged by its own code: the two
+    # may store the log in different schema versions (a newer file is refused).
+    dbs = {name: base if name == "src" else base.with_suffix(f".{name}.db") for name in srcs}
+    for name, src in srcs.items():
+        if dbs[name].exists():
+            continue
         started = time.perf_counter()
         subprocess.run(
             [
@@ -143,15 +151,14 @@ def main() -> None:
                 __file__,
                 "--build-only",
                 "--db",
-                str(db),
+                str(dbs[name]),
                 "--events",
                 str(args.events),
             ],
             check=True,
-            env=env,
+            env=env | {"PYTHONPATH": str(src)},
         )
-        print(f"logged {args.events:,} webhooks in {time.perf_counter() - started:.1f} s")
-    srcs = {"src": args.src} | ({"baseline": args.baseline} if args.baseline else {})
+        print(f"logged {args.events:,} webhooks ({name}) in {time.perf_counter() - started:.1f} s")
     walls: dict[str, list[float]] = {name: [] for name in srcs}
     cpus: dict[str, list[float]] = {name: [] for name in srcs}
     for round_no in range(args.rounds + 1):
@@ -159,7 +166,16 @@ def main() -> None:
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             out = subprocess.run(
-                [sys.executable, "-m", "groups_tui", "events", "replay", "--db", str(db), "--json"],
+                [
+                    sys.executable,
+                    "-m",
+                    "groups_tui",
+                    "events",
+                    "replay",
+                    "--db",
+                    str(dbs[name]),
+                    "--json",
+                ],
                 check=True,
                 env=env | {"PYTHONPATH": str(src)},
                 capture_output=True,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -182,7 +181,7 @@ def parse_payload(payload: Any) -> list[DomainEvent]:
             continue
         for change in changes:
             number = _metadata_number(change.get("value")) if isinstance(change, dict) else None
-            parsed = list(_parse_change(change, number))
+            parsed = _parse_change(change, number)
             if number is not None:
                 # Messages and statuses are built with their number already.
                 parsed = [
@@ -198,27 +197,25 @@ def parse_payload(payload: Any) -> list[DomainEvent]:
 # --- changes, dispatched by field ------------------------------------------------------
 
 
-def _parse_change(change: Any, number: str | None) -> Iterator[DomainEvent]:
+def _parse_change(change: Any, number: str | None) -> list[DomainEvent]:
     if not isinstance(change, dict):
-        yield unknown_event("", change, "change is not an object")
-        return
+        return [unknown_event("", change, "change is not an object")]
     field = str_or_none(change.get("field")) or ""
     value = change.get("value")
     if not isinstance(value, dict):
-        yield unknown_event(field, change, "change has no value object")
-        return
+        return [unknown_event(field, change, "change has no value object")]
+    if field == "messages":
+        return parse_messages(value, number)
     group_parser = _GROUP_PARSERS.get(field)
-    if group_parser is not None:
-        items = value.get("groups")
-        if not isinstance(items, list) or not items:
-            yield unknown_event(field, value, "no groups[] items")
-            return
-        for item in items:
-            yield from guarded(field, item, lambda i: group_parser(i, value))
-    elif field == "messages":
-        yield from parse_messages(value, number)
-    else:
-        yield unknown_event(field, value, "unknown field")
+    if group_parser is None:
+        return [unknown_event(field, value, "unknown field")]
+    items = value.get("groups")
+    if not isinstance(items, list) or not items:
+        return [unknown_event(field, value, "no groups[] items")]
+    events: list[DomainEvent] = []
+    for item in items:
+        events.extend(guarded(field, item, lambda i: group_parser(i, value)))
+    return events
 
 
 _GROUP_PARSERS = {

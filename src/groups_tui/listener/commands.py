@@ -14,11 +14,13 @@ could read them in the process list.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -466,8 +468,11 @@ def events_replay(failed: bool, db: Path | None, as_json: bool) -> None:
     async def body(store: Store) -> dict[str, Any]:
         before_stats = await store.raw.stats()
         before = await store.raw.state_digest()
-        await store.raw.reset_derived_state()
-        applied = await store.raw.replay(events_from_body)
+        # The first bodies are parsed while the reset runs on the writer's thread
+        # (bodies never change; the replay takes those parses).
+        ahead = await store.raw.read_ahead(events_from_body)
+        await ahead.during(store.raw.reset_derived_state())
+        applied = await store.raw.replay(events_from_body, ahead=ahead)
         after = await store.raw.state_digest()
         stats = await store.raw.stats()
         return {
@@ -481,9 +486,10 @@ def events_replay(failed: bool, db: Path | None, as_json: bool) -> None:
             "failed_events": stats.failed_events,
         }
 
-    result = _run(
-        _with_store(path, body, pricing=listener_pricing(rates), numbers=configured_numbers())
-    )
+    with _cyclic_gc_paused():
+        result = _run(
+            _with_store(path, body, pricing=listener_pricing(rates), numbers=configured_numbers())
+        )
     if as_json:
         echo_json(result)
         return
@@ -498,6 +504,24 @@ def events_replay(failed: bool, db: Path | None, as_json: bool) -> None:
         f"unparsed {result['unparsed']}, errors {result['errors']}, "
         f"failed events {result['failed_events']}"
     )
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (reference counting goes on).
+
+    A replay keeps tens of thousands of parsed events alive at a time (a batch being
+    applied, the next one parsed, the bodies parsed ahead) and creates no cyclic garbage
+    worth collecting; every collection walked them all: 0.6-0.8 s of the ~5.5 s of CPU
+    replaying 100,000 webhooks took. The collector runs as before once this ends.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _replay_failed(db: Path, rates: Path | None, as_json: bool) -> None:

@@ -48,6 +48,7 @@ from groups_tui.service.types import (
     SpendRow,
 )
 from groups_tui.store.groups import InboxCursor
+from groups_tui.store.inbox_table import RowTable
 from groups_tui.store.records import FAILED_EVENTS_COUNTER, REFUSED_COUNTER, HistoryEntry
 
 __all__ = ["HEARTBEAT_FRESH", "HEARTBEAT_KEY", "Reading"]
@@ -84,10 +85,11 @@ class Reading:
 
     async def inbox_page(
         self, after: InboxCursor | None = None, limit: int | None = None
-    ) -> tuple[list[InboxRow], InboxCursor | None]:
+    ) -> tuple[RowTable, InboxCursor | None]:
         """A page of the inbox (every number's groups), most recent activity first: the
-        first screen's rows (``limit``), then the rest (``after`` the cursor returned)."""
-        return await self._store.groups.inbox_page(after, limit)
+        first screen's rows (``limit``), then the rest (``after`` the cursor returned),
+        kept compactly as the inbox list holds them (no record is built)."""
+        return await self._store.groups.inbox_table(after, limit)
 
     async def inbox_row(self, group_id: str) -> InboxRow | None:
         """One group's row, to patch the inbox after a change."""

@@ -26,6 +26,7 @@ from groups_tui.domain.models import (
 from groups_tui.domain.timeline import TimelineEvent
 from groups_tui.domain.window import WindowState
 from groups_tui.store.groups import InboxCursor
+from groups_tui.store.inbox_table import FIELD_GROUPS, NO_TIME, RowsView, RowTable
 from groups_tui.store.records import (
     PENDING_PREFIX,
     AuditEntry,
@@ -57,6 +58,8 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "FIELD_GROUPS",
+    "NO_TIME",
     "PENDING_PREFIX",
     "AccountInfo",
     "AnnounceRow",
@@ -95,6 +98,8 @@ __all__ = [
     "OutboxItem",
     "PendingOperation",
     "RawEvent",
+    "RowTable",
+    "RowsView",
     "RuleView",
     "SearchHit",
     "SpendReport",

@@ -8,9 +8,9 @@ the invite link read through the API, and the operator's flag, tag, note and rea
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from sys import intern
-from typing import Any
+from typing import Any, TypeVar
 
 from groups_tui.domain.models import Group, JoinApproval, JoinRequest, Participant
 from groups_tui.domain.numbers import UNASSIGNED
@@ -28,6 +28,7 @@ from groups_tui.store.codec import (
     participant_from_row,
 )
 from groups_tui.store.feed import append_change
+from groups_tui.store.inbox_table import RowTable
 from groups_tui.store.operations import settle_overtaken
 from groups_tui.store.records import (
     PENDING_PREFIX,
@@ -73,24 +74,35 @@ _CONVERT_BATCH = 2000
 """Rows fetched and converted at a time (the fetched rows are freed batch by batch)."""
 
 
-def _inbox_row(r: Any) -> InboxRow:
-    # Columns 0-17: id, request_id, subject, member_count, unread, pending_requests,
-    # sender, preview, activity, last_inbound_at, suspended, state, flagged, tag,
-    # last_inbound_by, member_text, last_outbound, number. A pending group goes by its
-    # request id. The state and the number are shared by thousands of rows: interned,
-    # each is held once.
-    haystack = folded(f"{r[2]}\n{r[15] or ''}")
+def _inbox_columns(batch: Sequence[Any], counts: Mapping[str, int]) -> list[Sequence[Any]]:
+    """The inbox fields of fetched rows, column by column in :class:`InboxRow`'s order
+    (``counts``: open moderation flags by group id).
+
+    Columns fetched 0-17: id, request_id, subject, member_count, unread,
+    pending_requests, sender, preview, activity, last_inbound_at, suspended, state,
+    flagged, tag, last_inbound_by, member_text, last_outbound, number. A pending group
+    goes by its request id. The state and the number are shared by thousands of rows:
+    interned, each is held once.
+    """
+    c = list(zip(*batch, strict=True))
+    ids = [g or f"{PENDING_PREFIX}{request}" for g, request in zip(c[0], c[1], strict=True)]
+    hays = [folded(f"{s}\n{m or ''}") for s, m in zip(c[2], c[15], strict=True)]
     # Equal values share one object: the newest activity is often the newest inbound
     # message, and its sender the newest message's sender.
-    activity, inbound, by = r[8], r[9], r[14]
-    if inbound == activity:
-        inbound = activity
-    if by is not None and by == r[6]:
-        by = r[6]
-    return InboxRow._make(
-        (r[0] or f"{PENDING_PREFIX}{r[1]}", *r[2:8], activity, inbound, by, bool(r[10]))
-        + (intern(r[11]), bool(r[12]), haystack, bool(r[16]), r[1], r[13], intern(r[17]), 0)
-    )
+    activity = c[8]
+    inbound = [a if i == a else i for i, a in zip(c[9], activity, strict=True)]
+    by = [s if b is not None and b == s else b for b, s in zip(c[14], c[6], strict=True)]
+    flags = [counts.get(g, 0) for g in ids] if counts else [0] * len(ids)
+    return [
+        *(ids, *c[2:8], activity, inbound, by, list(map(bool, c[10])), list(map(intern, c[11]))),
+        *(list(map(bool, c[12])), hays, list(map(bool, c[16])), c[1], c[13]),
+        *(list(map(intern, c[17])), flags),
+    ]
+
+
+def _inbox_row(r: Any) -> InboxRow:
+    """One fetched row as an inbox row (its open flags not counted)."""
+    return InboxRow._make(column[0] for column in _inbox_columns([r], {}))
 
 
 _OPEN_FLAGS_SQL = (
@@ -101,21 +113,49 @@ _OPEN_FLAGS_SQL = (
 (joined into it, the grouping would cost the scan its index order)."""
 
 
-def _flagged(conn: sqlite3.Connection, rows: list[InboxRow]) -> list[InboxRow]:
-    """``rows`` with the open moderation flags of their groups counted."""
-    counts: dict[str, int] = dict(conn.execute(_OPEN_FLAGS_SQL).fetchall())
-    if not counts:
-        return rows
-    return [r._replace(open_flags=counts[r.group_id]) if r.group_id in counts else r for r in rows]
-
-
 def _converted(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[InboxRow]:
     """Inbox rows of one query, converted batch by batch on the reader's thread."""
+    counts: dict[str, int] = dict(conn.execute(_OPEN_FLAGS_SQL).fetchall())
     cursor = conn.execute(sql, params)
     out: list[InboxRow] = []
     while batch := cursor.fetchmany(_CONVERT_BATCH):
-        out += map(_inbox_row, batch)
-    return _flagged(conn, out)
+        out += map(InboxRow._make, zip(*_inbox_columns(batch, counts), strict=True))
+    return out
+
+
+def _tabled(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> RowTable:
+    """:func:`_converted`, kept compactly (no record is built)."""
+    counts: dict[str, int] = dict(conn.execute(_OPEN_FLAGS_SQL).fetchall())
+    cursor = conn.execute(sql, params)
+    table = RowTable()
+    while batch := cursor.fetchmany(_CONVERT_BATCH):
+        columns = _inbox_columns(batch, counts)
+        table.extend_columns(dict(zip(InboxRow._fields, columns, strict=True)))
+    return table
+
+
+_Page = TypeVar("_Page", list[InboxRow], RowTable)
+
+
+def _paged(
+    conn: sqlite3.Connection,
+    after: InboxCursor | None,
+    limit: int | None,
+    convert: Callable[[sqlite3.Connection, str, Sequence[Any]], _Page],
+) -> tuple[_Page, InboxCursor | None]:
+    """A page of the inbox (see :meth:`Groups.inbox_page`), converted by ``convert``."""
+    if after is None:
+        rows = convert(conn, _INBOX_FIRST_SQL, (-1 if limit is None else limit,))
+    else:
+        sql = _INBOX_AFTER_SQL + ("" if limit is None else " LIMIT ?")
+        params = after if limit is None else (after[0], after[1], limit)
+        rows = convert(conn, sql, params)
+    if not len(rows) or limit is None or len(rows) < limit:
+        return rows, None
+    last = rows[-1] if isinstance(rows, list) else rows.row(len(rows) - 1)
+    key = last.request_id if last.is_pending else last.group_id
+    found = conn.execute(_INBOX_CURSOR_SQL, (key,)).fetchone()
+    return rows, (int(found[0]), int(found[1])) if found else None
 
 
 class Groups(Repository):
@@ -239,21 +279,14 @@ class Groups(Repository):
             The rows, and where they end (``None`` when no row is left after them).
         """
 
-        def read(conn: sqlite3.Connection) -> tuple[list[InboxRow], InboxCursor | None]:
-            if after is None:
-                rows = _converted(conn, _INBOX_FIRST_SQL, (-1 if limit is None else limit,))
-            else:
-                sql = _INBOX_AFTER_SQL + ("" if limit is None else " LIMIT ?")
-                params = (*after, *(() if limit is None else (limit,)))
-                rows = _converted(conn, sql, params)
-            if not rows or limit is None or len(rows) < limit:
-                return rows, None
-            last = rows[-1]
-            key = last.request_id if last.is_pending else last.group_id
-            found = conn.execute(_INBOX_CURSOR_SQL, (key,)).fetchone()
-            return rows, (int(found[0]), int(found[1])) if found else None
+        return await self.db.execute_fn(lambda conn: _paged(conn, after, limit, _converted))
 
-        return await self.db.execute_fn(read)
+    async def inbox_table(
+        self, after: InboxCursor | None = None, limit: int | None = None
+    ) -> tuple[RowTable, InboxCursor | None]:
+        """:meth:`inbox_page`'s rows kept compactly (the inbox list holds them so: no
+        record is built for them)."""
+        return await self.db.execute_fn(lambda conn: _paged(conn, after, limit, _tabled))
 
     async def count_of_number(self, phone_number_id: str) -> int:
         """Groups of a number that count against its limit (active or being created)."""

@@ -20,9 +20,9 @@ import hashlib
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from groups_tui.domain.events import LEGACY_KINDS, DomainEvent
 from groups_tui.store import apply as apply_mod
@@ -40,14 +40,16 @@ from groups_tui.store.records import (
 )
 from groups_tui.store.repository import Repository, chunks, marks
 
-__all__ = ["RawLog", "apply_isolated"]
+__all__ = ["RawLog", "ReadAhead", "apply_isolated"]
 
 _log = logging.getLogger(__name__)
 
 _RAW_COLUMNS = (
-    "id, dedupe_key, body, received_at, applied_at, parse_state, error, phone_number_id, "
-    "other_number"
+    "r.id, r.dedupe_key, b.body, r.received_at, r.applied_at, r.parse_state, r.error, "
+    "r.phone_number_id, r.other_number"
 )
+_RAW_FROM = "raw_events r JOIN raw_bodies b ON b.id = r.id"
+"""A raw row with its body (kept apart since schema v12: the row changes, the body not)."""
 
 EventsFor = Callable[[int], Sequence[DomainEvent]]
 """Index of a body in its batch -> its domain events (may raise: a parse failure)."""
@@ -59,6 +61,14 @@ Logged = tuple[int, Callable[[], Sequence[DomainEvent]]]
 REPLAY_BATCH = 2000
 """Raw events applied per transaction by :meth:`RawLog.replay`."""
 
+READ_AHEAD = 20_000
+"""Most bodies :meth:`RawLog.read_ahead` reads (bounds the memory the parses hold)."""
+
+_AHEAD_CHUNK = 200
+"""Bodies :meth:`ReadAhead.during` parses between two looks at the awaited work."""
+
+T = TypeVar("T")
+
 
 def _raw_from_row(row: Any) -> RawEvent:
     return RawEvent(
@@ -67,13 +77,18 @@ def _raw_from_row(row: Any) -> RawEvent:
 
 
 def _parsed(
-    rows: Sequence[tuple[int, bytes]], parse: Callable[[bytes], Sequence[DomainEvent]]
+    rows: Sequence[tuple[int, bytes]],
+    parse: Callable[[bytes], Sequence[DomainEvent]],
+    ahead: ReadAhead | None = None,
 ) -> list[Logged]:
-    """Parse each ``(raw_id, body)`` now; a body that does not parse raises the same when
-    applied (and is recorded as failed there, as when parsing happens inside the
-    transaction)."""
+    """Parse each ``(raw_id, body)`` now (or take its parse from ``ahead``); a body that
+    does not parse raises the same when applied (and is recorded as failed there, as
+    when parsing happens inside the transaction)."""
     out: list[Logged] = []
     for raw_id, body in rows:
+        if ahead is not None and (given := ahead.take(raw_id)) is not None:
+            out.append((raw_id, given))
+            continue
         try:
             events = parse(body)
         except Exception as exc:
@@ -81,6 +96,39 @@ def _parsed(
         else:
             out.append((raw_id, partial(_given, events)))
     return out
+
+
+class ReadAhead:
+    """Logged bodies read and parsed ahead of a replay, while other work runs.
+
+    Bodies never change once logged, so a row's parse does not depend on when it is
+    read: :meth:`during` parses the bodies read by :meth:`RawLog.read_ahead` while the
+    database's threads do something else (the digest before, the reset), and
+    :meth:`RawLog.replay` takes those parses for the rows it applies instead of parsing
+    them then. A row replay does not meet (deleted meanwhile) is simply never used.
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[tuple[int, bytes]],
+        parse: Callable[[bytes], Sequence[DomainEvent]],
+    ) -> None:
+        self._rows = list(reversed(rows))
+        self._parse = parse
+        self._parsed: dict[int, Callable[[], Sequence[DomainEvent]]] = {}
+
+    async def during(self, work: Awaitable[T]) -> T:
+        """Await ``work`` (running on a database thread), parsing read bodies meanwhile."""
+        future = asyncio.ensure_future(work)
+        while self._rows and not future.done():
+            chunk = [self._rows.pop() for _ in range(min(_AHEAD_CHUNK, len(self._rows)))]
+            self._parsed.update(_parsed(chunk, self._parse))
+            await asyncio.sleep(0)  # let the loop see the result of ``work``
+        return await future
+
+    def take(self, raw_id: int) -> Callable[[], Sequence[DomainEvent]] | None:
+        """The parse of row ``raw_id`` if it was parsed ahead (given once)."""
+        return self._parsed.pop(raw_id, None)
 
 
 def _given(events: Sequence[DomainEvent]) -> Sequence[DomainEvent]:
@@ -120,22 +168,21 @@ def _insert_raw(
         if item.dedupe_key not in existing and item.dedupe_key not in fresh:
             fresh[item.dedupe_key] = item
     if applied_at is None:
-        sql = (
-            "INSERT INTO raw_events(dedupe_key, body, received_at, phone_number_id) "
-            "VALUES (?, ?, ?, ?)"
-        )
+        sql = "INSERT INTO raw_events(dedupe_key, received_at, phone_number_id) VALUES (?, ?, ?)"
         tail: tuple[Any, ...] = ()
     else:
         sql = (
-            "INSERT INTO raw_events(dedupe_key, body, received_at, phone_number_id, "
-            "applied_at, parse_state) VALUES (?, ?, ?, ?, ?, 'ok')"
+            "INSERT INTO raw_events(dedupe_key, received_at, phone_number_id, "
+            "applied_at, parse_state) VALUES (?, ?, ?, ?, 'ok')"
         )
         tail = (applied_at,)
+    bodies: list[tuple[int, bytes]] = []
     for item in fresh.values():
-        cur = db.execute(
-            sql, (item.dedupe_key, item.body, item.received_at, item.phone_number_id, *tail)
-        )
-        existing[item.dedupe_key] = cast(int, cur.lastrowid)
+        cur = db.execute(sql, (item.dedupe_key, item.received_at, item.phone_number_id, *tail))
+        raw_id = cast(int, cur.lastrowid)
+        existing[item.dedupe_key] = raw_id
+        bodies.append((raw_id, item.body))
+    db.executemany("INSERT INTO raw_bodies(id, body) VALUES (?, ?)", bodies)
     results: list[RawInsertResult] = []
     first_seen: set[str] = set()
     for item in items:
@@ -511,7 +558,7 @@ class RawLog(Repository):
                 for raw_id, found in keys.items()
             }
             bodies = await self._all(
-                f"SELECT id, body FROM raw_events WHERE id IN ({in_ids}) ORDER BY id", ids
+                f"SELECT id, body FROM raw_bodies WHERE id IN ({in_ids}) ORDER BY id", ids
             )
             items = [(raw_id, partial(parse, bytes(body))) for raw_id, body in bodies]
             still += await self.db.execute_write_fn(
@@ -540,11 +587,20 @@ class RawLog(Repository):
 
         await self.db.execute_write_fn(write)
 
+    async def read_ahead(
+        self, parse: Callable[[bytes], Sequence[DomainEvent]], limit: int = READ_AHEAD
+    ) -> ReadAhead:
+        """The first ``limit`` logged bodies (any state, id order), to parse ahead of a
+        replay with ``parse`` (see :class:`ReadAhead`)."""
+        rows = await self._all("SELECT id, body FROM raw_bodies ORDER BY id LIMIT ?", (limit,))
+        return ReadAhead([(raw_id, bytes(body)) for raw_id, body in rows], parse)
+
     async def replay(
         self,
         parse: Callable[[bytes], Sequence[DomainEvent]],
         *,
         batch_size: int = REPLAY_BATCH,
+        ahead: ReadAhead | None = None,
     ) -> int:
         """Apply every unapplied raw event in id order using ``parse``.
 
@@ -557,18 +613,20 @@ class RawLog(Repository):
         Args:
             parse: Turns a raw body into domain events (may raise).
             batch_size: Raw events per transaction.
+            ahead: Rows already parsed with ``parse`` (:meth:`read_ahead`), used for
+                the rows they hold.
 
         Returns:
             The number of raw events gone through (applied or marked).
         """
         done = 0
         pending = await self._unapplied_bodies(0, batch_size)
-        parsed = _parsed(pending, parse)
+        parsed = _parsed(pending, parse, ahead)
         while pending:
             applying = asyncio.ensure_future(self.apply_logged(parsed))
             try:
                 following = await self._unapplied_bodies(pending[-1][0], batch_size)
-                parsed = _parsed(following, parse)
+                parsed = _parsed(following, parse, ahead)
             except BaseException:
                 await asyncio.gather(applying, return_exceptions=True)
                 raise
@@ -581,8 +639,8 @@ class RawLog(Repository):
 
     async def _unapplied_bodies(self, after_id: int, limit: int) -> list[tuple[int, bytes]]:
         rows = await self._all(
-            "SELECT id, body FROM raw_events WHERE applied_at IS NULL AND id > ? "
-            "ORDER BY id LIMIT ?",
+            "SELECT r.id, b.body FROM raw_events r JOIN raw_bodies b ON b.id = r.id "
+            "WHERE r.applied_at IS NULL AND r.id > ? ORDER BY r.id LIMIT ?",
             (after_id, limit),
         )
         return [(raw_id, bytes(body)) for raw_id, body in rows]
@@ -599,8 +657,8 @@ class RawLog(Repository):
         """Raw events not yet applied with ``id > after_id``, oldest first (crash recovery
         and replay; ``after_id`` pages on)."""
         rows = await self._all(
-            f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE applied_at IS NULL AND id > ? "
-            "ORDER BY id LIMIT ?",
+            f"SELECT {_RAW_COLUMNS} FROM {_RAW_FROM} WHERE r.applied_at IS NULL AND r.id > ? "
+            "ORDER BY r.id LIMIT ?",
             (after_id, limit),
         )
         return [_raw_from_row(r) for r in rows]
@@ -612,20 +670,20 @@ class RawLog(Repository):
         webhook named ``phone_number_id`` when given."""
         if phone_number_id is None:
             rows = await self._all(
-                f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE id > ? ORDER BY id LIMIT ?",
+                f"SELECT {_RAW_COLUMNS} FROM {_RAW_FROM} WHERE r.id > ? ORDER BY r.id LIMIT ?",
                 (after_id, limit),
             )
         else:
             rows = await self._all(
-                f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE id > ? AND phone_number_id = ? "
-                "ORDER BY id LIMIT ?",
+                f"SELECT {_RAW_COLUMNS} FROM {_RAW_FROM} WHERE r.id > ? "
+                "AND r.phone_number_id = ? ORDER BY r.id LIMIT ?",
                 (after_id, phone_number_id, limit),
             )
         return [_raw_from_row(r) for r in rows]
 
     async def get(self, raw_id: int) -> RawEvent | None:
         """One raw event by id."""
-        row = await self._one(f"SELECT {_RAW_COLUMNS} FROM raw_events WHERE id = ?", (raw_id,))
+        row = await self._one(f"SELECT {_RAW_COLUMNS} FROM {_RAW_FROM} WHERE r.id = ?", (raw_id,))
         return _raw_from_row(row) if row else None
 
     async def latest_id(self) -> int:

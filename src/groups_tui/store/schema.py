@@ -5,7 +5,7 @@
 
 Tables fall into three families, which matters for :meth:`RawLog.reset_derived_state`:
 
-* the **raw log** (``raw_events``) — the source of truth for everything webhooks said;
+* the **raw log** (``raw_events``, bodies in ``raw_bodies``) — what webhooks said;
 * **derived state**, rebuilt by replaying the raw log (groups, participants,
   participant_history, join_requests, inbound messages, message_delivery,
   recipient_status, cost_ledger, group_events, and the resolution columns of
@@ -22,6 +22,7 @@ injected clock. Money is Decimal rendered as TEXT; NULL means unknown, never zer
 
 from __future__ import annotations
 
+from groups_tui.store.schema_raw_bodies import RAW_BODIES_STEP as _V12
 from groups_tui.store.schema_team import TEAM_STEP
 from groups_tui.store.schema_timeline import TIMELINE_STEP
 
@@ -695,10 +696,9 @@ INSERT INTO event_failures(raw_id, idx, kind, reason, failed_at)
 """
 
 
-# v8: membership history rows recorded
-# from a read of the group through the API rather than from a webhook. A read sees who
-# is in the group, not when they came or went, so its rows are stamped with the read's
-# time and marked; the webhook for the same change replaces such a row (store.apply.members).
+# v8: membership history rows recorded from a read of the group through the API, not a
+# webhook. A read sees who is in the group, not when they came or went, so its rows are
+# stamped with the read's time and marked; a webhook of the change replaces such a row.
 _V8 = """
 ALTER TABLE participant_history ADD COLUMN observed INTEGER NOT NULL DEFAULT 0;
 """
@@ -794,7 +794,7 @@ NUMBERED_TABLES: tuple[str, ...] = (
 )
 """Tables whose rows carry the ``phone_number_id`` they belong to (schema v9)."""
 
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, TIMELINE_STEP, TEAM_STEP)
-"""Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1`` (v10, v11: own modules)."""
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, TIMELINE_STEP, TEAM_STEP, _V12)
+"""Migration scripts; index ``i`` upgrades version ``i`` to ``i + 1`` (v10-v12: own modules)."""
 
 LATEST_VERSION: int = len(MIGRATIONS)

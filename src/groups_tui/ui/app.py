@@ -39,6 +39,7 @@ from groups_tui.service.types import (
     InboxRow,
     ListenerStatus,
     NumberSpend,
+    RowTable,
 )
 from groups_tui.ui.cell_widths import SpacingMarksFilter, spacing_marks_counted
 from groups_tui.ui.host import HostApp, report_worker_error
@@ -239,7 +240,7 @@ class GroupsApp(HostApp):
         self._evidence_requested = False
         self._freeze_rest = False
         """Start-up froze the first screen's rows; the rest are still being read."""
-        self._inbox_prefetch: asyncio.Task[tuple[list[InboxRow], InboxCursor | None]] | None = None
+        self._inbox_prefetch: asyncio.Task[tuple[RowTable, InboxCursor | None]] | None = None
         try:
             # Read the inbox while the terminal is being set up: the query runs on the
             # database thread, overlapping Textual's start-up on this one.
@@ -453,12 +454,12 @@ class GroupsApp(HostApp):
 
     # ------------------------------------------------------------------ actions
 
-    def inbox_rows_snapshot(self) -> list[InboxRow]:
-        """The inbox rows held in memory (for the palette), or an empty list."""
+    def inbox_rows_snapshot(self, containing: str = "") -> Iterable[InboxRow]:
+        """The inbox rows held whose haystack contains ``containing`` (folded), or none."""
         inbox = self.navigation.inbox()
-        return inbox.rows() if inbox is not None else []
+        return inbox.rows_containing(containing) if inbox is not None else []
 
-    async def initial_inbox_page(self) -> tuple[list[InboxRow], InboxCursor | None]:
+    async def initial_inbox_page(self) -> tuple[RowTable, InboxCursor | None]:
         """The inbox's first screen of rows read at start-up (once), else a fresh read;
         and where the rest begins."""
         task, self._inbox_prefetch = self._inbox_prefetch, None

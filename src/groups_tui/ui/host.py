@@ -15,6 +15,7 @@ time: Textual's metaclass cannot be combined with :class:`abc.ABCMeta`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import Any
 
 from textual.app import App
@@ -22,7 +23,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from groups_tui.service import InboxService
-from groups_tui.service.types import GroupDetail, InboxCursor, InboxRow
+from groups_tui.service.types import GroupDetail, InboxCursor, InboxRow, RowTable
 from groups_tui.ui.preferences import Preferences
 from groups_tui.ui.widgets.status_header import StatusHeader
 
@@ -150,7 +151,7 @@ class HostApp(App[None]):
         """Fill a screen's header from the app's latest account and listener data."""
 
     @abstractmethod
-    async def initial_inbox_page(self) -> tuple[list[InboxRow], InboxCursor | None]:
+    async def initial_inbox_page(self) -> tuple[RowTable, InboxCursor | None]:
         """The inbox's first screen of rows read at start-up (once), else a fresh read;
         and where the rest begins (``None``: there is no more)."""
 
@@ -159,8 +160,8 @@ class HostApp(App[None]):
         """Every inbox row is in memory (the rest arrived after the first screen)."""
 
     @abstractmethod
-    def inbox_rows_snapshot(self) -> list[InboxRow]:
-        """The inbox rows held in memory (for the palette), or an empty list."""
+    def inbox_rows_snapshot(self, containing: str = "") -> Iterable[InboxRow]:
+        """The inbox rows held whose haystack contains ``containing`` (folded), or none."""
 
     @abstractmethod
     def remember(self, **changes: Any) -> None:

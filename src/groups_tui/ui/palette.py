@@ -166,17 +166,16 @@ class GroupsCommands(Provider):
         # A substring pass over the in-memory haystacks first: fuzzy-scoring 10,000
         # subjects per keystroke would cost more than the whole inbox filter.
         shown = 0
-        for row in app.inbox_rows_snapshot():
-            if needle in row.haystack:
-                # Subjects are untrusted: a Content built from a plain string is never
-                # parsed as markup (a str hit would be).
-                label = Content("Open group: " + fit(row.subject or "(no subject)", 60))
-                yield Hit(
-                    0.5,
-                    label,
-                    partial(app.navigation.open_group, row.group_id),
-                    help=f"{row.participant_count}/8 members",
-                )
-                shown += 1
-                if shown >= 30:
-                    break
+        for row in app.inbox_rows_snapshot(needle):
+            # Subjects are untrusted: a Content built from a plain string is never
+            # parsed as markup (a str hit would be).
+            label = Content("Open group: " + fit(row.subject or "(no subject)", 60))
+            yield Hit(
+                0.5,
+                label,
+                partial(app.navigation.open_group, row.group_id),
+                help=f"{row.participant_count}/8 members",
+            )
+            shown += 1
+            if shown >= 30:
+                break

@@ -62,7 +62,8 @@ def _raw(body: bytes) -> RawEventIn:
 def _raw_row(db_path: Path, body: bytes) -> tuple[str, str | None, bool]:
     with sqlite3.connect(db_path) as conn:
         state, error, applied = conn.execute(
-            "SELECT parse_state, error, applied_at IS NOT NULL FROM raw_events WHERE body = ?",
+            "SELECT parse_state, error, applied_at IS NOT NULL FROM raw_events "
+            "WHERE id = (SELECT id FROM raw_bodies WHERE body = ?)",
             (body,),
         ).fetchone()
     return state, error, bool(applied)

@@ -182,3 +182,41 @@ async def test_a_replay_goes_past_a_row_that_cannot_be_applied(store: Store, db_
     assert [m.wa_id for m in await store.groups.members(G1)] == ["15550001111"]
     failed = await store.raw.get(results[1].raw_id)
     assert failed is not None and failed.body == b"b" and "TypeError" in (failed.error or "")
+
+
+async def test_a_replay_uses_the_bodies_parsed_ahead_during_the_reset(
+    store: Store, db_path: Path
+) -> None:
+    # GIVEN an applied raw log, one row of which cannot be applied
+    await store.raw.insert([_raw("a"), _raw("b"), _raw("c"), _raw("d")])
+    by_body: dict[bytes, Sequence[DomainEvent]] = {
+        b"a": [created()],
+        b"b": ["not an event"],  # type: ignore[list-item]
+        b"c": [joined("15550001111", at=200)],
+        b"d": [joined("15550002222", at=300)],
+    }
+    parsed: list[bytes] = []
+
+    def parse(body: bytes) -> Sequence[DomainEvent]:
+        parsed.append(body)
+        return by_body[body]
+
+    await store.raw.replay(parse)
+    before = await store.raw.state_digest()
+    # WHEN the first three bodies are read ahead and parsed while the reset runs, and the
+    # log is replayed with them
+    parsed.clear()
+    ahead = await store.raw.read_ahead(parse, limit=3)
+    await ahead.during(store.raw.reset_derived_state())
+    done = await store.raw.replay(parse, batch_size=2, ahead=ahead)
+    # THEN every body was parsed once, the ones read ahead not again
+    assert done == 4
+    assert sorted(parsed) == [b"a", b"b", b"c", b"d"]
+    # AND the state is the one applying the log gave, the bad row failed alone
+    assert await store.raw.state_digest() == before
+    assert await _states(db_path) == {
+        "a": ("ok", True),
+        "b": ("error", True),
+        "c": ("ok", True),
+        "d": ("ok", True),
+    }

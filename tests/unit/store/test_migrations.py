@@ -278,6 +278,10 @@ def _dump(db_path: Path) -> tuple[dict[str, list[tuple[object, ...]]], dict[str,
             assert {r[-1] for r in rows["audit_log"]} <= {None}
             rows["audit_log"] = [row[:-1] for row in rows["audit_log"]]
             assert rows.pop("runner_lease") == []
+        if "raw_bodies" in rows:
+            # v12 keeps the raw log's bodies apart, under their row's id.
+            bodies = dict(rows.pop("raw_bodies"))
+            rows["raw_events"] = [(r[0], r[1], bodies[r[0]], *r[2:]) for r in rows["raw_events"]]
         if "numbers" in rows:
             # v9 adds the number last to these tables (the placeholder for the rows it
             # found, no number being registered), two columns to the raw log, the table of

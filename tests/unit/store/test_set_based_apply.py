@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from groups_tui.domain.events import DomainEvent, EventError, ParticipantsJoined
 from groups_tui.store import Pricing, RawEventIn, Store, codec
 from groups_tui.store.apply import Applier
+from groups_tui.store.apply import statuses as statuses_module
 
 from .conftest import G1, G2, created, flat_cost, inbound, joined, person, pricing, status
 from .test_order_property import histories
@@ -163,6 +164,36 @@ def test_statuses_in_one_batch_in_any_order_equal_one_by_one(
     one_by_one = asyncio.run(_outcome(before, shuffled, batch=False))
     assert asyncio.run(_outcome(before, shuffled, batch=True)) == one_by_one
     assert one_by_one[0] == expected[0]  # arrival order never decides the state
+
+
+async def test_statuses_one_by_one_are_decided_by_the_rules_a_batch_uses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN the delivery and ledger rules' one definition each, watched
+    decided: list[str] = []
+    wins, replaces = statuses_module._wins, statuses_module.replaces
+
+    def watched_wins(new: Any, old: Any) -> bool:
+        decided.append("delivery")
+        return wins(new, old)
+
+    def watched_replaces(new: Any, old: Any) -> bool:
+        decided.append("ledger")
+        return replaces(new, old)
+
+    monkeypatch.setattr(statuses_module, "_wins", watched_wins)
+    monkeypatch.setattr(statuses_module, "replaces", watched_replaces)
+    events = [
+        status("out1", "delivered", 100, "111", pricing=pricing()),
+        status("out1", "read", 101, "111", pricing=pricing("group_marketing")),
+        status("out1", "sent", 99, None),
+        status("out1", "delivered", 102, None),
+    ]
+    # WHEN they are applied one by one, each alone in its savepoint
+    one_by_one = await _outcome([created(at=1)], events, batch=False)
+    # THEN those rules decided every status that met a stored row, as in a batch
+    assert decided.count("delivery") == 2 and decided.count("ledger") == 1
+    assert one_by_one == await _outcome([created(at=1)], events, batch=True)
 
 
 async def test_a_batch_of_statuses_is_written_in_a_few_statements_with_the_same_outcome() -> None:

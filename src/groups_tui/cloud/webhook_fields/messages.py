@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from groups_tui.domain.events import (
@@ -21,7 +21,7 @@ from .reading import (
     bool_or_none,
     clean_json,
     event_errors,
-    guarded,
+    guarded_one,
     int_or_none,
     participant_ref,
     required_str,
@@ -85,25 +85,27 @@ def _merge(base: ParticipantRef, contact: ParticipantRef | None) -> ParticipantR
     )
 
 
-def parse_messages(value: Mapping[str, Any], number: str | None = None) -> Iterator[DomainEvent]:
+def parse_messages(value: Mapping[str, Any], number: str | None = None) -> list[DomainEvent]:
     """The messages and statuses of a ``messages`` change, for the business ``number``."""
     contacts = _Contacts(value.get("contacts"))
     messages = value.get("messages")
     statuses = value.get("statuses")
     found = False
+    events: list[DomainEvent] = []
     if isinstance(messages, list):
         found = True
         for item in messages:
-            yield from guarded("messages", item, lambda i: [_inbound(i, contacts, number)])
+            events.append(guarded_one("messages", item, _inbound, contacts, number))
     if isinstance(statuses, list):
         found = True
         for item in statuses:
-            yield from guarded("messages", item, lambda i: [_status(i, contacts, number)])
+            events.append(guarded_one("messages", item, _status, contacts, number))
     if "errors" in value:
         found = True
-        yield unknown_event("messages", value, "change-level errors")
+        events.append(unknown_event("messages", value, "change-level errors"))
     if not found:
-        yield unknown_event("messages", value, "no messages[] or statuses[]")
+        events.append(unknown_event("messages", value, "no messages[] or statuses[]"))
+    return events
 
 
 def _media(obj: Mapping[str, Any]) -> MediaRef:

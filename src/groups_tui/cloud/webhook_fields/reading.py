@@ -9,7 +9,7 @@ parsing carries on with the next item.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVarTuple, Unpack
 
 from groups_tui.domain.events import DomainEvent, EventError, ParticipantRef, UnknownEvent
 
@@ -22,6 +22,7 @@ __all__ = [
     "clean_json",
     "event_errors",
     "guarded",
+    "guarded_one",
     "int_or_none",
     "participant_ref",
     "participant_refs",
@@ -31,6 +32,9 @@ __all__ = [
     "timestamp",
     "unknown_event",
 ]
+
+
+_Extra = TypeVarTuple("_Extra")
 
 
 class InvalidItem(ValueError):
@@ -60,6 +64,10 @@ def storable_text(value: str) -> str:
 
 def str_or_none(value: Any) -> str | None:
     """A string (made storable) or an integer as text; anything else is ``None``."""
+    if type(value) is str and value.isascii():  # the common case, checked first
+        return value
+    if value is None:
+        return None
     if isinstance(value, str):
         return storable_text(value)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -194,6 +202,11 @@ def unknown_event(field: str, raw: Any, reason: str) -> UnknownEvent:
     return UnknownEvent(field=field, raw=mapping, reason=reason, at=at)
 
 
+_ITEM_ERRORS = (InvalidItem, ValueError, TypeError, KeyError, AttributeError)
+"""What reading an item may raise when the item lacks something: it becomes an
+UnknownEvent (:func:`guarded`, :func:`guarded_one`)."""
+
+
 def guarded(
     field: str,
     item: Any,
@@ -205,7 +218,22 @@ def guarded(
         return
     try:
         events: list[DomainEvent] = list(parser(item))
-    except (InvalidItem, ValueError, TypeError, KeyError, AttributeError) as exc:
+    except _ITEM_ERRORS as exc:
         yield unknown_event(field, item, str(exc) or type(exc).__name__)
         return
     yield from events
+
+
+def guarded_one(
+    field: str,
+    item: Any,
+    parser: Callable[[Mapping[str, Any], Unpack[_Extra]], DomainEvent],
+    *extra: *_Extra,
+) -> DomainEvent:
+    """:func:`guarded` for a parser of one event, called as ``parser(item, *extra)``."""
+    if not isinstance(item, dict):
+        return unknown_event(field, item, "item is not an object")
+    try:
+        return parser(item, *extra)
+    except _ITEM_ERRORS as exc:
+        return unknown_event(field, item, str(exc) or type(exc).__name__)

@@ -11,6 +11,9 @@ from .base import EventError, ParticipantRef, join_key
 
 __all__ = ["FIELD_MESSAGES", "InboundMessage", "MediaRef", "MessageStatus", "PricingInfo"]
 
+_STATES: dict[str, DeliveryState] = {state.value: state for state in DeliveryState}
+"""Each modelled status value's state (a dict lookup: the enum's own costs ~1 µs)."""
+
 FIELD_MESSAGES = "messages"
 
 
@@ -145,10 +148,7 @@ class MessageStatus:
     @property
     def state(self) -> DeliveryState | None:
         """The status as a :class:`DeliveryState`, or ``None`` for unknown values."""
-        try:
-            return DeliveryState(self.status)
-        except ValueError:
-            return None
+        return _STATES.get(self.status)
 
     @property
     def participant_key(self) -> str | None:

@@ -34,19 +34,11 @@ INSERT_SQL = (
     "amount, at, phone_number_id) VALUES "
 )
 ROW_SQL = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_REPEAT_SQL = (
-    "UPDATE cost_ledger SET at = ?3, category = ?4, pricing_type = ?5, "
-    "pricing_model = ?6, billable = ?7, market = ?8, amount = ?9, "
-    "participant_wa_id = ?10, group_id = ?11 "
-    "WHERE message_id = ?1 AND participant_key = ?2 AND (at > ?3 OR (at = ?3 "
-    "AND (coalesce(?4, ''), coalesce(?5, ''), coalesce(?6, ''), coalesce(?7, -1)) "
-    "< (coalesce(category, ''), coalesce(pricing_type, ''), "
-    "coalesce(pricing_model, ''), coalesce(billable, -1))))"
-)
 
 
 class CostCharger:
-    """Writes ``cost_ledger`` lines from statuses that carry pricing.
+    """Prices ``cost_ledger`` lines from statuses that carry pricing (the status
+    applier writes them, :mod:`.statuses`).
 
     Args:
         ctx: The applier's shared context.
@@ -88,18 +80,6 @@ class CostCharger:
             self._ctx.number,
         )
 
-    def charge(self, e: MessageStatus, key: str, wa_id: str | None) -> None:
-        """Charge the status's pricing to the participant ``key`` (number ``wa_id``)."""
-        ctx = self._ctx
-        line = self.line(e, key, wa_id)
-        if not ctx.exec(INSERT_SQL + ROW_SQL, line):
-            # Already charged. Pricing comes once per participant, but should a repeat
-            # arrive, the line is the earliest status's; at the same second, the smaller
-            # (category, type, model, billable) one's, so arrival order does not matter.
-            ctx.exec(_REPEAT_SQL, (*line[:2], line[10], *line[4:10], line[3], line[2]))
-            return
-        ctx.change("cost.charged", e.group_id, e.at, e.wamid, charged(line))
-
 
 def charged(line: LedgerLine) -> dict[str, Any]:
     """The payload of a new line's ``cost.charged`` change-feed row."""
@@ -107,9 +87,15 @@ def charged(line: LedgerLine) -> dict[str, Any]:
 
 
 def replaces(new: LedgerLine, old: Sequence[Any]) -> bool:
-    """Whether a repeat ``new`` replaces the line ``old`` (``_REPEAT_SQL``'s rule)."""
+    """Whether a repeat ``new`` replaces the line ``old`` (the rule's one definition).
+
+    Pricing comes once per participant, but should a repeat arrive, the line is the
+    earliest status's; at the same second, the smaller (category, type, model,
+    billable) one's, so arrival order does not matter.
+    """
     if old[10] != new[10]:
-        return bool(old[10] > new[10])
+        # A missing time compares as SQL's NULL would: never earlier.
+        return old[10] is not None and new[10] is not None and bool(old[10] > new[10])
     return _order(new) < _order(old)
 
 

@@ -4,7 +4,7 @@ Ordering rules (event time is the webhook's ``at``):
 
 * Delivery: recipient and message states only rise in :attr:`DeliveryState.rank`; at an
   equal rank the earliest time is kept; at an equal rank and time the greater
-  (state, error code, error title) is kept (``_DELIVERY_WINS``).
+  (state, error code, error title) is kept (``_wins``, the rule's one definition).
 * First delivered and first read (``delivered_at``, ``read_at``): the earliest status
   that reached the member (delivered or read) and the earliest read, whatever the order
   statuses arrive in; a read never hides when the copy arrived.
@@ -12,15 +12,16 @@ Ordering rules (event time is the webhook's ``at``):
 * A participant's status that carries pricing is charged once (:mod:`.costs`), whether
   or not it changed the delivery state.
 
-Set-based applying: outside isolation (:meth:`StatusApplier.status` with ``defer``) a
-status only keeps its place in the change feed; :meth:`StatusApplier.flush_pending`
-reads the stored rows of the statuses' messages once, applies the statuses to them in
-Python in arrival order with the rules above (the same comparisons as the statements),
-fills in the change-feed places of the statuses that changed something (and of the new
-ledger lines), and writes each touched row once: new rows in multi-row inserts, the
-others in one ``executemany``. The applier runs it before any event other than a
-message or a status (none of those reads or writes these tables) and before it commits;
-if it fails, the caller applies the batch again event by event.
+The rules are decided in Python, on both paths: a status keeps its place in the change
+feed and :meth:`StatusApplier.flush_pending` reads the stored rows of the statuses'
+messages once, applies the statuses to them in arrival order with the rules above, fills
+in the change-feed places of the statuses that changed something (and of the new ledger
+lines), and writes each touched row once: new rows in multi-row inserts, the others in
+one ``executemany``. Outside isolation (:meth:`StatusApplier.status` with ``defer``) the
+applier runs it for a whole batch, before any event other than a message or a status
+(none of those reads or writes these tables) and before it commits; if it fails, the
+caller applies the batch again event by event, and each status is then flushed alone, in
+its own savepoint.
 """
 
 from __future__ import annotations
@@ -42,43 +43,6 @@ from groups_tui.store.apply.costs import (
 from groups_tui.store.repository import MAX_PARAMS, chunks, marks
 
 __all__ = ["StatusApplier"]
-
-# A status replaces the stored one when it ranks higher; at an equal rank the earlier one
-# is kept; at an equal rank and time (two failures in the same second) the greater
-# (state, error code, error title) is, so that arrival order never decides.
-_DELIVERY_WINS = (
-    "excluded.rank > {t}.rank OR (excluded.rank = {t}.rank AND (excluded.at < {t}.at "
-    "OR (excluded.at = {t}.at AND (excluded.state, coalesce(excluded.error_code, -1), "
-    "coalesce(excluded.error_title, '')) > ({t}.state, coalesce({t}.error_code, -1), "
-    "coalesce({t}.error_title, '')))))"
-)
-_MESSAGE_SQL = (
-    "INSERT INTO message_delivery(message_id, state, rank, at, error_code, "
-    "error_title) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(message_id) DO UPDATE SET "
-    "state = excluded.state, rank = excluded.rank, at = excluded.at, "
-    "error_code = excluded.error_code, error_title = excluded.error_title "
-    "WHERE " + _DELIVERY_WINS.format(t="message_delivery")
-)
-# The first delivered and first read times ride along with the status when it is stored
-# (a new row, or one it wins); a status that loses sets them with _REACHED_SQL.
-_RECIPIENT_SQL = (
-    "INSERT INTO recipient_status(message_id, participant_key, state, rank, at, "
-    "error_code, error_title, delivered_at, read_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT(message_id, participant_key) DO UPDATE SET "
-    "state = excluded.state, rank = excluded.rank, at = excluded.at, "
-    "error_code = excluded.error_code, error_title = excluded.error_title, "
-    "delivered_at = CASE WHEN excluded.delivered_at IS NULL THEN delivered_at "
-    "ELSE min(coalesce(delivered_at, excluded.delivered_at), excluded.delivered_at) END, "
-    "read_at = CASE WHEN excluded.read_at IS NULL THEN read_at "
-    "ELSE min(coalesce(read_at, excluded.read_at), excluded.read_at) END "
-    "WHERE " + _DELIVERY_WINS.format(t="recipient_status")
-)
-_REACHED_SQL = (
-    "UPDATE recipient_status SET "
-    "delivered_at = min(coalesce(delivered_at, ?3), ?3), "
-    "read_at = CASE WHEN ?4 THEN min(coalesce(read_at, ?3), ?3) ELSE read_at END "
-    "WHERE message_id = ?1 AND participant_key = ?2"
-)
 
 # Set-based writes of the rows a batch touched (their values worked out in Python).
 _MESSAGE_INSERT = (
@@ -114,12 +78,25 @@ _Pending = tuple[
 
 
 def _wins(new: _Delivery, old: Sequence[Any]) -> bool:
-    """``_DELIVERY_WINS``: ``new`` replaces the stored ``old`` (state, rank, at, code, title)."""
+    """Whether a status ``new`` replaces the stored ``old`` (state, rank, at, code, title).
+
+    The one definition of the delivery rule: a higher rank wins; at an equal rank the
+    earlier time; at an equal rank and time (two failures in the same second) the greater
+    (state, error code, error title), so that arrival order never decides.
+    """
     if new[1] != old[1]:
         return bool(new[1] > old[1])
     if new[2] != old[2]:
-        return bool(new[2] < old[2])
+        # A missing time compares as SQL's NULL would: never earlier.
+        return new[2] is not None and old[2] is not None and bool(new[2] < old[2])
     return _tie(new) > _tie(old)
+
+
+def _earliest(stored: int | None, at: int | None) -> int | None:
+    """The first time kept: the earlier of the two (unknown without ``at``, as in SQL)."""
+    if stored is None or at is None:
+        return at
+    return min(stored, at)
 
 
 def _tie(d: Sequence[Any]) -> tuple[str, int, str]:
@@ -142,80 +119,50 @@ class StatusApplier:
     def status(self, e: MessageStatus, *, defer: bool = False) -> None:
         """A message was sent, delivered, read or failed, for one member or the group.
 
-        With ``defer`` it waits for :meth:`flush_pending`, keeping its change-feed place.
+        With ``defer`` it waits for :meth:`flush_pending`, keeping its change-feed place;
+        without, it is flushed at once, alone.
         """
         state = e.state
         if state is None:
             return  # a status value this version does not model
         ctx = self._ctx
         code, title = first_error(e.errors)
-        group_level = e.participant is None and e.group_id is not None
-        if group_level:
-            if defer:
-                values = (str(state), state.rank, e.at, code, title)
-                place = ctx.reserve()
-                self._pending.append(
-                    (e.wamid, None, values, False, False, e.group_id, place, ctx.raw_id, None, -1)
-                )
-                return
-            changed = ctx.exec(_MESSAGE_SQL, (e.wamid, str(state), state.rank, e.at, code, title))
-            if changed:
-                ctx.change("message.status", e.group_id, e.at, e.wamid, {"state": str(state)})
+        name = str(state)
+        if e.participant is None and e.group_id is not None:  # the group as a whole
+            values = (name, state.rank, e.at, code, title)
+            place = ctx.reserve()
+            self._pending.append(
+                (e.wamid, None, values, False, False, e.group_id, place, ctx.raw_id, None, -1)
+            )
+            if not defer:
+                self.flush_pending()
             return
         if e.participant is not None:
             key = ctx.member_key(e.group_id, e.participant)
             wa_id = e.participant.wa_id
         else:
             key, wa_id = e.recipient_id or "", e.recipient_id
-        reached = state.reached_member
-        read = state is DeliveryState.READ
-        if defer:
-            values = (str(state), state.rank, e.at, code, title)
-            place = ctx.reserve()
-            line, line_place = None, -1
-            if e.pricing is not None:
-                line, line_place = self._costs.line(e, key, wa_id), ctx.reserve()
-            self._pending.append(
-                (
-                    e.wamid,
-                    key,
-                    values,
-                    reached,
-                    read,
-                    e.group_id,
-                    place,
-                    ctx.raw_id,
-                    line,
-                    line_place,
-                )
-            )
-            return
-        changed = ctx.exec(
-            _RECIPIENT_SQL,
+        values = (name, state.rank, e.at, code, title)
+        place = ctx.reserve()
+        line, line_place = None, -1
+        if e.pricing is not None:
+            line, line_place = self._costs.line(e, key, wa_id), ctx.reserve()
+        self._pending.append(
             (
                 e.wamid,
                 key,
-                str(state),
-                state.rank,
-                e.at,
-                code,
-                title,
-                e.at if reached else None,
-                e.at if read else None,
-            ),
-        )
-        if reached and not changed:
-            ctx.exec(_REACHED_SQL, (e.wamid, key, e.at, int(read)))
-        if changed:
-            ctx.change(
-                "message.status",
+                values,
+                state.reached_member,
+                state is DeliveryState.READ,
                 e.group_id,
-                e.at,
-                e.wamid,
-                {"participant": key, "state": str(state)},
+                place,
+                ctx.raw_id,
+                line,
+                line_place,
             )
-        if e.pricing is not None:
-            self._costs.charge(e, key, wa_id)
+        )
+        if not defer:
+            self.flush_pending()
 
     def flush_pending(self) -> None:
         """Apply the deferred statuses: read their rows once, decide, write each once."""
@@ -275,9 +222,9 @@ class StatusApplier:
                 if changed:
                     row[:5] = values
                 if reached:
-                    row[5] = at if row[5] is None else min(row[5], at)
+                    row[5] = _earliest(row[5], at)
                 if read:
-                    row[6] = at if row[6] is None else min(row[6], at)
+                    row[6] = _earliest(row[6], at)
                 touched.add(both)
             if changed:
                 payload = {"participant": key, "state": values[0]}

@@ -8,7 +8,7 @@ no more to draw than twenty.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -41,6 +41,8 @@ LOADING = "loading groups…"
 
 _RELOAD_ALL_ABOVE = 200
 """Above this many changed groups in one burst, reload the whole inbox instead."""
+_REST_PAGE = 5_000
+"""Rows read at a time after the first screen's."""
 
 
 _COLUMN_TITLES = {
@@ -246,9 +248,9 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         """The list widget."""
         return self.query_one(GroupList)
 
-    def rows(self) -> list[InboxRow]:
-        """The rows held in memory, in load order."""
-        return self.group_list.rows
+    def rows_containing(self, needle: str) -> Iterator[InboxRow]:
+        """The rows held (load order) whose haystack contains ``needle`` (folded)."""
+        return self.group_list.rows_containing(needle)
 
     def on_mount(self) -> None:
         """Fill the header and load the groups."""
@@ -350,9 +352,13 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         self.group_list.set_rows(first)
         if after is not None:
             try:
-                rest, _ = await self.app.service.reading.inbox_page(after)
-                # Merged by group: a row patched from the change feed meanwhile stays patched.
-                self.group_list.update_rows(rest)
+                while after is not None:
+                    # In pages, each read as the list keeps it (compactly: no record
+                    # is built), so what is read on the way stays small.
+                    rest, after = await self.app.service.reading.inbox_page(after, _REST_PAGE)
+                    # Merged by group: a row patched from the change feed meanwhile stays
+                    # patched. The order waits for the last page.
+                    self.group_list.update_rows(rest, more=after is not None)
             finally:
                 self.app.inbox_complete()
         self.all_loaded = True

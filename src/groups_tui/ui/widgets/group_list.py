@@ -1,17 +1,18 @@
 """The inbox list: every group in one keyboard-driven, virtual list.
 
 An account may hold 10,000 groups, so the list never mounts a widget per group. It is a
-:class:`~textual.scroll_view.ScrollView` using Textual's Line API: rows stay in memory as
-:class:`~groups_tui.service.types.InboxRow` records, sorting produces a list of indices,
-filtering produces a sub-list of those indices in one O(n) pass over the rows'
-precomputed folded haystacks (any case, any accent), and :meth:`GroupList.render_line` draws only the lines
-that are on screen.
+:class:`~textual.scroll_view.ScrollView` using Textual's Line API: rows stay in memory in
+a compact :class:`~groups_tui.service.types.RowTable` (an
+:class:`~groups_tui.service.types.InboxRow` is built again only for the rows drawn or
+asked for), sorting produces a list of indices, filtering produces a sub-list of those
+indices in one O(n) pass over the rows' precomputed folded haystacks (any case, any
+accent), and :meth:`GroupList.render_line` draws only the lines that are on screen.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from itertools import compress, repeat
 from operator import contains
@@ -31,8 +32,8 @@ from textual.strip import Strip
 
 from groups_tui.domain.models import GroupState
 from groups_tui.domain.text import folded
-from groups_tui.domain.window import CLOSING_SOON
-from groups_tui.service.types import InboxRow
+from groups_tui.domain.window import CLOSING_SOON, WINDOW_SECONDS
+from groups_tui.service.types import NO_TIME, InboxRow, RowsView, RowTable
 from groups_tui.ui.cell_widths import drawn_line, without_spacing_marks_filter
 from groups_tui.ui.widgets.group_rows import (
     Columns,
@@ -75,23 +76,39 @@ class QuickFilter(StrEnum):
 
 def passes(row: InboxRow, quick: frozenset[QuickFilter], now: float) -> bool:
     """Whether ``row`` passes every quick filter of ``quick`` at ``now``."""
+    flagged = row.flagged or bool(row.open_flags)
     left = seconds_left(row, now)
+    return _passes(quick, left, row.pending_requests, row.unread, flagged)
+
+
+def _passes(
+    quick: frozenset[QuickFilter], left: int, requests: int, unread: int, flagged: bool
+) -> bool:
     if QuickFilter.OPEN in quick and left <= 0:
         return False
     if QuickFilter.CLOSING in quick and not 0 < left <= CLOSING_SOON:
         return False
-    if QuickFilter.REQUESTS in quick and row.pending_requests <= 0:
+    if QuickFilter.REQUESTS in quick and requests <= 0:
         return False
-    if QuickFilter.UNREAD in quick and row.unread <= 0:
+    if QuickFilter.UNREAD in quick and unread <= 0:
         return False
-    return not (QuickFilter.FLAGGED in quick and not (row.flagged or row.open_flags))
+    return not (QuickFilter.FLAGGED in quick and not flagged)
+
+
+def _passes_at(table: RowTable, i: int, quick: frozenset[QuickFilter], now: float) -> bool:
+    """:func:`passes` for row ``i`` of ``table``, read from its arrays."""
+    inbound = table.time("last_inbound_at", i)
+    left = 0 if inbound is None else max(inbound + WINDOW_SECONDS - int(now), 0)
+    counts = table.counts
+    flagged = table.flag("flagged", i) or bool(counts["open_flags"][i])
+    return _passes(quick, left, counts["pending_requests"][i], counts["unread"][i], flagged)
 
 
 _BAND_STYLE = ("group-list--closed", "group-list--closing", "group-list--open")
 """Component class of the countdown for each band of :func:`clock_labels`."""
 
 _STRIP_CACHE_MAX = 2_000
-"""Rendered rows kept (a few screens' worth)."""
+"""Rendered rows kept (a few screens' worth), and records built again from the table."""
 
 
 class GroupList(ScrollView, can_focus=True):
@@ -203,8 +220,8 @@ class GroupList(ScrollView, can_focus=True):
             classes: CSS classes.
         """
         super().__init__(name=name, id=id, classes=classes)
-        self._rows: list[InboxRow] = []
-        self._index: dict[str, int] = {}
+        self._table = RowTable()
+        self._built: dict[int, InboxRow] = {}  # records built again, by row (_record)
         self._order: list[int] = []
         self._order_hays: list[str] = []  # the rows' haystacks, in that order
         self._typed: dict[str, tuple[list[int], list[str]]] = {}  # results by filter text
@@ -233,14 +250,22 @@ class GroupList(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ data
 
     @property
-    def rows(self) -> list[InboxRow]:
-        """Every row held, in load order (do not mutate)."""
-        return self._rows
+    def rows(self) -> RowsView:
+        """Every row held, in load order (each record built on access)."""
+        return RowsView(self._table)
+
+    def rows_containing(self, needle: str) -> Iterator[InboxRow]:
+        """The rows (load order) whose haystack contains ``needle`` (folded)."""
+        return self._table.containing(needle)
 
     @property
     def total(self) -> int:
         """Rows held."""
-        return len(self._rows)
+        return len(self._table)
+
+    def _kept(self) -> int | None:
+        """The row under the cursor (its index in the table), if any."""
+        return self._shown[self.cursor] if 0 <= self.cursor < len(self._shown) else None
 
     @property
     def shown(self) -> list[int]:
@@ -274,9 +299,9 @@ class GroupList(ScrollView, can_focus=True):
 
     def set_show_deleted(self, show: bool) -> None:
         """List deleted groups (marked ✗) or hide them."""
-        keep = self.highlighted
+        keep = self._kept()
         self._show_deleted = show
-        self._refilter(keep.group_id if keep else None)
+        self._refilter(keep)
 
     @property
     def number_filter(self) -> str | None:
@@ -302,48 +327,45 @@ class GroupList(ScrollView, can_focus=True):
 
     def set_number_filter(self, number: str | None) -> None:
         """Show only the groups of one number (its id), or of every number (``None``)."""
-        keep = self.highlighted
+        keep = self._kept()
         self._number = number
-        self._refilter(keep.group_id if keep else None)
+        self._refilter(keep)
 
     @property
     def highlighted(self) -> InboxRow | None:
         """The row under the cursor, if any."""
-        if 0 <= self.cursor < len(self._shown):
-            return self._rows[self._shown[self.cursor]]
-        return None
+        kept = self._kept()
+        return None if kept is None else _record(self, kept)
 
     def row_at(self, position: int) -> InboxRow:
         """The row shown at ``position`` (0 = top of the list)."""
-        return self._rows[self._shown[position]]
+        return _record(self, self._shown[position])
 
-    def set_rows(self, rows: Iterable[InboxRow]) -> None:
+    def set_rows(self, rows: Iterable[InboxRow] | RowTable) -> None:
         """Replace every row, keeping the highlighted group when it is still shown."""
         keep = self.highlighted
-        self._rows = list(rows)
-        self._index = {row.group_id: i for i, row in enumerate(self._rows)}
-        self._resort(keep.group_id if keep else None)
+        self._table = _as_table(rows)
+        self._built.clear()
+        self._resort(None if keep is None else self._table.find(keep.group_id))
 
-    def update_rows(self, rows: Iterable[InboxRow], removed: Iterable[str] = ()) -> None:
+    def update_rows(
+        self,
+        rows: Iterable[InboxRow] | RowTable,
+        removed: Iterable[str] = (),
+        *,
+        more: bool = False,
+    ) -> None:
         """Patch changed groups in place (and drop removed ones), then re-sort once.
 
         Args:
-            rows: New versions of changed or added groups.
+            rows: New versions of changed or added groups (records, or a table of them).
             removed: Group ids no longer in the inbox.
+            more: More rows follow at once: the order, the filters and the counts wait
+                for them (the rows shown stay as they are).
         """
-        keep = self.highlighted
-        gone = set(removed)
-        for row in rows:
-            i = self._index.get(row.group_id)
-            if i is None:
-                self._index[row.group_id] = len(self._rows)
-                self._rows.append(row)
-            else:
-                self._rows[i] = row
-        if gone:
-            self._rows = [r for r in self._rows if r.group_id not in gone]
-            self._index = {row.group_id: i for i, row in enumerate(self._rows)}
-        self._resort(keep.group_id if keep else None)
+        keep = _patched(self, _as_table(rows), set(removed), self._kept(), more)
+        if not more:
+            self._resort(keep)
 
     def set_hidden_columns(self, hidden: frozenset[str]) -> None:
         """Show every column but these; every row is laid out again."""
@@ -352,9 +374,9 @@ class GroupList(ScrollView, can_focus=True):
 
     def set_sort(self, mode: SortMode) -> None:
         """Order the list by ``mode``, keeping the highlighted group."""
-        keep = self.highlighted
+        keep = self._kept()
         self._sort = mode
-        self._resort(keep.group_id if keep else None)
+        self._resort(keep)
 
     def set_query(self, query: str) -> None:
         """Filter as you type: keep rows whose haystack contains ``query`` (any case, any
@@ -363,11 +385,11 @@ class GroupList(ScrollView, can_focus=True):
         Typing on narrows the result kept for the text it extends, deleting returns to
         the one kept for the shorter text (see :func:`_filtered`), and only the lines
         whose row changed are drawn again."""
-        keep = self.highlighted
+        keep = self._kept()
         self._query = folded(query.strip())
         top, drawn = int(self.scroll_y), self.scrollable_content_region.height
         before = self._shown[top : top + drawn]
-        self._refilter(keep.group_id if keep else None, typed=True)
+        self._refilter(keep, typed=True)
         if int(self.scroll_y) != top or drawn != self.scrollable_content_region.height:
             self.refresh()
         else:
@@ -375,9 +397,9 @@ class GroupList(ScrollView, can_focus=True):
 
     def set_quick_filters(self, filters: frozenset[QuickFilter]) -> None:
         """Replace the active quick filters."""
-        keep = self.highlighted
+        keep = self._kept()
         self._quick = filters
-        self._refilter(keep.group_id if keep else None)
+        self._refilter(keep)
 
     def toggle_quick_filter(self, quick: QuickFilter) -> bool:
         """Switch one quick filter on or off.
@@ -389,31 +411,31 @@ class GroupList(ScrollView, can_focus=True):
         self.set_quick_filters(self._quick | {quick} if on else self._quick - {quick})
         return on
 
-    def _resort(self, keep: str | None) -> None:
-        self._order = sorted(
-            range(len(self._rows)), key=_sort_key(self._rows, self._sort, int(self._now))
+    def _resort(self, keep: int | None) -> None:
+        table = self._table
+        self._order = order = sorted(
+            range(len(table)), key=_sort_key(table, self._sort, int(self._now))
         )
-        self._order_hays = [self._rows[i].haystack for i in self._order]
-        self._deleted = sum(row.state == GroupState.DELETED for row in self._rows)
+        self._order_hays = list(map(table.hays.__getitem__, order))
+        deleted = table.code("state", GroupState.DELETED)
+        self._deleted = 0 if deleted is None else table.codes["state"].count(deleted)
         self._refilter(keep)
 
-    def _refilter(self, keep: str | None, *, typed: bool = False) -> None:
-        """The rows shown again, ``keep`` highlighted (``typed``: the text changed alone)."""
-        rows = self._rows
+    def _refilter(self, keep: int | None, *, typed: bool = False) -> None:
+        """The rows shown again, row ``keep`` highlighted (``typed``: the text changed
+        alone)."""
         self._shown = shown = _filtered(self, typed)
         set_virtual_height(self, len(shown))
         position = 0
         if keep is not None:
-            kept = self._index.get(keep)
-            if kept is not None:
-                try:
-                    position = shown.index(kept)
-                except ValueError:
-                    position = 0
+            try:
+                position = shown.index(keep)
+            except ValueError:
+                position = 0
         self._set_cursor(min(position, max(len(shown) - 1, 0)), scroll_center=False)
         if not typed:
             self.refresh()
-        self.post_message(self.Filtered(self, len(shown), len(rows)))
+        self.post_message(self.Filtered(self, len(shown), len(self._table)))
 
     # ------------------------------------------------------------------ time
 
@@ -437,9 +459,9 @@ class GroupList(ScrollView, can_focus=True):
         soonest = math.inf
         top = int(self.scroll_y)
         bottom = min(top + self.scrollable_content_region.height, len(self._shown))
-        rows, shown, strips = self._rows, self._shown, self._strips
+        shown, strips = self._shown, self._strips
         for position in range(top, bottom):
-            row = rows[shown[position]]
+            row = _record(self, shown[position])
             soonest = min(soonest, next_exact_change(row, now))
             drawn = strips.get(row.group_id)
             if drawn is None or drawn[0] is not row or drawn[1][2] != clock_labels(row, now):
@@ -564,7 +586,7 @@ class GroupList(ScrollView, can_focus=True):
         if position >= len(self._shown):
             return Strip.blank(width, base)
         columns = self._columns_for(width)
-        row = self._rows[self._shown[position]]
+        row = _record(self, self._shown[position])
         selected = position == self.cursor
         # Every row drawn (from the cache too) has its band change checked by the tick.
         self._next_exact = min(self._next_exact, next_exact_change(row, self._now))
@@ -584,20 +606,39 @@ class GroupList(ScrollView, can_focus=True):
         return strip
 
 
-def _sort_key(rows: list[InboxRow], mode: SortMode, now: int) -> Callable[[int], Any]:
+def _record(view: GroupList, i: int) -> InboxRow:
+    """Row ``i``'s record, built once while the row stays the same."""
+    row = view._built.get(i)
+    if row is None:
+        if len(view._built) > _STRIP_CACHE_MAX:
+            view._built.clear()
+        row = view._built[i] = view._table.row(i)
+    return row
+
+
+def _as_table(rows: Iterable[InboxRow] | RowTable) -> RowTable:
+    if isinstance(rows, RowTable):
+        return rows
+    table = RowTable()
+    table.extend(list(rows))
+    return table
+
+
+def _sort_key(table: RowTable, mode: SortMode, now: int) -> Callable[[int], Any]:
     """The key ordering row indices by ``mode`` at ``now``."""
+    recent = [-(0 if t == NO_TIME else t) for t in table.times["last_activity_at"]]
     if mode is SortMode.CLOSING:
+        inbound = table.times["last_inbound_at"]
 
         def closing(i: int) -> tuple[int, int, int]:
-            row = rows[i]
-            left = seconds_left(row, now)
-            activity = row.last_activity_at or 0
-            return (0, left, -activity) if left > 0 else (1, 0, -activity)
+            left = 0 if inbound[i] == NO_TIME else inbound[i] + WINDOW_SECONDS - now
+            return (0, left, recent[i]) if left > 0 else (1, 0, recent[i])
 
         return closing
     if mode is SortMode.UNREAD:
-        return lambda i: (-rows[i].unread, -(rows[i].last_activity_at or 0))
-    return lambda i: -(rows[i].last_activity_at or 0)
+        unread = table.counts["unread"]
+        return lambda i: (-unread[i], recent[i])
+    return recent.__getitem__
 
 
 def _filtered(view: GroupList, typed: bool) -> list[int]:
@@ -613,11 +654,12 @@ def _filtered(view: GroupList, typed: bool) -> list[int]:
     if query and base != query:
         # Substring tests over the precomputed folded haystacks, without a Python loop.
         matched = list(map(contains, hays, repeat(query)))
-        shown, hays = list(compress(shown, matched)), list(compress(hays, matched))
+        shown = list(compress(shown, matched))
+        hays = list(compress(hays, matched))
     if view._quick:
-        quick, now, rows = view._quick, view._now, view._rows
+        quick, now, table = view._quick, view._now, view._table
         view._typed = {}
-        return [i for i in shown if passes(rows[i], quick, now)]
+        return [i for i in shown if _passes_at(table, i, quick, now)]
     view._typed = {**kept, query: (shown, hays)} if typed else {query: (shown, hays)}
     return list(shown) if shown is view._order else shown
 
@@ -643,17 +685,46 @@ def _candidates(view: GroupList) -> tuple[list[int], list[str]]:
     """Every row in order, less hidden deleted groups and other numbers' groups, with
     their haystacks (what a filter text is looked for in)."""
     shown, hays = view._order, view._order_hays
-    rows, number = view._rows, view._number
+    table, number = view._table, view._number
     hide = bool(view._deleted) and not view._show_deleted
     if hide or number is not None:
+        states, numbers = table.codes["state"], table.codes["phone_number_id"]
+        deleted = table.code("state", GroupState.DELETED) if hide else None
+        wanted = None if number is None else table.code("phone_number_id", number)
         shown = [
-            i
-            for i in shown
-            if not (hide and rows[i].state == GroupState.DELETED)
-            and (number is None or rows[i].phone_number_id == number)
+            i for i in shown if states[i] != deleted and (number is None or numbers[i] == wanted)
         ]
-        hays = [rows[i].haystack for i in shown]
+        hays = list(map(table.hays.__getitem__, shown))
     return shown, hays
+
+
+def _patched(
+    view: GroupList, rows: RowTable, gone: set[str], keep: int | None, more: bool
+) -> int | None:
+    """Patch ``rows`` into the table (new groups after the others), drop the groups of
+    ``gone``; where the row ``keep`` is now (``more``: more pages follow at once)."""
+    table, built = view._table, view._built
+    keep_id = None if keep is None or not gone else table.group_id(keep)
+    ids = rows.ids()
+    if len(set(ids)) < len(ids):
+        # A group twice: where it first is, as it last is.
+        last = {group_id: j for j, group_id in enumerate(ids)}
+        rows, ids = rows.keep(list(last.values())), list(last)
+    positions = table.positions(ids, hold=more)
+    if positions.count(None) == len(positions):  # every group is new (a page at load)
+        table.append(rows, ids)
+    else:
+        for j, i in enumerate(positions):
+            if i is not None:
+                table.set(i, rows.row(j))
+                built.pop(i, None)
+        table.append(rows.keep([j for j, i in enumerate(positions) if i is None]))
+    if gone:
+        held = table.ids()
+        view._table = table = table.keep([i for i, g in enumerate(held) if g not in gone])
+        built.clear()
+        return None if keep_id is None else table.find(keep_id)
+    return keep
 
 
 def _draw_row(
