@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -26,7 +26,6 @@ from textual.events import Event, Key
 from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Input
 from textual.worker import Worker
 
 from groups_tui.domain.pricing import Evidence
@@ -43,6 +42,7 @@ from groups_tui.service.types import (
 )
 from groups_tui.ui.cell_widths import SpacingMarksFilter, spacing_marks_counted
 from groups_tui.ui.host import HostApp, report_worker_error
+from groups_tui.ui.key_order import text_box
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.navigation import Navigation
 from groups_tui.ui.palette import GroupsCommands
@@ -52,8 +52,6 @@ from groups_tui.ui.widgets.safe_text import fit
 from groups_tui.ui.widgets.status_header import StatusHeader
 
 if TYPE_CHECKING:
-    from textual.widgets import TextArea
-
     from groups_tui.ui.screens.automations import AutomationsPanel
 
 __all__ = ["GroupsApp", "make_app", "styles_dir"]
@@ -104,14 +102,6 @@ FIRST_SCREEN_ROWS = 200
 
 SPACING_MARKS_FILTER = SpacingMarksFilter()
 """Installed when spacing marks are drawn one cell wide (see :mod:`.cell_widths`)."""
-
-
-def _text_box(widget: object) -> TypeGuard[Input | TextArea]:
-    """Whether ``widget`` is a box that keeps every text key (``TextArea`` is imported
-    here, not at start: a focused one exists only once a screen has imported it)."""
-    from textual.widgets import TextArea
-
-    return isinstance(widget, (Input, TextArea))
 
 
 def binding_ids() -> set[str]:
@@ -434,7 +424,7 @@ class GroupsApp(HostApp):
         a text box has the focus (a box keeps every text key it gets) goes to the box."""
         if isinstance(event, Key) and event.is_forwarded and event.is_printable:
             focused = self.focused
-            if _text_box(focused):
+            if text_box(focused):
                 event.stop()
                 focused.post_message(Key(event.key, event.character))
                 return

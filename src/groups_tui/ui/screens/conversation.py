@@ -27,6 +27,7 @@ from groups_tui.domain.media import media_for_file
 from groups_tui.domain.models import Direction, GroupState, MessageKind
 from groups_tui.domain.sending import Refusal
 from groups_tui.service.types import GroupDetail, MessagePage, OutboxItem
+from groups_tui.ui.key_order import after_keys_in_flight
 from groups_tui.ui.screen_roles import FollowsChanges, OffersPaletteActions, ShowsGroup, Ticking
 from groups_tui.ui.screens._base import Needs
 from groups_tui.ui.screens._message_actions import MessageActions
@@ -173,10 +174,13 @@ class ConversationScreen(MessageActions, FollowsChanges, Ticking, ShowsGroup, Of
         Attributes:
             item: The outbox item with its state.
             what: What was sent, for the status line.
+            draft: The composer's text when a message was sent (taken out of the
+                composer once sent, leaving what was typed after it).
         """
 
         item: OutboxItem
         what: str
+        draft: str = ""
 
     def __init__(
         self, group_id: str, *, focus_message: str | None = None, focus_at: int | None = None
@@ -375,7 +379,9 @@ class ConversationScreen(MessageActions, FollowsChanges, Ticking, ShowsGroup, Of
         if self.refusal is not None:
             self._status(f"Free-form sending disabled: {self.refusal.reason}")
             return
-        self.composer.focus()
+        # At once, not deferred as ``focus()`` is: letters read with the "i" (one read
+        # from the terminal) are then the composer's text, not the log's keys.
+        self.set_focus(self.composer)
 
     def action_reload(self) -> None:
         """Show the newest messages again (after a search jump)."""
@@ -383,10 +389,21 @@ class ConversationScreen(MessageActions, FollowsChanges, Ticking, ShowsGroup, Of
         self._load_page(None, "latest")
 
     def action_send(self) -> None:
-        """Send the composer's text through the outbox."""
+        """Send the composer's text through the outbox, once every key read before
+        Ctrl+S is in it, and none read after it.
+
+        Ctrl+S is a priority binding: the app runs it the moment it reads it, while
+        letters read just before it (one read from the terminal: a fast typist, a
+        paste, SSH) may still be on their way to the composer. The text is read once
+        they are in (see :func:`~groups_tui.ui.key_order.after_keys_in_flight`).
+        """
+        after_keys_in_flight(self.app, self._send_composed)
+
+    def _send_composed(self) -> None:
         if self.detail is None:
             return
-        text = self.composer.text.strip()
+        draft = self.composer.text
+        text = draft.strip()
         refusal = self.app.service.sending.refusal(MessageKind.TEXT, self.detail)
         if refusal is not None:
             self._status(f"Not sent: {refusal.reason}")
@@ -395,12 +412,12 @@ class ConversationScreen(MessageActions, FollowsChanges, Ticking, ShowsGroup, Of
             self._status("Nothing to send: the composer is empty")
             return
         self._status("Sending… (queued)")
-        self._send_text(text)
+        self._send_text(text, draft)
 
     @work(exclusive=True, group="conv-send", exit_on_error=False)
-    async def _send_text(self, text: str) -> None:
+    async def _send_text(self, text: str, draft: str) -> None:
         item = await self.app.service.sending.send_text(self.group_id, text)
-        self.post_message(self.SendFinished(item, "message"))
+        self.post_message(self.SendFinished(item, "message", draft))
 
     @work(exclusive=True, group="conv-send", exit_on_error=False)
     async def _send_media(self, path: Path, caption: str | None) -> None:
@@ -424,8 +441,16 @@ class ConversationScreen(MessageActions, FollowsChanges, Ticking, ShowsGroup, Of
             return
         self._status(f"{event.what}: {item.state}")
         if event.what == "message":
-            self.composer.clear()
+            self._take_out(event.draft)
         self._load_page(None, "sent")
+
+    def _take_out(self, draft: str) -> None:
+        """Remove a sent draft from the composer, keeping what was typed after it."""
+        composer = self.composer
+        if not draft or not composer.text.startswith(draft):
+            return  # edited meanwhile: the operator's text stays as it is
+        lines = draft.split("\n")
+        composer.delete((0, 0), (len(lines) - 1, len(lines[-1])))
 
     def action_template(self) -> None:
         """Pick a template, see its cost, send it."""

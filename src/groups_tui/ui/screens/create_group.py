@@ -25,6 +25,7 @@ from groups_tui.domain.limits import (
     check_subject,
 )
 from groups_tui.service.types import PendingOperation
+from groups_tui.ui.key_order import after_keys_in_flight
 from groups_tui.ui.screens._group_texts import GroupTextsModal, failure_reason
 from groups_tui.ui.widgets.safe_text import fit, safe
 
@@ -102,7 +103,14 @@ class CreateGroupModal(GroupTextsModal[PendingOperation | None]):
         status.set_class(error, "-error")
 
     def action_create(self) -> None:
-        """Check the fields and ask Meta to create the group."""
+        """Check the fields and ask Meta to create the group.
+
+        Run once the keys read before it are in the boxes (see
+        :func:`~groups_tui.ui.key_order.after_keys_in_flight`).
+        """
+        after_keys_in_flight(self.app, self._create_now)
+
+    def _create_now(self) -> None:
         subject = self.query_one("#subject", Input).value.strip()
         description = self.query_one("#description", TextArea).text
         refusal = check_subject(subject) or check_description(description)

@@ -26,6 +26,7 @@ from groups_tui.domain.limits import (
     check_subject,
 )
 from groups_tui.service.types import GroupDetail
+from groups_tui.ui.key_order import after_keys_in_flight
 from groups_tui.ui.screens._group_texts import GroupTextsModal, failure_reason
 from groups_tui.ui.widgets.safe_text import fit, safe
 
@@ -98,7 +99,14 @@ class GroupSettingsModal(GroupTextsModal[str | None]):
         status.set_class(error, "-error")
 
     def action_save(self) -> None:
-        """Check what changed and request it."""
+        """Check what changed and request it.
+
+        Run once the keys read before it are in the boxes (see
+        :func:`~groups_tui.ui.key_order.after_keys_in_flight`).
+        """
+        after_keys_in_flight(self.app, self._save_now)
+
+    def _save_now(self) -> None:
         group = self.detail.group
         subject = self.query_one("#subject", Input).value.strip()
         description = self.query_one("#description", TextArea).text

@@ -26,6 +26,7 @@ from groups_tui.domain.limits import MAX_PARTICIPANTS
 from groups_tui.domain.models import Template
 from groups_tui.service.types import GroupDetail, InviteOutcome, KnownPerson
 from groups_tui.ui.formatting import money
+from groups_tui.ui.key_order import after_keys_in_flight
 from groups_tui.ui.screens._base import AppModal
 from groups_tui.ui.screens._group_texts import failure_reason
 from groups_tui.ui.widgets.safe_text import fit, safe
@@ -219,7 +220,14 @@ class InvitePeopleModal(AppModal[InvitesSent | None]):
         self.action_cancel()
 
     def action_send(self) -> None:
-        """Send the template to every ticked number."""
+        """Send the template to every ticked number.
+
+        Run once the keys read before it are in the boxes (see
+        :func:`~groups_tui.ui.key_order.after_keys_in_flight`).
+        """
+        after_keys_in_flight(self.app, self._send_now)
+
+    def _send_now(self) -> None:
         chosen = self.chosen
         if not chosen:
             self._say("Tick someone or type a number first")

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
 from groups_tui.service.types import MemberRow
+from groups_tui.ui.key_order import after_keys_in_flight
 from groups_tui.ui.screens._base import AppModal
 from groups_tui.ui.widgets.safe_text import fit, safe
 
@@ -70,7 +71,14 @@ class MemberDetailsModal(AppModal[MemberDetails | None]):
         self.action_save()
 
     def action_save(self) -> None:
-        """Dismiss with the typed details."""
+        """Dismiss with the typed details.
+
+        Run once the keys read before it are in the boxes (see
+        :func:`~groups_tui.ui.key_order.after_keys_in_flight`).
+        """
+        after_keys_in_flight(self.app, self._save_now)
+
+    def _save_now(self) -> None:
         self.dismiss(
             MemberDetails(
                 self.query_one("#display-name", Input).value.strip(),

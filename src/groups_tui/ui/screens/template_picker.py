@@ -21,6 +21,7 @@ from groups_tui.domain.models import MessageKind, Template, TemplateCategory
 from groups_tui.domain.pricing import CostPreview as Preview
 from groups_tui.domain.templates import RenderedTemplate, parameter_refusal, render_template
 from groups_tui.service.types import GroupDetail
+from groups_tui.ui.key_order import after_keys_in_flight
 from groups_tui.ui.screen_roles import ShowsGroup
 from groups_tui.ui.screens._base import AppModal
 from groups_tui.ui.widgets.cost_preview import CostPreview
@@ -435,7 +436,14 @@ class TemplatePicker(AppModal[TemplateChoice | None], ShowsGroup):
     # ------------------------------------------------------------------ sending
 
     def action_choose(self) -> None:
-        """Send the highlighted template with the parameters typed, none blank."""
+        """Send the highlighted template with the parameters typed, none blank.
+
+        Run once the keys read before it are in the boxes (see
+        :func:`~groups_tui.ui.key_order.after_keys_in_flight`).
+        """
+        after_keys_in_flight(self.app, self._choose_now)
+
+    def _choose_now(self) -> None:
         self._sync_form()
         template = self.selected
         if template is None:
