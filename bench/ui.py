@@ -30,10 +30,16 @@ them, over databases its own code built.
 
 Prints figures only; nothing here asserts on time.
 
+With ``--screens``, it measures instead the keys on the other screens (conversation,
+composer, search, members, join requests, message state, spend, audit log, automations,
+moderation queue, template picker; see ``bench/ui_screens.py``): per screen, the CPU of
+opening it and the median, p95 and worst key, beside the empty app, each run in a fresh
+process over a copy of the database, alternating with ``--baseline-src`` when given.
+
 Usage: ``python bench/ui.py [--groups N] [--messages N] [--numbers N [--baseline REF]]
-[--db PATH] [--cache DIR] [--src DIR] [--baseline-src DIR]``; ``--baseline-src`` starts
-another checkout's ``src`` in every real-terminal round too (the empty app, ``--src``
-and it in turn, so the three share each round's load).
+[--db PATH] [--cache DIR] [--src DIR] [--baseline-src DIR] [--screens]``;
+``--baseline-src`` starts another checkout's ``src`` in every real-terminal round too
+(the empty app, ``--src`` and it in turn, so the three share each round's load).
 """
 
 from __future__ import annotations
@@ -909,6 +915,43 @@ def compare_scales(configs: list[tuple[str, Config]], cache: Path) -> None:
     print("(rows in the inbox: " + ", ".join(f"{int(r['groups'][0]):,}" for r in results) + ")")
 
 
+def compare_screens(db: Path | None, src: Path, baseline: Path | None, runs: int) -> None:
+    """``--screens``: each checkout ``runs`` times, alternating, each run in a fresh
+    process over its own copy of ``db`` (a newer schema may migrate it)."""
+    import shutil
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import ui_screens
+
+    if db is None or not db.exists():
+        sys.exit("--screens needs --db (a database bench/ui.py built)")
+    checkouts = {"this": src} | ({"baseline": baseline} if baseline is not None else {})
+    results: dict[str, list[dict[str, dict[str, list[float]]]]] = {n: [] for n in checkouts}
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        copies = {}
+        for name in checkouts:
+            copies[name] = Path(tmp) / f"{name}.db"
+            shutil.copyfile(db, copies[name])
+        for _ in range(runs):
+            for name, tree in checkouts.items():
+                done = subprocess.run(
+                    [sys.executable, __file__, "--screens-once", "--db", str(copies[name])],
+                    capture_output=True,
+                    text=True,
+                    env=_env(tree),
+                    check=False,
+                )
+                if done.returncode != 0:
+                    sys.exit(f"--screens-once from {tree} failed:\n{done.stderr}")
+                results[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(
+        f"load average {load:.2f} before, {os.getloadavg()[0]:.2f} after; "
+        + ", ".join(f"{n}: {t}" for n, t in checkouts.items())
+    )
+    ui_screens.print_screens(results)
+
+
 def ensure_built(
     db: Path, groups: int, messages: int, numbers: int = 1, src: Path | None = None
 ) -> None:
@@ -976,6 +1019,12 @@ def main() -> None:
         help="with --numbers: also measure this git ref (say main) in the same run, over "
         "databases its own code built",
     )
+    parser.add_argument(
+        "--screens",
+        action="store_true",
+        help="keys on the other screens (headless), beside --baseline-src when given",
+    )
+    parser.add_argument("--screens-once", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--measure-bytes", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -988,6 +1037,15 @@ def main() -> None:
         return
     if args.measure_bytes:
         print(json.dumps(asyncio.run(measure_row_bytes(args.db))))
+        return
+    if args.screens_once:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import ui_screens
+
+        print(json.dumps(ui_screens.run_once(args.db)))
+        return
+    if args.screens:
+        compare_screens(args.db, args.src, args.baseline_src, args.runs)
         return
     if args.numbers > 1:
         keep = tempfile.TemporaryDirectory() if args.cache is None else None

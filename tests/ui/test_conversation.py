@@ -246,6 +246,25 @@ async def test_pgup_at_the_top_loads_older_messages_by_keyset(app: GroupsApp) ->
         assert "beginning of the conversation" in "\n".join(s.text for s in log._lines[:1])
 
 
+async def test_an_older_page_keeps_the_view_in_place_in_the_frame_that_draws_it(
+    app: GroupsApp,
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        log = screen.query_one(MessageLog)
+        assert log.older is not None and log.scroll_y > 0
+        page = await app.service.reading.messages_page(BOOK_CLUB, older=log.older)
+        shown, lines = log.scroll_y, len(log._lines)
+        # WHEN the older page is prepended
+        log.prepend(page.messages, page.older, page.events)
+        # THEN the view already shows the same lines (moved down by the lines added),
+        # not the old offset for one frame and the right one after it
+        assert len(log._lines) > lines
+        assert log.scroll_y == shown + len(log._lines) - lines
+        await settle(pilot)
+        assert log.scroll_y == shown + len(log._lines) - lines
+
+
 async def test_search_jumps_to_the_message_in_its_group(app: GroupsApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -280,24 +280,17 @@ class Admin:
         counts: dict[str, int] = {}
         # Join webhooks often carry no profile name; messages do.
         names: dict[str, str] = {}
-        scanned = 0
-        cursor: tuple[int, str] | None = None
-        partial = False
-        while True:
-            page = await store.messages.page(group_id, before=cursor, limit=500)
-            for m in page.items:
-                if m.direction is Direction.INBOUND and m.sender_key:
-                    counts[m.sender_key] = counts.get(m.sender_key, 0) + 1
-                    last.setdefault(m.sender_key, (m.at, m.text))
-                    if m.sender_name:
-                        names.setdefault(m.sender_key, m.sender_name)
-            scanned += len(page.items)
-            cursor = page.next_before
-            if cursor is None:
-                break
-            if scanned >= self.MEMBER_SCAN_LIMIT:
-                partial = True
-                break
+        # The newest MEMBER_SCAN_LIMIT messages, rounded up to whole pages of 500 as they
+        # were once read page by page: partial when the last of those pages was full.
+        scan = -(-self.MEMBER_SCAN_LIMIT // 500) * 500
+        recent = await store.messages.recent_senders(group_id, scan)
+        partial = len(recent) == scan
+        for direction, key, name, sent_at, body in recent:
+            if direction == Direction.INBOUND and key:
+                counts[key] = counts.get(key, 0) + 1
+                last.setdefault(key, (sent_at, body))
+                if name:
+                    names.setdefault(key, name)
         flags: dict[str, list[str]] = {}
         for flag in await store.moderation.flags(("open",), limit=500):
             if flag.group_id == group_id and flag.participant_key:

@@ -44,6 +44,25 @@ def _snippet_with_other_marks(
     return split_snippet(row[0], other)
 
 
+def _snippets(conn: sqlite3.Connection, match: str, pks: Sequence[int]) -> dict[int, str]:
+    """The snippets (default marks) of the messages ``pks``, all of which ``match``.
+
+    One pass over the matches between the lowest and the highest of them, the snippet
+    made only for those asked for (a lookup by rowid would read the query's doclists
+    again for each one).
+    """
+    out: dict[int, str] = {}
+    for chunk in chunks(sorted(pks)):
+        rows = conn.execute(
+            f"SELECT rowid, CASE WHEN rowid IN ({marks(len(chunk))}) THEN "
+            f"snippet(messages_fts, 0, ?, ?, ?, {_SNIPPET_TOKENS}) END FROM messages_fts "
+            "WHERE messages_fts MATCH ? AND rowid BETWEEN ? AND ?",
+            [*chunk, *DEFAULT_MARKS, match, chunk[0], chunk[-1]],
+        ).fetchall()
+        out.update((pk, marked) for pk, marked in rows if marked is not None)
+    return out
+
+
 class Messages(Repository):
     """Messages of every group, their delivery states, search and templates."""
 
@@ -80,6 +99,19 @@ class Messages(Repository):
         items = [message_from_row(r) for r in await self._all(sql, params)]
         cursor = (items[-1].at, items[-1].id) if len(items) == limit else None
         return TimelinePage(items=items, next_before=cursor)
+
+    async def recent_senders(
+        self, group_id: str, limit: int
+    ) -> list[tuple[str, str | None, str | None, int, str | None]]:
+        """Who wrote the group's newest ``limit`` messages, newest first (the order of
+        :meth:`page`): ``(direction, sender_key, sender_name, at, text)`` of each, read in
+        one statement without building the messages."""
+        rows = await self._all(
+            "SELECT direction, sender_key, sender_name, at, text FROM messages "
+            "WHERE group_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+            (group_id, limit),
+        )
+        return [tuple(r) for r in rows]
 
     async def recipient_statuses(self, message_id: str) -> list[RecipientStatus]:
         """Per-participant delivery states of one message."""
@@ -191,25 +223,31 @@ class Messages(Repository):
             return []
         default = DEFAULT_MARKS
         cond = ""
-        params: list[Any] = [*default, *default, match]
+        params: list[Any] = [match]
         if after is not None:
             cond = "AND (m.at, m.id) < (?, ?)"
             params += [after[0], after[1]]
-        sql = (
-            f"SELECT m.group_id, m.id, m.at, snippet(messages_fts, 0, ?, ?, ?, {_SNIPPET_TOKENS}), "
-            "m.pk, instr(m.text, ?) + instr(m.text, ?) + instr(m.text, ?), "
+        # The hits first, sorted on what the sort needs; the group's subject, the clash
+        # check and the snippet only for the hits kept (made for every match, they cost
+        # more than the search itself once a word is common).
+        top = (
+            "WITH top AS (SELECT m.pk FROM messages_fts JOIN messages m "
+            f"ON m.pk = messages_fts.rowid WHERE messages_fts MATCH ? {cond} "
+            "ORDER BY m.at DESC, m.id DESC LIMIT ?) "
+            "SELECT m.pk, m.group_id, m.id, m.at, "
+            "instr(m.text, ?) + instr(m.text, ?) + instr(m.text, ?), "
             "coalesce(g.subject, m.group_id), m.sender_name "
-            "FROM messages_fts JOIN messages m ON m.pk = messages_fts.rowid "
-            "LEFT JOIN groups g ON g.id = m.group_id "
-            f"WHERE messages_fts MATCH ? {cond} ORDER BY m.at DESC, m.id DESC LIMIT ?"
+            "FROM top JOIN messages m ON m.pk = top.pk LEFT JOIN groups g ON g.id = m.group_id "
+            "ORDER BY m.at DESC, m.id DESC"
         )
 
         def read(conn: sqlite3.Connection) -> list[SearchHit]:
+            rows = conn.execute(top, [*params, limit, *default]).fetchall()
+            snippets = _snippets(conn, match, [r[0] for r in rows if not r[4]])
             hits = []
-            for group_id, message_id, at, marked, pk, clash, subject, sender in conn.execute(
-                sql, [*params, limit]
-            ).fetchall():
-                if clash:
+            for pk, group_id, message_id, at, clash, subject, sender in rows:
+                marked = snippets.get(pk)
+                if clash or marked is None:
                     snippet, spans = _snippet_with_other_marks(conn, pk, match)
                 else:
                     snippet, spans = split_snippet(marked, default)

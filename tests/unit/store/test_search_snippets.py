@@ -102,3 +102,28 @@ def test_split_snippet_and_mark_choice() -> None:
     marks = marks_absent_from("\x01\x02\x03\x04 text")
     assert marks == SnippetMarks("\x05", "\x06", "\x07")
     assert not marks.occur_in("\x01\x02\x03\x04 text")
+
+
+async def test_a_common_word_makes_snippets_only_for_the_hits_kept(store: Store) -> None:
+    # GIVEN 120 messages holding the same word, in insertion order unlike time order
+    texts = [f"chess night {i}" for i in range(120)]
+    await store.raw.apply_events(
+        None,
+        [created(), *(inbound(f"w{i}", 1000 + (i * 7) % 120, text=t) for i, t in enumerate(texts))],
+    )
+    expected = sorted(((1000 + (i * 7) % 120, f"w{i}") for i in range(120)), reverse=True)
+    statements: list[str] = []
+    await store.db.execute_fn(lambda conn: conn.set_trace_callback(statements.append))
+    # WHEN the first page of 10 hits is searched (the word as typed: a prefix)
+    hits = await store.messages.search("ches", limit=10)
+    await store.db.execute_fn(lambda conn: conn.set_trace_callback(None))
+    # THEN the hits are the newest ten, each with its snippet
+    assert [(h.at, h.message_id) for h in hits] == expected[:10]
+    assert all(marked(h.snippet, h.spans) == ["chess"] for h in hits)
+    # AND the text of only those ten was read for a snippet (FTS5 reads the content
+    # table once per snippet made), not of all 120 matches
+    snippet_reads = [s for s in statements if "FROM 'main'.'messages' T WHERE" in s]
+    assert len(snippet_reads) == 10, statements
+    # AND the next page follows on
+    more = await store.messages.search("ches", limit=10, after=(hits[-1].at, hits[-1].message_id))
+    assert [(h.at, h.message_id) for h in more] == expected[10:20]

@@ -307,8 +307,12 @@ class MessageLog(ScrollView, can_focus=True):
         self._add_events(events)
         target = self.scroll_y
         self._relayout()
-        added = len(self._lines) - before
-        self.call_after_refresh(self.scroll_to, y=target + added, animate=False, immediate=True)
+        target += len(self._lines) - before
+        # In the frame that draws the older page: the new height is known at once
+        # (``set_virtual_height``), so the view need not be drawn at the old offset first.
+        self.scroll_to(y=target, animate=False, immediate=True)
+        if self.scroll_y != target:  # the height waits for a layout after all
+            self.call_after_refresh(self.scroll_to, y=target, animate=False, immediate=True)
 
     def upsert(
         self,
