@@ -133,9 +133,17 @@ def main() -> None:
     }
     envs = {name: env for name in commands}
     if args.baseline:
+        # Its own copy of the database, made before either runs: the two checkouts may
+        # differ in schema, and the newer one migrates the file it opens.
+        baseline_db = db.with_name(f"{db.stem}-baseline{db.suffix}")
+        if not baseline_db.exists():
+            shutil.copyfile(db, baseline_db)
         for name in list(commands)[2:]:
             commands[f"{name} [baseline]"] = commands[name]
-            envs[f"{name} [baseline]"] = env | {"PYTHONPATH": str(args.baseline)}
+            envs[f"{name} [baseline]"] = env | {
+                "PYTHONPATH": str(args.baseline),
+                "GROUPS_TUI_DB": str(baseline_db),
+            }
 
     def load_now() -> str:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())

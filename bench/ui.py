@@ -52,6 +52,7 @@ import json
 import math
 import os
 import resource
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -505,6 +506,15 @@ def terminal_keys() -> list[object]:
     ]
 
 
+def own_copy(db: Path, name: str) -> Path:
+    """A copy of ``db`` beside it for another checkout, made before either opens it: the
+    two may differ in schema, and a newer one migrates the file it opens."""
+    copy = db.with_name(f"{db.stem}-{name}{db.suffix}")
+    if not copy.exists():
+        shutil.copyfile(db, copy)
+    return copy
+
+
 def terminal_figures(
     db: Path, src: Path, runs: int, groups: int, baseline: Path | None = None
 ) -> dict[str, dict[str, list[float]]]:
@@ -537,9 +547,11 @@ def terminal_figures(
     }
     out: dict[str, dict[str, list[float]]] = {"empty": {}, "ours": {}}
     sources = {"ours": src}
+    dbs = {"ours": db}
     if baseline is not None:
         out["baseline"] = {}
         sources["baseline"] = baseline
+        dbs["baseline"] = own_copy(db, "baseline")
 
     def note(which: str, name: str, value: float) -> None:
         out[which].setdefault(name, []).append(value)
@@ -562,7 +574,8 @@ def terminal_figures(
                 else:
                     run = run_in_tmux(
                         [sys.executable, "-m", "groups_tui"],
-                        env=ours_env | {"PYTHONPATH": str(sources[which])},
+                        env=ours_env
+                        | {"PYTHONPATH": str(sources[which]), "GROUPS_TUI_DB": str(dbs[which])},
                         first_frame="Quit",
                         ready=f"{groups:,}/{groups:,}",
                         keys=terminal_keys(),  # type: ignore[arg-type]

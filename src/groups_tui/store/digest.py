@@ -76,7 +76,9 @@ DIGEST_QUERIES: tuple[tuple[str, str], ...] = (
     (
         "event_failures",
         "SELECT r.dedupe_key, f.idx, f.kind, f.group_id, f.event_key, f.at, f.reason "
-        "FROM event_failures f JOIN raw_events r ON r.id = f.raw_id "
+        # CROSS JOIN keeps the (few) failures the outer loop: ordered by the raw key,
+        # SQLite walked every raw event's key to find them (33 ms at 100,000, for none).
+        "FROM event_failures f CROSS JOIN raw_events r ON r.id = f.raw_id "
         "ORDER BY r.dedupe_key, f.idx",
     ),
     (

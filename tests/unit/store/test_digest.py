@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from groups_tui.store import Store
-from groups_tui.store.digest import feed_digest
+from groups_tui.store.digest import DIGEST_QUERIES, feed_digest
 
 from .conftest import G1, created, inbound
 
@@ -52,3 +52,20 @@ async def test_the_digest_changes_with_any_value_of_any_type(tmp_path: Path) -> 
             assert digest not in seen, edit
             seen.add(digest)
         assert conn.execute("SELECT count(*) FROM groups WHERE id = ?", (G1,)).fetchone() == (1,)
+
+
+async def test_the_failures_digest_reads_the_failures_not_every_raw_event(tmp_path: Path) -> None:
+    # GIVEN a migrated database
+    db_path = tmp_path / "store.db"
+    store = await Store.open(db_path)
+    await store.close()
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        # WHEN SQLite plans the event failures' digest query
+        sql = dict(DIGEST_QUERIES)["event_failures"]
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+    finally:
+        conn.close()
+    # THEN it walks the failures and looks each raw event up, not the whole raw log
+    assert plan[0].startswith("SCAN f"), plan
+    assert any("SEARCH r USING INTEGER PRIMARY KEY" in step for step in plan), plan
