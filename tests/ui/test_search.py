@@ -47,3 +47,20 @@ async def test_search_screen_shows_a_bracketed_message_exactly(
         await settle(pilot)
         # THEN the hit shows the message as written
         assert "M0 [bold]x[/] tail" in screen_text(app)
+
+
+async def test_down_then_enter_opens_the_first_hit(app: GroupsApp, world: World) -> None:
+    # GIVEN a search with hits
+    await world.receive(BOOK_CLUB, Person("Mallory", "447700900666"), "meet at the gate")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+f", *"gate")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        assert app.screen.hits
+        first = app.screen.hits[0]
+        # WHEN Down leaves the query box for the hits, and Enter
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        # THEN the first hit's group is open (Down highlighted it)
+        assert getattr(app.screen, "group_id", None) == first.group_id

@@ -129,8 +129,11 @@ class SearchScreen(AppScreen, Ticking):
         self.app.navigation.open_group(hit.group_id, hit.message_id, hit.at)
 
     def action_to_results(self) -> None:
-        """Move from the query box to the hits."""
-        self.query_one("#hits", OptionList).focus()
+        """Move from the query box to the hits, the first one highlighted (Enter opens it)."""
+        hits = self.query_one("#hits", OptionList)
+        if hits.highlighted is None and hits.option_count:
+            hits.highlighted = 0
+        self.set_focus(hits)
 
     def action_back(self) -> None:
         """Close the search."""
