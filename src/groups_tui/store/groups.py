@@ -8,7 +8,7 @@ the invite link read through the API, and the operator's flag, tag, note and rea
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from sys import intern
 from typing import Any, TypeVar
 
@@ -113,23 +113,29 @@ _OPEN_FLAGS_SQL = (
 (joined into it, the grouping would cost the scan its index order)."""
 
 
-def _converted(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[InboxRow]:
-    """Inbox rows of one query, converted batch by batch on the reader's thread."""
+def _inbox_batches(
+    conn: sqlite3.Connection, sql: str, params: Sequence[Any]
+) -> Iterator[list[Sequence[Any]]]:
+    """The inbox fields of one query's rows (:func:`_inbox_columns`), fetched and
+    converted batch by batch on the reader's thread."""
     counts: dict[str, int] = dict(conn.execute(_OPEN_FLAGS_SQL).fetchall())
     cursor = conn.execute(sql, params)
-    out: list[InboxRow] = []
     while batch := cursor.fetchmany(_CONVERT_BATCH):
-        out += map(InboxRow._make, zip(*_inbox_columns(batch, counts), strict=True))
+        yield _inbox_columns(batch, counts)
+
+
+def _converted(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[InboxRow]:
+    """Inbox rows of one query."""
+    out: list[InboxRow] = []
+    for columns in _inbox_batches(conn, sql, params):
+        out += map(InboxRow._make, zip(*columns, strict=True))
     return out
 
 
 def _tabled(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> RowTable:
     """:func:`_converted`, kept compactly (no record is built)."""
-    counts: dict[str, int] = dict(conn.execute(_OPEN_FLAGS_SQL).fetchall())
-    cursor = conn.execute(sql, params)
     table = RowTable()
-    while batch := cursor.fetchmany(_CONVERT_BATCH):
-        columns = _inbox_columns(batch, counts)
+    for columns in _inbox_batches(conn, sql, params):
         table.extend_columns(dict(zip(InboxRow._fields, columns, strict=True)))
     return table
 

@@ -4,9 +4,9 @@ Every verified body is logged with its dedupe key in a durable commit before the
 listener answers 200 (:meth:`RawLog.insert_and_apply`, the listener's group commit, which
 can also apply the fresh bodies in that same transaction). Rows logged but not applied
 (the listener applies them right after its commit; a crash, a replay reset) are applied
-later (:meth:`RawLog.apply_logged`); applying is
-idempotent and order-safe, so replaying the log in id order after
-:meth:`RawLog.reset_derived_state` gives the same :meth:`RawLog.state_digest`.
+later (:meth:`RawLog.apply_logged`); applying is idempotent and order-safe, so replaying
+the log in id order after :meth:`RawLog.reset_derived_state` gives the same
+:meth:`RawLog.state_digest`.
 
 Every write here is one function run by the database's writer (one transaction, one
 hop to its thread however many rows and events it holds); the applier (``apply/``) is
@@ -102,8 +102,8 @@ class ReadAhead:
     """Logged bodies read and parsed ahead of a replay, while other work runs.
 
     Bodies never change once logged, so a row's parse does not depend on when it is
-    read: :meth:`during` parses the bodies read by :meth:`RawLog.read_ahead` while the
-    database's threads do something else (the digest before, the reset), and
+    read: :meth:`during` parses the bodies read by :meth:`RawLog.read_ahead` while a
+    database thread does something else (the reset), and
     :meth:`RawLog.replay` takes those parses for the rows it applies instead of parsing
     them then. A row replay does not meet (deleted meanwhile) is simply never used.
     """
@@ -639,7 +639,7 @@ class RawLog(Repository):
 
     async def _unapplied_bodies(self, after_id: int, limit: int) -> list[tuple[int, bytes]]:
         rows = await self._all(
-            "SELECT r.id, b.body FROM raw_events r JOIN raw_bodies b ON b.id = r.id "
+            f"SELECT r.id, b.body FROM {_RAW_FROM} "
             "WHERE r.applied_at IS NULL AND r.id > ? ORDER BY r.id LIMIT ?",
             (after_id, limit),
         )

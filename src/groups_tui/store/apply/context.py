@@ -27,7 +27,7 @@ from typing import Any
 from groups_tui.domain.events import EventError, ParticipantRef, normalize_input
 from groups_tui.domain.numbers import UNASSIGNED
 from groups_tui.store.codec import dumps
-from groups_tui.store.repository import chunks, marks
+from groups_tui.store.repository import MAX_PARAMS, chunks, marks
 
 __all__ = ["MESSAGE_NAME_SQL", "ApplyContext", "EventMark", "error_text", "first_error"]
 
@@ -124,6 +124,40 @@ class ApplyContext:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Run one query; all its rows."""
         return self._cur.execute(sql, params).fetchall()
+
+    def rows_in(self, sql: str, keys: Sequence[Any]) -> list[Any]:
+        """The rows ``sql`` (ending in ``IN ``) gives for ``keys``, a few queries at most."""
+        rows: list[Any] = []
+        for chunk in chunks(keys):
+            rows += self.rows(f"{sql}({marks(len(chunk))})", chunk)
+        return rows
+
+    def insert_rows(
+        self,
+        head: str,
+        row: str,
+        values: Sequence[Sequence[Any]],
+        *,
+        tail: str = "",
+        per: int | None = None,
+        what: str = "rows",
+    ) -> None:
+        """Insert ``values`` in multi-row statements (``head``, ``row`` once per value,
+        ``tail``), ``per`` at most in each (as many as the parameter bound allows
+        otherwise): every one of them, or it raises.
+
+        Raises:
+            RuntimeError: A row read as absent earlier in the batch was stored meanwhile
+                (the caller's fallback applies the batch again event by event).
+        """
+        if not values:
+            return
+        size = per or max(1, MAX_PARAMS // len(values[0]))
+        for chunk in chunks(values, size):
+            sql = head + ", ".join([row] * len(chunk)) + tail
+            stored = self.exec(sql, [value for one in chunk for value in one])
+            if stored != len(chunk):
+                raise RuntimeError(f"{len(chunk) - stored} deferred {what} already stored")
 
     # ------------------------------------------------------------------ buffers
 
@@ -314,22 +348,16 @@ class ApplyContext:
         ones): the applier calls :meth:`forget_prefetched` before anything else runs.
         """
         members: dict[str, list[tuple[str, str | None]]] = {g: [] for g in group_ids}
-        groups = list(members)
-        for chunk in chunks(groups):
-            for group_id, key, wa_id in self.rows(
-                "SELECT group_id, participant_key, wa_id FROM participants "
-                f"WHERE group_id IN ({marks(len(chunk))})",
-                chunk,
-            ):
-                members[group_id].append((key, wa_id))
+        for group_id, key, wa_id in self.rows_in(
+            "SELECT group_id, participant_key, wa_id FROM participants WHERE group_id IN ",
+            list(members),
+        ):
+            members[group_id].append((key, wa_id))
         ids = list(dict.fromkeys(wamids))
-        stored: set[str] = set()
-        for chunk in chunks(ids):
-            sql = f"SELECT id FROM messages WHERE id IN ({marks(len(chunk))})"
-            stored.update(row[0] for row in self.rows(sql, chunk))
+        stored = self.rows_in("SELECT id FROM messages WHERE id IN ", ids)
         self._members = members
         self._messages = frozenset(ids)
-        self._stored_messages = frozenset(stored)
+        self._stored_messages = frozenset(row[0] for row in stored)
 
     def forget_prefetched(self) -> None:
         """Drop what :meth:`prefetch` read (something else may change it now)."""

@@ -56,7 +56,7 @@ class CostCharger:
     def line(self, e: MessageStatus, key: str, wa_id: str | None) -> LedgerLine:
         """The ledger line the status's pricing makes for the participant ``key``.
 
-        Its columns in ``_INSERT_SQL``'s order: message, participant key, group, number,
+        Its columns in ``INSERT_SQL``'s order: message, participant key, group, number,
         category, type, model, billable, market, amount, time, business number.
         """
         p = e.pricing

@@ -34,7 +34,6 @@ from groups_tui.domain.events import InboundMessage
 from groups_tui.domain.models import Media, MessageKind
 from groups_tui.store.apply.context import MESSAGE_NAME_SQL, ApplyContext, first_error
 from groups_tui.store.codec import dumps, media_to_json
-from groups_tui.store.repository import chunks
 
 __all__ = ["MessageApplier"]
 
@@ -162,12 +161,14 @@ class MessageApplier:
         rows, after = self._rows, self._after
         self._rows, self._after = [], []
         self._ids.clear()
-        for chunk in chunks(rows, _ROWS_PER_INSERT):
-            sql = _COLUMNS + ", ".join([_ROW] * len(chunk)) + " ON CONFLICT(id) DO NOTHING"
-            stored = ctx.exec(sql, [value for row in chunk for value in row])
-            if stored != len(chunk):
-                # Checked absent when deferred: something else wrote one. The caller's
-                # fallback applies the batch again event by event.
-                raise RuntimeError(f"{len(chunk) - stored} deferred messages already stored")
+        # Checked absent when deferred: should one be stored meanwhile, this raises.
+        ctx.insert_rows(
+            _COLUMNS,
+            _ROW,
+            rows,
+            tail=" ON CONFLICT(id) DO NOTHING",
+            per=_ROWS_PER_INSERT,
+            what="messages",
+        )
         for sql, params in after:
             ctx.exec(sql, params)

@@ -40,7 +40,6 @@ from groups_tui.store.apply.costs import (
     charged,
     replaces,
 )
-from groups_tui.store.repository import MAX_PARAMS, chunks, marks
 
 __all__ = ["StatusApplier"]
 
@@ -171,13 +170,13 @@ class StatusApplier:
         pending, self._pending = self._pending, []
         ctx = self._ctx
         wamids = list(dict.fromkeys(p[0] for p in pending))
-        group_rows = self._stored(
+        group_rows = ctx.rows_in(
             "SELECT message_id, state, rank, at, error_code, error_title FROM "
             "message_delivery WHERE message_id IN ",
             wamids,
         )
         messages: dict[str, list[Any]] = {r[0]: list(r[1:]) for r in group_rows}
-        stored_rows = self._stored(
+        stored_rows = ctx.rows_in(
             "SELECT message_id, participant_key, state, rank, at, error_code, error_title, "
             "delivered_at, read_at FROM recipient_status WHERE message_id IN ",
             wamids,
@@ -185,7 +184,7 @@ class StatusApplier:
         recipients: dict[tuple[str, str], list[Any]] = {
             (r[0], r[1]): list(r[2:]) for r in stored_rows
         }
-        line_rows = self._stored(
+        line_rows = ctx.rows_in(
             "SELECT message_id, participant_key, group_id, participant_wa_id, category, "
             "pricing_type, pricing_model, billable, market, amount, at, phone_number_id "
             "FROM cost_ledger WHERE message_id IN ",
@@ -238,11 +237,13 @@ class StatusApplier:
             elif replaces(line, known):
                 known[2:11] = line[2:11]  # the business number stays the first line's
                 touched_lines.add(both)
-        self._insert(_MESSAGE_INSERT, _MESSAGE_ROW, [(w, *r) for w, r in new_messages.items()])
-        self._insert(
-            _RECIPIENT_INSERT, _RECIPIENT_ROW, [(*k, *r) for k, r in new_recipients.items()]
-        )
-        self._insert(INSERT_SQL, ROW_SQL, list(new_lines.values()))
+        # Read absent at the start of the batch: should one be stored meanwhile, this raises.
+        what = "status rows"
+        new = [(w, *r) for w, r in new_messages.items()]
+        ctx.insert_rows(_MESSAGE_INSERT, _MESSAGE_ROW, new, what=what)
+        new = [(*k, *r) for k, r in new_recipients.items()]
+        ctx.insert_rows(_RECIPIENT_INSERT, _RECIPIENT_ROW, new, what=what)
+        ctx.insert_rows(INSERT_SQL, ROW_SQL, list(new_lines.values()), what=what)
         updates = [(w, *messages[w]) for w in touched_messages if w not in new_messages]
         if updates:
             ctx.exec_many(_MESSAGE_UPDATE, updates)
@@ -252,22 +253,3 @@ class StatusApplier:
         repeats = [lines[k][:11] for k in touched_lines if k not in new_lines]
         if repeats:
             ctx.exec_many(_LEDGER_UPDATE, repeats)
-
-    def _stored(self, sql: str, wamids: Sequence[str]) -> list[Any]:
-        """The rows ``sql`` (ending in ``IN ``) gives for the messages ``wamids``."""
-        rows: list[Any] = []
-        for chunk in chunks(wamids):
-            rows += self._ctx.rows(f"{sql}({marks(len(chunk))})", chunk)
-        return rows
-
-    def _insert(self, head: str, row: str, values: Sequence[Sequence[Any]]) -> None:
-        """Insert new rows in multi-row statements; all of them, or it raises."""
-        if not values:
-            return
-        for chunk in chunks(values, max(1, MAX_PARAMS // len(values[0]))):
-            sql = head + ", ".join([row] * len(chunk))
-            stored = self._ctx.exec(sql, [value for one in chunk for value in one])
-            if stored != len(chunk):
-                # Read absent at the start of the batch: something else wrote one. The
-                # caller's fallback applies the batch again event by event.
-                raise RuntimeError(f"{len(chunk) - stored} deferred status rows already stored")
