@@ -8,20 +8,30 @@ the runner lease: at most one process runs them, and a second TUI says which one
 team mode (a daemon's socket is configured or found) the daemon runs them. Their
 configuration is still read and checked before the TUI starts, so a bad value is a
 one-line error, not a broken session.
+
+A closed terminal (SIGHUP: an SSH connection dropped, a tmux window killed) or a SIGTERM
+ends the TUI as quitting does: the workers stop, the listener applies what it logged and
+the sandbox keeps its world; the exit code is then 128 + the signal's number.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING
+import signal
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
+from typing import TYPE_CHECKING, Any
 
 from groups_tui.config import ConfigError, Settings
 from groups_tui.runtime import open_live_service, open_sandbox_runtime
 from groups_tui.service import InboxService, import_in_thread
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from textual.app import App
+
     from groups_tui.automations.config import AutomationsConfig
     from groups_tui.domain.moderation.config import ModerationConfig
 
@@ -38,6 +48,48 @@ WORKER_MODULES = (
 """What :func:`_run_once`'s background work imports (the runner's only with automations)."""
 RUNNER_ELSEWHERE = "automations run in process {pid}"
 """The header's note when another process holds the runner lease."""
+
+
+ENDING_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
+"""Signals that end the TUI as quitting does (the terminal closed; a polite kill)."""
+
+
+class EndedBySignal(Exception):
+    """The TUI ended, cleanly, because of a signal (see :data:`ENDING_SIGNALS`)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention for a process ended by a signal: 128 + its number."""
+        return 128 + self.signum
+
+
+class _Ending:
+    """Turns an ending signal into the app's exit, so that the stack unwinds."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.app: App[Any] | None = None
+
+    def received(self, signum: int) -> None:
+        if self.signum is None:
+            self.signum = signum
+        if self.app is not None:
+            self.app.exit()
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in ENDING_SIGNALS:
+            loop.add_signal_handler(sig, self.received, sig)
+        try:
+            yield
+        finally:
+            for sig in ENDING_SIGNALS:
+                loop.remove_signal_handler(sig)
 
 
 def moderation_config(settings: Settings) -> ModerationConfig:
@@ -72,16 +124,35 @@ async def _run_once(settings: Settings) -> bool:
 
     Returns:
         True when the operator asked to start the sandbox afresh.
+
+    Raises:
+        EndedBySignal: A signal ended it (once everything has stopped as on quitting).
     """
     from groups_tui.daemon.wire import find_socket
-    from groups_tui.ui.app import make_app
-    from groups_tui.ui.cell_widths import count_spacing_marks_as_one_cell
-    from groups_tui.ui.preferences import PreferencesFile
 
     # Checked now (a bad table is a one-line error); the default rules need no import yet.
     rules = moderation_config(settings) if settings.moderation else None
     automations = automations_config(settings)
     socket_path = find_socket(settings.socket)
+    ending = _Ending()
+    with ending.installed():
+        restart = await _open_and_run(settings, socket_path, rules, automations, ending)
+    if ending.signum is not None:
+        raise EndedBySignal(ending.signum)
+    return restart
+
+
+async def _open_and_run(
+    settings: Settings,
+    socket_path: Path | None,
+    rules: ModerationConfig | None,
+    automations: AutomationsConfig | None,
+    ending: _Ending,
+) -> bool:
+    from groups_tui.ui.app import make_app
+    from groups_tui.ui.cell_widths import count_spacing_marks_as_one_cell
+    from groups_tui.ui.preferences import PreferencesFile
+
     async with AsyncExitStack() as stack:
         notes: list[str] = []
         resettable = False
@@ -159,8 +230,17 @@ async def _run_once(settings: Settings) -> bool:
             keymap=settings.keys,
             on_started=start_workers,
         )
-        await app.run_async()
-        return app.restart_sandbox_afresh
+        ending.app = app
+        if ending.signum is not None:  # ended while the service was opening
+            return False
+        try:
+            await app.run_async()
+        except OSError:
+            # Restoring a terminal that has gone away fails; what matters is that the
+            # stack unwinds (the workers stop, the world is kept).
+            if ending.signum is None:
+                raise
+        return app.restart_sandbox_afresh and ending.signum is None
 
 
 def run_tui(settings: Settings) -> None:
@@ -174,5 +254,7 @@ def run_tui(settings: Settings) -> None:
     gc.disable()  # (the command line has already, before importing the TUI)
     try:
         asyncio.run(_run(settings))
+    except EndedBySignal as ended:
+        raise SystemExit(ended.exit_code) from None
     finally:
         gc.enable()

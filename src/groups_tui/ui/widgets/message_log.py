@@ -299,7 +299,8 @@ class MessageLog(ScrollView, can_focus=True):
         events: Iterable[TimelineEvent] = (),
     ) -> None:
         """Add an older page (and its events) above, keeping what is on screen in place."""
-        new = [v for v in views if v.message.id not in self._ids()]
+        shown = self._ids()
+        new = [v for v in views if v.message.id not in shown]
         self._older = older
         self._requested = None
         before = len(self._lines)

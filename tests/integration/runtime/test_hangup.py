@@ -1,0 +1,117 @@
+"""A closed terminal (SIGHUP) or a SIGTERM ends the TUI as quitting does.
+
+The TUI runs in a real pseudo-terminal, in its own process, on the sandbox. Closing the
+terminal's master side is what a dropped SSH connection or a killed tmux window does:
+the kernel hangs the session up. The sandbox must still keep its world (before, the
+process died at once, and the next start began afresh with a new database).
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from groups_tui.sandbox.persistence import load_world
+
+pytestmark = pytest.mark.xdist_group("real-terminal")
+
+READY = b"50/50"
+"""The inbox's counter once the sandbox's demo groups are in."""
+
+
+def _start_tui(tmp_path: Path) -> tuple[int, int]:
+    """Fork the TUI on a new pseudo-terminal (its controlling terminal); (pid, master)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("WHATSAPP_", "GROUPS_TUI_"))
+    } | {
+        "HOME": str(tmp_path),
+        "TERM": "xterm-256color",
+        "GROUPS_TUI_DB": str(tmp_path / "groups.db"),
+        "GROUPS_TUI_CONFIG": str(tmp_path / "none.toml"),
+        "GROUPS_TUI_BELL": "false",
+    }
+    pid, master = pty.fork()
+    if pid == 0:  # the child: the TUI, nothing else
+        try:
+            os.execve(sys.executable, [sys.executable, "-m", "groups_tui"], env)
+        finally:
+            os._exit(127)
+    return pid, master
+
+
+def _read_until(master: int, wanted: bytes, timeout: float) -> None:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"{wanted!r} never shown; last output: {seen[-400:]!r}"
+        ready, _, _ = select.select([master], [], [], left)
+        if ready:
+            seen = seen[-4096:] + os.read(master, 65536)
+
+
+def _exit_code(pid: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.WIFEXITED(status), f"ended by signal {os.WTERMSIG(status)}, not cleanly"
+            return os.WEXITSTATUS(status)
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise AssertionError(f"still running {timeout} s after the signal")
+
+
+def _drain(master: int) -> None:
+    """Keep reading what the app writes (a full terminal would block it)."""
+    try:
+        while select.select([master], [], [], 0)[0]:
+            if not os.read(master, 65536):
+                return
+    except OSError:
+        return
+
+
+def test_closing_the_terminal_keeps_the_sandbox_world(tmp_path: Path) -> None:
+    pid, master = _start_tui(tmp_path)
+    try:
+        _read_until(master, READY, timeout=60)
+    finally:
+        os.close(master)  # the terminal goes away: SIGHUP to the session
+    assert _exit_code(pid, timeout=30) == 128 + signal.SIGHUP
+    world = tmp_path / "sandbox.world"
+    assert world.exists(), "the world was not kept"
+    assert load_world(world) is not None, "the kept world cannot be read back"
+
+
+def test_sigterm_ends_the_tui_as_quitting_does(tmp_path: Path) -> None:
+    pid, master = _start_tui(tmp_path)
+    try:
+        _read_until(master, READY, timeout=60)
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            _drain(master)
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError("still running 30 s after SIGTERM")
+    finally:
+        os.close(master)
+    assert os.WIFEXITED(status), f"ended by signal {os.WTERMSIG(status)}, not cleanly"
+    assert os.WEXITSTATUS(status) == 128 + signal.SIGTERM
+    assert (tmp_path / "sandbox.world").exists(), "the world was not kept"
