@@ -11,14 +11,19 @@ one-line error, not a broken session.
 
 A closed terminal (SIGHUP: an SSH connection dropped, a tmux window killed) or a SIGTERM
 ends the TUI as quitting does: the workers stop, the listener applies what it logged and
-the sandbox keeps its world; the exit code is then 128 + the signal's number.
+the sandbox keeps its world; the exit code is then 128 + the signal's number. The terminal
+is also watched: when it has gone without a SIGHUP reaching the TUI (a parent that does
+not pass it on, such as ``make`` under a non-interactive shell), the TUI ends the same way
+(129) instead of hanging on writes nobody reads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
@@ -53,6 +58,10 @@ RUNNER_ELSEWHERE = "automations run in process {pid}"
 ENDING_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 """Signals that end the TUI as quitting does (the terminal closed; a polite kill)."""
 
+TERMINAL_CHECK_SECONDS = 1.0
+"""How often the TUI checks that its terminal is still there (see :meth:`_Ending.watch`):
+well before the frames queued for a vanished terminal fill the app's output queue."""
+
 
 class EndedBySignal(Exception):
     """The TUI ended, cleanly, because of a signal (see :data:`ENDING_SIGNALS`)."""
@@ -85,11 +94,31 @@ class _Ending:
         loop = asyncio.get_running_loop()
         for sig in ENDING_SIGNALS:
             loop.add_signal_handler(sig, self.received, sig)
+        watch = loop.create_task(self.watch(), name="groups-tui-terminal-watch")
         try:
             yield
         finally:
+            watch.cancel()
             for sig in ENDING_SIGNALS:
                 loop.remove_signal_handler(sig)
+
+    async def watch(self) -> None:
+        """End as on SIGHUP once the terminal the TUI started on has hung up.
+
+        A hung-up terminal is no longer a terminal to ``isatty``; a TUI not started on
+        one (a pipe, the web server's driver) has nothing to watch.
+        """
+        try:
+            fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else -1
+        except (OSError, ValueError):
+            return
+        if fd < 0 or not os.isatty(fd):
+            return
+        while True:  # polled: nothing signals a hang-up that did not send SIGHUP
+            await asyncio.sleep(TERMINAL_CHECK_SECONDS)
+            if not os.isatty(fd):
+                self.received(signal.SIGHUP)
+                return
 
 
 def moderation_config(settings: Settings) -> ModerationConfig:

@@ -8,6 +8,7 @@ process died at once, and the next start began afresh with a new database).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import select
@@ -26,9 +27,8 @@ READY = b"50/50"
 """The inbox's counter once the sandbox's demo groups are in."""
 
 
-def _start_tui(tmp_path: Path) -> tuple[int, int]:
-    """Fork the TUI on a new pseudo-terminal (its controlling terminal); (pid, master)."""
-    env = {
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("WHATSAPP_", "GROUPS_TUI_"))
@@ -39,13 +39,31 @@ def _start_tui(tmp_path: Path) -> tuple[int, int]:
         "GROUPS_TUI_CONFIG": str(tmp_path / "none.toml"),
         "GROUPS_TUI_BELL": "false",
     }
+
+
+def _start_tui(tmp_path: Path) -> tuple[int, int]:
+    """Fork the TUI on a new pseudo-terminal (its controlling terminal); (pid, master)."""
     pid, master = pty.fork()
     if pid == 0:  # the child: the TUI, nothing else
         try:
-            os.execve(sys.executable, [sys.executable, "-m", "groups_tui"], env)
+            os.execve(sys.executable, [sys.executable, "-m", "groups_tui"], _env(tmp_path))
         finally:
             os._exit(127)
     return pid, master
+
+
+_QUIET_PARENT = """
+import signal, subprocess, sys
+signal.signal(signal.SIGHUP, signal.SIG_IGN)  # and never passes it on
+tui = subprocess.Popen(
+    [sys.executable, "-m", "groups_tui"],
+    preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
+)
+open(sys.argv[1] + ".pid", "w").write(str(tui.pid))
+open(sys.argv[1], "w").write(str(tui.wait()))
+"""
+"""The terminal's session leader, as ``make`` under ``sh -c`` is: the kernel's SIGHUP
+goes to it alone, and it does not pass it on to the TUI it runs."""
 
 
 def _read_until(master: int, wanted: bytes, timeout: float) -> None:
@@ -92,6 +110,33 @@ def test_closing_the_terminal_keeps_the_sandbox_world(tmp_path: Path) -> None:
     world = tmp_path / "sandbox.world"
     assert world.exists(), "the world was not kept"
     assert load_world(world) is not None, "the kept world cannot be read back"
+
+
+def test_a_terminal_gone_without_a_sighup_still_ends_the_tui_as_quitting_does(
+    tmp_path: Path,
+) -> None:
+    # GIVEN the TUI run by a parent that keeps the terminal's SIGHUP to itself
+    code_file = tmp_path / "tui-exit-code"
+    pid, master = pty.fork()
+    if pid == 0:
+        try:
+            argv = [sys.executable, "-c", _QUIET_PARENT, str(code_file)]
+            os.execve(sys.executable, argv, _env(tmp_path))
+        finally:
+            os._exit(127)
+    try:
+        _read_until(master, READY, timeout=60)
+    finally:
+        os.close(master)  # WHEN the terminal goes away
+    # THEN the TUI notices, ends as on a hang-up (129) and keeps the world, where it used
+    # to hang for ever on writes to the vanished terminal, holding the runner lease
+    try:
+        assert _exit_code(pid, timeout=30) == 0  # the parent, once the TUI has ended
+    finally:
+        with contextlib.suppress(OSError, ValueError):  # never leave a hung TUI behind
+            os.kill(int(Path(f"{code_file}.pid").read_text()), signal.SIGKILL)
+    assert code_file.read_text() == str(128 + signal.SIGHUP)
+    assert (tmp_path / "sandbox.world").exists(), "the world was not kept"
 
 
 def test_sigterm_ends_the_tui_as_quitting_does(tmp_path: Path) -> None:
