@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 from groups_tui.service import InboxService
-from groups_tui.service.types import InboxCursor, InboxRow
+from groups_tui.service.types import InboxCursor, InboxRow, RowTable
 from groups_tui.ui.app import GroupsApp, make_app
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.screens.conversation import ConversationScreen
@@ -360,3 +360,37 @@ async def test_a_filter_keystroke_restyles_the_counts_not_the_screen(
         assert not counts.has_class("-filtered")
         assert "InboxScreen" not in restyled
         assert _list(app).filter_text == ""
+
+
+async def test_rows_read_before_a_page_fails_are_shown_in_order(
+    service: InboxService, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import groups_tui.ui.app as app_module
+    import groups_tui.ui.screens.inbox as inbox_module
+
+    # GIVEN an inbox read in pages of two, whose third page fails (a disk error)
+    monkeypatch.setattr(app_module, "FIRST_SCREEN_ROWS", 2)
+    monkeypatch.setattr(inbox_module, "_REST_PAGE", 2)
+    read = service.reading.inbox_page
+    pages: list[int] = []
+
+    async def failing(
+        after: InboxCursor | None = None, limit: int | None = None
+    ) -> tuple[RowTable, InboxCursor | None]:
+        if after is not None:
+            pages.append(len(pages))
+            if len(pages) == 2:
+                raise RuntimeError("disk I/O error")
+        return await read(after, limit)
+
+    monkeypatch.setattr(service.reading, "inbox_page", failing)
+    every, _ = await read()
+    expected = [every.row(i).group_id for i in range(4)]
+    app = make_app(service, clock=clock, bell=False)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        # THEN the four rows read are all shown, in the inbox's order, not only the
+        # first screen's (the order waited for a last page that never came)
+        group_list = _list(app)
+        assert pages == [0, 1]
+        assert [group_list.row_at(i).group_id for i in range(len(group_list.shown))] == expected

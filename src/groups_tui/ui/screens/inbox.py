@@ -360,6 +360,8 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
                     # patched. The order waits for the last page.
                     self.group_list.update_rows(rest, more=after is not None)
             finally:
+                if after is not None:  # a page failed (or a reload took over): the rows
+                    self.group_list.update_rows(())  # read so far are shown, in order
                 self.app.inbox_complete()
         self.all_loaded = True
         group_list = self.group_list
