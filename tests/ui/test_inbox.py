@@ -17,7 +17,7 @@ from groups_tui.ui.app import GroupsApp, make_app
 from groups_tui.ui.messages import FeedChanged
 from groups_tui.ui.screens.conversation import ConversationScreen
 from groups_tui.ui.screens.help import HelpScreen
-from groups_tui.ui.screens.inbox import LOADING, InboxScreen
+from groups_tui.ui.screens.inbox import LOADING, NOT_ALL_LOADED, InboxScreen
 from groups_tui.ui.screens.search import SearchScreen
 from groups_tui.ui.widgets.group_list import GroupList, QuickFilter, SortMode
 from tests.ui.conftest import screen_text, settle
@@ -394,3 +394,7 @@ async def test_rows_read_before_a_page_fails_are_shown_in_order(
         group_list = _list(app)
         assert pages == [0, 1]
         assert [group_list.row_at(i).group_id for i in range(len(group_list.shown))] == expected
+        # AND the counts say the list is incomplete (no longer "loading" for ever)
+        drawn = screen_text(app)
+        assert f"4/4 · sort activity · {NOT_ALL_LOADED}" in drawn
+        assert "· loading" not in drawn

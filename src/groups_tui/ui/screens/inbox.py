@@ -38,6 +38,8 @@ _SORT_LABEL = {
 
 LOADING = "loading groups…"
 """What the counts label says until the first rows arrive (the screen is drawn first)."""
+NOT_ALL_LOADED = "load failed"
+"""What the counts add once a page of rows failed (until the next full load)."""
 
 _RELOAD_ALL_ABOVE = 200
 """Above this many changed groups in one burst, reload the whole inbox instead."""
@@ -341,6 +343,9 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
     all_loaded = False
     """Every group's row is in memory (the first screen's come first, the rest after)."""
 
+    load_failed = False
+    """A page of rows could not be read: the list holds only the rows read before it."""
+
     @work(exclusive=True, group="inbox-load", exit_on_error=False)
     async def _load_all(self) -> None:
         # The first screen's rows first, drawn at once; then every other row, read while
@@ -348,6 +353,7 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         # cover the rows loaded, and run again over every row when the rest arrives (the
         # counts say "loading" meanwhile).
         self.all_loaded = False
+        self.load_failed = False
         first, after = await self.app.initial_inbox_page()
         self.group_list.set_rows(first)
         if after is not None:
@@ -359,9 +365,14 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
                     # Merged by group: a row patched from the change feed meanwhile stays
                     # patched. The order waits for the last page.
                     self.group_list.update_rows(rest, more=after is not None)
+            except Exception:
+                # The rows read so far are shown, in order, and the counts say some are
+                # missing; the error itself is reported by the worker.
+                self.load_failed = True
+                self.group_list.update_rows(())
+                self._show_counts(len(self.group_list.shown), self.group_list.total)
+                raise
             finally:
-                if after is not None:  # a page failed (or a reload took over): the rows
-                    self.group_list.update_rows(())  # read so far are shown, in order
                 self.app.inbox_complete()
         self.all_loaded = True
         group_list = self.group_list
@@ -422,7 +433,7 @@ class InboxScreen(AppScreen, FollowsChanges, Ticking, OffersPaletteActions):
         if group_list.quick_filters:
             text += " · " + ",".join(sorted(q.value for q in group_list.quick_filters))
         if not self.all_loaded:
-            text += " · loading"
+            text += f" · {NOT_ALL_LOADED}" if self.load_failed else " · loading"
         deleted = group_list.deleted_count
         # The legend of deleted groups, on the counts' second line.
         if deleted and group_list.show_deleted:
