@@ -103,13 +103,13 @@ class _Ending:
                 loop.remove_signal_handler(sig)
 
     async def watch(self) -> None:
-        """End as on SIGHUP once the terminal the TUI started on has hung up.
+        """End as on SIGHUP once the terminal the TUI draws on has hung up.
 
-        A hung-up terminal is no longer a terminal to ``isatty``; a TUI not started on
-        one (a pipe, the web server's driver) has nothing to watch.
+        Textual draws on standard error. A hung-up terminal is no longer a terminal to
+        ``isatty``; a TUI not drawn on one (the web server's driver) has nothing to watch.
         """
         try:
-            fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else -1
+            fd = sys.__stderr__.fileno() if sys.__stderr__ is not None else -1
         except (OSError, ValueError):
             return
         if fd < 0 or not os.isatty(fd):

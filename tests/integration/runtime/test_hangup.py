@@ -55,8 +55,9 @@ def _start_tui(tmp_path: Path) -> tuple[int, int]:
 _QUIET_PARENT = """
 import signal, subprocess, sys
 signal.signal(signal.SIGHUP, signal.SIG_IGN)  # and never passes it on
-tui = subprocess.Popen(
+tui = subprocess.Popen(  # its output sent elsewhere: it draws on standard error
     [sys.executable, "-m", "groups_tui"],
+    stdout=subprocess.DEVNULL,
     preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
 )
 open(sys.argv[1] + ".pid", "w").write(str(tui.pid))
