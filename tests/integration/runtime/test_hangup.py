@@ -41,15 +41,21 @@ def _env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _start_tui(tmp_path: Path) -> tuple[int, int]:
-    """Fork the TUI on a new pseudo-terminal (its controlling terminal); (pid, master)."""
+def _on_new_terminal(args: list[str], tmp_path: Path) -> tuple[int, int]:
+    """Run ``python args`` on a new pseudo-terminal (its controlling terminal, the
+    session's leader); (pid, master side)."""
     pid, master = pty.fork()
-    if pid == 0:  # the child: the TUI, nothing else
+    if pid == 0:  # the child: that program, nothing else
         try:
-            os.execve(sys.executable, [sys.executable, "-m", "groups_tui"], _env(tmp_path))
+            os.execve(sys.executable, [sys.executable, *args], _env(tmp_path))
         finally:
             os._exit(127)
     return pid, master
+
+
+def _start_tui(tmp_path: Path) -> tuple[int, int]:
+    """The TUI on a new pseudo-terminal; (pid, master side)."""
+    return _on_new_terminal(["-m", "groups_tui"], tmp_path)
 
 
 _QUIET_PARENT = """
@@ -78,9 +84,13 @@ def _read_until(master: int, wanted: bytes, timeout: float) -> None:
             seen = seen[-4096:] + os.read(master, 65536)
 
 
-def _exit_code(pid: int, timeout: float) -> int:
+def _exit_code(pid: int, timeout: float, terminal: int | None = None) -> int:
+    """The exit code of ``pid`` (which must exit cleanly), reading what it writes to a
+    ``terminal`` still open meanwhile (a full terminal would block it)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if terminal is not None:
+            _drain(terminal)
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             assert os.WIFEXITED(status), f"ended by signal {os.WTERMSIG(status)}, not cleanly"
@@ -118,13 +128,7 @@ def test_a_terminal_gone_without_a_sighup_still_ends_the_tui_as_quitting_does(
 ) -> None:
     # GIVEN the TUI run by a parent that keeps the terminal's SIGHUP to itself
     code_file = tmp_path / "tui-exit-code"
-    pid, master = pty.fork()
-    if pid == 0:
-        try:
-            argv = [sys.executable, "-c", _QUIET_PARENT, str(code_file)]
-            os.execve(sys.executable, argv, _env(tmp_path))
-        finally:
-            os._exit(127)
+    pid, master = _on_new_terminal(["-c", _QUIET_PARENT, str(code_file)], tmp_path)
     try:
         _read_until(master, READY, timeout=60)
     finally:
@@ -145,19 +149,7 @@ def test_sigterm_ends_the_tui_as_quitting_does(tmp_path: Path) -> None:
     try:
         _read_until(master, READY, timeout=60)
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            _drain(master)
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            time.sleep(0.05)
-        else:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise AssertionError("still running 30 s after SIGTERM")
+        assert _exit_code(pid, timeout=30, terminal=master) == 128 + signal.SIGTERM
     finally:
         os.close(master)
-    assert os.WIFEXITED(status), f"ended by signal {os.WTERMSIG(status)}, not cleanly"
-    assert os.WEXITSTATUS(status) == 128 + signal.SIGTERM
     assert (tmp_path / "sandbox.world").exists(), "the world was not kept"
