@@ -18,6 +18,7 @@ from textual.pilot import Pilot
 
 from groups_tui.service import InboxService
 from groups_tui.ui.app import GroupsApp, make_app
+from groups_tui.ui.screens.conversation import ConversationScreen
 from tests.ui.seed import Seed
 from tests.ui.world import FrozenClock, World
 
@@ -144,6 +145,18 @@ async def _drain(pilot: Pilot[None], rounds: int) -> None:
         if pending:
             await app.workers.wait_for_complete(pending)
     await pilot.pause()
+
+
+async def open_conversation(
+    app: GroupsApp, pilot: Pilot[None], group_id: str
+) -> ConversationScreen:
+    """Open ``group_id``'s conversation once the inbox has settled; its screen."""
+    await settle(pilot)
+    app.open_group(group_id)
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, ConversationScreen)
+    return screen
 
 
 def screen_text(app: GroupsApp) -> str:

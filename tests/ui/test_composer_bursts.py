@@ -13,10 +13,9 @@ from textual import events
 from textual.widgets import TextArea
 
 from groups_tui.ui.app import GroupsApp
-from groups_tui.ui.screens.conversation import ConversationScreen
 from groups_tui.ui.screens.create_group import CreateGroupModal
 from tests.helpers.meta import PHONE_NUMBER_ID
-from tests.ui.conftest import settle
+from tests.ui.conftest import open_conversation, settle
 from tests.ui.seed import BOOK_CLUB
 from tests.ui.world import World
 
@@ -40,20 +39,11 @@ def _sent(world: World) -> list[str]:
     ]
 
 
-async def _open(app: GroupsApp, pilot: object) -> ConversationScreen:
-    await settle(pilot)  # type: ignore[arg-type]
-    app.open_group(BOOK_CLUB)
-    await settle(pilot)  # type: ignore[arg-type]
-    screen = app.screen
-    assert isinstance(screen, ConversationScreen)
-    return screen
-
-
 async def test_text_and_ctrl_s_in_one_read_send_the_whole_text(
     app: GroupsApp, world: World
 ) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _open(app, pilot)
+        screen = await open_conversation(app, pilot, BOOK_CLUB)
         await pilot.press("i")
         assert isinstance(app.focused, TextArea)
         # WHEN the text and Ctrl+S arrive in one read
@@ -68,7 +58,7 @@ async def test_what_is_typed_after_ctrl_s_stays_in_the_composer(
     app: GroupsApp, world: World
 ) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _open(app, pilot)
+        screen = await open_conversation(app, pilot, BOOK_CLUB)
         await pilot.press("i")
         # WHEN the next message is typed right after Ctrl+S, before the send returns
         _burst(app, [*"First", "ctrl+s", *"Second"])
@@ -82,7 +72,7 @@ async def test_i_text_and_ctrl_s_in_one_read_send_the_whole_text(
     app: GroupsApp, world: World
 ) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _open(app, pilot)
+        screen = await open_conversation(app, pilot, BOOK_CLUB)
         # WHEN "i", the text and Ctrl+S arrive in one read, the log focused
         _burst(app, ["i", *"On my way", "ctrl+s"])
         await settle(pilot)

@@ -21,25 +21,16 @@ from groups_tui.ui.widgets.group_list import Columns, GroupList, row_columns
 from groups_tui.ui.widgets.message_log import MessageLog
 from groups_tui.ui.widgets.window_countdown import WindowCountdown
 from tests.helpers.meta import PHONE_NUMBER_ID
-from tests.ui.conftest import screen_text, settle
+from tests.ui.conftest import open_conversation, screen_text, settle
 from tests.ui.seed import ALICE, BOOK_CLUB, BOOK_MEMBERS, Seed, epoch
 from tests.ui.world import FrozenClock, World
 
 MESSAGES = f"{PHONE_NUMBER_ID}/messages"
 
 
-async def _open(app: GroupsApp, pilot: object, group_id: str = BOOK_CLUB) -> ConversationScreen:
-    await settle(pilot)  # type: ignore[arg-type]
-    app.open_group(group_id)
-    await settle(pilot)  # type: ignore[arg-type]
-    screen = app.screen
-    assert isinstance(screen, ConversationScreen)
-    return screen
-
-
 async def test_sending_text_shows_the_outbox_state_live(app: GroupsApp, world: World) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _open(app, pilot)
+        screen = await open_conversation(app, pilot, BOOK_CLUB)
         # GIVEN the composer focused (i) WHEN typing and Ctrl+S
         await pilot.press("i")
         assert isinstance(app.focused, TextArea)
@@ -79,7 +70,7 @@ async def test_countdown_crosses_one_hour_and_zero(
     app: GroupsApp, world: World, clock: FrozenClock
 ) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _open(app, pilot)
+        screen = await open_conversation(app, pilot, BOOK_CLUB)
         countdown = screen.query_one(WindowCountdown)
         # GIVEN 23 h left
         assert countdown.has_class("-window-open")
@@ -191,7 +182,7 @@ async def test_unsupported_send_is_refused_before_any_api_call(
     path = tmp_path / name
     path.write_bytes(content)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _open(app, pilot)
+        await open_conversation(app, pilot, BOOK_CLUB)
         # WHEN attaching the file by path
         await pilot.press("a")
         attach = app.screen.query_one("#attach-path", Input)
@@ -208,7 +199,7 @@ async def test_attaching_an_image_sends_media(app: GroupsApp, world: World, tmp_
     path = tmp_path / "cover.jpg"
     path.write_bytes(b"\xff\xd8\xff" + b"0" * 1000)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _open(app, pilot)
+        await open_conversation(app, pilot, BOOK_CLUB)
         await pilot.press("a")
         app.screen.query_one("#attach-path", Input).value = str(path)
         await pilot.press("enter")
@@ -225,7 +216,7 @@ async def test_attaching_an_image_sends_media(app: GroupsApp, world: World, tmp_
 async def test_pgup_at_the_top_loads_older_messages_by_keyset(app: GroupsApp) -> None:
     messages: list[Message] = []
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
-        screen = await _open(app, pilot)
+        screen = await open_conversation(app, pilot, BOOK_CLUB)
         log = screen.query_one(MessageLog)
         first_page = len(log.views)
         assert first_page == 50 and log.older is not None
@@ -250,7 +241,7 @@ async def test_an_older_page_keeps_the_view_in_place_in_the_frame_that_draws_it(
     app: GroupsApp,
 ) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _open(app, pilot)
+        screen = await open_conversation(app, pilot, BOOK_CLUB)
         log = screen.query_one(MessageLog)
         assert log.older is not None and log.scroll_y > 0
         page = await app.service.reading.messages_page(BOOK_CLUB, older=log.older)
@@ -295,7 +286,7 @@ def _card_rates(category: str) -> dict[str, Decimal | None]:
 
 async def _preview_for(app: GroupsApp, pilot: object, template: str) -> CostPreview:
     """Open the template picker and move down to `template`."""
-    await _open(app, pilot)
+    await open_conversation(app, pilot, BOOK_CLUB)  # type: ignore[arg-type]
     await pilot.press("t")  # type: ignore[attr-defined]
     await settle(pilot)  # type: ignore[arg-type]
     picker = app.screen
