@@ -19,8 +19,7 @@ from click.testing import CliRunner
 from groups_tui.cli.db import db as db_group
 from groups_tui.listener.commands import events_group
 from groups_tui.store import RawEventIn, Store
-from groups_tui.store.schema import MIGRATIONS
-from groups_tui.store.sqlite import split_statements
+from tests.helpers.schema_files import schema_at
 from tests.helpers.webhooks import consistent_fixture_names, fixture_bytes
 
 _ROW = "id, dedupe_key, received_at, applied_at, parse_state, error, phone_number_id, other_number"
@@ -31,10 +30,7 @@ def _v11_file_with_raw_log(path: Path) -> list[tuple[object, ...]]:
     failed, one other number's), ids with a gap; its rows as ``(*_ROW, body)``."""
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA foreign_keys = ON")
-        for script in MIGRATIONS[:11]:
-            for statement in split_statements(script):
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = 11")
+        schema_at(conn, 11)
         names = consistent_fixture_names()
         conn.executemany(
             "INSERT INTO raw_events(id, dedupe_key, body, received_at, phone_number_id) "

@@ -11,6 +11,7 @@ import pytest
 from groups_tui.store import SchemaTooNewError, Store, StoreClosedError
 from groups_tui.store.schema import LATEST_VERSION, MIGRATIONS, NUMBERED_TABLES
 from groups_tui.store.sqlite import migrate, split_statements
+from tests.helpers.schema_files import schema_at
 
 EXPECTED_TABLES = {
     "meta",
@@ -169,10 +170,7 @@ def test_split_statements_keeps_trigger_bodies_whole() -> None:
 async def test_v6_marks_groups_whose_newest_message_is_ours(db_path: Path) -> None:
     # GIVEN a file at version 5 where one group's newest message is outbound
     with sqlite3.connect(db_path) as conn:
-        for script in MIGRATIONS[:5]:
-            for statement in split_statements(script):
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = 5")
+        schema_at(conn, 5)
         conn.executemany(
             "INSERT INTO groups(id, subject, created_at) VALUES (?, ?, 1)",
             [("g-ours", "Ours"), ("g-theirs", "Theirs"), ("g-empty", "Empty")],
@@ -203,10 +201,7 @@ def _v6_file_with_data(db_path: Path) -> None:
     """A version-6 file holding a bit of everything, as an earlier release left it."""
     with sqlite3.connect(db_path) as conn:
         conn.execute("PRAGMA foreign_keys = ON")
-        for script in MIGRATIONS[:6]:
-            for statement in split_statements(script):
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = 6")
+        schema_at(conn, 6)
         conn.executemany(
             "INSERT INTO groups(id, request_id, subject, join_approval, state, created_at, "
             "invite_link, suspended, unread) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -372,10 +367,7 @@ async def test_v7_rebuilds_groups_without_losing_anything(db_path: Path) -> None
 async def test_v10_keeps_the_audit_log_and_adds_roles_and_the_runner_lease(db_path: Path) -> None:
     # GIVEN a version-9 file with audited actions
     with sqlite3.connect(db_path) as conn:
-        for script in MIGRATIONS[:9]:
-            for statement in split_statements(script):
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = 9")
+        schema_at(conn, 9)
         conn.execute(
             "INSERT INTO audit_log(at, os_user, action, group_id, cost) "
             "VALUES (5, 'ann', 'send.template', 'g1', '0.25')"

@@ -13,7 +13,7 @@ from groups_tui.store import RawEventIn, Store
 from groups_tui.store.numbers import ADOPTED_KEY, Routing
 from groups_tui.store.records import Pricing
 from groups_tui.store.schema import MIGRATIONS, NUMBERED_TABLES
-from groups_tui.store.sqlite import split_statements
+from tests.helpers.schema_files import schema_at
 from tests.helpers.webhooks import fixture
 
 from .conftest import Clock, created, flat_cost, inbound
@@ -137,10 +137,7 @@ async def test_replay_rebuilds_the_same_numbers(db_path: Path) -> None:
 def _v8_file_with_data(db_path: Path) -> None:
     """A version-8 file (today's schema before numbers) holding a bit of everything."""
     with sqlite3.connect(db_path) as conn:
-        for script in MIGRATIONS[:8]:
-            for statement in split_statements(script):
-                conn.execute(statement)
-        conn.execute("PRAGMA user_version = 8")
+        schema_at(conn, 8)
         conn.execute(
             "INSERT INTO groups(id, request_id, subject, state, created_at) "
             "VALUES ('g1', 'r1', 'First', 'active', 10)"
