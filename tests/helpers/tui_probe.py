@@ -60,8 +60,16 @@ def probe_script(
     )
 
 
-def live_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """Live credentials towards a closed port, a database and config under ``tmp_path``."""
+def live_env(tmp_path: Path, *, config: str | None = None, **extra: str) -> dict[str, str]:
+    """Live credentials towards a closed port, a database and config under ``tmp_path``.
+
+    With ``config``, that TOML is the config file (mode 0600) and ``tmp_path`` is HOME.
+    """
+    if config is not None:
+        path = tmp_path / "config.toml"
+        path.write_text(config, encoding="utf-8")
+        path.chmod(0o600)
+        extra = {"HOME": str(tmp_path), "GROUPS_TUI_CONFIG": str(path)} | extra
     return (
         dict(
             os.environ,

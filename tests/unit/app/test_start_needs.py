@@ -87,10 +87,7 @@ NOT_FOR_THE_INBOX = {
 def test_the_inbox_is_ready_before_what_it_does_not_need_is_imported(tmp_path: Path) -> None:
     # GIVEN live credentials, [pricing], [moderation] and [automations] tables (all checked
     # before the TUI opens), a fresh interpreter
-    config = tmp_path / "config.toml"
-    config.write_text(_CONFIG, encoding="utf-8")
-    config.chmod(0o600)
-    env = live_env(tmp_path, HOME=str(tmp_path), GROUPS_TUI_CONFIG=str(config))
+    env = live_env(tmp_path, config=_CONFIG)
     # WHEN `groups-tui` opens the TUI and every inbox row is in
     result = run_probe(_PROBE, env)
     # THEN it ran, and none of the modules only later screens and workers use was imported
@@ -123,10 +120,7 @@ except SystemExit as exc:
 
 def test_the_started_workers_import_no_http_client_before_a_request(tmp_path: Path) -> None:
     # GIVEN the same configuration (a forwarding target over HTTP, live credentials)
-    config = tmp_path / "config.toml"
-    config.write_text(_CONFIG, encoding="utf-8")
-    config.chmod(0o600)
-    env = live_env(tmp_path, HOME=str(tmp_path), GROUPS_TUI_CONFIG=str(config))
+    env = live_env(tmp_path, config=_CONFIG)
     # WHEN the TUI has started its watcher and automation runner, header and evidence read
     result = run_probe(_STARTED_PROBE, env)
     # THEN the runner ran; httpx waits for the first Cloud API call or forward, the API's

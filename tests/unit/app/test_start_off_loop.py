@@ -60,10 +60,7 @@ kinds = ["message.*"]
 
 def test_workers_and_service_parts_load_off_the_event_loop(tmp_path: Path) -> None:
     # GIVEN live credentials and an [automations] table (the runner starts in the TUI)
-    config = tmp_path / "config.toml"
-    config.write_text(_CONFIG, encoding="utf-8")
-    config.chmod(0o600)
-    env = live_env(tmp_path, HOME=str(tmp_path), GROUPS_TUI_CONFIG=str(config))
+    env = live_env(tmp_path, config=_CONFIG)
     # WHEN the TUI opens, draws its inbox and starts its background work
     on_main_thread = run_probe(_PROBE, env)
     # THEN the workers', the sub-APIs' and the raw log's modules (the header's listener
