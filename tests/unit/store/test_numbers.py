@@ -9,7 +9,7 @@ from pathlib import Path
 
 from groups_tui.cloud.webhooks import body_number, parse_body
 from groups_tui.domain.numbers import BusinessNumber
-from groups_tui.store import RawEventIn, Store
+from groups_tui.store import InboxRow, RawEventIn, Store
 from groups_tui.store.numbers import ADOPTED_KEY, Routing
 from groups_tui.store.records import Pricing
 from groups_tui.store.schema import MIGRATIONS, NUMBERED_TABLES
@@ -272,15 +272,20 @@ async def test_the_inbox_order_is_served_by_an_index(db_path: Path) -> None:
         await store.close()
 
 
+async def _paged_inbox(store: Store) -> list[InboxRow]:
+    """25 groups, 3 of them pending, several created at the same second; every inbox row."""
+    events = [created(f"G{n:02d}", at=1_000 + n // 3, request_id=None) for n in range(22)]
+    await store.raw.apply_events(None, events)
+    for n in range(3):
+        await store.groups.create_pending(f"req-{n}", f"Pending {n}")
+    return await store.groups.inbox_row_list()
+
+
 async def test_the_inbox_comes_in_a_first_screen_then_the_rest(db_path: Path) -> None:
     store = await Store.open(db_path, clock=Clock(), numbers=[US, BR])
     try:
         # GIVEN 25 groups over two numbers, some pending, some at the same time
-        events = [created(f"G{n:02d}", at=1_000 + n // 3, request_id=None) for n in range(22)]
-        await store.raw.apply_events(None, events)
-        for n in range(3):
-            await store.groups.create_pending(f"req-{n}", f"Pending {n}")
-        every = await store.groups.inbox_row_list()
+        every = await _paged_inbox(store)
         # WHEN the first page is read, then the rest after it
         first, after = await store.groups.inbox_page(limit=10)
         rest, end = await store.groups.inbox_page(after)
@@ -365,11 +370,7 @@ async def test_the_inbox_table_pages_hold_what_the_records_hold(db_path: Path) -
     store = await Store.open(db_path, clock=Clock(), numbers=[US, BR])
     try:
         # GIVEN 25 groups over two numbers, some pending, some at the same time
-        events = [created(f"G{n:02d}", at=1_000 + n // 3, request_id=None) for n in range(22)]
-        await store.raw.apply_events(None, events)
-        for n in range(3):
-            await store.groups.create_pending(f"req-{n}", f"Pending {n}")
-        every = await store.groups.inbox_row_list()
+        every = await _paged_inbox(store)
         # WHEN the inbox is read as compact tables, a page of 10 at a time
         table, after = await store.groups.inbox_table(limit=10)
         pages = 1
