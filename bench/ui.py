@@ -61,7 +61,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from groups_tui.domain.numbers import BusinessNumber
@@ -864,6 +864,11 @@ def _env(src: Path | None) -> dict[str, str]:
 
 
 def _child(db: Path, what: str, src: Path | None = None) -> dict[str, float]:
+    return dict(_child_json(db, what, src))
+
+
+def _child_json(db: Path, what: str, src: Path | None = None) -> Any:
+    """Run this script with ``--what`` over ``db`` (``src``'s code); its last line, as JSON."""
     done = subprocess.run(
         [sys.executable, __file__, f"--{what}", "--db", str(db)],
         capture_output=True,
@@ -873,7 +878,7 @@ def _child(db: Path, what: str, src: Path | None = None) -> dict[str, float]:
     )
     if done.returncode != 0:
         sys.exit(f"--{what} over {db.name} failed:\n{done.stderr}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def baseline_checkout(ref: str, into: Path) -> tuple[Path, str]:
@@ -948,16 +953,7 @@ def compare_screens(db: Path | None, src: Path, baseline: Path | None, runs: int
             shutil.copyfile(db, copies[name])
         for _ in range(runs):
             for name, tree in checkouts.items():
-                done = subprocess.run(
-                    [sys.executable, __file__, "--screens-once", "--db", str(copies[name])],
-                    capture_output=True,
-                    text=True,
-                    env=_env(tree),
-                    check=False,
-                )
-                if done.returncode != 0:
-                    sys.exit(f"--screens-once from {tree} failed:\n{done.stderr}")
-                results[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+                results[name].append(_child_json(copies[name], "screens-once", tree))
     print(
         f"load average {load:.2f} before, {os.getloadavg()[0]:.2f} after; "
         + ", ".join(f"{n}: {t}" for n, t in checkouts.items())
