@@ -13,7 +13,12 @@ the same load, so that a noisy neighbour on a shared machine weighs on all of th
   the signature, decode, ``INSERT`` and ``COMMIT`` with ``synchronous=FULL`` on the event
   loop's thread, once per request, in SQLite's default (rollback journal) mode;
 * **naive-wal** -- the same with ``journal_mode=WAL`` (one fsync per commit, as ours): a
-  stronger baseline than the issue's, printed beside it.
+  stronger baseline than the issue's, printed beside it;
+* **floor** (with ``--floor``) -- the least any receiver that answers only after a durable
+  commit can do (this file, ``--serve-floor``): read the body, hand it to a writer thread
+  that INSERTs whatever is waiting and COMMITs once (``synchronous=FULL``, WAL), answer
+  after that commit. No signature, no JSON, no access log, no applying: what a durable
+  acknowledgement costs on this machine, whatever the rest of the server does.
 
 The load comes from TWO generator processes (one at a single connection), each posting
 signed status webhooks (one event per POST, as Meta sends non-aggregated statuses) over
@@ -26,7 +31,7 @@ disturbs far less than the rates.
 Usage::
 
     python bench/ingest.py [--levels 1,8,32,128] [--seconds 3] [--rounds 3] [--src DIR]
-                           [--baseline DIR]
+                           [--baseline DIR] [--floor]
 
 ``--src`` measures another checkout's ``src``; ``--baseline DIR`` adds, in every round, the
 durable server of another checkout's ``src`` (``baseline``: the branch point, say).
@@ -200,6 +205,58 @@ async def serve_naive(db: Path, *, wal: bool) -> None:
     await asyncio.Event().wait()
 
 
+async def serve_floor(db: Path) -> None:
+    """The floor of a durable receiver: each body waits for the group commit that holds it.
+
+    One writer thread commits whatever arrived while it was committing (``synchronous=FULL``,
+    WAL), then wakes every request of that commit at once.
+    """
+    import queue
+    import sqlite3
+    import threading
+
+    from aiohttp import web
+
+    loop = asyncio.get_running_loop()
+    waiting: queue.SimpleQueue[tuple[bytes, asyncio.Future[None]]] = queue.SimpleQueue()
+
+    def settle(futures: list[asyncio.Future[None]]) -> None:
+        for future in futures:
+            future.set_result(None)
+
+    def write() -> None:
+        conn = sqlite3.connect(db, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("CREATE TABLE IF NOT EXISTS raw(id INTEGER PRIMARY KEY, body BLOB)")
+        while True:
+            batch = [waiting.get()]
+            while not waiting.empty():
+                batch.append(waiting.get())
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany("INSERT INTO raw(body) VALUES (?)", [(b,) for b, _ in batch])
+            conn.execute("COMMIT")
+            loop.call_soon_threadsafe(settle, [future for _, future in batch])
+
+    threading.Thread(target=write, daemon=True).start()
+
+    async def deliver(request: web.Request) -> web.Response:
+        future: asyncio.Future[None] = loop.create_future()
+        waiting.put((await request.read(), future))
+        await future
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/webhook", deliver)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+    await site.start()
+    port = runner.addresses[0][1]
+    print(f"url http://127.0.0.1:{port}/webhook", flush=True)
+    await asyncio.Event().wait()
+
+
 # --------------------------------------------------------------------------- driver
 
 
@@ -212,6 +269,8 @@ def start_server(kind: str, db: Path, src: Path) -> tuple[subprocess.Popen[str],
         cmd = [sys.executable, __file__, "--serve-naive", str(db)]
         if kind == "naive-wal":
             cmd.append("--wal")
+    elif kind == "floor":
+        cmd = [sys.executable, __file__, "--serve-floor", str(db)]
     else:  # durable, empty, or the durable server of the baseline checkout
         cmd = [sys.executable, "-m", "groups_tui.listener", "--port", "0", "--db", str(db)]
         if kind == "empty":
@@ -342,17 +401,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every measurement")
     parser.add_argument("--src", type=Path, default=ROOT / "src", help="the groups_tui to run")
     parser.add_argument("--baseline", type=Path, help="also run this src's durable server")
+    parser.add_argument(
+        "--floor", action="store_true", help="also run the floor of a durable receiver"
+    )
     parser.add_argument("--concurrency", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--generate", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--serve-naive", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--wal", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-floor", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
         asyncio.run(generate(args.generate, args.concurrency, args.seconds, args.offset))
         return
     if args.serve_naive:
         asyncio.run(serve_naive(args.serve_naive, wal=args.wal))
+        return
+    if args.serve_floor:
+        asyncio.run(serve_floor(args.serve_floor))
         return
 
     levels = [int(x) for x in args.levels.split(",")]
@@ -361,7 +427,7 @@ def main() -> None:
         f"{args.rounds} rounds, two load generators; src {args.src}"
         + (f"; baseline {args.baseline}" if args.baseline else "")
     )
-    kinds = SERVERS + (("baseline",) if args.baseline else ())
+    kinds = SERVERS + (("baseline",) if args.baseline else ()) + (("floor",) if args.floor else ())
     runs: dict[tuple[int, str], list[dict[str, Any]]] = {}
     for round_no in range(1, args.rounds + 1):
         for level in levels:
@@ -420,6 +486,19 @@ def main() -> None:
                 f"{spread([x / y if y else 0.0 for x, y in pairs], '{:.2f}'):>15} "
                 f"{spread([r.get('p50_ms', 0.0) for r in b], '{:.1f}'):>15} "
                 f"{spread([r.get('p99_ms', 0.0) for r in b], '{:.1f}'):>17}"
+            )
+    if args.floor:
+        print("\nfloor of a durable receiver (group commit, FULL, WAL; nothing else), same rounds")
+        print(f"{'conn':>5} {'ev/s':>15} {'floor/empty':>15} {'dur/floor':>15} {'p50 ms':>15}")
+        for level in levels:
+            d, e, f = (runs[(level, k)] for k in ("durable", "empty", "floor"))
+            fe = zip((r["rate"] for r in f), (r["rate"] for r in e), strict=True)
+            df = zip((r["rate"] for r in d), (r["rate"] for r in f), strict=True)
+            print(
+                f"{level:>5} {spread([r['rate'] for r in f]):>15} "
+                f"{spread([x / y if y else 0.0 for x, y in fe], '{:.2f}'):>15} "
+                f"{spread([x / y if y else 0.0 for x, y in df], '{:.2f}'):>15} "
+                f"{spread([r.get('p50_ms', 0.0) for r in f], '{:.1f}'):>15}"
             )
     print(
         "targets: durable/empty >= 0.5 at 8, 32 and 128 connections; durable >= naive at 1; "

@@ -39,7 +39,10 @@ process over a copy of the database, alternating with ``--baseline-src`` when gi
 Usage: ``python bench/ui.py [--groups N] [--messages N] [--numbers N [--baseline REF]]
 [--db PATH] [--cache DIR] [--src DIR] [--baseline-src DIR] [--screens]``;
 ``--baseline-src`` starts another checkout's ``src`` in every real-terminal round too
-(the empty app, ``--src`` and it in turn, so the three share each round's load).
+(the empty app, ``--src`` and it in turn, so the three share each round's load). Every
+real-terminal round also starts the floor (``bench/floor_app.py``: Textual and one read
+of every row, nothing else), timed to ready only, to show how close to the empty app
+any inbox on Textual and this database could start here.
 """
 
 from __future__ import annotations
@@ -518,7 +521,7 @@ def own_copy(db: Path, name: str) -> Path:
 def terminal_figures(
     db: Path, src: Path, runs: int, groups: int, baseline: Path | None = None
 ) -> dict[str, dict[str, list[float]]]:
-    """Start the empty app and groups-tui in tmux ``runs`` times each, alternating; with
+    """Start the empty app, the floor and groups-tui in tmux ``runs`` times each, in turn; with
     ``baseline`` (another checkout's ``src``), that one too in every round (its figures
     under ``"baseline"``, paired with the same round's empty app)."""
     from terminal import Key, run_in_tmux, start_server, stop_server
@@ -545,7 +548,7 @@ def terminal_figures(
         "WHATSAPP_API_BASE_URL": "http://127.0.0.1:9",  # nothing leaves the machine
         "GROUPS_TUI_BELL": "false",
     }
-    out: dict[str, dict[str, list[float]]] = {"empty": {}, "ours": {}}
+    out: dict[str, dict[str, list[float]]] = {"empty": {}, "floor": {}, "ours": {}}
     sources = {"ours": src}
     dbs = {"ours": db}
     if baseline is not None:
@@ -559,7 +562,7 @@ def terminal_figures(
     start_server()
     try:
         for _ in range(runs):
-            for which in ("empty", *sources):
+            for which in ("empty", "floor", *sources):
                 if which == "empty":
                     run = run_in_tmux(
                         [sys.executable, str(here / "empty_app.py")],
@@ -570,6 +573,13 @@ def terminal_figures(
                         # a key the moment it is ready, then the box emptied again
                         at_ready=Key("at ready", "x", literal=True),
                         before_keys=[Key("empty the box", "BSpace")],
+                    )
+                elif which == "floor":  # started and timed only (bench/floor_app.py)
+                    run = run_in_tmux(
+                        [sys.executable, str(here / "floor_app.py"), str(db)],
+                        env=base_env,
+                        first_frame="filter",
+                        ready=f"{groups:,}/{groups:,}",
                     )
                 else:
                     run = run_in_tmux(
@@ -631,6 +641,18 @@ def print_terminal(fig: dict[str, dict[str, list[float]]], title: str = "") -> N
     print(
         f"{'ready / empty start, paired':<30}{'':>24}{'':>24}{spread([r * 100 for r in ratios]) + ' %':>13}"
     )
+    if fig.get("floor"):
+        floor = fig["floor"]["ready"]
+        print(
+            f"{'floor (bench/floor_app.py)':<30}{spread(floor) + ' ms':>24}{'':>24}"
+            f"{statistics.median(floor) / statistics.median(fig['empty']['ready']):>12.2f}x"
+        )
+        for label, num, den in (
+            ("floor / empty start, paired", floor, fig["empty"]["ready"]),
+            ("ready / floor, paired", fig["ours"]["ready"], floor),
+        ):
+            paired = [a / b * 100 for a, b in zip(num, den, strict=True)]
+            print(f"{label:<30}{'':>24}{'':>24}{spread(paired) + ' %':>13}")
     print(f"{'keys':<30}{'med/p95/worst ms':>24}{'med/p95/worst ms':>24}")
     names = [n for n in fig["ours"] if n.startswith(("key -> frame", "key CPU"))]
     for name in names:
