@@ -486,15 +486,10 @@ class GroupsApp(HostApp):
             self.call_after_refresh(self.run_worker, started, **kwargs)
 
     def freeze_heap(self) -> None:
-        """Put the objects alive after start-up (modules, styles, the inbox index) out of
-        the cyclic collector's reach: with 10,000 groups a full collection walks ~90,000
-        objects (~50 ms here), inside whichever keystroke triggers it (often the first
-        group opened). Frozen objects are still freed by reference counting.
-
-        Nothing is collected first: with the collector off since the process began, that
-        walks every object start-up made (~27 ms at 10,000 groups, before the rest of the
-        rows could come in) to free the ~3,500 in reference cycles it left behind, which
-        then stay frozen instead (measured in docs/performance.md)."""
+        """Put what start-up left alive (modules, styles, the inbox index) out of the
+        cyclic collector's reach: at 10,000 groups a full collection walks ~90,000 objects
+        (~50 ms), in whichever keystroke triggers it. Reference counting still frees them.
+        Nothing is collected first (~27 ms for the ~3,500 left in cycles, which stay)."""
         gc.freeze()
         gc.enable()  # the runner holds the collector off until now (groups_tui.tui_runner)
 
