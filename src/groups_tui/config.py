@@ -1,12 +1,14 @@
 """Settings: environment variables, then an optional TOML file in the user's config dir.
 
-Secrets are `SecretStr`: they never appear in a repr, a log line or `config check`. A config
-file that holds a secret and can be read by the group or by others is refused.
+Secrets are :class:`~groups_tui.config_values.Secret`: they never appear in a repr, a log
+line or `config check`. A config file that holds a secret and can be read by the group or by
+others is refused.
 
-`Settings` is a pydantic model that gathers its own sources when constructed (keyword
-arguments, then environment variables by their names, any case, then the file): every
-command starts by reading it, and pydantic-settings cost more to import than the rest of
-a read command.
+`Settings` gathers its own sources when constructed (keyword arguments, then environment
+variables by their names, any case, then the file) and checks each value with the plain
+functions of :mod:`groups_tui.config_values`: every command and the TUI start by reading
+it, and a validation library (pydantic, ~80 ms) cost more to import than the rest of a
+read command, and a third of the TUI's own start.
 
 Business numbers: a ``[[numbers]]`` array in the file lists every number of the account
 (``phone_number_id``, ``label``, ``business_account_id``, ``display_phone_number``, and its
@@ -23,13 +25,17 @@ import json
 import os
 import stat
 import tomllib
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, get_origin
+from typing import Any, Generic, NamedTuple, TypeVar, cast, overload
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from groups_tui import config_values as values
+from groups_tui.config_values import Check, Secret
 from groups_tui.domain.numbers import BusinessNumber
+
+T = TypeVar("T")
 
 APP_NAME = "groups-tui"
 CONFIG_ENV = "GROUPS_TUI_CONFIG"
@@ -59,8 +65,8 @@ def default_data_dir() -> Path:
 class _TomlFileSource:
     """Reads the TOML config file, refusing one that leaks secrets to other users."""
 
-    def __init__(self, settings_cls: type[BaseModel], path: Path) -> None:
-        self.settings_cls = settings_cls
+    def __init__(self, names: Collection[str], path: Path) -> None:
+        self._names = names
         self._path = path
         self._data: dict[str, Any] | None = None
 
@@ -84,7 +90,7 @@ class _TomlFileSource:
         return data
 
     def __call__(self) -> dict[str, Any]:
-        return {k: v for k, v in self._load().items() if k in self.settings_cls.model_fields}
+        return {k: v for k, v in self._load().items() if k in self._names}
 
 
 def _holds_secret(data: dict[str, Any]) -> bool:
@@ -108,34 +114,78 @@ def check_file_permissions(path: Path, data: dict[str, Any]) -> None:
         )
 
 
-def _environment(settings_cls: type[BaseModel]) -> dict[str, tuple[str, Any]]:
+def _environment(settings: Mapping[str, Setting[Any]]) -> dict[str, tuple[str, Any]]:
     """The fields set by environment variables (names in any case): field name ->
-    (variable name, value). A table or array field (``dict``, ``list``) is given as JSON.
+    (variable name, value). A table or array field is given as JSON.
 
     Raises:
         ConfigError: A table that is not JSON.
     """
     env = {name.lower(): value for name, value in os.environ.items()}
     found: dict[str, tuple[str, Any]] = {}
-    for name, field in settings_cls.model_fields.items():
-        variable = field.alias or name
-        value = env.get(variable.lower())
+    for name, setting in settings.items():
+        value = env.get(setting.variable.lower())
         if value is None:
             continue
-        if get_origin(field.annotation) in (dict, list):
+        if setting.json:
             try:
                 value = json.loads(value)
             except ValueError as exc:
-                raise ConfigError(f"invalid setting {variable}: not JSON ({exc})") from None
-        found[name] = (variable, value)
+                raise ConfigError(f"invalid setting {setting.variable}: not JSON ({exc})") from None
+        found[name] = (setting.variable, value)
     return found
 
 
-class NumberEntry(BaseModel):
-    """One ``[[numbers]]`` entry of the config file, as written (checked by pydantic:
-    unknown keys are refused, the token is a secret)."""
+class Setting(Generic[T]):
+    """One setting of :class:`Settings`: the variable that sets it, how a given value is
+    checked (:mod:`groups_tui.config_values`) and its value when none is given. Its
+    description is the docstring under it (:meth:`Settings.status_lines`).
 
-    model_config = ConfigDict(extra="forbid")
+    Args:
+        variable: The environment variable (also accepted as a keyword argument).
+        check: Turns a given value into the setting's value, or raises ``Invalid``.
+        default: The value when none is given, or a function making it.
+        json: The environment gives it as JSON (a table or an array).
+    """
+
+    def __init__(
+        self,
+        variable: str,
+        check: Check[T],
+        default: T | Callable[[], T],
+        *,
+        json: bool = False,
+    ) -> None:
+        self.variable = variable
+        self.check = check
+        self._default = default
+        self.json = json
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def default(self) -> T:
+        """The value when none is given."""
+        made = self._default
+        return made() if callable(made) else made
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Setting[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type) -> Setting[T] | T:
+        # Reached for the class only: an instance holds its values in its __dict__.
+        if instance is None:
+            return self
+        return cast("T", instance.__dict__[self.name])
+
+
+class NumberEntry(NamedTuple):
+    """One ``[[numbers]]`` entry of the config file, as written (unknown keys are
+    refused, the token is a secret)."""
 
     phone_number_id: str
     """Meta's id of the number."""
@@ -145,10 +195,26 @@ class NumberEntry(BaseModel):
     """Its WABA (default: ``WHATSAPP_BUSINESS_ACCOUNT_ID``)."""
     display_phone_number: str | None = None
     """The number as people dial it."""
-    access_token: SecretStr | None = None
+    access_token: Secret | None = None
     """Its own token."""
     token: str | None = None
     """The name of a ``[tokens]`` entry it shares."""
+
+    @classmethod
+    def checked(cls, value: Any) -> NumberEntry:
+        """An entry from its table, checked."""
+        fields = values.entries(
+            value,
+            {"phone_number_id": values.text},
+            {
+                "label": values.text,
+                "business_account_id": values.text,
+                "display_phone_number": values.text,
+                "access_token": values.secret,
+                "token": values.text,
+            },
+        )
+        return cls(**fields)
 
 
 class NumberSettings(NamedTuple):
@@ -161,88 +227,123 @@ class NumberSettings(NamedTuple):
     """
 
     number: BusinessNumber
-    access_token: SecretStr | None
+    access_token: Secret | None
 
 
-class Settings(BaseModel):
-    """groups-tui settings. Environment variables win over the config file."""
+def _data_dir_db() -> Path:
+    return default_data_dir() / "groups.db"
 
-    # Each field's docstring is its description in `config check` (:meth:`status_lines`);
-    # it is read from the source when asked, not by pydantic for every command.
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    def __init__(self, **values: Any) -> None:
-        """Settings from ``values`` (by field name or variable name), then the environment,
+def _spacing_marks_here() -> str:
+    return "one" if os.environ.get("TMUX") else "zero"
+
+
+class Settings:
+    """groups-tui settings. Environment variables win over the config file.
+
+    Each setting's docstring is its description in ``config check``
+    (:meth:`status_lines`); it is read from the source when asked, not for every command.
+    """
+
+    def __init__(self, **given: Any) -> None:
+        """Settings from ``given`` (by field name or variable name), then the environment,
         then the config file. Each value keeps the name it was given by, so an invalid one
-        is reported as the user wrote it (``GROUPS_TUI_BELL`` from the environment)."""
-        fields = type(self).model_fields
+        is reported as the user wrote it (``GROUPS_TUI_BELL`` from the environment).
+
+        Raises:
+            ConfigError: An unreadable or unsafe config file, a table that is not JSON.
+            InvalidSetting: A value a setting cannot take.
+        """
+        settings = type(self).fields()
         chosen: dict[str, tuple[str, Any]] = {
             name: (name, value)
-            for name, value in _TomlFileSource(type(self), config_path())().items()
+            for name, value in _TomlFileSource(settings, config_path())().items()
         }
-        chosen |= _environment(type(self))
-        for key, value in values.items():
-            name = next((n for n, f in fields.items() if key in (n, f.alias)), key)
-            chosen[name] = (key, value)
-        super().__init__(**dict(chosen.values()))
+        chosen |= _environment(settings)
+        for key, value in given.items():
+            name = next((n for n, s in settings.items() if key in (n, s.variable)), None)
+            if name is not None:  # anything else is ignored, as an unknown file key is
+                chosen[name] = (key, value)
+        for name, setting in settings.items():
+            if name not in chosen:
+                self.__dict__[name] = setting.default()
+                continue
+            key, value = chosen[name]
+            try:
+                self.__dict__[name] = setting.check(value)
+            except values.Invalid as exc:
+                raise InvalidSetting(".".join((key, *exc.where)), exc.message) from None
+        self.given = frozenset(chosen)
+        """The settings given a value (by a keyword, the environment or the file)."""
 
-    access_token: SecretStr | None = Field(default=None, alias="WHATSAPP_ACCESS_TOKEN")
+    @classmethod
+    @functools.cache
+    def fields(cls) -> dict[str, Setting[Any]]:
+        """Every setting, by field name, in the order they are declared."""
+        return {name: attr for name, attr in vars(cls).items() if isinstance(attr, Setting)}
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.fields())
+        return f"Settings({shown})"
+
+    access_token = Setting("WHATSAPP_ACCESS_TOKEN", values.optional(values.secret), None)
     """Bearer token for the Cloud API."""
-    phone_number_id: str | None = Field(default=None, alias="WHATSAPP_PHONE_NUMBER_ID")
+    phone_number_id = Setting("WHATSAPP_PHONE_NUMBER_ID", values.optional(values.text), None)
     """The business phone number id groups belong to."""
-    business_account_id: str | None = Field(default=None, alias="WHATSAPP_BUSINESS_ACCOUNT_ID")
-    """The WhatsApp Business Account (WABA) id; needed to list message templates."""
-    app_secret: SecretStr | None = Field(default=None, alias="WHATSAPP_APP_SECRET")
-    """App secret that signs webhooks (X-Hub-Signature-256)."""
-    verify_token: SecretStr | None = Field(default=None, alias="WHATSAPP_VERIFY_TOKEN")
-    """Token Meta echoes in the webhook verification handshake."""
-    graph_version: str = Field(default="v25.0", alias="WHATSAPP_GRAPH_VERSION")
-    """Graph API version used in every path."""
-    api_base_url: str = Field(default="https://graph.facebook.com", alias="WHATSAPP_API_BASE_URL")
-    """Base URL of the Graph API (tests and the sandbox point it elsewhere)."""
-    db_path: Path = Field(
-        default_factory=lambda: default_data_dir() / "groups.db", alias="GROUPS_TUI_DB"
+    business_account_id = Setting(
+        "WHATSAPP_BUSINESS_ACCOUNT_ID", values.optional(values.text), None
     )
+    """The WhatsApp Business Account (WABA) id; needed to list message templates."""
+    app_secret = Setting("WHATSAPP_APP_SECRET", values.optional(values.secret), None)
+    """App secret that signs webhooks (X-Hub-Signature-256)."""
+    verify_token = Setting("WHATSAPP_VERIFY_TOKEN", values.optional(values.secret), None)
+    """Token Meta echoes in the webhook verification handshake."""
+    graph_version = Setting("WHATSAPP_GRAPH_VERSION", values.text, "v25.0")
+    """Graph API version used in every path."""
+    api_base_url = Setting("WHATSAPP_API_BASE_URL", values.text, "https://graph.facebook.com")
+    """Base URL of the Graph API (tests and the sandbox point it elsewhere)."""
+    db_path = Setting("GROUPS_TUI_DB", values.path, _data_dir_db)
     """SQLite database for the live account (the sandbox always uses its own file)."""
-    socket: Path | None = Field(default=None, alias="GROUPS_TUI_SOCKET")
+    socket = Setting("GROUPS_TUI_SOCKET", values.optional_path, None)
     """The team daemon's Unix socket (``groups-tui serve``); when set, or when a socket
     exists at the default path (/run/groups-tui/groups-tui.sock), every command and the
     TUI act through the daemon and need no Cloud API token."""
-    roles_file: Path = Field(default=Path("/etc/groups-tui/roles.toml"), alias="GROUPS_TUI_ROLES")
+    roles_file = Setting("GROUPS_TUI_ROLES", values.path, Path("/etc/groups-tui/roles.toml"))
     """The daemon's roles file (TOML; readable only by the daemon's user)."""
-    rates_csv: Path | None = Field(default=None, alias="GROUPS_TUI_RATES_CSV")
+    rates_csv = Setting("GROUPS_TUI_RATES_CSV", values.optional_path, None)
     """A rate card CSV replacing the packaged one."""
-    bell: bool = Field(default=True, alias="GROUPS_TUI_BELL")
+    bell = Setting("GROUPS_TUI_BELL", values.flag, True)
     """Ring the terminal bell on new messages in groups that are not open."""
-    spacing_marks: Literal["zero", "one"] = Field(
-        default_factory=lambda: "one" if os.environ.get("TMUX") else "zero",
-        alias="GROUPS_TUI_SPACING_MARKS",
+    spacing_marks = Setting(
+        "GROUPS_TUI_SPACING_MARKS", values.choice("zero", "one"), _spacing_marks_here
     )
     """Cells a spacing combining mark (Devanagari ि, Tamil ா...) takes: ``zero`` as Rich
     measures it, ``one`` as terminals that measure code points with wcwidth (tmux, for one)
     draw it. Default ``one`` inside tmux (``$TMUX`` set), ``zero`` elsewhere; set ``one``
     if rows with Indic text are pushed right."""
-    web_token: SecretStr | None = Field(default=None, alias="GROUPS_TUI_WEB_TOKEN")
+    web_token = Setting("GROUPS_TUI_WEB_TOKEN", values.optional(values.secret), None)
     """Access token of ``groups-tui web``; required to bind to anything but loopback."""
-    moderation: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_MODERATION")
+    moderation = Setting("GROUPS_TUI_MODERATION", values.table, dict, json=True)
     """The ``[moderation]`` table of the config file: rule thresholds and actions."""
-    automations: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_AUTOMATIONS")
+    automations = Setting("GROUPS_TUI_AUTOMATIONS", values.table, dict, json=True)
     """The ``[automations]`` table of the config file: invite flows, forwarding, pacing."""
-    pricing: dict[str, Any] = Field(default_factory=dict, alias="GROUPS_TUI_PRICING")
+    pricing = Setting("GROUPS_TUI_PRICING", values.table, dict, json=True)
     """The ``[pricing]`` table of the config file: the reading of each disputed charging
     rule and when what Meta charged wins over it (``evidence_min``, ``evidence_days``)."""
-    numbers: list[NumberEntry] = Field(default_factory=list, alias="GROUPS_TUI_NUMBERS")
+    numbers = Setting("GROUPS_TUI_NUMBERS", values.list_of(NumberEntry.checked), list, json=True)
     """The ``[[numbers]]`` of the config file: every business number of the account
     (``phone_number_id``, ``label``, ``business_account_id``, ``display_phone_number``,
     ``access_token`` or ``token``); without it the ``WHATSAPP_*`` variables describe one."""
-    tokens: dict[str, SecretStr] = Field(default_factory=dict, alias="GROUPS_TUI_TOKENS")
+    tokens = Setting("GROUPS_TUI_TOKENS", values.table_of(values.secret), dict, json=True)
     """The ``[tokens]`` table: access tokens by name, shared by numbers that say
     ``token = "NAME"``."""
-    display_phone_number: str | None = Field(default=None, alias="WHATSAPP_DISPLAY_PHONE_NUMBER")
+    display_phone_number = Setting(
+        "WHATSAPP_DISPLAY_PHONE_NUMBER", values.optional(values.text), None
+    )
     """How the one number of the ``WHATSAPP_*`` variables is dialled (its label)."""
-    sandbox_numbers: int = Field(default=1, ge=1, le=9, alias="GROUPS_TUI_SANDBOX_NUMBERS")
+    sandbox_numbers = Setting("GROUPS_TUI_SANDBOX_NUMBERS", values.bounded(1, 9), 1)
     """Business numbers the embedded sandbox simulates (1 to 9), without credentials."""
-    keys: dict[str, str] = Field(default_factory=dict, alias="GROUPS_TUI_KEYS")
+    keys = Setting("GROUPS_TUI_KEYS", values.table_of(values.text), dict, json=True)
     """The ``[keys]`` table of the config file: a binding id (listed by ``?``) and the
     keys that replace its own, e.g. ``"inbox.sort" = "o"`` or ``"app.quit" = "ctrl+q,f10"``."""
 
@@ -315,7 +416,7 @@ class Settings(BaseModel):
             raise ConfigError(f"{where} has no phone_number_id")
         display = (entry.display_phone_number or "").strip() or None
         label = (entry.label or "").strip() or display or pnid
-        token: SecretStr | None
+        token: Secret | None
         if entry.access_token is not None and entry.token:
             raise ConfigError(f"{where} ({label}): give access_token or token, not both")
         if entry.access_token is not None:
@@ -352,21 +453,34 @@ class Settings(BaseModel):
     def status_lines(self) -> list[tuple[str, str, bool]]:
         """(environment variable, description, is set) for every setting; never a value."""
         rows: list[tuple[str, str, bool]] = []
-        for name, field in type(self).model_fields.items():
+        for name, setting in self.fields().items():
             if name in ("numbers", "tokens"):
                 continue  # listed number by number by `config check`
             value = getattr(self, name)
-            if isinstance(value, SecretStr):
+            if isinstance(value, Secret):
                 value = value.get_secret_value()
             present = value is not None and value != "" and value != {}
-            text = field.description or _field_docs().get(name, "")
-            rows.append((field.alias or name, text.strip(), present))
+            rows.append((setting.variable, _field_docs().get(name, ""), present))
         return rows
+
+
+class InvalidSetting(ConfigError):
+    """A value a setting cannot take: ``invalid setting WHERE: WHAT``.
+
+    Args:
+        where: The setting as it was given (its variable or field name), and the path
+            inside its value (``GROUPS_TUI_NUMBERS.0.label``).
+        message: What is wrong (never the value).
+    """
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"invalid setting {where}: {message}")
+        self.where = where
 
 
 @functools.cache
 def _field_docs() -> dict[str, str]:
-    """The docstring under each field of :class:`Settings`, by field name (none when the
+    """The docstring under each setting of :class:`Settings`, by field name (none when the
     source cannot be read)."""
     import ast
     import inspect
@@ -380,25 +494,21 @@ def _field_docs() -> dict[str, str]:
         return docs
     for field, after in zip(body.body, body.body[1:], strict=False):
         if (
-            isinstance(field, ast.AnnAssign)
-            and isinstance(field.target, ast.Name)
+            isinstance(field, ast.Assign)
+            and len(field.targets) == 1
+            and isinstance(field.targets[0], ast.Name)
             and isinstance(after, ast.Expr)
             and isinstance(after.value, ast.Constant)
             and isinstance(after.value.value, str)
         ):
-            docs[field.target.id] = inspect.cleandoc(after.value.value)
+            docs[field.targets[0].id] = inspect.cleandoc(after.value.value)
     return docs
 
 
-def _has_value(secret: SecretStr | None) -> bool:
+def _has_value(secret: Secret | None) -> bool:
     return bool(secret and secret.get_secret_value())
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Load settings, turning every problem into a one-line `ConfigError`."""
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        raise ConfigError(f"invalid setting {where}: {first.get('msg', 'bad value')}") from None
+    """Load settings; every problem is a one-line :class:`ConfigError`."""
+    return Settings(**overrides)

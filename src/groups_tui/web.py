@@ -238,7 +238,7 @@ def web_command(host: str, port: int, public_url: str | None) -> None:
             "and put TLS in front, or bind to 127.0.0.1",
             EXIT_USAGE,
         )
-    if "spacing_marks" not in settings.model_fields_set:
+    if "spacing_marks" not in settings.given:
         # xterm.js measures code points with wcwidth, as tmux does: each spacing mark of
         # Hindi, Bengali, Tamil... text takes a cell there (the TUIs inherit this).
         os.environ["GROUPS_TUI_SPACING_MARKS"] = "one"

@@ -1,4 +1,4 @@
-"""The ``[automations]`` section of the TOML config file, as pydantic models.
+"""The ``[automations]`` section of the TOML config file, checked as it is read.
 
 Example::
 
@@ -28,17 +28,19 @@ readable by its owner alone; ``secret_env`` names an environment variable instea
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
 import tomllib
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
-
+from groups_tui import config_values as values
 from groups_tui.config import ConfigError, config_path
+from groups_tui.config_values import Check, Invalid, Secret
 from groups_tui.service.types import AutomationSetup, ConfiguredRule, ConfiguredTarget
 
 __all__ = [
@@ -52,33 +54,129 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_Table = TypeVar("_Table", bound="_Checked")
 
 
-def _check_name(value: str) -> str:
+def _check_name(value: str) -> None:
     if not _NAME.match(value):
-        raise ValueError("names use letters, digits, '.', '_' or '-' (at most 64)")
-    return value
+        raise Invalid("names use letters, digits, '.', '_' or '-' (at most 64)")
 
 
-class _Model(BaseModel):
-    # The fields' docstrings are for readers: nothing shows them, and pydantic's
-    # ``use_attribute_docstrings`` would read and parse this module's source at import
-    # (~10 ms of every start with an [automations] table).
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _number(
+    *, gt: float | None = None, ge: float | None = None, le: float | None = None
+) -> Check[float]:
+    """A number (an integer, a float or its text) within the bounds given."""
+
+    def checked(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise Invalid("Input should be a valid number")
+        try:
+            number = float(value)
+        except ValueError:
+            raise Invalid(
+                "Input should be a valid number, unable to parse string as a number"
+            ) from None
+        if gt is not None and not number > gt:
+            raise Invalid(f"Input should be greater than {gt:g}")
+        if ge is not None and not number >= ge:
+            raise Invalid(f"Input should be greater than or equal to {ge:g}")
+        if le is not None and not number <= le:
+            raise Invalid(f"Input should be less than or equal to {le:g}")
+        if math.isnan(number):
+            raise Invalid("Input should be a finite number")
+        return number
+
+    return checked
 
 
-class Pacing(_Model):
+def _words(value: Any) -> tuple[str, ...]:
+    """A list of texts."""
+    if not isinstance(value, (list, tuple)):
+        raise Invalid("Input should be a valid tuple")
+    return tuple(values.list_of(values.text)(list(value)))
+
+
+def _day(value: Any) -> date:
+    """A day: a TOML date or its ISO text (``2026-01-31``)."""
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise Invalid("Input should be a valid date")
+
+
+def _tables(cls: type[_Table]) -> Check[tuple[_Table, ...]]:
+    """A list of ``cls`` tables (or instances)."""
+
+    def one(value: Any) -> _Table:
+        return value if isinstance(value, cls) else cls.from_table(value)
+
+    def checked(value: Any) -> tuple[_Table, ...]:
+        if not isinstance(value, (list, tuple)):
+            raise Invalid("Input should be a valid tuple")
+        return tuple(values.list_of(one)(list(value)))
+
+    return checked
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A table of the ``[automations]`` section: unknown keys are refused, each field is
+    checked by :attr:`CHECKS` when built (from the file or in code), then the rules that
+    tie fields together (:meth:`_check`)."""
+
+    # The fields' docstrings are for readers: nothing shows them.
+    CHECKS: ClassVar[dict[str, Check[Any]]] = {}
+
+    def __post_init__(self) -> None:
+        for name, check in self.CHECKS.items():
+            try:
+                object.__setattr__(self, name, check(getattr(self, name)))
+            except Invalid as exc:
+                raise exc.inside(name) from None
+        self._check()
+
+    def _check(self) -> None:
+        """Rules over several fields (raise :class:`Invalid`)."""
+
+    @classmethod
+    def from_table(cls: type[_Table], value: Any) -> _Table:
+        """The table's entries as this record, checked."""
+        data = values.table(value)
+        known = fields(cls)
+        names = {f.name for f in known}
+        for key in data:
+            if key not in names:
+                raise Invalid("Extra inputs are not permitted", (str(key),))
+        for f in known:
+            if f.name not in data and f.default is MISSING and f.default_factory is MISSING:
+                raise Invalid("Field required", (f.name,))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Pacing(_Checked):
     """How fast automations call the Cloud API (per business number)."""
 
-    group_ops_per_second: float = Field(default=2.0, gt=0, le=100)
+    group_ops_per_second: float = 2.0
     """Group operations (create, delete) per second."""
-    messages_per_second: float = Field(default=10.0, gt=0, le=1000)
+    messages_per_second: float = 10.0
     """Messages (invites, announcements) per second."""
-    burst: float = Field(default=1.0, ge=1, le=100)
+    burst: float = 1.0
     """Calls that may go out back to back before the rate applies."""
 
+    CHECKS: ClassVar[dict[str, Check[Any]]] = {
+        "group_ops_per_second": _number(gt=0, le=100),
+        "messages_per_second": _number(gt=0, le=1000),
+        "burst": _number(ge=1, le=100),
+    }
 
-class InviteRule(_Model):
+
+@dataclass(frozen=True)
+class InviteRule(_Checked):
     """When a 1:1 message matches, send the invite-link template of a group.
 
     A message matches when it contains one of ``keywords`` (case-insensitive, whole words)
@@ -99,19 +197,28 @@ class InviteRule(_Model):
     """The invite-link template (Template Library copy)."""
     language: str = "en"
     """The template's language."""
-    repeat_after_hours: float = Field(default=168.0, ge=0)
+    repeat_after_hours: float = 168.0
     """The same person gets the same invite from this rule at most once in this period."""
 
-    @model_validator(mode="after")
-    def _check(self) -> InviteRule:
+    CHECKS: ClassVar[dict[str, Check[Any]]] = {
+        "name": values.text,
+        "keywords": _words,
+        "numbers": _words,
+        "group_id": values.optional(values.text),
+        "new_group_subject": values.optional(values.text),
+        "template": values.text,
+        "language": values.text,
+        "repeat_after_hours": _number(ge=0),
+    }
+
+    def _check(self) -> None:
         _check_name(self.name)
         if not self.keywords and not self.numbers:
-            raise ValueError(f"invite rule {self.name!r} needs keywords or numbers")
+            raise Invalid(f"invite rule {self.name!r} needs keywords or numbers")
         if (self.group_id is None) == (self.new_group_subject is None):
-            raise ValueError(
+            raise Invalid(
                 f"invite rule {self.name!r} needs exactly one of group_id or new_group_subject"
             )
-        return self
 
     @property
     def group_key(self) -> str:
@@ -124,7 +231,8 @@ class InviteRule(_Model):
         return frozenset("".join(c for c in n if c.isdigit()) for n in self.numbers)
 
 
-class ForwardTarget(_Model):
+@dataclass(frozen=True)
+class ForwardTarget(_Checked):
     """Where applied group events are forwarded: an HTTP endpoint or a local command."""
 
     name: str
@@ -133,29 +241,40 @@ class ForwardTarget(_Model):
     """HTTP(S) endpoint receiving one POST per event."""
     command: tuple[str, ...] | None = None
     """Program and arguments; receives one event as JSON on stdin per run."""
-    secret: SecretStr | None = None
-    """HMAC key of the ``X-Groups-Tui-Signature`` header."""
+    secret: Secret | None = None
+    """HMAC key of the ``X-Groups-Tui-Signature`` header (text given here is kept as a
+    secret)."""
     secret_env: str | None = None
     """Environment variable holding the HMAC key (instead of ``secret``)."""
     kinds: tuple[str, ...] = ()
     """Event kinds to forward (``fnmatch`` patterns such as ``message.*``); empty = all."""
-    timeout: float = Field(default=10.0, gt=0, le=300)
+    timeout: float = 10.0
     """Seconds per delivery attempt."""
-    backoff_initial: float = Field(default=1.0, gt=0)
+    backoff_initial: float = 1.0
     """Seconds before the first retry; doubles per failure."""
-    backoff_max: float = Field(default=300.0, gt=0)
+    backoff_max: float = 300.0
     """Cap of the retry delay."""
 
-    @model_validator(mode="after")
-    def _check(self) -> ForwardTarget:
+    CHECKS: ClassVar[dict[str, Check[Any]]] = {
+        "name": values.text,
+        "url": values.optional(values.text),
+        "command": values.optional(_words),
+        "secret": values.optional(values.secret),
+        "secret_env": values.optional(values.text),
+        "kinds": _words,
+        "timeout": _number(gt=0, le=300),
+        "backoff_initial": _number(gt=0),
+        "backoff_max": _number(gt=0),
+    }
+
+    def _check(self) -> None:
         _check_name(self.name)
         if (self.url is None) == (self.command is None):
-            raise ValueError(f"forward target {self.name!r} needs exactly one of url or command")
+            raise Invalid(f"forward target {self.name!r} needs exactly one of url or command")
         if self.url is not None and not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"forward target {self.name!r}: url must be http:// or https://")
+            raise Invalid(f"forward target {self.name!r}: url must be http:// or https://")
         if self.command is not None and not self.command:
-            raise ValueError(f"forward target {self.name!r}: command is empty")
-        return self
+            raise Invalid(f"forward target {self.name!r}: command is empty")
 
     def signing_key(self) -> bytes | None:
         """The HMAC key, from the file or the environment (``None`` when unsigned)."""
@@ -172,12 +291,13 @@ class ForwardTarget(_Model):
         return None
 
 
-class PruneRule(_Model):
+@dataclass(frozen=True)
+class PruneRule(_Checked):
     """A named retirement rule (``groups-tui groups prune --rule NAME``, e.g. from cron)."""
 
     name: str
     """Unique name."""
-    idle_days: float | None = Field(default=None, gt=0)
+    idle_days: float | None = None
     """No inbound message for this many days."""
     subject: str | None = None
     """Regular expression the subject must match."""
@@ -188,21 +308,33 @@ class PruneRule(_Model):
     empty: bool = False
     """Only groups with no member besides the business."""
 
-    @model_validator(mode="after")
-    def _check(self) -> PruneRule:
+    CHECKS: ClassVar[dict[str, Check[Any]]] = {
+        "name": values.text,
+        "idle_days": values.optional(_number(gt=0)),
+        "subject": values.optional(values.text),
+        "tag": values.optional(values.text),
+        "created_before": values.optional(_day),
+        "empty": values.flag,
+    }
+
+    def _check(self) -> None:
         _check_name(self.name)
         if self.subject is not None:
             try:
                 re.compile(self.subject)
             except re.error as exc:
-                raise ValueError(f"prune rule {self.name!r}: bad subject pattern: {exc}") from None
-        return self
+                raise Invalid(f"prune rule {self.name!r}: bad subject pattern: {exc}") from None
 
 
-class AutomationsConfig(_Model):
+def _pacing(value: Any) -> Pacing:
+    return value if isinstance(value, Pacing) else Pacing.from_table(value)
+
+
+@dataclass(frozen=True)
+class AutomationsConfig(_Checked):
     """Every automation rule and target."""
 
-    pacing: Pacing = Pacing()
+    pacing: Pacing = field(default_factory=Pacing)
     """Throughput limits."""
     invite_rules: tuple[InviteRule, ...] = ()
     """Invite flows evaluated on inbound 1:1 messages."""
@@ -211,14 +343,19 @@ class AutomationsConfig(_Model):
     prune_rules: tuple[PruneRule, ...] = ()
     """Named retirement rules."""
 
-    @model_validator(mode="after")
-    def _unique(self) -> AutomationsConfig:
+    CHECKS: ClassVar[dict[str, Check[Any]]] = {
+        "pacing": _pacing,
+        "invite_rules": _tables(InviteRule),
+        "forward": _tables(ForwardTarget),
+        "prune_rules": _tables(PruneRule),
+    }
+
+    def _check(self) -> None:
         seen: set[str] = set()
         for name in [r.name for r in self.invite_rules] + [t.name for t in self.forward]:
             if name in seen:
-                raise ValueError(f"the name {name!r} is used twice")
+                raise Invalid(f"the name {name!r} is used twice")
             seen.add(name)
-        return self
 
     def setup(self) -> AutomationSetup:
         """The invite rules and forwarding targets, as the service lists their status."""
@@ -257,12 +394,10 @@ def parse_automations(data: dict[str, Any], *, source: str = "config") -> Automa
         ConfigError: One line naming the first bad field.
     """
     try:
-        return AutomationsConfig.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        msg = str(first.get("msg", "bad value")).removeprefix("Value error, ")
-        raise ConfigError(f"{source}: automations{'.' + where if where else ''}: {msg}") from None
+        return AutomationsConfig.from_table(data)
+    except Invalid as exc:
+        where = "".join(f".{part}" for part in exc.where)
+        raise ConfigError(f"{source}: automations{where}: {exc.message}") from None
 
 
 def load_automations(path: Path | None = None) -> AutomationsConfig:

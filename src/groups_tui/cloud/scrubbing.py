@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
-
-from pydantic import BaseModel
 
 __all__ = ["redact_url", "scrub_text", "scrub_value"]
 
@@ -114,6 +113,9 @@ def scrub_value(value: Any, secret: str) -> Any:
         return [scrub_value(v, secret) for v in value]
     if isinstance(value, tuple):
         return tuple(scrub_value(v, secret) for v in value)
-    if isinstance(value, BaseModel):
+    # A model exists only once pydantic is imported: the check does not import it (the
+    # TUI's start, which scrubs what the sandbox answers, does without it).
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(value, pydantic.BaseModel):
         return type(value).model_validate(scrub_value(value.model_dump(), secret))
     return value

@@ -154,7 +154,7 @@ def test_nginx_forwards_only_the_webhook_path_to_the_listener() -> None:
 def test_the_environment_file_example_names_settings_that_exist() -> None:
     from groups_tui.config import Settings
 
-    aliases = {field.alias for field in Settings.model_fields.values()}
+    aliases = {setting.variable for setting in Settings.fields().values()}
     example = (DEPLOY / "systemd" / "groups-tui.env.example").read_text()
     names = re.findall(r"^([A-Z_]+)=", example, re.M)
     assert names and set(names) <= aliases

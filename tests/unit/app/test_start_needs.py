@@ -81,6 +81,7 @@ NOT_FOR_THE_INBOX = {
     "groups_tui.store.automations",  # the automations' rows: the runner, their screen
     "groups_tui.domain.pricing.preview",  # cost previews: the composer
     "groups_tui.domain.pricing.explain",
+    "pydantic",  # the API's response models: the settings and [automations] do without
 }
 
 

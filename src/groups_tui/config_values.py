@@ -1,0 +1,237 @@
+"""The values a setting may take, checked as the configuration's sources give them.
+
+Each check takes what the file, the environment or a caller gave (TOML and JSON values,
+or the text of a variable) and returns the setting's value, or raises :class:`Invalid`
+saying what was wrong, where (``numbers.0.label``) and with words that name no value, so
+a secret never reaches an error message. The rules are those the settings have always
+had: text is text (a number is refused), a flag is ``true``/``false``, ``yes``/``no``,
+``on``/``off``, ``1``/``0`` (any case), a count is a whole number (``3``, ``+3``, ``3.0``,
+its text trimmed), a table is a table.
+
+They are plain functions, not a validation library: reading the settings is the first
+thing every command and the TUI do, and a validation library costs more to import than
+the rest of a read command's start.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Check = Callable[[Any], T]
+"""Turns a given value into a setting's value, or raises :class:`Invalid`."""
+
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+_WHOLE = re.compile(r"[+-]?[0-9](?:_?[0-9])*")
+_WHOLE_FLOAT = re.compile(r"([+-]?[0-9]+)\.0+")
+
+
+class Invalid(ValueError):
+    """A value a setting cannot take.
+
+    Args:
+        message: What is wrong, without the value.
+        where: The path inside the value (``("0", "label")`` for a list's first table's
+            ``label``), outermost first.
+    """
+
+    def __init__(self, message: str, where: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = tuple(where)
+
+    def inside(self, key: str) -> Invalid:
+        """The same error one level further out (under ``key``)."""
+        return Invalid(self.message, (key, *self.where))
+
+
+class Secret:
+    """A secret text (a token): its repr and str never show it; ask with
+    :meth:`get_secret_value` where it is sent."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        """The secret itself."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret('{self}')"
+
+    def __str__(self) -> str:
+        return "**********" if self._value else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def text(value: Any) -> str:
+    """Text, as given."""
+    if not isinstance(value, str):
+        raise Invalid("Input should be a valid string")
+    return value
+
+
+def secret(value: Any) -> Secret:
+    """Text kept as a :class:`Secret`."""
+    if isinstance(value, Secret):
+        return value
+    return Secret(text(value))
+
+
+def path(value: Any) -> Path:
+    """A file or directory path; an empty one is refused (it would mean the current
+    directory)."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise Invalid("Input is not a valid path")
+    if not os.fspath(value):
+        raise Invalid("Input should be a path, not empty text")
+    return Path(value)
+
+
+def optional(check: Check[T]) -> Check[T | None]:
+    """``check``, or ``None`` for ``None``."""
+
+    def checked(value: Any) -> T | None:
+        return None if value is None else check(value)
+
+    return checked
+
+
+def optional_path(value: Any) -> Path | None:
+    """A path, or ``None`` for ``None`` or empty text (a variable set to nothing)."""
+    return None if value is None or value == "" else path(value)
+
+
+def flag(value: Any) -> bool:
+    """A yes/no value: a boolean, ``0``/``1``, or one of their words in any case."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    raise Invalid("Input should be a valid boolean, unable to interpret input")
+
+
+def whole(value: Any) -> int:
+    """A whole number: an integer, a float without a fraction, or its text."""
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise Invalid("Input should be a valid integer, got a number with a fractional part")
+        return int(value)
+    if isinstance(value, str):
+        digits = value.strip()
+        if _WHOLE.fullmatch(digits):
+            return int(digits)
+        if match := _WHOLE_FLOAT.fullmatch(digits):
+            return int(match.group(1))
+        raise Invalid("Input should be a valid integer, unable to parse string as an integer")
+    raise Invalid("Input should be a valid integer")
+
+
+def bounded(low: int, high: int) -> Check[int]:
+    """A whole number from ``low`` to ``high``."""
+
+    def checked(value: Any) -> int:
+        number = whole(value)
+        if number < low:
+            raise Invalid(f"Input should be greater than or equal to {low}")
+        if number > high:
+            raise Invalid(f"Input should be less than or equal to {high}")
+        return number
+
+    return checked
+
+
+def choice(*words: str) -> Check[str]:
+    """One of ``words``, exactly."""
+    expected = " or ".join(f"'{w}'" for w in words)
+
+    def checked(value: Any) -> str:
+        if value not in words or not isinstance(value, str):
+            raise Invalid(f"Input should be {expected}")
+        return value
+
+    return checked
+
+
+def table(value: Any) -> dict[str, Any]:
+    """A table (its own entries are checked where it is used)."""
+    if not isinstance(value, dict):
+        raise Invalid("Input should be a valid dictionary")
+    return dict(value)
+
+
+def table_of(check: Check[T]) -> Check[dict[str, T]]:
+    """A table whose every value passes ``check``."""
+
+    def checked(value: Any) -> dict[str, T]:
+        out: dict[str, T] = {}
+        for key, item in table(value).items():
+            try:
+                out[str(key)] = check(item)
+            except Invalid as exc:
+                raise exc.inside(str(key)) from None
+        return out
+
+    return checked
+
+
+def list_of(check: Check[T]) -> Check[list[T]]:
+    """A list whose every item passes ``check``."""
+
+    def checked(value: Any) -> list[T]:
+        if not isinstance(value, list):
+            raise Invalid("Input should be a valid list")
+        out: list[T] = []
+        for position, item in enumerate(value):
+            try:
+                out.append(check(item))
+            except Invalid as exc:
+                raise exc.inside(str(position)) from None
+        return out
+
+    return checked
+
+
+def entries(
+    value: Any, required: Mapping[str, Check[Any]], allowed: Mapping[str, Check[Any]]
+) -> dict[str, Any]:
+    """A table of known keys only: every ``required`` one, any ``allowed`` one (absent
+    ones are ``None``), each checked."""
+    given = table(value)
+    for key in given:
+        if key not in required and key not in allowed:
+            raise Invalid("Extra inputs are not permitted", (str(key),))
+    out: dict[str, Any] = {}
+    for key, check in required.items():
+        if key not in given:
+            raise Invalid("Field required", (key,))
+        try:
+            out[key] = check(given[key])
+        except Invalid as exc:
+            raise exc.inside(key) from None
+    for key, check in allowed.items():
+        try:
+            out[key] = None if given.get(key) is None else check(given[key])
+        except Invalid as exc:
+            raise exc.inside(key) from None
+    return out
