@@ -52,6 +52,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +159,23 @@ async def generate(url: str, concurrency: int, seconds: float, offset: int) -> N
     print(json.dumps({"elapsed": elapsed, "errors": errors, "latencies": latencies}))
 
 
-# --------------------------------------------------------------------------- naive receiver
+# --------------------------------------------------------------------------- receivers
+
+
+async def serve_for_ever(deliver: Callable[[Any], Awaitable[Any]]) -> None:
+    """Serve ``deliver`` at ``POST /webhook`` on a free loopback port (no access log),
+    print its URL for the driver, and run until killed."""
+    from aiohttp import web
+
+    app = web.Application()
+    app.router.add_post("/webhook", deliver)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+    await site.start()
+    port = runner.addresses[0][1]
+    print(f"url http://127.0.0.1:{port}/webhook", flush=True)
+    await asyncio.Event().wait()
 
 
 async def serve_naive(db: Path, *, wal: bool) -> None:
@@ -194,15 +211,7 @@ async def serve_naive(db: Path, *, wal: bool) -> None:
         conn.execute("COMMIT")
         return web.Response(text="ok")
 
-    app = web.Application()
-    app.router.add_post("/webhook", deliver)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
-    await site.start()
-    port = runner.addresses[0][1]
-    print(f"url http://127.0.0.1:{port}/webhook", flush=True)
-    await asyncio.Event().wait()
+    await serve_for_ever(deliver)
 
 
 async def serve_floor(db: Path) -> None:
@@ -246,15 +255,7 @@ async def serve_floor(db: Path) -> None:
         await future
         return web.Response(text="ok")
 
-    app = web.Application()
-    app.router.add_post("/webhook", deliver)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
-    await site.start()
-    port = runner.addresses[0][1]
-    print(f"url http://127.0.0.1:{port}/webhook", flush=True)
-    await asyncio.Event().wait()
+    await serve_for_ever(deliver)
 
 
 # --------------------------------------------------------------------------- driver
