@@ -26,8 +26,9 @@ import os
 import stat
 import tomllib
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, NamedTuple, TypeVar, cast, overload
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar, cast, overload
 
 import platformdirs
 
@@ -183,7 +184,8 @@ class Setting(Generic[T]):
         return cast("T", instance.__dict__[self.name])
 
 
-class NumberEntry(NamedTuple):
+@dataclass(frozen=True)
+class NumberEntry(values.CheckedTable):
     """One ``[[numbers]]`` entry of the config file, as written (unknown keys are
     refused, the token is a secret)."""
 
@@ -200,21 +202,14 @@ class NumberEntry(NamedTuple):
     token: str | None = None
     """The name of a ``[tokens]`` entry it shares."""
 
-    @classmethod
-    def checked(cls, value: Any) -> NumberEntry:
-        """An entry from its table, checked."""
-        fields = values.entries(
-            value,
-            {"phone_number_id": values.text},
-            {
-                "label": values.text,
-                "business_account_id": values.text,
-                "display_phone_number": values.text,
-                "access_token": values.secret,
-                "token": values.text,
-            },
-        )
-        return cls(**fields)
+    CHECKS: ClassVar[dict[str, Check[Any]]] = {
+        "phone_number_id": values.text,
+        "label": values.optional(values.text),
+        "business_account_id": values.optional(values.text),
+        "display_phone_number": values.optional(values.text),
+        "access_token": values.optional(values.secret),
+        "token": values.optional(values.text),
+    }
 
 
 class NumberSettings(NamedTuple):

@@ -8,18 +8,20 @@ had: text is text (a number is refused), a flag is ``true``/``false``, ``yes``/`
 ``on``/``off``, ``1``/``0`` (any case), a count is a whole number (``3``, ``+3``, ``3.0``,
 its text trimmed), a table is a table.
 
-They are plain functions, not a validation library: reading the settings is the first
-thing every command and the TUI do, and a validation library costs more to import than
-the rest of a read command's start.
+They are plain functions (and :class:`CheckedTable`, the records read from a table), not
+a validation library: reading the settings is the first thing every command and the TUI
+do, and a validation library costs more to import than the rest of a read command's
+start.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
 Check = Callable[[Any], T]
@@ -212,26 +214,56 @@ def list_of(check: Check[T]) -> Check[list[T]]:
     return checked
 
 
-def entries(
-    value: Any, required: Mapping[str, Check[Any]], allowed: Mapping[str, Check[Any]]
-) -> dict[str, Any]:
-    """A table of known keys only: every ``required`` one, any ``allowed`` one (absent
-    ones are ``None``), each checked."""
-    given = table(value)
-    for key in given:
-        if key not in required and key not in allowed:
-            raise Invalid("Extra inputs are not permitted", (str(key),))
-    out: dict[str, Any] = {}
-    for key, check in required.items():
-        if key not in given:
-            raise Invalid("Field required", (key,))
-        try:
-            out[key] = check(given[key])
-        except Invalid as exc:
-            raise exc.inside(key) from None
-    for key, check in allowed.items():
-        try:
-            out[key] = None if given.get(key) is None else check(given[key])
-        except Invalid as exc:
-            raise exc.inside(key) from None
-    return out
+def tuple_of(check: Check[T]) -> Check[tuple[T, ...]]:
+    """A list (or tuple) whose every item passes ``check``, kept as a tuple."""
+
+    def checked(value: Any) -> tuple[T, ...]:
+        if not isinstance(value, (list, tuple)):
+            raise Invalid("Input should be a valid tuple")
+        return tuple(list_of(check)(list(value)))
+
+    return checked
+
+
+_Table = TypeVar("_Table", bound="CheckedTable")
+
+
+@dataclass(frozen=True)
+class CheckedTable:
+    """A record read from a table of the config file: unknown keys are refused, a key
+    without a default is required, each field is checked by :attr:`CHECKS` when the
+    record is built (from the file or in code), then :meth:`_check` applies the rules
+    that tie fields together. Subclasses are frozen dataclasses."""
+
+    CHECKS: ClassVar[dict[str, Check[Any]]] = {}
+    """The check of each field, by name."""
+
+    def __post_init__(self) -> None:
+        for name, check in self.CHECKS.items():
+            try:
+                object.__setattr__(self, name, check(getattr(self, name)))
+            except Invalid as exc:
+                raise exc.inside(name) from None
+        self._check()
+
+    def _check(self) -> None:
+        """Rules over several fields (raise :class:`Invalid`)."""
+
+    @classmethod
+    def from_table(cls: type[_Table], value: Any) -> _Table:
+        """The table's entries as this record, checked."""
+        data = table(value)
+        known = fields(cls)
+        names = {f.name for f in known}
+        for key in data:
+            if key not in names:
+                raise Invalid("Extra inputs are not permitted", (str(key),))
+        for f in known:
+            if f.name not in data and f.default is MISSING and f.default_factory is MISSING:
+                raise Invalid("Field required", (f.name,))
+        return cls(**data)
+
+    @classmethod
+    def checked(cls: type[_Table], value: Any) -> _Table:
+        """``value`` if it is already one, else the record of its table."""
+        return value if isinstance(value, cls) else cls.from_table(value)

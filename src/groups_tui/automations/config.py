@@ -33,14 +33,14 @@ import os
 import re
 import stat
 import tomllib
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from groups_tui import config_values as values
 from groups_tui.config import ConfigError, config_path
-from groups_tui.config_values import Check, Invalid, Secret
+from groups_tui.config_values import Check, CheckedTable, Invalid, Secret
 from groups_tui.service.types import AutomationSetup, ConfiguredRule, ConfiguredTarget
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_Table = TypeVar("_Table", bound="_Checked")
 
 
 def _check_name(value: str) -> None:
@@ -89,13 +88,6 @@ def _number(
     return checked
 
 
-def _words(value: Any) -> tuple[str, ...]:
-    """A list of texts."""
-    if not isinstance(value, (list, tuple)):
-        raise Invalid("Input should be a valid tuple")
-    return tuple(values.list_of(values.text)(list(value)))
-
-
 def _day(value: Any) -> date:
     """A day: a TOML date or its ISO text (``2026-01-31``)."""
     if isinstance(value, date) and not hasattr(value, "hour"):
@@ -108,57 +100,8 @@ def _day(value: Any) -> date:
     raise Invalid("Input should be a valid date")
 
 
-def _tables(cls: type[_Table]) -> Check[tuple[_Table, ...]]:
-    """A list of ``cls`` tables (or instances)."""
-
-    def one(value: Any) -> _Table:
-        return value if isinstance(value, cls) else cls.from_table(value)
-
-    def checked(value: Any) -> tuple[_Table, ...]:
-        if not isinstance(value, (list, tuple)):
-            raise Invalid("Input should be a valid tuple")
-        return tuple(values.list_of(one)(list(value)))
-
-    return checked
-
-
 @dataclass(frozen=True)
-class _Checked:
-    """A table of the ``[automations]`` section: unknown keys are refused, each field is
-    checked by :attr:`CHECKS` when built (from the file or in code), then the rules that
-    tie fields together (:meth:`_check`)."""
-
-    # The fields' docstrings are for readers: nothing shows them.
-    CHECKS: ClassVar[dict[str, Check[Any]]] = {}
-
-    def __post_init__(self) -> None:
-        for name, check in self.CHECKS.items():
-            try:
-                object.__setattr__(self, name, check(getattr(self, name)))
-            except Invalid as exc:
-                raise exc.inside(name) from None
-        self._check()
-
-    def _check(self) -> None:
-        """Rules over several fields (raise :class:`Invalid`)."""
-
-    @classmethod
-    def from_table(cls: type[_Table], value: Any) -> _Table:
-        """The table's entries as this record, checked."""
-        data = values.table(value)
-        known = fields(cls)
-        names = {f.name for f in known}
-        for key in data:
-            if key not in names:
-                raise Invalid("Extra inputs are not permitted", (str(key),))
-        for f in known:
-            if f.name not in data and f.default is MISSING and f.default_factory is MISSING:
-                raise Invalid("Field required", (f.name,))
-        return cls(**data)
-
-
-@dataclass(frozen=True)
-class Pacing(_Checked):
+class Pacing(CheckedTable):
     """How fast automations call the Cloud API (per business number)."""
 
     group_ops_per_second: float = 2.0
@@ -176,7 +119,7 @@ class Pacing(_Checked):
 
 
 @dataclass(frozen=True)
-class InviteRule(_Checked):
+class InviteRule(CheckedTable):
     """When a 1:1 message matches, send the invite-link template of a group.
 
     A message matches when it contains one of ``keywords`` (case-insensitive, whole words)
@@ -202,8 +145,8 @@ class InviteRule(_Checked):
 
     CHECKS: ClassVar[dict[str, Check[Any]]] = {
         "name": values.text,
-        "keywords": _words,
-        "numbers": _words,
+        "keywords": values.tuple_of(values.text),
+        "numbers": values.tuple_of(values.text),
         "group_id": values.optional(values.text),
         "new_group_subject": values.optional(values.text),
         "template": values.text,
@@ -232,7 +175,7 @@ class InviteRule(_Checked):
 
 
 @dataclass(frozen=True)
-class ForwardTarget(_Checked):
+class ForwardTarget(CheckedTable):
     """Where applied group events are forwarded: an HTTP endpoint or a local command."""
 
     name: str
@@ -258,10 +201,10 @@ class ForwardTarget(_Checked):
     CHECKS: ClassVar[dict[str, Check[Any]]] = {
         "name": values.text,
         "url": values.optional(values.text),
-        "command": values.optional(_words),
+        "command": values.optional(values.tuple_of(values.text)),
         "secret": values.optional(values.secret),
         "secret_env": values.optional(values.text),
-        "kinds": _words,
+        "kinds": values.tuple_of(values.text),
         "timeout": _number(gt=0, le=300),
         "backoff_initial": _number(gt=0),
         "backoff_max": _number(gt=0),
@@ -292,7 +235,7 @@ class ForwardTarget(_Checked):
 
 
 @dataclass(frozen=True)
-class PruneRule(_Checked):
+class PruneRule(CheckedTable):
     """A named retirement rule (``groups-tui groups prune --rule NAME``, e.g. from cron)."""
 
     name: str
@@ -326,12 +269,8 @@ class PruneRule(_Checked):
                 raise Invalid(f"prune rule {self.name!r}: bad subject pattern: {exc}") from None
 
 
-def _pacing(value: Any) -> Pacing:
-    return value if isinstance(value, Pacing) else Pacing.from_table(value)
-
-
 @dataclass(frozen=True)
-class AutomationsConfig(_Checked):
+class AutomationsConfig(CheckedTable):
     """Every automation rule and target."""
 
     pacing: Pacing = field(default_factory=Pacing)
@@ -344,10 +283,10 @@ class AutomationsConfig(_Checked):
     """Named retirement rules."""
 
     CHECKS: ClassVar[dict[str, Check[Any]]] = {
-        "pacing": _pacing,
-        "invite_rules": _tables(InviteRule),
-        "forward": _tables(ForwardTarget),
-        "prune_rules": _tables(PruneRule),
+        "pacing": Pacing.checked,
+        "invite_rules": values.tuple_of(InviteRule.checked),
+        "forward": values.tuple_of(ForwardTarget.checked),
+        "prune_rules": values.tuple_of(PruneRule.checked),
     }
 
     def _check(self) -> None:
