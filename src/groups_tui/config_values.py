@@ -16,10 +16,12 @@ start.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING, dataclass, fields
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -147,6 +149,45 @@ def whole(value: Any) -> int:
             return int(match.group(1))
         raise Invalid("Input should be a valid integer, unable to parse string as an integer")
     raise Invalid("Input should be a valid integer")
+
+
+def number(
+    *, gt: float | None = None, ge: float | None = None, le: float | None = None
+) -> Check[float]:
+    """A number (an integer, a float or its text) within the bounds given."""
+
+    def checked(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise Invalid("Input should be a valid number")
+        try:
+            number = float(value)
+        except ValueError:
+            raise Invalid(
+                "Input should be a valid number, unable to parse string as a number"
+            ) from None
+        if gt is not None and not number > gt:
+            raise Invalid(f"Input should be greater than {gt:g}")
+        if ge is not None and not number >= ge:
+            raise Invalid(f"Input should be greater than or equal to {ge:g}")
+        if le is not None and not number <= le:
+            raise Invalid(f"Input should be less than or equal to {le:g}")
+        if math.isnan(number):
+            raise Invalid("Input should be a finite number")
+        return number
+
+    return checked
+
+
+def day(value: Any) -> date:
+    """A day: a TOML date or its ISO text (``2026-01-31``)."""
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise Invalid("Input should be a valid date")
 
 
 def bounded(low: int, high: int) -> Check[int]:

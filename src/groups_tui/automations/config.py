@@ -28,7 +28,6 @@ readable by its owner alone; ``secret_env`` names an environment variable instea
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import stat
@@ -61,45 +60,6 @@ def _check_name(value: str) -> None:
         raise Invalid("names use letters, digits, '.', '_' or '-' (at most 64)")
 
 
-def _number(
-    *, gt: float | None = None, ge: float | None = None, le: float | None = None
-) -> Check[float]:
-    """A number (an integer, a float or its text) within the bounds given."""
-
-    def checked(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise Invalid("Input should be a valid number")
-        try:
-            number = float(value)
-        except ValueError:
-            raise Invalid(
-                "Input should be a valid number, unable to parse string as a number"
-            ) from None
-        if gt is not None and not number > gt:
-            raise Invalid(f"Input should be greater than {gt:g}")
-        if ge is not None and not number >= ge:
-            raise Invalid(f"Input should be greater than or equal to {ge:g}")
-        if le is not None and not number <= le:
-            raise Invalid(f"Input should be less than or equal to {le:g}")
-        if math.isnan(number):
-            raise Invalid("Input should be a finite number")
-        return number
-
-    return checked
-
-
-def _day(value: Any) -> date:
-    """A day: a TOML date or its ISO text (``2026-01-31``)."""
-    if isinstance(value, date) and not hasattr(value, "hour"):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise Invalid("Input should be a valid date")
-
-
 @dataclass(frozen=True)
 class Pacing(CheckedTable):
     """How fast automations call the Cloud API (per business number)."""
@@ -112,9 +72,9 @@ class Pacing(CheckedTable):
     """Calls that may go out back to back before the rate applies."""
 
     CHECKS: ClassVar[dict[str, Check[Any]]] = {
-        "group_ops_per_second": _number(gt=0, le=100),
-        "messages_per_second": _number(gt=0, le=1000),
-        "burst": _number(ge=1, le=100),
+        "group_ops_per_second": values.number(gt=0, le=100),
+        "messages_per_second": values.number(gt=0, le=1000),
+        "burst": values.number(ge=1, le=100),
     }
 
 
@@ -151,7 +111,7 @@ class InviteRule(CheckedTable):
         "new_group_subject": values.optional(values.text),
         "template": values.text,
         "language": values.text,
-        "repeat_after_hours": _number(ge=0),
+        "repeat_after_hours": values.number(ge=0),
     }
 
     def _check(self) -> None:
@@ -205,9 +165,9 @@ class ForwardTarget(CheckedTable):
         "secret": values.optional(values.secret),
         "secret_env": values.optional(values.text),
         "kinds": values.tuple_of(values.text),
-        "timeout": _number(gt=0, le=300),
-        "backoff_initial": _number(gt=0),
-        "backoff_max": _number(gt=0),
+        "timeout": values.number(gt=0, le=300),
+        "backoff_initial": values.number(gt=0),
+        "backoff_max": values.number(gt=0),
     }
 
     def _check(self) -> None:
@@ -253,10 +213,10 @@ class PruneRule(CheckedTable):
 
     CHECKS: ClassVar[dict[str, Check[Any]]] = {
         "name": values.text,
-        "idle_days": values.optional(_number(gt=0)),
+        "idle_days": values.optional(values.number(gt=0)),
         "subject": values.optional(values.text),
         "tag": values.optional(values.text),
-        "created_before": values.optional(_day),
+        "created_before": values.optional(values.day),
         "empty": values.flag,
     }
 
