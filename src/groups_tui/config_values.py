@@ -151,6 +151,18 @@ def whole(value: Any) -> int:
     raise Invalid("Input should be a valid integer")
 
 
+def _within(
+    value: float, gt: float | None = None, ge: float | None = None, le: float | None = None
+) -> None:
+    """Raise :class:`Invalid` unless ``value`` is within the bounds given."""
+    if gt is not None and not value > gt:
+        raise Invalid(f"Input should be greater than {gt:g}")
+    if ge is not None and not value >= ge:
+        raise Invalid(f"Input should be greater than or equal to {ge:g}")
+    if le is not None and not value <= le:
+        raise Invalid(f"Input should be less than or equal to {le:g}")
+
+
 def number(
     *, gt: float | None = None, ge: float | None = None, le: float | None = None
 ) -> Check[float]:
@@ -160,20 +172,15 @@ def number(
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise Invalid("Input should be a valid number")
         try:
-            number = float(value)
+            given = float(value)
         except ValueError:
             raise Invalid(
                 "Input should be a valid number, unable to parse string as a number"
             ) from None
-        if gt is not None and not number > gt:
-            raise Invalid(f"Input should be greater than {gt:g}")
-        if ge is not None and not number >= ge:
-            raise Invalid(f"Input should be greater than or equal to {ge:g}")
-        if le is not None and not number <= le:
-            raise Invalid(f"Input should be less than or equal to {le:g}")
-        if math.isnan(number):
+        _within(given, gt, ge, le)
+        if math.isnan(given):
             raise Invalid("Input should be a finite number")
-        return number
+        return given
 
     return checked
 
@@ -194,12 +201,9 @@ def bounded(low: int, high: int) -> Check[int]:
     """A whole number from ``low`` to ``high``."""
 
     def checked(value: Any) -> int:
-        number = whole(value)
-        if number < low:
-            raise Invalid(f"Input should be greater than or equal to {low}")
-        if number > high:
-            raise Invalid(f"Input should be less than or equal to {high}")
-        return number
+        given = whole(value)
+        _within(given, ge=low, le=high)
+        return given
 
     return checked
 
