@@ -637,22 +637,21 @@ def print_terminal(fig: dict[str, dict[str, list[float]]], title: str = "") -> N
         unit = " MB" if name == "peak RSS" else " ms"
         ratio = statistics.median(ours) / statistics.median(empty)
         print(f"{name:<30}{spread(ours) + unit:>24}{spread(empty) + unit:>24}{ratio:>12.2f}x")
-    ratios = [o / e for o, e in zip(fig["ours"]["ready"], fig["empty"]["ready"], strict=True)]
-    print(
-        f"{'ready / empty start, paired':<30}{'':>24}{'':>24}{spread([r * 100 for r in ratios]) + ' %':>13}"
-    )
+    ours, empty = fig["ours"]["ready"], fig["empty"]["ready"]
+    pairs = [("ready / empty start, paired", ours, empty)]
     if fig.get("floor"):
         floor = fig["floor"]["ready"]
         print(
             f"{'floor (bench/floor_app.py)':<30}{spread(floor) + ' ms':>24}{'':>24}"
-            f"{statistics.median(floor) / statistics.median(fig['empty']['ready']):>12.2f}x"
+            f"{statistics.median(floor) / statistics.median(empty):>12.2f}x"
         )
-        for label, num, den in (
-            ("floor / empty start, paired", floor, fig["empty"]["ready"]),
-            ("ready / floor, paired", fig["ours"]["ready"], floor),
-        ):
-            paired = [a / b * 100 for a, b in zip(num, den, strict=True)]
-            print(f"{label:<30}{'':>24}{'':>24}{spread(paired) + ' %':>13}")
+        pairs += [
+            ("floor / empty start, paired", floor, empty),
+            ("ready / floor, paired", ours, floor),
+        ]
+    for label, num, den in pairs:
+        paired = [a / b * 100 for a, b in zip(num, den, strict=True)]
+        print(f"{label:<30}{'':>24}{'':>24}{spread(paired) + ' %':>13}")
     print(f"{'keys':<30}{'med/p95/worst ms':>24}{'med/p95/worst ms':>24}")
     names = [n for n in fig["ours"] if n.startswith(("key -> frame", "key CPU"))]
     for name in names:
